@@ -1,0 +1,145 @@
+//! The inventory as the pages see it. Form fields arrive as text and are validated by the
+//! backend, which names the field that is wrong.
+
+use crate::error::AppError;
+use crate::model::*;
+use leptos::prelude::*;
+
+#[server]
+pub async fn list_services() -> Result<Vec<ServiceSummary>, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.services(&actor).await
+}
+
+#[server]
+pub async fn get_service(id: ServiceId) -> Result<ServiceDetail, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.service(&actor, id).await
+}
+
+#[server]
+pub async fn create_service(name: String, description: String) -> Result<Service, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.create_service(&actor, ServiceInput { name, description }).await
+}
+
+#[server]
+pub async fn update_service(id: ServiceId, name: String, description: String) -> Result<Service, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.update_service(&actor, id, ServiceInput { name, description }).await
+}
+
+#[server]
+pub async fn delete_service(id: ServiceId) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.delete_service(&actor, id).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server]
+pub async fn get_project(id: ProjectId) -> Result<ProjectDetail, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.project(&actor, id).await
+}
+
+#[server]
+pub async fn create_project(
+    service_id: ServiceId,
+    name: String,
+    description: String,
+    shard_id: String,
+) -> Result<Project, AppError> {
+    let (b, actor) = super::caller().await?;
+    let shard_id = shard_id.parse().map_err(|_| AppError::invalid("shard_id", "choose a shard"))?;
+    b.inventory.create_project(&actor, service_id, ProjectInput { name, description, shard_id }).await
+}
+
+#[server]
+pub async fn delete_project(id: ProjectId) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    let service = b.inventory.delete_project(&actor, id).await?;
+    leptos_axum::redirect(&format!("/service/{service}"));
+    Ok(())
+}
+
+#[server]
+pub async fn create_farm(project_id: ProjectId, name: String, hosts: String) -> Result<Farm, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.create_farm(&actor, project_id, FarmInput { name, hosts }).await
+}
+
+#[server]
+pub async fn add_hosts(farm_id: FarmId, hosts: String) -> Result<u64, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.add_hosts(&actor, farm_id, &hosts).await
+}
+
+#[server]
+pub async fn delete_host(id: HostId) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.delete_host(&actor, id).await.map(drop)
+}
+
+#[server]
+pub async fn delete_farm(id: FarmId) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.delete_farm(&actor, id).await.map(drop)
+}
+
+#[server]
+pub async fn create_exporter(
+    project_id: ProjectId,
+    job: String,
+    port: String,
+    path: String,
+    scheme: String,
+) -> Result<Exporter, AppError> {
+    let (b, actor) = super::caller().await?;
+    let port = validate::port_text("port", &port)?;
+    let scheme = Scheme::parse(&scheme).ok_or_else(|| AppError::invalid("scheme", "must be http or https"))?;
+    b.inventory.create_exporter(&actor, project_id, ExporterInput { job, port, path, scheme, enabled: true }).await
+}
+
+#[server]
+pub async fn set_exporter_enabled(id: ExporterId, enabled: bool) -> Result<Exporter, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.set_exporter_enabled(&actor, id, enabled).await
+}
+
+#[server]
+pub async fn delete_exporter(id: ExporterId) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.delete_exporter(&actor, id).await.map(drop)
+}
+
+#[server]
+pub async fn create_url(project_id: ProjectId, url: String, probe_id: String) -> Result<UrlId, AppError> {
+    let (b, actor) = super::caller().await?;
+    let probe_id = probe_id.parse().map_err(|_| AppError::invalid("probe_id", "choose a probe"))?;
+    b.inventory.create_url(&actor, project_id, UrlInput { url, probe_id }).await
+}
+
+#[server]
+pub async fn delete_url(id: UrlId) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.delete_url(&actor, id).await.map(drop)
+}
+
+#[server]
+pub async fn get_host(name: String) -> Result<HostDetail, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.host(&actor, &name).await
+}
+
+#[server]
+pub async fn search(query: String) -> Result<Vec<SearchHit>, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.search(&actor, &query).await
+}
+
+#[server]
+pub async fn get_form_choices() -> Result<FormChoices, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.form_choices(&actor).await
+}

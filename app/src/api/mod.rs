@@ -1,0 +1,29 @@
+//! Server functions: thin. Each one finds out who is asking, makes one backend call and returns
+//! its typed result. Mutations are checked in the backend, which gets the actor.
+
+pub mod admin;
+pub mod auth;
+pub mod inventory;
+
+#[cfg(feature = "ssr")]
+use crate::{
+    backend::{Actor, Backend},
+    error::AppError,
+};
+
+/// The backend and the caller of the current request.
+#[cfg(feature = "ssr")]
+pub(crate) async fn caller() -> Result<(Backend, Actor), AppError> {
+    let backend = leptos::prelude::use_context::<Backend>()
+        .ok_or_else(|| AppError::Internal("backend missing from the request context".into()))?;
+    let session = session().await?;
+    let actor = crate::backend::auth::actor_from_session(&backend.auth, &session).await?;
+    Ok((backend, actor))
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) async fn session() -> Result<tower_sessions::Session, AppError> {
+    leptos_axum::extract::<tower_sessions::Session>()
+        .await
+        .map_err(|e| AppError::Internal(format!("no session layer: {e}")))
+}

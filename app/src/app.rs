@@ -1,0 +1,51 @@
+//! The page shell and the routes.
+
+use crate::components::Nav;
+use crate::pages::*;
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="promgen" href="/pkg/promgen.css" />
+        <Title text="Promgen" />
+        <Router>
+            <Nav />
+            <main>
+                <Routes fallback=|| view! { <p class="error">"No such page."</p> }>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/service/:id") view=ServicePage />
+                    <Route path=path!("/project/:id") view=ProjectPage />
+                    <Route path=path!("/shard") view=ShardsPage />
+                    <Route path=path!("/host/:name") view=HostPage />
+                    <Route path=path!("/search") view=SearchPage />
+                    <Route path=path!("/audit") view=AuditPage />
+                    <Route path=path!("/import") view=ImportPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

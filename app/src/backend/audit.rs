@@ -1,0 +1,129 @@
+//! The audit log: every create, update and delete, with who did it and the state before and
+//! after. Entries are written in the same transaction as the change they describe.
+
+use super::{Actor, Db};
+use crate::error::AppError;
+use crate::model::{AuditEntry, AuditId, AuditPage};
+use serde::Serialize;
+
+#[derive(Clone)]
+pub struct AuditLog {
+    db: Db,
+}
+
+/// What an entry is about: the object, and the object it belongs to (for filtering a
+/// service's or project's history including its children).
+#[derive(Clone, Copy, Debug)]
+pub struct Subject<'a> {
+    pub kind: &'a str,
+    pub id: i64,
+    pub parent_kind: &'a str,
+    pub parent_id: i64,
+}
+
+impl<'a> Subject<'a> {
+    pub fn new(kind: &'a str, id: i64) -> Self {
+        Subject { kind, id, parent_kind: "", parent_id: 0 }
+    }
+
+    pub fn under(mut self, parent_kind: &'a str, parent_id: i64) -> Self {
+        self.parent_kind = parent_kind;
+        self.parent_id = parent_id;
+        self
+    }
+}
+
+/// Records `body` with the JSON of `old` and `new` state.
+pub async fn record<O: Serialize, N: Serialize>(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    body: &str,
+    subject: Subject<'_>,
+    old: Option<&O>,
+    new: Option<&N>,
+) -> Result<(), sqlx::Error> {
+    let old = old.map(|o| serde_json::to_string(o).unwrap_or_default());
+    let new = new.map(|n| serde_json::to_string(n).unwrap_or_default());
+    sqlx::query(
+        "INSERT INTO audit (created, user_id, body, object_type, object_id, parent_type, parent_id, old, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(super::db::now())
+    .bind(actor.user_id().map(|u| u.0))
+    .bind(body)
+    .bind(subject.kind)
+    .bind(subject.id)
+    .bind(subject.parent_kind)
+    .bind(subject.parent_id)
+    .bind(old)
+    .bind(new)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    created: String,
+    username: Option<String>,
+    body: String,
+    object_type: String,
+    object_id: i64,
+    old: Option<String>,
+    data: Option<String>,
+}
+
+/// Narrows the log to one object and what belongs to it.
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct AuditFilter {
+    pub object_type: Option<String>,
+    pub object_id: Option<i64>,
+}
+
+pub const PAGE_SIZE: i64 = 50;
+
+impl AuditLog {
+    pub fn new(db: Db) -> Self {
+        AuditLog { db }
+    }
+
+    /// Newest first, fifty a page.
+    pub async fn list(&self, actor: &Actor, filter: &AuditFilter, page: i64) -> Result<AuditPage, AppError> {
+        actor.require()?;
+        let page = page.max(1);
+        let (kind, id) = match (&filter.object_type, filter.object_id) {
+            (Some(k), Some(i)) => (k.as_str(), i),
+            _ => ("", 0),
+        };
+        let rows: Vec<AuditRow> = sqlx::query_as(
+            "SELECT a.id, a.created, u.username, a.body, a.object_type, a.object_id, a.old, a.data \
+             FROM audit a LEFT JOIN users u ON u.id = a.user_id \
+             WHERE $1 = '' OR (a.object_type = $1 AND a.object_id = $2) \
+                OR (a.parent_type = $1 AND a.parent_id = $2) \
+             ORDER BY a.id DESC LIMIT $3 OFFSET $4",
+        )
+        .bind(kind)
+        .bind(id)
+        .bind(PAGE_SIZE + 1)
+        .bind((page - 1) * PAGE_SIZE)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let has_more = rows.len() as i64 > PAGE_SIZE;
+        let entries = rows
+            .into_iter()
+            .take(PAGE_SIZE as usize)
+            .map(|r| AuditEntry {
+                id: AuditId(r.id),
+                created: r.created,
+                user: r.username,
+                body: r.body,
+                object_type: r.object_type,
+                object_id: r.object_id,
+                old: r.old,
+                data: r.data,
+            })
+            .collect();
+        Ok(AuditPage { entries, page, has_more })
+    }
+}

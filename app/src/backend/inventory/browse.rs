@@ -1,0 +1,125 @@
+//! Read-only views across the inventory: a host across farms, search, form choices.
+
+use super::Inventory;
+use super::rows::*;
+use crate::backend::Actor;
+use crate::error::AppError;
+use crate::model::*;
+
+#[derive(sqlx::FromRow)]
+struct PlacementRow {
+    host_id: i64,
+    farm_id: i64,
+    farm_name: String,
+    farm_source: String,
+    project_id: i64,
+    project_name: String,
+    service_id: i64,
+    service_name: String,
+}
+
+const SEARCH_LIMIT: i64 = 50;
+
+impl Inventory {
+    /// Every farm that lists this exact host name, and what scrapes it there.
+    pub async fn host(&self, actor: &Actor, name: &str) -> Result<HostDetail, AppError> {
+        actor.require()?;
+        let rows: Vec<PlacementRow> = sqlx::query_as(
+            "SELECT h.id AS host_id, f.id AS farm_id, f.name AS farm_name, f.source AS farm_source, \
+             p.id AS project_id, p.name AS project_name, s.id AS service_id, s.name AS service_name \
+             FROM host h JOIN farm f ON f.id = h.farm_id JOIN project p ON p.id = f.project_id \
+             JOIN service s ON s.id = p.service_id WHERE h.name = $1",
+        )
+        .bind(name)
+        .fetch_all(&self.db.pool)
+        .await?;
+        if rows.is_empty() {
+            return Err(AppError::NotFound(format!("host {name:?}")));
+        }
+        let project_ids: Vec<i64> = rows.iter().map(|r| r.project_id).collect();
+        let exporters: Vec<Exporter> = self.exporters_of(&project_ids).await?;
+        let mut placements: Vec<HostPlacement> = rows
+            .into_iter()
+            .map(|r| HostPlacement {
+                host_id: HostId(r.host_id),
+                farm: Farm {
+                    id: FarmId(r.farm_id),
+                    name: r.farm_name,
+                    source: r.farm_source,
+                    project_id: ProjectId(r.project_id),
+                },
+                project_id: ProjectId(r.project_id),
+                project_name: r.project_name,
+                service_id: ServiceId(r.service_id),
+                service_name: r.service_name,
+                exporters: exporters.iter().filter(|e| e.project_id.0 == r.project_id).cloned().collect(),
+            })
+            .collect();
+        placements.sort_by(|a, b| (&a.service_name, &a.project_name).cmp(&(&b.service_name, &b.project_name)));
+        Ok(HostDetail { name: name.to_string(), placements })
+    }
+
+    async fn exporters_of(&self, project_ids: &[i64]) -> Result<Vec<Exporter>, AppError> {
+        if project_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=project_ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT {EXPORTER_COLUMNS} FROM exporter WHERE project_id IN ({})", marks.join(", "));
+        let mut q = sqlx::query_as::<_, ExporterRow>(&sql);
+        for id in project_ids {
+            q = q.bind(*id);
+        }
+        let mut list: Vec<Exporter> = q.fetch_all(&self.db.pool).await?.into_iter().map(Into::into).collect();
+        list.sort_by(|a, b| (&a.job, a.port).cmp(&(&b.job, b.port)));
+        Ok(list)
+    }
+
+    /// Services, projects and hosts whose name contains `query` (case-insensitive).
+    pub async fn search(&self, actor: &Actor, query: &str) -> Result<Vec<SearchHit>, AppError> {
+        actor.require()?;
+        let q = query.trim();
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pattern = format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let services: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, name FROM service WHERE LOWER(name) LIKE $1 ESCAPE '\\' LIMIT $2")
+                .bind(&pattern)
+                .bind(SEARCH_LIMIT)
+                .fetch_all(&self.db.pool)
+                .await?;
+        let projects: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT p.id, p.name, s.name FROM project p JOIN service s ON s.id = p.service_id \
+             WHERE LOWER(p.name) LIKE $1 ESCAPE '\\' LIMIT $2",
+        )
+        .bind(&pattern)
+        .bind(SEARCH_LIMIT)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let hosts: Vec<(String, String)> = sqlx::query_as(
+            "SELECT h.name, f.name FROM host h JOIN farm f ON f.id = h.farm_id WHERE LOWER(h.name) LIKE $1 ESCAPE '\\' LIMIT $2",
+        )
+        .bind(&pattern)
+        .bind(SEARCH_LIMIT)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let mut hits: Vec<SearchHit> = Vec::new();
+        hits.extend(services.into_iter().map(|(id, name)| SearchHit::Service { id: ServiceId(id), name }));
+        hits.extend(projects.into_iter().map(|(id, name, service)| SearchHit::Project {
+            id: ProjectId(id),
+            name,
+            service,
+        }));
+        hits.extend(hosts.into_iter().map(|(name, farm)| SearchHit::Host { name, farm }));
+        Ok(hits)
+    }
+
+    pub async fn form_choices(&self, actor: &Actor) -> Result<FormChoices, AppError> {
+        actor.require()?;
+        Ok(FormChoices {
+            shards: self.shard_list().await?,
+            probes: self.probes().await?,
+            default_exporters: self.default_exporters().await?,
+        })
+    }
+}

@@ -1,0 +1,128 @@
+//! Farms (a project's host list) and their hosts.
+
+use super::Inventory;
+use super::rows::*;
+use crate::backend::audit::{self, Subject};
+use crate::backend::{Actor, bump_generation};
+use crate::error::AppError;
+use crate::model::*;
+
+/// Rows per multi-row INSERT: well under both backends' bind-parameter limits.
+const HOST_BATCH: usize = 500;
+
+/// Inserts hosts into a farm in a few statements, skipping those already there. Returns how
+/// many were new.
+pub(crate) async fn insert_hosts(
+    conn: &mut sqlx::AnyConnection,
+    farm: FarmId,
+    hosts: &[String],
+) -> Result<u64, sqlx::Error> {
+    let mut added = 0;
+    for chunk in hosts.chunks(HOST_BATCH) {
+        let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
+        let sql = format!(
+            "INSERT INTO host (name, farm_id) VALUES {} ON CONFLICT (name, farm_id) DO NOTHING",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for h in chunk {
+            q = q.bind(h.as_str()).bind(farm.0);
+        }
+        added += q.execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(added)
+}
+
+impl Inventory {
+    async fn farm_with_project(&self, id: FarmId) -> Result<(Farm, ProjectRow), AppError> {
+        let farm: Farm = sqlx::query_as::<_, FarmRow>("SELECT id, name, source, project_id FROM farm WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("farm {id}")))?
+            .into();
+        let project = self.project_row(farm.project_id).await?;
+        Ok((farm, project))
+    }
+
+    /// Gives a project its (local) farm, with an optional first list of hosts.
+    pub async fn create_farm(&self, actor: &Actor, project_id: ProjectId, input: FarmInput) -> Result<Farm, AppError> {
+        let project = self.project_row(project_id).await?;
+        actor.may_edit(&project.owners(), "this project")?;
+        let (name, hosts) = input.clean()?;
+        let mut tx = self.db.pool.begin().await?;
+        let (id,): (i64,) =
+            sqlx::query_as("INSERT INTO farm (name, source, project_id) VALUES ($1, $2, $3) RETURNING id")
+                .bind(&name)
+                .bind(LOCAL_FARM_SOURCE)
+                .bind(project_id.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(crate::backend::unique("name", "this project has a farm already"))?;
+        let farm = Farm { id: FarmId(id), name, source: LOCAL_FARM_SOURCE.into(), project_id };
+        insert_hosts(&mut tx, farm.id, &hosts).await?;
+        let body = format!("Created farm {} with {} hosts", farm.name, hosts.len());
+        let subject = Subject::new("farm", id).under("project", project_id.0);
+        audit::record(&mut tx, actor, &body, subject, None::<&()>, Some(&(&farm, &hosts))).await?;
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(farm)
+    }
+
+    /// Adds a pasted list of hosts to a local farm; hosts already there are skipped. Returns
+    /// how many were added.
+    pub async fn add_hosts(&self, actor: &Actor, farm_id: FarmId, hosts: &str) -> Result<u64, AppError> {
+        let (farm, project) = self.farm_with_project(farm_id).await?;
+        actor.may_edit(&project.owners(), "this project")?;
+        if !farm.is_local() {
+            return Err(AppError::invalid(
+                "hosts",
+                format!("farm {} comes from {}; its hosts are not edited here", farm.name, farm.source),
+            ));
+        }
+        let hosts = validate::host_list("hosts", hosts)?;
+        let mut tx = self.db.pool.begin().await?;
+        let added = insert_hosts(&mut tx, farm.id, &hosts).await?;
+        if added > 0 {
+            let body = format!("Added {added} hosts to farm {}", farm.name);
+            let subject = Subject::new("farm", farm.id.0).under("project", farm.project_id.0);
+            audit::record(&mut tx, actor, &body, subject, None::<&()>, Some(&hosts)).await?;
+            bump_generation(&mut tx).await?;
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    pub async fn delete_host(&self, actor: &Actor, host_id: HostId) -> Result<ProjectId, AppError> {
+        let host: Host = sqlx::query_as::<_, HostRow>("SELECT id, name, farm_id FROM host WHERE id = $1")
+            .bind(host_id.0)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("host {host_id}")))?
+            .into();
+        let (farm, project) = self.farm_with_project(host.farm_id).await?;
+        actor.may_edit(&project.owners(), "this project")?;
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("DELETE FROM host WHERE id = $1").bind(host_id.0).execute(&mut *tx).await?;
+        let body = format!("Deleted host {} from farm {}", host.name, farm.name);
+        let subject = Subject::new("host", host_id.0).under("project", farm.project_id.0);
+        audit::record(&mut tx, actor, &body, subject, Some(&host), None::<&()>).await?;
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(farm.project_id)
+    }
+
+    /// Unlinks a farm from its project, deleting its hosts.
+    pub async fn delete_farm(&self, actor: &Actor, farm_id: FarmId) -> Result<ProjectId, AppError> {
+        let (farm, project) = self.farm_with_project(farm_id).await?;
+        actor.may_edit(&project.owners(), "this project")?;
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("DELETE FROM farm WHERE id = $1").bind(farm_id.0).execute(&mut *tx).await?;
+        let body = format!("Deleted farm {}", farm.name);
+        let subject = Subject::new("farm", farm_id.0).under("project", farm.project_id.0);
+        audit::record(&mut tx, actor, &body, subject, Some(&farm), None::<&()>).await?;
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(farm.project_id)
+    }
+}

@@ -1,0 +1,142 @@
+//! Projects: a service's unit of deployment, pinned to one shard.
+
+use super::Inventory;
+use super::rows::*;
+use crate::backend::audit::{self, Subject};
+use crate::backend::{Actor, bump_generation, unique};
+use crate::error::AppError;
+use crate::model::*;
+
+impl Inventory {
+    pub(super) async fn project_row(&self, id: ProjectId) -> Result<ProjectRow, AppError> {
+        sqlx::query_as(&format!("SELECT {PROJECT_COLUMNS} FROM {PROJECT_FROM} WHERE p.id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("project {id}")))
+    }
+
+    pub async fn project(&self, actor: &Actor, id: ProjectId) -> Result<ProjectDetail, AppError> {
+        actor.require()?;
+        let row = self.project_row(id).await?;
+        let farm: Option<Farm> =
+            sqlx::query_as::<_, FarmRow>("SELECT id, name, source, project_id FROM farm WHERE project_id = $1")
+                .bind(id.0)
+                .fetch_optional(&self.db.pool)
+                .await?
+                .map(Into::into);
+        let mut hosts: Vec<Host> = match &farm {
+            Some(f) => sqlx::query_as::<_, HostRow>("SELECT id, name, farm_id FROM host WHERE farm_id = $1")
+                .bind(f.id.0)
+                .fetch_all(&self.db.pool)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            None => Vec::new(),
+        };
+        by_name(&mut hosts, |h| &h.name);
+        let mut exporters: Vec<Exporter> =
+            sqlx::query_as::<_, ExporterRow>(&format!("SELECT {EXPORTER_COLUMNS} FROM exporter WHERE project_id = $1"))
+                .bind(id.0)
+                .fetch_all(&self.db.pool)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect();
+        exporters.sort_by(|a, b| (&a.job, a.port, a.id).cmp(&(&b.job, b.port, b.id)));
+        let mut urls: Vec<Url> = sqlx::query_as::<_, UrlRow>(
+            "SELECT u.id, u.url, u.project_id, u.probe_id, pr.module AS probe_module \
+             FROM url u JOIN probe pr ON pr.id = u.probe_id WHERE u.project_id = $1",
+        )
+        .bind(id.0)
+        .fetch_all(&self.db.pool)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+        by_name(&mut urls, |u| &u.url);
+        let can_edit = actor.may_edit(&row.owners(), "").is_ok();
+        Ok(ProjectDetail { project: row.project(), farm, hosts, exporters, urls, can_edit })
+    }
+
+    /// Registers a project under a service, on an enabled shard. The service's editors may.
+    pub async fn create_project(
+        &self,
+        actor: &Actor,
+        service_id: ServiceId,
+        input: ProjectInput,
+    ) -> Result<Project, AppError> {
+        let service = self.service_row(service_id).await?;
+        actor.may_edit(&[service.owner_id], "this service's projects")?;
+        let input = input.clean()?;
+        let shard = self.shard_row(input.shard_id).await?;
+        if !shard.enabled {
+            return Err(AppError::invalid("shard_id", format!("shard {} is disabled for new projects", shard.name)));
+        }
+        let mut tx = self.db.pool.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO project (name, description, service_id, shard_id, owner_id) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(&input.name)
+        .bind(&input.description)
+        .bind(service_id.0)
+        .bind(shard.id.0)
+        .bind(actor.user_id().map(|u| u.0))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unique("name", format!("a project named {:?} exists already", input.name)))?;
+        let body = format!("Created project {}", input.name);
+        audit::record(
+            &mut tx,
+            actor,
+            &body,
+            Subject::new("project", id).under("service", service_id.0),
+            None::<&()>,
+            Some(&input),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(self.project_row(ProjectId(id)).await?.project())
+    }
+
+    pub async fn update_project(&self, actor: &Actor, id: ProjectId, input: ProjectInput) -> Result<Project, AppError> {
+        let row = self.project_row(id).await?;
+        actor.may_edit(&row.owners(), "this project")?;
+        let input = input.clean()?;
+        let old = row.project();
+        if input.shard_id != old.shard_id && !self.shard_row(input.shard_id).await?.enabled {
+            return Err(AppError::invalid("shard_id", "that shard is disabled for new projects"));
+        }
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("UPDATE project SET name = $1, description = $2, shard_id = $3 WHERE id = $4")
+            .bind(&input.name)
+            .bind(&input.description)
+            .bind(input.shard_id.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(unique("name", format!("a project named {:?} exists already", input.name)))?;
+        let body = format!("Updated project {}", input.name);
+        let subject = Subject::new("project", id.0).under("service", old.service_id.0);
+        audit::record(&mut tx, actor, &body, subject, Some(&old), Some(&input)).await?;
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(self.project_row(id).await?.project())
+    }
+
+    pub async fn delete_project(&self, actor: &Actor, id: ProjectId) -> Result<ServiceId, AppError> {
+        let row = self.project_row(id).await?;
+        actor.may_edit(&row.owners(), "this project")?;
+        let old = row.project();
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("DELETE FROM project WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+        let body = format!("Deleted project {}", old.name);
+        let subject = Subject::new("project", id.0).under("service", old.service_id.0);
+        audit::record(&mut tx, actor, &body, subject, Some(&old), None::<&()>).await?;
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(old.service_id)
+    }
+}

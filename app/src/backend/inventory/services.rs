@@ -1,0 +1,128 @@
+//! Services: the top of the inventory, owning projects.
+
+use super::Inventory;
+use super::rows::*;
+use crate::backend::audit::{self, Subject};
+use crate::backend::{Actor, bump_generation, unique};
+use crate::error::AppError;
+use crate::model::*;
+
+impl Inventory {
+    /// Every service with its projects, for the home page.
+    pub async fn services(&self, actor: &Actor) -> Result<Vec<ServiceSummary>, AppError> {
+        actor.require()?;
+        let services: Vec<ServiceRow> =
+            sqlx::query_as(&format!("SELECT {SERVICE_COLUMNS} FROM service s")).fetch_all(&self.db.pool).await?;
+        let projects: Vec<ProjectSummaryRow> = sqlx::query_as(PROJECT_SUMMARY_SQL).fetch_all(&self.db.pool).await?;
+        let mut out: Vec<ServiceSummary> =
+            services.into_iter().map(|s| ServiceSummary { service: s.into(), projects: Vec::new() }).collect();
+        by_name(&mut out, |s| &s.service.name);
+        let index: std::collections::HashMap<i64, usize> =
+            out.iter().enumerate().map(|(i, s)| (s.service.id.0, i)).collect();
+        for p in projects {
+            if let Some(&i) = index.get(&p.service_id) {
+                out[i].projects.push(p.into());
+            }
+        }
+        for s in &mut out {
+            by_name(&mut s.projects, |p| &p.name);
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn service_row(&self, id: ServiceId) -> Result<ServiceRow, AppError> {
+        sqlx::query_as(&format!("SELECT {SERVICE_COLUMNS} FROM service s WHERE s.id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("service {id}")))
+    }
+
+    pub async fn service(&self, actor: &Actor, id: ServiceId) -> Result<ServiceDetail, AppError> {
+        actor.require()?;
+        let row = self.service_row(id).await?;
+        let can_edit = actor.may_edit(&[row.owner_id], "").is_ok();
+        let mut projects: Vec<ProjectSummary> =
+            sqlx::query_as::<_, ProjectSummaryRow>(&format!("{PROJECT_SUMMARY_SQL} WHERE p.service_id = $1"))
+                .bind(id.0)
+                .fetch_all(&self.db.pool)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect();
+        by_name(&mut projects, |p| &p.name);
+        Ok(ServiceDetail { service: row.into(), projects, can_edit })
+    }
+
+    pub async fn service_by_name(&self, actor: &Actor, name: &str) -> Result<ServiceDetail, AppError> {
+        let (id,): (i64,) = sqlx::query_as("SELECT id FROM service WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("service {name:?}")))?;
+        self.service(actor, ServiceId(id)).await
+    }
+
+    /// Anyone logged in may register a service; they become its owner.
+    pub async fn create_service(&self, actor: &Actor, input: ServiceInput) -> Result<Service, AppError> {
+        actor.require()?;
+        let input = input.clean()?;
+        let mut tx = self.db.pool.begin().await?;
+        let (id,): (i64,) =
+            sqlx::query_as("INSERT INTO service (name, description, owner_id) VALUES ($1, $2, $3) RETURNING id")
+                .bind(&input.name)
+                .bind(&input.description)
+                .bind(actor.user_id().map(|u| u.0))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(unique("name", format!("a service named {:?} exists already", input.name)))?;
+        let service = Service {
+            id: ServiceId(id),
+            name: input.name,
+            description: input.description,
+            owner: match actor {
+                Actor::User(u) => Some(u.username.clone()),
+                _ => None,
+            },
+        };
+        let body = format!("Created service {}", service.name);
+        audit::record(&mut tx, actor, &body, Subject::new("service", id), None::<&()>, Some(&service)).await?;
+        tx.commit().await?;
+        Ok(service)
+    }
+
+    pub async fn update_service(&self, actor: &Actor, id: ServiceId, input: ServiceInput) -> Result<Service, AppError> {
+        let old = self.service_row(id).await?;
+        actor.may_edit(&[old.owner_id], "this service")?;
+        let input = input.clean()?;
+        let old: Service = old.into();
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("UPDATE service SET name = $1, description = $2 WHERE id = $3")
+            .bind(&input.name)
+            .bind(&input.description)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(unique("name", format!("a service named {:?} exists already", input.name)))?;
+        let new = Service { name: input.name, description: input.description, ..old.clone() };
+        let body = format!("Updated service {}", new.name);
+        audit::record(&mut tx, actor, &body, Subject::new("service", id.0), Some(&old), Some(&new)).await?;
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Deletes the service with its projects, farms, hosts, exporters and URLs.
+    pub async fn delete_service(&self, actor: &Actor, id: ServiceId) -> Result<(), AppError> {
+        let old = self.service_row(id).await?;
+        actor.may_edit(&[old.owner_id], "this service")?;
+        let old: Service = old.into();
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("DELETE FROM service WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+        let body = format!("Deleted service {}", old.name);
+        audit::record(&mut tx, actor, &body, Subject::new("service", id.0), Some(&old), None::<&()>).await?;
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,43 @@
+//! Pieces the pages share.
+
+mod field;
+mod nav;
+
+pub use field::{Field, TextArea, checks};
+pub use nav::Nav;
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+/// Shows an error; an anonymous visitor is sent to the login page. On the server it also sets
+/// the HTTP status.
+#[component]
+pub fn ErrorView(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(code) = axum::http::StatusCode::from_u16(error.status()) {
+            res.set_status(code);
+        }
+    }
+    if error == AppError::Unauthenticated {
+        return view! { <Redirect path="/login" /> }.into_any();
+    }
+    view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
+}
+
+/// The error of a form's last submission, if it failed.
+#[component]
+pub fn FormError<T, S>(value: S) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    move || value.get().and_then(Result::err).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+}
+
+/// A spinner-free loading line.
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <p class="muted">"Loading…"</p> }
+}

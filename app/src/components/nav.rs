@@ -1,0 +1,35 @@
+//! The top bar: where to go, search, who is logged in.
+
+use crate::api::auth::{Logout, whoami};
+use leptos::prelude::*;
+use leptos_router::components::{A, Form};
+
+#[component]
+pub fn Nav() -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let user = Resource::new(move || logout.version().get(), |_| whoami());
+    view! {
+        <header class="nav">
+            <A href="/" attr:class="brand">"Promgen"</A>
+            <A href="/shard">"Shards"</A>
+            <A href="/audit">"Audit"</A>
+            <A href="/import">"Import"</A>
+            <Form method="GET" action="/search" attr:class="search">
+                <input type="search" name="q" placeholder="Search services, projects, hosts" aria-label="Search" />
+            </Form>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(u)) => view! {
+                            <span class="user">{u.username}</span>
+                            <ActionForm action=logout attr:class="inline">
+                                <button type="submit">"Log out"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        _ => view! { <A href="/login">"Log in"</A> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </header>
+    }
+}

@@ -1,0 +1,78 @@
+//! The one error type a user sees, on the page and over HTTP: what is wrong, and for a form,
+//! which field. It crosses the server-function boundary as JSON.
+
+use crate::model::validate::FieldError;
+use serde::{Deserialize, Serialize};
+use server_fn_codec::{FromServerFnError, JsonEncoding, ServerFnErrorErr};
+
+// server_fn's names, re-exported by leptos.
+mod server_fn_codec {
+    pub use leptos::server_fn::codec::JsonEncoding;
+    pub use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Input that breaks a rule; `field` names the form field.
+    #[error("{0}")]
+    Invalid(FieldError),
+    /// The input is fine but collides with what exists (a name already taken).
+    #[error("{0}")]
+    Conflict(FieldError),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("log in first")]
+    Unauthenticated,
+    #[error("you may not {0}")]
+    Forbidden(String),
+    /// Something failed on our side; the details are in the server's log, not here.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The call itself failed (network, encoding).
+    #[error("request failed: {0}")]
+    Request(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid(FieldError::new(field, message))
+    }
+
+    pub fn conflict(field: &str, message: impl Into<String>) -> Self {
+        AppError::Conflict(FieldError::new(field, message))
+    }
+
+    /// The form field this error is about, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid(e) | AppError::Conflict(e) => Some(&e.field),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status this error maps to at the edge.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Invalid(_) => 400,
+            AppError::Conflict(_) => 409,
+            AppError::NotFound(_) => 404,
+            AppError::Unauthenticated => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::Internal(_) | AppError::Request(_) => 500,
+        }
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Invalid(e)
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Request(value.to_string())
+    }
+}

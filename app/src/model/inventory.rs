@@ -1,0 +1,210 @@
+//! What Prometheus scrapes: shards and their servers, services, projects, farms, hosts,
+//! exporters, probes and blackbox URLs (spec section 1).
+
+use super::ids::*;
+use serde::{Deserialize, Serialize};
+
+/// The farm source of a farm whose hosts are kept in Promgen itself.
+pub const LOCAL_FARM_SOURCE: &str = "promgen";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Shard {
+    pub id: ShardId,
+    pub name: String,
+    pub url: String,
+    pub proxy: bool,
+    pub enabled: bool,
+    /// Capacity estimates, shown against what the shard's projects register.
+    pub samples: i64,
+    pub targets: i64,
+}
+
+/// A shard with what is registered on it, for the shard list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardSummary {
+    pub shard: Shard,
+    pub servers: Vec<PrometheusServer>,
+    pub projects: i64,
+    pub exporters: i64,
+    /// Enabled exporters times hosts: the scrape targets this shard is asked to carry.
+    pub registered_targets: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrometheusServer {
+    pub id: PrometheusId,
+    pub shard_id: ShardId,
+    pub host: String,
+    pub port: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub id: ServiceId,
+    pub name: String,
+    pub description: String,
+    pub owner: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: ProjectId,
+    pub name: String,
+    pub description: String,
+    pub service_id: ServiceId,
+    pub service_name: String,
+    pub shard_id: ShardId,
+    pub shard_name: String,
+    pub owner: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Farm {
+    pub id: FarmId,
+    pub name: String,
+    pub source: String,
+    pub project_id: ProjectId,
+}
+
+impl Farm {
+    /// Hosts of a local farm are edited here; a remote farm's come from its discovery source.
+    pub fn is_local(&self) -> bool {
+        self.source == LOCAL_FARM_SOURCE
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Host {
+    pub id: HostId,
+    pub name: String,
+    pub farm_id: FarmId,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    #[default]
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scheme> {
+        match s {
+            "http" => Some(Scheme::Http),
+            "https" => Some(Scheme::Https),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Exporter {
+    pub id: ExporterId,
+    pub project_id: ProjectId,
+    pub job: String,
+    pub port: i64,
+    /// Empty means Prometheus' default `/metrics`; may carry query parameters.
+    pub path: String,
+    pub scheme: Scheme,
+    pub enabled: bool,
+}
+
+/// An entry of the quick-add list on the project page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DefaultExporter {
+    pub id: DefaultExporterId,
+    pub job: String,
+    pub port: i64,
+    pub path: String,
+    pub scheme: Scheme,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Probe {
+    pub id: ProbeId,
+    pub module: String,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Url {
+    pub id: UrlId,
+    pub url: String,
+    pub project_id: ProjectId,
+    pub probe_id: ProbeId,
+    pub probe_module: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProjectSummary {
+    pub id: ProjectId,
+    pub name: String,
+    pub shard_name: String,
+    pub farm_name: Option<String>,
+    pub hosts: i64,
+    pub exporters: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    pub service: Service,
+    pub projects: Vec<ProjectSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceDetail {
+    pub service: Service,
+    pub projects: Vec<ProjectSummary>,
+    pub can_edit: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProjectDetail {
+    pub project: Project,
+    pub farm: Option<Farm>,
+    pub hosts: Vec<Host>,
+    pub exporters: Vec<Exporter>,
+    pub urls: Vec<Url>,
+    pub can_edit: bool,
+}
+
+/// One registration of a host name: the farm that lists it and what that farm feeds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HostPlacement {
+    pub host_id: HostId,
+    pub farm: Farm,
+    pub project_id: ProjectId,
+    pub project_name: String,
+    pub service_id: ServiceId,
+    pub service_name: String,
+    pub exporters: Vec<Exporter>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HostDetail {
+    pub name: String,
+    pub placements: Vec<HostPlacement>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SearchHit {
+    Service { id: ServiceId, name: String },
+    Project { id: ProjectId, name: String, service: String },
+    Host { name: String, farm: String },
+}
+
+/// What the shard and project forms offer to choose from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FormChoices {
+    pub shards: Vec<Shard>,
+    pub probes: Vec<Probe>,
+    pub default_exporters: Vec<DefaultExporter>,
+}

@@ -1,0 +1,14 @@
+//! Typed records shared by the browser and the server.
+
+pub mod audit;
+pub mod ids;
+pub mod input;
+pub mod inventory;
+pub mod user;
+pub mod validate;
+
+pub use audit::*;
+pub use ids::*;
+pub use input::*;
+pub use inventory::*;
+pub use user::*;

@@ -1,0 +1,262 @@
+//! Validators of what users type, shared by the forms (as you type) and the server (on save).
+//! Each returns the cleaned value or a [`FieldError`] naming the field and what is wrong.
+
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldError { field: field.to_string(), message: message.into() }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+pub type Checked<T> = Result<T, FieldError>;
+
+const MAX_NAME: usize = 128;
+
+/// Names of services, projects, shards and farms become Prometheus label values and routing
+/// keys. Promgen's rule (`^[\w][- \w]+$`): a letter, digit or `_`, then at least one more of
+/// those, `-` or space.
+pub fn name(field: &str, value: &str) -> Checked<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    if v.chars().count() > MAX_NAME {
+        return Err(FieldError::new(field, format!("must be at most {MAX_NAME} characters")));
+    }
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut chars = v.chars();
+    let first = chars.next().unwrap_or(' ');
+    if !word(first) {
+        return Err(FieldError::new(field, "must start with a letter, a digit or _"));
+    }
+    if v.chars().count() < 2 {
+        return Err(FieldError::new(field, "must be at least 2 characters"));
+    }
+    if let Some(bad) = chars.find(|&c| !(word(c) || c == '-' || c == ' ')) {
+        return Err(FieldError::new(field, format!("may contain only letters, digits, _, - and spaces, not {bad:?}")));
+    }
+    Ok(v.to_string())
+}
+
+/// A host as Prometheus will dial it: an IPv4 or IPv6 address, or a host name / FQDN (a
+/// trailing dot is fine). No port, scheme, path or `_`.
+pub fn hostname(field: &str, value: &str) -> Checked<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    if v.parse::<IpAddr>().is_ok() {
+        return Ok(v.to_string());
+    }
+    let bad = |why: &str| Err(FieldError::new(field, format!("{v:?} is not a valid host name: {why}")));
+    if v.contains("://") {
+        return bad("leave out the scheme");
+    }
+    if v.contains('/') {
+        return bad("leave out the path");
+    }
+    if v.contains(':') {
+        return bad("leave out the port; the exporter sets it");
+    }
+    let bare = v.strip_suffix('.').unwrap_or(v);
+    if bare.len() > 253 {
+        return bad("longer than 253 characters");
+    }
+    for label in bare.split('.') {
+        if label.is_empty() {
+            return bad("empty label between dots");
+        }
+        if label.len() > 63 {
+            return bad("a label is longer than 63 characters");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return bad("a label starts or ends with -");
+        }
+        if let Some(c) = label.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
+            return bad(&format!("{c:?} is not allowed"));
+        }
+    }
+    Ok(v.to_string())
+}
+
+/// Splits a pasted list of hosts (newlines, commas or spaces), validates each and drops
+/// repeats, keeping the order given. Every bad entry is named in one message.
+pub fn host_list(field: &str, value: &str) -> Checked<Vec<String>> {
+    let mut hosts: Vec<String> = Vec::new();
+    let mut errors = Vec::new();
+    for raw in value.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()) {
+        match hostname(field, raw) {
+            Ok(h) if !hosts.contains(&h) => hosts.push(h),
+            Ok(_) => {}
+            Err(e) => errors.push(e.message),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(FieldError::new(field, errors.join("; ")));
+    }
+    if hosts.is_empty() {
+        return Err(FieldError::new(field, "give at least one host"));
+    }
+    Ok(hosts)
+}
+
+pub fn port(field: &str, value: i64) -> Checked<i64> {
+    if (1..=65535).contains(&value) {
+        Ok(value)
+    } else {
+        Err(FieldError::new(field, format!("{value} is not a port (1 to 65535)")))
+    }
+}
+
+/// Parses a port typed into a form.
+pub fn port_text(field: &str, value: &str) -> Checked<i64> {
+    let v = value.trim();
+    match v.parse::<i64>() {
+        Ok(p) => port(field, p),
+        Err(_) => Err(FieldError::new(field, format!("{v:?} is not a number"))),
+    }
+}
+
+/// A job name: it becomes the `job` label of every series the exporter yields.
+pub fn job(field: &str, value: &str) -> Checked<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    if v.len() > MAX_NAME {
+        return Err(FieldError::new(field, format!("must be at most {MAX_NAME} characters")));
+    }
+    if v.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(FieldError::new(field, "may not contain spaces or control characters"));
+    }
+    Ok(v.to_string())
+}
+
+/// An exporter's metrics path, cleaned as Promgen does: query parameters are decoded, blank
+/// values dropped and repeats of the same value merged; two different values for one key are
+/// refused (Prometheus' `params` would need a list). Empty stays empty (`/metrics`).
+pub fn metrics_path(field: &str, value: &str) -> Checked<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(String::new());
+    }
+    if !v.starts_with('/') {
+        return Err(FieldError::new(field, "must start with /"));
+    }
+    if v.len() > MAX_NAME {
+        return Err(FieldError::new(field, format!("must be at most {MAX_NAME} characters")));
+    }
+    let (path, query) = v.split_once('?').unwrap_or((v, ""));
+    let params = query_params(query);
+    let mut kept: Vec<(String, String)> = Vec::new();
+    for (key, val) in params {
+        match kept.iter().find(|(k, _)| *k == key) {
+            Some((_, existing)) if *existing == val => {}
+            Some(_) => {
+                return Err(FieldError::new(field, "List values are currently not supported for query parameters."));
+            }
+            None => kept.push((key, val)),
+        }
+    }
+    if kept.is_empty() {
+        return Ok(path.to_string());
+    }
+    let query: Vec<String> = kept.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    Ok(format!("{path}?{}", query.join("&")))
+}
+
+/// Query parameters as Python's `parse_qs` reads them: decoded, blank values dropped, in order.
+pub fn query_params(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes())
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// An http(s) URL with a host: shard APIs and blackbox targets.
+pub fn http_url(field: &str, value: &str) -> Checked<String> {
+    let v = value.trim();
+    let rest = v
+        .strip_prefix("http://")
+        .or_else(|| v.strip_prefix("https://"))
+        .ok_or_else(|| FieldError::new(field, "must be an http:// or https:// URL"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(FieldError::new(field, "must name a host"));
+    }
+    if v.len() > 256 {
+        return Err(FieldError::new(field, "must be at most 256 characters"));
+    }
+    Ok(v.to_string())
+}
+
+/// A probe module name, as in the blackbox exporter's configuration.
+pub fn module(field: &str, value: &str) -> Checked<String> {
+    job(field, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_promgen() {
+        assert_eq!(name("name", " web api ").unwrap(), "web api");
+        assert!(name("name", "a").is_err());
+        assert!(name("name", "-abc").is_err());
+        assert!(name("name", "ab/c").unwrap_err().message.contains("'/'"));
+        assert!(name("name", "日本語").is_ok());
+    }
+
+    #[test]
+    fn hostnames() {
+        for ok in ["example.com", "EXAMPLE.com.", "host-1", "127.0.0.1", "::1", "fe80::1", "a.b.c"] {
+            assert!(hostname("hosts", ok).is_ok(), "{ok}");
+        }
+        for bad in ["ex_ample.com", "example.com:9100", "http://example.com", "example.com/x", "-a.com", "a..b", ""] {
+            assert!(hostname("hosts", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn host_lists_split_dedupe_and_name_every_bad_entry() {
+        assert_eq!(host_list("hosts", "a.com, b.com\nc.com a.com").unwrap(), ["a.com", "b.com", "c.com"]);
+        let err = host_list("hosts", "a.com bad_1 bad_2").unwrap_err();
+        assert!(err.message.contains("bad_1") && err.message.contains("bad_2"));
+        assert!(host_list("hosts", " , ").is_err());
+    }
+
+    #[test]
+    fn metrics_path_cleaning_matches_promgen() {
+        assert_eq!(metrics_path("path", "/metrics?param=value&param&param=").unwrap(), "/metrics?param=value");
+        assert_eq!(metrics_path("path", "/metrics?a=1&a=1&b=2").unwrap(), "/metrics?a=1&b=2");
+        assert_eq!(metrics_path("path", "/probe?").unwrap(), "/probe");
+        assert_eq!(metrics_path("path", "").unwrap(), "");
+        assert!(metrics_path("path", "/m?a=1&a=2").unwrap_err().message.contains("List values"));
+        assert!(metrics_path("path", "metrics").is_err());
+    }
+
+    #[test]
+    fn ports_and_urls() {
+        assert!(port("port", 0).is_err());
+        assert!(port_text("port", "9100").is_ok());
+        assert!(port_text("port", "x").is_err());
+        assert!(http_url("url", "https://example.com/health").is_ok());
+        assert!(http_url("url", "ftp://example.com").is_err());
+        assert!(http_url("url", "http://").is_err());
+    }
+}

@@ -1,0 +1,53 @@
+use crate::api::admin::audit_log;
+use crate::components::{ErrorView, Loading};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+/// The audit log, newest first; `?type=service&id=3` narrows it to one object and its children.
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let args = move || {
+        let q = query.read();
+        let page = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1i64);
+        (page, q.get("type"), q.get("id").and_then(|i| i.parse().ok()))
+    };
+    let log = Resource::new(args, |(page, kind, id)| audit_log(page, kind, id));
+    view! {
+        <h1>"Audit log"</h1>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match log.await {
+                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Ok(page) => view! {
+                        <table class="list audit">
+                            <thead><tr><th>"When (UTC)"</th><th>"Who"</th><th>"What"</th><th>"Change"</th></tr></thead>
+                            <tbody>
+                                {page.entries.into_iter().map(|e| view! {
+                                    <tr>
+                                        <td>{e.created}</td>
+                                        <td>{e.user.unwrap_or_else(|| "system".into())}</td>
+                                        <td>{e.body}</td>
+                                        <td>
+                                            <details>
+                                                <summary>"before / after"</summary>
+                                                <pre>{e.old.unwrap_or_default()}</pre>
+                                                <pre>{e.data.unwrap_or_default()}</pre>
+                                            </details>
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <p class="pager">
+                            {(page.page > 1).then(|| view! { <A href=format!("/audit?page={}", page.page - 1)>"Newer"</A> })}
+                            " "
+                            {page.has_more.then(|| view! { <A href=format!("/audit?page={}", page.page + 1)>"Older"</A> })}
+                        </p>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,48 @@
+use crate::api::inventory::{CreateService, list_services};
+use crate::components::{ErrorView, Field, FormError, Loading, checks};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// Every service with its projects, and the form to register a new service.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let create = ServerAction::<CreateService>::new();
+    let services = Resource::new(move || create.version().get(), |_| list_services());
+    view! {
+        <h1>"Services"</h1>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match services.await {
+                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="muted">"No services yet: register the first one below."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="list">
+                            <thead><tr><th>"Service"</th><th>"Projects"</th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|s| view! {
+                                    <tr>
+                                        <td><A href=format!("/service/{}", s.service.id)>{s.service.name.clone()}</A></td>
+                                        <td>
+                                            {s.projects.into_iter().map(|p| view! {
+                                                <A href=format!("/project/{}", p.id) attr:class="chip">{p.name}</A>
+                                            }).collect_view()}
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+        <section class="card">
+            <h2>"Register a service"</h2>
+            <ActionForm action=create>
+                <Field label="Name" name="name" check=checks::name placeholder="web-frontend" />
+                <Field label="Description" name="description" />
+                <button type="submit">"Register service"</button>
+            </ActionForm>
+            <FormError value=create.value() />
+        </section>
+    }
+}

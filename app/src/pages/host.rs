@@ -1,0 +1,37 @@
+use crate::api::inventory::get_host;
+use crate::components::{ErrorView, Loading};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+/// One host name across every farm that lists it.
+#[component]
+pub fn HostPage() -> impl IntoView {
+    let params = use_params_map();
+    let host = Resource::new(move || params.read().get("name").unwrap_or_default(), get_host);
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match host.await {
+                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Ok(h) => view! {
+                        <h1>"Host " {h.name.clone()}</h1>
+                        <table class="list">
+                            <thead><tr><th>"Service"</th><th>"Project"</th><th>"Farm"</th><th>"Scraped by"</th></tr></thead>
+                            <tbody>
+                                {h.placements.into_iter().map(|p| view! {
+                                    <tr>
+                                        <td><A href=format!("/service/{}", p.service_id)>{p.service_name}</A></td>
+                                        <td><A href=format!("/project/{}", p.project_id)>{p.project_name}</A></td>
+                                        <td>{p.farm.name} " (" {p.farm.source} ")"</td>
+                                        <td>{p.exporters.iter().map(|e| format!("{}:{}{}", e.job, e.port, if e.enabled { "" } else { " (disabled)" })).collect::<Vec<_>>().join(", ")}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

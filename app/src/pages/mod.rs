@@ -1,0 +1,30 @@
+//! One module per route.
+
+mod audit;
+mod home;
+mod host;
+mod import;
+mod login;
+mod project;
+mod search;
+mod service;
+mod shards;
+
+pub use audit::AuditPage;
+pub use home::HomePage;
+pub use host::HostPage;
+pub use import::ImportPage;
+pub use login::LoginPage;
+pub use project::ProjectPage;
+pub use search::SearchPage;
+pub use service::ServicePage;
+pub use shards::ShardsPage;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// A numeric route parameter, e.g. the `:id` of `/service/:id`.
+fn id_param<T: From<i64>>(name: &'static str) -> impl Fn() -> Option<T> + Clone + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.read().get(name).and_then(|s| s.parse::<i64>().ok()).map(T::from)
+}

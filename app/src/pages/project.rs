@@ -1,0 +1,237 @@
+use crate::api::inventory::*;
+use crate::components::{ErrorView, Field, FormError, Loading, TextArea, checks};
+use crate::error::AppError;
+use crate::model::*;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// A project: its farm and hosts, exporters (with enable/disable) and blackbox URLs.
+#[component]
+pub fn ProjectPage() -> impl IntoView {
+    let id = super::id_param::<ProjectId>("id");
+    let create_farm = ServerAction::<CreateFarm>::new();
+    let add_hosts = ServerAction::<AddHosts>::new();
+    let delete_host = ServerAction::<DeleteHost>::new();
+    let delete_farm = ServerAction::<DeleteFarm>::new();
+    let create_exporter = ServerAction::<CreateExporter>::new();
+    let toggle = ServerAction::<SetExporterEnabled>::new();
+    let delete_exporter = ServerAction::<DeleteExporter>::new();
+    let create_url = ServerAction::<CreateUrl>::new();
+    let delete_url = ServerAction::<DeleteUrl>::new();
+    let delete_project = ServerAction::<DeleteProject>::new();
+    let changes = move || {
+        create_farm.version().get()
+            + add_hosts.version().get()
+            + delete_host.version().get()
+            + delete_farm.version().get()
+            + create_exporter.version().get()
+            + toggle.version().get()
+            + delete_exporter.version().get()
+            + create_url.version().get()
+            + delete_url.version().get()
+    };
+    let detail = Resource::new(
+        {
+            let id = id.clone();
+            move || (id(), changes())
+        },
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_project(id).await,
+                None => Err(AppError::NotFound("project".into())),
+            }
+        },
+    );
+    let choices = Resource::new(|| (), |_| get_form_choices());
+
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let d = match detail.await {
+                    Ok(d) => d,
+                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                };
+                let p = d.project.clone();
+                let pid = p.id;
+                let edit = d.can_edit;
+                view! {
+                    <h1>"Project " {p.name.clone()}</h1>
+                    <p class="muted">
+                        "Service " <A href=format!("/service/{}", p.service_id)>{p.service_name.clone()}</A>
+                        " · shard " {p.shard_name.clone()}
+                        " · owner " {p.owner.clone().unwrap_or_else(|| "none".into())}
+                    </p>
+                    <p class="muted">{p.description.clone()}</p>
+
+                    <section class="card" id="farm">
+                        {match d.farm.clone() {
+                            None => view! {
+                                <h2>"Farm"</h2>
+                                <p class="muted">"No farm yet: Prometheus scrapes nothing for this project until it has one."</p>
+                                <Show when=move || edit>
+                                    <ActionForm action=create_farm>
+                                        <input type="hidden" name="project_id" value=pid.to_string() />
+                                        <Field label="Farm name" name="name" check=checks::name />
+                                        <TextArea label="Hosts (one per line, or separated by commas)" name="hosts" check=checks::optional_hosts />
+                                        <button type="submit">"Create farm"</button>
+                                    </ActionForm>
+                                    <FormError value=create_farm.value() />
+                                </Show>
+                            }.into_any(),
+                            Some(farm) => {
+                                let fid = farm.id;
+                                let local = farm.is_local();
+                                view! {
+                                    <h2>"Farm " {farm.name.clone()} <small class="muted">" (" {farm.source.clone()} ")"</small></h2>
+                                    <ul class="hosts">
+                                        {d.hosts.iter().cloned().map(|h| view! {
+                                            <li>
+                                                <A href=format!("/host/{}", h.name)>{h.name.clone()}</A>
+                                                <Show when=move || edit && local>
+                                                    <ActionForm action=delete_host attr:class="inline">
+                                                        <input type="hidden" name="id" value=h.id.to_string() />
+                                                        <button type="submit" class="small" title="Remove host">"×"</button>
+                                                    </ActionForm>
+                                                </Show>
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                    <Show when=move || edit && local>
+                                        <ActionForm action=add_hosts>
+                                            <input type="hidden" name="farm_id" value=fid.to_string() />
+                                            <TextArea label="Add hosts (paste a list)" name="hosts" check=checks::hosts />
+                                            <button type="submit">"Add hosts"</button>
+                                        </ActionForm>
+                                        <FormError value=add_hosts.value() />
+                                        {move || add_hosts.value().get().and_then(Result::ok).map(|n| view! { <p class="ok">{format!("Added {n} hosts")}</p> })}
+                                    </Show>
+                                    <Show when=move || edit>
+                                        <ActionForm action=delete_farm attr:class="inline">
+                                            <input type="hidden" name="id" value=fid.to_string() />
+                                            <button type="submit" class="danger small">"Unlink farm"</button>
+                                        </ActionForm>
+                                    </Show>
+                                }.into_any()
+                            }
+                        }}
+                    </section>
+
+                    <section class="card" id="exporters">
+                        <h2>"Exporters"</h2>
+                        <table class="list">
+                            <thead><tr><th>"Job"</th><th>"Port"</th><th>"Path"</th><th>"Scheme"</th><th>"State"</th><th></th></tr></thead>
+                            <tbody>
+                                {d.exporters.iter().cloned().map(|e| view! {
+                                    <tr class:disabled=!e.enabled>
+                                        <td>{e.job.clone()}</td>
+                                        <td>{e.port}</td>
+                                        <td>{if e.path.is_empty() { "/metrics".to_string() } else { e.path.clone() }}</td>
+                                        <td>{e.scheme.as_str()}</td>
+                                        <td>{if e.enabled { "enabled" } else { "disabled" }}</td>
+                                        <td>
+                                            <Show when=move || edit>
+                                                <ActionForm action=toggle attr:class="inline">
+                                                    <input type="hidden" name="id" value=e.id.to_string() />
+                                                    <input type="hidden" name="enabled" value=(!e.enabled).to_string() />
+                                                    <button type="submit" class="small">{if e.enabled { "Disable" } else { "Enable" }}</button>
+                                                </ActionForm>
+                                                <ActionForm action=delete_exporter attr:class="inline">
+                                                    <input type="hidden" name="id" value=e.id.to_string() />
+                                                    <button type="submit" class="small danger">"Delete"</button>
+                                                </ActionForm>
+                                            </Show>
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <Show when=move || edit>
+                            <ActionForm action=create_exporter>
+                                <input type="hidden" name="project_id" value=pid.to_string() />
+                                <div class="row">
+                                    <Field label="Job" name="job" check=checks::job placeholder="node" />
+                                    <Field label="Port" name="port" check=checks::port placeholder="9100" />
+                                    <Field label="Path" name="path" check=checks::metrics_path placeholder="/metrics" />
+                                    <label class="field">
+                                        <span>"Scheme"</span>
+                                        <select name="scheme">
+                                            <option value="http">"http"</option>
+                                            <option value="https">"https"</option>
+                                        </select>
+                                    </label>
+                                </div>
+                                <button type="submit">"Add exporter"</button>
+                            </ActionForm>
+                            <FormError value=create_exporter.value() />
+                            <Suspense fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    choices.await.ok().map(|c| view! {
+                                        <p class="quick-add">"Quick add: "
+                                            {c.default_exporters.into_iter().map(|x| view! {
+                                                <ActionForm action=create_exporter attr:class="inline">
+                                                    <input type="hidden" name="project_id" value=pid.to_string() />
+                                                    <input type="hidden" name="job" value=x.job.clone() />
+                                                    <input type="hidden" name="port" value=x.port.to_string() />
+                                                    <input type="hidden" name="path" value=x.path.clone() />
+                                                    <input type="hidden" name="scheme" value=x.scheme.as_str() />
+                                                    <button type="submit" class="small">{format!("{}:{}", x.job, x.port)}</button>
+                                                </ActionForm>
+                                            }).collect_view()}
+                                        </p>
+                                    })
+                                })}
+                            </Suspense>
+                        </Show>
+                    </section>
+
+                    <section class="card" id="urls">
+                        <h2>"URLs (blackbox)"</h2>
+                        <ul>
+                            {d.urls.iter().cloned().map(|u| view! {
+                                <li>
+                                    {u.url.clone()} " " <span class="chip">{u.probe_module.clone()}</span>
+                                    <Show when=move || edit>
+                                        <ActionForm action=delete_url attr:class="inline">
+                                            <input type="hidden" name="id" value=u.id.to_string() />
+                                            <button type="submit" class="small danger">"Delete"</button>
+                                        </ActionForm>
+                                    </Show>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                        <Show when=move || edit>
+                            <ActionForm action=create_url>
+                                <input type="hidden" name="project_id" value=pid.to_string() />
+                                <div class="row">
+                                    <Field label="URL" name="url" check=checks::http_url placeholder="https://example.com/health" />
+                                    <label class="field">
+                                        <span>"Probe"</span>
+                                        <select name="probe_id">
+                                            <Suspense fallback=|| ()>
+                                                {move || Suspend::new(async move {
+                                                    choices.await.map(|c| c.probes.into_iter().map(|p| view! {
+                                                        <option value=p.id.to_string()>{p.module}</option>
+                                                    }).collect_view()).ok()
+                                                })}
+                                            </Suspense>
+                                        </select>
+                                    </label>
+                                </div>
+                                <button type="submit">"Add URL"</button>
+                            </ActionForm>
+                            <FormError value=create_url.value() />
+                        </Show>
+                    </section>
+
+                    <Show when=move || edit>
+                        <ActionForm action=delete_project attr:class="danger-zone">
+                            <input type="hidden" name="id" value=pid.to_string() />
+                            <button type="submit" class="danger">"Delete this project"</button>
+                        </ActionForm>
+                        <FormError value=delete_project.value() />
+                    </Show>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,40 @@
+use crate::api::inventory::search;
+use crate::components::{ErrorView, Loading};
+use crate::model::SearchHit;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+/// Services, projects and hosts matching `?q=`.
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let hits = Resource::new(q, search);
+    view! {
+        <h1>"Search: " {q}</h1>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match hits.await {
+                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="muted">"Nothing matches."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="hits">
+                            {list.into_iter().map(|hit| match hit {
+                                SearchHit::Service { id, name } => view! {
+                                    <li><span class="chip">"service"</span> <A href=format!("/service/{id}")>{name}</A></li>
+                                }.into_any(),
+                                SearchHit::Project { id, name, service } => view! {
+                                    <li><span class="chip">"project"</span> <A href=format!("/project/{id}")>{name}</A> <span class="muted">" in " {service}</span></li>
+                                }.into_any(),
+                                SearchHit::Host { name, farm } => view! {
+                                    <li><span class="chip">"host"</span> <A href=format!("/host/{name}")>{name.clone()}</A> <span class="muted">" in farm " {farm}</span></li>
+                                }.into_any(),
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,90 @@
+use crate::api::inventory::{CreateProject, DeleteService, get_form_choices, get_service};
+use crate::components::{ErrorView, Field, FormError, Loading, checks};
+use crate::error::AppError;
+use crate::model::ServiceId;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// A service: its projects, and the form to add one.
+#[component]
+pub fn ServicePage() -> impl IntoView {
+    let id = super::id_param::<ServiceId>("id");
+    let create = ServerAction::<CreateProject>::new();
+    let delete = ServerAction::<DeleteService>::new();
+    let detail = Resource::new(
+        {
+            let id = id.clone();
+            move || (id(), create.version().get())
+        },
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_service(id).await,
+                None => Err(AppError::NotFound("service".into())),
+            }
+        },
+    );
+    let choices = Resource::new(|| (), |_| get_form_choices());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let d = match detail.await {
+                    Ok(d) => d,
+                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                };
+                let sid = d.service.id;
+                view! {
+                    <h1>"Service " {d.service.name.clone()}</h1>
+                    <p class="muted">{d.service.description.clone()}</p>
+                    <p class="muted">"Owner: " {d.service.owner.clone().unwrap_or_else(|| "none".into())}</p>
+                    <h2>"Projects"</h2>
+                    <table class="list">
+                        <thead><tr><th>"Project"</th><th>"Shard"</th><th>"Farm"</th><th>"Hosts"</th><th>"Exporters"</th></tr></thead>
+                        <tbody>
+                            {d.projects.into_iter().map(|p| view! {
+                                <tr>
+                                    <td><A href=format!("/project/{}", p.id)>{p.name}</A></td>
+                                    <td>{p.shard_name}</td>
+                                    <td>{p.farm_name.unwrap_or_default()}</td>
+                                    <td>{p.hosts}</td>
+                                    <td>{p.exporters}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <Show when=move || d.can_edit>
+                        <section class="card">
+                            <h2>"Register a project"</h2>
+                            <ActionForm action=create>
+                                <input type="hidden" name="service_id" value=sid.to_string() />
+                                <Field label="Name" name="name" check=checks::name />
+                                <Field label="Description" name="description" />
+                                <label class="field">
+                                    <span>"Shard"</span>
+                                    <select name="shard_id">
+                                        <Suspense fallback=|| ()>
+                                            {move || Suspend::new(async move {
+                                                choices.await.map(|c| c.shards.into_iter().filter(|s| s.enabled).map(|s| view! {
+                                                    <option value=s.id.to_string()>{s.name}</option>
+                                                }).collect_view()).ok()
+                                            })}
+                                        </Suspense>
+                                    </select>
+                                </label>
+                                <button type="submit">"Register project"</button>
+                            </ActionForm>
+                            <FormError value=create.value() />
+                            {move || create.value().get().and_then(Result::ok).map(|p| view! {
+                                <p class="ok">"Registered " <A href=format!("/project/{}", p.id)>{p.name}</A></p>
+                            })}
+                        </section>
+                        <ActionForm action=delete attr:class="danger-zone">
+                            <input type="hidden" name="id" value=sid.to_string() />
+                            <button type="submit" class="danger">"Delete this service and its projects"</button>
+                        </ActionForm>
+                        <FormError value=delete.value() />
+                    </Show>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}

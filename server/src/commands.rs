@@ -1,0 +1,123 @@
+//! What each verb does: connect, call one backend function, print the outcome.
+
+use crate::cli::{Cli, Command, ExportArgs};
+use anyhow::Context;
+use app::backend::{Actor, Backend, Db};
+use app::error::AppError;
+use std::path::Path;
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let db = Db::connect(&cli.database_url).await.with_context(|| format!("database {}", redact(&cli.database_url)))?;
+    let backend = Backend::new(db);
+    let operator = Actor::System;
+    match cli.command {
+        None => crate::web::serve(backend, cli.serve).await,
+        Some(Command::Serve(args)) => crate::web::serve(backend, args).await,
+        Some(Command::ImportPromgen { files }) => {
+            let texts = files.iter().map(read).collect::<anyhow::Result<Vec<_>>>()?;
+            let report = backend.importer.import_promgen(&operator, &texts).await.map_err(user_error)?;
+            print!("{report}");
+            Ok(())
+        }
+        Some(Command::Import { file, shard }) => {
+            let report = backend
+                .importer
+                .import_file_sd(&operator, &read(&file)?, shard.as_deref())
+                .await
+                .map_err(user_error)?;
+            print!("{report}");
+            Ok(())
+        }
+        Some(Command::RegisterServer { shard, host, port }) => {
+            use app::backend::inventory::Registered;
+            match backend.inventory.register_server(&operator, &shard, &host, port).await.map_err(user_error)? {
+                Registered::Created { shard_created } => {
+                    if shard_created {
+                        println!("Created shard {shard}");
+                    }
+                    println!("Created {host}:{port} on {shard}");
+                }
+                Registered::Moved { from } => println!("Moved {host}:{port} from {from} to {shard}"),
+                Registered::Unchanged => println!("{host}:{port} is on {shard} already"),
+            }
+            Ok(())
+        }
+        Some(Command::Targets(args)) => {
+            let body = backend.exports.targets(&Default::default()).await.map_err(user_error)?;
+            export(&body, &args).await
+        }
+        Some(Command::Urls(args)) => {
+            let body = backend.exports.urls(&Default::default()).await.map_err(user_error)?;
+            export(&body, &args).await
+        }
+        Some(Command::CreateUser { username, superuser, password }) => {
+            let shown = password.is_none();
+            let password = password.unwrap_or_else(app::backend::auth::random_password);
+            backend.auth.create_user(&operator, &username, &password, superuser).await.map_err(user_error)?;
+            println!("Created user {username}");
+            if shown {
+                println!("Password: {password}");
+            }
+            Ok(())
+        }
+        Some(Command::SetPassword { username, password }) => {
+            let shown = password.is_none();
+            let password = password.unwrap_or_else(app::backend::auth::random_password);
+            backend.auth.set_password(&operator, &username, &password).await.map_err(user_error)?;
+            println!("Password of {username} set");
+            if shown {
+                println!("Password: {password}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read(path: impl AsRef<Path>) -> anyhow::Result<String> {
+    let path = path.as_ref();
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn user_error(e: AppError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+/// Hides a password in a database URL before it is printed.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Writes atomically (temp file, then rename) so Prometheus never reads half a file.
+async fn export(body: &str, args: &ExportArgs) -> anyhow::Result<()> {
+    let Some(file) = &args.file else {
+        println!("{body}");
+        return Ok(());
+    };
+    let tmp = file.with_extension("promgen-tmp");
+    std::fs::write(&tmp, body).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, file).with_context(|| format!("cannot replace {}", file.display()))?;
+    if args.reload {
+        let url = format!("{}/-/reload", args.prometheus_url.trim_end_matches('/'));
+        let res = reqwest::Client::new().post(&url).send().await.with_context(|| format!("reload {url}"))?;
+        anyhow::ensure!(res.status().is_success(), "reload {url}: {}", res.status());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact("sqlite://data/promgen.db"), "sqlite://data/promgen.db");
+    }
+}

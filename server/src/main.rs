@@ -1,0 +1,19 @@
+//! The `promgen` binary: parses the command line, then either serves or runs one verb.
+
+mod cli;
+mod commands;
+mod web;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = cli::Cli::parse();
+    commands::run(cli).await
+}

@@ -1,0 +1,124 @@
+//! The HTTP server: wiring in one place. Config -> backend -> router -> listener.
+
+mod origin;
+mod prometheus;
+
+use crate::cli::ServeArgs;
+use app::backend::Backend;
+use app::backend::auth::DbSessionStore;
+use axum::Router;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::Arc;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub backend: Backend,
+    pub leptos: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// Session cookies last two weeks of inactivity.
+const SESSION_DAYS: i64 = 14;
+
+/// Builds the whole router. Tests call this with their own backend.
+pub fn router(backend: Backend, args: &ServeArgs) -> Router {
+    let leptos = LeptosOptions::builder()
+        .output_name("promgen")
+        .site_root(args.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(args.listen)
+        .build();
+    let state = AppState { backend: backend.clone(), leptos: leptos.clone() };
+    let routes = generate_route_list(app::app::App);
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(backend.db.clone()))
+        .with_name("promgen_session")
+        .with_secure(args.secure_cookies)
+        .with_same_site(tower_sessions::cookie::SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_DAYS)));
+    let origins = Arc::new(origin::AllowedOrigins::new(&args.allowed_origins));
+    let context = {
+        let backend = backend.clone();
+        move || provide_context(backend.clone())
+    };
+
+    Router::new()
+        .merge(prometheus::routes())
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let leptos = leptos.clone();
+            move || app::app::shell(leptos.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::app::shell))
+        .layer(axum::middleware::from_fn_with_state(origins, origin::check))
+        .layer(sessions)
+        .with_state(state)
+}
+
+pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
+    if let Some(first) =
+        backend.auth.bootstrap_admin(args.admin_password.clone()).await.map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        match first.generated_password {
+            Some(password) => eprintln!(
+                "\n  Created the first user: {} with password {password}\n  It is shown once; change it with `promgen set-password {}`.\n",
+                first.username, first.username
+            ),
+            None => {
+                eprintln!("Created the first user {} with the password from PROMGEN_ADMIN_PASSWORD", first.username)
+            }
+        }
+    }
+    if !args.site_root.join("pkg").is_dir() {
+        tracing::warn!(
+            site_root = %args.site_root.display(),
+            "no compiled site here: pages render but stay static; build it with .ci/build-site or set PROMGEN_SITE_ROOT"
+        );
+    }
+    spawn_session_cleanup(backend.clone());
+    let app = router(backend, &args);
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+fn spawn_session_cleanup(backend: Backend) {
+    use tower_sessions::session_store::ExpiredDeletion;
+    let store = DbSessionStore::new(backend.db.clone());
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "cannot delete expired sessions");
+            }
+        }
+    });
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

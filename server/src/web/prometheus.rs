@@ -1,0 +1,39 @@
+//! What Prometheus (or a cron job next to it) pulls: file_sd JSON of targets and blackbox URLs,
+//! anonymous as in Promgen. `?service=NAME` and/or `?project=NAME` narrow the file.
+
+use super::AppState;
+use app::backend::exports::ExportFilter;
+use app::error::AppError;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/targets", get(targets))
+        .route("/api/v1/config", get(targets))
+        .route("/api/v1/urls", get(urls))
+}
+
+async fn targets(State(s): State<AppState>, Query(filter): Query<ExportFilter>) -> Response {
+    json(s.backend.exports.targets(&filter).await)
+}
+
+async fn urls(State(s): State<AppState>, Query(filter): Query<ExportFilter>) -> Response {
+    json(s.backend.exports.urls(&filter).await)
+}
+
+fn json(body: Result<std::sync::Arc<String>, AppError>) -> Response {
+    match body {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body.as_ref().clone()).into_response(),
+        Err(e) => error(e),
+    }
+}
+
+/// The HTTP edge of an [`AppError`]: its status and its message, no internals.
+pub fn error(e: AppError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, e.to_string()).into_response()
+}

@@ -14,14 +14,14 @@ use leptos_router::components::Redirect;
 /// the HTTP status.
 #[component]
 pub fn ErrorView(error: AppError) -> impl IntoView {
+    if error == AppError::Unauthenticated {
+        return view! { <Redirect path="/login" /> }.into_any();
+    }
     #[cfg(feature = "ssr")]
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         if let Ok(code) = axum::http::StatusCode::from_u16(error.status()) {
             res.set_status(code);
         }
-    }
-    if error == AppError::Unauthenticated {
-        return view! { <Redirect path="/login" /> }.into_any();
     }
     view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
 }

@@ -29,6 +29,25 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
 
 #[async_trait]
 impl SessionStore for DbSessionStore {
+    /// Inserts under a fresh id, drawing another if the id is taken (never overwrites).
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        loop {
+            let done =
+                sqlx::query("INSERT INTO sessions (id, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+                    .bind(record.id.to_string())
+                    .bind(&data)
+                    .bind(record.expiry_date.unix_timestamp())
+                    .execute(&self.db.pool)
+                    .await
+                    .map_err(backend)?;
+            if done.rows_affected() == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         sqlx::query(

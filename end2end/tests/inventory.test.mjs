@@ -1,0 +1,107 @@
+// A new user's first session: log in, register a shard, a service, a project, a farm with
+// hosts and an exporter in the browser, and find them in /api/v1/targets.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { start, open, ADMIN_PASSWORD } from "./harness.mjs";
+
+let env;
+before(async () => {
+  env = await start();
+});
+after(async () => {
+  await env?.stop();
+});
+
+test("register what Prometheus scrapes and see it in /api/v1/targets", async () => {
+  const { page, base } = env;
+
+  // Anonymous visitors are sent to the login page.
+  await page.goto(base + "/");
+  await page.waitForURL(/\/login/);
+  await page.waitForSelector("html[data-hydrated=true]");
+  await page.fill("input[name=username]", "admin");
+  await page.fill("input[name=password]", "wrong password");
+  await page.click("button:has-text('Log in')");
+  await page.getByText("wrong username or password").waitFor();
+  await page.fill("input[name=password]", ADMIN_PASSWORD);
+  await page.click("button:has-text('Log in')");
+  await page.waitForURL(base + "/");
+  await page.getByText("No services yet").waitFor();
+
+  // A shard.
+  await open(page, base + "/shard");
+  await page.fill("input[name=name]", "main");
+  await page.fill("input[name=url]", "http://prometheus.example.com:9090");
+  await page.click("button:has-text('Add shard')");
+  await page.locator("td", { hasText: "prometheus.example.com:9090" }).waitFor();
+
+  // A service: the name is checked as it is typed, duplicates by the server.
+  await open(page, base + "/");
+  const name = page.locator("input[name=name]");
+  await name.pressSequentially("w");
+  await page.getByText("must be at least 2 characters").waitFor();
+  await name.pressSequentially("eb");
+  await page.waitForFunction(() => !document.querySelector(".field-error")?.textContent);
+  await page.click("button:has-text('Register service')");
+  await page.locator("a", { hasText: /^web$/ }).waitFor();
+  await page.fill("input[name=name]", "web");
+  await page.click("button:has-text('Register service')");
+  await page.getByText('a service named "web" exists already').waitFor();
+  await page.click("a:text-is('web')");
+
+  // A project on the shard.
+  await page.waitForURL(/\/service\/\d+/);
+  await page.fill("input[name=name]", "frontend");
+  await page.selectOption("select[name=shard_id]", { label: "main" });
+  await page.click("button:has-text('Register project')");
+  await page.click("a:text-is('frontend')");
+
+  // A farm with pasted hosts, then more hosts and one bad one.
+  await page.waitForURL(/\/project\/\d+/);
+  await page.fill("#farm input[name=name]", "web-farm");
+  await page.fill("#farm textarea[name=hosts]", "a.example.com\nb.example.com, c.example.com");
+  await page.click("button:has-text('Create farm')");
+  await page.locator("#farm a", { hasText: "c.example.com" }).waitFor();
+  const more = page.locator("#farm textarea[name=hosts]");
+  await more.pressSequentially("d.example.com bad_host");
+  await page.getByText("bad_host").first().waitFor();
+  await more.fill("d.example.com");
+  await page.click("button:has-text('Add hosts')");
+  await page.getByText("Added 1 hosts").waitFor();
+
+  // An exporter: a bad port is caught while typing.
+  const port = page.locator("#exporters input[name=port]");
+  await page.fill("#exporters input[name=job]", "node");
+  await port.pressSequentially("99999");
+  await page.getByText("99999 is not a port").waitFor();
+  await port.fill("9100");
+  await page.click("button:has-text('Add exporter')");
+  await page.locator("#exporters td", { hasText: "enabled" }).waitFor();
+
+  const targets = await (await fetch(base + "/api/v1/targets")).json();
+  assert.deepEqual(targets, [
+    {
+      labels: {
+        __farm_source: "promgen",
+        __scheme__: "http",
+        __shard: "main",
+        farm: "web-farm",
+        job: "node",
+        project: "frontend",
+        service: "web",
+      },
+      targets: ["a.example.com:9100", "b.example.com:9100", "c.example.com:9100", "d.example.com:9100"],
+    },
+  ]);
+
+  // Disabling the exporter takes it out of the file.
+  await page.click("#exporters button:has-text('Disable')");
+  await page.locator("#exporters td", { hasText: "disabled" }).waitFor();
+  assert.deepEqual(await (await fetch(base + "/api/v1/targets")).json(), []);
+
+  // The audit log saw it all.
+  await open(page, base + "/audit");
+  await page.getByText("Disabled exporter node:9100").waitFor();
+  await page.getByText("Created farm web-farm with 3 hosts").waitFor();
+  assert.deepEqual(env.errors, []);
+});

@@ -4,6 +4,7 @@ use crate::components::Nav;
 use crate::pages::*;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::SsrMode;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -25,6 +26,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Data pages render whole on the server (`SsrMode::Async`), so their HTTP status is right: a
+/// redirect to the login page is a real 302, a missing service a real 404.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -35,15 +38,15 @@ pub fn App() -> impl IntoView {
             <Nav />
             <main>
                 <Routes fallback=|| view! { <p class="error">"No such page."</p> }>
-                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/service/:id") view=ServicePage />
-                    <Route path=path!("/project/:id") view=ProjectPage />
-                    <Route path=path!("/shard") view=ShardsPage />
-                    <Route path=path!("/host/:name") view=HostPage />
-                    <Route path=path!("/search") view=SearchPage />
-                    <Route path=path!("/audit") view=AuditPage />
-                    <Route path=path!("/import") view=ImportPage />
+                    <Route path=path!("/service/:id") view=ServicePage ssr=SsrMode::Async />
+                    <Route path=path!("/project/:id") view=ProjectPage ssr=SsrMode::Async />
+                    <Route path=path!("/shard") view=ShardsPage ssr=SsrMode::Async />
+                    <Route path=path!("/host/:name") view=HostPage ssr=SsrMode::Async />
+                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -97,9 +97,9 @@ fn redact(url: &str) -> String {
 }
 
 /// Writes atomically (temp file, then rename) so Prometheus never reads half a file.
-async fn export(body: &str, args: &ExportArgs) -> anyhow::Result<()> {
+async fn export(body: &[u8], args: &ExportArgs) -> anyhow::Result<()> {
     let Some(file) = &args.file else {
-        println!("{body}");
+        println!("{}", String::from_utf8_lossy(body));
         return Ok(());
     };
     let tmp = file.with_extension("promgen-tmp");

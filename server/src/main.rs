@@ -1,9 +1,5 @@
 //! The `promgen` binary: parses the command line, then either serves or runs one verb.
 
-mod cli;
-mod commands;
-mod web;
-
 use clap::Parser;
 
 #[tokio::main]
@@ -14,6 +10,5 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = cli::Cli::parse();
-    commands::run(cli).await
+    server::commands::run(server::cli::Cli::parse()).await
 }

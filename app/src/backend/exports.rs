@@ -6,6 +6,7 @@ use super::Db;
 use crate::error::AppError;
 use crate::model::{ExporterId, FarmId, Scheme};
 use crate::render::{ProbeTarget, ScrapeJob, render_targets, render_urls};
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -32,11 +33,14 @@ enum Kind {
     Urls,
 }
 
+/// A rendered file and the inventory generation it reflects. `Bytes` clones without copying.
+type Rendered = (i64, Bytes);
+
 #[derive(Clone)]
 pub struct Exports {
     db: Db,
     /// The last unfiltered rendering of each file and the inventory generation it reflects.
-    cache: Arc<Mutex<HashMap<Kind, (i64, Arc<String>)>>>,
+    cache: Arc<Mutex<HashMap<Kind, Rendered>>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -71,27 +75,27 @@ impl Exports {
     }
 
     /// file_sd JSON of every enabled exporter (of projects that have a farm).
-    pub async fn targets(&self, filter: &ExportFilter) -> Result<Arc<String>, AppError> {
+    pub async fn targets(&self, filter: &ExportFilter) -> Result<Bytes, AppError> {
         self.cached(Kind::Targets, filter).await
     }
 
     /// file_sd JSON of blackbox URLs, for the blackbox exporter job.
-    pub async fn urls(&self, filter: &ExportFilter) -> Result<Arc<String>, AppError> {
+    pub async fn urls(&self, filter: &ExportFilter) -> Result<Bytes, AppError> {
         self.cached(Kind::Urls, filter).await
     }
 
-    async fn cached(&self, kind: Kind, filter: &ExportFilter) -> Result<Arc<String>, AppError> {
+    async fn cached(&self, kind: Kind, filter: &ExportFilter) -> Result<Bytes, AppError> {
         if !filter.is_empty() {
-            return Ok(Arc::new(self.render(kind, filter).await?));
+            return Ok(self.render(kind, filter).await?.into());
         }
         let (generation,): (i64,) =
             sqlx::query_as("SELECT generation FROM inventory_generation WHERE id = 1").fetch_one(&self.db.pool).await?;
-        if let Some((g, body)) = self.cache.lock().ok().and_then(|c| c.get(&kind).cloned()) {
-            if g == generation {
-                return Ok(body);
-            }
+        if let Some((g, body)) = self.cache.lock().ok().and_then(|c| c.get(&kind).cloned())
+            && g == generation
+        {
+            return Ok(body);
         }
-        let body = Arc::new(self.render(kind, filter).await?);
+        let body = Bytes::from(self.render(kind, filter).await?);
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(kind, (generation, body.clone()));
         }

@@ -18,10 +18,10 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
         return view! { <Redirect path="/login" /> }.into_any();
     }
     #[cfg(feature = "ssr")]
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(code) = axum::http::StatusCode::from_u16(error.status()) {
-            res.set_status(code);
-        }
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(code) = axum::http::StatusCode::from_u16(error.status())
+    {
+        res.set_status(code);
     }
     view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
 }

@@ -18,7 +18,9 @@ pub struct ProbeTarget {
 pub fn render_urls(targets: &[ProbeTarget]) -> String {
     let mut order: Vec<&ProbeTarget> = targets.iter().collect();
     order.sort_by(|a, b| (&a.service, &a.project, &a.url).cmp(&(&b.service, &b.project, &b.url)));
-    let mut groups: Vec<((&str, &str, &str, &str), Vec<String>)> = Vec::new();
+    // (project, service, shard, module) -> URLs, in first-seen order.
+    type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
+    let mut groups: Vec<(Key, Vec<String>)> = Vec::new();
     for t in order {
         let key = (t.project.as_str(), t.service.as_str(), t.shard.as_str(), t.module.as_str());
         match groups.iter_mut().find(|(k, _)| *k == key) {

@@ -25,9 +25,9 @@ async fn urls(State(s): State<AppState>, Query(filter): Query<ExportFilter>) -> 
     json(s.backend.exports.urls(&filter).await)
 }
 
-fn json(body: Result<std::sync::Arc<String>, AppError>) -> Response {
+fn json(body: Result<bytes::Bytes, AppError>) -> Response {
     match body {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body.as_ref().clone()).into_response(),
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
         Err(e) => error(e),
     }
 }

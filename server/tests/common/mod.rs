@@ -1,0 +1,120 @@
+//! Test databases: every storage test runs on SQLite (a temp file) and on the real PostgreSQL
+//! at 127.0.0.1:5432 (a throwaway database per test, dropped afterwards).
+#![allow(dead_code)]
+
+use app::backend::{Actor, Backend, Db};
+use app::model::{CurrentUser, UserId};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+pub struct TestDb {
+    pub backend: Backend,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(format!("promgen-test-{}-{}", std::process::id(), next()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::connect(&format!("sqlite://{}/t.db", dir.display())).await.expect("sqlite");
+        TestDb { backend: Backend::new(db), cleanup: Cleanup::Dir(dir) }
+    }
+
+    pub async fn postgres() -> TestDb {
+        let admin = std::env::var("PROMGEN_TEST_PG").unwrap_or_else(|_| PG_ADMIN_URL.to_string());
+        let name = format!("promgen_test_{}_{}", std::process::id(), next());
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .expect("PostgreSQL at 127.0.0.1:5432 (start it: pg_ctlcluster --skip-systemctl-redirect 15 main start)");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap();
+        let db = Db::connect(&format!("{base}/{name}")).await.expect("postgres");
+        TestDb { backend: Backend::new(db), cleanup: Cleanup::Postgres(name) }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres(name) => {
+                let name = name.clone();
+                let pool = self.backend.db.pool.clone();
+                // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    rt.block_on(async move {
+                        pool.close().await;
+                        let admin = std::env::var("PROMGEN_TEST_PG").unwrap_or_else(|_| PG_ADMIN_URL.to_string());
+                        if let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await {
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+fn next() -> u32 {
+    static N: AtomicU32 = AtomicU32::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Runs one async test body against both databases, as `<name>_sqlite` and `<name>_postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = common::TestDb::sqlite().await;
+                ($body)(db.backend.clone()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let db = common::TestDb::postgres().await;
+                ($body)(db.backend.clone()).await;
+            }
+        }
+    };
+}
+
+/// A regular user, created by the operator.
+pub async fn user(b: &Backend, name: &str) -> Actor {
+    let u: CurrentUser = b.auth.create_user(&Actor::System, name, "password-of-test", false).await.unwrap();
+    Actor::User(u)
+}
+
+pub async fn admin(b: &Backend) -> Actor {
+    let u = b.auth.create_user(&Actor::System, "root", "password-of-test", true).await.unwrap();
+    assert_eq!(u.id, UserId(u.id.0));
+    Actor::User(u)
+}
+
+pub fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/fixtures/promgen").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+pub fn json(s: impl AsRef<[u8]>) -> serde_json::Value {
+    serde_json::from_slice(s.as_ref()).unwrap()
+}
+
+pub async fn count(b: &Backend, table: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&b.db.pool).await.unwrap();
+    n
+}

@@ -1,0 +1,108 @@
+//! The HTTP edge, through the same router the binary serves: Prometheus-facing files, server
+//! functions that refuse anonymous and cross-site callers, login sessions.
+
+mod common;
+use app::backend::{Actor, Backend};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use leptos::server_fn::ServerFn;
+use tower::ServiceExt;
+
+fn router(b: &Backend) -> Router {
+    let args = server::cli::ServeArgs {
+        listen: "127.0.0.1:3000".parse().unwrap(),
+        site_root: "target/site".into(),
+        admin_password: None,
+        secure_cookies: false,
+        allowed_origins: vec!["https://promgen.example.com".into()],
+    };
+    server::web::router(b.clone(), &args)
+}
+
+async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let (parts, body) = res.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn form(path: &str, body: &str, cookie: Option<&str>, origin: Option<&str>) -> Request<Body> {
+    let mut req = Request::post(path)
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    if let Some(o) = origin {
+        req = req.header(header::ORIGIN, o);
+    }
+    req.body(Body::from(body.to_string())).unwrap()
+}
+
+async fn login(app: &Router, b: &Backend) -> String {
+    b.auth.create_user(&Actor::System, "ops", "password-of-test", true).await.unwrap();
+    let (status, headers, body) =
+        send(app, form(app::api::auth::Login::PATH, "username=ops&password=password-of-test", None, None)).await;
+    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+    let cookie = headers.get(header::SET_COOKIE).expect("a session cookie").to_str().unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    cookie.split(';').next().unwrap().to_string()
+}
+
+on_both_databases!(prometheus_files_are_anonymous_json, |b: Backend| async move {
+    let app = router(&b);
+    for path in ["/api/v1/targets", "/api/v1/config", "/api/v1/urls", "/api/v1/targets?service=x&project=y"] {
+        let (status, headers, body) = send(&app, Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        assert_eq!(body, "[]");
+    }
+});
+
+on_both_databases!(server_functions_refuse_anonymous_and_cross_site_changes, |b: Backend| async move {
+    let app = router(&b);
+    let create = app::api::inventory::CreateService::PATH;
+
+    let (status, _, body) = send(&app, form(create, "name=web&description=", None, None)).await;
+    assert!(!status.is_success(), "{status}");
+    assert!(body.contains("Unauthenticated"), "{body}");
+    assert_eq!(common::count(&b, "service").await, 0);
+
+    let cookie = login(&app, &b).await;
+    let (status, _, body) =
+        send(&app, form(create, "name=web&description=", Some(&cookie), Some("http://evil.example"))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(common::count(&b, "service").await, 0);
+
+    let (status, _, body) =
+        send(&app, form(create, "name=web&description=", Some(&cookie), Some("http://127.0.0.1:3000"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, _) =
+        send(&app, form(create, "name=api&description=", Some(&cookie), Some("https://promgen.example.com"))).await;
+    assert_eq!(status, StatusCode::OK, "a configured public origin is allowed");
+    assert_eq!(common::count(&b, "service").await, 2);
+
+    let (status, _, body) = send(&app, form(create, "name=web&description=", Some(&cookie), None)).await;
+    assert!(!status.is_success());
+    assert!(body.contains("exists already"), "{body}");
+
+    // Logging out ends the session for good.
+    let (status, _, _) = send(&app, form(app::api::auth::Logout::PATH, "", Some(&cookie), None)).await;
+    assert!(status.is_success() || status.is_redirection());
+    let (_, _, body) = send(&app, form(create, "name=db&description=", Some(&cookie), None)).await;
+    assert!(body.contains("Unauthenticated"), "{body}");
+});
+
+on_both_databases!(pages_render_on_the_server, |b: Backend| async move {
+    let app = router(&b);
+    let page = |path: &str| Request::get(path).header(header::ACCEPT, "text/html").body(Body::empty()).unwrap();
+    let (status, headers, _) = send(&app, page("/")).await;
+    assert!(status.is_redirection(), "anonymous visitors go to the login page: {status}");
+    assert_eq!(headers[header::LOCATION], "/login");
+    let (status, _, body) = send(&app, page("/login")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("<h1>Log in</h1>") && body.contains("/pkg/promgen.js"), "{body}");
+});

@@ -1,0 +1,219 @@
+//! The inventory service: who may change what, validation, nothing half-written, audit.
+
+mod common;
+use app::backend::{Actor, Backend};
+use app::error::AppError;
+use app::model::*;
+use common::{count, json};
+
+async fn shard(b: &Backend) -> Shard {
+    b.inventory.create_shard(&Actor::System, ShardInput::new("main", "http://prometheus:9090")).await.unwrap()
+}
+
+fn service(name: &str) -> ServiceInput {
+    ServiceInput { name: name.into(), description: String::new() }
+}
+
+on_both_databases!(mutations_check_who_is_asking, |b: Backend| async move {
+    let shard = shard(&b).await;
+    let alice = common::user(&b, "alice").await;
+    let bob = common::user(&b, "bob").await;
+
+    assert_eq!(
+        b.inventory.create_service(&Actor::Anonymous, service("web")).await.unwrap_err(),
+        AppError::Unauthenticated
+    );
+    let web = b.inventory.create_service(&alice, service("web")).await.unwrap();
+    assert_eq!(web.owner.as_deref(), Some("alice"));
+
+    let project = ProjectInput { name: "frontend".into(), description: String::new(), shard_id: shard.id };
+    let err = b.inventory.create_project(&bob, web.id, project.clone()).await.unwrap_err();
+    assert!(matches!(err, AppError::Forbidden(_)), "{err:?}");
+    let p = b.inventory.create_project(&alice, web.id, project).await.unwrap();
+    assert!(matches!(b.inventory.delete_project(&bob, p.id).await, Err(AppError::Forbidden(_))));
+    assert!(matches!(
+        b.inventory.create_shard(&alice, ShardInput::new("other", "http://p")).await,
+        Err(AppError::Forbidden(_))
+    ));
+    // An admin may change anyone's objects.
+    let root = common::admin(&b).await;
+    b.inventory.update_service(&root, web.id, service("web-renamed")).await.unwrap();
+    assert!(!b.inventory.service(&bob, web.id).await.unwrap().can_edit);
+    assert!(b.inventory.service(&alice, web.id).await.unwrap().can_edit);
+});
+
+on_both_databases!(bad_input_is_named_and_nothing_is_half_written, |b: Backend| async move {
+    let shard = shard(&b).await;
+    let op = Actor::System;
+    let web = b.inventory.create_service(&op, service("web")).await.unwrap();
+    let err = b.inventory.create_service(&op, service("web")).await.unwrap_err();
+    assert_eq!(err.field(), Some("name"));
+    assert!(matches!(err, AppError::Conflict(_)));
+    assert_eq!(b.inventory.create_service(&op, service("x")).await.unwrap_err().field(), Some("name"));
+
+    let p = b
+        .inventory
+        .create_project(
+            &op,
+            web.id,
+            ProjectInput { name: "frontend".into(), description: String::new(), shard_id: shard.id },
+        )
+        .await
+        .unwrap();
+    let farm = b
+        .inventory
+        .create_farm(&op, p.id, FarmInput { name: "farm".into(), hosts: "a.example.com".into() })
+        .await
+        .unwrap();
+    let audit_before = count(&b, "audit").await;
+    let err = b.inventory.add_hosts(&op, farm.id, "b.example.com\nbad_host, c.example.com:80").await.unwrap_err();
+    assert!(err.to_string().contains("bad_host") && err.to_string().contains("c.example.com:80"), "{err}");
+    assert_eq!(count(&b, "host").await, 1);
+    assert_eq!(count(&b, "audit").await, audit_before);
+    assert_eq!(b.inventory.add_hosts(&op, farm.id, "a.example.com b.example.com b.example.com").await.unwrap(), 1);
+    assert!(
+        b.inventory.create_farm(&op, p.id, FarmInput { name: "second".into(), hosts: String::new() }).await.is_err()
+    );
+
+    let exporter = |port: i64, path: &str| ExporterInput {
+        job: "node".into(),
+        port,
+        path: path.into(),
+        scheme: Scheme::Http,
+        enabled: true,
+    };
+    assert_eq!(b.inventory.create_exporter(&op, p.id, exporter(0, "")).await.unwrap_err().field(), Some("port"));
+    let err = b.inventory.create_exporter(&op, p.id, exporter(9100, "/m?a=1&a=2")).await.unwrap_err();
+    assert!(err.to_string().contains("List values"), "{err}");
+    let e = b.inventory.create_exporter(&op, p.id, exporter(9100, "/metrics?a=1&a=1&b=")).await.unwrap();
+    assert_eq!(e.path, "/metrics?a=1");
+    assert!(matches!(
+        b.inventory.create_exporter(&op, p.id, exporter(9100, "/metrics?a=1")).await,
+        Err(AppError::Conflict(_))
+    ));
+
+    // A disabled shard takes no new projects.
+    let off = b
+        .inventory
+        .create_shard(&op, ShardInput { enabled: false, ..ShardInput::new("off", "http://p") })
+        .await
+        .unwrap();
+    let err = b
+        .inventory
+        .create_project(
+            &op,
+            web.id,
+            ProjectInput { name: "other".into(), description: String::new(), shard_id: off.id },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("shard_id"));
+    assert!(matches!(b.inventory.project(&op, ProjectId(999)).await, Err(AppError::NotFound(_))));
+});
+
+on_both_databases!(targets_follow_every_change, |b: Backend| async move {
+    let shard = shard(&b).await;
+    let op = Actor::System;
+    let web = b.inventory.create_service(&op, service("web")).await.unwrap();
+    let p = b
+        .inventory
+        .create_project(
+            &op,
+            web.id,
+            ProjectInput { name: "frontend".into(), description: String::new(), shard_id: shard.id },
+        )
+        .await
+        .unwrap();
+    let e = b
+        .inventory
+        .create_exporter(
+            &op,
+            p.id,
+            ExporterInput { job: "node".into(), port: 9100, path: String::new(), scheme: Scheme::Https, enabled: true },
+        )
+        .await
+        .unwrap();
+    let all = Default::default();
+    assert_eq!(json(b.exports.targets(&all).await.unwrap()), json("[]"), "no farm, no targets");
+    let farm = b
+        .inventory
+        .create_farm(&op, p.id, FarmInput { name: "farm".into(), hosts: "b.example.com a.example.com".into() })
+        .await
+        .unwrap();
+    let t = json(b.exports.targets(&all).await.unwrap());
+    assert_eq!(t[0]["targets"], serde_json::json!(["a.example.com:9100", "b.example.com:9100"]));
+    assert_eq!(t[0]["labels"]["__scheme__"], "https");
+
+    // Filters by service and project name.
+    let only = |service: Option<&str>, project: Option<&str>| app::backend::exports::ExportFilter {
+        service: service.map(Into::into),
+        project: project.map(Into::into),
+    };
+    assert_eq!(json(b.exports.targets(&only(Some("web"), None)).await.unwrap()), t);
+    assert_eq!(json(b.exports.targets(&only(Some("nope"), None)).await.unwrap()), json("[]"));
+    assert_eq!(json(b.exports.targets(&only(None, Some("frontend"))).await.unwrap()), t);
+
+    b.inventory.set_exporter_enabled(&op, e.id, false).await.unwrap();
+    assert_eq!(json(b.exports.targets(&all).await.unwrap()), json("[]"));
+    b.inventory.set_exporter_enabled(&op, e.id, true).await.unwrap();
+    b.inventory.delete_farm(&op, farm.id).await.unwrap();
+    assert_eq!(json(b.exports.targets(&all).await.unwrap()), json("[]"));
+    assert_eq!(count(&b, "host").await, 0);
+
+    // Every change is in the audit log with its before and after.
+    let log = b.audit.list(&op, &Default::default(), 1).await.unwrap();
+    let bodies: Vec<&str> = log.entries.iter().map(|e| e.body.as_str()).collect();
+    assert!(bodies.contains(&"Disabled exporter node:9100"), "{bodies:?}");
+    let disabled = log.entries.iter().find(|e| e.body == "Disabled exporter node:9100").unwrap();
+    assert!(disabled.old.as_deref().unwrap().contains("\"enabled\":true"));
+    assert!(disabled.data.as_deref().unwrap().contains("\"enabled\":false"));
+    let project_log = b
+        .audit
+        .list(
+            &op,
+            &app::backend::audit::AuditFilter { object_type: Some("project".into()), object_id: Some(p.id.0) },
+            1,
+        )
+        .await
+        .unwrap();
+    assert!(project_log.entries.iter().any(|e| e.body.starts_with("Deleted farm")));
+});
+
+on_both_databases!(hosts_search_and_register_server, |b: Backend| async move {
+    let shard = shard(&b).await;
+    let op = Actor::System;
+    for (svc, proj) in [("web", "frontend"), ("db", "primary")] {
+        let s = b.inventory.create_service(&op, service(svc)).await.unwrap();
+        let p = b
+            .inventory
+            .create_project(
+                &op,
+                s.id,
+                ProjectInput { name: proj.into(), description: String::new(), shard_id: shard.id },
+            )
+            .await
+            .unwrap();
+        b.inventory
+            .create_farm(&op, p.id, FarmInput { name: format!("{proj}-farm"), hosts: "shared.example.com".into() })
+            .await
+            .unwrap();
+    }
+    let host = b.inventory.host(&op, "shared.example.com").await.unwrap();
+    assert_eq!(host.placements.iter().map(|p| p.service_name.as_str()).collect::<Vec<_>>(), ["db", "web"]);
+    let hits = b.inventory.search(&op, "PRIM").await.unwrap();
+    assert!(matches!(&hits[..], [SearchHit::Project { name, .. }] if name == "primary"), "{hits:?}");
+    assert_eq!(b.inventory.search(&op, "%").await.unwrap(), vec![], "LIKE wildcards are literal");
+
+    use app::backend::inventory::Registered;
+    assert_eq!(
+        b.inventory.register_server(&op, "main", "prom1", 9090).await.unwrap(),
+        Registered::Created { shard_created: false }
+    );
+    assert_eq!(
+        b.inventory.register_server(&op, "east", "prom1", 9090).await.unwrap(),
+        Registered::Moved { from: "main".into() }
+    );
+    let shards = b.inventory.shards(&op).await.unwrap();
+    let main = shards.iter().find(|s| s.shard.name == "main").unwrap();
+    assert_eq!((main.projects, main.servers.len()), (2, 0));
+});

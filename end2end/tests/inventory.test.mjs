@@ -94,6 +94,13 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
     },
   ]);
 
+  // Every page hydrates when loaded directly, not only when reached by client-side navigation.
+  const projectUrl = page.url();
+  for (const url of [projectUrl, base + "/", base + "/shard", base + "/host/a.example.com", base + "/search?q=front"]) {
+    await open(page, url);
+  }
+  await open(page, projectUrl);
+
   // Disabling the exporter takes it out of the file.
   await page.click("#exporters button:has-text('Disable')");
   await page.locator("#exporters td", { hasText: "disabled" }).waitFor();

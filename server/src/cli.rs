@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
 #[command(name = "promgen", version, about = "Prometheus management: what to scrape, which rules, who to tell")]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// Database: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
     #[arg(long, global = true, env = "DATABASE_URL", default_value = app::backend::db::DEFAULT_DATABASE_URL)]

@@ -14,6 +14,7 @@ pub fn Field(
     #[prop(optional)] placeholder: &'static str,
     #[prop(optional, into)] value: String,
     #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
 ) -> impl IntoView {
     let (message, set_message) = signal(None::<String>);
     view! {
@@ -22,6 +23,7 @@ pub fn Field(
             <input
                 type=kind
                 name=name
+                autocomplete=autocomplete
                 placeholder=placeholder
                 value=value
                 aria-invalid=move || message.get().is_some().to_string()

@@ -13,8 +13,8 @@ pub fn LoginPage() -> impl IntoView {
             <h1>"Log in"</h1>
             <ActionForm action=login>
                 <input type="hidden" name="next" value=next />
-                <Field label="Username" name="username" />
-                <Field label="Password" name="password" kind="password" />
+                <Field label="Username" name="username" autocomplete="username" />
+                <Field label="Password" name="password" kind="password" autocomplete="current-password" />
                 <button type="submit">"Log in"</button>
             </ActionForm>
             <FormError value=login.value() />

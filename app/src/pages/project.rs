@@ -166,7 +166,7 @@ pub fn ProjectPage() -> impl IntoView {
                             <Suspense fallback=|| ()>
                                 {move || Suspend::new(async move {
                                     choices.await.ok().map(|c| view! {
-                                        <p class="quick-add">"Quick add: "
+                                        <div class="quick-add">"Quick add: "
                                             {c.default_exporters.into_iter().map(|x| view! {
                                                 <ActionForm action=create_exporter attr:class="inline">
                                                     <input type="hidden" name="project_id" value=pid.to_string() />
@@ -177,7 +177,7 @@ pub fn ProjectPage() -> impl IntoView {
                                                     <button type="submit" class="small">{format!("{}:{}", x.job, x.port)}</button>
                                                 </ActionForm>
                                             }).collect_view()}
-                                        </p>
+                                        </div>
                                     })
                                 })}
                             </Suspense>
@@ -204,18 +204,22 @@ pub fn ProjectPage() -> impl IntoView {
                                 <input type="hidden" name="project_id" value=pid.to_string() />
                                 <div class="row">
                                     <Field label="URL" name="url" check=checks::http_url placeholder="https://example.com/health" />
-                                    <label class="field">
-                                        <span>"Probe"</span>
-                                        <select name="probe_id">
-                                            <Suspense fallback=|| ()>
-                                                {move || Suspend::new(async move {
-                                                    choices.await.map(|c| c.probes.into_iter().map(|p| view! {
-                                                        <option value=p.id.to_string()>{p.module}</option>
-                                                    }).collect_view()).ok()
-                                                })}
-                                            </Suspense>
-                                        </select>
-                                    </label>
+                                    // Suspense outside the <select>: its markers may not live inside one.
+                                    <Suspense fallback=|| ()>
+                                        {move || Suspend::new(async move {
+                                            let probes = choices.await.map(|c| c.probes).unwrap_or_default();
+                                            view! {
+                                                <label class="field">
+                                                    <span>"Probe"</span>
+                                                    <select name="probe_id">
+                                                        {probes.into_iter().map(|p| view! {
+                                                            <option value=p.id.to_string()>{p.module}</option>
+                                                        }).collect_view()}
+                                                    </select>
+                                                </label>
+                                            }
+                                        })}
+                                    </Suspense>
                                 </div>
                                 <button type="submit">"Add URL"</button>
                             </ActionForm>

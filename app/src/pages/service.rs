@@ -58,18 +58,22 @@ pub fn ServicePage() -> impl IntoView {
                                 <input type="hidden" name="service_id" value=sid.to_string() />
                                 <Field label="Name" name="name" check=checks::name />
                                 <Field label="Description" name="description" />
-                                <label class="field">
-                                    <span>"Shard"</span>
-                                    <select name="shard_id">
-                                        <Suspense fallback=|| ()>
-                                            {move || Suspend::new(async move {
-                                                choices.await.map(|c| c.shards.into_iter().filter(|s| s.enabled).map(|s| view! {
-                                                    <option value=s.id.to_string()>{s.name}</option>
-                                                }).collect_view()).ok()
-                                            })}
-                                        </Suspense>
-                                    </select>
-                                </label>
+                                // Suspense outside the <select>: its markers may not live inside one.
+                                <Suspense fallback=|| ()>
+                                    {move || Suspend::new(async move {
+                                        let shards = choices.await.map(|c| c.shards).unwrap_or_default();
+                                        view! {
+                                            <label class="field">
+                                                <span>"Shard"</span>
+                                                <select name="shard_id">
+                                                    {shards.into_iter().filter(|s| s.enabled).map(|s| view! {
+                                                        <option value=s.id.to_string()>{s.name}</option>
+                                                    }).collect_view()}
+                                                </select>
+                                            </label>
+                                        }
+                                    })}
+                                </Suspense>
                                 <button type="submit">"Register project"</button>
                             </ActionForm>
                             <FormError value=create.value() />

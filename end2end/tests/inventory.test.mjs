@@ -94,6 +94,12 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
     },
   ]);
 
+  // Edit the project: the page shows the change.
+  await page.click("summary:has-text('Edit project')");
+  await page.fill("details input[name=description]", "The public web frontend");
+  await page.click("details button:has-text('Save')");
+  await page.locator("p.muted", { hasText: "The public web frontend" }).waitFor();
+
   // Every page hydrates when loaded directly, not only when reached by client-side navigation.
   const projectUrl = page.url();
   for (const url of [projectUrl, base + "/", base + "/shard", base + "/host/a.example.com", base + "/search?q=front"]) {

@@ -56,6 +56,18 @@ pub async fn create_project(
 }
 
 #[server]
+pub async fn update_project(
+    id: ProjectId,
+    name: String,
+    description: String,
+    shard_id: String,
+) -> Result<Project, AppError> {
+    let (b, actor) = super::caller().await?;
+    let shard_id = shard_id.parse().map_err(|_| AppError::invalid("shard_id", "choose a shard"))?;
+    b.inventory.update_project(&actor, id, ProjectInput { name, description, shard_id }).await
+}
+
+#[server]
 pub async fn delete_project(id: ProjectId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     let service = b.inventory.delete_project(&actor, id).await?;

@@ -36,6 +36,24 @@ where
     move || value.get().and_then(Result::err).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
 }
 
+/// A value made safe for a URL's query string.
+pub fn query_value(v: &str) -> String {
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+/// Links to an object's Prometheus files and history.
+#[component]
+pub fn ObjectLinks(kind: &'static str, id: i64, name: String) -> impl IntoView {
+    let q = query_value(&name);
+    view! {
+        <p class="links">
+            <a href=format!("/api/v1/targets?{kind}={q}") rel="external">"Targets file"</a>
+            <a href=format!("/api/v1/urls?{kind}={q}") rel="external">"URLs file"</a>
+            <a href=format!("/audit?type={kind}&id={id}")>"History"</a>
+        </p>
+    }
+}
+
 /// A spinner-free loading line.
 #[component]
 pub fn Loading() -> impl IntoView {

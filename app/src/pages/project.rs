@@ -1,5 +1,5 @@
 use crate::api::inventory::*;
-use crate::components::{ErrorView, Field, FormError, Loading, TextArea, checks};
+use crate::components::{ErrorView, Field, FormError, Loading, ObjectLinks, TextArea, checks};
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -19,6 +19,7 @@ pub fn ProjectPage() -> impl IntoView {
     let create_url = ServerAction::<CreateUrl>::new();
     let delete_url = ServerAction::<DeleteUrl>::new();
     let delete_project = ServerAction::<DeleteProject>::new();
+    let update_project = ServerAction::<UpdateProject>::new();
     let changes = move || {
         create_farm.version().get()
             + add_hosts.version().get()
@@ -29,6 +30,7 @@ pub fn ProjectPage() -> impl IntoView {
             + delete_exporter.version().get()
             + create_url.version().get()
             + delete_url.version().get()
+            + update_project.version().get()
     };
     let detail = Resource::new(
         {
@@ -52,6 +54,7 @@ pub fn ProjectPage() -> impl IntoView {
                     Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                 };
                 let p = d.project.clone();
+                let editable = d.project.clone();
                 let pid = p.id;
                 let edit = d.can_edit;
                 view! {
@@ -62,6 +65,7 @@ pub fn ProjectPage() -> impl IntoView {
                         " · owner " {p.owner.clone().unwrap_or_else(|| "none".into())}
                     </p>
                     <p class="muted">{p.description.clone()}</p>
+                    <ObjectLinks kind="project" id=pid.0 name=p.name.clone() />
 
                     <section class="card" id="farm">
                         {match d.farm.clone() {
@@ -228,6 +232,7 @@ pub fn ProjectPage() -> impl IntoView {
                     </section>
 
                     <Show when=move || edit>
+                        <EditProject project=editable.clone() update=update_project choices />
                         <ActionForm action=delete_project attr:class="danger-zone">
                             <input type="hidden" name="id" value=pid.to_string() />
                             <button type="submit" class="danger">"Delete this project"</button>
@@ -237,5 +242,42 @@ pub fn ProjectPage() -> impl IntoView {
                 }.into_any()
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn EditProject(
+    project: Project,
+    update: ServerAction<UpdateProject>,
+    choices: Resource<Result<FormChoices, AppError>>,
+) -> impl IntoView {
+    let current = project.shard_id;
+    view! {
+        <details class="card">
+            <summary>"Edit project"</summary>
+            <ActionForm action=update>
+                <input type="hidden" name="id" value=project.id.to_string() />
+                <Field label="Name" name="name" check=checks::name value=project.name />
+                <Field label="Description" name="description" value=project.description />
+                // Suspense outside the <select>: its markers may not live inside one.
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let shards = choices.await.map(|c| c.shards).unwrap_or_default();
+                        view! {
+                            <label class="field">
+                                <span>"Shard"</span>
+                                <select name="shard_id">
+                                    {shards.into_iter().map(|s| view! {
+                                        <option value=s.id.to_string() selected=s.id == current>{s.name}</option>
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                        }
+                    })}
+                </Suspense>
+                <button type="submit">"Save"</button>
+            </ActionForm>
+            <FormError value=update.value() />
+        </details>
     }
 }

@@ -1,7 +1,7 @@
-use crate::api::inventory::{CreateProject, DeleteService, get_form_choices, get_service};
-use crate::components::{ErrorView, Field, FormError, Loading, checks};
+use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
+use crate::components::{ErrorView, Field, FormError, Loading, ObjectLinks, checks};
 use crate::error::AppError;
-use crate::model::ServiceId;
+use crate::model::{Service, ServiceId};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -11,10 +11,11 @@ pub fn ServicePage() -> impl IntoView {
     let id = super::id_param::<ServiceId>("id");
     let create = ServerAction::<CreateProject>::new();
     let delete = ServerAction::<DeleteService>::new();
+    let update = ServerAction::<UpdateService>::new();
     let detail = Resource::new(
         {
             let id = id.clone();
-            move || (id(), create.version().get())
+            move || (id(), create.version().get() + update.version().get())
         },
         |(id, _)| async move {
             match id {
@@ -32,10 +33,12 @@ pub fn ServicePage() -> impl IntoView {
                     Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                 };
                 let sid = d.service.id;
+                let service = d.service.clone();
                 view! {
                     <h1>"Service " {d.service.name.clone()}</h1>
                     <p class="muted">{d.service.description.clone()}</p>
                     <p class="muted">"Owner: " {d.service.owner.clone().unwrap_or_else(|| "none".into())}</p>
+                    <ObjectLinks kind="service" id=sid.0 name=d.service.name.clone() />
                     <h2>"Projects"</h2>
                     <table class="list">
                         <thead><tr><th>"Project"</th><th>"Shard"</th><th>"Farm"</th><th>"Hosts"</th><th>"Exporters"</th></tr></thead>
@@ -81,6 +84,7 @@ pub fn ServicePage() -> impl IntoView {
                                 <p class="ok">"Registered " <A href=format!("/project/{}", p.id)>{p.name}</A></p>
                             })}
                         </section>
+                        <EditService service=service.clone() update />
                         <ActionForm action=delete attr:class="danger-zone">
                             <input type="hidden" name="id" value=sid.to_string() />
                             <button type="submit" class="danger">"Delete this service and its projects"</button>
@@ -90,5 +94,21 @@ pub fn ServicePage() -> impl IntoView {
                 }.into_any()
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn EditService(service: Service, update: ServerAction<UpdateService>) -> impl IntoView {
+    view! {
+        <details class="card">
+            <summary>"Edit service"</summary>
+            <ActionForm action=update>
+                <input type="hidden" name="id" value=service.id.to_string() />
+                <Field label="Name" name="name" check=checks::name value=service.name />
+                <Field label="Description" name="description" value=service.description />
+                <button type="submit">"Save"</button>
+            </ActionForm>
+            <FormError value=update.value() />
+        </details>
     }
 }

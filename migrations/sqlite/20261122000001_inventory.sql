@@ -73,7 +73,8 @@ CREATE TABLE host (
     farm_id INTEGER NOT NULL REFERENCES farm (id) ON DELETE CASCADE,
     UNIQUE (name, farm_id)
 );
-CREATE INDEX host_farm ON host (farm_id);
+-- Covers rendering: every farm's host names, in order, from the index alone.
+CREATE INDEX host_farm ON host (farm_id, name);
 
 CREATE TABLE default_exporter (
     id INTEGER PRIMARY KEY,

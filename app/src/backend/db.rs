@@ -106,6 +106,18 @@ impl Db {
     }
 }
 
+impl Dialect {
+    /// SQL that joins the text values of `expr` in a group, separated by `separator` (SQL
+    /// text, e.g. a bind parameter): `group_concat` in SQLite, `string_agg` in PostgreSQL.
+    /// Order within the group is not defined.
+    pub fn string_agg(self, expr: &str, separator: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("group_concat({expr}, {separator})"),
+            Dialect::Postgres => format!("string_agg({expr}, {separator})"),
+        }
+    }
+}
+
 /// Now, as stored: RFC 3339 in UTC, which sorts as text.
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

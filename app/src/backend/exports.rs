@@ -43,20 +43,16 @@ pub struct Exports {
     cache: Arc<Mutex<HashMap<Kind, Rendered>>>,
 }
 
-#[derive(sqlx::FromRow)]
-struct JobRow {
-    id: i64,
-    shard: String,
-    service: String,
-    project: String,
-    farm_id: i64,
-    farm: String,
-    farm_source: String,
-    job: String,
-    port: i64,
-    path: String,
-    scheme: String,
-}
+/// Enabled exporters and each farm's hosts, sorted by name.
+type Inventory = (Vec<ScrapeJob>, HashMap<FarmId, Vec<String>>);
+
+// ASCII's separators, from the innermost out: fields of an exporter, exporters or hosts of a
+// project, fields of a project, projects. Validation keeps control characters out of names,
+// jobs, paths and hosts.
+const UNIT: &str = "\u{1f}";
+const RECORD: &str = "\u{1e}";
+const GROUP: &str = "\u{1d}";
+const FILE: &str = "\u{1c}";
 
 #[derive(sqlx::FromRow)]
 struct UrlRow {
@@ -112,54 +108,33 @@ impl Exports {
         }
     }
 
-    async fn scrape_jobs(
-        &self,
-        filter: &ExportFilter,
-    ) -> Result<(Vec<ScrapeJob>, HashMap<FarmId, Vec<String>>), AppError> {
+    /// Loads every enabled exporter and its farm's hosts as one packed text value: the
+    /// database aggregates each project (its names, exporters and hosts), then all projects.
+    /// One row instead of tens of thousands is most of a fresh rendering's cost.
+    async fn scrape_jobs(&self, filter: &ExportFilter) -> Result<Inventory, AppError> {
         let (service, project) = filter.binds();
-        let rows: Vec<JobRow> = sqlx::query_as(&format!(
-            "SELECT e.id, sh.name AS shard, sv.name AS service, p.name AS project, f.id AS farm_id, \
-             f.name AS farm, f.source AS farm_source, e.job, e.port, e.path, e.scheme \
-             FROM exporter e JOIN project p ON p.id = e.project_id JOIN service sv ON sv.id = p.service_id \
-             JOIN shard sh ON sh.id = p.shard_id JOIN farm f ON f.project_id = p.id \
-             WHERE e.enabled = 1 AND {SCOPE}"
+        let agg = |expr: &str, sep: &str| self.db.dialect.string_agg(expr, sep);
+        let exporters = agg("e.id || $3 || e.job || $3 || e.port || $3 || e.path || $3 || e.scheme", "$4");
+        let hosts = agg("h.name", "$4");
+        let project_packed = format!(
+            "sh.name || $5 || sv.name || $5 || p.name || $5 || f.id || $5 || f.name || $5 || f.source || $5 || \
+             COALESCE((SELECT {exporters} FROM exporter e WHERE e.project_id = p.id AND e.enabled = 1), '') || $5 || \
+             COALESCE((SELECT {hosts} FROM host h WHERE h.farm_id = f.id), '')"
+        );
+        let (packed,): (Option<String>,) = sqlx::query_as(&format!(
+            "SELECT {} FROM project p JOIN service sv ON sv.id = p.service_id JOIN shard sh ON sh.id = p.shard_id \
+             JOIN farm f ON f.project_id = p.id WHERE {SCOPE}",
+            agg(&project_packed, "$6")
         ))
         .bind(service)
         .bind(project)
-        .fetch_all(&self.db.pool)
+        .bind(UNIT)
+        .bind(RECORD)
+        .bind(GROUP)
+        .bind(FILE)
+        .fetch_one(&self.db.pool)
         .await?;
-        let host_rows: Vec<(i64, String)> = sqlx::query_as(&format!(
-            "SELECT h.farm_id, h.name FROM host h JOIN farm f ON f.id = h.farm_id \
-             JOIN project p ON p.id = f.project_id JOIN service sv ON sv.id = p.service_id WHERE {SCOPE}"
-        ))
-        .bind(service)
-        .bind(project)
-        .fetch_all(&self.db.pool)
-        .await?;
-        let mut hosts: HashMap<FarmId, Vec<String>> = HashMap::new();
-        for (farm, name) in host_rows {
-            hosts.entry(FarmId(farm)).or_default().push(name);
-        }
-        for names in hosts.values_mut() {
-            names.sort_unstable();
-        }
-        let jobs = rows
-            .into_iter()
-            .map(|r| ScrapeJob {
-                exporter_id: ExporterId(r.id),
-                shard: r.shard,
-                service: r.service,
-                project: r.project,
-                farm_id: FarmId(r.farm_id),
-                farm: r.farm,
-                farm_source: r.farm_source,
-                job: r.job,
-                port: r.port,
-                path: r.path,
-                scheme: Scheme::parse(&r.scheme).unwrap_or_default(),
-            })
-            .collect();
-        Ok((jobs, hosts))
+        unpack(packed.as_deref().unwrap_or(""))
     }
 
     async fn probe_targets(&self, filter: &ExportFilter) -> Result<Vec<ProbeTarget>, AppError> {
@@ -184,4 +159,39 @@ impl Exports {
             })
             .collect())
     }
+}
+
+/// Unpacks what `scrape_jobs` loads; an exporter of a project without one is skipped.
+fn unpack(packed: &str) -> Result<Inventory, AppError> {
+    let bad = |what: &str| AppError::Internal(format!("the inventory does not unpack: {what:?}"));
+    let mut jobs = Vec::new();
+    let mut hosts = HashMap::new();
+    for project in packed.split(FILE).filter(|p| !p.is_empty()) {
+        let f: Vec<&str> = project.split(GROUP).collect();
+        let [shard, service, project_name, farm_id, farm, farm_source, exporters, names] = f[..] else {
+            return Err(bad(project));
+        };
+        let farm_id = FarmId(farm_id.parse().map_err(|_| bad(project))?);
+        for exporter in exporters.split(RECORD).filter(|e| !e.is_empty()) {
+            let e: Vec<&str> = exporter.split(UNIT).collect();
+            let [id, job, port, path, scheme] = e[..] else { return Err(bad(exporter)) };
+            jobs.push(ScrapeJob {
+                exporter_id: ExporterId(id.parse().map_err(|_| bad(exporter))?),
+                shard: shard.to_string(),
+                service: service.to_string(),
+                project: project_name.to_string(),
+                farm_id,
+                farm: farm.to_string(),
+                farm_source: farm_source.to_string(),
+                job: job.to_string(),
+                port: port.parse().map_err(|_| bad(exporter))?,
+                path: path.to_string(),
+                scheme: Scheme::parse(scheme).unwrap_or_default(),
+            });
+        }
+        let mut names: Vec<String> = names.split(RECORD).filter(|h| !h.is_empty()).map(str::to_string).collect();
+        names.sort_unstable();
+        hosts.insert(farm_id, names);
+    }
+    Ok((jobs, hosts))
 }

@@ -157,6 +157,9 @@ pub fn metrics_path(field: &str, value: &str) -> Checked<String> {
     if !v.starts_with('/') {
         return Err(FieldError::new(field, "must start with /"));
     }
+    if v.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "may not contain control characters"));
+    }
     if v.len() > MAX_NAME {
         return Err(FieldError::new(field, format!("must be at most {MAX_NAME} characters")));
     }

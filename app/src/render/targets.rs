@@ -1,9 +1,8 @@
 //! `/api/v1/targets`: one file_sd entry per enabled exporter of a project with a farm, listing
 //! the farm's hosts at the exporter's port (spec 3.1).
 
-use super::{FileSdGroup, to_file_sd_json};
 use crate::model::{ExporterId, FarmId, Scheme, validate::query_params};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// An enabled exporter with the names of what it belongs to.
 #[derive(Clone, Debug)]
@@ -22,44 +21,93 @@ pub struct ScrapeJob {
 }
 
 impl ScrapeJob {
-    fn labels(&self) -> BTreeMap<String, String> {
-        let mut labels = BTreeMap::new();
-        labels.insert("__shard".into(), self.shard.clone());
-        labels.insert("service".into(), self.service.clone());
-        labels.insert("project".into(), self.project.clone());
-        labels.insert("farm".into(), self.farm.clone());
-        labels.insert("__farm_source".into(), self.farm_source.clone());
-        labels.insert("job".into(), self.job.clone());
-        labels.insert("__scheme__".into(), self.scheme.as_str().into());
+    /// Labels in key order, as `json.dumps(sort_keys=True)` writes them. The fixed keys sort
+    /// as listed; `__param_*` keys fall between `__metrics_path__` and `__scheme__`.
+    fn labels(&self) -> Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> {
+        use std::borrow::Cow::{Borrowed, Owned};
+        let mut labels = vec![(Borrowed("__farm_source"), Borrowed(self.farm_source.as_str()))];
         if !self.path.is_empty() {
             let (path, query) = self.path.split_once('?').unwrap_or((&self.path, ""));
-            labels.insert("__metrics_path__".into(), path.into());
+            labels.push((Borrowed("__metrics_path__"), Borrowed(path)));
+            let mut params: Vec<(String, String)> = Vec::new();
             // As Promgen: the first value of each parameter.
             for (key, value) in query_params(query) {
-                labels.entry(format!("__param_{key}")).or_insert(value);
+                if !params.iter().any(|(k, _)| *k == key) {
+                    params.push((key, value));
+                }
             }
+            params.sort();
+            labels.extend(params.into_iter().map(|(k, v)| (Owned(format!("__param_{k}")), Owned(v))));
         }
+        labels.extend([
+            (Borrowed("__scheme__"), Borrowed(self.scheme.as_str())),
+            (Borrowed("__shard"), Borrowed(self.shard.as_str())),
+            (Borrowed("farm"), Borrowed(self.farm.as_str())),
+            (Borrowed("job"), Borrowed(self.job.as_str())),
+            (Borrowed("project"), Borrowed(self.project.as_str())),
+            (Borrowed("service"), Borrowed(self.service.as_str())),
+        ]);
         labels
     }
 }
 
-/// Renders file_sd JSON. Entries are ordered by job, then port, then exporter id (Promgen's
-/// `ordering = (job, port)`), hosts by name. An exporter whose farm has no hosts still gets an
-/// entry with no targets, as in Promgen.
+/// Renders file_sd JSON, byte for byte as `serde_json::to_string_pretty` would (two-space
+/// indent, Promgen's shape), written directly: this is the hot path of `/api/v1/targets`.
+/// Entries are ordered by job, then port, then exporter id (Promgen's `ordering = (job, port)`),
+/// hosts by name. An exporter whose farm has no hosts still gets an entry with no targets, as
+/// in Promgen.
 pub fn render_targets(jobs: &[ScrapeJob], hosts: &HashMap<FarmId, Vec<String>>) -> String {
     let mut order: Vec<&ScrapeJob> = jobs.iter().collect();
     order.sort_by(|a, b| (&a.job, a.port, a.exporter_id).cmp(&(&b.job, b.port, b.exporter_id)));
-    let groups: Vec<FileSdGroup> = order
-        .into_iter()
-        .map(|job| {
-            let targets = hosts
-                .get(&job.farm_id)
-                .map(|names| names.iter().map(|h| format!("{h}:{}", job.port)).collect())
-                .unwrap_or_default();
-            FileSdGroup { labels: job.labels(), targets }
-        })
-        .collect();
-    to_file_sd_json(&groups)
+    let size: usize = order.iter().map(|j| 300 + hosts.get(&j.farm_id).map_or(0, |h| h.len() * 48)).sum();
+    let mut out = String::with_capacity(size);
+    if order.is_empty() {
+        out.push_str("[]");
+        return out;
+    }
+    out.push('[');
+    for (i, job) in order.into_iter().enumerate() {
+        out.push_str(if i == 0 { "\n  {\n    \"labels\": {" } else { ",\n  {\n    \"labels\": {" });
+        for (n, (key, value)) in job.labels().iter().enumerate() {
+            out.push_str(if n == 0 { "\n      " } else { ",\n      " });
+            push_json_str(&mut out, key);
+            out.push_str(": ");
+            push_json_str(&mut out, value);
+        }
+        out.push_str("\n    },\n    \"targets\": [");
+        let names = hosts.get(&job.farm_id).map_or(&[][..], |h| h.as_slice());
+        let port = job.port.to_string();
+        for (n, host) in names.iter().enumerate() {
+            out.push_str(if n == 0 { "\n      " } else { ",\n      " });
+            if needs_escape(host) {
+                push_json_str(&mut out, &format!("{host}:{port}"));
+            } else {
+                out.push('"');
+                out.push_str(host);
+                out.push(':');
+                out.push_str(&port);
+                out.push('"');
+            }
+        }
+        out.push_str(if names.is_empty() { "]\n  }" } else { "\n    ]\n  }" });
+    }
+    out.push_str("\n]");
+    out
+}
+
+fn needs_escape(s: &str) -> bool {
+    s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// Appends `s` as a JSON string; serde_json does the escaping when there is any to do.
+fn push_json_str(out: &mut String, s: &str) {
+    if !needs_escape(s) {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+    }
 }
 
 #[cfg(test)]
@@ -101,6 +149,28 @@ mod tests {
         let out = render_targets(&[job], &hosts);
         let expected = include_str!("../../fixtures/promgen/export.targets_with_query_params.json");
         assert_eq!(as_value(&out), as_value(expected));
+    }
+
+    #[test]
+    fn writes_exactly_what_serde_json_pretty_writes() {
+        let mut odd = fixture_job("/probe?module=http_2xx&b=\"quoted\"&a=line\\u0001");
+        odd.farm = "farm \"x\" \\ \u{7}".into();
+        let mut empty = fixture_job("");
+        empty.farm_id = FarmId(9);
+        let hosts = HashMap::from([(FarmId(1), vec!["a.example.com".to_string(), "b.example.com".to_string()])]);
+        let jobs = [odd, empty];
+        let expected: Vec<crate::render::FileSdGroup> = jobs
+            .iter()
+            .map(|j| crate::render::FileSdGroup {
+                labels: j.labels().into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+                targets: hosts
+                    .get(&j.farm_id)
+                    .map(|h| h.iter().map(|h| format!("{h}:9100")).collect())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        assert_eq!(render_targets(&jobs, &hosts), serde_json::to_string_pretty(&expected).unwrap());
+        assert_eq!(render_targets(&[], &hosts), "[]");
     }
 
     #[test]

@@ -84,6 +84,12 @@ CREATE TABLE default_exporter (
     scheme TEXT NOT NULL DEFAULT 'http',
     UNIQUE (job, port, path)
 );
+-- The quick-add list a new installation starts with (Promgen's exporters.yaml).
+INSERT INTO default_exporter (id, job, port, path, scheme) VALUES
+    (1, 'node', 9100, '', 'http'),
+    (2, 'nginx', 9113, '', 'http'),
+    (3, 'mysqld', 9104, '', 'http'),
+    (4, 'apache', 9117, '', 'http');
 
 CREATE TABLE exporter (
     id INTEGER PRIMARY KEY,

@@ -200,6 +200,9 @@ on_both_databases!(hosts_search_and_register_server, |b: Backend| async move {
     }
     let host = b.inventory.host(&op, "shared.example.com").await.unwrap();
     assert_eq!(host.placements.iter().map(|p| p.service_name.as_str()).collect::<Vec<_>>(), ["db", "web"]);
+    let defaults = b.inventory.form_choices(&op).await.unwrap().default_exporters;
+    let quick: Vec<String> = defaults.iter().map(|d| format!("{}:{}", d.job, d.port)).collect();
+    assert_eq!(quick, ["apache:9117", "mysqld:9104", "nginx:9113", "node:9100"], "a new installation's quick-add list");
     let hits = b.inventory.search(&op, "PRIM").await.unwrap();
     assert!(matches!(&hits[..], [SearchHit::Project { name, .. }] if name == "primary"), "{hits:?}");
     assert_eq!(b.inventory.search(&op, "%").await.unwrap(), vec![], "LIKE wildcards are literal");

@@ -5,6 +5,12 @@ use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
 
+/// The id picked in a `<select>`; empty when the list had nothing to pick.
+#[cfg(feature = "ssr")]
+fn choice<T: std::str::FromStr>(field: &str, what: &str, value: &str) -> Result<T, AppError> {
+    value.parse().map_err(|_| AppError::invalid(field, format!("choose {what}")))
+}
+
 #[server]
 pub async fn list_services() -> Result<Vec<ServiceSummary>, AppError> {
     let (b, actor) = super::caller().await?;
@@ -51,7 +57,7 @@ pub async fn create_project(
     shard_id: String,
 ) -> Result<Project, AppError> {
     let (b, actor) = super::caller().await?;
-    let shard_id = shard_id.parse().map_err(|_| AppError::invalid("shard_id", "choose a shard"))?;
+    let shard_id = choice("shard_id", "a shard", &shard_id)?;
     b.inventory.create_project(&actor, service_id, ProjectInput { name, description, shard_id }).await
 }
 
@@ -63,7 +69,7 @@ pub async fn update_project(
     shard_id: String,
 ) -> Result<Project, AppError> {
     let (b, actor) = super::caller().await?;
-    let shard_id = shard_id.parse().map_err(|_| AppError::invalid("shard_id", "choose a shard"))?;
+    let shard_id = choice("shard_id", "a shard", &shard_id)?;
     b.inventory.update_project(&actor, id, ProjectInput { name, description, shard_id }).await
 }
 
@@ -128,7 +134,7 @@ pub async fn delete_exporter(id: ExporterId) -> Result<(), AppError> {
 #[server]
 pub async fn create_url(project_id: ProjectId, url: String, probe_id: String) -> Result<UrlId, AppError> {
     let (b, actor) = super::caller().await?;
-    let probe_id = probe_id.parse().map_err(|_| AppError::invalid("probe_id", "choose a probe"))?;
+    let probe_id = choice("probe_id", "a probe", &probe_id)?;
     b.inventory.create_url(&actor, project_id, UrlInput { url, probe_id }).await
 }
 

@@ -7,6 +7,7 @@ pub use field::{Field, TextArea, checks};
 pub use nav::Nav;
 
 use crate::error::AppError;
+use crate::model::{FormChoices, ShardId};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
@@ -51,6 +52,32 @@ pub fn ObjectLinks(kind: &'static str, id: i64, name: String) -> impl IntoView {
             <a href=format!("/api/v1/urls?{kind}={q}") rel="external">"URLs file"</a>
             <a href=format!("/audit?type={kind}&id={id}")>"History"</a>
         </p>
+    }
+}
+
+/// The shard picker of the project forms. The `<Suspense>` stays outside the `<select>`: its
+/// markers may not live inside one, or hydration fails.
+#[component]
+pub fn ShardSelect(
+    choices: Resource<Result<FormChoices, AppError>>,
+    #[prop(optional)] selected: Option<ShardId>,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let shards = choices.await.map(|c| c.shards).unwrap_or_default();
+                view! {
+                    <label class="field">
+                        <span>"Shard"</span>
+                        <select name="shard_id">
+                            {shards.into_iter().filter(|s| s.enabled || Some(s.id) == selected).map(|s| view! {
+                                <option value=s.id.to_string() selected=Some(s.id) == selected>{s.name}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                }
+            })}
+        </Suspense>
     }
 }
 

@@ -1,5 +1,5 @@
 use crate::api::inventory::*;
-use crate::components::{ErrorView, Field, FormError, Loading, ObjectLinks, TextArea, checks};
+use crate::components::{ErrorView, Field, FormError, Loading, ObjectLinks, ShardSelect, TextArea, checks};
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -259,22 +259,7 @@ fn EditProject(
                 <input type="hidden" name="id" value=project.id.to_string() />
                 <Field label="Name" name="name" check=checks::name value=project.name />
                 <Field label="Description" name="description" value=project.description />
-                // Suspense outside the <select>: its markers may not live inside one.
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let shards = choices.await.map(|c| c.shards).unwrap_or_default();
-                        view! {
-                            <label class="field">
-                                <span>"Shard"</span>
-                                <select name="shard_id">
-                                    {shards.into_iter().map(|s| view! {
-                                        <option value=s.id.to_string() selected=s.id == current>{s.name}</option>
-                                    }).collect_view()}
-                                </select>
-                            </label>
-                        }
-                    })}
-                </Suspense>
+                <ShardSelect choices selected=current />
                 <button type="submit">"Save"</button>
             </ActionForm>
             <FormError value=update.value() />

@@ -1,5 +1,5 @@
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
-use crate::components::{ErrorView, Field, FormError, Loading, ObjectLinks, checks};
+use crate::components::{ErrorView, Field, FormError, Loading, ObjectLinks, ShardSelect, checks};
 use crate::error::AppError;
 use crate::model::{Service, ServiceId};
 use leptos::prelude::*;
@@ -61,22 +61,7 @@ pub fn ServicePage() -> impl IntoView {
                                 <input type="hidden" name="service_id" value=sid.to_string() />
                                 <Field label="Name" name="name" check=checks::name />
                                 <Field label="Description" name="description" />
-                                // Suspense outside the <select>: its markers may not live inside one.
-                                <Suspense fallback=|| ()>
-                                    {move || Suspend::new(async move {
-                                        let shards = choices.await.map(|c| c.shards).unwrap_or_default();
-                                        view! {
-                                            <label class="field">
-                                                <span>"Shard"</span>
-                                                <select name="shard_id">
-                                                    {shards.into_iter().filter(|s| s.enabled).map(|s| view! {
-                                                        <option value=s.id.to_string()>{s.name}</option>
-                                                    }).collect_view()}
-                                                </select>
-                                            </label>
-                                        }
-                                    })}
-                                </Suspense>
+                                <ShardSelect choices />
                                 <button type="submit">"Register project"</button>
                             </ActionForm>
                             <FormError value=create.value() />

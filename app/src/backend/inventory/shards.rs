@@ -7,6 +7,7 @@ use crate::backend::audit::{self, Subject};
 use crate::backend::{Actor, bump_generation, unique};
 use crate::error::AppError;
 use crate::model::*;
+use sqlx::Row;
 
 #[derive(sqlx::FromRow)]
 struct ServerRow {
@@ -22,6 +23,19 @@ struct ShardLoadRow {
     projects: i64,
     exporters: i64,
     registered_targets: i64,
+}
+
+/// Binds a shard's columns as $1..$6, in the order the statements name them.
+fn bind_shard<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    input: &'q ShardInput,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&input.name)
+        .bind(&input.url)
+        .bind(i64::from(input.proxy))
+        .bind(i64::from(input.enabled))
+        .bind(input.samples)
+        .bind(input.targets)
 }
 
 /// What `register-server` did, in the words it prints.
@@ -99,17 +113,15 @@ impl Inventory {
         actor.may_administer("add shards")?;
         let input = input.clean()?;
         let mut tx = self.db.pool.begin().await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO shard (name, url, proxy, enabled, samples, targets) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        let id: i64 = bind_shard(
+            sqlx::query(
+                "INSERT INTO shard (name, url, proxy, enabled, samples, targets) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            ),
+            &input,
         )
-        .bind(&input.name)
-        .bind(&input.url)
-        .bind(i64::from(input.proxy))
-        .bind(i64::from(input.enabled))
-        .bind(input.samples)
-        .bind(input.targets)
         .fetch_one(&mut *tx)
         .await
+        .and_then(|row| row.try_get(0))
         .map_err(unique("name", format!("a shard named {:?} exists already", input.name)))?;
         let body = format!("Created shard {}", input.name);
         audit::record(&mut tx, actor, &body, Subject::new("shard", id), None::<&()>, Some(&input)).await?;
@@ -122,15 +134,12 @@ impl Inventory {
         let old = self.shard_row(id).await?;
         let input = input.clean()?;
         let mut tx = self.db.pool.begin().await?;
-        sqlx::query(
-            "UPDATE shard SET name = $1, url = $2, proxy = $3, enabled = $4, samples = $5, targets = $6 WHERE id = $7",
+        bind_shard(
+            sqlx::query(
+                "UPDATE shard SET name = $1, url = $2, proxy = $3, enabled = $4, samples = $5, targets = $6 WHERE id = $7",
+            ),
+            &input,
         )
-        .bind(&input.name)
-        .bind(&input.url)
-        .bind(i64::from(input.proxy))
-        .bind(i64::from(input.enabled))
-        .bind(input.samples)
-        .bind(input.targets)
         .bind(id.0)
         .execute(&mut *tx)
         .await

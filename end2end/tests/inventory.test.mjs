@@ -70,8 +70,8 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.getByText("Added 1 hosts").waitFor();
 
   // An exporter: a bad port is caught while typing.
-  const port = page.locator("#exporters input[name=port]");
-  await page.fill("#exporters input[name=job]", "node");
+  const port = page.locator("#exporters input[name=port]:not([type=hidden])");
+  await page.fill("#exporters input[name=job]:not([type=hidden])", "node");
   await port.pressSequentially("99999");
   await page.getByText("99999 is not a port").waitFor();
   await port.fill("9100");

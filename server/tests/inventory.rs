@@ -10,6 +10,10 @@ async fn shard(b: &Backend) -> Shard {
     b.inventory.create_shard(&Actor::System, ShardInput::new("main", "http://prometheus:9090")).await.unwrap()
 }
 
+fn project(name: &str, shard_id: ShardId) -> ProjectInput {
+    ProjectInput { name: name.into(), description: String::new(), shard_id }
+}
+
 fn service(name: &str) -> ServiceInput {
     ServiceInput { name: name.into(), description: String::new() }
 }
@@ -26,7 +30,7 @@ on_both_databases!(mutations_check_who_is_asking, |b: Backend| async move {
     let web = b.inventory.create_service(&alice, service("web")).await.unwrap();
     assert_eq!(web.owner.as_deref(), Some("alice"));
 
-    let project = ProjectInput { name: "frontend".into(), description: String::new(), shard_id: shard.id };
+    let project = project("frontend", shard.id);
     let err = b.inventory.create_project(&bob, web.id, project.clone()).await.unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err:?}");
     let p = b.inventory.create_project(&alice, web.id, project).await.unwrap();
@@ -51,15 +55,7 @@ on_both_databases!(bad_input_is_named_and_nothing_is_half_written, |b: Backend| 
     assert!(matches!(err, AppError::Conflict(_)));
     assert_eq!(b.inventory.create_service(&op, service("x")).await.unwrap_err().field(), Some("name"));
 
-    let p = b
-        .inventory
-        .create_project(
-            &op,
-            web.id,
-            ProjectInput { name: "frontend".into(), description: String::new(), shard_id: shard.id },
-        )
-        .await
-        .unwrap();
+    let p = b.inventory.create_project(&op, web.id, project("frontend", shard.id)).await.unwrap();
     let farm = b
         .inventory
         .create_farm(&op, p.id, FarmInput { name: "farm".into(), hosts: "a.example.com".into() })
@@ -98,15 +94,7 @@ on_both_databases!(bad_input_is_named_and_nothing_is_half_written, |b: Backend| 
         .create_shard(&op, ShardInput { enabled: false, ..ShardInput::new("off", "http://p") })
         .await
         .unwrap();
-    let err = b
-        .inventory
-        .create_project(
-            &op,
-            web.id,
-            ProjectInput { name: "other".into(), description: String::new(), shard_id: off.id },
-        )
-        .await
-        .unwrap_err();
+    let err = b.inventory.create_project(&op, web.id, project("other", off.id)).await.unwrap_err();
     assert_eq!(err.field(), Some("shard_id"));
     assert!(matches!(b.inventory.project(&op, ProjectId(999)).await, Err(AppError::NotFound(_))));
 });
@@ -115,15 +103,7 @@ on_both_databases!(targets_follow_every_change, |b: Backend| async move {
     let shard = shard(&b).await;
     let op = Actor::System;
     let web = b.inventory.create_service(&op, service("web")).await.unwrap();
-    let p = b
-        .inventory
-        .create_project(
-            &op,
-            web.id,
-            ProjectInput { name: "frontend".into(), description: String::new(), shard_id: shard.id },
-        )
-        .await
-        .unwrap();
+    let p = b.inventory.create_project(&op, web.id, project("frontend", shard.id)).await.unwrap();
     let e = b
         .inventory
         .create_exporter(
@@ -184,15 +164,7 @@ on_both_databases!(hosts_search_and_register_server, |b: Backend| async move {
     let op = Actor::System;
     for (svc, proj) in [("web", "frontend"), ("db", "primary")] {
         let s = b.inventory.create_service(&op, service(svc)).await.unwrap();
-        let p = b
-            .inventory
-            .create_project(
-                &op,
-                s.id,
-                ProjectInput { name: proj.into(), description: String::new(), shard_id: shard.id },
-            )
-            .await
-            .unwrap();
+        let p = b.inventory.create_project(&op, s.id, project(proj, shard.id)).await.unwrap();
         b.inventory
             .create_farm(&op, p.id, FarmInput { name: format!("{proj}-farm"), hosts: "shared.example.com".into() })
             .await

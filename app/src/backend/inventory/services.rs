@@ -54,15 +54,6 @@ impl Inventory {
         Ok(ServiceDetail { service: row.into(), projects, can_edit })
     }
 
-    pub async fn service_by_name(&self, actor: &Actor, name: &str) -> Result<ServiceDetail, AppError> {
-        let (id,): (i64,) = sqlx::query_as("SELECT id FROM service WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("service {name:?}")))?;
-        self.service(actor, ServiceId(id)).await
-    }
-
     /// Anyone logged in may register a service; they become its owner.
     pub async fn create_service(&self, actor: &Actor, input: ServiceInput) -> Result<Service, AppError> {
         actor.require()?;

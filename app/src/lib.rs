@@ -9,6 +9,7 @@ pub mod error;
 pub mod model;
 pub mod pages;
 pub mod render;
+pub mod rules;
 
 #[cfg(feature = "ssr")]
 pub mod backend;

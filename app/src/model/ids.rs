@@ -36,6 +36,7 @@ id_type!(
     ProbeId,
     UrlId,
     AuditId,
+    RuleId,
 );
 
 macro_rules! id_from {
@@ -48,4 +49,4 @@ macro_rules! id_from {
     )*};
 }
 
-id_from!(ServiceId, ProjectId, ShardId, FarmId);
+id_from!(ServiceId, ProjectId, ShardId, FarmId, RuleId);

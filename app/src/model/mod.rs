@@ -1,9 +1,11 @@
 //! Typed records shared by the browser and the server.
 
 pub mod audit;
+pub mod duration;
 pub mod ids;
 pub mod input;
 pub mod inventory;
+pub mod rules;
 pub mod user;
 pub mod validate;
 
@@ -11,4 +13,5 @@ pub use audit::*;
 pub use ids::*;
 pub use input::*;
 pub use inventory::*;
+pub use rules::*;
 pub use user::*;

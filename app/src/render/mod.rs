@@ -3,6 +3,7 @@
 
 pub mod targets;
 pub mod urls;
+pub mod yaml;
 
 pub use targets::{ScrapeJob, render_targets};
 pub use urls::{ProbeTarget, render_urls};

@@ -1,0 +1,443 @@
+//! Alert and recording rules (spec 1.11 and 2): owned by the Site, a Service or a Project; a
+//! rule copied to a lower level with a parent link overrides it there.
+
+use super::ids::*;
+use super::validate::{Checked, FieldError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The label and annotation maps of a rule; sorted, as they are rendered.
+pub type LabelMap = BTreeMap<String, String>;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleKind {
+    /// `alert:` with `for:`, labels and annotations.
+    #[default]
+    Alert,
+    /// `record:`: the expression's result stored as a new series; labels only.
+    Record,
+}
+
+impl RuleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Alert => "alert",
+            RuleKind::Record => "record",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RuleKind> {
+        match s {
+            "alert" => Some(RuleKind::Alert),
+            "record" => Some(RuleKind::Record),
+            _ => None,
+        }
+    }
+}
+
+/// Which level of the hierarchy a rule belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OwnerKind {
+    Site,
+    Service,
+    Project,
+}
+
+impl OwnerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnerKind::Site => "site",
+            OwnerKind::Service => "service",
+            OwnerKind::Project => "project",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OwnerKind> {
+        match s {
+            "site" => Some(OwnerKind::Site),
+            "service" => Some(OwnerKind::Service),
+            "project" => Some(OwnerKind::Project),
+            _ => None,
+        }
+    }
+}
+
+/// The object a rule belongs to, with the names the engine needs: its own (the value of the
+/// `service`/`project` label) and, for a project, its service's.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RuleOwner {
+    /// The whole installation; `domain` names its group in the rule file.
+    Site {
+        domain: String,
+    },
+    Service {
+        id: ServiceId,
+        name: String,
+    },
+    Project {
+        id: ProjectId,
+        name: String,
+        service_id: ServiceId,
+        service: String,
+    },
+}
+
+impl RuleOwner {
+    pub fn kind(&self) -> OwnerKind {
+        match self {
+            RuleOwner::Site { .. } => OwnerKind::Site,
+            RuleOwner::Service { .. } => OwnerKind::Service,
+            RuleOwner::Project { .. } => OwnerKind::Project,
+        }
+    }
+
+    /// The owner's id (1 for the site).
+    pub fn id(&self) -> i64 {
+        match self {
+            RuleOwner::Site { .. } => 1,
+            RuleOwner::Service { id, .. } => id.0,
+            RuleOwner::Project { id, .. } => id.0,
+        }
+    }
+
+    /// The name users know the owner by.
+    pub fn name(&self) -> &str {
+        match self {
+            RuleOwner::Site { domain } => domain,
+            RuleOwner::Service { name, .. } | RuleOwner::Project { name, .. } => name,
+        }
+    }
+
+    /// The group this owner's rules render into: the site's domain, the service's name, or
+    /// `Service » Project`, as Promgen names them.
+    pub fn group_name(&self) -> String {
+        match self {
+            RuleOwner::Site { domain } => domain.clone(),
+            RuleOwner::Service { name, .. } => name.clone(),
+            RuleOwner::Project { name, service, .. } => format!("{service} » {name}"),
+        }
+    }
+
+    /// The page of the owner.
+    pub fn href(&self) -> String {
+        match self {
+            RuleOwner::Site { .. } => "/site".into(),
+            RuleOwner::Service { id, .. } => format!("/service/{id}"),
+            RuleOwner::Project { id, .. } => format!("/project/{id}"),
+        }
+    }
+
+    /// How a page names the owner: "site", "service web", "project web » frontend".
+    pub fn describe(&self) -> String {
+        match self {
+            RuleOwner::Site { .. } => "site".into(),
+            RuleOwner::Service { name, .. } => format!("service {name}"),
+            RuleOwner::Project { name, service, .. } => format!("project {service} » {name}"),
+        }
+    }
+}
+
+/// A stored rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub id: RuleId,
+    pub kind: RuleKind,
+    pub name: String,
+    /// PromQL, possibly with `<exclude>` where the children's exclusions go.
+    pub expr: String,
+    /// `for:` of an alert (a Prometheus duration); empty for none.
+    pub duration: String,
+    pub enabled: bool,
+    pub description: String,
+    /// Labels as the user set them; the owner's `service`/`project` labels are added on
+    /// rendering (`rules::labels`).
+    pub labels: LabelMap,
+    /// Annotations as the user set them; `rule: <site>/rule/<id>` is added on rendering.
+    pub annotations: LabelMap,
+    pub parent: Option<RuleId>,
+    pub owner: RuleOwner,
+}
+
+/// What the rule form sends. `clean()` checks every field the way Prometheus will read it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleInput {
+    #[serde(default)]
+    pub kind: RuleKind,
+    pub name: String,
+    pub expr: String,
+    #[serde(default)]
+    pub duration: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub labels: LabelMap,
+    #[serde(default)]
+    pub annotations: LabelMap,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl RuleInput {
+    /// The input of an existing rule, for editing it or restoring it.
+    pub fn from_rule(r: &Rule) -> RuleInput {
+        RuleInput {
+            kind: r.kind,
+            name: r.name.clone(),
+            expr: r.expr.clone(),
+            duration: r.duration.clone(),
+            enabled: r.enabled,
+            description: r.description.clone(),
+            labels: r.labels.clone(),
+            annotations: r.annotations.clone(),
+        }
+    }
+
+    /// Validates and normalizes (trims) every field; the expression is checked by the caller
+    /// with the engine, which knows the rule's children (`rules::check_expr`).
+    pub fn clean(self) -> Checked<RuleInput> {
+        let name = self.name.trim().to_string();
+        match self.kind {
+            RuleKind::Alert => alert_name(&name)?,
+            RuleKind::Record => metric_name("name", &name)?,
+        }
+        let expr = self.expr.trim().to_string();
+        if expr.is_empty() {
+            return Err(FieldError::new("expr", "is required"));
+        }
+        let duration = self.duration.trim().to_string();
+        if self.kind == RuleKind::Record && !duration.is_empty() {
+            return Err(FieldError::new("duration", "a recording rule has no `for`"));
+        }
+        if !duration.is_empty() {
+            super::duration::parse_duration(&duration).map_err(|e| FieldError::new("duration", e))?;
+        }
+        let labels = clean_map("labels", self.labels)?;
+        let annotations = clean_map("annotations", self.annotations)?;
+        if self.kind == RuleKind::Record && !annotations.is_empty() {
+            return Err(FieldError::new("annotations", "a recording rule has no annotations"));
+        }
+        Ok(RuleInput {
+            kind: self.kind,
+            name,
+            expr,
+            duration,
+            enabled: self.enabled,
+            description: self.description.trim().into(),
+            labels,
+            annotations,
+        })
+    }
+}
+
+/// An alert's name becomes its `alertname` label; Promgen's rule keeps it to metric-name
+/// characters, which also keeps markup out.
+fn alert_name(name: &str) -> Checked<()> {
+    metric_name("name", name)
+}
+
+/// `^[a-zA-Z_:][a-zA-Z0-9_:]*$`, at most 128 characters.
+pub fn metric_name(field: &str, name: &str) -> Checked<()> {
+    if name.is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    if name.len() > 128 {
+        return Err(FieldError::new(field, "must be at most 128 characters"));
+    }
+    let ok_first = |c: char| c.is_ascii_alphabetic() || c == '_' || c == ':';
+    let mut chars = name.chars();
+    if !chars.next().is_some_and(ok_first) {
+        return Err(FieldError::new(field, "must start with a letter, _ or :"));
+    }
+    if let Some(bad) = chars.find(|&c| !(ok_first(c) || c.is_ascii_digit())) {
+        return Err(FieldError::new(field, format!("may contain only letters, digits, _ and :, not {bad:?}")));
+    }
+    Ok(())
+}
+
+/// A label or annotation name: `^[a-zA-Z_][a-zA-Z0-9_]*$` (promtool refuses others).
+pub fn label_name(field: &str, name: &str) -> Checked<()> {
+    let mut chars = name.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 127;
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("{name:?} is not a label name: letters, digits and _, not starting with a digit"),
+        ))
+    }
+}
+
+fn clean_map(field: &str, map: LabelMap) -> Checked<LabelMap> {
+    let mut out = LabelMap::new();
+    for (k, v) in map {
+        let k = k.trim().to_string();
+        if k.is_empty() && v.trim().is_empty() {
+            continue;
+        }
+        label_name(field, &k)?;
+        if k.starts_with("__") {
+            return Err(FieldError::new(field, format!("{k:?}: names starting with __ are reserved for Prometheus")));
+        }
+        out.insert(k, v);
+    }
+    Ok(out)
+}
+
+/// A rule with what its page shows: the owner's permissions, its family and the rendering.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleDetail {
+    pub rule: Rule,
+    pub parent: Option<RuleSummary>,
+    /// The rules that override this one, each with its own overrides.
+    pub children: Vec<RuleTree>,
+    pub can_edit: bool,
+    /// The rule as Prometheus receives it (`<exclude>` expanded).
+    pub expanded: String,
+    /// The rule's entry in the rule file.
+    pub yaml: String,
+}
+
+/// A rule in a list: enough to show and link it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleSummary {
+    pub id: RuleId,
+    pub kind: RuleKind,
+    pub name: String,
+    pub expr: String,
+    pub duration: String,
+    pub enabled: bool,
+    pub parent: Option<RuleId>,
+    pub owner: RuleOwner,
+}
+
+impl From<&Rule> for RuleSummary {
+    fn from(r: &Rule) -> Self {
+        RuleSummary {
+            id: r.id,
+            kind: r.kind,
+            name: r.name.clone(),
+            expr: r.expr.clone(),
+            duration: r.duration.clone(),
+            enabled: r.enabled,
+            parent: r.parent,
+            owner: r.owner.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleTree {
+    pub rule: RuleSummary,
+    pub children: Vec<RuleTree>,
+}
+
+/// The rules that apply to an object, by level, for its page.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleListing {
+    /// Rules of this object.
+    pub own: Vec<RuleSummary>,
+    /// Rules of the levels above that reach this object, with the override this object has
+    /// of each, if any.
+    pub inherited: Vec<InheritedRule>,
+    pub can_edit: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InheritedRule {
+    pub rule: RuleSummary,
+    pub overridden_by: Option<RuleId>,
+}
+
+/// What the editor needs to preview a rule while it is typed: the rules whose expansion the
+/// edit changes, and where a new rule or override would go.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleContext {
+    /// The rule being edited; `None` for a new rule or override.
+    pub rule: Option<Rule>,
+    /// Where the rule lives (or will live).
+    pub owner: RuleOwner,
+    /// The owners of the rule's overrides, which its `<exclude>` excludes.
+    pub children: Vec<RuleOwner>,
+    /// The overridden rule and the owners of all its overrides (this one included, also when
+    /// it is new).
+    pub parent: Option<ParentContext>,
+    /// Overrides of this rule that still carry its expression unchanged: they follow an edit.
+    pub followers: Vec<Rule>,
+    /// The site's URL, for the `rule` annotation in the preview.
+    pub site_url: String,
+    pub can_edit: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParentContext {
+    pub rule: Rule,
+    pub children: Vec<RuleOwner>,
+    /// The other overrides of the parent, each with the owners of its own overrides.
+    pub siblings: Vec<(Rule, Vec<RuleOwner>)>,
+}
+
+/// The site as rules see it: its domain names the site group, and with the scheme it makes
+/// the links in `rule` annotations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    pub domain: String,
+    pub scheme: String,
+}
+
+impl Site {
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.domain)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(kind: RuleKind, name: &str) -> RuleInput {
+        RuleInput { kind, name: name.into(), expr: "up == 0".into(), duration: "5m".into(), ..Default::default() }
+    }
+
+    #[test]
+    fn rule_input_names_the_bad_field() {
+        assert!(input(RuleKind::Alert, "InstanceDown").clean().is_ok());
+        assert_eq!(input(RuleKind::Alert, "bad name").clean().unwrap_err().field, "name");
+        assert_eq!(input(RuleKind::Alert, "<script>").clean().unwrap_err().field, "name");
+        let mut r = input(RuleKind::Alert, "A");
+        r.duration = "5 minutes".into();
+        assert_eq!(r.clean().unwrap_err().field, "duration");
+        let mut r = input(RuleKind::Record, "job:up:sum");
+        assert_eq!(r.clone().clean().unwrap_err().field, "duration");
+        r.duration.clear();
+        assert!(r.clone().clean().is_ok());
+        r.annotations.insert("summary".into(), "x".into());
+        assert_eq!(r.clean().unwrap_err().field, "annotations");
+        let mut r = input(RuleKind::Alert, "A");
+        r.annotations.insert("bad key".into(), "x".into());
+        assert_eq!(r.clean().unwrap_err().field, "annotations");
+        let mut r = input(RuleKind::Alert, "A");
+        r.labels.insert(" ".into(), " ".into());
+        assert!(r.clean().unwrap().labels.is_empty(), "blank rows of the form are dropped");
+    }
+
+    #[test]
+    fn owners_name_their_group_as_promgen() {
+        let p = RuleOwner::Project {
+            id: ProjectId(1),
+            name: "test-project".into(),
+            service_id: ServiceId(1),
+            service: "test-service".into(),
+        };
+        assert_eq!(p.group_name(), "test-service » test-project");
+        assert_eq!(RuleOwner::Site { domain: "promgen.example.com".into() }.group_name(), "promgen.example.com");
+    }
+}

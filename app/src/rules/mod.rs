@@ -1,0 +1,75 @@
+//! The rule engine, pure: `<exclude>` expansion, overrides, owner labels, rendering of
+//! Prometheus rule files and PromQL checks. No I/O and no feature gates: the same code renders
+//! `/api/v1/rules` on the server and the live preview in the browser.
+
+pub mod exclude;
+pub mod labels;
+pub mod overrides;
+pub mod pack;
+pub mod promql;
+pub mod render;
+
+use crate::model::{RuleKind, RuleOwner};
+use serde::{Deserialize, Serialize};
+
+/// What is wrong with a rule's expression, pointed at the text the user typed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExprError {
+    /// Byte span in the expression as written (with `<exclude>`).
+    pub start: usize,
+    pub end: usize,
+    pub message: String,
+}
+
+impl ExprError {
+    /// `line:col: message`, columns counted in characters of what was typed.
+    pub fn describe(&self, expr: &str) -> String {
+        promql::ParseError::new(self.start, self.end, self.message.clone()).describe(expr)
+    }
+}
+
+/// Checks a rule's expression as Prometheus will receive it: `<exclude>` expanded for the
+/// rule's `overrides`, parsed and type-checked. Returns the expansion.
+pub fn check_expr(kind: RuleKind, expr: &str, overrides: &[RuleOwner]) -> Result<String, ExprError> {
+    let expansion = exclude::expand(expr, overrides);
+    let parsed = promql::parse(&expansion.text).map_err(|e| {
+        let start = expansion.source_offset(e.start);
+        let end = expansion.source_offset(e.end).max(start);
+        let in_macro = expr.get(start..).is_some_and(|rest| rest.starts_with(exclude::EXCLUDE))
+            && expansion.source_offset(e.start + 1) == start;
+        let message = if in_macro { format!("{} (where <exclude> expands)", e.message) } else { e.message };
+        ExprError { start, end, message }
+    })?;
+    let ty = parsed.value_type();
+    if !matches!(ty, promql::ValueType::Vector | promql::ValueType::Scalar) {
+        let what = if kind == RuleKind::Alert { "an alert" } else { "a recording rule" };
+        return Err(ExprError {
+            start: 0,
+            end: expr.len(),
+            message: format!("{what} needs an instant vector or a scalar, and this is a {ty}"),
+        });
+    }
+    Ok(expansion.text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ServiceId;
+
+    #[test]
+    fn errors_point_at_what_was_typed() {
+        let web = RuleOwner::Service { id: ServiceId(1), name: "web".into() };
+        let expr = "up{<exclude>} == bogus(1)";
+        let e = check_expr(RuleKind::Alert, expr, std::slice::from_ref(&web)).unwrap_err();
+        assert_eq!(e.describe(expr), "1:18: unknown function with name \"bogus\"");
+        assert_eq!(
+            check_expr(RuleKind::Alert, "rate(up{<exclude>}[5m])", &[web]).unwrap(),
+            "rate(up{service!~\"web\"}[5m])"
+        );
+        let e = check_expr(RuleKind::Alert, "{<exclude>}", &[]).unwrap_err();
+        assert!(e.message.contains("non-empty matcher"), "{e:?}");
+        let e = check_expr(RuleKind::Record, "up[5m]", &[]).unwrap_err();
+        assert!(e.message.contains("range vector"), "{e:?}");
+    }
+}

@@ -1,0 +1,254 @@
+//! A PromQL parser for the rule editor and the server's save path.
+//!
+//! Hand-written rather than the `promql-parser` crate: that crate drops the position of a
+//! syntax error (its `parse` answers only "invalid promql query") and brings an LR runtime,
+//! `regex` and `chrono` into the browser bundle. This one reports every error with its byte
+//! span, checks types as Prometheus does, and is a few dozen KB of wasm. On save the server
+//! also runs the real `promtool`, and the tests hold this parser to promtool's verdicts.
+
+mod ast;
+mod functions;
+mod lexer;
+mod parser;
+mod regex;
+
+pub use ast::*;
+pub use parser::parse;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueType {
+    Scalar,
+    Vector,
+    Matrix,
+    String,
+}
+
+impl std::fmt::Display for ValueType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ValueType::Scalar => "scalar",
+            ValueType::Vector => "instant vector",
+            ValueType::Matrix => "range vector",
+            ValueType::String => "string",
+        })
+    }
+}
+
+/// A syntax or type error and the byte span it is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParseError {
+    pub start: usize,
+    pub end: usize,
+    pub message: String,
+}
+
+impl ParseError {
+    pub fn new(start: usize, end: usize, message: impl Into<String>) -> Self {
+        ParseError { start, end: end.max(start), message: message.into() }
+    }
+
+    /// 1-based line and column (in characters) of the error's start in `src`.
+    pub fn line_col(&self, src: &str) -> (usize, usize) {
+        let before = &src[..floor_char_boundary(src, self.start)];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        (line, col)
+    }
+
+    /// `line:col: message`, as Prometheus words its errors.
+    pub fn describe(&self, src: &str) -> String {
+        let (line, col) = self.line_col(src);
+        format!("{line}:{col}: {}", self.message)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Expressions Prometheus accepts (several from its own parser tests).
+    pub const VALID: &[&str] = &[
+        "up",
+        "up == 0",
+        "up{job=\"node\"}",
+        "up{job=\"node\",}",
+        "{__name__=~\"job:.*\"}",
+        "up{service=\"a\",project!~\"b|c\"}",
+        "rate(http_requests_total[5m])",
+        "sum by (job) (rate(http_requests_total[5m]))",
+        "sum(rate(http_requests_total[5m])) by (job)",
+        "sum without (instance) (up)",
+        "topk(3, sum by (app) (rate(x[1m])))",
+        "count_values(\"version\", build_info)",
+        "quantile(0.9, latency)",
+        "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))",
+        "predict_linear(node_filesystem_avail_bytes{mountpoint=\"/\"}[6h], 4 * 3600) < 0",
+        "node_filesystem_free{service!~\"test-service|other-service\"} / node_filesystem_size{service!~\"test-service|other-service\"} < 0.20",
+        "up{service=\"test-service\",project=\"test-project\",}",
+        "a + b * c ^ d ^ e",
+        "-a ^ 2",
+        "a > bool 1",
+        "1 > bool 2",
+        "a / on(instance) group_left(job) b",
+        "a * ignoring(code) group_right b",
+        "a and on() b",
+        "a or b unless c",
+        "a atan2 b",
+        "foo offset 5m",
+        "foo offset -1h30m",
+        "foo[5m] offset 1h",
+        "foo @ 1609746000",
+        "foo @ start()",
+        "rate(foo[5m] @ end())",
+        "max_over_time(rate(foo[1m])[1h:5m])",
+        "max_over_time(rate(foo[1m])[1h:])",
+        "min_over_time((a + b)[30m:1m] offset 5m)",
+        "vector(1)",
+        "time() - process_start_time_seconds > 3600",
+        "scalar(sum(up))",
+        "label_replace(up, \"host\", \"$1\", \"instance\", \"(.*):.*\")",
+        "label_join(up, \"foo\", \",\", \"a\", \"b\", \"c\")",
+        "round(x)",
+        "round(x, 0.5)",
+        "day_of_week()",
+        "absent(up{job=\"x\"})",
+        "clamp(x, 0, 1)",
+        "sort_by_label(up, \"instance\", \"job\")",
+        "SUM(up) BY (job)",
+        "up AND down",
+        "+5",
+        "-Inf",
+        "NaN",
+        "0x1F",
+        "1e-3",
+        "\"a string\"",
+        "(up)",
+        "((up))",
+        "up # a comment\n  == 0",
+        "{\"metric.with.dots\"}",
+        "{\"metric.with.dots\", \"label.x\"=\"y\"}",
+        "foo:bar:rate5m",
+        "count by () (up)",
+        "sum by (job,) (up)",
+        "100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode=\"idle\"}[5m]))) > 90",
+        "up{on=\"x\", by=\"y\"}",
+    ];
+
+    /// Expressions Prometheus refuses, with where the error starts and a piece of its message.
+    pub const INVALID: &[(&str, usize, &str)] = &[
+        ("", 0, "no expression"),
+        ("rate(up[5m]", 4, "unclosed left parenthesis"),
+        ("(up", 0, "unclosed left parenthesis"),
+        ("up{job=\"a\"", 0, "end of input inside braces"),
+        ("up{job=}", 7, "expected string"),
+        ("up{job \"a\"}", 7, "expected label matching operator"),
+        ("up{job=\"a\" x=\"b\"}", 11, "expected \",\" or \"}\""),
+        ("{}", 0, "at least one non-empty matcher"),
+        ("{job=~\".*\"}", 0, "at least one non-empty matcher"),
+        ("{job=\"\"}", 0, "at least one non-empty matcher"),
+        ("up{__name__=\"x\"}", 0, "metric name must not be set twice"),
+        ("rate(up)", 5, "expected type range vector"),
+        ("rate(up[5m], 1)", 0, "expected 1 argument"),
+        ("nosuchfunc(up)", 0, "unknown function"),
+        ("sum(up[5m])", 4, "expected type instant vector in aggregation"),
+        ("topk(up)", 0, "expected 2, got 1"),
+        ("sum(1, up)", 0, "expected 1, got 2"),
+        ("topk(\"x\", up)", 5, "expected type scalar"),
+        ("1 > 2", 2, "must use BOOL"),
+        ("a + bool b", 4, "bool modifier can only be used on comparison"),
+        ("1 and up", 0, "set operator \"and\" not allowed"),
+        ("a and on() group_left b", 11, "no grouping allowed"),
+        ("1 + on(x) up", 4, "vector matching only allowed between instant vectors"),
+        ("up[5m] + 1", 0, "only scalar and instant vector"),
+        ("-up[5m]", 0, "unary expression only allowed"),
+        ("(up)[5m]", 4, "ranges only allowed for vector selectors"),
+        ("rate(up[5m])[5m]", 12, "ranges only allowed"),
+        ("up[5m][1h:]", 0, "subquery is only allowed on instant vector"),
+        ("up offset 5m offset 1m", 13, "offset may not be set multiple times"),
+        ("sum(up) offset 5m", 8, "offset modifier must be preceded"),
+        ("up offset 5m [5m]", 13, "no offset or @ modifiers allowed before range"),
+        ("up[5x]", 3, "bad number or duration"),
+        ("up[5]", 3, "expected duration"),
+        ("up{job=~\"(a\"}", 9, "missing closing )"),
+        ("up{job!~\"*\"}", 9, "missing argument to repetition operator"),
+        ("up ==", 5, "unexpected end of input"),
+        ("up )", 3, "unexpected \")\""),
+        ("on", 0, "unexpected identifier"),
+        ("up{job:x=\"a\"}", 3, "invalid label name"),
+        ("sum by (job) up", 13, "expected \"(\""),
+        ("sum by (job) (up) by (x)", 18, "grouping given twice"),
+        ("foo @ bar", 6, "expected timestamp"),
+        ("a / on(x) group_left(x) b", 10, "must not occur in ON and GROUP clause"),
+        ("up{a=\"\\q\"}", 6, "unknown escape"),
+        ("1 +", 3, "unexpected end of input"),
+        ("label_join(up, \"a\")", 0, "expected at least 3 argument"),
+        ("round(x, 1, 2)", 0, "expected at most 2 argument"),
+    ];
+
+    #[test]
+    fn accepts_what_prometheus_accepts() {
+        for src in VALID {
+            if let Err(e) = parse(src) {
+                panic!("{src:?} refused: {}", e.describe(src));
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_what_prometheus_refuses_and_says_where() {
+        for (src, at, msg) in INVALID {
+            match parse(src) {
+                Ok(_) => panic!("{src:?} accepted"),
+                Err(e) => {
+                    assert!(e.message.contains(msg), "{src:?}: {:?} does not say {msg:?}", e.message);
+                    assert_eq!(e.start, *at, "{src:?}: {}", e.message);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn knows_precedence_and_types() {
+        let e = parse("a + b * c").unwrap();
+        let ExprKind::Binary { op: BinOp::Add, rhs, .. } = &e.kind else { panic!("{e:?}") };
+        assert!(matches!(rhs.kind, ExprKind::Binary { op: BinOp::Mul, .. }));
+        let e = parse("-a ^ b").unwrap();
+        assert!(
+            matches!(&e.kind, ExprKind::Unary { expr, .. } if matches!(expr.kind, ExprKind::Binary { op: BinOp::Pow, .. }))
+        );
+        let e = parse("a ^ b ^ c").unwrap();
+        assert!(matches!(&e.kind, ExprKind::Binary { lhs, .. } if matches!(lhs.kind, ExprKind::Selector(_))));
+        assert_eq!(parse("1 + 2").unwrap().value_type(), ValueType::Scalar);
+        assert_eq!(parse("up[5m]").unwrap().value_type(), ValueType::Matrix);
+        assert_eq!(parse("scalar(up) * 2").unwrap().value_type(), ValueType::Scalar);
+        let names: Vec<_> = parse("a / on(x) b{c=\"d\"}[5m] offset 1m").ok().into_iter().collect();
+        assert!(names.is_empty(), "a range inside a binary expression is a type error");
+        let sel = parse("rate(a{b=\"c\"}[5m]) + d").unwrap();
+        let names: Vec<_> = sel.selectors().iter().map(|s| s.name.clone().unwrap_or_default()).collect();
+        assert_eq!(names, ["a", "d"]);
+    }
+
+    #[test]
+    fn positions_are_lines_and_characters() {
+        let src = "sum(\n  rate(up[5m]\n)";
+        let e = parse(src).unwrap_err();
+        assert_eq!(e.describe(src), "1:4: unclosed left parenthesis in aggregation");
+        let src = "up{a=\"é\"} +\n  bogus(x)";
+        assert_eq!(parse(src).unwrap_err().describe(src), "2:3: unknown function with name \"bogus\"");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let src = "(".repeat(10_000) + "up" + &")".repeat(10_000);
+        assert!(parse(&src).unwrap_err().message.contains("nests too deeply"));
+    }
+}

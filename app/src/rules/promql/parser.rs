@@ -1,0 +1,670 @@
+//! Parses tokens into an [`Expr`] and checks types as Prometheus' `checkAST` does: operands of
+//! operators, arguments of functions and aggregations, ranges, subqueries and modifiers.
+//! Precedence, lowest first: `or`; `and unless`; comparisons; `+ -`; `* / % atan2`; `^`
+//! (right-associative). A unary sign binds like `*`, so `-a^b` is `-(a^b)`.
+
+use super::ast::*;
+use super::functions;
+use super::lexer::{Tok, Token, tokenize};
+use super::{ParseError, ValueType, regex};
+
+/// Nesting deeper than this is refused rather than risking the stack (in the browser too).
+const MAX_DEPTH: usize = 100;
+
+pub fn parse(src: &str) -> Result<Expr, ParseError> {
+    let toks = tokenize(src)?;
+    let mut p = Parser { toks, i: 0, depth: 0 };
+    if p.peek() == &Tok::Eof {
+        return Err(ParseError::new(0, src.len(), "no expression found in input"));
+    }
+    let e = p.expr(0)?;
+    if p.peek() != &Tok::Eof {
+        return Err(p.unexpected(""));
+    }
+    Ok(e)
+}
+
+struct Parser {
+    toks: Vec<Token>,
+    i: usize,
+    depth: usize,
+}
+
+const PREC_POW: u8 = 6;
+
+fn binop(tok: &Tok) -> Option<(BinOp, u8)> {
+    Some(match tok {
+        Tok::Add => (BinOp::Add, 4),
+        Tok::Sub => (BinOp::Sub, 4),
+        Tok::Mul => (BinOp::Mul, 5),
+        Tok::Div => (BinOp::Div, 5),
+        Tok::Mod => (BinOp::Mod, 5),
+        Tok::Pow => (BinOp::Pow, PREC_POW),
+        Tok::Eql => (BinOp::Eql, 3),
+        Tok::Neq => (BinOp::Neq, 3),
+        Tok::Lte => (BinOp::Lte, 3),
+        Tok::Lss => (BinOp::Lss, 3),
+        Tok::Gte => (BinOp::Gte, 3),
+        Tok::Gtr => (BinOp::Gtr, 3),
+        Tok::Ident(w) => match w.to_ascii_lowercase().as_str() {
+            "or" => (BinOp::Or, 1),
+            "and" => (BinOp::And, 2),
+            "unless" => (BinOp::Unless, 2),
+            "atan2" => (BinOp::Atan2, 5),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// Words that are keywords wherever an expression may start (a metric of that name must be
+/// selected as `{__name__="on"}`).
+const KEYWORDS: [&str; 12] =
+    ["and", "or", "unless", "atan2", "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset"];
+
+impl Parser {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.i].tok
+    }
+
+    fn peek_at(&self, ahead: usize) -> &Tok {
+        &self.toks[(self.i + ahead).min(self.toks.len() - 1)].tok
+    }
+
+    fn token(&self) -> &Token {
+        &self.toks[self.i]
+    }
+
+    fn advance(&mut self) -> Token {
+        let t = self.toks[self.i].clone();
+        if self.i < self.toks.len() - 1 {
+            self.i += 1;
+        }
+        t
+    }
+
+    fn is_keyword(&self, word: &str) -> bool {
+        matches!(self.peek(), Tok::Ident(w) if w.eq_ignore_ascii_case(word))
+    }
+
+    fn prev_end(&self) -> usize {
+        if self.i == 0 { 0 } else { self.toks[self.i - 1].end }
+    }
+
+    /// "unexpected X" at the current token, with what was expected if known.
+    fn unexpected(&self, context: &str) -> ParseError {
+        let t = self.token();
+        let what = t.tok.describe();
+        let msg =
+            if context.is_empty() { format!("unexpected {what}") } else { format!("unexpected {what} {context}") };
+        ParseError::new(t.start, t.end.max(t.start + 1), msg)
+    }
+
+    fn expect(&mut self, tok: Tok, context: &str) -> Result<Token, ParseError> {
+        if *self.peek() == tok { Ok(self.advance()) } else { Err(self.unexpected(context)) }
+    }
+
+    fn enter(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let t = self.token();
+            return Err(ParseError::new(t.start, t.end, "expression nests too deeply"));
+        }
+        Ok(())
+    }
+
+    fn expr(&mut self, min_prec: u8) -> Result<Expr, ParseError> {
+        self.enter()?;
+        let mut lhs = self.unary()?;
+        while let Some((op, prec)) = binop(self.peek()) {
+            if prec < min_prec {
+                break;
+            }
+            let op_tok = self.advance();
+            let modifiers = self.binary_modifiers(op)?;
+            // `^` is right-associative; everything else groups to the left.
+            let next = if op == BinOp::Pow { prec } else { prec + 1 };
+            let rhs = self.expr(next)?;
+            lhs = binary(op, &op_tok, lhs, rhs, modifiers)?;
+        }
+        self.depth -= 1;
+        Ok(lhs)
+    }
+
+    fn binary_modifiers(&mut self, op: BinOp) -> Result<Modifiers, ParseError> {
+        let mut m = Modifiers::default();
+        if self.is_keyword("bool") {
+            let t = self.advance();
+            if !op.is_comparison() {
+                return Err(ParseError::new(t.start, t.end, "bool modifier can only be used on comparison operators"));
+            }
+            m.return_bool = true;
+        }
+        if self.is_keyword("on") || self.is_keyword("ignoring") {
+            let on = self.is_keyword("on");
+            let t = self.advance();
+            let labels = self.label_list()?;
+            m.matching = Some(VectorMatching { on, labels, group: None, span: (t.start, self.prev_end()) });
+        }
+        if self.is_keyword("group_left") || self.is_keyword("group_right") {
+            let left = self.is_keyword("group_left");
+            let t = self.advance();
+            if op.is_set() {
+                return Err(ParseError::new(
+                    t.start,
+                    t.end,
+                    format!("no grouping allowed for \"{}\" operation", op.symbol()),
+                ));
+            }
+            let include = if *self.peek() == Tok::LParen { self.label_list()? } else { Vec::new() };
+            let matching = m.matching.get_or_insert(VectorMatching {
+                on: false,
+                labels: Vec::new(),
+                group: None,
+                span: (t.start, t.end),
+            });
+            if matching.on
+                && let Some(dup) = include.iter().find(|l| matching.labels.contains(l))
+            {
+                return Err(ParseError::new(
+                    t.start,
+                    self.prev_end(),
+                    format!("label \"{dup}\" must not occur in ON and GROUP clause at once"),
+                ));
+            }
+            matching.group = Some(Group { left, include });
+            matching.span.1 = self.prev_end();
+        }
+        Ok(m)
+    }
+
+    fn unary(&mut self) -> Result<Expr, ParseError> {
+        if matches!(self.peek(), Tok::Add | Tok::Sub) {
+            let t = self.advance();
+            let negative = t.tok == Tok::Sub;
+            // A sign binds like `*`: only `^` and postfix modifiers bind tighter.
+            let operand = self.expr(PREC_POW)?;
+            let ty = operand.value_type();
+            if !matches!(ty, ValueType::Scalar | ValueType::Vector) {
+                return Err(ParseError::new(
+                    t.start,
+                    operand.end,
+                    format!("unary expression only allowed on expressions of type scalar or instant vector, got {ty}"),
+                ));
+            }
+            let end = operand.end;
+            return Ok(Expr { kind: ExprKind::Unary { negative, expr: Box::new(operand) }, start: t.start, end });
+        }
+        self.postfix()
+    }
+
+    /// A primary expression followed by ranges, subqueries, `offset` and `@`.
+    fn postfix(&mut self) -> Result<Expr, ParseError> {
+        let mut e = self.primary()?;
+        loop {
+            match self.peek() {
+                Tok::LBracket => e = self.range_or_subquery(e)?,
+                Tok::At => e = self.at_modifier(e)?,
+                _ if self.is_keyword("offset") => e = self.offset_modifier(e)?,
+                _ => return Ok(e),
+            }
+        }
+    }
+
+    fn primary(&mut self) -> Result<Expr, ParseError> {
+        let t = self.token().clone();
+        match &t.tok {
+            Tok::Number(v) => {
+                self.advance();
+                Ok(Expr { kind: ExprKind::Number(*v), start: t.start, end: t.end })
+            }
+            Tok::Str(s) => {
+                self.advance();
+                Ok(Expr { kind: ExprKind::String(s.clone()), start: t.start, end: t.end })
+            }
+            Tok::LParen => {
+                self.advance();
+                let inner = self.expr(0)?;
+                if *self.peek() != Tok::RParen {
+                    return Err(if *self.peek() == Tok::Eof {
+                        ParseError::new(t.start, t.end, "unclosed left parenthesis")
+                    } else {
+                        self.unexpected("in parenthesized expression, expected \")\"")
+                    });
+                }
+                let close = self.advance();
+                Ok(Expr { kind: ExprKind::Paren(Box::new(inner)), start: t.start, end: close.end })
+            }
+            Tok::LBrace => self.selector(None, t.start),
+            Tok::Ident(word) => {
+                let lower = word.to_ascii_lowercase();
+                if let Some((op, param)) = functions::aggregation(word) {
+                    return self.aggregation(op, param, &t);
+                }
+                if *self.peek_at(1) == Tok::LParen {
+                    return self.call(word, &t);
+                }
+                if KEYWORDS.contains(&lower.as_str()) {
+                    return Err(self.unexpected(""));
+                }
+                self.advance();
+                self.selector(Some(word.clone()), t.start)
+            }
+            _ => Err(self.unexpected("")),
+        }
+    }
+
+    /// `name{matchers}`, `name` or `{matchers}`; the cursor is at `{` or after the name.
+    fn selector(&mut self, name: Option<String>, start: usize) -> Result<Expr, ParseError> {
+        let mut name = name;
+        let mut matchers = Vec::new();
+        if *self.peek() == Tok::LBrace {
+            self.advance();
+            loop {
+                if *self.peek() == Tok::RBrace {
+                    break;
+                }
+                let label_tok = self.advance();
+                let label = match &label_tok.tok {
+                    Tok::Ident(l) if !l.contains(':') => l.clone(),
+                    // Prometheus 3: `{"metric.name"}` and `{"label.name"="v"}`.
+                    Tok::Str(s) if matches!(self.peek(), Tok::Comma | Tok::RBrace) => {
+                        if name.replace(s.clone()).is_some() {
+                            return Err(ParseError::new(
+                                label_tok.start,
+                                label_tok.end,
+                                "metric name must not be set twice",
+                            ));
+                        }
+                        if *self.peek() == Tok::Comma {
+                            self.advance();
+                        }
+                        continue;
+                    }
+                    Tok::Str(s) => s.clone(),
+                    Tok::Ident(l) => {
+                        return Err(ParseError::new(
+                            label_tok.start,
+                            label_tok.end,
+                            format!("invalid label name {l:?}"),
+                        ));
+                    }
+                    _ => {
+                        self.i -= 1;
+                        return Err(self.unexpected("in label matching, expected label name"));
+                    }
+                };
+                let op = match self.peek() {
+                    Tok::Assign => MatchOp::Equal,
+                    Tok::Neq => MatchOp::NotEqual,
+                    Tok::EqlRegex => MatchOp::Regex,
+                    Tok::NeqRegex => MatchOp::NotRegex,
+                    _ => return Err(self.unexpected("in label matching, expected label matching operator")),
+                };
+                self.advance();
+                let value_tok = self.advance();
+                let Tok::Str(value) = value_tok.tok else {
+                    self.i -= 1;
+                    return Err(self.unexpected("in label matching, expected string"));
+                };
+                let matches_empty = match op {
+                    MatchOp::Equal => value.is_empty(),
+                    MatchOp::NotEqual => !value.is_empty(),
+                    MatchOp::Regex | MatchOp::NotRegex => {
+                        let info = regex::check(&value).map_err(|(at, msg)| {
+                            // Point into the string; escapes make this approximate.
+                            let pos = (value_tok.start + 1 + at).min(value_tok.end.saturating_sub(1));
+                            ParseError::new(
+                                pos,
+                                pos + 1,
+                                format!("invalid regular expression in matcher for {label:?}: {msg}"),
+                            )
+                        })?;
+                        info.matches_empty == (op == MatchOp::Regex)
+                    }
+                };
+                matchers.push(Matcher { label, op, value, matches_empty });
+                match self.peek() {
+                    Tok::Comma => {
+                        self.advance();
+                    }
+                    Tok::RBrace => {}
+                    Tok::Eof => {
+                        return Err(ParseError::new(start, self.prev_end(), "unexpected end of input inside braces"));
+                    }
+                    _ => return Err(self.unexpected("in label matching, expected \",\" or \"}\"")),
+                }
+            }
+            self.advance();
+        }
+        let end = self.prev_end();
+        if let Some(n) = &name
+            && let Some(m) = matchers.iter().find(|m| m.label == "__name__")
+        {
+            return Err(ParseError::new(
+                start,
+                end,
+                format!("metric name must not be set twice: {n:?} or {:?}", m.value),
+            ));
+        }
+        if name.is_none() && matchers.iter().all(|m| m.matches_empty) {
+            return Err(ParseError::new(start, end, "vector selector must contain at least one non-empty matcher"));
+        }
+        Ok(Expr { kind: ExprKind::Selector(VectorSelector { name, matchers, offset: None, at: false }), start, end })
+    }
+
+    /// `( label, label, ... )` after by/without/on/ignoring/group_x.
+    fn label_list(&mut self) -> Result<Vec<String>, ParseError> {
+        self.expect(Tok::LParen, "in grouping opts, expected \"(\"")?;
+        let mut labels = Vec::new();
+        loop {
+            match self.peek().clone() {
+                Tok::RParen => {
+                    self.advance();
+                    return Ok(labels);
+                }
+                Tok::Ident(l) if !l.contains(':') => labels.push(l),
+                Tok::Str(l) => labels.push(l),
+                _ => return Err(self.unexpected("in grouping opts, expected label")),
+            }
+            self.advance();
+            match self.peek() {
+                Tok::Comma => {
+                    self.advance();
+                }
+                Tok::RParen => {}
+                _ => return Err(self.unexpected("in grouping opts, expected \",\" or \")\"")),
+            }
+        }
+    }
+
+    fn aggregation(&mut self, op: &'static str, param: Option<ValueType>, t: &Token) -> Result<Expr, ParseError> {
+        self.advance();
+        let mut grouping = None;
+        if self.is_keyword("by") || self.is_keyword("without") {
+            let without = self.is_keyword("without");
+            self.advance();
+            grouping = Some(Grouping { without, labels: self.label_list()? });
+        }
+        if *self.peek() != Tok::LParen {
+            return Err(self.unexpected("in aggregation, expected \"(\""));
+        }
+        let open = self.advance();
+        let args = self.arguments(&open, "aggregation")?;
+        if self.is_keyword("by") || self.is_keyword("without") {
+            let kw = self.token().clone();
+            let without = self.is_keyword("without");
+            self.advance();
+            let labels = self.label_list()?;
+            if grouping.is_some() {
+                return Err(ParseError::new(kw.start, self.prev_end(), "grouping given twice in aggregation"));
+            }
+            grouping = Some(Grouping { without, labels });
+        }
+        let end = self.prev_end();
+        let want = if param.is_some() { 2 } else { 1 };
+        if args.len() != want {
+            return Err(ParseError::new(
+                t.start,
+                end,
+                format!(
+                    "wrong number of arguments for aggregate expression provided, expected {want}, got {}",
+                    args.len()
+                ),
+            ));
+        }
+        let mut args = args.into_iter();
+        let param_expr = match param {
+            Some(ty) => {
+                let p = args.next().expect("counted");
+                let got = p.value_type();
+                if got != ty {
+                    return Err(ParseError::new(
+                        p.start,
+                        p.end,
+                        format!("expected type {ty} in aggregation parameter, got {got}"),
+                    ));
+                }
+                Some(Box::new(p))
+            }
+            None => None,
+        };
+        let inner = args.next().expect("counted");
+        let got = inner.value_type();
+        if got != ValueType::Vector {
+            return Err(ParseError::new(
+                inner.start,
+                inner.end,
+                format!("expected type instant vector in aggregation expression, got {got}"),
+            ));
+        }
+        Ok(Expr {
+            kind: ExprKind::Aggregate { op, param: param_expr, expr: Box::new(inner), grouping },
+            start: t.start,
+            end,
+        })
+    }
+
+    /// Comma-separated expressions up to `)`; the cursor is after `(`.
+    fn arguments(&mut self, open: &Token, what: &str) -> Result<Vec<Expr>, ParseError> {
+        let mut args = Vec::new();
+        loop {
+            if *self.peek() == Tok::RParen {
+                self.advance();
+                return Ok(args);
+            }
+            if *self.peek() == Tok::Eof {
+                return Err(ParseError::new(open.start, open.end, format!("unclosed left parenthesis in {what}")));
+            }
+            args.push(self.expr(0)?);
+            match self.peek() {
+                Tok::Comma => {
+                    self.advance();
+                }
+                Tok::RParen => {}
+                Tok::Eof => {
+                    return Err(ParseError::new(open.start, open.end, format!("unclosed left parenthesis in {what}")));
+                }
+                _ => return Err(self.unexpected(&format!("in {what}, expected \",\" or \")\""))),
+            }
+        }
+    }
+
+    fn call(&mut self, name: &str, t: &Token) -> Result<Expr, ParseError> {
+        let Some(func) = functions::lookup(name) else {
+            return Err(ParseError::new(t.start, t.end, format!("unknown function with name {name:?}")));
+        };
+        self.advance();
+        let open = self.advance();
+        let args = self.arguments(&open, "function call")?;
+        let end = self.prev_end();
+        let n = args.len();
+        let declared = func.args.len();
+        let count_error = match func.optional {
+            Some(0) if n != declared => Some(format!("expected {declared} argument(s) in call to {name:?}, got {n}")),
+            Some(opt) if n < declared - opt => {
+                Some(format!("expected at least {} argument(s) in call to {name:?}, got {n}", declared - opt))
+            }
+            Some(_) if n > declared => {
+                Some(format!("expected at most {declared} argument(s) in call to {name:?}, got {n}"))
+            }
+            None if n + 1 < declared => {
+                Some(format!("expected at least {} argument(s) in call to {name:?}, got {n}", declared - 1))
+            }
+            _ => None,
+        };
+        if let Some(msg) = count_error {
+            return Err(ParseError::new(t.start, end, msg));
+        }
+        for (i, arg) in args.iter().enumerate() {
+            let want = func.args[i.min(declared - 1)];
+            let got = arg.value_type();
+            if got != want {
+                return Err(ParseError::new(
+                    arg.start,
+                    arg.end,
+                    format!("expected type {want} in call to function {name:?}, got {got}"),
+                ));
+            }
+        }
+        Ok(Expr { kind: ExprKind::Call { func, args }, start: t.start, end })
+    }
+
+    /// `[5m]` after a selector, or `[1h:5m]` / `[1h:]` after any instant vector.
+    fn range_or_subquery(&mut self, base: Expr) -> Result<Expr, ParseError> {
+        let open = self.advance();
+        let range = self.duration("in range or subquery, expected duration")?;
+        if *self.peek() == Tok::Colon {
+            self.advance();
+            let step = if matches!(self.peek(), Tok::Duration(_)) { Some(self.duration("")?) } else { None };
+            let close = self.expect(Tok::RBracket, "in subquery, expected \"]\"")?;
+            let got = base.value_type();
+            if got != ValueType::Vector {
+                return Err(ParseError::new(
+                    base.start,
+                    close.end,
+                    format!("subquery is only allowed on instant vector, got {got}"),
+                ));
+            }
+            let start = base.start;
+            return Ok(Expr {
+                kind: ExprKind::Subquery { expr: Box::new(base), range, step, offset: None, at: false },
+                start,
+                end: close.end,
+            });
+        }
+        let close = self.expect(Tok::RBracket, "in range, expected \"]\" or \":\"")?;
+        let start = base.start;
+        match base.kind {
+            ExprKind::Selector(vs) if vs.offset.is_some() || vs.at => {
+                Err(ParseError::new(open.start, close.end, "no offset or @ modifiers allowed before range"))
+            }
+            ExprKind::Selector(vs) => {
+                Ok(Expr { kind: ExprKind::Matrix { selector: vs, range }, start, end: close.end })
+            }
+            _ => Err(ParseError::new(open.start, close.end, "ranges only allowed for vector selectors")),
+        }
+    }
+
+    fn duration(&mut self, context: &str) -> Result<u64, ParseError> {
+        match *self.peek() {
+            Tok::Duration(ms) => {
+                self.advance();
+                Ok(ms)
+            }
+            _ => Err(self.unexpected(context)),
+        }
+    }
+
+    fn offset_modifier(&mut self, mut e: Expr) -> Result<Expr, ParseError> {
+        let kw = self.advance();
+        let negative = if *self.peek() == Tok::Sub {
+            self.advance();
+            true
+        } else {
+            false
+        };
+        let ms = self.duration("in offset, expected duration")? as i64;
+        let value = if negative { -ms } else { ms };
+        let end = self.prev_end();
+        let slot = match &mut e.kind {
+            ExprKind::Selector(vs) => &mut vs.offset,
+            ExprKind::Matrix { selector, .. } => &mut selector.offset,
+            ExprKind::Subquery { offset, .. } => offset,
+            _ => {
+                return Err(ParseError::new(
+                    kw.start,
+                    end,
+                    "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery",
+                ));
+            }
+        };
+        if slot.replace(value).is_some() {
+            return Err(ParseError::new(kw.start, end, "offset may not be set multiple times"));
+        }
+        e.end = end;
+        Ok(e)
+    }
+
+    fn at_modifier(&mut self, mut e: Expr) -> Result<Expr, ParseError> {
+        let at = self.advance();
+        match self.peek().clone() {
+            Tok::Number(_) => {
+                self.advance();
+            }
+            Tok::Sub | Tok::Add if matches!(self.peek_at(1), Tok::Number(_)) => {
+                self.advance();
+                self.advance();
+            }
+            Tok::Ident(w) if (w.eq_ignore_ascii_case("start") || w.eq_ignore_ascii_case("end")) => {
+                self.advance();
+                self.expect(Tok::LParen, "in @, expected \"(\"")?;
+                self.expect(Tok::RParen, "in @, expected \")\"")?;
+            }
+            _ => return Err(self.unexpected("in @, expected timestamp, start() or end()")),
+        }
+        let end = self.prev_end();
+        let slot = match &mut e.kind {
+            ExprKind::Selector(vs) => &mut vs.at,
+            ExprKind::Matrix { selector, .. } => &mut selector.at,
+            ExprKind::Subquery { at, .. } => at,
+            _ => {
+                return Err(ParseError::new(
+                    at.start,
+                    end,
+                    "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery",
+                ));
+            }
+        };
+        if std::mem::replace(slot, true) {
+            return Err(ParseError::new(at.start, end, "@ <timestamp> may not be set multiple times"));
+        }
+        e.end = end;
+        Ok(e)
+    }
+}
+
+#[derive(Default)]
+struct Modifiers {
+    return_bool: bool,
+    matching: Option<VectorMatching>,
+}
+
+/// Builds a binary expression after checking its operand types.
+fn binary(op: BinOp, op_tok: &Token, lhs: Expr, rhs: Expr, m: Modifiers) -> Result<Expr, ParseError> {
+    let (lt, rt) = (lhs.value_type(), rhs.value_type());
+    let whole = (lhs.start, rhs.end);
+    let err = |msg: String| Err(ParseError::new(whole.0, whole.1, msg));
+    for ty in [lt, rt] {
+        if !matches!(ty, ValueType::Scalar | ValueType::Vector) {
+            return err(format!("binary expression must contain only scalar and instant vector types, got {ty}"));
+        }
+    }
+    let scalars = lt == ValueType::Scalar && rt == ValueType::Scalar;
+    if op.is_comparison() && !m.return_bool && scalars {
+        return Err(ParseError::new(op_tok.start, op_tok.end, "comparisons between scalars must use BOOL modifier"));
+    }
+    if op.is_set() && (lt == ValueType::Scalar || rt == ValueType::Scalar) {
+        return err(format!("set operator \"{}\" not allowed in binary scalar expression", op.symbol()));
+    }
+    if let Some(matching) = &m.matching
+        && (lt == ValueType::Scalar || rt == ValueType::Scalar)
+    {
+        return Err(ParseError::new(
+            matching.span.0,
+            matching.span.1,
+            "vector matching only allowed between instant vectors",
+        ));
+    }
+    Ok(Expr {
+        kind: ExprKind::Binary {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+            return_bool: m.return_bool,
+            matching: m.matching,
+        },
+        start: whole.0,
+        end: whole.1,
+    })
+}

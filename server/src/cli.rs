@@ -11,6 +11,15 @@ pub struct Cli {
     #[arg(long, global = true, env = "DATABASE_URL", default_value = app::backend::db::DEFAULT_DATABASE_URL)]
     pub database_url: String,
 
+    /// promtool to check rule files with (default: `promtool` on PATH; checks are skipped
+    /// when there is none).
+    #[arg(long, global = true, env = "PROMGEN_PROMTOOL")]
+    pub promtool: Option<PathBuf>,
+
+    /// Seconds a query to a shard's Prometheus may take (the rule test).
+    #[arg(long, global = true, env = "PROMGEN_QUERY_TIMEOUT", default_value_t = 10)]
+    pub query_timeout: u64,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -41,6 +50,8 @@ pub enum Command {
     Targets(ExportArgs),
     /// Write the blackbox URLs file_sd to FILE (stdout when omitted).
     Urls(ExportArgs),
+    /// Write the Prometheus rule file to FILE (stdout when omitted), checked with promtool.
+    Rules(ExportArgs),
     /// Create a user; prints the password when none is given.
     CreateUser {
         username: String,

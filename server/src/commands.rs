@@ -2,13 +2,17 @@
 
 use crate::cli::{Cli, Command, ExportArgs};
 use anyhow::Context;
-use app::backend::{Actor, Backend, Db};
+use app::backend::{Actor, Backend, Db, Settings};
 use app::error::AppError;
 use std::path::Path;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let db = Db::connect(&cli.database_url).await.with_context(|| format!("database {}", redact(&cli.database_url)))?;
-    let backend = Backend::new(db);
+    let settings = Settings {
+        promtool: cli.promtool.clone(),
+        query_timeout: std::time::Duration::from_secs(cli.query_timeout.max(1)),
+    };
+    let backend = Backend::with_settings(db, &settings);
     let operator = Actor::System;
     match cli.command {
         None => crate::web::serve(backend, cli.serve).await,
@@ -48,6 +52,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Urls(args)) => {
             let body = backend.exports.urls(&Default::default()).await.map_err(user_error)?;
+            export(&body, &args).await
+        }
+        Some(Command::Rules(args)) => {
+            let body = backend.exports.rules(&Default::default(), &Default::default()).await.map_err(user_error)?;
+            // Prometheus keeps its old rules when a reload fails; never hand it a bad file.
+            backend.rules.promtool().check("rules", &String::from_utf8_lossy(&body)).await.map_err(user_error)?;
             export(&body, &args).await
         }
         Some(Command::CreateUser { username, superuser, password }) => {

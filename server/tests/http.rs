@@ -6,27 +6,8 @@ use app::backend::{Actor, Backend};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use common::{router, send};
 use leptos::server_fn::ServerFn;
-use tower::ServiceExt;
-
-fn router(b: &Backend) -> Router {
-    let args = server::cli::ServeArgs {
-        listen: "127.0.0.1:3000".parse().unwrap(),
-        site_root: "target/site".into(),
-        admin_password: None,
-        secure_cookies: false,
-        allowed_origins: vec!["https://promgen.example.com".into()],
-    };
-    server::web::router(b.clone(), &args)
-}
-
-async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
-    let res = app.clone().oneshot(req).await.unwrap();
-    let (parts, body) = res.into_parts();
-    let bytes = body.collect().await.unwrap().to_bytes();
-    (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())
-}
 
 fn form(path: &str, body: &str, cookie: Option<&str>, origin: Option<&str>) -> Request<Body> {
     let mut req = Request::post(path)

@@ -1,10 +1,11 @@
-//! The files Prometheus reads: targets (file_sd) and blackbox URLs, for everything or for one
-//! service or project. Rendering is pure (`crate::render`); this module loads the rows in a
-//! few queries and keeps the last full rendering until the inventory changes.
+//! The files Prometheus reads: targets (file_sd), blackbox URLs and rules, for everything or
+//! for one service or project. Rendering is pure (`crate::render`, `crate::rules::render`);
+//! this module loads the rows in a few queries and keeps the last full rendering until the
+//! inventory or the rules change.
 
 use super::Db;
 use crate::error::AppError;
-use crate::model::{ExporterId, FarmId, Scheme};
+use crate::model::{ExporterId, FarmId, Rule, RuleOwner, Scheme};
 use crate::render::{ProbeTarget, ScrapeJob, render_targets, render_urls};
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -25,12 +26,36 @@ impl ExportFilter {
     fn binds(&self) -> (&str, &str) {
         (self.service.as_deref().unwrap_or(""), self.project.as_deref().unwrap_or(""))
     }
+
+    /// Rules of the named service (and its projects) or project; everything when empty.
+    fn owns(&self, rule: &Rule) -> bool {
+        let (service, project) = (self.service.as_deref(), self.project.as_deref());
+        match &rule.owner {
+            _ if self.is_empty() => true,
+            RuleOwner::Site { .. } => false,
+            RuleOwner::Service { name, .. } => project.is_none() && service == Some(name.as_str()),
+            RuleOwner::Project { name, service: sv, .. } => {
+                service.is_none_or(|s| s == sv) && project.is_none_or(|p| p == name)
+            }
+        }
+    }
+}
+
+/// How a rules export is written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct RulesFormat {
+    /// `prometheusrule` for a Kubernetes PrometheusRule object; a Prometheus rule file otherwise.
+    pub format: Option<String>,
+    /// The PrometheusRule's name (default `promgen`) and namespace.
+    pub name: Option<String>,
+    pub namespace: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Kind {
     Targets,
     Urls,
+    Rules,
 }
 
 /// A rendered file and the inventory generation it reflects. `Bytes` clones without copying.
@@ -80,6 +105,35 @@ impl Exports {
         self.cached(Kind::Urls, filter).await
     }
 
+    /// The Prometheus rule file of the enabled rules, or the same as a `PrometheusRule`.
+    pub async fn rules(&self, filter: &ExportFilter, format: &RulesFormat) -> Result<Bytes, AppError> {
+        match format.format.as_deref() {
+            None | Some("") | Some("prometheus") => self.cached(Kind::Rules, filter).await,
+            Some("prometheusrule") => {
+                let name = format.name.as_deref().unwrap_or("promgen");
+                if !crate::rules::render::is_kubernetes_name(name) {
+                    return Err(AppError::invalid(
+                        "name",
+                        "must be a Kubernetes object name: lower case, digits, - and .",
+                    ));
+                }
+                let (rules, site) = super::rules::load_all(&self.db).await?;
+                let out = crate::rules::render::render_prometheus_rule(
+                    &rules,
+                    &site,
+                    |r| filter.owns(r),
+                    name,
+                    format.namespace.as_deref().filter(|n| !n.is_empty()),
+                );
+                Ok(out.into())
+            }
+            Some(other) => Err(AppError::invalid(
+                "format",
+                format!("{other:?} is not a format: use prometheusrule or leave it out"),
+            )),
+        }
+    }
+
     async fn cached(&self, kind: Kind, filter: &ExportFilter) -> Result<Bytes, AppError> {
         if !filter.is_empty() {
             return Ok(self.render(kind, filter).await?.into());
@@ -105,6 +159,10 @@ impl Exports {
                 Ok(render_targets(&jobs, &hosts))
             }
             Kind::Urls => Ok(render_urls(&self.probe_targets(filter).await?)),
+            Kind::Rules => {
+                let (rules, site) = super::rules::load_all(&self.db).await?;
+                Ok(crate::rules::render::render(&rules, &site, |r| filter.owns(r)))
+            }
         }
     }
 

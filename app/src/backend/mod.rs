@@ -8,10 +8,28 @@ pub mod db;
 pub mod exports;
 pub mod importer;
 pub mod inventory;
+pub mod proxy;
+pub mod rules;
+pub mod site;
 
 use crate::error::AppError;
 pub use auth::Actor;
 pub use db::Db;
+
+/// How the backend reaches the tools and servers around it.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// promtool to check rule files with; `None` looks for `promtool` on `PATH`.
+    pub promtool: Option<std::path::PathBuf>,
+    /// How long a query to a shard's Prometheus may take.
+    pub query_timeout: std::time::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { promtool: None, query_timeout: std::time::Duration::from_secs(10) }
+    }
+}
 
 /// Every capability, wired to one database. Cheap to clone.
 #[derive(Clone)]
@@ -22,16 +40,26 @@ pub struct Backend {
     pub inventory: inventory::Inventory,
     pub exports: exports::Exports,
     pub importer: importer::Importer,
+    pub site: site::SiteSettings,
+    pub rules: rules::Rules,
 }
 
 impl Backend {
     pub fn new(db: Db) -> Backend {
+        Backend::with_settings(db, &Settings::default())
+    }
+
+    pub fn with_settings(db: Db, settings: &Settings) -> Backend {
+        let proxy = proxy::Proxy::new(db.clone(), settings.query_timeout);
+        let promtool = rules::promtool::Promtool::locate(settings.promtool.as_deref());
         Backend {
             auth: auth::Auth::new(db.clone()),
             audit: audit::AuditLog::new(db.clone()),
             inventory: inventory::Inventory::new(db.clone()),
             exports: exports::Exports::new(db.clone()),
             importer: importer::Importer::new(db.clone()),
+            site: site::SiteSettings::new(db.clone()),
+            rules: rules::Rules::new(db.clone(), promtool, proxy),
             db,
         }
     }

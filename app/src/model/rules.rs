@@ -102,6 +102,11 @@ impl RuleOwner {
         }
     }
 
+    /// Whether both are the same object (names aside: a site is a site).
+    pub fn same(&self, other: &RuleOwner) -> bool {
+        self.kind() == other.kind() && self.id() == other.id()
+    }
+
     /// The name users know the owner by.
     pub fn name(&self) -> &str {
         match self {
@@ -397,6 +402,29 @@ impl Site {
     pub fn url(&self) -> String {
         format!("{}://{}", self.scheme, self.domain)
     }
+}
+
+/// What the "test" button found: the rule's expression run on the Prometheus servers of its
+/// owner's shards (spec 6.8). Series values are not returned, only their labels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleTest {
+    /// The expression as it was run (`<exclude>` expanded).
+    pub expr: String,
+    /// How many series the expression returns now: the alerts that would fire.
+    pub firing: usize,
+    /// The labels of the first series.
+    pub series: Vec<LabelMap>,
+    pub shards: Vec<ShardTest>,
+    /// Why alerts from these series would not reach the right people.
+    pub problems: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardTest {
+    pub shard: String,
+    pub url: String,
+    /// Series returned, or why the shard could not answer.
+    pub result: Result<usize, String>,
 }
 
 #[cfg(test)]

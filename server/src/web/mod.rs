@@ -76,6 +76,15 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
             }
         }
     }
+    match backend.rules.install_default_pack().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("installed {n} default site rules (instance down, CPU, memory, disk)"),
+        Err(e) => tracing::warn!(error = %e, "cannot install the default site rules"),
+    }
+    match backend.rules.promtool().path() {
+        Some(p) => tracing::info!(promtool = %p.display(), "rule changes are checked with promtool"),
+        None => tracing::info!("no promtool found: rule changes are checked by Promgen's own parser only"),
+    }
     if !args.site_root.join("pkg").is_dir() {
         tracing::warn!(
             site_root = %args.site_root.display(),

@@ -4,7 +4,12 @@
 
 use app::backend::{Actor, Backend, Db};
 use app::model::CurrentUser;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
 use std::sync::atomic::{AtomicU32, Ordering};
+use tower::ServiceExt;
 
 pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -116,4 +121,29 @@ pub fn json(s: impl AsRef<[u8]>) -> serde_json::Value {
 pub async fn count(b: &Backend, table: &str) -> i64 {
     let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&b.db.pool).await.unwrap();
     n
+}
+
+/// The router the binary serves, over `b`.
+pub fn router(b: &Backend) -> Router {
+    let args = server::cli::ServeArgs {
+        listen: "127.0.0.1:3000".parse().unwrap(),
+        site_root: "target/site".into(),
+        admin_password: None,
+        secure_cookies: false,
+        allowed_origins: vec!["https://promgen.example.com".into()],
+    };
+    server::web::router(b.clone(), &args)
+}
+
+pub async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let (parts, body) = res.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// GET `path`: status and body.
+pub async fn get(app: &Router, path: &str) -> (StatusCode, String) {
+    let (status, _, body) = send(app, Request::get(path).body(Body::empty()).unwrap()).await;
+    (status, body)
 }

@@ -34,7 +34,7 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
-    fn count(&mut self, model: &str, n: u64) {
+    pub(crate) fn count(&mut self, model: &str, n: u64) {
         *self.imported.entry(model.to_string()).or_default() += n;
     }
 }

@@ -36,7 +36,7 @@ impl DumpObject {
         }
     }
 
-    fn bad(&self, field: &str, why: &str) -> AppError {
+    pub(crate) fn bad(&self, field: &str, why: &str) -> AppError {
         AppError::invalid("file", format!("{} {}: field {field} {why}", self.model, self.pk_text()))
     }
 
@@ -95,6 +95,7 @@ const MANAGED: &[&str] = &[
     "promgen.exporter",
     "promgen.probe",
     "promgen.url",
+    "promgen.rule",
     "promgen.audit",
 ];
 
@@ -112,6 +113,7 @@ const ID_TABLES: &[&str] = &[
     "exporter",
     "probe",
     "url",
+    "rule",
 ];
 
 impl Importer {
@@ -137,15 +139,63 @@ impl Importer {
 
         let mut report = ImportReport::default();
         let mut tx = self.db.pool.begin().await?;
-        let mut users: HashMap<i64, i64> = HashMap::new();
+        // Objects an earlier version kept for later, of models it did not manage and this one
+        // does, load first; the files' objects with the same key replace them.
+        let pending: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT model, pk, fields FROM promgen_pending").fetch_all(&mut *tx).await?;
+        let mut earlier = Vec::new();
+        for (model, pk, fields) in pending.into_iter().filter(|p| MANAGED.contains(&p.0.as_str())) {
+            sqlx::query("DELETE FROM promgen_pending WHERE model = $1 AND pk = $2")
+                .bind(&model)
+                .bind(&pk)
+                .execute(&mut *tx)
+                .await?;
+            if !at.contains_key(&(model.clone(), pk.clone())) {
+                let fields = serde_json::from_str(&fields).unwrap_or_default();
+                earlier.push(DumpObject { model, pk: Value::String(pk), fields });
+            }
+        }
+        if !earlier.is_empty() {
+            report.notes.push(format!("loaded {} objects kept from an earlier import", earlier.len()));
+            earlier.append(&mut objects);
+            objects = earlier;
+        }
+        // A Promgen installation brings its own rules: the default pack a new installation
+        // starts with goes, unless someone has changed or overridden it here.
+        let removed = sqlx::query(
+            "DELETE FROM rule WHERE builtin = 1 AND NOT EXISTS (SELECT 1 FROM rule c WHERE c.parent_id = rule.id)",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if removed > 0 {
+            report.notes.push(format!("removed the {removed} default site rules of the new installation"));
+        }
+        sqlx::query("UPDATE site SET rule_pack = 1").execute(&mut *tx).await?;
+        let mut users = Users::default();
+        let mut parents: Vec<(&DumpObject, i64, i64)> = Vec::new();
         for model in MANAGED {
             for obj in objects.iter().filter(|o| o.model == *model) {
                 load(&mut tx, obj, &mut users, &mut report).await.map_err(|e| match e {
                     Load::App(e) => e,
                     Load::Db(e) => explain(obj, e),
                 })?;
+                if *model == "promgen.rule"
+                    && let Some(parent) = obj.opt_int("parent")?
+                {
+                    parents.push((obj, obj.pk()?, parent));
+                }
                 report.count(model, 1);
             }
+        }
+        // Parents link once every rule is in, whatever the order of the files.
+        for (obj, pk, parent) in parents {
+            sqlx::query("UPDATE rule SET parent_id = $1 WHERE id = $2")
+                .bind(parent)
+                .bind(pk)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| explain(obj, e))?;
         }
         let now = db::now();
         for obj in objects.iter().filter(|o| !MANAGED.contains(&o.model.as_str())) {
@@ -176,6 +226,13 @@ impl Importer {
         tx.commit().await?;
         Ok(report)
     }
+}
+
+/// The users of the export, by their pk there and by name, with their ids here.
+#[derive(Default)]
+struct Users {
+    by_pk: HashMap<i64, i64>,
+    by_name: HashMap<String, i64>,
 }
 
 enum Load {
@@ -213,12 +270,17 @@ fn explain(obj: &DumpObject, e: sqlx::Error) -> AppError {
 async fn load(
     conn: &mut sqlx::AnyConnection,
     obj: &DumpObject,
-    users: &mut HashMap<i64, i64>,
+    users: &mut Users,
     report: &mut ImportReport,
 ) -> Result<(), Load> {
     let pk = obj.pk()?;
-    let owner =
-        |field: &str| -> Result<Option<i64>, AppError> { Ok(obj.opt_int(field)?.and_then(|u| users.get(&u).copied())) };
+    let owner = |field: &str| -> Result<Option<i64>, AppError> {
+        // `dumpdata --natural-foreign` writes a user as `[username]`, plain dumpdata as its pk.
+        if let Some(Value::Array(key)) = obj.fields.get(field) {
+            return Ok(key.first().and_then(Value::as_str).and_then(|name| users.by_name.get(name).copied()));
+        }
+        Ok(obj.opt_int(field)?.and_then(|u| users.by_pk.get(&u).copied()))
+    };
     match obj.model.as_str() {
         "sites.site" => {
             sqlx::query(
@@ -275,7 +337,8 @@ async fn load(
                     id
                 }
             };
-            users.insert(pk, id);
+            users.by_pk.insert(pk, id);
+            users.by_name.insert(username, id);
         }
         "promgen.shard" => {
             sqlx::query(
@@ -406,6 +469,58 @@ async fn load(
             .bind(obj.required_text("url")?)
             .bind(obj.int("project")?)
             .bind(obj.int("probe")?)
+            .execute(conn)
+            .await?;
+        }
+        "promgen.rule" => {
+            // Owners by content type natural key; Promgen's site rules may carry the concrete
+            // `sites.site` type (quirk Q7): both are the site here.
+            let object_id = obj.opt_int("object_id")?.unwrap_or(0);
+            let (service_id, project_id) = match obj.fields.get("content_type") {
+                Some(Value::Array(parts)) => match parts.last().and_then(Value::as_str) {
+                    Some("service") => (Some(object_id), None),
+                    Some("project") => (None, Some(object_id)),
+                    Some("site") => (None, None),
+                    _ => return Err(obj.bad("content_type", "names neither the site, a service nor a project").into()),
+                },
+                _ => {
+                    return Err(obj
+                        .bad("content_type", "must be a natural key: export with `dumpdata --natural-foreign`")
+                        .into());
+                }
+            };
+            let map = |field: &str| -> Result<crate::model::LabelMap, AppError> {
+                match obj.fields.get(field) {
+                    None | Some(Value::Null) => Ok(Default::default()),
+                    Some(Value::Object(m)) => {
+                        Ok(crate::backend::rules::json_map(&Value::Object(m.clone()).to_string()))
+                    }
+                    // Old Promgen rows keep JSON as text.
+                    Some(Value::String(s)) => Ok(crate::backend::rules::json_map(s)),
+                    Some(_) => Err(obj.bad(field, "must be a mapping")),
+                }
+            };
+            // The routing labels and the `rule` link are derived from the owner when rendering.
+            let labels = crate::rules::labels::user_labels(map("labels")?);
+            let annotations = crate::rules::labels::user_annotations(map("annotations")?);
+            sqlx::query(
+                "INSERT INTO rule (id, kind, name, expr, duration, enabled, description, labels, annotations, \
+                 service_id, project_id) VALUES ($1, 'alert', $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, expr = excluded.expr, \
+                 duration = excluded.duration, enabled = excluded.enabled, description = excluded.description, \
+                 labels = excluded.labels, annotations = excluded.annotations, service_id = excluded.service_id, \
+                 project_id = excluded.project_id, builtin = 0",
+            )
+            .bind(pk)
+            .bind(obj.required_text("name")?)
+            .bind(obj.required_text("clause")?)
+            .bind(obj.text("duration", ""))
+            .bind(obj.flag("enabled", true))
+            .bind(obj.text("description", ""))
+            .bind(serde_json::to_string(&labels).unwrap_or_default())
+            .bind(serde_json::to_string(&annotations).unwrap_or_default())
+            .bind(service_id)
+            .bind(project_id)
             .execute(conn)
             .await?;
         }

@@ -1,0 +1,228 @@
+//! Importing a Prometheus rule file (spec 2.6 D): every rule of every group, or a single rule
+//! when the document has no `groups`. A rule goes to the object the import was made from, or
+//! else to the project or service its labels name, or else to the site. A name that exists
+//! already is skipped, as Promgen does; anything invalid stops the whole import.
+
+use super::Rules;
+use super::edit::insert;
+use super::edit::validated;
+use crate::backend::audit::{self, Subject};
+use crate::backend::importer::ImportReport;
+use crate::backend::{Actor, bump_generation};
+use crate::error::AppError;
+use crate::model::*;
+use crate::rules::labels::{PROJECT, SERVICE};
+use serde_yaml::Value;
+
+/// One rule as the file has it, with where it was found for messages.
+#[derive(Debug)]
+struct FileRule {
+    place: String,
+    input: RuleInput,
+    labels: LabelMap,
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn string_map(v: Option<&Value>, place: &str, field: &str) -> Result<LabelMap, AppError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(LabelMap::new()) };
+    let Value::Mapping(m) = v else {
+        return Err(AppError::invalid("file", format!("{place}: {field} must be a mapping")));
+    };
+    m.iter()
+        .map(|(k, v)| match (scalar_text(k), scalar_text(v)) {
+            (Some(k), Some(v)) => Ok((k, v)),
+            _ => Err(AppError::invalid("file", format!("{place}: {field} must map names to text"))),
+        })
+        .collect()
+}
+
+fn parse_rule(v: &Value, place: String, notes: &mut Vec<String>) -> Result<FileRule, AppError> {
+    let Value::Mapping(m) = v else { return Err(AppError::invalid("file", format!("{place} is not a mapping"))) };
+    let get = |k: &str| m.get(Value::String(k.into()));
+    let (kind, name) = match (get("alert").and_then(scalar_text), get("record").and_then(scalar_text)) {
+        (Some(name), None) => (RuleKind::Alert, name),
+        (None, Some(name)) => (RuleKind::Record, name),
+        _ => return Err(AppError::invalid("file", format!("{place} needs exactly one of alert: or record:"))),
+    };
+    let place = format!("{place} ({name})");
+    let expr =
+        get("expr").and_then(scalar_text).ok_or_else(|| AppError::invalid("file", format!("{place} has no expr")))?;
+    for key in m.keys().filter_map(Value::as_str) {
+        if !matches!(key, "alert" | "record" | "expr" | "for" | "labels" | "annotations") {
+            notes.push(format!("{place}: {key} is not kept"));
+        }
+    }
+    let labels = string_map(get("labels"), &place, "labels")?;
+    let input = RuleInput {
+        kind,
+        name,
+        expr,
+        duration: get("for").and_then(scalar_text).unwrap_or_default(),
+        enabled: true,
+        description: String::new(),
+        labels: labels.clone(),
+        annotations: string_map(get("annotations"), &place, "annotations")?,
+    };
+    Ok(FileRule { place, input, labels })
+}
+
+/// Every rule in the document, in file order.
+fn parse_file(text: &str, notes: &mut Vec<String>) -> Result<Vec<FileRule>, AppError> {
+    let doc: Value = serde_yaml::from_str(text)
+        .map_err(|e| AppError::invalid("file", format!("not a Prometheus rule file: {e}")))?;
+    let Some(groups) = doc.get("groups") else {
+        return Ok(vec![parse_rule(&doc, "the rule".into(), notes)?]);
+    };
+    let Value::Sequence(groups) = groups else { return Err(AppError::invalid("file", "groups must be a list")) };
+    let mut out = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        let gname = group.get("name").and_then(scalar_text).unwrap_or_else(|| format!("#{}", g + 1));
+        let Some(Value::Sequence(rules)) = group.get("rules") else {
+            return Err(AppError::invalid("file", format!("group {gname} has no list of rules")));
+        };
+        for (i, rule) in rules.iter().enumerate() {
+            out.push(parse_rule(rule, format!("group {gname}, rule {}", i + 1), notes)?);
+        }
+    }
+    Ok(out)
+}
+
+impl Rules {
+    /// Imports a rule file into `target`, or (admins) site-wide by the rules' labels.
+    pub async fn import_file(
+        &self,
+        actor: &Actor,
+        text: &str,
+        target: Option<&RuleOwner>,
+    ) -> Result<ImportReport, AppError> {
+        match target {
+            Some(owner) => self.require_edit(actor, owner).await?,
+            None => actor.may_administer("import rules site-wide")?,
+        }
+        let mut report = ImportReport::default();
+        let parsed = parse_file(text, &mut report.notes)?;
+        let site = RuleOwner::Site { domain: self.site().await?.domain };
+        let mut new: Vec<(RuleOwner, RuleInput)> = Vec::new();
+        for FileRule { place, input, labels } in parsed {
+            let owner = match target {
+                Some(t) => t.clone(),
+                None => self
+                    .owner_by_labels(&labels, &site)
+                    .await
+                    .map_err(|e| AppError::invalid("file", format!("{place}: {e}")))?,
+            };
+            let input = validated(input, &[]).map_err(|e| match e {
+                AppError::Invalid(f) | AppError::Conflict(f) => AppError::invalid("file", format!("{place}: {f}")),
+                other => other,
+            })?;
+            let taken =
+                self.name_taken(&input, &owner).await? || new.iter().any(|(o, i)| same_name(i, o, &input, &owner));
+            if taken {
+                report.notes.push(format!("{place}: skipped, a rule named {} exists already", input.name));
+                continue;
+            }
+            new.push((owner, input));
+        }
+        let drafts: Vec<Rule> = new
+            .iter()
+            .map(|(owner, input)| Rule {
+                id: RuleId(0),
+                kind: input.kind,
+                name: input.name.clone(),
+                expr: input.expr.clone(),
+                duration: input.duration.clone(),
+                enabled: true,
+                description: String::new(),
+                labels: input.labels.clone(),
+                annotations: input.annotations.clone(),
+                parent: None,
+                owner: owner.clone(),
+            })
+            .collect();
+        self.promtool_check(&drafts.iter().map(|r| (r, Vec::new())).collect::<Vec<_>>()).await?;
+
+        let mut tx = self.db.pool.begin().await?;
+        for (owner, input) in &new {
+            let rule = insert(&mut tx, owner, input, None, false).await?;
+            let subject = Subject::new("rule", rule.id.0).under(owner.kind().as_str(), owner.id());
+            audit::record(&mut tx, actor, &format!("Imported rule {}", rule.name), subject, None::<&()>, Some(&rule))
+                .await?;
+        }
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        report.count("rules", new.len() as u64);
+        Ok(report)
+    }
+
+    /// Promgen's rule for an import without a target: the project the `project` label names,
+    /// else the service the `service` label names, else the site.
+    async fn owner_by_labels(&self, labels: &LabelMap, site: &RuleOwner) -> Result<RuleOwner, String> {
+        if let Some(project) = labels.get(PROJECT) {
+            let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM project WHERE name = $1")
+                .bind(project)
+                .fetch_optional(&self.db.pool)
+                .await
+                .map_err(|e| AppError::from(e).to_string())?;
+            let (id,) = row.ok_or_else(|| format!("its project label names {project:?}, which does not exist"))?;
+            return self.owner(OwnerKind::Project, id).await.map_err(|e| e.to_string());
+        }
+        if let Some(service) = labels.get(SERVICE) {
+            let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM service WHERE name = $1")
+                .bind(service)
+                .fetch_optional(&self.db.pool)
+                .await
+                .map_err(|e| AppError::from(e).to_string())?;
+            let (id,) = row.ok_or_else(|| format!("its service label names {service:?}, which does not exist"))?;
+            return self.owner(OwnerKind::Service, id).await.map_err(|e| e.to_string());
+        }
+        Ok(site.clone())
+    }
+
+    /// Whether a rule of that name exists: any alert of the name, a recording rule of the name
+    /// for the same owner.
+    async fn name_taken(&self, input: &RuleInput, owner: &RuleOwner) -> Result<bool, AppError> {
+        let existing: Vec<(String, Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT kind, service_id, project_id FROM rule WHERE name = $1")
+                .bind(&input.name)
+                .fetch_all(&self.db.pool)
+                .await?;
+        let columns = super::owner_columns(owner);
+        Ok(existing.iter().any(|(kind, s, p)| input.kind == RuleKind::Alert || kind == "alert" || (*s, *p) == columns))
+    }
+}
+
+fn same_name(a: &RuleInput, a_owner: &RuleOwner, b: &RuleInput, b_owner: &RuleOwner) -> bool {
+    a.name == b.name && (a.kind == RuleKind::Alert || b.kind == RuleKind::Alert || a_owner.same(b_owner))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_promgen_import_example() {
+        let mut notes = Vec::new();
+        let rules = parse_file(include_str!("../../../fixtures/promgen/import.rule.yml"), &mut notes).unwrap();
+        let names: Vec<&str> = rules.iter().map(|r| r.input.name.as_str()).collect();
+        assert_eq!(names, ["ExporterDown", "ExporterTargetDown"]);
+        assert_eq!(rules[1].input.expr, "{__name__=~\".*_up\"} == 0");
+        assert_eq!(rules[1].labels["another"], "foo");
+        let single = parse_file("alert: A\nexpr: up == 0\nfor: 5m\n", &mut notes).unwrap();
+        assert_eq!(single[0].input.duration, "5m");
+        assert!(
+            parse_file("groups: [{name: g, rules: [{expr: up}]}]", &mut notes)
+                .unwrap_err()
+                .to_string()
+                .contains("alert: or record:")
+        );
+        assert!(parse_file("{{{", &mut notes).is_err());
+    }
+}

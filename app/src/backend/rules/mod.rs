@@ -1,0 +1,362 @@
+//! Rules: the alert and recording rules of the site, services and projects. Reads here; changes
+//! in `edit` (each checked, validated by the engine and promtool, audited, one transaction);
+//! Prometheus rule file imports in `import`; the test against a live Prometheus in `test`.
+
+mod edit;
+mod import;
+pub mod promtool;
+mod test;
+
+use super::proxy::Proxy;
+use super::{Actor, Db};
+use crate::error::AppError;
+use crate::model::*;
+use crate::rules::{exclude, overrides};
+use promtool::Promtool;
+use std::collections::HashMap;
+
+#[derive(Clone)]
+pub struct Rules {
+    db: Db,
+    promtool: Promtool,
+    proxy: Proxy,
+}
+
+const RULE_SELECT: &str = "SELECT r.id, r.kind, r.name, r.expr, r.duration, r.enabled, r.description, r.labels, \
+     r.annotations, r.parent_id, r.service_id, sv.name AS service_name, r.project_id, p.name AS project_name, \
+     p.service_id AS project_service_id, psv.name AS project_service_name \
+     FROM rule r LEFT JOIN service sv ON sv.id = r.service_id LEFT JOIN project p ON p.id = r.project_id \
+     LEFT JOIN service psv ON psv.id = p.service_id";
+
+#[derive(sqlx::FromRow)]
+struct RuleRow {
+    id: i64,
+    kind: String,
+    name: String,
+    expr: String,
+    duration: String,
+    enabled: i64,
+    description: String,
+    labels: String,
+    annotations: String,
+    parent_id: Option<i64>,
+    service_id: Option<i64>,
+    service_name: Option<String>,
+    project_id: Option<i64>,
+    project_name: Option<String>,
+    project_service_id: Option<i64>,
+    project_service_name: Option<String>,
+}
+
+/// A JSON object of strings; other values (from old Promgen rows) are kept as their JSON text.
+pub(crate) fn json_map(text: &str) -> LabelMap {
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
+        Ok(map) => map
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect(),
+        Err(_) => LabelMap::new(),
+    }
+}
+
+impl RuleRow {
+    fn into_rule(self, site: &Site) -> Rule {
+        let owner = match (self.service_id, self.project_id) {
+            (Some(id), _) => RuleOwner::Service { id: ServiceId(id), name: self.service_name.unwrap_or_default() },
+            (_, Some(id)) => RuleOwner::Project {
+                id: ProjectId(id),
+                name: self.project_name.unwrap_or_default(),
+                service_id: ServiceId(self.project_service_id.unwrap_or_default()),
+                service: self.project_service_name.unwrap_or_default(),
+            },
+            (None, None) => RuleOwner::Site { domain: site.domain.clone() },
+        };
+        Rule {
+            id: RuleId(self.id),
+            kind: RuleKind::parse(&self.kind).unwrap_or_default(),
+            name: self.name,
+            expr: self.expr,
+            duration: self.duration,
+            enabled: self.enabled != 0,
+            description: self.description,
+            labels: json_map(&self.labels),
+            annotations: json_map(&self.annotations),
+            parent: self.parent_id.map(RuleId),
+            owner,
+        }
+    }
+}
+
+/// Which owner columns a rule row has, as bind values.
+fn owner_columns(owner: &RuleOwner) -> (Option<i64>, Option<i64>) {
+    match owner {
+        RuleOwner::Site { .. } => (None, None),
+        RuleOwner::Service { id, .. } => (Some(id.0), None),
+        RuleOwner::Project { id, .. } => (None, Some(id.0)),
+    }
+}
+
+/// Every rule and the site, as the rule file renders them.
+pub(crate) async fn load_all(db: &Db) -> Result<(Vec<Rule>, Site), AppError> {
+    let site = super::site::SiteSettings::new(db.clone()).get().await?;
+    let rows: Vec<RuleRow> = sqlx::query_as(RULE_SELECT).fetch_all(&db.pool).await?;
+    Ok((rows.into_iter().map(|r| r.into_rule(&site)).collect(), site))
+}
+
+impl Rules {
+    pub fn new(db: Db, promtool: Promtool, proxy: Proxy) -> Self {
+        Rules { db, promtool, proxy }
+    }
+
+    /// Where promtool was found, if it was.
+    pub fn promtool(&self) -> &Promtool {
+        &self.promtool
+    }
+
+    async fn site(&self) -> Result<Site, AppError> {
+        super::site::SiteSettings::new(self.db.clone()).get().await
+    }
+
+    async fn query(&self, filter: &str, bind: Option<i64>) -> Result<Vec<Rule>, AppError> {
+        let site = self.site().await?;
+        let sql = format!("{RULE_SELECT} WHERE {filter}");
+        let mut q = sqlx::query_as::<_, RuleRow>(&sql);
+        if let Some(b) = bind {
+            q = q.bind(b);
+        }
+        Ok(q.fetch_all(&self.db.pool).await?.into_iter().map(|r| r.into_rule(&site)).collect())
+    }
+
+    pub(crate) async fn rule(&self, id: RuleId) -> Result<Rule, AppError> {
+        self.query("r.id = $1", Some(id.0)).await?.pop().ok_or_else(|| AppError::NotFound(format!("rule {id}")))
+    }
+
+    /// The direct overrides of a rule.
+    async fn children(&self, id: RuleId) -> Result<Vec<Rule>, AppError> {
+        let mut rules = self.query("r.parent_id = $1", Some(id.0)).await?;
+        sort_rules(&mut rules);
+        Ok(rules)
+    }
+
+    /// Every override below a rule, at any depth (`UNION` ends even on an imported cycle).
+    async fn descendants(&self, id: RuleId) -> Result<Vec<Rule>, AppError> {
+        let filter = "r.id IN (WITH RECURSIVE tree(id) AS (SELECT id FROM rule WHERE parent_id = $1 \
+             UNION SELECT c.id FROM rule c JOIN tree t ON c.parent_id = t.id) SELECT id FROM tree)";
+        self.query(filter, Some(id.0)).await
+    }
+
+    /// The owner of kind `kind` and id `id`, with its names.
+    pub async fn owner(&self, kind: OwnerKind, id: i64) -> Result<RuleOwner, AppError> {
+        match kind {
+            OwnerKind::Site => Ok(RuleOwner::Site { domain: self.site().await?.domain }),
+            OwnerKind::Service => {
+                let (name,): (String,) = sqlx::query_as("SELECT name FROM service WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.db.pool)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("service {id}")))?;
+                Ok(RuleOwner::Service { id: ServiceId(id), name })
+            }
+            OwnerKind::Project => {
+                let (name, service_id, service): (String, i64, String) = sqlx::query_as(
+                    "SELECT p.name, p.service_id, sv.name FROM project p JOIN service sv ON sv.id = p.service_id WHERE p.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.db.pool)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("project {id}")))?;
+                Ok(RuleOwner::Project { id: ProjectId(id), name, service_id: ServiceId(service_id), service })
+            }
+        }
+    }
+
+    /// Who may change the rules of `owner`: admins for the site; a service's owner; a
+    /// project's owner and its service's owner.
+    async fn require_edit(&self, actor: &Actor, owner: &RuleOwner) -> Result<(), AppError> {
+        match owner {
+            RuleOwner::Site { .. } => actor.may_administer("change site rules"),
+            RuleOwner::Service { id, .. } => {
+                let owners: Vec<(Option<i64>,)> = sqlx::query_as("SELECT owner_id FROM service WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_all(&self.db.pool)
+                    .await?;
+                actor.may_edit(&owners.into_iter().map(|o| o.0).collect::<Vec<_>>(), "this service's rules")
+            }
+            RuleOwner::Project { id, .. } => {
+                let owners: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+                    "SELECT p.owner_id, sv.owner_id FROM project p JOIN service sv ON sv.id = p.service_id WHERE p.id = $1",
+                )
+                .bind(id.0)
+                .fetch_optional(&self.db.pool)
+                .await?;
+                let (a, b) = owners.unwrap_or((None, None));
+                actor.may_edit(&[a, b], "this project's rules")
+            }
+        }
+    }
+
+    async fn can_edit(&self, actor: &Actor, owner: &RuleOwner) -> bool {
+        self.require_edit(actor, owner).await.is_ok()
+    }
+
+    /// The rules a site, service or project page lists: its own, and those of the levels above
+    /// with the override it has of each.
+    pub async fn listing(&self, actor: &Actor, owner: &RuleOwner) -> Result<RuleListing, AppError> {
+        actor.require()?;
+        let (filter, bind) = match owner {
+            RuleOwner::Site { .. } => ("r.service_id IS NULL AND r.project_id IS NULL".to_string(), None),
+            RuleOwner::Service { id, .. } => {
+                ("(r.service_id IS NULL AND r.project_id IS NULL) OR r.service_id = $1".to_string(), Some(id.0))
+            }
+            RuleOwner::Project { id, service_id, .. } => (
+                format!(
+                    "(r.service_id IS NULL AND r.project_id IS NULL) OR r.project_id = $1 OR r.service_id = {}",
+                    service_id.0
+                ),
+                Some(id.0),
+            ),
+        };
+        let mut rules = self.query(&filter, bind).await?;
+        sort_rules(&mut rules);
+        let own: Vec<&Rule> = rules.iter().filter(|r| r.owner.same(owner)).collect();
+        let overridden: HashMap<RuleId, RuleId> = own.iter().filter_map(|r| r.parent.map(|p| (p, r.id))).collect();
+        let inherited = rules
+            .iter()
+            .filter(|r| !r.owner.same(owner) && overrides::check_hierarchy(&r.owner, owner).is_ok())
+            .map(|r| InheritedRule { rule: r.into(), overridden_by: overridden.get(&r.id).copied() })
+            .collect();
+        Ok(RuleListing {
+            own: own.into_iter().map(RuleSummary::from).collect(),
+            inherited,
+            can_edit: self.can_edit(actor, owner).await,
+        })
+    }
+
+    /// A rule with its parent, its overrides (as a tree), its expansion and its rendering.
+    pub async fn detail(&self, actor: &Actor, id: RuleId) -> Result<RuleDetail, AppError> {
+        actor.require()?;
+        let rule = self.rule(id).await?;
+        let parent = match rule.parent {
+            Some(p) => self.rule(p).await.ok().map(|r| RuleSummary::from(&r)),
+            None => None,
+        };
+        let mut below = self.descendants(id).await?;
+        sort_rules(&mut below);
+        let direct: Vec<RuleOwner> = below.iter().filter(|r| r.parent == Some(id)).map(|r| r.owner.clone()).collect();
+        let site = self.site().await?;
+        Ok(RuleDetail {
+            expanded: exclude::expand(&rule.expr, &direct).text,
+            yaml: crate::rules::render::render_one(&rule, &direct, &site),
+            children: tree(id, &below, 0),
+            can_edit: self.can_edit(actor, &rule.owner).await,
+            parent,
+            rule,
+        })
+    }
+
+    /// What the editor of an existing rule needs.
+    pub async fn edit_context(&self, actor: &Actor, id: RuleId) -> Result<RuleContext, AppError> {
+        actor.require()?;
+        let rule = self.rule(id).await?;
+        let children = self.children(id).await?;
+        let parent = match rule.parent {
+            Some(p) => self.parent_context(p, None).await?,
+            None => None,
+        };
+        let followers = children.iter().filter(|c| overrides::follows(c, &rule.expr)).cloned().collect();
+        Ok(RuleContext {
+            can_edit: self.can_edit(actor, &rule.owner).await,
+            owner: rule.owner.clone(),
+            children: children.into_iter().map(|c| c.owner).collect(),
+            parent,
+            followers,
+            site_url: self.site().await?.url(),
+            rule: Some(rule),
+        })
+    }
+
+    /// What the editor of a new rule of `owner` needs.
+    pub async fn new_context(&self, actor: &Actor, owner: RuleOwner) -> Result<RuleContext, AppError> {
+        actor.require()?;
+        Ok(RuleContext {
+            can_edit: self.can_edit(actor, &owner).await,
+            owner,
+            rule: None,
+            children: Vec::new(),
+            parent: None,
+            followers: Vec::new(),
+            site_url: self.site().await?.url(),
+        })
+    }
+
+    /// What the editor of `target`'s override of `parent` needs; the existing override's
+    /// editor when there is one already.
+    pub async fn override_context(
+        &self,
+        actor: &Actor,
+        parent: RuleId,
+        target: RuleOwner,
+    ) -> Result<RuleContext, AppError> {
+        actor.require()?;
+        let parent_rule = self.rule(parent).await?;
+        overrides::check_hierarchy(&parent_rule.owner, &target).map_err(|e| AppError::invalid("target", e))?;
+        if let Some(existing) = self.children(parent).await?.into_iter().find(|c| c.owner.same(&target)) {
+            return self.edit_context(actor, existing.id).await;
+        }
+        Ok(RuleContext {
+            can_edit: self.can_edit(actor, &target).await,
+            parent: self.parent_context(parent, Some(&target)).await?,
+            owner: target,
+            rule: None,
+            children: Vec::new(),
+            followers: Vec::new(),
+            site_url: self.site().await?.url(),
+        })
+    }
+
+    /// A parent with its overrides (and `joining`, an override about to be made) and, for
+    /// each sibling, the overrides it excludes in turn.
+    async fn parent_context(
+        &self,
+        parent: RuleId,
+        joining: Option<&RuleOwner>,
+    ) -> Result<Option<ParentContext>, AppError> {
+        let Ok(rule) = self.rule(parent).await else { return Ok(None) };
+        let below = self.descendants(parent).await?;
+        let mut siblings: Vec<Rule> = below.iter().filter(|r| r.parent == Some(parent)).cloned().collect();
+        sort_rules(&mut siblings);
+        let mut children: Vec<RuleOwner> = siblings.iter().map(|s| s.owner.clone()).collect();
+        children.extend(joining.cloned());
+        let siblings = siblings
+            .into_iter()
+            .map(|s| {
+                let theirs = below.iter().filter(|r| r.parent == Some(s.id)).map(|r| r.owner.clone()).collect();
+                (s, theirs)
+            })
+            .collect();
+        Ok(Some(ParentContext { rule, children, siblings }))
+    }
+}
+
+/// Lists order rules by owner and then by name, ignoring case, as the rule file does.
+fn sort_rules(rules: &mut [Rule]) {
+    rules.sort_by_cached_key(|r| (r.owner.kind(), r.owner.id(), r.name.to_lowercase(), r.id));
+}
+
+/// The overrides below `root` as a tree (overrides nest two deep; imported cycles stop).
+fn tree(root: RuleId, below: &[Rule], depth: usize) -> Vec<RuleTree> {
+    if depth > 8 {
+        return Vec::new();
+    }
+    below
+        .iter()
+        .filter(|r| r.parent == Some(root))
+        .map(|r| RuleTree { rule: r.into(), children: tree(r.id, below, depth + 1) })
+        .collect()
+}

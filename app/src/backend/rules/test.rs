@@ -1,0 +1,104 @@
+//! The rule test (spec 6.8): run the expression, `<exclude>` expanded for the rule's current
+//! overrides, on the Prometheus servers of the owner's shards, and say how many series would
+//! fire and whether their alerts could be routed to the rule's owner.
+
+use super::Rules;
+use crate::backend::Actor;
+use crate::backend::proxy::Scope;
+use crate::error::AppError;
+use crate::model::*;
+use crate::rules::check_expr;
+use crate::rules::labels::{PROJECT, SERVICE};
+use std::collections::BTreeSet;
+
+/// How many series' labels a test shows.
+const SHOWN: usize = 50;
+
+impl Rules {
+    /// Tests `expr` as rule `rule` (its overrides excluded) or as a new rule of `owner`.
+    pub async fn test(
+        &self,
+        actor: &Actor,
+        rule: Option<RuleId>,
+        owner: &RuleOwner,
+        kind: RuleKind,
+        expr: &str,
+    ) -> Result<RuleTest, AppError> {
+        actor.require()?;
+        let children: Vec<RuleOwner> = match rule {
+            Some(id) => self.children(id).await?.into_iter().map(|c| c.owner).collect(),
+            None => Vec::new(),
+        };
+        let expanded = check_expr(kind, expr, &children).map_err(|e| AppError::invalid("expr", e.describe(expr)))?;
+        let scope = match owner {
+            RuleOwner::Site { .. } => Scope::Site,
+            RuleOwner::Service { id, .. } => Scope::Service(*id),
+            RuleOwner::Project { id, .. } => Scope::Project(*id),
+        };
+        let answers = self.proxy.instant_query(scope, &expanded).await?;
+        let mut series: Vec<LabelMap> = Vec::new();
+        let mut shards = Vec::new();
+        for a in answers {
+            shards.push(ShardTest {
+                shard: a.shard,
+                url: a.url,
+                result: a.result.as_ref().map(Vec::len).map_err(Clone::clone),
+            });
+            if let Ok(found) = a.result {
+                series.extend(found);
+            }
+        }
+        let mut problems = Vec::new();
+        if shards.is_empty() {
+            problems.push(match owner {
+                RuleOwner::Site { .. } => "No shard is registered, so there is no Prometheus to ask.".to_string(),
+                _ => format!(
+                    "The {} has no project on any shard, so there is no Prometheus to ask.",
+                    owner.kind().as_str()
+                ),
+            });
+        }
+        problems.extend(self.routing_problems(owner, &series).await?);
+        let firing = series.len();
+        series.truncate(SHOWN);
+        Ok(RuleTest { expr: expanded, firing, series, shards, problems })
+    }
+
+    /// Promgen's checks: every alert needs a `service` or `project` label to be routed, and
+    /// a service's or project's rule should only see its own.
+    async fn routing_problems(&self, owner: &RuleOwner, series: &[LabelMap]) -> Result<Vec<String>, AppError> {
+        let mut problems = Vec::new();
+        if series.iter().any(|s| !s.contains_key(SERVICE) && !s.contains_key(PROJECT)) {
+            problems
+                .push("Some series have neither a service nor a project label: their alerts cannot be routed.".into());
+        }
+        let (services, projects): (BTreeSet<String>, BTreeSet<String>) = match owner {
+            RuleOwner::Site { .. } => return Ok(problems),
+            RuleOwner::Service { id, name } => {
+                let rows: Vec<(String,)> = sqlx::query_as("SELECT name FROM project WHERE service_id = $1")
+                    .bind(id.0)
+                    .fetch_all(&self.db.pool)
+                    .await?;
+                ([name.clone()].into(), rows.into_iter().map(|r| r.0).collect())
+            }
+            RuleOwner::Project { name, service, .. } => ([service.clone()].into(), [name.clone()].into()),
+        };
+        for (label, expected) in [(SERVICE, &services), (PROJECT, &projects)] {
+            let found: BTreeSet<&str> = series
+                .iter()
+                .filter_map(|s| s.get(label))
+                .map(String::as_str)
+                .filter(|v| !expected.contains(*v))
+                .collect();
+            if !found.is_empty() {
+                let list = |s: Vec<&str>| s.join(", ");
+                problems.push(format!(
+                    "Unrelated {label} labels found. Expected: {}. Found: {}.",
+                    list(expected.iter().map(String::as_str).collect()),
+                    list(found.into_iter().collect())
+                ));
+            }
+        }
+        Ok(problems)
+    }
+}

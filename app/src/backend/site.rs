@@ -1,0 +1,64 @@
+//! The site: the installation as a whole. Its domain names the site's rule group and, with its
+//! scheme, makes the `rule: <url>/rule/<id>` links alerts carry back to their rules.
+
+use super::audit::{self, Subject};
+use super::{Actor, Db, bump_generation};
+use crate::error::AppError;
+use crate::model::Site;
+
+#[derive(Clone)]
+pub struct SiteSettings {
+    db: Db,
+}
+
+impl SiteSettings {
+    pub fn new(db: Db) -> Self {
+        SiteSettings { db }
+    }
+
+    pub async fn get(&self) -> Result<Site, AppError> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT domain, scheme FROM site WHERE id = 1").fetch_optional(&self.db.pool).await?;
+        let (domain, scheme) = row.unwrap_or_else(|| ("127.0.0.1:3000".into(), "http".into()));
+        Ok(Site { domain, scheme })
+    }
+
+    /// Admins set the public address users and alerts reach this installation at.
+    pub async fn update(&self, actor: &Actor, domain: &str, scheme: &str) -> Result<Site, AppError> {
+        actor.may_administer("change the site")?;
+        let domain = domain.trim().trim_end_matches('/').to_string();
+        let valid_host = !domain.is_empty()
+            && domain.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            && !domain.starts_with(['.', '-', ':']);
+        if !valid_host {
+            return Err(AppError::invalid("domain", "a host name with an optional port, e.g. promgen.example.com"));
+        }
+        if scheme != "http" && scheme != "https" {
+            return Err(AppError::invalid("scheme", "must be http or https"));
+        }
+        let old = self.get().await?;
+        let new = Site { domain, scheme: scheme.into() };
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO site (id, domain, scheme) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO UPDATE SET domain = excluded.domain, scheme = excluded.scheme",
+        )
+        .bind(&new.domain)
+        .bind(&new.scheme)
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            &format!("Updated site {}", new.url()),
+            Subject::new("site", 1),
+            Some(&old),
+            Some(&new),
+        )
+        .await?;
+        // The rule file names the site group and links rules by this address.
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+}

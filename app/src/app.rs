@@ -48,6 +48,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async />
+                    <Route path=path!("/site") view=SitePage ssr=SsrMode::Async />
+                    <Route path=path!("/rule/new") view=RuleNewPage ssr=SsrMode::Async />
+                    <Route path=path!("/rule/:id") view=RulePage ssr=SsrMode::Async />
+                    <Route path=path!("/rule/:id/edit") view=RuleEditPage ssr=SsrMode::Async />
+                    <Route path=path!("/rule/:id/override") view=RuleOverridePage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -1,7 +1,7 @@
 // Starts the real promgen server on a fresh SQLite file (or DATABASE_URL) and a headless
 // Debian Chromium, for one test file.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,18 +22,25 @@ async function freePort() {
   });
 }
 
-export async function start() {
+/// `seed`: Promgen dumpdata objects loaded with `promgen import-promgen` before the server starts.
+export async function start({ seed } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "promgen-e2e-"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const bin = process.env.PROMGEN_BIN ?? join(root, "target/debug/promgen");
+  const env = {
+    ...process.env,
+    DATABASE_URL: process.env.E2E_DATABASE_URL ?? `sqlite://${dir}/e2e.db`,
+    PROMGEN_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    RUST_LOG: "warn",
+  };
+  if (seed) {
+    const file = join(dir, "seed.json");
+    writeFileSync(file, JSON.stringify(seed));
+    execFileSync(bin, ["import-promgen", file], { env, stdio: ["ignore", "ignore", "inherit"] });
+  }
   const server = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, "--site-root", join(root, "target/site")], {
-    env: {
-      ...process.env,
-      DATABASE_URL: process.env.E2E_DATABASE_URL ?? `sqlite://${dir}/e2e.db`,
-      PROMGEN_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      RUST_LOG: "warn",
-    },
+    env,
     stdio: ["ignore", "inherit", "inherit"],
   });
   for (let i = 0; ; i++) {
@@ -70,4 +77,13 @@ export async function start() {
 export async function open(page, url) {
   await page.goto(url);
   await page.waitForSelector("html[data-hydrated=true]");
+}
+
+/// Logs in as the first admin from the login page.
+export async function login(page, base) {
+  await open(page, base + "/login");
+  await page.fill("input[name=username]", "admin");
+  await page.fill("input[name=password]", ADMIN_PASSWORD);
+  await page.click("button:has-text('Log in')");
+  await page.waitForURL(base + "/");
 }

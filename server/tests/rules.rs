@@ -221,7 +221,7 @@ on_both_databases!(untouched_overrides_follow_their_parent, |b: Backend| async m
     let own = b.rules.create_override(&admin, parent.id, &api, None).await.unwrap();
     b.rules.update(&admin, own.id, alert("Slow_api", "latency{service=\"api\",<exclude>} > 5"), false).await.unwrap();
     let context = b.rules.edit_context(&admin, parent.id).await.unwrap();
-    assert_eq!(context.followers.iter().map(|f| f.id).collect::<Vec<_>>(), [follower.id]);
+    assert_eq!(context.followers.iter().map(|f| f.0.id).collect::<Vec<_>>(), [follower.id]);
 
     b.rules.update(&admin, parent.id, alert("Slow", "latency{<exclude>} > 2"), true).await.unwrap();
     assert_eq!(b.rules.detail(&admin, follower.id).await.unwrap().rule.expr, "latency{service=\"web\",<exclude>} > 2");

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod inventory;
+pub mod rules;
 
 #[cfg(feature = "ssr")]
 use crate::{

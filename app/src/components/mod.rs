@@ -2,9 +2,13 @@
 
 mod field;
 mod nav;
+mod rule_editor;
+mod rules;
 
 pub use field::{Field, TextArea, checks};
 pub use nav::Nav;
+pub use rule_editor::{RuleEditor, TestResult};
+pub use rules::RulesSection;
 
 use crate::error::AppError;
 use crate::model::{FormChoices, ShardId};

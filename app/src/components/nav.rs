@@ -12,6 +12,7 @@ pub fn Nav() -> impl IntoView {
         <header class="nav">
             <A href="/" attr:class="brand">"Promgen"</A>
             <A href="/shard">"Shards"</A>
+            <A href="/site">"Site rules"</A>
             <A href="/audit">"Audit"</A>
             <A href="/import">"Import"</A>
             <Form method="GET" action="/search" attr:class="search">

@@ -375,10 +375,11 @@ pub struct RuleContext {
     /// The overridden rule and the owners of all its overrides (this one included, also when
     /// it is new).
     pub parent: Option<ParentContext>,
-    /// Overrides of this rule that still carry its expression unchanged: they follow an edit.
-    pub followers: Vec<Rule>,
-    /// The site's URL, for the `rule` annotation in the preview.
-    pub site_url: String,
+    /// Overrides of this rule that still carry its expression unchanged (they follow an
+    /// edit), each with the owners of its own overrides.
+    pub followers: Vec<(Rule, Vec<RuleOwner>)>,
+    /// The site, for the `rule` link and the site group in the preview.
+    pub site: Site,
     pub can_edit: bool,
 }
 
@@ -392,7 +393,7 @@ pub struct ParentContext {
 
 /// The site as rules see it: its domain names the site group, and with the scheme it makes
 /// the links in `rule` annotations.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Site {
     pub domain: String,
     pub scheme: String,
@@ -402,6 +403,18 @@ impl Site {
     pub fn url(&self) -> String {
         format!("{}://{}", self.scheme, self.domain)
     }
+}
+
+/// A row of the label and annotation editors, as the form sends it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pair {
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+pub fn pairs_to_map(pairs: Option<Vec<Pair>>) -> LabelMap {
+    pairs.unwrap_or_default().into_iter().map(|p| (p.key, p.value)).collect()
 }
 
 /// What the "test" button found: the rule's expression run on the Prometheus servers of its

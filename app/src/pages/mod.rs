@@ -6,9 +6,11 @@ mod host;
 mod import;
 mod login;
 mod project;
+mod rules;
 mod search;
 mod service;
 mod shards;
+mod site;
 
 pub use audit::AuditPage;
 pub use home::HomePage;
@@ -16,9 +18,11 @@ pub use host::HostPage;
 pub use import::ImportPage;
 pub use login::LoginPage;
 pub use project::ProjectPage;
+pub use rules::{RuleEditPage, RuleNewPage, RuleOverridePage, RulePage};
 pub use search::SearchPage;
 pub use service::ServicePage;
 pub use shards::ShardsPage;
+pub use site::SitePage;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;

@@ -1,5 +1,7 @@
 use crate::api::inventory::*;
-use crate::components::{ErrorView, Field, FormError, Loading, ObjectLinks, ShardSelect, TextArea, checks};
+use crate::components::{
+    ErrorView, Field, FormError, Loading, ObjectLinks, RulesSection, ShardSelect, TextArea, checks,
+};
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -230,6 +232,8 @@ pub fn ProjectPage() -> impl IntoView {
                             <FormError value=create_url.value() />
                         </Show>
                     </section>
+
+                    <RulesSection owner_kind=OwnerKind::Project owner_id=pid.0 />
 
                     <Show when=move || edit>
                         <EditProject project=editable.clone() update=update_project choices />

@@ -1,7 +1,7 @@
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
-use crate::components::{ErrorView, Field, FormError, Loading, ObjectLinks, ShardSelect, checks};
+use crate::components::{ErrorView, Field, FormError, Loading, ObjectLinks, RulesSection, ShardSelect, checks};
 use crate::error::AppError;
-use crate::model::{Service, ServiceId};
+use crate::model::{OwnerKind, Service, ServiceId};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -54,6 +54,7 @@ pub fn ServicePage() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
+                    <RulesSection owner_kind=OwnerKind::Service owner_id=sid.0 />
                     <Show when=move || d.can_edit>
                         <section class="card">
                             <h2>"Register a project"</h2>

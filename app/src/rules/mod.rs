@@ -6,6 +6,7 @@ pub mod exclude;
 pub mod labels;
 pub mod overrides;
 pub mod pack;
+pub mod preview;
 pub mod promql;
 pub mod render;
 

@@ -269,14 +269,18 @@ impl Rules {
             Some(p) => self.parent_context(p, None).await?,
             None => None,
         };
-        let followers = children.iter().filter(|c| overrides::follows(c, &rule.expr)).cloned().collect();
+        let mut followers = Vec::new();
+        for child in children.iter().filter(|c| overrides::follows(c, &rule.expr)) {
+            let theirs = self.children(child.id).await?.into_iter().map(|g| g.owner).collect();
+            followers.push((child.clone(), theirs));
+        }
         Ok(RuleContext {
             can_edit: self.can_edit(actor, &rule.owner).await,
             owner: rule.owner.clone(),
             children: children.into_iter().map(|c| c.owner).collect(),
             parent,
             followers,
-            site_url: self.site().await?.url(),
+            site: self.site().await?,
             rule: Some(rule),
         })
     }
@@ -291,7 +295,7 @@ impl Rules {
             children: Vec::new(),
             parent: None,
             followers: Vec::new(),
-            site_url: self.site().await?.url(),
+            site: self.site().await?,
         })
     }
 
@@ -316,7 +320,7 @@ impl Rules {
             rule: None,
             children: Vec::new(),
             followers: Vec::new(),
-            site_url: self.site().await?.url(),
+            site: self.site().await?,
         })
     }
 

@@ -1,0 +1,156 @@
+//! Rules as the pages see them. Owners travel as a kind (`site`, `service`, `project`) and an
+//! id; the backend resolves and checks them.
+
+// A server function takes one argument per form field, and the rule form has many; the macro
+// drops attributes on the function itself, so the allowance is here.
+#![allow(clippy::too_many_arguments)]
+
+use crate::error::AppError;
+use crate::model::*;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+async fn owner(b: &crate::backend::Backend, kind: &str, id: i64) -> Result<RuleOwner, AppError> {
+    let kind =
+        OwnerKind::parse(kind).ok_or_else(|| AppError::invalid("owner_kind", "must be site, service or project"))?;
+    b.rules.owner(kind, id).await
+}
+
+#[server]
+pub async fn owner_rules(owner_kind: String, owner_id: i64) -> Result<RuleListing, AppError> {
+    let (b, actor) = super::caller().await?;
+    let owner = owner(&b, &owner_kind, owner_id).await?;
+    b.rules.listing(&actor, &owner).await
+}
+
+#[server]
+pub async fn get_rule(id: RuleId) -> Result<RuleDetail, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.rules.detail(&actor, id).await
+}
+
+/// The editor's context: of rule `id`, of a new rule of the owner, or of the owner's
+/// override of `parent`.
+#[server]
+pub async fn editor_context(
+    id: Option<RuleId>,
+    parent: Option<RuleId>,
+    owner_kind: String,
+    owner_id: i64,
+) -> Result<RuleContext, AppError> {
+    let (b, actor) = super::caller().await?;
+    if let Some(id) = id {
+        return b.rules.edit_context(&actor, id).await;
+    }
+    let owner = owner(&b, &owner_kind, owner_id).await?;
+    match parent {
+        Some(parent) => b.rules.override_context(&actor, parent, owner).await,
+        None => b.rules.new_context(&actor, owner).await,
+    }
+}
+
+/// Saves the editor: rule `id`, or a new rule (an override of `parent`) of the owner. Then
+/// shows the rule.
+#[server]
+pub async fn save_rule(
+    id: Option<RuleId>,
+    parent: Option<RuleId>,
+    owner_kind: String,
+    owner_id: i64,
+    kind: String,
+    name: String,
+    expr: String,
+    duration: Option<String>,
+    description: Option<String>,
+    enabled: Option<String>,
+    follow: Option<String>,
+    labels: Option<Vec<Pair>>,
+    annotations: Option<Vec<Pair>>,
+) -> Result<Rule, AppError> {
+    let (b, actor) = super::caller().await?;
+    let input = RuleInput {
+        kind: RuleKind::parse(&kind).ok_or_else(|| AppError::invalid("kind", "must be alert or record"))?,
+        name,
+        expr,
+        duration: duration.unwrap_or_default(),
+        enabled: enabled.is_some(),
+        description: description.unwrap_or_default(),
+        labels: pairs_to_map(labels),
+        annotations: pairs_to_map(annotations),
+    };
+    let rule = match (id, parent) {
+        (Some(id), _) => b.rules.update(&actor, id, input, follow.is_some()).await?,
+        (None, Some(parent)) => {
+            let target = owner(&b, &owner_kind, owner_id).await?;
+            b.rules.create_override(&actor, parent, &target, Some(input)).await?
+        }
+        (None, None) => {
+            let owner = owner(&b, &owner_kind, owner_id).await?;
+            b.rules.create(&actor, &owner, input).await?
+        }
+    };
+    leptos_axum::redirect(&format!("/rule/{}", rule.id));
+    Ok(rule)
+}
+
+#[server]
+pub async fn set_rule_enabled(id: RuleId, enabled: bool) -> Result<Rule, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.rules.set_enabled(&actor, id, enabled).await
+}
+
+#[server]
+pub async fn delete_rule(id: RuleId) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    let owner = b.rules.delete(&actor, id).await?;
+    leptos_axum::redirect(&owner.href());
+    Ok(())
+}
+
+#[server]
+pub async fn restore_rule(id: RuleId, version: AuditId) -> Result<Rule, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.rules.restore(&actor, id, version).await
+}
+
+/// Runs the expression as it is typed (as rule `id`, or as a new rule of the owner) on the
+/// owner's Prometheus servers.
+#[server]
+pub async fn test_rule(
+    id: Option<RuleId>,
+    owner_kind: String,
+    owner_id: i64,
+    kind: String,
+    expr: String,
+) -> Result<RuleTest, AppError> {
+    let (b, actor) = super::caller().await?;
+    let owner = owner(&b, &owner_kind, owner_id).await?;
+    let kind = RuleKind::parse(&kind).unwrap_or_default();
+    b.rules.test(&actor, id, &owner, kind, &expr).await
+}
+
+/// Imports a pasted or uploaded rule file into the owner (or site-wide by labels when
+/// `owner_kind` is empty); returns the report as text.
+#[server]
+pub async fn import_rules(owner_kind: String, owner_id: Option<i64>, rules: String) -> Result<String, AppError> {
+    let (b, actor) = super::caller().await?;
+    let target = match owner_kind.as_str() {
+        "" => None,
+        kind => Some(owner(&b, kind, owner_id.unwrap_or(1)).await?),
+    };
+    let report = b.rules.import_file(&actor, &rules, target.as_ref()).await?;
+    Ok(report.to_string())
+}
+
+#[server]
+pub async fn get_site() -> Result<Site, AppError> {
+    let (b, actor) = super::caller().await?;
+    actor.require()?;
+    b.site.get().await
+}
+
+#[server]
+pub async fn update_site(domain: String, scheme: String) -> Result<Site, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.site.update(&actor, &domain, &scheme).await
+}

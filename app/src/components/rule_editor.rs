@@ -1,0 +1,297 @@
+//! The rule form with its live preview: every keystroke runs the rule engine in the browser
+//! (`rules::preview`) and shows the rule as Prometheus will receive it, the parent, siblings
+//! and following overrides as this edit leaves them, the rule file entry, and any error under
+//! the character it is about. The form is a plain `ActionForm`: it also saves before the wasm
+//! has loaded.
+
+use crate::api::rules::{SaveRule, TestRule};
+use crate::components::FormError;
+use crate::model::*;
+use crate::rules::preview::{Preview, Related, caret, parent_lacks_exclude, preview};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// A label or annotation row of the form.
+#[derive(Clone, Copy)]
+struct Row {
+    id: usize,
+    key: RwSignal<String>,
+    value: RwSignal<String>,
+}
+
+fn rows(map: &LabelMap) -> Vec<Row> {
+    map.iter()
+        .enumerate()
+        .map(|(id, (k, v))| Row { id, key: RwSignal::new(k.clone()), value: RwSignal::new(v.clone()) })
+        .collect()
+}
+
+fn collect(rows: &[Row]) -> LabelMap {
+    rows.iter().map(|r| (r.key.get(), r.value.get())).collect()
+}
+
+/// Milliseconds since the page started, for the editor's own timing.
+fn now_ms() -> f64 {
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        return p.now();
+    }
+    0.0
+}
+
+#[component]
+pub fn RuleEditor(
+    ctx: RuleContext,
+    /// What the form starts with.
+    draft: RuleInput,
+    /// Set when the form makes an override of this rule.
+    #[prop(optional)]
+    parent: Option<RuleId>,
+) -> impl IntoView {
+    let save = ServerAction::<SaveRule>::new();
+    let test = ServerAction::<TestRule>::new();
+    let id = ctx.rule.as_ref().map(|r| r.id);
+    let owner_kind = ctx.owner.kind().as_str();
+    let owner_id = ctx.owner.id();
+    let followers = ctx.followers.len();
+    let lacks_exclude = parent_lacks_exclude(&ctx);
+    let ctx = StoredValue::new(ctx);
+
+    let kind = RwSignal::new(draft.kind);
+    let name = RwSignal::new(draft.name.clone());
+    let expr = RwSignal::new(draft.expr.clone());
+    let duration = RwSignal::new(draft.duration.clone());
+    let description = RwSignal::new(draft.description.clone());
+    let enabled = RwSignal::new(draft.enabled);
+    let follow = RwSignal::new(true);
+    let labels = RwSignal::new(rows(&draft.labels));
+    let annotations = RwSignal::new(rows(&draft.annotations));
+    let next_row = StoredValue::new(draft.labels.len() + draft.annotations.len());
+
+    // The engine, on every change; with how long it took, shown on the preview.
+    let computed = Memo::new(move |_| {
+        let input = RuleInput {
+            kind: kind.get(),
+            name: name.get(),
+            expr: expr.get(),
+            duration: duration.get(),
+            enabled: enabled.get(),
+            description: description.get(),
+            labels: labels.with(|r| collect(r)),
+            annotations: annotations.with(|r| collect(r)),
+        };
+        let started = now_ms();
+        let p = ctx.with_value(|c| preview(c, &input, follow.get()));
+        (p, now_ms() - started)
+    });
+    let is_alert = move || kind.get() == RuleKind::Alert;
+
+    view! {
+        <div class="editor">
+            <ActionForm action=save attr:class="rule-form">
+                {id.map(|id| view! { <input type="hidden" name="id" value=id.to_string() /> })}
+                {parent.map(|p| view! { <input type="hidden" name="parent" value=p.to_string() /> })}
+                <input type="hidden" name="owner_kind" value=owner_kind />
+                <input type="hidden" name="owner_id" value=owner_id.to_string() />
+                {if id.is_none() && parent.is_none() {
+                    view! {
+                        <label class="field">
+                            <span>"Kind"</span>
+                            <select name="kind" on:change=move |ev| kind.set(RuleKind::parse(&event_target_value(&ev)).unwrap_or_default())>
+                                <option value="alert" selected=draft.kind == RuleKind::Alert>"Alert"</option>
+                                <option value="record" selected=draft.kind == RuleKind::Record>"Recording rule"</option>
+                            </select>
+                        </label>
+                    }.into_any()
+                } else {
+                    view! { <input type="hidden" name="kind" value=draft.kind.as_str() /> }.into_any()
+                }}
+                <label class="field">
+                    <span>{move || if is_alert() { "Alert name" } else { "Recorded metric name" }}</span>
+                    <input type="text" name="name" value=draft.name.clone() autocomplete="off"
+                        on:input=move |ev| name.set(event_target_value(&ev)) />
+                </label>
+                <label class="field">
+                    <span>"Expression (PromQL; " <code>"<exclude>"</code> " is where the overrides' exclusions go)"</span>
+                    <textarea name="expr" rows=4 spellcheck="false" class="expr-input"
+                        aria-invalid=move || computed.with(|(p, _)| p.expr.is_err()).to_string()
+                        on:input=move |ev| expr.set(event_target_value(&ev))>{draft.expr.clone()}</textarea>
+                </label>
+                <ExprError computed expr />
+                <div class="row" class:hidden=move || !is_alert()>
+                    <label class="field">
+                        <span>"For"</span>
+                        <input type="text" name="duration" value=draft.duration.clone() placeholder="5m"
+                            on:input=move |ev| duration.set(event_target_value(&ev)) />
+                    </label>
+                    <label class="field check">
+                        <input type="checkbox" name="enabled" value="on" checked=draft.enabled
+                            on:change=move |ev| enabled.set(event_target_checked(&ev)) />
+                        <span>"Enabled"</span>
+                    </label>
+                </div>
+                <PairRows title="Labels" field="labels" rows=labels next=next_row />
+                <div class:hidden=move || !is_alert()>
+                    <PairRows title="Annotations" field="annotations" rows=annotations next=next_row />
+                </div>
+                <label class="field">
+                    <span>"Description (for people; not rendered)"</span>
+                    <textarea name="description" rows=2 on:input=move |ev| description.set(event_target_value(&ev))>{draft.description.clone()}</textarea>
+                </label>
+                {(followers > 0).then(|| view! {
+                    <label class="field check">
+                        <input type="checkbox" name="follow" value="on" checked=true
+                            on:change=move |ev| follow.set(event_target_checked(&ev)) />
+                        <span>{format!("Also change the {followers} override(s) that still use this expression")}</span>
+                    </label>
+                })}
+                {move || computed.with(|(p, _)| p.problem.clone()).map(|m| view! { <p class="field-error">{m}</p> })}
+                <button type="submit">{if parent.is_some() { "Save override" } else { "Save rule" }}</button>
+            </ActionForm>
+            <FormError value=save.value() />
+
+            <aside class="preview" data-compute-ms=move || format!("{:.4}", computed.with(|(_, ms)| *ms))>
+                {lacks_exclude.then(|| view! {
+                    <p class="warning">"The parent rule has no <exclude>: it keeps firing for this owner too."</p>
+                })}
+                <h3>"As Prometheus receives it"</h3>
+                <Expansion result=Signal::derive(move || computed.with(|(p, _)| p.expr.clone())) testid="expansion" />
+                {move || computed.with(|(p, _)| related_views(p))}
+                <h3>"In the rule file"</h3>
+                <pre class="yaml" data-testid="yaml">{move || computed.with(|(p, _)| p.yaml.clone())}</pre>
+                <div class="rule-test">
+                    <button type="button" on:click=move |_| {
+                        test.dispatch(TestRule {
+                            id,
+                            owner_kind: owner_kind.to_string(),
+                            owner_id,
+                            kind: kind.get_untracked().as_str().to_string(),
+                            expr: expr.get_untracked(),
+                        });
+                    }>"Test against Prometheus"</button>
+                    <TestResult test />
+                </div>
+            </aside>
+        </div>
+    }
+}
+
+/// The error under the expression: the line, a caret under the column, the message.
+#[component]
+fn ExprError(computed: Memo<(Preview, f64)>, expr: RwSignal<String>) -> impl IntoView {
+    move || {
+        computed.with(|(p, _)| p.expr.clone().err()).map(|e| {
+            let text = expr.get();
+            let (line, mark) = caret(&text, &e);
+            view! {
+                <div class="expr-error" role="alert">
+                    <pre>{line}"\n"{mark}</pre>
+                    <p class="error">{e.describe(&text)}</p>
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+fn Expansion(result: Signal<Result<String, crate::rules::ExprError>>, testid: &'static str) -> impl IntoView {
+    view! {
+        <pre class="expr" class:invalid=move || result.with(Result::is_err) data-testid=testid>
+            {move || match result.get() {
+                Ok(e) => e,
+                Err(e) => format!("not valid yet: {}", e.message),
+            }}
+        </pre>
+    }
+}
+
+fn related_views(p: &Preview) -> impl IntoView + use<> {
+    let one = |title: &'static str, r: &Related| {
+        let text = match &r.expr {
+            Ok(e) => e.clone(),
+            Err(e) => format!("would break: {}", e.message),
+        };
+        let (id, name, owner, invalid) = (r.id, r.name.clone(), r.owner.clone(), r.expr.is_err());
+        view! {
+            <h3>{title} " " <A href=format!("/rule/{id}")>{name}</A> <small class="muted">" (" {owner} ")"</small></h3>
+            <pre class="expr" class:invalid=invalid data-testid=format!("rule-{id}")>{text}</pre>
+        }
+    };
+    view! {
+        {p.parent.as_ref().map(|r| one("Parent", r))}
+        {p.followers.iter().map(|r| one("Follows", r)).collect_view()}
+        {p.siblings.iter().map(|r| one("Sibling", r)).collect_view()}
+    }
+}
+
+#[component]
+fn PairRows(
+    title: &'static str,
+    field: &'static str,
+    rows: RwSignal<Vec<Row>>,
+    next: StoredValue<usize>,
+) -> impl IntoView {
+    let add = move |_| {
+        let id = next.get_value();
+        next.set_value(id + 1);
+        rows.update(|v| v.push(Row { id, key: RwSignal::new(String::new()), value: RwSignal::new(String::new()) }));
+    };
+    view! {
+        <fieldset class="pairs">
+            <legend>{title}</legend>
+            <For each=move || rows.get() key=|r| r.id children=move |row| {
+                // Names follow the row's place, so the form always sends 0, 1, 2...
+                let at = move || rows.with(|v| v.iter().position(|r| r.id == row.id).unwrap_or(0));
+                view! {
+                    <div class="pair">
+                        <input type="text" placeholder="name" name=move || format!("{field}[{}][key]", at())
+                            value=row.key.get_untracked() on:input=move |ev| row.key.set(event_target_value(&ev)) />
+                        <input type="text" placeholder="value" name=move || format!("{field}[{}][value]", at())
+                            value=row.value.get_untracked() on:input=move |ev| row.value.set(event_target_value(&ev)) />
+                        <button type="button" class="small" title="Remove"
+                            on:click=move |_| rows.update(|v| v.retain(|r| r.id != row.id))>"×"</button>
+                    </div>
+                }
+            } />
+            <button type="button" class="small" on:click=add>{format!("Add {}", &title[..title.len() - 1].to_lowercase())}</button>
+        </fieldset>
+    }
+}
+
+#[component]
+pub fn TestResult(test: ServerAction<TestRule>) -> impl IntoView {
+    view! {
+        {move || test.pending().get().then(|| view! { <p class="muted">"Asking Prometheus…"</p> })}
+        {move || test.value().get().map(|r| match r {
+            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            Ok(t) => view! {
+                <div class="test-result" data-testid="test-result">
+                    <p class:firing=t.firing != 0>
+                        {if t.firing == 0 { "Not firing: no series match now.".to_string() } else { format!("Firing: {} series would alert.", t.firing) }}
+                    </p>
+                    <ul class="shards">
+                        {t.shards.into_iter().map(|s| view! {
+                            <li>
+                                {s.shard} " (" {s.url} "): "
+                                {match s.result {
+                                    Ok(n) => view! { <span>{format!("{n} series")}</span> }.into_any(),
+                                    Err(e) => view! { <span class="error">{e}</span> }.into_any(),
+                                }}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    {t.problems.into_iter().map(|p| view! { <p class="warning">{p}</p> }).collect_view()}
+                    {(!t.series.is_empty()).then(|| view! {
+                        <table class="list series">
+                            <tbody>
+                                {t.series.into_iter().map(|labels| view! {
+                                    <tr><td>{labels.into_iter().map(|(k, v)| view! { <span class="chip">{k} "=" {v}</span> }).collect_view()}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    })}
+                </div>
+            }.into_any(),
+        })}
+    }
+}

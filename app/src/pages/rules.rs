@@ -1,0 +1,282 @@
+//! A rule's page (its family, expansion, rendering, history with restore, test), and the
+//! editor pages: edit, new rule of an owner, override of a rule for an owner.
+
+use crate::api::admin::audit_log;
+use crate::api::rules::{DeleteRule, RestoreRule, SetRuleEnabled, TestRule, editor_context, get_rule};
+use crate::components::{ErrorView, FormError, Loading, RuleEditor, TestResult};
+use crate::error::AppError;
+use crate::model::*;
+use crate::rules::overrides;
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn RulePage() -> impl IntoView {
+    let id = super::id_param::<RuleId>("id");
+    let toggle = ServerAction::<SetRuleEnabled>::new();
+    let restore = ServerAction::<RestoreRule>::new();
+    let delete = ServerAction::<DeleteRule>::new();
+    let test = ServerAction::<TestRule>::new();
+    let detail = Resource::new(
+        {
+            let id = id.clone();
+            move || (id(), toggle.version().get() + restore.version().get())
+        },
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_rule(id).await,
+                None => Err(AppError::NotFound("rule".into())),
+            }
+        },
+    );
+    let history = Resource::new(
+        move || (id(), toggle.version().get() + restore.version().get()),
+        |(id, _)| audit_log(1, Some("rule".into()), id.map(|i| i.0)),
+    );
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let d = match detail.await {
+                    Ok(d) => d,
+                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                };
+                let r = d.rule.clone();
+                let rid = r.id;
+                let edit = d.can_edit;
+                let labels = crate::rules::labels::owner_labels(&r.owner, &r.labels);
+                let (owner_href, owner_name) = (r.owner.href(), r.owner.describe());
+                let (owner_kind, owner_id) = (r.owner.kind().as_str(), r.owner.id());
+                view! {
+                    <h1>{if r.kind == RuleKind::Alert { "Alert " } else { "Recording rule " }} {r.name.clone()}</h1>
+                    <p class="muted">
+                        "Rule of the " <A href=owner_href>{owner_name}</A>
+                        " · " {if r.enabled { "enabled" } else { "disabled" }}
+                        {(!r.duration.is_empty()).then(|| format!(" · for {}", r.duration))}
+                    </p>
+                    <p class="muted">{r.description.clone()}</p>
+                    <Show when=move || edit>
+                        // A <div>: a form may not sit inside a <p>.
+                        <div class="actions">
+                            <a class="button" href=format!("/rule/{rid}/edit")>"Edit"</a>
+                            <ActionForm action=toggle attr:class="inline">
+                                <input type="hidden" name="id" value=rid.to_string() />
+                                <input type="hidden" name="enabled" value=(!r.enabled).to_string() />
+                                <button type="submit" class="small">{if r.enabled { "Disable" } else { "Enable" }}</button>
+                            </ActionForm>
+                        </div>
+                    </Show>
+                    <section class="card">
+                        <h2>"Expression"</h2>
+                        <pre class="expr">{r.expr.clone()}</pre>
+                        <h3>"As Prometheus receives it"</h3>
+                        <pre class="expr" data-testid="expanded">{d.expanded.clone()}</pre>
+                        <p>
+                            {labels.into_iter().map(|(k, v)| view! { <span class="chip">{k} "=" {v}</span> }).collect_view()}
+                        </p>
+                        <button type="button" on:click=move |_| {
+                            test.dispatch(TestRule {
+                                id: Some(rid),
+                                owner_kind: owner_kind.to_string(),
+                                owner_id,
+                                kind: r.kind.as_str().to_string(),
+                                expr: r.expr.clone(),
+                            });
+                        }>"Test against Prometheus"</button>
+                        <TestResult test />
+                    </section>
+                    <section class="card">
+                        <h2>"Family"</h2>
+                        {match d.parent.clone() {
+                            Some(p) => view! { <p>"Overrides " <A href=format!("/rule/{}", p.id)>{p.name}</A> " of the " {p.owner.describe()}</p> }.into_any(),
+                            None => view! { <p class="muted">"Overrides no other rule."</p> }.into_any(),
+                        }}
+                        {if d.children.is_empty() {
+                            view! { <p class="muted">"No overrides."</p> }.into_any()
+                        } else {
+                            view! { <p>"Overridden by:"</p> <RuleTreeView nodes=d.children.clone() /> }.into_any()
+                        }}
+                    </section>
+                    <section class="card">
+                        <h2>"In the rule file"</h2>
+                        <pre class="yaml">{d.yaml.clone()}</pre>
+                    </section>
+                    <section class="card">
+                        <h2>"History"</h2>
+                        <FormError value=restore.value() />
+                        <Suspense fallback=Loading>
+                            {move || Suspend::new(async move {
+                                history.await.map(|page| view! {
+                                    <table class="list audit">
+                                        <thead><tr><th>"When (UTC)"</th><th>"Who"</th><th>"What"</th><th>"Version"</th></tr></thead>
+                                        <tbody>
+                                            {page.entries.into_iter().map(|e| view! {
+                                                <tr>
+                                                    <td>{e.created.clone()}</td>
+                                                    <td>{e.user.clone().unwrap_or_else(|| "system".into())}</td>
+                                                    <td>{e.body.clone()}</td>
+                                                    <td>
+                                                        <details>
+                                                            <summary>"before / after"</summary>
+                                                            <pre>{e.old.clone().unwrap_or_default()}</pre>
+                                                            <pre>{e.data.clone().unwrap_or_default()}</pre>
+                                                        </details>
+                                                        {(edit && e.data.is_some()).then(|| view! {
+                                                            <ActionForm action=restore attr:class="inline">
+                                                                <input type="hidden" name="id" value=rid.to_string() />
+                                                                <input type="hidden" name="version" value=e.id.to_string() />
+                                                                <button type="submit" class="small">"Restore this version"</button>
+                                                            </ActionForm>
+                                                        })}
+                                                    </td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                })
+                            })}
+                        </Suspense>
+                    </section>
+                    <Show when=move || edit>
+                        <ActionForm action=delete attr:class="danger-zone">
+                            <input type="hidden" name="id" value=rid.to_string() />
+                            <button type="submit" class="danger">"Delete this rule"</button>
+                        </ActionForm>
+                        <FormError value=delete.value() />
+                    </Show>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn RuleTreeView(nodes: Vec<RuleTree>) -> impl IntoView {
+    view! {
+        <ul class="tree">
+            {nodes.into_iter().map(|n| view! {
+                <li>
+                    <A href=format!("/rule/{}", n.rule.id)>{n.rule.name.clone()}</A>
+                    " " <span class="muted">{n.rule.owner.describe()}</span>
+                    {(!n.rule.enabled).then(|| view! { " " <span class="chip">"disabled"</span> })}
+                    {(!n.children.is_empty()).then(|| view! { <RuleTreeView nodes=n.children /> }.into_any())}
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// The owner named by `?owner=service&id=3`.
+fn owner_query() -> impl Fn() -> (String, i64) + Clone + Send + Sync + 'static {
+    let q = use_query_map();
+    move || {
+        let q = q.read();
+        (q.get("owner").unwrap_or_else(|| "site".into()), q.get("id").and_then(|i| i.parse().ok()).unwrap_or(1))
+    }
+}
+
+#[component]
+pub fn RuleEditPage() -> impl IntoView {
+    let id = super::id_param::<RuleId>("id");
+    let ctx = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => editor_context(Some(id), None, String::new(), 0).await,
+            None => Err(AppError::NotFound("rule".into())),
+        }
+    });
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match ctx.await {
+                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Ok(c) => {
+                        let Some(rule) = c.rule.clone() else { return view! { <ErrorView error=AppError::NotFound("rule".into()) /> }.into_any() };
+                        let draft = RuleInput::from_rule(&rule);
+                        let (owner_href, owner_name) = (rule.owner.href(), rule.owner.describe());
+                        view! {
+                            <h1>"Edit " {rule.name}</h1>
+                            <p class="muted">"Rule of the " <A href=owner_href>{owner_name}</A></p>
+                            <Editable ctx=c draft />
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn RuleNewPage() -> impl IntoView {
+    let owner = owner_query();
+    let ctx = Resource::new(owner, |(kind, id)| editor_context(None, None, kind, id));
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match ctx.await {
+                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Ok(c) => {
+                        let draft = RuleInput { duration: "5m".into(), enabled: true, ..Default::default() };
+                        view! {
+                            <h1>"New rule of the " {c.owner.describe()}</h1>
+                            <Editable ctx=c draft />
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn RuleOverridePage() -> impl IntoView {
+    let parent = super::id_param::<RuleId>("id");
+    let owner = owner_query();
+    let ctx = Resource::new(
+        move || (parent(), owner()),
+        |(parent, (kind, id))| async move {
+            match parent {
+                Some(p) => editor_context(None, Some(p), kind, id).await,
+                None => Err(AppError::NotFound("rule".into())),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match ctx.await {
+                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    // This owner overrides the rule already: edit that override.
+                    Ok(c) if c.rule.is_some() => {
+                        let id = c.rule.as_ref().map(|r| r.id).unwrap_or(RuleId(0));
+                        view! { <Redirect path=format!("/rule/{id}/edit") /> }.into_any()
+                    }
+                    Ok(c) => {
+                        let Some(p) = c.parent.clone() else { return view! { <ErrorView error=AppError::NotFound("rule".into()) /> }.into_any() };
+                        let draft = overrides::draft(&p.rule, &c.owner);
+                        view! {
+                            <h1>"Override " {p.rule.name.clone()} " for the " {c.owner.describe()}</h1>
+                            <p class="muted">
+                                "A copy of " <A href=format!("/rule/{}", p.rule.id)>{p.rule.name.clone()}</A>
+                                " for the " {c.owner.describe()} " only; the original stops firing for it."
+                            </p>
+                            <Editable ctx=c draft parent=p.rule.id />
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The editor, or why this user may only look.
+#[component]
+fn Editable(ctx: RuleContext, draft: RuleInput, #[prop(optional)] parent: Option<RuleId>) -> impl IntoView {
+    if !ctx.can_edit {
+        return view! { <p class="error">"You may look at this rule, but only its owners can change it."</p> }
+            .into_any();
+    }
+    match parent {
+        Some(parent) => view! { <RuleEditor ctx draft parent /> }.into_any(),
+        None => view! { <RuleEditor ctx draft /> }.into_any(),
+    }
+}

@@ -6,8 +6,11 @@
 //!     cargo bench -p server --bench targets              # SQLite
 //!     BENCH_DATABASE_URL=postgres://... cargo bench ...  # an empty PostgreSQL database
 
+mod support;
+
 use app::backend::{Actor, Backend, Db};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+use support::{Server, median, ms};
 
 const SERVICES: usize = 200;
 const PROJECTS: usize = 2_000;
@@ -39,27 +42,9 @@ fn inventory_json() -> String {
     serde_json::to_string(&groups).unwrap()
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn peak_rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("promgen-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.display()));
+    let (url, dir) = support::database("targets")?;
     let backend = Backend::new(Db::connect(&url).await?);
     let started = Instant::now();
     backend
@@ -74,20 +59,9 @@ async fn main() -> anyhow::Result<()> {
         started.elapsed()
     );
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_promgen"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &url])
-        .env("PROMGEN_ADMIN_PASSWORD", "bench-password")
-        .env("RUST_LOG", "warn")
-        .spawn()?;
-    let base = format!("http://127.0.0.1:{port}");
+    let server = Server::start(&url).await?;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client.get(format!("{base}/api/v1/urls")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 
     let get = || async {
         let t = Instant::now();
@@ -116,9 +90,8 @@ async fn main() -> anyhow::Result<()> {
     for _ in 0..RUNS {
         cached.push(get().await?.0);
     }
-    let rss = peak_rss_mib(server.id());
-    server.kill()?;
-    let _ = server.wait();
+    let rss = server.peak_rss_mib();
+    drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 
     let (fresh, cached) = (median(fresh), median(cached));
@@ -128,8 +101,4 @@ async fn main() -> anyhow::Result<()> {
     println!("  rendering in-process:    median {:.1} ms (queries + JSON, no HTTP)", ms(median(inproc)));
     println!("server peak RSS: {rss:.0} MiB (Promgen about 830 MiB across processes)");
     Ok(())
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

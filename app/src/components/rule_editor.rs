@@ -7,7 +7,7 @@
 use crate::api::rules::{SaveRule, TestRule};
 use crate::components::FormError;
 use crate::model::*;
-use crate::rules::preview::{Preview, Related, caret, parent_lacks_exclude, preview};
+use crate::rules::preview::{Prepared, Preview, Related, caret, parent_lacks_exclude, preview};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -55,7 +55,8 @@ pub fn RuleEditor(
     let owner_id = ctx.owner.id();
     let followers = ctx.followers.len();
     let lacks_exclude = parent_lacks_exclude(&ctx);
-    let ctx = StoredValue::new(ctx);
+    // What does not change while typing is worked out once.
+    let prepared = StoredValue::new(Prepared::new(ctx));
 
     let kind = RwSignal::new(draft.kind);
     let name = RwSignal::new(draft.name.clone());
@@ -81,7 +82,7 @@ pub fn RuleEditor(
             annotations: annotations.with(|r| collect(r)),
         };
         let started = now_ms();
-        let p = ctx.with_value(|c| preview(c, &input, follow.get()));
+        let p = prepared.with_value(|c| preview(c, &input, follow.get()));
         (p, now_ms() - started)
     });
     let is_alert = move || kind.get() == RuleKind::Alert;

@@ -52,6 +52,12 @@ impl Emitter {
         self.out.push_str(s);
     }
 
+    fn write_chars(&mut self, chars: &[char]) {
+        self.column += chars.len();
+        self.out.reserve(chars.len());
+        self.out.extend(chars);
+    }
+
     fn line_break(&mut self, data: Option<char>) {
         self.whitespace = true;
         self.indention = true;
@@ -125,9 +131,13 @@ impl Emitter {
         }
     }
 
-    fn scalar(&mut self, text: &str, indent: usize, simple_key: bool) {
+    /// Writes a scalar; its characters are decoded once and shared by the analysis and the
+    /// writer (a rule's expansion can be tens of KB, rendered at every keystroke).
+    fn scalar(&mut self, scalar: &str, indent: usize, simple_key: bool) {
+        let implicit = !resolves_to_other_type(scalar);
+        let chars: Vec<char> = scalar.chars().collect();
+        let text = chars.as_slice();
         let a = analyze(text);
-        let implicit = !resolves_to_other_type(text);
         let split = !simple_key;
         if implicit && !(simple_key && (a.empty || a.multiline)) && a.allow_block_plain {
             self.plain(text, indent, split);
@@ -138,8 +148,8 @@ impl Emitter {
         }
     }
 
-    fn plain(&mut self, text: &str, indent: usize, split: bool) {
-        if text.is_empty() {
+    fn plain(&mut self, chars: &[char], indent: usize, split: bool) {
+        if chars.is_empty() {
             return;
         }
         if !self.whitespace {
@@ -147,34 +157,27 @@ impl Emitter {
         }
         self.whitespace = false;
         self.indention = false;
-        let chars: Vec<char> = text.chars().collect();
-        let (mut spaces, mut start) = (false, 0);
-        for end in 0..=chars.len() {
-            let ch = chars.get(end).copied();
-            if spaces {
-                if ch != Some(' ') {
-                    if start + 1 == end && self.column > BEST_WIDTH && split {
-                        self.write_indent(indent);
-                        self.whitespace = false;
-                        self.indention = false;
-                    } else {
-                        self.write(&chars[start..end].iter().collect::<String>());
-                    }
-                    start = end;
-                }
-            } else if ch.is_none_or(|c| c == ' ' || is_break(c)) {
-                self.write(&chars[start..end].iter().collect::<String>());
-                start = end;
+        // Words as they are; a single space past the width folds the line (a plain scalar
+        // has no line breaks and no leading or trailing spaces).
+        let n = chars.len();
+        let mut at = 0;
+        while at < n {
+            let word_end = chars[at..].iter().position(|&c| c == ' ').map_or(n, |p| at + p);
+            self.write_chars(&chars[at..word_end]);
+            let spaces_end = chars[word_end..].iter().position(|&c| c != ' ').map_or(n, |p| word_end + p);
+            if spaces_end == word_end + 1 && self.column > BEST_WIDTH && split {
+                self.write_indent(indent);
+                self.whitespace = false;
+                self.indention = false;
+            } else {
+                self.write_chars(&chars[word_end..spaces_end]);
             }
-            if let Some(c) = ch {
-                spaces = c == ' ';
-            }
+            at = spaces_end;
         }
     }
 
-    fn single_quoted(&mut self, text: &str, indent: usize, split: bool) {
+    fn single_quoted(&mut self, chars: &[char], indent: usize, split: bool) {
         self.indicator("'", true, false, false);
-        let chars: Vec<char> = text.chars().collect();
         let (mut spaces, mut breaks, mut start) = (false, false, 0);
         for end in 0..=chars.len() {
             let ch = chars.get(end).copied();
@@ -183,7 +186,7 @@ impl Emitter {
                     if start + 1 == end && self.column > BEST_WIDTH && split && start != 0 && end != chars.len() {
                         self.write_indent(indent);
                     } else {
-                        self.write(&chars[start..end].iter().collect::<String>());
+                        self.write_chars(&chars[start..end]);
                     }
                     start = end;
                 }
@@ -199,7 +202,7 @@ impl Emitter {
                     start = end;
                 }
             } else if ch.is_none_or(|c| c == ' ' || is_break(c) || c == '\'') && start < end {
-                self.write(&chars[start..end].iter().collect::<String>());
+                self.write_chars(&chars[start..end]);
                 start = end;
             }
             if ch == Some('\'') {
@@ -214,9 +217,8 @@ impl Emitter {
         self.indicator("'", false, false, false);
     }
 
-    fn double_quoted(&mut self, text: &str, indent: usize, split: bool) {
+    fn double_quoted(&mut self, chars: &[char], indent: usize, split: bool) {
         self.indicator("\"", true, false, false);
-        let chars: Vec<char> = text.chars().collect();
         let mut start = 0;
         for end in 0..=chars.len() {
             let ch = chars.get(end).copied();
@@ -228,7 +230,7 @@ impl Emitter {
             };
             if ch.is_none_or(needs_escape) {
                 if start < end {
-                    self.write(&chars[start..end].iter().collect::<String>());
+                    self.write_chars(&chars[start..end]);
                     start = end;
                 }
                 if let Some(c) = ch {
@@ -288,31 +290,35 @@ struct Analysis {
     allow_single_quoted: bool,
 }
 
-fn analyze(scalar: &str) -> Analysis {
-    if scalar.is_empty() {
+fn analyze(chars: &[char]) -> Analysis {
+    if chars.is_empty() {
         return Analysis { empty: true, multiline: false, allow_block_plain: true, allow_single_quoted: true };
     }
-    let chars: Vec<char> = scalar.chars().collect();
     let n = chars.len();
-    let mut block_indicators = scalar.starts_with("---") || scalar.starts_with("...");
+    let mut block_indicators = chars.starts_with(&['-', '-', '-']) || chars.starts_with(&['.', '.', '.']);
     let (mut line_breaks, mut special) = (false, false);
     let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
     let (mut break_space, mut space_break) = (false, false);
     let (mut previous_space, mut previous_break) = (false, false);
-    let mut preceded_by_whitespace = true;
-    let mut followed_by_whitespace = n == 1 || is_space_or_break(chars[1]);
+    // PyYAML carries these from character to character; they are the neighbours' whitespace.
+    let followed_by_whitespace = |i: usize| i + 1 >= n || is_space_or_break(chars[i + 1]);
+    let preceded_by_whitespace = |i: usize| i == 0 || is_space_or_break(chars[i - 1]);
     for (i, &ch) in chars.iter().enumerate() {
+        // Past the first character, printable ASCII other than space, `:` and `#` changes
+        // nothing but the run of spaces or breaks; long expressions are almost all of it.
+        if i > 0 && ('!'..='~').contains(&ch) && ch != ':' && ch != '#' {
+            previous_space = false;
+            previous_break = false;
+            continue;
+        }
         if i == 0 {
             if "#,[]{}&*!|>'\"%@`".contains(ch) {
                 block_indicators = true;
             }
-            if (ch == '?' || ch == ':') && followed_by_whitespace {
+            if (ch == '?' || ch == ':' || ch == '-') && followed_by_whitespace(i) {
                 block_indicators = true;
             }
-            if ch == '-' && followed_by_whitespace {
-                block_indicators = true;
-            }
-        } else if (ch == ':' && followed_by_whitespace) || (ch == '#' && preceded_by_whitespace) {
+        } else if (ch == ':' && followed_by_whitespace(i)) || (ch == '#' && preceded_by_whitespace(i)) {
             block_indicators = true;
         }
         if is_break(ch) {
@@ -344,8 +350,6 @@ fn analyze(scalar: &str) -> Analysis {
             previous_space = false;
             previous_break = false;
         }
-        preceded_by_whitespace = is_space_or_break(ch);
-        followed_by_whitespace = i + 2 >= n || is_space_or_break(chars[i + 2]);
     }
     let mut allow_block_plain = true;
     let mut allow_single_quoted = true;

@@ -87,7 +87,12 @@ pub fn expand(expr: &str, children: &[RuleOwner]) -> Expansion {
     if !expr.contains(EXCLUDE) {
         return Expansion { text: expr.to_string(), spans: Vec::new() };
     }
-    let macro_text = exclusion(children);
+    expand_with(expr, &exclusion(children))
+}
+
+/// Replaces every `<exclude>` in `expr` with `macro_text`, an [`exclusion`] made beforehand
+/// (the editor makes it once, not at every keystroke).
+pub fn expand_with(expr: &str, macro_text: &str) -> Expansion {
     let mut text = String::with_capacity(expr.len() + macro_text.len());
     let mut spans = Vec::new();
     let mut rest = expr;
@@ -95,7 +100,7 @@ pub fn expand(expr: &str, children: &[RuleOwner]) -> Expansion {
     while let Some(i) = rest.find(EXCLUDE) {
         text.push_str(&rest[..i]);
         spans.push((consumed + i, text.len(), macro_text.len()));
-        text.push_str(&macro_text);
+        text.push_str(macro_text);
         consumed += i + EXCLUDE.len();
         rest = &rest[i + EXCLUDE.len()..];
     }

@@ -32,7 +32,11 @@ impl ExprError {
 /// Checks a rule's expression as Prometheus will receive it: `<exclude>` expanded for the
 /// rule's `overrides`, parsed and type-checked. Returns the expansion.
 pub fn check_expr(kind: RuleKind, expr: &str, overrides: &[RuleOwner]) -> Result<String, ExprError> {
-    let expansion = exclude::expand(expr, overrides);
+    check_expanded(kind, expr, exclude::expand(expr, overrides))
+}
+
+/// [`check_expr`] of an expansion made beforehand (`exclude::expand_with`).
+pub fn check_expanded(kind: RuleKind, expr: &str, expansion: exclude::Expansion) -> Result<String, ExprError> {
     let parsed = promql::parse(&expansion.text).map_err(|e| {
         let start = expansion.source_offset(e.start);
         let end = expansion.source_offset(e.end).max(start);

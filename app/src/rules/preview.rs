@@ -3,7 +3,7 @@
 //! follow this rule's expression) and the siblings beside it, and the rule file entry. Pure, so
 //! the browser runs it without a round trip and the tests run it without a browser.
 
-use super::{ExprError, check_expr, overrides, render};
+use super::{ExprError, check_expanded, check_expr, exclude, overrides, render};
 use crate::model::{Rule, RuleContext, RuleId, RuleInput, RuleKind, RuleOwner};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -38,62 +38,87 @@ fn related(rule: &Rule, expr: &str, children: &[RuleOwner]) -> Related {
     }
 }
 
-pub fn preview(ctx: &RuleContext, input: &RuleInput, follow: bool) -> Preview {
-    let expr = check_expr(input.kind, &input.expr, &ctx.children);
+/// An editor's context with what does not change while typing worked out once: the text
+/// `<exclude>` becomes (a thousand names take a while to escape and join), and the parent's and
+/// siblings' expansions.
+pub struct Prepared {
+    pub ctx: RuleContext,
+    exclusion: String,
+    parent: Option<Related>,
+    siblings: Vec<Related>,
+    /// Each follower with its own exclusion.
+    followers: Vec<(Rule, String)>,
+}
+
+impl Prepared {
+    pub fn new(ctx: RuleContext) -> Prepared {
+        let own_id = ctx.rule.as_ref().map(|r| r.id);
+        let parent = ctx.parent.as_ref().map(|p| related(&p.rule, &p.rule.expr, &p.children));
+        let siblings = ctx
+            .parent
+            .as_ref()
+            .map(|p| {
+                p.siblings
+                    .iter()
+                    .filter(|(s, _)| Some(s.id) != own_id)
+                    .map(|(s, children)| related(s, &s.expr, children))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let followers = ctx.followers.iter().map(|(f, children)| (f.clone(), exclude::exclusion(children))).collect();
+        Prepared { exclusion: exclude::exclusion(&ctx.children), parent, siblings, followers, ctx }
+    }
+}
+
+/// The preview of `input` in its context; `follow` as the editor's checkbox.
+pub fn preview(prepared: &Prepared, input: &RuleInput, follow: bool) -> Preview {
+    let ctx = &prepared.ctx;
+    let expr = check_expanded(input.kind, &input.expr, exclude::expand_with(&input.expr, &prepared.exclusion));
     let problem = match input.clone().clean() {
         Err(e) if e.field != "expr" => Some(e.to_string()),
         _ => None,
+    };
+    let alert = input.kind == RuleKind::Alert;
+    let named = |m: &crate::model::LabelMap| {
+        m.iter().filter(|(k, _)| !k.trim().is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect()
     };
     let draft = Rule {
         id: ctx.rule.as_ref().map_or(RuleId(0), |r| r.id),
         kind: input.kind,
         name: input.name.trim().to_string(),
         expr: input.expr.clone(),
-        duration: if input.kind == RuleKind::Alert { input.duration.trim().to_string() } else { String::new() },
+        duration: if alert { input.duration.trim().to_string() } else { String::new() },
         enabled: input.enabled,
         description: input.description.clone(),
-        labels: input
-            .labels
-            .iter()
-            .filter(|(k, _)| !k.trim().is_empty())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        annotations: if input.kind == RuleKind::Alert {
-            input
-                .annotations
-                .iter()
-                .filter(|(k, _)| !k.trim().is_empty())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        } else {
-            Default::default()
-        },
+        labels: named(&input.labels),
+        annotations: if alert { named(&input.annotations) } else { Default::default() },
         parent: ctx.parent.as_ref().map(|p| p.rule.id),
         owner: ctx.owner.clone(),
     };
-    let yaml = render::render_one(&draft, &ctx.children, &ctx.site);
-    let parent = ctx.parent.as_ref().map(|p| related(&p.rule, &p.rule.expr, &p.children));
-    let own_id = ctx.rule.as_ref().map(|r| r.id);
-    let siblings = ctx
-        .parent
-        .as_ref()
-        .map(|p| {
-            p.siblings
-                .iter()
-                .filter(|(s, _)| Some(s.id) != own_id)
-                .map(|(s, children)| related(s, &s.expr, children))
-                .collect()
-        })
-        .unwrap_or_default();
+    // The entry shows the expression as far as it goes, even while it does not parse.
+    let expanded = match &expr {
+        Ok(e) => e.clone(),
+        Err(_) => exclude::expand_with(&input.expr, &prepared.exclusion).text,
+    };
+    let yaml = render::render_one_expanded(&draft, expanded, &ctx.site);
     let followers = if follow {
-        ctx.followers
+        prepared
+            .followers
             .iter()
-            .map(|(f, children)| related(f, &overrides::override_expr(&input.expr, &f.owner), children))
+            .map(|(f, exclusion)| {
+                let text = overrides::override_expr(&input.expr, &f.owner);
+                Related {
+                    id: f.id,
+                    name: f.name.clone(),
+                    owner: f.owner.describe(),
+                    expr: check_expanded(f.kind, &text, exclude::expand_with(&text, exclusion)),
+                }
+            })
             .collect()
     } else {
         Vec::new()
     };
-    Preview { expr, problem, yaml, parent, siblings, followers }
+    Preview { expr, problem, yaml, parent: prepared.parent.clone(), siblings: prepared.siblings.clone(), followers }
 }
 
 /// The line of `expr` an error is on, and the caret under its column, for display.
@@ -155,14 +180,15 @@ mod tests {
             can_edit: true,
         };
         let input = overrides::draft(&parent, &service(1, "web"));
-        let p = preview(&ctx, &input, false);
+        let prepared = Prepared::new(ctx);
+        let p = preview(&prepared, &input, false);
         assert_eq!(p.expr.unwrap(), "up{service=\"web\",} == 0");
         assert_eq!(p.parent.unwrap().expr.unwrap(), "up{service!~\"web|api\"} == 0");
         assert_eq!(p.siblings[0].expr.as_ref().unwrap(), "up{service=\"api\",} == 0");
         assert!(p.yaml.contains("- name: web\n") && p.yaml.contains("rule: https://p.example/rule/0"), "{}", p.yaml);
         assert_eq!(p.problem, None);
         let broken = RuleInput { expr: "up{<exclude>} ==".into(), name: "bad name".into(), ..input };
-        let p = preview(&ctx, &broken, false);
+        let p = preview(&prepared, &broken, false);
         let e = p.expr.unwrap_err();
         assert_eq!(caret(&broken.expr, &e), ("up{<exclude>} ==".to_string(), "                ^".to_string()));
         assert!(p.problem.unwrap().starts_with("name:"));
@@ -183,9 +209,10 @@ mod tests {
             can_edit: true,
         };
         let input = RuleInput { expr: "latency{<exclude>} > 3".into(), ..RuleInput::from_rule(&parent) };
-        let p = preview(&ctx, &input, true);
+        let prepared = Prepared::new(ctx);
+        let p = preview(&prepared, &input, true);
         assert_eq!(p.expr.unwrap(), "latency{service!~\"web\"} > 3");
         assert_eq!(p.followers[0].expr.as_ref().unwrap(), "latency{service=\"web\",} > 3");
-        assert!(preview(&ctx, &input, false).followers.is_empty());
+        assert!(preview(&prepared, &input, false).followers.is_empty());
     }
 }

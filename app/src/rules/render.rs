@@ -26,7 +26,11 @@ pub fn overrides_index(rules: &[Rule]) -> HashMap<RuleId, Vec<RuleOwner>> {
 
 /// One rule as it appears in the file.
 pub fn rule_entry(rule: &Rule, overrides: &[RuleOwner], site_url: &str) -> Yaml {
-    let expr = expand(&rule.expr, overrides).text;
+    rule_entry_expanded(rule, expand(&rule.expr, overrides).text, site_url)
+}
+
+/// One rule as it appears in the file, its expression already expanded.
+pub fn rule_entry_expanded(rule: &Rule, expr: String, site_url: &str) -> Yaml {
     let labels = map(owner_labels(&rule.owner, &rule.labels));
     match rule.kind {
         RuleKind::Alert => {
@@ -129,7 +133,12 @@ pub fn render_prometheus_rule(
 
 /// A file with just `rule` in its owner's group, as promtool checks it and the editor shows it.
 pub fn render_one(rule: &Rule, overrides: &[RuleOwner], site: &Site) -> String {
-    let entry = rule_entry(rule, overrides, &site.url());
+    render_one_expanded(rule, expand(&rule.expr, overrides).text, site)
+}
+
+/// [`render_one`] with the expression already expanded.
+pub fn render_one_expanded(rule: &Rule, expr: String, site: &Site) -> String {
+    let entry = rule_entry_expanded(rule, expr, &site.url());
     to_string(&Yaml::Map(vec![("groups".into(), Yaml::Seq(vec![group(rule.owner.group_name(), vec![entry])]))]))
 }
 

@@ -147,3 +147,58 @@ pub async fn get(app: &Router, path: &str) -> (StatusCode, String) {
     let (status, _, body) = send(app, Request::get(path).body(Body::empty()).unwrap()).await;
     (status, body)
 }
+
+/// A real Prometheus (Debian's `prometheus`) on a free port, scraping itself with the given
+/// target labels every second; stopped when dropped.
+pub struct Prometheus {
+    pub url: String,
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl Prometheus {
+    pub async fn start(target_labels: &[(&str, &str)]) -> Prometheus {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("promgen-prometheus-{}-{}", std::process::id(), next()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let labels: Vec<String> = target_labels.iter().map(|(k, v)| format!("{k}: {v:?}")).collect();
+        let config = format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
+             scrape_configs:\n- job_name: self\n  static_configs:\n  - targets: ['127.0.0.1:{port}']\n    labels: {{{}}}\n",
+            labels.join(", ")
+        );
+        std::fs::write(dir.join("prometheus.yml"), config).unwrap();
+        let child = std::process::Command::new("prometheus")
+            .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
+            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--log.level=error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("prometheus (Debian's prometheus package; .ci/setup installs it)");
+        let url = format!("http://127.0.0.1:{port}");
+        let prom = Prometheus { url, child, dir };
+        for _ in 0..200 {
+            if let Ok(r) = reqwest::get(format!("{}/-/ready", prom.url)).await
+                && r.status().is_success()
+            {
+                return prom;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("Prometheus at {} did not get ready in 20 s", prom.url);
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}

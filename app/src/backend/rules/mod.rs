@@ -103,7 +103,7 @@ fn owner_columns(owner: &RuleOwner) -> (Option<i64>, Option<i64>) {
 }
 
 /// Every rule and the site, as the rule file renders them.
-pub(crate) async fn load_all(db: &Db) -> Result<(Vec<Rule>, Site), AppError> {
+pub async fn load_all(db: &Db) -> Result<(Vec<Rule>, Site), AppError> {
     let site = super::site::SiteSettings::new(db.clone()).get().await?;
     let rows: Vec<RuleRow> = sqlx::query_as(RULE_SELECT).fetch_all(&db.pool).await?;
     Ok((rows.into_iter().map(|r| r.into_rule(&site)).collect(), site))

@@ -329,9 +329,12 @@ impl Lexer<'_> {
                     }
                 }
                 _ => {
-                    let ch = self.src[self.pos..].chars().next().unwrap_or(' ');
-                    out.push(ch);
-                    self.pos += ch.len_utf8();
+                    // Copy the run up to the next quote, escape or line end at once: an
+                    // expanded `<exclude>` makes strings of tens of KB.
+                    let run = self.bytes[self.pos..].iter().position(|&b| b == quote || b == b'\\' || b == b'\n');
+                    let end = run.map_or(self.bytes.len(), |i| self.pos + i);
+                    out.push_str(&self.src[self.pos..end]);
+                    self.pos = end;
                 }
             }
         }

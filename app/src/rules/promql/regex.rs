@@ -56,6 +56,18 @@ impl Re<'_> {
             if c == b'|' || c == b')' {
                 break;
             }
+            // A run of plain characters at once (the names `<exclude>` joins); its last one
+            // goes the normal way when a repetition follows it.
+            let run = self.s[self.pos..].iter().take_while(|b| !b"\\.+*?()|[]{}^$".contains(b) && b.is_ascii()).count();
+            let run = match self.s.get(self.pos + run) {
+                Some(b'*' | b'+' | b'?' | b'{') => run.saturating_sub(1),
+                _ => run,
+            };
+            if run > 0 {
+                self.pos += run;
+                nullable = false;
+                continue;
+            }
             let atom_start = self.pos;
             let mut atom = self.atom(depth)?;
             // Repetitions: `*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}`, each optionally lazy (`?`).

@@ -118,6 +118,17 @@ impl Dialect {
     }
 }
 
+impl Dialect {
+    /// SQL that gathers `columns` of every row into one JSON array of arrays (text): one value
+    /// to decode instead of a row each, for the bulk reads that render whole files.
+    pub fn json_rows(self, columns: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("COALESCE(json_group_array(json_array({columns})), '[]')"),
+            Dialect::Postgres => format!("COALESCE(CAST(json_agg(json_build_array({columns})) AS TEXT), '[]')"),
+        }
+    }
+}
+
 /// Now, as stored: RFC 3339 in UTC, which sorts as text.
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

@@ -52,10 +52,9 @@ impl Emitter {
         self.out.push_str(s);
     }
 
-    fn write_chars(&mut self, chars: &[char]) {
+    fn write_chars<T: Sym>(&mut self, chars: &[T]) {
         self.column += chars.len();
-        self.out.reserve(chars.len());
-        self.out.extend(chars);
+        T::push_to(chars, &mut self.out);
     }
 
     fn line_break(&mut self, data: Option<char>) {
@@ -105,9 +104,16 @@ impl Emitter {
             }
             Yaml::Map(entries) => {
                 let indent = indent.map_or(0, |i| i + BEST_INDENT);
-                let mut sorted: Vec<&(String, Yaml)> = entries.iter().collect();
-                sorted.sort_by(|a, b| a.0.cmp(&b.0));
-                for (key, value) in sorted {
+                // Sorted, as PyYAML; entries built in order need no sorting.
+                let mut sorted: Vec<&(String, Yaml)> = Vec::new();
+                let in_order = entries.windows(2).all(|w| w[0].0 <= w[1].0);
+                if !in_order {
+                    sorted.extend(entries);
+                    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+                }
+                let entries: Box<dyn Iterator<Item = &(String, Yaml)>> =
+                    if in_order { Box::new(entries.iter()) } else { Box::new(sorted.into_iter()) };
+                for (key, value) in entries {
                     self.write_indent(indent);
                     self.scalar(key, indent + BEST_INDENT, true);
                     self.indicator(":", false, false, false);
@@ -135,11 +141,35 @@ impl Emitter {
     /// writer (a rule's expansion can be tens of KB, rendered at every keystroke).
     fn scalar(&mut self, scalar: &str, indent: usize, simple_key: bool) {
         let implicit = !resolves_to_other_type(scalar);
+        if implicit && is_plain_word(scalar) {
+            // Most scalars of a rule file (names, durations, label values, links): a plain
+            // word, which PyYAML writes as it is.
+            if !self.whitespace {
+                self.write(" ");
+            }
+            self.whitespace = false;
+            self.indention = false;
+            self.column += scalar.len();
+            self.out.push_str(scalar);
+            return;
+        }
+        let split = !simple_key;
+        let plain = |a: &Analysis| implicit && !(simple_key && (a.empty || a.multiline)) && a.allow_block_plain;
+        // ASCII, the usual case, is analysed and written straight from its bytes.
+        if scalar.is_ascii() {
+            let bytes = scalar.as_bytes();
+            let a = analyze(bytes);
+            if plain(&a) {
+                return self.plain(bytes, indent, split);
+            }
+            if a.allow_single_quoted && !(simple_key && a.multiline) {
+                return self.single_quoted(bytes, indent, split);
+            }
+        }
         let chars: Vec<char> = scalar.chars().collect();
         let text = chars.as_slice();
         let a = analyze(text);
-        let split = !simple_key;
-        if implicit && !(simple_key && (a.empty || a.multiline)) && a.allow_block_plain {
+        if plain(&a) {
             self.plain(text, indent, split);
         } else if a.allow_single_quoted && !(simple_key && a.multiline) {
             self.single_quoted(text, indent, split);
@@ -148,7 +178,7 @@ impl Emitter {
         }
     }
 
-    fn plain(&mut self, chars: &[char], indent: usize, split: bool) {
+    fn plain<T: Sym>(&mut self, chars: &[T], indent: usize, split: bool) {
         if chars.is_empty() {
             return;
         }
@@ -162,9 +192,9 @@ impl Emitter {
         let n = chars.len();
         let mut at = 0;
         while at < n {
-            let word_end = chars[at..].iter().position(|&c| c == ' ').map_or(n, |p| at + p);
+            let word_end = chars[at..].iter().position(|&c| c.into() == ' ').map_or(n, |p| at + p);
             self.write_chars(&chars[at..word_end]);
-            let spaces_end = chars[word_end..].iter().position(|&c| c != ' ').map_or(n, |p| word_end + p);
+            let spaces_end = chars[word_end..].iter().position(|&c| c.into() != ' ').map_or(n, |p| word_end + p);
             if spaces_end == word_end + 1 && self.column > BEST_WIDTH && split {
                 self.write_indent(indent);
                 self.whitespace = false;
@@ -176,11 +206,11 @@ impl Emitter {
         }
     }
 
-    fn single_quoted(&mut self, chars: &[char], indent: usize, split: bool) {
+    fn single_quoted<T: Sym>(&mut self, chars: &[T], indent: usize, split: bool) {
         self.indicator("'", true, false, false);
         let (mut spaces, mut breaks, mut start) = (false, false, 0);
         for end in 0..=chars.len() {
-            let ch = chars.get(end).copied();
+            let ch: Option<char> = chars.get(end).map(|&c| c.into());
             if spaces {
                 if ch != Some(' ') {
                     if start + 1 == end && self.column > BEST_WIDTH && split && start != 0 && end != chars.len() {
@@ -192,10 +222,11 @@ impl Emitter {
                 }
             } else if breaks {
                 if ch.is_none_or(|c| !is_break(c)) {
-                    if chars[start] == '\n' {
+                    if chars[start].into() == '\n' {
                         self.line_break(None);
                     }
                     for &br in &chars[start..end] {
+                        let br: char = br.into();
                         self.line_break(if br == '\n' { None } else { Some(br) });
                     }
                     self.write_indent(indent);
@@ -282,6 +313,24 @@ impl Emitter {
     }
 }
 
+/// A character of a scalar: a byte of an ASCII scalar, or a decoded `char`.
+trait Sym: Copy + Into<char> {
+    fn push_to(run: &[Self], out: &mut String);
+}
+
+impl Sym for u8 {
+    fn push_to(run: &[u8], out: &mut String) {
+        // Runs of an ASCII scalar are ASCII.
+        out.push_str(std::str::from_utf8(run).unwrap_or_default());
+    }
+}
+
+impl Sym for char {
+    fn push_to(run: &[char], out: &mut String) {
+        out.extend(run);
+    }
+}
+
 /// What a scalar's characters allow, as PyYAML's `analyze_scalar` decides it.
 struct Analysis {
     empty: bool,
@@ -290,20 +339,22 @@ struct Analysis {
     allow_single_quoted: bool,
 }
 
-fn analyze(chars: &[char]) -> Analysis {
+fn analyze<T: Sym>(chars: &[T]) -> Analysis {
     if chars.is_empty() {
         return Analysis { empty: true, multiline: false, allow_block_plain: true, allow_single_quoted: true };
     }
     let n = chars.len();
-    let mut block_indicators = chars.starts_with(&['-', '-', '-']) || chars.starts_with(&['.', '.', '.']);
+    let starts_with_three = |p: char| n >= 3 && chars[..3].iter().all(|&c| c.into() == p);
+    let mut block_indicators = starts_with_three('-') || starts_with_three('.');
     let (mut line_breaks, mut special) = (false, false);
     let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
     let (mut break_space, mut space_break) = (false, false);
     let (mut previous_space, mut previous_break) = (false, false);
     // PyYAML carries these from character to character; they are the neighbours' whitespace.
-    let followed_by_whitespace = |i: usize| i + 1 >= n || is_space_or_break(chars[i + 1]);
-    let preceded_by_whitespace = |i: usize| i == 0 || is_space_or_break(chars[i - 1]);
-    for (i, &ch) in chars.iter().enumerate() {
+    let followed_by_whitespace = |i: usize| i + 1 >= n || is_space_or_break(chars[i + 1].into());
+    let preceded_by_whitespace = |i: usize| i == 0 || is_space_or_break(chars[i - 1].into());
+    for (i, &c) in chars.iter().enumerate() {
+        let ch: char = c.into();
         // Past the first character, printable ASCII other than space, `:` and `#` changes
         // nothing but the run of spaces or breaks; long expressions are almost all of it.
         if i > 0 && ('!'..='~').contains(&ch) && ch != ':' && ch != '#' {
@@ -370,6 +421,16 @@ fn analyze(chars: &[char]) -> Analysis {
     Analysis { empty: false, multiline: line_breaks, allow_block_plain, allow_single_quoted }
 }
 
+/// Printable ASCII without spaces that PyYAML's analysis lets through as a plain scalar: no
+/// indicator first, no `:` last (a `:` before the end of a word is fine, `#` too).
+fn is_plain_word(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.iter().all(|c| (b'!'..=b'~').contains(c))
+        && !b"#,[]{}&*!|>'\"%@`?:-.".contains(&b[0])
+        && b[b.len() - 1] != b':'
+}
+
 /// Whether a plain scalar with this text would read back as something other than a string
 /// (PyYAML's implicit resolvers: null, bool, int, float, timestamp, merge, value).
 fn resolves_to_other_type(s: &str) -> bool {
@@ -377,7 +438,9 @@ fn resolves_to_other_type(s: &str) -> bool {
         "", "~", "null", "Null", "NULL", "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false",
         "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
     ];
-    WORDS.contains(&s) || s == "<<" || s == "=" || is_int(s) || is_float(s) || is_timestamp(s)
+    // As PyYAML, the number and date resolvers only for what can start one.
+    let numeric = s.starts_with(|c: char| c.is_ascii_digit() || "-+.".contains(c));
+    WORDS.contains(&s) || s == "<<" || s == "=" || (numeric && (is_int(s) || is_float(s) || is_timestamp(s)))
 }
 
 fn digits_underscores(s: &str, digit: impl Fn(char) -> bool) -> bool {

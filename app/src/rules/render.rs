@@ -34,24 +34,26 @@ pub fn rule_entry_expanded(rule: &Rule, expr: String, site_url: &str) -> Yaml {
     let labels = map(owner_labels(&rule.owner, &rule.labels));
     match rule.kind {
         RuleKind::Alert => {
+            // In key order, as written: alert, annotations, expr, for, labels.
             let mut entry = vec![
                 ("alert".to_string(), Yaml::str(&rule.name)),
-                ("expr".into(), Yaml::Str(expr)),
-                ("labels".into(), labels),
                 ("annotations".into(), map(rendered_annotations(rule.kind, site_url, rule.id, &rule.annotations))),
+                ("expr".into(), Yaml::Str(expr)),
             ];
             if !rule.duration.is_empty() {
                 entry.push(("for".into(), Yaml::str(&rule.duration)));
             }
+            entry.push(("labels".into(), labels));
             Yaml::Map(entry)
         }
         RuleKind::Record => {
-            let mut entry = vec![("record".to_string(), Yaml::str(&rule.name)), ("expr".into(), Yaml::Str(expr))];
+            let mut entry = vec![("expr".to_string(), Yaml::Str(expr))];
             if let Yaml::Map(l) = &labels
                 && !l.is_empty()
             {
                 entry.push(("labels".into(), labels));
             }
+            entry.push(("record".into(), Yaml::str(&rule.name)));
             Yaml::Map(entry)
         }
     }

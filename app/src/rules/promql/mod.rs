@@ -2,9 +2,11 @@
 //!
 //! Hand-written rather than the `promql-parser` crate: that crate drops the position of a
 //! syntax error (its `parse` answers only "invalid promql query") and brings an LR runtime,
-//! `regex` and `chrono` into the browser bundle. This one reports every error with its byte
-//! span, checks types as Prometheus does, and is a few dozen KB of wasm. On save the server
-//! also runs the real `promtool`, and the tests hold this parser to promtool's verdicts.
+//! `regex` and `chrono` into the browser bundle: 1.39 MB of wasm (482 KB gzipped) for a bare
+//! `parse`, against 79 KB (44 KB) for this one, both built as the site is (opt-level z, LTO,
+//! wasm-opt -Oz). This one reports every error with its byte span and checks types as
+//! Prometheus does. On save the server also runs the real `promtool`, and the tests hold this
+//! parser to promtool's verdicts.
 
 mod ast;
 mod functions;

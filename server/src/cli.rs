@@ -20,6 +20,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "PROMGEN_QUERY_TIMEOUT", default_value_t = 10)]
     pub query_timeout: u64,
 
+    #[command(flatten)]
+    pub alerting: AlertingArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -60,6 +63,24 @@ pub enum Command {
         #[arg(long, env = "PROMGEN_NEW_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Make an API token for USER (for Alertmanager's webhook: `Authorization: Token <key>`);
+    /// prints the key, which is shown only this once.
+    CreateToken {
+        username: String,
+        /// What the token is for, e.g. "alertmanager".
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Revoke the token with this id (listed on the user's profile page).
+    RevokeToken { id: i64 },
+    /// Let USER post alerts to the webhook (Promgen's process_alert permission), or stop it.
+    GrantAlerts {
+        username: String,
+        #[arg(long)]
+        revoke: bool,
+    },
+    /// Delete alerts older than --alert-retention (alerts still being delivered stay).
+    AlertsPrune,
     /// Set a user's password; prints a new one when none is given.
     SetPassword {
         username: String,
@@ -86,6 +107,9 @@ pub struct ServeArgs {
     /// (e.g. https://promgen.example.com behind a proxy); comma-separated.
     #[arg(long, env = "PROMGEN_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+    /// The largest Alertmanager webhook body taken, in bytes (413 above it).
+    #[arg(long, env = "PROMGEN_MAX_WEBHOOK_BYTES", default_value_t = 4 << 20)]
+    pub max_webhook_bytes: usize,
 }
 
 #[derive(Args, Debug)]
@@ -98,4 +122,65 @@ pub struct ExportArgs {
     /// The Prometheus to reload.
     #[arg(long, env = "PROMGEN_PROMETHEUS_URL", default_value = "http://127.0.0.1:9090")]
     pub prometheus_url: String,
+}
+
+/// A duration as Prometheus writes them: 30s, 5m, 1h30m.
+fn duration(s: &str) -> Result<std::time::Duration, String> {
+    app::model::duration::parse_duration(s).map(std::time::Duration::from_millis)
+}
+
+/// `label=value`.
+fn label_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("{s:?} is not label=value")),
+    }
+}
+
+/// How alerts are received and how notifiers reach people.
+#[derive(Args, Debug, Clone)]
+pub struct AlertingArgs {
+    /// SMTP server for email notifiers: smtp://host:25, smtp://host:587?tls=required, smtps://host
+    /// (credentials as smtp://user:pass@host); without it, email notifiers fail visibly.
+    #[arg(long, global = true, env = "PROMGEN_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The From address of notification emails.
+    #[arg(long, global = true, env = "PROMGEN_SMTP_FROM", default_value = "promgen@localhost")]
+    pub smtp_from: String,
+    /// Where PagerDuty notifiers send events.
+    #[arg(
+        long,
+        global = true,
+        env = "PROMGEN_PAGERDUTY_URL",
+        default_value = "https://events.pagerduty.com/v2/enqueue"
+    )]
+    pub pagerduty_url: String,
+    /// Let notifier URLs reach loopback and private networks (they may not by default).
+    #[arg(long, global = true, env = "PROMGEN_NOTIFIER_ALLOW_PRIVATE")]
+    pub notifier_allow_private: bool,
+    /// How long one notification may take to send.
+    #[arg(long, global = true, env = "PROMGEN_NOTIFY_TIMEOUT", default_value = "10s", value_parser = duration)]
+    pub notify_timeout: std::time::Duration,
+    /// Attempts before a notification is given up on (and shown as failed).
+    #[arg(long, global = true, env = "PROMGEN_NOTIFY_MAX_ATTEMPTS", default_value_t = 10)]
+    pub notify_max_attempts: i64,
+    /// The wait before the first retry; each later one doubles it, up to an hour.
+    #[arg(long, global = true, env = "PROMGEN_NOTIFY_BACKOFF", default_value = "5s", value_parser = duration)]
+    pub notify_backoff: std::time::Duration,
+    /// A delivery identical to one received this recently (same group, status and alerts) is
+    /// a duplicate and notifies nobody again.
+    #[arg(long, global = true, env = "PROMGEN_ALERT_DEDUPE_WINDOW", default_value = "10m", value_parser = duration)]
+    pub alert_dedupe_window: std::time::Duration,
+    /// Drop alerts whose common labels have label=value (repeatable), like Promgen's blacklist.
+    #[arg(long, global = true, env = "PROMGEN_ALERT_IGNORE", value_delimiter = ',', value_parser = label_pair)]
+    pub alert_ignore: Vec<(String, String)>,
+    /// The always-firing alert that proves the pipeline works.
+    #[arg(long, global = true, env = "PROMGEN_HEARTBEAT_ALERTNAME", default_value = "Watchdog")]
+    pub heartbeat_alertname: String,
+    /// Silence of the heartbeat after which the site's notifiers are told.
+    #[arg(long, global = true, env = "PROMGEN_HEARTBEAT_TIMEOUT", default_value = "10m", value_parser = duration)]
+    pub heartbeat_timeout: std::time::Duration,
+    /// How long alerts are kept.
+    #[arg(long, global = true, env = "PROMGEN_ALERT_RETENTION", default_value = "30d", value_parser = duration)]
+    pub alert_retention: std::time::Duration,
 }

@@ -2,17 +2,40 @@
 
 use crate::cli::{Cli, Command, ExportArgs};
 use anyhow::Context;
+use app::backend::alerts::AlertSettings;
+use app::backend::notify::dispatch::DispatchSettings;
+use app::backend::notify::senders::SendSettings;
 use app::backend::{Actor, Backend, Db, Settings};
 use app::error::AppError;
 use std::path::Path;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let db = Db::connect(&cli.database_url).await.with_context(|| format!("database {}", redact(&cli.database_url)))?;
+    let a = &cli.alerting;
     let settings = Settings {
         promtool: cli.promtool.clone(),
         query_timeout: std::time::Duration::from_secs(cli.query_timeout.max(1)),
+        send: SendSettings {
+            smtp_url: a.smtp_url.clone(),
+            smtp_from: a.smtp_from.clone(),
+            pagerduty_url: a.pagerduty_url.clone(),
+            timeout: a.notify_timeout,
+            allow_private: a.notifier_allow_private,
+        },
+        alerts: AlertSettings {
+            dedupe_window: a.alert_dedupe_window,
+            ignore: a.alert_ignore.clone(),
+            heartbeat_alertname: a.heartbeat_alertname.clone(),
+            heartbeat_timeout: a.heartbeat_timeout,
+            retention: a.alert_retention,
+        },
+        dispatch: DispatchSettings {
+            max_attempts: a.notify_max_attempts.max(1),
+            backoff: a.notify_backoff,
+            ..Default::default()
+        },
     };
-    let backend = Backend::with_settings(db, &settings);
+    let backend = Backend::with_settings(db, &settings).map_err(|e| anyhow::anyhow!(e))?;
     let operator = Actor::System;
     match cli.command {
         None => crate::web::serve(backend, cli.serve).await,
@@ -68,6 +91,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if shown {
                 println!("Password: {password}");
             }
+            Ok(())
+        }
+        Some(Command::CreateToken { username, name }) => {
+            let (info, key) = backend.auth.create_token(&operator, &username, &name).await.map_err(user_error)?;
+            println!("Created token {} for {username}", info.id);
+            println!("{key}");
+            eprintln!(
+                "It is shown once. Alertmanager: http_config: {{authorization: {{type: Token, credentials: <key>}}}}"
+            );
+            Ok(())
+        }
+        Some(Command::RevokeToken { id }) => {
+            backend.auth.revoke_token(&operator, app::model::TokenId(id)).await.map_err(user_error)?;
+            println!("Revoked token {id}");
+            Ok(())
+        }
+        Some(Command::GrantAlerts { username, revoke }) => {
+            backend.auth.grant_alerts(&operator, &username, !revoke).await.map_err(user_error)?;
+            println!("{username} may {}post alerts", if revoke { "no longer " } else { "" });
+            Ok(())
+        }
+        Some(Command::AlertsPrune) => {
+            let n = backend.alerts.prune(&operator).await.map_err(user_error)?;
+            println!("Deleted {n} alerts");
             Ok(())
         }
         Some(Command::SetPassword { username, password }) => {

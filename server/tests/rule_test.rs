@@ -79,7 +79,8 @@ on_both_databases!(a_down_or_slow_prometheus_is_named_not_waited_for, |b: Backen
     let impatient = Backend::with_settings(
         b.db.clone(),
         &Settings { query_timeout: Duration::from_secs(1), ..Settings::default() },
-    );
+    )
+    .unwrap();
     let admin = common::admin(&b).await;
 
     let t = impatient.rules.test(&admin, None, &down, RuleKind::Alert, "up").await.unwrap();

@@ -24,6 +24,8 @@ pub enum Dialect {
 pub struct Db {
     pub pool: AnyPool,
     pub dialect: Dialect,
+    /// Where it was reached; PostgreSQL's LISTEN needs a connection of its own.
+    pub url: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +89,7 @@ impl Db {
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.map_err(DbError::Migrate)?;
-        Ok(Db { pool, dialect })
+        Ok(Db { pool, dialect, url })
     }
 
     /// After rows were inserted with explicit ids (an import keeps Promgen's primary keys),

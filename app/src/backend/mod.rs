@@ -2,12 +2,16 @@
 //! CLI and the workers all go through these; none of them talks to the database directly.
 //! Permission checks, validation, the audit entry and the change stamp happen here, once.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod db;
+pub mod events;
 pub mod exports;
 pub mod importer;
 pub mod inventory;
+pub mod metrics;
+pub mod notify;
 pub mod proxy;
 pub mod rules;
 pub mod site;
@@ -23,11 +27,20 @@ pub struct Settings {
     pub promtool: Option<std::path::PathBuf>,
     /// How long a query to a shard's Prometheus may take.
     pub query_timeout: std::time::Duration,
+    pub send: notify::senders::SendSettings,
+    pub alerts: alerts::AlertSettings,
+    pub dispatch: notify::dispatch::DispatchSettings,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { promtool: None, query_timeout: std::time::Duration::from_secs(10) }
+        Settings {
+            promtool: None,
+            query_timeout: std::time::Duration::from_secs(10),
+            send: Default::default(),
+            alerts: Default::default(),
+            dispatch: Default::default(),
+        }
     }
 }
 
@@ -42,17 +55,30 @@ pub struct Backend {
     pub importer: importer::Importer,
     pub site: site::SiteSettings,
     pub rules: rules::Rules,
+    pub events: events::Events,
+    pub metrics: std::sync::Arc<metrics::Metrics>,
+    pub alerts: alerts::Alerts,
+    pub notifiers: notify::Notifiers,
+    /// Wakes the dispatcher when the webhook queues notifications.
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    dispatch: notify::dispatch::DispatchSettings,
 }
 
 impl Backend {
     pub fn new(db: Db) -> Backend {
-        Backend::with_settings(db, &Settings::default())
+        Backend::with_settings(db, &Settings::default()).expect("the default settings are valid")
     }
 
-    pub fn with_settings(db: Db, settings: &Settings) -> Backend {
+    /// Wires every capability; fails on settings that cannot work (an SMTP URL that does not
+    /// parse).
+    pub fn with_settings(db: Db, settings: &Settings) -> Result<Backend, String> {
         let proxy = proxy::Proxy::new(db.clone(), settings.query_timeout);
         let promtool = rules::promtool::Promtool::locate(settings.promtool.as_deref());
-        Backend {
+        let events = events::Events::new(db.clone());
+        let metrics = std::sync::Arc::new(metrics::Metrics::default());
+        let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+        let senders = notify::senders::Senders::new(settings.send.clone())?;
+        Ok(Backend {
             auth: auth::Auth::new(db.clone()),
             audit: audit::AuditLog::new(db.clone()),
             inventory: inventory::Inventory::new(db.clone()),
@@ -60,8 +86,32 @@ impl Backend {
             importer: importer::Importer::new(db.clone()),
             site: site::SiteSettings::new(db.clone()),
             rules: rules::Rules::new(db.clone(), promtool, proxy),
+            alerts: alerts::Alerts::new(
+                db.clone(),
+                events.clone(),
+                metrics.clone(),
+                settings.alerts.clone(),
+                wake.clone(),
+            ),
+            notifiers: notify::Notifiers::new(db.clone(), senders),
+            events,
+            metrics,
+            wake,
+            dispatch: settings.dispatch.clone(),
             db,
-        }
+        })
+    }
+
+    /// A worker for the outbox (the server runs one; tests drive one step by step).
+    pub fn dispatcher(&self) -> notify::dispatch::Dispatcher {
+        notify::dispatch::Dispatcher::new(
+            self.db.clone(),
+            self.notifiers.senders().clone(),
+            self.events.clone(),
+            self.metrics.clone(),
+            self.wake.clone(),
+            self.dispatch.clone(),
+        )
     }
 }
 
@@ -86,4 +136,22 @@ pub(crate) fn unique(field: &str, message: impl Into<String>) -> impl FnOnce(sql
 pub(crate) async fn bump_generation(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE inventory_generation SET generation = generation + 1 WHERE id = 1").execute(conn).await?;
     Ok(())
+}
+
+/// Who may change a service's things: its owner.
+pub(crate) async fn service_owners(db: &Db, id: i64) -> Result<Vec<Option<i64>>, AppError> {
+    let rows: Vec<(Option<i64>,)> =
+        sqlx::query_as("SELECT owner_id FROM service WHERE id = $1").bind(id).fetch_all(&db.pool).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Who may change a project's things: its owner and its service's owner.
+pub(crate) async fn project_owners(db: &Db, id: i64) -> Result<Vec<Option<i64>>, AppError> {
+    let row: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT p.owner_id, sv.owner_id FROM project p JOIN service sv ON sv.id = p.service_id WHERE p.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(|(a, b)| vec![a, b]).unwrap_or_default())
 }

@@ -37,6 +37,10 @@ id_type!(
     UrlId,
     AuditId,
     RuleId,
+    AlertId,
+    NotifierId,
+    NotifierFilterId,
+    TokenId,
 );
 
 macro_rules! id_from {
@@ -49,4 +53,4 @@ macro_rules! id_from {
     )*};
 }
 
-id_from!(ServiceId, ProjectId, ShardId, FarmId, RuleId);
+id_from!(ServiceId, ProjectId, ShardId, FarmId, RuleId, AlertId, NotifierId);

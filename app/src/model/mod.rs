@@ -1,5 +1,6 @@
 //! Typed records shared by the browser and the server.
 
+pub mod alerts;
 pub mod audit;
 pub mod duration;
 pub mod ids;
@@ -9,6 +10,7 @@ pub mod rules;
 pub mod user;
 pub mod validate;
 
+pub use alerts::*;
 pub use audit::*;
 pub use ids::*;
 pub use input::*;

@@ -8,4 +8,7 @@ pub struct CurrentUser {
     pub id: UserId,
     pub username: String,
     pub is_superuser: bool,
+    /// May post alerts to the Alertmanager webhook (Promgen's `process_alert` permission).
+    #[serde(default)]
+    pub process_alerts: bool,
 }

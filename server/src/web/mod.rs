@@ -1,7 +1,10 @@
 //! The HTTP server: wiring in one place. Config -> backend -> router -> listener.
 
+mod feed;
+mod metrics;
 mod origin;
 mod prometheus;
+mod webhook;
 
 use crate::cli::ServeArgs;
 use app::backend::Backend;
@@ -12,12 +15,17 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 #[derive(Clone)]
 pub struct AppState {
     pub backend: Backend,
     pub leptos: LeptosOptions,
+    pub origins: Arc<origin::AllowedOrigins>,
+    /// The largest webhook body taken.
+    pub webhook_limit: usize,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -37,14 +45,19 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .site_pkg_dir("pkg")
         .site_addr(args.listen)
         .build();
-    let state = AppState { backend: backend.clone(), leptos: leptos.clone() };
+    let origins = Arc::new(origin::AllowedOrigins::new(&args.allowed_origins));
+    let state = AppState {
+        backend: backend.clone(),
+        leptos: leptos.clone(),
+        origins: origins.clone(),
+        webhook_limit: args.max_webhook_bytes,
+    };
     let routes = generate_route_list(app::app::App);
     let sessions = SessionManagerLayer::new(DbSessionStore::new(backend.db.clone()))
         .with_name("promgen_session")
         .with_secure(args.secure_cookies)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
         .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_DAYS)));
-    let origins = Arc::new(origin::AllowedOrigins::new(&args.allowed_origins));
     let context = {
         let backend = backend.clone();
         move || provide_context(backend.clone())
@@ -52,10 +65,14 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
 
     Router::new()
         .merge(prometheus::routes())
+        .route("/api/v1/alerts", axum::routing::post(webhook::receive))
+        .route("/ws", axum::routing::get(feed::connect))
+        .route("/metrics", axum::routing::get(metrics::metrics))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = leptos.clone();
             move || app::app::shell(leptos.clone())
         })
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::timed))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::app::shell))
         .layer(axum::middleware::from_fn_with_state(origins, origin::check))
         .layer(sessions)
@@ -91,23 +108,64 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
             "no compiled site here: pages render but stay static; build it with .ci/build-site or set PROMGEN_SITE_ROOT"
         );
     }
-    spawn_session_cleanup(backend.clone());
+    let stop = CancellationToken::new();
+    spawn_workers(&backend, &stop);
     let app = router(backend, &args);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    stop.cancel();
     Ok(())
 }
 
-fn spawn_session_cleanup(backend: Backend) {
-    use tower_sessions::session_store::ExpiredDeletion;
+/// The background work, all stopped by `stop`: the outbox dispatcher, the heartbeat watch,
+/// pruning, expired sessions, and (PostgreSQL) the listener that brings other replicas' events
+/// to this one's browsers.
+fn spawn_workers(backend: &Backend, stop: &CancellationToken) {
+    tokio::spawn(backend.dispatcher().run(stop.clone()));
+    backend.events.listen(backend.db.url.clone());
+    let b = backend.clone();
+    periodically(Duration::from_secs(15), stop.clone(), move || {
+        let b = b.clone();
+        async move {
+            if let Err(e) = b.alerts.check_heartbeat().await {
+                tracing::warn!(error = %e, "cannot check the heartbeat");
+            }
+        }
+    });
+    let b = backend.clone();
+    periodically(Duration::from_secs(3600), stop.clone(), move || {
+        let b = b.clone();
+        async move {
+            if let Err(e) = b.alerts.prune(&app::backend::Actor::System).await {
+                tracing::warn!(error = %e, "cannot prune old alerts");
+            }
+        }
+    });
     let store = DbSessionStore::new(backend.db.clone());
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            every.tick().await;
+    periodically(Duration::from_secs(3600), stop.clone(), move || {
+        let store = store.clone();
+        async move {
+            use tower_sessions::session_store::ExpiredDeletion;
             if let Err(e) = store.delete_expired().await {
                 tracing::warn!(error = %e, "cannot delete expired sessions");
+            }
+        }
+    });
+}
+
+/// Runs `work` every `period` until `stop`.
+fn periodically<F, Fut>(period: Duration, stop: CancellationToken, mut work: F)
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => work().await,
+                _ = stop.cancelled() => return,
             }
         }
     });

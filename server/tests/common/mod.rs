@@ -131,6 +131,7 @@ pub fn router(b: &Backend) -> Router {
         admin_password: None,
         secure_cookies: false,
         allowed_origins: vec!["https://promgen.example.com".into()],
+        max_webhook_bytes: 64 * 1024,
     };
     server::web::router(b.clone(), &args)
 }
@@ -201,4 +202,145 @@ impl Drop for Prometheus {
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// An HTTP server on loopback that records every request body and answers with the scripted
+/// statuses in turn (the last one repeating); `hang` makes it take requests and never answer.
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    pub bodies: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    statuses: std::sync::Arc<std::sync::Mutex<Vec<u16>>>,
+    hang: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Receiver {
+    pub async fn start(statuses: &[u16]) -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let r = Receiver {
+            url: format!("http://{}", listener.local_addr().unwrap()),
+            bodies: Default::default(),
+            statuses: std::sync::Arc::new(std::sync::Mutex::new(statuses.to_vec())),
+            hang: Default::default(),
+        };
+        let state = r.clone();
+        let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
+            let state = state.clone();
+            async move {
+                state.bodies.lock().unwrap().push(serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null));
+                while state.hang.load(Ordering::SeqCst) {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                let status = {
+                    let mut s = state.statuses.lock().unwrap();
+                    if s.len() > 1 { s.remove(0) } else { s.first().copied().unwrap_or(200) }
+                };
+                StatusCode::from_u16(status).unwrap()
+            }
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        r
+    }
+
+    pub fn hang(&self, on: bool) {
+        self.hang.store(on, Ordering::SeqCst);
+    }
+
+    pub fn received(&self) -> Vec<serde_json::Value> {
+        self.bodies.lock().unwrap().clone()
+    }
+}
+
+/// A mail server on loopback that speaks just enough SMTP to take messages, and keeps them.
+#[derive(Clone)]
+pub struct SmtpSink {
+    pub url: String,
+    pub messages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sink = SmtpSink { url: format!("smtp://{}", listener.local_addr().unwrap()), messages: Default::default() };
+        let messages = sink.messages.clone();
+        tokio::spawn(async move {
+            while let Ok((conn, _)) = listener.accept().await {
+                let messages = messages.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = conn.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                    let mut data: Option<String> = None;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if let Some(d) = data.as_mut() {
+                            if line == "." {
+                                messages.lock().unwrap().push(std::mem::take(d));
+                                data = None;
+                                let _ = write.write_all(b"250 queued\r\n").await;
+                            } else {
+                                d.push_str(line.strip_prefix('.').unwrap_or(&line));
+                                d.push('\n');
+                            }
+                            continue;
+                        }
+                        let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                        let answer: &[u8] = match verb.as_str() {
+                            "EHLO" | "HELO" => b"250 sink\r\n",
+                            "DATA" => {
+                                data = Some(String::new());
+                                b"354 go on\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = write.write_all(b"221 bye\r\n").await;
+                                return;
+                            }
+                            _ => b"250 ok\r\n",
+                        };
+                        let _ = write.write_all(answer).await;
+                    }
+                });
+            }
+        });
+        sink
+    }
+
+    pub fn received(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
+    }
+}
+
+/// A backend on `b`'s database whose notifiers may reach loopback (where the test receivers
+/// are), with `smtp` for email and fast retries.
+pub fn delivering(b: &Backend, smtp: Option<&SmtpSink>, pagerduty: Option<&Receiver>) -> Backend {
+    use app::backend::Settings;
+    let mut settings = Settings::default();
+    settings.send.allow_private = true;
+    settings.send.timeout = std::time::Duration::from_secs(2);
+    settings.send.smtp_url = smtp.map(|s| s.url.clone());
+    settings.send.smtp_from = "promgen@example.com".into();
+    if let Some(p) = pagerduty {
+        settings.send.pagerduty_url = p.url.clone();
+    }
+    settings.dispatch.backoff = std::time::Duration::from_millis(50);
+    settings.dispatch.max_attempts = 3;
+    Backend::with_settings(b.db.clone(), &settings).unwrap()
+}
+
+/// Works the outbox until nothing is due (retries included), at most `rounds` times.
+pub async fn drain(b: &Backend) {
+    let d = b.dispatcher();
+    for _ in 0..200 {
+        let (waiting,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'sending')")
+            .fetch_one(&b.db.pool)
+            .await
+            .unwrap();
+        if waiting == 0 {
+            return;
+        }
+        if d.run_once().await.unwrap() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    panic!("the outbox did not drain");
 }

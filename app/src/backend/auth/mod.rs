@@ -2,6 +2,7 @@
 //! tokens (a later issue) produce the same [`Actor`], so nothing downstream changes.
 
 pub mod session_store;
+mod tokens;
 
 use super::Db;
 use crate::error::AppError;
@@ -11,6 +12,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use rand::distributions::{Alphanumeric, DistString};
 
 pub use session_store::DbSessionStore;
+pub use tokens::{hash as token_hash, key_of as token_key};
 
 /// The session key under which the logged-in user's id is kept.
 pub const SESSION_USER_KEY: &str = "user_id";
@@ -64,6 +66,20 @@ impl Actor {
         }
     }
 
+    /// Posting to the Alertmanager webhook: admins, and users given the permission (Promgen's
+    /// `promgen.process_alert`).
+    pub fn may_post_alerts(&self) -> Result<(), AppError> {
+        match self {
+            Actor::Anonymous => Err(AppError::Unauthenticated),
+            Actor::System => Ok(()),
+            Actor::User(u) if u.is_superuser || u.process_alerts => Ok(()),
+            Actor::User(u) => Err(AppError::Forbidden(format!(
+                "post alerts: {} lacks the process_alerts permission (promgen grant-alerts {})",
+                u.username, u.username
+            ))),
+        }
+    }
+
     /// Site-wide settings (shards, Prometheus servers, probes, imports): superusers only.
     pub fn may_administer(&self, what: &str) -> Result<(), AppError> {
         self.require()?;
@@ -74,6 +90,10 @@ impl Actor {
 #[derive(Clone)]
 pub struct Auth {
     db: Db,
+    /// Tokens checked in the last seconds: a webhook at thousands of requests a second should
+    /// not cost a query each. Revoking clears this replica's entry at once, others' within
+    /// [`tokens::CACHE_SECONDS`].
+    token_cache: tokens::TokenCache,
 }
 
 #[derive(sqlx::FromRow)]
@@ -83,15 +103,21 @@ struct UserRow {
     is_superuser: i64,
     password_hash: Option<String>,
     is_active: i64,
+    process_alerts: i64,
 }
 
 impl UserRow {
     fn current(&self) -> CurrentUser {
-        CurrentUser { id: UserId(self.id), username: self.username.clone(), is_superuser: self.is_superuser != 0 }
+        CurrentUser {
+            id: UserId(self.id),
+            username: self.username.clone(),
+            is_superuser: self.is_superuser != 0,
+            process_alerts: self.process_alerts != 0,
+        }
     }
 }
 
-const USER_COLUMNS: &str = "id, username, is_superuser, password_hash, is_active";
+const USER_COLUMNS: &str = "id, username, is_superuser, password_hash, is_active, process_alerts";
 
 /// The first admin's password, when the server made one up.
 pub struct Bootstrap {
@@ -101,7 +127,7 @@ pub struct Bootstrap {
 
 impl Auth {
     pub fn new(db: Db) -> Self {
-        Auth { db }
+        Auth { db, token_cache: Default::default() }
     }
 
     /// On an empty user table, creates the `admin` superuser with `password`, or with a
@@ -141,7 +167,7 @@ impl Auth {
         .fetch_one(&self.db.pool)
         .await
         .map_err(super::unique("username", format!("{username:?} is taken")))?;
-        Ok(CurrentUser { id: UserId(id), username, is_superuser: superuser })
+        Ok(CurrentUser { id: UserId(id), username, is_superuser: superuser, process_alerts: false })
     }
 
     /// Sets a user's password (operator's reset from the command line).

@@ -96,6 +96,9 @@ const MANAGED: &[&str] = &[
     "promgen.probe",
     "promgen.url",
     "promgen.rule",
+    "promgen.sender",
+    "promgen.filter",
+    "authtoken.token",
     "promgen.audit",
 ];
 
@@ -114,6 +117,8 @@ const ID_TABLES: &[&str] = &[
     "probe",
     "url",
     "rule",
+    "notifier",
+    "notifier_filter",
 ];
 
 impl Importer {
@@ -273,7 +278,8 @@ async fn load(
     users: &mut Users,
     report: &mut ImportReport,
 ) -> Result<(), Load> {
-    let pk = obj.pk()?;
+    // A DRF token's primary key is its key, not a number.
+    let pk = if obj.model == "authtoken.token" { 0 } else { obj.pk()? };
     let owner = |field: &str| -> Result<Option<i64>, AppError> {
         // `dumpdata --natural-foreign` writes a user as `[username]`, plain dumpdata as its pk.
         if let Some(Value::Array(key)) = obj.fields.get(field) {
@@ -337,6 +343,18 @@ async fn load(
                     id
                 }
             };
+            // Promgen's `promgen.process_alert`, as a natural key or the permission's codename.
+            let may_post = match obj.fields.get("user_permissions") {
+                Some(Value::Array(perms)) => perms.iter().any(|p| match p {
+                    Value::Array(key) => key.first().and_then(Value::as_str) == Some("process_alert"),
+                    Value::String(s) => s.ends_with("process_alert"),
+                    _ => false,
+                }),
+                _ => false,
+            };
+            if may_post {
+                sqlx::query("UPDATE users SET process_alerts = 1 WHERE id = $1").bind(id).execute(&mut *conn).await?;
+            }
             users.by_pk.insert(pk, id);
             users.by_name.insert(username, id);
         }
@@ -521,6 +539,87 @@ async fn load(
             .bind(serde_json::to_string(&annotations).unwrap_or_default())
             .bind(service_id)
             .bind(project_id)
+            .execute(conn)
+            .await?;
+        }
+        "promgen.sender" => {
+            let module = obj.required_text("sender")?;
+            let Some(kind) = crate::model::NotifierKind::from_promgen_module(&module) else {
+                report.notes.push(format!(
+                    "{} {}: {module} is not a notifier here (LINE Notify closed in 2025); not imported",
+                    obj.model,
+                    obj.pk_text()
+                ));
+                return Ok(());
+            };
+            let object_id = obj.opt_int("object_id")?.unwrap_or(0);
+            let (service, project, user) = match obj.fields.get("content_type") {
+                Some(Value::Array(parts)) => match parts.last().and_then(Value::as_str) {
+                    Some("service") => (Some(object_id), None, None),
+                    Some("project") => (None, Some(object_id), None),
+                    Some("user") => (None, None, users.by_pk.get(&object_id).copied().or(Some(object_id))),
+                    _ => return Err(obj.bad("content_type", "names neither a service, a project nor a user").into()),
+                },
+                _ => {
+                    return Err(obj
+                        .bad("content_type", "must be a natural key: export with `dumpdata --natural-foreign`")
+                        .into());
+                }
+            };
+            let mut value = obj.required_text("value")?;
+            // A subscription names a user by Promgen's pk.
+            if kind == crate::model::NotifierKind::User
+                && let Some(id) = value.parse::<i64>().ok().and_then(|u| users.by_pk.get(&u))
+            {
+                value = id.to_string();
+            }
+            sqlx::query(
+                "INSERT INTO notifier (id, kind, value, alias, service_id, project_id, user_id, created_by, enabled) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, \
+                 value = excluded.value, alias = excluded.alias, service_id = excluded.service_id, \
+                 project_id = excluded.project_id, user_id = excluded.user_id, enabled = excluded.enabled",
+            )
+            .bind(pk)
+            .bind(kind.as_str())
+            .bind(value)
+            .bind(obj.text("alias", ""))
+            .bind(service)
+            .bind(project)
+            .bind(user)
+            .bind(owner("owner")?)
+            .bind(obj.flag("enabled", true))
+            .execute(conn)
+            .await?;
+        }
+        "promgen.filter" => {
+            sqlx::query(
+                "INSERT INTO notifier_filter (id, notifier_id, name, value) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO UPDATE SET notifier_id = excluded.notifier_id, name = excluded.name, value = excluded.value",
+            )
+            .bind(pk)
+            .bind(obj.int("sender")?)
+            .bind(obj.required_text("name")?)
+            .bind(obj.text("value", ""))
+            .execute(conn)
+            .await?;
+        }
+        "authtoken.token" => {
+            // DRF keys the token by itself; only its hash is kept, so Alertmanager's
+            // `Authorization: Token <key>` keeps working.
+            let key = match obj.fields.get("key").and_then(Value::as_str) {
+                Some(k) => k.to_string(),
+                None => obj.pk_text(),
+            };
+            let user = owner("user")?.ok_or_else(|| obj.bad("user", "is not a user of the export"))?;
+            sqlx::query(
+                "INSERT INTO token (user_id, hash, prefix, name, created) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (hash) DO UPDATE SET user_id = excluded.user_id",
+            )
+            .bind(user)
+            .bind(crate::backend::auth::token_hash(&key))
+            .bind(key.chars().take(6).collect::<String>())
+            .bind("imported from Promgen")
+            .bind(obj.text("created", &db::now()))
             .execute(conn)
             .await?;
         }

@@ -232,21 +232,10 @@ impl Rules {
         match owner {
             RuleOwner::Site { .. } => actor.may_administer("change site rules"),
             RuleOwner::Service { id, .. } => {
-                let owners: Vec<(Option<i64>,)> = sqlx::query_as("SELECT owner_id FROM service WHERE id = $1")
-                    .bind(id.0)
-                    .fetch_all(&self.db.pool)
-                    .await?;
-                actor.may_edit(&owners.into_iter().map(|o| o.0).collect::<Vec<_>>(), "this service's rules")
+                actor.may_edit(&super::service_owners(&self.db, id.0).await?, "this service's rules")
             }
             RuleOwner::Project { id, .. } => {
-                let owners: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
-                    "SELECT p.owner_id, sv.owner_id FROM project p JOIN service sv ON sv.id = p.service_id WHERE p.id = $1",
-                )
-                .bind(id.0)
-                .fetch_optional(&self.db.pool)
-                .await?;
-                let (a, b) = owners.unwrap_or((None, None));
-                actor.may_edit(&[a, b], "this project's rules")
+                actor.may_edit(&super::project_owners(&self.db, id.0).await?, "this project's rules")
             }
         }
     }

@@ -1,0 +1,212 @@
+//! Reading alerts: the live page's starting point (the newest delivery of each group), the
+//! history searchable by label, one alert with its routing and every delivery attempt, and
+//! pruning what is past the retention.
+
+use super::Alerts;
+use crate::backend::Actor;
+use crate::backend::events::{ALERT_COLUMNS, SummaryColumns};
+use crate::error::AppError;
+use crate::model::*;
+
+/// How many groups the alerts page starts with, and history rows a page.
+const PAGE: i64 = 200;
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    #[sqlx(flatten)]
+    columns: SummaryColumns,
+}
+
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: i64,
+    kind: String,
+    target: String,
+    alias: Option<String>,
+    status: String,
+    attempts: i64,
+    last_error: String,
+    next_attempt: String,
+    done: Option<String>,
+}
+
+/// `name=value` pairs a list is narrowed to, every one of which must match.
+pub fn parse_filter(text: &str) -> Result<Vec<(String, String)>, AppError> {
+    text.split([',', ' ', '&'])
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().trim_matches('"').to_string())),
+            _ => Err(AppError::invalid("labels", format!("{p:?} is not name=value"))),
+        })
+        .collect()
+}
+
+/// SQL narrowing `alert a` to alerts with every pair, and its binds from `$first`.
+fn label_clause(filter: &[(String, String)], first: usize) -> String {
+    (0..filter.len())
+        .map(|i| {
+            format!(
+                " AND a.id IN (SELECT alert_id FROM alert_label WHERE name = ${} AND value = ${})",
+                first + 2 * i,
+                first + 2 * i + 1
+            )
+        })
+        .collect()
+}
+
+impl Alerts {
+    /// The newest delivery of each alert group (as firing or resolved it stands), newest
+    /// first, and the event id the live feed continues from.
+    pub async fn page(&self, actor: &Actor, filter: &[(String, String)]) -> Result<AlertPage, AppError> {
+        actor.require()?;
+        let (last_event,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(id) FROM alert_event").fetch_one(&self.db.pool).await?;
+        let sql = format!(
+            "SELECT a.id, {ALERT_COLUMNS} FROM alert a WHERE a.id IN \
+             (SELECT MAX(a.id) FROM alert a WHERE 1 = 1{} GROUP BY a.group_key) ORDER BY a.id DESC LIMIT {PAGE}",
+            label_clause(filter, 1)
+        );
+        let alerts = self.summaries(&sql, filter, None).await?;
+        Ok(AlertPage { alerts, last_event: last_event.unwrap_or(0) })
+    }
+
+    /// Every delivery with the labels, newest first, a page at a time.
+    pub async fn history(
+        &self,
+        actor: &Actor,
+        filter: &[(String, String)],
+        page: i64,
+    ) -> Result<Vec<AlertSummary>, AppError> {
+        actor.require()?;
+        let offset = (page.max(1) - 1) * PAGE;
+        let sql = format!(
+            "SELECT a.id, {ALERT_COLUMNS} FROM alert a WHERE 1 = 1{} ORDER BY a.id DESC LIMIT {PAGE} OFFSET {offset}",
+            label_clause(filter, 1)
+        );
+        self.summaries(&sql, filter, None).await
+    }
+
+    async fn summaries(
+        &self,
+        sql: &str,
+        filter: &[(String, String)],
+        id: Option<i64>,
+    ) -> Result<Vec<AlertSummary>, AppError> {
+        let mut q = sqlx::query_as::<_, SummaryRow>(sql);
+        for (k, v) in filter {
+            q = q.bind(k).bind(v);
+        }
+        if let Some(id) = id {
+            q = q.bind(id);
+        }
+        Ok(q.fetch_all(&self.db.pool).await?.into_iter().map(|r| r.columns.summary(AlertId(r.id))).collect())
+    }
+
+    /// One alert: its payload, routing decisions, deliveries and events.
+    pub async fn detail(&self, actor: &Actor, id: AlertId) -> Result<AlertDetail, AppError> {
+        actor.require()?;
+        let sql = format!("SELECT a.id, {ALERT_COLUMNS} FROM alert a WHERE a.id = $1");
+        let alert = self
+            .summaries(&sql, &[], Some(id.0))
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::NotFound(format!("alert {id}")))?;
+        let (body, routing): (String, String) =
+            sqlx::query_as("SELECT body, routing FROM alert WHERE id = $1").bind(id.0).fetch_one(&self.db.pool).await?;
+        let body = serde_json::from_str::<serde_json::Value>(&body)
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .unwrap_or(body);
+        let deliveries: Vec<DeliveryRow> = sqlx::query_as(
+            "SELECT o.id, o.kind, o.target, n.alias, o.status, o.attempts, o.last_error, o.next_attempt, o.done \
+             FROM outbox o LEFT JOIN notifier n ON n.id = o.notifier_id WHERE o.alert_id = $1 ORDER BY o.id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let events: Vec<(i64, String, String, String)> =
+            sqlx::query_as("SELECT id, kind, detail, created FROM alert_event WHERE alert_id = $1 ORDER BY id")
+                .bind(id.0)
+                .fetch_all(&self.db.pool)
+                .await?;
+        Ok(AlertDetail {
+            alert,
+            body,
+            routing: serde_json::from_str(&routing).unwrap_or_default(),
+            deliveries: deliveries
+                .into_iter()
+                .map(|d| Delivery {
+                    id: d.id,
+                    kind: d.kind,
+                    // A notifier's alias hides its value (a URL with a key in it).
+                    target: d.alias.filter(|a| !a.is_empty()).unwrap_or(d.target),
+                    status: d.status,
+                    attempts: d.attempts,
+                    last_error: d.last_error,
+                    next_attempt: d.next_attempt,
+                    done: d.done,
+                })
+                .collect(),
+            events: events
+                .into_iter()
+                .map(|(eid, kind, detail, created)| AlertEvent { id: eid, alert_id: id, kind, detail, created })
+                .collect(),
+        })
+    }
+
+    /// The outbox for the metrics: notifications waiting, the age of the oldest in seconds,
+    /// and those given up on.
+    pub async fn outbox_stats(&self) -> Result<(i64, f64, i64), AppError> {
+        let (waiting, oldest, failed): (i64, Option<String>, i64) = sqlx::query_as(
+            "SELECT COUNT(*) FILTER (WHERE status IN ('queued', 'sending')), \
+             MIN(created) FILTER (WHERE status IN ('queued', 'sending')), COUNT(*) FILTER (WHERE status = 'failed') FROM outbox",
+        )
+        .fetch_one(&self.db.pool)
+        .await?;
+        let age = oldest
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map_or(0.0, |t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_milliseconds() as f64 / 1000.0);
+        Ok((waiting, age.max(0.0), failed))
+    }
+
+    /// Deletes alerts received before the retention, except those still being delivered, and
+    /// dedupe keys past their window. Returns how many alerts went.
+    pub async fn prune(&self, actor: &Actor) -> Result<u64, AppError> {
+        actor.may_administer("prune alerts")?;
+        let ago =
+            |d: std::time::Duration| (chrono::Utc::now() - d).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut tx = self.db.pool.begin().await?;
+        let gone = sqlx::query(
+            "DELETE FROM alert WHERE received < $1 AND NOT EXISTS \
+             (SELECT 1 FROM outbox o WHERE o.alert_id = alert.id AND o.status IN ('queued', 'sending'))",
+        )
+        .bind(ago(self.settings.retention))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query("DELETE FROM alert_dedupe WHERE received < $1")
+            .bind(ago(self.settings.dedupe_window))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if gone > 0 {
+            tracing::info!(alerts = gone, before = %ago(self.settings.retention), "pruned old alerts");
+        }
+        Ok(gone)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_filters() {
+        assert_eq!(
+            parse_filter("service=web, severity=\"critical\"").unwrap(),
+            [("service".to_string(), "web".to_string()), ("severity".to_string(), "critical".to_string())]
+        );
+        assert!(parse_filter("nonsense").is_err());
+        assert!(parse_filter("").unwrap().is_empty());
+    }
+}

@@ -1,0 +1,221 @@
+//! Who hears about an alert (spec 4.2), as Promgen decides it: the `service` and `project` of
+//! the group's common labels name the objects whose enabled notifiers are told, each notifier's
+//! filters permitting; a `user` notifier stands for that user's own notifiers; a project that
+//! is not the labelled service's routes nowhere. Every step is written down for the alert page.
+
+use crate::model::{LabelMap, NotifierId, NotifierKind, WebhookMessage};
+use crate::rules::labels::{PROJECT, SERVICE};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A routed object: id and name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Found {
+    pub id: i64,
+    pub name: String,
+}
+
+/// One notification to queue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub notifier: NotifierId,
+    pub kind: NotifierKind,
+    pub target: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The objects the labels name (kept for Promgen's annotation links even when the pair
+    /// does not route).
+    pub service: Option<Found>,
+    pub project: Option<Found>,
+    pub targets: Vec<Target>,
+    pub decisions: Vec<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct NotifierRow {
+    id: i64,
+    kind: String,
+    value: String,
+    alias: String,
+    user_id: Option<i64>,
+    service_id: Option<i64>,
+}
+
+/// Whether an alert passes a notifier's filters: no filters pass everything; otherwise any
+/// filter whose label has exactly its value lets it through.
+pub fn passes(filters: &[(String, String)], labels: &LabelMap) -> bool {
+    filters.is_empty() || filters.iter().any(|(name, value)| labels.get(name) == Some(value))
+}
+
+fn shown(n: &NotifierRow) -> String {
+    let label = if n.alias.is_empty() { &n.value } else { &n.alias };
+    format!("{} notifier #{} ({label})", n.kind, n.id)
+}
+
+pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> Result<Plan, sqlx::Error> {
+    let labels = &message.common_labels;
+    let mut plan = Plan::default();
+    if let Some(name) = labels.get(SERVICE) {
+        let row: Option<(i64, String)> = sqlx::query_as("SELECT id, name FROM service WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await?;
+        match row {
+            Some((id, name)) => plan.service = Some(Found { id, name }),
+            None => plan.decisions.push(format!("service {name} is not registered here")),
+        }
+    }
+    let mut project_service = None;
+    if let Some(name) = labels.get(PROJECT) {
+        let row: Option<(i64, String, i64, String)> = sqlx::query_as(
+            "SELECT p.id, p.name, sv.id, sv.name FROM project p JOIN service sv ON sv.id = p.service_id WHERE p.name = $1",
+        )
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match row {
+            Some((id, name, sid, sname)) => {
+                plan.project = Some(Found { id, name });
+                project_service = Some(Found { id: sid, name: sname });
+            }
+            None => plan.decisions.push(format!("project {name} is not registered here")),
+        }
+    }
+    if labels.get(SERVICE).is_none() && labels.get(PROJECT).is_none() {
+        plan.decisions.push(
+            "the group's common labels have neither service nor project: routed nowhere (group by service and project in Alertmanager)".into(),
+        );
+        return Ok(plan);
+    }
+    if let (Some(service), Some(project), Some(owner)) = (&plan.service, &plan.project, &project_service)
+        && owner.id != service.id
+    {
+        plan.decisions.push(format!(
+            "project {} belongs to service {}, not to service {}: routed nowhere",
+            project.name, owner.name, service.name
+        ));
+        return Ok(plan);
+    }
+    let service_id = plan.service.as_ref().map_or(-1, |s| s.id);
+    let project_id = plan.project.as_ref().map_or(-1, |p| p.id);
+    let notifiers: Vec<NotifierRow> = sqlx::query_as(
+        "SELECT id, kind, value, alias, user_id, service_id FROM notifier \
+         WHERE enabled = 1 AND (service_id = $1 OR project_id = $2) ORDER BY id",
+    )
+    .bind(service_id)
+    .bind(project_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let filter_rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT f.notifier_id, f.name, f.value FROM notifier_filter f JOIN notifier n ON n.id = f.notifier_id \
+         WHERE n.service_id = $1 OR n.project_id = $2",
+    )
+    .bind(service_id)
+    .bind(project_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut filters: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
+    for (id, name, value) in filter_rows {
+        filters.entry(id).or_default().push((name, value));
+    }
+    for (what, found) in [("service", &plan.service), ("project", &plan.project)] {
+        if let Some(f) = found {
+            let own = notifiers.iter().filter(|n| (n.service_id == Some(f.id)) == (what == "service")).count();
+            plan.decisions.push(format!("{what} {} (#{}): {own} enabled notifier(s)", f.name, f.id));
+        }
+    }
+    // Promgen sends once per (kind, target), whichever object or subscription led there.
+    let mut seen: BTreeSet<(NotifierKind, String)> = BTreeSet::new();
+    let mut push = |plan: &mut Plan, id: i64, kind: NotifierKind, target: &str| {
+        if seen.insert((kind, target.to_string())) {
+            plan.targets.push(Target { notifier: NotifierId(id), kind, target: target.to_string() });
+        }
+    };
+    for n in &notifiers {
+        let own = filters.get(&n.id).map_or(&[][..], Vec::as_slice);
+        if !passes(own, labels) {
+            let list: Vec<String> = own.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            plan.decisions.push(format!("{} skipped: its filters ({}) do not match", shown(n), list.join(", ")));
+            continue;
+        }
+        let Some(kind) = NotifierKind::parse(&n.kind) else { continue };
+        if kind != NotifierKind::User {
+            push(&mut plan, n.id, kind, &n.value);
+            continue;
+        }
+        // A subscription: the user's own enabled notifiers (their filters are theirs to set on
+        // the subscription, as in Promgen).
+        let user: Option<i64> = n.value.parse().ok().or(n.user_id);
+        let theirs: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT n.id, n.kind, n.value, u.username FROM notifier n JOIN users u ON u.id = n.user_id \
+             WHERE n.user_id = $1 AND n.enabled = 1 AND n.kind <> 'user' AND u.is_active = 1 ORDER BY n.id",
+        )
+        .bind(user.unwrap_or(-1))
+        .fetch_all(&mut *conn)
+        .await?;
+        match theirs.first() {
+            None => plan.decisions.push(format!("{} leads to no enabled notifier of that user", shown(n))),
+            Some((_, _, _, username)) => {
+                plan.decisions.push(format!("{} is user {username}: {} notifier(s)", shown(n), theirs.len()));
+            }
+        }
+        for (id, kind, value, _) in &theirs {
+            if let Some(kind) = NotifierKind::parse(kind) {
+                push(&mut plan, *id, kind, value);
+            }
+        }
+    }
+    plan.decisions.push(match plan.targets.len() {
+        0 => "no notifier to tell".into(),
+        n => format!("{n} notification(s) queued"),
+    });
+    Ok(plan)
+}
+
+/// The site's own notifiers: told when the alert pipeline itself breaks.
+pub async fn route_site(conn: &mut sqlx::AnyConnection) -> Result<Plan, sqlx::Error> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, kind, value FROM notifier WHERE enabled = 1 AND kind <> 'user' \
+         AND service_id IS NULL AND project_id IS NULL AND user_id IS NULL ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut plan = Plan::default();
+    for (id, kind, value) in rows {
+        if let Some(kind) = NotifierKind::parse(&kind) {
+            plan.targets.push(Target { notifier: NotifierId(id), kind, target: value });
+        }
+    }
+    plan.decisions.push(format!("the site's notifiers: {} notification(s) queued", plan.targets.len()));
+    Ok(plan)
+}
+
+/// Promgen's expansion of the payload before notifiers see it: the external URL becomes this
+/// alert's page, and the routed service and project are linked in the common annotations.
+pub fn expand(message: &WebhookMessage, alert: i64, site_url: &str, plan: &Plan) -> WebhookMessage {
+    let site = site_url.trim_end_matches('/');
+    let mut out = message.clone();
+    out.external_url = format!("{site}/alert/{alert}");
+    if let Some(p) = &plan.project {
+        out.common_annotations.insert(PROJECT.into(), format!("{site}/project/{}", p.id));
+    }
+    if let Some(s) = &plan.service {
+        out.common_annotations.insert(SERVICE.into(), format!("{site}/service/{}", s.id));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_are_any_of() {
+        let labels: LabelMap = [("severity".to_string(), "major".to_string())].into();
+        let f = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+        assert!(passes(&[], &labels));
+        assert!(!passes(&f(&[("severity", "critical")]), &labels));
+        assert!(passes(&f(&[("severity", "critical"), ("severity", "major")]), &labels));
+    }
+}

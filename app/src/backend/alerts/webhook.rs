@@ -1,0 +1,171 @@
+//! Reading Alertmanager's webhook payload (version 4): parse, say exactly what is wrong with a
+//! bad one, fill what older Alertmanagers leave out, and the key that tells a repeated delivery
+//! from a new one.
+
+use crate::error::AppError;
+use crate::model::{LabelMap, WebhookMessage};
+use sha2::{Digest, Sha256};
+
+fn bad(why: impl Into<String>) -> AppError {
+    AppError::invalid("body", why)
+}
+
+/// Parses and checks a webhook body. The error names the place in the document and what is
+/// wrong there (`alerts[0].labels.severity: invalid type: integer ...`).
+pub fn parse(body: &[u8]) -> Result<WebhookMessage, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let mut message: WebhookMessage = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            bad(format!("not JSON: {inner}"))
+        } else if path == "." {
+            bad(format!("not an Alertmanager webhook message: {inner}"))
+        } else {
+            bad(format!("{path}: {inner}"))
+        }
+    })?;
+    de.end().map_err(|e| bad(format!("not JSON: {e}")))?;
+    check(&mut message)?;
+    Ok(message)
+}
+
+fn status_ok(s: &str) -> bool {
+    s == "firing" || s == "resolved"
+}
+
+/// What must hold, and what can be worked out when an older Alertmanager left it out.
+fn check(m: &mut WebhookMessage) -> Result<(), AppError> {
+    if let Some(v) = &m.version
+        && v != "4"
+    {
+        return Err(bad(format!("version: {v:?} is not supported; Alertmanager sends version \"4\"")));
+    }
+    for (i, a) in m.alerts.iter().enumerate() {
+        if !status_ok(&a.status) {
+            return Err(bad(format!("alerts[{i}].status: {:?} is neither firing nor resolved", a.status)));
+        }
+        if a.labels.is_empty() {
+            return Err(bad(format!("alerts[{i}].labels: an alert needs labels")));
+        }
+    }
+    if m.status.is_empty() {
+        m.status = if m.alerts.iter().any(|a| a.status == "firing") || m.alerts.is_empty() {
+            "firing".into()
+        } else {
+            "resolved".into()
+        };
+    } else if !status_ok(&m.status) {
+        return Err(bad(format!("status: {:?} is neither firing nor resolved", m.status)));
+    }
+    if m.common_labels.is_empty() && !m.alerts.is_empty() {
+        m.common_labels = common(m.alerts.iter().map(|a| &a.labels));
+    }
+    if m.common_annotations.is_empty() && !m.alerts.is_empty() {
+        m.common_annotations = common(m.alerts.iter().map(|a| &a.annotations));
+    }
+    if m.group_key.is_empty() {
+        let labels = if m.group_labels.is_empty() { &m.common_labels } else { &m.group_labels };
+        let pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        m.group_key = format!("{{}}:{{{}}}", pairs.join(", "));
+    }
+    Ok(())
+}
+
+/// The labels every map has with the same value.
+fn common<'a>(mut maps: impl Iterator<Item = &'a LabelMap>) -> LabelMap {
+    let Some(first) = maps.next() else { return LabelMap::new() };
+    let mut out = first.clone();
+    for m in maps {
+        out.retain(|k, v| m.get(k) == Some(v));
+    }
+    out
+}
+
+/// What identifies a notification: the group, its status and the status of each alert in it.
+/// Alertmanager delivers at least once (HA peers, retries after a timeout, restarts), and a
+/// repeat carries the same key.
+pub fn dedupe_key(m: &WebhookMessage) -> String {
+    let mut alerts: Vec<String> = m
+        .alerts
+        .iter()
+        .map(|a| {
+            let id = if a.fingerprint.is_empty() {
+                serde_json::to_string(&a.labels).unwrap_or_default()
+            } else {
+                a.fingerprint.clone()
+            };
+            format!("{id}={}", a.status)
+        })
+        .collect();
+    alerts.sort();
+    let mut h = Sha256::new();
+    h.update(m.group_key.as_bytes());
+    h.update([0]);
+    h.update(m.status.as_bytes());
+    for a in alerts {
+        h.update([0]);
+        h.update(a.as_bytes());
+    }
+    hex(&h.finalize())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = include_str!("../../../fixtures/promgen/alertmanager.json");
+
+    #[test]
+    fn reads_alertmanager_sample() {
+        let m = parse(SAMPLE.as_bytes()).unwrap();
+        assert_eq!((m.status.as_str(), m.alerts.len()), ("firing", 2));
+        assert_eq!(m.common_labels["service"], "test-service");
+        assert_eq!(m.alerts[1].fingerprint, "77219b85044057b3");
+    }
+
+    #[test]
+    fn names_what_is_wrong_and_where() {
+        for (body, says) in [
+            ("{not json", "not JSON"),
+            ("[1, 2]", "not an Alertmanager webhook message"),
+            ("{}", "missing field `alerts`"),
+            (r#"{"alerts": 3}"#, "alerts: invalid type: integer `3`"),
+            (r#"{"alerts": [{"status": "firing", "labels": {"a": 1}}]}"#, "alerts[0].labels.a: invalid type: integer"),
+            (r#"{"alerts": [{"status": "on fire", "labels": {"a": "b"}}]}"#, "alerts[0].status: \"on fire\""),
+            (r#"{"version": "3", "alerts": []}"#, "version: \"3\" is not supported"),
+            (r#"{"alerts": [{"status": "firing", "labels": {}}]}"#, "alerts[0].labels: an alert needs labels"),
+            (r#"{"alerts": []} trailing"#, "not JSON"),
+        ] {
+            let e = parse(body.as_bytes()).unwrap_err().to_string();
+            assert!(e.contains(says), "{body}: {e}");
+            assert!(e.starts_with("body: "), "{e}");
+        }
+    }
+
+    #[test]
+    fn fills_what_older_alertmanagers_leave_out() {
+        let body = r#"{"alerts": [
+            {"status": "resolved", "labels": {"alertname": "A", "service": "web", "instance": "a"}},
+            {"status": "resolved", "labels": {"alertname": "A", "service": "web", "instance": "b"}}]}"#;
+        let m = parse(body.as_bytes()).unwrap();
+        assert_eq!(m.status, "resolved");
+        assert_eq!(m.common_labels.keys().collect::<Vec<_>>(), ["alertname", "service"]);
+        assert_eq!(m.group_key, "{}:{alertname=\"A\", service=\"web\"}");
+    }
+
+    #[test]
+    fn the_same_notification_has_the_same_key() {
+        let a = parse(SAMPLE.as_bytes()).unwrap();
+        let mut b = a.clone();
+        b.alerts.reverse();
+        b.receiver = "elsewhere".into();
+        assert_eq!(dedupe_key(&a), dedupe_key(&b), "order and receiver do not matter");
+        b.alerts[0].status = "resolved".into();
+        assert_ne!(dedupe_key(&a), dedupe_key(&b), "an alert resolving is news");
+    }
+}

@@ -1,0 +1,223 @@
+//! API tokens: what Alertmanager and scripts authenticate with (`Authorization: Token <key>`,
+//! as Promgen, or `Bearer <key>`). Only a SHA-256 of the key is stored; the key is shown once.
+//! Keys imported from Promgen keep working: they are hashed on import.
+
+use super::super::audit::{self, Subject};
+use super::{Actor, Auth};
+use crate::backend::db;
+use crate::error::AppError;
+use crate::model::{CurrentUser, TokenId, TokenInfo, UserId};
+use rand::distributions::{Alphanumeric, DistString};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// How long a checked token is trusted without asking the database again.
+pub const CACHE_SECONDS: u64 = 10;
+
+pub type TokenCache = Arc<Mutex<HashMap<String, (CurrentUser, TokenId, Instant)>>>;
+
+pub fn hash(key: &str) -> String {
+    crate::backend::alerts::webhook::hex(&Sha256::digest(key.trim().as_bytes()))
+}
+
+/// The key of an `Authorization` header value: `Token <key>` or `Bearer <key>`.
+pub fn key_of(header: &str) -> Option<&str> {
+    let (scheme, key) = header.trim().split_once(' ')?;
+    let key = key.trim();
+    (matches!(scheme.to_ascii_lowercase().as_str(), "token" | "bearer") && !key.is_empty()).then_some(key)
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: i64,
+    name: String,
+    prefix: String,
+    created: String,
+    last_used: Option<String>,
+}
+
+impl From<TokenRow> for TokenInfo {
+    fn from(r: TokenRow) -> Self {
+        TokenInfo { id: TokenId(r.id), name: r.name, prefix: r.prefix, created: r.created, last_used: r.last_used }
+    }
+}
+
+impl Auth {
+    /// Makes a token for `username` (one's own, or anyone's for an admin or the operator).
+    /// Returns the key, which is not stored and cannot be shown again.
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        username: &str,
+        name: &str,
+    ) -> Result<(TokenInfo, String), AppError> {
+        let user = self.user_by_name(username).await?;
+        if actor.user_id() != Some(user.id) {
+            actor.may_administer("make tokens for other users")?;
+        }
+        let key = Alphanumeric.sample_string(&mut rand::thread_rng(), 40);
+        let info = self.store_token(actor, user.id, &key, name.trim()).await?;
+        Ok((info, key))
+    }
+
+    /// Stores a token with a given key (made here, or imported from Promgen).
+    pub(crate) async fn store_token(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        key: &str,
+        name: &str,
+    ) -> Result<TokenInfo, AppError> {
+        let prefix: String = key.chars().take(6).collect();
+        let created = db::now();
+        let mut tx = self.db.pool.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO token (user_id, hash, prefix, name, created) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (hash) DO UPDATE SET name = excluded.name RETURNING id",
+        )
+        .bind(user.0)
+        .bind(hash(key))
+        .bind(&prefix)
+        .bind(name)
+        .bind(&created)
+        .fetch_one(&mut *tx)
+        .await?;
+        let info = TokenInfo { id: TokenId(id), name: name.to_string(), prefix, created, last_used: None };
+        let subject = Subject::new("token", id).under("user", user.0);
+        audit::record(&mut tx, actor, &format!("Created token {}…", info.prefix), subject, None::<&()>, Some(&info))
+            .await?;
+        tx.commit().await?;
+        Ok(info)
+    }
+
+    /// Revokes a token: its owner or an admin.
+    pub async fn revoke_token(&self, actor: &Actor, id: TokenId) -> Result<(), AppError> {
+        let row: Option<(i64, String, String)> =
+            sqlx::query_as("SELECT user_id, prefix, hash FROM token WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&self.db.pool)
+                .await?;
+        let Some((owner, prefix, hash)) = row else { return Err(AppError::NotFound(format!("token {id}"))) };
+        if actor.user_id() != Some(UserId(owner)) {
+            actor.may_administer("revoke other users' tokens")?;
+        }
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("DELETE FROM token WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+        let subject = Subject::new("token", id.0).under("user", owner);
+        audit::record(&mut tx, actor, &format!("Revoked token {prefix}…"), subject, None::<&()>, None::<&()>).await?;
+        tx.commit().await?;
+        if let Ok(mut cache) = self.token_cache.lock() {
+            cache.remove(&hash);
+        }
+        Ok(())
+    }
+
+    pub async fn tokens(&self, user: UserId) -> Result<Vec<TokenInfo>, AppError> {
+        let rows: Vec<TokenRow> =
+            sqlx::query_as("SELECT id, name, prefix, created, last_used FROM token WHERE user_id = $1 ORDER BY id")
+                .bind(user.0)
+                .fetch_all(&self.db.pool)
+                .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The actor behind an `Authorization` header: the token's active user, or an error that
+    /// says what is wrong (401 at the edge).
+    pub async fn actor_from_header(&self, header: Option<&str>) -> Result<Actor, AppError> {
+        let Some(header) = header else {
+            return Err(AppError::invalid(
+                "authorization",
+                "no Authorization header: send `Authorization: Token <key>`",
+            ));
+        };
+        let Some(key) = key_of(header) else {
+            return Err(AppError::invalid(
+                "authorization",
+                "the Authorization header must be `Token <key>` or `Bearer <key>`",
+            ));
+        };
+        let hash = hash(key);
+        if let Ok(cache) = self.token_cache.lock()
+            && let Some((user, _, at)) = cache.get(&hash)
+            && at.elapsed().as_secs() < CACHE_SECONDS
+        {
+            return Ok(Actor::User(user.clone()));
+        }
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT t.id, t.user_id FROM token t JOIN users u ON u.id = t.user_id WHERE t.hash = $1 AND u.is_active = 1")
+                .bind(&hash)
+                .fetch_optional(&self.db.pool)
+                .await?;
+        let Some((token, user)) = row else {
+            return Err(AppError::invalid(
+                "authorization",
+                "the token is not valid (revoked, or its user is inactive)",
+            ));
+        };
+        let user = self
+            .user(UserId(user))
+            .await?
+            .ok_or_else(|| AppError::invalid("authorization", "the token's user is inactive"))?;
+        sqlx::query("UPDATE token SET last_used = $1 WHERE id = $2")
+            .bind(db::now())
+            .bind(token)
+            .execute(&self.db.pool)
+            .await?;
+        if let Ok(mut cache) = self.token_cache.lock() {
+            cache.insert(hash, (user.clone(), TokenId(token), Instant::now()));
+        }
+        Ok(Actor::User(user))
+    }
+
+    /// Lets a user post alerts (or stops it): the operator or an admin.
+    pub async fn grant_alerts(&self, actor: &Actor, username: &str, allowed: bool) -> Result<(), AppError> {
+        actor.may_administer("grant the process_alerts permission")?;
+        let user = self.user_by_name(username).await?;
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("UPDATE users SET process_alerts = $1 WHERE id = $2")
+            .bind(i64::from(allowed))
+            .bind(user.id.0)
+            .execute(&mut *tx)
+            .await?;
+        let body = format!("{} {username} to post alerts", if allowed { "Allowed" } else { "Stopped" });
+        audit::record(
+            &mut tx,
+            actor,
+            &body,
+            Subject::new("user", user.id.0),
+            Some(&user.process_alerts),
+            Some(&allowed),
+        )
+        .await?;
+        tx.commit().await?;
+        if let Ok(mut cache) = self.token_cache.lock() {
+            cache.clear();
+        }
+        Ok(())
+    }
+
+    pub async fn user_by_name(&self, username: &str) -> Result<CurrentUser, AppError> {
+        let (id,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE username = $1")
+            .bind(username.trim())
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user {username:?}")))?;
+        self.user(UserId(id)).await?.ok_or_else(|| AppError::NotFound(format!("active user {username:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_header_forms() {
+        assert_eq!(key_of("Token abc123"), Some("abc123"));
+        assert_eq!(key_of("Bearer abc123 "), Some("abc123"));
+        assert_eq!(key_of("Basic abc"), None);
+        assert_eq!(key_of("Token "), None);
+        assert_eq!(hash("k"), hash(" k "));
+    }
+}

@@ -1,0 +1,201 @@
+//! The alert event log and its live fan-out. An event is a row written in the same transaction
+//! as the change it describes; its id orders the feed, so a browser that reconnects asks for
+//! what came after the last id it saw. After commit the event reaches every subscriber of this
+//! process; with PostgreSQL it is announced with `pg_notify` inside the transaction, and every
+//! replica's listener (this one included) fetches and fans it out, so browsers connected to any
+//! replica see every alert.
+
+use super::Db;
+use super::db::Dialect;
+use crate::error::AppError;
+use crate::model::*;
+use tokio::sync::broadcast;
+
+const CHANNEL: &str = "promgen_events";
+
+/// How many events a reconnecting browser is replayed before it is told to reload instead.
+pub const REPLAY_LIMIT: i64 = 500;
+
+#[derive(Clone)]
+pub struct Events {
+    db: Db,
+    tx: broadcast::Sender<FeedMessage>,
+}
+
+impl Events {
+    pub fn new(db: Db) -> Self {
+        // Slow browsers that fall this far behind are told to reload.
+        let (tx, _) = broadcast::channel(4096);
+        Events { db, tx }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<FeedMessage> {
+        self.tx.subscribe()
+    }
+
+    /// How many browsers (and other subscribers) are listening.
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
+    /// Records an event in the caller's transaction; returns its id for [`Events::published`].
+    pub async fn record(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        alert: AlertId,
+        kind: &str,
+        detail: &str,
+    ) -> Result<i64, sqlx::Error> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO alert_event (alert_id, kind, detail, created) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(alert.0)
+        .bind(kind)
+        .bind(detail)
+        .bind(super::db::now())
+        .fetch_one(&mut *conn)
+        .await?;
+        if self.db.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(id.to_string()).execute(&mut *conn).await?;
+        }
+        Ok(id)
+    }
+
+    /// After commit: sends the events to this process' subscribers (PostgreSQL's listener does
+    /// it there, for every replica).
+    pub async fn published(&self, ids: &[i64]) {
+        if self.db.dialect == Dialect::Postgres || ids.is_empty() || self.tx.receiver_count() == 0 {
+            return;
+        }
+        self.fan_out(ids).await;
+    }
+
+    async fn fan_out(&self, ids: &[i64]) {
+        let first = ids.iter().min().copied().unwrap_or(0);
+        let last = ids.iter().max().copied().unwrap_or(0);
+        match self.between(first - 1, last).await {
+            Ok(messages) => {
+                for m in messages {
+                    let _ = self.tx.send(m);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot load alert events for the live feed"),
+        }
+    }
+
+    /// The events after `since`, with their alerts, oldest first; `Reload` first when more
+    /// were missed than a replay carries.
+    pub async fn since(&self, since: i64) -> Result<Vec<FeedMessage>, AppError> {
+        let (newest,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(id) FROM alert_event").fetch_one(&self.db.pool).await?;
+        let newest = newest.unwrap_or(0);
+        if newest - since > REPLAY_LIMIT {
+            return Ok(vec![FeedMessage::Reload]);
+        }
+        self.between(since, newest).await
+    }
+
+    /// Events with `after < id <= upto`.
+    async fn between(&self, after: i64, upto: i64) -> Result<Vec<FeedMessage>, AppError> {
+        let rows: Vec<EventRow> = sqlx::query_as(&format!(
+            "SELECT e.id, e.alert_id, e.kind, e.detail, e.created, {ALERT_COLUMNS} \
+             FROM alert_event e JOIN alert a ON a.id = e.alert_id WHERE e.id > $1 AND e.id <= $2 ORDER BY e.id"
+        ))
+        .bind(after)
+        .bind(upto)
+        .fetch_all(&self.db.pool)
+        .await?;
+        Ok(rows.into_iter().map(EventRow::into_message).collect())
+    }
+
+    /// Listens for other replicas' (and this one's) events on PostgreSQL, reconnecting when
+    /// the connection drops.
+    pub fn listen(&self, database_url: String) {
+        if self.db.dialect != Dialect::Postgres {
+            return;
+        }
+        let events = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match sqlx::postgres::PgListener::connect(&database_url).await {
+                    Ok(mut listener) => {
+                        if let Err(e) = listener.listen(CHANNEL).await {
+                            tracing::warn!(error = %e, "cannot LISTEN for alert events");
+                        } else {
+                            while let Ok(n) = listener.recv().await {
+                                if let Ok(id) = n.payload().parse::<i64>() {
+                                    events.fan_out(&[id]).await;
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot connect to listen for alert events"),
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        });
+    }
+}
+
+/// The columns of an alert summary, from `alert a`.
+pub(crate) const ALERT_COLUMNS: &str = "a.received, a.status, a.alertname, a.service, a.project, a.alerts, \
+     a.sent_count, a.error_count, a.group_key, a.labels";
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    alert_id: i64,
+    kind: String,
+    detail: String,
+    created: String,
+    #[sqlx(flatten)]
+    alert: SummaryColumns,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SummaryColumns {
+    pub received: String,
+    pub status: String,
+    pub alertname: String,
+    pub service: String,
+    pub project: String,
+    pub alerts: i64,
+    pub sent_count: i64,
+    pub error_count: i64,
+    pub group_key: String,
+    pub labels: String,
+}
+
+impl SummaryColumns {
+    pub fn summary(self, id: AlertId) -> AlertSummary {
+        AlertSummary {
+            id,
+            received: self.received,
+            status: self.status,
+            alertname: self.alertname,
+            service: self.service,
+            project: self.project,
+            alerts: self.alerts,
+            sent_count: self.sent_count,
+            error_count: self.error_count,
+            group_key: self.group_key,
+            labels: super::rules::json_map(&self.labels),
+        }
+    }
+}
+
+impl EventRow {
+    fn into_message(self) -> FeedMessage {
+        let alert = AlertId(self.alert_id);
+        FeedMessage::Event {
+            event: AlertEvent {
+                id: self.id,
+                alert_id: alert,
+                kind: self.kind,
+                detail: self.detail,
+                created: self.created,
+            },
+            alert: Box::new(self.alert.summary(alert)),
+        }
+    }
+}

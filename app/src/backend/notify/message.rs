@@ -1,0 +1,206 @@
+//! What notifiers send: Promgen's message templates (`promgen/templates/promgen/sender/`),
+//! written in Jinja (minijinja) so each notifier may carry its own, and Promgen's JSON bodies
+//! for webhooks, Alertmanager and PagerDuty Events v2.
+
+use crate::model::WebhookMessage;
+use minijinja::{Environment, UndefinedBehavior};
+use serde_json::{Value, json};
+use sha1::{Digest, Sha1};
+
+/// The first line of Promgen's messages; its email subject and resolved chat message.
+pub const DEFAULT_SUBJECT: &str = "[{{ status }}]{% for k, v in commonLabels|dictsort %} {{ v }}{% endfor %}";
+
+/// Promgen's email body and firing chat message.
+pub const DEFAULT_BODY: &str = "[{{ status }}]{% for k, v in commonLabels|dictsort %} {{ v }}{% endfor %}
+{% for k, v in commonAnnotations|dictsort %}
+{{ k|title }}: {{ v }}{% endfor %}
+{% for alert in alerts %}
+Labels: {% for k, v in alert.labels|dictsort %}{% if k not in commonLabels %}{{ v }} {% endif %}{% endfor %}\
+{% for k, v in alert.annotations|dictsort %}{% if k not in commonAnnotations %}
+{{ k|title }}: {{ v }}{% endif %}{% endfor %}
+Source: {{ alert.generatorURL }}
+{% endfor %}";
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Lenient);
+    env
+}
+
+/// Renders `template` (Jinja) over the alert payload, trimmed as Promgen trims.
+pub fn render(template: &str, data: &WebhookMessage) -> Result<String, String> {
+    let env = environment();
+    let out = env.render_str(template, data).map_err(|e| format!("the message template fails: {e}"))?;
+    Ok(out.trim().to_string())
+}
+
+/// Checks a template when a notifier is saved, on Promgen's sample alert.
+pub fn check_template(field: &str, template: &str) -> Result<(), crate::error::AppError> {
+    if template.trim().is_empty() {
+        return Ok(());
+    }
+    let sample: WebhookMessage = serde_json::from_str(include_str!("../../../fixtures/promgen/alertmanager.json"))
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    render(template, &sample).map(drop).map_err(|e| crate::error::AppError::invalid(field, e))
+}
+
+/// The subject and body a notifier sends: its own templates, or Promgen's.
+pub struct Texts<'a> {
+    pub subject: &'a str,
+    pub body: &'a str,
+}
+
+impl<'a> Texts<'a> {
+    pub fn of(subject: &'a str, body: &'a str) -> Texts<'a> {
+        Texts {
+            subject: if subject.trim().is_empty() { DEFAULT_SUBJECT } else { subject },
+            body: if body.trim().is_empty() { DEFAULT_BODY } else { body },
+        }
+    }
+
+    /// A chat message (Slack): the full text while firing, the first line once resolved.
+    pub fn chat(&self, data: &WebhookMessage) -> Result<String, String> {
+        render(if data.status == "resolved" { self.subject } else { self.body }, data)
+    }
+}
+
+/// Slack's incoming webhook body.
+pub fn slack(text: &str) -> Value {
+    json!({ "text": text })
+}
+
+/// Another Alertmanager's `/api/v2/alerts` body: the alerts as Prometheus would post them.
+pub fn alertmanager(data: &WebhookMessage) -> Value {
+    Value::Array(
+        data.alerts
+            .iter()
+            .map(|a| {
+                json!({
+                    "startsAt": a.starts_at,
+                    "endsAt": a.ends_at,
+                    "annotations": a.annotations,
+                    "labels": a.labels,
+                    "generatorURL": a.generator_url,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// PagerDuty's severities, and Promgen's mapping of others onto them.
+fn pagerduty_severity(severity: Option<&String>) -> &'static str {
+    match severity.map(String::as_str) {
+        Some("info") => "info",
+        Some("warning") => "warning",
+        Some("error") => "error",
+        Some("critical") => "critical",
+        Some("debug") => "info",
+        Some("minor") => "warning",
+        Some("major") => "error",
+        _ => "error",
+    }
+}
+
+/// A PagerDuty Events v2 event, as Promgen builds it: triggered and resolved under one dedup
+/// key made from the group labels.
+pub fn pagerduty(routing_key: &str, site_url: &str, data: &WebhookMessage) -> Value {
+    let mut group = String::new();
+    for (k, v) in &data.group_labels {
+        group.push_str(k);
+        group.push_str(v);
+    }
+    let dedup = format!("Promgen/{}", super::super::alerts::webhook::hex(&Sha1::digest(group.as_bytes())));
+    let resolved = data.status == "resolved";
+    let mut body = json!({
+        "routing_key": routing_key,
+        "client": "Promgen",
+        "client_url": format!("{}/", site_url.trim_end_matches('/')),
+        "event_action": if resolved { "resolve" } else { "trigger" },
+        "dedup_key": dedup,
+    });
+    if resolved {
+        return body;
+    }
+    if !data.external_url.is_empty() {
+        body["links"] = json!([{ "href": data.external_url, "text": "View alert in Promgen" }]);
+    }
+    let summary = data
+        .common_annotations
+        .get("summary")
+        .or_else(|| data.common_labels.get("alertname"))
+        .map(|s| s.chars().take(1024).collect::<String>())
+        .unwrap_or_default();
+    let mut details = String::from("Labels:");
+    for (k, v) in &data.common_labels {
+        details.push_str(&format!("\n - {k} = {v}"));
+    }
+    details.push_str("\nAnnotations:");
+    for (k, v) in &data.common_annotations {
+        details.push_str(&format!("\n - {k} = {v}"));
+    }
+    details.push_str(" \n");
+    body["payload"] = json!({
+        "source": "Promgen",
+        "severity": pagerduty_severity(data.common_labels.get("severity")),
+        "summary": summary,
+        "custom_details": { "firing": details },
+    });
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Promgen's sample as its notifiers see it: expanded for alert 1 of project 1 / service 1.
+    fn expanded(alert: u32) -> WebhookMessage {
+        let mut m: WebhookMessage =
+            serde_json::from_str(include_str!("../../../fixtures/promgen/alertmanager.json")).unwrap();
+        m.external_url = format!("http://promgen.example.com/alert/{alert}");
+        m.common_annotations.insert("project".into(), "http://promgen.example.com/project/1".into());
+        m.common_annotations.insert("service".into(), "http://promgen.example.com/service/1".into());
+        m
+    }
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!("{}/fixtures/promgen/notification/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn promgen_texts() {
+        let data = expanded(1);
+        let texts = Texts::of("", "");
+        assert_eq!(render(texts.subject, &data).unwrap(), fixture("email.subject.txt").trim());
+        assert_eq!(render(texts.body, &data).unwrap(), fixture("email.body.txt").trim_end_matches('\n'));
+        assert_eq!(texts.chat(&data).unwrap(), fixture("slack.body.txt").trim_end_matches('\n'));
+        let mut resolved = data.clone();
+        resolved.status = "resolved".into();
+        resolved.common_labels.insert("service".into(), "other-service".into());
+        resolved.common_labels.remove("project");
+        assert_eq!(texts.chat(&resolved).unwrap(), fixture("slack.resolved.txt").trim());
+    }
+
+    #[test]
+    fn promgen_json_bodies() {
+        let as_json = |s: String| serde_json::from_str::<Value>(&s).unwrap();
+        assert_eq!(
+            pagerduty("integration_key_test", "http://promgen.example.com", &expanded(1)),
+            as_json(fixture("pagerduty.json"))
+        );
+        assert_eq!(alertmanager(&expanded(15)), as_json(fixture("alertmanager.json")));
+        assert_eq!(serde_json::to_value(expanded(15)).unwrap(), as_json(fixture("webhook.json")));
+        let mut resolved = expanded(1);
+        resolved.status = "resolved".into();
+        let r = pagerduty("k", "http://p", &resolved);
+        assert_eq!((r["event_action"].as_str(), r.get("payload")), (Some("resolve"), None));
+    }
+
+    #[test]
+    fn custom_templates_are_checked() {
+        assert!(check_template("body_template", "{{ commonLabels.service }} is {{ status }}").is_ok());
+        let e = check_template("body_template", "{% for x in %}").unwrap_err();
+        assert_eq!(e.field(), Some("body_template"));
+        let texts = Texts::of("{{ commonLabels.alertname }} ({{ alerts|length }})", "");
+        assert_eq!(render(texts.subject, &expanded(1)).unwrap(), "test-alert (2)");
+    }
+}

@@ -1,0 +1,210 @@
+//! Sending one notification: email over SMTP, Slack, PagerDuty Events v2, a webhook (Promgen's
+//! payload) or another Alertmanager. Each failure says whether trying again can help, as
+//! Alertmanager's retrier decides it: transport errors, timeouts, 5xx and 429 can; other 4xx
+//! cannot.
+
+use super::guard::{GuardedResolver, check_url};
+use super::message::{self, Texts};
+use crate::model::{NotifierKind, WebhookMessage};
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl NotifyError {
+    pub fn retry(message: impl Into<String>) -> Self {
+        NotifyError { message: message.into(), retryable: true }
+    }
+
+    pub fn permanent(message: impl Into<String>) -> Self {
+        NotifyError { message: message.into(), retryable: false }
+    }
+}
+
+/// How notifiers reach the world.
+#[derive(Clone, Debug)]
+pub struct SendSettings {
+    /// `smtp://host:port`, `smtps://...` or `smtp://...?tls=required`; none turns email off.
+    pub smtp_url: Option<String>,
+    pub smtp_from: String,
+    pub pagerduty_url: String,
+    pub timeout: Duration,
+    /// Lets notifier URLs reach loopback and private networks.
+    pub allow_private: bool,
+}
+
+impl Default for SendSettings {
+    fn default() -> Self {
+        SendSettings {
+            smtp_url: None,
+            smtp_from: "promgen@localhost".into(),
+            pagerduty_url: "https://events.pagerduty.com/v2/enqueue".into(),
+            timeout: Duration::from_secs(10),
+            allow_private: false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Senders {
+    http: reqwest::Client,
+    smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    settings: SendSettings,
+}
+
+impl Senders {
+    pub fn new(settings: SendSettings) -> Result<Senders, String> {
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver { allow_private: settings.allow_private }))
+            .user_agent(concat!("promgen-rs/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the notifiers' HTTP client: {e}"))?;
+        let smtp = match &settings.smtp_url {
+            Some(url) => Some(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| format!("--smtp-url {url:?}: {e}"))?
+                    .timeout(Some(settings.timeout))
+                    .build(),
+            ),
+            None => None,
+        };
+        Ok(Senders { http, smtp, settings })
+    }
+
+    pub fn settings(&self) -> &SendSettings {
+        &self.settings
+    }
+
+    /// Sends `data` to `target` as a `kind` notifier with `texts`. `site_url` makes PagerDuty's
+    /// client link.
+    pub async fn send(
+        &self,
+        kind: NotifierKind,
+        target: &str,
+        texts: &Texts<'_>,
+        data: &WebhookMessage,
+        site_url: &str,
+    ) -> Result<(), NotifyError> {
+        let permanent = NotifyError::permanent;
+        match kind {
+            NotifierKind::Email => self.email(target, texts, data).await,
+            NotifierKind::Slack => {
+                let text = texts.chat(data).map_err(permanent)?;
+                self.post(target, &message::slack(&text)).await
+            }
+            NotifierKind::Webhook => {
+                self.post(target, &serde_json::to_value(data).map_err(|e| permanent(e.to_string()))?).await
+            }
+            NotifierKind::Alertmanager => {
+                if data.alerts.is_empty() {
+                    return Ok(());
+                }
+                self.post(target, &message::alertmanager(data)).await
+            }
+            NotifierKind::Pagerduty => {
+                let key = pagerduty_key(target);
+                self.post(&self.settings.pagerduty_url, &message::pagerduty(key, site_url, data)).await
+            }
+            NotifierKind::User => {
+                Err(NotifyError::permanent("a user notifier sends through that user's own notifiers"))
+            }
+        }
+    }
+
+    async fn post(&self, url: &str, body: &serde_json::Value) -> Result<(), NotifyError> {
+        let url = check_url(url, self.settings.allow_private).map_err(NotifyError::permanent)?;
+        let shown = redact(&url);
+        let res = self.http.post(url).json(body).send().await.map_err(|e| {
+            let why = root_cause(&e);
+            if e.is_timeout() {
+                NotifyError::retry(format!("{shown} did not answer within {:?}", self.settings.timeout))
+            } else if why.contains("private or reserved") {
+                NotifyError::permanent(format!("{shown}: {why}"))
+            } else {
+                NotifyError::retry(format!("{shown}: {why}"))
+            }
+        })?;
+        let status = res.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text: String = res.text().await.unwrap_or_default().chars().take(200).collect();
+        let message = format!("{shown} answered {status}: {}", text.trim());
+        if status.is_server_error() || status.as_u16() == 429 {
+            Err(NotifyError::retry(message))
+        } else {
+            Err(NotifyError::permanent(message))
+        }
+    }
+
+    async fn email(&self, to: &str, texts: &Texts<'_>, data: &WebhookMessage) -> Result<(), NotifyError> {
+        let Some(smtp) = &self.smtp else {
+            return Err(NotifyError::permanent("email is not configured: start the server with --smtp-url"));
+        };
+        let subject = message::render(texts.subject, data).map_err(NotifyError::permanent)?;
+        let body = message::render(texts.body, data).map_err(NotifyError::permanent)?;
+        let mail = lettre::Message::builder()
+            .from(self.settings.smtp_from.parse().map_err(|e| NotifyError::permanent(format!("--smtp-from: {e}")))?)
+            .to(to.parse().map_err(|e| NotifyError::permanent(format!("{to:?} is not an email address: {e}")))?)
+            .subject(subject.lines().next().unwrap_or(""))
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| NotifyError::permanent(e.to_string()))?;
+        smtp.send(mail).await.map(drop).map_err(|e| {
+            let message = format!("SMTP: {}", root_cause(&e));
+            if e.is_permanent() { NotifyError::permanent(message) } else { NotifyError::retry(message) }
+        })
+    }
+}
+
+/// Promgen stores PagerDuty notifiers as `<domain>:<integration key>`; the key is what is sent.
+pub fn pagerduty_key(value: &str) -> &str {
+    value.rsplit(':').next().unwrap_or(value)
+}
+
+/// A URL as errors may show it: no query string, no credentials (webhook URLs carry secrets).
+fn redact(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    let _ = shown.set_password(None);
+    let _ = shown.set_username("");
+    let path = shown.path().to_string();
+    // Slack and other incoming-webhook URLs keep their secret in the path.
+    if path.len() > 24 {
+        shown.set_path(&format!("{}…", &path[..16]));
+    }
+    shown.to_string()
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    let mut text = e.to_string();
+    while let Some(next) = cur.source() {
+        cur = next;
+        text = next.to_string();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_stay_out_of_messages() {
+        let u =
+            reqwest::Url::parse("https://user:pw@hooks.slack.com/services/T000/B000/XXXXXXXXXXXX?token=abc").unwrap();
+        let shown = redact(&u);
+        assert!(!shown.contains("pw") && !shown.contains("abc") && !shown.contains("XXXX"), "{shown}");
+        assert_eq!(pagerduty_key("PagerDuty:0123456789abcdef0123456789abcdef"), "0123456789abcdef0123456789abcdef");
+    }
+}

@@ -1,0 +1,305 @@
+//! Alerts as Alertmanager sends them (webhook payload version 4), what Promgen-rs records of
+//! them, and the notifiers that hear about them.
+
+use super::ids::*;
+use super::rules::LabelMap;
+use serde::{Deserialize, Serialize};
+
+/// Alertmanager's webhook message. Unknown keys are ignored and keys older Alertmanagers leave
+/// out have defaults; `backend::alerts::webhook` checks what must hold.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WebhookMessage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, rename = "groupKey")]
+    pub group_key: String,
+    #[serde(default, rename = "truncatedAlerts", skip_serializing_if = "is_zero")]
+    pub truncated_alerts: u64,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub receiver: String,
+    #[serde(default, rename = "groupLabels")]
+    pub group_labels: LabelMap,
+    #[serde(default, rename = "commonLabels")]
+    pub common_labels: LabelMap,
+    #[serde(default, rename = "commonAnnotations")]
+    pub common_annotations: LabelMap,
+    #[serde(default, rename = "externalURL")]
+    pub external_url: String,
+    pub alerts: Vec<WebhookAlert>,
+    /// Keys this version does not know (`notification_reason`, `routeLabels`, ...), kept so
+    /// a forwarded payload is whole.
+    #[serde(flatten, default)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WebhookAlert {
+    pub status: String,
+    pub labels: LabelMap,
+    #[serde(default)]
+    pub annotations: LabelMap,
+    #[serde(default, rename = "startsAt")]
+    pub starts_at: String,
+    #[serde(default, rename = "endsAt")]
+    pub ends_at: String,
+    #[serde(default, rename = "generatorURL")]
+    pub generator_url: String,
+    #[serde(default)]
+    pub fingerprint: String,
+    #[serde(flatten, default)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The kinds of notifier, as Promgen's plugins (LINE Notify aside: the service is gone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifierKind {
+    Email,
+    Slack,
+    Pagerduty,
+    Webhook,
+    Alertmanager,
+    /// A user's own notifiers: subscribing a user to a service or project.
+    User,
+}
+
+impl NotifierKind {
+    pub const ALL: [NotifierKind; 6] = [
+        NotifierKind::Email,
+        NotifierKind::Slack,
+        NotifierKind::Pagerduty,
+        NotifierKind::Webhook,
+        NotifierKind::Alertmanager,
+        NotifierKind::User,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifierKind::Email => "email",
+            NotifierKind::Slack => "slack",
+            NotifierKind::Pagerduty => "pagerduty",
+            NotifierKind::Webhook => "webhook",
+            NotifierKind::Alertmanager => "alertmanager",
+            NotifierKind::User => "user",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NotifierKind> {
+        NotifierKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Promgen's plugin module path, as its exports name the kind.
+    pub fn from_promgen_module(module: &str) -> Option<NotifierKind> {
+        NotifierKind::parse(module.strip_prefix("promgen.notification.")?)
+    }
+
+    /// What the value is, for the form.
+    pub fn value_help(self) -> &'static str {
+        match self {
+            NotifierKind::Email => "email address",
+            NotifierKind::Slack => "Slack incoming webhook URL",
+            NotifierKind::Pagerduty => "PagerDuty integration key (Events API v2)",
+            NotifierKind::Webhook => "URL that receives the alert as JSON",
+            NotifierKind::Alertmanager => "another Alertmanager's /api/v2/alerts URL",
+            NotifierKind::User => "user name",
+        }
+    }
+
+    /// Whether the value is a URL Promgen-rs will connect to.
+    pub fn is_url(self) -> bool {
+        matches!(self, NotifierKind::Slack | NotifierKind::Webhook | NotifierKind::Alertmanager)
+    }
+}
+
+/// Whose a notifier is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NotifierOwner {
+    /// The installation: told when the alert pipeline itself breaks.
+    Site,
+    Service {
+        id: ServiceId,
+        name: String,
+    },
+    Project {
+        id: ProjectId,
+        name: String,
+    },
+    User {
+        id: UserId,
+        name: String,
+    },
+}
+
+impl NotifierOwner {
+    pub fn describe(&self) -> String {
+        match self {
+            NotifierOwner::Site => "site".into(),
+            NotifierOwner::Service { name, .. } => format!("service {name}"),
+            NotifierOwner::Project { name, .. } => format!("project {name}"),
+            NotifierOwner::User { name, .. } => format!("user {name}"),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            NotifierOwner::Site => "site",
+            NotifierOwner::Service { .. } => "service",
+            NotifierOwner::Project { .. } => "project",
+            NotifierOwner::User { .. } => "user",
+        }
+    }
+
+    pub fn id(&self) -> i64 {
+        match self {
+            NotifierOwner::Site => 1,
+            NotifierOwner::Service { id, .. } => id.0,
+            NotifierOwner::Project { id, .. } => id.0,
+            NotifierOwner::User { id, .. } => id.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifierFilter {
+    pub id: NotifierFilterId,
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notifier {
+    pub id: NotifierId,
+    pub kind: NotifierKind,
+    /// Shown as the alias when there is one (a webhook URL with a key in it stays hidden).
+    pub value: String,
+    pub alias: String,
+    pub owner: NotifierOwner,
+    pub enabled: bool,
+    pub filters: Vec<NotifierFilter>,
+    /// Empty for the kind's default message.
+    pub subject_template: String,
+    pub body_template: String,
+}
+
+impl Notifier {
+    /// What a list shows: the alias, or the value.
+    pub fn label(&self) -> &str {
+        if self.alias.is_empty() { &self.value } else { &self.alias }
+    }
+}
+
+/// What the notifier form sends.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NotifierInput {
+    pub kind: String,
+    pub value: String,
+    #[serde(default)]
+    pub alias: String,
+    #[serde(default)]
+    pub subject_template: String,
+    #[serde(default)]
+    pub body_template: String,
+}
+
+/// The notifiers of an object, for its page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotifierListing {
+    pub notifiers: Vec<Notifier>,
+    pub can_edit: bool,
+    /// Whether the caller has subscribed (a `user` notifier for themselves).
+    pub subscribed: bool,
+}
+
+/// One webhook delivery, as lists show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertSummary {
+    pub id: AlertId,
+    /// RFC 3339, UTC.
+    pub received: String,
+    pub status: String,
+    pub alertname: String,
+    pub service: String,
+    pub project: String,
+    /// Alerts in the group.
+    pub alerts: i64,
+    pub sent_count: i64,
+    pub error_count: i64,
+    pub group_key: String,
+    pub labels: LabelMap,
+}
+
+/// Something that happened to an alert, in the order it happened: the live feed's unit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertEvent {
+    pub id: i64,
+    pub alert_id: AlertId,
+    /// received, routed, sent, retry, failed, resolved
+    pub kind: String,
+    pub detail: String,
+    pub created: String,
+}
+
+/// What the live feed sends a browser.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FeedMessage {
+    /// An event, with its alert as it stands after it.
+    Event { event: AlertEvent, alert: Box<AlertSummary> },
+    /// The browser missed too much while away: load the list afresh.
+    Reload,
+}
+
+/// One notification to send, and how its sending went.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub kind: String,
+    /// The alias of its notifier, or the target.
+    pub target: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: String,
+    pub next_attempt: String,
+    pub done: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertDetail {
+    pub alert: AlertSummary,
+    /// The payload as Alertmanager posted it, pretty-printed.
+    pub body: String,
+    pub routing: Vec<String>,
+    pub deliveries: Vec<Delivery>,
+    pub events: Vec<AlertEvent>,
+}
+
+/// The alerts page: groups by alert name and service, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertPage {
+    pub alerts: Vec<AlertSummary>,
+    /// The newest event id when the page was made: the live feed continues from there.
+    pub last_event: i64,
+}
+
+/// An API token as its owner sees it; the key itself is shown once, when it is made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub id: TokenId,
+    pub name: String,
+    pub prefix: String,
+    pub created: String,
+    pub last_used: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub user: super::CurrentUser,
+    pub tokens: Vec<TokenInfo>,
+    pub notifiers: Vec<Notifier>,
+    pub process_alerts: bool,
+}

@@ -1,0 +1,39 @@
+//! `GET /metrics` (anonymous, as Promgen's) and the middleware that times every request.
+
+use super::AppState;
+use app::backend::metrics::Gauges;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+pub async fn metrics(State(s): State<AppState>) -> Response {
+    let b = &s.backend;
+    let (queued, oldest, failed) = b.alerts.outbox_stats().await.unwrap_or_default();
+    let heartbeat = b
+        .alerts
+        .heartbeat_last_seen()
+        .await
+        .ok()
+        .flatten()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.timestamp_millis() as f64 / 1000.0);
+    let gauges = Gauges {
+        outbox_queued: queued,
+        outbox_oldest_seconds: oldest,
+        outbox_failed: failed,
+        websocket_clients: b.events.subscribers(),
+        heartbeat_last_seen: heartbeat,
+    };
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], b.metrics.render(&gauges)).into_response()
+}
+
+/// Times each request under its route (pages and assets share one label).
+pub async fn timed(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "other".to_string(), |p| p.as_str().to_string());
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    s.backend.metrics.request(&method, &route, started.elapsed().as_secs_f64());
+    res
+}

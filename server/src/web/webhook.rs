@@ -1,0 +1,42 @@
+//! `POST /api/v1/alerts`: Alertmanager's webhook. The token says who posts (401 without a
+//! valid one), the body must fit (413) and be an Alertmanager message (400 with the reason);
+//! a valid one is stored, routed and queued in one transaction and answered 202.
+
+use super::AppState;
+use super::prometheus::error;
+use app::backend::alerts::Ingested;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+pub async fn receive(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let actor = match s.backend.auth.actor_from_header(auth).await {
+        Ok(actor) => actor,
+        Err(e) => {
+            s.backend.metrics.webhook_refused();
+            let message = e.to_string().trim_start_matches("authorization: ").to_string();
+            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Token")], message).into_response();
+        }
+    };
+    let bytes = match axum::body::to_bytes(body, s.webhook_limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            s.backend.metrics.webhook_refused();
+            let message = format!("the body is larger than {} bytes (--max-webhook-bytes)", s.webhook_limit);
+            return (StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
+        }
+    };
+    let answer = match s.backend.alerts.ingest(&actor, &bytes).await {
+        Ok(Ingested::Stored { id, notifications }) => {
+            json!({"status": "accepted", "alert": id, "notifications": notifications})
+        }
+        Ok(Ingested::Duplicate { of }) => json!({"status": "duplicate", "alert": of}),
+        Ok(Ingested::Ignored(rule)) => json!({"status": "ignored", "rule": rule}),
+        Ok(Ingested::Heartbeat) => json!({"status": "heartbeat"}),
+        Err(e) => return error(e),
+    };
+    (StatusCode::ACCEPTED, axum::Json(answer)).into_response()
+}

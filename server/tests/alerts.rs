@@ -1,0 +1,356 @@
+//! The Alertmanager webhook through the real router, on both databases: refusals that store
+//! nothing, Promgen's routing scenarios with real receivers (HTTP and SMTP) and Promgen's
+//! expected messages, duplicates, the heartbeat, the event log and the metrics.
+
+mod common;
+use app::backend::{Actor, Backend};
+use app::model::*;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{Receiver, SmtpSink, count, delivering, drain, fixture, json, router, send};
+
+const SAMPLE: &str = include_str!("../../app/fixtures/promgen/alertmanager.json");
+
+async fn post(b: &Backend, auth: Option<&str>, body: &str) -> (StatusCode, String) {
+    let mut req = Request::post("/api/v1/alerts").header(header::CONTENT_TYPE, "application/json");
+    if let Some(a) = auth {
+        req = req.header(header::AUTHORIZATION, a);
+    }
+    let (status, _, body) = send(&router(b), req.body(Body::from(body.to_string())).unwrap()).await;
+    (status, body)
+}
+
+/// Promgen's fixtures, with the project's Slack notifier pointed at `slack`.
+async fn fixtures(b: &Backend, slack: &Receiver) {
+    b.importer.import_promgen(&Actor::System, &[fixture("testcases.yaml")]).await.unwrap();
+    sqlx::query("UPDATE notifier SET value = $1 WHERE kind = 'slack'")
+        .bind(&slack.url)
+        .execute(&b.db.pool)
+        .await
+        .unwrap();
+}
+
+/// The text of a quoted-printable mail body (soft line breaks joined, `=XX` decoded).
+fn quoted_printable(body: &str) -> String {
+    let joined = body.replace("=\n", "");
+    let mut out = Vec::new();
+    let bytes = joined.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len() + 1
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..(i + 3).min(joined.len())], 16)
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn notification(name: &str) -> String {
+    fixture(&format!("notification/{name}"))
+}
+
+on_both_databases!(bad_posts_are_refused_with_the_reason_and_nothing_is_stored, |b: Backend| async move {
+    let root = common::admin(&b).await;
+    let (_, key) = b.auth.create_token(&root, "root", "alertmanager").await.unwrap();
+    let token = format!("Token {key}");
+    common::user(&b, "viewer").await;
+    let (_, viewer_key) = b.auth.create_token(&Actor::System, "viewer", "").await.unwrap();
+
+    for (auth, body, status, says) in [
+        (None, SAMPLE.to_string(), StatusCode::UNAUTHORIZED, "no Authorization header"),
+        (Some("Token wrong".to_string()), SAMPLE.to_string(), StatusCode::UNAUTHORIZED, "not valid"),
+        (Some(format!("Basic {key}")), SAMPLE.to_string(), StatusCode::UNAUTHORIZED, "must be `Token <key>`"),
+        (
+            Some(format!("Token {viewer_key}")),
+            SAMPLE.to_string(),
+            StatusCode::FORBIDDEN,
+            "lacks the process_alerts permission",
+        ),
+        (Some(token.clone()), "{\"alerts\": [".to_string(), StatusCode::BAD_REQUEST, "not JSON"),
+        (
+            Some(token.clone()),
+            "{\"alerts\": [{\"status\": \"firing\", \"labels\": {\"a\": 1}}]}".to_string(),
+            StatusCode::BAD_REQUEST,
+            "alerts[0].labels.a",
+        ),
+        (Some(token.clone()), "[]".to_string(), StatusCode::BAD_REQUEST, "not an Alertmanager webhook message"),
+        (
+            Some(token.clone()),
+            format!("{{\"pad\": \"{}\", \"alerts\": []}}", "x".repeat(70_000)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "larger than 65536 bytes",
+        ),
+    ] {
+        let (got, text) = post(&b, auth.as_deref(), &body).await;
+        assert_eq!(got, status, "{text}");
+        assert!(text.contains(says), "{says:?} not in {text:?}");
+    }
+    assert_eq!((count(&b, "alert").await, count(&b, "outbox").await, count(&b, "alert_event").await), (0, 0, 0));
+    let metrics = common::get(&router(&b), "/metrics").await.1;
+    assert!(metrics.contains("promgen_webhook_refused_total 8"), "{metrics}");
+
+    // Bearer works as well as Token; a user may be allowed to post.
+    b.auth.grant_alerts(&Actor::System, "viewer", true).await.unwrap();
+    let (got, text) = post(&b, Some(&format!("Bearer {viewer_key}")), SAMPLE).await;
+    assert_eq!(got, StatusCode::ACCEPTED, "{text}");
+    assert_eq!(json(&text)["status"], "accepted");
+});
+
+on_both_databases!(promgen_routing_with_real_receivers_and_promgens_messages, |b: Backend| async move {
+    let slack = Receiver::start(&[200]).await;
+    let hook = Receiver::start(&[200]).await;
+    let am = Receiver::start(&[200]).await;
+    let smtp = SmtpSink::start().await;
+    fixtures(&b, &slack).await;
+    let b = delivering(&b, Some(&smtp), None);
+    let project = NotifierOwner::Project { id: ProjectId(1), name: "test-project".into() };
+    let service = NotifierOwner::Service { id: ServiceId(1), name: "test-service".into() };
+    let input =
+        |kind: &str, value: &str| NotifierInput { kind: kind.into(), value: value.into(), ..Default::default() };
+    b.notifiers.create(&Actor::System, &project, input("webhook", &hook.url)).await.unwrap();
+    b.notifiers.create(&Actor::System, &service, input("alertmanager", &am.url)).await.unwrap();
+    // The service's email notifier filters on severity=critical: this major alert skips it.
+    let (status, text) = post(&b, Some("Token admin_token"), SAMPLE).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+    let id = AlertId(json(&text)["alert"].as_i64().unwrap());
+    assert_eq!(json(&text)["notifications"], 3);
+    drain(&b).await;
+
+    // Exactly what Promgen sends, to each.
+    let mut expected = json(notification("webhook.json"));
+    expected["externalURL"] = format!("http://promgen.example.com/alert/{id}").into();
+    assert_eq!(hook.received(), [expected]);
+    assert_eq!(am.received(), [json(notification("alertmanager.json"))]);
+    assert_eq!(slack.received(), [serde_json::json!({"text": notification("slack.body.txt").trim_end()})]);
+    assert!(smtp.received().is_empty(), "the email notifier's filter keeps it out");
+
+    let detail = b.alerts.detail(&Actor::System, id).await.unwrap();
+    assert_eq!((detail.alert.sent_count, detail.alert.error_count), (3, 0));
+    assert!(
+        detail.routing.iter().any(|r| r.contains("skipped: its filters (severity=critical) do not match")),
+        "{:?}",
+        detail.routing
+    );
+    let kinds: Vec<&str> = detail.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["received", "routed", "sent", "sent", "sent"]);
+    assert!(detail.deliveries.iter().all(|d| d.status == "sent" && d.attempts == 1));
+
+    // A critical one reaches the email notifier, with Promgen's subject and body.
+    // (Other labels, other fingerprints: a different alert, not a repeat.)
+    let critical = SAMPLE.replace("\"major\"", "\"critical\"").replace("77219b", "c1c1c1");
+    let (status, _) = post(&b, Some("Token admin_token"), &critical).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    drain(&b).await;
+    let mails = smtp.received();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let subject = notification("email.subject.txt").trim().replace("major", "critical");
+    assert!(mails[0].contains(&format!("Subject: {subject}")), "{}", mails[0]);
+    assert!(mails[0].contains("To: email@example.com"), "{}", mails[0]);
+    let body = notification("email.body.txt").replace("major", "critical");
+    let mail_body =
+        quoted_printable(&mails[0].split("\n\n").skip(1).collect::<Vec<_>>().join("\n\n").replace("\r\n", "\n"));
+    assert_eq!(mail_body.trim_end(), body.trim_end(), "{}", mails[0]);
+
+    // A project of another service routes nowhere, and says why.
+    let mismatch =
+        SAMPLE.replace("\"service\": \"test-service\"", "\"service\": \"other-service\"").replace("77219b", "d2d2d2");
+    let (_, text) = post(&b, Some("Token admin_token"), &mismatch).await;
+    assert_eq!(json(&text)["notifications"], 0);
+    let detail = b.alerts.detail(&Actor::System, AlertId(json(&text)["alert"].as_i64().unwrap())).await.unwrap();
+    assert!(
+        detail.routing[0].contains("belongs to service test-service, not to service other-service: routed nowhere"),
+        "{:?}",
+        detail.routing
+    );
+});
+
+on_both_databases!(a_subscription_reaches_the_users_own_notifiers_once, |b: Backend| async move {
+    let slack = Receiver::start(&[200]).await;
+    let mine = Receiver::start(&[200]).await;
+    fixtures(&b, &slack).await;
+    let b = delivering(&b, None, None);
+    let admin = Actor::User(b.auth.user_by_name("admin").await.unwrap());
+    let me = NotifierOwner::User { id: UserId(1), name: "admin".into() };
+    b.notifiers
+        .create(&admin, &me, NotifierInput { kind: "webhook".into(), value: mine.url.clone(), ..Default::default() })
+        .await
+        .unwrap();
+    let project = NotifierOwner::Project { id: ProjectId(1), name: "test-project".into() };
+    let service = NotifierOwner::Service { id: ServiceId(1), name: "test-service".into() };
+    b.notifiers.subscribe(&admin, &project, true).await.unwrap();
+    b.notifiers.subscribe(&admin, &service, true).await.unwrap();
+    assert!(b.notifiers.listing(&admin, &project).await.unwrap().subscribed);
+    // Someone else's subscription list is theirs.
+    let demo = Actor::User(b.auth.user_by_name("demo").await.unwrap());
+    assert!(matches!(
+        b.notifiers
+            .create(&demo, &me, NotifierInput { kind: "webhook".into(), value: mine.url.clone(), ..Default::default() })
+            .await,
+        Err(app::error::AppError::Forbidden(_))
+    ));
+
+    let (_, text) = post(&b, Some("Token admin_token"), SAMPLE).await;
+    drain(&b).await;
+    assert_eq!(json(&text)["notifications"], 2, "Slack, and the user's webhook once for both subscriptions");
+    assert_eq!(mine.received().len(), 1);
+});
+
+on_both_databases!(a_repeated_delivery_notifies_nobody_twice, |b: Backend| async move {
+    let slack = Receiver::start(&[200]).await;
+    fixtures(&b, &slack).await;
+    let b = delivering(&b, None, None);
+    let (_, first) = post(&b, Some("Token admin_token"), SAMPLE).await;
+    // Alertmanager's HA peer sends the same group in another order.
+    let mut again = json(SAMPLE);
+    again["alerts"].as_array_mut().unwrap().reverse();
+    let (status, second) = post(&b, Some("Token admin_token"), &again.to_string()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(json(&second)["status"], "duplicate");
+    assert_eq!(json(&second)["alert"], json(&first)["alert"]);
+    drain(&b).await;
+    assert_eq!((count(&b, "alert").await, slack.received().len()), (1, 1));
+
+    // Resolving is news.
+    let resolved = SAMPLE.replace("\"firing\"", "\"resolved\"");
+    let (_, third) = post(&b, Some("Token admin_token"), &resolved).await;
+    assert_eq!(json(&third)["status"], "accepted");
+    drain(&b).await;
+    assert_eq!(
+        slack.received()[1],
+        serde_json::json!({"text": "[resolved] test-alert test-project test-service major"})
+    );
+    let page = b.alerts.page(&Actor::System, &[]).await.unwrap();
+    assert_eq!(page.alerts.len(), 1, "one group");
+    assert_eq!(page.alerts[0].status, "resolved");
+    let history = b.alerts.history(&Actor::System, &[("instance".into(), "a.example".into())], 1).await.unwrap();
+    assert_eq!(history.len(), 2, "every delivery of a.example is searchable");
+    assert!(b.alerts.history(&Actor::System, &[("instance".into(), "c.example".into())], 1).await.unwrap().is_empty());
+});
+
+on_both_databases!(the_heartbeat_is_a_dead_mans_switch, |b: Backend| async move {
+    let site_hook = Receiver::start(&[200]).await;
+    let root = common::admin(&b).await;
+    let (_, key) = b.auth.create_token(&root, "root", "").await.unwrap();
+    let b = delivering(&b, None, None);
+    b.notifiers
+        .create(
+            &root,
+            &NotifierOwner::Site,
+            NotifierInput { kind: "webhook".into(), value: site_hook.url.clone(), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert!(!b.alerts.check_heartbeat().await.unwrap(), "never seen: nothing to watch");
+    let watchdog = r#"{"version": "4", "status": "firing", "alerts": [{"status": "firing", "labels": {"alertname": "Watchdog", "severity": "none"}}]}"#;
+    let (status, text) = post(&b, Some(&format!("Token {key}")), watchdog).await;
+    assert_eq!((status, json(&text)["status"].as_str()), (StatusCode::ACCEPTED, Some("heartbeat")));
+    assert_eq!(count(&b, "alert").await, 0);
+    assert!(!b.alerts.check_heartbeat().await.unwrap(), "fresh");
+    let metrics = common::get(&router(&b), "/metrics").await.1;
+    assert!(metrics.contains("promgen_heartbeat_last_seen_timestamp_seconds "), "{metrics}");
+
+    // Silent for longer than the timeout: the site's notifiers hear it, once.
+    sqlx::query("UPDATE heartbeat SET last_seen = '2020-01-01T00:00:00.000Z'").execute(&b.db.pool).await.unwrap();
+    assert!(b.alerts.check_heartbeat().await.unwrap());
+    assert!(!b.alerts.check_heartbeat().await.unwrap(), "told once");
+    drain(&b).await;
+    let got = site_hook.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        (got[0]["status"].as_str(), got[0]["commonLabels"]["alertname"].as_str()),
+        (Some("firing"), Some("AlertPipelineDown"))
+    );
+    assert!(
+        got[0]["commonAnnotations"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("No Watchdog alert from Alertmanager since 2020-01-01")
+    );
+
+    // Back: resolved.
+    post(&b, Some(&format!("Token {key}")), watchdog).await;
+    assert!(b.alerts.check_heartbeat().await.unwrap());
+    drain(&b).await;
+    assert_eq!(site_hook.received()[1]["status"], "resolved");
+});
+
+on_both_databases!(ignore_rules_drop_alerts_as_promgens_blacklist, |b: Backend| async move {
+    let root = common::admin(&b).await;
+    let (_, key) = b.auth.create_token(&root, "root", "").await.unwrap();
+    let mut settings = app::backend::Settings::default();
+    settings.alerts.ignore = vec![("severity".into(), "blackhole".into())];
+    let b = Backend::with_settings(b.db.clone(), &settings).unwrap();
+    let (status, text) = post(&b, Some(&format!("Token {key}")), &fixture("heartbeat.json")).await;
+    assert_eq!((status, json(&text)["status"].as_str()), (StatusCode::ACCEPTED, Some("ignored")));
+    assert_eq!(count(&b, "alert").await, 0, "Promgen's blackhole test leaves no alert");
+});
+
+on_both_databases!(notifier_values_are_checked_and_private_addresses_refused, |b: Backend| async move {
+    let root = common::admin(&b).await;
+    let web = b
+        .inventory
+        .create_service(&root, ServiceInput { name: "web".into(), description: String::new() })
+        .await
+        .unwrap();
+    let owner = NotifierOwner::Service { id: web.id, name: "web".into() };
+    let try_add = |kind: &'static str, value: &'static str| {
+        let (b, root, owner) = (b.clone(), root.clone(), owner.clone());
+        async move {
+            b.notifiers
+                .create(&root, &owner, NotifierInput { kind: kind.into(), value: value.into(), ..Default::default() })
+                .await
+        }
+    };
+    for (kind, value, says) in [
+        ("webhook", "http://127.0.0.1:9093/hook", "loopback, private or reserved"),
+        ("webhook", "http://169.254.169.254/latest/meta-data/", "loopback, private or reserved"),
+        ("slack", "http://localhost/x", "this machine"),
+        ("webhook", "ftp://example.com/", "http:// or https://"),
+        ("email", "not an address", "not an email address"),
+        ("pagerduty", "short", "32 letters and digits"),
+        ("carrier-pigeon", "x", "not a kind of notifier"),
+        ("user", "nobody", "no user"),
+    ] {
+        let e = try_add(kind, value).await.unwrap_err();
+        assert!(e.to_string().contains(says), "{kind} {value}: {e}");
+    }
+    let bad_template = NotifierInput {
+        kind: "email".into(),
+        value: "ops@example.com".into(),
+        body_template: "{% if %}".into(),
+        ..Default::default()
+    };
+    assert_eq!(b.notifiers.create(&root, &owner, bad_template).await.unwrap_err().field(), Some("body_template"));
+    assert_eq!(count(&b, "notifier").await, 0);
+    let ok = try_add("webhook", "https://hooks.example.com/promgen").await.unwrap();
+    assert_eq!(
+        try_add("webhook", "https://hooks.example.com/promgen").await.unwrap().id,
+        ok.id,
+        "the same notifier twice is one"
+    );
+    let with_filter = b.notifiers.add_filter(&root, ok.id, "severity", "critical").await.unwrap();
+    assert_eq!(with_filter.filters.len(), 1);
+    assert!(b.notifiers.add_filter(&root, ok.id, "bad name", "x").await.is_err());
+    // A URL stored without the check (an import) is refused when sending, too.
+    let receiver = Receiver::start(&[200]).await;
+    sqlx::query("UPDATE notifier SET value = $1 WHERE id = $2")
+        .bind(&receiver.url)
+        .bind(ok.id.0)
+        .execute(&b.db.pool)
+        .await
+        .unwrap();
+    let e = b.notifiers.test(&root, ok.id, "http://promgen.example.com").await.unwrap_err();
+    assert!(e.to_string().contains("loopback, private or reserved"), "{e}");
+    assert!(receiver.received().is_empty());
+    // Where the operator allows it, the test button sends Promgen's sample, about this service.
+    let allowed = delivering(&b, None, None);
+    let said = allowed.notifiers.test(&root, ok.id, "http://promgen.example.com").await.unwrap();
+    assert!(said.starts_with("Sent a test message with webhook"), "{said}");
+    assert_eq!(receiver.received()[0]["commonLabels"]["service"], "web");
+});

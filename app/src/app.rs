@@ -49,6 +49,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async />
                     <Route path=path!("/site") view=SitePage ssr=SsrMode::Async />
+                    <Route path=path!("/alert") view=AlertsPage ssr=SsrMode::Async />
+                    <Route path=path!("/alert/history") view=AlertHistoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/alert/:id") view=AlertPage ssr=SsrMode::Async />
+                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/rule/new") view=RuleNewPage ssr=SsrMode::Async />
                     <Route path=path!("/rule/:id") view=RulePage ssr=SsrMode::Async />
                     <Route path=path!("/rule/:id/edit") view=RuleEditPage ssr=SsrMode::Async />

@@ -22,8 +22,9 @@ async function freePort() {
   });
 }
 
-/// `seed`: Promgen dumpdata objects loaded with `promgen import-promgen` before the server starts.
-export async function start({ seed } = {}) {
+/// `seed`: Promgen dumpdata objects loaded with `promgen import-promgen` before the server starts;
+/// `args`: more arguments for `promgen serve`.
+export async function start({ seed, args = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "promgen-e2e-"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -39,7 +40,7 @@ export async function start({ seed } = {}) {
     writeFileSync(file, JSON.stringify(seed));
     execFileSync(bin, ["import-promgen", file], { env, stdio: ["ignore", "ignore", "inherit"] });
   }
-  const server = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, "--site-root", join(root, "target/site")], {
+  const server = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, "--site-root", join(root, "target/site"), ...args], {
     env,
     stdio: ["ignore", "inherit", "inherit"],
   });

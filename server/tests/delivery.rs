@@ -198,9 +198,8 @@ async fn postgres_replicas_share_the_outbox_and_the_feed() {
     let a = delivering(&db.backend, None, None);
     let other = Backend::new(Db::connect(&db.backend.db.url).await.unwrap());
     let b = delivering(&other, None, None);
-    b.events.listen(b.db.url.clone());
+    b.events.listen(b.db.url.clone()).await;
     let mut feed = b.events.subscribe();
-    tokio::time::sleep(Duration::from_millis(500)).await; // LISTEN is up
 
     let mut sent = 0;
     for i in 0..40 {

@@ -2,6 +2,7 @@
 //! its typed result. Mutations are checked in the backend, which gets the actor.
 
 pub mod admin;
+pub mod alerts;
 pub mod auth;
 pub mod inventory;
 pub mod rules;

@@ -109,31 +109,40 @@ impl Events {
     }
 
     /// Listens for other replicas' (and this one's) events on PostgreSQL, reconnecting when
-    /// the connection drops.
-    pub fn listen(&self, database_url: String) {
+    /// the connection drops. Returns once the first LISTEN is up (or has failed, and is being
+    /// retried), so what happens after it reaches this replica's browsers.
+    pub async fn listen(&self, database_url: String) {
         if self.db.dialect != Dialect::Postgres {
             return;
         }
+        let mut first = Some(Self::subscribe_channel(&database_url).await);
         let events = self.clone();
         tokio::spawn(async move {
             loop {
-                match sqlx::postgres::PgListener::connect(&database_url).await {
+                let attempt = match first.take() {
+                    Some(attempt) => attempt,
+                    None => Self::subscribe_channel(&database_url).await,
+                };
+                match attempt {
                     Ok(mut listener) => {
-                        if let Err(e) = listener.listen(CHANNEL).await {
-                            tracing::warn!(error = %e, "cannot LISTEN for alert events");
-                        } else {
-                            while let Ok(n) = listener.recv().await {
-                                if let Ok(id) = n.payload().parse::<i64>() {
-                                    events.fan_out(&[id]).await;
-                                }
+                        while let Ok(n) = listener.recv().await {
+                            if let Ok(id) = n.payload().parse::<i64>() {
+                                events.fan_out(&[id]).await;
                             }
                         }
+                        tracing::warn!("lost the LISTEN connection for alert events; reconnecting");
                     }
-                    Err(e) => tracing::warn!(error = %e, "cannot connect to listen for alert events"),
+                    Err(e) => tracing::warn!(error = %e, "cannot LISTEN for alert events"),
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             }
         });
+    }
+
+    async fn subscribe_channel(database_url: &str) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+        let mut listener = sqlx::postgres::PgListener::connect(database_url).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(listener)
     }
 }
 

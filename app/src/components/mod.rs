@@ -1,12 +1,16 @@
 //! Pieces the pages share.
 
 mod field;
+mod live_feed;
 mod nav;
+mod notifiers;
 mod rule_editor;
 mod rules;
 
 pub use field::{Field, TextArea, checks};
+pub use live_feed::live_feed;
 pub use nav::Nav;
+pub use notifiers::NotifiersSection;
 pub use rule_editor::{RuleEditor, TestResult};
 pub use rules::RulesSection;
 

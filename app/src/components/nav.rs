@@ -11,6 +11,7 @@ pub fn Nav() -> impl IntoView {
     view! {
         <header class="nav">
             <A href="/" attr:class="brand">"Promgen"</A>
+            <A href="/alert">"Alerts"</A>
             <A href="/shard">"Shards"</A>
             <A href="/site">"Site rules"</A>
             <A href="/audit">"Audit"</A>
@@ -22,7 +23,7 @@ pub fn Nav() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(u)) => view! {
-                            <span class="user">{u.username}</span>
+                            <A href="/profile" attr:class="user">{u.username}</A>
                             <ActionForm action=logout attr:class="inline">
                                 <button type="submit">"Log out"</button>
                             </ActionForm>

@@ -56,6 +56,21 @@ pub struct WebhookAlert {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The first line of Promgen's messages (`promgen/templates/promgen/sender/`, in Jinja): its
+/// email subject and its resolved chat message.
+pub const DEFAULT_SUBJECT_TEMPLATE: &str = "[{{ status }}]{% for k, v in commonLabels|dictsort %} {{ v }}{% endfor %}";
+
+/// Promgen's email body and firing chat message.
+pub const DEFAULT_BODY_TEMPLATE: &str = "[{{ status }}]{% for k, v in commonLabels|dictsort %} {{ v }}{% endfor %}
+{% for k, v in commonAnnotations|dictsort %}
+{{ k|title }}: {{ v }}{% endfor %}
+{% for alert in alerts %}
+Labels: {% for k, v in alert.labels|dictsort %}{% if k not in commonLabels %}{{ v }} {% endif %}{% endfor %}\
+{% for k, v in alert.annotations|dictsort %}{% if k not in commonAnnotations %}
+{{ k|title }}: {{ v }}{% endif %}{% endfor %}
+Source: {{ alert.generatorURL }}
+{% endfor %}";
+
 /// The kinds of notifier, as Promgen's plugins (LINE Notify aside: the service is gone).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -302,4 +317,37 @@ pub struct Profile {
     pub tokens: Vec<TokenInfo>,
     pub notifiers: Vec<Notifier>,
     pub process_alerts: bool,
+}
+
+/// `name=value` pairs (separated by spaces or commas) a list of alerts is narrowed to, every one
+/// of which must match.
+pub fn parse_label_filter(text: &str) -> Result<Vec<(String, String)>, super::validate::FieldError> {
+    text.split([',', ' ', '&'])
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().trim_matches('"').to_string())),
+            _ => Err(super::validate::FieldError::new("labels", format!("{p:?} is not name=value"))),
+        })
+        .collect()
+}
+
+/// Whether `labels` has every pair of `filter`.
+pub fn matches_filter(filter: &[(String, String)], labels: &LabelMap) -> bool {
+    filter.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_filters() {
+        let f = parse_label_filter("service=web, severity=\"critical\"").unwrap();
+        assert_eq!(f, [("service".to_string(), "web".to_string()), ("severity".to_string(), "critical".to_string())]);
+        assert!(parse_label_filter("nonsense").is_err());
+        assert!(parse_label_filter("").unwrap().is_empty());
+        let labels: LabelMap = [("service".into(), "web".into()), ("severity".into(), "critical".into())].into();
+        assert!(matches_filter(&f, &labels));
+        assert!(!matches_filter(&f[..1], &LabelMap::new()));
+    }
 }

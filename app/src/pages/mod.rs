@@ -1,10 +1,12 @@
 //! One module per route.
 
+mod alerts;
 mod audit;
 mod home;
 mod host;
 mod import;
 mod login;
+mod profile;
 mod project;
 mod rules;
 mod search;
@@ -12,11 +14,13 @@ mod service;
 mod shards;
 mod site;
 
+pub use alerts::{AlertHistoryPage, AlertPage, AlertsPage};
 pub use audit::AuditPage;
 pub use home::HomePage;
 pub use host::HostPage;
 pub use import::ImportPage;
 pub use login::LoginPage;
+pub use profile::ProfilePage;
 pub use project::ProjectPage;
 pub use rules::{RuleEditPage, RuleNewPage, RuleOverridePage, RulePage};
 pub use search::SearchPage;

@@ -1,6 +1,6 @@
 use crate::api::inventory::*;
 use crate::components::{
-    ErrorView, Field, FormError, Loading, ObjectLinks, RulesSection, ShardSelect, TextArea, checks,
+    ErrorView, Field, FormError, Loading, NotifiersSection, ObjectLinks, RulesSection, ShardSelect, TextArea, checks,
 };
 use crate::error::AppError;
 use crate::model::*;
@@ -233,6 +233,7 @@ pub fn ProjectPage() -> impl IntoView {
                         </Show>
                     </section>
 
+                    <NotifiersSection owner_kind="project" owner_id=pid.0 />
                     <RulesSection owner_kind=OwnerKind::Project owner_id=pid.0 />
 
                     <Show when=move || edit>

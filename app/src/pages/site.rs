@@ -1,7 +1,7 @@
 //! The site: its address (domain and scheme, which the rule links use) and the site rules.
 
 use crate::api::rules::{UpdateSite, get_site};
-use crate::components::{ErrorView, Field, FormError, Loading, RulesSection};
+use crate::components::{ErrorView, Field, FormError, Loading, NotifiersSection, RulesSection};
 use crate::model::OwnerKind;
 use leptos::prelude::*;
 
@@ -41,6 +41,8 @@ pub fn SitePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <p class="muted">"The site's notifiers hear when the alert pipeline itself breaks (the heartbeat alert stops)."</p>
+        <NotifiersSection owner_kind="site" owner_id=1 />
         <RulesSection owner_kind=OwnerKind::Site owner_id=1 />
     }
 }

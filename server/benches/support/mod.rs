@@ -12,9 +12,15 @@ pub struct Server {
 
 impl Server {
     pub async fn start(database_url: &str) -> anyhow::Result<Server> {
+        Server::start_with(database_url, &[]).await
+    }
+
+    /// As `start`, with more arguments for `promgen serve`.
+    pub async fn start_with(database_url: &str, args: &[&str]) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_promgen"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url])
+            .args(args)
             .env("PROMGEN_ADMIN_PASSWORD", "bench-password")
             .env("RUST_LOG", "warn")
             .spawn()?;
@@ -55,6 +61,29 @@ pub fn database(name: &str) -> anyhow::Result<(String, std::path::PathBuf)> {
     std::fs::create_dir_all(&dir)?;
     let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.display()));
     Ok((url, dir))
+}
+
+/// An empty PostgreSQL database `name` on the local server (127.0.0.1:5432, trust), made afresh;
+/// its URL.
+pub async fn postgres(name: &str) -> anyhow::Result<String> {
+    let admin = "postgres://postgres@127.0.0.1:5432/postgres";
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(admin).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
+    Ok(format!("postgres://postgres@127.0.0.1:5432/{name}"))
+}
+
+pub async fn drop_postgres(name: &str) {
+    let admin = "postgres://postgres@127.0.0.1:5432/postgres";
+    if let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(admin).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+    }
+}
+
+/// The value at quantile `q` (0..=1) of sorted `v`.
+pub fn quantile(v: &[Duration], q: f64) -> Duration {
+    v[((v.len() as f64 * q) as usize).min(v.len() - 1)]
 }
 
 pub fn median(mut v: Vec<Duration>) -> Duration {

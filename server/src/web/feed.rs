@@ -38,31 +38,34 @@ pub async fn connect(
 }
 
 async fn feed(mut socket: WebSocket, events: app::backend::events::Events, since: i64) {
-    // Subscribe before the replay, so nothing falls between the two.
+    // Subscribe before the replay, so nothing falls between the two; what the replay carried
+    // is then skipped once when it also comes live. (Not "every id up to the last replayed":
+    // on PostgreSQL a lower id may commit, and arrive, after a higher one.)
     let mut live = events.subscribe();
-    let mut last = since;
     let replay = match events.since(since).await {
         Ok(r) => r,
         Err(_) => vec![FeedMessage::Reload],
     };
+    let mut replayed = std::collections::HashSet::new();
     for m in replay {
         if let FeedMessage::Event { event, .. } = &m {
-            last = last.max(event.id);
+            replayed.insert(event.id);
         }
         if send(&mut socket, &m).await.is_err() {
             return;
         }
     }
-    let mut ping = tokio::time::interval(std::time::Duration::from_secs(30));
+    let every = std::time::Duration::from_secs(30);
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tokio::select! {
             m = live.recv() => match m {
                 Ok(m) => {
-                    if let FeedMessage::Event { event, .. } = &m {
-                        if event.id <= last {
-                            continue;
-                        }
-                        last = event.id;
+                    if let FeedMessage::Event { event, .. } = &m
+                        && !replayed.is_empty()
+                        && replayed.remove(&event.id)
+                    {
+                        continue;
                     }
                     if send(&mut socket, &m).await.is_err() {
                         return;

@@ -109,7 +109,7 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let stop = CancellationToken::new();
-    spawn_workers(&backend, &stop);
+    spawn_workers(&backend, &stop).await;
     let app = router(backend, &args);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
@@ -121,9 +121,9 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
 /// The background work, all stopped by `stop`: the outbox dispatcher, the heartbeat watch,
 /// pruning, expired sessions, and (PostgreSQL) the listener that brings other replicas' events
 /// to this one's browsers.
-fn spawn_workers(backend: &Backend, stop: &CancellationToken) {
+async fn spawn_workers(backend: &Backend, stop: &CancellationToken) {
     tokio::spawn(backend.dispatcher().run(stop.clone()));
-    backend.events.listen(backend.db.url.clone());
+    backend.events.listen(backend.db.url.clone()).await;
     let b = backend.clone();
     periodically(Duration::from_secs(15), stop.clone(), move || {
         let b = b.clone();

@@ -31,17 +31,6 @@ struct DeliveryRow {
     done: Option<String>,
 }
 
-/// `name=value` pairs a list is narrowed to, every one of which must match.
-pub fn parse_filter(text: &str) -> Result<Vec<(String, String)>, AppError> {
-    text.split([',', ' ', '&'])
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().trim_matches('"').to_string())),
-            _ => Err(AppError::invalid("labels", format!("{p:?} is not name=value"))),
-        })
-        .collect()
-}
-
 /// SQL narrowing `alert a` to alerts with every pair, and its binds from `$first`.
 fn label_clause(filter: &[(String, String)], first: usize) -> String {
     (0..filter.len())
@@ -193,20 +182,5 @@ impl Alerts {
             tracing::info!(alerts = gone, before = %ago(self.settings.retention), "pruned old alerts");
         }
         Ok(gone)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn label_filters() {
-        assert_eq!(
-            parse_filter("service=web, severity=\"critical\"").unwrap(),
-            [("service".to_string(), "web".to_string()), ("severity".to_string(), "critical".to_string())]
-        );
-        assert!(parse_filter("nonsense").is_err());
-        assert!(parse_filter("").unwrap().is_empty());
     }
 }

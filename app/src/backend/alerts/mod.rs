@@ -3,7 +3,6 @@
 //! and the heartbeat watch.
 
 mod browse;
-pub use browse::parse_filter;
 mod heartbeat;
 pub use heartbeat::PIPELINE_ALERT;
 pub mod routing;

@@ -7,19 +7,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
 
-/// The first line of Promgen's messages; its email subject and resolved chat message.
-pub const DEFAULT_SUBJECT: &str = "[{{ status }}]{% for k, v in commonLabels|dictsort %} {{ v }}{% endfor %}";
-
-/// Promgen's email body and firing chat message.
-pub const DEFAULT_BODY: &str = "[{{ status }}]{% for k, v in commonLabels|dictsort %} {{ v }}{% endfor %}
-{% for k, v in commonAnnotations|dictsort %}
-{{ k|title }}: {{ v }}{% endfor %}
-{% for alert in alerts %}
-Labels: {% for k, v in alert.labels|dictsort %}{% if k not in commonLabels %}{{ v }} {% endif %}{% endfor %}\
-{% for k, v in alert.annotations|dictsort %}{% if k not in commonAnnotations %}
-{{ k|title }}: {{ v }}{% endif %}{% endfor %}
-Source: {{ alert.generatorURL }}
-{% endfor %}";
+pub use crate::model::{DEFAULT_BODY_TEMPLATE as DEFAULT_BODY, DEFAULT_SUBJECT_TEMPLATE as DEFAULT_SUBJECT};
 
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();

@@ -1,0 +1,124 @@
+//! Alerts, notifiers and API tokens as the pages see them.
+
+use crate::error::AppError;
+use crate::model::*;
+use leptos::prelude::*;
+
+/// The newest delivery of each alert group, narrowed by `labels` (`name=value ...`).
+#[server]
+pub async fn current_alerts(labels: String) -> Result<AlertPage, AppError> {
+    let (b, actor) = super::caller().await?;
+    let filter = parse_label_filter(&labels)?;
+    b.alerts.page(&actor, &filter).await
+}
+
+/// Every delivery with `labels`, newest first.
+#[server]
+pub async fn alert_history(labels: String, page: i64) -> Result<Vec<AlertSummary>, AppError> {
+    let (b, actor) = super::caller().await?;
+    let filter = parse_label_filter(&labels)?;
+    b.alerts.history(&actor, &filter, page).await
+}
+
+#[server]
+pub async fn get_alert(id: AlertId) -> Result<AlertDetail, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.alerts.detail(&actor, id).await
+}
+
+#[server]
+pub async fn owner_notifiers(owner_kind: String, owner_id: i64) -> Result<NotifierListing, AppError> {
+    let (b, actor) = super::caller().await?;
+    let owner = b.notifiers.owner(&owner_kind, owner_id).await?;
+    b.notifiers.listing(&actor, &owner).await
+}
+
+#[server]
+pub async fn create_notifier(
+    owner_kind: String,
+    owner_id: i64,
+    kind: String,
+    value: String,
+    alias: Option<String>,
+    subject_template: Option<String>,
+    body_template: Option<String>,
+) -> Result<Notifier, AppError> {
+    let (b, actor) = super::caller().await?;
+    let owner = b.notifiers.owner(&owner_kind, owner_id).await?;
+    let input = NotifierInput {
+        kind,
+        value,
+        alias: alias.unwrap_or_default(),
+        subject_template: subject_template.unwrap_or_default(),
+        body_template: body_template.unwrap_or_default(),
+    };
+    b.notifiers.create(&actor, &owner, input).await
+}
+
+#[server]
+pub async fn set_notifier_enabled(id: NotifierId, enabled: bool) -> Result<Notifier, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.notifiers.set_enabled(&actor, id, enabled).await
+}
+
+#[server]
+pub async fn delete_notifier(id: NotifierId) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    b.notifiers.delete(&actor, id).await.map(drop)
+}
+
+#[server]
+pub async fn add_notifier_filter(id: NotifierId, name: String, value: String) -> Result<Notifier, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.notifiers.add_filter(&actor, id, &name, &value).await
+}
+
+#[server]
+pub async fn delete_notifier_filter(id: NotifierFilterId) -> Result<Notifier, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.notifiers.delete_filter(&actor, id).await
+}
+
+/// Sends Promgen's sample alert through a notifier; says how it went.
+#[server]
+pub async fn test_notifier(id: NotifierId) -> Result<String, AppError> {
+    let (b, actor) = super::caller().await?;
+    let site = b.site.get().await?.url();
+    b.notifiers.test(&actor, id, &site).await
+}
+
+/// Subscribes the caller to (or unsubscribes from) a service or project.
+#[server]
+pub async fn subscribe(owner_kind: String, owner_id: i64, on: bool) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    let owner = b.notifiers.owner(&owner_kind, owner_id).await?;
+    b.notifiers.subscribe(&actor, &owner, on).await
+}
+
+#[server]
+pub async fn get_profile() -> Result<Profile, AppError> {
+    let (b, actor) = super::caller().await?;
+    let crate::backend::Actor::User(user) = actor else { return Err(AppError::Unauthenticated) };
+    let me = crate::backend::Actor::User(user.clone());
+    let owner = NotifierOwner::User { id: user.id, name: user.username.clone() };
+    Ok(Profile {
+        tokens: b.auth.tokens(user.id).await?,
+        notifiers: b.notifiers.listing(&me, &owner).await?.notifiers,
+        process_alerts: user.is_superuser || user.process_alerts,
+        user,
+    })
+}
+
+/// Makes a token for the caller; the key is in the answer, once.
+#[server]
+pub async fn create_token(name: String) -> Result<(TokenInfo, String), AppError> {
+    let (b, actor) = super::caller().await?;
+    let crate::backend::Actor::User(user) = &actor else { return Err(AppError::Unauthenticated) };
+    b.auth.create_token(&actor, &user.username, &name).await
+}
+
+#[server]
+pub async fn revoke_token(id: TokenId) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    b.auth.revoke_token(&actor, id).await
+}

@@ -1,0 +1,198 @@
+//! The notifiers of a site, service, project or user: enable/disable, filters, a test message,
+//! delete, and the form to add one; on services and projects, subscribing oneself.
+
+use crate::api::alerts::*;
+use crate::components::{ErrorView, FormError, Loading};
+use crate::model::*;
+use leptos::prelude::*;
+
+#[component]
+pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
+    let create = ServerAction::<CreateNotifier>::new();
+    let toggle = ServerAction::<SetNotifierEnabled>::new();
+    let delete = ServerAction::<DeleteNotifier>::new();
+    let add_filter = ServerAction::<AddNotifierFilter>::new();
+    let delete_filter = ServerAction::<DeleteNotifierFilter>::new();
+    let subscribe = ServerAction::<Subscribe>::new();
+    let test = ServerAction::<TestNotifier>::new();
+    let listing = Resource::new(
+        move || {
+            create.version().get()
+                + toggle.version().get()
+                + delete.version().get()
+                + add_filter.version().get()
+                + delete_filter.version().get()
+                + subscribe.version().get()
+        },
+        move |_| owner_notifiers(owner_kind.to_string(), owner_id),
+    );
+    let subscribable = owner_kind == "service" || owner_kind == "project";
+    view! {
+        <section class="card" id="notifiers">
+            <h2>"Notifiers"</h2>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    let l = match listing.await {
+                        Ok(l) => l,
+                        Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                    };
+                    let edit = l.can_edit;
+                    let subscribed = l.subscribed;
+                    view! {
+                        {if l.notifiers.is_empty() {
+                            view! { <p class="muted">"Nobody is told about its alerts yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table class="list notifiers">
+                                    <thead><tr><th>"Kind"</th><th>"Sends to"</th><th>"Only when"</th><th>"State"</th><th></th></tr></thead>
+                                    <tbody>
+                                        {l.notifiers.into_iter().map(|n| view! {
+                                            <NotifierRow n edit actions=RowActions { toggle, test, delete, add_filter, delete_filter } />
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                        {move || test.value().get().map(|r| match r {
+                            Ok(m) => view! { <p class="ok" role="status">{m}</p> }.into_any(),
+                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        })}
+                        <FormError value=add_filter.value() />
+                        <FormError value=toggle.value() />
+                        {subscribable.then(|| view! {
+                            <ActionForm action=subscribe attr:class="subscribe">
+                                <input type="hidden" name="owner_kind" value=owner_kind />
+                                <input type="hidden" name="owner_id" value=owner_id.to_string() />
+                                <input type="hidden" name="on" value=(!subscribed).to_string() />
+                                <button type="submit" class="small">{if subscribed { "Unsubscribe me" } else { "Subscribe me" }}</button>
+                                <span class="muted">" — your own notifiers (on your profile) hear its alerts"</span>
+                            </ActionForm>
+                        })}
+                        <Show when=move || edit>
+                            <NotifierForm owner_kind owner_id create />
+                        </Show>
+                    }.into_any()
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// What the buttons on a notifier's row do.
+#[derive(Clone, Copy)]
+struct RowActions {
+    toggle: ServerAction<SetNotifierEnabled>,
+    test: ServerAction<TestNotifier>,
+    delete: ServerAction<DeleteNotifier>,
+    add_filter: ServerAction<AddNotifierFilter>,
+    delete_filter: ServerAction<DeleteNotifierFilter>,
+}
+
+#[component]
+fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
+    let RowActions { toggle, test, delete, add_filter, delete_filter } = actions;
+    let id = n.id;
+    let filters = n
+        .filters
+        .iter()
+        .map(|f| {
+            let fid = f.id;
+            view! {
+                <span class="chip">{f.name.clone()} "=" {f.value.clone()}
+                    <Show when=move || edit>
+                        <ActionForm action=delete_filter attr:class="inline">
+                            <input type="hidden" name="id" value=fid.to_string() />
+                            <button type="submit" class="small" title="Remove filter">"×"</button>
+                        </ActionForm>
+                    </Show>
+                </span>
+            }
+        })
+        .collect_view();
+    view! {
+        <tr class:disabled=!n.enabled>
+            <td>{n.kind.as_str()}</td>
+            <td>{n.label().to_string()}</td>
+            <td>
+                {filters}
+                <Show when=move || edit>
+                    <ActionForm action=add_filter attr:class="filter-form">
+                        <input type="hidden" name="id" value=id.to_string() />
+                        <input type="text" name="name" placeholder="label" size=8 />
+                        <input type="text" name="value" placeholder="value" size=8 />
+                        <button type="submit" class="small">"Add filter"</button>
+                    </ActionForm>
+                </Show>
+            </td>
+            <td>{if n.enabled { "enabled" } else { "disabled" }}</td>
+            <td>
+                <Show when=move || edit>
+                    <ActionForm action=toggle attr:class="inline">
+                        <input type="hidden" name="id" value=id.to_string() />
+                        <input type="hidden" name="enabled" value=(!n.enabled).to_string() />
+                        <button type="submit" class="small">{if n.enabled { "Disable" } else { "Enable" }}</button>
+                    </ActionForm>
+                    <ActionForm action=test attr:class="inline">
+                        <input type="hidden" name="id" value=id.to_string() />
+                        <button type="submit" class="small">"Test"</button>
+                    </ActionForm>
+                    <ActionForm action=delete attr:class="inline">
+                        <input type="hidden" name="id" value=id.to_string() />
+                        <button type="submit" class="small danger">"Delete"</button>
+                    </ActionForm>
+                </Show>
+            </td>
+        </tr>
+    }
+    // Erased: the row's full type is too deep for the compiler's layout of the table.
+    .into_any()
+}
+
+#[component]
+fn NotifierForm(owner_kind: &'static str, owner_id: i64, create: ServerAction<CreateNotifier>) -> impl IntoView {
+    let kinds: Vec<NotifierKind> = NotifierKind::ALL
+        .into_iter()
+        .filter(|k| *k != NotifierKind::User || owner_kind == "service" || owner_kind == "project")
+        .collect();
+    let (help, set_help) = signal(NotifierKind::Email.value_help());
+    view! {
+        <details class="add-notifier">
+            <summary>"Add a notifier"</summary>
+            <ActionForm action=create>
+                <input type="hidden" name="owner_kind" value=owner_kind />
+                <input type="hidden" name="owner_id" value=owner_id.to_string() />
+                <div class="row">
+                    <label class="field">
+                        <span>"Kind"</span>
+                        <select name="kind" on:change=move |ev| {
+                            set_help.set(NotifierKind::parse(&event_target_value(&ev)).map_or("", NotifierKind::value_help))
+                        }>
+                            {kinds.into_iter().map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="field">
+                        <span>{move || help.get()}</span>
+                        <input type="text" name="value" autocomplete="off" />
+                    </label>
+                    <label class="field">
+                        <span>"Alias (shown instead of the value)"</span>
+                        <input type="text" name="alias" autocomplete="off" />
+                    </label>
+                </div>
+                <details>
+                    <summary>"Message templates (Jinja; empty for Promgen's)"</summary>
+                    <label class="field">
+                        <span>"Subject (email) / resolved message (chat)"</span>
+                        <textarea name="subject_template" rows=2 placeholder=DEFAULT_SUBJECT_TEMPLATE></textarea>
+                    </label>
+                    <label class="field">
+                        <span>"Body (email) / firing message (chat)"</span>
+                        <textarea name="body_template" rows=6 placeholder=DEFAULT_BODY_TEMPLATE></textarea>
+                    </label>
+                </details>
+                <button type="submit">"Add notifier"</button>
+            </ActionForm>
+            <FormError value=create.value() />
+        </details>
+    }
+}

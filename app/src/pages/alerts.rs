@@ -1,0 +1,271 @@
+//! The alerts page (live: groups by alert name and service, updated as alerts fire and
+//! resolve), the history searchable by label, and one alert with its routing and deliveries.
+
+use crate::api::alerts::{alert_history, current_alerts, get_alert};
+use crate::components::{ErrorView, Loading, live_feed};
+use crate::error::AppError;
+use crate::model::*;
+use leptos::prelude::*;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn labels_query() -> impl Fn() -> String + Clone + Send + Sync + 'static {
+    let q = use_query_map();
+    move || q.read().get("labels").unwrap_or_default()
+}
+
+#[component]
+fn LabelFilter(action: &'static str, value: String) -> impl IntoView {
+    view! {
+        <Form method="GET" action=action attr:class="label-filter">
+            <input type="search" name="labels" value=value placeholder="service=web severity=critical" aria-label="Label filter" />
+            <button type="submit">"Filter"</button>
+        </Form>
+    }
+}
+
+#[component]
+pub fn AlertsPage() -> impl IntoView {
+    let labels = labels_query();
+    let reload = RwSignal::new(0u32);
+    let page = Resource::new(
+        {
+            let labels = labels.clone();
+            move || (labels(), reload.get())
+        },
+        |(labels, _)| current_alerts(labels),
+    );
+    let history = {
+        let labels = labels.clone();
+        move || format!("/alert/history?labels={}", crate::components::query_value(&labels()))
+    };
+    view! {
+        <h1>"Alerts"</h1>
+        <LabelFilter action="/alert" value=labels() />
+        <p class="links"><a href=history>"Every delivery (history)"</a></p>
+        <Suspense fallback=Loading>
+            {move || {
+                let filter = labels();
+                Suspend::new(async move {
+                    match page.await {
+                        Ok(p) => view! { <LiveAlerts page=p filter reload /> }.into_any(),
+                        Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// One line of the page: an alert name on a service, across its groups.
+#[derive(Clone, Default, PartialEq)]
+struct Line {
+    alertname: String,
+    service: String,
+    projects: BTreeSet<String>,
+    firing_groups: usize,
+    firing_alerts: i64,
+    latest: Option<AlertSummary>,
+    sent: i64,
+    errors: i64,
+}
+
+fn lines(groups: &[AlertSummary]) -> Vec<Line> {
+    let mut by: BTreeMap<(String, String), Line> = BTreeMap::new();
+    for g in groups {
+        let line = by.entry((g.alertname.clone(), g.service.clone())).or_insert_with(|| Line {
+            alertname: g.alertname.clone(),
+            service: g.service.clone(),
+            ..Default::default()
+        });
+        if !g.project.is_empty() {
+            line.projects.insert(g.project.clone());
+        }
+        if g.status == "firing" {
+            line.firing_groups += 1;
+            line.firing_alerts += g.alerts;
+        }
+        line.sent += g.sent_count;
+        line.errors += g.error_count;
+        if line.latest.as_ref().is_none_or(|l| l.id < g.id) {
+            line.latest = Some(g.clone());
+        }
+    }
+    let mut out: Vec<Line> = by.into_values().collect();
+    // Firing first, then the most recent.
+    out.sort_by_key(|l| (l.firing_groups == 0, std::cmp::Reverse(l.latest.as_ref().map_or(0, |a| a.id.0))));
+    out
+}
+
+#[component]
+fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl IntoView {
+    let groups = RwSignal::new(page.alerts);
+    let filter = parse_label_filter(&filter).unwrap_or_default();
+    let status = live_feed(page.last_event, move |m| match m {
+        FeedMessage::Event { alert, .. } => {
+            if matches_filter(&filter, &alert.labels) {
+                let _ = groups.try_update(|gs| match gs.iter_mut().find(|g| g.group_key == alert.group_key) {
+                    Some(g) if g.id <= alert.id => *g = *alert,
+                    Some(_) => {}
+                    None => gs.insert(0, *alert),
+                });
+            }
+        }
+        FeedMessage::Reload => {
+            let _ = reload.try_update(|r| *r += 1);
+        }
+    });
+    view! {
+        <p class="feed-status" data-testid="feed-status">"Live feed: " {move || status.get()}</p>
+        {move || {
+            let lines = groups.with(|g| lines(g));
+            if lines.is_empty() {
+                return view! { <p class="muted">"No alerts received."</p> }.into_any();
+            }
+            view! {
+                <table class="list alerts">
+                    <thead><tr><th>"Alert"</th><th>"Service"</th><th>"Projects"</th><th>"State"</th><th>"Last change (UTC)"</th><th>"Sent / errors"</th></tr></thead>
+                    <tbody>
+                        {lines.into_iter().map(|l| {
+                            let latest = l.latest.clone();
+                            let firing = l.firing_groups > 0;
+                            let name = l.alertname.clone();
+                            view! {
+                                <tr class:firing=firing data-alert=l.alertname.clone()>
+                                    <td>{latest.as_ref().map(|a| view! { <A href=format!("/alert/{}", a.id)>{name}</A> })}</td>
+                                    <td>{l.service.clone()}</td>
+                                    <td>{l.projects.iter().cloned().collect::<Vec<_>>().join(", ")}</td>
+                                    <td class="state">
+                                        {if firing { format!("firing ({} alerts)", l.firing_alerts) } else { "resolved".to_string() }}
+                                    </td>
+                                    <td>{latest.as_ref().map(|a| a.received.clone())}</td>
+                                    <td class:error=l.errors != 0>{format!("{} / {}", l.sent, l.errors)}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+    }
+}
+
+#[component]
+pub fn AlertHistoryPage() -> impl IntoView {
+    let labels = labels_query();
+    let q = use_query_map();
+    let page_no = move || q.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1i64);
+    let list = Resource::new(
+        {
+            let labels = labels.clone();
+            move || (labels(), page_no())
+        },
+        |(labels, page)| alert_history(labels, page),
+    );
+    view! {
+        <h1>"Alert history"</h1>
+        <LabelFilter action="/alert/history" value=labels() />
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="muted">"No deliveries with these labels."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="list alerts">
+                            <thead><tr><th>"Received (UTC)"</th><th>"Status"</th><th>"Alert"</th><th>"Labels"</th><th>"Sent / errors"</th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|a| view! {
+                                    <tr>
+                                        <td><A href=format!("/alert/{}", a.id)>{a.received.clone()}</A></td>
+                                        <td>{a.status.clone()}</td>
+                                        <td>{a.alertname.clone()}</td>
+                                        <td><LabelChips labels=a.labels.clone() /></td>
+                                        <td>{format!("{} / {}", a.sent_count, a.error_count)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Labels as chips; values are text, never markup.
+#[component]
+fn LabelChips(labels: LabelMap) -> impl IntoView {
+    labels.into_iter().map(|(k, v)| view! { <span class="chip">{k} "=" {v}</span> }).collect_view()
+}
+
+#[component]
+pub fn AlertPage() -> impl IntoView {
+    let id = super::id_param::<AlertId>("id");
+    let detail = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_alert(id).await,
+            None => Err(AppError::NotFound("alert".into())),
+        }
+    });
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let d = match detail.await {
+                    Ok(d) => d,
+                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                };
+                let a = d.alert.clone();
+                view! {
+                    <h1>{a.alertname.clone()} " " <span class=format!("chip {}", a.status)>{a.status.clone()}</span></h1>
+                    <p class="muted">
+                        {format!("Received {} · {} alert(s) · sent {} · errors {}", a.received, a.alerts, a.sent_count, a.error_count)}
+                    </p>
+                    <p><LabelChips labels=a.labels.clone() /></p>
+                    <section class="card">
+                        <h2>"Routing"</h2>
+                        <ul>{d.routing.iter().map(|r| view! { <li>{r.clone()}</li> }).collect_view()}</ul>
+                    </section>
+                    <section class="card">
+                        <h2>"Deliveries"</h2>
+                        {if d.deliveries.is_empty() {
+                            view! { <p class="muted">"Nobody to tell."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table class="list">
+                                    <thead><tr><th>"Kind"</th><th>"To"</th><th>"Status"</th><th>"Attempts"</th><th>"Last error"</th><th>"Next / done"</th></tr></thead>
+                                    <tbody>
+                                        {d.deliveries.iter().map(|x| view! {
+                                            <tr class=x.status.clone()>
+                                                <td>{x.kind.clone()}</td>
+                                                <td>{x.target.clone()}</td>
+                                                <td>{x.status.clone()}</td>
+                                                <td>{x.attempts}</td>
+                                                <td>{x.last_error.clone()}</td>
+                                                <td>{x.done.clone().unwrap_or_else(|| x.next_attempt.clone())}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                    </section>
+                    <section class="card">
+                        <h2>"What happened"</h2>
+                        <table class="list events">
+                            <tbody>
+                                {d.events.iter().map(|e| view! {
+                                    <tr><td>{e.created.clone()}</td><td>{e.kind.clone()}</td><td>{e.detail.clone()}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </section>
+                    <section class="card">
+                        <h2>"Payload from Alertmanager"</h2>
+                        <pre class="yaml">{d.body.clone()}</pre>
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}

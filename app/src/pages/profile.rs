@@ -1,0 +1,69 @@
+//! One's own page: API tokens (made here, the key shown once; revoked here) and one's own
+//! notifiers, which the services and projects one subscribes to use.
+
+use crate::api::alerts::{CreateToken, RevokeToken, get_profile};
+use crate::components::{ErrorView, Field, FormError, Loading, NotifiersSection};
+use leptos::prelude::*;
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let profile = Resource::new(move || create.version().get() + revoke.version().get(), |_| get_profile());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let p = match profile.await {
+                    Ok(p) => p,
+                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                };
+                let me = p.user.id.0;
+                view! {
+                    <h1>{p.user.username.clone()}</h1>
+                    <p class="muted">
+                        {if p.user.is_superuser { "Admin. " } else { "" }}
+                        {if p.process_alerts { "May post alerts (Alertmanager's webhook)." } else { "May not post alerts; an admin can allow it (promgen grant-alerts)." }}
+                    </p>
+                    <section class="card" id="tokens">
+                        <h2>"API tokens"</h2>
+                        <p class="muted">"For Alertmanager: " <code>"webhook_configs: [{url: <this server>/api/v1/alerts, http_config: {authorization: {type: Token, credentials: <key>}}}]"</code></p>
+                        {if p.tokens.is_empty() {
+                            view! { <p class="muted">"No tokens."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table class="list">
+                                    <thead><tr><th>"Name"</th><th>"Key starts"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                    <tbody>
+                                        {p.tokens.into_iter().map(|t| view! {
+                                            <tr>
+                                                <td>{t.name.clone()}</td>
+                                                <td><code>{t.prefix.clone()} "…"</code></td>
+                                                <td>{t.created.clone()}</td>
+                                                <td>{t.last_used.clone().unwrap_or_else(|| "never".into())}</td>
+                                                <td>
+                                                    <ActionForm action=revoke attr:class="inline">
+                                                        <input type="hidden" name="id" value=t.id.to_string() />
+                                                        <button type="submit" class="small danger">"Revoke"</button>
+                                                    </ActionForm>
+                                                </td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                        <ActionForm action=create>
+                            <Field label="New token, for" name="name" placeholder="alertmanager" />
+                            <button type="submit">"Make a token"</button>
+                        </ActionForm>
+                        <FormError value=create.value() />
+                        {move || create.value().get().and_then(Result::ok).map(|(_, key)| view! {
+                            <p class="ok" role="status">"The key, shown this once: " <code data-testid="token-key">{key}</code></p>
+                        })}
+                    </section>
+                    <NotifiersSection owner_kind="user" owner_id=me />
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}

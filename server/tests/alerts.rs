@@ -354,3 +354,40 @@ on_both_databases!(notifier_values_are_checked_and_private_addresses_refused, |b
     assert!(said.starts_with("Sent a test message with webhook"), "{said}");
     assert_eq!(receiver.received()[0]["commonLabels"]["service"], "web");
 });
+
+on_both_databases!(a_notifiers_own_templates_shape_its_messages, |b: Backend| async move {
+    let slack = Receiver::start(&[200]).await;
+    fixtures(&b, &slack).await;
+    let b = delivering(&b, None, None);
+    let (id,): (i64,) =
+        sqlx::query_as("SELECT id FROM notifier WHERE kind = 'slack'").fetch_one(&b.db.pool).await.unwrap();
+    let id = NotifierId(id);
+
+    // Only its owners change it; a template that does not parse changes nothing.
+    let stranger = common::user(&b, "stranger").await;
+    let firing = "{{ commonLabels.alertname }} fires on {{ commonLabels.service }} ({{ alerts|length }})";
+    assert!(matches!(b.notifiers.update(&stranger, id, "", "", firing).await, Err(app::error::AppError::Forbidden(_))));
+    let e = b.notifiers.update(&Actor::System, id, "", "", "{{ unclosed").await.unwrap_err();
+    assert_eq!(e.field(), Some("body_template"));
+    assert_eq!(b.notifiers.get(id).await.unwrap().body_template, "");
+
+    let updated = b
+        .notifiers
+        .update(&Actor::System, id, "team chat", "{{ commonLabels.alertname }} is over", firing)
+        .await
+        .unwrap();
+    assert_eq!((updated.alias.as_str(), updated.body_template.as_str()), ("team chat", firing));
+    let (status, _) = post(&b, Some("Token admin_token"), SAMPLE).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let resolved = SAMPLE.replace("\"firing\"", "\"resolved\"");
+    let (status, _) = post(&b, Some("Token admin_token"), &resolved).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    drain(&b).await;
+    assert_eq!(
+        slack.received(),
+        [
+            serde_json::json!({"text": "test-alert fires on test-service (2)"}),
+            serde_json::json!({"text": "test-alert is over"}),
+        ]
+    );
+});

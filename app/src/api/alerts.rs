@@ -79,6 +79,18 @@ pub async fn delete_notifier_filter(id: NotifierFilterId) -> Result<Notifier, Ap
     b.notifiers.delete_filter(&actor, id).await
 }
 
+/// Changes a notifier's alias and message templates.
+#[server]
+pub async fn update_notifier(
+    id: NotifierId,
+    alias: String,
+    subject_template: String,
+    body_template: String,
+) -> Result<Notifier, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.notifiers.update(&actor, id, &alias, &subject_template, &body_template).await
+}
+
 /// Sends Promgen's sample alert through a notifier; says how it went.
 #[server]
 pub async fn test_notifier(id: NotifierId) -> Result<String, AppError> {

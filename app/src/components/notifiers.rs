@@ -15,6 +15,7 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoVie
     let delete_filter = ServerAction::<DeleteNotifierFilter>::new();
     let subscribe = ServerAction::<Subscribe>::new();
     let test = ServerAction::<TestNotifier>::new();
+    let update = ServerAction::<UpdateNotifier>::new();
     let listing = Resource::new(
         move || {
             create.version().get()
@@ -23,6 +24,7 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoVie
                 + add_filter.version().get()
                 + delete_filter.version().get()
                 + subscribe.version().get()
+                + update.version().get()
         },
         move |_| owner_notifiers(owner_kind.to_string(), owner_id),
     );
@@ -47,7 +49,7 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoVie
                                     <thead><tr><th>"Kind"</th><th>"Sends to"</th><th>"Only when"</th><th>"State"</th><th></th></tr></thead>
                                     <tbody>
                                         {l.notifiers.into_iter().map(|n| view! {
-                                            <NotifierRow n edit actions=RowActions { toggle, test, delete, add_filter, delete_filter } />
+                                            <NotifierRow n edit actions=RowActions { toggle, test, update, delete, add_filter, delete_filter } />
                                         }).collect_view()}
                                     </tbody>
                                 </table>
@@ -58,6 +60,7 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoVie
                             Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                         })}
                         <FormError value=add_filter.value() />
+                        <FormError value=update.value() />
                         <FormError value=toggle.value() />
                         {subscribable.then(|| view! {
                             <ActionForm action=subscribe attr:class="subscribe">
@@ -83,6 +86,7 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoVie
 struct RowActions {
     toggle: ServerAction<SetNotifierEnabled>,
     test: ServerAction<TestNotifier>,
+    update: ServerAction<UpdateNotifier>,
     delete: ServerAction<DeleteNotifier>,
     add_filter: ServerAction<AddNotifierFilter>,
     delete_filter: ServerAction<DeleteNotifierFilter>,
@@ -90,8 +94,9 @@ struct RowActions {
 
 #[component]
 fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
-    let RowActions { toggle, test, delete, add_filter, delete_filter } = actions;
+    let RowActions { toggle, test, update, delete, add_filter, delete_filter } = actions;
     let id = n.id;
+    let (alias, subject, body) = (n.alias.clone(), n.subject_template.clone(), n.body_template.clone());
     let filters = n
         .filters
         .iter()
@@ -140,12 +145,45 @@ fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
                         <input type="hidden" name="id" value=id.to_string() />
                         <button type="submit" class="small danger">"Delete"</button>
                     </ActionForm>
+                    <NotifierEdit id alias=alias.clone() subject=subject.clone() body=body.clone() update />
                 </Show>
             </td>
         </tr>
     }
     // Erased: the row's full type is too deep for the compiler's layout of the table.
     .into_any()
+}
+
+/// A notifier's alias and message templates, to change.
+#[component]
+fn NotifierEdit(
+    id: NotifierId,
+    alias: String,
+    subject: String,
+    body: String,
+    update: ServerAction<UpdateNotifier>,
+) -> impl IntoView {
+    view! {
+        <details class="edit-notifier">
+            <summary>"Edit"</summary>
+            <ActionForm action=update>
+                <input type="hidden" name="id" value=id.to_string() />
+                <label class="field">
+                    <span>"Alias"</span>
+                    <input type="text" name="alias" value=alias autocomplete="off" />
+                </label>
+                <label class="field">
+                    <span>"Subject (email) / resolved message (chat)"</span>
+                    <textarea name="subject_template" rows=2 placeholder=DEFAULT_SUBJECT_TEMPLATE>{subject}</textarea>
+                </label>
+                <label class="field">
+                    <span>"Body (email) / firing message (chat)"</span>
+                    <textarea name="body_template" rows=6 placeholder=DEFAULT_BODY_TEMPLATE>{body}</textarea>
+                </label>
+                <button type="submit" class="small">"Save"</button>
+            </ActionForm>
+        </details>
+    }
 }
 
 #[component]

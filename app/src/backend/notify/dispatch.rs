@@ -96,20 +96,28 @@ impl Dispatcher {
         }
     }
 
-    /// Claims a batch of due notifications, sends them concurrently and records the outcomes.
-    /// Returns how many were worked.
+    /// Claims a batch of due notifications, sends them and records the outcomes. Returns how
+    /// many were worked. Different receivers are sent to concurrently; one receiver's
+    /// notifications go one after the other in the order received, so a chat does not show
+    /// "resolved" before "firing". (A retry may still come after later notifications.)
     pub async fn run_once(&self) -> Result<usize, AppError> {
         let claimed = self.claim().await?;
         let n = claimed.len();
         let site_url = self.site.get().await?.url();
-        let mut sends = tokio::task::JoinSet::new();
+        let mut by_receiver: std::collections::BTreeMap<(String, String), Vec<Claimed>> = Default::default();
         for row in claimed {
+            by_receiver.entry((row.kind.clone(), row.target.clone())).or_default().push(row);
+        }
+        let mut sends = tokio::task::JoinSet::new();
+        for rows in by_receiver.into_values() {
             let this = self.clone();
             let site_url = site_url.clone();
             sends.spawn(async move {
-                let result = this.send(&row, &site_url).await;
-                if let Err(e) = this.record(&row, result).await {
-                    tracing::warn!(error = %e, outbox = row.id, "cannot record a notification's outcome; it will be sent again");
+                for row in rows {
+                    let result = this.send(&row, &site_url).await;
+                    if let Err(e) = this.record(&row, result).await {
+                        tracing::warn!(error = %e, outbox = row.id, "cannot record a notification's outcome; it will be sent again");
+                    }
                 }
             });
         }

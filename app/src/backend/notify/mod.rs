@@ -327,6 +327,39 @@ impl Notifiers {
         Ok(new)
     }
 
+    /// Changes a notifier's alias and message templates (empty: Promgen's messages).
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: NotifierId,
+        alias: &str,
+        subject_template: &str,
+        body_template: &str,
+    ) -> Result<Notifier, AppError> {
+        let old = self.get(id).await?;
+        self.require_edit(actor, &old.owner).await?;
+        message::check_template("subject_template", subject_template)?;
+        message::check_template("body_template", body_template)?;
+        let new = Notifier {
+            alias: alias.trim().into(),
+            subject_template: subject_template.trim().into(),
+            body_template: body_template.trim().into(),
+            ..old.clone()
+        };
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("UPDATE notifier SET alias = $1, subject_template = $2, body_template = $3 WHERE id = $4")
+            .bind(&new.alias)
+            .bind(&new.subject_template)
+            .bind(&new.body_template)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        let body = format!("Updated notifier {} {}", old.kind.as_str(), audited(&new).label());
+        audit::record(&mut tx, actor, &body, subject(&old), Some(&audited(&old)), Some(&audited(&new))).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
     pub async fn delete(&self, actor: &Actor, id: NotifierId) -> Result<NotifierOwner, AppError> {
         let old = self.get(id).await?;
         self.require_edit(actor, &old.owner).await?;

@@ -92,6 +92,18 @@ impl Db {
         Ok(Db { pool, dialect, url })
     }
 
+    /// A transaction that will write. SQLite's default (deferred) transaction takes the write
+    /// lock only at its first write: if it read first and another writer committed meanwhile,
+    /// it fails at once with "database is locked" instead of waiting. `BEGIN IMMEDIATE` takes
+    /// the lock at the start, waiting (busy_timeout) behind other writers. Hold no other pool
+    /// connection while waiting on one inside it.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// After rows were inserted with explicit ids (an import keeps Promgen's primary keys),
     /// make the next generated id follow them. SQLite does this by itself.
     pub async fn sync_id_sequences(&self, conn: &mut sqlx::AnyConnection, tables: &[&str]) -> Result<(), sqlx::Error> {

@@ -38,7 +38,7 @@ impl SiteSettings {
         }
         let old = self.get().await?;
         let new = Site { domain, scheme: scheme.into() };
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "INSERT INTO site (id, domain, scheme) VALUES (1, $1, $2) \
              ON CONFLICT (id) DO UPDATE SET domain = excluded.domain, scheme = excluded.scheme",

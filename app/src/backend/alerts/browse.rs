@@ -164,7 +164,7 @@ impl Alerts {
         actor.may_administer("prune alerts")?;
         let ago =
             |d: std::time::Duration| (chrono::Utc::now() - d).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let gone = sqlx::query(
             "DELETE FROM alert WHERE received < $1 AND NOT EXISTS \
              (SELECT 1 FROM outbox o WHERE o.alert_id = alert.id AND o.status IN ('queued', 'sending'))",

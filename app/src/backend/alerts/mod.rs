@@ -129,7 +129,9 @@ impl Alerts {
         let now = db::now();
         let cutoff =
             (chrono::Utc::now() - self.settings.dedupe_window).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let mut tx = self.db.pool.begin().await?;
+        // Read before the transaction: inside it, this connection holds SQLite's write lock.
+        let site_url = self.site.get().await?.url();
+        let mut tx = self.db.begin().await?;
         let fresh = sqlx::query(
             "INSERT INTO alert_dedupe (key, alert_id, received) VALUES ($1, 0, $2) \
              ON CONFLICT (key) DO UPDATE SET received = excluded.received, alert_id = 0 WHERE alert_dedupe.received < $3",
@@ -170,7 +172,6 @@ impl Alerts {
         .bind(user.map(|u| u.0))
         .fetch_one(&mut *tx)
         .await?;
-        let site_url = self.site.get().await?.url();
         let expanded = routing::expand(message, id, &site_url, &plan);
         sqlx::query("UPDATE alert SET expanded = $1 WHERE id = $2")
             .bind(serde_json::to_string(&expanded).unwrap_or_default())

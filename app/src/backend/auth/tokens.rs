@@ -72,7 +72,7 @@ impl Auth {
     ) -> Result<TokenInfo, AppError> {
         let prefix: String = key.chars().take(6).collect();
         let created = db::now();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO token (user_id, hash, prefix, name, created) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (hash) DO UPDATE SET name = excluded.name RETURNING id",
@@ -103,7 +103,7 @@ impl Auth {
         if actor.user_id() != Some(UserId(owner)) {
             actor.may_administer("revoke other users' tokens")?;
         }
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM token WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         let subject = Subject::new("token", id.0).under("user", owner);
         audit::record(&mut tx, actor, &format!("Revoked token {prefix}…"), subject, None::<&()>, None::<&()>).await?;
@@ -175,7 +175,7 @@ impl Auth {
     pub async fn grant_alerts(&self, actor: &Actor, username: &str, allowed: bool) -> Result<(), AppError> {
         actor.may_administer("grant the process_alerts permission")?;
         let user = self.user_by_name(username).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE users SET process_alerts = $1 WHERE id = $2")
             .bind(i64::from(allowed))
             .bind(user.id.0)

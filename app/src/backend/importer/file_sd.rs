@@ -28,7 +28,7 @@ impl Importer {
             AppError::invalid("targets", format!("not file_sd JSON (a list of {{labels, targets}}): {e}"))
         })?;
         let mut report = ImportReport::default();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         for (i, group) in groups.iter().enumerate() {
             let label = |name: &str| -> Result<String, AppError> {
                 group

@@ -143,7 +143,7 @@ impl Importer {
         }
 
         let mut report = ImportReport::default();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         // Objects an earlier version kept for later, of models it did not manage and this one
         // does, load first; the files' objects with the same key replace them.
         let pending: Vec<(String, String, String)> =

@@ -38,7 +38,7 @@ impl Inventory {
         let project = self.project_row(project_id).await?;
         actor.may_edit(&project.owners(), "this project")?;
         let input = input.clean()?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO exporter (project_id, job, port, path, scheme, enabled) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -78,7 +78,7 @@ impl Inventory {
         let old = self.exporter_row(id).await?;
         let project = self.project_row(old.project_id).await?;
         actor.may_edit(&project.owners(), "this project")?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE exporter SET enabled = $1 WHERE id = $2")
             .bind(i64::from(enabled))
             .bind(id.0)
@@ -98,7 +98,7 @@ impl Inventory {
         let old = self.exporter_row(id).await?;
         let project = self.project_row(old.project_id).await?;
         actor.may_edit(&project.owners(), "this project")?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM exporter WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         let body = format!("Deleted exporter {}:{}", old.job, old.port);
         let subject = Subject::new("exporter", id.0).under("project", old.project_id.0);

@@ -50,7 +50,7 @@ impl Inventory {
         let project = self.project_row(project_id).await?;
         actor.may_edit(&project.owners(), "this project")?;
         let (name, hosts) = input.clean()?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let (id,): (i64,) =
             sqlx::query_as("INSERT INTO farm (name, source, project_id) VALUES ($1, $2, $3) RETURNING id")
                 .bind(&name)
@@ -81,7 +81,7 @@ impl Inventory {
             ));
         }
         let hosts = validate::host_list("hosts", hosts)?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let added = insert_hosts(&mut tx, farm.id, &hosts).await?;
         if added > 0 {
             let body = format!("Added {added} hosts to farm {}", farm.name);
@@ -102,7 +102,7 @@ impl Inventory {
             .into();
         let (farm, project) = self.farm_with_project(host.farm_id).await?;
         actor.may_edit(&project.owners(), "this project")?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM host WHERE id = $1").bind(host_id.0).execute(&mut *tx).await?;
         let body = format!("Deleted host {} from farm {}", host.name, farm.name);
         let subject = Subject::new("host", host_id.0).under("project", farm.project_id.0);
@@ -116,7 +116,7 @@ impl Inventory {
     pub async fn delete_farm(&self, actor: &Actor, farm_id: FarmId) -> Result<ProjectId, AppError> {
         let (farm, project) = self.farm_with_project(farm_id).await?;
         actor.may_edit(&project.owners(), "this project")?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM farm WHERE id = $1").bind(farm_id.0).execute(&mut *tx).await?;
         let body = format!("Deleted farm {}", farm.name);
         let subject = Subject::new("farm", farm_id.0).under("project", farm.project_id.0);

@@ -74,7 +74,7 @@ impl Inventory {
         if !shard.enabled {
             return Err(AppError::invalid("shard_id", format!("shard {} is disabled for new projects", shard.name)));
         }
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO project (name, description, service_id, shard_id, owner_id) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -109,7 +109,7 @@ impl Inventory {
         if input.shard_id != old.shard_id && !self.shard_row(input.shard_id).await?.enabled {
             return Err(AppError::invalid("shard_id", "that shard is disabled for new projects"));
         }
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE project SET name = $1, description = $2, shard_id = $3 WHERE id = $4")
             .bind(&input.name)
             .bind(&input.description)
@@ -130,7 +130,7 @@ impl Inventory {
         let row = self.project_row(id).await?;
         actor.may_edit(&row.owners(), "this project")?;
         let old = row.project();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM project WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         let body = format!("Deleted project {}", old.name);
         let subject = Subject::new("project", id.0).under("service", old.service_id.0);

@@ -58,7 +58,7 @@ impl Inventory {
     pub async fn create_service(&self, actor: &Actor, input: ServiceInput) -> Result<Service, AppError> {
         actor.require()?;
         let input = input.clean()?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let (id,): (i64,) =
             sqlx::query_as("INSERT INTO service (name, description, owner_id) VALUES ($1, $2, $3) RETURNING id")
                 .bind(&input.name)
@@ -87,7 +87,7 @@ impl Inventory {
         actor.may_edit(&[old.owner_id], "this service")?;
         let input = input.clean()?;
         let old: Service = old.into();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE service SET name = $1, description = $2 WHERE id = $3")
             .bind(&input.name)
             .bind(&input.description)
@@ -108,7 +108,7 @@ impl Inventory {
         let old = self.service_row(id).await?;
         actor.may_edit(&[old.owner_id], "this service")?;
         let old: Service = old.into();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM service WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         let body = format!("Deleted service {}", old.name);
         audit::record(&mut tx, actor, &body, Subject::new("service", id.0), Some(&old), None::<&()>).await?;

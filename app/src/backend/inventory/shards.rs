@@ -112,7 +112,7 @@ impl Inventory {
     pub async fn create_shard(&self, actor: &Actor, input: ShardInput) -> Result<Shard, AppError> {
         actor.may_administer("add shards")?;
         let input = input.clean()?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let id: i64 = bind_shard(
             sqlx::query(
                 "INSERT INTO shard (name, url, proxy, enabled, samples, targets) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -133,7 +133,7 @@ impl Inventory {
         actor.may_administer("change shards")?;
         let old = self.shard_row(id).await?;
         let input = input.clean()?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         bind_shard(
             sqlx::query(
                 "UPDATE shard SET name = $1, url = $2, proxy = $3, enabled = $4, samples = $5, targets = $6 WHERE id = $7",
@@ -164,7 +164,7 @@ impl Inventory {
         let shard = crate::model::validate::name("shard", shard)?;
         let host = crate::model::validate::hostname("host", host)?;
         let port = crate::model::validate::port("port", port)?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let existing: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM shard WHERE name = $1").bind(&shard).fetch_optional(&mut *tx).await?;
         let (shard_id, shard_created) = match existing {

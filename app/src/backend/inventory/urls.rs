@@ -22,7 +22,7 @@ impl Inventory {
     pub async fn create_probe(&self, actor: &Actor, module: &str, description: &str) -> Result<Probe, AppError> {
         actor.may_administer("add probes")?;
         let module = validate::module("module", module)?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let (id,): (i64,) = sqlx::query_as("INSERT INTO probe (module, description) VALUES ($1, $2) RETURNING id")
             .bind(&module)
             .bind(description.trim())
@@ -54,7 +54,7 @@ impl Inventory {
         let Some((module,)) = probe else {
             return Err(AppError::invalid("probe_id", "choose a probe"));
         };
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let (id,): (i64,) =
             sqlx::query_as("INSERT INTO url (url, project_id, probe_id) VALUES ($1, $2, $3) RETURNING id")
                 .bind(&input.url)
@@ -78,7 +78,7 @@ impl Inventory {
             .ok_or_else(|| AppError::NotFound(format!("URL {id}")))?;
         let project = self.project_row(ProjectId(row.0)).await?;
         actor.may_edit(&project.owners(), "this project")?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM url WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         let subject = Subject::new("url", id.0).under("project", row.0);
         audit::record(&mut tx, actor, &format!("Deleted URL {}", row.1), subject, Some(&row.1), None::<&()>).await?;

@@ -182,7 +182,7 @@ impl Dispatcher {
         let now = chrono::Utc::now();
         let shown = row.alias.clone().filter(|a| !a.is_empty()).unwrap_or_else(|| row.target.clone());
         let alert = AlertId(row.alert_id);
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let (event, outcome) = match result {
             Ok(()) => {
                 sqlx::query(

@@ -273,7 +273,7 @@ impl Notifiers {
         if let Some((id,)) = existing {
             return self.get(NotifierId(id)).await;
         }
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO notifier (kind, value, alias, service_id, project_id, user_id, created_by, subject_template, body_template) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -310,7 +310,7 @@ impl Notifiers {
         let old = self.get(id).await?;
         self.require_edit(actor, &old.owner).await?;
         let new = Notifier { enabled, ..old.clone() };
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE notifier SET enabled = $1 WHERE id = $2")
             .bind(i64::from(enabled))
             .bind(id.0)
@@ -346,7 +346,7 @@ impl Notifiers {
             body_template: body_template.trim().into(),
             ..old.clone()
         };
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE notifier SET alias = $1, subject_template = $2, body_template = $3 WHERE id = $4")
             .bind(&new.alias)
             .bind(&new.subject_template)
@@ -363,7 +363,7 @@ impl Notifiers {
     pub async fn delete(&self, actor: &Actor, id: NotifierId) -> Result<NotifierOwner, AppError> {
         let old = self.get(id).await?;
         self.require_edit(actor, &old.owner).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM notifier WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         let body = format!("Deleted notifier {} {}", old.kind.as_str(), audited(&old).label());
         audit::record(&mut tx, actor, &body, subject(&old), Some(&audited(&old)), None::<&()>).await?;
@@ -382,7 +382,7 @@ impl Notifiers {
         let n = self.get(id).await?;
         self.require_edit(actor, &n.owner).await?;
         label_name(name)?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "INSERT INTO notifier_filter (notifier_id, name, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
@@ -406,7 +406,7 @@ impl Notifiers {
         let Some((id, name, value)) = row else { return Err(AppError::NotFound(format!("filter {filter}"))) };
         let n = self.get(NotifierId(id)).await?;
         self.require_edit(actor, &n.owner).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM notifier_filter WHERE id = $1").bind(filter.0).execute(&mut *tx).await?;
         let body = format!("Removed filter {name}={value} from notifier {}", audited(&n).label());
         audit::record(&mut tx, actor, &body, subject(&n), Some(&(name, value)), None::<&()>).await?;
@@ -431,7 +431,7 @@ impl Notifiers {
         .bind(project)
         .fetch_all(&self.db.pool)
         .await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         if on && existing.is_empty() {
             sqlx::query(
                 "INSERT INTO notifier (kind, value, service_id, project_id, created_by) VALUES ('user', $1, $2, $3, $4)",

@@ -74,7 +74,7 @@ impl Rules {
         let input = validated(input, &[])?;
         let draft = with_input(&placeholder(owner), &input);
         self.promtool_check(&[(&draft, Vec::new())]).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let rule = insert(&mut tx, owner, &input, None, false).await?;
         audit::record(&mut tx, actor, &format!("Created rule {}", rule.name), subject(&rule), None::<&()>, Some(&rule))
             .await?;
@@ -122,7 +122,7 @@ impl Rules {
         checked.extend(followers.iter().map(|(r, g)| (r, g.clone())));
         self.promtool_check(&checked).await?;
 
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "UPDATE rule SET name = $1, expr = $2, duration = $3, enabled = $4, description = $5, labels = $6, \
              annotations = $7, builtin = 0 WHERE id = $8",
@@ -158,7 +158,7 @@ impl Rules {
         let old = self.rule(id).await?;
         self.require_edit(actor, &old.owner).await?;
         let new = Rule { enabled, ..old.clone() };
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE rule SET enabled = $1, builtin = 0 WHERE id = $2")
             .bind(i64::from(enabled))
             .bind(id.0)
@@ -175,7 +175,7 @@ impl Rules {
     pub async fn delete(&self, actor: &Actor, id: RuleId) -> Result<RuleOwner, AppError> {
         let old = self.rule(id).await?;
         self.require_edit(actor, &old.owner).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM rule WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         audit::record(&mut tx, actor, &format!("Deleted rule {}", old.name), subject(&old), Some(&old), None::<&()>)
             .await?;
@@ -215,7 +215,7 @@ impl Rules {
         let draft = Rule { parent: Some(parent.id), ..with_input(&placeholder(target), &input) };
         self.promtool_check(&[(&draft, Vec::new())]).await?;
 
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let rule = match insert(&mut tx, target, &input, Some(parent.id), false).await {
             Ok(rule) => rule,
             // Someone overrode it for the same owner a moment ago: theirs stands.
@@ -258,7 +258,7 @@ impl Rules {
     /// Installs the default site rules on a new installation, once: a later start after they
     /// were deleted does not bring them back, and an import of a Promgen export prevents it.
     pub async fn install_default_pack(&self) -> Result<usize, AppError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let claimed =
             sqlx::query("UPDATE site SET rule_pack = 1 WHERE id = 1 AND rule_pack = 0").execute(&mut *tx).await?;
         if claimed.rows_affected() == 0 {

@@ -149,7 +149,7 @@ impl Rules {
             .collect();
         self.promtool_check(&drafts.iter().map(|r| (r, Vec::new())).collect::<Vec<_>>()).await?;
 
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         for (owner, input) in &new {
             let rule = insert(&mut tx, owner, input, None, false).await?;
             let subject = Subject::new("rule", rule.id.0).under(owner.kind().as_str(), owner.id());

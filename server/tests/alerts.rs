@@ -391,3 +391,22 @@ on_both_databases!(a_notifiers_own_templates_shape_its_messages, |b: Backend| as
         ]
     );
 });
+
+on_both_databases!(concurrent_posts_are_all_stored_and_routed, |b: Backend| async move {
+    let slack = Receiver::start(&[200]).await;
+    fixtures(&b, &slack).await;
+    // More posts at once than the pool has connections: writers queue for the write lock.
+    let posts: Vec<_> = (0..40)
+        .map(|i| {
+            let b = b.clone();
+            let body = SAMPLE.replace("77219b", &format!("{i:06x}"));
+            tokio::spawn(async move { post(&b, Some("Token admin_token"), &body).await })
+        })
+        .collect();
+    for p in posts {
+        let (status, text) = p.await.unwrap();
+        assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+    }
+    assert_eq!(count(&b, "alert").await, 40);
+    assert_eq!(count(&b, "outbox").await, 40);
+});

@@ -410,3 +410,27 @@ on_both_databases!(concurrent_posts_are_all_stored_and_routed, |b: Backend| asyn
     assert_eq!(count(&b, "alert").await, 40);
     assert_eq!(count(&b, "outbox").await, 40);
 });
+
+on_both_databases!(a_delivery_repeated_at_once_is_stored_once, |b: Backend| async move {
+    let slack = Receiver::start(&[200]).await;
+    fixtures(&b, &slack).await;
+    // Alertmanager's retries can arrive together and be written in one batch.
+    let posts: Vec<_> = (0..12)
+        .map(|_| {
+            let b = b.clone();
+            tokio::spawn(async move { post(&b, Some("Token admin_token"), SAMPLE).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for p in posts {
+        let (status, text) = p.await.unwrap();
+        assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+        answers.push(json(&text));
+    }
+    let stored: Vec<_> = answers.iter().filter(|a| a["status"] == "accepted").collect();
+    assert_eq!(stored.len(), 1, "{answers:?}");
+    let id = &stored[0]["alert"];
+    assert!(answers.iter().filter(|a| a["status"] == "duplicate").all(|a| &a["alert"] == id), "{answers:?}");
+    assert_eq!(count(&b, "alert").await, 1);
+    assert_eq!(count(&b, "outbox").await, 1);
+});

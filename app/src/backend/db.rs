@@ -6,6 +6,7 @@
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
+use std::sync::Arc;
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -26,6 +27,40 @@ pub struct Db {
     pub dialect: Dialect,
     /// Where it was reached; PostgreSQL's LISTEN needs a connection of its own.
     pub url: String,
+    /// SQLite has one writer at a time. Writers of this process take turns here, woken as soon
+    /// as the turn is free, instead of polling SQLite's lock with growing sleeps.
+    writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction (it derefs to its connection); on SQLite it also holds this process'
+/// writer turn until it is committed or dropped (rolled back).
+pub struct WriteTx {
+    // Declared first, dropped first: the rollback is queued before the turn is passed on.
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,18 +124,22 @@ impl Db {
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.map_err(DbError::Migrate)?;
-        Ok(Db { pool, dialect, url })
+        Ok(Db { pool, dialect, url, writer: Arc::default() })
     }
 
-    /// A transaction that will write. SQLite's default (deferred) transaction takes the write
-    /// lock only at its first write: if it read first and another writer committed meanwhile,
-    /// it fails at once with "database is locked" instead of waiting. `BEGIN IMMEDIATE` takes
-    /// the lock at the start, waiting (busy_timeout) behind other writers. Hold no other pool
-    /// connection while waiting on one inside it.
-    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    /// A transaction that will write. On SQLite it waits for this process' writer turn, then
+    /// begins IMMEDIATE: a deferred transaction takes the write lock only at its first write,
+    /// and if it read first while another process wrote, it fails at once with "database is
+    /// locked" instead of waiting. Inside it, wait on no other pool connection: the turn and
+    /// the lock are held.
+    pub async fn begin(&self) -> Result<WriteTx, sqlx::Error> {
         match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.pool.begin().await,
+            Dialect::Sqlite => {
+                let turn = self.writer.clone().lock_owned().await;
+                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx { tx, _turn: Some(turn) })
+            }
+            Dialect::Postgres => Ok(WriteTx { tx: self.pool.begin().await?, _turn: None }),
         }
     }
 

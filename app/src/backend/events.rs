@@ -46,19 +46,53 @@ impl Events {
         kind: &str,
         detail: &str,
     ) -> Result<i64, sqlx::Error> {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO alert_event (alert_id, kind, detail, created) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(alert.0)
-        .bind(kind)
-        .bind(detail)
-        .bind(super::db::now())
-        .fetch_one(&mut *conn)
-        .await?;
-        if self.db.dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(id.to_string()).execute(&mut *conn).await?;
+        Ok(self.record_all(conn, alert, &[(kind, detail)]).await?[0])
+    }
+
+    /// Records events of one alert (kind, detail), in order; their ids.
+    pub async fn record_all(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        alert: AlertId,
+        events: &[(&str, &str)],
+    ) -> Result<Vec<i64>, sqlx::Error> {
+        let rows: Vec<(i64, &str, &str)> = events.iter().map(|(k, d)| (alert.0, *k, *d)).collect();
+        Ok(self.record_rows(conn, &rows).await?.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// Records events (alert, kind, detail), in order, with one statement a thousand; their
+    /// (id, alert) pairs, by id. On PostgreSQL they are announced to every replica on commit.
+    pub async fn record_rows(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        rows: &[(i64, &str, &str)],
+    ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+        let mut out = Vec::with_capacity(rows.len());
+        let now = super::db::now();
+        for chunk in rows.chunks(1000) {
+            // $1 the time; then alert, kind and detail of each.
+            let values: Vec<String> =
+                (0..chunk.len()).map(|i| format!("(${}, ${}, ${}, $1)", 3 * i + 2, 3 * i + 3, 3 * i + 4)).collect();
+            let sql = format!(
+                "INSERT INTO alert_event (alert_id, kind, detail, created) VALUES {} RETURNING id, alert_id",
+                values.join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (i64, i64)>(&sql).bind(&now);
+            for (alert, kind, detail) in chunk {
+                q = q.bind(*alert).bind(*kind).bind(*detail);
+            }
+            out.extend(q.fetch_all(&mut *conn).await?);
         }
-        Ok(id)
+        // Ids follow the order of the rows; RETURNING's own order is not promised.
+        out.sort_unstable();
+        if self.db.dialect == Dialect::Postgres && !out.is_empty() {
+            // A notification's payload holds up to 8,000 bytes.
+            for chunk in out.chunks(500) {
+                let list = chunk.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(",");
+                sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(list).execute(&mut *conn).await?;
+            }
+        }
+        Ok(out)
     }
 
     /// After commit: sends the events to this process' subscribers (PostgreSQL's listener does
@@ -71,9 +105,7 @@ impl Events {
     }
 
     async fn fan_out(&self, ids: &[i64]) {
-        let first = ids.iter().min().copied().unwrap_or(0);
-        let last = ids.iter().max().copied().unwrap_or(0);
-        match self.between(first - 1, last).await {
+        match self.load(ids).await {
             Ok(messages) => {
                 for m in messages {
                     let _ = self.tx.send(m);
@@ -93,6 +125,18 @@ impl Events {
             return Ok(vec![FeedMessage::Reload]);
         }
         self.between(since, newest).await
+    }
+
+    /// These events (ids are numbers, written into the statement).
+    async fn load(&self, ids: &[i64]) -> Result<Vec<FeedMessage>, AppError> {
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let rows: Vec<EventRow> = sqlx::query_as(&format!(
+            "SELECT e.id, e.alert_id, e.kind, e.detail, e.created, {ALERT_COLUMNS} \
+             FROM alert_event e JOIN alert a ON a.id = e.alert_id WHERE e.id IN ({list}) ORDER BY e.id"
+        ))
+        .fetch_all(&self.db.pool)
+        .await?;
+        Ok(rows.into_iter().map(EventRow::into_message).collect())
     }
 
     /// Events with `after < id <= upto`.
@@ -126,8 +170,9 @@ impl Events {
                 match attempt {
                     Ok(mut listener) => {
                         while let Ok(n) = listener.recv().await {
-                            if let Ok(id) = n.payload().parse::<i64>() {
-                                events.fan_out(&[id]).await;
+                            let ids: Vec<i64> = n.payload().split(',').filter_map(|id| id.parse().ok()).collect();
+                            if !ids.is_empty() {
+                                events.fan_out(&ids).await;
                             }
                         }
                         tracing::warn!("lost the LISTEN connection for alert events; reconnecting");

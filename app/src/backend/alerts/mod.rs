@@ -7,6 +7,7 @@ mod heartbeat;
 pub use heartbeat::PIPELINE_ALERT;
 pub mod routing;
 pub mod webhook;
+mod writer;
 
 use super::events::Events;
 use super::metrics::Metrics;
@@ -69,6 +70,7 @@ pub struct Alerts {
     settings: AlertSettings,
     /// Wakes the dispatcher when notifications are queued.
     wake: Arc<tokio::sync::Notify>,
+    writer: writer::Writer,
 }
 
 impl Alerts {
@@ -79,7 +81,8 @@ impl Alerts {
         settings: AlertSettings,
         wake: Arc<tokio::sync::Notify>,
     ) -> Self {
-        Alerts { site: SiteSettings::new(db.clone()), db, events, metrics, settings, wake }
+        let writer = writer::Writer::new(db.clone(), events.clone(), settings.dedupe_window);
+        Alerts { site: SiteSettings::new(db.clone()), db, events, metrics, settings, wake, writer }
     }
 
     pub fn settings(&self) -> &AlertSettings {
@@ -118,6 +121,9 @@ impl Alerts {
     }
 
     /// Stores a message and queues its notifications; `route` says who is told.
+    ///
+    /// Routing only reads, so it runs before the write, which [`writer`] batches with the
+    /// deliveries arriving at the same time.
     async fn store(
         &self,
         user: Option<UserId>,
@@ -125,87 +131,52 @@ impl Alerts {
         raw: &[u8],
         route: Route,
     ) -> Result<Ingested, AppError> {
-        let key = webhook::dedupe_key(message);
-        let now = db::now();
-        let cutoff =
-            (chrono::Utc::now() - self.settings.dedupe_window).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        // Read before the transaction: inside it, this connection holds SQLite's write lock.
         let site_url = self.site.get().await?.url();
-        let mut tx = self.db.begin().await?;
-        let fresh = sqlx::query(
-            "INSERT INTO alert_dedupe (key, alert_id, received) VALUES ($1, 0, $2) \
-             ON CONFLICT (key) DO UPDATE SET received = excluded.received, alert_id = 0 WHERE alert_dedupe.received < $3",
-        )
-        .bind(&key)
-        .bind(&now)
-        .bind(&cutoff)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if fresh == 0 {
-            let (of,): (i64,) = sqlx::query_as("SELECT alert_id FROM alert_dedupe WHERE key = $1")
-                .bind(&key)
-                .fetch_one(&mut *tx)
-                .await?;
-            return Ok(Ingested::Duplicate { of: AlertId(of) });
-        }
-        let plan = match route {
-            Route::Labels => routing::route(&mut tx, message).await?,
-            Route::Site => routing::route_site(&mut tx).await?,
+        let plan = {
+            let mut conn = self.db.pool.acquire().await?;
+            match route {
+                Route::Labels => routing::route(&mut conn, message).await?,
+                Route::Site => routing::route_site(&mut conn).await?,
+            }
         };
         let labels = &message.common_labels;
         let label = |k: &str| labels.get(k).cloned().unwrap_or_default();
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO alert (received, status, group_key, alertname, service, project, alerts, labels, body, routing, user_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        )
-        .bind(&now)
-        .bind(&message.status)
-        .bind(&message.group_key)
-        .bind(label("alertname"))
-        .bind(label("service"))
-        .bind(label("project"))
-        .bind(message.alerts.len() as i64)
-        .bind(serde_json::to_string(labels).unwrap_or_default())
-        .bind(String::from_utf8_lossy(raw).as_ref())
-        .bind(serde_json::to_string(&plan.decisions).unwrap_or_default())
-        .bind(user.map(|u| u.0))
-        .fetch_one(&mut *tx)
-        .await?;
-        let expanded = routing::expand(message, id, &site_url, &plan);
-        sqlx::query("UPDATE alert SET expanded = $1 WHERE id = $2")
-            .bind(serde_json::to_string(&expanded).unwrap_or_default())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE alert_dedupe SET alert_id = $1 WHERE key = $2")
-            .bind(id)
-            .bind(&key)
-            .execute(&mut *tx)
-            .await?;
-        index_labels(&mut tx, id, message).await?;
-        queue(&mut tx, id, &plan.targets, &now).await?;
-        let alert = AlertId(id);
         let mut events = vec![
-            self.events
-                .record(
-                    &mut tx,
-                    alert,
-                    "received",
-                    &format!("{}: {} alert(s) of {}", message.status, message.alerts.len(), message.group_key),
-                )
-                .await?,
-            self.events.record(&mut tx, alert, "routed", &plan.decisions.join("; ")).await?,
+            ("received", format!("{}: {} alert(s) of {}", message.status, message.alerts.len(), message.group_key)),
+            ("routed", plan.decisions.join("; ")),
         ];
         if message.status == "resolved" {
-            events.push(self.events.record(&mut tx, alert, "resolved", &label("alertname")).await?);
+            events.push(("resolved", label("alertname")));
         }
-        tx.commit().await?;
-        self.events.published(&events).await;
-        if !plan.targets.is_empty() {
-            self.wake.notify_one();
+        let notifications = plan.targets.len();
+        let pending = writer::Pending {
+            received: db::now(),
+            status: message.status.clone(),
+            group_key: message.group_key.clone(),
+            alertname: label("alertname"),
+            service: label("service"),
+            project: label("project"),
+            alerts: message.alerts.len() as i64,
+            labels: serde_json::to_string(labels).unwrap_or_default(),
+            body: String::from_utf8_lossy(raw).into_owned(),
+            routing: serde_json::to_string(&plan.decisions).unwrap_or_default(),
+            user_id: user.map(|u| u.0),
+            expanded: serde_json::to_string(&routing::expand(message, &site_url, &plan)).unwrap_or_default(),
+            dedupe_key: webhook::dedupe_key(message),
+            label_pairs: label_pairs(message),
+            targets: plan.targets,
+            events,
+        };
+        match self.writer.write(pending).await? {
+            writer::Written::Duplicate { of } => Ok(Ingested::Duplicate { of }),
+            writer::Written::Stored { id, events } => {
+                self.events.published(&events).await;
+                if notifications > 0 {
+                    self.wake.notify_one();
+                }
+                Ok(Ingested::Stored { id, notifications })
+            }
         }
-        Ok(Ingested::Stored { id: alert, notifications: plan.targets.len() })
     }
 
     async fn beat(&self) -> Result<(), AppError> {
@@ -224,48 +195,10 @@ enum Route {
 }
 
 /// Every distinct label of every alert of the delivery, for search.
-async fn index_labels(conn: &mut sqlx::AnyConnection, alert: i64, message: &WebhookMessage) -> Result<(), sqlx::Error> {
-    let mut pairs: std::collections::BTreeSet<(&str, &str)> = std::collections::BTreeSet::new();
+fn label_pairs(message: &WebhookMessage) -> Vec<(String, String)> {
+    let mut pairs: std::collections::BTreeSet<(&String, &String)> = std::collections::BTreeSet::new();
     for (k, v) in message.common_labels.iter().chain(message.alerts.iter().flat_map(|a| a.labels.iter())) {
         pairs.insert((k, v));
     }
-    let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
-    // Three values a row; SQLite takes 32,766 parameters a statement.
-    for chunk in pairs.chunks(1000) {
-        let values: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3)).collect();
-        let sql = format!(
-            "INSERT INTO alert_label (alert_id, name, value) VALUES {} ON CONFLICT DO NOTHING",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql).bind(alert);
-        for (k, v) in chunk {
-            q = q.bind(*k).bind(*v);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// One outbox row per notification, due now.
-async fn queue(
-    conn: &mut sqlx::AnyConnection,
-    alert: i64,
-    targets: &[routing::Target],
-    now: &str,
-) -> Result<(), sqlx::Error> {
-    for chunk in targets.chunks(500) {
-        // $1 the alert, $2 now; then notifier, kind and target of each row.
-        let values: Vec<String> =
-            (0..chunk.len()).map(|i| format!("($1, ${}, ${}, ${}, $2, $2)", 3 * i + 3, 3 * i + 4, 3 * i + 5)).collect();
-        let sql = format!(
-            "INSERT INTO outbox (alert_id, notifier_id, kind, target, created, next_attempt) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql).bind(alert).bind(now);
-        for t in chunk {
-            q = q.bind(t.notifier.0).bind(t.kind.as_str()).bind(&t.target);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
+    pairs.into_iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }

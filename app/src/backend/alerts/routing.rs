@@ -191,12 +191,12 @@ pub async fn route_site(conn: &mut sqlx::AnyConnection) -> Result<Plan, sqlx::Er
     Ok(plan)
 }
 
-/// Promgen's expansion of the payload before notifiers see it: the external URL becomes this
-/// alert's page, and the routed service and project are linked in the common annotations.
-pub fn expand(message: &WebhookMessage, alert: i64, site_url: &str, plan: &Plan) -> WebhookMessage {
+/// Promgen's expansion of the payload before notifiers see it: the routed service and project
+/// are linked in the common annotations. (The external URL becomes the alert's page, see
+/// [`alert_url`], when it is sent: the alert's id is not known before it is stored.)
+pub fn expand(message: &WebhookMessage, site_url: &str, plan: &Plan) -> WebhookMessage {
     let site = site_url.trim_end_matches('/');
     let mut out = message.clone();
-    out.external_url = format!("{site}/alert/{alert}");
     if let Some(p) = &plan.project {
         out.common_annotations.insert(PROJECT.into(), format!("{site}/project/{}", p.id));
     }
@@ -204,6 +204,11 @@ pub fn expand(message: &WebhookMessage, alert: i64, site_url: &str, plan: &Plan)
         out.common_annotations.insert(SERVICE.into(), format!("{site}/service/{}", s.id));
     }
     out
+}
+
+/// An alert's page, which notifications give as their external URL.
+pub fn alert_url(site_url: &str, alert: i64) -> String {
+    format!("{}/alert/{alert}", site_url.trim_end_matches('/'))
 }
 
 #[cfg(test)]

@@ -164,9 +164,10 @@ impl Dispatcher {
             .fetch_optional(&self.db.pool)
             .await
             .map_err(|e| NotifyError::retry(format!("the database failed: {e}")))?;
-        let data: WebhookMessage = expanded
+        let mut data: WebhookMessage = expanded
             .and_then(|(e,)| serde_json::from_str(&e).ok())
             .ok_or_else(|| NotifyError::permanent("the alert is gone or unreadable"))?;
+        data.external_url = crate::backend::alerts::routing::alert_url(site_url, row.alert_id);
         let texts =
             Texts::of(row.subject_template.as_deref().unwrap_or(""), row.body_template.as_deref().unwrap_or(""));
         self.senders.send(kind, &row.target, &texts, &data, site_url).await

@@ -33,6 +33,17 @@ pub struct Plan {
 }
 
 #[derive(sqlx::FromRow)]
+struct NotifierFilterRow {
+    id: i64,
+    kind: String,
+    value: String,
+    alias: String,
+    user_id: Option<i64>,
+    service_id: Option<i64>,
+    filter_name: Option<String>,
+    filter_value: Option<String>,
+}
+
 struct NotifierRow {
     id: i64,
     kind: String,
@@ -56,31 +67,30 @@ fn shown(n: &NotifierRow) -> String {
 pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> Result<Plan, sqlx::Error> {
     let labels = &message.common_labels;
     let mut plan = Plan::default();
-    if let Some(name) = labels.get(SERVICE) {
-        let row: Option<(i64, String)> = sqlx::query_as("SELECT id, name FROM service WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await?;
-        match row {
-            Some((id, name)) => plan.service = Some(Found { id, name }),
-            None => plan.decisions.push(format!("service {name} is not registered here")),
+    // The labelled service and project (with its service) in one statement.
+    let found: Vec<(String, i64, String, i64, String)> = sqlx::query_as(
+        "SELECT 'service', id, name, id, name FROM service WHERE name = $1 \
+         UNION ALL SELECT 'project', p.id, p.name, sv.id, sv.name FROM project p JOIN service sv ON sv.id = p.service_id \
+         WHERE p.name = $2",
+    )
+    .bind(labels.get(SERVICE))
+    .bind(labels.get(PROJECT))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut project_service = None;
+    for (what, id, name, sid, sname) in found {
+        if what == "service" {
+            plan.service = Some(Found { id, name });
+        } else {
+            plan.project = Some(Found { id, name });
+            project_service = Some(Found { id: sid, name: sname });
         }
     }
-    let mut project_service = None;
-    if let Some(name) = labels.get(PROJECT) {
-        let row: Option<(i64, String, i64, String)> = sqlx::query_as(
-            "SELECT p.id, p.name, sv.id, sv.name FROM project p JOIN service sv ON sv.id = p.service_id WHERE p.name = $1",
-        )
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await?;
-        match row {
-            Some((id, name, sid, sname)) => {
-                plan.project = Some(Found { id, name });
-                project_service = Some(Found { id: sid, name: sname });
-            }
-            None => plan.decisions.push(format!("project {name} is not registered here")),
-        }
+    if let (Some(name), None) = (labels.get(SERVICE), &plan.service) {
+        plan.decisions.push(format!("service {name} is not registered here"));
+    }
+    if let (Some(name), None) = (labels.get(PROJECT), &plan.project) {
+        plan.decisions.push(format!("project {name} is not registered here"));
     }
     if labels.get(SERVICE).is_none() && labels.get(PROJECT).is_none() {
         plan.decisions.push(
@@ -99,25 +109,32 @@ pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> 
     }
     let service_id = plan.service.as_ref().map_or(-1, |s| s.id);
     let project_id = plan.project.as_ref().map_or(-1, |p| p.id);
-    let notifiers: Vec<NotifierRow> = sqlx::query_as(
-        "SELECT id, kind, value, alias, user_id, service_id FROM notifier \
-         WHERE enabled = 1 AND (service_id = $1 OR project_id = $2) ORDER BY id",
+    // Enabled notifiers of both, each with its filters (one row a filter).
+    let rows: Vec<NotifierFilterRow> = sqlx::query_as(
+        "SELECT n.id, n.kind, n.value, n.alias, n.user_id, n.service_id, f.name AS filter_name, f.value AS filter_value \
+         FROM notifier n LEFT JOIN notifier_filter f ON f.notifier_id = n.id \
+         WHERE n.enabled = 1 AND (n.service_id = $1 OR n.project_id = $2) ORDER BY n.id, f.id",
     )
     .bind(service_id)
     .bind(project_id)
     .fetch_all(&mut *conn)
     .await?;
-    let filter_rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT f.notifier_id, f.name, f.value FROM notifier_filter f JOIN notifier n ON n.id = f.notifier_id \
-         WHERE n.service_id = $1 OR n.project_id = $2",
-    )
-    .bind(service_id)
-    .bind(project_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut notifiers: Vec<NotifierRow> = Vec::new();
     let mut filters: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
-    for (id, name, value) in filter_rows {
-        filters.entry(id).or_default().push((name, value));
+    for r in rows {
+        if let (Some(name), Some(value)) = (r.filter_name, r.filter_value) {
+            filters.entry(r.id).or_default().push((name, value));
+        }
+        if notifiers.last().is_none_or(|n| n.id != r.id) {
+            notifiers.push(NotifierRow {
+                id: r.id,
+                kind: r.kind,
+                value: r.value,
+                alias: r.alias,
+                user_id: r.user_id,
+                service_id: r.service_id,
+            });
+        }
     }
     for (what, found) in [("service", &plan.service), ("project", &plan.project)] {
         if let Some(f) = found {

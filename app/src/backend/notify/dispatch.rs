@@ -57,6 +57,8 @@ struct Claimed {
     subject_template: Option<String>,
     body_template: Option<String>,
     alias: Option<String>,
+    /// The alert as notifiers see it (None: the alert was pruned meanwhile).
+    expanded: Option<String>,
 }
 
 fn at(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -148,8 +150,9 @@ impl Dispatcher {
         }
         let list = ids.iter().map(|(id,)| id.to_string()).collect::<Vec<_>>().join(", ");
         Ok(sqlx::query_as(&format!(
-            "SELECT o.id, o.alert_id, o.kind, o.target, o.attempts, n.subject_template, n.body_template, n.alias \
-             FROM outbox o LEFT JOIN notifier n ON n.id = o.notifier_id WHERE o.id IN ({list}) ORDER BY o.id"
+            "SELECT o.id, o.alert_id, o.kind, o.target, o.attempts, n.subject_template, n.body_template, n.alias, \
+             a.expanded FROM outbox o LEFT JOIN notifier n ON n.id = o.notifier_id LEFT JOIN alert a ON a.id = o.alert_id \
+             WHERE o.id IN ({list}) ORDER BY o.id"
         ))
         .fetch_all(&self.db.pool)
         .await?)
@@ -159,13 +162,10 @@ impl Dispatcher {
         let Some(kind) = NotifierKind::parse(&row.kind) else {
             return Err(NotifyError::permanent(format!("{:?} is not a kind of notifier", row.kind)));
         };
-        let expanded: Option<(String,)> = sqlx::query_as("SELECT expanded FROM alert WHERE id = $1")
-            .bind(row.alert_id)
-            .fetch_optional(&self.db.pool)
-            .await
-            .map_err(|e| NotifyError::retry(format!("the database failed: {e}")))?;
-        let mut data: WebhookMessage = expanded
-            .and_then(|(e,)| serde_json::from_str(&e).ok())
+        let mut data: WebhookMessage = row
+            .expanded
+            .as_deref()
+            .and_then(|e| serde_json::from_str(e).ok())
             .ok_or_else(|| NotifyError::permanent("the alert is gone or unreadable"))?;
         data.external_url = crate::backend::alerts::routing::alert_url(site_url, row.alert_id);
         let texts =

@@ -7,7 +7,7 @@ use app::backend::{Actor, Backend};
 use app::model::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{Receiver, SmtpSink, count, delivering, drain, fixture, json, router, send};
+use common::{Receiver, SmtpSink, count, delivering, drain, fixture, fixtures, json, router, send};
 
 const SAMPLE: &str = include_str!("../../app/fixtures/promgen/alertmanager.json");
 
@@ -18,16 +18,6 @@ async fn post(b: &Backend, auth: Option<&str>, body: &str) -> (StatusCode, Strin
     }
     let (status, _, body) = send(&router(b), req.body(Body::from(body.to_string())).unwrap()).await;
     (status, body)
-}
-
-/// Promgen's fixtures, with the project's Slack notifier pointed at `slack`.
-async fn fixtures(b: &Backend, slack: &Receiver) {
-    b.importer.import_promgen(&Actor::System, &[fixture("testcases.yaml")]).await.unwrap();
-    sqlx::query("UPDATE notifier SET value = $1 WHERE kind = 'slack'")
-        .bind(&slack.url)
-        .execute(&b.db.pool)
-        .await
-        .unwrap();
 }
 
 /// The text of a quoted-printable mail body (soft line breaks joined, `=XX` decoded).

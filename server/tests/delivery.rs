@@ -92,12 +92,7 @@ on_both_databases!(failures_are_visible_and_counted, |b: Backend| async move {
 on_both_databases!(pagerduty_gets_promgens_event, |b: Backend| async move {
     let pagerduty = Receiver::start(&[202]).await;
     let slack = Receiver::start(&[200]).await;
-    b.importer.import_promgen(&Actor::System, &[fixture("testcases.yaml")]).await.unwrap();
-    sqlx::query("UPDATE notifier SET value = $1 WHERE kind = 'slack'")
-        .bind(&slack.url)
-        .execute(&b.db.pool)
-        .await
-        .unwrap();
+    common::fixtures(&b, &slack).await;
     sqlx::query(
         "INSERT INTO notifier (kind, value, project_id) VALUES ('pagerduty', 'PagerDuty:integration_key_test', 1)",
     )

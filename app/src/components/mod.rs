@@ -15,7 +15,7 @@ pub use rule_editor::{RuleEditor, TestResult};
 pub use rules::RulesSection;
 
 use crate::error::AppError;
-use crate::model::{FormChoices, ShardId};
+use crate::model::{FormChoices, LabelMap, ShardId};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
@@ -87,6 +87,12 @@ pub fn ShardSelect(
             })}
         </Suspense>
     }
+}
+
+/// Labels as chips; values are text, never markup.
+#[component]
+pub fn LabelChips(labels: LabelMap) -> impl IntoView {
+    labels.into_iter().map(|(k, v)| view! { <span class="chip">{k} "=" {v}</span> }).collect_view()
 }
 
 /// A spinner-free loading line.

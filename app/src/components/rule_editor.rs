@@ -5,7 +5,7 @@
 //! has loaded.
 
 use crate::api::rules::{SaveRule, TestRule};
-use crate::components::FormError;
+use crate::components::{FormError, LabelChips};
 use crate::model::*;
 use crate::rules::preview::{Prepared, Preview, Related, caret, parent_lacks_exclude, preview};
 use leptos::prelude::*;
@@ -286,7 +286,7 @@ pub fn TestResult(test: ServerAction<TestRule>) -> impl IntoView {
                         <table class="list series">
                             <tbody>
                                 {t.series.into_iter().map(|labels| view! {
-                                    <tr><td>{labels.into_iter().map(|(k, v)| view! { <span class="chip">{k} "=" {v}</span> }).collect_view()}</td></tr>
+                                    <tr><td><LabelChips labels /></td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>

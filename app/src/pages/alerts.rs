@@ -2,7 +2,7 @@
 //! resolve), the history searchable by label, and one alert with its routing and deliveries.
 
 use crate::api::alerts::{alert_history, current_alerts, get_alert};
-use crate::components::{ErrorView, Loading, live_feed};
+use crate::components::{ErrorView, LabelChips, Loading, live_feed};
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -191,12 +191,6 @@ pub fn AlertHistoryPage() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-/// Labels as chips; values are text, never markup.
-#[component]
-fn LabelChips(labels: LabelMap) -> impl IntoView {
-    labels.into_iter().map(|(k, v)| view! { <span class="chip">{k} "=" {v}</span> }).collect_view()
 }
 
 #[component]

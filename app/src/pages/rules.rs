@@ -3,7 +3,7 @@
 
 use crate::api::admin::audit_log;
 use crate::api::rules::{DeleteRule, RestoreRule, SetRuleEnabled, TestRule, editor_context, get_rule};
-use crate::components::{ErrorView, FormError, Loading, RuleEditor, TestResult};
+use crate::components::{ErrorView, FormError, LabelChips, Loading, RuleEditor, TestResult};
 use crate::error::AppError;
 use crate::model::*;
 use crate::rules::overrides;
@@ -72,7 +72,7 @@ pub fn RulePage() -> impl IntoView {
                         <h3>"As Prometheus receives it"</h3>
                         <pre class="expr" data-testid="expanded">{d.expanded.clone()}</pre>
                         <p>
-                            {labels.into_iter().map(|(k, v)| view! { <span class="chip">{k} "=" {v}</span> }).collect_view()}
+                            <LabelChips labels />
                         </p>
                         <button type="button" on:click=move |_| {
                             test.dispatch(TestRule {

@@ -114,6 +114,16 @@ pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Promgen's fixtures, with the project's Slack notifier pointed at `slack`.
+pub async fn fixtures(b: &Backend, slack: &Receiver) {
+    b.importer.import_promgen(&Actor::System, &[fixture("testcases.yaml")]).await.unwrap();
+    sqlx::query("UPDATE notifier SET value = $1 WHERE kind = 'slack'")
+        .bind(&slack.url)
+        .execute(&b.db.pool)
+        .await
+        .unwrap();
+}
+
 pub fn json(s: impl AsRef<[u8]>) -> serde_json::Value {
     serde_json::from_slice(s.as_ref()).unwrap()
 }

@@ -19,6 +19,15 @@ struct SummaryRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct DetailRow {
+    id: i64,
+    body: String,
+    routing: String,
+    #[sqlx(flatten)]
+    columns: SummaryColumns,
+}
+
+#[derive(sqlx::FromRow)]
 struct DeliveryRow {
     id: i64,
     kind: String,
@@ -56,7 +65,7 @@ impl Alerts {
              (SELECT MAX(a.id) FROM alert a WHERE 1 = 1{} GROUP BY a.group_key) ORDER BY a.id DESC LIMIT {PAGE}",
             label_clause(filter, 1)
         );
-        let alerts = self.summaries(&sql, filter, None).await?;
+        let alerts = self.summaries(&sql, filter).await?;
         Ok(AlertPage { alerts, last_event: last_event.unwrap_or(0) })
     }
 
@@ -73,21 +82,13 @@ impl Alerts {
             "SELECT a.id, {ALERT_COLUMNS} FROM alert a WHERE 1 = 1{} ORDER BY a.id DESC LIMIT {PAGE} OFFSET {offset}",
             label_clause(filter, 1)
         );
-        self.summaries(&sql, filter, None).await
+        self.summaries(&sql, filter).await
     }
 
-    async fn summaries(
-        &self,
-        sql: &str,
-        filter: &[(String, String)],
-        id: Option<i64>,
-    ) -> Result<Vec<AlertSummary>, AppError> {
+    async fn summaries(&self, sql: &str, filter: &[(String, String)]) -> Result<Vec<AlertSummary>, AppError> {
         let mut q = sqlx::query_as::<_, SummaryRow>(sql);
         for (k, v) in filter {
             q = q.bind(k).bind(v);
-        }
-        if let Some(id) = id {
-            q = q.bind(id);
         }
         Ok(q.fetch_all(&self.db.pool).await?.into_iter().map(|r| r.columns.summary(AlertId(r.id))).collect())
     }
@@ -95,14 +96,13 @@ impl Alerts {
     /// One alert: its payload, routing decisions, deliveries and events.
     pub async fn detail(&self, actor: &Actor, id: AlertId) -> Result<AlertDetail, AppError> {
         actor.require()?;
-        let sql = format!("SELECT a.id, {ALERT_COLUMNS} FROM alert a WHERE a.id = $1");
-        let alert = self
-            .summaries(&sql, &[], Some(id.0))
-            .await?
-            .pop()
-            .ok_or_else(|| AppError::NotFound(format!("alert {id}")))?;
-        let (body, routing): (String, String) =
-            sqlx::query_as("SELECT body, routing FROM alert WHERE id = $1").bind(id.0).fetch_one(&self.db.pool).await?;
+        let row: DetailRow =
+            sqlx::query_as(&format!("SELECT a.id, a.body, a.routing, {ALERT_COLUMNS} FROM alert a WHERE a.id = $1"))
+                .bind(id.0)
+                .fetch_optional(&self.db.pool)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("alert {id}")))?;
+        let (alert, body, routing) = (row.columns.summary(AlertId(row.id)), row.body, row.routing);
         let body = serde_json::from_str::<serde_json::Value>(&body)
             .and_then(|v| serde_json::to_string_pretty(&v))
             .unwrap_or(body);

@@ -32,8 +32,9 @@ pub struct Plan {
     pub decisions: Vec<String>,
 }
 
+/// A notifier with one of its filters (a row a filter; none without).
 #[derive(sqlx::FromRow)]
-struct NotifierFilterRow {
+struct NotifierRow {
     id: i64,
     kind: String,
     value: String,
@@ -42,15 +43,6 @@ struct NotifierFilterRow {
     service_id: Option<i64>,
     filter_name: Option<String>,
     filter_value: Option<String>,
-}
-
-struct NotifierRow {
-    id: i64,
-    kind: String,
-    value: String,
-    alias: String,
-    user_id: Option<i64>,
-    service_id: Option<i64>,
 }
 
 /// Whether an alert passes a notifier's filters: no filters pass everything; otherwise any
@@ -110,7 +102,7 @@ pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> 
     let service_id = plan.service.as_ref().map_or(-1, |s| s.id);
     let project_id = plan.project.as_ref().map_or(-1, |p| p.id);
     // Enabled notifiers of both, each with its filters (one row a filter).
-    let rows: Vec<NotifierFilterRow> = sqlx::query_as(
+    let rows: Vec<NotifierRow> = sqlx::query_as(
         "SELECT n.id, n.kind, n.value, n.alias, n.user_id, n.service_id, f.name AS filter_name, f.value AS filter_value \
          FROM notifier n LEFT JOIN notifier_filter f ON f.notifier_id = n.id \
          WHERE n.enabled = 1 AND (n.service_id = $1 OR n.project_id = $2) ORDER BY n.id, f.id",
@@ -122,18 +114,11 @@ pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> 
     let mut notifiers: Vec<NotifierRow> = Vec::new();
     let mut filters: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
     for r in rows {
-        if let (Some(name), Some(value)) = (r.filter_name, r.filter_value) {
-            filters.entry(r.id).or_default().push((name, value));
+        if let (Some(name), Some(value)) = (&r.filter_name, &r.filter_value) {
+            filters.entry(r.id).or_default().push((name.clone(), value.clone()));
         }
         if notifiers.last().is_none_or(|n| n.id != r.id) {
-            notifiers.push(NotifierRow {
-                id: r.id,
-                kind: r.kind,
-                value: r.value,
-                alias: r.alias,
-                user_id: r.user_id,
-                service_id: r.service_id,
-            });
+            notifiers.push(r);
         }
     }
     for (what, found) in [("service", &plan.service), ("project", &plan.project)] {

@@ -12,7 +12,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use rand::distributions::{Alphanumeric, DistString};
 
 pub use session_store::DbSessionStore;
-pub use tokens::{hash as token_hash, key_of as token_key};
+pub(crate) use tokens::insert as insert_token;
+pub use tokens::key_of as token_key;
 
 /// The session key under which the logged-in user's id is kept.
 pub const SESSION_USER_KEY: &str = "user_id";

@@ -29,6 +29,31 @@ pub fn key_of(header: &str) -> Option<&str> {
     (matches!(scheme.to_ascii_lowercase().as_str(), "token" | "bearer") && !key.is_empty()).then_some(key)
 }
 
+/// Writes a token with the given key (made here, or imported from Promgen) in the caller's
+/// transaction: its hash and first letters, never the key. The same key again is the same
+/// token, now `user`'s.
+pub(crate) async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    user: UserId,
+    key: &str,
+    name: &str,
+    created: &str,
+) -> Result<TokenInfo, sqlx::Error> {
+    let prefix: String = key.trim().chars().take(6).collect();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO token (user_id, hash, prefix, name, created) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (hash) DO UPDATE SET user_id = excluded.user_id, name = excluded.name RETURNING id",
+    )
+    .bind(user.0)
+    .bind(hash(key))
+    .bind(&prefix)
+    .bind(name)
+    .bind(created)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(TokenInfo { id: TokenId(id), name: name.to_string(), prefix, created: created.to_string(), last_used: None })
+}
+
 #[derive(sqlx::FromRow)]
 struct TokenRow {
     id: i64,
@@ -62,29 +87,11 @@ impl Auth {
         Ok((info, key))
     }
 
-    /// Stores a token with a given key (made here, or imported from Promgen).
-    pub(crate) async fn store_token(
-        &self,
-        actor: &Actor,
-        user: UserId,
-        key: &str,
-        name: &str,
-    ) -> Result<TokenInfo, AppError> {
-        let prefix: String = key.chars().take(6).collect();
-        let created = db::now();
+    /// Stores a token made here, with its audit entry.
+    async fn store_token(&self, actor: &Actor, user: UserId, key: &str, name: &str) -> Result<TokenInfo, AppError> {
         let mut tx = self.db.begin().await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO token (user_id, hash, prefix, name, created) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (hash) DO UPDATE SET name = excluded.name RETURNING id",
-        )
-        .bind(user.0)
-        .bind(hash(key))
-        .bind(&prefix)
-        .bind(name)
-        .bind(&created)
-        .fetch_one(&mut *tx)
-        .await?;
-        let info = TokenInfo { id: TokenId(id), name: name.to_string(), prefix, created, last_used: None };
+        let info = insert(&mut tx, user, key, name, &db::now()).await?;
+        let id = info.id.0;
         let subject = Subject::new("token", id).under("user", user.0);
         audit::record(&mut tx, actor, &format!("Created token {}…", info.prefix), subject, None::<&()>, Some(&info))
             .await?;

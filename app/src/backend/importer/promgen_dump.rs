@@ -611,16 +611,14 @@ async fn load(
                 None => obj.pk_text(),
             };
             let user = owner("user")?.ok_or_else(|| obj.bad("user", "is not a user of the export"))?;
-            sqlx::query(
-                "INSERT INTO token (user_id, hash, prefix, name, created) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (hash) DO UPDATE SET user_id = excluded.user_id",
+            let created = obj.text("created", &db::now());
+            crate::backend::auth::insert_token(
+                conn,
+                crate::model::UserId(user),
+                &key,
+                "imported from Promgen",
+                &created,
             )
-            .bind(user)
-            .bind(crate::backend::auth::token_hash(&key))
-            .bind(key.chars().take(6).collect::<String>())
-            .bind("imported from Promgen")
-            .bind(obj.text("created", &db::now()))
-            .execute(conn)
             .await?;
         }
         "promgen.audit" => {

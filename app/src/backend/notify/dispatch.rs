@@ -182,60 +182,53 @@ impl Dispatcher {
     async fn record(&self, row: &Claimed, result: Result<(), NotifyError>) -> Result<(), AppError> {
         let now = chrono::Utc::now();
         let shown = row.alias.clone().filter(|a| !a.is_empty()).unwrap_or_else(|| row.target.clone());
-        let alert = AlertId(row.alert_id);
-        let mut tx = self.db.begin().await?;
-        let (event, outcome) = match result {
-            Ok(()) => {
-                sqlx::query(
-                    "UPDATE outbox SET status = 'sent', done = $1, lease_until = NULL, last_error = '' WHERE id = $2",
-                )
-                .bind(db::now())
-                .bind(row.id)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE alert SET sent_count = sent_count + 1 WHERE id = $1")
-                    .bind(row.alert_id)
-                    .execute(&mut *tx)
-                    .await?;
-                let detail = format!("{} {shown} (attempt {})", row.kind, row.attempts);
-                (self.events.record(&mut tx, alert, "sent", &detail).await?, "sent")
-            }
+        // The row's new state: status, next attempt (if any), done (if so), error; the alert's
+        // counter to raise; and the event that says so.
+        let (outcome, next, error, counter, detail) = match result {
+            Ok(()) => (
+                "sent",
+                None,
+                String::new(),
+                Some("sent_count"),
+                format!("{} {shown} (attempt {})", row.kind, row.attempts),
+            ),
             Err(e) if e.retryable && row.attempts < self.settings.max_attempts => {
-                let next = now + self.backoff(row.attempts);
-                sqlx::query("UPDATE outbox SET status = 'queued', next_attempt = $1, lease_until = NULL, last_error = $2 WHERE id = $3")
-                    .bind(at(next))
-                    .bind(&e.message)
-                    .bind(row.id)
-                    .execute(&mut *tx)
-                    .await?;
+                let next = at(now + self.backoff(row.attempts));
                 let detail = format!(
-                    "{} {shown}: attempt {} of {} failed: {}; next at {}",
-                    row.kind,
-                    row.attempts,
-                    self.settings.max_attempts,
-                    e.message,
-                    at(next)
+                    "{} {shown}: attempt {} of {} failed: {}; next at {next}",
+                    row.kind, row.attempts, self.settings.max_attempts, e.message
                 );
-                (self.events.record(&mut tx, alert, "retry", &detail).await?, "retry")
+                ("retry", Some(next), e.message, None, detail)
             }
             Err(e) => {
-                sqlx::query(
-                    "UPDATE outbox SET status = 'failed', done = $1, lease_until = NULL, last_error = $2 WHERE id = $3",
-                )
-                .bind(db::now())
-                .bind(&e.message)
-                .bind(row.id)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE alert SET error_count = error_count + 1 WHERE id = $1")
-                    .bind(row.alert_id)
-                    .execute(&mut *tx)
-                    .await?;
                 let why = if e.retryable { "gave up after the last attempt" } else { "cannot succeed" };
                 let detail = format!("{} {shown}: {why}: {}", row.kind, e.message);
-                (self.events.record(&mut tx, alert, "failed", &detail).await?, "failed")
+                ("failed", None, e.message, Some("error_count"), detail)
             }
         };
+        let (status, done) = match outcome {
+            "retry" => ("queued", None),
+            other => (other, Some(db::now())),
+        };
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "UPDATE outbox SET status = $1, next_attempt = COALESCE($2, next_attempt), done = $3, lease_until = NULL, \
+             last_error = $4 WHERE id = $5",
+        )
+        .bind(status)
+        .bind(next)
+        .bind(done)
+        .bind(&error)
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(counter) = counter {
+            sqlx::query(&format!("UPDATE alert SET {counter} = {counter} + 1 WHERE id = $1"))
+                .bind(row.alert_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let event = self.events.record(&mut tx, AlertId(row.alert_id), outcome, &detail).await?;
         tx.commit().await?;
         self.metrics.notification(&row.kind, outcome);
         self.events.published(&[event]).await;

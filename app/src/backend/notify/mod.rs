@@ -422,21 +422,25 @@ impl Notifiers {
             return Err(AppError::invalid("owner_kind", "subscribe to a service or a project"));
         }
         let (service, project, _) = owner_columns(owner);
-        let existing: Vec<(i64,)> = sqlx::query_as(
-            "SELECT id FROM notifier WHERE kind = 'user' AND value = $1 AND service_id IS NOT DISTINCT FROM $2 \
-             AND project_id IS NOT DISTINCT FROM $3",
-        )
-        .bind(me.id.0.to_string())
-        .bind(service)
-        .bind(project)
-        .fetch_all(&self.db.pool)
-        .await?;
+        let me_value = me.id.0.to_string();
         let mut tx = self.db.begin().await?;
-        if on && existing.is_empty() {
+        let verb = if on {
+            let (existing,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM notifier WHERE kind = 'user' AND value = $1 \
+                 AND service_id IS NOT DISTINCT FROM $2 AND project_id IS NOT DISTINCT FROM $3",
+            )
+            .bind(&me_value)
+            .bind(service)
+            .bind(project)
+            .fetch_one(&mut *tx)
+            .await?;
+            if existing > 0 {
+                return Ok(());
+            }
             sqlx::query(
                 "INSERT INTO notifier (kind, value, service_id, project_id, created_by) VALUES ('user', $1, $2, $3, $4)",
             )
-            .bind(me.id.0.to_string())
+            .bind(&me_value)
             .bind(service)
             .bind(project)
             .bind(me.id.0)
@@ -455,31 +459,22 @@ impl Notifiers {
                     .execute(&mut *tx)
                     .await?;
             }
-            let s = Subject::new("notifier", 0).under(owner.kind(), owner.id());
-            audit::record(
-                &mut tx,
-                actor,
-                &format!("{} subscribed to {}", me.username, owner.describe()),
-                s,
-                None::<&()>,
-                None::<&()>,
+            "subscribed to"
+        } else {
+            sqlx::query(
+                "DELETE FROM notifier WHERE kind = 'user' AND value = $1 \
+                 AND service_id IS NOT DISTINCT FROM $2 AND project_id IS NOT DISTINCT FROM $3",
             )
+            .bind(&me_value)
+            .bind(service)
+            .bind(project)
+            .execute(&mut *tx)
             .await?;
-        } else if !on {
-            for (id,) in existing {
-                sqlx::query("DELETE FROM notifier WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            }
-            let s = Subject::new("notifier", 0).under(owner.kind(), owner.id());
-            audit::record(
-                &mut tx,
-                actor,
-                &format!("{} unsubscribed from {}", me.username, owner.describe()),
-                s,
-                None::<&()>,
-                None::<&()>,
-            )
-            .await?;
-        }
+            "unsubscribed from"
+        };
+        let s = Subject::new("notifier", 0).under(owner.kind(), owner.id());
+        let body = format!("{} {verb} {}", me.username, owner.describe());
+        audit::record(&mut tx, actor, &body, s, None::<&()>, None::<&()>).await?;
         tx.commit().await?;
         Ok(())
     }

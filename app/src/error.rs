@@ -23,8 +23,18 @@ pub enum AppError {
     NotFound(String),
     #[error("log in first")]
     Unauthenticated,
+    /// A login with a username and password that do not match (which of the two is not said).
+    #[error("wrong username or password")]
+    WrongCredentials,
     #[error("you may not {0}")]
     Forbidden(String),
+    /// Too many of these requests, from this caller or of this kind; try again after
+    /// `retry_after` seconds.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
+    /// The server cannot do it now (busy, or the work took longer than its budget).
+    #[error("{0}")]
+    Unavailable(String),
     /// Something failed on our side; the details are in the server's log, not here.
     #[error("internal error: {0}")]
     Internal(String),
@@ -46,6 +56,7 @@ impl AppError {
     pub fn field(&self) -> Option<&str> {
         match self {
             AppError::Invalid(e) | AppError::Conflict(e) => Some(&e.field),
+            AppError::WrongCredentials => Some("password"),
             _ => None,
         }
     }
@@ -56,8 +67,10 @@ impl AppError {
             AppError::Invalid(_) => 400,
             AppError::Conflict(_) => 409,
             AppError::NotFound(_) => 404,
-            AppError::Unauthenticated => 401,
+            AppError::Unauthenticated | AppError::WrongCredentials => 401,
             AppError::Forbidden(_) => 403,
+            AppError::TooManyRequests { .. } => 429,
+            AppError::Unavailable(_) => 503,
             AppError::Internal(_) | AppError::Request(_) => 500,
         }
     }

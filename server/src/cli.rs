@@ -110,6 +110,25 @@ pub struct ServeArgs {
     /// The largest Alertmanager webhook body taken, in bytes (413 above it).
     #[arg(long, env = "PROMGEN_MAX_WEBHOOK_BYTES", default_value_t = 4 << 20)]
     pub max_webhook_bytes: usize,
+    /// The largest body of any other request (forms, server functions, imports), in bytes.
+    #[arg(long, env = "PROMGEN_MAX_REQUEST_BYTES", default_value_t = 4 << 20)]
+    pub max_request_bytes: usize,
+    /// Login attempts taken per account per minute (429 with Retry-After above it).
+    #[arg(long, env = "PROMGEN_LOGIN_LIMIT_ACCOUNT", default_value_t = 5)]
+    pub login_limit_account: u32,
+    /// Login attempts taken per client address per minute.
+    #[arg(long, env = "PROMGEN_LOGIN_LIMIT_ADDRESS", default_value_t = 30)]
+    pub login_limit_address: u32,
+    /// Behind a reverse proxy: the header it puts the client's address in (X-Forwarded-For,
+    /// its last entry, or X-Real-IP). Set it only when a proxy sets that header.
+    #[arg(long, env = "PROMGEN_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+    /// The most hosts a farm may hold when hosts are added in the UI or the API.
+    #[arg(long, env = "PROMGEN_MAX_HOSTS_PER_FARM", default_value_t = app::backend::inventory::MAX_HOSTS_PER_FARM)]
+    pub max_hosts_per_farm: usize,
+    /// How long a request may wait for CPU-heavy work (rule checks, imports, templates).
+    #[arg(long, env = "PROMGEN_CPU_BUDGET", default_value = "10s", value_parser = duration)]
+    pub cpu_budget: std::time::Duration,
 }
 
 #[derive(Args, Debug)]
@@ -158,6 +177,10 @@ pub struct AlertingArgs {
     /// Let notifier URLs reach loopback and private networks (they may not by default).
     #[arg(long, global = true, env = "PROMGEN_NOTIFIER_ALLOW_PRIVATE")]
     pub notifier_allow_private: bool,
+    /// Send notifications through this HTTP(S) proxy (http://host:port). Proxies in the
+    /// environment (HTTP_PROXY, ...) are not used.
+    #[arg(long, global = true, env = "PROMGEN_NOTIFIER_PROXY")]
+    pub notifier_proxy: Option<String>,
     /// How long one notification may take to send.
     #[arg(long, global = true, env = "PROMGEN_NOTIFY_TIMEOUT", default_value = "10s", value_parser = duration)]
     pub notify_timeout: std::time::Duration,

@@ -3,6 +3,7 @@
 use crate::cli::{Cli, Command, ExportArgs};
 use anyhow::Context;
 use app::backend::alerts::AlertSettings;
+use app::backend::auth::LoginSettings;
 use app::backend::notify::dispatch::DispatchSettings;
 use app::backend::notify::senders::SendSettings;
 use app::backend::{Actor, Backend, Db, Settings};
@@ -12,6 +13,10 @@ use std::path::Path;
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let db = Db::connect(&cli.database_url).await.with_context(|| format!("database {}", redact(&cli.database_url)))?;
     let a = &cli.alerting;
+    let serve = match &cli.command {
+        Some(Command::Serve(args)) => args,
+        _ => &cli.serve,
+    };
     let settings = Settings {
         promtool: cli.promtool.clone(),
         query_timeout: std::time::Duration::from_secs(cli.query_timeout.max(1)),
@@ -21,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             pagerduty_url: a.pagerduty_url.clone(),
             timeout: a.notify_timeout,
             allow_private: a.notifier_allow_private,
+            proxy: a.notifier_proxy.clone(),
         },
         alerts: AlertSettings {
             dedupe_window: a.alert_dedupe_window,
@@ -33,6 +39,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             max_attempts: a.notify_max_attempts.max(1),
             backoff: a.notify_backoff,
             ..Default::default()
+        },
+        cpu_budget: serve.cpu_budget,
+        max_hosts_per_farm: serve.max_hosts_per_farm,
+        login: LoginSettings {
+            per_account: serve.login_limit_account,
+            per_address: serve.login_limit_address,
+            concurrent_hashes: 0,
+            client_ip_header: serve.client_ip_header.clone(),
         },
     };
     let backend = Backend::with_settings(db, &settings).map_err(|e| anyhow::anyhow!(e))?;

@@ -16,7 +16,8 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 #[server]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<CurrentUser, AppError> {
     let (backend, _) = super::caller().await?;
-    let user = backend.auth.login(&username, &password).await?;
+    let address = super::client_address(&backend);
+    let user = backend.auth.login(&username, &password, address).await?;
     let session = super::session().await?;
     // A new session id on login, so an id planted before login is worth nothing after.
     session.cycle_id().await.map_err(|e| AppError::Internal(e.to_string()))?;
@@ -24,9 +25,8 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
         .insert(crate::backend::auth::SESSION_USER_KEY, user.id.0)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    // Only local paths: a login link must not send the user to another site.
-    let next = next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or_else(|| "/".into());
-    leptos_axum::redirect(&next);
+    // Only paths of this site: a login link must not send the user to another one.
+    leptos_axum::redirect(&crate::backend::auth::local_redirect(next.as_deref()));
     Ok(user)
 }
 

@@ -23,6 +23,14 @@ pub(crate) async fn caller() -> Result<(Backend, Actor), AppError> {
     Ok((backend, actor))
 }
 
+/// The client of the current request, as the login limits count it.
+#[cfg(feature = "ssr")]
+pub(crate) fn client_address(backend: &Backend) -> Option<std::net::IpAddr> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    backend.auth.client_address(peer, &parts.headers)
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) async fn session() -> Result<tower_sessions::Session, AppError> {
     leptos_axum::extract::<tower_sessions::Session>()

@@ -22,6 +22,7 @@ pub struct Metrics {
     alerts_duplicate: AtomicU64,
     alerts_ignored: AtomicU64,
     webhook_refused: AtomicU64,
+    csp_violations: AtomicU64,
     /// (notifier kind, outcome) → count; outcome is sent, retry or failed.
     notifications: Mutex<BTreeMap<(String, &'static str), u64>>,
     /// (method, route, status class) → durations.
@@ -52,6 +53,10 @@ impl Metrics {
 
     pub fn webhook_refused(&self) {
         self.webhook_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn csp_violation(&self) {
+        self.csp_violations.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn notification(&self, kind: &str, outcome: &'static str) {
@@ -104,6 +109,12 @@ impl Metrics {
             "promgen_webhook_refused_total",
             "Webhook requests refused (bad body, no token, too large).",
             self.webhook_refused.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "promgen_csp_violations_total",
+            "Content-Security-Policy violations reported by browsers.",
+            self.csp_violations.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             out,

@@ -5,6 +5,8 @@
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod cpu;
+pub mod csp;
 pub mod db;
 pub mod events;
 pub mod exports;
@@ -15,6 +17,7 @@ pub mod notify;
 pub mod proxy;
 pub mod rules;
 pub mod site;
+pub mod yaml;
 
 use crate::error::AppError;
 pub use auth::Actor;
@@ -30,6 +33,11 @@ pub struct Settings {
     pub send: notify::senders::SendSettings,
     pub alerts: alerts::AlertSettings,
     pub dispatch: notify::dispatch::DispatchSettings,
+    /// How long a request may wait for CPU-heavy work (checks, renders, parses).
+    pub cpu_budget: std::time::Duration,
+    /// The most hosts a farm may hold when hosts are added in the UI or the API.
+    pub max_hosts_per_farm: usize,
+    pub login: auth::LoginSettings,
 }
 
 impl Default for Settings {
@@ -40,6 +48,9 @@ impl Default for Settings {
             send: Default::default(),
             alerts: Default::default(),
             dispatch: Default::default(),
+            cpu_budget: std::time::Duration::from_secs(10),
+            max_hosts_per_farm: inventory::MAX_HOSTS_PER_FARM,
+            login: Default::default(),
         }
     }
 }
@@ -59,6 +70,8 @@ pub struct Backend {
     pub metrics: std::sync::Arc<metrics::Metrics>,
     pub alerts: alerts::Alerts,
     pub notifiers: notify::Notifiers,
+    /// Where CPU-heavy work of requests runs.
+    pub cpu: cpu::Cpu,
     /// Wakes the dispatcher when the webhook queues notifications.
     wake: std::sync::Arc<tokio::sync::Notify>,
     dispatch: notify::dispatch::DispatchSettings,
@@ -77,15 +90,16 @@ impl Backend {
         let events = events::Events::new(db.clone());
         let metrics = std::sync::Arc::new(metrics::Metrics::default());
         let wake = std::sync::Arc::new(tokio::sync::Notify::new());
-        let senders = notify::senders::Senders::new(settings.send.clone())?;
+        let cpu = cpu::Cpu::new(0, settings.cpu_budget);
+        let senders = notify::senders::Senders::new(settings.send.clone(), cpu.clone())?;
         Ok(Backend {
-            auth: auth::Auth::new(db.clone()),
+            auth: auth::Auth::new(db.clone(), &settings.login),
             audit: audit::AuditLog::new(db.clone()),
-            inventory: inventory::Inventory::new(db.clone()),
+            inventory: inventory::Inventory::new(db.clone(), cpu.clone(), settings.max_hosts_per_farm),
             exports: exports::Exports::new(db.clone()),
             importer: importer::Importer::new(db.clone()),
             site: site::SiteSettings::new(db.clone()),
-            rules: rules::Rules::new(db.clone(), promtool, proxy),
+            rules: rules::Rules::new(db.clone(), promtool, proxy, cpu.clone()),
             alerts: alerts::Alerts::new(
                 db.clone(),
                 events.clone(),
@@ -93,10 +107,11 @@ impl Backend {
                 settings.alerts.clone(),
                 wake.clone(),
             ),
-            notifiers: notify::Notifiers::new(db.clone(), senders),
+            notifiers: notify::Notifiers::new(db.clone(), senders, cpu.clone()),
             events,
             metrics,
             wake,
+            cpu,
             dispatch: settings.dispatch.clone(),
             db,
         })

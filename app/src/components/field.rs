@@ -34,6 +34,32 @@ pub fn Field(
     }
 }
 
+/// The HTML that goes inside a `<textarea>` so that it shows exactly `text`.
+///
+/// Leptos 0.8 writes a textarea's children unescaped during SSR (tachys declares `<textarea>`
+/// a raw-text element, like `<script>`), so stored text put there as a child could close the
+/// element and inject markup. Every textarea therefore gets its text through `inner_html` of
+/// this: `&`, `<` and `>` escaped (the browser decodes them in the field, which is RCDATA), and
+/// on the server a leading newline, because the HTML parser drops the first newline after
+/// `<textarea>` and a value that starts with one would lose it. Hydration leaves the
+/// server's text alone; a textarea built in the browser gets the escaped text through
+/// `innerHTML`, which decodes it the same way.
+pub fn textarea_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    if cfg!(feature = "ssr") {
+        out.push('\n');
+    }
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[component]
 pub fn TextArea(
     label: &'static str,
@@ -41,6 +67,9 @@ pub fn TextArea(
     #[prop(optional)] check: Option<Check>,
     #[prop(optional)] placeholder: &'static str,
     #[prop(default = 4)] rows: u32,
+    /// What the field starts with.
+    #[prop(optional, into)]
+    value: String,
 ) -> impl IntoView {
     let (message, set_message) = signal(None::<String>);
     view! {
@@ -52,6 +81,7 @@ pub fn TextArea(
                 placeholder=placeholder
                 aria-invalid=move || message.get().is_some().to_string()
                 on:input=move |ev| set_message.set(check.and_then(|c| c(&event_target_value(&ev))))
+                inner_html=textarea_html(&value)
             ></textarea>
             <small class="field-error">{move || message.get()}</small>
         </label>
@@ -83,5 +113,47 @@ pub mod checks {
     }
     pub fn http_url(v: &str) -> Option<String> {
         validate::http_url("url", v).err().map(|e| e.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::textarea_html;
+
+    #[test]
+    fn textarea_text_cannot_close_the_element() {
+        let hostile = "</textarea><img src=x onerror=alert(1)>&amp;";
+        let html = textarea_html(hostile);
+        assert!(!html.contains('<') && !html.contains('>'), "{html}");
+        assert_eq!(html, "\n&lt;/textarea&gt;&lt;img src=x onerror=alert(1)&gt;&amp;amp;");
+        assert_eq!(textarea_html("\nkept"), "\n\nkept", "a leading newline survives the parser");
+    }
+
+    /// Every `<textarea>` in the app takes its text through [`textarea_html`]: a child would
+    /// be written unescaped during SSR.
+    #[test]
+    fn every_textarea_is_filled_escaped() {
+        let mut files = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        let mut seen = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") || path.ends_with("components/field.rs") {
+                continue;
+            }
+            let src = std::fs::read_to_string(&path).unwrap();
+            for (at, _) in src.match_indices("<textarea") {
+                seen += 1;
+                let element = &src[at..at + src[at..].find("</textarea>").expect("closed")];
+                assert!(
+                    element.contains("inner_html=textarea_html(") && element.trim_end().ends_with('>'),
+                    "{}: a <textarea> with children or without inner_html=textarea_html(..): {element}",
+                    path.display()
+                );
+            }
+        }
+        assert!(seen >= 6, "found only {seen} textareas: is the source where this test looks?");
     }
 }

@@ -7,7 +7,7 @@ mod notifiers;
 mod rule_editor;
 mod rules;
 
-pub use field::{Field, TextArea, checks};
+pub use field::{Field, TextArea, checks, textarea_html};
 pub use live_feed::live_feed;
 pub use nav::Nav;
 pub use notifiers::NotifiersSection;

@@ -2,7 +2,7 @@
 //! delete, and the form to add one; on services and projects, subscribing oneself.
 
 use crate::api::alerts::*;
-use crate::components::{ErrorView, FormError, Loading};
+use crate::components::{ErrorView, FormError, Loading, textarea_html};
 use crate::model::*;
 use leptos::prelude::*;
 
@@ -174,11 +174,11 @@ fn NotifierEdit(
                 </label>
                 <label class="field">
                     <span>"Subject (email) / resolved message (chat)"</span>
-                    <textarea name="subject_template" rows=2 placeholder=DEFAULT_SUBJECT_TEMPLATE>{subject}</textarea>
+                    <textarea name="subject_template" rows=2 placeholder=DEFAULT_SUBJECT_TEMPLATE inner_html=textarea_html(&subject)></textarea>
                 </label>
                 <label class="field">
                     <span>"Body (email) / firing message (chat)"</span>
-                    <textarea name="body_template" rows=6 placeholder=DEFAULT_BODY_TEMPLATE>{body}</textarea>
+                    <textarea name="body_template" rows=6 placeholder=DEFAULT_BODY_TEMPLATE inner_html=textarea_html(&body)></textarea>
                 </label>
                 <button type="submit" class="small">"Save"</button>
             </ActionForm>
@@ -221,11 +221,11 @@ fn NotifierForm(owner_kind: &'static str, owner_id: i64, create: ServerAction<Cr
                     <summary>"Message templates (Jinja; empty for Promgen's)"</summary>
                     <label class="field">
                         <span>"Subject (email) / resolved message (chat)"</span>
-                        <textarea name="subject_template" rows=2 placeholder=DEFAULT_SUBJECT_TEMPLATE></textarea>
+                        <textarea name="subject_template" rows=2 placeholder=DEFAULT_SUBJECT_TEMPLATE inner_html=textarea_html("")></textarea>
                     </label>
                     <label class="field">
                         <span>"Body (email) / firing message (chat)"</span>
-                        <textarea name="body_template" rows=6 placeholder=DEFAULT_BODY_TEMPLATE></textarea>
+                        <textarea name="body_template" rows=6 placeholder=DEFAULT_BODY_TEMPLATE inner_html=textarea_html("")></textarea>
                     </label>
                 </details>
                 <button type="submit">"Add notifier"</button>

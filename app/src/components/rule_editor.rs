@@ -5,7 +5,7 @@
 //! has loaded.
 
 use crate::api::rules::{SaveRule, TestRule};
-use crate::components::{FormError, LabelChips};
+use crate::components::{FormError, LabelChips, textarea_html};
 use crate::model::*;
 use crate::rules::preview::{Prepared, Preview, Related, caret, parent_lacks_exclude, preview};
 use leptos::prelude::*;
@@ -116,7 +116,7 @@ pub fn RuleEditor(
                     <span>"Expression (PromQL; " <code>"<exclude>"</code> " is where the overrides' exclusions go)"</span>
                     <textarea name="expr" rows=4 spellcheck="false" class="expr-input"
                         aria-invalid=move || computed.with(|(p, _)| p.expr.is_err()).to_string()
-                        on:input=move |ev| expr.set(event_target_value(&ev))>{draft.expr.clone()}</textarea>
+                        on:input=move |ev| expr.set(event_target_value(&ev)) inner_html=textarea_html(&draft.expr)></textarea>
                 </label>
                 <ExprError computed expr />
                 <div class="row" class:hidden=move || !is_alert()>
@@ -137,7 +137,8 @@ pub fn RuleEditor(
                 </div>
                 <label class="field">
                     <span>"Description (for people; not rendered)"</span>
-                    <textarea name="description" rows=2 on:input=move |ev| description.set(event_target_value(&ev))>{draft.description.clone()}</textarea>
+                    <textarea name="description" rows=2 on:input=move |ev| description.set(event_target_value(&ev))
+                        inner_html=textarea_html(&draft.description)></textarea>
                 </label>
                 {(followers > 0).then(|| view! {
                     <label class="field check">

@@ -1,7 +1,7 @@
 //! Rule lists for the site, service and project pages, and the import form.
 
 use crate::api::rules::{ImportRules, SetRuleEnabled, owner_rules};
-use crate::components::{ErrorView, FormError, Loading};
+use crate::components::{ErrorView, FormError, Loading, textarea_html};
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -126,7 +126,8 @@ pub fn ImportForm(owner_kind: OwnerKind, owner_id: i64, import: ServerAction<Imp
                 <input type="hidden" name="owner_id" value=owner_id.to_string() />
                 <label class="field">
                     <span>"Rule file (groups: ... rules: ...), or a single rule"</span>
-                    <textarea name="rules" rows=8 node_ref=text placeholder="groups:\n- name: example\n  rules:\n  - alert: InstanceDown\n    expr: up == 0\n    for: 5m"></textarea>
+                    <textarea name="rules" rows=8 node_ref=text placeholder="groups:\n- name: example\n  rules:\n  - alert: InstanceDown\n    expr: up == 0\n    for: 5m"
+                        inner_html=textarea_html("")></textarea>
                 </label>
                 <label class="field"><span>"…or a file"</span><input type="file" accept=".yml,.yaml,.json" on:change=pick /></label>
                 <button type="submit">"Import rules"</button>

@@ -15,7 +15,10 @@ pub struct ServiceInput {
 
 impl ServiceInput {
     pub fn clean(self) -> Checked<Self> {
-        Ok(ServiceInput { name: validate::name("name", &self.name)?, description: self.description.trim().into() })
+        Ok(ServiceInput {
+            name: validate::name("name", &self.name)?,
+            description: validate::text("description", &self.description, validate::MAX_DESCRIPTION)?,
+        })
     }
 }
 
@@ -31,7 +34,7 @@ impl ProjectInput {
     pub fn clean(self) -> Checked<Self> {
         Ok(ProjectInput {
             name: validate::name("name", &self.name)?,
-            description: self.description.trim().into(),
+            description: validate::text("description", &self.description, validate::MAX_DESCRIPTION)?,
             shard_id: self.shard_id,
         })
     }

@@ -211,7 +211,7 @@ impl RuleInput {
             RuleKind::Alert => alert_name(&name)?,
             RuleKind::Record => metric_name("name", &name)?,
         }
-        let expr = self.expr.trim().to_string();
+        let expr = super::validate::text("expr", &self.expr, super::validate::MAX_EXPR)?;
         if expr.is_empty() {
             return Err(FieldError::new("expr", "is required"));
         }
@@ -233,7 +233,7 @@ impl RuleInput {
             expr,
             duration,
             enabled: self.enabled,
-            description: self.description.trim().into(),
+            description: super::validate::text("description", &self.description, super::validate::MAX_DESCRIPTION)?,
             labels,
             annotations,
         })
@@ -282,8 +282,18 @@ pub fn label_name(field: &str, name: &str) -> Checked<()> {
 }
 
 fn clean_map(field: &str, map: LabelMap) -> Checked<LabelMap> {
+    use super::validate::{MAX_LABEL_VALUE, MAX_LABELS};
+    if map.len() > MAX_LABELS {
+        return Err(FieldError::new(field, format!("at most {MAX_LABELS} (these are {})", map.len())));
+    }
     let mut out = LabelMap::new();
     for (k, v) in map {
+        if v.len() > MAX_LABEL_VALUE && v.chars().count() > MAX_LABEL_VALUE {
+            return Err(FieldError::new(
+                field,
+                format!("{k:?}: the value must be at most {MAX_LABEL_VALUE} characters"),
+            ));
+        }
         let k = k.trim().to_string();
         if k.is_empty() && v.trim().is_empty() {
             continue;

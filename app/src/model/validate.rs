@@ -26,6 +26,35 @@ pub type Checked<T> = Result<T, FieldError>;
 
 const MAX_NAME: usize = 128;
 
+/// How many bad entries of a list one message names; the rest are counted.
+const SHOWN_ERRORS: usize = 20;
+
+/// Longest descriptions (services, projects, rules), in characters.
+pub const MAX_DESCRIPTION: usize = 4_000;
+/// Longest notifier message template, in characters.
+pub const MAX_TEMPLATE: usize = 16_000;
+/// Longest rule expression as typed (before `<exclude>` expands), in characters.
+pub const MAX_EXPR: usize = 32_000;
+/// Most labels, and most annotations, of one rule.
+pub const MAX_LABELS: usize = 64;
+/// Longest label or annotation value, in characters.
+pub const MAX_LABEL_VALUE: usize = 16_000;
+/// Longest URL (notifiers, blackbox targets, shards), in characters.
+pub const MAX_URL: usize = 2_048;
+
+/// Free text (a description, a template) of at most `max` characters, trimmed.
+pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
+    let v = value.trim();
+    // Bytes bound characters from above: only long texts are counted.
+    if v.len() > max && v.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters (this is {})", v.chars().count()),
+        ));
+    }
+    Ok(v.to_string())
+}
+
 /// Names of services, projects, shards and farms become Prometheus label values and routing
 /// keys. Promgen's rule (`^[\w][- \w]+$`): a letter, digit or `_`, then at least one more of
 /// those, `-` or space.
@@ -97,13 +126,26 @@ pub fn hostname(field: &str, value: &str) -> Checked<String> {
 /// repeats, keeping the order given. Every bad entry is named in one message.
 pub fn host_list(field: &str, value: &str) -> Checked<Vec<String>> {
     let mut hosts: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut errors = Vec::new();
+    let mut bad = 0;
     for raw in value.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()) {
         match hostname(field, raw) {
-            Ok(h) if !hosts.contains(&h) => hosts.push(h),
-            Ok(_) => {}
-            Err(e) => errors.push(e.message),
+            Ok(h) => {
+                if seen.insert(h.clone()) {
+                    hosts.push(h);
+                }
+            }
+            Err(e) => {
+                bad += 1;
+                if errors.len() < SHOWN_ERRORS {
+                    errors.push(e.message);
+                }
+            }
         }
+    }
+    if bad > errors.len() {
+        errors.push(format!("and {} more", bad - errors.len()));
     }
     if !errors.is_empty() {
         return Err(FieldError::new(field, errors.join("; ")));
@@ -191,6 +233,7 @@ pub fn query_params(query: &str) -> Vec<(String, String)> {
 }
 
 /// An http(s) URL with a host: shard APIs and blackbox targets.
+/// An `http(s)` URL of at most 256 characters (a blackbox target).
 pub fn http_url(field: &str, value: &str) -> Checked<String> {
     let v = value.trim();
     let rest = v
@@ -241,6 +284,18 @@ mod tests {
         let err = host_list("hosts", "a.com bad_1 bad_2").unwrap_err();
         assert!(err.message.contains("bad_1") && err.message.contains("bad_2"));
         assert!(host_list("hosts", " , ").is_err());
+    }
+
+    /// A paste of 100,000 hosts is checked in linear time (repeats found by hashing), and a
+    /// paste of 100,000 bad ones names twenty and counts the rest.
+    #[test]
+    fn large_host_lists_are_linear_and_their_errors_short() {
+        let many: String = (0..100_000).map(|i| format!("host-{i}.example.com\n")).collect();
+        assert_eq!(host_list("hosts", &(many.clone() + &many)).unwrap().len(), 100_000);
+        let bad: String = (0..100_000).map(|i| format!("bad_{i} ")).collect();
+        let err = host_list("hosts", &bad).unwrap_err();
+        assert!(err.message.ends_with("; and 99980 more"), "{}", &err.message[err.message.len() - 40..]);
+        assert!(err.message.len() < 2_000);
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The HTTP server: wiring in one place. Config -> backend -> router -> listener.
 
+mod errors;
 mod feed;
+mod headers;
+mod limits;
 mod metrics;
 mod origin;
 mod prometheus;
@@ -45,7 +48,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .site_pkg_dir("pkg")
         .site_addr(args.listen)
         .build();
-    let origins = Arc::new(origin::AllowedOrigins::new(&args.allowed_origins));
+    let origins = Arc::new(origin::AllowedOrigins::new(&args.allowed_origins, args.secure_cookies));
     let state = AppState {
         backend: backend.clone(),
         leptos: leptos.clone(),
@@ -68,14 +71,24 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .route("/api/v1/alerts", axum::routing::post(webhook::receive))
         .route("/ws", axum::routing::get(feed::connect))
         .route("/metrics", axum::routing::get(metrics::metrics))
+        .route(
+            app::backend::csp::REPORT_PATH,
+            axum::routing::post(headers::csp_report).layer(axum::extract::DefaultBodyLimit::max(headers::REPORT_LIMIT)),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = leptos.clone();
             move || app::app::shell(leptos.clone())
         })
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::timed))
+        .route_layer(axum::middleware::from_fn(errors::server_fn_status))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::app::shell))
         .layer(axum::middleware::from_fn_with_state(origins, origin::check))
+        .layer(axum::middleware::from_fn_with_state(
+            limits::BodyLimits { request: args.max_request_bytes },
+            limits::body,
+        ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(headers::security))
         .with_state(state)
 }
 
@@ -113,7 +126,9 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
     let app = router(backend, &args);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
     stop.cancel();
     Ok(())
 }
@@ -141,6 +156,11 @@ async fn spawn_workers(backend: &Backend, stop: &CancellationToken) {
                 tracing::warn!(error = %e, "cannot prune old alerts");
             }
         }
+    });
+    let auth = backend.auth.clone();
+    periodically(Duration::from_secs(60), stop.clone(), move || {
+        auth.forget_idle_attempts();
+        std::future::ready(())
     });
     let store = DbSessionStore::new(backend.db.clone());
     periodically(Duration::from_secs(3600), stop.clone(), move || {

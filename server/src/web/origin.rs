@@ -1,7 +1,10 @@
 //! Cross-site request forgery guard: a browser request that changes something must come from
-//! a page of ours. Browsers send `Origin` (and `Sec-Fetch-Site`) with such requests; we compare
-//! them to the request's own host and to the configured public origins. Requests without those
-//! headers (curl, Alertmanager, scripts) are not from a browser page and pass.
+//! a page of ours. Browsers send `Origin` (and `Sec-Fetch-Site`) with such requests; the
+//! origin's scheme, host and port must be this server's own (the request's `Host`, over http,
+//! or https when `--secure-cookies` is set or the proxy says `X-Forwarded-Proto: https`) or
+//! one of `--allowed-origins`. `Origin: null` (sandboxed frames, some redirects, `data:`
+//! pages) is refused. Requests without either header (curl, Alertmanager, scripts) are not
+//! from a browser page and pass; they authenticate by token.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -9,35 +12,63 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
-pub struct AllowedOrigins(Vec<String>);
+/// The origins, besides the server's own, whose pages may send changes.
+pub struct AllowedOrigins {
+    origins: Vec<Origin>,
+    /// Users reach the server over https (behind a proxy): its own origin is https.
+    https: bool,
+}
 
-impl AllowedOrigins {
-    pub fn new(origins: &[String]) -> Self {
-        AllowedOrigins(
-            origins
-                .iter()
-                .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
-                .filter(|o| !o.is_empty())
-                .collect(),
-        )
+/// A serialized origin, parsed: scheme, host and port (the scheme's default made explicit).
+#[derive(Debug, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    /// `scheme://host[:port]`, as browsers send it (no path); `None` for `null` and anything
+    /// else that is not an http(s) origin.
+    fn parse(text: &str) -> Option<Origin> {
+        let url = url::Url::parse(text.trim()).ok()?;
+        let scheme = url.scheme();
+        if !matches!(scheme, "http" | "https") || !matches!(url.path(), "" | "/") || url.query().is_some() {
+            return None;
+        }
+        Some(Origin {
+            scheme: scheme.to_string(),
+            host: url.host_str()?.to_ascii_lowercase(),
+            port: url.port_or_known_default()?,
+        })
+    }
+
+    /// The origin of a request to this server: `scheme` and its `Host` header.
+    fn of_host(scheme: &str, host: &str) -> Option<Origin> {
+        Origin::parse(&format!("{scheme}://{host}"))
     }
 }
 
-/// Whether a browser request comes from one of our pages: its `Origin` is the request's own
-/// host or a configured origin. Requests without `Origin` (curl, Alertmanager) are not from a
-/// browser page and pass, unless `Sec-Fetch-Site` says they come from elsewhere.
+impl AllowedOrigins {
+    pub fn new(origins: &[String], https: bool) -> Self {
+        AllowedOrigins { origins: origins.iter().filter_map(|o| Origin::parse(o)).collect(), https }
+    }
+}
+
+/// Whether a request may change something: from a page of ours, or not from a browser page.
 pub fn same_origin(headers: &HeaderMap, allowed: &AllowedOrigins) -> bool {
-    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    match origin {
-        None | Some("null") if site.is_none() || site == Some("none") => true,
-        None | Some("null") => site == Some("same-origin"),
+    let text = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
+    let site = text("sec-fetch-site");
+    match text(header::ORIGIN.as_str()) {
+        // No Origin: a browser says where the request comes from in Sec-Fetch-Site, if at
+        // all; without either header it is not a browser page.
+        None => matches!(site, None | Some("same-origin") | Some("none")),
         Some(origin) => {
-            let origin = origin.trim_end_matches('/').to_ascii_lowercase();
-            let authority = origin.split_once("://").map(|(_, a)| a);
-            authority.is_some() && authority == host.map(|h| h.to_ascii_lowercase()).as_deref()
-                || allowed.0.contains(&origin)
+            let Some(origin) = Origin::parse(origin) else { return false };
+            let forwarded_https = text("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+            let scheme = if allowed.https || forwarded_https { "https" } else { "http" };
+            let own = text(header::HOST.as_str()).and_then(|h| Origin::of_host(scheme, h));
+            own.as_ref() == Some(&origin) || allowed.origins.contains(&origin)
         }
     }
 }
@@ -47,5 +78,38 @@ pub async fn check(State(allowed): State<Arc<AllowedOrigins>>, req: Request, nex
         next.run(req).await
     } else {
         (StatusCode::FORBIDDEN, "cross-site request refused: the Origin does not match this server").into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn compares_scheme_host_and_port() {
+        let allowed = AllowedOrigins::new(&["https://promgen.example.com".into()], false);
+        let ok = |pairs: &[(&'static str, &str)]| same_origin(&headers(pairs), &allowed);
+        assert!(ok(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]));
+        assert!(ok(&[("host", "promgen.local"), ("origin", "http://promgen.local:80")]), "default port");
+        assert!(!ok(&[("host", "127.0.0.1:3000"), ("origin", "https://127.0.0.1:3000")]), "scheme differs");
+        assert!(!ok(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3001")]), "port differs");
+        assert!(!ok(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")]));
+        assert!(ok(&[("host", "10.0.0.1"), ("origin", "https://promgen.example.com:443")]), "configured");
+        assert!(!ok(&[("host", "10.0.0.1"), ("origin", "http://promgen.example.com")]), "configured is https");
+        assert!(ok(&[("host", "p.example"), ("origin", "https://p.example"), ("x-forwarded-proto", "https")]));
+        assert!(!ok(&[("host", "127.0.0.1:3000"), ("origin", "null")]), "null is refused");
+        assert!(!ok(&[("origin", "null"), ("sec-fetch-site", "same-origin")]), "null is refused");
+        assert!(!ok(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000/x")]));
+        assert!(ok(&[]), "not a browser");
+        assert!(ok(&[("sec-fetch-site", "same-origin")]));
+        assert!(!ok(&[("sec-fetch-site", "cross-site")]));
     }
 }

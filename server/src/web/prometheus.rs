@@ -7,7 +7,7 @@ use app::backend::exports::{ExportFilter, RulesFormat};
 use app::error::AppError;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -52,8 +52,4 @@ fn json(body: Result<bytes::Bytes, AppError>) -> Response {
     }
 }
 
-/// The HTTP edge of an [`AppError`]: its status and its message, no internals.
-pub fn error(e: AppError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, e.to_string()).into_response()
-}
+pub use super::errors::response as error;

@@ -135,15 +135,15 @@ pub async fn count(b: &Backend, table: &str) -> i64 {
 
 /// The router the binary serves, over `b`.
 pub fn router(b: &Backend) -> Router {
-    let args = server::cli::ServeArgs {
-        listen: "127.0.0.1:3000".parse().unwrap(),
-        site_root: "target/site".into(),
-        admin_password: None,
-        secure_cookies: false,
-        allowed_origins: vec!["https://promgen.example.com".into()],
-        max_webhook_bytes: 64 * 1024,
-    };
-    server::web::router(b.clone(), &args)
+    server::web::router(b.clone(), &serve_args(&[]))
+}
+
+/// `promgen serve`'s arguments as the command line gives them, with `extra` flags: the
+/// defaults, a public origin and a small webhook limit.
+pub fn serve_args(extra: &[&str]) -> server::cli::ServeArgs {
+    use clap::Parser;
+    let base = ["promgen", "--allowed-origins", "https://promgen.example.com", "--max-webhook-bytes", "65536"];
+    server::cli::Cli::parse_from(base.iter().chain(extra)).serve
 }
 
 pub async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {

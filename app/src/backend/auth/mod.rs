@@ -2,6 +2,7 @@
 //! tokens (a later issue) produce the same [`Actor`], so nothing downstream changes.
 
 pub mod session_store;
+mod throttle;
 mod tokens;
 
 use super::Db;
@@ -10,8 +11,10 @@ use crate::model::{CurrentUser, UserId};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use rand::distributions::{Alphanumeric, DistString};
+use std::net::IpAddr;
 
 pub use session_store::DbSessionStore;
+pub use throttle::LoginSettings;
 pub(crate) use tokens::insert as insert_token;
 pub use tokens::key_of as token_key;
 
@@ -91,10 +94,7 @@ impl Actor {
 #[derive(Clone)]
 pub struct Auth {
     db: Db,
-    /// Tokens checked in the last seconds: a webhook at thousands of requests a second should
-    /// not cost a query each. Revoking clears this replica's entry at once, others' within
-    /// [`tokens::CACHE_SECONDS`].
-    token_cache: tokens::TokenCache,
+    throttle: std::sync::Arc<throttle::Throttle>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -127,8 +127,19 @@ pub struct Bootstrap {
 }
 
 impl Auth {
-    pub fn new(db: Db) -> Self {
-        Auth { db, token_cache: Default::default() }
+    pub fn new(db: Db, login: &LoginSettings) -> Self {
+        Auth { db, throttle: std::sync::Arc::new(throttle::Throttle::new(login)) }
+    }
+
+    /// The address of a request's client (for login limits): the peer, or behind a proxy the
+    /// address in `--client-ip-header`.
+    pub fn client_address(&self, peer: Option<IpAddr>, headers: &axum::http::HeaderMap) -> Option<IpAddr> {
+        self.throttle.client_address(peer, headers)
+    }
+
+    /// Forgets login attempts old enough not to count any more (run now and then).
+    pub fn forget_idle_attempts(&self) {
+        self.throttle.forget_idle();
     }
 
     /// On an empty user table, creates the `admin` superuser with `password`, or with a
@@ -156,7 +167,7 @@ impl Auth {
         if password.len() < 8 {
             return Err(AppError::invalid("password", "must be at least 8 characters"));
         }
-        let hash = hash_password(password.to_string()).await?;
+        let hash = self.hash_password(password.to_string()).await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO users (username, password_hash, is_superuser, is_active, created) \
              VALUES ($1, $2, $3, 1, $4) RETURNING id",
@@ -177,7 +188,7 @@ impl Auth {
         if password.len() < 8 {
             return Err(AppError::invalid("password", "must be at least 8 characters"));
         }
-        let hash = hash_password(password.to_string()).await?;
+        let hash = self.hash_password(password.to_string()).await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
             .bind(hash)
             .bind(username)
@@ -189,23 +200,30 @@ impl Auth {
         Ok(())
     }
 
-    /// Checks a username and password. The message does not say which of the two was wrong.
-    pub async fn login(&self, username: &str, password: &str) -> Result<CurrentUser, AppError> {
-        let wrong = || AppError::invalid("password", "wrong username or password");
+    /// Checks a username and password from a client at `address`. The message does not say
+    /// which of the two was wrong, and every refusal takes the time of one password check,
+    /// whether the user exists, has a password or is active. Too many attempts for the account
+    /// or from the address are refused before any check (429).
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> Result<CurrentUser, AppError> {
+        self.throttle.attempt(username, address)?;
+        let wrong = || AppError::WrongCredentials;
         let row: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
             .bind(username.trim())
             .fetch_optional(&self.db.pool)
             .await?;
-        let Some(row) = row else {
-            // Spend the same time as a real check, so timing does not reveal which users exist.
-            let _ = verify_password(password.to_string(), DUMMY_HASH.clone()).await;
-            return Err(wrong());
-        };
-        let Some(hash) = row.password_hash.clone() else { return Err(wrong()) };
-        if row.is_active == 0 || !verify_password(password.to_string(), hash).await? {
-            return Err(wrong());
+        let usable = row.as_ref().filter(|r| r.is_active != 0).and_then(|r| r.password_hash.clone());
+        // Without a usable hash, check against a hash of nothing anyone knows: the same time.
+        let hash = usable.clone().unwrap_or_else(|| DUMMY_HASH.clone());
+        let matches = self.verify_password(password.to_string(), hash).await?;
+        match row {
+            Some(row) if matches && usable.is_some() => Ok(row.current()),
+            _ => Err(wrong()),
         }
-        Ok(row.current())
     }
 
     /// The active user with this id, for a session.
@@ -228,25 +246,46 @@ pub fn random_password() -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), 20)
 }
 
-/// Argon2 is deliberately slow: keep it off the async runtime.
-async fn hash_password(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(|e| AppError::Internal(format!("hashing failed: {e}")))
+impl Auth {
+    /// Argon2 is deliberately slow: off the async runtime, a few at a time.
+    async fn hash_password(&self, password: String) -> Result<String, AppError> {
+        let _turn = self.throttle.hash_turn().await?;
+        tokio::task::spawn_blocking(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(format!("hashing failed: {e}")))
+    }
+
+    async fn verify_password(&self, password: String, hash: String) -> Result<bool, AppError> {
+        let _turn = self.throttle.hash_turn().await?;
+        tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash)
+                .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+                .unwrap_or(false)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+    }
 }
 
-async fn verify_password(password: String, hash: String) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-            .unwrap_or(false)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))
+/// Where to send a user after logging in: `next` when it is a path on this site, else `/`.
+///
+/// `next` is read as a browser reads a `Location` (the WHATWG URL parser: tabs and newlines
+/// dropped, `\` as `/`), relative to this site; anything that lands elsewhere (`//evil`,
+/// `/\evil`, `/<tab>/evil`, `https://evil`) is refused. What is returned is the parsed path,
+/// query and fragment, as the browser would follow it.
+pub fn local_redirect(next: Option<&str>) -> String {
+    const HOME: &str = "http://promgen.invalid/";
+    let (Ok(base), Some(next)) = (url::Url::parse(HOME), next) else { return "/".into() };
+    match base.join(next) {
+        Ok(url) if url.origin() == base.origin() && url.username().is_empty() && url.password().is_none() => {
+            url[url::Position::BeforePath..].to_string()
+        }
+        _ => "/".into(),
+    }
 }
 
 /// The actor behind a browser session: the logged-in user, or anonymous.
@@ -257,4 +296,29 @@ pub async fn actor_from_session(auth: &Auth, session: &tower_sessions::Session) 
         Some(id) => auth.user(UserId(id)).await?.map_or(Actor::Anonymous, Actor::User),
         None => Actor::Anonymous,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_redirect;
+
+    #[test]
+    fn redirects_only_to_paths_of_this_site() {
+        for (next, to) in [
+            (Some("/project/7"), "/project/7"),
+            (Some("/search?q=a b#x"), "/search?q=a%20b#x"),
+            (Some("/\\evil.example/x"), "/"),
+            (Some("/\t/evil.example/x"), "/"),
+            (Some("//evil.example"), "/"),
+            (Some("https://evil.example/"), "/"),
+            (Some(" //evil.example"), "/"),
+            (Some("javascript:alert(1)"), "/"),
+            (Some("http://promgen.invalid@evil.example/"), "/"),
+            (Some("/../../etc"), "/etc"),
+            (Some(""), "/"),
+            (None, "/"),
+        ] {
+            assert_eq!(local_redirect(next), to, "{next:?}");
+        }
+    }
 }

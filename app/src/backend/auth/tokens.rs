@@ -1,6 +1,10 @@
 //! API tokens: what Alertmanager and scripts authenticate with (`Authorization: Token <key>`,
 //! as Promgen, or `Bearer <key>`). Only a SHA-256 of the key is stored; the key is shown once.
 //! Keys imported from Promgen keep working: they are hashed on import.
+//!
+//! Every request checks its token against the database (one indexed read): a token revoked,
+//! or a user deactivated or stripped of a permission, here or on another replica or from the
+//! command line, is refused from the next request on. No cache stands in between.
 
 use super::super::audit::{self, Subject};
 use super::{Actor, Auth};
@@ -9,14 +13,10 @@ use crate::error::AppError;
 use crate::model::{CurrentUser, TokenId, TokenInfo, UserId};
 use rand::distributions::{Alphanumeric, DistString};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
-/// How long a checked token is trusted without asking the database again.
-pub const CACHE_SECONDS: u64 = 10;
-
-pub type TokenCache = Arc<Mutex<HashMap<String, (CurrentUser, TokenId, Instant)>>>;
+/// `last_used` is written at most this often per token: a webhook at thousands of requests a
+/// second must not write a row each.
+const LAST_USED_SECONDS: i64 = 60;
 
 pub fn hash(key: &str) -> String {
     crate::backend::alerts::webhook::hex(&Sha256::digest(key.trim().as_bytes()))
@@ -101,12 +101,11 @@ impl Auth {
 
     /// Revokes a token: its owner or an admin.
     pub async fn revoke_token(&self, actor: &Actor, id: TokenId) -> Result<(), AppError> {
-        let row: Option<(i64, String, String)> =
-            sqlx::query_as("SELECT user_id, prefix, hash FROM token WHERE id = $1")
-                .bind(id.0)
-                .fetch_optional(&self.db.pool)
-                .await?;
-        let Some((owner, prefix, hash)) = row else { return Err(AppError::NotFound(format!("token {id}"))) };
+        let row: Option<(i64, String)> = sqlx::query_as("SELECT user_id, prefix FROM token WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        let Some((owner, prefix)) = row else { return Err(AppError::NotFound(format!("token {id}"))) };
         if actor.user_id() != Some(UserId(owner)) {
             actor.may_administer("revoke other users' tokens")?;
         }
@@ -115,9 +114,6 @@ impl Auth {
         let subject = Subject::new("token", id.0).under("user", owner);
         audit::record(&mut tx, actor, &format!("Revoked token {prefix}…"), subject, None::<&()>, None::<&()>).await?;
         tx.commit().await?;
-        if let Ok(mut cache) = self.token_cache.lock() {
-            cache.remove(&hash);
-        }
         Ok(())
     }
 
@@ -145,37 +141,36 @@ impl Auth {
                 "the Authorization header must be `Token <key>` or `Bearer <key>`",
             ));
         };
-        let hash = hash(key);
-        if let Ok(cache) = self.token_cache.lock()
-            && let Some((user, _, at)) = cache.get(&hash)
-            && at.elapsed().as_secs() < CACHE_SECONDS
-        {
-            return Ok(Actor::User(user.clone()));
-        }
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT t.id, t.user_id FROM token t JOIN users u ON u.id = t.user_id WHERE t.hash = $1 AND u.is_active = 1")
-                .bind(&hash)
-                .fetch_optional(&self.db.pool)
-                .await?;
-        let Some((token, user)) = row else {
+        let row: Option<(i64, Option<String>, i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT t.id, t.last_used, u.id, u.username, u.is_superuser, u.process_alerts \
+             FROM token t JOIN users u ON u.id = t.user_id WHERE t.hash = $1 AND u.is_active = 1",
+        )
+        .bind(hash(key))
+        .fetch_optional(&self.db.pool)
+        .await?;
+        let Some((token, last_used, id, username, is_superuser, process_alerts)) = row else {
             return Err(AppError::invalid(
                 "authorization",
                 "the token is not valid (revoked, or its user is inactive)",
             ));
         };
-        let user = self
-            .user(UserId(user))
-            .await?
-            .ok_or_else(|| AppError::invalid("authorization", "the token's user is inactive"))?;
-        sqlx::query("UPDATE token SET last_used = $1 WHERE id = $2")
-            .bind(db::now())
-            .bind(token)
-            .execute(&self.db.pool)
-            .await?;
-        if let Ok(mut cache) = self.token_cache.lock() {
-            cache.insert(hash, (user.clone(), TokenId(token), Instant::now()));
+        let now = chrono::Utc::now();
+        let stale = last_used
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .is_none_or(|t| (now - t.to_utc()).num_seconds() >= LAST_USED_SECONDS);
+        if stale {
+            sqlx::query("UPDATE token SET last_used = $1 WHERE id = $2")
+                .bind(db::now())
+                .bind(token)
+                .execute(&self.db.pool)
+                .await?;
         }
-        Ok(Actor::User(user))
+        Ok(Actor::User(CurrentUser {
+            id: UserId(id),
+            username,
+            is_superuser: is_superuser != 0,
+            process_alerts: process_alerts != 0,
+        }))
     }
 
     /// Lets a user post alerts (or stops it): the operator or an admin.
@@ -199,9 +194,6 @@ impl Auth {
         )
         .await?;
         tx.commit().await?;
-        if let Ok(mut cache) = self.token_cache.lock() {
-            cache.clear();
-        }
         Ok(())
     }
 

@@ -76,7 +76,7 @@ impl DumpObject {
 
 /// Parses one dump file; JSON is read as YAML (a subset).
 pub fn parse_dump(text: &str) -> Result<Vec<DumpObject>, AppError> {
-    serde_yaml::from_str::<Option<Vec<DumpObject>>>(text)
+    crate::backend::yaml::from_str::<Option<Vec<DumpObject>>>(text)
         .map(Option::unwrap_or_default)
         .map_err(|e| AppError::invalid("file", format!("not a Promgen dumpdata export: {e}")))
 }

@@ -34,6 +34,25 @@ pub(crate) async fn insert_hosts(
 }
 
 impl Inventory {
+    /// A pasted host list checked on the CPU pool (a paste may hold a hundred thousand).
+    async fn host_list(&self, pasted: String) -> Result<Vec<String>, AppError> {
+        let hosts = self.cpu.run("checking the hosts", move || validate::host_list("hosts", &pasted)).await??;
+        self.within_limit(hosts.len())?;
+        Ok(hosts)
+    }
+
+    /// Refuses a farm of `hosts` hosts when that is more than the limit.
+    fn within_limit(&self, hosts: usize) -> Result<(), AppError> {
+        let max = self.max_hosts_per_farm;
+        if hosts > max {
+            return Err(AppError::invalid(
+                "hosts",
+                format!("a farm holds at most {max} hosts (--max-hosts-per-farm); this would make it {hosts}"),
+            ));
+        }
+        Ok(())
+    }
+
     async fn farm_with_project(&self, id: FarmId) -> Result<(Farm, ProjectRow), AppError> {
         let farm: Farm = sqlx::query_as::<_, FarmRow>("SELECT id, name, source, project_id FROM farm WHERE id = $1")
             .bind(id.0)
@@ -49,7 +68,8 @@ impl Inventory {
     pub async fn create_farm(&self, actor: &Actor, project_id: ProjectId, input: FarmInput) -> Result<Farm, AppError> {
         let project = self.project_row(project_id).await?;
         actor.may_edit(&project.owners(), "this project")?;
-        let (name, hosts) = input.clean()?;
+        let name = validate::name("name", &input.name)?;
+        let hosts = if input.hosts.trim().is_empty() { Vec::new() } else { self.host_list(input.hosts).await? };
         let mut tx = self.db.begin().await?;
         let (id,): (i64,) =
             sqlx::query_as("INSERT INTO farm (name, source, project_id) VALUES ($1, $2, $3) RETURNING id")
@@ -80,9 +100,14 @@ impl Inventory {
                 format!("farm {} comes from {}; its hosts are not edited here", farm.name, farm.source),
             ));
         }
-        let hosts = validate::host_list("hosts", hosts)?;
+        let hosts = self.host_list(hosts.to_string()).await?;
         let mut tx = self.db.begin().await?;
         let added = insert_hosts(&mut tx, farm.id, &hosts).await?;
+        // Counted after the insert, which skipped the hosts already there; a refusal rolls
+        // the insert back.
+        let (total,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM host WHERE farm_id = $1").bind(farm_id.0).fetch_one(&mut *tx).await?;
+        self.within_limit(total as usize)?;
         if added > 0 {
             let body = format!("Added {added} hosts to farm {}", farm.name);
             let subject = Subject::new("farm", farm.id.0).under("project", farm.project_id.0);

@@ -3,6 +3,11 @@
 //! it. The check runs when a notifier is saved and again at every connection: the HTTP client
 //! resolves names through [`GuardedResolver`], so a name that changes its address later (DNS
 //! rebinding) is caught too, and redirects are not followed.
+//!
+//! IPv6 addresses that carry an IPv4 address (mapped, compatible, SIIT, NAT64, 6to4, Teredo)
+//! are judged by the IPv4 address they lead to. Proxies from the environment (`HTTP_PROXY`…)
+//! are ignored; a proxy is an explicit setting (`--notifier-proxy`), and with one the guard
+//! resolves each target itself before sending, since the proxy, not this server, connects.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -10,10 +15,37 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public_v4(v4),
-            None => is_public_v6(v6),
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            Embedded::One(v4) => is_public_v4(v4),
+            Embedded::Two(a, b) => is_public_v4(a) && is_public_v4(b),
+            Embedded::None => is_public_v6(v6),
         },
+    }
+}
+
+/// The IPv4 addresses an IPv6 address leads to.
+enum Embedded {
+    None,
+    One(Ipv4Addr),
+    /// Teredo: the server's and the client's.
+    Two(Ipv4Addr, Ipv4Addr),
+}
+
+fn embedded_v4(ip: Ipv6Addr) -> Embedded {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    match s {
+        // ::ffff:a.b.c.d (mapped) and ::ffff:0:a.b.c.d (SIIT, RFC 6145).
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0xffff, 0, hi, lo] => Embedded::One(v4(hi, lo)),
+        // ::a.b.c.d (IPv4-compatible, deprecated); :: and ::1 are themselves.
+        [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) != (0, 0) && (hi, lo) != (0, 1) => Embedded::One(v4(hi, lo)),
+        // NAT64, well-known prefix (RFC 6052).
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Embedded::One(v4(hi, lo)),
+        // 6to4 (RFC 3056): 2002:AABB:CCDD::.
+        [0x2002, hi, lo, ..] => Embedded::One(v4(hi, lo)),
+        // Teredo (RFC 4380): 2001:0:server:…:client, the client's address inverted.
+        [0x2001, 0, shi, slo, _, _, chi, clo] => Embedded::Two(v4(shi, slo), v4(!chi, !clo)),
+        _ => Embedded::None,
     }
 }
 
@@ -27,20 +59,33 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || ip.is_multicast()
         || ip.is_documentation()
         || a == 0
-        // Shared address space (carrier-grade NAT), benchmarking, reserved.
+        // Shared address space (carrier-grade NAT), IETF protocol assignments, the 6to4
+        // relay anycast, benchmarking, reserved.
         || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && ip.octets()[2] == 0)
+        || (a == 192 && b == 88 && ip.octets()[2] == 99)
         || (a == 198 && (b == 18 || b == 19))
         || a >= 240)
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let s = ip.segments();
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || ip.is_unique_local()
         || ip.is_unicast_link_local()
-        // Documentation.
-        || (ip.segments()[0] == 0x2001 && ip.segments()[1] == 0xdb8))
+        // Site-local (deprecated, still routed inside some networks).
+        || (s[0] & 0xffc0) == 0xfec0
+        // NAT64 local-use prefix (RFC 8215), discard-only (RFC 6666).
+        || (s[0] == 0x64 && s[1] == 0xff9b)
+        || (s[0] == 0x100 && s[1..4] == [0, 0, 0])
+        // IETF protocol assignments (ORCHID, benchmarking, …), 2001::/23.
+        || (s[0] == 0x2001 && s[1] < 0x200)
+        // Documentation (RFC 3849, RFC 9637) and SRv6 SIDs (RFC 9602).
+        || (s[0] == 0x2001 && s[1] == 0xdb8)
+        || (s[0] & 0xfff0) == 0x3ff0
+        || s[0] == 0x5f00)
 }
 
 /// Checks a notifier URL's form, and its host when it is an address. Returns the URL.
@@ -60,6 +105,19 @@ pub fn check_url(value: &str, allow_private: bool) -> Result<reqwest::Url, Strin
         _ => {}
     }
     Ok(url)
+}
+
+/// Resolves a URL's host now and refuses it unless every address is public (used when a proxy
+/// connects in this server's place).
+pub async fn check_resolved(url: &reqwest::Url) -> Result<(), String> {
+    let Some(host) = url.host_str() else { return Err("the URL names no host".into()) };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let found: Vec<SocketAddr> =
+        tokio::net::lookup_host((host, 0)).await.map_err(|e| format!("{host} does not resolve: {e}"))?.collect();
+    match found.iter().find(|a| !is_public(a.ip())) {
+        Some(a) => Err(format!("{host} resolves to {}, a loopback, private or reserved address", a.ip())),
+        None => Ok(()),
+    }
 }
 
 /// Resolves names for the notifiers' HTTP client and keeps only public addresses.
@@ -105,10 +163,36 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:127.0.0.1",
+            // IPv6 forms that lead to private IPv4 addresses.
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::ffff:0:192.168.0.1",
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::8.8.8.8",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::1",
+            "2001:0:4136:e378:8000:63bf:80ff:fffe",
+            "2001:0:7f00:1:0:0:f7f7:f7f7",
+            "fec0::1",
+            "100::1",
+            "2001:10::1",
+            "2001:db8::1",
+            "3fff::1",
+            "192.0.0.8",
+            "192.88.99.1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"] {
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700:4700::1111",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "::ffff:8.8.8.8",
+            "2001:0:808:808:0:0:f7f7:f7f7",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
     }
@@ -118,6 +202,8 @@ mod tests {
         assert!(check_url("https://hooks.slack.com/services/x", false).is_ok());
         assert!(check_url("http://169.254.169.254/latest/meta-data", false).unwrap_err().contains("169.254.169.254"));
         assert!(check_url("http://[::1]:8080/", false).is_err());
+        assert!(check_url("http://[::127.0.0.1]/", false).is_err());
+        assert!(check_url("http://[64:ff9b::7f00:1]/", false).is_err());
         assert!(check_url("http://localhost:9093/api/v2/alerts", false).is_err());
         assert!(check_url("http://127.0.0.1:9093/api/v2/alerts", true).is_ok(), "the operator may allow it");
         assert!(check_url("ftp://example.com", false).is_err());

@@ -17,6 +17,7 @@ use senders::Senders;
 pub struct Notifiers {
     db: Db,
     senders: Senders,
+    cpu: super::cpu::Cpu,
 }
 
 #[derive(sqlx::FromRow)]
@@ -77,8 +78,23 @@ fn audited(n: &Notifier) -> Notifier {
 }
 
 impl Notifiers {
-    pub fn new(db: Db, senders: Senders) -> Self {
-        Notifiers { db, senders }
+    pub fn new(db: Db, senders: Senders, cpu: super::cpu::Cpu) -> Self {
+        Notifiers { db, senders, cpu }
+    }
+
+    /// Checks the alias and both message templates, running the templates on the CPU pool (a
+    /// template may be slow to run).
+    async fn check_texts(&self, alias: &str, subject: &str, body: &str) -> Result<(), AppError> {
+        use crate::model::validate::{MAX_TEMPLATE, text};
+        text("alias", alias, 128)?;
+        let subject = text("subject_template", subject, MAX_TEMPLATE)?;
+        let body = text("body_template", body, MAX_TEMPLATE)?;
+        self.cpu
+            .run("checking the templates", move || {
+                message::check_template("subject_template", &subject)?;
+                message::check_template("body_template", &body)
+            })
+            .await?
     }
 
     pub fn senders(&self) -> &Senders {
@@ -195,7 +211,8 @@ impl Notifiers {
     /// Checks and normalizes a value for its kind: a URL must be http(s) and (unless allowed)
     /// public; a user is named and stored by id.
     async fn clean_value(&self, kind: NotifierKind, value: &str) -> Result<String, AppError> {
-        let v = value.trim();
+        let v = crate::model::validate::text("value", value, crate::model::validate::MAX_URL)?;
+        let v = v.as_str();
         if v.is_empty() {
             return Err(AppError::invalid("value", format!("give the {}", kind.value_help())));
         }
@@ -256,8 +273,7 @@ impl Notifiers {
             return Err(AppError::invalid("kind", "a user notifier subscribes a user to a service or project"));
         }
         let value = self.clean_value(kind, &input.value).await?;
-        message::check_template("subject_template", &input.subject_template)?;
-        message::check_template("body_template", &input.body_template)?;
+        self.check_texts(&input.alias, &input.subject_template, &input.body_template).await?;
         let (service, project, user) = owner_columns(owner);
         let existing: Option<(i64,)> = sqlx::query_as(
             "SELECT id FROM notifier WHERE kind = $1 AND value = $2 AND service_id IS NOT DISTINCT FROM $3 \
@@ -338,8 +354,7 @@ impl Notifiers {
     ) -> Result<Notifier, AppError> {
         let old = self.get(id).await?;
         self.require_edit(actor, &old.owner).await?;
-        message::check_template("subject_template", subject_template)?;
-        message::check_template("body_template", body_template)?;
+        self.check_texts(alias, subject_template, body_template).await?;
         let new = Notifier {
             alias: alias.trim().into(),
             subject_template: subject_template.trim().into(),
@@ -382,6 +397,7 @@ impl Notifiers {
         let n = self.get(id).await?;
         self.require_edit(actor, &n.owner).await?;
         label_name(name)?;
+        crate::model::validate::text("value", value, crate::model::validate::MAX_LABEL_VALUE)?;
         let mut tx = self.db.begin().await?;
         sqlx::query(
             "INSERT INTO notifier_filter (notifier_id, name, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

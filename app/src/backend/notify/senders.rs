@@ -5,6 +5,7 @@
 
 use super::guard::{GuardedResolver, check_url};
 use super::message::{self, Texts};
+use crate::backend::cpu::Cpu;
 use crate::model::{NotifierKind, WebhookMessage};
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -37,6 +38,9 @@ pub struct SendSettings {
     pub timeout: Duration,
     /// Lets notifier URLs reach loopback and private networks.
     pub allow_private: bool,
+    /// The HTTP(S) proxy notifications go through (`--notifier-proxy`); the environment's
+    /// `HTTP_PROXY` and the like are ignored.
+    pub proxy: Option<String>,
 }
 
 impl Default for SendSettings {
@@ -47,6 +51,7 @@ impl Default for SendSettings {
             pagerduty_url: "https://events.pagerduty.com/v2/enqueue".into(),
             timeout: Duration::from_secs(10),
             allow_private: false,
+            proxy: None,
         }
     }
 }
@@ -56,11 +61,17 @@ pub struct Senders {
     http: reqwest::Client,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     settings: SendSettings,
+    cpu: Cpu,
 }
 
 impl Senders {
-    pub fn new(settings: SendSettings) -> Result<Senders, String> {
-        let http = reqwest::Client::builder()
+    pub fn new(settings: SendSettings, cpu: Cpu) -> Result<Senders, String> {
+        let mut http = reqwest::Client::builder().no_proxy();
+        if let Some(proxy) = &settings.proxy {
+            let proxy = reqwest::Proxy::all(proxy).map_err(|e| format!("--notifier-proxy {proxy:?}: {e}"))?;
+            http = http.proxy(proxy);
+        }
+        let http = http
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -77,7 +88,7 @@ impl Senders {
             ),
             None => None,
         };
-        Ok(Senders { http, smtp, settings })
+        Ok(Senders { http, smtp, settings, cpu })
     }
 
     pub fn settings(&self) -> &SendSettings {
@@ -98,7 +109,8 @@ impl Senders {
         match kind {
             NotifierKind::Email => self.email(target, texts, data).await,
             NotifierKind::Slack => {
-                let text = texts.chat(data).map_err(permanent)?;
+                let template = if data.status == "resolved" { texts.subject } else { texts.body };
+                let text = self.render(template, data).await?;
                 self.post(target, &message::slack(&text)).await
             }
             NotifierKind::Webhook => {
@@ -120,9 +132,24 @@ impl Senders {
         }
     }
 
+    /// A message template rendered on the CPU pool; a busy pool is worth a retry, a failing
+    /// template is not.
+    async fn render(&self, template: &str, data: &WebhookMessage) -> Result<String, NotifyError> {
+        let (template, data) = (template.to_string(), data.clone());
+        self.cpu
+            .run("rendering the message", move || message::render(&template, &data))
+            .await
+            .map_err(|e| NotifyError::retry(e.to_string()))?
+            .map_err(NotifyError::permanent)
+    }
+
     async fn post(&self, url: &str, body: &serde_json::Value) -> Result<(), NotifyError> {
         let url = check_url(url, self.settings.allow_private).map_err(NotifyError::permanent)?;
         let shown = redact(&url);
+        if self.settings.proxy.is_some() && !self.settings.allow_private {
+            // The proxy resolves and connects, not the guarded resolver: check here.
+            super::guard::check_resolved(&url).await.map_err(|e| NotifyError::permanent(format!("{shown}: {e}")))?;
+        }
         let res = self.http.post(url).json(body).send().await.map_err(|e| {
             let why = root_cause(&e);
             if e.is_timeout() {
@@ -150,8 +177,8 @@ impl Senders {
         let Some(smtp) = &self.smtp else {
             return Err(NotifyError::permanent("email is not configured: start the server with --smtp-url"));
         };
-        let subject = message::render(texts.subject, data).map_err(NotifyError::permanent)?;
-        let body = message::render(texts.body, data).map_err(NotifyError::permanent)?;
+        let subject = self.render(texts.subject, data).await?;
+        let body = self.render(texts.body, data).await?;
         let mail = lettre::Message::builder()
             .from(self.settings.smtp_from.parse().map_err(|e| NotifyError::permanent(format!("--smtp-from: {e}")))?)
             .to(to.parse().map_err(|e| NotifyError::permanent(format!("{to:?} is not an email address: {e}")))?)

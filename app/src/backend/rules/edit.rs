@@ -29,6 +29,24 @@ pub(super) fn validated(input: RuleInput, children: &[RuleOwner]) -> Result<Rule
     Ok(input)
 }
 
+impl Rules {
+    /// [`validated`], on the CPU pool.
+    pub(super) async fn validate(&self, input: RuleInput, children: Vec<RuleOwner>) -> Result<RuleInput, AppError> {
+        self.cpu.run("checking the rule", move || validated(input, &children)).await?
+    }
+
+    /// Checks `expr` as a rule of `kind` excluding `children` would reach Prometheus, on the
+    /// CPU pool; the error is the engine's, to be worded by the caller.
+    pub(super) async fn check(
+        &self,
+        kind: RuleKind,
+        expr: String,
+        children: Vec<RuleOwner>,
+    ) -> Result<Result<String, crate::rules::ExprError>, AppError> {
+        self.cpu.run("checking the expression", move || check_expr(kind, &expr, &children)).await
+    }
+}
+
 fn with_input(rule: &Rule, input: &RuleInput) -> Rule {
     Rule {
         kind: input.kind,
@@ -71,7 +89,7 @@ impl Rules {
     /// A new rule of `owner`.
     pub async fn create(&self, actor: &Actor, owner: &RuleOwner, input: RuleInput) -> Result<Rule, AppError> {
         self.require_edit(actor, owner).await?;
-        let input = validated(input, &[])?;
+        let input = self.validate(input, Vec::new()).await?;
         let draft = with_input(&placeholder(owner), &input);
         self.promtool_check(&[(&draft, Vec::new())]).await?;
         let mut tx = self.db.begin().await?;
@@ -104,7 +122,7 @@ impl Rules {
         }
         let children = self.children(old.id).await?;
         let child_owners: Vec<RuleOwner> = children.iter().map(|c| c.owner.clone()).collect();
-        let input = validated(input, &child_owners)?;
+        let input = self.validate(input, child_owners.clone()).await?;
         let new = with_input(old, &input);
         let mut followers = Vec::new();
         if follow && new.expr != old.expr {
@@ -112,7 +130,7 @@ impl Rules {
                 let grandchildren: Vec<RuleOwner> =
                     self.children(child.id).await?.into_iter().map(|g| g.owner).collect();
                 let expr = overrides::override_expr(&new.expr, &child.owner);
-                check_expr(child.kind, &expr, &grandchildren).map_err(|e| {
+                self.check(child.kind, expr.clone(), grandchildren.clone()).await?.map_err(|e| {
                     AppError::invalid("expr", format!("the override {} would break: {}", child.name, e.describe(&expr)))
                 })?;
                 followers.push((Rule { expr, ..child.clone() }, grandchildren));
@@ -205,11 +223,11 @@ impl Rules {
         if parent.kind == RuleKind::Record {
             input.name = parent.name.clone();
         }
-        let input = validated(input, &[])?;
+        let input = self.validate(input, Vec::new()).await?;
         // The parent now also excludes the target; that expansion must hold too.
         let mut parent_children: Vec<RuleOwner> = siblings.iter().map(|s| s.owner.clone()).collect();
         parent_children.push(target.clone());
-        check_expr(parent.kind, &parent.expr, &parent_children).map_err(|e| {
+        self.check(parent.kind, parent.expr.clone(), parent_children).await?.map_err(|e| {
             AppError::invalid("target", format!("{} would break: {}", parent.name, e.describe(&parent.expr)))
         })?;
         let draft = Rule { parent: Some(parent.id), ..with_input(&placeholder(target), &input) };
@@ -267,7 +285,7 @@ impl Rules {
         let site = RuleOwner::Site { domain: self.site().await?.domain };
         let mut n = 0;
         for input in crate::rules::pack::default_rules() {
-            let input = validated(input, &[])?;
+            let input = self.validate(input, Vec::new()).await?;
             let taken: Option<(i64,)> = sqlx::query_as("SELECT id FROM rule WHERE name = $1")
                 .bind(&input.name)
                 .fetch_optional(&mut *tx)

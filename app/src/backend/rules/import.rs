@@ -13,6 +13,10 @@ use crate::error::AppError;
 use crate::model::*;
 use crate::rules::labels::{PROJECT, SERVICE};
 use serde_yaml::Value;
+use std::collections::HashSet;
+
+/// A rule owner as its row's (service, project) columns.
+type OwnerColumns = (Option<i64>, Option<i64>);
 
 /// One rule as the file has it, with where it was found for messages.
 #[derive(Debug)]
@@ -76,7 +80,7 @@ fn parse_rule(v: &Value, place: String, notes: &mut Vec<String>) -> Result<FileR
 
 /// Every rule in the document, in file order.
 fn parse_file(text: &str, notes: &mut Vec<String>) -> Result<Vec<FileRule>, AppError> {
-    let doc: Value = serde_yaml::from_str(text)
+    let doc: Value = crate::backend::yaml::from_str(text)
         .map_err(|e| AppError::invalid("file", format!("not a Prometheus rule file: {e}")))?;
     let Some(groups) = doc.get("groups") else {
         return Ok(vec![parse_rule(&doc, "the rule".into(), notes)?]);
@@ -108,9 +112,35 @@ impl Rules {
             None => actor.may_administer("import rules site-wide")?,
         }
         let mut report = ImportReport::default();
-        let parsed = parse_file(text, &mut report.notes)?;
+        // Parsing the file and checking every rule in it is the heavy part: on the CPU pool.
+        let text = text.to_string();
+        let (parsed, notes) = self
+            .cpu
+            .run("reading the rule file", move || {
+                let mut notes = Vec::new();
+                let parsed = parse_file(&text, &mut notes)?
+                    .into_iter()
+                    .map(|FileRule { place, input, labels }| {
+                        let input = validated(input, &[]).map_err(|e| match e {
+                            AppError::Invalid(f) | AppError::Conflict(f) => {
+                                AppError::invalid("file", format!("{place}: {f}"))
+                            }
+                            other => other,
+                        })?;
+                        Ok(FileRule { place, input, labels })
+                    })
+                    .collect::<Result<Vec<_>, AppError>>()?;
+                Ok::<_, AppError>((parsed, notes))
+            })
+            .await??;
+        report.notes = notes;
         let site = RuleOwner::Site { domain: self.site().await?.domain };
         let mut new: Vec<(RuleOwner, RuleInput)> = Vec::new();
+        // Names taken by earlier rules of this file: an alert's name is taken by any rule, a
+        // recording rule's by an alert or a recording rule of the same owner.
+        let mut names: HashSet<String> = HashSet::new();
+        let mut alerts: HashSet<String> = HashSet::new();
+        let mut records: HashSet<(String, OwnerColumns)> = HashSet::new();
         for FileRule { place, input, labels } in parsed {
             let owner = match target {
                 Some(t) => t.clone(),
@@ -119,16 +149,20 @@ impl Rules {
                     .await
                     .map_err(|e| AppError::invalid("file", format!("{place}: {e}")))?,
             };
-            let input = validated(input, &[]).map_err(|e| match e {
-                AppError::Invalid(f) | AppError::Conflict(f) => AppError::invalid("file", format!("{place}: {f}")),
-                other => other,
-            })?;
-            let taken =
-                self.name_taken(&input, &owner).await? || new.iter().any(|(o, i)| same_name(i, o, &input, &owner));
-            if taken {
+            let record = (input.name.clone(), super::owner_columns(&owner));
+            let in_file = match input.kind {
+                RuleKind::Alert => names.contains(&input.name),
+                RuleKind::Record => alerts.contains(&input.name) || records.contains(&record),
+            };
+            if in_file || self.name_taken(&input, &owner).await? {
                 report.notes.push(format!("{place}: skipped, a rule named {} exists already", input.name));
                 continue;
             }
+            names.insert(input.name.clone());
+            match input.kind {
+                RuleKind::Alert => alerts.insert(input.name.clone()),
+                RuleKind::Record => records.insert(record),
+            };
             new.push((owner, input));
         }
         let drafts: Vec<Rule> = new
@@ -197,10 +231,6 @@ impl Rules {
         let columns = super::owner_columns(owner);
         Ok(existing.iter().any(|(kind, s, p)| input.kind == RuleKind::Alert || kind == "alert" || (*s, *p) == columns))
     }
-}
-
-fn same_name(a: &RuleInput, a_owner: &RuleOwner, b: &RuleInput, b_owner: &RuleOwner) -> bool {
-    a.name == b.name && (a.kind == RuleKind::Alert || b.kind == RuleKind::Alert || a_owner.same(b_owner))
 }
 
 #[cfg(test)]

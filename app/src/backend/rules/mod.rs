@@ -7,6 +7,7 @@ mod import;
 pub mod promtool;
 mod test;
 
+use super::cpu::Cpu;
 use super::proxy::Proxy;
 use super::{Actor, Db};
 use crate::error::AppError;
@@ -20,6 +21,7 @@ pub struct Rules {
     db: Db,
     promtool: Promtool,
     proxy: Proxy,
+    cpu: Cpu,
 }
 
 const RULE_COLUMNS: &str = "r.id, r.kind, r.name, r.expr, r.duration, r.enabled, r.description, r.labels, \
@@ -160,8 +162,8 @@ impl From<PackedRow> for RuleRow {
 }
 
 impl Rules {
-    pub fn new(db: Db, promtool: Promtool, proxy: Proxy) -> Self {
-        Rules { db, promtool, proxy }
+    pub fn new(db: Db, promtool: Promtool, proxy: Proxy, cpu: Cpu) -> Self {
+        Rules { db, promtool, proxy, cpu }
     }
 
     /// Where promtool was found, if it was.

@@ -7,7 +7,6 @@ use crate::backend::Actor;
 use crate::backend::proxy::Scope;
 use crate::error::AppError;
 use crate::model::*;
-use crate::rules::check_expr;
 use crate::rules::labels::{PROJECT, SERVICE};
 use std::collections::BTreeSet;
 
@@ -29,7 +28,10 @@ impl Rules {
             Some(id) => self.children(id).await?.into_iter().map(|c| c.owner).collect(),
             None => Vec::new(),
         };
-        let expanded = check_expr(kind, expr, &children).map_err(|e| AppError::invalid("expr", e.describe(expr)))?;
+        let expanded = self
+            .check(kind, expr.to_string(), children)
+            .await?
+            .map_err(|e| AppError::invalid("expr", e.describe(expr)))?;
         let scope = match owner {
             RuleOwner::Site { .. } => Scope::Site,
             RuleOwner::Service { id, .. } => Scope::Service(*id),

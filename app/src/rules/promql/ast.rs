@@ -9,6 +9,12 @@ pub struct Expr {
     /// Byte span in the source.
     pub start: usize,
     pub end: usize,
+    /// Worked out once, when the node is made: asking a node for its type never walks the
+    /// tree below it (a chain `1+1+…+1` would make that quadratic).
+    ty: ValueType,
+    /// Levels of nodes from here down, this one included; the parser refuses trees higher
+    /// than its limit, so every walk over a parsed tree (and dropping it) is bounded.
+    height: u32,
 }
 
 #[derive(Debug)]
@@ -26,51 +32,130 @@ pub enum ExprKind {
 }
 
 impl Expr {
-    /// The type the expression evaluates to.
-    pub fn value_type(&self) -> ValueType {
-        match &self.kind {
-            ExprKind::Number(_) => ValueType::Scalar,
-            ExprKind::String(_) => ValueType::String,
-            ExprKind::Selector(_) | ExprKind::Aggregate { .. } => ValueType::Vector,
-            ExprKind::Matrix { .. } | ExprKind::Subquery { .. } => ValueType::Matrix,
-            ExprKind::Call { func, .. } => func.returns,
-            ExprKind::Unary { expr, .. } | ExprKind::Paren(expr) => expr.value_type(),
+    /// A node over `kind`, whose children are already made: its type and height come from
+    /// theirs, in constant time (but for a call's arguments).
+    pub(super) fn new(kind: ExprKind, start: usize, end: usize) -> Expr {
+        let (ty, below) = match &kind {
+            ExprKind::Number(_) => (ValueType::Scalar, 0),
+            ExprKind::String(_) => (ValueType::String, 0),
+            ExprKind::Selector(_) => (ValueType::Vector, 0),
+            ExprKind::Matrix { .. } => (ValueType::Matrix, 0),
+            ExprKind::Subquery { expr, .. } => (ValueType::Matrix, expr.height),
+            ExprKind::Aggregate { param, expr, .. } => {
+                (ValueType::Vector, expr.height.max(param.as_ref().map_or(0, |p| p.height)))
+            }
+            ExprKind::Call { func, args } => (func.returns, args.iter().map(|a| a.height).max().unwrap_or(0)),
+            ExprKind::Unary { expr, .. } | ExprKind::Paren(expr) => (expr.ty, expr.height),
             ExprKind::Binary { lhs, rhs, .. } => {
-                if lhs.value_type() == ValueType::Scalar && rhs.value_type() == ValueType::Scalar {
+                let ty = if lhs.ty == ValueType::Scalar && rhs.ty == ValueType::Scalar {
                     ValueType::Scalar
                 } else {
                     ValueType::Vector
-                }
+                };
+                (ty, lhs.height.max(rhs.height))
             }
-        }
+        };
+        Expr { kind, start, end, ty, height: below + 1 }
+    }
+
+    /// The type the expression evaluates to.
+    pub fn value_type(&self) -> ValueType {
+        self.ty
+    }
+
+    /// Levels of nodes from this one down (a selector is 1, `a + b` is 2).
+    pub fn height(&self) -> u32 {
+        self.height
     }
 
     /// Every vector selector in the expression, in source order.
     pub fn selectors(&self) -> Vec<&VectorSelector> {
         let mut out = Vec::new();
-        self.walk(&mut |e| match &e.kind {
+        self.walk(|e| match &e.kind {
             ExprKind::Selector(vs) | ExprKind::Matrix { selector: vs, .. } => out.push(vs),
             _ => {}
         });
         out
     }
 
-    fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a Expr)) {
-        visit(self);
-        match &self.kind {
-            ExprKind::Subquery { expr, .. } | ExprKind::Unary { expr, .. } | ExprKind::Paren(expr) => expr.walk(visit),
-            ExprKind::Call { args, .. } => args.iter().for_each(|a| a.walk(visit)),
+    /// Visits every node, parents before children and children in source order, with a
+    /// stack on the heap (trees may be as high as they are long).
+    pub fn walk<'a>(&'a self, mut visit: impl FnMut(&'a Expr)) {
+        let mut todo: Vec<&'a Expr> = vec![self];
+        while let Some(e) = todo.pop() {
+            visit(e);
+            let before = todo.len();
+            e.kind.children(|c| todo.push(c));
+            todo[before..].reverse();
+        }
+    }
+
+    /// Moves the node's kind out, leaving a leaf (`Expr` has a `Drop`, so fields cannot be
+    /// moved out of it directly).
+    pub(super) fn take_kind(&mut self) -> ExprKind {
+        self.height = 1;
+        std::mem::replace(&mut self.kind, ExprKind::Number(0.0))
+    }
+}
+
+impl ExprKind {
+    /// Calls `f` on each child, in source order.
+    fn children<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
+        match self {
+            ExprKind::Subquery { expr, .. } | ExprKind::Unary { expr, .. } | ExprKind::Paren(expr) => f(expr),
+            ExprKind::Call { args, .. } => args.iter().for_each(f),
             ExprKind::Aggregate { param, expr, .. } => {
                 if let Some(p) = param {
-                    p.walk(visit);
+                    f(p);
                 }
-                expr.walk(visit);
+                f(expr);
             }
             ExprKind::Binary { lhs, rhs, .. } => {
-                lhs.walk(visit);
-                rhs.walk(visit);
+                f(lhs);
+                f(rhs);
             }
-            _ => {}
+            ExprKind::Number(_) | ExprKind::String(_) | ExprKind::Selector(_) | ExprKind::Matrix { .. } => {}
+        }
+    }
+
+    /// Moves the children out onto `out`, leaving leaves in their place.
+    fn take_children(&mut self, out: &mut Vec<Expr>) {
+        let mut take = |e: &mut Expr| {
+            out.push(std::mem::replace(
+                e,
+                Expr { kind: ExprKind::Number(0.0), start: 0, end: 0, ty: ValueType::Scalar, height: 1 },
+            ));
+        };
+        match self {
+            ExprKind::Subquery { expr, .. } | ExprKind::Unary { expr, .. } | ExprKind::Paren(expr) => take(expr),
+            ExprKind::Call { args, .. } => out.append(args),
+            ExprKind::Aggregate { param, expr, .. } => {
+                if let Some(p) = param {
+                    take(p);
+                }
+                take(expr);
+            }
+            ExprKind::Binary { lhs, rhs, .. } => {
+                take(lhs);
+                take(rhs);
+            }
+            ExprKind::Number(_) | ExprKind::String(_) | ExprKind::Selector(_) | ExprKind::Matrix { .. } => {}
+        }
+    }
+}
+
+/// Dropping a high tree the default way recurses once per level; this takes the children apart
+/// on the heap instead.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        if self.height <= 2 {
+            return;
+        }
+        let mut todo = Vec::new();
+        self.kind.take_children(&mut todo);
+        while let Some(mut e) = todo.pop() {
+            e.kind.take_children(&mut todo);
+            e.height = 1;
         }
     }
 }

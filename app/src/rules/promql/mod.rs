@@ -283,9 +283,39 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// Runs `f` on a thread with 1 MiB of stack, as wasm32 gets in the browser by default.
+    fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new().stack_size(1 << 20).spawn(f).unwrap().join().unwrap();
+    }
+
+    /// However deep an expression nests, parsing, checking and dropping it uses a constant
+    /// amount of stack: Prometheus has no nesting limit, and neither does this parser.
     #[test]
-    fn deep_nesting_is_an_error_not_a_crash() {
-        let src = "(".repeat(10_000) + "up" + &")".repeat(10_000);
-        assert!(parse(&src).unwrap_err().message.contains("nests too deeply"));
+    fn deep_nesting_parses_on_a_small_stack() {
+        on_small_stack(|| {
+            let n = 100_000;
+            for (open, close) in [("(", ")"), ("abs(", ")"), ("sum(", ")"), ("-", ""), ("max_over_time(", "[5m:])")] {
+                let src = open.repeat(n) + "up" + &close.repeat(n);
+                let e = parse(&src).unwrap_or_else(|e| panic!("{open}: {}", e.message));
+                assert!(e.height() as usize > n, "{open}");
+                assert!(!e.selectors().is_empty());
+            }
+            let src = "(".repeat(n) + "up" + &")".repeat(n - 1);
+            assert_eq!(parse(&src).unwrap_err().message, "unclosed left parenthesis");
+        });
+    }
+
+    /// `1+1+…+1` with a million terms: each operator folds in constant time (a node's type is
+    /// worked out once, not by walking the chain below it), and the tree, a million levels
+    /// high, is walked and dropped without recursion.
+    #[test]
+    fn a_million_term_chain_parses_in_linear_time_on_a_small_stack() {
+        on_small_stack(|| {
+            let src = vec!["1"; 1_000_000].join("+");
+            let e = parse(&src).unwrap();
+            assert_eq!((e.value_type(), e.height()), (ValueType::Scalar, 1_000_000));
+            let src = vec!["up"; 1_000_000].join(" or ") + " > 1";
+            assert_eq!(parse(&src).unwrap().selectors().len(), 1_000_000);
+        });
     }
 }

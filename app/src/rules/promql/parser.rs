@@ -2,34 +2,79 @@
 //! operators, arguments of functions and aggregations, ranges, subqueries and modifiers.
 //! Precedence, lowest first: `or`; `and unless`; comparisons; `+ -`; `* / % atan2`; `^`
 //! (right-associative). A unary sign binds like `*`, so `-a^b` is `-(a^b)`.
+//!
+//! The parser keeps what is open (parentheses, calls, aggregations, signs, operators waiting
+//! for their right-hand side) on a stack of its own instead of the call stack: however deep an
+//! expression nests, parsing uses a constant amount of the thread's stack, in the browser (1 MiB)
+//! as on the server. Nodes know their type and height when made, and dropping or walking a tree
+//! never recurses, so no input shapes the stack.
 
 use super::ast::*;
-use super::functions;
+use super::functions::{self, Function};
 use super::lexer::{Tok, Token, tokenize};
 use super::{ParseError, ValueType, regex};
 
-/// Nesting deeper than this is refused rather than risking the stack (in the browser too).
-const MAX_DEPTH: usize = 100;
-
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
     let toks = tokenize(src)?;
-    let mut p = Parser { toks, i: 0, depth: 0 };
+    let mut p = Parser { toks, i: 0 };
     if p.peek() == &Tok::Eof {
         return Err(ParseError::new(0, src.len(), "no expression found in input"));
     }
-    let e = p.expr(0)?;
-    if p.peek() != &Tok::Eof {
-        return Err(p.unexpected(""));
-    }
-    Ok(e)
+    p.run()
 }
 
 struct Parser {
     toks: Vec<Token>,
     i: usize,
-    depth: usize,
 }
 
+/// What is open while the parser reads on.
+enum Frame {
+    /// `(` waiting for its expression and `)`.
+    Paren { open: Token },
+    /// A function's `(`, with the arguments read so far.
+    Call { func: &'static Function, name: Token, open: Token, args: Vec<Expr> },
+    /// An aggregation's `(`, with the arguments read so far and a grouping given before them.
+    Aggregate {
+        op: &'static str,
+        param: Option<ValueType>,
+        name: Token,
+        open: Token,
+        args: Vec<Expr>,
+        grouping: Option<Grouping>,
+    },
+    /// A sign waiting for its operand.
+    Sign { tok: Token },
+    /// `lhs op` waiting for its right-hand side.
+    Binary { lhs: Expr, op: BinOp, prec: u8, tok: Token, modifiers: Modifiers },
+}
+
+impl Frame {
+    /// What an unexpected token after an expression inside this frame is reported with.
+    fn context(&self) -> &'static str {
+        match self {
+            Frame::Paren { .. } => "in parenthesized expression, expected \")\"",
+            Frame::Call { .. } => "in function call, expected \",\" or \")\"",
+            Frame::Aggregate { .. } => "in aggregation, expected \",\" or \")\"",
+            Frame::Sign { .. } | Frame::Binary { .. } => "",
+        }
+    }
+
+    fn unclosed(&self) -> ParseError {
+        match self {
+            Frame::Paren { open } => ParseError::new(open.start, open.end, "unclosed left parenthesis"),
+            Frame::Call { open, .. } => {
+                ParseError::new(open.start, open.end, "unclosed left parenthesis in function call")
+            }
+            Frame::Aggregate { open, .. } => {
+                ParseError::new(open.start, open.end, "unclosed left parenthesis in aggregation")
+            }
+            Frame::Sign { tok } | Frame::Binary { tok, .. } => {
+                ParseError::new(tok.start, tok.end, "unexpected end of input")
+            }
+        }
+    }
+}
 const PREC_POW: u8 = 6;
 
 fn binop(tok: &Tok) -> Option<(BinOp, u8)> {
@@ -104,33 +149,137 @@ impl Parser {
         if *self.peek() == tok { Ok(self.advance()) } else { Err(self.unexpected(context)) }
     }
 
-    fn enter(&mut self) -> Result<(), ParseError> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            let t = self.token();
-            return Err(ParseError::new(t.start, t.end, "expression nests too deeply"));
-        }
-        Ok(())
-    }
-
-    fn expr(&mut self, min_prec: u8) -> Result<Expr, ParseError> {
-        self.enter()?;
-        let mut lhs = self.unary()?;
-        while let Some((op, prec)) = binop(self.peek()) {
-            if prec < min_prec {
-                break;
+    /// The whole expression: operands and operators in turn, with what is open on `stack`.
+    fn run(&mut self) -> Result<Expr, ParseError> {
+        let mut stack: Vec<Frame> = Vec::new();
+        'operand: loop {
+            // Signs and openings, until an operand is complete.
+            let mut e = loop {
+                let t = self.token().clone();
+                match &t.tok {
+                    Tok::Add | Tok::Sub => {
+                        self.advance();
+                        stack.push(Frame::Sign { tok: t });
+                    }
+                    Tok::LParen => {
+                        self.advance();
+                        stack.push(Frame::Paren { open: t });
+                    }
+                    Tok::Ident(word) if functions::aggregation(word).is_some() => {
+                        let frame = self.open_aggregation(&t)?;
+                        if *self.peek() == Tok::RParen {
+                            let close = self.advance();
+                            break self.close(frame, None, &close)?;
+                        }
+                        stack.push(frame);
+                    }
+                    Tok::Ident(word) if *self.peek_at(1) == Tok::LParen => {
+                        let Some(func) = functions::lookup(word) else {
+                            return Err(ParseError::new(
+                                t.start,
+                                t.end,
+                                format!("unknown function with name {word:?}"),
+                            ));
+                        };
+                        self.advance();
+                        let open = self.advance();
+                        let frame = Frame::Call { func, name: t, open, args: Vec::new() };
+                        if *self.peek() == Tok::RParen {
+                            let close = self.advance();
+                            break self.close(frame, None, &close)?;
+                        }
+                        stack.push(frame);
+                    }
+                    _ => break self.primary()?,
+                }
+            };
+            // Modifiers and operators after it, and the closings of what it ends.
+            loop {
+                e = self.postfix(e)?;
+                if let Some((op, prec)) = binop(self.peek()) {
+                    e = reduce(&mut stack, e, Some((op, prec)))?;
+                    let tok = self.advance();
+                    let modifiers = self.binary_modifiers(op)?;
+                    stack.push(Frame::Binary { lhs: e, op, prec, tok, modifiers });
+                    continue 'operand;
+                }
+                e = reduce(&mut stack, e, None)?;
+                match (self.peek(), stack.last()) {
+                    (Tok::RParen, Some(Frame::Paren { .. } | Frame::Call { .. } | Frame::Aggregate { .. })) => {
+                        let close = self.advance();
+                        let frame = stack.pop().expect("matched above");
+                        e = self.close(frame, Some(e), &close)?;
+                    }
+                    (Tok::Comma, Some(Frame::Call { .. } | Frame::Aggregate { .. })) => {
+                        self.advance();
+                        if let Some(Frame::Call { args, .. } | Frame::Aggregate { args, .. }) = stack.last_mut() {
+                            args.push(e);
+                        }
+                        if *self.peek() != Tok::RParen {
+                            continue 'operand;
+                        }
+                        // A trailing comma closes the list.
+                        let close = self.advance();
+                        let frame = stack.pop().expect("matched above");
+                        e = self.close(frame, None, &close)?;
+                    }
+                    (Tok::Eof, Some(frame)) => return Err(frame.unclosed()),
+                    (Tok::Eof, None) => return Ok(e),
+                    (_, frame) => return Err(self.unexpected(frame.map_or("", Frame::context))),
+                }
             }
-            let op_tok = self.advance();
-            let modifiers = self.binary_modifiers(op)?;
-            // `^` is right-associative; everything else groups to the left.
-            let next = if op == BinOp::Pow { prec } else { prec + 1 };
-            let rhs = self.expr(next)?;
-            lhs = binary(op, &op_tok, lhs, rhs, modifiers)?;
         }
-        self.depth -= 1;
-        Ok(lhs)
     }
 
+    /// An aggregation's name, a grouping before its arguments, and its `(`.
+    fn open_aggregation(&mut self, name: &Token) -> Result<Frame, ParseError> {
+        let Tok::Ident(word) = &name.tok else { unreachable!("called on an identifier") };
+        let (op, param) = functions::aggregation(word).expect("called on an aggregation");
+        self.advance();
+        let mut grouping = None;
+        if self.is_keyword("by") || self.is_keyword("without") {
+            let without = self.is_keyword("without");
+            self.advance();
+            grouping = Some(Grouping { without, labels: self.label_list()? });
+        }
+        if *self.peek() != Tok::LParen {
+            return Err(self.unexpected("in aggregation, expected \"(\""));
+        }
+        let open = self.advance();
+        Ok(Frame::Aggregate { op, param, name: name.clone(), open, args: Vec::new(), grouping })
+    }
+
+    /// Closes a parenthesis, call or aggregation at `close`; `last` is the expression before it
+    /// (none after a trailing comma or for `f()`).
+    fn close(&mut self, frame: Frame, last: Option<Expr>, close: &Token) -> Result<Expr, ParseError> {
+        match frame {
+            Frame::Paren { open } => {
+                let inner = last.expect("a parenthesis closes after an expression");
+                node(ExprKind::Paren(Box::new(inner)), open.start, close.end)
+            }
+            Frame::Call { func, name, mut args, .. } => {
+                args.extend(last);
+                call(func, &name, args, close.end)
+            }
+            Frame::Aggregate { op, param, name, mut args, grouping, .. } => {
+                args.extend(last);
+                let grouping = if self.is_keyword("by") || self.is_keyword("without") {
+                    let kw = self.token().clone();
+                    let without = self.is_keyword("without");
+                    self.advance();
+                    let labels = self.label_list()?;
+                    if grouping.is_some() {
+                        return Err(ParseError::new(kw.start, self.prev_end(), "grouping given twice in aggregation"));
+                    }
+                    Some(Grouping { without, labels })
+                } else {
+                    grouping
+                };
+                aggregation(op, param, &name, args, grouping, self.prev_end())
+            }
+            Frame::Sign { .. } | Frame::Binary { .. } => unreachable!("only groups are closed"),
+        }
+    }
     fn binary_modifiers(&mut self, op: BinOp) -> Result<Modifiers, ParseError> {
         let mut m = Modifiers::default();
         if self.is_keyword("bool") {
@@ -178,29 +327,8 @@ impl Parser {
         Ok(m)
     }
 
-    fn unary(&mut self) -> Result<Expr, ParseError> {
-        if matches!(self.peek(), Tok::Add | Tok::Sub) {
-            let t = self.advance();
-            let negative = t.tok == Tok::Sub;
-            // A sign binds like `*`: only `^` and postfix modifiers bind tighter.
-            let operand = self.expr(PREC_POW)?;
-            let ty = operand.value_type();
-            if !matches!(ty, ValueType::Scalar | ValueType::Vector) {
-                return Err(ParseError::new(
-                    t.start,
-                    operand.end,
-                    format!("unary expression only allowed on expressions of type scalar or instant vector, got {ty}"),
-                ));
-            }
-            let end = operand.end;
-            return Ok(Expr { kind: ExprKind::Unary { negative, expr: Box::new(operand) }, start: t.start, end });
-        }
-        self.postfix()
-    }
-
-    /// A primary expression followed by ranges, subqueries, `offset` and `@`.
-    fn postfix(&mut self) -> Result<Expr, ParseError> {
-        let mut e = self.primary()?;
+    /// Ranges, subqueries, `offset` and `@` after an operand.
+    fn postfix(&mut self, mut e: Expr) -> Result<Expr, ParseError> {
         loop {
             match self.peek() {
                 Tok::LBracket => e = self.range_or_subquery(e)?,
@@ -211,42 +339,20 @@ impl Parser {
         }
     }
 
+    /// A number, a string or a vector selector (or a word that cannot start an expression).
     fn primary(&mut self) -> Result<Expr, ParseError> {
         let t = self.token().clone();
         match &t.tok {
             Tok::Number(v) => {
                 self.advance();
-                Ok(Expr { kind: ExprKind::Number(*v), start: t.start, end: t.end })
+                node(ExprKind::Number(*v), t.start, t.end)
             }
             Tok::Str(s) => {
                 self.advance();
-                Ok(Expr { kind: ExprKind::String(s.clone()), start: t.start, end: t.end })
-            }
-            Tok::LParen => {
-                self.advance();
-                let inner = self.expr(0)?;
-                if *self.peek() != Tok::RParen {
-                    return Err(if *self.peek() == Tok::Eof {
-                        ParseError::new(t.start, t.end, "unclosed left parenthesis")
-                    } else {
-                        self.unexpected("in parenthesized expression, expected \")\"")
-                    });
-                }
-                let close = self.advance();
-                Ok(Expr { kind: ExprKind::Paren(Box::new(inner)), start: t.start, end: close.end })
+                node(ExprKind::String(s.clone()), t.start, t.end)
             }
             Tok::LBrace => self.selector(None, t.start),
-            Tok::Ident(word) => {
-                let lower = word.to_ascii_lowercase();
-                if let Some((op, param)) = functions::aggregation(word) {
-                    return self.aggregation(op, param, &t);
-                }
-                if *self.peek_at(1) == Tok::LParen {
-                    return self.call(word, &t);
-                }
-                if KEYWORDS.contains(&lower.as_str()) {
-                    return Err(self.unexpected(""));
-                }
+            Tok::Ident(word) if !KEYWORDS.contains(&word.to_ascii_lowercase().as_str()) => {
                 self.advance();
                 self.selector(Some(word.clone()), t.start)
             }
@@ -350,7 +456,7 @@ impl Parser {
         if name.is_none() && matchers.iter().all(|m| m.matches_empty) {
             return Err(ParseError::new(start, end, "vector selector must contain at least one non-empty matcher"));
         }
-        Ok(Expr { kind: ExprKind::Selector(VectorSelector { name, matchers, offset: None, at: false }), start, end })
+        node(ExprKind::Selector(VectorSelector { name, matchers, offset: None, at: false }), start, end)
     }
 
     /// `( label, label, ... )` after by/without/on/ignoring/group_x.
@@ -378,140 +484,8 @@ impl Parser {
         }
     }
 
-    fn aggregation(&mut self, op: &'static str, param: Option<ValueType>, t: &Token) -> Result<Expr, ParseError> {
-        self.advance();
-        let mut grouping = None;
-        if self.is_keyword("by") || self.is_keyword("without") {
-            let without = self.is_keyword("without");
-            self.advance();
-            grouping = Some(Grouping { without, labels: self.label_list()? });
-        }
-        if *self.peek() != Tok::LParen {
-            return Err(self.unexpected("in aggregation, expected \"(\""));
-        }
-        let open = self.advance();
-        let args = self.arguments(&open, "aggregation")?;
-        if self.is_keyword("by") || self.is_keyword("without") {
-            let kw = self.token().clone();
-            let without = self.is_keyword("without");
-            self.advance();
-            let labels = self.label_list()?;
-            if grouping.is_some() {
-                return Err(ParseError::new(kw.start, self.prev_end(), "grouping given twice in aggregation"));
-            }
-            grouping = Some(Grouping { without, labels });
-        }
-        let end = self.prev_end();
-        let want = if param.is_some() { 2 } else { 1 };
-        if args.len() != want {
-            return Err(ParseError::new(
-                t.start,
-                end,
-                format!(
-                    "wrong number of arguments for aggregate expression provided, expected {want}, got {}",
-                    args.len()
-                ),
-            ));
-        }
-        let mut args = args.into_iter();
-        let param_expr = match param {
-            Some(ty) => {
-                let p = args.next().expect("counted");
-                let got = p.value_type();
-                if got != ty {
-                    return Err(ParseError::new(
-                        p.start,
-                        p.end,
-                        format!("expected type {ty} in aggregation parameter, got {got}"),
-                    ));
-                }
-                Some(Box::new(p))
-            }
-            None => None,
-        };
-        let inner = args.next().expect("counted");
-        let got = inner.value_type();
-        if got != ValueType::Vector {
-            return Err(ParseError::new(
-                inner.start,
-                inner.end,
-                format!("expected type instant vector in aggregation expression, got {got}"),
-            ));
-        }
-        Ok(Expr {
-            kind: ExprKind::Aggregate { op, param: param_expr, expr: Box::new(inner), grouping },
-            start: t.start,
-            end,
-        })
-    }
-
-    /// Comma-separated expressions up to `)`; the cursor is after `(`.
-    fn arguments(&mut self, open: &Token, what: &str) -> Result<Vec<Expr>, ParseError> {
-        let mut args = Vec::new();
-        loop {
-            if *self.peek() == Tok::RParen {
-                self.advance();
-                return Ok(args);
-            }
-            if *self.peek() == Tok::Eof {
-                return Err(ParseError::new(open.start, open.end, format!("unclosed left parenthesis in {what}")));
-            }
-            args.push(self.expr(0)?);
-            match self.peek() {
-                Tok::Comma => {
-                    self.advance();
-                }
-                Tok::RParen => {}
-                Tok::Eof => {
-                    return Err(ParseError::new(open.start, open.end, format!("unclosed left parenthesis in {what}")));
-                }
-                _ => return Err(self.unexpected(&format!("in {what}, expected \",\" or \")\""))),
-            }
-        }
-    }
-
-    fn call(&mut self, name: &str, t: &Token) -> Result<Expr, ParseError> {
-        let Some(func) = functions::lookup(name) else {
-            return Err(ParseError::new(t.start, t.end, format!("unknown function with name {name:?}")));
-        };
-        self.advance();
-        let open = self.advance();
-        let args = self.arguments(&open, "function call")?;
-        let end = self.prev_end();
-        let n = args.len();
-        let declared = func.args.len();
-        let count_error = match func.optional {
-            Some(0) if n != declared => Some(format!("expected {declared} argument(s) in call to {name:?}, got {n}")),
-            Some(opt) if n < declared - opt => {
-                Some(format!("expected at least {} argument(s) in call to {name:?}, got {n}", declared - opt))
-            }
-            Some(_) if n > declared => {
-                Some(format!("expected at most {declared} argument(s) in call to {name:?}, got {n}"))
-            }
-            None if n + 1 < declared => {
-                Some(format!("expected at least {} argument(s) in call to {name:?}, got {n}", declared - 1))
-            }
-            _ => None,
-        };
-        if let Some(msg) = count_error {
-            return Err(ParseError::new(t.start, end, msg));
-        }
-        for (i, arg) in args.iter().enumerate() {
-            let want = func.args[i.min(declared - 1)];
-            let got = arg.value_type();
-            if got != want {
-                return Err(ParseError::new(
-                    arg.start,
-                    arg.end,
-                    format!("expected type {want} in call to function {name:?}, got {got}"),
-                ));
-            }
-        }
-        Ok(Expr { kind: ExprKind::Call { func, args }, start: t.start, end })
-    }
-
     /// `[5m]` after a selector, or `[1h:5m]` / `[1h:]` after any instant vector.
-    fn range_or_subquery(&mut self, base: Expr) -> Result<Expr, ParseError> {
+    fn range_or_subquery(&mut self, mut base: Expr) -> Result<Expr, ParseError> {
         let open = self.advance();
         let range = self.duration("in range or subquery, expected duration")?;
         if *self.peek() == Tok::Colon {
@@ -527,21 +501,19 @@ impl Parser {
                 ));
             }
             let start = base.start;
-            return Ok(Expr {
-                kind: ExprKind::Subquery { expr: Box::new(base), range, step, offset: None, at: false },
+            return node(
+                ExprKind::Subquery { expr: Box::new(base), range, step, offset: None, at: false },
                 start,
-                end: close.end,
-            });
+                close.end,
+            );
         }
         let close = self.expect(Tok::RBracket, "in range, expected \"]\" or \":\"")?;
         let start = base.start;
-        match base.kind {
+        match base.take_kind() {
             ExprKind::Selector(vs) if vs.offset.is_some() || vs.at => {
                 Err(ParseError::new(open.start, close.end, "no offset or @ modifiers allowed before range"))
             }
-            ExprKind::Selector(vs) => {
-                Ok(Expr { kind: ExprKind::Matrix { selector: vs, range }, start, end: close.end })
-            }
+            ExprKind::Selector(vs) => node(ExprKind::Matrix { selector: vs, range }, start, close.end),
             _ => Err(ParseError::new(open.start, close.end, "ranges only allowed for vector selectors")),
         }
     }
@@ -630,6 +602,124 @@ struct Modifiers {
     matching: Option<VectorMatching>,
 }
 
+/// Folds the operators and signs waiting on `stack` into `e`: all of them down to the nearest
+/// open group when `next` is `None`, else those that bind tighter than `next` (or as tight,
+/// left-associative).
+fn reduce(stack: &mut Vec<Frame>, mut e: Expr, next: Option<(BinOp, u8)>) -> Result<Expr, ParseError> {
+    loop {
+        let folds = match (stack.last(), next) {
+            (Some(Frame::Binary { .. }), None) | (Some(Frame::Sign { .. }), None) => true,
+            (Some(Frame::Binary { prec, .. }), Some((op, p))) => *prec > p || (*prec == p && op != BinOp::Pow),
+            // A sign's operand takes only `^` along.
+            (Some(Frame::Sign { .. }), Some((_, p))) => p < PREC_POW,
+            _ => false,
+        };
+        if !folds {
+            return Ok(e);
+        }
+        e = match stack.pop() {
+            Some(Frame::Binary { lhs, op, tok, modifiers, .. }) => binary(op, &tok, lhs, e, modifiers)?,
+            Some(Frame::Sign { tok }) => sign(&tok, e)?,
+            _ => unreachable!("checked above"),
+        };
+    }
+}
+
+/// `-e` or `+e`.
+fn sign(t: &Token, operand: Expr) -> Result<Expr, ParseError> {
+    let ty = operand.value_type();
+    if !matches!(ty, ValueType::Scalar | ValueType::Vector) {
+        return Err(ParseError::new(
+            t.start,
+            operand.end,
+            format!("unary expression only allowed on expressions of type scalar or instant vector, got {ty}"),
+        ));
+    }
+    let end = operand.end;
+    node(ExprKind::Unary { negative: t.tok == Tok::Sub, expr: Box::new(operand) }, t.start, end)
+}
+
+/// A call of `func` with `args`, checked against its signature.
+fn call(func: &'static Function, t: &Token, args: Vec<Expr>, end: usize) -> Result<Expr, ParseError> {
+    let name = func.name;
+    let n = args.len();
+    let declared = func.args.len();
+    let count_error = match func.optional {
+        Some(0) if n != declared => Some(format!("expected {declared} argument(s) in call to {name:?}, got {n}")),
+        Some(opt) if n < declared - opt => {
+            Some(format!("expected at least {} argument(s) in call to {name:?}, got {n}", declared - opt))
+        }
+        Some(_) if n > declared => {
+            Some(format!("expected at most {declared} argument(s) in call to {name:?}, got {n}"))
+        }
+        None if n + 1 < declared => {
+            Some(format!("expected at least {} argument(s) in call to {name:?}, got {n}", declared - 1))
+        }
+        _ => None,
+    };
+    if let Some(msg) = count_error {
+        return Err(ParseError::new(t.start, end, msg));
+    }
+    for (i, arg) in args.iter().enumerate() {
+        let want = func.args[i.min(declared - 1)];
+        let got = arg.value_type();
+        if got != want {
+            return Err(ParseError::new(
+                arg.start,
+                arg.end,
+                format!("expected type {want} in call to function {name:?}, got {got}"),
+            ));
+        }
+    }
+    node(ExprKind::Call { func, args }, t.start, end)
+}
+
+/// An aggregation `op` with `args`, checked: a parameter of type `param` where it takes one,
+/// then an instant vector.
+fn aggregation(
+    op: &'static str,
+    param: Option<ValueType>,
+    t: &Token,
+    args: Vec<Expr>,
+    grouping: Option<Grouping>,
+    end: usize,
+) -> Result<Expr, ParseError> {
+    let want = if param.is_some() { 2 } else { 1 };
+    if args.len() != want {
+        return Err(ParseError::new(
+            t.start,
+            end,
+            format!("wrong number of arguments for aggregate expression provided, expected {want}, got {}", args.len()),
+        ));
+    }
+    let mut args = args.into_iter();
+    let param_expr = match param {
+        Some(ty) => {
+            let p = args.next().expect("counted");
+            let got = p.value_type();
+            if got != ty {
+                return Err(ParseError::new(
+                    p.start,
+                    p.end,
+                    format!("expected type {ty} in aggregation parameter, got {got}"),
+                ));
+            }
+            Some(Box::new(p))
+        }
+        None => None,
+    };
+    let inner = args.next().expect("counted");
+    let got = inner.value_type();
+    if got != ValueType::Vector {
+        return Err(ParseError::new(
+            inner.start,
+            inner.end,
+            format!("expected type instant vector in aggregation expression, got {got}"),
+        ));
+    }
+    node(ExprKind::Aggregate { op, param: param_expr, expr: Box::new(inner), grouping }, t.start, end)
+}
+
 /// Builds a binary expression after checking its operand types.
 fn binary(op: BinOp, op_tok: &Token, lhs: Expr, rhs: Expr, m: Modifiers) -> Result<Expr, ParseError> {
     let (lt, rt) = (lhs.value_type(), rhs.value_type());
@@ -656,15 +746,19 @@ fn binary(op: BinOp, op_tok: &Token, lhs: Expr, rhs: Expr, m: Modifiers) -> Resu
             "vector matching only allowed between instant vectors",
         ));
     }
-    Ok(Expr {
-        kind: ExprKind::Binary {
+    node(
+        ExprKind::Binary {
             op,
             lhs: Box::new(lhs),
             rhs: Box::new(rhs),
             return_bool: m.return_bool,
             matching: m.matching,
         },
-        start: whole.0,
-        end: whole.1,
-    })
+        whole.0,
+        whole.1,
+    )
+}
+
+fn node(kind: ExprKind, start: usize, end: usize) -> Result<Expr, ParseError> {
+    Ok(Expr::new(kind, start, end))
 }

@@ -8,15 +8,85 @@ pub struct RegexInfo {
     pub matches_empty: bool,
 }
 
+/// Go's limit on how deeply a regex nests (`regexp/syntax`'s `maxHeight`, since Go 1.19.2):
+/// deeper ones are refused, by Prometheus too.
+const MAX_NESTING: usize = 1000;
+
 /// Validates `re`; the error is Go's message for the same mistake, with the byte offset in `re`.
+/// Groups are kept on a stack of this function's own, so nesting never deepens the call stack.
 pub fn check(re: &str) -> Result<RegexInfo, (usize, String)> {
     let mut p = Re { s: re.as_bytes(), src: re, pos: 0 };
-    let nullable = p.alternation(0)?;
-    if p.pos < p.s.len() {
-        // Only an unmatched `)` stops the top level early.
-        return Err((p.pos, "unexpected ): the regex has more ) than (".into()));
+    let mut open: Vec<Group> = Vec::new();
+    let mut cur = Group { open: 0, alternatives: false, branch: true };
+    while let Some(c) = p.peek() {
+        match c {
+            b'|' => {
+                p.pos += 1;
+                cur.alternatives |= cur.branch;
+                cur.branch = true;
+            }
+            b')' => {
+                let Some(outer) = open.pop() else {
+                    return Err((p.pos, "unexpected ): the regex has more ) than (".into()));
+                };
+                p.pos += 1;
+                let atom = if cur.nullable() { Atom::Nullable } else { Atom::NonEmpty };
+                let atom_start = cur.open;
+                cur = outer;
+                cur.branch &= p.repetitions(atom, atom_start)?.is_empty_match();
+            }
+            b'(' => {
+                let group_start = p.pos;
+                if p.group_prefix()? {
+                    // A flag group `(?i)`: it matches nothing and cannot be repeated.
+                    cur.branch &= p.repetitions(Atom::Nothing, group_start)?.is_empty_match();
+                    continue;
+                }
+                if open.len() >= MAX_NESTING {
+                    return Err((group_start, "expression nests too deeply".into()));
+                }
+                open.push(cur);
+                cur = Group { open: group_start, alternatives: false, branch: true };
+            }
+            _ => {
+                // A run of plain characters at once (the names `<exclude>` joins); its last
+                // one goes the normal way when a repetition follows it.
+                let run = p.s[p.pos..].iter().take_while(|b| !b"\\.+*?()|[]{}^$".contains(b) && b.is_ascii()).count();
+                let run = match p.s.get(p.pos + run) {
+                    Some(b'*' | b'+' | b'?' | b'{') => run.saturating_sub(1),
+                    _ => run,
+                };
+                if run > 0 {
+                    p.pos += run;
+                    cur.branch = false;
+                    continue;
+                }
+                let atom_start = p.pos;
+                let atom = p.atom()?;
+                cur.branch &= p.repetitions(atom, atom_start)?.is_empty_match();
+            }
+        }
     }
-    Ok(RegexInfo { matches_empty: nullable })
+    if !open.is_empty() {
+        // The innermost group is the one left open.
+        return Err((cur.open, format!("missing closing ): {}", &re[cur.open..])));
+    }
+    Ok(RegexInfo { matches_empty: cur.nullable() })
+}
+
+/// An open group: where it starts, whether an earlier alternative can match empty, and whether
+/// the current one can so far.
+#[derive(Clone, Copy)]
+struct Group {
+    open: usize,
+    alternatives: bool,
+    branch: bool,
+}
+
+impl Group {
+    fn nullable(&self) -> bool {
+        self.alternatives || self.branch
+    }
 }
 
 struct Re<'a> {
@@ -36,80 +106,41 @@ impl Re<'_> {
         Err((at, msg.into()))
     }
 
-    /// `a|b|c`: can match empty if any branch can.
-    fn alternation(&mut self, depth: usize) -> Res<bool> {
-        if depth > 1000 {
-            return self.err(self.pos, "expression nests too deeply");
-        }
-        let mut nullable = self.concatenation(depth)?;
-        while self.peek() == Some(b'|') {
-            self.pos += 1;
-            nullable |= self.concatenation(depth)?;
-        }
-        Ok(nullable)
-    }
-
-    /// A run of repeated atoms: can match empty if all of them can.
-    fn concatenation(&mut self, depth: usize) -> Res<bool> {
-        let mut nullable = true;
-        while let Some(c) = self.peek() {
-            if c == b'|' || c == b')' {
-                break;
-            }
-            // A run of plain characters at once (the names `<exclude>` joins); its last one
-            // goes the normal way when a repetition follows it.
-            let run = self.s[self.pos..].iter().take_while(|b| !b"\\.+*?()|[]{}^$".contains(b) && b.is_ascii()).count();
-            let run = match self.s.get(self.pos + run) {
-                Some(b'*' | b'+' | b'?' | b'{') => run.saturating_sub(1),
-                _ => run,
-            };
-            if run > 0 {
-                self.pos += run;
-                nullable = false;
-                continue;
-            }
-            let atom_start = self.pos;
-            let mut atom = self.atom(depth)?;
-            // Repetitions: `*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}`, each optionally lazy (`?`).
-            let mut repeated = false;
-            loop {
-                let op_at = self.pos;
-                let min = match self.peek() {
-                    Some(b'*') | Some(b'?') => {
-                        self.pos += 1;
-                        Some(0)
-                    }
-                    Some(b'+') => {
-                        self.pos += 1;
-                        Some(1)
-                    }
-                    Some(b'{') => self.counted()?,
-                    _ => None,
-                };
-                let Some(min) = min else { break };
-                if repeated {
-                    return self.err(
-                        op_at,
-                        format!("invalid nested repetition operator: {}", &self.src[atom_start..self.pos]),
-                    );
-                }
-                if atom == Atom::Nothing {
-                    return self.err(
-                        op_at,
-                        format!("missing argument to repetition operator: {}", &self.src[op_at..self.pos]),
-                    );
-                }
-                if self.peek() == Some(b'?') {
+    /// Repetitions after an atom: `*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}`, each optionally lazy
+    /// (`?`); at most one. Returns what the repeated atom can match.
+    fn repetitions(&mut self, mut atom: Atom, atom_start: usize) -> Res<Atom> {
+        let mut repeated = false;
+        loop {
+            let op_at = self.pos;
+            let min = match self.peek() {
+                Some(b'*') | Some(b'?') => {
                     self.pos += 1;
+                    Some(0)
                 }
-                repeated = true;
-                if min == 0 {
-                    atom = Atom::Nullable;
+                Some(b'+') => {
+                    self.pos += 1;
+                    Some(1)
                 }
+                Some(b'{') => self.counted()?,
+                _ => None,
+            };
+            let Some(min) = min else { return Ok(atom) };
+            if repeated {
+                return self
+                    .err(op_at, format!("invalid nested repetition operator: {}", &self.src[atom_start..self.pos]));
             }
-            nullable &= atom.is_empty_match();
+            if atom == Atom::Nothing {
+                return self
+                    .err(op_at, format!("missing argument to repetition operator: {}", &self.src[op_at..self.pos]));
+            }
+            if self.peek() == Some(b'?') {
+                self.pos += 1;
+            }
+            repeated = true;
+            if min == 0 {
+                atom = Atom::Nullable;
+            }
         }
-        Ok(nullable)
     }
 
     /// `{n}`, `{n,}`, `{n,m}`: the minimum count.
@@ -141,7 +172,8 @@ impl Re<'_> {
         Ok(Some(min))
     }
 
-    fn atom(&mut self, depth: usize) -> Res<Atom> {
+    /// One atom that is not a group.
+    fn atom(&mut self) -> Res<Atom> {
         let start = self.pos;
         let c = self.peek().unwrap_or(0);
         match c {
@@ -155,7 +187,6 @@ impl Re<'_> {
                 self.pos += 1;
                 Ok(Atom::NonEmpty)
             }
-            b'(' => self.group(depth),
             b'[' => {
                 self.class()?;
                 Ok(Atom::NonEmpty)
@@ -174,48 +205,47 @@ impl Re<'_> {
         matches!(probe.counted(), Ok(Some(_)))
     }
 
-    /// `(re)`, `(?:re)`, `(?P<name>re)`, `(?<name>re)`, `(?flags)`, `(?flags:re)`.
-    fn group(&mut self, depth: usize) -> Res<Atom> {
+    /// The start of a group: `(`, `(?:`, `(?P<name>`, `(?<name>`, `(?flags:`, or a whole flag
+    /// group `(?flags)`, for which it returns true.
+    fn group_prefix(&mut self) -> Res<bool> {
         let open = self.pos;
         self.pos += 1;
-        if self.peek() == Some(b'?') {
-            self.pos += 1;
-            let rest = &self.src[self.pos..];
-            if rest.starts_with("P<") || rest.starts_with('<') {
-                let skip = if rest.starts_with('P') { 2 } else { 1 };
-                let Some(end) = rest.find('>') else {
-                    return self.err(open, format!("invalid named capture: {}", &self.src[open..]));
-                };
-                let name = &rest[skip..end];
-                if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                    return self.err(open, format!("invalid named capture: {}", &self.src[open..self.pos + end + 1]));
-                }
-                self.pos += end + 1;
-            } else {
-                // Flags: i, m, s, U, optionally negated, then `)` or `:`.
-                let flags_start = self.pos;
-                while self.peek().is_some_and(|c| matches!(c, b'i' | b'm' | b's' | b'U' | b'-')) {
-                    self.pos += 1;
-                }
-                match self.peek() {
-                    Some(b')') if self.pos > flags_start => {
-                        self.pos += 1;
-                        return Ok(Atom::Nothing);
-                    }
-                    Some(b':') => self.pos += 1,
-                    _ => {
-                        let end = (self.pos + 1).min(self.s.len());
-                        return self.err(open, format!("invalid or unsupported Perl syntax: {}", &self.src[open..end]));
-                    }
-                }
-            }
-        }
-        let nullable = self.alternation(depth + 1)?;
-        if self.peek() != Some(b')') {
-            return self.err(open, format!("missing closing ): {}", &self.src[open..]));
+        if self.peek() != Some(b'?') {
+            return Ok(false);
         }
         self.pos += 1;
-        Ok(if nullable { Atom::Nullable } else { Atom::NonEmpty })
+        let rest = &self.src[self.pos..];
+        if rest.starts_with("P<") || rest.starts_with('<') {
+            let skip = if rest.starts_with('P') { 2 } else { 1 };
+            let Some(end) = rest.find('>') else {
+                return self.err(open, format!("invalid named capture: {}", &self.src[open..]));
+            };
+            let name = &rest[skip..end];
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return self.err(open, format!("invalid named capture: {}", &self.src[open..self.pos + end + 1]));
+            }
+            self.pos += end + 1;
+            return Ok(false);
+        }
+        // Flags: i, m, s, U, optionally negated, then `)` or `:`.
+        let flags_start = self.pos;
+        while self.peek().is_some_and(|c| matches!(c, b'i' | b'm' | b's' | b'U' | b'-')) {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b')') if self.pos > flags_start => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b':') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            _ => {
+                let next = self.src[self.pos..].chars().next().map_or(0, char::len_utf8);
+                self.err(open, format!("invalid or unsupported Perl syntax: {}", &self.src[open..self.pos + next]))
+            }
+        }
     }
 
     /// `[...]`: a set of characters, ranges, classes (`[:alpha:]`, `\d`, `\pL`).
@@ -417,10 +447,30 @@ mod tests {
             ("\\1", 0, "invalid escape sequence"),
             ("x{5,2}", 1, "invalid repeat count"),
             ("(?x)", 0, "invalid or unsupported Perl syntax"),
+            ("a(b(c)", 1, "missing closing ): (b(c)"),
+            ("(((a)))(", 7, "missing closing )"),
         ] {
             let (pos, m) = check(re).unwrap_err();
             assert_eq!(pos, at, "{re}: {m}");
             assert!(m.contains(msg), "{re}: {m}");
         }
+    }
+
+    /// Go refuses regexes nested deeper than 1000; up to that, checking uses a constant amount
+    /// of stack (here 1 MiB, as the browser's).
+    #[test]
+    fn nesting_is_bounded_as_go_bounds_it() {
+        std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(|| {
+                let nested = |n: usize| "(".repeat(n) + "a" + &")".repeat(n);
+                assert_eq!(check(&nested(MAX_NESTING)), Ok(RegexInfo { matches_empty: false }));
+                assert_eq!(check(&nested(MAX_NESTING + 1)).unwrap_err().1, "expression nests too deeply");
+                assert!(check(&"(".repeat(1_000_000)).is_err());
+                assert_eq!(check(&"(?:a*)".repeat(100_000)), Ok(RegexInfo { matches_empty: true }));
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }

@@ -1,0 +1,144 @@
+//! Login attempts are limited per account and per client address (GCRA, the `governor`
+//! crate), and password hashes run a few at a time: each Argon2 check takes 19 MiB and tens
+//! of milliseconds of a core, so a flood of logins must neither fill memory nor starve the
+//! other requests. A refused attempt says when to try again (`Retry-After`).
+
+use crate::error::AppError;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// How many login attempts are taken, and how many passwords are hashed at once.
+#[derive(Clone, Debug)]
+pub struct LoginSettings {
+    /// Attempts per account per minute (a burst of as many, then one every 60/N s).
+    pub per_account: u32,
+    /// Attempts per client address per minute.
+    pub per_address: u32,
+    /// Password hashes computed at once (0: one per core); more logins wait their turn.
+    pub concurrent_hashes: usize,
+    /// The header a reverse proxy puts the client's address in (`X-Forwarded-For`: its last
+    /// entry); without it, the peer's address is the client's.
+    pub client_ip_header: Option<String>,
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        LoginSettings { per_account: 5, per_address: 30, concurrent_hashes: 0, client_ip_header: None }
+    }
+}
+
+/// How long a login waits for its turn to hash before it is refused as too busy.
+const HASH_QUEUE_WAIT: Duration = Duration::from_secs(5);
+
+pub struct Throttle {
+    client_ip_header: Option<String>,
+    accounts: DefaultKeyedRateLimiter<String>,
+    addresses: DefaultKeyedRateLimiter<IpAddr>,
+    hashes: Arc<Semaphore>,
+}
+
+fn quota(per_minute: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
+}
+
+impl Throttle {
+    pub fn new(s: &LoginSettings) -> Throttle {
+        let hashes = match s.concurrent_hashes {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        Throttle {
+            client_ip_header: s.client_ip_header.clone(),
+            accounts: RateLimiter::keyed(quota(s.per_account)),
+            addresses: RateLimiter::keyed(quota(s.per_address)),
+            hashes: Arc::new(Semaphore::new(hashes)),
+        }
+    }
+
+    /// The client's address: the last entry of the configured proxy header, else the peer's.
+    pub fn client_address(&self, peer: Option<IpAddr>, headers: &axum::http::HeaderMap) -> Option<IpAddr> {
+        if let Some(name) = &self.client_ip_header {
+            return headers
+                .get(name.as_str())
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|v| v.trim().parse().ok())
+                .or(peer);
+        }
+        peer
+    }
+
+    /// Takes one attempt for `username` from `address`, or says how long to wait. The
+    /// address is checked first, so one client cannot lock many accounts out at no cost.
+    pub fn attempt(&self, username: &str, address: Option<IpAddr>) -> Result<(), AppError> {
+        let now = DefaultClock::default().now();
+        if let Some(ip) = address
+            && let Err(wait) = self.addresses.check_key(&ip)
+        {
+            return Err(too_many("from this address", wait.wait_time_from(now)));
+        }
+        let account = username.trim().to_lowercase();
+        if let Err(wait) = self.accounts.check_key(&account) {
+            return Err(too_many("for this account", wait.wait_time_from(now)));
+        }
+        Ok(())
+    }
+
+    /// A turn to hash a password; waits while others hash, refuses when the wait is long.
+    pub async fn hash_turn(&self) -> Result<SemaphorePermit<'_>, AppError> {
+        match tokio::time::timeout(HASH_QUEUE_WAIT, self.hashes.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError::Unavailable("too many logins at once; try again in a few seconds".into())),
+        }
+    }
+
+    /// Forgets accounts and addresses whose limits have filled up again, so the tables only
+    /// hold those that tried recently.
+    pub fn forget_idle(&self) {
+        self.accounts.retain_recent();
+        self.addresses.retain_recent();
+        self.accounts.shrink_to_fit();
+        self.addresses.shrink_to_fit();
+    }
+}
+
+fn too_many(whom: &str, wait: Duration) -> AppError {
+    let retry_after = wait.as_secs() + 1;
+    AppError::TooManyRequests {
+        message: format!("too many login attempts {whom}; try again in {retry_after} s"),
+        retry_after,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_accounts_and_addresses_separately() {
+        let t = Throttle::new(&LoginSettings {
+            per_account: 2,
+            per_address: 3,
+            concurrent_hashes: 1,
+            client_ip_header: None,
+        });
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        assert!(t.attempt("admin", Some(a)).is_ok());
+        assert!(t.attempt("Admin ", Some(b)).is_ok(), "one account whatever the case");
+        let e = t.attempt("admin", Some(a)).unwrap_err();
+        assert_eq!(e.status(), 429);
+        assert!(e.to_string().starts_with("too many login attempts for this account; try again in"), "{e}");
+        assert!(matches!(e, AppError::TooManyRequests { retry_after, .. } if (1..=31).contains(&retry_after)));
+        assert!(t.attempt("other", Some(a)).is_ok());
+        let e = t.attempt("third", Some(a)).unwrap_err();
+        assert!(e.to_string().contains("from this address"), "{e}");
+        assert!(t.attempt("third", Some(b)).is_ok(), "another address is not limited");
+        t.forget_idle();
+    }
+}

@@ -1,6 +1,6 @@
-//! The rule test (spec 6.8) against a real Prometheus: how many series would fire, with their
-//! labels, the routing problems Promgen warns about, and clear messages when a shard's
-//! Prometheus is down or slow.
+//! The rule test (spec 6.8) against a real Prometheus: how many series would fire, the routing
+//! problems Promgen warns about, and clear messages when a shard's Prometheus is down or slow.
+//! Only editors of the rule's owner may run it, and no series comes back.
 
 mod common;
 use app::backend::{Actor, Backend, Settings};
@@ -38,7 +38,10 @@ on_both_databases!(the_rule_test_asks_the_owners_prometheus, |b: Backend| async 
     assert_eq!(t.expr, "up{} == 1");
     assert_eq!(t.firing, 1);
     assert_eq!(t.shards[0].result, Ok(1));
-    assert_eq!((t.series[0]["service"].as_str(), t.series[0]["project"].as_str()), ("web", "frontend"));
+    // Counts and verdicts only: no series, no labels, no values.
+    let answer = serde_json::to_value(&t).unwrap();
+    assert_eq!(answer.as_object().unwrap().keys().collect::<Vec<_>>(), ["expr", "firing", "problems", "shards"]);
+    assert!(!answer.to_string().contains("frontend"), "{answer}");
     assert!(t.problems.is_empty(), "{:?}", t.problems);
     let quiet = b.rules.test(&admin, None, &web, RuleKind::Alert, "up{<exclude>} == 0").await.unwrap();
     assert_eq!((quiet.firing, quiet.shards[0].result.clone()), (0, Ok(0)));
@@ -61,6 +64,12 @@ on_both_databases!(the_rule_test_asks_the_owners_prometheus, |b: Backend| async 
         b.rules.test(&Actor::Anonymous, None, &api, RuleKind::Alert, "up").await,
         Err(app::error::AppError::Unauthenticated)
     ));
+    // Someone who may not edit the owner's rules may not run its test (nor the site's).
+    let other = common::user(&b, "mallory").await;
+    for owner in [&api, &b.rules.owner(OwnerKind::Site, 1).await.unwrap()] {
+        let err = b.rules.test(&other, None, owner, RuleKind::Alert, "up").await.unwrap_err();
+        assert_eq!(err.status(), 403, "{err}");
+    }
 });
 
 on_both_databases!(a_down_or_slow_prometheus_is_named_not_waited_for, |b: Backend| async move {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 #[server]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
-    let (_, actor) = super::caller().await?;
+    let (_, actor) = super::visitor().await?;
     Ok(match actor {
         crate::backend::Actor::User(u) => Some(u),
         _ => None,
@@ -15,7 +15,7 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 
 #[server]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<CurrentUser, AppError> {
-    let (backend, _) = super::caller().await?;
+    let (backend, _) = super::visitor().await?;
     let address = super::client_address(&backend);
     let user = backend.auth.login(&username, &password, address).await?;
     let session = super::session().await?;
@@ -28,6 +28,15 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
     // Only paths of this site: a login link must not send the user to another one.
     leptos_axum::redirect(&crate::backend::auth::local_redirect(next.as_deref()));
     Ok(user)
+}
+
+/// Changes the caller's password; their other sessions end, this one stays.
+#[server]
+pub async fn change_password(current: String, password: String) -> Result<(), AppError> {
+    let (backend, actor) = super::caller().await?;
+    let session = super::session().await?;
+    let this = session.id().map(|id| id.to_string());
+    backend.auth.change_password(&actor, &current, &password, this.as_deref()).await
 }
 
 #[server]

@@ -13,9 +13,18 @@ use crate::{
     error::AppError,
 };
 
-/// The backend and the caller of the current request.
+/// The backend and the logged-in caller of the current request. An anonymous caller is refused
+/// (401) before anything is looked up, so no answer tells which ids exist.
 #[cfg(feature = "ssr")]
 pub(crate) async fn caller() -> Result<(Backend, Actor), AppError> {
+    let (backend, actor) = visitor().await?;
+    actor.require()?;
+    Ok((backend, actor))
+}
+
+/// The backend and whoever asks, logged in or not (logging in, asking who one is).
+#[cfg(feature = "ssr")]
+pub(crate) async fn visitor() -> Result<(Backend, Actor), AppError> {
     let backend = leptos::prelude::use_context::<Backend>()
         .ok_or_else(|| AppError::Internal("backend missing from the request context".into()))?;
     let session = session().await?;

@@ -106,7 +106,7 @@ impl AuditLog {
         .bind(kind)
         .bind(id)
         .bind(PAGE_SIZE + 1)
-        .bind((page - 1) * PAGE_SIZE)
+        .bind(super::db::page_offset(page, PAGE_SIZE))
         .fetch_all(&self.db.pool)
         .await?;
         let has_more = rows.len() as i64 > PAGE_SIZE;

@@ -183,6 +183,12 @@ impl Dialect {
 }
 
 /// Now, as stored: RFC 3339 in UTC, which sorts as text.
+/// The row offset of page `page` (from 1) of `size` rows: any page a caller sends, even
+/// `i64::MAX` or a negative one, gives an offset (past the end, it finds nothing).
+pub fn page_offset(page: i64, size: i64) -> i64 {
+    page.max(1).saturating_sub(1).saturating_mul(size)
+}
+
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -5,7 +5,7 @@
 //! has loaded.
 
 use crate::api::rules::{SaveRule, TestRule};
-use crate::components::{FormError, LabelChips, textarea_html};
+use crate::components::{FormError, textarea_html};
 use crate::model::*;
 use crate::rules::preview::{Prepared, Preview, Related, caret, parent_lacks_exclude, preview};
 use leptos::prelude::*;
@@ -283,15 +283,6 @@ pub fn TestResult(test: ServerAction<TestRule>) -> impl IntoView {
                         }).collect_view()}
                     </ul>
                     {t.problems.into_iter().map(|p| view! { <p class="warning">{p}</p> }).collect_view()}
-                    {(!t.series.is_empty()).then(|| view! {
-                        <table class="list series">
-                            <tbody>
-                                {t.series.into_iter().map(|labels| view! {
-                                    <tr><td><LabelChips labels /></td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    })}
                 </div>
             }.into_any(),
         })}

@@ -203,9 +203,44 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// What a list shows: the alias, or the value.
+    /// What a list shows to those who may edit the notifier: the alias, or the value.
     pub fn label(&self) -> &str {
         if self.alias.is_empty() { &self.value } else { &self.alias }
+    }
+
+    /// What everyone else sees: the alias, or the value masked ([`masked_value`]).
+    pub fn public_label(&self) -> String {
+        public_label(self.kind, &self.value, &self.alias)
+    }
+}
+
+/// A notifier as those who may not edit it see it: its alias, or its value masked.
+pub fn public_label(kind: NotifierKind, value: &str, alias: &str) -> String {
+    if alias.trim().is_empty() { masked_value(kind, value) } else { alias.to_string() }
+}
+
+/// A notifier's value with its secret part hidden: enough to recognise where it sends, not
+/// enough to send there. A URL keeps its scheme and host (Slack's and other webhooks' keys
+/// are in the path and query), an email address its first letter and domain, a PagerDuty key
+/// its first four characters. A user notifier's value (a user id) is no secret.
+pub fn masked_value(kind: NotifierKind, value: &str) -> String {
+    let value = value.trim();
+    match kind {
+        NotifierKind::User => value.to_string(),
+        NotifierKind::Email => match value.rsplit_once('@') {
+            Some((local, domain)) => format!("{}…@{domain}", local.chars().next().unwrap_or('?')),
+            None => "…".into(),
+        },
+        NotifierKind::Pagerduty => {
+            let key = value.rsplit(':').next().unwrap_or("");
+            format!("{}…", key.chars().take(4).collect::<String>())
+        }
+        NotifierKind::Slack | NotifierKind::Webhook | NotifierKind::Alertmanager => {
+            let (scheme, rest) = value.split_once("://").unwrap_or(("", value));
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let host = authority.rsplit('@').next().unwrap_or("");
+            if scheme.is_empty() { "…".into() } else { format!("{scheme}://{host}/…") }
+        }
     }
 }
 
@@ -339,6 +374,22 @@ pub fn matches_filter(filter: &[(String, String)], labels: &LabelMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_values_keep_no_secret() {
+        use NotifierKind::*;
+        for (kind, value, shown) in [
+            (Slack, "https://hooks.slack.com/services/T000/B000/XXXXSECRET", "https://hooks.slack.com/…"),
+            (Webhook, "https://user:pw@hooks.example.com:8443/k?token=abc", "https://hooks.example.com:8443/…"),
+            (Alertmanager, "http://am.example.com/api/v2/alerts", "http://am.example.com/…"),
+            (Email, "jane.doe@example.com", "j…@example.com"),
+            (Pagerduty, "promgen.example.com:0123456789abcdef0123456789abcdef", "0123…"),
+            (User, "42", "42"),
+        ] {
+            assert_eq!(masked_value(kind, value), shown, "{value}");
+        }
+        assert_eq!(public_label(Slack, "https://hooks.slack.com/services/x", "team chat"), "team chat");
+    }
 
     #[test]
     fn label_filters() {

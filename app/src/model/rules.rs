@@ -428,15 +428,14 @@ pub fn pairs_to_map(pairs: Option<Vec<Pair>>) -> LabelMap {
 }
 
 /// What the "test" button found: the rule's expression run on the Prometheus servers of its
-/// owner's shards (spec 6.8). Series values are not returned, only their labels.
+/// owner's shards (spec 6.8). Counts and routing verdicts only: the series themselves (their
+/// labels and values) are not returned, so the test is no query proxy (Promgen #614).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RuleTest {
     /// The expression as it was run (`<exclude>` expanded).
     pub expr: String,
     /// How many series the expression returns now: the alerts that would fire.
     pub firing: usize,
-    /// The labels of the first series.
-    pub series: Vec<LabelMap>,
     pub shards: Vec<ShardTest>,
     /// Why alerts from these series would not reach the right people.
     pub problems: Vec<String>,

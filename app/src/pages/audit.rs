@@ -43,7 +43,7 @@ pub fn AuditPage() -> impl IntoView {
                         <p class="pager">
                             {(page.page > 1).then(|| view! { <A href=format!("/audit?page={}", page.page - 1)>"Newer"</A> })}
                             " "
-                            {page.has_more.then(|| view! { <A href=format!("/audit?page={}", page.page + 1)>"Older"</A> })}
+                            {page.has_more.then(|| view! { <A href=format!("/audit?page={}", page.page.saturating_add(1))>"Older"</A> })}
                         </p>
                     }.into_any(),
                 }

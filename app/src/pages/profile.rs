@@ -2,6 +2,7 @@
 //! notifiers, which the services and projects one subscribes to use.
 
 use crate::api::alerts::{CreateToken, RevokeToken, get_profile};
+use crate::api::auth::ChangePassword;
 use crate::components::{ErrorView, Field, FormError, Loading, NotifiersSection};
 use leptos::prelude::*;
 
@@ -9,6 +10,7 @@ use leptos::prelude::*;
 pub fn ProfilePage() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
+    let change_password = ServerAction::<ChangePassword>::new();
     let profile = Resource::new(move || create.version().get() + revoke.version().get(), |_| get_profile());
     view! {
         <Suspense fallback=Loading>
@@ -62,6 +64,18 @@ pub fn ProfilePage() -> impl IntoView {
                         })}
                     </section>
                     <NotifiersSection owner_kind="user" owner_id=me />
+                    <section class="card narrow" id="password">
+                        <h2>"Password"</h2>
+                        <ActionForm action=change_password>
+                            <Field label="Current password" name="current" kind="password" autocomplete="current-password" />
+                            <Field label="New password (8 characters or more)" name="password" kind="password" autocomplete="new-password" />
+                            <button type="submit">"Change password"</button>
+                        </ActionForm>
+                        <FormError value=change_password.value() />
+                        {move || change_password.value().get().and_then(Result::ok).map(|_| view! {
+                            <p class="ok" role="status">"Password changed; your other sessions have ended."</p>
+                        })}
+                    </section>
                 }.into_any()
             })}
         </Suspense>

@@ -77,7 +77,7 @@ impl Alerts {
         page: i64,
     ) -> Result<Vec<AlertSummary>, AppError> {
         actor.require()?;
-        let offset = (page.max(1) - 1) * PAGE;
+        let offset = crate::backend::db::page_offset(page, PAGE);
         let sql = format!(
             "SELECT a.id, {ALERT_COLUMNS} FROM alert a WHERE 1 = 1{} ORDER BY a.id DESC LIMIT {PAGE} OFFSET {offset}",
             label_clause(filter, 1)
@@ -126,9 +126,12 @@ impl Alerts {
                 .into_iter()
                 .map(|d| Delivery {
                     id: d.id,
+                    // Everyone may read an alert: its notifiers show as their alias or masked.
+                    target: NotifierKind::parse(&d.kind).map_or_else(
+                        || "…".to_string(),
+                        |k| public_label(k, &d.target, d.alias.as_deref().unwrap_or("")),
+                    ),
                     kind: d.kind,
-                    // A notifier's alias hides its value (a URL with a key in it).
-                    target: d.alias.filter(|a| !a.is_empty()).unwrap_or(d.target),
                     status: d.status,
                     attempts: d.attempts,
                     last_error: d.last_error,

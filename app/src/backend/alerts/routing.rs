@@ -51,8 +51,11 @@ pub fn passes(filters: &[(String, String)], labels: &LabelMap) -> bool {
     filters.is_empty() || filters.iter().any(|(name, value)| labels.get(name) == Some(value))
 }
 
+/// A notifier in a routing decision, which everyone who may read the alert sees: its alias, or
+/// its value masked.
 fn shown(n: &NotifierRow) -> String {
-    let label = if n.alias.is_empty() { &n.value } else { &n.alias };
+    let label =
+        NotifierKind::parse(&n.kind).map_or_else(|| "…".into(), |k| crate::model::public_label(k, &n.value, &n.alias));
     format!("{} notifier #{} ({label})", n.kind, n.id)
 }
 

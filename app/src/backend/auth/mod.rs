@@ -182,21 +182,74 @@ impl Auth {
         Ok(CurrentUser { id: UserId(id), username, is_superuser: superuser, process_alerts: false })
     }
 
-    /// Sets a user's password (operator's reset from the command line).
+    /// Sets a user's password (an admin's or the operator's reset) and ends every session
+    /// of the user: a stolen cookie stops working with the reset.
     pub async fn set_password(&self, actor: &Actor, username: &str, password: &str) -> Result<(), AppError> {
         actor.may_administer("reset passwords")?;
-        if password.len() < 8 {
+        let (id,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE username = $1")
+            .bind(username.trim())
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user {username:?}")))?;
+        self.store_password(actor, UserId(id), password, None).await
+    }
+
+    /// A user's own change of password: the current one must be right. Every other session
+    /// of the user ends; `this_session` (the one asking) stays.
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+        this_session: Option<&str>,
+    ) -> Result<(), AppError> {
+        let Actor::User(me) = actor else { return Err(AppError::Unauthenticated) };
+        let (hash,): (Option<String>,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+            .bind(me.id.0)
+            .fetch_one(&self.db.pool)
+            .await?;
+        let usable = hash.is_some();
+        if !self.verify_password(current.to_string(), hash.unwrap_or_else(|| DUMMY_HASH.clone())).await? || !usable {
+            return Err(AppError::invalid("current", "that is not your current password"));
+        }
+        self.store_password(actor, me.id, new, this_session).await
+    }
+
+    /// Hashes and stores `password`, ends the user's sessions but `keep`, and records it.
+    async fn store_password(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        password: &str,
+        keep: Option<&str>,
+    ) -> Result<(), AppError> {
+        if password.chars().count() < 8 {
             return Err(AppError::invalid("password", "must be at least 8 characters"));
         }
         let hash = self.hash_password(password.to_string()).await?;
-        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
+        let mut tx = self.db.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
-            .bind(username)
-            .execute(&self.db.pool)
+            .bind(user.0)
+            .execute(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(AppError::NotFound(format!("user {username:?}")));
-        }
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user.0)
+            .bind(keep.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let body = format!("Changed the password of user #{}; ended {ended} other session(s)", user.0);
+        super::audit::record(
+            &mut tx,
+            actor,
+            &body,
+            super::audit::Subject::new("user", user.0),
+            None::<&()>,
+            None::<&()>,
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

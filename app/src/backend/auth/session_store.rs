@@ -1,5 +1,6 @@
 //! Login sessions kept in our own database (table `sessions`), on SQLite and PostgreSQL alike,
-//! so replicas behind one load balancer share them.
+//! so replicas behind one load balancer share them. Each row names its user (the
+//! `user_id` of the session's data), so all of a user's sessions can be ended at once.
 
 use crate::backend::Db;
 use async_trait::async_trait;
@@ -27,20 +28,27 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
+/// The logged-in user a session's data names.
+fn user_of(record: &Record) -> Option<i64> {
+    record.data.get(super::SESSION_USER_KEY).and_then(|v| v.as_i64())
+}
+
 #[async_trait]
 impl SessionStore for DbSessionStore {
     /// Inserts under a fresh id, drawing another if the id is taken (never overwrites).
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         loop {
-            let done =
-                sqlx::query("INSERT INTO sessions (id, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
-                    .bind(record.id.to_string())
-                    .bind(&data)
-                    .bind(record.expiry_date.unix_timestamp())
-                    .execute(&self.db.pool)
-                    .await
-                    .map_err(backend)?;
+            let done = sqlx::query(
+                "INSERT INTO sessions (id, data, expiry, user_id) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(record.id.to_string())
+            .bind(&data)
+            .bind(record.expiry_date.unix_timestamp())
+            .bind(user_of(record))
+            .execute(&self.db.pool)
+            .await
+            .map_err(backend)?;
             if done.rows_affected() == 1 {
                 return Ok(());
             }
@@ -51,12 +59,13 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO sessions (id, data, expiry) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry",
+            "INSERT INTO sessions (id, data, expiry, user_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry, user_id = excluded.user_id",
         )
         .bind(record.id.to_string())
         .bind(data)
         .bind(record.expiry_date.unix_timestamp())
+        .bind(user_of(record))
         .execute(&self.db.pool)
         .await
         .map_err(backend)?;

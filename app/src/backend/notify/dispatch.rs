@@ -181,7 +181,11 @@ impl Dispatcher {
 
     async fn record(&self, row: &Claimed, result: Result<(), NotifyError>) -> Result<(), AppError> {
         let now = chrono::Utc::now();
-        let shown = row.alias.clone().filter(|a| !a.is_empty()).unwrap_or_else(|| row.target.clone());
+        // Events reach every browser on the feed: the notifier's alias, or its value masked.
+        let shown = NotifierKind::parse(&row.kind).map_or_else(
+            || "…".into(),
+            |k| crate::model::public_label(k, &row.target, row.alias.as_deref().unwrap_or("")),
+        );
         // The row's new state: status, next attempt (if any), done (if so), error; the alert's
         // counter to raise; and the event that says so.
         let (outcome, next, error, counter, detail) = match result {

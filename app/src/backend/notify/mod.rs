@@ -68,13 +68,10 @@ fn owner_columns(owner: &NotifierOwner) -> (Option<i64>, Option<i64>, Option<i64
     }
 }
 
-/// What the audit log keeps of a notifier: the value hidden behind an alias, as Promgen does.
+/// What the audit log keeps of a notifier, which its readers may not all edit: the value
+/// masked (Promgen hid it only behind an alias).
 fn audited(n: &Notifier) -> Notifier {
-    let mut n = n.clone();
-    if !n.alias.is_empty() {
-        n.value = "********".into();
-    }
-    n
+    Notifier { value: masked_value(n.kind, &n.value), ..n.clone() }
 }
 
 impl Notifiers {
@@ -196,16 +193,27 @@ impl Notifiers {
     /// An owner's notifiers, for its page.
     pub async fn listing(&self, actor: &Actor, owner: &NotifierOwner) -> Result<NotifierListing, AppError> {
         actor.require()?;
+        if matches!(owner, NotifierOwner::User { .. }) {
+            // A user's own notifiers are theirs (and the admins') to see.
+            self.require_edit(actor, owner).await?;
+        }
         let filter = match owner {
             NotifierOwner::Site => "n.service_id IS NULL AND n.project_id IS NULL AND n.user_id IS NULL AND $1 = $1",
             NotifierOwner::Service { .. } => "n.service_id = $1",
             NotifierOwner::Project { .. } => "n.project_id = $1",
             NotifierOwner::User { .. } => "n.user_id = $1",
         };
-        let notifiers = self.rows(filter, owner.id()).await?;
+        let mut notifiers = self.rows(filter, owner.id()).await?;
         let me = actor.user_id().map(|u| u.0.to_string());
         let subscribed = notifiers.iter().any(|n| n.kind == NotifierKind::User && Some(&n.value) == me.as_ref());
-        Ok(NotifierListing { can_edit: self.require_edit(actor, owner).await.is_ok(), notifiers, subscribed })
+        let can_edit = self.require_edit(actor, owner).await.is_ok();
+        if !can_edit {
+            // The value (a webhook URL, a routing key, an address) is for those who may edit.
+            for n in &mut notifiers {
+                n.value = masked_value(n.kind, &n.value);
+            }
+        }
+        Ok(NotifierListing { can_edit, notifiers, subscribed })
     }
 
     /// Checks and normalizes a value for its kind: a URL must be http(s) and (unless allowed)
@@ -528,11 +536,17 @@ impl Notifiers {
         for t in &targets {
             let texts = message::Texts::of(&t.subject_template, &t.body_template);
             match self.senders.send(t.kind, &t.value, &texts, &sample, site_url).await {
-                Ok(()) => report.push(format!("Sent a test message with {} {}", t.kind.as_str(), t.label())),
+                // Through a user notifier, these are that user's own: shown masked.
+                Ok(()) => report.push(format!("Sent a test message with {} {}", t.kind.as_str(), t.public_label())),
                 Err(e) => {
                     return Err(AppError::invalid(
                         "value",
-                        format!("Sending a test message with {} {} failed: {}", t.kind.as_str(), t.label(), e.message),
+                        format!(
+                            "Sending a test message with {} {} failed: {}",
+                            t.kind.as_str(),
+                            t.public_label(),
+                            e.message
+                        ),
                     ));
                 }
             }

@@ -199,17 +199,10 @@ pub fn pagerduty_key(value: &str) -> &str {
 }
 
 /// A URL as errors may show it: no query string, no credentials (webhook URLs carry secrets).
+/// A URL in an error message, which the alert page shows to everyone: scheme and host only
+/// (Slack and other incoming webhooks keep their secret in the path).
 fn redact(url: &reqwest::Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    let _ = shown.set_password(None);
-    let _ = shown.set_username("");
-    let path = shown.path().to_string();
-    // Slack and other incoming-webhook URLs keep their secret in the path.
-    if path.len() > 24 {
-        shown.set_path(&format!("{}…", &path[..16]));
-    }
-    shown.to_string()
+    crate::model::masked_value(NotifierKind::Webhook, url.as_str())
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {

@@ -1,6 +1,8 @@
 //! The rule test (spec 6.8): run the expression, `<exclude>` expanded for the rule's current
 //! overrides, on the Prometheus servers of the owner's shards, and say how many series would
-//! fire and whether their alerts could be routed to the rule's owner.
+//! fire and whether their alerts could be routed to the rule's owner. Only those who may edit
+//! the owner's rules may test, and only counts and verdicts come back: the series stay in
+//! Prometheus (the test runs with the shards' credentials and is no query proxy).
 
 use super::Rules;
 use crate::backend::Actor;
@@ -10,8 +12,8 @@ use crate::model::*;
 use crate::rules::labels::{PROJECT, SERVICE};
 use std::collections::BTreeSet;
 
-/// How many series' labels a test shows.
-const SHOWN: usize = 50;
+/// How many unrelated names a routing verdict lists.
+const NAMED: usize = 10;
 
 impl Rules {
     /// Tests `expr` as rule `rule` (its overrides excluded) or as a new rule of `owner`.
@@ -23,7 +25,7 @@ impl Rules {
         kind: RuleKind,
         expr: &str,
     ) -> Result<RuleTest, AppError> {
-        actor.require()?;
+        self.require_edit(actor, owner).await?;
         let children: Vec<RuleOwner> = match rule {
             Some(id) => self.children(id).await?.into_iter().map(|c| c.owner).collect(),
             None => Vec::new(),
@@ -61,9 +63,7 @@ impl Rules {
             });
         }
         problems.extend(self.routing_problems(owner, &series).await?);
-        let firing = series.len();
-        series.truncate(SHOWN);
-        Ok(RuleTest { expr: expanded, firing, series, shards, problems })
+        Ok(RuleTest { expr: expanded, firing: series.len(), shards, problems })
     }
 
     /// Promgen's checks: every alert needs a `service` or `project` label to be routed, and
@@ -94,10 +94,12 @@ impl Rules {
                 .collect();
             if !found.is_empty() {
                 let list = |s: Vec<&str>| s.join(", ");
+                let more = found.len().saturating_sub(NAMED);
                 problems.push(format!(
-                    "Unrelated {label} labels found. Expected: {}. Found: {}.",
+                    "Unrelated {label} labels found. Expected: {}. Found: {}{}.",
                     list(expected.iter().map(String::as_str).collect()),
-                    list(found.into_iter().collect())
+                    list(found.into_iter().take(NAMED).collect()),
+                    if more > 0 { format!(" and {more} more") } else { String::new() }
                 ));
             }
         }

@@ -85,7 +85,13 @@ impl From<FieldError> for AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// Arguments that do not read (a missing or mistyped field) are the caller's mistake: 400.
+    /// The rest is the call itself failing (the network, an unreadable answer).
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Request(value.to_string())
+        match value {
+            ServerFnErrorErr::Args(why) => AppError::invalid("arguments", why),
+            ServerFnErrorErr::MissingArg(name) => AppError::invalid(&name, "is required"),
+            other => AppError::Request(other.to_string()),
+        }
     }
 }

@@ -2,35 +2,15 @@
 //! functions that refuse anonymous and cross-site callers, login sessions.
 
 mod common;
-use app::backend::{Actor, Backend};
+use app::backend::Backend;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{router, send};
+use common::{form, router, send};
 use leptos::server_fn::ServerFn;
 
-fn form(path: &str, body: &str, cookie: Option<&str>, origin: Option<&str>) -> Request<Body> {
-    let mut req = Request::post(path)
-        .header(header::HOST, "127.0.0.1:3000")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json");
-    if let Some(c) = cookie {
-        req = req.header(header::COOKIE, c);
-    }
-    if let Some(o) = origin {
-        req = req.header(header::ORIGIN, o);
-    }
-    req.body(Body::from(body.to_string())).unwrap()
-}
-
 async fn login(app: &Router, b: &Backend) -> String {
-    b.auth.create_user(&Actor::System, "ops", "password-of-test", true).await.unwrap();
-    let (status, headers, body) =
-        send(app, form(app::api::auth::Login::PATH, "username=ops&password=password-of-test", None, None)).await;
-    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
-    let cookie = headers.get(header::SET_COOKIE).expect("a session cookie").to_str().unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    cookie.split(';').next().unwrap().to_string()
+    common::login(app, b, "ops", true).await
 }
 
 on_both_databases!(prometheus_files_are_anonymous_json, |b: Backend| async move {

@@ -4,13 +4,13 @@ use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
 
-#[server]
+#[server(endpoint = "list_shards")]
 pub async fn list_shards() -> Result<Vec<ShardSummary>, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.shards(&actor).await
 }
 
-#[server]
+#[server(endpoint = "create_shard")]
 pub async fn create_shard(
     name: String,
     url: String,
@@ -33,13 +33,13 @@ pub async fn create_shard(
     b.inventory.create_shard(&actor, input).await
 }
 
-#[server]
+#[server(endpoint = "create_probe")]
 pub async fn create_probe(module: String, description: String) -> Result<Probe, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.create_probe(&actor, &module, &description).await
 }
 
-#[server]
+#[server(endpoint = "audit_log")]
 pub async fn audit_log(page: i64, object_type: Option<String>, object_id: Option<i64>) -> Result<AuditPage, AppError> {
     let (b, actor) = super::caller().await?;
     let filter = crate::backend::audit::AuditFilter { object_type, object_id };
@@ -47,7 +47,7 @@ pub async fn audit_log(page: i64, object_type: Option<String>, object_id: Option
 }
 
 /// Imports file_sd JSON pasted on the import page; returns the report as text.
-#[server]
+#[server(endpoint = "import_targets")]
 pub async fn import_targets(targets: String, shard: String) -> Result<String, AppError> {
     let (b, actor) = super::caller().await?;
     let shard = Some(shard.trim()).filter(|s| !s.is_empty());

@@ -5,7 +5,7 @@ use crate::model::*;
 use leptos::prelude::*;
 
 /// The newest delivery of each alert group, narrowed by `labels` (`name=value ...`).
-#[server]
+#[server(endpoint = "current_alerts")]
 pub async fn current_alerts(labels: String) -> Result<AlertPage, AppError> {
     let (b, actor) = super::caller().await?;
     let filter = parse_label_filter(&labels)?;
@@ -13,27 +13,27 @@ pub async fn current_alerts(labels: String) -> Result<AlertPage, AppError> {
 }
 
 /// Every delivery with `labels`, newest first.
-#[server]
+#[server(endpoint = "alert_history")]
 pub async fn alert_history(labels: String, page: i64) -> Result<Vec<AlertSummary>, AppError> {
     let (b, actor) = super::caller().await?;
     let filter = parse_label_filter(&labels)?;
     b.alerts.history(&actor, &filter, page).await
 }
 
-#[server]
+#[server(endpoint = "get_alert")]
 pub async fn get_alert(id: AlertId) -> Result<AlertDetail, AppError> {
     let (b, actor) = super::caller().await?;
     b.alerts.detail(&actor, id).await
 }
 
-#[server]
+#[server(endpoint = "owner_notifiers")]
 pub async fn owner_notifiers(owner_kind: String, owner_id: i64) -> Result<NotifierListing, AppError> {
     let (b, actor) = super::caller().await?;
     let owner = b.notifiers.owner(&owner_kind, owner_id).await?;
     b.notifiers.listing(&actor, &owner).await
 }
 
-#[server]
+#[server(endpoint = "create_notifier")]
 pub async fn create_notifier(
     owner_kind: String,
     owner_id: i64,
@@ -55,32 +55,32 @@ pub async fn create_notifier(
     b.notifiers.create(&actor, &owner, input).await
 }
 
-#[server]
+#[server(endpoint = "set_notifier_enabled")]
 pub async fn set_notifier_enabled(id: NotifierId, enabled: bool) -> Result<Notifier, AppError> {
     let (b, actor) = super::caller().await?;
     b.notifiers.set_enabled(&actor, id, enabled).await
 }
 
-#[server]
+#[server(endpoint = "delete_notifier")]
 pub async fn delete_notifier(id: NotifierId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.notifiers.delete(&actor, id).await.map(drop)
 }
 
-#[server]
+#[server(endpoint = "add_notifier_filter")]
 pub async fn add_notifier_filter(id: NotifierId, name: String, value: String) -> Result<Notifier, AppError> {
     let (b, actor) = super::caller().await?;
     b.notifiers.add_filter(&actor, id, &name, &value).await
 }
 
-#[server]
+#[server(endpoint = "delete_notifier_filter")]
 pub async fn delete_notifier_filter(id: NotifierFilterId) -> Result<Notifier, AppError> {
     let (b, actor) = super::caller().await?;
     b.notifiers.delete_filter(&actor, id).await
 }
 
 /// Changes a notifier's alias and message templates.
-#[server]
+#[server(endpoint = "update_notifier")]
 pub async fn update_notifier(
     id: NotifierId,
     alias: String,
@@ -92,7 +92,7 @@ pub async fn update_notifier(
 }
 
 /// Sends Promgen's sample alert through a notifier; says how it went.
-#[server]
+#[server(endpoint = "test_notifier")]
 pub async fn test_notifier(id: NotifierId) -> Result<String, AppError> {
     let (b, actor) = super::caller().await?;
     let site = b.site.get().await?.url();
@@ -100,14 +100,14 @@ pub async fn test_notifier(id: NotifierId) -> Result<String, AppError> {
 }
 
 /// Subscribes the caller to (or unsubscribes from) a service or project.
-#[server]
+#[server(endpoint = "subscribe")]
 pub async fn subscribe(owner_kind: String, owner_id: i64, on: bool) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     let owner = b.notifiers.owner(&owner_kind, owner_id).await?;
     b.notifiers.subscribe(&actor, &owner, on).await
 }
 
-#[server]
+#[server(endpoint = "get_profile")]
 pub async fn get_profile() -> Result<Profile, AppError> {
     let (b, actor) = super::caller().await?;
     let crate::backend::Actor::User(user) = actor else { return Err(AppError::Unauthenticated) };
@@ -122,14 +122,14 @@ pub async fn get_profile() -> Result<Profile, AppError> {
 }
 
 /// Makes a token for the caller; the key is in the answer, once.
-#[server]
+#[server(endpoint = "create_token")]
 pub async fn create_token(name: String) -> Result<(TokenInfo, String), AppError> {
     let (b, actor) = super::caller().await?;
     let crate::backend::Actor::User(user) = &actor else { return Err(AppError::Unauthenticated) };
     b.auth.create_token(&actor, &user.username, &name).await
 }
 
-#[server]
+#[server(endpoint = "revoke_token")]
 pub async fn revoke_token(id: TokenId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.auth.revoke_token(&actor, id).await

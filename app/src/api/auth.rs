@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::model::CurrentUser;
 use leptos::prelude::*;
 
-#[server]
+#[server(endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     let (_, actor) = super::visitor().await?;
     Ok(match actor {
@@ -13,7 +13,7 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     })
 }
 
-#[server]
+#[server(endpoint = "login")]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<CurrentUser, AppError> {
     let (backend, _) = super::visitor().await?;
     let address = super::client_address(&backend);
@@ -31,7 +31,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 }
 
 /// Changes the caller's password; their other sessions end, this one stays.
-#[server]
+#[server(endpoint = "change_password")]
 pub async fn change_password(current: String, password: String) -> Result<(), AppError> {
     let (backend, actor) = super::caller().await?;
     let session = super::session().await?;
@@ -39,7 +39,7 @@ pub async fn change_password(current: String, password: String) -> Result<(), Ap
     backend.auth.change_password(&actor, &current, &password, this.as_deref()).await
 }
 
-#[server]
+#[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     let session = super::session().await?;
     session.flush().await.map_err(|e| AppError::Internal(e.to_string()))?;

@@ -11,31 +11,31 @@ fn choice<T: std::str::FromStr>(field: &str, what: &str, value: &str) -> Result<
     value.parse().map_err(|_| AppError::invalid(field, format!("choose {what}")))
 }
 
-#[server]
+#[server(endpoint = "list_services")]
 pub async fn list_services() -> Result<Vec<ServiceSummary>, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.services(&actor).await
 }
 
-#[server]
+#[server(endpoint = "get_service")]
 pub async fn get_service(id: ServiceId) -> Result<ServiceDetail, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.service(&actor, id).await
 }
 
-#[server]
+#[server(endpoint = "create_service")]
 pub async fn create_service(name: String, description: String) -> Result<Service, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.create_service(&actor, ServiceInput { name, description }).await
 }
 
-#[server]
+#[server(endpoint = "update_service")]
 pub async fn update_service(id: ServiceId, name: String, description: String) -> Result<Service, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.update_service(&actor, id, ServiceInput { name, description }).await
 }
 
-#[server]
+#[server(endpoint = "delete_service")]
 pub async fn delete_service(id: ServiceId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.delete_service(&actor, id).await?;
@@ -43,13 +43,13 @@ pub async fn delete_service(id: ServiceId) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(endpoint = "get_project")]
 pub async fn get_project(id: ProjectId) -> Result<ProjectDetail, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.project(&actor, id).await
 }
 
-#[server]
+#[server(endpoint = "create_project")]
 pub async fn create_project(
     service_id: ServiceId,
     name: String,
@@ -61,7 +61,7 @@ pub async fn create_project(
     b.inventory.create_project(&actor, service_id, ProjectInput { name, description, shard_id }).await
 }
 
-#[server]
+#[server(endpoint = "update_project")]
 pub async fn update_project(
     id: ProjectId,
     name: String,
@@ -73,7 +73,7 @@ pub async fn update_project(
     b.inventory.update_project(&actor, id, ProjectInput { name, description, shard_id }).await
 }
 
-#[server]
+#[server(endpoint = "delete_project")]
 pub async fn delete_project(id: ProjectId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     let service = b.inventory.delete_project(&actor, id).await?;
@@ -81,31 +81,31 @@ pub async fn delete_project(id: ProjectId) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(endpoint = "create_farm")]
 pub async fn create_farm(project_id: ProjectId, name: String, hosts: String) -> Result<Farm, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.create_farm(&actor, project_id, FarmInput { name, hosts }).await
 }
 
-#[server]
+#[server(endpoint = "add_hosts")]
 pub async fn add_hosts(farm_id: FarmId, hosts: String) -> Result<u64, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.add_hosts(&actor, farm_id, &hosts).await
 }
 
-#[server]
+#[server(endpoint = "delete_host")]
 pub async fn delete_host(id: HostId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.delete_host(&actor, id).await.map(drop)
 }
 
-#[server]
+#[server(endpoint = "delete_farm")]
 pub async fn delete_farm(id: FarmId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.delete_farm(&actor, id).await.map(drop)
 }
 
-#[server]
+#[server(endpoint = "create_exporter")]
 pub async fn create_exporter(
     project_id: ProjectId,
     job: String,
@@ -119,44 +119,44 @@ pub async fn create_exporter(
     b.inventory.create_exporter(&actor, project_id, ExporterInput { job, port, path, scheme, enabled: true }).await
 }
 
-#[server]
+#[server(endpoint = "set_exporter_enabled")]
 pub async fn set_exporter_enabled(id: ExporterId, enabled: bool) -> Result<Exporter, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.set_exporter_enabled(&actor, id, enabled).await
 }
 
-#[server]
+#[server(endpoint = "delete_exporter")]
 pub async fn delete_exporter(id: ExporterId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.delete_exporter(&actor, id).await.map(drop)
 }
 
-#[server]
+#[server(endpoint = "create_url")]
 pub async fn create_url(project_id: ProjectId, url: String, probe_id: String) -> Result<UrlId, AppError> {
     let (b, actor) = super::caller().await?;
     let probe_id = choice("probe_id", "a probe", &probe_id)?;
     b.inventory.create_url(&actor, project_id, UrlInput { url, probe_id }).await
 }
 
-#[server]
+#[server(endpoint = "delete_url")]
 pub async fn delete_url(id: UrlId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.delete_url(&actor, id).await.map(drop)
 }
 
-#[server]
+#[server(endpoint = "get_host")]
 pub async fn get_host(name: String) -> Result<HostDetail, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.host(&actor, &name).await
 }
 
-#[server]
+#[server(endpoint = "search")]
 pub async fn search(query: String) -> Result<Vec<SearchHit>, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.search(&actor, &query).await
 }
 
-#[server]
+#[server(endpoint = "get_form_choices")]
 pub async fn get_form_choices() -> Result<FormChoices, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.form_choices(&actor).await

@@ -16,14 +16,14 @@ async fn owner(b: &crate::backend::Backend, kind: &str, id: i64) -> Result<RuleO
     b.rules.owner(kind, id).await
 }
 
-#[server]
+#[server(endpoint = "owner_rules")]
 pub async fn owner_rules(owner_kind: String, owner_id: i64) -> Result<RuleListing, AppError> {
     let (b, actor) = super::caller().await?;
     let owner = owner(&b, &owner_kind, owner_id).await?;
     b.rules.listing(&actor, &owner).await
 }
 
-#[server]
+#[server(endpoint = "get_rule")]
 pub async fn get_rule(id: RuleId) -> Result<RuleDetail, AppError> {
     let (b, actor) = super::caller().await?;
     b.rules.detail(&actor, id).await
@@ -31,7 +31,7 @@ pub async fn get_rule(id: RuleId) -> Result<RuleDetail, AppError> {
 
 /// The editor's context: of rule `id`, of a new rule of the owner, or of the owner's
 /// override of `parent`.
-#[server]
+#[server(endpoint = "editor_context")]
 pub async fn editor_context(
     id: Option<RuleId>,
     parent: Option<RuleId>,
@@ -51,7 +51,7 @@ pub async fn editor_context(
 
 /// Saves the editor: rule `id`, or a new rule (an override of `parent`) of the owner. Then
 /// shows the rule.
-#[server]
+#[server(endpoint = "save_rule")]
 pub async fn save_rule(
     id: Option<RuleId>,
     parent: Option<RuleId>,
@@ -93,13 +93,13 @@ pub async fn save_rule(
     Ok(rule)
 }
 
-#[server]
+#[server(endpoint = "set_rule_enabled")]
 pub async fn set_rule_enabled(id: RuleId, enabled: bool) -> Result<Rule, AppError> {
     let (b, actor) = super::caller().await?;
     b.rules.set_enabled(&actor, id, enabled).await
 }
 
-#[server]
+#[server(endpoint = "delete_rule")]
 pub async fn delete_rule(id: RuleId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     let owner = b.rules.delete(&actor, id).await?;
@@ -107,7 +107,7 @@ pub async fn delete_rule(id: RuleId) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(endpoint = "restore_rule")]
 pub async fn restore_rule(id: RuleId, version: AuditId) -> Result<Rule, AppError> {
     let (b, actor) = super::caller().await?;
     b.rules.restore(&actor, id, version).await
@@ -115,7 +115,7 @@ pub async fn restore_rule(id: RuleId, version: AuditId) -> Result<Rule, AppError
 
 /// Runs the expression as it is typed (as rule `id`, or as a new rule of the owner) on the
 /// owner's Prometheus servers.
-#[server]
+#[server(endpoint = "test_rule")]
 pub async fn test_rule(
     id: Option<RuleId>,
     owner_kind: String,
@@ -131,7 +131,7 @@ pub async fn test_rule(
 
 /// Imports a pasted or uploaded rule file into the owner (or site-wide by labels when
 /// `owner_kind` is empty); returns the report as text.
-#[server]
+#[server(endpoint = "import_rules")]
 pub async fn import_rules(owner_kind: String, owner_id: Option<i64>, rules: String) -> Result<String, AppError> {
     let (b, actor) = super::caller().await?;
     let target = match owner_kind.as_str() {
@@ -142,14 +142,14 @@ pub async fn import_rules(owner_kind: String, owner_id: Option<i64>, rules: Stri
     Ok(report.to_string())
 }
 
-#[server]
+#[server(endpoint = "get_site")]
 pub async fn get_site() -> Result<Site, AppError> {
     let (b, actor) = super::caller().await?;
     actor.require()?;
     b.site.get().await
 }
 
-#[server]
+#[server(endpoint = "update_site")]
 pub async fn update_site(domain: String, scheme: String) -> Result<Site, AppError> {
     let (b, actor) = super::caller().await?;
     b.site.update(&actor, &domain, &scheme).await

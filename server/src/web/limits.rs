@@ -7,6 +7,9 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Clone, Copy)]
 pub struct BodyLimits {
@@ -20,10 +23,27 @@ pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) ->
     }
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limits.request) {
-        let message = format!("the request body is larger than {} bytes (--max-request-bytes)", limits.request);
-        return (StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
+        return too_large(limits.request);
     }
+    // A body without a declared length is cut off at the limit; the handler then fails to
+    // read it, and the answer says why (413), whatever the handler made of it.
     let (parts, body) = req.into_parts();
-    let limited = Body::new(http_body_util::Limited::new(body, limits.request));
-    next.run(Request::from_parts(parts, limited)).await
+    let cut = Arc::new(AtomicBool::new(false));
+    let flag = cut.clone();
+    let limited = http_body_util::Limited::new(body, limits.request).map_err(move |e| {
+        if e.is::<http_body_util::LengthLimitError>() {
+            flag.store(true, Ordering::Relaxed);
+        }
+        axum::Error::new(e)
+    });
+    let res = next.run(Request::from_parts(parts, Body::new(limited))).await;
+    if cut.load(Ordering::Relaxed) {
+        return too_large(limits.request);
+    }
+    res
+}
+
+fn too_large(limit: usize) -> Response {
+    let message = format!("the request body is larger than {limit} bytes (--max-request-bytes)");
+    (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
 }

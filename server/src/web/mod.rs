@@ -83,10 +83,12 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .route_layer(axum::middleware::from_fn(errors::server_fn_status))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::app::shell))
         .layer(axum::middleware::from_fn_with_state(origins, origin::check))
+        // One body limit, ours (axum's default of 2 MB would cut server functions short).
         .layer(axum::middleware::from_fn_with_state(
             limits::BodyLimits { request: args.max_request_bytes },
             limits::body,
         ))
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(sessions)
         .layer(axum::middleware::from_fn(headers::security))
         .with_state(state)

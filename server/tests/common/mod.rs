@@ -153,6 +153,96 @@ pub async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::
     (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// A form post to a server function, as a browser with JavaScript sends it (JSON answer).
+pub fn form(path: &str, body: &str, cookie: Option<&str>, origin: Option<&str>) -> Request<Body> {
+    use axum::http::header;
+    let mut req = Request::post(path)
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::CONTENT_LENGTH, body.len())
+        .header(header::ACCEPT, "application/json");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    if let Some(o) = origin {
+        req = req.header(header::ORIGIN, o);
+    }
+    req.body(Body::from(body.to_string())).unwrap()
+}
+
+/// `s` encoded for a query string or a form body.
+pub fn query(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Makes user `name` (an admin if `superuser`) and logs in through the login server function;
+/// returns the session cookie.
+pub async fn login(app: &Router, b: &Backend, name: &str, superuser: bool) -> String {
+    use axum::http::header;
+    use leptos::server_fn::ServerFn;
+    b.auth.create_user(&Actor::System, name, "password-of-test", superuser).await.unwrap();
+    let body = format!("username={name}&password=password-of-test");
+    let (status, headers, body) = send(app, form(app::api::auth::Login::PATH, &body, None, None)).await;
+    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+    let cookie = headers.get(header::SET_COOKIE).expect("a session cookie").to_str().unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    cookie.split(';').next().unwrap().to_string()
+}
+
+/// GET a page as a browser does, with a session cookie: status, headers and HTML.
+pub async fn page(app: &Router, path: &str, cookie: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    use axum::http::header;
+    let req = Request::get(path)
+        .header(header::ACCEPT, "text/html")
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    send(app, req).await
+}
+
+/// The real `promgen` binary serving on a free port of 127.0.0.1; killed when dropped.
+pub struct Served {
+    pub base: String,
+    child: std::process::Child,
+}
+
+impl Served {
+    /// Starts `promgen serve` on `database_url` with `args`, and waits until it answers.
+    pub async fn start(database_url: &str, args: &[&str]) -> Served {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_promgen"))
+            .args(["serve", "--listen", &listen])
+            .args(args)
+            .env("DATABASE_URL", database_url)
+            .env("PROMGEN_ADMIN_PASSWORD", "password-of-admin")
+            .env("RUST_LOG", "error")
+            .spawn()
+            .unwrap();
+        let served = Served { base: format!("http://{listen}"), child };
+        let client = reqwest::Client::new();
+        for _ in 0..300 {
+            if client.get(format!("{}/login", served.base)).send().await.is_ok() {
+                return served;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("promgen did not start within 30 s");
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// GET `path`: status and body.
 pub async fn get(app: &Router, path: &str) -> (StatusCode, String) {
     let (status, _, body) = send(app, Request::get(path).body(Body::empty()).unwrap()).await;

@@ -1,6 +1,7 @@
 //! Who is asking, and what they may do. Users log in with a password today; OIDC and API
 //! tokens (a later issue) produce the same [`Actor`], so nothing downstream changes.
 
+mod password;
 pub mod session_store;
 mod throttle;
 mod tokens;
@@ -9,7 +10,7 @@ use super::Db;
 use crate::error::AppError;
 use crate::model::{CurrentUser, UserId};
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use rand::distributions::{Alphanumeric, DistString};
 use std::net::IpAddr;
 
@@ -95,6 +96,7 @@ impl Actor {
 pub struct Auth {
     db: Db,
     throttle: std::sync::Arc<throttle::Throttle>,
+    hasher: std::sync::Arc<password::Hasher>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -128,7 +130,11 @@ pub struct Bootstrap {
 
 impl Auth {
     pub fn new(db: Db, login: &LoginSettings) -> Self {
-        Auth { db, throttle: std::sync::Arc::new(throttle::Throttle::new(login)) }
+        Auth {
+            db,
+            throttle: std::sync::Arc::new(throttle::Throttle::new(login)),
+            hasher: std::sync::Arc::new(password::Hasher::new(login.concurrent_hashes)),
+        }
     }
 
     /// The address of a request's client (for login limits): the peer, or behind a proxy the
@@ -302,25 +308,11 @@ pub fn random_password() -> String {
 impl Auth {
     /// Argon2 is deliberately slow: off the async runtime, a few at a time.
     async fn hash_password(&self, password: String) -> Result<String, AppError> {
-        let _turn = self.throttle.hash_turn().await?;
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(format!("hashing failed: {e}")))
+        self.hasher.hash(password).await
     }
 
     async fn verify_password(&self, password: String, hash: String) -> Result<bool, AppError> {
-        let _turn = self.throttle.hash_turn().await?;
-        tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-                .unwrap_or(false)
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))
+        self.hasher.verify(password, hash).await
     }
 }
 

@@ -1,16 +1,14 @@
 //! Login attempts are limited per account and per client address (GCRA, the `governor`
-//! crate), and password hashes run a few at a time: each Argon2 check takes 19 MiB and tens
-//! of milliseconds of a core, so a flood of logins must neither fill memory nor starve the
-//! other requests. A refused attempt says when to try again (`Retry-After`).
+//! crate), before any password is checked: each Argon2 check costs 19 MiB and tens of
+//! milliseconds of a core (`password` runs them a few at a time). A refused attempt says when
+//! to try again (`Retry-After`).
 
 use crate::error::AppError;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// How many login attempts are taken, and how many passwords are hashed at once.
 #[derive(Clone, Debug)]
@@ -32,14 +30,10 @@ impl Default for LoginSettings {
     }
 }
 
-/// How long a login waits for its turn to hash before it is refused as too busy.
-const HASH_QUEUE_WAIT: Duration = Duration::from_secs(5);
-
 pub struct Throttle {
     client_ip_header: Option<String>,
     accounts: DefaultKeyedRateLimiter<String>,
     addresses: DefaultKeyedRateLimiter<IpAddr>,
-    hashes: Arc<Semaphore>,
 }
 
 fn quota(per_minute: u32) -> Quota {
@@ -48,15 +42,10 @@ fn quota(per_minute: u32) -> Quota {
 
 impl Throttle {
     pub fn new(s: &LoginSettings) -> Throttle {
-        let hashes = match s.concurrent_hashes {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-            n => n,
-        };
         Throttle {
             client_ip_header: s.client_ip_header.clone(),
             accounts: RateLimiter::keyed(quota(s.per_account)),
             addresses: RateLimiter::keyed(quota(s.per_address)),
-            hashes: Arc::new(Semaphore::new(hashes)),
         }
     }
 
@@ -87,14 +76,6 @@ impl Throttle {
             return Err(too_many("for this account", wait.wait_time_from(now)));
         }
         Ok(())
-    }
-
-    /// A turn to hash a password; waits while others hash, refuses when the wait is long.
-    pub async fn hash_turn(&self) -> Result<SemaphorePermit<'_>, AppError> {
-        match tokio::time::timeout(HASH_QUEUE_WAIT, self.hashes.acquire()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => Err(AppError::Unavailable("too many logins at once; try again in a few seconds".into())),
-        }
     }
 
     /// Forgets accounts and addresses whose limits have filled up again, so the tables only

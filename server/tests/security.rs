@@ -1,0 +1,600 @@
+//! What an attacker with an ordinary account (or none) may try: stored text that would become
+//! markup, pages without their security headers, requests that would stop the server or hold
+//! its workers, login floods, other people's secrets, credentials that outlive a reset,
+//! redirects off the site, cross-site origins and ids probed anonymously.
+
+mod common;
+use app::backend::{Actor, Backend};
+use app::model::*;
+use axum::http::{StatusCode, header};
+use common::{form, page, router, send};
+use leptos::server_fn::ServerFn;
+use std::time::{Duration, Instant};
+
+/// Closes a textarea, a script and an attribute, and starts markup and script of its own.
+const HOSTILE: &str = "</textarea><img src=x onerror=alert(1)></script><script>alert(2)</script>\"'&amp;";
+
+/// What must never appear in a page: the hostile text as markup.
+fn assert_inert(path: &str, html: &str) {
+    // (Inside the serialized resources' script, `>` stays as it is: `<` is `\u003c` there.)
+    for markup in ["<img src=x", "<script>alert", "</textarea><img"] {
+        if let Some(at) = html.find(markup) {
+            panic!(
+                "{path}: {markup:?} reached the page as markup: …{}…",
+                &html[at.saturating_sub(300)..(at + 100).min(html.len())]
+            );
+        }
+    }
+}
+
+/// Everything a user can store that a page shows, with hostile text in every field that takes
+/// text. Returns (service, project, rule, alert) ids.
+async fn hostile_objects(b: &Backend, admin: &Actor) -> (ServiceId, ProjectId, RuleId, AlertId) {
+    let shard = b.inventory.create_shard(admin, ShardInput::new("main", "http://127.0.0.1:9")).await.unwrap();
+    let s = b
+        .inventory
+        .create_service(admin, ServiceInput { name: "web".into(), description: HOSTILE.into() })
+        .await
+        .unwrap();
+    let p = b
+        .inventory
+        .create_project(
+            admin,
+            s.id,
+            ProjectInput { name: "frontend".into(), description: HOSTILE.into(), shard_id: shard.id },
+        )
+        .await
+        .unwrap();
+    b.inventory
+        .create_farm(admin, p.id, FarmInput { name: "farm".into(), hosts: "a.example.com".into() })
+        .await
+        .unwrap();
+    let probe = b.inventory.create_probe(admin, "http_2xx", HOSTILE).await.unwrap();
+    b.inventory
+        .create_url(
+            admin,
+            p.id,
+            UrlInput { url: "http://a.example.com/<img src=x onerror=alert(1)>".into(), probe_id: probe.id },
+        )
+        .await
+        .unwrap();
+    let notifier = |kind: &str, value: &str| NotifierInput {
+        kind: kind.into(),
+        value: value.into(),
+        alias: HOSTILE.chars().take(100).collect(),
+        subject_template: HOSTILE.into(),
+        body_template: HOSTILE.into(),
+    };
+    let service_owner = b.notifiers.owner("service", s.id.0).await.unwrap();
+    b.notifiers.create(admin, &service_owner, notifier("webhook", "https://hooks.example.com/x")).await.unwrap();
+    let me = admin.user_id().unwrap();
+    let mine = b.notifiers.owner("user", me.0).await.unwrap();
+    b.notifiers.create(admin, &mine, notifier("email", "ops@example.com")).await.unwrap();
+    b.notifiers
+        .create(admin, &NotifierOwner::Site, notifier("slack", "https://hooks.slack.com/services/x"))
+        .await
+        .unwrap();
+    let owner = b.rules.owner(OwnerKind::Service, s.id.0).await.unwrap();
+    let escaped = HOSTILE.replace('\\', "\\\\").replace('"', "\\\"");
+    let rule = b
+        .rules
+        .create(
+            admin,
+            &owner,
+            RuleInput {
+                kind: RuleKind::Alert,
+                name: "Hostile".into(),
+                expr: format!("up{{job=\"{escaped}\",<exclude>}} == 0"),
+                duration: "5m".into(),
+                enabled: true,
+                description: HOSTILE.into(),
+                labels: [("team".to_string(), HOSTILE.to_string())].into(),
+                annotations: [("summary".to_string(), HOSTILE.to_string())].into(),
+            },
+        )
+        .await
+        .unwrap();
+    let labels = serde_json::json!({"alertname": "Hostile", "service": "web", "instance": HOSTILE});
+    let body = serde_json::json!({
+        "version": "4", "status": "firing", "receiver": "promgen", "groupKey": HOSTILE,
+        "groupLabels": {"alertname": "Hostile"}, "commonLabels": labels,
+        "commonAnnotations": {"summary": HOSTILE}, "externalURL": "http://am",
+        "alerts": [{"status": "firing", "labels": labels, "annotations": {"summary": HOSTILE},
+                    "startsAt": "2026-11-30T00:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                    "generatorURL": "javascript:alert(3)", "fingerprint": "f"}]
+    });
+    let alert = match b.alerts.ingest(admin, body.to_string().as_bytes()).await.unwrap() {
+        app::backend::alerts::Ingested::Stored { id, .. } => id,
+        other => panic!("{other:?}"),
+    };
+    (s.id, p.id, rule.id, alert)
+}
+
+on_both_databases!(stored_text_never_becomes_markup, |b: Backend| async move {
+    let app = router(&b);
+    let cookie = common::login(&app, &b, "ops", true).await;
+    let admin = Actor::User(b.auth.user_by_name("ops").await.unwrap());
+    let (s, p, r, a) = hostile_objects(&b, &admin).await;
+    let q = common::query(HOSTILE);
+    let pages = [
+        "/".to_string(),
+        format!("/service/{s}"),
+        format!("/project/{p}"),
+        format!("/rule/{r}"),
+        format!("/rule/{r}/edit"),
+        format!("/rule/{r}/override?owner=project&id={p}"),
+        format!("/rule/new?owner=service&id={s}"),
+        "/site".into(),
+        "/profile".into(),
+        format!("/alert/{a}"),
+        "/alert".into(),
+        "/alert/history".into(),
+        "/audit".into(),
+        "/shard".into(),
+        "/import".into(),
+        "/host/a.example.com".into(),
+        format!("/search?q={q}"),
+        format!("/alert?labels={q}"),
+        format!("/login?next={q}"),
+    ];
+    let mut textareas = 0;
+    for path in &pages {
+        let (status, _, html) = page(&app, path, &cookie).await;
+        // (The hostile label filter is refused: 400, with the page.)
+        assert!(
+            status == StatusCode::OK || path.starts_with("/alert?") && status == StatusCode::BAD_REQUEST,
+            "{path}: {status}"
+        );
+        assert_inert(path, &html);
+        textareas += html.matches("&lt;/textarea&gt;&lt;img src=x onerror=alert(1)&gt;").count();
+    }
+    // The templates (site, service, profile), the rule's expression and description (edit,
+    // new override) reach their textareas escaped, whole.
+    assert!(textareas >= 6, "the hostile text reached {textareas} textareas");
+});
+
+on_both_databases!(every_page_has_a_content_security_policy, |b: Backend| async move {
+    let app = router(&b);
+    let cookie = common::login(&app, &b, "ops", true).await;
+    for path in ["/login", "/", "/alert", "/no-such-page"] {
+        let (_, headers, html) = page(&app, path, &cookie).await;
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        let nonce = csp.split("'nonce-").nth(1).and_then(|n| n.split('\'').next()).expect("a nonce");
+        assert!(nonce.len() >= 16, "{csp}");
+        for directive in [
+            "script-src 'self' 'nonce-",
+            "'wasm-unsafe-eval'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "base-uri 'self'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        // Every inline script carries the nonce; none runs without it.
+        for script in html.split("<script").skip(1) {
+            let tag = &script[..script.find('>').unwrap_or(script.len())];
+            assert!(tag.contains(&format!(" nonce=\"{nonce}\"")), "{path}: <script{tag}>");
+        }
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "same-origin");
+    }
+    let (_, headers, _) =
+        send(&app, axum::http::Request::get("/api/v1/targets").body(Default::default()).unwrap()).await;
+    assert_eq!(headers[header::CONTENT_SECURITY_POLICY], "default-src 'none'; frame-ancestors 'none'");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    // Violations are reported, counted and logged.
+    let report = r#"{"csp-report": {"document-uri": "http://127.0.0.1:3000/", "violated-directive": "script-src", "blocked-uri": "inline"}}"#;
+    let req = axum::http::Request::post("/csp-report")
+        .header(header::CONTENT_TYPE, "application/csp-report")
+        .body(report.to_string().into())
+        .unwrap();
+    assert_eq!(send(&app, req).await.0, StatusCode::NO_CONTENT);
+    let (_, metrics) = common::get(&app, "/metrics").await;
+    assert!(metrics.contains("promgen_csp_violations_total 1\n"), "{metrics}");
+});
+
+// A million-term chain, deep nesting, a YAML bomb of brackets and a template of nested loops
+// are refused with a message, quickly, and the server goes on.
+on_both_databases!(hostile_shapes_are_refused_not_crashing, |b: Backend| async move {
+    let admin = common::admin(&b).await;
+    let site = b.rules.owner(OwnerKind::Site, 1).await.unwrap();
+    let rule = |expr: String| RuleInput {
+        kind: RuleKind::Alert,
+        name: "Chain".into(),
+        expr,
+        duration: String::new(),
+        enabled: true,
+        description: String::new(),
+        labels: Default::default(),
+        annotations: Default::default(),
+    };
+    let chain = vec!["1"; 1_000_000].join("+");
+    let err = b.rules.create(&admin, &site, rule(format!("up > {chain}"))).await.unwrap_err();
+    assert_eq!(err.status(), 400);
+    assert!(err.to_string().contains("at most 32000 characters"), "{err}");
+    // Within the size limit, a long chain and deep nesting are checked, not crashed on.
+    let ok = b.rules.create(&admin, &site, rule(format!("up > {}", vec!["1"; 5_000].join("+")))).await;
+    assert!(ok.is_ok(), "{ok:?}");
+    let deep = format!("up > {}1{}", "(".repeat(10_000), ")".repeat(10_000));
+    let nested = b.rules.create(&admin, &site, RuleInput { name: "Deep".into(), ..rule(deep) }).await;
+    assert!(nested.is_ok(), "{nested:?}");
+    let err = b.rules.test(&admin, None, &site, RuleKind::Alert, &format!("up > {}1", "(".repeat(10_000))).await;
+    assert!(err.unwrap_err().to_string().contains("unclosed left parenthesis"));
+
+    let started = Instant::now();
+    let bomb = "[".repeat(200_000);
+    let err = b.rules.import_file(&admin, &bomb, Some(&site)).await.unwrap_err();
+    assert!(err.to_string().contains("nests more than 64 levels"), "{err}");
+    let import = format!("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up > {chain}\n");
+    let err = b.rules.import_file(&admin, &import, Some(&site)).await.unwrap_err();
+    assert!(err.to_string().contains("at most 32000 characters"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+
+    let loops = "{% for a in range(10000) %}{% for b in range(10000) %}x{% endfor %}{% endfor %}";
+    let input = NotifierInput {
+        kind: "webhook".into(),
+        value: "https://hooks.example.com/x".into(),
+        body_template: loops.into(),
+        ..Default::default()
+    };
+    let err = b.notifiers.create(&admin, &NotifierOwner::Site, input).await.unwrap_err();
+    assert_eq!(err.field(), Some("body_template"), "{err}");
+});
+
+/// While requests that cost CPU run (a hundred thousand hosts, bracket bombs, templates of
+/// nested loops, rule checks), the webhook still answers within a second: that work runs on
+/// the CPU pool, not on the workers that serve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_webhook_answers_while_heavy_requests_run() {
+    let db = common::TestDb::sqlite().await;
+    let b = db.backend.clone();
+    let admin = common::admin(&b).await;
+    let (key_info, key) = b.auth.create_token(&Actor::System, "root", "alertmanager").await.unwrap();
+    drop(key_info);
+    let shard = b.inventory.create_shard(&admin, ShardInput::new("main", "http://127.0.0.1:9")).await.unwrap();
+    let s = b
+        .inventory
+        .create_service(&admin, ServiceInput { name: "web".into(), description: String::new() })
+        .await
+        .unwrap();
+    let p = b
+        .inventory
+        .create_project(
+            &admin,
+            s.id,
+            ProjectInput { name: "frontend".into(), description: String::new(), shard_id: shard.id },
+        )
+        .await
+        .unwrap();
+    let served = common::Served::start(&b.db.url, &["--max-hosts-per-farm", "200000", "--cpu-budget", "60s"]).await;
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let base = served.base.clone();
+    let call = |path: &'static str, body: String| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let status = client
+                .post(format!("{base}{path}"))
+                .header("Accept", "application/json")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status());
+            (path, status)
+        }
+    };
+    let login = call(app::api::auth::Login::PATH, "username=root&password=password-of-test".into()).await.1.unwrap();
+    assert!(login.is_success(), "{login}");
+
+    let hosts: String = (0..100_000).map(|i| format!("host-{i}.example.com\n")).collect();
+    let hosts = format!("project_id={}&name=farm&hosts={}", p.id, common::query(&hosts));
+    let bomb = format!(
+        "owner_kind=site&rules={}",
+        common::query(&format!("{}1{}", "{a: ".repeat(63), "}".repeat(63)).repeat(3000))
+    );
+    let loops = "{% for a in range(10000) %}{% for b in range(10000) %}x{% endfor %}{% endfor %}";
+    let template = format!(
+        "owner_kind=site&owner_id=0&kind=webhook&value=https%3A%2F%2Fhooks.example.com%2Fx&alias=&subject_template=&body_template={}",
+        common::query(loops)
+    );
+    let mut heavy = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        heavy.spawn(call(app::api::inventory::CreateFarm::PATH, hosts.clone()));
+        heavy.spawn(call(app::api::rules::ImportRules::PATH, bomb.clone()));
+        heavy.spawn(call(app::api::alerts::CreateNotifier::PATH, template.clone()));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sample = common::fixture("alertmanager.json");
+    let mut slowest = Duration::ZERO;
+    for _ in 0..10 {
+        let started = Instant::now();
+        let res = client
+            .post(format!("{base}/api/v1/alerts"))
+            .header("Authorization", format!("Token {key}"))
+            .body(sample.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 202);
+        slowest = slowest.max(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(slowest < Duration::from_secs(1), "the webhook took {slowest:?} while heavy requests ran");
+    while let Some(done) = heavy.join_next().await {
+        let (what, status) = done.unwrap();
+        let status = status.unwrap();
+        assert!(status.is_success() || status.is_client_error(), "{what} answered {status}");
+    }
+}
+
+/// 400 logins at once, with a password each: refused after the address's and accounts'
+/// limits (429 with Retry-After), hashed a few at a time, and the server's memory stays flat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_login_flood_is_limited_and_memory_stays_flat() {
+    let db = common::TestDb::sqlite().await;
+    // A generous limit per address, so that the hashes themselves are flooded too.
+    let served = common::Served::start(&db.backend.db.url, &["--login-limit-address", "1000"]).await;
+    let rss = |pid: u32| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+    };
+    let client = reqwest::Client::new();
+    let attempt = |name: String| {
+        let (client, base) = (client.clone(), served.base.clone());
+        async move {
+            client
+                .post(format!("{base}{}", app::api::auth::Login::PATH))
+                .header("Accept", "application/json")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(format!("username={name}&password=not-the-password"))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Warm up (the first hash allocates the pool's memory), then measure.
+    for i in 0..4 {
+        attempt(format!("warm{i}")).await;
+    }
+    let before = rss(served.pid());
+    let mut flood = tokio::task::JoinSet::new();
+    for i in 0..400 {
+        flood.spawn(attempt(format!("user{}", i % 50)));
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut peak = before;
+    while let Some(res) = flood.join_next().await {
+        let res = res.unwrap();
+        if matches!(res.status(), StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE) {
+            let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=61).contains(&retry), "{retry}");
+        }
+        *statuses.entry(res.status().as_u16()).or_insert(0) += 1;
+        peak = peak.max(rss(served.pid()));
+    }
+    // Five attempts per account are taken (checked, or refused as too many at once when the
+    // hashes queue too long); the other 150 are refused before any hash.
+    assert_eq!(statuses.get(&429), Some(&150), "{statuses:?}");
+    assert_eq!(statuses.get(&401).unwrap_or(&0) + statuses.get(&503).unwrap_or(&0), 250, "{statuses:?}");
+    let after = rss(served.pid());
+    eprintln!("login flood: RSS {before} MiB before, {peak} MiB at peak, {after} MiB after; {statuses:?}");
+    assert!(peak < before + 200, "memory grew from {before} MiB to {peak} MiB under the flood");
+    assert!(after < before + 100, "memory stayed at {after} MiB after the flood (from {before} MiB)");
+    // A hundred attempts from one address (the default limit: 30 a minute) are cut short.
+    let quiet = common::Served::start(&db.backend.db.url, &[]).await;
+    let mut limited = 0;
+    for i in 0..40 {
+        let res = client
+            .post(format!("{}{}", quiet.base, app::api::auth::Login::PATH))
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!("username=u{i}&password=x"))
+            .send()
+            .await
+            .unwrap();
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+            assert!(res.text().await.unwrap().contains("too many login attempts from this address"));
+        }
+    }
+    assert_eq!(limited, 10);
+}
+
+on_both_databases!(secrets_stay_with_their_owners, |b: Backend| async move {
+    let owner = common::user(&b, "owner").await;
+    let other = common::user(&b, "other").await;
+    let s = b
+        .inventory
+        .create_service(&owner, ServiceInput { name: "web".into(), description: String::new() })
+        .await
+        .unwrap();
+    let service = b.notifiers.owner("service", s.id.0).await.unwrap();
+    let secret = "https://hooks.slack.com/services/T000/B000/XXXXSECRET";
+    let slack = NotifierInput { kind: "slack".into(), value: secret.into(), ..Default::default() };
+    b.notifiers.create(&owner, &service, slack).await.unwrap();
+    let key = "0123456789abcdef0123456789abcdef";
+    let pd =
+        NotifierInput { kind: "pagerduty".into(), value: key.into(), alias: "on call".into(), ..Default::default() };
+    b.notifiers.create(&owner, &service, pd).await.unwrap();
+    let mine = b.notifiers.owner("user", owner.user_id().unwrap().0).await.unwrap();
+    let email = NotifierInput { kind: "email".into(), value: "owner@example.com".into(), ..Default::default() };
+    b.notifiers.create(&owner, &mine, email).await.unwrap();
+
+    // The owner sees the values; anyone else the alias or a masked form.
+    let seen = serde_json::to_string(&b.notifiers.listing(&owner, &service).await.unwrap()).unwrap();
+    assert!(seen.contains(secret) && seen.contains(key));
+    let listing = b.notifiers.listing(&other, &service).await.unwrap();
+    let seen = serde_json::to_string(&listing).unwrap();
+    assert!(!seen.contains("XXXXSECRET") && !seen.contains(key), "{seen}");
+    assert!(seen.contains("https://hooks.slack.com/…"), "{seen}");
+    let err = b.notifiers.listing(&other, &mine).await.unwrap_err();
+    assert_eq!(err.status(), 403, "another user's own notifiers");
+
+    // Nor do the audit log, the alert's routing and deliveries, or the feed carry them.
+    let audit = b.audit.list(&other, &Default::default(), 1).await.unwrap();
+    let seen = serde_json::to_string(&audit).unwrap();
+    assert!(!seen.contains("XXXXSECRET") && !seen.contains(key) && !seen.contains("owner@example"), "{seen}");
+    let alert = serde_json::json!({"status": "firing", "commonLabels": {"service": "web"},
+        "alerts": [{"status": "firing", "labels": {"alertname": "A", "service": "web"}}]});
+    let id = match b.alerts.ingest(&Actor::System, alert.to_string().as_bytes()).await.unwrap() {
+        app::backend::alerts::Ingested::Stored { id, .. } => id,
+        other => panic!("{other:?}"),
+    };
+    let detail = serde_json::to_string(&b.alerts.detail(&other, id).await.unwrap()).unwrap();
+    assert!(!detail.contains("XXXXSECRET") && !detail.contains(key), "{detail}");
+    assert!(detail.contains("on call"), "{detail}");
+});
+
+on_both_databases!(credentials_end_when_they_should, |b: Backend| async move {
+    let app = router(&b);
+    let cookie = common::login(&app, &b, "ops", false).await;
+    let second = {
+        let body = "username=ops&password=password-of-test";
+        let (_, headers, _) = send(&app, form(app::api::auth::Login::PATH, body, None, None)).await;
+        headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string()
+    };
+    let whoami = |cookie: String| {
+        let app = app.clone();
+        async move {
+            let (_, _, body) = send(&app, form(app::api::inventory::ListServices::PATH, "", Some(&cookie), None)).await;
+            !body.contains("Unauthenticated")
+        }
+    };
+    assert!(whoami(cookie.clone()).await && whoami(second.clone()).await);
+    // Changing one's password ends the other sessions, not this one.
+    let change = "current=password-of-test&password=a-new-password";
+    let (status, _, body) = send(&app, form(app::api::auth::ChangePassword::PATH, change, Some(&cookie), None)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(whoami(cookie.clone()).await, "the session that changed it stays");
+    assert!(!whoami(second).await, "the other session ended");
+    // A reset by the operator (promgen set-password) ends every session.
+    b.auth.set_password(&Actor::System, "ops", "another-password").await.unwrap();
+    assert!(!whoami(cookie).await, "a stolen cookie stops working with the reset");
+    let wrong = "current=nope&password=whatever-else";
+    let cookie = {
+        let body = "username=ops&password=another-password";
+        let (_, headers, _) = send(&app, form(app::api::auth::Login::PATH, body, None, None)).await;
+        headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string()
+    };
+    let (status, _, body) = send(&app, form(app::api::auth::ChangePassword::PATH, wrong, Some(&cookie), None)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // A token revoked elsewhere (another replica, the command line) stops at once.
+    let (info, key) = b.auth.create_token(&Actor::System, "ops", "script").await.unwrap();
+    let header = format!("Token {key}");
+    assert!(b.auth.actor_from_header(Some(&header)).await.is_ok());
+    let replica = Backend::new(b.db.clone());
+    replica.auth.revoke_token(&Actor::System, info.id).await.unwrap();
+    assert!(b.auth.actor_from_header(Some(&header)).await.is_err(), "refused on the next request");
+    // So does a permission taken away.
+    let (_, key) = b.auth.create_token(&Actor::System, "ops", "alertmanager").await.unwrap();
+    let header = format!("Token {key}");
+    replica.auth.grant_alerts(&Actor::System, "ops", true).await.unwrap();
+    assert!(b.auth.actor_from_header(Some(&header)).await.unwrap().may_post_alerts().is_ok());
+    replica.auth.grant_alerts(&Actor::System, "ops", false).await.unwrap();
+    assert!(b.auth.actor_from_header(Some(&header)).await.unwrap().may_post_alerts().is_err());
+});
+
+on_both_databases!(logins_go_home_and_origins_are_checked, |b: Backend| async move {
+    let app = router(&b);
+    b.auth.create_user(&Actor::System, "ops", "password-of-test", false).await.unwrap();
+    // A plain form post (no JavaScript) is answered with a redirect to `next`: only ever a
+    // path of this site.
+    for (next, to) in [
+        ("/project/7", "/project/7"),
+        ("/%5Cevil.example/x", "/"),
+        ("/%09/evil.example/x", "/"),
+        ("//evil.example", "/"),
+        ("https://evil.example", "/"),
+    ] {
+        let body = format!("username=ops&password=password-of-test&next={next}");
+        let req = axum::http::Request::post(app::api::auth::Login::PATH)
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(body.into())
+            .unwrap();
+        let (_, headers, body) = send(&app, req).await;
+        let location = headers.get(header::LOCATION).map(|l| l.to_str().unwrap().to_string());
+        assert_eq!(location.as_deref(), Some(to), "next={next}: {body}");
+    }
+    let cookie = common::login(&app, &b, "dev", false).await;
+    let create = app::api::inventory::CreateService::PATH;
+    for origin in ["null", "https://127.0.0.1:3000", "http://127.0.0.1:3001", "http://evil.example"] {
+        let (status, _, _) = send(&app, form(create, "name=web&description=", Some(&cookie), Some(origin))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "Origin: {origin}");
+    }
+    assert_eq!(common::count(&b, "service").await, 0);
+});
+
+on_both_databases!(edges_are_quiet, |b: Backend| async move {
+    let app = router(&b);
+    // Anonymous callers learn nothing about which ids exist: 401 first.
+    for (path, body) in [
+        (app::api::inventory::GetService::PATH, "id=1"),
+        (app::api::inventory::GetService::PATH, "id=999999"),
+        (app::api::alerts::GetAlert::PATH, "id=999999"),
+        (app::api::alerts::OwnerNotifiers::PATH, "owner_kind=service&owner_id=999999"),
+        (app::api::rules::GetRule::PATH, "id=999999"),
+    ] {
+        let (status, _, body) = send(&app, form(path, body, None, None)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}: {body}");
+    }
+    let cookie = common::login(&app, &b, "ops", true).await;
+    let (status, _, body) =
+        send(&app, form(app::api::inventory::GetService::PATH, "id=999999", Some(&cookie), None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // Any page number is a page.
+    for page in [i64::MAX, i64::MIN, 0] {
+        let body = format!("page={page}&labels=");
+        let (status, _, body) =
+            send(&app, form(app::api::alerts::AlertHistory::PATH, &body, Some(&cookie), None)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let body = format!("page={page}");
+        let (status, _, body) = send(&app, form(app::api::admin::AuditLog::PATH, &body, Some(&cookie), None)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // Sizes have limits, with the field and the limit in the message.
+    let long = "d".repeat(4_001);
+    let (status, _, body) = send(
+        &app,
+        form(app::api::inventory::CreateService::PATH, &format!("name=web&description={long}"), Some(&cookie), None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("at most 4000 characters"), "{body}");
+    let admin = Actor::User(b.auth.user_by_name("ops").await.unwrap());
+    let shard = b.inventory.create_shard(&admin, ShardInput::new("main", "http://127.0.0.1:9")).await.unwrap();
+    let s = b
+        .inventory
+        .create_service(&admin, ServiceInput { name: "web".into(), description: String::new() })
+        .await
+        .unwrap();
+    let p = b
+        .inventory
+        .create_project(
+            &admin,
+            s.id,
+            ProjectInput { name: "frontend".into(), description: String::new(), shard_id: shard.id },
+        )
+        .await
+        .unwrap();
+    let hosts: String = (0..5_001).map(|i| format!("h{i}.example.com ")).collect();
+    let err = b.inventory.create_farm(&admin, p.id, FarmInput { name: "farm".into(), hosts }).await.unwrap_err();
+    assert!(err.to_string().contains("at most 5000 hosts"), "{err}");
+    let farm = b
+        .inventory
+        .create_farm(&admin, p.id, FarmInput { name: "farm".into(), hosts: "a.example.com".into() })
+        .await
+        .unwrap();
+    let hosts: String = (0..5_000).map(|i| format!("h{i}.example.com ")).collect();
+    let err = b.inventory.add_hosts(&admin, farm.id, &hosts).await.unwrap_err();
+    assert!(err.to_string().contains("would make it 5001"), "{err}");
+    assert_eq!(common::count(&b, "host").await, 1, "nothing half-written");
+    // A body past the request limit is refused before it is read.
+    let huge = format!("name=web&description={}", "x".repeat(5 << 20));
+    let (status, _, _) = send(&app, form(app::api::inventory::CreateService::PATH, &huge, Some(&cookie), None)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+});

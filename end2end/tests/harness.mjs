@@ -57,19 +57,49 @@ export async function start({ seed, args = [] } = {}) {
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
       "--disable-sync", "--no-first-run", "--disable-quic"],
   });
-  const page = await browser.newPage();
-  page.setDefaultTimeout(15000);
   const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
+  // Every page of every context the test opens: uncaught errors and Content-Security-Policy
+  // violations fail the test (the server also counts the violations browsers report).
+  const watch = (page) => {
+    page.setDefaultTimeout(15000);
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("console", (m) => {
+      if (/Content.Security.Policy|Refused to (execute|load|apply|connect|frame)/i.test(m.text())) {
+        errors.push(`CSP: ${m.text()}`);
+      }
+    });
+    page.on("dialog", (d) => {
+      errors.push(`a dialog opened: ${d.message()}`);
+      d.dismiss();
+    });
+    return page;
+  };
+  browser.on("disconnected", () => {});
+  const page = watch(await browser.newPage());
   return {
     base,
     page,
     errors,
+    browser,
+    /// A new browser context (its own cookies), e.g. `{ javaScriptEnabled: false }`.
+    async context(options = {}) {
+      const ctx = await browser.newContext(options);
+      return watch(await ctx.newPage());
+    },
+    /// Fails when browsers reported Content-Security-Policy violations to the server.
+    async cspViolations() {
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      return Number(metrics.match(/^promgen_csp_violations_total (\d+)$/m)?.[1] ?? "NaN");
+    },
     async stop() {
+      // A violation report is sent after the fact: give it a moment to arrive.
+      await new Promise((r) => setTimeout(r, 300));
+      const violations = await this.cspViolations().catch(() => 0);
       await browser.close();
       server.kill("SIGTERM");
       await new Promise((r) => server.once("exit", r));
       rmSync(dir, { recursive: true, force: true });
+      if (violations !== 0) throw new Error(`browsers reported ${violations} Content-Security-Policy violation(s)`);
     },
   };
 }
@@ -78,6 +108,26 @@ export async function start({ seed, args = [] } = {}) {
 export async function open(page, url) {
   await page.goto(url);
   await page.waitForSelector("html[data-hydrated=true]");
+}
+
+/// Calls a server function as a script does (`/api/<name>`, a form body, a JSON answer) with
+/// a session cookie; returns the answer's status and JSON.
+export async function api(base, cookie, name, fields) {
+  const res = await fetch(`${base}/api/${name}`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json", cookie },
+    body: new URLSearchParams(fields).toString(),
+    redirect: "manual",
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null, headers: res.headers };
+}
+
+/// Logs in with a script's request; returns the session cookie.
+export async function apiLogin(base, username, password) {
+  const res = await api(base, "", "login", { username, password });
+  if (res.status !== 200) throw new Error(`login as ${username}: ${res.status} ${JSON.stringify(res.json)}`);
+  return res.headers.get("set-cookie").split(";")[0];
 }
 
 /// Logs in as the first admin from the login page.

@@ -64,6 +64,8 @@ type Rendered = (i64, Bytes);
 #[derive(Clone)]
 pub struct Exports {
     db: Db,
+    /// Unpacking and rendering run here, off the async workers.
+    cpu: super::cpu::Cpu,
     /// The last unfiltered rendering of each file and the inventory generation it reflects.
     cache: Arc<Mutex<HashMap<Kind, Rendered>>>,
 }
@@ -91,8 +93,8 @@ struct UrlRow {
 const SCOPE: &str = "($1 = '' OR sv.name = $1) AND ($2 = '' OR p.name = $2)";
 
 impl Exports {
-    pub fn new(db: Db) -> Self {
-        Exports { db, cache: Arc::default() }
+    pub fn new(db: Db, cpu: super::cpu::Cpu) -> Self {
+        Exports { db, cpu, cache: Arc::default() }
     }
 
     /// file_sd JSON of every enabled exporter (of projects that have a farm).
@@ -117,14 +119,22 @@ impl Exports {
                         "must be a Kubernetes object name: lower case, digits, - and .",
                     ));
                 }
-                let (rules, site) = super::rules::load_all(&self.db).await?;
-                let out = crate::rules::render::render_prometheus_rule(
-                    &rules,
-                    &site,
-                    |r| filter.owns(r),
-                    name,
-                    format.namespace.as_deref().filter(|n| !n.is_empty()),
-                );
+                let (packed, site) = super::rules::load_packed(&self.db).await?;
+                let (filter, name) = (filter.clone(), name.to_string());
+                let namespace = format.namespace.clone().filter(|n| !n.is_empty());
+                let out = self
+                    .cpu
+                    .run("rendering the rules", move || {
+                        let rules = super::rules::unpack_all(&packed, &site)?;
+                        Ok::<_, AppError>(crate::rules::render::render_prometheus_rule(
+                            &rules,
+                            &site,
+                            |r| filter.owns(r),
+                            &name,
+                            namespace.as_deref(),
+                        ))
+                    })
+                    .await??;
                 Ok(out.into())
             }
             Some(other) => Err(AppError::invalid(
@@ -152,16 +162,31 @@ impl Exports {
         Ok(body)
     }
 
+    /// Loads what `kind` needs, then unpacks and renders it on the CPU pool.
     async fn render(&self, kind: Kind, filter: &ExportFilter) -> Result<String, AppError> {
         match kind {
             Kind::Targets => {
-                let (jobs, hosts) = self.scrape_jobs(filter).await?;
-                Ok(render_targets(&jobs, &hosts))
+                let packed = self.scrape_jobs(filter).await?;
+                self.cpu
+                    .run("rendering the targets", move || {
+                        let (jobs, hosts) = unpack(&packed)?;
+                        Ok(render_targets(&jobs, &hosts))
+                    })
+                    .await?
             }
-            Kind::Urls => Ok(render_urls(&self.probe_targets(filter).await?)),
+            Kind::Urls => {
+                let targets = self.probe_targets(filter).await?;
+                self.cpu.run("rendering the URLs", move || render_urls(&targets)).await
+            }
             Kind::Rules => {
-                let (rules, site) = super::rules::load_all(&self.db).await?;
-                Ok(crate::rules::render::render(&rules, &site, |r| filter.owns(r)))
+                let (packed, site) = super::rules::load_packed(&self.db).await?;
+                let filter = filter.clone();
+                self.cpu
+                    .run("rendering the rules", move || {
+                        let rules = super::rules::unpack_all(&packed, &site)?;
+                        Ok(crate::rules::render::render(&rules, &site, |r| filter.owns(r)))
+                    })
+                    .await?
             }
         }
     }
@@ -169,7 +194,7 @@ impl Exports {
     /// Loads every enabled exporter and its farm's hosts as one packed text value: the
     /// database aggregates each project (its names, exporters and hosts), then all projects.
     /// One row instead of tens of thousands is most of a fresh rendering's cost.
-    async fn scrape_jobs(&self, filter: &ExportFilter) -> Result<Inventory, AppError> {
+    async fn scrape_jobs(&self, filter: &ExportFilter) -> Result<String, AppError> {
         let (service, project) = filter.binds();
         let agg = |expr: &str, sep: &str| self.db.dialect.string_agg(expr, sep);
         let exporters = agg("e.id || $3 || e.job || $3 || e.port || $3 || e.path || $3 || e.scheme", "$4");
@@ -192,7 +217,7 @@ impl Exports {
         .bind(FILE)
         .fetch_one(&self.db.pool)
         .await?;
-        unpack(packed.as_deref().unwrap_or(""))
+        Ok(packed.unwrap_or_default())
     }
 
     async fn probe_targets(&self, filter: &ExportFilter) -> Result<Vec<ProbeTarget>, AppError> {

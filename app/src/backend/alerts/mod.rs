@@ -18,6 +18,9 @@ use crate::model::*;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Webhook bodies up to this size are parsed where they arrive.
+const PARSE_INLINE_BYTES: usize = 64 * 1024;
+
 #[derive(Clone, Debug)]
 pub struct AlertSettings {
     /// A delivery identical to one received this recently is a duplicate.
@@ -104,7 +107,16 @@ impl Alerts {
 
     async fn ingest_checked(&self, actor: &Actor, body: &[u8]) -> Result<Ingested, AppError> {
         actor.may_post_alerts()?;
-        let message = webhook::parse(body)?;
+        // A large body takes milliseconds to parse: on a blocking thread, not on the workers
+        // that answer the other webhooks (a small one parses in microseconds, here).
+        let message = if body.len() > PARSE_INLINE_BYTES {
+            let body = body.to_vec();
+            tokio::task::spawn_blocking(move || webhook::parse(&body))
+                .await
+                .map_err(|e| AppError::Internal(format!("parsing the webhook failed: {e}")))??
+        } else {
+            webhook::parse(body)?
+        };
         if let Some((k, v)) = self.settings.ignore.iter().find(|(k, v)| message.common_labels.get(k) == Some(v)) {
             return Ok(Ingested::Ignored(format!("{k}={v}")));
         }

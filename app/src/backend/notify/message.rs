@@ -242,6 +242,19 @@ mod tests {
         let e = render(wide, &data).unwrap_err();
         assert!(e.contains("grows past 1024 KiB") || e.contains("runs too long"), "{e}");
         assert!(check_template("body_template", loops).is_err());
+        // Nesting is bounded by the template engine (its parser's recursion limit), on a
+        // small stack too.
+        let deep = "{% if true %}".repeat(10_000) + &"{% endif %}".repeat(10_000);
+        let exprs = "{{ ".to_string() + &"(".repeat(10_000) + "1" + &")".repeat(10_000) + " }}";
+        std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || {
+                assert!(render(&deep, &expanded(1)).is_err());
+                assert!(render(&exprs, &expanded(1)).is_err());
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]

@@ -104,15 +104,21 @@ fn owner_columns(owner: &RuleOwner) -> (Option<i64>, Option<i64>) {
     }
 }
 
-/// Every rule and the site, as the rule file renders them. The rows come back as one JSON
-/// value: decoding ten thousand rows one by one costs more than rendering them.
-pub async fn load_all(db: &Db) -> Result<(Vec<Rule>, Site), AppError> {
+/// Every rule and the site, as the rule file renders them: the rows as one JSON value
+/// (decoding ten thousand rows one by one costs more than rendering them), to [`unpack_all`]
+/// off the async workers.
+pub async fn load_packed(db: &Db) -> Result<(String, Site), AppError> {
     let site = super::site::SiteSettings::new(db.clone()).get().await?;
     let sql = format!("SELECT {} FROM {RULE_FROM}", db.dialect.json_rows(JSON_COLUMNS));
     let (packed,): (String,) = sqlx::query_as(&sql).fetch_one(&db.pool).await?;
+    Ok((packed, site))
+}
+
+/// The rules [`load_packed`] read.
+pub fn unpack_all(packed: &str, site: &Site) -> Result<Vec<Rule>, AppError> {
     let rows: Vec<PackedRow> =
-        serde_json::from_str(&packed).map_err(|e| AppError::Internal(format!("the rules do not unpack: {e}")))?;
-    Ok((rows.into_iter().map(|r| RuleRow::from(r).into_rule(&site)).collect(), site))
+        serde_json::from_str(packed).map_err(|e| AppError::Internal(format!("the rules do not unpack: {e}")))?;
+    Ok(rows.into_iter().map(|r| RuleRow::from(r).into_rule(site)).collect())
 }
 
 /// `RULE_COLUMNS` without their names, in the same order, for `json_rows`.

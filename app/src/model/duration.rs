@@ -12,6 +12,9 @@ const UNITS: [(&str, u64); 7] = [
     ("ms", 1),
 ];
 
+/// The longest duration Prometheus takes, in milliseconds (`i64::MAX` nanoseconds).
+const MAX_MS: u64 = i64::MAX as u64 / 1_000_000;
+
 /// Parses a Prometheus duration into milliseconds. Units go from largest to smallest, each at
 /// most once (`1h30m`, not `30m1h`); `0` alone is zero.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
@@ -48,6 +51,10 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         next_unit = pos + 1;
         total = n.checked_mul(UNITS[pos].1).and_then(|v| total.checked_add(v)).ok_or_else(bad)?;
     }
+    // Go's time.Duration counts nanoseconds in an int64: about 292 years.
+    if total > MAX_MS {
+        return Err(format!("{text:?} is not a duration: duration out of range (at most about 292 years)"));
+    }
     Ok(total)
 }
 
@@ -78,6 +85,9 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(250));
         assert_eq!(parse_duration("1y2w3d4h5m6s7ms").map(format_duration), Ok("1y2w3d4h5m6s7ms".into()));
         assert_eq!(parse_duration("0"), Ok(0));
+        assert_eq!(parse_duration("292y"), Ok(292 * 365 * 86_400_000));
+        assert!(parse_duration("293y").unwrap_err().contains("duration out of range"));
+        assert!(parse_duration("9223372036854775807ms").is_err());
         for bad in ["", "5", "m", "5x", "30m1h", "1m1m", "1.5h", "-5m", " 5m"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }

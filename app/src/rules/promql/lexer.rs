@@ -92,7 +92,12 @@ pub struct Token {
 }
 
 pub fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
-    let mut lx = Lexer { src, bytes: src.as_bytes(), pos: 0, out: Vec::new(), in_brackets: false };
+    // Go decodes bytes that are not UTF-8 as U+FFFD, and Prometheus' lexer refuses that rune
+    // wherever it meets it (a rule file carries it literally).
+    if let Some(at) = src.find('\u{FFFD}') {
+        return Err(ParseError::new(at, at + '\u{FFFD}'.len_utf8(), "invalid UTF-8 rune"));
+    }
+    let mut lx = Lexer { src, bytes: src.as_bytes(), pos: 0, out: Vec::new(), in_brackets: false, in_braces: false };
     lx.run()?;
     Ok(lx.out)
 }
@@ -105,6 +110,8 @@ struct Lexer<'a> {
     /// Inside `[...]` a colon separates a subquery's range from its step; elsewhere it may
     /// start a metric name (`:requests:rate5m`).
     in_brackets: bool,
+    /// Inside `{...}` every word is a label name: `nan` and `inf` are no numbers there.
+    in_braces: bool,
 }
 
 fn is_ident_start(c: u8) -> bool {
@@ -163,8 +170,8 @@ impl Lexer<'_> {
                     }
                     let word = &self.src[start..self.pos];
                     let tok = match word.to_ascii_lowercase().as_str() {
-                        "inf" => Tok::Number(f64::INFINITY),
-                        "nan" => Tok::Number(f64::NAN),
+                        "inf" if !self.in_braces => Tok::Number(f64::INFINITY),
+                        "nan" if !self.in_braces => Tok::Number(f64::NAN),
                         _ => Tok::Ident(word.to_string()),
                     };
                     self.push(tok, start);
@@ -211,6 +218,8 @@ impl Lexer<'_> {
                     match tok {
                         Tok::LBracket => self.in_brackets = true,
                         Tok::RBracket => self.in_brackets = false,
+                        Tok::LBrace => self.in_braces = true,
+                        Tok::RBrace => self.in_braces = false,
                         _ => {}
                     }
                     self.push(tok, start);
@@ -239,9 +248,20 @@ impl Lexer<'_> {
         }
         let text = &self.src[start..self.pos];
         let tok = if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-            u64::from_str_radix(hex, 16).ok().map(|v| Tok::Number(v as f64))
+            // Go's ParseInt(s, 0, 64): a hex literal must fit an int64.
+            i64::from_str_radix(hex, 16).ok().map(|v| Tok::Number(v as f64))
         } else if text.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
-            text.parse::<f64>().ok().map(Tok::Number)
+            match text.parse::<f64>() {
+                // Go's ParseFloat: a literal beyond the largest float is out of range.
+                Ok(v) if v.is_infinite() => {
+                    return Err(ParseError::new(
+                        start,
+                        self.pos,
+                        format!("error parsing number: {text:?} is out of the range of a float"),
+                    ));
+                }
+                parsed => parsed.ok().map(Tok::Number),
+            }
         } else {
             crate::model::duration::parse_duration(text).ok().map(Tok::Duration)
         };

@@ -9,13 +9,15 @@
 //! parser to promtool's verdicts.
 
 mod ast;
+pub mod dialect;
 mod functions;
 mod lexer;
 mod parser;
 mod regex;
 
 pub use ast::*;
-pub use parser::parse;
+pub use dialect::{Dialect, Version};
+pub use parser::{parse, parse_for};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,6 +213,37 @@ mod tests {
         }
     }
 
+    /// What a Prometheus of an older release would refuse is refused for it, saying which
+    /// release (and flag) the construct needs; Debian's promtool (2.42) agrees.
+    #[test]
+    fn knows_which_release_reads_what() {
+        use dialect::v;
+        let old = Dialect::of(v(2, 42));
+        for (src, says) in [
+            ("info(up)", "info() needs Prometheus 2.55 or newer"),
+            ("{\"metric.with.dots\"}", "a quoted metric or label name needs Prometheus 3.0"),
+            ("up{a=~\"(?<n>x)\"}", "(?<name>…) in a regular expression needs Prometheus 2.51"),
+            ("limitk(2, up)", "limitk needs Prometheus 2.54"),
+            ("double_exponential_smoothing(x[1h], 0.5, 0.5)", "needs Prometheus 3.0"),
+            ("sort_by_label(up, \"instance\")", "needs Prometheus 2.49"),
+        ] {
+            let e = parse_for(src, old).unwrap_err();
+            assert!(e.message.contains(says), "{src}: {}", e.message);
+        }
+        assert!(parse_for("holt_winters(x[1h], 0.5, 0.5)", old).is_ok());
+        let three = Dialect::of(v(3, 0));
+        let e = parse_for("holt_winters(x[1h], 0.5, 0.5)", three).unwrap_err();
+        assert!(e.message.contains("removed in Prometheus 3.0"), "{}", e.message);
+        let e = parse_for("sort_by_label(up, \"a\")", three).unwrap_err();
+        assert!(e.message.contains("--enable-feature=promql-experimental-functions"), "{}", e.message);
+        assert!(parse_for("sort_by_label(up, \"a\")", Dialect { experimental: true, ..three }).is_ok());
+        assert!(parse_for("{\"metric.with.dots\"}", three).is_ok());
+        assert!(parse_for("first_over_time(x[5m])", Dialect::of(v(3, 14))).is_ok(), "stable since 3.14");
+        for src in VALID_PROMETHEUS_3 {
+            assert!(parse_for(src, old).is_err(), "{src} is 3.x syntax");
+        }
+    }
+
     #[test]
     fn refuses_what_prometheus_refuses_and_says_where() {
         for (src, at, msg) in INVALID {
@@ -276,6 +309,10 @@ mod tests {
         };
         let all = check("valid.yml", VALID);
         assert!(all.status.success(), "promtool refuses: {}", String::from_utf8_lossy(&all.stderr));
+        for (i, src) in VALID_PROMETHEUS_3.iter().enumerate() {
+            let out = check(&format!("new-{i}.yml"), &[src]);
+            assert!(!out.status.success(), "promtool 2.42 accepts {src:?}, which needs a newer Prometheus");
+        }
         for (i, (src, _, _)) in INVALID.iter().enumerate().filter(|(_, (src, _, _))| !src.is_empty()) {
             let out = check(&format!("invalid-{i}.yml"), &[src]);
             assert!(!out.status.success(), "promtool accepts {src:?}, which this parser refuses");
@@ -319,3 +356,5 @@ mod tests {
         });
     }
 }
+#[cfg(test)]
+mod conformance;

@@ -10,13 +10,22 @@
 //! never recurses, so no input shapes the stack.
 
 use super::ast::*;
-use super::functions::{self, Function};
+use super::dialect::{Availability, Dialect, v};
+use super::functions::{self, Aggregation, Function};
 use super::lexer::{Tok, Token, tokenize};
 use super::{ParseError, ValueType, regex};
 
+/// Parses `src` as the newest Prometheus this parser knows reads it (experimental functions
+/// enabled).
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
+    parse_for(src, Dialect::latest())
+}
+
+/// Parses `src` as a Prometheus of `dialect` reads it: constructs it does not know are errors
+/// that say which release they need.
+pub fn parse_for(src: &str, dialect: Dialect) -> Result<Expr, ParseError> {
     let toks = tokenize(src)?;
-    let mut p = Parser { toks, i: 0 };
+    let mut p = Parser { toks, i: 0, dialect };
     if p.peek() == &Tok::Eof {
         return Err(ParseError::new(0, src.len(), "no expression found in input"));
     }
@@ -26,6 +35,7 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
 struct Parser {
     toks: Vec<Token>,
     i: usize,
+    dialect: Dialect,
 }
 
 /// What is open while the parser reads on.
@@ -35,14 +45,7 @@ enum Frame {
     /// A function's `(`, with the arguments read so far.
     Call { func: &'static Function, name: Token, open: Token, args: Vec<Expr> },
     /// An aggregation's `(`, with the arguments read so far and a grouping given before them.
-    Aggregate {
-        op: &'static str,
-        param: Option<ValueType>,
-        name: Token,
-        open: Token,
-        args: Vec<Expr>,
-        grouping: Option<Grouping>,
-    },
+    Aggregate { agg: &'static Aggregation, name: Token, open: Token, args: Vec<Expr>, grouping: Option<Grouping> },
     /// A sign waiting for its operand.
     Sign { tok: Token },
     /// `lhs op` waiting for its right-hand side.
@@ -102,10 +105,13 @@ fn binop(tok: &Tok) -> Option<(BinOp, u8)> {
     })
 }
 
-/// Words that are keywords wherever an expression may start (a metric of that name must be
-/// selected as `{__name__="on"}`).
-const KEYWORDS: [&str; 12] =
-    ["and", "or", "unless", "atan2", "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset"];
+/// `{"metric.name"}` and `{"label.name"="v"}`: UTF-8 names, on by default since 3.0.
+const QUOTED_NAMES: Availability = Availability { since: v(3, 0), stable_since: Some(v(3, 0)), removed_in: None };
+
+/// Words that cannot name a metric where an expression starts (select one as
+/// `{__name__="on"}`). Prometheus' grammar lets the other keywords (`and`, `or`, `unless`,
+/// `by`, `without`, `offset`, the aggregations) name metrics there.
+const KEYWORDS: [&str; 6] = ["atan2", "on", "ignoring", "group_left", "group_right", "bool"];
 
 impl Parser {
     fn peek(&self) -> &Tok {
@@ -129,7 +135,11 @@ impl Parser {
     }
 
     fn is_keyword(&self, word: &str) -> bool {
-        matches!(self.peek(), Tok::Ident(w) if w.eq_ignore_ascii_case(word))
+        self.keyword_at(0, word)
+    }
+
+    fn keyword_at(&self, ahead: usize, word: &str) -> bool {
+        matches!(self.peek_at(ahead), Tok::Ident(w) if w.eq_ignore_ascii_case(word))
     }
 
     fn prev_end(&self) -> usize {
@@ -165,7 +175,14 @@ impl Parser {
                         self.advance();
                         stack.push(Frame::Paren { open: t });
                     }
-                    Tok::Ident(word) if functions::aggregation(word).is_some() => {
+                    // An aggregation's name is a metric name unless `(`, `by` or `without`
+                    // follows (`foo * sum`, `count{job="a"}`).
+                    Tok::Ident(word)
+                        if functions::aggregation(word).is_some()
+                            && (*self.peek_at(1) == Tok::LParen
+                                || self.keyword_at(1, "by")
+                                || self.keyword_at(1, "without")) =>
+                    {
                         let frame = self.open_aggregation(&t)?;
                         if *self.peek() == Tok::RParen {
                             let close = self.advance();
@@ -181,6 +198,9 @@ impl Parser {
                                 format!("unknown function with name {word:?}"),
                             ));
                         };
+                        self.dialect
+                            .allows(&format!("{}()", func.name), func.availability())
+                            .map_err(|e| ParseError::new(t.start, t.end, e))?;
                         self.advance();
                         let open = self.advance();
                         let frame = Frame::Call { func, name: t, open, args: Vec::new() };
@@ -234,7 +254,8 @@ impl Parser {
     /// An aggregation's name, a grouping before its arguments, and its `(`.
     fn open_aggregation(&mut self, name: &Token) -> Result<Frame, ParseError> {
         let Tok::Ident(word) = &name.tok else { unreachable!("called on an identifier") };
-        let (op, param) = functions::aggregation(word).expect("called on an aggregation");
+        let agg = functions::aggregation(word).expect("called on an aggregation");
+        self.dialect.allows(agg.op, agg.availability).map_err(|e| ParseError::new(name.start, name.end, e))?;
         self.advance();
         let mut grouping = None;
         if self.is_keyword("by") || self.is_keyword("without") {
@@ -246,7 +267,7 @@ impl Parser {
             return Err(self.unexpected("in aggregation, expected \"(\""));
         }
         let open = self.advance();
-        Ok(Frame::Aggregate { op, param, name: name.clone(), open, args: Vec::new(), grouping })
+        Ok(Frame::Aggregate { agg, name: name.clone(), open, args: Vec::new(), grouping })
     }
 
     /// Closes a parenthesis, call or aggregation at `close`; `last` is the expression before it
@@ -261,7 +282,7 @@ impl Parser {
                 args.extend(last);
                 call(func, &name, args, close.end)
             }
-            Frame::Aggregate { op, param, name, mut args, grouping, .. } => {
+            Frame::Aggregate { agg, name, mut args, grouping, .. } => {
                 args.extend(last);
                 let grouping = if self.is_keyword("by") || self.is_keyword("without") {
                     let kw = self.token().clone();
@@ -275,7 +296,7 @@ impl Parser {
                 } else {
                     grouping
                 };
-                aggregation(op, param, &name, args, grouping, self.prev_end())
+                aggregation(agg.op, agg.param, &name, args, grouping, self.prev_end())
             }
             Frame::Sign { .. } | Frame::Binary { .. } => unreachable!("only groups are closed"),
         }
@@ -295,6 +316,9 @@ impl Parser {
             let labels = self.label_list()?;
             m.matching = Some(VectorMatching { on, labels, group: None, span: (t.start, self.prev_end()) });
         }
+        if (self.is_keyword("group_left") || self.is_keyword("group_right")) && m.matching.is_none() {
+            return Err(self.unexpected("in binary expression: group_left and group_right follow on() or ignoring()"));
+        }
         if self.is_keyword("group_left") || self.is_keyword("group_right") {
             let left = self.is_keyword("group_left");
             let t = self.advance();
@@ -306,12 +330,7 @@ impl Parser {
                 ));
             }
             let include = if *self.peek() == Tok::LParen { self.label_list()? } else { Vec::new() };
-            let matching = m.matching.get_or_insert(VectorMatching {
-                on: false,
-                labels: Vec::new(),
-                group: None,
-                span: (t.start, t.end),
-            });
+            let Some(matching) = m.matching.as_mut() else { unreachable!("checked above") };
             if matching.on
                 && let Some(dup) = include.iter().find(|l| matching.labels.contains(l))
             {
@@ -371,6 +390,11 @@ impl Parser {
                     break;
                 }
                 let label_tok = self.advance();
+                if let Tok::Str(_) = label_tok.tok {
+                    self.dialect
+                        .allows("a quoted metric or label name", QUOTED_NAMES)
+                        .map_err(|e| ParseError::new(label_tok.start, label_tok.end, e))?;
+                }
                 let label = match &label_tok.tok {
                     Tok::Ident(l) if !l.contains(':') => l.clone(),
                     // Prometheus 3: `{"metric.name"}` and `{"label.name"="v"}`.
@@ -417,7 +441,7 @@ impl Parser {
                     MatchOp::Equal => value.is_empty(),
                     MatchOp::NotEqual => !value.is_empty(),
                     MatchOp::Regex | MatchOp::NotRegex => {
-                        let info = regex::check(&value).map_err(|(at, msg)| {
+                        let info = regex::check(&value, self.dialect).map_err(|(at, msg)| {
                             // Point into the string; escapes make this approximate.
                             let pos = (value_tok.start + 1 + at).min(value_tok.end.saturating_sub(1));
                             ParseError::new(
@@ -518,8 +542,13 @@ impl Parser {
         }
     }
 
+    /// A duration of a range, subquery or offset: more than zero, as Prometheus wants it.
     fn duration(&mut self, context: &str) -> Result<u64, ParseError> {
         match *self.peek() {
+            Tok::Duration(0) => {
+                let t = self.advance();
+                Err(ParseError::new(t.start, t.end, "duration must be greater than 0"))
+            }
             Tok::Duration(ms) => {
                 self.advance();
                 Ok(ms)
@@ -560,13 +589,34 @@ impl Parser {
 
     fn at_modifier(&mut self, mut e: Expr) -> Result<Expr, ParseError> {
         let at = self.advance();
+        // A timestamp in seconds, as Prometheus keeps it: milliseconds in an int64.
+        let in_bounds = |ts: f64| ts.is_finite() && (ts * 1000.0).abs() < 9.223_372_036_854_776e18;
+        let out_of_bounds = |ts: f64, end: usize| {
+            let shown = if ts.is_nan() {
+                "NaN".to_string()
+            } else if ts.is_infinite() {
+                if ts > 0.0 { "+Inf".into() } else { "-Inf".into() }
+            } else {
+                format!("{ts:.6}")
+            };
+            ParseError::new(at.start, end, format!("timestamp out of bounds for @ modifier: {shown}"))
+        };
         match self.peek().clone() {
-            Tok::Number(_) => {
-                self.advance();
+            Tok::Number(ts) => {
+                let t = self.advance();
+                if !in_bounds(ts) {
+                    return Err(out_of_bounds(ts, t.end));
+                }
             }
             Tok::Sub | Tok::Add if matches!(self.peek_at(1), Tok::Number(_)) => {
+                let negative = *self.peek() == Tok::Sub;
                 self.advance();
-                self.advance();
+                let t = self.advance();
+                let Tok::Number(ts) = t.tok else { unreachable!("matched above") };
+                let ts = if negative { -ts } else { ts };
+                if !in_bounds(ts) {
+                    return Err(out_of_bounds(ts, t.end));
+                }
             }
             Tok::Ident(w) if (w.eq_ignore_ascii_case("start") || w.eq_ignore_ascii_case("end")) => {
                 self.advance();
@@ -644,16 +694,14 @@ fn call(func: &'static Function, t: &Token, args: Vec<Expr>, end: usize) -> Resu
     let name = func.name;
     let n = args.len();
     let declared = func.args.len();
-    let count_error = match func.optional {
-        Some(0) if n != declared => Some(format!("expected {declared} argument(s) in call to {name:?}, got {n}")),
-        Some(opt) if n < declared - opt => {
-            Some(format!("expected at least {} argument(s) in call to {name:?}, got {n}", declared - opt))
-        }
-        Some(_) if n > declared => {
-            Some(format!("expected at most {declared} argument(s) in call to {name:?}, got {n}"))
-        }
-        None if n + 1 < declared => {
-            Some(format!("expected at least {} argument(s) in call to {name:?}, got {n}", declared - 1))
+    // As Prometheus' checkAST counts them.
+    let least = declared.saturating_sub(1);
+    let count_error = match func.variadic {
+        0 if n != declared => Some(format!("expected {declared} argument(s) in call to {name:?}, got {n}")),
+        0 => None,
+        _ if n < least => Some(format!("expected at least {least} argument(s) in call to {name:?}, got {n}")),
+        more if more > 0 && n > least + more as usize => {
+            Some(format!("expected at most {} argument(s) in call to {name:?}, got {n}", least + more as usize))
         }
         _ => None,
     };
@@ -661,7 +709,7 @@ fn call(func: &'static Function, t: &Token, args: Vec<Expr>, end: usize) -> Resu
         return Err(ParseError::new(t.start, end, msg));
     }
     for (i, arg) in args.iter().enumerate() {
-        let want = func.args[i.min(declared - 1)];
+        let want = func.args[i.min(declared.saturating_sub(1))];
         let got = arg.value_type();
         if got != want {
             return Err(ParseError::new(

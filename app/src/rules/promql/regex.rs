@@ -2,6 +2,8 @@
 //! bundle stays small), and works out whether a regex can match the empty string: Prometheus
 //! anchors label regexes, so that decides whether a matcher selects series without the label.
 
+use super::dialect::{Availability, Dialect, v};
+
 /// What a valid regex can match, as far as the parser needs to know.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RegexInfo {
@@ -14,8 +16,8 @@ const MAX_NESTING: usize = 1000;
 
 /// Validates `re`; the error is Go's message for the same mistake, with the byte offset in `re`.
 /// Groups are kept on a stack of this function's own, so nesting never deepens the call stack.
-pub fn check(re: &str) -> Result<RegexInfo, (usize, String)> {
-    let mut p = Re { s: re.as_bytes(), src: re, pos: 0 };
+pub fn check(re: &str, dialect: Dialect) -> Result<RegexInfo, (usize, String)> {
+    let mut p = Re { s: re.as_bytes(), src: re, pos: 0, dialect };
     let mut open: Vec<Group> = Vec::new();
     let mut cur = Group { open: 0, alternatives: false, branch: true };
     while let Some(c) = p.peek() {
@@ -93,7 +95,12 @@ struct Re<'a> {
     s: &'a [u8],
     src: &'a str,
     pos: usize,
+    /// Go's regexp learned `(?<name>…)` in Go 1.22, which Prometheus 2.51 was the first built
+    /// with.
+    dialect: Dialect,
 }
+
+const NAMED_GROUPS: Availability = Availability { since: v(2, 51), stable_since: Some(v(2, 51)), removed_in: None };
 
 type Res<T> = Result<T, (usize, String)>;
 
@@ -201,7 +208,7 @@ impl Re<'_> {
     }
 
     fn counted_ahead(&self) -> bool {
-        let mut probe = Re { s: self.s, src: self.src, pos: self.pos };
+        let mut probe = Re { s: self.s, src: self.src, pos: self.pos, dialect: self.dialect };
         matches!(probe.counted(), Ok(Some(_)))
     }
 
@@ -217,6 +224,9 @@ impl Re<'_> {
         let rest = &self.src[self.pos..];
         if rest.starts_with("P<") || rest.starts_with('<') {
             let skip = if rest.starts_with('P') { 2 } else { 1 };
+            if skip == 1 {
+                self.dialect.allows("(?<name>…) in a regular expression", NAMED_GROUPS).map_err(|e| (open, e))?;
+            }
             let Some(end) = rest.find('>') else {
                 return self.err(open, format!("invalid named capture: {}", &self.src[open..]));
             };
@@ -430,7 +440,7 @@ mod tests {
             ("^$", true),
             ("[]a]", false),
         ] {
-            assert_eq!(check(re).map(|i| i.matches_empty), Ok(empty), "{re}");
+            assert_eq!(check(re, Dialect::latest()).map(|i| i.matches_empty), Ok(empty), "{re}");
         }
     }
 
@@ -450,10 +460,14 @@ mod tests {
             ("a(b(c)", 1, "missing closing ): (b(c)"),
             ("(((a)))(", 7, "missing closing )"),
         ] {
-            let (pos, m) = check(re).unwrap_err();
+            let (pos, m) = check(re, Dialect::latest()).unwrap_err();
             assert_eq!(pos, at, "{re}: {m}");
             assert!(m.contains(msg), "{re}: {m}");
         }
+    }
+
+    fn check_latest(re: &str) -> Result<RegexInfo, (usize, String)> {
+        check(re, Dialect::latest())
     }
 
     /// Go refuses regexes nested deeper than 1000; up to that, checking uses a constant amount
@@ -464,10 +478,10 @@ mod tests {
             .stack_size(1 << 20)
             .spawn(|| {
                 let nested = |n: usize| "(".repeat(n) + "a" + &")".repeat(n);
-                assert_eq!(check(&nested(MAX_NESTING)), Ok(RegexInfo { matches_empty: false }));
-                assert_eq!(check(&nested(MAX_NESTING + 1)).unwrap_err().1, "expression nests too deeply");
-                assert!(check(&"(".repeat(1_000_000)).is_err());
-                assert_eq!(check(&"(?:a*)".repeat(100_000)), Ok(RegexInfo { matches_empty: true }));
+                assert_eq!(check_latest(&nested(MAX_NESTING)), Ok(RegexInfo { matches_empty: false }));
+                assert_eq!(check_latest(&nested(MAX_NESTING + 1)).unwrap_err().1, "expression nests too deeply");
+                assert!(check_latest(&"(".repeat(1_000_000)).is_err());
+                assert_eq!(check_latest(&"(?:a*)".repeat(100_000)), Ok(RegexInfo { matches_empty: true }));
             })
             .unwrap()
             .join()

@@ -94,7 +94,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Rules(args)) => {
             let body = backend.exports.rules(&Default::default(), &Default::default()).await.map_err(user_error)?;
             // Prometheus keeps its old rules when a reload fails; never hand it a bad file.
-            backend.rules.promtool().check("rules", &String::from_utf8_lossy(&body)).await.map_err(user_error)?;
+            // The local promtool speaks for the local Prometheus: its own release's language.
+            let promtool = backend.rules.promtool();
+            let dialect = promtool.version().map(app::rules::promql::Dialect::of).unwrap_or_default();
+            promtool.check("rules", &String::from_utf8_lossy(&body), dialect).await.map_err(user_error)?;
             export(&body, &args).await
         }
         Some(Command::CreateUser { username, superuser, password }) => {

@@ -17,6 +17,7 @@ pub async fn create_shard(
     proxy: Option<String>,
     samples: String,
     targets: String,
+    prometheus_version: Option<String>,
 ) -> Result<Shard, AppError> {
     let (b, actor) = super::caller().await?;
     let number = |field: &str, v: &str| {
@@ -29,8 +30,13 @@ pub async fn create_shard(
         enabled: true,
         samples: number("samples", &samples)?,
         targets: number("targets", &targets)?,
+        prometheus_version,
     };
-    b.inventory.create_shard(&actor, input).await
+    let shard = b.inventory.create_shard(&actor, input).await?;
+    // Learn which Prometheus it runs, without making the form wait for it.
+    let rules = b.rules.clone();
+    tokio::spawn(async move { rules.detect_versions().await });
+    Ok(shard)
 }
 
 #[server(endpoint = "create_probe")]

@@ -149,6 +149,20 @@ pub async fn get_site() -> Result<Site, AppError> {
     b.site.get().await
 }
 
+/// The Prometheus rules are checked for, and where that comes from.
+#[server(endpoint = "rules_dialect")]
+pub async fn rules_dialect() -> Result<(crate::rules::promql::Dialect, String), AppError> {
+    let (b, _) = super::caller().await?;
+    b.rules.dialect().await
+}
+
+/// Sets the release rules are checked for while no shard's is known.
+#[server(endpoint = "set_prometheus_version")]
+pub async fn set_prometheus_version(prometheus_version: String) -> Result<String, AppError> {
+    let (b, actor) = super::caller().await?;
+    Ok(b.site.set_prometheus_version(&actor, &prometheus_version).await?.to_string())
+}
+
 #[server(endpoint = "update_site")]
 pub async fn update_site(domain: String, scheme: String) -> Result<Site, AppError> {
     let (b, actor) = super::caller().await?;

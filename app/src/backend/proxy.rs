@@ -150,6 +150,88 @@ impl Proxy {
     }
 }
 
+/// `/api/v1/status/buildinfo` and `/api/v1/status/flags`: the parts read.
+#[derive(Deserialize)]
+struct StatusResponse {
+    #[serde(default)]
+    data: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Proxy {
+    /// Asks each enabled shard's Prometheus which release it runs and whether it enables the
+    /// experimental PromQL functions, and keeps the answers (or why there was none) on the
+    /// shard: the rules are checked for the oldest. Returns how many shards answered.
+    pub async fn detect_versions(&self) -> Result<usize, AppError> {
+        let shards: Vec<(i64, String, Option<String>)> =
+            sqlx::query_as("SELECT id, url, auth_header FROM shard WHERE enabled = 1").fetch_all(&self.db.pool).await?;
+        let mut asks = tokio::task::JoinSet::new();
+        for (id, url, auth) in shards {
+            let proxy = self.clone();
+            asks.spawn(async move { (id, proxy.build_info(&url, auth.as_deref()).await) });
+        }
+        let mut answered = 0;
+        let now = super::db::now();
+        for (id, result) in asks.join_all().await {
+            let (version, experimental, error) = match result {
+                Ok((v, e)) => {
+                    answered += 1;
+                    (Some(v), e, None)
+                }
+                Err(e) => (None, false, Some(e)),
+            };
+            // A failed detection keeps the last version known.
+            sqlx::query(
+                "UPDATE shard SET detected_version = COALESCE($1, detected_version), \
+                 detected_experimental = CASE WHEN $1 IS NULL THEN detected_experimental ELSE $2 END, \
+                 detected_at = $3, detect_error = $4 WHERE id = $5",
+            )
+            .bind(version.map(|v: crate::rules::promql::Version| v.to_string()))
+            .bind(i64::from(experimental))
+            .bind(&now)
+            .bind(error)
+            .bind(id)
+            .execute(&self.db.pool)
+            .await?;
+        }
+        Ok(answered)
+    }
+
+    /// The release one Prometheus reports, and whether its flags enable the experimental
+    /// functions.
+    async fn build_info(&self, url: &str, auth: Option<&str>) -> Result<(crate::rules::promql::Version, bool), String> {
+        let get = |path: &'static str| {
+            let mut req = self.client.get(format!("{}{path}", url.trim_end_matches('/')));
+            if let Some(a) = auth.filter(|a| !a.is_empty()) {
+                req = req.header(reqwest::header::AUTHORIZATION, a);
+            }
+            async move {
+                let res =
+                    req.send().await.map_err(|e| format!("Prometheus at {url} is unreachable: {}", root_cause(&e)))?;
+                let status = res.status();
+                if !status.is_success() {
+                    return Err(format!("Prometheus at {url} answered {status} to {path}"));
+                }
+                res.json::<StatusResponse>()
+                    .await
+                    .map(|r| r.data)
+                    .map_err(|e| format!("Prometheus at {url} answered {path} with something else than its API: {e}"))
+            }
+        };
+        let info = get("/api/v1/status/buildinfo").await?;
+        let text = info.get("version").and_then(|v| v.as_str()).unwrap_or("");
+        let version = crate::rules::promql::Version::parse(text)
+            .ok_or_else(|| format!("Prometheus at {url} reports version {text:?}, which does not read"))?;
+        // Flags are optional to read (a proxy may hide them): without them, no experiments.
+        let experimental = get("/api/v1/status/flags").await.ok().is_some_and(|flags| {
+            flags
+                .get("enable-feature")
+                .and_then(|v| v.as_str())
+                .is_some_and(|f| f.split(',').any(|f| f.trim() == "promql-experimental-functions"))
+        });
+        Ok((version, experimental))
+    }
+}
+
 /// The innermost error, which says what actually happened (connection refused, DNS).
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;

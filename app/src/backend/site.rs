@@ -5,6 +5,7 @@ use super::audit::{self, Subject};
 use super::{Actor, Db, bump_generation};
 use crate::error::AppError;
 use crate::model::Site;
+use crate::rules::promql::Version;
 
 #[derive(Clone)]
 pub struct SiteSettings {
@@ -21,6 +22,41 @@ impl SiteSettings {
             sqlx::query_as("SELECT domain, scheme FROM site WHERE id = 1").fetch_optional(&self.db.pool).await?;
         let (domain, scheme) = row.unwrap_or_else(|| ("127.0.0.1:3000".into(), "http".into()));
         Ok(Site { domain, scheme })
+    }
+
+    /// The Prometheus release rules are checked for while no shard's is known.
+    pub async fn prometheus_version(&self) -> Result<Version, AppError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT prometheus_version FROM site WHERE id = 1").fetch_optional(&self.db.pool).await?;
+        Ok(row.and_then(|(v,)| Version::parse(&v)).unwrap_or(Version::OLDEST))
+    }
+
+    /// Admins set the release their Prometheus servers run (`2.42`, `3.1`), for when the
+    /// shards do not say.
+    pub async fn set_prometheus_version(&self, actor: &Actor, text: &str) -> Result<Version, AppError> {
+        actor.may_administer("change the site's Prometheus version")?;
+        let version = Version::parse(text).ok_or_else(|| {
+            AppError::invalid(
+                "prometheus_version",
+                format!("{:?} is not a Prometheus release like 2.42 or 3.1", text.trim()),
+            )
+        })?;
+        if version < Version::OLDEST || version > Version::NEWEST {
+            return Err(AppError::invalid(
+                "prometheus_version",
+                format!("Promgen-rs knows Prometheus {} to {}", Version::OLDEST, Version::NEWEST),
+            ));
+        }
+        let old = self.prometheus_version().await?;
+        let mut tx = self.db.begin().await?;
+        sqlx::query("UPDATE site SET prometheus_version = $1 WHERE id = 1")
+            .bind(version.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let body = format!("Rules are checked for Prometheus {version} while no shard's version is known");
+        audit::record(&mut tx, actor, &body, Subject::new("site", 1), Some(&old), Some(&version)).await?;
+        tx.commit().await?;
+        Ok(version)
     }
 
     /// Admins set the public address users and alerts reach this installation at.

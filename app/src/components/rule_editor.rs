@@ -55,6 +55,7 @@ pub fn RuleEditor(
     let owner_id = ctx.owner.id();
     let followers = ctx.followers.len();
     let lacks_exclude = parent_lacks_exclude(&ctx);
+    let checked_for = ctx.dialect_source.clone();
     // What does not change while typing is worked out once.
     let prepared = StoredValue::new(Prepared::new(ctx));
 
@@ -156,6 +157,7 @@ pub fn RuleEditor(
                 {lacks_exclude.then(|| view! {
                     <p class="warning">"The parent rule has no <exclude>: it keeps firing for this owner too."</p>
                 })}
+                <p class="muted" data-testid="dialect">"Checked for " {checked_for}</p>
                 <h3>"As Prometheus receives it"</h3>
                 <Expansion result=Signal::derive(move || computed.with(|(p, _)| p.expr.clone())) testid="expansion" />
                 {move || computed.with(|(p, _)| related_views(p))}

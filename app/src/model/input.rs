@@ -52,6 +52,9 @@ pub struct ShardInput {
     pub samples: i64,
     #[serde(default = "default_targets")]
     pub targets: i64,
+    /// The Prometheus release its servers run (`2.42`, `3.1`); empty to detect it.
+    #[serde(default)]
+    pub prometheus_version: Option<String>,
 }
 
 fn yes() -> bool {
@@ -73,6 +76,7 @@ impl ShardInput {
             enabled: true,
             samples: default_samples(),
             targets: default_targets(),
+            prometheus_version: None,
         }
     }
 
@@ -83,7 +87,22 @@ impl ShardInput {
         if self.targets < 0 {
             return Err(FieldError::new("targets", "may not be negative"));
         }
-        Ok(ShardInput { name: validate::name("name", &self.name)?, url: validate::http_url("url", &self.url)?, ..self })
+        let prometheus_version = match self.prometheus_version.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(v) => Some(
+                crate::rules::promql::Version::parse(v)
+                    .ok_or_else(|| {
+                        FieldError::new("prometheus_version", format!("{v:?} is not a release like 2.42 or 3.1"))
+                    })?
+                    .to_string(),
+            ),
+        };
+        Ok(ShardInput {
+            name: validate::name("name", &self.name)?,
+            url: validate::http_url("url", &self.url)?,
+            prometheus_version,
+            ..self
+        })
     }
 }
 

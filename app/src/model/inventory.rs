@@ -17,6 +17,19 @@ pub struct Shard {
     /// Capacity estimates, shown against what the shard's projects register.
     pub samples: i64,
     pub targets: i64,
+    /// The Prometheus release its servers run, set by hand (`2.42`, `3.1`); rules are checked
+    /// for it. Unset: the detected one.
+    #[serde(default)]
+    pub prometheus_version: Option<String>,
+    /// What the shard's Prometheus reported (`/api/v1/status/buildinfo`), and whether it
+    /// enables the experimental PromQL functions.
+    #[serde(default)]
+    pub detected_version: Option<String>,
+    #[serde(default)]
+    pub detected_experimental: bool,
+    /// Why the last detection failed, if it did.
+    #[serde(default)]
+    pub detect_error: Option<String>,
 }
 
 /// A shard with what is registered on it, for the shard list.

@@ -391,6 +391,12 @@ pub struct RuleContext {
     /// The site, for the `rule` link and the site group in the preview.
     pub site: Site,
     pub can_edit: bool,
+    /// The Prometheus the rule is checked for: the oldest of those that will load it.
+    #[serde(default)]
+    pub dialect: crate::rules::promql::Dialect,
+    /// Where that comes from, for the editor ("shard main", "the site's default").
+    #[serde(default)]
+    pub dialect_source: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

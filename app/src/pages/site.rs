@@ -1,6 +1,6 @@
 //! The site: its address (domain and scheme, which the rule links use) and the site rules.
 
-use crate::api::rules::{UpdateSite, get_site};
+use crate::api::rules::{SetPrometheusVersion, UpdateSite, get_site, rules_dialect};
 use crate::components::{ErrorView, Field, FormError, Loading, NotifiersSection, RulesSection};
 use crate::model::OwnerKind;
 use leptos::prelude::*;
@@ -8,7 +8,9 @@ use leptos::prelude::*;
 #[component]
 pub fn SitePage() -> impl IntoView {
     let update = ServerAction::<UpdateSite>::new();
+    let set_version = ServerAction::<SetPrometheusVersion>::new();
     let site = Resource::new(move || update.version().get(), |_| get_site());
+    let dialect = Resource::new(move || set_version.version().get(), |_| rules_dialect());
     view! {
         <h1>"Site"</h1>
         <Suspense fallback=Loading>
@@ -36,6 +38,22 @@ pub fn SitePage() -> impl IntoView {
                                 <button type="submit">"Save"</button>
                             </ActionForm>
                             <FormError value=update.value() />
+                        </details>
+                        <details class="card">
+                            <summary>"Prometheus release (admins)"</summary>
+                            <Suspense fallback=Loading>
+                                {move || Suspend::new(async move {
+                                    dialect.await.ok().map(|(d, source)| view! {
+                                        <p class="muted" data-testid="dialect">"Rules are checked for " {source} "."</p>
+                                        <ActionForm action=set_version>
+                                            <Field label="Release of your Prometheus servers, while no shard reports one (2.42 to 3.14)"
+                                                name="prometheus_version" value=d.version.to_string() />
+                                            <button type="submit">"Save"</button>
+                                        </ActionForm>
+                                    })
+                                })}
+                            </Suspense>
+                            <FormError value=set_version.value() />
                         </details>
                     }.into_any(),
                 }

@@ -29,15 +29,25 @@ impl ExprError {
     }
 }
 
-/// Checks a rule's expression as Prometheus will receive it: `<exclude>` expanded for the
-/// rule's `overrides`, parsed and type-checked. Returns the expansion.
-pub fn check_expr(kind: RuleKind, expr: &str, overrides: &[RuleOwner]) -> Result<String, ExprError> {
-    check_expanded(kind, expr, exclude::expand(expr, overrides))
+/// Checks a rule's expression as the Prometheus of `dialect` will receive it: `<exclude>`
+/// expanded for the rule's `overrides`, parsed and type-checked. Returns the expansion.
+pub fn check_expr(
+    kind: RuleKind,
+    expr: &str,
+    overrides: &[RuleOwner],
+    dialect: promql::Dialect,
+) -> Result<String, ExprError> {
+    check_expanded(kind, expr, exclude::expand(expr, overrides), dialect)
 }
 
 /// [`check_expr`] of an expansion made beforehand (`exclude::expand_with`).
-pub fn check_expanded(kind: RuleKind, expr: &str, expansion: exclude::Expansion) -> Result<String, ExprError> {
-    let parsed = promql::parse(&expansion.text).map_err(|e| {
+pub fn check_expanded(
+    kind: RuleKind,
+    expr: &str,
+    expansion: exclude::Expansion,
+    dialect: promql::Dialect,
+) -> Result<String, ExprError> {
+    let parsed = promql::parse_for(&expansion.text, dialect).map_err(|e| {
         let start = expansion.source_offset(e.start);
         let end = expansion.source_offset(e.end).max(start);
         let in_macro = expr.get(start..).is_some_and(|rest| rest.starts_with(exclude::EXCLUDE))
@@ -66,15 +76,15 @@ mod tests {
     fn errors_point_at_what_was_typed() {
         let web = RuleOwner::Service { id: ServiceId(1), name: "web".into() };
         let expr = "up{<exclude>} == bogus(1)";
-        let e = check_expr(RuleKind::Alert, expr, std::slice::from_ref(&web)).unwrap_err();
+        let e = check_expr(RuleKind::Alert, expr, std::slice::from_ref(&web), Default::default()).unwrap_err();
         assert_eq!(e.describe(expr), "1:18: unknown function with name \"bogus\"");
         assert_eq!(
-            check_expr(RuleKind::Alert, "rate(up{<exclude>}[5m])", &[web]).unwrap(),
+            check_expr(RuleKind::Alert, "rate(up{<exclude>}[5m])", &[web], Default::default()).unwrap(),
             "rate(up{service!~\"web\"}[5m])"
         );
-        let e = check_expr(RuleKind::Alert, "{<exclude>}", &[]).unwrap_err();
+        let e = check_expr(RuleKind::Alert, "{<exclude>}", &[], Default::default()).unwrap_err();
         assert!(e.message.contains("non-empty matcher"), "{e:?}");
-        let e = check_expr(RuleKind::Record, "up[5m]", &[]).unwrap_err();
+        let e = check_expr(RuleKind::Record, "up[5m]", &[], Default::default()).unwrap_err();
         assert!(e.message.contains("range vector"), "{e:?}");
     }
 }

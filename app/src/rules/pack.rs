@@ -66,7 +66,8 @@ mod tests {
     fn the_pack_is_valid() {
         for r in default_rules() {
             let r = r.clean().expect("valid input");
-            crate::rules::check_expr(r.kind, &r.expr, &[])
+            let oldest = crate::rules::promql::Dialect::of(crate::rules::promql::Version::OLDEST);
+            crate::rules::check_expr(r.kind, &r.expr, &[], oldest)
                 .unwrap_or_else(|e| panic!("{}: {}", r.name, e.describe(&r.expr)));
         }
     }

@@ -3,6 +3,7 @@
 //! follow this rule's expression) and the siblings beside it, and the rule file entry. Pure, so
 //! the browser runs it without a round trip and the tests run it without a browser.
 
+use super::promql::Dialect;
 use super::{ExprError, check_expanded, check_expr, exclude, overrides, render};
 use crate::model::{Rule, RuleContext, RuleId, RuleInput, RuleKind, RuleOwner};
 
@@ -29,12 +30,12 @@ pub struct Related {
     pub expr: Result<String, ExprError>,
 }
 
-fn related(rule: &Rule, expr: &str, children: &[RuleOwner]) -> Related {
+fn related(rule: &Rule, expr: &str, children: &[RuleOwner], dialect: Dialect) -> Related {
     Related {
         id: rule.id,
         name: rule.name.clone(),
         owner: rule.owner.describe(),
-        expr: check_expr(rule.kind, expr, children),
+        expr: check_expr(rule.kind, expr, children, dialect),
     }
 }
 
@@ -53,7 +54,8 @@ pub struct Prepared {
 impl Prepared {
     pub fn new(ctx: RuleContext) -> Prepared {
         let own_id = ctx.rule.as_ref().map(|r| r.id);
-        let parent = ctx.parent.as_ref().map(|p| related(&p.rule, &p.rule.expr, &p.children));
+        let dialect = ctx.dialect;
+        let parent = ctx.parent.as_ref().map(|p| related(&p.rule, &p.rule.expr, &p.children, dialect));
         let siblings = ctx
             .parent
             .as_ref()
@@ -61,7 +63,7 @@ impl Prepared {
                 p.siblings
                     .iter()
                     .filter(|(s, _)| Some(s.id) != own_id)
-                    .map(|(s, children)| related(s, &s.expr, children))
+                    .map(|(s, children)| related(s, &s.expr, children, dialect))
                     .collect()
             })
             .unwrap_or_default();
@@ -73,7 +75,8 @@ impl Prepared {
 /// The preview of `input` in its context; `follow` as the editor's checkbox.
 pub fn preview(prepared: &Prepared, input: &RuleInput, follow: bool) -> Preview {
     let ctx = &prepared.ctx;
-    let expr = check_expanded(input.kind, &input.expr, exclude::expand_with(&input.expr, &prepared.exclusion));
+    let expr =
+        check_expanded(input.kind, &input.expr, exclude::expand_with(&input.expr, &prepared.exclusion), ctx.dialect);
     let problem = match input.clone().clean() {
         Err(e) if e.field != "expr" => Some(e.to_string()),
         _ => None,
@@ -111,7 +114,7 @@ pub fn preview(prepared: &Prepared, input: &RuleInput, follow: bool) -> Preview 
                     id: f.id,
                     name: f.name.clone(),
                     owner: f.owner.describe(),
-                    expr: check_expanded(f.kind, &text, exclude::expand_with(&text, exclusion)),
+                    expr: check_expanded(f.kind, &text, exclude::expand_with(&text, exclusion), ctx.dialect),
                 }
             })
             .collect()
@@ -178,6 +181,8 @@ mod tests {
             followers: Vec::new(),
             site: Site { domain: "p.example".into(), scheme: "https".into() },
             can_edit: true,
+            dialect: Default::default(),
+            dialect_source: String::new(),
         };
         let input = overrides::draft(&parent, &service(1, "web"));
         let prepared = Prepared::new(ctx);
@@ -207,6 +212,8 @@ mod tests {
             followers: vec![(follower, Vec::new())],
             site: Site::default(),
             can_edit: true,
+            dialect: Default::default(),
+            dialect_source: String::new(),
         };
         let input = RuleInput { expr: "latency{<exclude>} > 3".into(), ..RuleInput::from_rule(&parent) };
         let prepared = Prepared::new(ctx);

@@ -114,7 +114,11 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "cannot install the default site rules"),
     }
     match backend.rules.promtool().path() {
-        Some(p) => tracing::info!(promtool = %p.display(), "rule changes are checked with promtool"),
+        Some(p) => tracing::info!(
+            promtool = %p.display(),
+            version = ?backend.rules.promtool().version().map(|v| v.to_string()),
+            "rule changes for this release of Prometheus are also checked with promtool"
+        ),
         None => tracing::info!("no promtool found: rule changes are checked by Promgen's own parser only"),
     }
     if !args.site_root.join("pkg").is_dir() {
@@ -156,6 +160,15 @@ async fn spawn_workers(backend: &Backend, stop: &CancellationToken) {
         async move {
             if let Err(e) = b.alerts.prune(&app::backend::Actor::System).await {
                 tracing::warn!(error = %e, "cannot prune old alerts");
+            }
+        }
+    });
+    let rules = backend.rules.clone();
+    periodically(Duration::from_secs(600), stop.clone(), move || {
+        let rules = rules.clone();
+        async move {
+            if let Err(e) = rules.detect_versions().await {
+                tracing::warn!(error = %e, "cannot ask the shards which Prometheus they run");
             }
         }
     });

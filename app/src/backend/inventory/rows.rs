@@ -3,7 +3,7 @@
 
 use crate::model::*;
 
-pub(super) const SHARD_COLUMNS: &str = "id, name, url, proxy, enabled, samples, targets";
+pub(super) const SHARD_COLUMNS: &str = "id, name, url, proxy, enabled, samples, targets, prometheus_version, detected_version, detected_experimental, detect_error";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ShardRow {
@@ -14,6 +14,10 @@ pub(super) struct ShardRow {
     enabled: i64,
     samples: i64,
     targets: i64,
+    prometheus_version: Option<String>,
+    detected_version: Option<String>,
+    detected_experimental: i64,
+    detect_error: Option<String>,
 }
 
 impl From<ShardRow> for Shard {
@@ -26,6 +30,10 @@ impl From<ShardRow> for Shard {
             enabled: r.enabled != 0,
             samples: r.samples,
             targets: r.targets,
+            prometheus_version: r.prometheus_version,
+            detected_version: r.detected_version,
+            detected_experimental: r.detected_experimental != 0,
+            detect_error: r.detect_error,
         }
     }
 }

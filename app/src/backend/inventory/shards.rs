@@ -36,6 +36,7 @@ fn bind_shard<'q>(
         .bind(i64::from(input.enabled))
         .bind(input.samples)
         .bind(input.targets)
+        .bind(input.prometheus_version.as_deref())
 }
 
 /// What `register-server` did, in the words it prints.
@@ -115,7 +116,8 @@ impl Inventory {
         let mut tx = self.db.begin().await?;
         let id: i64 = bind_shard(
             sqlx::query(
-                "INSERT INTO shard (name, url, proxy, enabled, samples, targets) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                "INSERT INTO shard (name, url, proxy, enabled, samples, targets, prometheus_version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             ),
             &input,
         )
@@ -136,7 +138,8 @@ impl Inventory {
         let mut tx = self.db.begin().await?;
         bind_shard(
             sqlx::query(
-                "UPDATE shard SET name = $1, url = $2, proxy = $3, enabled = $4, samples = $5, targets = $6 WHERE id = $7",
+                "UPDATE shard SET name = $1, url = $2, proxy = $3, enabled = $4, samples = $5, targets = $6, \
+                 prometheus_version = $7 WHERE id = $8",
             ),
             &input,
         )

@@ -8,6 +8,7 @@ use crate::backend::{Actor, bump_generation, db, unique};
 use crate::error::AppError;
 use crate::model::*;
 use crate::render::yaml::{Yaml, to_string};
+use crate::rules::promql::Dialect;
 use crate::rules::{check_expr, labels, overrides, render};
 
 /// The audit subject of a rule: the rule, under its owner.
@@ -19,20 +20,22 @@ fn name_taken(name: &str) -> String {
     format!("a rule named {name:?} exists already")
 }
 
-/// Validates `input` for a rule of `owner` overridden by `children`; returns it cleaned, with
-/// the labels and annotations the rendering derives dropped.
-pub(super) fn validated(input: RuleInput, children: &[RuleOwner]) -> Result<RuleInput, AppError> {
+/// Validates `input` for a rule overridden by `children`, as a Prometheus of `dialect` reads
+/// it; returns it cleaned, with the labels and annotations the rendering derives dropped.
+pub(super) fn validated(input: RuleInput, children: &[RuleOwner], dialect: Dialect) -> Result<RuleInput, AppError> {
     let mut input = input.clean()?;
     input.labels = labels::user_labels(input.labels);
     input.annotations = labels::user_annotations(input.annotations);
-    check_expr(input.kind, &input.expr, children).map_err(|e| AppError::invalid("expr", e.describe(&input.expr)))?;
+    check_expr(input.kind, &input.expr, children, dialect)
+        .map_err(|e| AppError::invalid("expr", e.describe(&input.expr)))?;
     Ok(input)
 }
 
 impl Rules {
-    /// [`validated`], on the CPU pool.
+    /// [`validated`] for the Prometheus the rules meet, on the CPU pool.
     pub(super) async fn validate(&self, input: RuleInput, children: Vec<RuleOwner>) -> Result<RuleInput, AppError> {
-        self.cpu.run("checking the rule", move || validated(input, &children)).await?
+        let (dialect, _) = self.dialect().await?;
+        self.cpu.run("checking the rule", move || validated(input, &children, dialect)).await?
     }
 
     /// Checks `expr` as a rule of `kind` excluding `children` would reach Prometheus, on the
@@ -43,7 +46,8 @@ impl Rules {
         expr: String,
         children: Vec<RuleOwner>,
     ) -> Result<Result<String, crate::rules::ExprError>, AppError> {
-        self.cpu.run("checking the expression", move || check_expr(kind, &expr, &children)).await
+        let (dialect, _) = self.dialect().await?;
+        self.cpu.run("checking the expression", move || check_expr(kind, &expr, &children, dialect)).await
     }
 }
 
@@ -83,7 +87,8 @@ impl Rules {
                 ])
             })
             .collect();
-        self.promtool.check("expr", &to_string(&Yaml::Map(vec![("groups".into(), Yaml::Seq(groups))]))).await
+        let (dialect, _) = self.dialect().await?;
+        self.promtool.check("expr", &to_string(&Yaml::Map(vec![("groups".into(), Yaml::Seq(groups))])), dialect).await
     }
 
     /// A new rule of `owner`.

@@ -114,6 +114,7 @@ impl Rules {
         let mut report = ImportReport::default();
         // Parsing the file and checking every rule in it is the heavy part: on the CPU pool.
         let text = text.to_string();
+        let (dialect, _) = self.dialect().await?;
         let (parsed, notes) = self
             .cpu
             .run("reading the rule file", move || {
@@ -121,7 +122,7 @@ impl Rules {
                 let parsed = parse_file(&text, &mut notes)?
                     .into_iter()
                     .map(|FileRule { place, input, labels }| {
-                        let input = validated(input, &[]).map_err(|e| match e {
+                        let input = validated(input, &[], dialect).map_err(|e| match e {
                             AppError::Invalid(f) | AppError::Conflict(f) => {
                                 AppError::invalid("file", format!("{place}: {f}"))
                             }

@@ -2,6 +2,7 @@
 //! in `edit` (each checked, validated by the engine and promtool, audited, one transaction);
 //! Prometheus rule file imports in `import`; the test against a live Prometheus in `test`.
 
+mod dialect;
 mod edit;
 mod import;
 pub mod promtool;
@@ -321,6 +322,7 @@ impl Rules {
             let theirs = self.children(child.id).await?.into_iter().map(|g| g.owner).collect();
             followers.push((child.clone(), theirs));
         }
+        let (dialect, dialect_source) = self.dialect().await?;
         Ok(RuleContext {
             can_edit: self.can_edit(actor, &rule.owner).await,
             owner: rule.owner.clone(),
@@ -329,12 +331,15 @@ impl Rules {
             followers,
             site: self.site().await?,
             rule: Some(rule),
+            dialect,
+            dialect_source,
         })
     }
 
     /// What the editor of a new rule of `owner` needs.
     pub async fn new_context(&self, actor: &Actor, owner: RuleOwner) -> Result<RuleContext, AppError> {
         actor.require()?;
+        let (dialect, dialect_source) = self.dialect().await?;
         Ok(RuleContext {
             can_edit: self.can_edit(actor, &owner).await,
             owner,
@@ -343,6 +348,8 @@ impl Rules {
             parent: None,
             followers: Vec::new(),
             site: self.site().await?,
+            dialect,
+            dialect_source,
         })
     }
 
@@ -360,6 +367,7 @@ impl Rules {
         if let Some(existing) = self.children(parent).await?.into_iter().find(|c| c.owner.same(&target)) {
             return self.edit_context(actor, existing.id).await;
         }
+        let (dialect, dialect_source) = self.dialect().await?;
         Ok(RuleContext {
             can_edit: self.can_edit(actor, &target).await,
             parent: self.parent_context(parent, Some(&target)).await?,
@@ -368,6 +376,8 @@ impl Rules {
             children: Vec::new(),
             followers: Vec::new(),
             site: self.site().await?,
+            dialect,
+            dialect_source,
         })
     }
 

@@ -1,14 +1,19 @@
 //! `promtool check rules` on a rendered rule file, where promtool is installed: it catches
 //! what only Prometheus itself knows (template syntax in annotations, its own PromQL grammar).
 //! Without promtool the engine's checks stand alone, as Promgen's `/usr/bin/true` setting.
+//! promtool judges only the language of its own release: for rules checked for another major
+//! release or a newer one, its verdict is not asked (the engine knows every release).
 
 use crate::error::AppError;
+use crate::rules::promql::{Dialect, Version};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct Promtool {
     path: Option<PathBuf>,
+    /// Its release (`promtool --version`), when it says.
+    version: Option<Version>,
 }
 
 impl Promtool {
@@ -19,21 +24,41 @@ impl Promtool {
             None => std::env::var_os("PATH")
                 .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("promtool")).find(|p| p.is_file())),
         };
-        Promtool { path }
+        let version = path.as_ref().and_then(|p| {
+            let out = std::process::Command::new(p).arg("--version").output().ok()?;
+            let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+            // "promtool, version 2.42.0+ds (branch: …)"
+            text.split_whitespace().skip_while(|w| *w != "version").nth(1).and_then(Version::parse)
+        });
+        Promtool { path, version }
     }
 
     pub fn off() -> Promtool {
-        Promtool { path: None }
+        Promtool { path: None, version: None }
+    }
+
+    /// Its release, when it said.
+    pub fn version(&self) -> Option<Version> {
+        self.version
+    }
+
+    /// Whether promtool reads rules as a Prometheus of `dialect` does: the same major release,
+    /// and not older.
+    pub fn judges(&self, dialect: Dialect) -> bool {
+        self.path.is_some() && self.version.is_some_and(|v| v.major == dialect.version.major && v >= dialect.version)
     }
 
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
 
-    /// Checks a rule file; the error carries promtool's own words, without the temp file's
-    /// name, as an invalid `field`.
-    pub async fn check(&self, field: &str, yaml: &str) -> Result<(), AppError> {
-        let Some(promtool) = &self.path else { return Ok(()) };
+    /// Checks a rule file meant for a Prometheus of `dialect` (when promtool [`judges`] it);
+    /// the error carries promtool's own words, without the temp file's name, as an invalid
+    /// `field`.
+    ///
+    /// [`judges`]: Promtool::judges
+    pub async fn check(&self, field: &str, yaml: &str, dialect: Dialect) -> Result<(), AppError> {
+        let Some(promtool) = self.path.as_ref().filter(|_| self.judges(dialect)) else { return Ok(()) };
         let dir = std::env::temp_dir();
         let file = dir.join(format!("promgen-check-{}-{}.rules.yml", std::process::id(), unique()));
         tokio::fs::write(&file, yaml)
@@ -44,7 +69,7 @@ impl Promtool {
         let output = tokio::time::timeout(Duration::from_secs(30), run).await;
         let _ = tokio::fs::remove_file(&file).await;
         let output = match output {
-            Err(_) => return Err(AppError::Internal("promtool check rules took longer than 30 s".into())),
+            Err(_) => return Err(AppError::Unavailable("promtool check rules took longer than 30 s".into())),
             Ok(Err(e)) => return Err(AppError::Internal(format!("cannot run {}: {e}", promtool.display()))),
             Ok(Ok(o)) => o,
         };
@@ -58,6 +83,13 @@ impl Promtool {
             .map(|l| l.replace(&format!("{name}: "), "").replace(&name, "the rule file").trim().to_string())
             .filter(|l| !l.is_empty() && !l.starts_with("Checking") && l != "FAILED:")
             .collect();
+        if lines.is_empty() {
+            let code = output.status.code().map_or("a signal".to_string(), |c| format!("exit code {c}"));
+            return Err(AppError::invalid(
+                field,
+                format!("promtool check rules refused the rule without a word ({code})"),
+            ));
+        }
         Err(AppError::invalid(field, format!("promtool check rules: {}", lines.join("; "))))
     }
 }

@@ -1,0 +1,65 @@
+//! Rules are checked for the Prometheus that loads them: the oldest release among the enabled
+//! shards (set by hand, or read from the shard's Prometheus), else the site's default. A
+//! construct a release does not know is refused with the release it needs.
+
+mod common;
+use app::backend::Backend;
+use app::model::*;
+use app::rules::promql::{Dialect, Version, dialect::v};
+
+fn rule(name: &str, expr: &str) -> RuleInput {
+    RuleInput {
+        kind: RuleKind::Alert,
+        name: name.into(),
+        expr: expr.into(),
+        duration: String::new(),
+        enabled: true,
+        description: String::new(),
+        labels: Default::default(),
+        annotations: Default::default(),
+    }
+}
+
+on_both_databases!(rules_meet_the_oldest_prometheus_that_loads_them, |b: Backend| async move {
+    let admin = common::admin(&b).await;
+    let site = b.rules.owner(OwnerKind::Site, 1).await.unwrap();
+
+    // No shard says which Prometheus it runs: the site's default, 2.42.
+    let (d, source) = b.rules.dialect().await.unwrap();
+    assert_eq!((d, source.contains("site's default")), (Dialect::of(v(2, 42)), true), "{source}");
+    let err = b.rules.create(&admin, &site, rule("Info", "info(up) > 0")).await.unwrap_err();
+    assert_eq!(err.field(), Some("expr"));
+    assert!(err.to_string().contains("info() needs Prometheus 2.55 or newer"), "{err}");
+    let err = b.rules.import_file(&admin, "alert: Sorted\nexpr: sort_by_label(up, \"a\") > 0\n", Some(&site)).await;
+    assert!(err.unwrap_err().to_string().contains("needs Prometheus 2.49"));
+
+    // The site runs 3.1: quoted names pass, experimental functions need the flag.
+    b.site.set_prometheus_version(&admin, "3.1").await.unwrap();
+    assert!(b.rules.create(&admin, &site, rule("Dots", "{\"metric.with.dots\"} > 0")).await.is_ok());
+    let err = b.rules.create(&admin, &site, rule("Info", "info(up) > 0")).await.unwrap_err();
+    assert!(err.to_string().contains("--enable-feature=promql-experimental-functions"), "{err}");
+    assert!(b.site.set_prometheus_version(&admin, "1.8").await.is_err());
+    assert!(b.site.set_prometheus_version(&common::user(&b, "dev").await, "3.1").await.is_err());
+
+    // A shard of Debian's Prometheus (2.42) reports its release; it is the oldest that loads
+    // the rule file, whatever the site says.
+    let prom = common::Prometheus::start(&[("service", "web")]).await;
+    b.inventory.create_shard(&admin, ShardInput::new("debian", &prom.url)).await.unwrap();
+    let newer = ShardInput { prometheus_version: Some("3.2".into()), ..ShardInput::new("newer", "http://127.0.0.1:9") };
+    b.inventory.create_shard(&admin, newer).await.unwrap();
+    let down = common::free_port();
+    b.inventory.create_shard(&admin, ShardInput::new("down", &format!("http://127.0.0.1:{down}"))).await.unwrap();
+    assert_eq!(b.rules.detect_versions().await.unwrap(), 1);
+    let shards = b.inventory.shards(&admin).await.unwrap();
+    let by_name = |n: &str| shards.iter().find(|s| s.shard.name == n).unwrap().shard.clone();
+    assert_eq!(by_name("debian").detected_version.as_deref(), Some("2.42"));
+    assert!(by_name("down").detect_error.as_deref().is_some_and(|e| e.contains("unreachable")));
+    let (d, source) = b.rules.dialect().await.unwrap();
+    assert_eq!(d, Dialect::of(v(2, 42)));
+    assert_eq!(source, "Prometheus 2.42 of shard debian, the oldest");
+    let err = b.rules.create(&admin, &site, rule("Dots2", "{\"metric.with.dots\"} > 0")).await.unwrap_err();
+    assert!(err.to_string().contains("needs Prometheus 3.0"), "{err}");
+    // The editor gets the same dialect, to check as one types.
+    let ctx = b.rules.new_context(&admin, site.clone()).await.unwrap();
+    assert_eq!((ctx.dialect.version, ctx.dialect_source.as_str()), (Version::OLDEST, source.as_str()));
+});

@@ -10,6 +10,9 @@ pub mod preview;
 pub mod promql;
 pub mod render;
 
+#[cfg(test)]
+mod robustness;
+
 use crate::model::{RuleKind, RuleOwner};
 use serde::{Deserialize, Serialize};
 

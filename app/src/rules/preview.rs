@@ -126,11 +126,13 @@ pub fn preview(prepared: &Prepared, input: &RuleInput, follow: bool) -> Preview 
 
 /// The line of `expr` an error is on, and the caret under its column, for display.
 pub fn caret(expr: &str, error: &ExprError) -> (String, String) {
-    let start = error.start.min(expr.len());
+    // Offsets are bytes; one inside a character points at that character.
+    let start = expr.floor_char_boundary(error.start);
     let line_start = expr[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = expr[start..].find('\n').map_or(expr.len(), |i| start + i);
     let col = expr[line_start..start].chars().count();
-    let width = expr.get(start..error.end.min(line_end)).map_or(1, |s| s.chars().count().max(1));
+    let end = expr.floor_char_boundary(error.end.min(line_end)).max(start);
+    let width = expr[start..end].chars().count().max(1);
     (expr[line_start..line_end].to_string(), format!("{}{}", " ".repeat(col), "^".repeat(width)))
 }
 

@@ -54,7 +54,7 @@ impl ParseError {
 
     /// 1-based line and column (in characters) of the error's start in `src`.
     pub fn line_col(&self, src: &str) -> (usize, usize) {
-        let before = &src[..floor_char_boundary(src, self.start)];
+        let before = &src[..src.floor_char_boundary(self.start)];
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
         (line, col)
@@ -65,14 +65,6 @@ impl ParseError {
         let (line, col) = self.line_col(src);
         format!("{line}:{col}: {}", self.message)
     }
-}
-
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
-    i = i.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 #[cfg(test)]

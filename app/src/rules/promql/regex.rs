@@ -324,7 +324,8 @@ impl Re<'_> {
         let start = self.pos;
         self.pos += 1;
         let Some(c) = self.peek() else { return self.err(start, "trailing backslash at end of expression") };
-        self.pos += 1;
+        // The escaped character whole: a multi-byte one is no escape RE2 knows.
+        self.pos += self.src[self.pos..].chars().next().map_or(1, char::len_utf8);
         let bad = |re: &Self| re.err(start, format!("invalid escape sequence: {}", &re.src[start..re.pos]));
         match c {
             b'd' | b'D' | b's' | b'S' | b'w' | b'W' => Ok(Atom::NonEmpty),
@@ -457,6 +458,9 @@ mod tests {
             ("\\1", 0, "invalid escape sequence"),
             ("x{5,2}", 1, "invalid repeat count"),
             ("(?x)", 0, "invalid or unsupported Perl syntax"),
+            // Error texts are cut at character boundaries, not inside `é`.
+            ("(?é)", 0, "invalid or unsupported Perl syntax: (?é"),
+            ("a\\é", 1, "invalid escape sequence: \\é"),
             ("a(b(c)", 1, "missing closing ): (b(c)"),
             ("(((a)))(", 7, "missing closing )"),
         ] {

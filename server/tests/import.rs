@@ -95,8 +95,12 @@ on_both_databases!(file_sd_import_counts_match_promgen, |b: Backend| async move 
 on_both_databases!(our_own_export_imports_back_to_the_same_file, |b: Backend| async move {
     load_promgen_fixtures(&b).await;
     sqlx::query("UPDATE exporter SET path = '/metrics?match[]=up&x=1' WHERE id = 1").execute(&b.db.pool).await.unwrap();
+    // An IPv6 host: `[2001:db8::10]:9100` in the file, and kept through the import.
+    let farm: (i64,) = sqlx::query_as("SELECT MIN(id) FROM farm").fetch_one(&b.db.pool).await.unwrap();
+    b.inventory.add_hosts(&Actor::System, app::model::FarmId(farm.0), "2001:db8::10").await.unwrap();
     sqlx::query("UPDATE inventory_generation SET generation = generation + 1").execute(&b.db.pool).await.unwrap();
     let before = b.exports.targets(&Default::default()).await.unwrap();
+    assert!(std::str::from_utf8(&before).unwrap().contains("\"[2001:db8::10]:"), "{before:?}");
 
     let fresh = common::TestDb::sqlite().await;
     fresh.backend.importer.import_file_sd(&Actor::System, std::str::from_utf8(&before).unwrap(), None).await.unwrap();

@@ -91,6 +91,12 @@ pub fn hostname(field: &str, value: &str) -> Checked<String> {
     if v.parse::<IpAddr>().is_ok() {
         return Ok(v.to_string());
     }
+    // `[2001:db8::10]`, as an IPv6 address is written beside a port: kept without brackets.
+    if let Some(inner) = v.strip_prefix('[').and_then(|r| r.strip_suffix(']'))
+        && inner.parse::<std::net::Ipv6Addr>().is_ok()
+    {
+        return Ok(inner.to_string());
+    }
     let bad = |why: &str| Err(FieldError::new(field, format!("{v:?} is not a valid host name: {why}")));
     if v.contains("://") {
         return bad("leave out the scheme");
@@ -120,6 +126,12 @@ pub fn hostname(field: &str, value: &str) -> Checked<String> {
         }
     }
     Ok(v.to_string())
+}
+
+/// `host:port` as Prometheus dials it: an IPv6 address in brackets (`[2001:db8::10]:9100`),
+/// as Go's `net.JoinHostPort` writes it; Prometheus refuses the bare form ("too many colons").
+pub fn host_port(host: &str, port: impl std::fmt::Display) -> String {
+    if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
 }
 
 /// Splits a pasted list of hosts (newlines, commas or spaces), validates each and drops
@@ -306,6 +318,16 @@ mod tests {
         assert_eq!(metrics_path("path", "").unwrap(), "");
         assert!(metrics_path("path", "/m?a=1&a=2").unwrap_err().message.contains("List values"));
         assert!(metrics_path("path", "metrics").is_err());
+    }
+
+    #[test]
+    fn ipv6_hosts_meet_ports_in_brackets() {
+        assert_eq!(hostname("h", "2001:db8::10").unwrap(), "2001:db8::10");
+        assert_eq!(hostname("h", "[2001:db8::10]").unwrap(), "2001:db8::10");
+        assert!(hostname("h", "[not-an-address]").is_err());
+        assert_eq!(host_port("2001:db8::10", 9100), "[2001:db8::10]:9100");
+        assert_eq!(host_port("10.0.0.1", 9100), "10.0.0.1:9100");
+        assert_eq!(host_port("db.example.com", "9100"), "db.example.com:9100");
     }
 
     #[test]

@@ -79,8 +79,8 @@ pub fn render_targets(jobs: &[ScrapeJob], hosts: &HashMap<FarmId, Vec<String>>) 
         let port = job.port.to_string();
         for (n, host) in names.iter().enumerate() {
             out.push_str(if n == 0 { "\n      " } else { ",\n      " });
-            if needs_escape(host) {
-                push_json_str(&mut out, &format!("{host}:{port}"));
+            if needs_escape(host) || host.contains(':') {
+                push_json_str(&mut out, &crate::model::validate::host_port(host, &port));
             } else {
                 out.push('"');
                 out.push_str(host);
@@ -171,6 +171,13 @@ mod tests {
             .collect();
         assert_eq!(render_targets(&jobs, &hosts), serde_json::to_string_pretty(&expected).unwrap());
         assert_eq!(render_targets(&[], &hosts), "[]");
+    }
+
+    #[test]
+    fn ipv6_hosts_are_bracketed() {
+        let hosts = HashMap::from([(FarmId(1), vec!["2001:db8::10".to_string(), "10.0.0.1".to_string()])]);
+        let out = as_value(&render_targets(&[fixture_job("")], &hosts));
+        assert_eq!(out[0]["targets"], serde_json::json!(["[2001:db8::10]:9100", "10.0.0.1:9100"]));
     }
 
     #[test]

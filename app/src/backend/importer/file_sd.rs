@@ -131,7 +131,7 @@ impl Importer {
                 let (host, port) = target
                     .rsplit_once(':')
                     .ok_or_else(|| AppError::invalid("targets", format!("target {target:?} has no :port")))?;
-                hosts.push(validate::hostname("targets", host.trim_start_matches('[').trim_end_matches(']'))?);
+                hosts.push(validate::hostname("targets", host)?);
                 let port = validate::port_text("targets", port)?;
                 if !ports.contains(&port) {
                     ports.push(port);

@@ -175,7 +175,7 @@ impl Inventory {
             None => {
                 let (id,): (i64,) = sqlx::query_as("INSERT INTO shard (name, url) VALUES ($1, $2) RETURNING id")
                     .bind(&shard)
-                    .bind(format!("http://{host}:{port}"))
+                    .bind(format!("http://{}", crate::model::validate::host_port(&host, port)))
                     .fetch_one(&mut *tx)
                     .await?;
                 audit::record(

@@ -240,10 +240,20 @@ impl RuleInput {
     }
 }
 
-/// An alert's name becomes its `alertname` label; Promgen's rule keeps it to metric-name
-/// characters, which also keeps markup out.
+/// An alert's name becomes its `alertname` label, whose value Prometheus takes as any text
+/// (promtool checks only that there is one): Promgen's rules named `Test Rule` stay editable.
+/// Control characters are refused, and the length is bounded.
 fn alert_name(name: &str) -> Checked<()> {
-    metric_name("name", name)
+    if name.is_empty() {
+        return Err(FieldError::new("name", "is required"));
+    }
+    if name.chars().count() > 128 {
+        return Err(FieldError::new("name", "must be at most 128 characters"));
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(FieldError::new("name", format!("may not contain control characters like {c:?}")));
+    }
+    Ok(())
 }
 
 /// `^[a-zA-Z_:][a-zA-Z0-9_:]*$`, at most 128 characters.
@@ -466,8 +476,14 @@ mod tests {
     #[test]
     fn rule_input_names_the_bad_field() {
         assert!(input(RuleKind::Alert, "InstanceDown").clean().is_ok());
-        assert_eq!(input(RuleKind::Alert, "bad name").clean().unwrap_err().field, "name");
-        assert_eq!(input(RuleKind::Alert, "<script>").clean().unwrap_err().field, "name");
+        // Alert names are text, as Prometheus takes them (Promgen's `Test Rule`); recorded
+        // names are metric names.
+        assert!(input(RuleKind::Alert, "Test Rule").clean().is_ok());
+        assert_eq!(input(RuleKind::Alert, "bad\nname").clean().unwrap_err().field, "name");
+        assert_eq!(input(RuleKind::Alert, "").clean().unwrap_err().field, "name");
+        let mut r = input(RuleKind::Record, "bad name");
+        r.duration.clear();
+        assert_eq!(r.clean().unwrap_err().field, "name");
         let mut r = input(RuleKind::Alert, "A");
         r.duration = "5 minutes".into();
         assert_eq!(r.clean().unwrap_err().field, "duration");

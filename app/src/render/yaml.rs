@@ -19,8 +19,20 @@ impl Yaml {
     }
 }
 
+/// The document as PyYAML writes it (Prometheus rule files, Promgen's bytes).
 pub fn to_string(doc: &Yaml) -> String {
-    let mut e = Emitter { out: String::new(), column: 0, whitespace: true, indention: true };
+    write(doc, false)
+}
+
+/// The document for Kubernetes (kubectl, go-yaml): PyYAML's output, but also quoting what
+/// other YAML readers take for a boolean or a number (`y`, `n`, `1e3`, `0o17`), so a label
+/// value reaches the cluster as the string it is.
+pub fn to_string_for_kubernetes(doc: &Yaml) -> String {
+    write(doc, true)
+}
+
+fn write(doc: &Yaml, kubernetes: bool) -> String {
+    let mut e = Emitter { out: String::new(), column: 0, whitespace: true, indention: true, kubernetes };
     e.node(doc, None, false);
     e.write_indent(0);
     e.out
@@ -36,6 +48,8 @@ struct Emitter {
     whitespace: bool,
     /// Only indentation has been written on the current line.
     indention: bool,
+    /// Quote for YAML 1.1 and go-yaml readers too.
+    kubernetes: bool,
 }
 
 fn is_break(c: char) -> bool {
@@ -140,7 +154,8 @@ impl Emitter {
     /// Writes a scalar; its characters are decoded once and shared by the analysis and the
     /// writer (a rule's expansion can be tens of KB, rendered at every keystroke).
     fn scalar(&mut self, scalar: &str, indent: usize, simple_key: bool) {
-        let implicit = !resolves_to_other_type(scalar);
+        let implicit =
+            !resolves_to_other_type(scalar) && !(self.kubernetes && other_readers_take_for_other_type(scalar));
         if implicit && is_plain_word(scalar) {
             // Most scalars of a rule file (names, durations, label values, links): a plain
             // word, which PyYAML writes as it is.
@@ -443,6 +458,31 @@ fn resolves_to_other_type(s: &str) -> bool {
     WORDS.contains(&s) || s == "<<" || s == "=" || (numeric && (is_int(s) || is_float(s) || is_timestamp(s)))
 }
 
+/// Plain scalars that PyYAML reads as strings but YAML 1.1 (`y`, `n`) or go-yaml and YAML 1.2
+/// readers (`1e3`, `.5`, `0o17`) do not.
+fn other_readers_take_for_other_type(s: &str) -> bool {
+    if matches!(s, "y" | "Y" | "n" | "N") {
+        return true;
+    }
+    let u = unsigned(s);
+    if let Some(octal) = u.strip_prefix("0o") {
+        return !octal.is_empty() && octal.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    }
+    // go-yaml's float: `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`.
+    let (mantissa, exponent) = match u.find(['e', 'E']) {
+        Some(i) => (&u[..i], Some(&u[i + 1..])),
+        None => (u, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => digits(frac),
+        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
+        None => digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    mantissa_ok && exponent_ok
+}
+
 fn digits_underscores(s: &str, digit: impl Fn(char) -> bool) -> bool {
     s.chars().all(|c| digit(c) || c == '_')
 }
@@ -629,6 +669,29 @@ mod tests {
             ("Disk {{ $labels.instance }}", "Disk {{ $labels.instance }}"),
         ] {
             assert_eq!(to_string(&map(&[("k", Yaml::str(value))])), format!("k: {written}\n"), "{value:?}");
+        }
+    }
+
+    /// For Kubernetes, what YAML 1.1 (`y`, `n`) and go-yaml (`1e3`) read as booleans or numbers
+    /// is quoted too; PyYAML's output is left as Promgen's.
+    #[test]
+    fn kubernetes_readers_get_strings() {
+        for (value, pyyaml, kubernetes) in [
+            ("n", "n", "'n'"),
+            ("Y", "Y", "'Y'"),
+            ("yes", "'yes'", "'yes'"),
+            ("1e3", "1e3", "'1e3'"),
+            (".5", "'.5'", "'.5'"),
+            ("5.", "'5.'", "'5.'"),
+            ("0o17", "0o17", "'0o17'"),
+            ("1.10", "'1.10'", "'1.10'"),
+            ("critical", "critical", "critical"),
+            ("e3", "e3", "e3"),
+            ("1.2.3", "1.2.3", "1.2.3"),
+        ] {
+            let doc = map(&[("severity", Yaml::str(value))]);
+            assert_eq!(to_string(&doc), format!("severity: {pyyaml}\n"), "{value}");
+            assert_eq!(to_string_for_kubernetes(&doc), format!("severity: {kubernetes}\n"), "{value}");
         }
     }
 

@@ -194,7 +194,7 @@ mod tests {
         assert_eq!(p.siblings[0].expr.as_ref().unwrap(), "up{service=\"api\",} == 0");
         assert!(p.yaml.contains("- name: web\n") && p.yaml.contains("rule: https://p.example/rule/0"), "{}", p.yaml);
         assert_eq!(p.problem, None);
-        let broken = RuleInput { expr: "up{<exclude>} ==".into(), name: "bad name".into(), ..input };
+        let broken = RuleInput { expr: "up{<exclude>} ==".into(), name: "bad\tname".into(), ..input };
         let p = preview(&prepared, &broken, false);
         let e = p.expr.unwrap_err();
         assert_eq!(caret(&broken.expr, &e), ("up{<exclude>} ==".to_string(), "                ^".to_string()));

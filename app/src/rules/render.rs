@@ -10,7 +10,7 @@
 use super::exclude::expand;
 use super::labels::{owner_labels, rendered_annotations};
 use crate::model::{OwnerKind, Rule, RuleId, RuleKind, RuleOwner, Site};
-use crate::render::yaml::{Yaml, to_string};
+use crate::render::yaml::{Yaml, to_string, to_string_for_kubernetes};
 use std::collections::HashMap;
 
 /// The owners of each rule's overrides: what its `<exclude>` expands to.
@@ -125,7 +125,7 @@ pub fn render_prometheus_rule(
     if let Some(ns) = namespace {
         metadata.push(("namespace".into(), Yaml::str(ns)));
     }
-    to_string(&Yaml::Map(vec![
+    to_string_for_kubernetes(&Yaml::Map(vec![
         ("apiVersion".into(), Yaml::str("monitoring.coreos.com/v1")),
         ("kind".into(), Yaml::str("PrometheusRule")),
         ("metadata".into(), Yaml::Map(metadata)),

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::model::*;
 use crate::rules::labels::{PROJECT, SERVICE};
 use serde_yaml::Value;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 /// A rule owner as its row's (service, project) columns.
 type OwnerColumns = (Option<i64>, Option<i64>);
@@ -26,74 +26,110 @@ struct FileRule {
     labels: LabelMap,
 }
 
-fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+/// A rule as the file writes it. Every scalar is read as its text, as Prometheus reads labels
+/// and annotations (strings): `version: 1.10` stays `1.10`, `0x1F` stays `0x1F`.
+#[derive(serde::Deserialize)]
+struct RuleDoc {
+    alert: Option<String>,
+    record: Option<String>,
+    expr: Option<String>,
+    #[serde(rename = "for")]
+    duration: Option<String>,
+    labels: Option<BTreeMap<String, Option<String>>>,
+    annotations: Option<BTreeMap<String, Option<String>>>,
+}
+
+#[derive(serde::Deserialize)]
+struct GroupDoc {
+    name: Option<String>,
+    rules: Option<Vec<RuleDoc>>,
+}
+
+#[derive(serde::Deserialize)]
+struct GroupsDoc {
+    groups: Vec<GroupDoc>,
+}
+
+/// The keys a rule mapping has that Promgen-rs does not keep (`keep_firing_for`, …).
+const KEPT: [&str; 6] = ["alert", "record", "expr", "for", "labels", "annotations"];
+
+/// Labels or annotations as text; a null value is dropped, with a note.
+fn text_map(map: Option<BTreeMap<String, Option<String>>>, place: &str, field: &str, notes: &mut Vec<String>) -> LabelMap {
+    let mut out = LabelMap::new();
+    for (k, v) in map.unwrap_or_default() {
+        match v {
+            Some(v) => {
+                out.insert(k, v);
+            }
+            None => notes.push(format!("{place}: {field} {k} is null and was left out")),
+        }
     }
+    out
 }
 
-fn string_map(v: Option<&Value>, place: &str, field: &str) -> Result<LabelMap, AppError> {
-    let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(LabelMap::new()) };
-    let Value::Mapping(m) = v else {
-        return Err(AppError::invalid("file", format!("{place}: {field} must be a mapping")));
-    };
-    m.iter()
-        .map(|(k, v)| match (scalar_text(k), scalar_text(v)) {
-            (Some(k), Some(v)) => Ok((k, v)),
-            _ => Err(AppError::invalid("file", format!("{place}: {field} must map names to text"))),
-        })
-        .collect()
-}
-
-fn parse_rule(v: &Value, place: String, notes: &mut Vec<String>) -> Result<FileRule, AppError> {
-    let Value::Mapping(m) = v else { return Err(AppError::invalid("file", format!("{place} is not a mapping"))) };
-    let get = |k: &str| m.get(Value::String(k.into()));
-    let (kind, name) = match (get("alert").and_then(scalar_text), get("record").and_then(scalar_text)) {
+fn parse_rule(doc: RuleDoc, keys: &[String], place: String, notes: &mut Vec<String>) -> Result<FileRule, AppError> {
+    let (kind, name) = match (doc.alert, doc.record) {
         (Some(name), None) => (RuleKind::Alert, name),
         (None, Some(name)) => (RuleKind::Record, name),
         _ => return Err(AppError::invalid("file", format!("{place} needs exactly one of alert: or record:"))),
     };
     let place = format!("{place} ({name})");
-    let expr =
-        get("expr").and_then(scalar_text).ok_or_else(|| AppError::invalid("file", format!("{place} has no expr")))?;
-    for key in m.keys().filter_map(Value::as_str) {
-        if !matches!(key, "alert" | "record" | "expr" | "for" | "labels" | "annotations") {
-            notes.push(format!("{place}: {key} is not kept"));
-        }
+    let expr = doc.expr.ok_or_else(|| AppError::invalid("file", format!("{place} has no expr")))?;
+    for key in keys.iter().filter(|k| !KEPT.contains(&k.as_str())) {
+        notes.push(format!("{place}: {key} is not kept"));
     }
-    let labels = string_map(get("labels"), &place, "labels")?;
+    let labels = text_map(doc.labels, &place, "label", notes);
     let input = RuleInput {
         kind,
         name,
         expr,
-        duration: get("for").and_then(scalar_text).unwrap_or_default(),
+        duration: doc.duration.unwrap_or_default(),
         enabled: true,
         description: String::new(),
         labels: labels.clone(),
-        annotations: string_map(get("annotations"), &place, "annotations")?,
+        annotations: text_map(doc.annotations, &place, "annotation", notes),
     };
     Ok(FileRule { place, input, labels })
 }
 
+/// The keys of each rule mapping of the document, in file order (for the notes).
+fn rule_keys(doc: &Value) -> Vec<Vec<String>> {
+    let keys = |r: &Value| match r {
+        Value::Mapping(m) => m.keys().filter_map(|k| k.as_str().map(str::to_string)).collect(),
+        _ => Vec::new(),
+    };
+    match doc.get("groups").and_then(Value::as_sequence) {
+        Some(groups) => groups
+            .iter()
+            .flat_map(|g| g.get("rules").and_then(Value::as_sequence).into_iter().flatten())
+            .map(keys)
+            .collect(),
+        None => vec![keys(doc)],
+    }
+}
+
 /// Every rule in the document, in file order.
 fn parse_file(text: &str, notes: &mut Vec<String>) -> Result<Vec<FileRule>, AppError> {
-    let doc: Value = crate::backend::yaml::from_str(text)
-        .map_err(|e| AppError::invalid("file", format!("not a Prometheus rule file: {e}")))?;
-    let Some(groups) = doc.get("groups") else {
-        return Ok(vec![parse_rule(&doc, "the rule".into(), notes)?]);
-    };
-    let Value::Sequence(groups) = groups else { return Err(AppError::invalid("file", "groups must be a list")) };
+    let not_rules = |e: String| AppError::invalid("file", format!("not a Prometheus rule file: {e}"));
+    // The shape first (is there a `groups`, which keys do rules have), then the rules with
+    // their scalars as text.
+    let shape: Value = crate::backend::yaml::from_str(text).map_err(not_rules)?;
+    let keys = rule_keys(&shape);
+    let mut keys = keys.iter().map(Vec::as_slice).chain(std::iter::repeat(&[][..]));
+    if shape.get("groups").is_none() {
+        let doc: RuleDoc = serde_yaml::from_str(text).map_err(|e| not_rules(e.to_string()))?;
+        return Ok(vec![parse_rule(doc, keys.next().unwrap_or_default(), "the rule".into(), notes)?]);
+    }
+    let doc: GroupsDoc = serde_yaml::from_str(text).map_err(|e| not_rules(e.to_string()))?;
     let mut out = Vec::new();
-    for (g, group) in groups.iter().enumerate() {
-        let gname = group.get("name").and_then(scalar_text).unwrap_or_else(|| format!("#{}", g + 1));
-        let Some(Value::Sequence(rules)) = group.get("rules") else {
+    for (g, group) in doc.groups.into_iter().enumerate() {
+        let gname = group.name.unwrap_or_else(|| format!("#{}", g + 1));
+        let Some(rules) = group.rules else {
             return Err(AppError::invalid("file", format!("group {gname} has no list of rules")));
         };
-        for (i, rule) in rules.iter().enumerate() {
-            out.push(parse_rule(rule, format!("group {gname}, rule {}", i + 1), notes)?);
+        for (i, rule) in rules.into_iter().enumerate() {
+            let place = format!("group {gname}, rule {}", i + 1);
+            out.push(parse_rule(rule, keys.next().unwrap_or_default(), place, notes)?);
         }
     }
     Ok(out)
@@ -242,6 +278,7 @@ mod tests {
     fn reads_promgen_import_example() {
         let mut notes = Vec::new();
         let rules = parse_file(include_str!("../../../fixtures/promgen/import.rule.yml"), &mut notes).unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
         let names: Vec<&str> = rules.iter().map(|r| r.input.name.as_str()).collect();
         assert_eq!(names, ["ExporterDown", "ExporterTargetDown"]);
         assert_eq!(rules[1].input.expr, "{__name__=~\".*_up\"} == 0");
@@ -255,5 +292,24 @@ mod tests {
                 .contains("alert: or record:")
         );
         assert!(parse_file("{{{", &mut notes).is_err());
+    }
+
+    /// Scalars keep their text, as Prometheus reads labels; a null label is left out, noted.
+    #[test]
+    fn keeps_the_text_of_every_scalar() {
+        let mut notes = Vec::new();
+        let file = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    for: 5m\n    keep_firing_for: 1m\n    labels:\n      version: 1.10\n      hex: 0x1F\n      big: 1e3\n      flag: yes\n      gone: null\n    annotations:\n      n: 007\n";
+        let rules = parse_file(file, &mut notes).unwrap();
+        let labels = &rules[0].input.labels;
+        assert_eq!((labels["version"].as_str(), labels["hex"].as_str()), ("1.10", "0x1F"));
+        assert_eq!((labels["big"].as_str(), labels["flag"].as_str()), ("1e3", "yes"));
+        assert!(!labels.contains_key("gone"));
+        assert_eq!(rules[0].input.annotations["n"], "007");
+        assert_eq!(
+            notes,
+            ["group g, rule 1 (A): keep_firing_for is not kept", "group g, rule 1 (A): label gone is null and was left out"]
+        );
+        let err = parse_file("alert: A\nexpr: up\nlabels:\n  x: [1]\n", &mut notes).unwrap_err().to_string();
+        assert!(err.contains("labels.x: invalid type: sequence"), "{err}");
     }
 }

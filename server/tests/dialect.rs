@@ -63,3 +63,23 @@ on_both_databases!(rules_meet_the_oldest_prometheus_that_loads_them, |b: Backend
     let ctx = b.rules.new_context(&admin, site.clone()).await.unwrap();
     assert_eq!((ctx.dialect.version, ctx.dialect_source.as_str()), (Version::OLDEST, source.as_str()));
 });
+
+// A template Go would not parse is refused at save, naming the annotation, also on a server
+// without promtool; the editor's preview says the same.
+on_both_databases!(templates_are_checked_without_promtool, |b: Backend| async move {
+    let settings = app::backend::Settings { promtool: Some("/nonexistent/promtool".into()), ..Default::default() };
+    let b = Backend::with_settings(b.db.clone(), &settings).unwrap();
+    assert!(b.rules.promtool().version().is_none());
+    let admin = common::admin(&b).await;
+    let site = b.rules.owner(OwnerKind::Site, 1).await.unwrap();
+    let mut input = rule("Down", "up == 0");
+    input.annotations.insert("summary".into(), "{{$label.foo}} is down".into());
+    let err = b.rules.create(&admin, &site, input.clone()).await.unwrap_err();
+    assert_eq!(err.field(), Some("annotations"));
+    assert!(err.to_string().contains("annotation \"summary\": 1:3: undefined variable \"$label\""), "{err}");
+    input.annotations.insert("summary".into(), "{{ $labels.instance }} is down".into());
+    assert!(b.rules.create(&admin, &site, input).await.is_ok());
+    let import = "groups:\n- name: g\n  rules:\n  - alert: B\n    expr: up\n    labels:\n      team: '{{ if 1 }}'\n";
+    let err = b.rules.import_file(&admin, import, Some(&site)).await.unwrap_err();
+    assert!(err.to_string().contains("label \"team\": 1:4: unexpected EOF"), "{err}");
+});

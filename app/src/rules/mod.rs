@@ -9,6 +9,7 @@ pub mod pack;
 pub mod preview;
 pub mod promql;
 pub mod render;
+pub mod template;
 
 #[cfg(test)]
 mod robustness;
@@ -30,6 +31,27 @@ impl ExprError {
     pub fn describe(&self, expr: &str) -> String {
         promql::ParseError::new(self.start, self.end, self.message.clone()).describe(expr)
     }
+}
+
+/// Checks an alerting rule's label and annotation templates as Prometheus parses them (a
+/// recording rule's are not templates); the error names the label or annotation.
+pub fn check_templates(
+    kind: RuleKind,
+    labels: &crate::model::LabelMap,
+    annotations: &crate::model::LabelMap,
+    dialect: promql::Dialect,
+) -> Result<(), crate::model::validate::FieldError> {
+    if kind != RuleKind::Alert {
+        return Ok(());
+    }
+    for (field, what, map) in [("labels", "label", labels), ("annotations", "annotation", annotations)] {
+        for (name, text) in map {
+            template::check(text, dialect).map_err(|e| {
+                crate::model::validate::FieldError::new(field, format!("{what} {name:?}: {}", e.describe(text)))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks a rule's expression as the Prometheus of `dialect` will receive it: `<exclude>`

@@ -79,7 +79,10 @@ pub fn preview(prepared: &Prepared, input: &RuleInput, follow: bool) -> Preview 
         check_expanded(input.kind, &input.expr, exclude::expand_with(&input.expr, &prepared.exclusion), ctx.dialect);
     let problem = match input.clone().clean() {
         Err(e) if e.field != "expr" => Some(e.to_string()),
-        _ => None,
+        Err(_) => None,
+        Ok(clean) => super::check_templates(clean.kind, &clean.labels, &clean.annotations, ctx.dialect)
+            .err()
+            .map(|e| e.to_string()),
     };
     let alert = input.kind == RuleKind::Alert;
     let named = |m: &crate::model::LabelMap| {

@@ -40,6 +40,13 @@ fn promqlish() -> impl Strategy<Value = String> {
         Just("😀".to_string()),
         Just("é".to_string()),
         Just("\n".to_string()),
+        Just("{{".to_string()),
+        Just("}}".to_string()),
+        Just("{{- if ".to_string()),
+        Just("{{ end -}}".to_string()),
+        Just("$labels.x".to_string()),
+        Just(" | humanize ".to_string()),
+        Just("{{/* c */}}".to_string()),
         "[ -~]{0,3}",
         "\\PC{0,3}",
     ];
@@ -102,6 +109,9 @@ proptest! {
     #[test]
     fn other_readers_never_panic(text in any_text()) {
         let _ = crate::model::duration::parse_duration(&text);
+        if let Err(e) = super::template::check(&text, Dialect::latest()) {
+            let _ = e.describe(&text);
+        }
         let _ = validate::hostname("host", &text);
         let _ = validate::host_list("hosts", &text);
         let _ = validate::name("name", &text);

@@ -26,6 +26,7 @@ pub(super) fn validated(input: RuleInput, children: &[RuleOwner], dialect: Diale
     let mut input = input.clean()?;
     input.labels = labels::user_labels(input.labels);
     input.annotations = labels::user_annotations(input.annotations);
+    crate::rules::check_templates(input.kind, &input.labels, &input.annotations, dialect)?;
     check_expr(input.kind, &input.expr, children, dialect)
         .map_err(|e| AppError::invalid("expr", e.describe(&input.expr)))?;
     Ok(input)

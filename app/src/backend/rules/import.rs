@@ -54,7 +54,12 @@ struct GroupsDoc {
 const KEPT: [&str; 6] = ["alert", "record", "expr", "for", "labels", "annotations"];
 
 /// Labels or annotations as text; a null value is dropped, with a note.
-fn text_map(map: Option<BTreeMap<String, Option<String>>>, place: &str, field: &str, notes: &mut Vec<String>) -> LabelMap {
+fn text_map(
+    map: Option<BTreeMap<String, Option<String>>>,
+    place: &str,
+    field: &str,
+    notes: &mut Vec<String>,
+) -> LabelMap {
     let mut out = LabelMap::new();
     for (k, v) in map.unwrap_or_default() {
         match v {
@@ -307,7 +312,10 @@ mod tests {
         assert_eq!(rules[0].input.annotations["n"], "007");
         assert_eq!(
             notes,
-            ["group g, rule 1 (A): keep_firing_for is not kept", "group g, rule 1 (A): label gone is null and was left out"]
+            [
+                "group g, rule 1 (A): keep_firing_for is not kept",
+                "group g, rule 1 (A): label gone is null and was left out"
+            ]
         );
         let err = parse_file("alert: A\nexpr: up\nlabels:\n  x: [1]\n", &mut notes).unwrap_err().to_string();
         assert!(err.contains("labels.x: invalid type: sequence"), "{err}");

@@ -154,8 +154,8 @@ impl Emitter {
     /// Writes a scalar; its characters are decoded once and shared by the analysis and the
     /// writer (a rule's expansion can be tens of KB, rendered at every keystroke).
     fn scalar(&mut self, scalar: &str, indent: usize, simple_key: bool) {
-        let implicit =
-            !resolves_to_other_type(scalar) && !(self.kubernetes && other_readers_take_for_other_type(scalar));
+        let other_type = resolves_to_other_type(scalar) || self.kubernetes && other_readers_take_for_other_type(scalar);
+        let implicit = !other_type;
         if implicit && is_plain_word(scalar) {
             // Most scalars of a rule file (names, durations, label values, links): a plain
             // word, which PyYAML writes as it is.

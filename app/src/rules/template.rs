@@ -364,9 +364,10 @@ impl<'a> Checker<'a> {
             Tok::Close => self.err(start, "missing value for command"),
             Tok::Keyword("end") => {
                 self.close(at)?;
-                let Some(b) = self.blocks.pop() else { return self.err(at, "unexpected {{end}}") };
+                if self.blocks.pop().is_none() {
+                    return self.err(at, "unexpected {{end}}");
+                }
                 self.scopes.pop();
-                drop(b);
                 Ok(())
             }
             Tok::Keyword("else") => {

@@ -83,3 +83,52 @@ on_both_databases!(templates_are_checked_without_promtool, |b: Backend| async mo
     let err = b.rules.import_file(&admin, import, Some(&site)).await.unwrap_err();
     assert!(err.to_string().contains("label \"team\": 1:4: unexpected EOF"), "{err}");
 });
+
+// The served rule file always loads: group names are unique (a site whose domain is a
+// service's name), and a rule Prometheus would refuse (one that came in with a Promgen export)
+// is left out and reported, while the rest is served.
+on_both_databases!(the_served_rule_file_always_loads, |b: Backend| async move {
+    let admin = common::admin(&b).await;
+    b.site.update(&admin, "web", "http").await.unwrap();
+    let site = b.rules.owner(OwnerKind::Site, 1).await.unwrap();
+    let s = b
+        .inventory
+        .create_service(&admin, ServiceInput { name: "web".into(), description: String::new() })
+        .await
+        .unwrap();
+    let service = b.rules.owner(OwnerKind::Service, s.id.0).await.unwrap();
+    b.rules.create(&admin, &site, rule("SiteRule", "up == 0")).await.unwrap();
+    b.rules.create(&admin, &service, rule("ServiceRule", "up == 0")).await.unwrap();
+    // What an import of Promgen's data can hold: rules never checked.
+    sqlx::query(
+        "INSERT INTO rule (kind, name, expr, duration, enabled, description, labels, annotations, service_id) \
+         VALUES ('alert', 'Broken', 'up ==', '', 1, '', '{}', '{\"summary\": \"{{$label.x}}\"}', $1)",
+    )
+    .bind(s.id.0)
+    .execute(&b.db.pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE inventory_generation SET generation = generation + 1").execute(&b.db.pool).await.unwrap();
+    let file = b.exports.rules(&Default::default(), &Default::default()).await.unwrap();
+    let file = std::str::from_utf8(&file).unwrap().to_string();
+    assert!(file.contains("- name: web\n") && file.contains("- name: web (service "), "{file}");
+    assert!(file.contains("SiteRule") && file.contains("ServiceRule") && !file.contains("Broken"), "{file}");
+    let dir = std::env::temp_dir().join(format!("promgen-rulefile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("rules.yml"), &file).unwrap();
+    let out =
+        std::process::Command::new("promtool").args(["check", "rules"]).arg(dir.join("rules.yml")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let problems = b.exports.rule_file_problems();
+    assert_eq!(problems.left_out.len(), 1);
+    assert_eq!(problems.left_out[0].1, "Broken");
+    assert!(problems.left_out[0].2.contains("unexpected end of input"), "{:?}", problems.left_out);
+    assert!(problems.refused.is_none() && problems.serving_since.is_some());
+    let broken = problems.left_out[0].0;
+    let detail = b.rules.detail(&admin, broken).await.unwrap();
+    assert!(detail.left_out.is_some_and(|why| why.contains("expr")));
+    let app = common::router(&b);
+    let (_, metrics) = common::get(&app, "/metrics").await;
+    assert!(metrics.contains("promgen_rule_file_rules_left_out 1\n"), "{metrics}");
+    let _ = std::fs::remove_dir_all(&dir);
+});

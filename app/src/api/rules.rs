@@ -156,6 +156,15 @@ pub async fn rules_dialect() -> Result<(crate::rules::promql::Dialect, String), 
     b.rules.dialect().await
 }
 
+/// What the rule file being served leaves out, and whether promtool refused a newer one.
+#[server(endpoint = "rule_file_report")]
+pub async fn rule_file_report() -> Result<RuleFileProblems, AppError> {
+    let (b, _) = super::caller().await?;
+    // Renders (or takes the cached rendering of) the current file first.
+    b.exports.rules(&Default::default(), &Default::default()).await?;
+    Ok(b.exports.rule_file_problems())
+}
+
 /// Sets the release rules are checked for while no shard's is known.
 #[server(endpoint = "set_prometheus_version")]
 pub async fn set_prometheus_version(prometheus_version: String) -> Result<String, AppError> {

@@ -2,10 +2,14 @@
 //! for one service or project. Rendering is pure (`crate::render`, `crate::rules::render`);
 //! this module loads the rows in a few queries and keeps the last full rendering until the
 //! inventory or the rules change.
+//!
+//! The rule file always loads: rules Prometheus would refuse are left out (and reported), and
+//! where promtool speaks the shards' language it checks the whole file; a file it refuses is
+//! not served, the last good one is (kept in the database, for every replica).
 
 use super::Db;
 use crate::error::AppError;
-use crate::model::{ExporterId, FarmId, Rule, RuleOwner, Scheme};
+use crate::model::{ExporterId, FarmId, Rule, RuleFileProblems, RuleOwner, Scheme};
 use crate::render::{ProbeTarget, ScrapeJob, render_targets, render_urls};
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -66,6 +70,9 @@ pub struct Exports {
     db: Db,
     /// Unpacking and rendering run here, off the async workers.
     cpu: super::cpu::Cpu,
+    promtool: super::rules::promtool::Promtool,
+    /// What the last full rendering of the rule file left out or could not serve.
+    problems: Arc<Mutex<RuleFileProblems>>,
     /// The last unfiltered rendering of each file and the inventory generation it reflects.
     cache: Arc<Mutex<HashMap<Kind, Rendered>>>,
 }
@@ -93,8 +100,14 @@ struct UrlRow {
 const SCOPE: &str = "($1 = '' OR sv.name = $1) AND ($2 = '' OR p.name = $2)";
 
 impl Exports {
-    pub fn new(db: Db, cpu: super::cpu::Cpu) -> Self {
-        Exports { db, cpu, cache: Arc::default() }
+    pub fn new(db: Db, cpu: super::cpu::Cpu, promtool: super::rules::promtool::Promtool) -> Self {
+        Exports { db, cpu, promtool, problems: Arc::default(), cache: Arc::default() }
+    }
+
+    /// What the rule file being served leaves out, and whether promtool refused a newer one
+    /// (as of its last rendering: fetch [`Exports::rules`] first for the current state).
+    pub fn rule_file_problems(&self) -> RuleFileProblems {
+        self.problems.lock().map(|p| p.clone()).unwrap_or_default()
     }
 
     /// file_sd JSON of every enabled exporter (of projects that have a farm).
@@ -120,16 +133,18 @@ impl Exports {
                     ));
                 }
                 let (packed, site) = super::rules::load_packed(&self.db).await?;
+                let (dialect, _) = super::rules::dialect::of(&self.db).await?;
                 let (filter, name) = (filter.clone(), name.to_string());
                 let namespace = format.namespace.clone().filter(|n| !n.is_empty());
                 let out = self
                     .cpu
                     .run("rendering the rules", move || {
                         let rules = super::rules::unpack_all(&packed, &site)?;
+                        let refused = refused_ids(&rules, dialect);
                         Ok::<_, AppError>(crate::rules::render::render_prometheus_rule(
                             &rules,
                             &site,
-                            |r| filter.owns(r),
+                            |r| filter.owns(r) && !refused.contains(&r.id),
                             &name,
                             namespace.as_deref(),
                         ))
@@ -178,17 +193,65 @@ impl Exports {
                 let targets = self.probe_targets(filter).await?;
                 self.cpu.run("rendering the URLs", move || render_urls(&targets)).await
             }
-            Kind::Rules => {
-                let (packed, site) = super::rules::load_packed(&self.db).await?;
-                let filter = filter.clone();
-                self.cpu
-                    .run("rendering the rules", move || {
-                        let rules = super::rules::unpack_all(&packed, &site)?;
-                        Ok(crate::rules::render::render(&rules, &site, |r| filter.owns(r)))
-                    })
-                    .await?
-            }
+            Kind::Rules => self.render_rules(filter).await,
         }
+    }
+
+    /// The rule file: rules Prometheus would refuse left out; for the whole file, promtool's
+    /// check where it speaks the shards' language, and the last good file when it refuses.
+    async fn render_rules(&self, filter: &ExportFilter) -> Result<String, AppError> {
+        let (packed, site) = super::rules::load_packed(&self.db).await?;
+        let (dialect, _) = super::rules::dialect::of(&self.db).await?;
+        let (generation,): (i64,) =
+            sqlx::query_as("SELECT generation FROM inventory_generation WHERE id = 1").fetch_one(&self.db.pool).await?;
+        let owned = filter.clone();
+        let (body, left_out) = self
+            .cpu
+            .run("rendering the rules", move || {
+                let rules = super::rules::unpack_all(&packed, &site)?;
+                let refusals = crate::rules::render::refusals(&rules, dialect);
+                let refused: std::collections::HashSet<_> = refusals.iter().map(|(id, _)| *id).collect();
+                let body = crate::rules::render::render(&rules, &site, |r| owned.owns(r) && !refused.contains(&r.id));
+                let names: HashMap<_, _> = rules.iter().map(|r| (r.id, r.name.clone())).collect();
+                let left_out = refusals
+                    .into_iter()
+                    .map(|(id, why)| (id, names.get(&id).cloned().unwrap_or_default(), why))
+                    .collect::<Vec<_>>();
+                Ok::<_, AppError>((body, left_out))
+            })
+            .await??;
+        if !filter.is_empty() {
+            return Ok(body);
+        }
+        for (id, name, why) in &left_out {
+            tracing::warn!(rule = id.0, name = ?name, why = ?why, "a rule Prometheus would refuse is left out of the rule file");
+        }
+        let checked = self.promtool.check("rules", &body, dialect).await;
+        let last_good: Option<(String, String)> = if checked.is_err() {
+            sqlx::query_as("SELECT body, checked FROM rule_file WHERE id = 1").fetch_optional(&self.db.pool).await?
+        } else {
+            None
+        };
+        let now = super::db::now();
+        let (served, problems) = choose(body, checked, last_good, left_out, &now);
+        if problems.refused.is_none() {
+            sqlx::query(
+                "INSERT INTO rule_file (id, generation, body, checked) VALUES (1, $1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET generation = excluded.generation, body = excluded.body, \
+                     checked = excluded.checked",
+            )
+            .bind(generation)
+            .bind(&served)
+            .bind(&now)
+            .execute(&self.db.pool)
+            .await?;
+        } else {
+            tracing::error!(why = ?problems.refused, "promtool refuses the rule file: the last good one is served");
+        }
+        if let Ok(mut p) = self.problems.lock() {
+            *p = problems;
+        }
+        Ok(served)
     }
 
     /// Loads every enabled exporter and its farm's hosts as one packed text value: the
@@ -244,6 +307,43 @@ impl Exports {
     }
 }
 
+/// Which rule file to serve: the new `rendered` one when promtool took it, else the last good
+/// one (or, with none yet, the new one: Prometheus keeps its old rules when a reload fails).
+fn choose(
+    rendered: String,
+    checked: Result<(), AppError>,
+    last_good: Option<(String, String)>,
+    left_out: Vec<(crate::model::RuleId, String, String)>,
+    now: &str,
+) -> (String, RuleFileProblems) {
+    let mut problems = RuleFileProblems { left_out, ..Default::default() };
+    let served = match checked {
+        Ok(()) => {
+            problems.serving_since = Some(now.to_string());
+            rendered
+        }
+        Err(refusal) => {
+            problems.refused = Some(refusal.to_string());
+            match last_good {
+                Some((good, checked)) => {
+                    problems.serving_since = Some(checked);
+                    good
+                }
+                None => rendered,
+            }
+        }
+    };
+    (served, problems)
+}
+
+/// The enabled rules Prometheus would refuse.
+fn refused_ids(
+    rules: &[Rule],
+    dialect: crate::rules::promql::Dialect,
+) -> std::collections::HashSet<crate::model::RuleId> {
+    crate::rules::render::refusals(rules, dialect).into_iter().map(|(id, _)| id).collect()
+}
+
 /// Unpacks what `scrape_jobs` loads; an exporter of a project without one is skipped.
 fn unpack(packed: &str) -> Result<Inventory, AppError> {
     let bad = |what: &str| AppError::Internal(format!("the inventory does not unpack: {what:?}"));
@@ -277,4 +377,21 @@ fn unpack(packed: &str) -> Result<Inventory, AppError> {
         hosts.insert(farm_id, names);
     }
     Ok((jobs, hosts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_file_gives_way_to_the_last_good_one() {
+        let refused = || Err(AppError::invalid("rules", "promtool check rules: bad"));
+        let (served, p) = choose("new".into(), Ok(()), None, Vec::new(), "t2");
+        assert_eq!((served.as_str(), p.refused, p.serving_since.as_deref()), ("new", None, Some("t2")));
+        let (served, p) = choose("new".into(), refused(), Some(("good".into(), "t1".into())), Vec::new(), "t2");
+        assert_eq!((served.as_str(), p.serving_since.as_deref()), ("good", Some("t1")));
+        assert!(p.refused.unwrap().contains("bad"));
+        let (served, p) = choose("new".into(), refused(), None, Vec::new(), "t2");
+        assert_eq!((served.as_str(), p.serving_since), ("new", None));
+    }
 }

@@ -36,6 +36,9 @@ pub struct Gauges {
     pub outbox_failed: i64,
     pub websocket_clients: usize,
     pub heartbeat_last_seen: Option<f64>,
+    /// Rules the last rendering of the rule file left out, and whether promtool refused it.
+    pub rule_file_left_out: usize,
+    pub rule_file_refused: bool,
 }
 
 impl Metrics {
@@ -151,6 +154,18 @@ impl Metrics {
             "Browsers connected to the live alert feed.",
             g.websocket_clients.to_string(),
         );
+        gauge(
+            &mut out,
+            "promgen_rule_file_rules_left_out",
+            "Rules left out of the rule file because Prometheus would refuse them (as of its last rendering).",
+            g.rule_file_left_out.to_string(),
+        );
+        gauge(
+            &mut out,
+            "promgen_rule_file_refused",
+            "1 while promtool refuses the newest rule file and the last good one is served.",
+            u8::from(g.rule_file_refused).to_string(),
+        );
         if let Some(t) = g.heartbeat_last_seen {
             gauge(
                 &mut out,
@@ -197,7 +212,10 @@ mod tests {
             outbox_failed: 0,
             websocket_clients: 3,
             heartbeat_last_seen: None,
+            rule_file_left_out: 2,
+            rule_file_refused: false,
         });
+        assert!(out.contains("promgen_rule_file_rules_left_out 2\n"));
         assert!(out.contains("promgen_alerts_received_total 1\n"));
         assert!(out.contains("promgen_notifications_total{sender_type=\"slack\",outcome=\"sent\"} 1\n"));
         assert!(out.contains(

@@ -96,7 +96,7 @@ impl Backend {
             auth: auth::Auth::new(db.clone(), &settings.login),
             audit: audit::AuditLog::new(db.clone()),
             inventory: inventory::Inventory::new(db.clone(), cpu.clone(), settings.max_hosts_per_farm),
-            exports: exports::Exports::new(db.clone(), cpu.clone()),
+            exports: exports::Exports::new(db.clone(), cpu.clone(), promtool.clone()),
             importer: importer::Importer::new(db.clone()),
             site: site::SiteSettings::new(db.clone()),
             rules: rules::Rules::new(db.clone(), promtool, proxy, cpu.clone()),

@@ -329,6 +329,9 @@ pub struct RuleDetail {
     pub expanded: String,
     /// The rule's entry in the rule file.
     pub yaml: String,
+    /// Why the rule is left out of the rule file (Prometheus would refuse it), if it is.
+    #[serde(default)]
+    pub left_out: Option<String>,
 }
 
 /// A rule in a list: enough to show and link it.
@@ -441,6 +444,19 @@ pub struct Pair {
 
 pub fn pairs_to_map(pairs: Option<Vec<Pair>>) -> LabelMap {
     pairs.unwrap_or_default().into_iter().map(|p| (p.key, p.value)).collect()
+}
+
+/// What the last rendering of the whole rule file could not include or serve: rules that
+/// Prometheus would refuse (left out, so the rest still loads), and promtool's refusal of the
+/// file (then the last good file is served instead).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleFileProblems {
+    /// (rule, its name, why).
+    pub left_out: Vec<(RuleId, String, String)>,
+    /// Why promtool refused the rendered file, when it did.
+    pub refused: Option<String>,
+    /// When the file being served passed its checks (RFC 3339), if one did.
+    pub serving_since: Option<String>,
 }
 
 /// What the "test" button found: the rule's expression run on the Prometheus servers of its

@@ -55,6 +55,11 @@ pub fn RulePage() -> impl IntoView {
                         {(!r.duration.is_empty()).then(|| format!(" · for {}", r.duration))}
                     </p>
                     <p class="muted">{r.description.clone()}</p>
+                    {d.left_out.clone().map(|why| view! {
+                        <p class="error" role="alert" data-testid="left-out">
+                            "Left out of the rule file, which Prometheus would refuse with it: " {why}
+                        </p>
+                    })}
                     <Show when=move || edit>
                         // A <div>: a form may not sit inside a <p>.
                         <div class="actions">

@@ -1,6 +1,6 @@
 //! The site: its address (domain and scheme, which the rule links use) and the site rules.
 
-use crate::api::rules::{SetPrometheusVersion, UpdateSite, get_site, rules_dialect};
+use crate::api::rules::{SetPrometheusVersion, UpdateSite, get_site, rule_file_report, rules_dialect};
 use crate::components::{ErrorView, Field, FormError, Loading, NotifiersSection, RulesSection};
 use crate::model::OwnerKind;
 use leptos::prelude::*;
@@ -11,6 +11,7 @@ pub fn SitePage() -> impl IntoView {
     let set_version = ServerAction::<SetPrometheusVersion>::new();
     let site = Resource::new(move || update.version().get(), |_| get_site());
     let dialect = Resource::new(move || set_version.version().get(), |_| rules_dialect());
+    let problems = Resource::new(move || set_version.version().get(), |_| rule_file_report());
     view! {
         <h1>"Site"</h1>
         <Suspense fallback=Loading>
@@ -57,6 +58,27 @@ pub fn SitePage() -> impl IntoView {
                         </details>
                     }.into_any(),
                 }
+            })}
+        </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                problems.await.ok().filter(|p| !p.left_out.is_empty() || p.refused.is_some()).map(|p| view! {
+                    <section class="card warning" id="rule-file" role="alert">
+                        <h2>"The rule file"</h2>
+                        {p.refused.map(|why| view! {
+                            <p>"promtool refuses the newest rule file, so the last good one is served"
+                                {p.serving_since.map(|t| format!(" (checked {t})"))} ": " {why}</p>
+                        })}
+                        {(!p.left_out.is_empty()).then(|| view! {
+                            <p>"These rules are left out: Prometheus would refuse the whole file with them."</p>
+                            <ul>
+                                {p.left_out.into_iter().map(|(id, name, why)| view! {
+                                    <li><a href=format!("/rule/{id}")>{name}</a> ": " {why}</li>
+                                }).collect_view()}
+                            </ul>
+                        })}
+                    </section>
+                })
             })}
         </Suspense>
         <p class="muted">"The site's notifiers hear when the alert pipeline itself breaks (the heartbeat alert stops)."</p>

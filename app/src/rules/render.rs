@@ -11,7 +11,7 @@ use super::exclude::expand;
 use super::labels::{owner_labels, rendered_annotations};
 use crate::model::{OwnerKind, Rule, RuleId, RuleKind, RuleOwner, Site};
 use crate::render::yaml::{Yaml, to_string, to_string_for_kubernetes};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The owners of each rule's overrides: what its `<exclude>` expands to.
 pub fn overrides_index(rules: &[Rule]) -> HashMap<RuleId, Vec<RuleOwner>> {
@@ -82,13 +82,21 @@ pub fn groups(rules: &[Rule], site: &Site, include: impl Fn(&Rule) -> bool) -> Y
     let site_url = site.url();
     let mut groups: Vec<Yaml> = Vec::new();
     let mut current: Option<((u8, i64), Vec<Yaml>, String)> = None;
+    // Prometheus refuses a file with two groups of one name (a site whose domain is a
+    // service's name): a later owner's group takes its kind and id along.
+    let mut names: HashSet<String> = HashSet::new();
     for r in picked {
         let rank = owner_rank(&r.owner);
         if current.as_ref().is_none_or(|c| c.0 != rank) {
             if let Some((_, rules, name)) = current.take() {
                 groups.push(group(name, rules));
             }
-            current = Some((rank, Vec::new(), r.owner.group_name()));
+            let mut name = r.owner.group_name();
+            if !names.insert(name.clone()) {
+                name = format!("{name} ({} {})", r.owner.kind().as_str(), r.owner.id());
+                names.insert(name.clone());
+            }
+            current = Some((rank, Vec::new(), name));
         }
         let entry = rule_entry(r, overrides.get(&r.id).map_or(&[], Vec::as_slice), &site_url);
         if let Some(c) = current.as_mut() {
@@ -103,6 +111,32 @@ pub fn groups(rules: &[Rule], site: &Site, include: impl Fn(&Rule) -> bool) -> Y
 
 fn group(name: String, rules: Vec<Yaml>) -> Yaml {
     Yaml::Map(vec![("name".into(), Yaml::Str(name)), ("rules".into(), Yaml::Seq(rules))])
+}
+
+/// Why Prometheus would refuse `rule` in the rule file, if it would: its expression (with its
+/// overrides excluded) in `dialect`, its name, its labels and its templates. Rules are checked
+/// when they are saved; this catches those that came otherwise (a Promgen export, an older
+/// release of Promgen-rs, a dialect that changed since).
+pub fn refusal(rule: &Rule, overrides: &[RuleOwner], dialect: super::promql::Dialect) -> Option<String> {
+    let expansion = expand(&rule.expr, overrides);
+    if let Err(e) = super::check_expanded(rule.kind, &rule.expr, expansion, dialect) {
+        return Some(format!("expr: {}", e.describe(&rule.expr)));
+    }
+    let input = crate::model::RuleInput::from_rule(rule);
+    if let Err(e) = input.clean() {
+        return Some(e.to_string());
+    }
+    super::check_templates(rule.kind, &rule.labels, &rule.annotations, dialect).err().map(|e| e.to_string())
+}
+
+/// The enabled rules Prometheus would refuse, with why (see [`refusal`]).
+pub fn refusals(rules: &[Rule], dialect: super::promql::Dialect) -> Vec<(RuleId, String)> {
+    let overrides = overrides_index(rules);
+    rules
+        .iter()
+        .filter(|r| r.enabled)
+        .filter_map(|r| refusal(r, overrides.get(&r.id).map_or(&[], Vec::as_slice), dialect).map(|why| (r.id, why)))
+        .collect()
 }
 
 /// The Prometheus rule file of the enabled rules `include` picks.
@@ -183,6 +217,28 @@ mod tests {
             parent: parent.map(RuleId),
             owner,
         }
+    }
+
+    #[test]
+    fn group_names_are_unique() {
+        let site = RuleOwner::Site { domain: "web".into() };
+        let service = RuleOwner::Service { id: ServiceId(3), name: "web".into() };
+        let rule = |id: i64, owner: RuleOwner| Rule {
+            id: RuleId(id),
+            kind: RuleKind::Alert,
+            name: format!("R{id}"),
+            expr: "up == 0".into(),
+            duration: String::new(),
+            enabled: true,
+            description: String::new(),
+            labels: Default::default(),
+            annotations: Default::default(),
+            parent: None,
+            owner,
+        };
+        let out =
+            render(&[rule(1, site), rule(2, service)], &Site { domain: "web".into(), scheme: "http".into() }, |_| true);
+        assert!(out.contains("- name: web\n") && out.contains("- name: web (service 3)\n"), "{out}");
     }
 
     fn site(scheme: &str) -> Site {

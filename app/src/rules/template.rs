@@ -495,8 +495,18 @@ impl<'a> Checker<'a> {
         // Commands and parenthesised pipelines, with a stack of open parentheses.
         let mut parens: Vec<usize> = Vec::new();
         let mut operands = 0;
+        // The stage of the pipeline at each level of parentheses (`A | B`: B is stage 2).
+        let mut stages: Vec<usize> = vec![1];
         loop {
             let (tok, t_at) = self.significant()?;
+            // Go: only a pipeline's first command may start with a constant or `.`.
+            let stage = stages.last().copied().unwrap_or(1);
+            if operands == 0
+                && stage > 1
+                && matches!(tok, Tok::Bool | Tok::Dot | Tok::Nil | Tok::Number | Tok::Str | Tok::Char)
+            {
+                return self.err(t_at, format!("non executable command in pipeline stage {stage}"));
+            }
             match tok {
                 Tok::Close => {
                     if let Some(open) = parens.last() {
@@ -512,15 +522,20 @@ impl<'a> Checker<'a> {
                         return self.err(t_at, "missing value for command");
                     }
                     operands = 0;
+                    if let Some(s) = stages.last_mut() {
+                        *s += 1;
+                    }
                 }
                 Tok::LParen => {
                     parens.push(t_at);
+                    stages.push(1);
                     operands = 0;
                 }
                 Tok::RParen => {
                     if parens.pop().is_none() {
                         return self.err(t_at, "unexpected right paren");
                     }
+                    stages.pop();
                     if operands == 0 {
                         return self.err(t_at, "missing value for parenthesized pipeline");
                     }
@@ -667,6 +682,9 @@ mod tests {
             "{{ toDuration 1 }}",
             "{{ else }}",
             "{{ template \"x\" }}",
+            "{{ $value | 2 }}",
+            "{{ $value | printf \"%.2f\" | . }}",
+            "{{ $value | humanize | (printf \"%s\") }}",
         ];
         for (i, t) in cases.iter().enumerate() {
             assert_eq!(ok(t), accepts(i, t), "{t}: this checker and promtool disagree");

@@ -18,12 +18,15 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
         .flatten()
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
         .map(|t| t.timestamp_millis() as f64 / 1000.0);
+    let rule_file = b.exports.rule_file_problems();
     let gauges = Gauges {
         outbox_queued: queued,
         outbox_oldest_seconds: oldest,
         outbox_failed: failed,
         websocket_clients: b.events.subscribers(),
         heartbeat_last_seen: heartbeat,
+        rule_file_left_out: rule_file.left_out.len(),
+        rule_file_refused: rule_file.refused.is_some(),
     };
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], b.metrics.render(&gauges)).into_response()
 }

@@ -18,38 +18,40 @@ impl Rules {
 
     /// The dialect rules are checked in, and where it comes from (for the editor).
     pub async fn dialect(&self) -> Result<(Dialect, String), AppError> {
-        let rows: Vec<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(
-            "SELECT name, prometheus_version, detected_version, detected_experimental FROM shard WHERE enabled = 1 \
-             ORDER BY name",
-        )
-        .fetch_all(&self.db.pool)
-        .await?;
-        let mut oldest: Option<(Version, String)> = None;
-        let mut experimental = true;
-        for (name, manual, detected, detected_experimental) in rows {
-            let Some(version) = manual.as_deref().or(detected.as_deref()).and_then(Version::parse) else { continue };
-            // A version set by hand says nothing of feature flags: only detected ones do.
-            experimental &= manual.is_none() && detected_experimental != 0;
-            if oldest.as_ref().is_none_or(|(v, _)| version < *v) {
-                oldest = Some((version, name));
-            }
-        }
-        Ok(match oldest {
-            Some((version, shard)) => (
-                Dialect { version: version.max(Version::OLDEST), experimental },
-                format!("Prometheus {version} of shard {shard}, the oldest"),
-            ),
-            None => {
-                let (site,): (String,) = sqlx::query_as("SELECT prometheus_version FROM site WHERE id = 1")
-                    .fetch_optional(&self.db.pool)
-                    .await?
-                    .unwrap_or_else(|| (Version::OLDEST.to_string(),));
-                let version = Version::parse(&site).unwrap_or(Version::OLDEST).max(Version::OLDEST);
-                (
-                    Dialect::of(version),
-                    format!("Prometheus {version}, the site's default (no shard's version is known)"),
-                )
-            }
-        })
+        of(&self.db).await
     }
+}
+
+/// The dialect rules are checked in (see the module's text), and where it comes from.
+pub async fn of(db: &crate::backend::Db) -> Result<(Dialect, String), AppError> {
+    let rows: Vec<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+        "SELECT name, prometheus_version, detected_version, detected_experimental FROM shard WHERE enabled = 1 \
+             ORDER BY name",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut oldest: Option<(Version, String)> = None;
+    let mut experimental = true;
+    for (name, manual, detected, detected_experimental) in rows {
+        let Some(version) = manual.as_deref().or(detected.as_deref()).and_then(Version::parse) else { continue };
+        // A version set by hand says nothing of feature flags: only detected ones do.
+        experimental &= manual.is_none() && detected_experimental != 0;
+        if oldest.as_ref().is_none_or(|(v, _)| version < *v) {
+            oldest = Some((version, name));
+        }
+    }
+    Ok(match oldest {
+        Some((version, shard)) => (
+            Dialect { version: version.max(Version::OLDEST), experimental },
+            format!("Prometheus {version} of shard {shard}, the oldest"),
+        ),
+        None => {
+            let (site,): (String,) = sqlx::query_as("SELECT prometheus_version FROM site WHERE id = 1")
+                .fetch_optional(&db.pool)
+                .await?
+                .unwrap_or_else(|| (Version::OLDEST.to_string(),));
+            let version = Version::parse(&site).unwrap_or(Version::OLDEST).max(Version::OLDEST);
+            (Dialect::of(version), format!("Prometheus {version}, the site's default (no shard's version is known)"))
+        }
+    })
 }

@@ -2,7 +2,7 @@
 //! in `edit` (each checked, validated by the engine and promtool, audited, one transaction);
 //! Prometheus rule file imports in `import`; the test against a live Prometheus in `test`.
 
-mod dialect;
+pub mod dialect;
 mod edit;
 mod import;
 pub mod promtool;
@@ -298,7 +298,9 @@ impl Rules {
         sort_rules(&mut below);
         let direct: Vec<RuleOwner> = below.iter().filter(|r| r.parent == Some(id)).map(|r| r.owner.clone()).collect();
         let site = self.site().await?;
+        let (dialect, _) = self.dialect().await?;
         Ok(RuleDetail {
+            left_out: rule.enabled.then(|| crate::rules::render::refusal(&rule, &direct, dialect)).flatten(),
             expanded: exclude::expand(&rule.expr, &direct).text,
             yaml: crate::rules::render::render_one(&rule, &direct, &site),
             children: tree(id, &below, 0),

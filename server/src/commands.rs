@@ -48,6 +48,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             concurrent_hashes: 0,
             client_ip_header: serve.client_ip_header.clone(),
         },
+        // Users' templates render in a child of this very binary (`promgen sandbox-render`).
+        sandbox: std::env::current_exe().ok(),
     };
     let backend = Backend::with_settings(db, &settings).map_err(|e| anyhow::anyhow!(e))?;
     let operator = Actor::System;

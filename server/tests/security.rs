@@ -242,6 +242,36 @@ on_both_databases!(hostile_shapes_are_refused_not_crashing, |b: Backend| async m
     assert_eq!(err.field(), Some("body_template"), "{err}");
 });
 
+// A template is a program a user wrote: one that allocates without end, or nests deeper than
+// any stack, dies in its sandbox (`promgen sandbox-render`), and the server says so.
+on_both_databases!(templates_run_in_a_sandbox, |b: Backend| async move {
+    let settings = app::backend::Settings { sandbox: Some(env!("CARGO_BIN_EXE_promgen").into()), ..Default::default() };
+    let b = Backend::with_settings(b.db.clone(), &settings).unwrap();
+    let admin = common::admin(&b).await;
+    let notifier = |template: String| NotifierInput {
+        kind: "webhook".into(),
+        value: "https://hooks.example.com/x".into(),
+        subject_template: template,
+        ..Default::default()
+    };
+    let doubling = "{% set a = 'x' * 100000000 %}".to_string() + &"{% set a = a ~ a %}".repeat(6) + "{{ a|length }}";
+    let deep = format!("{{{{ x{} }}}}", "[0]".repeat(4_000));
+    let unary = format!("{{{{ {}1 }}}}", "-".repeat(12_000));
+    for (template, says) in
+        [(doubling, "was stopped"), (deep, "fails"), ("{{ commonLabels.service ".to_string(), "fails")]
+    {
+        let started = Instant::now();
+        let err = b.notifiers.create(&admin, &NotifierOwner::Site, notifier(template)).await.unwrap_err();
+        assert_eq!(err.field(), Some("subject_template"), "{err}");
+        assert!(err.to_string().contains(says), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    }
+    let created = b.notifiers.create(&admin, &NotifierOwner::Site, notifier(unary)).await;
+    assert!(created.is_ok(), "{created:?}");
+    let fine = notifier("[{{ status }}] {{ commonLabels.service }}".into());
+    assert!(b.notifiers.create(&admin, &NotifierOwner::Site, fine).await.is_ok());
+});
+
 /// While requests that cost CPU run (a hundred thousand hosts, bracket bombs, templates of
 /// nested loops, rule checks), the webhook still answers within a second: that work runs on
 /// the CPU pool, not on the workers that serve.

@@ -37,6 +37,20 @@ impl Cpu {
         self.budget
     }
 
+    /// A place in the pool for work done elsewhere (a child process), held until dropped; a
+    /// 503 naming `what` when none frees up within the budget.
+    pub async fn hold(&self, what: &str) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        tokio::time::timeout(self.budget, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                AppError::Unavailable(format!(
+                    "{what} waited longer than {} s: the server is busy",
+                    self.budget.as_secs_f64()
+                ))
+            })?
+            .map_err(|_| AppError::Internal("the CPU pool is closed".into()))
+    }
+
     /// Runs `work` off the async workers and returns its result, or a 503 naming `what` when
     /// the budget ran out first (while queued or running).
     pub async fn run<T, F>(&self, what: &str, work: F) -> Result<T, AppError>

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod notify;
 pub mod proxy;
 pub mod rules;
+pub mod sandbox;
 pub mod site;
 pub mod yaml;
 
@@ -38,6 +39,9 @@ pub struct Settings {
     /// The most hosts a farm may hold when hosts are added in the UI or the API.
     pub max_hosts_per_farm: usize,
     pub login: auth::LoginSettings,
+    /// The `promgen` binary that renders users' templates in a child process with limits
+    /// (`promgen sandbox-render`); `None` renders them in-process.
+    pub sandbox: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -51,6 +55,7 @@ impl Default for Settings {
             cpu_budget: std::time::Duration::from_secs(10),
             max_hosts_per_farm: inventory::MAX_HOSTS_PER_FARM,
             login: Default::default(),
+            sandbox: None,
         }
     }
 }
@@ -91,7 +96,9 @@ impl Backend {
         let metrics = std::sync::Arc::new(metrics::Metrics::default());
         let wake = std::sync::Arc::new(tokio::sync::Notify::new());
         let cpu = cpu::Cpu::new(0, settings.cpu_budget);
-        let senders = notify::senders::Senders::new(settings.send.clone(), cpu.clone())?;
+        let sandbox = sandbox::Sandbox::new(settings.sandbox.clone());
+        let templates = notify::message::Renderer::new(cpu.clone(), sandbox);
+        let senders = notify::senders::Senders::new(settings.send.clone(), templates.clone())?;
         Ok(Backend {
             auth: auth::Auth::new(db.clone(), &settings.login),
             audit: audit::AuditLog::new(db.clone()),
@@ -107,7 +114,7 @@ impl Backend {
                 settings.alerts.clone(),
                 wake.clone(),
             ),
-            notifiers: notify::Notifiers::new(db.clone(), senders, cpu.clone()),
+            notifiers: notify::Notifiers::new(db.clone(), senders, templates),
             events,
             metrics,
             wake,

@@ -67,14 +67,66 @@ pub fn render(template: &str, data: &WebhookMessage) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.out).trim().to_string())
 }
 
-/// Checks a template when a notifier is saved, on Promgen's sample alert.
+/// Checks a template when a notifier is saved, on Promgen's sample alert (in-process: for
+/// Promgen's own templates and tests; users' go through [`Renderer::check`]).
 pub fn check_template(field: &str, template: &str) -> Result<(), crate::error::AppError> {
     if template.trim().is_empty() {
         return Ok(());
     }
-    let sample: WebhookMessage = serde_json::from_str(include_str!("../../../fixtures/promgen/alertmanager.json"))
-        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
-    render(template, &sample).map(drop).map_err(|e| crate::error::AppError::invalid(field, e))
+    render(template, &sample()?).map(drop).map_err(|e| crate::error::AppError::invalid(field, e))
+}
+
+fn sample() -> Result<WebhookMessage, crate::error::AppError> {
+    serde_json::from_str(include_str!("../../../fixtures/promgen/alertmanager.json"))
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))
+}
+
+/// Renders notifier templates: Promgen's own on the CPU pool, those users wrote in the
+/// sandbox ([`crate::backend::sandbox`]), at most one per core at a time either way.
+#[derive(Clone, Debug)]
+pub struct Renderer {
+    cpu: crate::backend::cpu::Cpu,
+    sandbox: crate::backend::sandbox::Sandbox,
+}
+
+/// Why a message could not be rendered: the server was busy (worth a retry) or the template
+/// fails (not).
+#[derive(Debug)]
+pub enum RenderError {
+    Busy(String),
+    Fails(String),
+}
+
+impl Renderer {
+    pub fn new(cpu: crate::backend::cpu::Cpu, sandbox: crate::backend::sandbox::Sandbox) -> Renderer {
+        Renderer { cpu, sandbox }
+    }
+
+    pub async fn render(&self, template: &str, data: &WebhookMessage) -> Result<String, RenderError> {
+        if template == DEFAULT_SUBJECT || template == DEFAULT_BODY {
+            let (template, data) = (template.to_string(), data.clone());
+            return self
+                .cpu
+                .run("rendering the message", move || render(&template, &data))
+                .await
+                .map_err(|e| RenderError::Busy(e.to_string()))?
+                .map_err(RenderError::Fails);
+        }
+        let _place = self.cpu.hold("rendering the message").await.map_err(|e| RenderError::Busy(e.to_string()))?;
+        self.sandbox.render(template, data, self.cpu.budget()).await.map_err(RenderError::Fails)
+    }
+
+    /// Checks a template a user wrote when a notifier is saved: it renders Promgen's sample.
+    pub async fn check(&self, field: &str, template: &str) -> Result<(), crate::error::AppError> {
+        if template.trim().is_empty() {
+            return Ok(());
+        }
+        match self.render(template, &sample()?).await {
+            Ok(_) => Ok(()),
+            Err(RenderError::Busy(why)) => Err(crate::error::AppError::Unavailable(why)),
+            Err(RenderError::Fails(why)) => Err(crate::error::AppError::invalid(field, why)),
+        }
+    }
 }
 
 /// The subject and body a notifier sends: its own templates, or Promgen's.

@@ -17,7 +17,7 @@ use senders::Senders;
 pub struct Notifiers {
     db: Db,
     senders: Senders,
-    cpu: super::cpu::Cpu,
+    templates: message::Renderer,
 }
 
 #[derive(sqlx::FromRow)]
@@ -75,23 +75,19 @@ fn audited(n: &Notifier) -> Notifier {
 }
 
 impl Notifiers {
-    pub fn new(db: Db, senders: Senders, cpu: super::cpu::Cpu) -> Self {
-        Notifiers { db, senders, cpu }
+    pub fn new(db: Db, senders: Senders, templates: message::Renderer) -> Self {
+        Notifiers { db, senders, templates }
     }
 
-    /// Checks the alias and both message templates, running the templates on the CPU pool (a
-    /// template may be slow to run).
+    /// Checks the alias and both message templates, which render Promgen's sample alert in
+    /// the sandbox (a template is a program a user wrote).
     async fn check_texts(&self, alias: &str, subject: &str, body: &str) -> Result<(), AppError> {
         use crate::model::validate::{MAX_TEMPLATE, text};
         text("alias", alias, 128)?;
         let subject = text("subject_template", subject, MAX_TEMPLATE)?;
         let body = text("body_template", body, MAX_TEMPLATE)?;
-        self.cpu
-            .run("checking the templates", move || {
-                message::check_template("subject_template", &subject)?;
-                message::check_template("body_template", &body)
-            })
-            .await?
+        self.templates.check("subject_template", &subject).await?;
+        self.templates.check("body_template", &body).await
     }
 
     pub fn senders(&self) -> &Senders {

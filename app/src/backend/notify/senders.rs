@@ -5,7 +5,6 @@
 
 use super::guard::{GuardedResolver, check_url};
 use super::message::{self, Texts};
-use crate::backend::cpu::Cpu;
 use crate::model::{NotifierKind, WebhookMessage};
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -61,11 +60,11 @@ pub struct Senders {
     http: reqwest::Client,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     settings: SendSettings,
-    cpu: Cpu,
+    templates: message::Renderer,
 }
 
 impl Senders {
-    pub fn new(settings: SendSettings, cpu: Cpu) -> Result<Senders, String> {
+    pub fn new(settings: SendSettings, templates: message::Renderer) -> Result<Senders, String> {
         let mut http = reqwest::Client::builder().no_proxy();
         if let Some(proxy) = &settings.proxy {
             let proxy = reqwest::Proxy::all(proxy).map_err(|e| format!("--notifier-proxy {proxy:?}: {e}"))?;
@@ -88,7 +87,7 @@ impl Senders {
             ),
             None => None,
         };
-        Ok(Senders { http, smtp, settings, cpu })
+        Ok(Senders { http, smtp, settings, templates })
     }
 
     pub fn settings(&self) -> &SendSettings {
@@ -132,15 +131,13 @@ impl Senders {
         }
     }
 
-    /// A message template rendered on the CPU pool; a busy pool is worth a retry, a failing
-    /// template is not.
+    /// A message template rendered (see [`message::Renderer`]); a busy server is worth a
+    /// retry, a failing template is not.
     async fn render(&self, template: &str, data: &WebhookMessage) -> Result<String, NotifyError> {
-        let (template, data) = (template.to_string(), data.clone());
-        self.cpu
-            .run("rendering the message", move || message::render(&template, &data))
-            .await
-            .map_err(|e| NotifyError::retry(e.to_string()))?
-            .map_err(NotifyError::permanent)
+        self.templates.render(template, data).await.map_err(|e| match e {
+            message::RenderError::Busy(why) => NotifyError::retry(why),
+            message::RenderError::Fails(why) => NotifyError::permanent(why),
+        })
     }
 
     async fn post(&self, url: &str, body: &serde_json::Value) -> Result<(), NotifyError> {

@@ -57,6 +57,21 @@ on_both_databases!(the_rule_test_asks_the_owners_prometheus, |b: Backend| async 
     let t = b.rules.test(&admin, None, &api, RuleKind::Alert, "vector(1)").await.unwrap();
     assert!(t.problems.iter().any(|p| p.contains("neither a service nor a project label")), "{:?}", t.problems);
 
+    // Prometheus' own errors can quote other series' labels: only their kind comes back.
+    let t =
+        b.rules.test(&admin, None, &api, RuleKind::Alert, "prometheus_http_requests_total * on() up").await.unwrap();
+    let err = t.shards[0].result.clone().unwrap_err();
+    assert!(err.ends_with("could not run the query (execution error)"), "{err}");
+    assert!(!err.contains("handler"), "{err}");
+    // Label values that name nothing registered here are counted, not told.
+    let t = b
+        .rules
+        .test(&admin, None, &api, RuleKind::Alert, "label_replace(up, \"service\", \"sk_live_$1\", \"job\", \"(.*)\")")
+        .await
+        .unwrap();
+    let said = t.problems.join(" ");
+    assert!(said.contains("1 value(s) that name no service registered here") && !said.contains("sk_live"), "{said}");
+
     // A bad expression never reaches Prometheus.
     let err = b.rules.test(&admin, None, &api, RuleKind::Alert, "up ==").await.unwrap_err();
     assert_eq!(err.to_string(), "expr: 1:6: unexpected end of input");

@@ -223,6 +223,13 @@ on_both_databases!(hostile_shapes_are_refused_not_crashing, |b: Backend| async m
     assert!(err.unwrap_err().to_string().contains("unclosed left parenthesis"));
 
     let started = Instant::now();
+    // An alias bomb, and brackets hidden behind a quote inside a plain scalar.
+    let aliases = format!("a: &a [{}]\nb: [{}]\n", vec!["x"; 3000].join(","), vec!["*a"; 3000].join(","));
+    let err = b.rules.import_file(&admin, &aliases, Some(&site)).await.unwrap_err();
+    assert!(err.to_string().contains("anchors and aliases are not accepted"), "{err}");
+    let hidden = format!("a: [x'y, {}{}]\n", "[".repeat(60_000), "]".repeat(60_000));
+    let err = b.rules.import_file(&admin, &hidden, Some(&site)).await.unwrap_err();
+    assert!(err.to_string().contains("nests more than 64 levels"), "{err}");
     let bomb = "[".repeat(200_000);
     let err = b.rules.import_file(&admin, &bomb, Some(&site)).await.unwrap_err();
     assert!(err.to_string().contains("nests more than 64 levels"), "{err}");
@@ -529,17 +536,25 @@ on_both_databases!(credentials_end_when_they_should, |b: Backend| async move {
 
 on_both_databases!(logins_go_home_and_origins_are_checked, |b: Backend| async move {
     let app = router(&b);
-    b.auth.create_user(&Actor::System, "ops", "password-of-test", false).await.unwrap();
+    // One account a case: five attempts a minute each.
+    for i in 0..10 {
+        b.auth.create_user(&Actor::System, &format!("ops{i}"), "password-of-test", false).await.unwrap();
+    }
     // A plain form post (no JavaScript) is answered with a redirect to `next`: only ever a
     // path of this site.
-    for (next, to) in [
+    for (i, (next, to)) in [
         ("/project/7", "/project/7"),
         ("/%5Cevil.example/x", "/"),
         ("/%09/evil.example/x", "/"),
         ("//evil.example", "/"),
         ("https://evil.example", "/"),
-    ] {
-        let body = format!("username=ops&password=password-of-test&next={next}");
+        ("/.//evil.example/x", "/"),
+        ("/%2e%2e//evil.example", "/"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = format!("username=ops{i}&password=password-of-test&next={next}");
         let req = axum::http::Request::post(app::api::auth::Login::PATH)
             .header(header::HOST, "127.0.0.1:3000")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -627,4 +642,82 @@ on_both_databases!(edges_are_quiet, |b: Backend| async move {
     let huge = format!("name=web&description={}", "x".repeat(5 << 20));
     let (status, _, _) = send(&app, form(app::api::inventory::CreateService::PATH, &huge, Some(&cookie), None)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+});
+
+// What the review of the first fixes found: receivers' words that quote a notifier's secret,
+// Prometheus errors that quote series, passwords in shard URLs, guesses of one's password from
+// a stolen session, and unbounded inputs.
+on_both_databases!(no_side_door_shows_secrets, |b: Backend| async move {
+    let hook = common::Receiver::start(&[404]).await;
+    let settings = app::backend::Settings {
+        send: app::backend::notify::senders::SendSettings { allow_private: true, ..Default::default() },
+        ..Default::default()
+    };
+    let b = Backend::with_settings(b.db.clone(), &settings).unwrap();
+    let owner = common::user(&b, "victor").await;
+    let other = common::user(&b, "mallory").await;
+    let s = b
+        .inventory
+        .create_service(&owner, ServiceInput { name: "web".into(), description: String::new() })
+        .await
+        .unwrap();
+    let service = b.notifiers.owner("service", s.id.0).await.unwrap();
+    let secret = format!("{}/hooks/VICTOR-WEBHOOK-SECRET", hook.url);
+    let webhook = NotifierInput { kind: "webhook".into(), value: secret.clone(), ..Default::default() };
+    b.notifiers.create(&owner, &service, webhook).await.unwrap();
+    let alert = serde_json::json!({"status": "firing", "commonLabels": {"service": "web"},
+        "alerts": [{"status": "firing", "labels": {"alertname": "A", "service": "web"}}]});
+    let id = match b.alerts.ingest(&Actor::System, alert.to_string().as_bytes()).await.unwrap() {
+        app::backend::alerts::Ingested::Stored { id, .. } => id,
+        other => panic!("{other:?}"),
+    };
+    common::drain(&b).await;
+    assert_eq!(hook.received().len(), 1);
+    let detail = serde_json::to_string(&b.alerts.detail(&other, id).await.unwrap()).unwrap();
+    assert!(detail.contains("answered 404"), "{detail}");
+    assert!(!detail.contains("VICTOR-WEBHOOK-SECRET"), "{detail}");
+    // Its owner hears the receiver's words when testing it.
+    let listing = b.notifiers.listing(&owner, &service).await.unwrap();
+    let err = b.notifiers.test(&owner, listing.notifiers[0].id, "http://p").await.unwrap_err();
+    assert!(err.to_string().contains("Cannot POST /hooks/VICTOR-WEBHOOK-SECRET"), "{err}");
+
+    // A shard's password is for its URL, not for the pages.
+    let admin = common::admin(&b).await;
+    let url = "https://promuser:PROMPASSWORD@prometheus.example.com";
+    b.inventory.create_shard(&admin, ShardInput::new("main", url)).await.unwrap();
+    let shards = serde_json::to_string(&b.inventory.shards(&other).await.unwrap()).unwrap();
+    assert!(shards.contains("promuser:***@prometheus.example.com") && !shards.contains("PROMPASSWORD"), "{shards}");
+    let audit = serde_json::to_string(&b.audit.list(&other, &Default::default(), 1).await.unwrap()).unwrap();
+    assert!(!audit.contains("PROMPASSWORD"), "{audit}");
+});
+
+on_both_databases!(limits_hold_on_every_path, |b: Backend| async move {
+    let app = router(&b);
+    let cookie = common::login(&app, &b, "ops", false).await;
+    // Guessing one's password from a session counts as logging in.
+    let mut statuses = Vec::new();
+    for i in 0..7 {
+        let body = format!("current=guess-{i}&password=a-new-password");
+        statuses.push(send(&app, form(app::api::auth::ChangePassword::PATH, &body, Some(&cookie), None)).await.0);
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 3, "{statuses:?}");
+    // Long inputs are refused as such, not as database failures.
+    let long = |n: usize| "x".repeat(n);
+    for (path, body) in [
+        (app::api::inventory::Search::PATH, format!("query={}", long(1_000_000))),
+        (app::api::alerts::CurrentAlerts::PATH, format!("labels={}", vec!["a=b"; 200_000].join(","))),
+        (app::api::alerts::CreateToken::PATH, format!("name={}", long(100_000))),
+    ] {
+        let (status, _, body) = send(&app, form(path, &body, Some(&cookie), None)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {}", &body[..body.len().min(200)]);
+    }
+    let admin = common::admin(&b).await;
+    let site = b.rules.owner(OwnerKind::Site, 1).await.unwrap();
+    let chain = vec!["1"; 1_000_000].join("+");
+    let err = b.rules.test(&admin, None, &site, RuleKind::Alert, &chain).await.unwrap_err();
+    assert!(err.to_string().contains("at most 32000 characters"), "{err}");
+    // A username of megabytes is one short key for the limits, and no error.
+    let huge = long(3_500_000);
+    let err = b.auth.login(&huge, "x", None).await.unwrap_err();
+    assert_eq!(err.status(), 401);
 });

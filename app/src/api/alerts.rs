@@ -29,6 +29,10 @@ pub async fn get_alert(id: AlertId) -> Result<AlertDetail, AppError> {
 #[server(endpoint = "owner_notifiers")]
 pub async fn owner_notifiers(owner_kind: String, owner_id: i64) -> Result<NotifierListing, AppError> {
     let (b, actor) = super::caller().await?;
+    // Another user's notifiers: refused before the id is looked up (which would tell who exists).
+    if owner_kind == "user" && actor.user_id().map(|u| u.0) != Some(owner_id) {
+        actor.may_administer("see another user's notifiers")?;
+    }
     let owner = b.notifiers.owner(&owner_kind, owner_id).await?;
     b.notifiers.listing(&actor, &owner).await
 }

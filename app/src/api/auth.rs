@@ -36,7 +36,8 @@ pub async fn change_password(current: String, password: String) -> Result<(), Ap
     let (backend, actor) = super::caller().await?;
     let session = super::session().await?;
     let this = session.id().map(|id| id.to_string());
-    backend.auth.change_password(&actor, &current, &password, this.as_deref()).await
+    let address = super::client_address(&backend);
+    backend.auth.change_password(&actor, &current, &password, this.as_deref(), address).await
 }
 
 #[server(endpoint = "logout")]

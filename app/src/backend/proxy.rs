@@ -46,6 +46,8 @@ struct ApiResponse {
     data: Option<ApiData>,
     #[serde(default)]
     error: Option<String>,
+    #[serde(default, rename = "errorType")]
+    error_type: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -137,7 +139,15 @@ impl Proxy {
             format!("Prometheus at {} answered {status} with something that is not its API: {e}", t.url)
         })?;
         if body.status != "success" {
-            return Err(body.error.unwrap_or_else(|| format!("Prometheus at {} answered {status}", t.url)));
+            // A query that does not parse is about the expression; any other error text can
+            // quote series (their labels) the caller may not see: only its kind is told.
+            return Err(match body.error_type.as_deref() {
+                Some("bad_data") => {
+                    format!("Prometheus refused the query: {}", body.error.unwrap_or_default())
+                }
+                Some(kind) => format!("Prometheus at {} could not run the query ({kind} error)", t.url),
+                None => format!("Prometheus at {} answered {status}", t.url),
+            });
         }
         let data = body.data.ok_or_else(|| format!("Prometheus at {} answered without data", t.url))?;
         match data.result_type.as_str() {

@@ -15,9 +15,11 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String>
     serde_yaml::from_str(text).map_err(|e| e.to_string())
 }
 
-/// Refuses YAML nested deeper than [`MAX_NESTING`], in one pass over the text. Quoted scalars
-/// and comments are skipped; block scalars (`|`, `>`) count as nested by their indentation,
-/// which is never deep in real files.
+/// Refuses YAML nested deeper than [`MAX_NESTING`], and anchors and aliases, in one pass over
+/// the text. A quote opens a quoted scalar only where a scalar starts (`it's` is plain), a
+/// comment starts only after whitespace, and a block scalar's lines (`|`, `>`) are text.
+/// Anchors and aliases are refused: the library expands each alias where it stands, so a few
+/// kilobytes of them make gigabytes (and a rule file has no use for them).
 pub fn check_nesting(text: &str) -> Result<(), String> {
     let too_deep = |line: usize| {
         Err(format!(
@@ -28,11 +30,22 @@ pub fn check_nesting(text: &str) -> Result<(), String> {
     // Indentations of the open block collections.
     let mut indents: Vec<usize> = Vec::new();
     let mut quote: Option<u8> = None;
+    // The indentation of the node whose block scalar (`|`, `>`) the next lines may belong to.
+    let mut block_scalar: Option<usize> = None;
     for (n, line) in text.lines().enumerate() {
         let bytes = line.as_bytes();
+        let indent = bytes.iter().take_while(|&&b| b == b' ').count();
+        let blank = line[indent..].trim().is_empty();
+        if let Some(parent) = block_scalar {
+            if blank || indent > parent {
+                continue;
+            }
+            block_scalar = None;
+        }
         let mut i = 0;
+        // Whether a node (a scalar, a collection, an alias) may start at `i`.
+        let mut node_start = true;
         if quote.is_none() && flow == 0 {
-            let indent = bytes.iter().take_while(|&&b| b == b' ').count();
             let rest = &line[indent..];
             if !(rest.is_empty() || rest.starts_with('#')) {
                 while indents.last().is_some_and(|&open| open >= indent) {
@@ -51,14 +64,18 @@ pub fn check_nesting(text: &str) -> Result<(), String> {
                 if indents.len() > MAX_NESTING {
                     return too_deep(n + 1);
                 }
+                i = at.min(bytes.len());
+            } else {
+                i = indent;
             }
-            i = indent;
         }
         while i < bytes.len() {
             let b = bytes[i];
+            let next = bytes.get(i + 1).copied();
+            let spaced = next.is_none_or(|c| c == b' ' || c == b'\t');
             match quote {
                 Some(b'\'') if b == b'\'' => {
-                    if bytes.get(i + 1) == Some(&b'\'') {
+                    if next == Some(b'\'') {
                         i += 1;
                     } else {
                         quote = None;
@@ -68,16 +85,40 @@ pub fn check_nesting(text: &str) -> Result<(), String> {
                 Some(q) if b == q => quote = None,
                 Some(_) => {}
                 None => match b {
-                    b'\'' | b'"' => quote = Some(b),
+                    b' ' | b'\t' => {}
                     b'#' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t') => break,
-                    b'[' | b'{' => {
+                    b'\'' | b'"' if node_start => {
+                        quote = Some(b);
+                        node_start = false;
+                    }
+                    b'&' | b'*' if node_start && !spaced => {
+                        return Err(format!("line {}: YAML anchors and aliases are not accepted", n + 1));
+                    }
+                    b'|' | b'>' if node_start && flow == 0 => {
+                        block_scalar = Some(indent);
+                        break;
+                    }
+                    b'[' | b'{' if node_start || flow > 0 => {
                         flow += 1;
+                        node_start = true;
                         if flow + indents.len() > MAX_NESTING {
                             return too_deep(n + 1);
                         }
                     }
-                    b']' | b'}' => flow = flow.saturating_sub(1),
-                    _ => {}
+                    b']' | b'}' if flow > 0 => {
+                        flow -= 1;
+                        node_start = false;
+                    }
+                    b',' if flow > 0 => node_start = true,
+                    b':' if spaced || flow > 0 => node_start = true,
+                    b'-' | b'?' if node_start && spaced => {}
+                    // A tag (`!!str`) comes before the node it tags.
+                    b'!' if node_start => {
+                        while i + 1 < bytes.len() && !matches!(bytes[i + 1], b' ' | b'\t') {
+                            i += 1;
+                        }
+                    }
+                    _ => node_start = false,
                 },
             }
             i += 1;
@@ -103,5 +144,28 @@ mod tests {
         assert!(check_nesting(&dashes).is_err());
         let quoted = format!("a: '{}'\nb: \"{}\"\n", "[".repeat(1000), "{\\\"".repeat(1000));
         assert!(check_nesting(&quoted).is_ok());
+    }
+
+    /// A quote inside a plain scalar opens nothing: the brackets after it count.
+    #[test]
+    fn quotes_open_only_where_a_scalar_starts() {
+        let sneaky = format!("a: [x'y, {}{}]\n", "[".repeat(100), "]".repeat(100));
+        assert!(check_nesting(&sneaky).unwrap_err().contains("more than 64 levels"));
+        assert!(check_nesting("summary: it's {{ $value }} [x]\nb: \"a'b\"\n").is_ok());
+        let block = format!("a: |\n  {}\n  'x\nb: 1\n", "[".repeat(1000));
+        assert!(check_nesting(&block).is_ok(), "a block scalar's lines are text");
+        assert!(check_nesting(&format!("{}\nb: 1\n", block)).is_ok());
+    }
+
+    /// Anchors and aliases are refused: each alias expands where it stands.
+    #[test]
+    fn anchors_and_aliases_are_refused() {
+        let bomb = format!("a: &a [{}]\nb: [{}]\n", vec!["x"; 1000].join(","), vec!["*a"; 1000].join(","));
+        assert!(check_nesting(&bomb).unwrap_err().contains("anchors and aliases are not accepted"));
+        assert!(check_nesting("a: &x 1\n").is_err());
+        assert!(check_nesting("- *x\n").is_err());
+        assert!(check_nesting("<<: *base\n").is_err());
+        assert!(check_nesting("expr: up * 2 & 3\nb: a&b\n").is_ok(), "inside a scalar they are text");
+        assert!(check_nesting("expr: '*x'\n").is_ok());
     }
 }

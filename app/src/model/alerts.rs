@@ -357,8 +357,18 @@ pub struct Profile {
 /// `name=value` pairs (separated by spaces or commas) a list of alerts is narrowed to, every one
 /// of which must match.
 pub fn parse_label_filter(text: &str) -> Result<Vec<(String, String)>, super::validate::FieldError> {
-    text.split([',', ' ', '&'])
-        .filter(|p| !p.trim().is_empty())
+    /// Pairs and characters a filter may have: enough for any search, bounded for the query.
+    const MAX_PAIRS: usize = 20;
+    const MAX_LEN: usize = 1_000;
+    if text.len() > MAX_LEN {
+        return Err(super::validate::FieldError::new("labels", format!("at most {MAX_LEN} characters")));
+    }
+    let pairs: Vec<&str> = text.split([',', ' ', '&']).filter(|p| !p.trim().is_empty()).collect();
+    if pairs.len() > MAX_PAIRS {
+        return Err(super::validate::FieldError::new("labels", format!("at most {MAX_PAIRS} name=value pairs")));
+    }
+    pairs
+        .into_iter()
         .map(|p| match p.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().trim_matches('"').to_string())),
             _ => Err(super::validate::FieldError::new("labels", format!("{p:?} is not name=value"))),

@@ -42,6 +42,20 @@ pub const MAX_LABEL_VALUE: usize = 16_000;
 /// Longest URL (notifiers, blackbox targets, shards), in characters.
 pub const MAX_URL: usize = 2_048;
 
+/// A URL with its password (`https://user:secret@host`) masked, for those who may not see it.
+pub fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
 /// Free text (a description, a template) of at most `max` characters, trimmed.
 pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
     let v = value.trim();
@@ -318,6 +332,13 @@ mod tests {
         assert_eq!(metrics_path("path", "").unwrap(), "");
         assert!(metrics_path("path", "/m?a=1&a=2").unwrap_err().message.contains("List values"));
         assert!(metrics_path("path", "metrics").is_err());
+    }
+
+    #[test]
+    fn url_passwords_are_masked() {
+        assert_eq!(mask_url_password("https://u:secret@p.example:9090/x"), "https://u:***@p.example:9090/x");
+        assert_eq!(mask_url_password("https://p.example/a@b"), "https://p.example/a@b");
+        assert_eq!(mask_url_password("http://p.example"), "http://p.example");
     }
 
     #[test]

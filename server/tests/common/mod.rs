@@ -324,7 +324,9 @@ impl Receiver {
             hang: Default::default(),
         };
         let state = r.clone();
-        let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
+        // Answers as a web framework does: a refusal names the path it was posted to (which a
+        // webhook's secret may be part of).
+        let app = axum::Router::new().fallback(move |uri: axum::http::Uri, body: axum::body::Bytes| {
             let state = state.clone();
             async move {
                 state.bodies.lock().unwrap().push(serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null));
@@ -335,7 +337,7 @@ impl Receiver {
                     let mut s = state.statuses.lock().unwrap();
                     if s.len() > 1 { s.remove(0) } else { s.first().copied().unwrap_or(200) }
                 };
-                StatusCode::from_u16(status).unwrap()
+                (StatusCode::from_u16(status).unwrap(), format!("Cannot POST {}", uri.path()))
             }
         });
         tokio::spawn(async move { axum::serve(listener, app).await });

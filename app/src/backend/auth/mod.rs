@@ -208,8 +208,11 @@ impl Auth {
         current: &str,
         new: &str,
         this_session: Option<&str>,
+        address: Option<IpAddr>,
     ) -> Result<(), AppError> {
         let Actor::User(me) = actor else { return Err(AppError::Unauthenticated) };
+        // Guessing the current password from a stolen session counts like logging in.
+        self.throttle.attempt(&me.username, address)?;
         let (hash,): (Option<String>,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
             .bind(me.id.0)
             .fetch_one(&self.db.pool)
@@ -271,10 +274,14 @@ impl Auth {
     ) -> Result<CurrentUser, AppError> {
         self.throttle.attempt(username, address)?;
         let wrong = || AppError::WrongCredentials;
-        let row: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
-            .bind(username.trim())
-            .fetch_optional(&self.db.pool)
-            .await?;
+        let row: Option<UserRow> = if username.len() > throttle::MAX_USERNAME {
+            None
+        } else {
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
+                .bind(username.trim())
+                .fetch_optional(&self.db.pool)
+                .await?
+        };
         let usable = row.as_ref().filter(|r| r.is_active != 0).and_then(|r| r.password_hash.clone());
         // Without a usable hash, check against a hash of nothing anyone knows: the same time.
         let hash = usable.clone().unwrap_or_else(|| DUMMY_HASH.clone());
@@ -327,7 +334,9 @@ pub fn local_redirect(next: Option<&str>) -> String {
     let (Ok(base), Some(next)) = (url::Url::parse(HOME), next) else { return "/".into() };
     match base.join(next) {
         Ok(url) if url.origin() == base.origin() && url.username().is_empty() && url.password().is_none() => {
-            url[url::Position::BeforePath..].to_string()
+            let path = &url[url::Position::BeforePath..];
+            // `/.//evil` parses to the path `//evil`, which a browser reads as another host.
+            if path.starts_with("//") || path.starts_with("/\\") { "/".into() } else { path.to_string() }
         }
         _ => "/".into(),
     }
@@ -360,6 +369,14 @@ mod tests {
             (Some("javascript:alert(1)"), "/"),
             (Some("http://promgen.invalid@evil.example/"), "/"),
             (Some("/../../etc"), "/etc"),
+            (Some("/.//evil.example/x"), "/"),
+            (Some("/..//evil.example"), "/"),
+            (Some("/%2e%2e//evil.example"), "/"),
+            (Some(".//evil.example"), "/"),
+            (Some("/x/%2e%2e//evil"), "/"),
+            (Some("/.\\/evil"), "/"),
+            (Some("/;/..//evil"), "/"),
+            (Some("http://promgen.invalid//evil"), "/"),
             (Some(""), "/"),
             (None, "/"),
         ] {

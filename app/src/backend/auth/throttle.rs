@@ -10,6 +10,9 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+/// The longest username a login is checked for (names are at most 128 characters).
+pub const MAX_USERNAME: usize = 150;
+
 /// How many login attempts are taken, and how many passwords are hashed at once.
 #[derive(Clone, Debug)]
 pub struct LoginSettings {
@@ -71,7 +74,8 @@ impl Throttle {
         {
             return Err(too_many("from this address", wait.wait_time_from(now)));
         }
-        let account = username.trim().to_lowercase();
+        // The key is bounded: a flood of long names must not become a table of them.
+        let account: String = username.trim().chars().take(MAX_USERNAME).collect::<String>().to_lowercase();
         if let Err(wait) = self.accounts.check_key(&account) {
             return Err(too_many("for this account", wait.wait_time_from(now)));
         }

@@ -78,12 +78,13 @@ impl Auth {
         username: &str,
         name: &str,
     ) -> Result<(TokenInfo, String), AppError> {
+        let name = crate::model::validate::text("name", name, 128)?;
         let user = self.user_by_name(username).await?;
         if actor.user_id() != Some(user.id) {
             actor.may_administer("make tokens for other users")?;
         }
         let key = Alphanumeric.sample_string(&mut rand::thread_rng(), 40);
-        let info = self.store_token(actor, user.id, &key, name.trim()).await?;
+        let info = self.store_token(actor, user.id, &key, &name).await?;
         Ok((info, key))
     }
 
@@ -93,26 +94,33 @@ impl Auth {
         let info = insert(&mut tx, user, key, name, &db::now()).await?;
         let id = info.id.0;
         let subject = Subject::new("token", id).under("user", user.0);
-        audit::record(&mut tx, actor, &format!("Created token {}…", info.prefix), subject, None::<&()>, Some(&info))
-            .await?;
+        // The audit log is for everyone: the token's name, not the first letters of its key.
+        let shown = TokenInfo { prefix: String::new(), ..info.clone() };
+        audit::record(
+            &mut tx,
+            actor,
+            &format!("Created token #{id} ({})", info.name),
+            subject,
+            None::<&()>,
+            Some(&shown),
+        )
+        .await?;
         tx.commit().await?;
         Ok(info)
     }
 
     /// Revokes a token: its owner or an admin.
     pub async fn revoke_token(&self, actor: &Actor, id: TokenId) -> Result<(), AppError> {
-        let row: Option<(i64, String)> = sqlx::query_as("SELECT user_id, prefix FROM token WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.db.pool)
-            .await?;
-        let Some((owner, prefix)) = row else { return Err(AppError::NotFound(format!("token {id}"))) };
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT user_id FROM token WHERE id = $1").bind(id.0).fetch_optional(&self.db.pool).await?;
+        let Some((owner,)) = row else { return Err(AppError::NotFound(format!("token {id}"))) };
         if actor.user_id() != Some(UserId(owner)) {
             actor.may_administer("revoke other users' tokens")?;
         }
         let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM token WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         let subject = Subject::new("token", id.0).under("user", owner);
-        audit::record(&mut tx, actor, &format!("Revoked token {prefix}…"), subject, None::<&()>, None::<&()>).await?;
+        audit::record(&mut tx, actor, &format!("Revoked token #{}", id.0), subject, None::<&()>, None::<&()>).await?;
         tx.commit().await?;
         Ok(())
     }

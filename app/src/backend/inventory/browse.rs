@@ -77,7 +77,8 @@ impl Inventory {
     /// Services, projects and hosts whose name contains `query` (case-insensitive).
     pub async fn search(&self, actor: &Actor, query: &str) -> Result<Vec<SearchHit>, AppError> {
         actor.require()?;
-        let q = query.trim();
+        let q = crate::model::validate::text("query", query, 200)?;
+        let q = q.as_str();
         if q.is_empty() {
             return Ok(Vec::new());
         }

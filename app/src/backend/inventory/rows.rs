@@ -25,7 +25,8 @@ impl From<ShardRow> for Shard {
         Shard {
             id: ShardId(r.id),
             name: r.name,
-            url: r.url,
+            // Shown to everyone who may read the shard: its credentials stay in the database.
+            url: crate::model::validate::mask_url_password(&r.url),
             proxy: r.proxy != 0,
             enabled: r.enabled != 0,
             samples: r.samples,

@@ -39,6 +39,11 @@ fn bind_shard<'q>(
         .bind(input.prometheus_version.as_deref())
 }
 
+/// A shard's input as the audit log keeps it: the URL's password masked.
+fn audited(input: &ShardInput) -> ShardInput {
+    ShardInput { url: crate::model::validate::mask_url_password(&input.url), ..input.clone() }
+}
+
 /// What `register-server` did, in the words it prints.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Registered {
@@ -126,7 +131,7 @@ impl Inventory {
         .and_then(|row| row.try_get(0))
         .map_err(unique("name", format!("a shard named {:?} exists already", input.name)))?;
         let body = format!("Created shard {}", input.name);
-        audit::record(&mut tx, actor, &body, Subject::new("shard", id), None::<&()>, Some(&input)).await?;
+        audit::record(&mut tx, actor, &body, Subject::new("shard", id), None::<&()>, Some(&audited(&input))).await?;
         tx.commit().await?;
         self.shard_row(ShardId(id)).await
     }
@@ -148,7 +153,7 @@ impl Inventory {
         .await
         .map_err(unique("name", format!("a shard named {:?} exists already", input.name)))?;
         let body = format!("Updated shard {}", input.name);
-        audit::record(&mut tx, actor, &body, Subject::new("shard", id.0), Some(&old), Some(&input)).await?;
+        audit::record(&mut tx, actor, &body, Subject::new("shard", id.0), Some(&old), Some(&audited(&input))).await?;
         bump_generation(&mut tx).await?;
         tx.commit().await?;
         self.shard_row(id).await

@@ -181,6 +181,12 @@ impl Dispatcher {
 
     async fn record(&self, row: &Claimed, result: Result<(), NotifyError>) -> Result<(), AppError> {
         let now = chrono::Utc::now();
+        if let Err(e) = &result
+            && let Some(detail) = &e.detail
+        {
+            // The receiver's own words, which may quote the notifier's value: the log only.
+            tracing::warn!(outbox = row.id, kind = %row.kind, detail = ?detail, "{}", e.message);
+        }
         // Events reach every browser on the feed: the notifier's alias, or its value masked.
         let shown = NotifierKind::parse(&row.kind).map_or_else(
             || "…".into(),

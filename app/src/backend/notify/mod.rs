@@ -529,6 +529,8 @@ impl Notifiers {
             return Err(AppError::invalid("value", "that user has no enabled notifier to test"));
         }
         let mut report = Vec::new();
+        // Through a user notifier these are that user's own: the receivers' words are theirs.
+        let own = n.kind != NotifierKind::User;
         for t in &targets {
             let texts = message::Texts::of(&t.subject_template, &t.body_template);
             match self.senders.send(t.kind, &t.value, &texts, &sample, site_url).await {
@@ -541,7 +543,7 @@ impl Notifiers {
                             "Sending a test message with {} {} failed: {}",
                             t.kind.as_str(),
                             t.public_label(),
-                            e.message
+                            if own { e.full() } else { e.message.clone() }
                         ),
                     ));
                 }

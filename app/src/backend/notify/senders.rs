@@ -11,19 +11,37 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Why a notification failed. `message` is shown to everyone who may read the alert, so it
+/// holds nothing of the notifier's value: the receiver's own words (an answer's body, an SMTP
+/// server's reply, which may echo the URL or the address) are in `detail`, for the server's
+/// log and for those who may edit the notifier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotifyError {
     pub message: String,
     pub retryable: bool,
+    pub detail: Option<String>,
 }
 
 impl NotifyError {
     pub fn retry(message: impl Into<String>) -> Self {
-        NotifyError { message: message.into(), retryable: true }
+        NotifyError { message: message.into(), retryable: true, detail: None }
     }
 
     pub fn permanent(message: impl Into<String>) -> Self {
-        NotifyError { message: message.into(), retryable: false }
+        NotifyError { message: message.into(), retryable: false, detail: None }
+    }
+
+    fn with_detail(self, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        NotifyError { detail: (!detail.trim().is_empty()).then_some(detail), ..self }
+    }
+
+    /// The message with the receiver's words, for those who may edit the notifier.
+    pub fn full(&self) -> String {
+        match &self.detail {
+            Some(d) => format!("{}: {d}", self.message),
+            None => self.message.clone(),
+        }
     }
 }
 
@@ -162,12 +180,13 @@ impl Senders {
             return Ok(());
         }
         let text: String = res.text().await.unwrap_or_default().chars().take(200).collect();
-        let message = format!("{shown} answered {status}: {}", text.trim());
-        if status.is_server_error() || status.as_u16() == 429 {
-            Err(NotifyError::retry(message))
+        let message = format!("{shown} answered {status}");
+        let error = if status.is_server_error() || status.as_u16() == 429 {
+            NotifyError::retry(message)
         } else {
-            Err(NotifyError::permanent(message))
-        }
+            NotifyError::permanent(message)
+        };
+        Err(error.with_detail(text.trim()))
     }
 
     async fn email(&self, to: &str, texts: &Texts<'_>, data: &WebhookMessage) -> Result<(), NotifyError> {
@@ -184,8 +203,17 @@ impl Senders {
             .body(body)
             .map_err(|e| NotifyError::permanent(e.to_string()))?;
         smtp.send(mail).await.map(drop).map_err(|e| {
-            let message = format!("SMTP: {}", root_cause(&e));
-            if e.is_permanent() { NotifyError::permanent(message) } else { NotifyError::retry(message) }
+            // The server's reply may quote the address: only its code is for everyone.
+            let code = e.status().map(|c| format!(" ({c})")).unwrap_or_default();
+            let message = if e.is_permanent() {
+                format!("the SMTP server refused the message for good{code}")
+            } else if e.is_transient() {
+                format!("the SMTP server refused the message for now{code}")
+            } else {
+                "the SMTP server could not be reached".to_string()
+            };
+            let error = if e.is_permanent() { NotifyError::permanent(message) } else { NotifyError::retry(message) };
+            error.with_detail(root_cause(&e))
         })
     }
 }

@@ -263,6 +263,7 @@ impl Rules {
     /// Puts a rule back as an audit entry recorded it (after that change, or before a delete).
     pub async fn restore(&self, actor: &Actor, id: RuleId, audit_id: AuditId) -> Result<Rule, AppError> {
         let old = self.rule(id).await?;
+        self.require_edit(actor, &old.owner).await?;
         let row: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT created, old, data FROM audit WHERE id = $1 AND object_type = 'rule' AND object_id = $2",
         )

@@ -26,6 +26,7 @@ impl Rules {
         expr: &str,
     ) -> Result<RuleTest, AppError> {
         self.require_edit(actor, owner).await?;
+        crate::model::validate::text("expr", expr, crate::model::validate::MAX_EXPR)?;
         let children: Vec<RuleOwner> = match rule {
             Some(id) => self.children(id).await?.into_iter().map(|c| c.owner).collect(),
             None => Vec::new(),
@@ -66,6 +67,21 @@ impl Rules {
         Ok(RuleTest { expr: expanded, firing: series.len(), shards, problems })
     }
 
+    /// Which of `names` name a registered service (`table` = service) or project.
+    async fn registered_names(&self, table: &str, names: &[String]) -> Result<BTreeSet<String>, AppError> {
+        let mut out = BTreeSet::new();
+        for chunk in names.chunks(500) {
+            let binds: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT name FROM {table} WHERE name IN ({})", binds.join(", "));
+            let mut q = sqlx::query_as::<_, (String,)>(&sql);
+            for n in chunk {
+                q = q.bind(n);
+            }
+            out.extend(q.fetch_all(&self.db.pool).await?.into_iter().map(|r| r.0));
+        }
+        Ok(out)
+    }
+
     /// Promgen's checks: every alert needs a `service` or `project` label to be routed, and
     /// a service's or project's rule should only see its own.
     async fn routing_problems(&self, owner: &RuleOwner, series: &[LabelMap]) -> Result<Vec<String>, AppError> {
@@ -92,16 +108,26 @@ impl Rules {
                 .map(String::as_str)
                 .filter(|v| !expected.contains(*v))
                 .collect();
-            if !found.is_empty() {
-                let list = |s: Vec<&str>| s.join(", ");
-                let more = found.len().saturating_sub(NAMED);
-                problems.push(format!(
-                    "Unrelated {label} labels found. Expected: {}. Found: {}{}.",
-                    list(expected.iter().map(String::as_str).collect()),
-                    list(found.into_iter().take(NAMED).collect()),
-                    if more > 0 { format!(" and {more} more") } else { String::new() }
-                ));
+            if found.is_empty() {
+                continue;
             }
+            // Only names of registered services and projects are told; other values are the
+            // series' own and stay in Prometheus.
+            let table = if label == SERVICE { "service" } else { "project" };
+            let list: Vec<String> = found.iter().map(|s| s.to_string()).collect();
+            let registered: BTreeSet<String> = self.registered_names(table, &list).await?;
+            let others = found.len() - registered.len();
+            let named: Vec<&str> = registered.iter().map(String::as_str).take(NAMED).collect();
+            let mut what = named.join(", ");
+            let unnamed = registered.len().saturating_sub(NAMED) + others;
+            if unnamed > 0 {
+                let more = if named.is_empty() { "" } else { " and " };
+                what.push_str(&format!("{more}{unnamed} value(s) that name no {table} registered here"));
+            }
+            problems.push(format!(
+                "Unrelated {label} labels found. Expected: {}. Found: {what}.",
+                expected.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+            ));
         }
         Ok(problems)
     }

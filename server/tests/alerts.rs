@@ -221,6 +221,32 @@ on_both_databases!(a_repeated_delivery_notifies_nobody_twice, |b: Backend| async
     let history = b.alerts.history(&Actor::System, &[("instance".into(), "a.example".into())], 1).await.unwrap();
     assert_eq!(history.len(), 2, "every delivery of a.example is searchable");
     assert!(b.alerts.history(&Actor::System, &[("instance".into(), "c.example".into())], 1).await.unwrap().is_empty());
+
+    // Firing again after resolving (a new startsAt), within the dedupe window, is news too:
+    // three messages, not two. Its exact repeat is not.
+    let mut refire = json(SAMPLE);
+    for a in refire["alerts"].as_array_mut().unwrap() {
+        a["startsAt"] = "2026-11-30T12:00:00Z".into();
+    }
+    let (_, fourth) = post(&b, Some("Token admin_token"), &refire.to_string()).await;
+    assert_eq!(json(&fourth)["status"], "accepted");
+    let (_, fifth) = post(&b, Some("Token admin_token"), &refire.to_string()).await;
+    assert_eq!(json(&fifth)["status"], "duplicate");
+    drain(&b).await;
+    assert_eq!(slack.received().len(), 3);
+});
+
+// Any Alertmanager-compatible sender: Grafana's alerting posts `"version": "1"`.
+on_both_databases!(grafanas_alerts_are_taken_by_their_shape, |b: Backend| async move {
+    let slack = Receiver::start(&[200]).await;
+    fixtures(&b, &slack).await;
+    let mut grafana = json(SAMPLE);
+    grafana["version"] = "1".into();
+    grafana["orgId"] = 1.into();
+    grafana["title"] = "[FIRING:2] test-alert".into();
+    grafana["alerts"][0]["values"] = serde_json::json!({"B": 93.2});
+    let (status, body) = post(&b, Some("Token admin_token"), &grafana.to_string()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
 });
 
 on_both_databases!(the_heartbeat_is_a_dead_mans_switch, |b: Backend| async move {

@@ -34,13 +34,10 @@ fn status_ok(s: &str) -> bool {
     s == "firing" || s == "resolved"
 }
 
-/// What must hold, and what can be worked out when an older Alertmanager left it out.
+/// What must hold, and what can be worked out when an older Alertmanager left it out. The
+/// body is taken by its shape, whatever its `version` says (Promgen never reads it): Grafana's
+/// alerting sends `"version": "1"` with the same shape.
 fn check(m: &mut WebhookMessage) -> Result<(), AppError> {
-    if let Some(v) = &m.version
-        && v != "4"
-    {
-        return Err(bad(format!("version: {v:?} is not supported; Alertmanager sends version \"4\"")));
-    }
     for (i, a) in m.alerts.iter().enumerate() {
         if !status_ok(&a.status) {
             return Err(bad(format!("alerts[{i}].status: {:?} is neither firing nor resolved", a.status)));
@@ -82,9 +79,10 @@ fn common<'a>(mut maps: impl Iterator<Item = &'a LabelMap>) -> LabelMap {
     out
 }
 
-/// What identifies a notification: the group, its status and the status of each alert in it.
-/// Alertmanager delivers at least once (HA peers, retries after a timeout, restarts), and a
-/// repeat carries the same key.
+/// What identifies a notification: the group, its status, and each alert's identity, status,
+/// start and end. Alertmanager delivers at least once (HA peers, retries after a timeout,
+/// restarts), and a repeat carries the same key; an alert that fires again after it resolved
+/// has a new `startsAt`, so it is news.
 pub fn dedupe_key(m: &WebhookMessage) -> String {
     let mut alerts: Vec<String> = m
         .alerts
@@ -95,7 +93,7 @@ pub fn dedupe_key(m: &WebhookMessage) -> String {
             } else {
                 a.fingerprint.clone()
             };
-            format!("{id}={}", a.status)
+            format!("{id}={}@{}..{}", a.status, a.starts_at, a.ends_at)
         })
         .collect();
     alerts.sort();
@@ -137,7 +135,6 @@ mod tests {
             (r#"{"alerts": 3}"#, "alerts: invalid type: integer `3`"),
             (r#"{"alerts": [{"status": "firing", "labels": {"a": 1}}]}"#, "alerts[0].labels.a: invalid type: integer"),
             (r#"{"alerts": [{"status": "on fire", "labels": {"a": "b"}}]}"#, "alerts[0].status: \"on fire\""),
-            (r#"{"version": "3", "alerts": []}"#, "version: \"3\" is not supported"),
             (r#"{"alerts": [{"status": "firing", "labels": {}}]}"#, "alerts[0].labels: an alert needs labels"),
             (r#"{"alerts": []} trailing"#, "not JSON"),
         ] {
@@ -167,5 +164,26 @@ mod tests {
         assert_eq!(dedupe_key(&a), dedupe_key(&b), "order and receiver do not matter");
         b.alerts[0].status = "resolved".into();
         assert_ne!(dedupe_key(&a), dedupe_key(&b), "an alert resolving is news");
+        let mut again = a.clone();
+        again.alerts[0].starts_at = "2026-11-30T10:00:00Z".into();
+        assert_ne!(dedupe_key(&a), dedupe_key(&again), "firing again, after resolving, is news");
+    }
+
+    /// Grafana's alerting posts the same shape as `"version": "1"`, with keys of its own.
+    #[test]
+    fn takes_any_sender_of_the_shape() {
+        let grafana = r#"{"receiver": "promgen", "status": "firing", "orgId": 1, "version": "1",
+            "groupKey": "{}:{alertname=\"HighCPU\"}", "truncatedAlerts": 0, "title": "[FIRING:1] HighCPU",
+            "state": "alerting", "message": "…", "groupLabels": {"alertname": "HighCPU"},
+            "commonLabels": {"alertname": "HighCPU", "service": "web"}, "commonAnnotations": {},
+            "externalURL": "https://grafana.example/",
+            "alerts": [{"status": "firing", "labels": {"alertname": "HighCPU", "service": "web"},
+                "annotations": {}, "startsAt": "2026-11-30T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "https://grafana.example/alerting/grafana/x/view", "fingerprint": "57c6d9296de2ad39",
+                "silenceURL": "https://grafana.example/alerting/silence/new", "dashboardURL": "", "panelURL": "",
+                "values": {"B": 93.2, "C": 1}, "valueString": "[ var='B' value=93.2 ]"}]}"#;
+        let m = parse(grafana.as_bytes()).unwrap();
+        assert_eq!((m.version.as_deref(), m.alerts.len()), (Some("1"), 1));
+        assert_eq!(m.common_labels["service"], "web");
     }
 }

@@ -193,7 +193,7 @@ impl Events {
 
 /// The columns of an alert summary, from `alert a`.
 pub(crate) const ALERT_COLUMNS: &str = "a.received, a.status, a.alertname, a.service, a.project, a.alerts, \
-     a.sent_count, a.error_count, a.group_key, a.labels";
+     a.sent_count, a.error_count, a.group_key, a.labels, a.notified";
 
 #[derive(sqlx::FromRow)]
 struct EventRow {
@@ -218,6 +218,7 @@ pub(crate) struct SummaryColumns {
     pub error_count: i64,
     pub group_key: String,
     pub labels: String,
+    pub notified: i64,
 }
 
 impl SummaryColumns {
@@ -234,6 +235,7 @@ impl SummaryColumns {
             error_count: self.error_count,
             group_key: self.group_key,
             labels: super::rules::json_map(&self.labels),
+            notified: self.notified,
         }
     }
 }

@@ -21,6 +21,7 @@ pub struct Metrics {
     alerts_received: AtomicU64,
     alerts_duplicate: AtomicU64,
     alerts_ignored: AtomicU64,
+    alerts_unrouted: AtomicU64,
     webhook_refused: AtomicU64,
     csp_violations: AtomicU64,
     /// (notifier kind, outcome) → count; outcome is sent, retry or failed.
@@ -52,6 +53,11 @@ impl Metrics {
 
     pub fn alert_ignored(&self) {
         self.alerts_ignored.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A stored delivery that queued no notification: nobody was told.
+    pub fn alert_unrouted(&self) {
+        self.alerts_unrouted.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn webhook_refused(&self) {
@@ -106,6 +112,12 @@ impl Metrics {
             "promgen_alerts_ignored_total",
             "Deliveries dropped by the ignore rules or the heartbeat.",
             self.alerts_ignored.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "promgen_alerts_unrouted_total",
+            "Deliveries stored that reached no notifier (see the alert's routing).",
+            self.alerts_unrouted.load(Ordering::Relaxed),
         );
         counter(
             &mut out,

@@ -11,6 +11,7 @@
 //!
 //! Without a program (a library user, most tests) rendering happens in-process.
 
+use super::notify::message::Shape;
 use crate::model::WebhookMessage;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -32,6 +33,7 @@ pub const VERB: &str = "sandbox-render";
 struct Request {
     template: String,
     data: WebhookMessage,
+    shape: Shape,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -54,11 +56,17 @@ impl Sandbox {
 
     /// Renders `template` over `data` (see [`super::notify::message::render`]); the error says
     /// what is wrong with the template, or that it was stopped.
-    pub async fn render(&self, template: &str, data: &WebhookMessage, deadline: Duration) -> Result<String, String> {
+    pub async fn render(
+        &self,
+        template: &str,
+        data: &WebhookMessage,
+        shape: Shape,
+        deadline: Duration,
+    ) -> Result<String, String> {
         let Some(program) = &self.program else {
-            return super::notify::message::render(template, data);
+            return super::notify::message::render(template, data, shape);
         };
-        let request = serde_json::to_vec(&Request { template: template.to_string(), data: data.clone() })
+        let request = serde_json::to_vec(&Request { template: template.to_string(), data: data.clone(), shape })
             .map_err(|e| format!("the message could not be prepared: {e}"))?;
         let run = async {
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -116,7 +124,7 @@ pub fn serve_child() -> i32 {
     let answer = std::thread::Builder::new()
         .stack_size(STACK_BYTES)
         .spawn(move || match serde_json::from_slice::<Request>(&input) {
-            Ok(r) => match super::notify::message::render(&r.template, &r.data) {
+            Ok(r) => match super::notify::message::render(&r.template, &r.data, r.shape) {
                 Ok(text) => Answer::Rendered(text),
                 Err(why) => Answer::Failed(why),
             },

@@ -9,14 +9,16 @@ use leptos::prelude::*;
 /// is doing, for the page to show ("live", "reconnecting in 2 s", ...).
 pub fn live_feed(since: i64, on_message: impl Fn(FeedMessage) + 'static) -> ReadSignal<String> {
     let (status, set_status) = signal("connecting".to_string());
-    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    // In the browser only: a host build with `hydrate` unified into `ssr` (`cargo test
+    // --workspace`) would spawn a browser task while rendering and never finish the page.
+    #[cfg(all(target_arch = "wasm32", any(feature = "hydrate", feature = "csr")))]
     browser::run(since, on_message, set_status);
-    #[cfg(not(any(feature = "hydrate", feature = "csr")))]
+    #[cfg(not(all(target_arch = "wasm32", any(feature = "hydrate", feature = "csr"))))]
     let _ = (since, on_message, set_status);
     status
 }
 
-#[cfg(any(feature = "hydrate", feature = "csr"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "hydrate", feature = "csr")))]
 mod browser {
     use super::*;
     use futures::{FutureExt, StreamExt};

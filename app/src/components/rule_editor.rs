@@ -32,7 +32,7 @@ fn collect(rows: &[Row]) -> LabelMap {
 
 /// Milliseconds since the page started, for the editor's own timing.
 fn now_ms() -> f64 {
-    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    #[cfg(all(target_arch = "wasm32", any(feature = "hydrate", feature = "csr")))]
     if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
         return p.now();
     }

@@ -138,7 +138,7 @@ pub fn ImportForm(owner_kind: OwnerKind, owner_id: i64, import: ServerAction<Imp
     }
 }
 
-#[cfg(any(feature = "hydrate", feature = "csr"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "hydrate", feature = "csr")))]
 fn read_file_into(ev: leptos::ev::Event, target: NodeRef<leptos::html::Textarea>) {
     use wasm_bindgen::JsCast;
     let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
@@ -152,5 +152,5 @@ fn read_file_into(ev: leptos::ev::Event, target: NodeRef<leptos::html::Textarea>
     });
 }
 
-#[cfg(not(any(feature = "hydrate", feature = "csr")))]
+#[cfg(not(all(target_arch = "wasm32", any(feature = "hydrate", feature = "csr"))))]
 fn read_file_into(_ev: leptos::ev::Event, _target: NodeRef<leptos::html::Textarea>) {}

@@ -282,6 +282,8 @@ pub struct AlertSummary {
     pub error_count: i64,
     pub group_key: String,
     pub labels: LabelMap,
+    /// Notifications queued for it: none means nobody was told (see its routing).
+    pub notified: i64,
 }
 
 /// Something that happened to an alert, in the order it happened: the live feed's unit.
@@ -318,11 +320,24 @@ pub struct Delivery {
     pub done: Option<String>,
 }
 
+/// The most of a group's alerts an alert page lists.
+pub const ALERTS_SHOWN: usize = 100;
+/// The largest payload an alert page embeds, in bytes; a larger one loads on demand from
+/// `/alert/{id}/payload`.
+pub const PAYLOAD_SHOWN: usize = 64 * 1024;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AlertDetail {
     pub alert: AlertSummary,
-    /// The payload as Alertmanager posted it, pretty-printed.
-    pub body: String,
+    /// The group's first [`ALERTS_SHOWN`] alerts.
+    pub alerts: Vec<WebhookAlert>,
+    /// Alerts Alertmanager left out of its message (`truncatedAlerts`: its `max_alerts`).
+    pub truncated_alerts: u64,
+    /// The payload as Alertmanager posted it, pretty-printed, when it is at most
+    /// [`PAYLOAD_SHOWN`] bytes.
+    pub body: Option<String>,
+    /// The payload's size in bytes.
+    pub body_bytes: i64,
     pub routing: Vec<String>,
     pub deliveries: Vec<Delivery>,
     pub events: Vec<AlertEvent>,

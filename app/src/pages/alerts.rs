@@ -71,6 +71,12 @@ struct Line {
     errors: i64,
 }
 
+/// The mark of a delivery that reached no notifier.
+#[component]
+fn NobodyTold() -> impl IntoView {
+    view! { <span class="chip unrouted" title="No notifier was told: its page says why">"nobody told"</span> }
+}
+
 fn lines(groups: &[AlertSummary]) -> Vec<Line> {
     let mut by: BTreeMap<(String, String), Line> = BTreeMap::new();
     for g in groups {
@@ -133,7 +139,10 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
                             let name = l.alertname.clone();
                             view! {
                                 <tr class:firing=firing data-alert=l.alertname.clone()>
-                                    <td>{latest.as_ref().map(|a| view! { <A href=format!("/alert/{}", a.id)>{name}</A> })}</td>
+                                    <td>
+                                        {latest.as_ref().map(|a| view! { <A href=format!("/alert/{}", a.id)>{name}</A> })}
+                                        {latest.as_ref().filter(|a| a.notified == 0).map(|_| view! { " " <NobodyTold /> })}
+                                    </td>
                                     <td>{l.service.clone()}</td>
                                     <td>{l.projects.iter().cloned().collect::<Vec<_>>().join(", ")}</td>
                                     <td class="state">
@@ -181,7 +190,10 @@ pub fn AlertHistoryPage() -> impl IntoView {
                                         <td>{a.status.clone()}</td>
                                         <td>{a.alertname.clone()}</td>
                                         <td><LabelChips labels=a.labels.clone() /></td>
-                                        <td>{format!("{} / {}", a.sent_count, a.error_count)}</td>
+                                        <td>
+                                            {format!("{} / {}", a.sent_count, a.error_count)}
+                                            {(a.notified == 0).then(|| view! { " " <NobodyTold /> })}
+                                        </td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>
@@ -215,6 +227,17 @@ pub fn AlertPage() -> impl IntoView {
                     <p class="muted">
                         {format!("Received {} · {} alert(s) · sent {} · errors {}", a.received, a.alerts, a.sent_count, a.error_count)}
                     </p>
+                    {(d.truncated_alerts > 0).then(|| view! {
+                        <p class="warning" data-testid="truncated">
+                            {format!(
+                                "Alertmanager left {} more alert(s) of this group out of its message (its max_alerts): they are not listed here.",
+                                d.truncated_alerts
+                            )}
+                        </p>
+                    })}
+                    {(a.notified == 0).then(|| view! {
+                        <p class="warning" data-testid="unrouted"><NobodyTold /> "No notifier was told of this alert: the routing says why."</p>
+                    })}
                     <p><LabelChips labels=a.labels.clone() /></p>
                     <section class="card">
                         <h2>"Routing"</h2>
@@ -254,12 +277,51 @@ pub fn AlertPage() -> impl IntoView {
                             </tbody>
                         </table>
                     </section>
+                    <GroupAlerts detail=d.clone() />
                     <section class="card">
                         <h2>"Payload from Alertmanager"</h2>
-                        <pre class="yaml">{d.body.clone()}</pre>
+                        {match d.body.clone() {
+                            Some(body) => view! { <pre class="yaml">{body}</pre> }.into_any(),
+                            None => view! {
+                                <p>
+                                    {format!("{} KiB of JSON: ", (d.body_bytes + 1023) / 1024)}
+                                    <a href=format!("/alert/{}/payload", a.id) rel="external" target="_blank">"open the payload"</a>
+                                </p>
+                            }.into_any(),
+                        }}
                     </section>
                 }.into_any()
             })}
         </Suspense>
+    }
+}
+
+/// The group's alerts: the first [`ALERTS_SHOWN`], each with the labels it does not share with
+/// the group, and how many more there are.
+#[component]
+fn GroupAlerts(detail: AlertDetail) -> impl IntoView {
+    let common = detail.alert.labels.clone();
+    let more = (detail.alert.alerts.max(0) as u64).saturating_sub(detail.alerts.len() as u64) + detail.truncated_alerts;
+    view! {
+        <section class="card">
+            <h2>"Alerts in this group"</h2>
+            <table class="list">
+                <thead><tr><th>"Status"</th><th>"Labels of its own"</th><th>"Since (UTC)"</th><th>"Summary"</th></tr></thead>
+                <tbody>
+                    {detail.alerts.into_iter().map(|x| {
+                        let own: LabelMap = x.labels.into_iter().filter(|(k, _)| !common.contains_key(k)).collect();
+                        view! {
+                            <tr>
+                                <td>{x.status}</td>
+                                <td><LabelChips labels=own /></td>
+                                <td>{x.starts_at}</td>
+                                <td>{x.annotations.get("summary").cloned().unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {(more > 0).then(|| view! { <p class="muted" data-testid="more-alerts">{format!("… and {more} more")}</p> })}
+        </section>
     }
 }

@@ -6,6 +6,7 @@ mod headers;
 mod limits;
 mod metrics;
 mod origin;
+mod payload;
 mod prometheus;
 mod webhook;
 
@@ -37,6 +38,14 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// The app's routes, generated once per process: generating them sets a process-wide flag
+/// that leaves any resource first polled meanwhile pending for ever (leptos issue #4773), so
+/// a router built while another serves a page (the tests build many) must not generate again.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::app::App)).clone()
+}
+
 /// Session cookies last two weeks of inactivity.
 const SESSION_DAYS: i64 = 14;
 
@@ -55,7 +64,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         origins: origins.clone(),
         webhook_limit: args.max_webhook_bytes,
     };
-    let routes = generate_route_list(app::app::App);
+    let routes = route_list();
     let sessions = SessionManagerLayer::new(DbSessionStore::new(backend.db.clone()))
         .with_name("promgen_session")
         .with_secure(args.secure_cookies)
@@ -70,6 +79,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .merge(prometheus::routes())
         .route("/api/v1/alerts", axum::routing::post(webhook::receive))
         .route("/ws", axum::routing::get(feed::connect))
+        .route("/alert/{id}/payload", axum::routing::get(payload::payload))
         .route("/metrics", axum::routing::get(metrics::metrics))
         .route(
             app::backend::csp::REPORT_PATH,

@@ -40,6 +40,17 @@ struct DeliveryRow {
     done: Option<String>,
 }
 
+/// A stored payload as the alert page shows it: the group's first alerts, and the text
+/// pretty-printed when it is small enough to embed.
+fn read_payload(body: String) -> (WebhookMessage, Option<String>) {
+    let mut message = serde_json::from_str::<WebhookMessage>(&body).unwrap_or_default();
+    message.alerts.truncate(ALERTS_SHOWN);
+    let shown = (body.len() <= PAYLOAD_SHOWN).then(|| {
+        serde_json::from_str::<serde_json::Value>(&body).and_then(|v| serde_json::to_string_pretty(&v)).unwrap_or(body)
+    });
+    (message, shown)
+}
+
 /// SQL narrowing `alert a` to alerts with every pair, and its binds from `$first`.
 fn label_clause(filter: &[(String, String)], first: usize) -> String {
     (0..filter.len())
@@ -103,9 +114,15 @@ impl Alerts {
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("alert {id}")))?;
         let (alert, body, routing) = (row.columns.summary(AlertId(row.id)), row.body, row.routing);
-        let body = serde_json::from_str::<serde_json::Value>(&body)
-            .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or(body);
+        let body_bytes = body.len() as i64;
+        // A large payload takes milliseconds to read: off the async workers.
+        let (message, body) = if body.len() > super::PARSE_INLINE_BYTES {
+            tokio::task::spawn_blocking(move || read_payload(body))
+                .await
+                .map_err(|e| AppError::Internal(format!("reading the payload failed: {e}")))?
+        } else {
+            read_payload(body)
+        };
         let deliveries: Vec<DeliveryRow> = sqlx::query_as(
             "SELECT o.id, o.kind, o.target, n.alias, o.status, o.attempts, o.last_error, o.next_attempt, o.done \
              FROM outbox o LEFT JOIN notifier n ON n.id = o.notifier_id WHERE o.alert_id = $1 ORDER BY o.id",
@@ -120,7 +137,10 @@ impl Alerts {
                 .await?;
         Ok(AlertDetail {
             alert,
+            alerts: message.alerts,
+            truncated_alerts: message.truncated_alerts,
             body,
+            body_bytes,
             routing: serde_json::from_str(&routing).unwrap_or_default(),
             deliveries: deliveries
                 .into_iter()
@@ -144,6 +164,17 @@ impl Alerts {
                 .map(|(eid, kind, detail, created)| AlertEvent { id: eid, alert_id: id, kind, detail, created })
                 .collect(),
         })
+    }
+
+    /// An alert's payload as Alertmanager posted it (JSON), for `/alert/{id}/payload`.
+    pub async fn payload(&self, actor: &Actor, id: AlertId) -> Result<String, AppError> {
+        actor.require()?;
+        sqlx::query_as::<_, (String,)>("SELECT body FROM alert WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .map(|r| r.0)
+            .ok_or_else(|| AppError::NotFound(format!("alert {id}")))
     }
 
     /// The outbox for the metrics: notifications waiting, the age of the oldest in seconds,

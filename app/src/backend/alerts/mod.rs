@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Webhook bodies up to this size are parsed where they arrive.
-const PARSE_INLINE_BYTES: usize = 64 * 1024;
+pub(crate) const PARSE_INLINE_BYTES: usize = 64 * 1024;
 
 #[derive(Clone, Debug)]
 pub struct AlertSettings {
@@ -175,6 +175,7 @@ impl Alerts {
             user_id: user.map(|u| u.0),
             expanded: serde_json::to_string(&routing::expand(message, &site_url, &plan)).unwrap_or_default(),
             dedupe_key: webhook::dedupe_key(message),
+            notified: notifications as i64,
             label_pairs: label_pairs(message),
             targets: plan.targets,
             events,
@@ -185,6 +186,8 @@ impl Alerts {
                 self.events.published(&events).await;
                 if notifications > 0 {
                     self.wake.notify_one();
+                } else {
+                    self.metrics.alert_unrouted();
                 }
                 Ok(Ingested::Stored { id, notifications })
             }

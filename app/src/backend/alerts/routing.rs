@@ -87,6 +87,11 @@ pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> 
     if let (Some(name), None) = (labels.get(PROJECT), &plan.project) {
         plan.decisions.push(format!("project {name} is not registered here"));
     }
+    for key in [SERVICE, PROJECT] {
+        if !labels.contains_key(key) {
+            unshared(conn, message, key, &mut plan.decisions).await?;
+        }
+    }
     if labels.get(SERVICE).is_none() && labels.get(PROJECT).is_none() {
         plan.decisions.push(
             "the group's common labels have neither service nor project: routed nowhere (group by service and project in Alertmanager)".into(),
@@ -176,6 +181,54 @@ pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> 
         n => format!("{n} notification(s) queued"),
     });
     Ok(plan)
+}
+
+/// The most values of one unshared label a decision names.
+const UNSHARED_NAMED: usize = 10;
+
+/// Explains the notifiers skipped because the group's alerts name several services or projects
+/// (`key`) that they do not share: Promgen routes a group on its common labels only, so theirs
+/// are not told. Names the registered ones and how many enabled notifiers each has.
+async fn unshared(
+    conn: &mut sqlx::AnyConnection,
+    message: &WebhookMessage,
+    key: &str,
+    decisions: &mut Vec<String>,
+) -> Result<(), sqlx::Error> {
+    let values: BTreeSet<&str> = message.alerts.iter().filter_map(|a| a.labels.get(key)).map(String::as_str).collect();
+    if values.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<&str> = values.iter().copied().take(UNSHARED_NAMED).collect();
+    let table = if key == SERVICE { "service" } else { "project" };
+    let column = if key == SERVICE { "n.service_id" } else { "n.project_id" };
+    let list = (1..=named.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT o.id, o.name, COUNT(n.id) FROM {table} o LEFT JOIN notifier n ON {column} = o.id AND n.enabled = 1 \
+         WHERE o.name IN ({list}) GROUP BY o.id, o.name ORDER BY o.name"
+    );
+    let mut q = sqlx::query_as::<_, (i64, String, i64)>(&sql);
+    for name in &named {
+        q = q.bind(*name);
+    }
+    let found = q.fetch_all(&mut *conn).await?;
+    let mut each: Vec<String> = named
+        .iter()
+        .map(|name| match found.iter().find(|f| f.1 == *name) {
+            Some((id, _, n)) => format!("{table} {name} (#{id}): {n} enabled notifier(s) not told"),
+            None => format!("{table} {name}: not registered here"),
+        })
+        .collect();
+    if values.len() > named.len() {
+        each.push(format!("and {} more", values.len() - named.len()));
+    }
+    decisions.push(format!(
+        "the group's alerts name {} {table}(s) they do not all share, so {table} notifiers are not told \
+         (Promgen routes a group on its common labels; group by {key} in Alertmanager to reach them): {}",
+        values.len(),
+        each.join("; ")
+    ));
+    Ok(())
 }
 
 /// The site's own notifiers: told when the alert pipeline itself breaks.

@@ -34,6 +34,8 @@ pub(super) struct Pending {
     pub user_id: Option<i64>,
     pub expanded: String,
     pub dedupe_key: String,
+    /// Notifications queued (`targets.len()`, which is kept after the write).
+    pub notified: i64,
     /// Every distinct label pair of the delivery, for search.
     pub label_pairs: Vec<(String, String)>,
     pub targets: Vec<Target>,
@@ -191,8 +193,8 @@ async fn insert_alerts<'a>(
 ) -> Result<Vec<i64>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO alert (received, status, group_key, alertname, service, project, alerts, labels, body, routing, \
-         user_id, expanded) VALUES {} RETURNING id",
-        placeholders(rows.len(), 12, 1)
+         user_id, expanded, notified) VALUES {} RETURNING id",
+        placeholders(rows.len(), 13, 1)
     );
     let mut q = sqlx::query_as::<_, (i64,)>(&sql);
     for p in rows {
@@ -208,7 +210,8 @@ async fn insert_alerts<'a>(
             .bind(&p.body)
             .bind(&p.routing)
             .bind(p.user_id)
-            .bind(&p.expanded);
+            .bind(&p.expanded)
+            .bind(p.notified);
     }
     let mut ids: Vec<i64> = q.fetch_all(&mut *conn).await?.into_iter().map(|(id,)| id).collect();
     ids.sort_unstable();

@@ -4,7 +4,7 @@
 //! cannot.
 
 use super::guard::{GuardedResolver, check_url};
-use super::message::{self, Texts};
+use super::message::{self, Shape, Texts};
 use crate::model::{NotifierKind, WebhookMessage};
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -126,18 +126,28 @@ impl Senders {
         match kind {
             NotifierKind::Email => self.email(target, texts, data).await,
             NotifierKind::Slack => {
-                let template = if data.status == "resolved" { texts.subject } else { texts.body };
-                let text = self.render(template, data).await?;
+                let text = self.render(texts.chat(data), data, Shape::SLACK).await?;
                 self.post(target, &message::slack(&text)).await
             }
             NotifierKind::Webhook => {
-                self.post(target, &serde_json::to_value(data).map_err(|e| permanent(e.to_string()))?).await
+                // Serialising thousands of alerts is CPU work: on the CPU pool.
+                let data = data.clone();
+                let body = self
+                    .templates
+                    .cpu()
+                    .run("writing the webhook", move || message::webhook(&data))
+                    .await
+                    .map_err(|e| NotifyError::retry(e.to_string()))?
+                    .map_err(permanent)?;
+                self.post_bytes(target, body).await
             }
             NotifierKind::Alertmanager => {
-                if data.alerts.is_empty() {
-                    return Ok(());
+                // Alertmanager takes each alert on its own: batches sent again after a failure
+                // are merged, not doubled.
+                for batch in message::alertmanager(data) {
+                    self.post(target, &batch).await?;
                 }
-                self.post(target, &message::alertmanager(data)).await
+                Ok(())
             }
             NotifierKind::Pagerduty => {
                 let key = pagerduty_key(target);
@@ -151,30 +161,42 @@ impl Senders {
 
     /// A message template rendered (see [`message::Renderer`]); a busy server is worth a
     /// retry, a failing template is not.
-    async fn render(&self, template: &str, data: &WebhookMessage) -> Result<String, NotifyError> {
-        self.templates.render(template, data).await.map_err(|e| match e {
+    async fn render(&self, template: &str, data: &WebhookMessage, shape: Shape) -> Result<String, NotifyError> {
+        self.templates.render(template, data, shape).await.map_err(|e| match e {
             message::RenderError::Busy(why) => NotifyError::retry(why),
             message::RenderError::Fails(why) => NotifyError::permanent(why),
         })
     }
 
     async fn post(&self, url: &str, body: &serde_json::Value) -> Result<(), NotifyError> {
+        self.post_bytes(url, serde_json::to_vec(body).map_err(|e| NotifyError::permanent(e.to_string()))?).await
+    }
+
+    /// Posts a JSON body.
+    async fn post_bytes(&self, url: &str, body: Vec<u8>) -> Result<(), NotifyError> {
         let url = check_url(url, self.settings.allow_private).map_err(NotifyError::permanent)?;
         let shown = redact(&url);
         if self.settings.proxy.is_some() && !self.settings.allow_private {
             // The proxy resolves and connects, not the guarded resolver: check here.
             super::guard::check_resolved(&url).await.map_err(|e| NotifyError::permanent(format!("{shown}: {e}")))?;
         }
-        let res = self.http.post(url).json(body).send().await.map_err(|e| {
-            let why = root_cause(&e);
-            if e.is_timeout() {
-                NotifyError::retry(format!("{shown} did not answer within {:?}", self.settings.timeout))
-            } else if why.contains("private or reserved") {
-                NotifyError::permanent(format!("{shown}: {why}"))
-            } else {
-                NotifyError::retry(format!("{shown}: {why}"))
-            }
-        })?;
+        let res = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| {
+                let why = root_cause(&e);
+                if e.is_timeout() {
+                    NotifyError::retry(format!("{shown} did not answer within {:?}", self.settings.timeout))
+                } else if why.contains("private or reserved") {
+                    NotifyError::permanent(format!("{shown}: {why}"))
+                } else {
+                    NotifyError::retry(format!("{shown}: {why}"))
+                }
+            })?;
         let status = res.status();
         if status.is_success() {
             return Ok(());
@@ -193,8 +215,8 @@ impl Senders {
         let Some(smtp) = &self.smtp else {
             return Err(NotifyError::permanent("email is not configured: start the server with --smtp-url"));
         };
-        let subject = self.render(texts.subject, data).await?;
-        let body = self.render(texts.body, data).await?;
+        let subject = self.render(texts.subject, data, Shape::EMAIL_SUBJECT).await?;
+        let body = self.render(texts.body, data, Shape::EMAIL_BODY).await?;
         let mail = lettre::Message::builder()
             .from(self.settings.smtp_from.parse().map_err(|e| NotifyError::permanent(format!("--smtp-from: {e}")))?)
             .to(to.parse().map_err(|e| NotifyError::permanent(format!("{to:?} is not an email address: {e}")))?)

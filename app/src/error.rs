@@ -35,8 +35,9 @@ pub enum AppError {
     /// The server cannot do it now (busy, or the work took longer than its budget).
     #[error("{0}")]
     Unavailable(String),
-    /// Something failed on our side; the details are in the server's log, not here.
-    #[error("internal error: {0}")]
+    /// Something failed on our side: what failed, in words; the details are in the server's
+    /// log, not here (see [`AppError::fault`]).
+    #[error("{0}")]
     Internal(String),
     /// The call itself failed (network, encoding).
     #[error("request failed: {0}")]
@@ -76,6 +77,16 @@ impl AppError {
     }
 }
 
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// A fault on the server's side: `detail` (an OS error, a path, a library's message) goes to
+    /// the server's log; the caller reads that `what` failed (a 500).
+    pub fn fault(what: &str, detail: impl std::fmt::Display) -> AppError {
+        tracing::error!(error = %detail, "{what} failed");
+        AppError::Internal(format!("{what} failed; the server's log says why"))
+    }
+}
+
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
         AppError::Invalid(e)
@@ -93,5 +104,35 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::MissingArg(name) => AppError::invalid(&name, "is required"),
             other => AppError::Request(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What people read carries no names from the code: fields as their forms label them,
+    /// faults without internals.
+    #[test]
+    fn messages_read_as_sentences() {
+        let cases = [
+            (AppError::invalid("expr", "unexpected \")\""), "Expression: unexpected \")\""),
+            (AppError::invalid("shard_id", "that shard is disabled"), "Shard: that shard is disabled"),
+            (AppError::invalid("labels.severity", "is empty"), "Label severity: is empty"),
+            (AppError::invalid("body_template", "fails"), "Message template: fails"),
+            (AppError::invalid("password", "must be at least 8 characters"), "Password: must be at least 8 characters"),
+            (AppError::conflict("name", "web is taken"), "Name: web is taken"),
+            (AppError::WrongCredentials, "wrong username or password"),
+            (
+                AppError::Internal("the database failed; the server's log says why".into()),
+                "the database failed; the server's log says why",
+            ),
+        ];
+        for (error, shown) in cases {
+            assert_eq!(error.to_string(), shown);
+        }
+        // The field stays for forms and APIs.
+        assert_eq!(AppError::WrongCredentials.field(), Some("password"));
+        assert_eq!(AppError::invalid("shard_id", "x").field(), Some("shard_id"));
     }
 }

@@ -88,7 +88,7 @@ test("override a site rule for a service, live, and find both in /api/v1/rules",
   await open(page, base + "/rule/1/edit");
   await retype(page, "up{<exclude>} <");
   await page.click("button:has-text('Save rule')");
-  await page.locator("p.error[role=alert]", { hasText: "expr: 1:16: unexpected end of input" }).waitFor();
+  await page.locator("p.error[role=alert]", { hasText: "Expression: 1:16: unexpected end of input" }).waitFor();
   assert.equal(await (await fetch(base + "/api/v1/rules")).text(), file);
 
   // The rule page: the family tree, the history, and a restore of the first version.

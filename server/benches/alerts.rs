@@ -6,6 +6,9 @@
 //!   dispatcher takes to deliver the queue to a local receiver.
 //! - feed: 1,000 logged-in websocket clients; from posting an alert to each client holding its
 //!   "received" event: p50, p99 and max.
+//! - under load: the webhook's latency (p50, max of 20 posts) while two 100,000-host farms are
+//!   pasted, two bracket-bomb rule files imported and two templates of nested loops saved, all
+//!   at once through the server functions (the CPU pool takes that work, not the workers).
 //!
 //!     cargo bench -p server --bench alerts
 
@@ -32,8 +35,8 @@ fn payload(tag: &str, i: usize) -> String {
 }
 
 /// The sample's service and project, a webhook notifier on the project to `hook`, a user to log
-/// in as and its token.
-async fn seed(url: &str, hook: &str) -> anyhow::Result<String> {
+/// in as, its token and the project's id.
+async fn seed(url: &str, hook: &str) -> anyhow::Result<(String, i64)> {
     let b = Backend::new(Db::connect(url).await?);
     let e = |e: app::error::AppError| anyhow::anyhow!("{e}");
     let root = Actor::System;
@@ -50,7 +53,7 @@ async fn seed(url: &str, hook: &str) -> anyhow::Result<String> {
         .await?;
     let (_, key) = b.auth.create_token(&root, "bench", "alertmanager").await.map_err(e)?;
     b.db.pool.close().await;
-    Ok(key)
+    Ok((key, p.id.0))
 }
 
 /// A webhook receiver on a free port that answers 200 and counts; its URL.
@@ -128,6 +131,57 @@ async fn login(base: &str) -> anyhow::Result<String> {
         .await?;
     let cookie = res.headers().get("set-cookie").ok_or_else(|| anyhow::anyhow!("no session cookie"))?.to_str()?;
     Ok(cookie.split(';').next().unwrap_or_default().to_string())
+}
+
+/// The webhook's latencies (sorted) while CPU-heavy requests run, and how many of those
+/// requests were still running when the last webhook post was answered.
+async fn under_load(server: &Server, key: &str, project: i64) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let cookie = login(&server.base).await?;
+    let client = reqwest::Client::new();
+    let call = |path: &'static str, body: String| {
+        let (client, base, cookie) = (client.clone(), server.base.clone(), cookie.clone());
+        async move {
+            let res = client
+                .post(format!("{base}{path}"))
+                .header("accept", "application/json")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", cookie)
+                .body(body)
+                .send()
+                .await?;
+            anyhow::ensure!(!res.status().is_server_error(), "{path} answered {}", res.status());
+            anyhow::Ok(())
+        }
+    };
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let hosts: String = (0..100_000).map(|i| format!("load-{i}.example.com\n")).collect();
+    let bomb = format!("{}1{}", "{a: ".repeat(63), "}".repeat(63)).repeat(3000);
+    let loops = "{% for a in range(10000) %}{% for b in range(10000) %}x{% endfor %}{% endfor %}";
+    let mut heavy = tokio::task::JoinSet::new();
+    for i in 0..2 {
+        let farm = format!("project_id={project}&name=load{i}&hosts={}", encode(&hosts));
+        heavy.spawn(call(app::api::inventory::CreateFarm::PATH, farm));
+        heavy.spawn(call(app::api::rules::ImportRules::PATH, format!("owner_kind=site&rules={}", encode(&bomb))));
+        let template = format!(
+            "owner_kind=site&owner_id=0&kind=webhook&value=https%3A%2F%2Fhooks.example.com%2Fx&alias=&subject_template=&body_template={}",
+            encode(loops)
+        );
+        heavy.spawn(call(app::api::alerts::CreateNotifier::PATH, template));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut lat = Vec::new();
+    for i in 0..20 {
+        let t = Instant::now();
+        post(&client, &server.base, key, payload("load", i)).await?;
+        lat.push(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let running = heavy.len() - std::iter::from_fn(|| heavy.try_join_next()).count();
+    while let Some(done) = heavy.join_next().await {
+        done??;
+    }
+    lat.sort();
+    Ok((lat, running))
 }
 
 /// The number after `feed=` in an event's group key, for "received" events.
@@ -211,8 +265,8 @@ async fn drained(server: &Server) -> anyhow::Result<Duration> {
 async fn run(name: &str, url: &str) -> anyhow::Result<()> {
     let delivered = Arc::new(AtomicUsize::new(0));
     let hook = receiver(delivered.clone()).await?;
-    let key = seed(url, &hook).await?;
-    let server = Server::start_with(url, &["--notifier-allow-private"]).await?;
+    let (key, project) = seed(url, &hook).await?;
+    let server = Server::start_with(url, &["--notifier-allow-private", "--max-hosts-per-farm", "200000"]).await?;
     ingest(&server, &key, 8, 200, "warmup").await?;
     let mut total = 200;
     for (concurrency, requests) in [(1, 2000), (32, 10000)] {
@@ -235,6 +289,12 @@ async fn run(name: &str, url: &str) -> anyhow::Result<()> {
         "{name}: feed, {CLIENTS} websocket clients, {FEED_ALERTS} alerts: post to event p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {missing} missing",
         ms(quantile(&lat, 0.5)),
         ms(quantile(&lat, 0.99)),
+        ms(*lat.last().unwrap_or(&Duration::ZERO)),
+    );
+    let (lat, running) = under_load(&server, &key, project).await?;
+    println!(
+        "{name}: webhook under load (2 × 100,000-host farms, 2 × bracket bombs, 2 × nested-loop templates): p50 {:.1} ms, max {:.1} ms; {running} of 6 heavy requests still running after the last post",
+        ms(quantile(&lat, 0.5)),
         ms(*lat.last().unwrap_or(&Duration::ZERO)),
     );
     println!("{name}: server peak memory {:.0} MiB", server.peak_rss_mib());

@@ -74,7 +74,7 @@ on_both_databases!(the_rule_test_asks_the_owners_prometheus, |b: Backend| async 
 
     // A bad expression never reaches Prometheus.
     let err = b.rules.test(&admin, None, &api, RuleKind::Alert, "up ==").await.unwrap_err();
-    assert_eq!(err.to_string(), "expr: 1:6: unexpected end of input");
+    assert_eq!(err.to_string(), "Expression: 1:6: unexpected end of input");
     assert!(matches!(
         b.rules.test(&Actor::Anonymous, None, &api, RuleKind::Alert, "up").await,
         Err(app::error::AppError::Unauthenticated)

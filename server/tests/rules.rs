@@ -169,7 +169,7 @@ on_both_databases!(an_invalid_rule_is_refused_with_its_position_and_nothing_is_s
     let before = (count(&b, "rule").await, count(&b, "audit").await);
     let err = b.rules.create(&admin, &site(), alert("Broken", "rate(up{<exclude>}[5m]")).await.unwrap_err();
     assert_eq!(err.field(), Some("expr"));
-    assert_eq!(err.to_string(), "expr: 1:5: unclosed left parenthesis in function call");
+    assert_eq!(err.to_string(), "Expression: 1:5: unclosed left parenthesis in function call");
     let err = b.rules.create(&admin, &site(), alert("Typed", "sum(up[5m])")).await.unwrap_err();
     assert!(err.to_string().contains("1:5: expected type instant vector"), "{err}");
     // Prometheus' template language, checked as Go parses it (promtool agrees).

@@ -20,11 +20,11 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
     let user = backend.auth.login(&username, &password, address).await?;
     let session = super::session().await?;
     // A new session id on login, so an id planted before login is worth nothing after.
-    session.cycle_id().await.map_err(|e| AppError::Internal(e.to_string()))?;
+    session.cycle_id().await.map_err(|e| AppError::fault("starting the session", e))?;
     session
         .insert(crate::backend::auth::SESSION_USER_KEY, user.id.0)
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::fault("starting the session", e))?;
     // Only paths of this site: a login link must not send the user to another one.
     leptos_axum::redirect(&crate::backend::auth::local_redirect(next.as_deref()));
     Ok(user)
@@ -43,7 +43,7 @@ pub async fn change_password(current: String, password: String) -> Result<(), Ap
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     let session = super::session().await?;
-    session.flush().await.map_err(|e| AppError::Internal(e.to_string()))?;
+    session.flush().await.map_err(|e| AppError::fault("ending the session", e))?;
     leptos_axum::redirect("/login");
     Ok(())
 }

@@ -42,7 +42,5 @@ pub(crate) fn client_address(backend: &Backend) -> Option<std::net::IpAddr> {
 
 #[cfg(feature = "ssr")]
 pub(crate) async fn session() -> Result<tower_sessions::Session, AppError> {
-    leptos_axum::extract::<tower_sessions::Session>()
-        .await
-        .map_err(|e| AppError::Internal(format!("no session layer: {e}")))
+    leptos_axum::extract::<tower_sessions::Session>().await.map_err(|e| AppError::fault("reading the session", e))
 }

@@ -77,7 +77,7 @@ impl Cpu {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => {
                 tracing::error!(error = %e, what, "CPU work failed");
-                Err(AppError::Internal(format!("{what} failed; see the server log")))
+                Err(AppError::Internal(format!("{what} failed; the server's log says why")))
             }
             Err(_) => {
                 tracing::warn!(what, budget = ?self.budget, "CPU work over budget");

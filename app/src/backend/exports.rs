@@ -346,7 +346,7 @@ fn refused_ids(
 
 /// Unpacks what `scrape_jobs` loads; an exporter of a project without one is skipped.
 fn unpack(packed: &str) -> Result<Inventory, AppError> {
-    let bad = |what: &str| AppError::Internal(format!("the inventory does not unpack: {what:?}"));
+    let bad = |what: &str| AppError::fault("unpacking the inventory", format!("{what:?}"));
     let mut jobs = Vec::new();
     let mut hosts = HashMap::new();
     for project in packed.split(FILE).filter(|p| !p.is_empty()) {

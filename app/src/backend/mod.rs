@@ -140,7 +140,7 @@ impl Backend {
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         tracing::error!(error = %e, "database error");
-        AppError::Internal("the database failed; see the server log".into())
+        AppError::Internal("the database failed; the server's log says why".into())
     }
 }
 

@@ -16,9 +16,48 @@ impl FieldError {
     }
 }
 
+/// What people read: the field as its form labels it, then the message
+/// (`Expression: unexpected ")"`), never the field's name in code.
 impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
+        write!(f, "{}: {}", field_label(&self.field), self.message)
+    }
+}
+
+/// A form field's name in code as its form labels it: `expr` → "Expression", `shard_id` →
+/// "Shard", `labels.severity` → "Label severity"; others with their words spaced and the first
+/// capitalised (`body_template` → "Body template").
+pub fn field_label(field: &str) -> String {
+    let known = match field {
+        "expr" => "Expression",
+        "duration" => "For",
+        "current" => "Current password",
+        "password" => "Password",
+        "subject_template" => "Subject template",
+        "body_template" => "Message template",
+        "owner_kind" => "Owner",
+        "shard_id" => "Shard",
+        "probe_id" => "Probe",
+        "prometheus_version" => "Prometheus version",
+        "url" => "URL",
+        "arguments" => "The request",
+        "rules" => "Rule file",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    if let Some(name) = field.strip_prefix("labels.") {
+        return format!("Label {name}");
+    }
+    if let Some(name) = field.strip_prefix("annotations.") {
+        return format!("Annotation {name}");
+    }
+    let words = field.trim_end_matches("_id").replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => "Input".to_string(),
     }
 }
 

@@ -201,7 +201,7 @@ mod tests {
         let p = preview(&prepared, &broken, false);
         let e = p.expr.unwrap_err();
         assert_eq!(caret(&broken.expr, &e), ("up{<exclude>} ==".to_string(), "                ^".to_string()));
-        assert!(p.problem.unwrap().starts_with("name:"));
+        assert!(p.problem.unwrap().starts_with("Name:"));
     }
 
     #[test]

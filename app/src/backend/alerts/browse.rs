@@ -119,7 +119,7 @@ impl Alerts {
         let (message, body) = if body.len() > super::PARSE_INLINE_BYTES {
             tokio::task::spawn_blocking(move || read_payload(body))
                 .await
-                .map_err(|e| AppError::Internal(format!("reading the payload failed: {e}")))?
+                .map_err(|e| AppError::fault("reading the payload", e))?
         } else {
             read_payload(body)
         };

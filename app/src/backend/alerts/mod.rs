@@ -113,7 +113,7 @@ impl Alerts {
             let body = body.to_vec();
             tokio::task::spawn_blocking(move || webhook::parse(&body))
                 .await
-                .map_err(|e| AppError::Internal(format!("parsing the webhook failed: {e}")))??
+                .map_err(|e| AppError::fault("parsing the webhook", e))??
         } else {
             webhook::parse(body)?
         };

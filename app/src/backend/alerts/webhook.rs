@@ -140,7 +140,7 @@ mod tests {
         ] {
             let e = parse(body.as_bytes()).unwrap_err().to_string();
             assert!(e.contains(says), "{body}: {e}");
-            assert!(e.starts_with("body: "), "{e}");
+            assert!(e.starts_with("Body: "), "{e}");
         }
     }
 

@@ -344,8 +344,7 @@ pub fn local_redirect(next: Option<&str>) -> String {
 
 /// The actor behind a browser session: the logged-in user, or anonymous.
 pub async fn actor_from_session(auth: &Auth, session: &tower_sessions::Session) -> Result<Actor, AppError> {
-    let id: Option<i64> =
-        session.get(SESSION_USER_KEY).await.map_err(|e| AppError::Internal(format!("session: {e}")))?;
+    let id: Option<i64> = session.get(SESSION_USER_KEY).await.map_err(|e| AppError::fault("reading the session", e))?;
     Ok(match id {
         Some(id) => auth.user(UserId(id)).await?.map_or(Actor::Anonymous, Actor::User),
         None => Actor::Anonymous,

@@ -58,7 +58,7 @@ impl Hasher {
             out
         })
         .await
-        .map_err(|e| AppError::Internal(format!("hashing failed: {e}")))
+        .map_err(|e| AppError::fault("hashing the password", e))
     }
 
     /// A PHC string of `password` with a fresh salt and Argon2id's default parameters.
@@ -70,7 +70,7 @@ impl Hasher {
             phc(params, password.as_bytes(), &salt, memory).map(|h| h.to_string())
         })
         .await?
-        .map_err(|e| AppError::Internal(format!("hashing failed: {e}")))
+        .map_err(|e| AppError::fault("hashing the password", e))
     }
 
     /// Whether `password` is the one `phc` (an Argon2 PHC string) was made from; false for a

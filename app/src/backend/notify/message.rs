@@ -256,7 +256,7 @@ pub fn check_template(field: &str, template: &str) -> Result<(), crate::error::A
 
 fn sample() -> Result<WebhookMessage, crate::error::AppError> {
     serde_json::from_str(include_str!("../../../fixtures/promgen/alertmanager.json"))
-        .map_err(|e| crate::error::AppError::Internal(e.to_string()))
+        .map_err(|e| crate::error::AppError::fault("reading Promgen's sample alert", e))
 }
 
 /// Renders notifier templates: Promgen's own on the CPU pool, those users wrote in the

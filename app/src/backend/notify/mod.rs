@@ -506,7 +506,7 @@ impl Notifiers {
         self.require_edit(actor, &n.owner).await?;
         let mut sample: WebhookMessage =
             serde_json::from_str(include_str!("../../../fixtures/promgen/alertmanager.json"))
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+                .map_err(|e| AppError::fault("reading Promgen's sample alert", e))?;
         // The sample speaks of the notifier's own service or project, as Promgen's does.
         let named = match &n.owner {
             NotifierOwner::Service { name, .. } => Some(("service", name.clone())),

@@ -63,14 +63,16 @@ impl Promtool {
         let file = dir.join(format!("promgen-check-{}-{}.rules.yml", std::process::id(), unique()));
         tokio::fs::write(&file, yaml)
             .await
-            .map_err(|e| AppError::Internal(format!("cannot write {}: {e}", file.display())))?;
+            .map_err(|e| AppError::fault("writing the rules for promtool", format!("{}: {e}", file.display())))?;
         let run =
             tokio::process::Command::new(promtool).arg("check").arg("rules").arg(&file).kill_on_drop(true).output();
         let output = tokio::time::timeout(Duration::from_secs(30), run).await;
         let _ = tokio::fs::remove_file(&file).await;
         let output = match output {
             Err(_) => return Err(AppError::Unavailable("promtool check rules took longer than 30 s".into())),
-            Ok(Err(e)) => return Err(AppError::Internal(format!("cannot run {}: {e}", promtool.display()))),
+            Ok(Err(e)) => {
+                return Err(AppError::fault("running promtool", format!("{}: {e}", promtool.display())));
+            }
             Ok(Ok(o)) => o,
         };
         if output.status.success() {

@@ -55,6 +55,17 @@ pub enum Command {
     Urls(ExportArgs),
     /// Write the Prometheus rule file to FILE (stdout when omitted), checked with promtool.
     Rules(ExportArgs),
+    /// Check Prometheus rule files with the editor's engine (syntax, result types, templates,
+    /// group names, unknown fields) for a release of Prometheus. Prints `FILE: line:col:
+    /// message` per fault; exits 0 when every file is valid, 1 otherwise (as promtool).
+    CheckRules {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The Prometheus release the files are for (`2.42`, `3.5`). Default: the site's (the
+        /// oldest shard's) when the database exists, else 2.42.
+        #[arg(long, value_name = "VERSION")]
+        prometheus_version: Option<String>,
+    },
     /// Create a user; prints the password when none is given.
     CreateUser {
         username: String,

@@ -8,9 +8,13 @@ use app::backend::notify::dispatch::DispatchSettings;
 use app::backend::notify::senders::SendSettings;
 use app::backend::{Actor, Backend, Db, Settings};
 use app::error::AppError;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Checking files needs no database (CI jobs have none) unless it says the version.
+    if let Some(Command::CheckRules { files, prometheus_version }) = &cli.command {
+        return check_rules(&cli.database_url, files, prometheus_version.as_deref()).await;
+    }
     let db = Db::connect(&cli.database_url).await.with_context(|| format!("database {}", redact(&cli.database_url)))?;
     let a = &cli.alerting;
     let serve = match &cli.command {
@@ -146,6 +150,60 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some(Command::CheckRules { files, prometheus_version }) => {
+            check_rules(&cli.database_url, &files, prometheus_version.as_deref()).await
+        }
+    }
+}
+
+/// `promgen check-rules`: the dialect from `--prometheus-version`, else from the database when
+/// there is one, else the oldest release known; every file checked, every fault printed to
+/// stdout as `FILE: line:col: message`; an error (exit 1) when any file has a fault.
+async fn check_rules(database_url: &str, files: &[PathBuf], version: Option<&str>) -> anyhow::Result<()> {
+    use app::rules::promql::{Dialect, Version};
+    let (dialect, source) = match version {
+        Some(text) => {
+            let version = Version::parse(text)
+                .with_context(|| format!("--prometheus-version {text:?} is not a version like 2.42 or 3.5"))?;
+            (Dialect::of(version.max(Version::OLDEST)), format!("Prometheus {version}, as asked"))
+        }
+        None if database_exists(database_url) => {
+            let db = Db::connect(database_url).await.with_context(|| format!("database {}", redact(database_url)))?;
+            app::backend::rules::dialect::of(&db).await.map_err(user_error)?
+        }
+        None => (Dialect::of(Version::OLDEST), format!("Prometheus {} (no database to ask)", Version::OLDEST)),
+    };
+    eprintln!("checking for {source}");
+    let mut bad = 0;
+    for file in files {
+        let text = match read(file) {
+            Ok(text) => text,
+            Err(e) => {
+                println!("{}: {e:#}", file.display());
+                bad += 1;
+                continue;
+            }
+        };
+        let verdict =
+            tokio::task::spawn_blocking(move || app::backend::rules::check::check_file(&text, dialect)).await?;
+        for fault in &verdict.faults {
+            println!("{}: {fault}", file.display());
+        }
+        if verdict.faults.is_empty() {
+            eprintln!("{}: {} rules, valid", file.display(), verdict.rules);
+        } else {
+            bad += 1;
+        }
+    }
+    anyhow::ensure!(bad == 0, "{bad} of {} rule files are not valid", files.len());
+    Ok(())
+}
+
+/// Whether the database is there to ask (a SQLite file that exists, or any other server).
+fn database_exists(url: &str) -> bool {
+    match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        Some(path) => Path::new(path.split('?').next().unwrap_or_default()).exists(),
+        None => true,
     }
 }
 

@@ -132,3 +132,107 @@ on_both_databases!(the_served_rule_file_always_loads, |b: Backend| async move {
     assert!(metrics.contains("promgen_rule_file_rules_left_out 1\n"), "{metrics}");
     let _ = std::fs::remove_dir_all(&dir);
 });
+
+/// `promgen check-rules FILE…` on `files` (name, text) with `args`: exit code and stdout.
+fn check_rules(files: &[(&str, &str)], args: &[&str]) -> (i32, String) {
+    let dir = std::env::temp_dir().join(format!("promgen-check-rules-{}-{}", std::process::id(), common::free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let paths: Vec<_> = files
+        .iter()
+        .map(|(name, text)| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        })
+        .collect();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_promgen"))
+        .current_dir(&dir)
+        .env_remove("DATABASE_URL")
+        .arg("check-rules")
+        .args(args)
+        .args(&paths)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout).replace(&format!("{}/", dir.display()), "");
+    (out.status.code().unwrap_or(-1), stdout)
+}
+
+const GOOD: &str = "groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n    for: 5m\n    \
+                    annotations:\n      summary: '{{ $labels.instance }} is down'\n";
+const DOTS: &str = "groups:\n- name: g\n  rules:\n  - alert: Dots\n    expr: '{\"metric.with.dots\"} > 0'\n";
+
+on_both_databases!(check_rules_gives_the_editors_verdict_on_files, |b: Backend| async move {
+    let admin = common::admin(&b).await;
+    let bad = "groups:\n- name: g\n  rules:\n  - alert: Bad\n    expr: up ==\n  - alert: Worse\n    expr: up\n    \
+               annotations:\n      summary: '{{$label.foo}}'\n- name: g\n  rules: []\n";
+    // No database and no version: the oldest release known. One line per fault, exit 1.
+    let (code, out) = check_rules(&[("good.yml", GOOD), ("bad.yml", bad), ("dots.yml", DOTS)], &[]);
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(lines[0].starts_with("bad.yml: 5:11: group \"g\", rule 1 (Bad): Expression: "), "{out}");
+    assert_eq!(
+        lines[1],
+        "bad.yml: 9:16: group \"g\", rule 2 (Worse): Annotations: annotation \"summary\": 1:3: undefined variable \"$label\""
+    );
+    assert_eq!(lines[2], "bad.yml: 10:9: group name \"g\" is repeated (first at line 2)");
+    assert!(lines[3].starts_with("dots.yml: 5:11: ") && lines[3].contains("needs Prometheus 3.0"), "{out}");
+    assert_eq!(check_rules(&[("good.yml", GOOD)], &[]), (0, String::new()));
+    assert_eq!(check_rules(&[("dots.yml", DOTS)], &["--prometheus-version", "3.1"]).0, 0);
+    let (code, out) = check_rules(&[("missing.yml", GOOD)], &["--prometheus-version", "two"]);
+    assert_eq!((code, out), (1, String::new()));
+
+    // With the database, the site's Prometheus decides.
+    let url = b.db.url.clone();
+    assert_eq!(check_rules(&[("dots.yml", DOTS)], &["--database-url", &url]).0, 1);
+    b.site.set_prometheus_version(&admin, "3.1").await.unwrap();
+    assert_eq!(check_rules(&[("dots.yml", DOTS)], &["--database-url", &url]), (0, String::new()));
+});
+
+/// Where promtool is installed (Debian's, 2.42), check-rules for 2.42 agrees with it on what
+/// loads and what does not. (check-rules is stricter on result types: promtool loads an alert
+/// whose expression is a string, which then fails at every evaluation; the editor refuses it.)
+#[test]
+fn check_rules_agrees_with_promtool() {
+    let Ok(version) = std::process::Command::new("promtool").arg("--version").output() else {
+        eprintln!("promtool is not installed: nothing to compare with");
+        return;
+    };
+    let version = String::from_utf8_lossy(&version.stdout).to_string();
+    if !version.contains("version 2.42") {
+        eprintln!("promtool is not 2.42 ({version}): nothing to compare with");
+        return;
+    }
+    let cases = [
+        ("good", GOOD),
+        ("dots", DOTS),
+        ("syntax", "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up ==\n"),
+        ("repeated", "groups:\n- name: g\n  rules: []\n- name: g\n  rules: []\n"),
+        ("unknown", "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    severity: page\n"),
+        (
+            "template",
+            "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    annotations:\n      s: '{{ $label.x }}'\n",
+        ),
+        ("record-for", "groups:\n- name: g\n  rules:\n  - record: a:b\n    expr: up\n    for: 5m\n"),
+        ("keep", "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    keep_firing_for: 5m\n"),
+        ("offset", "groups:\n- name: g\n  query_offset: 1m\n  rules: []\n"),
+    ];
+    for (name, text) in cases {
+        let dir = std::env::temp_dir().join(format!("promgen-promtool-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("rules.yml");
+        std::fs::write(&file, text).unwrap();
+        let promtool = std::process::Command::new("promtool").args(["check", "rules"]).arg(&file).output().unwrap();
+        let ours = check_rules(&[("rules.yml", text)], &["--prometheus-version", "2.42"]);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            ours.0 == 0,
+            promtool.status.success(),
+            "{name}: promtool says {}{}, check-rules says {}",
+            String::from_utf8_lossy(&promtool.stdout),
+            String::from_utf8_lossy(&promtool.stderr),
+            ours.1
+        );
+    }
+}

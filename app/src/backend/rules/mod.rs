@@ -2,6 +2,7 @@
 //! in `edit` (each checked, validated by the engine and promtool, audited, one transaction);
 //! Prometheus rule file imports in `import`; the test against a live Prometheus in `test`.
 
+pub mod check;
 pub mod dialect;
 mod edit;
 mod import;
@@ -117,8 +118,7 @@ pub async fn load_packed(db: &Db) -> Result<(String, Site), AppError> {
 
 /// The rules [`load_packed`] read.
 pub fn unpack_all(packed: &str, site: &Site) -> Result<Vec<Rule>, AppError> {
-    let rows: Vec<PackedRow> =
-        serde_json::from_str(packed).map_err(|e| AppError::Internal(format!("the rules do not unpack: {e}")))?;
+    let rows: Vec<PackedRow> = serde_json::from_str(packed).map_err(|e| AppError::fault("unpacking the rules", e))?;
     Ok(rows.into_iter().map(|r| RuleRow::from(r).into_rule(site)).collect())
 }
 

@@ -65,7 +65,7 @@ export async function start({ seed, args = [] } = {}) {
     page.on("pageerror", (e) => errors.push(String(e)));
     page.on("console", (m) => {
       if (/Content.Security.Policy|Refused to (execute|load|apply|connect|frame)/i.test(m.text())) {
-        errors.push(`CSP: ${m.text()}`);
+        errors.push(`CSP on ${page.url()}: ${m.text()}`);
       }
     });
     page.on("dialog", (d) => {

@@ -134,8 +134,10 @@ pub async fn test_rule(
 #[server(endpoint = "import_rules")]
 pub async fn import_rules(owner_kind: String, owner_id: Option<i64>, rules: String) -> Result<String, AppError> {
     let (b, actor) = super::caller().await?;
+    // On the site page (or with no owner) the file is imported site-wide: each rule goes to
+    // the project or service its labels name, as Promgen's rule import does.
     let target = match owner_kind.as_str() {
-        "" => None,
+        "" | "site" => None,
         kind => Some(owner(&b, kind, owner_id.unwrap_or(1)).await?),
     };
     let report = b.rules.import_file(&actor, &rules, target.as_ref()).await?;

@@ -10,9 +10,27 @@
 pub const MAX_NESTING: usize = 64;
 
 /// Parses `text` as YAML into `T` once [`check_nesting`] passed; the error says what is wrong.
+/// A byte order mark is skipped, and only the first document counts (as Prometheus reads a
+/// rule file: `kubectl` and helm output end with `---`).
 pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
     check_nesting(text)?;
-    serde_yaml::from_str(text).map_err(|e| e.to_string())
+    let text = without_bom(text);
+    match serde_yaml::Deserializer::from_str(text).next() {
+        Some(first) => T::deserialize(first).map_err(|e| e.to_string()),
+        None => serde_yaml::from_str(text).map_err(|e| e.to_string()),
+    }
+}
+
+/// `text` without a leading byte order mark (files saved on Windows start with one).
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// Whether YAML allows `c` in a document (YAML 1.2, 5.1: printable characters; go-yaml
+/// refuses the others as "control characters are not allowed").
+fn printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{85}' | ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+        || c >= '\u{10000}'
 }
 
 /// Refuses YAML nested deeper than [`MAX_NESTING`], and anchors and aliases, in one pass over
@@ -21,6 +39,15 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String>
 /// Anchors and aliases are refused: the library expands each alias where it stands, so a few
 /// kilobytes of them make gigabytes (and a rule file has no use for them).
 pub fn check_nesting(text: &str) -> Result<(), String> {
+    let text = without_bom(text);
+    if let Some((n, line)) = text.lines().enumerate().find(|(_, l)| !l.chars().all(printable)) {
+        let c = line.chars().find(|c| !printable(*c)).unwrap_or_default();
+        return Err(format!(
+            "line {}: the YAML holds the control character U+{:04X}, which YAML does not allow",
+            n + 1,
+            c as u32
+        ));
+    }
     let too_deep = |line: usize| {
         Err(format!(
             "line {line}: the YAML nests more than {MAX_NESTING} levels deep (a Prometheus rule file nests five)"

@@ -9,29 +9,39 @@ use serde::{Deserialize, Serialize};
 /// out have defaults; `backend::alerts::webhook` checks what must hold.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WebhookMessage {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    #[serde(default, rename = "groupKey")]
+    #[serde(default, deserialize_with = "null_default", rename = "groupKey")]
     pub group_key: String,
-    #[serde(default, rename = "truncatedAlerts", skip_serializing_if = "is_zero")]
+    #[serde(default, deserialize_with = "null_default", rename = "truncatedAlerts", skip_serializing_if = "is_zero")]
     pub truncated_alerts: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub status: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub receiver: String,
-    #[serde(default, rename = "groupLabels")]
+    #[serde(default, deserialize_with = "null_default", rename = "groupLabels")]
     pub group_labels: LabelMap,
-    #[serde(default, rename = "commonLabels")]
+    #[serde(default, deserialize_with = "null_default", rename = "commonLabels")]
     pub common_labels: LabelMap,
-    #[serde(default, rename = "commonAnnotations")]
+    #[serde(default, deserialize_with = "null_default", rename = "commonAnnotations")]
     pub common_annotations: LabelMap,
-    #[serde(default, rename = "externalURL")]
+    #[serde(default, deserialize_with = "null_default", rename = "externalURL")]
     pub external_url: String,
     pub alerts: Vec<WebhookAlert>,
     /// Keys this version does not know (`notification_reason`, `routeLabels`, ...), kept so
     /// a forwarded payload is whole.
     #[serde(flatten, default)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A JSON `null` read as the default: Go senders write a nil map or slice as `null`
+/// (`"annotations": null`).
+fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -42,15 +52,15 @@ fn is_zero(n: &u64) -> bool {
 pub struct WebhookAlert {
     pub status: String,
     pub labels: LabelMap,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub annotations: LabelMap,
-    #[serde(default, rename = "startsAt")]
+    #[serde(default, deserialize_with = "null_default", rename = "startsAt")]
     pub starts_at: String,
-    #[serde(default, rename = "endsAt")]
+    #[serde(default, deserialize_with = "null_default", rename = "endsAt")]
     pub ends_at: String,
-    #[serde(default, rename = "generatorURL")]
+    #[serde(default, deserialize_with = "null_default", rename = "generatorURL")]
     pub generator_url: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub fingerprint: String,
     #[serde(flatten, default)]
     pub extra: serde_json::Map<String, serde_json::Value>,

@@ -47,7 +47,6 @@ const PROMETHEUS_FUNCTIONS: &[(&str, Availability)] = &[
     ("pathPrefix", Availability::ALWAYS),
     ("externalURL", Availability::ALWAYS),
     ("parseDuration", Availability::ALWAYS),
-    ("tmpl", Availability::ALWAYS),
     ("toDuration", Availability { since: v(3, 6), stable_since: Some(v(3, 6)), removed_in: None }),
     ("now", Availability { since: v(3, 6), stable_since: Some(v(3, 6)), removed_in: None }),
     ("urlQueryEscape", Availability { since: v(3, 8), stable_since: Some(v(3, 8)), removed_in: None }),
@@ -58,6 +57,48 @@ const PROMETHEUS_VARIABLES: [&str; 5] = ["$", "$labels", "$externalLabels", "$ex
 
 /// `{{else with}}` came with Go 1.23, which Prometheus 3.0 was the first built with.
 const ELSE_WITH: Availability = Availability { since: v(3, 0), stable_since: Some(v(3, 0)), removed_in: None };
+
+/// Checks a quoted string's or character constant's inside as Go's `strconv.Unquote` does;
+/// how many characters it stands for.
+fn unquote(inner: &str, quote: char) -> Result<usize, &'static str> {
+    let mut chars = inner.chars();
+    let mut n = 0;
+    let hex = |chars: &mut std::str::Chars, digits: usize| -> Result<u32, &'static str> {
+        let text: String = chars.take(digits).collect();
+        if text.len() != digits || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("invalid escape in quoted text");
+        }
+        u32::from_str_radix(&text, 16).map_err(|_| "invalid escape in quoted text")
+    };
+    while let Some(c) = chars.next() {
+        n += 1;
+        if c != '\\' {
+            continue;
+        }
+        match chars.next().ok_or("invalid escape in quoted text")? {
+            'a' | 'b' | 'f' | 'n' | 'r' | 't' | 'v' | '\\' => {}
+            q @ ('\'' | '"') if q == quote => {}
+            'x' => {
+                hex(&mut chars, 2)?;
+            }
+            'u' => {
+                char::from_u32(hex(&mut chars, 4)?).ok_or("invalid escape in quoted text")?;
+            }
+            'U' => {
+                char::from_u32(hex(&mut chars, 8)?).ok_or("invalid escape in quoted text")?;
+            }
+            d @ '0'..='7' => {
+                let rest: String = chars.by_ref().take(2).collect();
+                let text = format!("{d}{rest}");
+                if text.len() != 3 || u32::from_str_radix(&text, 8).map_or(true, |v| v > 255) {
+                    return Err("invalid escape in quoted text");
+                }
+            }
+            _ => return Err("invalid escape in quoted text"),
+        }
+    }
+    Ok(n)
+}
 
 /// What is wrong with a template, and where (a byte offset in it).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -220,10 +261,18 @@ impl<'a> Checker<'a> {
             }
             b'"' => {
                 self.quoted(b'"', "unterminated quoted string")?;
+                unquote(&self.src[start + 1..self.pos - 1], '"').map_err(|e| TemplateError {
+                    at: start,
+                    message: format!("{e}: {}", &self.src[start..self.pos]),
+                })?;
                 Tok::Str
             }
             b'\'' => {
                 self.quoted(b'\'', "unterminated character constant")?;
+                let chars = unquote(&self.src[start + 1..self.pos - 1], '\'');
+                if chars != Ok(1) {
+                    return self.err(start, format!("malformed character constant: {}", &self.src[start..self.pos]));
+                }
                 Tok::Char
             }
             b'`' => {
@@ -236,6 +285,7 @@ impl<'a> Checker<'a> {
             b'$' => {
                 self.pos += 1;
                 self.word();
+                self.terminated()?;
                 Tok::Variable(self.src[start..self.pos].to_string())
             }
             b'.' if bytes.get(self.pos + 1).is_some_and(u8::is_ascii_digit) => {
@@ -244,7 +294,9 @@ impl<'a> Checker<'a> {
             }
             b'.' => {
                 self.pos += 1;
-                if self.word() == 0 { Tok::Dot } else { Tok::Field }
+                let field = self.word() > 0;
+                self.terminated()?;
+                if field { Tok::Field } else { Tok::Dot }
             }
             b'0'..=b'9' | b'+' | b'-' => {
                 self.number(start)?;
@@ -268,6 +320,24 @@ impl<'a> Checker<'a> {
             }
         };
         Ok((tok, start))
+    }
+
+    /// A variable or field ends where Go's lexer says a term may end (`atTerminator`): a
+    /// space, `.` (a field follows, not `.1`), `,`, `|`, `:`, `)`, `(`, the action's end.
+    fn terminated(&self) -> Res<()> {
+        let rest = &self.src[self.pos..];
+        let bytes = rest.as_bytes();
+        let ok = match bytes.first() {
+            None => true,
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b',' | b'|' | b':' | b')' | b'(') => true,
+            Some(b'.') => !bytes.get(1).is_some_and(u8::is_ascii_digit),
+            Some(_) => rest.starts_with("}}"),
+        };
+        if ok {
+            return Ok(());
+        }
+        let ch = rest.chars().next().unwrap_or('?');
+        self.err(self.pos, format!("bad character {ch:?}"))
     }
 
     /// Letters, digits and `_` (Go's `isAlphaNumeric`); returns how many bytes.
@@ -314,7 +384,17 @@ impl<'a> Checker<'a> {
                 self.pos += 1;
             }
         }
-        let body = self.src[body_start..self.pos].replace('_', "");
+        let raw = &self.src[body_start..self.pos];
+        // Go: `_` only between digits (or after a base prefix); `08` is an integer too large
+        // for octal that ParseFloat then reads, which the template parser refuses.
+        let underscores_ok = !raw.contains("__") && !raw.ends_with('_') && !raw.contains("_.") && !raw.contains("._");
+        let decimal_int = !raw.contains(['.', 'e', 'E', 'p', 'P', 'x', 'X', 'o', 'O', 'b', 'B']);
+        if !underscores_ok
+            || (decimal_int && raw.starts_with('0') && raw.len() > 1 && raw.bytes().any(|b| b == b'8' || b == b'9'))
+        {
+            return self.err(start, format!("bad number syntax: {:?}", &self.src[start..self.pos]));
+        }
+        let body = raw.replace('_', "");
         let body = body.strip_suffix('i').unwrap_or(&body);
         let valid = if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
             !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit())
@@ -588,8 +668,10 @@ mod tests {
     }
 
     fn says(t: &str) -> String {
-        let e = check(t, Dialect::of(v(2, 42))).unwrap_err();
-        e.describe(t)
+        match check(t, Dialect::of(v(2, 42))) {
+            Err(e) => e.describe(t),
+            Ok(()) => format!("{t} was accepted"),
+        }
     }
 
     #[test]
@@ -609,6 +691,8 @@ mod tests {
             "{{ (index $labels \"a\") | toUpper }} {{ len $labels }} {{ 1.5e3 }} {{ 0x1F }} {{ 'a' }} {{ -3 }}",
             "{{ if and (gt $value 1.0) (lt $value 2.0) }}between{{ else if eq $value 0.0 }}zero{{ end }}",
             "{{ `raw {{ string` }}",
+            "{{ 'é' }} {{ '\\n' }} {{ '\\'' }} {{ \"\\x41\\u00e9\\U0001F600\\101\\\"\" }} {{ 017 }} {{ 1_000 }} {{ 0x_1F }}",
+            "{{ ($labels).instance }} {{ $labels.a.b }}{{.a}}{{ $ }}{{ .a | printf \"%s\" }}{{ index $labels \"a\" }}",
             "{{ template \"x\" . }}",
             "{{ reReplaceAll \"(.*)\" \"$1\" $labels.instance }} {{ humanizeDuration $value }}",
             "text with }} and { alone",
@@ -640,6 +724,19 @@ mod tests {
             ("{{ if 1 }}{{ else }}{{ else }}{{ end }}", "1:24: expected end; found {{else}}"),
             ("{{ toDuration 1 }}", "the template function toDuration needs Prometheus 3.6"),
             ("é {{ $nope }}", "1:6: undefined variable \"$nope\""),
+            ("{{ 'ab' }}", "1:4: malformed character constant: 'ab'"),
+            ("{{ '' }}", "malformed character constant"),
+            ("{{ '\\q' }}", "malformed character constant"),
+            ("{{ \"\\q\" }}", "1:4: invalid escape in quoted text"),
+            ("{{ \"\\400\" }}", "invalid escape in quoted text"),
+            ("{{ \"\\xé\" }}", "invalid escape in quoted text"),
+            ("{{ 08 }}", "bad number syntax: \"08\""),
+            ("{{ 1__2 }}", "bad number syntax: \"1__2\""),
+            ("{{ $$ }}", "1:5: bad character '$'"),
+            ("{{ $labels.1 }}", "bad character '.'"),
+            ("{{ $labels.\"foo\" }}", "1:12: bad character '\"'"),
+            ("{{ .a.\"b\" }}", "1:7: bad character '\"'"),
+            ("{{ tmpl \"x\" . }}", "function \"tmpl\" not defined"),
         ] {
             let got = says(t);
             assert!(got.contains(message), "{t}: {got}");

@@ -38,6 +38,9 @@ fn status_ok(s: &str) -> bool {
 /// body is taken by its shape, whatever its `version` says (Promgen never reads it): Grafana's
 /// alerting sends `"version": "1"` with the same shape.
 fn check(m: &mut WebhookMessage) -> Result<(), AppError> {
+    if m.alerts.is_empty() {
+        return Err(bad("alerts: the message has no alerts"));
+    }
     for (i, a) in m.alerts.iter().enumerate() {
         if !status_ok(&a.status) {
             return Err(bad(format!("alerts[{i}].status: {:?} is neither firing nor resolved", a.status)));
@@ -137,6 +140,7 @@ mod tests {
             (r#"{"alerts": [{"status": "on fire", "labels": {"a": "b"}}]}"#, "alerts[0].status: \"on fire\""),
             (r#"{"alerts": [{"status": "firing", "labels": {}}]}"#, "alerts[0].labels: an alert needs labels"),
             (r#"{"alerts": []} trailing"#, "not JSON"),
+            (r#"{"alerts": []}"#, "alerts: the message has no alerts"),
         ] {
             let e = parse(body.as_bytes()).unwrap_err().to_string();
             assert!(e.contains(says), "{body}: {e}");
@@ -167,6 +171,18 @@ mod tests {
         let mut again = a.clone();
         again.alerts[0].starts_at = "2026-11-30T10:00:00Z".into();
         assert_ne!(dedupe_key(&a), dedupe_key(&again), "firing again, after resolving, is news");
+    }
+
+    /// Go senders write empty maps and strings as `null`.
+    #[test]
+    fn null_is_empty() {
+        let body = r#"{"status": "firing", "groupLabels": null, "commonLabels": null, "commonAnnotations": null,
+            "externalURL": null, "groupKey": null, "alerts": [{"status": "firing", "labels": {"alertname": "A"},
+            "annotations": null, "generatorURL": null, "startsAt": null, "fingerprint": null}]}"#;
+        let m = parse(body.as_bytes()).unwrap();
+        assert_eq!(m.common_labels["alertname"], "A");
+        assert!(m.alerts[0].annotations.is_empty());
+        assert_eq!(m.group_key, "{}:{alertname=\"A\"}");
     }
 
     /// Grafana's alerting posts the same shape as `"version": "1"`, with keys of its own.

@@ -82,7 +82,7 @@ enum Open {
 /// The file's first document as a tree. Nesting is bounded by the guard run before.
 fn load(text: &str) -> Result<Option<Node>, Fault> {
     let mut stack: Vec<Open> = Vec::new();
-    for event in Parser::new_from_str(text) {
+    for event in Parser::new_from_str(crate::backend::yaml::without_bom(text)) {
         let (event, span) = event.map_err(|e| Fault {
             line: e.marker().line(),
             col: e.marker().col() + 1,
@@ -217,8 +217,16 @@ impl Checker {
             self.fault(node.at(), format!("{what} must be a mapping, not {}", node.kind()));
             return (map, at);
         };
+        let mut seen = std::collections::HashSet::new();
         for (key, value) in entries {
-            let (Some(k), false) = (self.text(key, what), value.is_null()) else { continue };
+            let Some(k) = self.text(key, what) else { continue };
+            if !seen.insert(k) {
+                self.fault(key.at(), format!("{what}: {k} is repeated"));
+                continue;
+            }
+            if value.is_null() {
+                continue;
+            }
             if let Some(v) = self.text(value, &format!("{what} {k}")) {
                 map.insert(k.to_string(), v.to_string());
                 at.insert(k.to_string(), value.at());
@@ -434,6 +442,13 @@ mod tests {
         let got = faults("groups: [\n", Version::OLDEST);
         assert_eq!(got.len(), 1);
         assert!(got[0].contains("YAML: "), "{got:?}");
+        let got = faults(
+            "\u{feff}groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    labels: {a: x, a: y}\n---\n",
+            Version::OLDEST,
+        );
+        assert_eq!(got, ["6:20: group \"g\", rule 1 (A): labels: a is repeated"]);
+        let got = faults("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\u{0}\n", Version::OLDEST);
+        assert_eq!(got, ["5:1: the YAML holds the control character U+0000, which YAML does not allow"]);
         let got = faults(&format!("groups: {}", "[".repeat(100)), Version::OLDEST);
         assert!(got[0].starts_with("1:1: the YAML nests more than"), "{got:?}");
     }

@@ -41,17 +41,23 @@ pub async fn of(db: &crate::backend::Db) -> Result<(Dialect, String), AppError> 
         }
     }
     Ok(match oldest {
-        Some((version, shard)) => (
-            Dialect { version: version.max(Version::OLDEST), experimental },
-            format!("Prometheus {version} of shard {shard}, the oldest"),
-        ),
+        Some((version, shard)) => {
+            let (checked, note) = version.known();
+            (
+                Dialect { version: checked, experimental },
+                format!("Prometheus {version} of shard {shard}, the oldest{note}"),
+            )
+        }
         None => {
             let (site,): (String,) = sqlx::query_as("SELECT prometheus_version FROM site WHERE id = 1")
                 .fetch_optional(&db.pool)
                 .await?
                 .unwrap_or_else(|| (Version::OLDEST.to_string(),));
-            let version = Version::parse(&site).unwrap_or(Version::OLDEST).max(Version::OLDEST);
-            (Dialect::of(version), format!("Prometheus {version}, the site's default (no shard's version is known)"))
+            let (version, note) = Version::parse(&site).unwrap_or(Version::OLDEST).known();
+            (
+                Dialect::of(version),
+                format!("Prometheus {version}, the site's default (no shard's version is known){note}"),
+            )
         }
     })
 }

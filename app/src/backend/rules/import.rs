@@ -122,10 +122,10 @@ fn parse_file(text: &str, notes: &mut Vec<String>) -> Result<Vec<FileRule>, AppE
     let keys = rule_keys(&shape);
     let mut keys = keys.iter().map(Vec::as_slice).chain(std::iter::repeat(&[][..]));
     if shape.get("groups").is_none() {
-        let doc: RuleDoc = serde_yaml::from_str(text).map_err(|e| not_rules(e.to_string()))?;
+        let doc: RuleDoc = crate::backend::yaml::from_str(text).map_err(not_rules)?;
         return Ok(vec![parse_rule(doc, keys.next().unwrap_or_default(), "the rule".into(), notes)?]);
     }
-    let doc: GroupsDoc = serde_yaml::from_str(text).map_err(|e| not_rules(e.to_string()))?;
+    let doc: GroupsDoc = crate::backend::yaml::from_str(text).map_err(not_rules)?;
     let mut out = Vec::new();
     for (g, group) in doc.groups.into_iter().enumerate() {
         let gname = group.name.unwrap_or_else(|| format!("#{}", g + 1));

@@ -24,6 +24,19 @@ impl Version {
     /// The newest release this checker knows.
     pub const NEWEST: Version = v(3, 14);
 
+    /// The release this checker checks for when asked for `self`: itself within
+    /// [`OLDEST`](Self::OLDEST)..=[`NEWEST`](Self::NEWEST), else the nearest end, with the
+    /// words that say so (" (checked as 2.42, the oldest release this checker knows)").
+    pub fn known(self) -> (Version, String) {
+        if self < Self::OLDEST {
+            (Self::OLDEST, format!(" (checked as {}, the oldest release this checker knows)", Self::OLDEST))
+        } else if self > Self::NEWEST {
+            (Self::NEWEST, format!(" (checked as {}, the newest release this checker knows)", Self::NEWEST))
+        } else {
+            (self, String::new())
+        }
+    }
+
     /// Reads `2.42`, `2.42.0`, `v3.1.0` or `3.0.0-rc.1` (what `/api/v1/status/buildinfo` says).
     pub fn parse(text: &str) -> Option<Version> {
         let t = text.trim().trim_start_matches('v');

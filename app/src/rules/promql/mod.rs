@@ -214,6 +214,9 @@ mod tests {
         for (src, says) in [
             ("info(up)", "info() needs Prometheus 2.55 or newer"),
             ("{\"metric.with.dots\"}", "a quoted metric or label name needs Prometheus 3.0"),
+            ("sum by (\"job\") (up)", "a quoted metric or label name needs Prometheus 3.0"),
+            ("sum without (\"job\") (up)", "a quoted metric or label name needs Prometheus 3.0"),
+            ("up + on(\"job\") group_left(\"x\") down", "a quoted metric or label name needs Prometheus 3.0"),
             ("up{a=~\"(?<n>x)\"}", "(?<name>…) in a regular expression needs Prometheus 2.51"),
             ("limitk(2, up)", "limitk needs Prometheus 2.54"),
             ("double_exponential_smoothing(x[1h], 0.5, 0.5)", "needs Prometheus 3.0"),
@@ -230,6 +233,7 @@ mod tests {
         assert!(e.message.contains("--enable-feature=promql-experimental-functions"), "{}", e.message);
         assert!(parse_for("sort_by_label(up, \"a\")", Dialect { experimental: true, ..three }).is_ok());
         assert!(parse_for("{\"metric.with.dots\"}", three).is_ok());
+        assert!(parse_for("sum by (\"job\") (up) + on(\"job\") group_left(\"x\") down", three).is_ok());
         assert!(parse_for("first_over_time(x[5m])", Dialect::of(v(3, 14))).is_ok(), "stable since 3.14");
         for src in VALID_PROMETHEUS_3 {
             assert!(parse_for(src, old).is_err(), "{src} is 3.x syntax");

@@ -494,7 +494,14 @@ impl Parser {
                     return Ok(labels);
                 }
                 Tok::Ident(l) if !l.contains(':') => labels.push(l),
-                Tok::Str(l) => labels.push(l),
+                Tok::Str(l) => {
+                    // Prometheus 3: `sum by ("label.name")`, `on("a")`, `group_left("b")`.
+                    let t = self.token();
+                    self.dialect
+                        .allows("a quoted metric or label name", QUOTED_NAMES)
+                        .map_err(|e| ParseError::new(t.start, t.end, e))?;
+                    labels.push(l)
+                }
                 _ => return Err(self.unexpected("in grouping opts, expected label")),
             }
             self.advance();

@@ -38,9 +38,6 @@ fn status_ok(s: &str) -> bool {
 /// body is taken by its shape, whatever its `version` says (Promgen never reads it): Grafana's
 /// alerting sends `"version": "1"` with the same shape.
 fn check(m: &mut WebhookMessage) -> Result<(), AppError> {
-    if m.alerts.is_empty() {
-        return Err(bad("alerts: the message has no alerts"));
-    }
     for (i, a) in m.alerts.iter().enumerate() {
         if !status_ok(&a.status) {
             return Err(bad(format!("alerts[{i}].status: {:?} is neither firing nor resolved", a.status)));
@@ -140,7 +137,6 @@ mod tests {
             (r#"{"alerts": [{"status": "on fire", "labels": {"a": "b"}}]}"#, "alerts[0].status: \"on fire\""),
             (r#"{"alerts": [{"status": "firing", "labels": {}}]}"#, "alerts[0].labels: an alert needs labels"),
             (r#"{"alerts": []} trailing"#, "not JSON"),
-            (r#"{"alerts": []}"#, "alerts: the message has no alerts"),
         ] {
             let e = parse(body.as_bytes()).unwrap_err().to_string();
             assert!(e.contains(says), "{body}: {e}");

@@ -137,3 +137,41 @@ on_both_databases!(a_broken_export_writes_nothing, |b: Backend| async move {
     let nobody = Actor::Anonymous;
     assert_eq!(b.importer.import_file_sd(&nobody, "[]", None).await.unwrap_err(), AppError::Unauthenticated);
 });
+
+// Users exported from Promgen keep their passwords: Django's PBKDF2 (SHA-256 and SHA-1) and
+// Argon2 hashes are kept, checked at login and then replaced by Argon2id; others (Promgen's
+// test fixtures hold plain words) leave the user without a password, with a note.
+on_both_databases!(promgen_passwords_keep_working, |b: Backend| async move {
+    // Made as Django's hashers make them (hashlib.pbkdf2_hmac; argon2-cffi's PHC string).
+    let sha256 = "pbkdf2_sha256$10000$Qx2hPAbYE9aF$bh92Pr7ouyds4KOcUewtSN4zbFUR2ysBc1F6OiDilUU=";
+    let sha1 = "pbkdf2_sha1$10000$Qx2hPAbYE9aF$ytHUbEbgr/VGu+vXHrYqrrjFPNk=";
+    let dump = serde_json::json!([
+        {"model": "auth.user", "pk": 11, "fields": {"username": "alice", "password": sha256, "is_active": true}},
+        {"model": "auth.user", "pk": 12, "fields": {"username": "bob", "password": sha1, "is_active": true}},
+        {"model": "auth.user", "pk": 13, "fields": {"username": "carol", "password": "!unusable", "is_active": true}},
+    ]);
+    let report = b.importer.import_promgen(&Actor::System, &[dump.to_string()]).await.unwrap();
+    assert!(report.notes.iter().any(|n| n.contains("user carol has no password yet")), "{report}");
+    assert!(!report.notes.iter().any(|n| n.contains("user alice")), "{report}");
+
+    let wrong = b.auth.login("alice", "not-her-password", None).await.unwrap_err();
+    assert_eq!(wrong, AppError::WrongCredentials);
+    for user in ["alice", "bob"] {
+        let me = b.auth.login(user, "promgen-old-password", None).await.unwrap();
+        assert_eq!(me.username, user);
+        let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE username = $1")
+            .bind(user)
+            .fetch_one(&b.db.pool)
+            .await
+            .unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{user}'s password is rehashed: {hash}");
+        // And still works, now as Argon2id.
+        assert!(b.auth.login(user, "promgen-old-password", None).await.is_ok());
+    }
+    assert_eq!(b.auth.login("carol", "", None).await.unwrap_err(), AppError::WrongCredentials);
+    // A second import does not undo the rehash.
+    b.importer.import_promgen(&Actor::System, &[dump.to_string()]).await.unwrap();
+    let (hash,): (String,) =
+        sqlx::query_as("SELECT password_hash FROM users WHERE username = 'alice'").fetch_one(&b.db.pool).await.unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+});

@@ -1,6 +1,7 @@
 //! Who is asking, and what they may do. Users log in with a password today; OIDC and API
 //! tokens (a later issue) produce the same [`Actor`], so nothing downstream changes.
 
+pub mod django;
 mod password;
 pub mod session_store;
 mod throttle;
@@ -287,7 +288,19 @@ impl Auth {
         let hash = usable.clone().unwrap_or_else(|| DUMMY_HASH.clone());
         let matches = self.verify_password(password.to_string(), hash).await?;
         match row {
-            Some(row) if matches && usable.is_some() => Ok(row.current()),
+            Some(row) if matches && usable.is_some() => {
+                // A password kept from Promgen (Django's hash) becomes Argon2id at its first use.
+                if usable.as_deref().and_then(django::DjangoHash::parse).is_some() {
+                    let rehashed = self.hash_password(password.to_string()).await?;
+                    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                        .bind(rehashed)
+                        .bind(row.id)
+                        .execute(&self.db.pool)
+                        .await?;
+                    tracing::info!(user = %row.username, "a password kept from Promgen is now hashed with Argon2id");
+                }
+                Ok(row.current())
+            }
             _ => Err(wrong()),
         }
     }
@@ -318,8 +331,13 @@ impl Auth {
         self.hasher.hash(password).await
     }
 
+    /// Checks an Argon2 PHC string, or a Django hash kept from Promgen ([`django`]).
     async fn verify_password(&self, password: String, hash: String) -> Result<bool, AppError> {
-        self.hasher.verify(password, hash).await
+        match django::DjangoHash::parse(&hash) {
+            Some(django::DjangoHash::Argon2(phc)) => self.hasher.verify(password, phc).await,
+            Some(pbkdf2) => self.hasher.verify_with(move || pbkdf2.verify_pbkdf2(&password)).await,
+            None => self.hasher.verify(password, hash).await,
+        }
     }
 }
 

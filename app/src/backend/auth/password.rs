@@ -73,6 +73,12 @@ impl Hasher {
         .map_err(|e| AppError::fault("hashing the password", e))
     }
 
+    /// Runs a check that needs no Argon2 memory (Django's PBKDF2) in a hashing turn, off the
+    /// async workers.
+    pub async fn verify_with(&self, check: impl FnOnce() -> bool + Send + 'static) -> Result<bool, AppError> {
+        self.run(0, move |_| check()).await
+    }
+
     /// Whether `password` is the one `phc` (an Argon2 PHC string) was made from; false for a
     /// string that does not parse.
     pub async fn verify(&self, password: String, phc_text: String) -> Result<bool, AppError> {

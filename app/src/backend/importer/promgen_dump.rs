@@ -300,22 +300,30 @@ async fn load(
             .await?;
         }
         "auth.user" => {
-            // Django's password hashes cannot be checked here: users keep their name and
-            // rights and get a password from `promgen set-password` (or log in by OIDC).
+            // Django's PBKDF2 and Argon2 hashes are kept and checked at login (then rehashed,
+            // `auth::django`); with any other, the user gets a password from
+            // `promgen set-password` (or signs in by OIDC).
             let username = obj.required_text("username")?;
+            let kept =
+                Some(obj.text("password", "")).filter(|p| crate::backend::auth::django::DjangoHash::parse(p).is_some());
             let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE username = $1")
                 .bind(&username)
                 .fetch_optional(&mut *conn)
                 .await?;
             let id = match existing {
                 Some((id,)) => {
-                    sqlx::query("UPDATE users SET email = $1, is_superuser = $2, is_active = $3 WHERE id = $4")
-                        .bind(obj.text("email", ""))
-                        .bind(obj.flag("is_superuser", false))
-                        .bind(obj.flag("is_active", true))
-                        .bind(id)
-                        .execute(&mut *conn)
-                        .await?;
+                    // A password set here since is kept; one still missing comes from Promgen.
+                    sqlx::query(
+                        "UPDATE users SET email = $1, is_superuser = $2, is_active = $3, \
+                         password_hash = COALESCE(password_hash, $5) WHERE id = $4",
+                    )
+                    .bind(obj.text("email", ""))
+                    .bind(obj.flag("is_superuser", false))
+                    .bind(obj.flag("is_active", true))
+                    .bind(id)
+                    .bind(&kept)
+                    .execute(&mut *conn)
+                    .await?;
                     id
                 }
                 None => {
@@ -324,9 +332,11 @@ async fn load(
                         .fetch_optional(&mut *conn)
                         .await?;
                     let sql = if taken.is_some() {
-                        "INSERT INTO users (username, email, is_superuser, is_active, created) VALUES ($2, $3, $4, $5, $6) RETURNING id"
+                        "INSERT INTO users (username, email, is_superuser, is_active, created, password_hash) \
+                         VALUES ($2, $3, $4, $5, $6, $7) RETURNING id"
                     } else {
-                        "INSERT INTO users (id, username, email, is_superuser, is_active, created) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
+                        "INSERT INTO users (id, username, email, is_superuser, is_active, created, password_hash) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
                     };
                     let (id,): (i64,) = sqlx::query_as(sql)
                         .bind(pk)
@@ -335,11 +345,15 @@ async fn load(
                         .bind(obj.flag("is_superuser", false))
                         .bind(obj.flag("is_active", true))
                         .bind(db::now())
+                        .bind(&kept)
                         .fetch_one(&mut *conn)
                         .await?;
-                    report
-                        .notes
-                        .push(format!("user {username} has no password yet: run `promgen set-password {username}`"));
+                    if kept.is_none() {
+                        report.notes.push(format!(
+                            "user {username} has no password yet (Promgen's is not a hash this server checks): \
+                             run `promgen set-password {username}`"
+                        ));
+                    }
                     id
                 }
             };

@@ -64,6 +64,7 @@ async fn hostile_objects(b: &Backend, admin: &Actor) -> (ServiceId, ProjectId, R
         alias: HOSTILE.chars().take(100).collect(),
         subject_template: HOSTILE.into(),
         body_template: HOSTILE.into(),
+        ..Default::default()
     };
     let service_owner = b.notifiers.owner("service", s.id.0).await.unwrap();
     b.notifiers.create(admin, &service_owner, notifier("webhook", "https://hooks.example.com/x")).await.unwrap();

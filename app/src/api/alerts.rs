@@ -55,6 +55,7 @@ pub async fn create_notifier(
         alias: alias.unwrap_or_default(),
         subject_template: subject_template.unwrap_or_default(),
         body_template: body_template.unwrap_or_default(),
+        ..Default::default()
     };
     b.notifiers.create(&actor, &owner, input).await
 }

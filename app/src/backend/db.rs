@@ -189,6 +189,12 @@ pub fn page_offset(page: i64, size: i64) -> i64 {
     page.max(1).saturating_sub(1).saturating_mul(size)
 }
 
+/// A `LIKE … ESCAPE '\'` pattern matching text that contains `q`, in lower case (`%`, `_` and
+/// `\` in `q` match themselves).
+pub fn contains_pattern(q: &str) -> String {
+    format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -75,6 +75,8 @@ pub struct Backend {
     pub metrics: std::sync::Arc<metrics::Metrics>,
     pub alerts: alerts::Alerts,
     pub notifiers: notify::Notifiers,
+    /// Queries to the shards' Prometheus servers.
+    pub proxy: proxy::Proxy,
     /// Where CPU-heavy work of requests runs.
     pub cpu: cpu::Cpu,
     /// Wakes the dispatcher when the webhook queues notifications.
@@ -106,7 +108,8 @@ impl Backend {
             exports: exports::Exports::new(db.clone(), cpu.clone(), promtool.clone()),
             importer: importer::Importer::new(db.clone()),
             site: site::SiteSettings::new(db.clone()),
-            rules: rules::Rules::new(db.clone(), promtool, proxy, cpu.clone()),
+            rules: rules::Rules::new(db.clone(), promtool, proxy.clone(), cpu.clone()),
+            proxy,
             alerts: alerts::Alerts::new(
                 db.clone(),
                 events.clone(),

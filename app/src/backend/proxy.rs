@@ -160,6 +160,43 @@ impl Proxy {
     }
 }
 
+/// How long a shard's usage may take to come back (it is asked on every shard listing).
+const USAGE_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Proxy {
+    /// A shard's live load as Promgen reports it: `samples_count` = `sum(scrape_samples_scraped)`
+    /// and `targets_count` = `count(up)` on the shard's URL, each 0 when its Prometheus does
+    /// not answer (in [`USAGE_TIMEOUT`]) or answers nothing.
+    pub async fn usage(&self, shard: crate::model::ShardId) -> Result<(i64, i64), AppError> {
+        let t: Option<Target> = sqlx::query_as("SELECT name, url, auth_header FROM shard WHERE id = $1")
+            .bind(shard.0)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        let Some(t) = t else { return Err(AppError::NotFound(format!("shard {shard}"))) };
+        let (samples, targets) =
+            tokio::join!(self.value(&t, "sum(scrape_samples_scraped)"), self.value(&t, "count(up)"));
+        Ok((samples.unwrap_or(0.0) as i64, targets.unwrap_or(0.0) as i64))
+    }
+
+    /// The first sample's value of an instant query, if the shard answered one.
+    async fn value(&self, t: &Target, query: &str) -> Option<f64> {
+        let url = format!("{}/api/v1/query", t.url.trim_end_matches('/'));
+        let mut req = self.client.get(&url).query(&[("query", query)]).timeout(USAGE_TIMEOUT);
+        if let Some(auth) = t.auth_header.as_deref().filter(|a| !a.is_empty()) {
+            req = req.header(reqwest::header::AUTHORIZATION, auth);
+        }
+        let body: ApiResponse = req.send().await.ok()?.json().await.ok()?;
+        let data = body.data.filter(|_| body.status == "success")?;
+        // A vector's first sample `{"value": [ts, "123"]}`, or a scalar `[ts, "123"]`.
+        let value = match data.result_type.as_str() {
+            "vector" => data.result.get(0)?.get("value")?.get(1)?.as_str()?.to_string(),
+            "scalar" => data.result.get(1)?.as_str()?.to_string(),
+            _ => return None,
+        };
+        value.parse().ok().filter(|v: &f64| v.is_finite())
+    }
+}
+
 /// `/api/v1/status/buildinfo` and `/api/v1/status/flags`: the parts read.
 #[derive(Deserialize)]
 struct StatusResponse {

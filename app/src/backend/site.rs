@@ -24,6 +24,15 @@ impl SiteSettings {
         Ok(Site { domain, scheme })
     }
 
+    /// The site's id, domain and name, as Promgen's `sites/info` shows them (any logged-in
+    /// user).
+    pub async fn identity(&self, actor: &Actor) -> Result<(i64, String, String), AppError> {
+        actor.require()?;
+        let row: Option<(i64, String, String)> =
+            sqlx::query_as("SELECT id, domain, name FROM site WHERE id = 1").fetch_optional(&self.db.pool).await?;
+        Ok(row.unwrap_or_else(|| (1, "127.0.0.1:3000".into(), String::new())))
+    }
+
     /// The Prometheus release rules are checked for while no shard's is known.
     pub async fn prometheus_version(&self) -> Result<Version, AppError> {
         let row: Option<(String,)> =

@@ -265,6 +265,12 @@ pub struct NotifierInput {
     pub subject_template: String,
     #[serde(default)]
     pub body_template: String,
+    /// Starts disabled when false (Promgen's REST `enabled`); forms leave it out.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Label filters (`name`, `value`) the notifier starts with (Promgen's REST `filters`).
+    #[serde(default)]
+    pub filters: Vec<(String, String)>,
 }
 
 /// The notifiers of an object, for its page.

@@ -8,6 +8,7 @@ mod metrics;
 mod origin;
 mod payload;
 mod prometheus;
+mod rest;
 mod webhook;
 
 use crate::cli::ServeArgs;
@@ -77,6 +78,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
 
     Router::new()
         .merge(prometheus::routes())
+        .merge(rest::routes())
         .route("/api/v1/alerts", axum::routing::post(webhook::receive))
         .route("/ws", axum::routing::get(feed::connect))
         .route("/alert/{id}/payload", axum::routing::get(payload::payload))

@@ -9,7 +9,7 @@ mod tokens;
 
 use super::Db;
 use crate::error::AppError;
-use crate::model::{CurrentUser, UserId};
+use crate::model::{CurrentUser, UserId, UserProfile};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use rand::distributions::{Alphanumeric, DistString};
@@ -117,6 +117,35 @@ impl UserRow {
             username: self.username.clone(),
             is_superuser: self.is_superuser != 0,
             process_alerts: self.process_alerts != 0,
+        }
+    }
+}
+
+const PROFILE_COLUMNS: &str = "id, username, email, first_name, last_name, is_staff, is_superuser, created";
+
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    id: i64,
+    username: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    is_staff: i64,
+    is_superuser: i64,
+    created: String,
+}
+
+impl From<ProfileRow> for UserProfile {
+    fn from(r: ProfileRow) -> Self {
+        UserProfile {
+            id: UserId(r.id),
+            username: r.username,
+            email: r.email,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            is_staff: r.is_staff != 0,
+            is_superuser: r.is_superuser != 0,
+            date_joined: r.created,
         }
     }
 }
@@ -303,6 +332,33 @@ impl Auth {
             }
             _ => Err(wrong()),
         }
+    }
+
+    /// Active users whose username, email, first or last name contains `q` (all without
+    /// one), by id: the directory any logged-in user may read (Promgen's `/rest/v2/users`).
+    pub async fn directory(&self, actor: &Actor, q: Option<&str>) -> Result<Vec<UserProfile>, AppError> {
+        actor.require()?;
+        let q = crate::model::validate::text("q", q.unwrap_or_default(), 200)?;
+        let like = super::db::contains_pattern(&q);
+        let rows: Vec<ProfileRow> = sqlx::query_as(&format!(
+            "SELECT {PROFILE_COLUMNS} FROM users WHERE is_active = 1 AND (LOWER(username) LIKE $1 ESCAPE '\\' \
+             OR LOWER(email) LIKE $1 ESCAPE '\\' OR LOWER(first_name) LIKE $1 ESCAPE '\\' \
+             OR LOWER(last_name) LIKE $1 ESCAPE '\\') ORDER BY id"
+        ))
+        .bind(like)
+        .fetch_all(&self.db.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The caller's own profile (`/rest/v2/users/me`).
+    pub async fn profile(&self, actor: &Actor) -> Result<UserProfile, AppError> {
+        let Actor::User(me) = actor else { return Err(AppError::Unauthenticated) };
+        let row: ProfileRow = sqlx::query_as(&format!("SELECT {PROFILE_COLUMNS} FROM users WHERE id = $1"))
+            .bind(me.id.0)
+            .fetch_one(&self.db.pool)
+            .await?;
+        Ok(row.into())
     }
 
     /// The active user with this id, for a session.

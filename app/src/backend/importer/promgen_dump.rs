@@ -315,13 +315,17 @@ async fn load(
                     // A password set here since is kept; one still missing comes from Promgen.
                     sqlx::query(
                         "UPDATE users SET email = $1, is_superuser = $2, is_active = $3, \
-                         password_hash = COALESCE(password_hash, $5) WHERE id = $4",
+                         password_hash = COALESCE(password_hash, $5), first_name = $6, last_name = $7, is_staff = $8 \
+                         WHERE id = $4",
                     )
                     .bind(obj.text("email", ""))
                     .bind(obj.flag("is_superuser", false))
                     .bind(obj.flag("is_active", true))
                     .bind(id)
                     .bind(&kept)
+                    .bind(obj.text("first_name", ""))
+                    .bind(obj.text("last_name", ""))
+                    .bind(obj.flag("is_staff", false))
                     .execute(&mut *conn)
                     .await?;
                     id
@@ -332,20 +336,27 @@ async fn load(
                         .fetch_optional(&mut *conn)
                         .await?;
                     let sql = if taken.is_some() {
-                        "INSERT INTO users (username, email, is_superuser, is_active, created, password_hash) \
-                         VALUES ($2, $3, $4, $5, $6, $7) RETURNING id"
+                        "INSERT INTO users (username, email, is_superuser, is_active, created, password_hash, \
+                         first_name, last_name, is_staff) VALUES ($2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id"
                     } else {
-                        "INSERT INTO users (id, username, email, is_superuser, is_active, created, password_hash) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+                        "INSERT INTO users (id, username, email, is_superuser, is_active, created, password_hash, \
+                         first_name, last_name, is_staff) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id"
                     };
+                    // Django's `date_joined` (an RFC 3339 time) is when the user was created.
+                    let joined = chrono::DateTime::parse_from_rfc3339(&obj.text("date_joined", ""))
+                        .map(|t| t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                        .unwrap_or_else(|_| db::now());
                     let (id,): (i64,) = sqlx::query_as(sql)
                         .bind(pk)
                         .bind(&username)
                         .bind(obj.text("email", ""))
                         .bind(obj.flag("is_superuser", false))
                         .bind(obj.flag("is_active", true))
-                        .bind(db::now())
+                        .bind(joined)
                         .bind(&kept)
+                        .bind(obj.text("first_name", ""))
+                        .bind(obj.text("last_name", ""))
+                        .bind(obj.flag("is_staff", false))
                         .fetch_one(&mut *conn)
                         .await?;
                     if kept.is_none() {

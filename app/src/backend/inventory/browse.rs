@@ -82,7 +82,7 @@ impl Inventory {
         if q.is_empty() {
             return Ok(Vec::new());
         }
-        let pattern = format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = crate::backend::db::contains_pattern(q);
         let services: Vec<(i64, String)> =
             sqlx::query_as("SELECT id, name FROM service WHERE LOWER(name) LIKE $1 ESCAPE '\\' LIMIT $2")
                 .bind(&pattern)

@@ -1,0 +1,73 @@
+//! Who calls the REST API, and how its refusals read: Django REST framework's shapes
+//! (`{"detail": "…"}`, and `{"<field>": ["…"]}` for invalid input) with the statuses of
+//! [`AppError`].
+
+use crate::web::AppState;
+use app::backend::Actor;
+use app::backend::auth::actor_from_session;
+use app::error::AppError;
+use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// The logged-in caller: a token's user when an `Authorization` header is sent, else the
+/// session's. Anonymous callers are refused (401) before anything is looked up.
+pub struct Caller(pub Actor);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = RestError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let actor = match parts.headers.get(header::AUTHORIZATION) {
+            Some(auth) => s.backend.auth.actor_from_header(auth.to_str().ok()).await?,
+            None => {
+                let session = tower_sessions::Session::from_request_parts(parts, s)
+                    .await
+                    .map_err(|(_, why)| AppError::fault("reading the session", why))?;
+                actor_from_session(&s.backend.auth, &session).await?
+            }
+        };
+        actor.require()?;
+        Ok(Caller(actor))
+    }
+}
+
+/// An [`AppError`] answered as Django REST framework does.
+pub struct RestError(pub AppError);
+
+impl From<AppError> for RestError {
+    fn from(e: AppError) -> Self {
+        RestError(e)
+    }
+}
+
+impl IntoResponse for RestError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = match &e {
+            AppError::Invalid(f) | AppError::Conflict(f) => serde_json::json!({ f.field.clone(): [f.message.clone()] }),
+            _ => serde_json::json!({ "detail": e.to_string() }),
+        };
+        let mut res = (status, Json(body)).into_response();
+        if let AppError::TooManyRequests { retry_after, .. } = e {
+            res.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+        }
+        res
+    }
+}
+
+pub type RestResult<T> = Result<T, RestError>;
+
+/// A JSON body, read after the caller's rights were checked (Django REST framework answers
+/// 403 before it looks at the body): 400 naming what is wrong.
+pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "body".to_string() } else { path };
+        AppError::invalid(&field, e.into_inner().to_string())
+    })
+}

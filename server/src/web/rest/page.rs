@@ -1,0 +1,96 @@
+//! Promgen's pagination (`PromgenPagination`): `?page_number=` (from 1) and `?page_size=`
+//! (default 10, at most 1,000); the answer is `{"count", "next", "previous", "results"}` with
+//! absolute links to the neighbouring pages, or `null`.
+
+use app::error::AppError;
+use axum::http::{HeaderMap, Uri, header};
+use serde::{Deserialize, Serialize};
+
+/// The default and the largest page.
+pub const DEFAULT_SIZE: usize = 10;
+pub const MAX_SIZE: usize = 1000;
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    pub page_number: Option<String>,
+    pub page_size: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Page<T> {
+    pub count: usize,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub results: Vec<T>,
+}
+
+/// `items` cut to the page the query asks for. A page past the end is 404 ("Invalid page."),
+/// as in Django REST framework ("page 4 not found"); a size that is not a number is the default.
+pub fn paginate<T>(items: Vec<T>, q: &PageQuery, uri: &Uri, headers: &HeaderMap) -> Result<Page<T>, AppError> {
+    let size = q
+        .page_size
+        .as_deref()
+        .and_then(|s| s.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .map_or(DEFAULT_SIZE, |n| n.min(MAX_SIZE));
+    let number = match q.page_number.as_deref() {
+        None | Some("") => 1,
+        Some("last") => items.len().div_ceil(size).max(1),
+        Some(n) => n.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| AppError::NotFound(format!("page {n}")))?,
+    };
+    let count = items.len();
+    let pages = count.div_ceil(size).max(1);
+    if number > pages {
+        return Err(AppError::NotFound(format!("page {number}")));
+    }
+    let link = |n: usize| link(uri, headers, n);
+    let results = items.into_iter().skip((number - 1) * size).take(size).collect();
+    Ok(Page {
+        count,
+        next: (number < pages).then(|| link(number + 1)),
+        previous: (number > 1).then(|| link(number - 1)),
+        results,
+    })
+}
+
+/// This request's URL on page `n` (other query parameters kept).
+fn link(uri: &Uri, headers: &HeaderMap, n: usize) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let mut query: Vec<(String, String)> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .filter(|(k, _)| k != "page_number")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    query.push(("page_number".into(), n.to_string()));
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+    format!("http://{host}{}?{query}", uri.path())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(n: usize, q: (&str, &str)) -> Result<Page<usize>, AppError> {
+        let uri: Uri = format!("/rest/v2/x?page_number={}&page_size={}&name=a", q.0, q.1).parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "promgen.example.com".parse().unwrap());
+        let q = PageQuery { page_number: Some(q.0.into()), page_size: Some(q.1.into()) };
+        paginate((0..n).collect(), &q, &uri, &headers)
+    }
+
+    #[test]
+    fn pages_as_promgen() {
+        let p = page(25, ("2", "10")).unwrap();
+        assert_eq!((p.count, p.results.len(), p.results[0]), (25, 10, 10));
+        assert_eq!(p.next.as_deref(), Some("http://promgen.example.com/rest/v2/x?page_size=10&name=a&page_number=3"));
+        assert_eq!(
+            p.previous.as_deref(),
+            Some("http://promgen.example.com/rest/v2/x?page_size=10&name=a&page_number=1")
+        );
+        let last = page(25, ("last", "10")).unwrap();
+        assert_eq!((last.results.len(), last.next), (5, None));
+        assert!(page(25, ("4", "10")).is_err());
+        assert!(page(25, ("0", "10")).is_err());
+        assert_eq!(page(0, ("1", "10")).unwrap().count, 0, "an empty list has one empty page");
+        assert_eq!(page(2000, ("1", "5000")).unwrap().results.len(), MAX_SIZE);
+    }
+}

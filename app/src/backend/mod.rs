@@ -14,7 +14,9 @@ pub mod importer;
 pub mod inventory;
 pub mod metrics;
 pub mod notify;
+pub mod policy;
 pub mod proxy;
+pub mod roles;
 pub mod rules;
 pub mod sandbox;
 pub mod site;
@@ -77,6 +79,8 @@ pub struct Backend {
     pub notifiers: notify::Notifiers,
     /// Queries to the shards' Prometheus servers.
     pub proxy: proxy::Proxy,
+    /// Roles on services and projects, and groups.
+    pub roles: roles::Roles,
     /// Where CPU-heavy work of requests runs.
     pub cpu: cpu::Cpu,
     /// Wakes the dispatcher when the webhook queues notifications.
@@ -110,6 +114,7 @@ impl Backend {
             site: site::SiteSettings::new(db.clone()),
             rules: rules::Rules::new(db.clone(), promtool, proxy.clone(), cpu.clone()),
             proxy,
+            roles: roles::Roles::new(db.clone()),
             alerts: alerts::Alerts::new(
                 db.clone(),
                 events.clone(),
@@ -161,22 +166,4 @@ pub(crate) fn unique(field: &str, message: impl Into<String>) -> impl FnOnce(sql
 pub(crate) async fn bump_generation(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE inventory_generation SET generation = generation + 1 WHERE id = 1").execute(conn).await?;
     Ok(())
-}
-
-/// Who may change a service's things: its owner.
-pub(crate) async fn service_owners(db: &Db, id: i64) -> Result<Vec<Option<i64>>, AppError> {
-    let rows: Vec<(Option<i64>,)> =
-        sqlx::query_as("SELECT owner_id FROM service WHERE id = $1").bind(id).fetch_all(&db.pool).await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
-}
-
-/// Who may change a project's things: its owner and its service's owner.
-pub(crate) async fn project_owners(db: &Db, id: i64) -> Result<Vec<Option<i64>>, AppError> {
-    let row: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
-        "SELECT p.owner_id, sv.owner_id FROM project p JOIN service sv ON sv.id = p.service_id WHERE p.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.map(|(a, b)| vec![a, b]).unwrap_or_default())
 }

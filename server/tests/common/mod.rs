@@ -446,3 +446,9 @@ pub async fn drain(b: &Backend) {
     }
     panic!("the outbox did not drain");
 }
+
+pub async fn count_where(b: &Backend, table: &str, filter: &str) -> i64 {
+    let (n,): (i64,) =
+        sqlx::query_as(&format!("SELECT COUNT(*) FROM {table} WHERE {filter}")).fetch_one(&b.db.pool).await.unwrap();
+    n
+}

@@ -57,21 +57,6 @@ impl Actor {
         }
     }
 
-    /// Superusers may do anything; others may change what they own (a project is also its
-    /// service owner's). Roles per object come with the identity issue, here.
-    pub fn may_edit(&self, owners: &[Option<i64>], what: &str) -> Result<(), AppError> {
-        self.require()?;
-        if self.is_superuser() {
-            return Ok(());
-        }
-        let me = self.user_id().map(|u| u.0);
-        if me.is_some() && owners.contains(&me) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(format!("change {what}: only its owner or an admin can")))
-        }
-    }
-
     /// Posting to the Alertmanager webhook: admins, and users given the permission (Promgen's
     /// `promgen.process_alert`).
     pub fn may_post_alerts(&self) -> Result<(), AppError> {

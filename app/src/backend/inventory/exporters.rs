@@ -3,6 +3,7 @@
 use super::Inventory;
 use super::rows::*;
 use crate::backend::audit::{self, Subject};
+use crate::backend::policy;
 use crate::backend::{Actor, bump_generation, unique};
 use crate::error::AppError;
 use crate::model::*;
@@ -36,7 +37,7 @@ impl Inventory {
         input: ExporterInput,
     ) -> Result<Exporter, AppError> {
         let project = self.project_row(project_id).await?;
-        actor.may_edit(&project.owners(), "this project")?;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(project.id()), "change this project").await?;
         let input = input.clean()?;
         let mut tx = self.db.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
@@ -77,7 +78,7 @@ impl Inventory {
     ) -> Result<Exporter, AppError> {
         let old = self.exporter_row(id).await?;
         let project = self.project_row(old.project_id).await?;
-        actor.may_edit(&project.owners(), "this project")?;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(project.id()), "change this project").await?;
         let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE exporter SET enabled = $1 WHERE id = $2")
             .bind(i64::from(enabled))
@@ -97,7 +98,7 @@ impl Inventory {
     pub async fn delete_exporter(&self, actor: &Actor, id: ExporterId) -> Result<ProjectId, AppError> {
         let old = self.exporter_row(id).await?;
         let project = self.project_row(old.project_id).await?;
-        actor.may_edit(&project.owners(), "this project")?;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(project.id()), "change this project").await?;
         let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM exporter WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         let body = format!("Deleted exporter {}:{}", old.job, old.port);

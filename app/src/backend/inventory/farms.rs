@@ -3,6 +3,7 @@
 use super::Inventory;
 use super::rows::*;
 use crate::backend::audit::{self, Subject};
+use crate::backend::policy;
 use crate::backend::{Actor, bump_generation};
 use crate::error::AppError;
 use crate::model::*;
@@ -67,7 +68,7 @@ impl Inventory {
     /// Gives a project its (local) farm, with an optional first list of hosts.
     pub async fn create_farm(&self, actor: &Actor, project_id: ProjectId, input: FarmInput) -> Result<Farm, AppError> {
         let project = self.project_row(project_id).await?;
-        actor.may_edit(&project.owners(), "this project")?;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(project.id()), "change this project").await?;
         let name = validate::name("name", &input.name)?;
         let hosts = if input.hosts.trim().is_empty() { Vec::new() } else { self.host_list(input.hosts).await? };
         let mut tx = self.db.begin().await?;
@@ -93,7 +94,7 @@ impl Inventory {
     /// how many were added.
     pub async fn add_hosts(&self, actor: &Actor, farm_id: FarmId, hosts: &str) -> Result<u64, AppError> {
         let (farm, project) = self.farm_with_project(farm_id).await?;
-        actor.may_edit(&project.owners(), "this project")?;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(project.id()), "change this project").await?;
         if !farm.is_local() {
             return Err(AppError::invalid(
                 "hosts",
@@ -126,7 +127,7 @@ impl Inventory {
             .ok_or_else(|| AppError::NotFound(format!("host {host_id}")))?
             .into();
         let (farm, project) = self.farm_with_project(host.farm_id).await?;
-        actor.may_edit(&project.owners(), "this project")?;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(project.id()), "change this project").await?;
         let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM host WHERE id = $1").bind(host_id.0).execute(&mut *tx).await?;
         let body = format!("Deleted host {} from farm {}", host.name, farm.name);
@@ -140,7 +141,7 @@ impl Inventory {
     /// Unlinks a farm from its project, deleting its hosts.
     pub async fn delete_farm(&self, actor: &Actor, farm_id: FarmId) -> Result<ProjectId, AppError> {
         let (farm, project) = self.farm_with_project(farm_id).await?;
-        actor.may_edit(&project.owners(), "this project")?;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(project.id()), "change this project").await?;
         let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM farm WHERE id = $1").bind(farm_id.0).execute(&mut *tx).await?;
         let body = format!("Deleted farm {}", farm.name);

@@ -3,6 +3,7 @@
 use super::Inventory;
 use super::rows::*;
 use crate::backend::audit::{self, Subject};
+use crate::backend::policy;
 use crate::backend::{Actor, bump_generation, unique};
 use crate::error::AppError;
 use crate::model::*;
@@ -56,7 +57,7 @@ impl Inventory {
         .map(Into::into)
         .collect();
         by_name(&mut urls, |u| &u.url);
-        let can_edit = actor.may_edit(&row.owners(), "").is_ok();
+        let can_edit = policy::allows(&self.db, actor, Action::Edit, Object::Project(id)).await?;
         Ok(ProjectDetail { project: row.project(), farm, hosts, exporters, urls, can_edit })
     }
 
@@ -68,7 +69,8 @@ impl Inventory {
         input: ProjectInput,
     ) -> Result<Project, AppError> {
         let service = self.service_row(service_id).await?;
-        actor.may_edit(&[service.owner_id], "this service's projects")?;
+        policy::check(&self.db, actor, Action::Edit, Object::Service(service.id()), "add projects to this service")
+            .await?;
         let input = input.clean()?;
         let shard = self.shard_row(input.shard_id).await?;
         if !shard.enabled {
@@ -103,7 +105,7 @@ impl Inventory {
 
     pub async fn update_project(&self, actor: &Actor, id: ProjectId, input: ProjectInput) -> Result<Project, AppError> {
         let row = self.project_row(id).await?;
-        actor.may_edit(&row.owners(), "this project")?;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(id), "change this project").await?;
         let input = input.clean()?;
         let old = row.project();
         if input.shard_id != old.shard_id && !self.shard_row(input.shard_id).await?.enabled {
@@ -128,7 +130,7 @@ impl Inventory {
 
     pub async fn delete_project(&self, actor: &Actor, id: ProjectId) -> Result<ServiceId, AppError> {
         let row = self.project_row(id).await?;
-        actor.may_edit(&row.owners(), "this project")?;
+        policy::check(&self.db, actor, Action::Delete, Object::Project(id), "delete this project").await?;
         let old = row.project();
         let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM project WHERE id = $1").bind(id.0).execute(&mut *tx).await?;

@@ -47,8 +47,13 @@ pub(super) struct ServiceRow {
     pub id: i64,
     name: String,
     description: String,
-    pub owner_id: Option<i64>,
     owner: Option<String>,
+}
+
+impl ServiceRow {
+    pub fn id(&self) -> ServiceId {
+        ServiceId(self.id)
+    }
 }
 
 impl From<ServiceRow> for Service {
@@ -58,7 +63,7 @@ impl From<ServiceRow> for Service {
 }
 
 pub(super) const PROJECT_COLUMNS: &str = "p.id, p.name, p.description, p.service_id, sv.name AS service_name, \
-     p.shard_id, sh.name AS shard_name, p.owner_id, sv.owner_id AS service_owner_id, \
+     p.shard_id, sh.name AS shard_name, \
      (SELECT username FROM users u WHERE u.id = p.owner_id) AS owner";
 pub(super) const PROJECT_FROM: &str =
     "project p JOIN service sv ON sv.id = p.service_id JOIN shard sh ON sh.id = p.shard_id";
@@ -72,15 +77,12 @@ pub(super) struct ProjectRow {
     service_name: String,
     shard_id: i64,
     shard_name: String,
-    pub owner_id: Option<i64>,
-    pub service_owner_id: Option<i64>,
     owner: Option<String>,
 }
 
 impl ProjectRow {
-    /// Who may change this project: its owner and its service's owner.
-    pub fn owners(&self) -> [Option<i64>; 2] {
-        [self.owner_id, self.service_owner_id]
+    pub fn id(&self) -> ProjectId {
+        ProjectId(self.id)
     }
 
     pub fn project(&self) -> Project {

@@ -3,6 +3,7 @@
 use super::Inventory;
 use super::rows::*;
 use crate::backend::audit::{self, Subject};
+use crate::backend::policy;
 use crate::backend::{Actor, bump_generation, unique};
 use crate::error::AppError;
 use crate::model::*;
@@ -41,7 +42,7 @@ impl Inventory {
     pub async fn service(&self, actor: &Actor, id: ServiceId) -> Result<ServiceDetail, AppError> {
         actor.require()?;
         let row = self.service_row(id).await?;
-        let can_edit = actor.may_edit(&[row.owner_id], "").is_ok();
+        let can_edit = policy::allows(&self.db, actor, Action::Edit, Object::Service(id)).await?;
         let mut projects: Vec<ProjectSummary> =
             sqlx::query_as::<_, ProjectSummaryRow>(&format!("{PROJECT_SUMMARY_SQL} WHERE p.service_id = $1"))
                 .bind(id.0)
@@ -84,7 +85,7 @@ impl Inventory {
 
     pub async fn update_service(&self, actor: &Actor, id: ServiceId, input: ServiceInput) -> Result<Service, AppError> {
         let old = self.service_row(id).await?;
-        actor.may_edit(&[old.owner_id], "this service")?;
+        policy::check(&self.db, actor, Action::Edit, Object::Service(id), "change this service").await?;
         let input = input.clean()?;
         let old: Service = old.into();
         let mut tx = self.db.begin().await?;
@@ -106,7 +107,7 @@ impl Inventory {
     /// Deletes the service with its projects, farms, hosts, exporters and URLs.
     pub async fn delete_service(&self, actor: &Actor, id: ServiceId) -> Result<(), AppError> {
         let old = self.service_row(id).await?;
-        actor.may_edit(&[old.owner_id], "this service")?;
+        policy::check(&self.db, actor, Action::Delete, Object::Service(id), "delete this service").await?;
         let old: Service = old.into();
         let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM service WHERE id = $1").bind(id.0).execute(&mut *tx).await?;

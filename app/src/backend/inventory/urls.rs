@@ -3,6 +3,7 @@
 use super::Inventory;
 use super::rows::*;
 use crate::backend::audit::{self, Subject};
+use crate::backend::policy;
 use crate::backend::{Actor, bump_generation, unique};
 use crate::error::AppError;
 use crate::model::*;
@@ -45,7 +46,7 @@ impl Inventory {
 
     pub async fn create_url(&self, actor: &Actor, project_id: ProjectId, input: UrlInput) -> Result<UrlId, AppError> {
         let project = self.project_row(project_id).await?;
-        actor.may_edit(&project.owners(), "this project")?;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(project.id()), "change this project").await?;
         let input = input.clean()?;
         let probe: Option<(String,)> = sqlx::query_as("SELECT module FROM probe WHERE id = $1")
             .bind(input.probe_id.0)
@@ -77,7 +78,7 @@ impl Inventory {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("URL {id}")))?;
         let project = self.project_row(ProjectId(row.0)).await?;
-        actor.may_edit(&project.owners(), "this project")?;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(project.id()), "change this project").await?;
         let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM url WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         let subject = Subject::new("url", id.0).under("project", row.0);

@@ -8,7 +8,8 @@ pub mod message;
 pub mod senders;
 
 use super::audit::{self, Subject};
-use super::{Actor, Db, project_owners, service_owners};
+use super::{Actor, Db};
+use crate::backend::policy;
 use crate::error::AppError;
 use crate::model::*;
 use senders::Senders;
@@ -121,16 +122,18 @@ impl Notifiers {
         })
     }
 
-    /// Who may change an owner's notifiers: admins the site's; a service's or project's owners;
-    /// a user their own.
+    /// Who may change an owner's notifiers: admins the site's; a service's or project's
+    /// Editors and Admins ([`policy`]); a user their own.
     async fn require_edit(&self, actor: &Actor, owner: &NotifierOwner) -> Result<(), AppError> {
         match owner {
             NotifierOwner::Site => actor.may_administer("change the site's notifiers"),
             NotifierOwner::Service { id, .. } => {
-                actor.may_edit(&service_owners(&self.db, id.0).await?, "this service's notifiers")
+                policy::check(&self.db, actor, Action::Edit, Object::Service(*id), "change this service's notifiers")
+                    .await
             }
             NotifierOwner::Project { id, .. } => {
-                actor.may_edit(&project_owners(&self.db, id.0).await?, "this project's notifiers")
+                policy::check(&self.db, actor, Action::Edit, Object::Project(*id), "change this project's notifiers")
+                    .await
             }
             NotifierOwner::User { id, .. } => {
                 actor.require()?;

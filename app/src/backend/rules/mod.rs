@@ -12,6 +12,7 @@ mod test;
 use super::cpu::Cpu;
 use super::proxy::Proxy;
 use super::{Actor, Db};
+use crate::backend::policy;
 use crate::error::AppError;
 use crate::model::*;
 use crate::rules::{exclude, overrides};
@@ -235,16 +236,16 @@ impl Rules {
         }
     }
 
-    /// Who may change the rules of `owner`: admins for the site; a service's owner; a
-    /// project's owner and its service's owner.
+    /// Who may change the rules of `owner`: admins for the site; a service's or project's
+    /// Editors and Admins ([`policy`]).
     async fn require_edit(&self, actor: &Actor, owner: &RuleOwner) -> Result<(), AppError> {
         match owner {
             RuleOwner::Site { .. } => actor.may_administer("change site rules"),
             RuleOwner::Service { id, .. } => {
-                actor.may_edit(&super::service_owners(&self.db, id.0).await?, "this service's rules")
+                policy::check(&self.db, actor, Action::Edit, Object::Service(*id), "change this service's rules").await
             }
             RuleOwner::Project { id, .. } => {
-                actor.may_edit(&super::project_owners(&self.db, id.0).await?, "this project's rules")
+                policy::check(&self.db, actor, Action::Edit, Object::Project(*id), "change this project's rules").await
             }
         }
     }

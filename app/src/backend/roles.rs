@@ -1,0 +1,551 @@
+//! Granting and taking away roles on services and projects, and groups with their members
+//! (spec 8.2). Who may is [`policy`]'s answer: an object's Admins manage its members, a
+//! group's admins (and site admins) its members; anyone logged in may make a group.
+//!
+//! - One role per principal per object: a grant replaces the principal's role there.
+//! - The owner is Admin by ownership: listed as such, never demoted nor removed while they
+//!   own the object.
+//! - A user left without any role on a service or project loses their subscriptions to it
+//!   (and, for a service, to its projects).
+
+use super::audit::{self, Subject};
+use super::{Actor, Db, policy};
+use crate::error::AppError;
+use crate::model::*;
+use serde::{Deserialize, Serialize};
+
+/// Who holds a role: a user or a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Principal {
+    User(UserId),
+    Group(i64),
+}
+
+/// A user's or group's role on an object, as Promgen's member lists show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub principal: Principal,
+    /// The username, or the group's name.
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    /// Holds Admin as the owner (cannot be changed until ownership moves).
+    pub owner: bool,
+}
+
+/// A group of users.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A group's member.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupMember {
+    pub user: UserId,
+    pub username: String,
+    pub email: String,
+    pub role: GroupRole,
+}
+
+#[derive(Clone)]
+pub struct Roles {
+    db: Db,
+}
+
+/// The (service, project) columns of an object's grants.
+fn columns(object: Object) -> Result<(Option<i64>, Option<i64>), AppError> {
+    match object {
+        Object::Service(s) => Ok((Some(s.0), None)),
+        Object::Project(p) => Ok((None, Some(p.0))),
+        Object::Site => Err(AppError::invalid("object", "roles are held on services and projects")),
+    }
+}
+
+fn subject(object: Object) -> Subject<'static> {
+    match object {
+        Object::Service(s) => Subject::new("service", s.0),
+        Object::Project(p) => Subject::new("project", p.0),
+        Object::Site => Subject::new("site", 1),
+    }
+}
+
+impl Roles {
+    pub fn new(db: Db) -> Self {
+        Roles { db }
+    }
+
+    /// The owner of an object, if it has one.
+    async fn owner(&self, object: Object) -> Result<Option<i64>, AppError> {
+        let (sql, id) = match object {
+            Object::Service(s) => ("SELECT owner_id FROM service WHERE id = $1", s.0),
+            Object::Project(p) => ("SELECT owner_id FROM project WHERE id = $1", p.0),
+            Object::Site => return Ok(None),
+        };
+        let row: Option<(Option<i64>,)> = sqlx::query_as(sql).bind(id).fetch_optional(&self.db.pool).await?;
+        row.map(|(o,)| o).ok_or_else(|| AppError::NotFound(object_name(object)))
+    }
+
+    /// Everyone with a role on `object` itself (not inherited), the owner first; users, then
+    /// groups, by name. Anyone who may see the object may list them.
+    pub async fn members(&self, actor: &Actor, object: Object) -> Result<Vec<Member>, AppError> {
+        let owner = self.owner(object).await?;
+        policy::check(&self.db, actor, Action::View, object, "see this object's members").await?;
+        let (service, project) = columns(object)?;
+        let rows: Vec<(Option<i64>, Option<i64>, String, String, String)> = sqlx::query_as(
+            "SELECT g.user_id, g.group_id, COALESCE(u.username, ug.name) AS name, COALESCE(u.email, '') AS email, g.role \
+             FROM role_grant g LEFT JOIN users u ON u.id = g.user_id LEFT JOIN user_group ug ON ug.id = g.group_id \
+             WHERE g.service_id IS NOT DISTINCT FROM $1 AND g.project_id IS NOT DISTINCT FROM $2",
+        )
+        .bind(service)
+        .bind(project)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let mut out: Vec<Member> = Vec::new();
+        if let Some(o) = owner {
+            let row: Option<(String, String)> = sqlx::query_as("SELECT username, email FROM users WHERE id = $1")
+                .bind(o)
+                .fetch_optional(&self.db.pool)
+                .await?;
+            if let Some((name, email)) = row {
+                out.push(Member { principal: Principal::User(UserId(o)), name, email, role: Role::Admin, owner: true });
+            }
+        }
+        let mut others = Vec::new();
+        for (user, group, name, email, role) in rows {
+            let principal = match (user, group) {
+                (Some(u), _) if Some(u) == owner => continue,
+                (Some(u), _) => Principal::User(UserId(u)),
+                (None, Some(g)) => Principal::Group(g),
+                (None, None) => continue,
+            };
+            let Some(role) = Role::parse(&role) else { continue };
+            others.push(Member { principal, name, email, role, owner: false });
+        }
+        others.sort_by(|a, b| {
+            (matches!(a.principal, Principal::Group(_)), &a.name)
+                .cmp(&(matches!(b.principal, Principal::Group(_)), &b.name))
+        });
+        out.extend(others);
+        Ok(out)
+    }
+
+    /// Gives `principal` `role` on `object`, replacing the role it held there (Admins of the
+    /// object). The owner stays Admin.
+    pub async fn grant(&self, actor: &Actor, object: Object, principal: Principal, role: Role) -> Result<(), AppError> {
+        let owner = self.owner(object).await?;
+        policy::check(&self.db, actor, Action::ManageMembers, object, "change who has a role here").await?;
+        let (service, project) = columns(object)?;
+        let (user, group) = self.principal_columns(principal).await?;
+        if user.is_some() && user == owner {
+            if role == Role::Admin {
+                return Ok(());
+            }
+            return Err(AppError::Conflict(crate::model::validate::FieldError::new(
+                "role",
+                "the owner is Admin until ownership moves to someone else",
+            )));
+        }
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "DELETE FROM role_grant WHERE service_id IS NOT DISTINCT FROM $1 AND project_id IS NOT DISTINCT FROM $2 \
+             AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
+        )
+        .bind(service)
+        .bind(project)
+        .bind(user)
+        .bind(group)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO role_grant (service_id, project_id, user_id, group_id, role) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(service)
+        .bind(project)
+        .bind(user)
+        .bind(group)
+        .bind(role.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let body = format!(
+            "Gave {} the {} role on {}",
+            self.principal_name(principal).await?,
+            role.as_str(),
+            object_name(object)
+        );
+        audit::record(&mut tx, actor, &body, subject(object), None::<&()>, Some(&(principal, role))).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes `principal`'s role on `object` away (Admins of the object); the owner's cannot
+    /// be. Users left without any role there lose their subscriptions to it.
+    pub async fn revoke(&self, actor: &Actor, object: Object, principal: Principal) -> Result<(), AppError> {
+        let owner = self.owner(object).await?;
+        policy::check(&self.db, actor, Action::ManageMembers, object, "change who has a role here").await?;
+        let (service, project) = columns(object)?;
+        let (user, group) = self.principal_columns(principal).await?;
+        if user.is_some() && user == owner {
+            return Err(AppError::Conflict(crate::model::validate::FieldError::new(
+                "user",
+                "the owner keeps the Admin role until ownership moves to someone else",
+            )));
+        }
+        let name = self.principal_name(principal).await?;
+        let mut tx = self.db.begin().await?;
+        let gone = sqlx::query(
+            "DELETE FROM role_grant WHERE service_id IS NOT DISTINCT FROM $1 AND project_id IS NOT DISTINCT FROM $2 \
+             AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
+        )
+        .bind(service)
+        .bind(project)
+        .bind(user)
+        .bind(group)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if gone == 0 {
+            return Err(AppError::NotFound(format!("a role of {name} on {}", object_name(object))));
+        }
+        let body = format!("Took {name}'s role on {} away", object_name(object));
+        audit::record(&mut tx, actor, &body, subject(object), Some(&principal), None::<&()>).await?;
+        tx.commit().await?;
+        self.unsubscribe_roleless(object).await
+    }
+
+    /// Removes the subscriptions (user notifiers) of users who hold no role on `object` (or,
+    /// for a service, on each of its projects) any more.
+    async fn unsubscribe_roleless(&self, object: Object) -> Result<(), AppError> {
+        let (service, project) = columns(object)?;
+        let subs: Vec<(i64, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT n.id, n.value, n.service_id, n.project_id FROM notifier n \
+             WHERE n.kind = 'user' AND (n.service_id = $1 OR n.project_id = $2 \
+             OR n.project_id IN (SELECT id FROM project WHERE service_id = $1))",
+        )
+        .bind(service)
+        .bind(project)
+        .fetch_all(&self.db.pool)
+        .await?;
+        for (id, value, service_id, project_id) in subs {
+            let Ok(user) = value.parse::<i64>() else { continue };
+            let on = match (service_id, project_id) {
+                (Some(s), _) => Object::Service(ServiceId(s)),
+                (_, Some(p)) => Object::Project(ProjectId(p)),
+                _ => continue,
+            };
+            if policy::user_role(&self.db, user, on).await?.is_none() {
+                sqlx::query("DELETE FROM notifier WHERE id = $1").bind(id).execute(&self.db.pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn principal_columns(&self, principal: Principal) -> Result<(Option<i64>, Option<i64>), AppError> {
+        let (sql, id, what) = match principal {
+            Principal::User(u) => ("SELECT id FROM users WHERE id = $1 AND is_active = 1", u.0, "user"),
+            Principal::Group(g) => ("SELECT id FROM user_group WHERE id = $1", g, "group"),
+        };
+        let row: Option<(i64,)> = sqlx::query_as(sql).bind(id).fetch_optional(&self.db.pool).await?;
+        if row.is_none() {
+            return Err(AppError::invalid(what, format!("no {what} {id}")));
+        }
+        Ok(match principal {
+            Principal::User(u) => (Some(u.0), None),
+            Principal::Group(g) => (None, Some(g)),
+        })
+    }
+
+    async fn principal_name(&self, principal: Principal) -> Result<String, AppError> {
+        let (sql, id, what) = match principal {
+            Principal::User(u) => ("SELECT username FROM users WHERE id = $1", u.0, "user"),
+            Principal::Group(g) => ("SELECT name FROM user_group WHERE id = $1", g, "group"),
+        };
+        let row: Option<(String,)> = sqlx::query_as(sql).bind(id).fetch_optional(&self.db.pool).await?;
+        Ok(format!("{what} {}", row.map_or_else(|| id.to_string(), |(n,)| n)))
+    }
+}
+
+/// Groups: anyone logged in makes one (and is not made a member of it, as in Promgen's REST
+/// v2); its admins (and site admins) manage its members and delete it; its members (and site
+/// admins) see it.
+impl Roles {
+    /// The role user `me` holds in `group`.
+    async fn group_role(&self, me: i64, group: i64) -> Result<Option<GroupRole>, AppError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT role FROM group_member WHERE group_id = $1 AND user_id = $2")
+                .bind(group)
+                .bind(me)
+                .fetch_optional(&self.db.pool)
+                .await?;
+        Ok(row.and_then(|(r,)| GroupRole::parse(&r)))
+    }
+
+    async fn group_row(&self, id: i64) -> Result<Group, AppError> {
+        let row: Option<(i64, String)> = sqlx::query_as("SELECT id, name FROM user_group WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        row.map(|(id, name)| Group { id, name }).ok_or_else(|| AppError::NotFound(format!("group {id}")))
+    }
+
+    /// Refuses unless `actor` holds at least `needed` in `group` (site admins always may).
+    async fn check_group(&self, actor: &Actor, group: i64, needed: GroupRole, what: &str) -> Result<(), AppError> {
+        actor.require()?;
+        if actor.is_superuser() {
+            return Ok(());
+        }
+        let held = match actor.user_id() {
+            Some(me) => self.group_role(me.0, group).await?,
+            None => None,
+        };
+        if held >= Some(needed) {
+            return Ok(());
+        }
+        let needs = if needed == GroupRole::Admin { "the group's admins" } else { "the group's members" };
+        Err(AppError::Forbidden(format!("{what}: only {needs} or a site admin can")))
+    }
+
+    /// The groups `actor` is in (every group for site admins), by name.
+    pub async fn groups(&self, actor: &Actor) -> Result<Vec<Group>, AppError> {
+        actor.require()?;
+        let rows: Vec<(i64, String)> = if actor.is_superuser() {
+            sqlx::query_as("SELECT id, name FROM user_group ORDER BY name").fetch_all(&self.db.pool).await?
+        } else {
+            sqlx::query_as(
+                "SELECT g.id, g.name FROM user_group g JOIN group_member m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name",
+            )
+            .bind(actor.user_id().map(|u| u.0))
+            .fetch_all(&self.db.pool)
+            .await?
+        };
+        Ok(rows.into_iter().map(|(id, name)| Group { id, name }).collect())
+    }
+
+    /// A group, for its members and site admins.
+    pub async fn group(&self, actor: &Actor, id: i64) -> Result<Group, AppError> {
+        let group = self.group_row(id).await?;
+        self.check_group(actor, id, GroupRole::Member, "see this group").await?;
+        Ok(group)
+    }
+
+    /// Makes a group named `name` (unique).
+    pub async fn create_group(&self, actor: &Actor, name: &str) -> Result<Group, AppError> {
+        actor.require()?;
+        let name = crate::model::validate::name("name", name)?;
+        let mut tx = self.db.begin().await?;
+        let (id,): (i64,) = sqlx::query_as("INSERT INTO user_group (name) VALUES ($1) RETURNING id")
+            .bind(&name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(super::unique("name", format!("a group named {name:?} exists already")))?;
+        let group = Group { id, name };
+        audit::record(
+            &mut tx,
+            actor,
+            &format!("Created group {}", group.name),
+            Subject::new("group", id),
+            None::<&()>,
+            Some(&group),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    /// Renames a group (its admins).
+    pub async fn rename_group(&self, actor: &Actor, id: i64, name: &str) -> Result<Group, AppError> {
+        let old = self.group_row(id).await?;
+        self.check_group(actor, id, GroupRole::Admin, "rename this group").await?;
+        let name = crate::model::validate::name("name", name)?;
+        let mut tx = self.db.begin().await?;
+        sqlx::query("UPDATE user_group SET name = $1 WHERE id = $2")
+            .bind(&name)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(super::unique("name", format!("a group named {name:?} exists already")))?;
+        let group = Group { id, name };
+        audit::record(
+            &mut tx,
+            actor,
+            &format!("Renamed group {}", old.name),
+            Subject::new("group", id),
+            Some(&old),
+            Some(&group),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    /// Deletes a group (its admins): its members' roles through it end.
+    pub async fn delete_group(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
+        let old = self.group_row(id).await?;
+        self.check_group(actor, id, GroupRole::Admin, "delete this group").await?;
+        let objects = self.group_objects(id).await?;
+        let mut tx = self.db.begin().await?;
+        sqlx::query("DELETE FROM user_group WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            &format!("Deleted group {}", old.name),
+            Subject::new("group", id),
+            Some(&old),
+            None::<&()>,
+        )
+        .await?;
+        tx.commit().await?;
+        for object in objects {
+            self.unsubscribe_roleless(object).await?;
+        }
+        Ok(())
+    }
+
+    /// The services and projects a group holds a role on.
+    async fn group_objects(&self, id: i64) -> Result<Vec<Object>, AppError> {
+        let rows: Vec<(Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT service_id, project_id FROM role_grant WHERE group_id = $1")
+                .bind(id)
+                .fetch_all(&self.db.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| match r {
+                (Some(s), _) => Some(Object::Service(ServiceId(s))),
+                (_, Some(p)) => Some(Object::Project(ProjectId(p))),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// What the group holds roles on: `(object, its name, role)`, services first.
+    pub async fn group_resources(&self, actor: &Actor, id: i64) -> Result<Vec<(Object, String, Role)>, AppError> {
+        self.group(actor, id).await?;
+        let rows: Vec<(Option<i64>, Option<i64>, String, String)> = sqlx::query_as(
+            "SELECT g.service_id, g.project_id, COALESCE(s.name, p.name) AS name, g.role FROM role_grant g              LEFT JOIN service s ON s.id = g.service_id LEFT JOIN project p ON p.id = g.project_id              WHERE g.group_id = $1 ORDER BY g.service_id IS NULL, name",
+        )
+        .bind(id)
+        .fetch_all(&self.db.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(s, p, name, role)| {
+                let object = match (s, p) {
+                    (Some(s), _) => Object::Service(ServiceId(s)),
+                    (_, Some(p)) => Object::Project(ProjectId(p)),
+                    _ => return None,
+                };
+                Some((object, name, Role::parse(&role)?))
+            })
+            .collect())
+    }
+
+    /// A group's members, by username (its members and site admins).
+    pub async fn group_members(&self, actor: &Actor, id: i64) -> Result<Vec<GroupMember>, AppError> {
+        self.group(actor, id).await?;
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT u.id, u.username, u.email, m.role FROM group_member m JOIN users u ON u.id = m.user_id              WHERE m.group_id = $1 ORDER BY u.username",
+        )
+        .bind(id)
+        .fetch_all(&self.db.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, username, email, role)| {
+                Some(GroupMember { user: UserId(id), username, email, role: GroupRole::parse(&role)? })
+            })
+            .collect())
+    }
+
+    /// Adds users to a group with `role` (its admins); none is added if any is a member already.
+    pub async fn add_group_members(
+        &self,
+        actor: &Actor,
+        id: i64,
+        users: &[UserId],
+        role: GroupRole,
+    ) -> Result<(), AppError> {
+        let group = self.group_row(id).await?;
+        self.check_group(actor, id, GroupRole::Admin, "add members to this group").await?;
+        let mut tx = self.db.begin().await?;
+        for user in users {
+            self.principal_columns(Principal::User(*user)).await?;
+            let taken: Option<(i64,)> =
+                sqlx::query_as("SELECT 1 FROM group_member WHERE group_id = $1 AND user_id = $2")
+                    .bind(id)
+                    .bind(user.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if taken.is_some() {
+                return Err(AppError::invalid(
+                    "user_ids",
+                    format!("user {user} is a member of {} already", group.name),
+                ));
+            }
+            sqlx::query("INSERT INTO group_member (group_id, user_id, role) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(user.0)
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let body = format!("Added {} member(s) to group {} as {}", users.len(), group.name, role.as_str());
+        audit::record(&mut tx, actor, &body, Subject::new("group", id), None::<&()>, Some(&(users, role))).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes a member's role in a group (its admins).
+    pub async fn set_group_role(&self, actor: &Actor, id: i64, user: UserId, role: GroupRole) -> Result<(), AppError> {
+        let group = self.group_row(id).await?;
+        self.check_group(actor, id, GroupRole::Admin, "change this group's members").await?;
+        let mut tx = self.db.begin().await?;
+        let changed = sqlx::query("UPDATE group_member SET role = $1 WHERE group_id = $2 AND user_id = $3")
+            .bind(role.as_str())
+            .bind(id)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(AppError::NotFound(format!("user {user} in group {}", group.name)));
+        }
+        let body = format!("Made user {user} {} of group {}", role.as_str(), group.name);
+        audit::record(&mut tx, actor, &body, Subject::new("group", id), None::<&()>, Some(&(user, role))).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a member from a group (its admins); their subscriptions that no role backs
+    /// any more end.
+    pub async fn remove_group_member(&self, actor: &Actor, id: i64, user: UserId) -> Result<(), AppError> {
+        let group = self.group_row(id).await?;
+        self.check_group(actor, id, GroupRole::Admin, "remove members of this group").await?;
+        let mut tx = self.db.begin().await?;
+        let gone = sqlx::query("DELETE FROM group_member WHERE group_id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if gone == 0 {
+            return Err(AppError::NotFound(format!("user {user} in group {}", group.name)));
+        }
+        let body = format!("Removed user {user} from group {}", group.name);
+        audit::record(&mut tx, actor, &body, Subject::new("group", id), Some(&user), None::<&()>).await?;
+        tx.commit().await?;
+        for object in self.group_objects(id).await? {
+            self.unsubscribe_roleless(object).await?;
+        }
+        Ok(())
+    }
+}
+
+fn object_name(object: Object) -> String {
+    match object {
+        Object::Service(s) => format!("service {s}"),
+        Object::Project(p) => format!("project {p}"),
+        Object::Site => "the site".into(),
+    }
+}

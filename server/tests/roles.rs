@@ -1,0 +1,112 @@
+//! Roles as Promgen 0.73 has them (spec 8.2): Admin, Editor and Viewer on a service or a
+//! project, for a user or a group, inherited from a service to its projects; owners are
+//! Admin; only owners delete; Admins manage members; a user left without a role loses their
+//! subscriptions. Every change asks the one policy.
+
+mod common;
+use app::backend::Backend;
+use app::backend::roles::Principal;
+use app::error::AppError;
+use app::model::*;
+
+fn forbidden<T: std::fmt::Debug>(r: Result<T, AppError>) -> String {
+    match r {
+        Err(AppError::Forbidden(why)) => why,
+        other => panic!("expected 403, got {other:?}"),
+    }
+}
+
+on_both_databases!(roles_decide_who_may_do_what, |b: Backend| async move {
+    let admin = common::admin(&b).await;
+    let owner = common::user(&b, "owner").await;
+    let dev = common::user(&b, "dev").await;
+    let dev_id = dev.user_id().unwrap();
+    let shard = b.inventory.create_shard(&admin, ShardInput::new("main", "http://127.0.0.1:9")).await.unwrap();
+    let s = b
+        .inventory
+        .create_service(&owner, ServiceInput { name: "web".into(), description: String::new() })
+        .await
+        .unwrap();
+    let p = b
+        .inventory
+        .create_project(
+            &owner,
+            s.id,
+            ProjectInput { name: "frontend".into(), description: String::new(), shard_id: shard.id },
+        )
+        .await
+        .unwrap();
+    let (service, project) = (Object::Service(s.id), Object::Project(p.id));
+    let exporter = || ExporterInput {
+        job: "node".into(),
+        port: 9100,
+        path: String::new(),
+        scheme: Default::default(),
+        enabled: true,
+    };
+
+    // No role: nothing may be changed, and the refusal says what it needs.
+    let why = forbidden(b.inventory.create_exporter(&dev, p.id, exporter()).await);
+    assert!(why.contains("change this project") && why.contains("Editor or Admin"), "{why}");
+    forbidden(b.roles.grant(&dev, service, Principal::User(dev_id), Role::Admin).await);
+
+    // Viewer on the service: sees, changes nothing.
+    b.roles.grant(&owner, service, Principal::User(dev_id), Role::Viewer).await.unwrap();
+    assert!(b.roles.members(&dev, project).await.is_ok(), "a service's Viewer sees its projects");
+    forbidden(b.inventory.create_exporter(&dev, p.id, exporter()).await);
+
+    // Editor on the project: changes the project's things, not the service, deletes nothing.
+    b.roles.grant(&owner, project, Principal::User(dev_id), Role::Editor).await.unwrap();
+    let e = b.inventory.create_exporter(&dev, p.id, exporter()).await.unwrap();
+    forbidden(
+        b.inventory.update_service(&dev, s.id, ServiceInput { name: "web".into(), description: "x".into() }).await,
+    );
+    forbidden(b.roles.grant(&dev, project, Principal::User(dev_id), Role::Admin).await);
+    let why = forbidden(b.inventory.delete_project(&dev, p.id).await);
+    assert!(why.contains("only its owner"), "{why}");
+    b.inventory.delete_exporter(&dev, e.id).await.unwrap();
+
+    // One role per principal per object: a new grant replaces the old one.
+    b.roles.grant(&owner, service, Principal::User(dev_id), Role::Editor).await.unwrap();
+    let members = b.roles.members(&owner, service).await.unwrap();
+    let roles: Vec<(&str, Role, bool)> = members.iter().map(|m| (m.name.as_str(), m.role, m.owner)).collect();
+    assert_eq!(roles, [("owner", Role::Admin, true), ("dev", Role::Editor, false)]);
+
+    // Admin through a group: manages members, still does not delete what it does not own.
+    b.roles.revoke(&owner, service, Principal::User(dev_id)).await.unwrap();
+    let g = b.roles.create_group(&dev, "sre").await.unwrap();
+    forbidden(b.roles.add_group_members(&dev, g.id, &[dev_id], GroupRole::Member).await);
+    b.roles.add_group_members(&admin, g.id, &[dev_id], GroupRole::Member).await.unwrap();
+    b.roles.grant(&owner, service, Principal::Group(g.id), Role::Admin).await.unwrap();
+    b.inventory
+        .update_service(&dev, s.id, ServiceInput { name: "web".into(), description: "by sre".into() })
+        .await
+        .unwrap();
+    b.roles.grant(&dev, project, Principal::User(dev_id), Role::Viewer).await.unwrap();
+    forbidden(b.inventory.delete_service(&dev, s.id).await);
+
+    // The owner is Admin until ownership moves: not demoted, not removed.
+    let owner_id = owner.user_id().unwrap();
+    assert!(matches!(
+        b.roles.grant(&admin, service, Principal::User(owner_id), Role::Viewer).await,
+        Err(AppError::Conflict(_))
+    ));
+    assert!(matches!(b.roles.revoke(&admin, service, Principal::User(owner_id)).await, Err(AppError::Conflict(_))));
+
+    // A user left without any role loses their subscriptions.
+    let on_project = b.notifiers.owner("project", p.id.0).await.unwrap();
+    b.notifiers.subscribe(&dev, &on_project, true).await.unwrap();
+    let subscribed =
+        || async { common::count_where(&b, "notifier", &format!("kind = 'user' AND value = '{}'", dev_id.0)).await };
+    assert_eq!(subscribed().await, 1);
+    b.roles.revoke(&owner, project, Principal::User(dev_id)).await.unwrap();
+    assert_eq!(subscribed().await, 1, "still Admin through the group on the service");
+    b.roles.remove_group_member(&admin, g.id, dev_id).await.unwrap();
+    assert_eq!(subscribed().await, 0, "no role left on the project or its service");
+    forbidden(b.inventory.create_exporter(&dev, p.id, exporter()).await);
+
+    // The owner deletes; the site admin may do anything.
+    b.inventory.delete_project(&owner, p.id).await.unwrap();
+    b.inventory.delete_service(&admin, s.id).await.unwrap();
+    assert_eq!(common::count(&b, "role_grant").await, 0, "grants go with their objects");
+});

@@ -49,6 +49,16 @@ pub struct GroupMember {
     pub role: GroupRole,
 }
 
+/// A grant with its holder's name.
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    user_id: Option<i64>,
+    group_id: Option<i64>,
+    name: String,
+    email: String,
+    role: String,
+}
+
 #[derive(Clone)]
 pub struct Roles {
     db: Db,
@@ -93,7 +103,7 @@ impl Roles {
         let owner = self.owner(object).await?;
         policy::check(&self.db, actor, Action::View, object, "see this object's members").await?;
         let (service, project) = columns(object)?;
-        let rows: Vec<(Option<i64>, Option<i64>, String, String, String)> = sqlx::query_as(
+        let rows: Vec<GrantRow> = sqlx::query_as(
             "SELECT g.user_id, g.group_id, COALESCE(u.username, ug.name) AS name, COALESCE(u.email, '') AS email, g.role \
              FROM role_grant g LEFT JOIN users u ON u.id = g.user_id LEFT JOIN user_group ug ON ug.id = g.group_id \
              WHERE g.service_id IS NOT DISTINCT FROM $1 AND g.project_id IS NOT DISTINCT FROM $2",
@@ -113,7 +123,7 @@ impl Roles {
             }
         }
         let mut others = Vec::new();
-        for (user, group, name, email, role) in rows {
+        for GrantRow { user_id: user, group_id: group, name, email, role } in rows {
             let principal = match (user, group) {
                 (Some(u), _) if Some(u) == owner => continue,
                 (Some(u), _) => Principal::User(UserId(u)),

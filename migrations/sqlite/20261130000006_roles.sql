@@ -30,3 +30,8 @@ CREATE UNIQUE INDEX role_grant_project_user ON role_grant (project_id, user_id) 
 CREATE UNIQUE INDEX role_grant_project_group ON role_grant (project_id, group_id) WHERE project_id IS NOT NULL AND group_id IS NOT NULL;
 CREATE INDEX role_grant_user ON role_grant (user_id);
 CREATE INDEX role_grant_group ON role_grant (group_id);
+
+-- Owners hold the Admin role as a grant (Promgen's `assign_admin_to_owner` signal), so that
+-- what was made before roles keeps its owners' rights.
+INSERT INTO role_grant (service_id, user_id, role) SELECT id, owner_id, 'ADMIN' FROM service WHERE owner_id IS NOT NULL;
+INSERT INTO role_grant (project_id, user_id, role) SELECT id, owner_id, 'ADMIN' FROM project WHERE owner_id IS NOT NULL;

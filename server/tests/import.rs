@@ -18,8 +18,7 @@ on_both_databases!(promgen_fixtures_export_as_promgen_does, |b: Backend| async m
     assert_eq!(report.imported["promgen.sender"], 2);
     assert_eq!(report.imported["promgen.filter"], 1);
     assert_eq!(report.imported["authtoken.token"], 2);
-    // Not managed by this version yet: kept, not dropped.
-    assert_eq!(report.kept_for_later["auth.group"], 2);
+    assert_eq!(report.imported["auth.group"], 2);
     assert_eq!(count(&b, "promgen_pending").await, count_pending_expected(&report));
 
     let targets = b.exports.targets(&Default::default()).await.unwrap();

@@ -2,11 +2,13 @@
 //! every change whatever its entry point (server functions, REST, the command line).
 //!
 //! - Site admins (and the operator at the command line) may do everything.
-//! - A user's role on a project is the strongest of: Admin when they own it or its service,
-//!   their own grant on the project or on its service, and the grants of the groups they
-//!   are in (Admin or Member alike). On a service, the same without the project.
+//! - A user's role on a project is the strongest of their own grant on the project or on its
+//!   service and the grants of the groups they are in (Admin or Member alike). On a service,
+//!   the same without the project. Owners hold Admin as a grant made with the object (as
+//!   Promgen's `assign_admin_to_owner` does; a Promgen export brings its grants along).
 //! - View needs any role (the site: a login), Edit Editor or Admin (the site: a site admin),
-//!   ManageMembers Admin, Delete ownership (a project: its owner or its service's owner).
+//!   ManageMembers Admin, Delete the Admin role and ownership (a project: its owner or its
+//!   service's owner).
 
 use super::{Actor, Db};
 use crate::error::AppError;
@@ -23,29 +25,14 @@ pub async fn role(db: &Db, actor: &Actor, object: Object) -> Result<Option<Role>
     }
 }
 
-/// The strongest role user `me` holds on `object` by ownership and grants (theirs and their
-/// groups'), not counting site admin rights.
+/// The strongest role user `me` holds on `object` by grants (theirs and their groups'), not
+/// counting site admin rights.
 pub async fn user_role(db: &Db, me: i64, object: Object) -> Result<Option<Role>, AppError> {
     let (service, project) = match object {
         Object::Site => return Ok(None),
         Object::Service(s) => (s, None),
         Object::Project(p) => (service_of(db, p).await?, Some(p)),
     };
-    let owners: Vec<(Option<i64>,)> = match project {
-        Some(p) => {
-            sqlx::query_as(
-                "SELECT p.owner_id FROM project p WHERE p.id = $1 UNION ALL SELECT s.owner_id FROM service s WHERE s.id = $2",
-            )
-            .bind(p.0)
-            .bind(service.0)
-            .fetch_all(&db.pool)
-            .await?
-        }
-        None => sqlx::query_as("SELECT owner_id FROM service WHERE id = $1").bind(service.0).fetch_all(&db.pool).await?,
-    };
-    if owners.iter().any(|(o,)| *o == Some(me)) {
-        return Ok(Some(Role::Admin));
-    }
     let roles: Vec<(String,)> = sqlx::query_as(
         "SELECT role FROM role_grant WHERE (service_id = $1 OR project_id = $2) \
          AND (user_id = $3 OR group_id IN (SELECT group_id FROM group_member WHERE user_id = $3))",
@@ -102,13 +89,13 @@ pub async fn allows(db: &Db, actor: &Actor, action: Action, object: Object) -> R
         // Site rules and notifiers are read by everyone, changed by site admins.
         return Ok(action == Action::View);
     }
+    let held = role(db, actor, object).await?;
     if action == Action::Delete {
         return match actor.user_id() {
-            Some(me) => owns(db, me.0, object).await,
+            Some(me) => Ok(held == Some(Role::Admin) && owns(db, me.0, object).await?),
             None => Ok(false),
         };
     }
-    let held = role(db, actor, object).await?;
     Ok(match action {
         Action::View => held.is_some(),
         Action::Edit => held >= Some(Role::Editor),
@@ -130,4 +117,46 @@ pub async fn check(db: &Db, actor: &Actor, action: Action, object: Object, what:
         _ => format!("that needs {}", action.needs()),
     };
     Err(AppError::Forbidden(format!("{what}: {why}")))
+}
+
+/// The services `actor` may see (spec 8.2, "accessible sets"): those they hold a role on,
+/// theirs or their groups'; `None` for all (site admins).
+pub async fn visible_services(db: &Db, actor: &Actor) -> Result<Option<Vec<ServiceId>>, AppError> {
+    let me = match actor {
+        Actor::Anonymous => return Ok(Some(Vec::new())),
+        Actor::System => return Ok(None),
+        Actor::User(u) if u.is_superuser => return Ok(None),
+        Actor::User(u) => u.id.0,
+    };
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT service_id FROM role_grant WHERE service_id IS NOT NULL \
+         AND (user_id = $1 OR group_id IN (SELECT group_id FROM group_member WHERE user_id = $1))",
+    )
+    .bind(me)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(Some(rows.into_iter().map(|(id,)| ServiceId(id)).collect()))
+}
+
+/// The projects `actor` may see: those they hold a role on, and those of the services they
+/// may see; `None` for all (site admins).
+pub async fn visible_projects(db: &Db, actor: &Actor) -> Result<Option<Vec<ProjectId>>, AppError> {
+    let me = match actor {
+        Actor::Anonymous => return Ok(Some(Vec::new())),
+        Actor::System => return Ok(None),
+        Actor::User(u) if u.is_superuser => return Ok(None),
+        Actor::User(u) => u.id.0,
+    };
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "WITH mine AS (SELECT group_id FROM group_member WHERE user_id = $1), \
+         services AS (SELECT service_id AS id FROM role_grant \
+           WHERE service_id IS NOT NULL AND (user_id = $1 OR group_id IN (SELECT group_id FROM mine))) \
+         SELECT id FROM project WHERE service_id IN (SELECT id FROM services) \
+         UNION SELECT project_id FROM role_grant WHERE project_id IS NOT NULL \
+           AND (user_id = $1 OR group_id IN (SELECT group_id FROM mine))",
+    )
+    .bind(me)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(Some(rows.into_iter().map(|(id,)| ProjectId(id)).collect()))
 }

@@ -3,8 +3,8 @@
 //! group's admins (and site admins) its members; anyone logged in may make a group.
 //!
 //! - One role per principal per object: a grant replaces the principal's role there.
-//! - The owner is Admin by ownership: listed as such, never demoted nor removed while they
-//!   own the object.
+//! - The owner holds Admin (a grant made with the object, [`grant_owner`]): it is not
+//!   demoted nor removed while they own the object.
 //! - A user left without any role on a service or project loses their subscriptions to it
 //!   (and, for a service, to its projects).
 
@@ -29,7 +29,7 @@ pub struct Member {
     pub name: String,
     pub email: String,
     pub role: Role,
-    /// Holds Admin as the owner (cannot be changed until ownership moves).
+    /// Owns the object (their Admin role cannot be taken until ownership moves).
     pub owner: bool,
 }
 
@@ -81,6 +81,27 @@ fn subject(object: Object) -> Subject<'static> {
     }
 }
 
+/// Gives `user` the Admin role on `object` inside the caller's transaction: what its owner
+/// holds from the moment it is made or given to them (Promgen's `assign_admin_to_owner`).
+pub(crate) async fn grant_owner(conn: &mut sqlx::AnyConnection, object: Object, user: UserId) -> Result<(), AppError> {
+    let (service, project) = columns(object)?;
+    sqlx::query(
+        "DELETE FROM role_grant WHERE service_id IS NOT DISTINCT FROM $1 AND project_id IS NOT DISTINCT FROM $2 AND user_id = $3",
+    )
+    .bind(service)
+    .bind(project)
+    .bind(user.0)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("INSERT INTO role_grant (service_id, project_id, user_id, role) VALUES ($1, $2, $3, 'ADMIN')")
+        .bind(service)
+        .bind(project)
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 impl Roles {
     pub fn new(db: Db) -> Self {
         Roles { db }
@@ -112,33 +133,23 @@ impl Roles {
         .bind(project)
         .fetch_all(&self.db.pool)
         .await?;
-        let mut out: Vec<Member> = Vec::new();
-        if let Some(o) = owner {
-            let row: Option<(String, String)> = sqlx::query_as("SELECT username, email FROM users WHERE id = $1")
-                .bind(o)
-                .fetch_optional(&self.db.pool)
-                .await?;
-            if let Some((name, email)) = row {
-                out.push(Member { principal: Principal::User(UserId(o)), name, email, role: Role::Admin, owner: true });
-            }
-        }
         let mut others = Vec::new();
         for GrantRow { user_id: user, group_id: group, name, email, role } in rows {
             let principal = match (user, group) {
-                (Some(u), _) if Some(u) == owner => continue,
                 (Some(u), _) => Principal::User(UserId(u)),
                 (None, Some(g)) => Principal::Group(g),
                 (None, None) => continue,
             };
             let Some(role) = Role::parse(&role) else { continue };
-            others.push(Member { principal, name, email, role, owner: false });
+            let owner = matches!(principal, Principal::User(u) if Some(u.0) == owner);
+            others.push(Member { principal, name, email, role, owner });
         }
+        // The owner first, then users, then groups, by name.
         others.sort_by(|a, b| {
-            (matches!(a.principal, Principal::Group(_)), &a.name)
-                .cmp(&(matches!(b.principal, Principal::Group(_)), &b.name))
+            let key = |m: &Member| (!m.owner, matches!(m.principal, Principal::Group(_)), m.name.clone());
+            key(a).cmp(&key(b))
         });
-        out.extend(others);
-        Ok(out)
+        Ok(others)
     }
 
     /// Gives `principal` `role` on `object`, replacing the role it held there (Admins of the
@@ -148,10 +159,7 @@ impl Roles {
         policy::check(&self.db, actor, Action::ManageMembers, object, "change who has a role here").await?;
         let (service, project) = columns(object)?;
         let (user, group) = self.principal_columns(principal).await?;
-        if user.is_some() && user == owner {
-            if role == Role::Admin {
-                return Ok(());
-            }
+        if user.is_some() && user == owner && role < Role::Admin && self.holds_admin(object, user).await? {
             return Err(AppError::Conflict(crate::model::validate::FieldError::new(
                 "role",
                 "the owner is Admin until ownership moves to someone else",
@@ -196,7 +204,7 @@ impl Roles {
         policy::check(&self.db, actor, Action::ManageMembers, object, "change who has a role here").await?;
         let (service, project) = columns(object)?;
         let (user, group) = self.principal_columns(principal).await?;
-        if user.is_some() && user == owner {
+        if user.is_some() && user == owner && self.holds_admin(object, user).await? {
             return Err(AppError::Conflict(crate::model::validate::FieldError::new(
                 "user",
                 "the owner keeps the Admin role until ownership moves to someone else",
@@ -222,6 +230,21 @@ impl Roles {
         audit::record(&mut tx, actor, &body, subject(object), Some(&principal), None::<&()>).await?;
         tx.commit().await?;
         self.unsubscribe_roleless(object).await
+    }
+
+    /// Whether `user` holds the Admin grant on `object` itself.
+    async fn holds_admin(&self, object: Object, user: Option<i64>) -> Result<bool, AppError> {
+        let (service, project) = columns(object)?;
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM role_grant WHERE service_id IS NOT DISTINCT FROM $1 AND project_id IS NOT DISTINCT FROM $2 \
+             AND user_id = $3 AND role = 'ADMIN'",
+        )
+        .bind(service)
+        .bind(project)
+        .bind(user)
+        .fetch_optional(&self.db.pool)
+        .await?;
+        Ok(row.is_some())
     }
 
     /// Removes the subscriptions (user notifiers) of users who hold no role on `object` (or,
@@ -316,6 +339,12 @@ impl Roles {
         Err(AppError::Forbidden(format!("{what}: only {needs} or a site admin can")))
     }
 
+    /// Refuses (403) unless `actor` is an admin of `group` or a site admin: REST checks rights
+    /// before it reads a body.
+    pub async fn check_group_admin(&self, actor: &Actor, group: i64, what: &str) -> Result<(), AppError> {
+        self.check_group(actor, group, GroupRole::Admin, what).await
+    }
+
     /// The groups `actor` is in (every group for site admins), by name.
     pub async fn groups(&self, actor: &Actor) -> Result<Vec<Group>, AppError> {
         actor.require()?;
@@ -342,7 +371,7 @@ impl Roles {
     /// Makes a group named `name` (unique).
     pub async fn create_group(&self, actor: &Actor, name: &str) -> Result<Group, AppError> {
         actor.require()?;
-        let name = crate::model::validate::name("name", name)?;
+        let name = group_name(name)?;
         let mut tx = self.db.begin().await?;
         let (id,): (i64,) = sqlx::query_as("INSERT INTO user_group (name) VALUES ($1) RETURNING id")
             .bind(&name)
@@ -367,7 +396,7 @@ impl Roles {
     pub async fn rename_group(&self, actor: &Actor, id: i64, name: &str) -> Result<Group, AppError> {
         let old = self.group_row(id).await?;
         self.check_group(actor, id, GroupRole::Admin, "rename this group").await?;
-        let name = crate::model::validate::name("name", name)?;
+        let name = group_name(name)?;
         let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE user_group SET name = $1 WHERE id = $2")
             .bind(&name)
@@ -550,6 +579,15 @@ impl Roles {
         }
         Ok(())
     }
+}
+
+/// A group's name: any text up to 150 characters (Django's `Group.name`).
+fn group_name(name: &str) -> Result<String, AppError> {
+    let name = crate::model::validate::text("name", name, 150)?;
+    if name.is_empty() {
+        return Err(AppError::invalid("name", "is required"));
+    }
+    Ok(name)
 }
 
 fn object_name(object: Object) -> String {

@@ -57,6 +57,8 @@ pub struct Service {
     pub name: String,
     pub description: String,
     pub owner: Option<String>,
+    #[serde(default)]
+    pub owner_id: Option<UserId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

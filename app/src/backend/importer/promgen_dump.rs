@@ -85,6 +85,7 @@ pub fn parse_dump(text: &str) -> Result<Vec<DumpObject>, AppError> {
 const MANAGED: &[&str] = &[
     "sites.site",
     "auth.user",
+    "auth.group",
     "promgen.shard",
     "promgen.prometheus",
     "promgen.service",
@@ -106,6 +107,7 @@ const MANAGED: &[&str] = &[
 const ID_TABLES: &[&str] = &[
     "site",
     "users",
+    "user_group",
     "shard",
     "prometheus",
     "service",
@@ -382,6 +384,15 @@ async fn load(
             }
             users.by_pk.insert(pk, id);
             users.by_name.insert(username, id);
+        }
+        "auth.group" => {
+            sqlx::query(
+                "INSERT INTO user_group (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+            )
+            .bind(pk)
+            .bind(obj.required_text("name")?)
+            .execute(conn)
+            .await?;
         }
         "promgen.shard" => {
             sqlx::query(

@@ -89,6 +89,9 @@ impl Inventory {
         .fetch_one(&mut *tx)
         .await
         .map_err(unique("name", format!("a project named {:?} exists already", input.name)))?;
+        if let Some(owner) = actor.user_id() {
+            crate::backend::roles::grant_owner(&mut tx, Object::Project(ProjectId(id)), owner).await?;
+        }
         let body = format!("Created project {}", input.name);
         audit::record(
             &mut tx,

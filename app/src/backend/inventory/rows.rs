@@ -47,6 +47,7 @@ pub(super) struct ServiceRow {
     pub id: i64,
     name: String,
     description: String,
+    owner_id: Option<i64>,
     owner: Option<String>,
 }
 
@@ -58,7 +59,13 @@ impl ServiceRow {
 
 impl From<ServiceRow> for Service {
     fn from(r: ServiceRow) -> Self {
-        Service { id: ServiceId(r.id), name: r.name, description: r.description, owner: r.owner }
+        Service {
+            id: ServiceId(r.id),
+            name: r.name,
+            description: r.description,
+            owner: r.owner,
+            owner_id: r.owner_id.map(UserId),
+        }
     }
 }
 

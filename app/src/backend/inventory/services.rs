@@ -76,7 +76,11 @@ impl Inventory {
                 Actor::User(u) => Some(u.username.clone()),
                 _ => None,
             },
+            owner_id: actor.user_id(),
         };
+        if let Some(owner) = actor.user_id() {
+            crate::backend::roles::grant_owner(&mut tx, Object::Service(service.id), owner).await?;
+        }
         let body = format!("Created service {}", service.name);
         audit::record(&mut tx, actor, &body, Subject::new("service", id), None::<&()>, Some(&service)).await?;
         tx.commit().await?;
@@ -100,6 +104,39 @@ impl Inventory {
         let body = format!("Updated service {}", new.name);
         audit::record(&mut tx, actor, &body, Subject::new("service", id.0), Some(&old), Some(&new)).await?;
         bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Gives the service to `owner` (its current owner and site admins only: 400 for others,
+    /// as Promgen answers): the new owner is Admin by ownership.
+    pub async fn set_service_owner(&self, actor: &Actor, id: ServiceId, owner: UserId) -> Result<Service, AppError> {
+        let old: Service = self.service_row(id).await?.into();
+        policy::check(&self.db, actor, Action::Edit, Object::Service(id), "change this service").await?;
+        if old.owner_id == Some(owner) {
+            return Ok(old);
+        }
+        if !actor.is_superuser() && actor.user_id() != old.owner_id {
+            return Err(AppError::invalid(
+                "owner",
+                "only the service's owner or a site admin can give it to someone else",
+            ));
+        }
+        let row: Option<(String,)> = sqlx::query_as("SELECT username FROM users WHERE id = $1 AND is_active = 1")
+            .bind(owner.0)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        let Some((username,)) = row else { return Err(AppError::invalid("owner", format!("no user {owner}"))) };
+        let mut tx = self.db.begin().await?;
+        sqlx::query("UPDATE service SET owner_id = $1 WHERE id = $2")
+            .bind(owner.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        crate::backend::roles::grant_owner(&mut tx, Object::Service(id), owner).await?;
+        let new = Service { owner: Some(username), owner_id: Some(owner), ..old.clone() };
+        let body = format!("Gave service {} to {}", new.name, new.owner.as_deref().unwrap_or_default());
+        audit::record(&mut tx, actor, &body, Subject::new("service", id.0), Some(&old), Some(&new)).await?;
         tx.commit().await?;
         Ok(new)
     }

@@ -4,16 +4,20 @@
 //! bodies (`promgen-fixtures/examples/rest.*.json`). Callers authenticate with their session or
 //! a token (`Authorization: Token <key>` or `Bearer <key>`).
 //!
-//! This is the start of the API: shards, the site and users. Each resource's answers are
+//! So far: shards, the site, users, services, groups, and roles on services and projects. Each resource's answers are
 //! checked against Promgen's own test tables by `tests/rest_v2.rs`.
 
 mod caller;
+mod groups;
+mod members;
 mod page;
+mod registers;
 mod resources;
+mod services;
 
 use super::AppState;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 /// The `/rest/v2` routes.
 pub fn routes() -> Router<AppState> {
@@ -25,4 +29,28 @@ pub fn routes() -> Router<AppState> {
         .route("/rest/v2/users", get(resources::users))
         .route("/rest/v2/users/me", get(resources::me))
         .route("/rest/v2/users/me/notifiers", post(resources::my_notifier))
+        .route("/rest/v2/services", get(services::list).post(services::create))
+        .route(
+            "/rest/v2/services/{id}",
+            get(services::get).put(services::update).patch(services::update).delete(services::delete),
+        )
+        .route("/rest/v2/{kind}/{id}/users", get(members::users).post(members::grant_user))
+        .route("/rest/v2/{kind}/{id}/users/{user_id}", delete(members::revoke_user))
+        .route("/rest/v2/{kind}/{id}/groups", get(members::groups).post(members::grant_group))
+        .route("/rest/v2/{kind}/{id}/groups/{group_id}", delete(members::revoke_group))
+        .route("/rest/v2/services/{id}/project", post(registers::project))
+        .route("/rest/v2/{kind}/{id}/rules", post(registers::rule))
+        .route("/rest/v2/{kind}/{id}/rules/override", post(registers::override_rule))
+        .route("/rest/v2/{kind}/{id}/notifiers", post(registers::notifier))
+        .route("/rest/v2/groups", get(groups::list).post(groups::create))
+        .route(
+            "/rest/v2/groups/{id}",
+            get(groups::get).put(groups::update).patch(groups::update).delete(groups::delete),
+        )
+        .route("/rest/v2/groups/{id}/members", get(groups::members).post(groups::add_members))
+        .route(
+            "/rest/v2/groups/{id}/members/{user_id}",
+            axum::routing::put(groups::set_member).delete(groups::remove_member),
+        )
+        .route("/rest/v2/groups/{id}/resources", get(groups::resources))
 }

@@ -114,6 +114,21 @@ fn yes() -> bool {
     true
 }
 
+impl From<RestRuleInput> for RuleInput {
+    fn from(r: RestRuleInput) -> Self {
+        RuleInput {
+            kind: RuleKind::Alert,
+            name: r.name,
+            expr: r.clause,
+            duration: r.duration,
+            enabled: r.enabled,
+            description: r.description,
+            labels: r.labels,
+            annotations: r.annotations,
+        }
+    }
+}
+
 /// `POST /rest/v2/sites/{id}/rules`: a site rule (site admins only); 201 with the rule.
 pub async fn site_rule(
     State(s): State<AppState>,
@@ -124,17 +139,7 @@ pub async fn site_rule(
     actor.may_administer("add site rules")?;
     let owner = s.backend.rules.owner(OwnerKind::Site, id).await?;
     let input: RestRuleInput = json_body(&body)?;
-    let input = RuleInput {
-        kind: RuleKind::Alert,
-        name: input.name,
-        expr: input.clause,
-        duration: input.duration,
-        enabled: input.enabled,
-        description: input.description,
-        labels: input.labels,
-        annotations: input.annotations,
-    };
-    let rule = s.backend.rules.create(&actor, &owner, input).await?;
+    let rule = s.backend.rules.create(&actor, &owner, input.into()).await?;
     let body = serde_json::json!({
         "id": rule.id.0,
         "name": rule.name,
@@ -228,6 +233,22 @@ pub struct RestFilter {
     value: String,
 }
 
+impl RestNotifierInput {
+    /// The notifier to create: `sender` as Promgen's module (`promgen.notification.slack`)
+    /// or the kind.
+    pub fn into_input(self) -> NotifierInput {
+        let kind = NotifierKind::from_promgen_module(&self.sender).map_or(self.sender, |k| k.as_str().to_string());
+        NotifierInput {
+            kind,
+            value: self.value,
+            alias: self.alias,
+            enabled: self.enabled,
+            filters: self.filters.into_iter().map(|f| (f.name, f.value)).collect(),
+            ..Default::default()
+        }
+    }
+}
+
 /// `NotifierSerializer`: the value only when there is no alias (the alias hides it).
 pub fn rest_notifier(n: &Notifier) -> serde_json::Value {
     let (content_type, content_name) = match &n.owner {
@@ -256,11 +277,8 @@ pub async fn my_notifier(
     Caller(actor): Caller,
     body: axum::body::Bytes,
 ) -> RestResult<(StatusCode, Json<serde_json::Value>)> {
-    let mut input: RestNotifierInput = json_body(&body)?;
-    if let Some(kind) = NotifierKind::from_promgen_module(&input.sender) {
-        input.sender = kind.as_str().into();
-    }
-    if NotifierKind::parse(&input.sender) == Some(NotifierKind::User) {
+    let input = json_body::<RestNotifierInput>(&body)?.into_input();
+    if NotifierKind::parse(&input.kind) == Some(NotifierKind::User) {
         // Promgen's words, which its scripts may look for.
         let detail =
             serde_json::json!({ "detail": "Cannot register a promgen.notification.user notifier for a user." });
@@ -268,14 +286,6 @@ pub async fn my_notifier(
     }
     let me = actor.user_id().ok_or(AppError::Unauthenticated)?;
     let owner = s.backend.notifiers.owner("user", me.0).await?;
-    let input = NotifierInput {
-        kind: input.sender,
-        value: input.value,
-        alias: input.alias,
-        enabled: input.enabled,
-        filters: input.filters.into_iter().map(|f| (f.name, f.value)).collect(),
-        ..Default::default()
-    };
     let n = s.backend.notifiers.create(&actor, &owner, input).await?;
     Ok((StatusCode::CREATED, Json(rest_notifier(&n))))
 }

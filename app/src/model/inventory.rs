@@ -71,6 +71,8 @@ pub struct Project {
     pub shard_id: ShardId,
     pub shard_name: String,
     pub owner: Option<String>,
+    #[serde(default)]
+    pub owner_id: Option<UserId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -17,6 +17,66 @@ impl Inventory {
             .ok_or_else(|| AppError::NotFound(format!("project {id}")))
     }
 
+    /// Every project, by name (REST filters and visibility apply on top).
+    pub async fn project_list(&self, actor: &Actor) -> Result<Vec<Project>, AppError> {
+        actor.require()?;
+        let rows: Vec<ProjectRow> =
+            sqlx::query_as(&format!("SELECT {PROJECT_COLUMNS} FROM {PROJECT_FROM}")).fetch_all(&self.db.pool).await?;
+        let mut list: Vec<Project> = rows.iter().map(ProjectRow::project).collect();
+        by_name(&mut list, |p| &p.name);
+        Ok(list)
+    }
+
+    /// Gives the project to `owner` (its current owner, its service's owner and site admins
+    /// only: 400 for others, as Promgen answers); the new owner holds Admin.
+    pub async fn set_project_owner(&self, actor: &Actor, id: ProjectId, owner: UserId) -> Result<Project, AppError> {
+        let old = self.project_row(id).await?.project();
+        policy::check(&self.db, actor, Action::Edit, Object::Project(id), "change this project").await?;
+        if old.owner_id == Some(owner) {
+            return Ok(old);
+        }
+        let service_owner: Option<(Option<i64>,)> = sqlx::query_as("SELECT owner_id FROM service WHERE id = $1")
+            .bind(old.service_id.0)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        let me = actor.user_id();
+        let may = actor.is_superuser() || me == old.owner_id || me.map(|u| u.0) == service_owner.and_then(|(o,)| o);
+        if !may {
+            return Err(AppError::invalid(
+                "owner",
+                "only the project's owner or a site admin can give it to someone else",
+            ));
+        }
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1 AND is_active = 1")
+            .bind(owner.0)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        if row.is_none() {
+            return Err(AppError::invalid("owner", format!("no user {owner}")));
+        }
+        let mut tx = self.db.begin().await?;
+        sqlx::query("UPDATE project SET owner_id = $1 WHERE id = $2")
+            .bind(owner.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        crate::backend::roles::grant_owner(&mut tx, Object::Project(id), owner).await?;
+        let new = self.project_row_in(&mut tx, id).await?;
+        let body = format!("Gave project {} to {}", new.name, new.owner.as_deref().unwrap_or_default());
+        let subject = Subject::new("project", id.0).under("service", old.service_id.0);
+        audit::record(&mut tx, actor, &body, subject, Some(&old), Some(&new)).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    async fn project_row_in(&self, conn: &mut sqlx::AnyConnection, id: ProjectId) -> Result<Project, AppError> {
+        let row: ProjectRow = sqlx::query_as(&format!("SELECT {PROJECT_COLUMNS} FROM {PROJECT_FROM} WHERE p.id = $1"))
+            .bind(id.0)
+            .fetch_one(conn)
+            .await?;
+        Ok(row.project())
+    }
+
     pub async fn project(&self, actor: &Actor, id: ProjectId) -> Result<ProjectDetail, AppError> {
         actor.require()?;
         let row = self.project_row(id).await?;

@@ -70,7 +70,7 @@ impl From<ServiceRow> for Service {
 }
 
 pub(super) const PROJECT_COLUMNS: &str = "p.id, p.name, p.description, p.service_id, sv.name AS service_name, \
-     p.shard_id, sh.name AS shard_name, \
+     p.shard_id, sh.name AS shard_name, p.owner_id, \
      (SELECT username FROM users u WHERE u.id = p.owner_id) AS owner";
 pub(super) const PROJECT_FROM: &str =
     "project p JOIN service sv ON sv.id = p.service_id JOIN shard sh ON sh.id = p.shard_id";
@@ -84,6 +84,7 @@ pub(super) struct ProjectRow {
     service_name: String,
     shard_id: i64,
     shard_name: String,
+    owner_id: Option<i64>,
     owner: Option<String>,
 }
 
@@ -102,6 +103,7 @@ impl ProjectRow {
             shard_id: ShardId(self.shard_id),
             shard_name: self.shard_name.clone(),
             owner: self.owner.clone(),
+            owner_id: self.owner_id.map(UserId),
         }
     }
 }

@@ -4,13 +4,15 @@
 //! bodies (`promgen-fixtures/examples/rest.*.json`). Callers authenticate with their session or
 //! a token (`Authorization: Token <key>` or `Bearer <key>`).
 //!
-//! So far: shards, the site, users, services, groups, and roles on services and projects. Each resource's answers are
+//! So far: shards, the site, users, services, projects, groups, and roles on services and
+//! projects. Each resource's answers are
 //! checked against Promgen's own test tables by `tests/rest_v2.rs`.
 
 mod caller;
 mod groups;
 mod members;
 mod page;
+mod projects;
 mod registers;
 mod resources;
 mod services;
@@ -39,6 +41,14 @@ pub fn routes() -> Router<AppState> {
         .route("/rest/v2/{kind}/{id}/groups", get(members::groups).post(members::grant_group))
         .route("/rest/v2/{kind}/{id}/groups/{group_id}", delete(members::revoke_group))
         .route("/rest/v2/services/{id}/project", post(registers::project))
+        .route("/rest/v2/projects", get(projects::list))
+        .route(
+            "/rest/v2/projects/{id}",
+            get(projects::get).put(projects::update).patch(projects::update).delete(projects::delete),
+        )
+        .route("/rest/v2/projects/{id}/exporters", post(projects::exporter))
+        .route("/rest/v2/projects/{id}/urls", post(projects::url))
+        .route("/rest/v2/projects/{id}/farms", post(projects::farm))
         .route("/rest/v2/{kind}/{id}/rules", post(registers::rule))
         .route("/rest/v2/{kind}/{id}/rules/override", post(registers::override_rule))
         .route("/rest/v2/{kind}/{id}/notifiers", post(registers::notifier))

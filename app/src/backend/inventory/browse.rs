@@ -74,6 +74,27 @@ impl Inventory {
         Ok(list)
     }
 
+    /// Every exporter, by id (REST filters and visibility apply on top).
+    pub async fn exporter_list(&self, actor: &Actor) -> Result<Vec<Exporter>, AppError> {
+        actor.require()?;
+        let rows: Vec<ExporterRow> = sqlx::query_as(&format!("SELECT {EXPORTER_COLUMNS} FROM exporter ORDER BY id"))
+            .fetch_all(&self.db.pool)
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// Every blackbox URL with its probe's module, by id.
+    pub async fn url_list(&self, actor: &Actor) -> Result<Vec<Url>, AppError> {
+        actor.require()?;
+        let rows: Vec<UrlRow> = sqlx::query_as(
+            "SELECT u.id, u.url, u.project_id, u.probe_id, pr.module AS probe_module \
+             FROM url u JOIN probe pr ON pr.id = u.probe_id ORDER BY u.id",
+        )
+        .fetch_all(&self.db.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// Services, projects and hosts whose name contains `query` (case-insensitive).
     pub async fn search(&self, actor: &Actor, query: &str) -> Result<Vec<SearchHit>, AppError> {
         actor.require()?;

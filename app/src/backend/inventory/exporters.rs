@@ -9,6 +9,12 @@ use crate::error::AppError;
 use crate::model::*;
 
 impl Inventory {
+    /// One exporter (any logged-in caller; REST checks its project's visibility).
+    pub async fn exporter(&self, actor: &Actor, id: ExporterId) -> Result<Exporter, AppError> {
+        actor.require()?;
+        self.exporter_row(id).await
+    }
+
     async fn exporter_row(&self, id: ExporterId) -> Result<Exporter, AppError> {
         sqlx::query_as::<_, ExporterRow>(&format!("SELECT {EXPORTER_COLUMNS} FROM exporter WHERE id = $1"))
             .bind(id.0)

@@ -15,6 +15,7 @@ mod page;
 mod projects;
 mod registers;
 mod resources;
+mod scrape;
 mod services;
 
 use super::AppState;
@@ -52,6 +53,17 @@ pub fn routes() -> Router<AppState> {
         .route("/rest/v2/{kind}/{id}/rules", post(registers::rule))
         .route("/rest/v2/{kind}/{id}/rules/override", post(registers::override_rule))
         .route("/rest/v2/{kind}/{id}/notifiers", post(registers::notifier))
+        .route("/rest/v2/exporters", get(scrape::exporters))
+        .route(
+            "/rest/v2/exporters/{id}",
+            get(scrape::exporter)
+                .put(scrape::update_exporter)
+                .patch(scrape::update_exporter)
+                .delete(scrape::delete_exporter),
+        )
+        .route("/rest/v2/urls", get(scrape::urls))
+        .route("/rest/v2/urls/{id}", delete(scrape::delete_url))
+        .route("/rest/v2/probes", get(scrape::probes))
         .route("/rest/v2/groups", get(groups::list).post(groups::create))
         .route(
             "/rest/v2/groups/{id}",

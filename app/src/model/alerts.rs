@@ -210,6 +210,9 @@ pub struct Notifier {
     /// Empty for the kind's default message.
     pub subject_template: String,
     pub body_template: String,
+    /// Who made it (Promgen's `Sender.owner`).
+    #[serde(default)]
+    pub created_by: Option<String>,
 }
 
 impl Notifier {

@@ -36,11 +36,13 @@ struct NotifierRow {
     enabled: i64,
     subject_template: String,
     body_template: String,
+    created_by_name: Option<String>,
 }
 
 const NOTIFIER_SELECT: &str = "SELECT n.id, n.kind, n.value, n.alias, n.service_id, sv.name AS service_name, \
      n.project_id, p.name AS project_name, n.user_id, u.username AS user_name, n.enabled, n.subject_template, \
-     n.body_template FROM notifier n LEFT JOIN service sv ON sv.id = n.service_id \
+     n.body_template, (SELECT c.username FROM users c WHERE c.id = n.created_by) AS created_by_name \
+     FROM notifier n LEFT JOIN service sv ON sv.id = n.service_id \
      LEFT JOIN project p ON p.id = n.project_id LEFT JOIN users u ON u.id = n.user_id";
 
 impl NotifierRow {
@@ -122,6 +124,12 @@ impl Notifiers {
         })
     }
 
+    /// [`Self::require_edit`] for callers outside this module (REST checks rights before it
+    /// reads a body).
+    pub async fn may_edit(&self, actor: &Actor, owner: &NotifierOwner) -> Result<(), AppError> {
+        self.require_edit(actor, owner).await
+    }
+
     /// Who may change an owner's notifiers: admins the site's; a service's or project's
     /// Editors and Admins ([`policy`]); a user their own.
     async fn require_edit(&self, actor: &Actor, owner: &NotifierOwner) -> Result<(), AppError> {
@@ -180,9 +188,37 @@ impl Notifiers {
                     enabled: r.enabled != 0,
                     subject_template: r.subject_template,
                     body_template: r.body_template,
+                    created_by: r.created_by_name,
                 })
             })
             .collect())
+    }
+
+    /// Every notifier a caller may see (REST's `/notifiers`): those of the services and
+    /// projects they may see and their own (all for site admins); values only to those who
+    /// may edit them, masked for the others.
+    pub async fn notifier_list(&self, actor: &Actor) -> Result<Vec<Notifier>, AppError> {
+        actor.require()?;
+        let (services, projects) =
+            (policy::visible_services(&self.db, actor).await?, policy::visible_projects(&self.db, actor).await?);
+        let me = actor.user_id();
+        let mut out = Vec::new();
+        for mut n in self.rows("n.id > $1", 0).await? {
+            let seen = match &n.owner {
+                NotifierOwner::Site => actor.is_superuser(),
+                NotifierOwner::Service { id, .. } => services.as_ref().is_none_or(|v| v.contains(id)),
+                NotifierOwner::Project { id, .. } => projects.as_ref().is_none_or(|v| v.contains(id)),
+                NotifierOwner::User { id, .. } => actor.is_superuser() || me == Some(*id),
+            };
+            if !seen {
+                continue;
+            }
+            if self.require_edit(actor, &n.owner).await.is_err() {
+                n.value = masked_value(n.kind, &n.value);
+            }
+            out.push(n);
+        }
+        Ok(out)
     }
 
     pub async fn get(&self, id: NotifierId) -> Result<Notifier, AppError> {
@@ -338,6 +374,10 @@ impl Notifiers {
             filters: Vec::new(),
             subject_template: input.subject_template.trim().into(),
             body_template: input.body_template.trim().into(),
+            created_by: match actor {
+                Actor::User(u) => Some(u.username.clone()),
+                _ => None,
+            },
         };
         let body = format!("Created notifier {} {} for {}", kind.as_str(), audited(&n).label(), owner.describe());
         audit::record(&mut tx, actor, &body, subject(&n), None::<&()>, Some(&audited(&n))).await?;

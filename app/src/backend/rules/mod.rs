@@ -193,6 +193,14 @@ impl Rules {
         Ok(q.fetch_all(&self.db.pool).await?.into_iter().map(|r| r.into_rule(&site)).collect())
     }
 
+    /// Every rule, by id (REST filters and visibility apply on top).
+    pub async fn rule_list(&self, actor: &Actor) -> Result<Vec<Rule>, AppError> {
+        actor.require()?;
+        let mut list = self.query("1 = 1", None).await?;
+        list.sort_by_key(|r| r.id.0);
+        Ok(list)
+    }
+
     pub(crate) async fn rule(&self, id: RuleId) -> Result<Rule, AppError> {
         self.query("r.id = $1", Some(id.0)).await?.pop().ok_or_else(|| AppError::NotFound(format!("rule {id}")))
     }

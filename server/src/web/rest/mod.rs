@@ -11,10 +11,12 @@
 mod caller;
 mod groups;
 mod members;
+mod notifiers;
 mod page;
 mod projects;
 mod registers;
 mod resources;
+mod rules;
 mod scrape;
 mod services;
 
@@ -64,6 +66,15 @@ pub fn routes() -> Router<AppState> {
         .route("/rest/v2/urls", get(scrape::urls))
         .route("/rest/v2/urls/{id}", delete(scrape::delete_url))
         .route("/rest/v2/probes", get(scrape::probes))
+        .route("/rest/v2/notifiers", get(notifiers::list))
+        .route(
+            "/rest/v2/notifiers/{id}",
+            axum::routing::put(notifiers::update).patch(notifiers::update).delete(notifiers::delete),
+        )
+        .route("/rest/v2/notifiers/{id}/filters", post(notifiers::add_filter))
+        .route("/rest/v2/notifiers/{id}/filters/{filter_id}", delete(notifiers::delete_filter))
+        .route("/rest/v2/rules", get(rules::list))
+        .route("/rest/v2/rules/{id}", get(rules::get).put(rules::update).patch(rules::update).delete(rules::delete))
         .route("/rest/v2/groups", get(groups::list).post(groups::create))
         .route(
             "/rest/v2/groups/{id}",

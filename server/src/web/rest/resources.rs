@@ -265,7 +265,7 @@ pub fn rest_notifier(n: &Notifier) -> serde_json::Value {
         "enabled": n.enabled,
         "content_type": content_type,
         "content_name": content_name,
-        "owner": content_name,
+        "owner": n.created_by,
         "filters": n.filters.iter().map(|f| serde_json::json!({"id": f.id.0, "name": f.name, "value": f.value})).collect::<Vec<_>>(),
     })
 }

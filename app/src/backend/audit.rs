@@ -83,9 +83,69 @@ pub struct AuditFilter {
 
 pub const PAGE_SIZE: i64 = 50;
 
+/// An audit entry with the object it is filed under (Promgen's `parent_content_type` and
+/// `parent_object_id`), for REST.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditRecord {
+    pub entry: AuditEntry,
+    pub parent_type: String,
+    pub parent_id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct RecordRow {
+    id: i64,
+    created: String,
+    username: Option<String>,
+    body: String,
+    object_type: String,
+    object_id: i64,
+    parent_type: String,
+    parent_id: i64,
+    old: Option<String>,
+    data: Option<String>,
+}
+
 impl AuditLog {
     pub fn new(db: Db) -> Self {
         AuditLog { db }
+    }
+
+    /// The entries `actor` may read, newest first: site admins all; others those about (or
+    /// filed under) a service or project they may see.
+    pub async fn visible(&self, actor: &Actor) -> Result<Vec<AuditRecord>, AppError> {
+        actor.require()?;
+        let rows: Vec<RecordRow> = sqlx::query_as(
+            "SELECT a.id, a.created, u.username, a.body, a.object_type, a.object_id, a.parent_type, a.parent_id, \
+             a.old, a.data FROM audit a LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC",
+        )
+        .fetch_all(&self.db.pool)
+        .await?;
+        let services = super::policy::visible_services(&self.db, actor).await?;
+        let projects = super::policy::visible_projects(&self.db, actor).await?;
+        let sees = |kind: &str, id: i64| match kind {
+            "service" => services.as_ref().is_none_or(|v| v.contains(&crate::model::ServiceId(id))),
+            "project" => projects.as_ref().is_none_or(|v| v.contains(&crate::model::ProjectId(id))),
+            _ => false,
+        };
+        Ok(rows
+            .into_iter()
+            .filter(|r| actor.is_superuser() || sees(&r.object_type, r.object_id) || sees(&r.parent_type, r.parent_id))
+            .map(|r| AuditRecord {
+                entry: AuditEntry {
+                    id: AuditId(r.id),
+                    created: r.created,
+                    user: r.username,
+                    body: r.body,
+                    object_type: r.object_type,
+                    object_id: r.object_id,
+                    old: r.old,
+                    data: r.data,
+                },
+                parent_type: r.parent_type,
+                parent_id: r.parent_id,
+            })
+            .collect())
     }
 
     /// Newest first, fifty a page.

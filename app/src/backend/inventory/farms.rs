@@ -65,6 +65,78 @@ impl Inventory {
         Ok((farm, project))
     }
 
+    /// Every farm, by name (REST filters and visibility apply on top).
+    pub async fn farm_list(&self, actor: &Actor) -> Result<Vec<Farm>, AppError> {
+        actor.require()?;
+        let mut list: Vec<Farm> = sqlx::query_as::<_, FarmRow>("SELECT id, name, source, project_id FROM farm")
+            .fetch_all(&self.db.pool)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        by_name(&mut list, |f| &f.name);
+        Ok(list)
+    }
+
+    /// One farm and its hosts by name (any logged-in caller; REST checks its project's
+    /// visibility).
+    pub async fn farm(&self, actor: &Actor, id: FarmId) -> Result<(Farm, Vec<Host>), AppError> {
+        actor.require()?;
+        let (farm, _) = self.farm_with_project(id).await?;
+        let mut hosts: Vec<Host> =
+            sqlx::query_as::<_, HostRow>("SELECT id, name, farm_id FROM host WHERE farm_id = $1")
+                .bind(id.0)
+                .fetch_all(&self.db.pool)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect();
+        by_name(&mut hosts, |h| &h.name);
+        Ok((farm, hosts))
+    }
+
+    /// Renames a local farm (its project's Editors and Admins); a farm from another source is
+    /// named by it (Promgen: "Only local farms can be updated.").
+    pub async fn rename_farm(&self, actor: &Actor, id: FarmId, name: &str) -> Result<Farm, AppError> {
+        let (farm, project) = self.farm_with_project(id).await?;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(project.id()), "change this project").await?;
+        if !farm.is_local() {
+            return Err(AppError::invalid("name", "Only local farms can be updated."));
+        }
+        let name = crate::model::validate::name("name", name)?;
+        let mut tx = self.db.begin().await?;
+        sqlx::query("UPDATE farm SET name = $1 WHERE id = $2").bind(&name).bind(id.0).execute(&mut *tx).await?;
+        let new = Farm { name, ..farm.clone() };
+        let body = format!("Renamed farm {} to {}", farm.name, new.name);
+        let subject = Subject::new("farm", id.0).under("project", farm.project_id.0);
+        audit::record(&mut tx, actor, &body, subject, Some(&farm), Some(&new)).await?;
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Makes a farm from a remote source local (its hosts kept, edited here from now on).
+    pub async fn convert_farm_to_local(&self, actor: &Actor, id: FarmId) -> Result<Farm, AppError> {
+        let (farm, project) = self.farm_with_project(id).await?;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(project.id()), "change this project").await?;
+        if farm.is_local() {
+            return Err(AppError::invalid("source", "the farm is local already"));
+        }
+        let mut tx = self.db.begin().await?;
+        sqlx::query("UPDATE farm SET source = $1 WHERE id = $2")
+            .bind(LOCAL_FARM_SOURCE)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        let new = Farm { source: LOCAL_FARM_SOURCE.into(), ..farm.clone() };
+        let body = format!("Made farm {} local", farm.name);
+        let subject = Subject::new("farm", id.0).under("project", farm.project_id.0);
+        audit::record(&mut tx, actor, &body, subject, Some(&farm), Some(&new)).await?;
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
     /// Gives a project its (local) farm, with an optional first list of hosts.
     pub async fn create_farm(&self, actor: &Actor, project_id: ProjectId, input: FarmInput) -> Result<Farm, AppError> {
         let project = self.project_row(project_id).await?;

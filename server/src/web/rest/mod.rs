@@ -4,11 +4,13 @@
 //! bodies (`promgen-fixtures/examples/rest.*.json`). Callers authenticate with their session or
 //! a token (`Authorization: Token <key>` or `Bearer <key>`).
 //!
-//! So far: shards, the site, users, services, projects, groups, and roles on services and
-//! projects. Each resource's answers are
+//! So far: shards, the site, users, services, projects, farms and hosts, exporters, URLs,
+//! probes, rules, notifiers, groups, roles on services and projects, and the audit log. Each resource's answers are
 //! checked against Promgen's own test tables by `tests/rest_v2.rs`.
 
+mod audit;
 mod caller;
+mod farms;
 mod groups;
 mod members;
 mod notifiers;
@@ -66,6 +68,15 @@ pub fn routes() -> Router<AppState> {
         .route("/rest/v2/urls", get(scrape::urls))
         .route("/rest/v2/urls/{id}", delete(scrape::delete_url))
         .route("/rest/v2/probes", get(scrape::probes))
+        .route("/rest/v2/logs", get(audit::list))
+        .route("/rest/v2/farms", get(farms::list))
+        .route("/rest/v2/farms/sources", get(farms::sources))
+        .route("/rest/v2/farms/remotes/{source}", get(farms::remotes))
+        .route("/rest/v2/farms/{id}", get(farms::get).put(farms::update).patch(farms::update).delete(farms::delete))
+        .route("/rest/v2/farms/{id}/hosts", get(farms::hosts).post(farms::add_hosts))
+        .route("/rest/v2/farms/{id}/hosts/{host_id}", delete(farms::delete_host))
+        .route("/rest/v2/farms/{id}/sync", post(farms::sync))
+        .route("/rest/v2/farms/{id}/convert-to-local", post(farms::convert_to_local))
         .route("/rest/v2/notifiers", get(notifiers::list))
         .route(
             "/rest/v2/notifiers/{id}",

@@ -292,7 +292,7 @@ pub async fn my_notifier(
 
 /// A time as Django REST framework writes it: ISO 8601 in UTC with `Z`, fractions of a second
 /// only when there are any (`2026-08-05T00:00:00Z`).
-fn drf_time(stored: &str) -> String {
+pub fn drf_time(stored: &str) -> String {
     match chrono::DateTime::parse_from_rfc3339(stored) {
         Ok(t) => t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
         Err(_) => stored.to_string(),

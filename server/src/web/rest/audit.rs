@@ -1,0 +1,76 @@
+//! `/rest/v2/logs`: Promgen's audit list, newest first, of what the caller may see.
+
+use super::caller::{Caller, RestResult};
+use super::page::{Page, PageQuery, paginate};
+use crate::web::AppState;
+use app::error::AppError;
+use axum::Json;
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::HeaderMap;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The content types Promgen's filter takes.
+const CONTENT_TYPES: [&str; 9] = ["exporter", "farm", "group", "host", "project", "rule", "sender", "service", "url"];
+
+#[derive(Deserialize)]
+pub struct AuditFilter {
+    object_id: Option<i64>,
+    content_type: Option<String>,
+    user: Option<String>,
+    parent_object_id: Option<i64>,
+    parent_content_type: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+/// Promgen's name of a kind of object (a notifier is its `sender`).
+fn content_type(kind: &str) -> &str {
+    if kind == "notifier" { "sender" } else { kind }
+}
+
+/// `GET /rest/v2/logs`: filters `object_id`, `content_type` (exporter, farm, group, host,
+/// project, rule, sender, service, url; others 400), `user` (username), `parent_object_id`,
+/// `parent_content_type` (group, project, service; others 400).
+pub async fn list(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Query(f): Query<AuditFilter>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> RestResult<Json<Page<Value>>> {
+    if let Some(ct) = f.content_type.as_deref().filter(|ct| !CONTENT_TYPES.contains(ct)) {
+        return Err(AppError::invalid("content_type", format!("{ct:?} is not a kind of object with a history")).into());
+    }
+    if let Some(ct) = f.parent_content_type.as_deref().filter(|ct| !matches!(*ct, "group" | "project" | "service")) {
+        return Err(AppError::invalid("parent_content_type", format!("{ct:?} is not group, project or service")).into());
+    }
+    let list: Vec<Value> = s
+        .backend
+        .audit
+        .visible(&actor)
+        .await?
+        .into_iter()
+        .filter(|r| f.object_id.is_none_or(|id| r.entry.object_id == id))
+        .filter(|r| f.content_type.as_deref().is_none_or(|ct| content_type(&r.entry.object_type) == ct))
+        .filter(|r| f.user.as_deref().is_none_or(|u| r.entry.user.as_deref() == Some(u)))
+        .filter(|r| f.parent_object_id.is_none_or(|id| r.parent_id == id))
+        .filter(|r| f.parent_content_type.as_deref().is_none_or(|ct| content_type(&r.parent_type) == ct))
+        .map(|r| {
+            let parent = (!r.parent_type.is_empty()).then(|| content_type(&r.parent_type).to_string());
+            json!({
+                "id": r.entry.id.0,
+                "user": r.entry.user,
+                "content_type": content_type(&r.entry.object_type),
+                "object_id": r.entry.object_id,
+                "log": r.entry.body,
+                "created": super::resources::drf_time(&r.entry.created),
+                "new": r.entry.data.unwrap_or_default(),
+                "old": r.entry.old.unwrap_or_default(),
+                "parent_content_type": parent,
+                "parent_object_id": r.parent_id,
+            })
+        })
+        .collect();
+    Ok(Json(paginate(list, &f.page, &uri, &headers)?))
+}

@@ -4,6 +4,7 @@
 //! runner skips the 10 rows that need Promgen's mocked remote discovery source.
 //! Needs `python3` (the runner is Promgen's harness rewritten as a black-box client).
 
+mod common;
 use std::path::Path;
 use std::process::Command;
 
@@ -75,5 +76,24 @@ fn promgens_rest_v2_tables_pass() {
             out.lines().last().is_some_and(|l| l.contains(" passed, ")),
             "{table}: the runner did not finish:\n{out}"
         );
+    }
+}
+
+/// A token that is not one is a failed authentication (401, with the reason), as anonymous
+/// calls are; never a 400.
+#[tokio::test]
+async fn a_bad_token_is_401() {
+    let db = common::TestDb::sqlite().await;
+    let served = common::Served::start(&db.backend.db.url, &[]).await;
+    let client = reqwest::Client::new();
+    for auth in [None, Some("Token nope"), Some("Bearer nope"), Some("Basic YTpi")] {
+        let mut req = client.get(format!("{}/rest/v2/services", served.base));
+        if let Some(a) = auth {
+            req = req.header("Authorization", a);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 401, "{auth:?}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{auth:?}: {body}");
     }
 }

@@ -110,3 +110,22 @@ on_both_databases!(roles_decide_who_may_do_what, |b: Backend| async move {
     b.inventory.delete_service(&admin, s.id).await.unwrap();
     assert_eq!(common::count(&b, "role_grant").await, 0, "grants go with their objects");
 });
+
+// Subscribing needs a role on what one subscribes to.
+on_both_databases!(subscribing_needs_a_role, |b: Backend| async move {
+    let owner = common::user(&b, "owner").await;
+    let stranger = common::user(&b, "stranger").await;
+    let s = b
+        .inventory
+        .create_service(&owner, ServiceInput { name: "web".into(), description: String::new() })
+        .await
+        .unwrap();
+    let on_service = b.notifiers.owner("service", s.id.0).await.unwrap();
+    forbidden(b.notifiers.subscribe(&stranger, &on_service, true).await);
+    b.roles
+        .grant(&owner, Object::Service(s.id), Principal::User(stranger.user_id().unwrap()), Role::Viewer)
+        .await
+        .unwrap();
+    b.notifiers.subscribe(&stranger, &on_service, true).await.unwrap();
+    b.notifiers.subscribe(&owner, &on_service, true).await.unwrap();
+});

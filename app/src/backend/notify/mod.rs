@@ -500,6 +500,16 @@ impl Notifiers {
         if !matches!(owner, NotifierOwner::Service { .. } | NotifierOwner::Project { .. }) {
             return Err(AppError::invalid("owner_kind", "subscribe to a service or a project"));
         }
+        // Only to what one holds a role on: a user left without one loses their subscriptions
+        // (`roles`), and may not make new ones.
+        if on {
+            let object = match owner {
+                NotifierOwner::Service { id, .. } => Object::Service(*id),
+                NotifierOwner::Project { id, .. } => Object::Project(*id),
+                _ => unreachable!("checked above"),
+            };
+            policy::check(&self.db, actor, Action::View, object, "subscribe to this").await?;
+        }
         let (service, project, _) = owner_columns(owner);
         let me_value = me.id.0.to_string();
         let mut tx = self.db.begin().await?;

@@ -21,7 +21,11 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
         let actor = match parts.headers.get(header::AUTHORIZATION) {
-            Some(auth) => s.backend.auth.actor_from_header(auth.to_str().ok()).await?,
+            // A token that is not one is a failed authentication: 401, with the reason.
+            Some(auth) => s.backend.auth.actor_from_header(auth.to_str().ok()).await.map_err(|e| match e {
+                AppError::Invalid(f) if f.field == "authorization" => RestError::unauthorized(f.message),
+                other => other.into(),
+            })?,
             None => {
                 let session = tower_sessions::Session::from_request_parts(parts, s)
                     .await
@@ -34,20 +38,34 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// An [`AppError`] answered as Django REST framework does.
-pub struct RestError(pub AppError);
+/// An [`AppError`] answered as Django REST framework does; `status` overrides the error's
+/// own (a token that is not valid is the caller's mistake in the model, a 401 here).
+pub struct RestError {
+    error: AppError,
+    status: Option<StatusCode>,
+}
+
+impl RestError {
+    /// 401 with `why` as the detail.
+    fn unauthorized(why: String) -> RestError {
+        RestError { error: AppError::invalid("authorization", why), status: Some(StatusCode::UNAUTHORIZED) }
+    }
+}
 
 impl From<AppError> for RestError {
-    fn from(e: AppError) -> Self {
-        RestError(e)
+    fn from(error: AppError) -> Self {
+        RestError { error, status: None }
     }
 }
 
 impl IntoResponse for RestError {
     fn into_response(self) -> Response {
-        let e = self.0;
-        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let e = self.error;
+        let status = self
+            .status
+            .unwrap_or_else(|| StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
         let body = match &e {
+            AppError::Invalid(f) if status == StatusCode::UNAUTHORIZED => serde_json::json!({ "detail": f.message }),
             AppError::Invalid(f) | AppError::Conflict(f) => serde_json::json!({ f.field.clone(): [f.message.clone()] }),
             _ => serde_json::json!({ "detail": e.to_string() }),
         };

@@ -35,3 +35,7 @@ CREATE INDEX role_grant_group ON role_grant (group_id);
 -- what was made before roles keeps its owners' rights.
 INSERT INTO role_grant (service_id, user_id, role) SELECT id, owner_id, 'ADMIN' FROM service WHERE owner_id IS NOT NULL;
 INSERT INTO role_grant (project_id, user_id, role) SELECT id, owner_id, 'ADMIN' FROM project WHERE owner_id IS NOT NULL;
+
+-- Whether every logged-in user may read every service and project (Promgen 0.72 and before);
+-- off: one reads what one holds a role on (spec 8.2).
+ALTER TABLE site ADD COLUMN open_read INTEGER NOT NULL DEFAULT 0;

@@ -42,6 +42,10 @@ on_both_databases!(mutations_check_who_is_asking, |b: Backend| async move {
     // An admin may change anyone's objects.
     let root = common::admin(&b).await;
     b.inventory.update_service(&root, web.id, service("web-renamed")).await.unwrap();
+    // Without a role, bob does not even see it; as a Viewer he sees it, cannot change it.
+    assert!(matches!(b.inventory.service(&bob, web.id).await, Err(AppError::Forbidden(_))));
+    let bob_id = app::backend::roles::Principal::User(bob.user_id().unwrap());
+    b.roles.grant(&alice, Object::Service(web.id), bob_id, Role::Viewer).await.unwrap();
     assert!(!b.inventory.service(&bob, web.id).await.unwrap().can_edit);
     assert!(b.inventory.service(&alice, web.id).await.unwrap().can_edit);
 });

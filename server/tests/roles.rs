@@ -129,3 +129,55 @@ on_both_databases!(subscribing_needs_a_role, |b: Backend| async move {
     b.notifiers.subscribe(&stranger, &on_service, true).await.unwrap();
     b.notifiers.subscribe(&owner, &on_service, true).await.unwrap();
 });
+
+// Reading follows roles: without one, a user neither lists nor opens another team's service,
+// project, rules or notifiers; a site admin may open read access to every logged-in user.
+on_both_databases!(reading_follows_roles, |b: Backend| async move {
+    let admin = common::admin(&b).await;
+    let owner = common::user(&b, "owner").await;
+    let stranger = common::user(&b, "stranger").await;
+    let shard = b.inventory.create_shard(&admin, ShardInput::new("main", "http://127.0.0.1:9")).await.unwrap();
+    let s = b
+        .inventory
+        .create_service(&owner, ServiceInput { name: "web".into(), description: String::new() })
+        .await
+        .unwrap();
+    let p = b
+        .inventory
+        .create_project(
+            &owner,
+            s.id,
+            ProjectInput { name: "frontend".into(), description: String::new(), shard_id: shard.id },
+        )
+        .await
+        .unwrap();
+    let service_rules = b.rules.owner(OwnerKind::Service, s.id.0).await.unwrap();
+    let on_project = b.notifiers.owner("project", p.id.0).await.unwrap();
+
+    assert!(b.inventory.services(&stranger).await.unwrap().is_empty());
+    forbidden(b.inventory.service(&stranger, s.id).await);
+    forbidden(b.inventory.project(&stranger, p.id).await);
+    forbidden(b.rules.listing(&stranger, &service_rules).await);
+    forbidden(b.notifiers.listing(&stranger, &on_project).await);
+    assert!(b.inventory.search(&stranger, "web").await.unwrap().is_empty());
+    assert_eq!(b.audit.list(&stranger, &Default::default(), 1).await.unwrap().entries.len(), 0);
+
+    // A project's Viewer sees the project under its service on the home page, not the service.
+    b.roles
+        .grant(&owner, Object::Project(p.id), Principal::User(stranger.user_id().unwrap()), Role::Viewer)
+        .await
+        .unwrap();
+    let home = b.inventory.services(&stranger).await.unwrap();
+    assert_eq!(home.iter().map(|s| (s.service.name.as_str(), s.projects.len())).collect::<Vec<_>>(), [("web", 1)]);
+    forbidden(b.inventory.service(&stranger, s.id).await);
+    assert!(b.inventory.project(&stranger, p.id).await.is_ok());
+
+    // Open read access: everyone logged in reads, still changes nothing.
+    forbidden(b.site.set_open_read(&owner, true).await);
+    b.site.set_open_read(&admin, true).await.unwrap();
+    assert!(b.inventory.service(&stranger, s.id).await.is_ok());
+    assert!(b.rules.listing(&stranger, &service_rules).await.is_ok());
+    forbidden(
+        b.inventory.update_service(&stranger, s.id, ServiceInput { name: "web".into(), description: "x".into() }).await,
+    );
+});

@@ -462,7 +462,10 @@ on_both_databases!(secrets_stay_with_their_owners, |b: Backend| async move {
     let email = NotifierInput { kind: "email".into(), value: "owner@example.com".into(), ..Default::default() };
     b.notifiers.create(&owner, &mine, email).await.unwrap();
 
-    // The owner sees the values; anyone else the alias or a masked form.
+    // The owner sees the values; anyone else (a Viewer of the service) the alias or a
+    // masked form.
+    let viewer = app::backend::roles::Principal::User(other.user_id().unwrap());
+    b.roles.grant(&owner, Object::Service(s.id), viewer, Role::Viewer).await.unwrap();
     let seen = serde_json::to_string(&b.notifiers.listing(&owner, &service).await.unwrap()).unwrap();
     assert!(seen.contains(secret) && seen.contains(key));
     let listing = b.notifiers.listing(&other, &service).await.unwrap();

@@ -174,6 +174,20 @@ pub async fn set_prometheus_version(prometheus_version: String) -> Result<String
     Ok(b.site.set_prometheus_version(&actor, &prometheus_version).await?.to_string())
 }
 
+/// Whether every logged-in user may read every service and project (site admins set it).
+#[server(endpoint = "open_read")]
+pub async fn open_read() -> Result<bool, AppError> {
+    let (b, _) = super::caller().await?;
+    b.site.open_read().await
+}
+
+/// Opens read access to every logged-in user (`open=on`), or closes it (site admins).
+#[server(endpoint = "set_open_read")]
+pub async fn set_open_read(open: Option<String>) -> Result<bool, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.site.set_open_read(&actor, open.as_deref() == Some("on")).await
+}
+
 #[server(endpoint = "update_site")]
 pub async fn update_site(domain: String, scheme: String) -> Result<Site, AppError> {
     let (b, actor) = super::caller().await?;

@@ -156,13 +156,31 @@ impl AuditLog {
             (Some(k), Some(i)) => (k.as_str(), i),
             _ => ("", 0),
         };
-        let rows: Vec<AuditRow> = sqlx::query_as(
+        // Site admins read all; others what is about (or filed under) a service or project
+        // they may see. The ids are numbers: written into the statement.
+        let ids = |v: Vec<i64>| {
+            if v.is_empty() { "NULL".to_string() } else { v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ") }
+        };
+        let scope = match (
+            super::policy::visible_services(&self.db, actor).await?,
+            super::policy::visible_projects(&self.db, actor).await?,
+        ) {
+            (Some(services), Some(projects)) => {
+                let (s, p) = (ids(services.iter().map(|x| x.0).collect()), ids(projects.iter().map(|x| x.0).collect()));
+                format!(
+                    " AND ((a.object_type = 'service' AND a.object_id IN ({s})) OR (a.object_type = 'project' AND a.object_id IN ({p})) \
+                     OR (a.parent_type = 'service' AND a.parent_id IN ({s})) OR (a.parent_type = 'project' AND a.parent_id IN ({p})))"
+                )
+            }
+            _ => String::new(),
+        };
+        let rows: Vec<AuditRow> = sqlx::query_as(&format!(
             "SELECT a.id, a.created, u.username, a.body, a.object_type, a.object_id, a.old, a.data \
              FROM audit a LEFT JOIN users u ON u.id = a.user_id \
-             WHERE $1 = '' OR (a.object_type = $1 AND a.object_id = $2) \
-                OR (a.parent_type = $1 AND a.parent_id = $2) \
-             ORDER BY a.id DESC LIMIT $3 OFFSET $4",
-        )
+             WHERE ($1 = '' OR (a.object_type = $1 AND a.object_id = $2) \
+                OR (a.parent_type = $1 AND a.parent_id = $2)){scope} \
+             ORDER BY a.id DESC LIMIT $3 OFFSET $4"
+        ))
         .bind(kind)
         .bind(id)
         .bind(PAGE_SIZE + 1)

@@ -6,7 +6,8 @@
 //!   service and the grants of the groups they are in (Admin or Member alike). On a service,
 //!   the same without the project. Owners hold Admin as a grant made with the object (as
 //!   Promgen's `assign_admin_to_owner` does; a Promgen export brings its grants along).
-//! - View needs any role (the site: a login), Edit Editor or Admin (the site: a site admin),
+//! - View needs any role (the site: a login; everything, when the site opens read access to
+//!   every logged-in user, [`open_read`]), Edit Editor or Admin (the site: a site admin),
 //!   ManageMembers Admin, Delete the Admin role and ownership (a project: its owner or its
 //!   service's owner).
 
@@ -89,6 +90,9 @@ pub async fn allows(db: &Db, actor: &Actor, action: Action, object: Object) -> R
         // Site rules and notifiers are read by everyone, changed by site admins.
         return Ok(action == Action::View);
     }
+    if action == Action::View && open_read(db).await? {
+        return Ok(true);
+    }
     let held = role(db, actor, object).await?;
     if action == Action::Delete {
         return match actor.user_id() {
@@ -119,6 +123,14 @@ pub async fn check(db: &Db, actor: &Actor, action: Action, object: Object, what:
     Err(AppError::Forbidden(format!("{what}: {why}")))
 }
 
+/// Whether the site lets every logged-in user read every service and project (a site
+/// setting, off by default).
+pub async fn open_read(db: &Db) -> Result<bool, AppError> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT open_read FROM site WHERE id = 1").fetch_optional(&db.pool).await?;
+    Ok(row.is_some_and(|(o,)| o != 0))
+}
+
 /// The services `actor` may see (spec 8.2, "accessible sets"): those they hold a role on,
 /// theirs or their groups'; `None` for all (site admins).
 pub async fn visible_services(db: &Db, actor: &Actor) -> Result<Option<Vec<ServiceId>>, AppError> {
@@ -128,6 +140,9 @@ pub async fn visible_services(db: &Db, actor: &Actor) -> Result<Option<Vec<Servi
         Actor::User(u) if u.is_superuser => return Ok(None),
         Actor::User(u) => u.id.0,
     };
+    if open_read(db).await? {
+        return Ok(None);
+    }
     let rows: Vec<(i64,)> = sqlx::query_as(
         "SELECT service_id FROM role_grant WHERE service_id IS NOT NULL \
          AND (user_id = $1 OR group_id IN (SELECT group_id FROM group_member WHERE user_id = $1))",
@@ -147,6 +162,9 @@ pub async fn visible_projects(db: &Db, actor: &Actor) -> Result<Option<Vec<Proje
         Actor::User(u) if u.is_superuser => return Ok(None),
         Actor::User(u) => u.id.0,
     };
+    if open_read(db).await? {
+        return Ok(None);
+    }
     let rows: Vec<(i64,)> = sqlx::query_as(
         "WITH mine AS (SELECT group_id FROM group_member WHERE user_id = $1), \
          services AS (SELECT service_id AS id FROM role_grant \

@@ -33,6 +33,28 @@ impl SiteSettings {
         Ok(row.unwrap_or_else(|| (1, "127.0.0.1:3000".into(), String::new())))
     }
 
+    /// Whether every logged-in user may read every service and project (off: only what they
+    /// hold a role on). See [`crate::backend::policy`].
+    pub async fn open_read(&self) -> Result<bool, AppError> {
+        crate::backend::policy::open_read(&self.db).await
+    }
+
+    /// Admins open read access to every logged-in user, or close it again.
+    pub async fn set_open_read(&self, actor: &Actor, open: bool) -> Result<bool, AppError> {
+        actor.may_administer("change who may read the inventory")?;
+        let old = self.open_read().await?;
+        let mut tx = self.db.begin().await?;
+        sqlx::query("UPDATE site SET open_read = $1 WHERE id = 1").bind(i64::from(open)).execute(&mut *tx).await?;
+        let body = if open {
+            "Every logged-in user may read every service and project"
+        } else {
+            "Users read the services and projects they hold a role on"
+        };
+        audit::record(&mut tx, actor, body, Subject::new("site", 1), Some(&old), Some(&open)).await?;
+        tx.commit().await?;
+        Ok(open)
+    }
+
     /// The Prometheus release rules are checked for while no shard's is known.
     pub async fn prometheus_version(&self) -> Result<Version, AppError> {
         let row: Option<(String,)> =

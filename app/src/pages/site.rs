@@ -1,6 +1,8 @@
 //! The site: its address (domain and scheme, which the rule links use) and the site rules.
 
-use crate::api::rules::{SetPrometheusVersion, UpdateSite, get_site, rule_file_report, rules_dialect};
+use crate::api::rules::{
+    SetOpenRead, SetPrometheusVersion, UpdateSite, get_site, open_read, rule_file_report, rules_dialect,
+};
 use crate::components::{ErrorView, Field, FormError, Loading, NotifiersSection, RulesSection};
 use crate::model::OwnerKind;
 use leptos::prelude::*;
@@ -9,6 +11,8 @@ use leptos::prelude::*;
 pub fn SitePage() -> impl IntoView {
     let update = ServerAction::<UpdateSite>::new();
     let set_version = ServerAction::<SetPrometheusVersion>::new();
+    let set_open = ServerAction::<SetOpenRead>::new();
+    let open = Resource::new(move || set_open.version().get(), |_| open_read());
     let site = Resource::new(move || update.version().get(), |_| get_site());
     let dialect = Resource::new(move || set_version.version().get(), |_| rules_dialect());
     let problems = Resource::new(move || set_version.version().get(), |_| rule_file_report());
@@ -55,6 +59,30 @@ pub fn SitePage() -> impl IntoView {
                                 })}
                             </Suspense>
                             <FormError value=set_version.value() />
+                        </details>
+                        <details class="card">
+                            <summary>"Who reads the inventory (admins)"</summary>
+                            <Suspense fallback=Loading>
+                                {move || Suspend::new(async move {
+                                    open.await.ok().map(|on| view! {
+                                        <p class="muted">
+                                            {if on {
+                                                "Every logged-in user reads every service and project."
+                                            } else {
+                                                "Users read the services and projects they hold a role on (Admin, Editor or Viewer)."
+                                            }}
+                                        </p>
+                                        <ActionForm action=set_open>
+                                            <label class="check">
+                                                <input type="checkbox" name="open" checked=on />
+                                                " Let every logged-in user read every service and project"
+                                            </label>
+                                            <button type="submit">"Save"</button>
+                                        </ActionForm>
+                                    })
+                                })}
+                            </Suspense>
+                            <FormError value=set_open.value() />
                         </details>
                     }.into_any(),
                 }

@@ -2,7 +2,7 @@
 
 use super::Inventory;
 use super::rows::*;
-use crate::backend::Actor;
+use crate::backend::{Actor, policy};
 use crate::error::AppError;
 use crate::model::*;
 
@@ -33,6 +33,12 @@ impl Inventory {
         .bind(name)
         .fetch_all(&self.db.pool)
         .await?;
+        // Only the placements in projects the caller may see; none is "no such host".
+        let visible = policy::visible_projects(&self.db, actor).await?;
+        let rows: Vec<PlacementRow> = rows
+            .into_iter()
+            .filter(|r| visible.as_ref().is_none_or(|v| v.contains(&ProjectId(r.project_id))))
+            .collect();
         if rows.is_empty() {
             return Err(AppError::NotFound(format!("host {name:?}")));
         }
@@ -118,21 +124,39 @@ impl Inventory {
         .bind(SEARCH_LIMIT)
         .fetch_all(&self.db.pool)
         .await?;
-        let hosts: Vec<(String, String)> = sqlx::query_as(
-            "SELECT h.name, f.name FROM host h JOIN farm f ON f.id = h.farm_id WHERE LOWER(h.name) LIKE $1 ESCAPE '\\' LIMIT $2",
+        let hosts: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT h.name, f.name, f.project_id FROM host h JOIN farm f ON f.id = h.farm_id \
+             WHERE LOWER(h.name) LIKE $1 ESCAPE '\\' LIMIT $2",
         )
         .bind(&pattern)
         .bind(SEARCH_LIMIT)
         .fetch_all(&self.db.pool)
         .await?;
+        // Only what the caller may see.
+        let (vs, vp) =
+            (policy::visible_services(&self.db, actor).await?, policy::visible_projects(&self.db, actor).await?);
+        let service_seen = |id: i64| vs.as_ref().is_none_or(|v| v.contains(&ServiceId(id)));
+        let project_seen = |id: i64| vp.as_ref().is_none_or(|v| v.contains(&ProjectId(id)));
         let mut hits: Vec<SearchHit> = Vec::new();
-        hits.extend(services.into_iter().map(|(id, name)| SearchHit::Service { id: ServiceId(id), name }));
-        hits.extend(projects.into_iter().map(|(id, name, service)| SearchHit::Project {
-            id: ProjectId(id),
-            name,
-            service,
-        }));
-        hits.extend(hosts.into_iter().map(|(name, farm)| SearchHit::Host { name, farm }));
+        hits.extend(
+            services
+                .into_iter()
+                .filter(|(id, _)| service_seen(*id))
+                .map(|(id, name)| SearchHit::Service { id: ServiceId(id), name }),
+        );
+        hits.extend(
+            projects.into_iter().filter(|(id, ..)| project_seen(*id)).map(|(id, name, service)| SearchHit::Project {
+                id: ProjectId(id),
+                name,
+                service,
+            }),
+        );
+        hits.extend(
+            hosts
+                .into_iter()
+                .filter(|(.., project)| project_seen(*project))
+                .map(|(name, farm, _)| SearchHit::Host { name, farm }),
+        );
         Ok(hits)
     }
 

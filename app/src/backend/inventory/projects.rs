@@ -77,9 +77,18 @@ impl Inventory {
         Ok(row.project())
     }
 
+    /// The service a project belongs to, for those who may see the project (a project's
+    /// Viewer may not open the service's page, but knows which it is).
+    pub async fn project_service(&self, actor: &Actor, id: ProjectId) -> Result<Service, AppError> {
+        let row = self.project_row(id).await?;
+        policy::check(&self.db, actor, Action::View, Object::Project(id), "see this project").await?;
+        Ok(self.service_row(row.project().service_id).await?.into())
+    }
+
     pub async fn project(&self, actor: &Actor, id: ProjectId) -> Result<ProjectDetail, AppError> {
         actor.require()?;
         let row = self.project_row(id).await?;
+        policy::check(&self.db, actor, Action::View, Object::Project(id), "see this project").await?;
         let farm: Option<Farm> =
             sqlx::query_as::<_, FarmRow>("SELECT id, name, source, project_id FROM farm WHERE project_id = $1")
                 .bind(id.0)

@@ -28,6 +28,15 @@ impl Inventory {
         for s in &mut out {
             by_name(&mut s.projects, |p| &p.name);
         }
+        // What the caller may see: the services they hold a role on, and those holding a
+        // project they do (with only those projects).
+        if let Some(projects) = policy::visible_projects(&self.db, actor).await? {
+            let services = policy::visible_services(&self.db, actor).await?.unwrap_or_default();
+            for s in &mut out {
+                s.projects.retain(|p| projects.contains(&p.id));
+            }
+            out.retain(|s| services.contains(&s.service.id) || !s.projects.is_empty());
+        }
         Ok(out)
     }
 
@@ -42,6 +51,7 @@ impl Inventory {
     pub async fn service(&self, actor: &Actor, id: ServiceId) -> Result<ServiceDetail, AppError> {
         actor.require()?;
         let row = self.service_row(id).await?;
+        policy::check(&self.db, actor, Action::View, Object::Service(id), "see this service").await?;
         let can_edit = policy::allows(&self.db, actor, Action::Edit, Object::Service(id)).await?;
         let mut projects: Vec<ProjectSummary> =
             sqlx::query_as::<_, ProjectSummaryRow>(&format!("{PROJECT_SUMMARY_SQL} WHERE p.service_id = $1"))

@@ -228,9 +228,16 @@ impl Notifiers {
     /// An owner's notifiers, for its page.
     pub async fn listing(&self, actor: &Actor, owner: &NotifierOwner) -> Result<NotifierListing, AppError> {
         actor.require()?;
-        if matches!(owner, NotifierOwner::User { .. }) {
+        match owner {
             // A user's own notifiers are theirs (and the admins') to see.
-            self.require_edit(actor, owner).await?;
+            NotifierOwner::User { .. } => self.require_edit(actor, owner).await?,
+            NotifierOwner::Service { id, .. } => {
+                policy::check(&self.db, actor, Action::View, Object::Service(*id), "see these notifiers").await?
+            }
+            NotifierOwner::Project { id, .. } => {
+                policy::check(&self.db, actor, Action::View, Object::Project(*id), "see these notifiers").await?
+            }
+            NotifierOwner::Site => actor.require()?,
         }
         let filter = match owner {
             NotifierOwner::Site => "n.service_id IS NULL AND n.project_id IS NULL AND n.user_id IS NULL AND $1 = $1",

@@ -210,6 +210,13 @@ impl Rules {
 
     /// `target`'s override of rule `parent`: the draft Promgen makes, or `input` (the editor's
     /// version of it). Overriding twice returns the first override.
+    /// The rule `target` would override, for those who may change `target`'s rules (a
+    /// project's Editor may override its service's rules without seeing the service).
+    pub async fn override_base(&self, actor: &Actor, parent: RuleId, target: &RuleOwner) -> Result<Rule, AppError> {
+        self.require_edit(actor, target).await?;
+        self.rule(parent).await
+    }
+
     pub async fn create_override(
         &self,
         actor: &Actor,

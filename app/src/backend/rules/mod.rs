@@ -258,6 +258,16 @@ impl Rules {
         }
     }
 
+    /// Refuses (403) unless `actor` may see `owner`'s rules (site rules: everyone).
+    async fn require_view(&self, actor: &Actor, owner: &RuleOwner) -> Result<(), AppError> {
+        let object = match owner {
+            RuleOwner::Site { .. } => Object::Site,
+            RuleOwner::Service { id, .. } => Object::Service(*id),
+            RuleOwner::Project { id, .. } => Object::Project(*id),
+        };
+        policy::check(&self.db, actor, Action::View, object, "see these rules").await
+    }
+
     async fn can_edit(&self, actor: &Actor, owner: &RuleOwner) -> bool {
         self.require_edit(actor, owner).await.is_ok()
     }
@@ -265,7 +275,7 @@ impl Rules {
     /// The rules a site, service or project page lists: its own, and those of the levels above
     /// with the override it has of each.
     pub async fn listing(&self, actor: &Actor, owner: &RuleOwner) -> Result<RuleListing, AppError> {
-        actor.require()?;
+        self.require_view(actor, owner).await?;
         let (filter, bind) = match owner {
             RuleOwner::Site { .. } => ("r.service_id IS NULL AND r.project_id IS NULL".to_string(), None),
             RuleOwner::Service { id, .. } => {
@@ -299,6 +309,7 @@ impl Rules {
     pub async fn detail(&self, actor: &Actor, id: RuleId) -> Result<RuleDetail, AppError> {
         actor.require()?;
         let rule = self.rule(id).await?;
+        self.require_view(actor, &rule.owner).await?;
         let parent = match rule.parent {
             Some(p) => self.rule(p).await.ok().map(|r| RuleSummary::from(&r)),
             None => None,
@@ -323,6 +334,7 @@ impl Rules {
     pub async fn edit_context(&self, actor: &Actor, id: RuleId) -> Result<RuleContext, AppError> {
         actor.require()?;
         let rule = self.rule(id).await?;
+        self.require_view(actor, &rule.owner).await?;
         let children = self.children(id).await?;
         let parent = match rule.parent {
             Some(p) => self.parent_context(p, None).await?,
@@ -349,7 +361,7 @@ impl Rules {
 
     /// What the editor of a new rule of `owner` needs.
     pub async fn new_context(&self, actor: &Actor, owner: RuleOwner) -> Result<RuleContext, AppError> {
-        actor.require()?;
+        self.require_view(actor, &owner).await?;
         let (dialect, dialect_source) = self.dialect().await?;
         Ok(RuleContext {
             can_edit: self.can_edit(actor, &owner).await,
@@ -372,7 +384,7 @@ impl Rules {
         parent: RuleId,
         target: RuleOwner,
     ) -> Result<RuleContext, AppError> {
-        actor.require()?;
+        self.require_view(actor, &target).await?;
         let parent_rule = self.rule(parent).await?;
         overrides::check_hierarchy(&parent_rule.owner, &target).map_err(|e| AppError::invalid("target", e))?;
         if let Some(existing) = self.children(parent).await?.into_iter().find(|c| c.owner.same(&target)) {

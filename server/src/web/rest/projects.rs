@@ -73,7 +73,7 @@ pub async fn get(State(s): State<AppState>, Caller(actor): Caller, Path(id): Pat
 
 async fn detail(s: &AppState, actor: &Actor, d: &ProjectDetail) -> RestResult<Value> {
     let p = &d.project;
-    let service = s.backend.inventory.service(actor, p.service_id).await?.service;
+    let service = s.backend.inventory.project_service(actor, p.id).await?;
     let shard = s
         .backend
         .inventory

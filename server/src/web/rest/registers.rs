@@ -122,7 +122,7 @@ pub async fn override_rule(
     let object = editable(&s, &actor, &kind, id).await?;
     let b: OverrideBody = json_body(&body)?;
     let target = rule_owner(&s, object).await?;
-    let parent = s.backend.rules.detail(&actor, RuleId(b.original_rule_id)).await?.rule;
+    let parent = s.backend.rules.override_base(&actor, RuleId(b.original_rule_id), &target).await?;
     let input = b.overrides.map(|o| RuleInput {
         kind: parent.kind,
         name: o.name.unwrap_or_else(|| parent.name.clone()),

@@ -10,8 +10,6 @@ use leptos_router::path;
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -26,18 +24,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
-    }
-}
-
-/// Sets the page's Content-Security-Policy, with the nonce Leptos gives its own scripts.
-#[cfg(feature = "ssr")]
-fn content_security_policy() {
-    use axum::http::{HeaderValue, header};
-    let (Some(res), Some(nonce)) = (use_context::<leptos_axum::ResponseOptions>(), leptos::nonce::use_nonce()) else {
-        return;
-    };
-    if let Ok(v) = HeaderValue::from_str(&crate::backend::csp::page_policy(&nonce)) {
-        res.insert_header(header::CONTENT_SECURITY_POLICY, v);
     }
 }
 

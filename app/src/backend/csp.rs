@@ -1,7 +1,8 @@
 //! The Content-Security-Policy of every page, and the headers that go with it.
 //!
-//! Scripts run only from this server and with the page's nonce (the hydration script Leptos
-//! writes carries it), WebAssembly may compile (`'wasm-unsafe-eval'`), nothing inline runs
+//! Scripts run only from this server and with the page's nonce (made per request by the
+//! server's security middleware, which sends the policy; the hydration script Leptos writes
+//! carries it), WebAssembly may compile (`'wasm-unsafe-eval'`), nothing inline runs
 //! otherwise (no `onerror=` attribute, no `javascript:` URL), and no other site may frame a
 //! page. Even if stored text reached the page as markup, it could not run. Browsers report
 //! violations to [`REPORT_PATH`], which logs and counts them (`promgen_csp_violations_total`).

@@ -73,7 +73,11 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_DAYS)));
     let context = {
         let backend = backend.clone();
-        move || provide_context(backend.clone())
+        move || {
+            provide_context(backend.clone());
+            // The page's nonce is the one the security middleware puts in its policy.
+            headers::provide_page_nonce();
+        }
     };
 
     Router::new()

@@ -727,3 +727,20 @@ on_both_databases!(limits_hold_on_every_path, |b: Backend| async move {
     let err = b.auth.login(&huge, "x", None).await.unwrap_err();
     assert_eq!(err.status(), 401);
 });
+
+// Every server function but logging in, out and asking who one is refuses an anonymous
+// caller with 401 before it reads its arguments, and writes nothing.
+on_both_databases!(every_server_function_refuses_anonymous_callers, |b: Backend| async move {
+    let app = router(&b);
+    let before = common::count(&b, "audit").await;
+    let public = ["/api/login", "/api/logout", "/api/whoami"];
+    let paths: Vec<(&str, axum::http::Method)> = leptos::server_fn::axum::server_fn_paths().collect();
+    assert!(paths.len() >= 50, "{} server functions", paths.len());
+    for (path, _) in paths.iter().filter(|(p, _)| !public.contains(p)) {
+        for body in ["", "id=1&owner_kind=service&owner_id=1"] {
+            let (status, _, text) = send(&app, form(path, body, None, Some("http://127.0.0.1:3000"))).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} with {body:?}: {text}");
+        }
+    }
+    assert_eq!(common::count(&b, "audit").await, before, "nothing was written");
+});

@@ -1,0 +1,39 @@
+//! Server functions refuse anonymous callers (401) before anything else is read: their
+//! arguments are decoded before the function runs, so without this an anonymous call with a
+//! missing argument was a 400, and said which argument the function takes. Logging in, out
+//! and asking who one is stay open.
+
+use super::AppState;
+use super::errors::response;
+use app::backend::Actor;
+use app::backend::auth::actor_from_session;
+use app::error::AppError;
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// The server functions anyone may call.
+pub const PUBLIC: [&str; 3] = ["/api/login", "/api/logout", "/api/whoami"];
+
+/// Whether `path` is a server function's (not Prometheus' `/api/v1/…` nor the webhook).
+pub fn is_server_fn(path: &str) -> bool {
+    path.starts_with("/api/") && !path.starts_with("/api/v1/")
+}
+
+pub async fn require_login(
+    State(s): State<AppState>,
+    session: tower_sessions::Session,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    if req.method() == Method::POST && is_server_fn(path) && !PUBLIC.contains(&path) {
+        match actor_from_session(&s.backend.auth, &session).await {
+            Ok(Actor::Anonymous) => return response(AppError::Unauthenticated),
+            Err(e) => return response(e),
+            Ok(_) => {}
+        }
+    }
+    next.run(req).await
+}

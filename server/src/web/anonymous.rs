@@ -30,10 +30,24 @@ pub async fn require_login(
     let path = req.uri().path();
     if req.method() == Method::POST && is_server_fn(path) && !PUBLIC.contains(&path) {
         match actor_from_session(&s.backend.auth, &session).await {
-            Ok(Actor::Anonymous) => return response(AppError::Unauthenticated),
+            Ok(Actor::Anonymous) => return refusal(path, AppError::Unauthenticated),
             Err(e) => return response(e),
             Ok(_) => {}
         }
     }
     next.run(req).await
+}
+
+/// The refusal as the server function itself would have answered it (its error as JSON,
+/// marked by `serverfnerror`), so the page that called it reads it as any other error.
+fn refusal(path: &str, e: AppError) -> Response {
+    let status = axum::http::StatusCode::from_u16(e.status()).unwrap_or(axum::http::StatusCode::UNAUTHORIZED);
+    let body = serde_json::to_string(&e).unwrap_or_default();
+    let mut res = axum::response::IntoResponse::into_response((status, body));
+    let h = res.headers_mut();
+    h.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    if let Ok(v) = axum::http::HeaderValue::from_str(path) {
+        h.insert("serverfnerror", v);
+    }
+    res
 }

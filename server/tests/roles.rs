@@ -181,3 +181,31 @@ on_both_databases!(reading_follows_roles, |b: Backend| async move {
         b.inventory.update_service(&stranger, s.id, ServiceInput { name: "web".into(), description: "x".into() }).await,
     );
 });
+
+// Alerts follow roles too: the page, the history, an alert and its payload show the alerts of
+// the services and projects one may see.
+on_both_databases!(alerts_follow_roles, |b: Backend| async move {
+    let admin = common::admin(&b).await;
+    let owner = common::user(&b, "owner").await;
+    let stranger = common::user(&b, "stranger").await;
+    let shard = b.inventory.create_shard(&admin, ShardInput::new("main", "http://127.0.0.1:9")).await.unwrap();
+    let service = ServiceInput { name: "test-service".into(), description: String::new() };
+    let s = b.inventory.create_service(&owner, service).await.unwrap();
+    let project = ProjectInput { name: "test-project".into(), description: String::new(), shard_id: shard.id };
+    b.inventory.create_project(&owner, s.id, project).await.unwrap();
+    b.alerts.ingest(&admin, common::fixture("alertmanager.json").as_bytes()).await.unwrap();
+
+    let page = b.alerts.page(&owner, &[]).await.unwrap();
+    assert_eq!(page.alerts.len(), 1);
+    let id = page.alerts[0].id;
+    assert!(b.alerts.detail(&owner, id).await.is_ok());
+    assert!(b.alerts.page(&stranger, &[]).await.unwrap().alerts.is_empty());
+    assert!(b.alerts.history(&stranger, &[], 1).await.unwrap().is_empty());
+    forbidden(b.alerts.detail(&stranger, id).await);
+    forbidden(b.alerts.payload(&stranger, id).await);
+    b.roles
+        .grant(&owner, Object::Service(s.id), Principal::User(stranger.user_id().unwrap()), Role::Viewer)
+        .await
+        .unwrap();
+    assert!(b.alerts.payload(&stranger, id).await.is_ok());
+});

@@ -1,12 +1,14 @@
 //! Reading alerts: the live page's starting point (the newest delivery of each group), the
 //! history searchable by label, one alert with its routing and every delivery attempt, and
-//! pruning what is past the retention.
+//! pruning what is past the retention. A caller sees the alerts of the services and projects
+//! they may see (and those naming neither).
 
 use super::Alerts;
-use crate::backend::Actor;
 use crate::backend::events::{ALERT_COLUMNS, SummaryColumns};
+use crate::backend::{Actor, policy};
 use crate::error::AppError;
 use crate::model::*;
+use std::collections::HashSet;
 
 /// How many groups the alerts page starts with, and history rows a page.
 const PAGE: i64 = 200;
@@ -64,7 +66,54 @@ fn label_clause(filter: &[(String, String)], first: usize) -> String {
         .collect()
 }
 
+/// The names of the services and projects a caller may see; `None`: all.
+type Seen = Option<(HashSet<String>, HashSet<String>)>;
+
+/// Whether an alert naming `service` and `project` is for the caller: one of them is theirs
+/// to see, or it names neither (the pipeline's own, or unrouted).
+fn shows(seen: &Seen, service: &str, project: &str) -> bool {
+    match seen {
+        None => true,
+        Some((services, projects)) => {
+            (service.is_empty() && project.is_empty()) || services.contains(service) || projects.contains(project)
+        }
+    }
+}
+
 impl Alerts {
+    /// What `actor` may see of the alerts: those of the services and projects they may see.
+    async fn seen(&self, actor: &Actor) -> Result<Seen, AppError> {
+        let (Some(vs), Some(vp)) =
+            (policy::visible_services(&self.db, actor).await?, policy::visible_projects(&self.db, actor).await?)
+        else {
+            return Ok(None);
+        };
+        let services: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, name FROM service").fetch_all(&self.db.pool).await?;
+        let projects: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, name FROM project").fetch_all(&self.db.pool).await?;
+        Ok(Some((
+            services.into_iter().filter(|(id, _)| vs.contains(&ServiceId(*id))).map(|(_, n)| n).collect(),
+            projects.into_iter().filter(|(id, _)| vp.contains(&ProjectId(*id))).map(|(_, n)| n).collect(),
+        )))
+    }
+
+    /// Refuses (403) an alert the caller may not see.
+    async fn require_seen(&self, actor: &Actor, id: AlertId) -> Result<(), AppError> {
+        let labels: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, value FROM alert_label WHERE alert_id = $1 AND name IN ('service', 'project')",
+        )
+        .bind(id.0)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let label = |k: &str| labels.iter().find(|(n, _)| n == k).map_or("", |(_, v)| v.as_str()).to_string();
+        if shows(&self.seen(actor).await?, &label("service"), &label("project")) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("see this alert: that needs a role on its service or project".into()))
+        }
+    }
+
     /// The newest delivery of each alert group (as firing or resolved it stands), newest
     /// first, and the event id the live feed continues from.
     pub async fn page(&self, actor: &Actor, filter: &[(String, String)]) -> Result<AlertPage, AppError> {
@@ -76,7 +125,9 @@ impl Alerts {
              (SELECT MAX(a.id) FROM alert a WHERE 1 = 1{} GROUP BY a.group_key) ORDER BY a.id DESC LIMIT {PAGE}",
             label_clause(filter, 1)
         );
-        let alerts = self.summaries(&sql, filter).await?;
+        let seen = self.seen(actor).await?;
+        let mut alerts = self.summaries(&sql, filter).await?;
+        alerts.retain(|a| shows(&seen, &a.service, &a.project));
         Ok(AlertPage { alerts, last_event: last_event.unwrap_or(0) })
     }
 
@@ -93,7 +144,10 @@ impl Alerts {
             "SELECT a.id, {ALERT_COLUMNS} FROM alert a WHERE 1 = 1{} ORDER BY a.id DESC LIMIT {PAGE} OFFSET {offset}",
             label_clause(filter, 1)
         );
-        self.summaries(&sql, filter).await
+        let seen = self.seen(actor).await?;
+        let mut alerts = self.summaries(&sql, filter).await?;
+        alerts.retain(|a| shows(&seen, &a.service, &a.project));
+        Ok(alerts)
     }
 
     async fn summaries(&self, sql: &str, filter: &[(String, String)]) -> Result<Vec<AlertSummary>, AppError> {
@@ -113,6 +167,7 @@ impl Alerts {
                 .fetch_optional(&self.db.pool)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("alert {id}")))?;
+        self.require_seen(actor, id).await?;
         let (alert, body, routing) = (row.columns.summary(AlertId(row.id)), row.body, row.routing);
         let body_bytes = body.len() as i64;
         // A large payload takes milliseconds to read: off the async workers.
@@ -169,12 +224,14 @@ impl Alerts {
     /// An alert's payload as Alertmanager posted it (JSON), for `/alert/{id}/payload`.
     pub async fn payload(&self, actor: &Actor, id: AlertId) -> Result<String, AppError> {
         actor.require()?;
-        sqlx::query_as::<_, (String,)>("SELECT body FROM alert WHERE id = $1")
+        let body = sqlx::query_as::<_, (String,)>("SELECT body FROM alert WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.db.pool)
             .await?
             .map(|r| r.0)
-            .ok_or_else(|| AppError::NotFound(format!("alert {id}")))
+            .ok_or_else(|| AppError::NotFound(format!("alert {id}")))?;
+        self.require_seen(actor, id).await?;
+        Ok(body)
     }
 
     /// The outbox for the metrics: notifications waiting, the age of the oldest in seconds,

@@ -668,6 +668,9 @@ on_both_databases!(no_side_door_shows_secrets, |b: Backend| async move {
         .await
         .unwrap();
     let service = b.notifiers.owner("service", s.id.0).await.unwrap();
+    // Mallory reads the service (a Viewer), may not edit its notifiers.
+    let viewer = app::backend::roles::Principal::User(other.user_id().unwrap());
+    b.roles.grant(&owner, Object::Service(s.id), viewer, Role::Viewer).await.unwrap();
     let secret = format!("{}/hooks/VICTOR-WEBHOOK-SECRET", hook.url);
     let webhook = NotifierInput { kind: "webhook".into(), value: secret.clone(), ..Default::default() };
     b.notifiers.create(&owner, &service, webhook).await.unwrap();

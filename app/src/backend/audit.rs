@@ -111,26 +111,39 @@ impl AuditLog {
         AuditLog { db }
     }
 
+    /// The SQL narrowing `audit a` to what `actor` may read: site admins all; others what is
+    /// about (or filed under) a service or project they may see. The ids are numbers, written
+    /// into the statement.
+    async fn scope(&self, actor: &Actor) -> Result<String, AppError> {
+        let (Some(services), Some(projects)) = (
+            super::policy::visible_services(&self.db, actor).await?,
+            super::policy::visible_projects(&self.db, actor).await?,
+        ) else {
+            return Ok(String::new());
+        };
+        let ids = |v: Vec<i64>| {
+            if v.is_empty() { "NULL".to_string() } else { v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ") }
+        };
+        let (s, p) = (ids(services.iter().map(|x| x.0).collect()), ids(projects.iter().map(|x| x.0).collect()));
+        Ok(format!(
+            " AND ((a.object_type = 'service' AND a.object_id IN ({s})) OR (a.object_type = 'project' AND a.object_id IN ({p})) \
+             OR (a.parent_type = 'service' AND a.parent_id IN ({s})) OR (a.parent_type = 'project' AND a.parent_id IN ({p})))"
+        ))
+    }
+
     /// The entries `actor` may read, newest first: site admins all; others those about (or
     /// filed under) a service or project they may see.
     pub async fn visible(&self, actor: &Actor) -> Result<Vec<AuditRecord>, AppError> {
         actor.require()?;
-        let rows: Vec<RecordRow> = sqlx::query_as(
+        let scope = self.scope(actor).await?;
+        let rows: Vec<RecordRow> = sqlx::query_as(&format!(
             "SELECT a.id, a.created, u.username, a.body, a.object_type, a.object_id, a.parent_type, a.parent_id, \
-             a.old, a.data FROM audit a LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC",
-        )
+             a.old, a.data FROM audit a LEFT JOIN users u ON u.id = a.user_id WHERE 1 = 1{scope} ORDER BY a.id DESC"
+        ))
         .fetch_all(&self.db.pool)
         .await?;
-        let services = super::policy::visible_services(&self.db, actor).await?;
-        let projects = super::policy::visible_projects(&self.db, actor).await?;
-        let sees = |kind: &str, id: i64| match kind {
-            "service" => services.as_ref().is_none_or(|v| v.contains(&crate::model::ServiceId(id))),
-            "project" => projects.as_ref().is_none_or(|v| v.contains(&crate::model::ProjectId(id))),
-            _ => false,
-        };
         Ok(rows
             .into_iter()
-            .filter(|r| actor.is_superuser() || sees(&r.object_type, r.object_id) || sees(&r.parent_type, r.parent_id))
             .map(|r| AuditRecord {
                 entry: AuditEntry {
                     id: AuditId(r.id),
@@ -156,24 +169,7 @@ impl AuditLog {
             (Some(k), Some(i)) => (k.as_str(), i),
             _ => ("", 0),
         };
-        // Site admins read all; others what is about (or filed under) a service or project
-        // they may see. The ids are numbers: written into the statement.
-        let ids = |v: Vec<i64>| {
-            if v.is_empty() { "NULL".to_string() } else { v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ") }
-        };
-        let scope = match (
-            super::policy::visible_services(&self.db, actor).await?,
-            super::policy::visible_projects(&self.db, actor).await?,
-        ) {
-            (Some(services), Some(projects)) => {
-                let (s, p) = (ids(services.iter().map(|x| x.0).collect()), ids(projects.iter().map(|x| x.0).collect()));
-                format!(
-                    " AND ((a.object_type = 'service' AND a.object_id IN ({s})) OR (a.object_type = 'project' AND a.object_id IN ({p})) \
-                     OR (a.parent_type = 'service' AND a.parent_id IN ({s})) OR (a.parent_type = 'project' AND a.parent_id IN ({p})))"
-                )
-            }
-            _ => String::new(),
-        };
+        let scope = self.scope(actor).await?;
         let rows: Vec<AuditRow> = sqlx::query_as(&format!(
             "SELECT a.id, a.created, u.username, a.body, a.object_type, a.object_id, a.old, a.data \
              FROM audit a LEFT JOIN users u ON u.id = a.user_id \

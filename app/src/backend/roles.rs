@@ -49,6 +49,9 @@ pub struct GroupMember {
     pub role: GroupRole,
 }
 
+/// The most users added to a group in one request.
+pub const MAX_ADDED: usize = 1000;
+
 /// A grant with its holder's name.
 #[derive(sqlx::FromRow)]
 struct GrantRow {
@@ -507,6 +510,9 @@ impl Roles {
     ) -> Result<(), AppError> {
         let group = self.group_row(id).await?;
         self.check_group(actor, id, GroupRole::Admin, "add members to this group").await?;
+        if users.len() > MAX_ADDED {
+            return Err(AppError::invalid("user_ids", format!("at most {MAX_ADDED} users at once")));
+        }
         let mut tx = self.db.begin().await?;
         for user in users {
             self.principal_columns(Principal::User(*user)).await?;

@@ -13,6 +13,7 @@ use crate::backend::policy;
 use crate::error::AppError;
 use crate::model::*;
 use senders::Senders;
+use std::collections::HashMap;
 
 #[derive(Clone)]
 pub struct Notifiers {
@@ -62,7 +63,10 @@ impl NotifierRow {
     }
 }
 
-fn owner_columns(owner: &NotifierOwner) -> (Option<i64>, Option<i64>, Option<i64>) {
+/// A notifier owner as its row's (service, project, user) columns.
+type OwnerColumns = (Option<i64>, Option<i64>, Option<i64>);
+
+fn owner_columns(owner: &NotifierOwner) -> OwnerColumns {
     match owner {
         NotifierOwner::Site => (None, None, None),
         NotifierOwner::Service { id, .. } => (Some(id.0), None, None),
@@ -198,12 +202,30 @@ impl Notifiers {
     /// projects they may see and their own (all for site admins); values only to those who
     /// may edit them, masked for the others.
     pub async fn notifier_list(&self, actor: &Actor) -> Result<Vec<Notifier>, AppError> {
+        let all = self.rows("n.id > $1", 0).await?;
+        self.seen_by(actor, all).await
+    }
+
+    /// One notifier, for those who may see it (403), with its value masked for those who may
+    /// not edit it; 404 when there is none.
+    pub async fn visible(&self, actor: &Actor, id: NotifierId) -> Result<Notifier, AppError> {
+        let n = self.get(id).await?;
+        self.seen_by(actor, vec![n])
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::Forbidden("see this notifier: that needs a role on what it belongs to".into()))
+    }
+
+    /// The notifiers `actor` may see of `notifiers`, values masked where they may not edit:
+    /// the rights are asked once per owner, not once per notifier.
+    async fn seen_by(&self, actor: &Actor, notifiers: Vec<Notifier>) -> Result<Vec<Notifier>, AppError> {
         actor.require()?;
         let (services, projects) =
             (policy::visible_services(&self.db, actor).await?, policy::visible_projects(&self.db, actor).await?);
         let me = actor.user_id();
+        let mut editable: HashMap<OwnerColumns, bool> = HashMap::new();
         let mut out = Vec::new();
-        for mut n in self.rows("n.id > $1", 0).await? {
+        for mut n in notifiers {
             let seen = match &n.owner {
                 NotifierOwner::Site => actor.is_superuser(),
                 NotifierOwner::Service { id, .. } => services.as_ref().is_none_or(|v| v.contains(id)),
@@ -213,7 +235,16 @@ impl Notifiers {
             if !seen {
                 continue;
             }
-            if self.require_edit(actor, &n.owner).await.is_err() {
+            let key = owner_columns(&n.owner);
+            let may_edit = match editable.get(&key) {
+                Some(&may) => may,
+                None => {
+                    let may = self.require_edit(actor, &n.owner).await.is_ok();
+                    editable.insert(key, may);
+                    may
+                }
+            };
+            if !may_edit {
                 n.value = masked_value(n.kind, &n.value);
             }
             out.push(n);
@@ -324,6 +355,10 @@ impl Notifiers {
         }
         let value = self.clean_value(kind, &input.value).await?;
         self.check_texts(&input.alias, &input.subject_template, &input.body_template).await?;
+        if input.filters.len() > crate::model::validate::MAX_LABELS {
+            let max = crate::model::validate::MAX_LABELS;
+            return Err(AppError::invalid("filters", format!("at most {max} filters")));
+        }
         for (name, value) in &input.filters {
             filter_name(name)?;
             crate::model::validate::text("value", value, crate::model::validate::MAX_LABEL_VALUE)?;

@@ -14,9 +14,9 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// The object of `kind` (`services`, `projects`) and `id`, after a 404 for one that is not
-/// there.
-async fn object(s: &AppState, actor: &app::backend::Actor, kind: &str, id: i64) -> RestResult<Object> {
+/// The object of `kind` (`services`, `projects`) and `id`: 404 when there is none, 403 when
+/// the caller may not see it.
+pub(super) async fn object(s: &AppState, actor: &app::backend::Actor, kind: &str, id: i64) -> RestResult<Object> {
     match kind {
         "services" => Ok(Object::Service(s.backend.inventory.service(actor, ServiceId(id)).await?.service.id)),
         "projects" => Ok(Object::Project(s.backend.inventory.project(actor, ProjectId(id)).await?.project.id)),

@@ -70,11 +70,7 @@ pub async fn list(
 
 /// The notifier, for those who may see it (403), 404 when there is none.
 async fn visible(s: &AppState, actor: &app::backend::Actor, id: i64) -> RestResult<Notifier> {
-    let n = s.backend.notifiers.get(NotifierId(id)).await?;
-    if !s.backend.notifiers.notifier_list(actor).await?.iter().any(|seen| seen.id == n.id) {
-        return Err(AppError::Forbidden("see this notifier: that needs a role on what it belongs to".into()).into());
-    }
-    Ok(n)
+    Ok(s.backend.notifiers.visible(actor, NotifierId(id)).await?)
 }
 
 #[derive(Deserialize)]

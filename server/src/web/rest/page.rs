@@ -24,6 +24,16 @@ pub struct Page<T> {
     pub results: Vec<T>,
 }
 
+/// Django's boolean filter (`?enabled=true`): `true`/`True`/`1` and `false`/`False`/`0`.
+pub fn boolean(field: &str, text: Option<&str>) -> Result<Option<bool>, AppError> {
+    match text {
+        None => Ok(None),
+        Some("true" | "True" | "1") => Ok(Some(true)),
+        Some("false" | "False" | "0") => Ok(Some(false)),
+        Some(other) => Err(AppError::invalid(field, format!("{other:?} is not true or false"))),
+    }
+}
+
 /// `items` cut to the page the query asks for. A page past the end is 404 ("Invalid page."),
 /// as in Django REST framework ("page 4 not found"); a size that is not a number is the default.
 pub fn paginate<T>(items: Vec<T>, q: &PageQuery, uri: &Uri, headers: &HeaderMap) -> Result<Page<T>, AppError> {

@@ -18,11 +18,7 @@ use serde_json::{Value, json};
 /// The object of `kind` (`services`, `projects`) and `id` (404 when there is none), after the
 /// caller was found allowed to register under it (403).
 async fn editable(s: &AppState, actor: &Actor, kind: &str, id: i64) -> RestResult<Object> {
-    let object = match kind {
-        "services" => Object::Service(s.backend.inventory.service(actor, ServiceId(id)).await?.service.id),
-        "projects" => Object::Project(s.backend.inventory.project(actor, ProjectId(id)).await?.project.id),
-        other => return Err(AppError::NotFound(format!("{other} {id}")).into()),
-    };
+    let object = super::members::object(s, actor, kind, id).await?;
     policy::check(&s.backend.db, actor, Action::Edit, object, "register here").await?;
     Ok(object)
 }

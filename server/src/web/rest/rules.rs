@@ -2,7 +2,7 @@
 //! site admins; a service's or project's rules by those who may see and edit it.
 
 use super::caller::{Caller, RestResult, json_body};
-use super::page::{Page, PageQuery, paginate};
+use super::page::{Page, PageQuery, boolean, paginate};
 use crate::web::AppState;
 use app::backend::{Actor, policy};
 use app::error::AppError;
@@ -55,12 +55,7 @@ pub async fn list(
     if let Some(kind) = f.content_type.as_deref().filter(|k| !matches!(*k, "site" | "service" | "project")) {
         return Err(AppError::invalid("content_type", format!("{kind:?} is not site, service or project")).into());
     }
-    let enabled = match f.enabled.as_deref() {
-        Some("true" | "True" | "1") => Some(true),
-        Some("false" | "False" | "0") => Some(false),
-        Some(other) => return Err(AppError::invalid("enabled", format!("{other:?} is not true or false")).into()),
-        None => None,
-    };
+    let enabled = boolean("enabled", f.enabled.as_deref())?;
     let (services, projects) = (
         policy::visible_services(&s.backend.db, &actor).await?,
         policy::visible_projects(&s.backend.db, &actor).await?,

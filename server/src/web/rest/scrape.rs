@@ -3,7 +3,7 @@
 //! seen by those who may see its project.
 
 use super::caller::{Caller, RestResult, json_body};
-use super::page::{Page, PageQuery, paginate};
+use super::page::{Page, PageQuery, boolean, paginate};
 use crate::web::AppState;
 use app::backend::{Actor, policy};
 use app::error::AppError;
@@ -39,15 +39,6 @@ pub struct ExporterFilter {
     page: PageQuery,
 }
 
-/// Django's boolean filter: `true`/`True`/`1` and `false`/`False`/`0`.
-fn boolean(field: &str, text: &str) -> Result<bool, AppError> {
-    match text {
-        "true" | "True" | "1" => Ok(true),
-        "false" | "False" | "0" => Ok(false),
-        other => Err(AppError::invalid(field, format!("{other:?} is not true or false"))),
-    }
-}
-
 /// `GET /rest/v2/exporters`: filters `project_id`, `job` (contains), `path`, `scheme`
 /// (`http`, `https`; others 400), `enabled`.
 pub async fn exporters(
@@ -63,7 +54,7 @@ pub async fn exporters(
         ),
         None => None,
     };
-    let enabled = f.enabled.as_deref().map(|e| boolean("enabled", e)).transpose()?;
+    let enabled = boolean("enabled", f.enabled.as_deref())?;
     let (names, visible) = projects(&s, &actor).await?;
     let mut all = s.backend.inventory.exporter_list(&actor).await?;
     // Promgen's order: by job, then port.

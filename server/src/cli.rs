@@ -34,7 +34,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the web server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Load a Promgen `dumpdata` export (YAML or JSON); several files apply in order.
     ImportPromgen {
         #[arg(required = true)]
@@ -140,6 +140,30 @@ pub struct ServeArgs {
     /// How long a request may wait for CPU-heavy work (rule checks, imports, templates).
     #[arg(long, env = "PROMGEN_CPU_BUDGET", default_value = "10s", value_parser = duration)]
     pub cpu_budget: std::time::Duration,
+    /// The site's address as its users reach it (https://promgen.example.com): identity
+    /// providers send users back to it.
+    #[arg(long, env = "PROMGEN_EXTERNAL_URL", value_parser = external_url)]
+    pub external_url: Option<url::Url>,
+    /// A YAML file of identity providers (OpenID Connect, GitHub, OAuth2) users sign in with;
+    /// the README's "Sign-in" section shows its shape.
+    #[arg(long, env = "PROMGEN_SIGN_IN_PROVIDERS")]
+    pub sign_in_providers: Option<PathBuf>,
+    /// Whether users may log in with a username and password kept here (`false` once
+    /// everyone signs in through a provider).
+    #[arg(long, env = "PROMGEN_LOCAL_ACCOUNTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub local_accounts: bool,
+}
+
+/// An absolute http(s) URL, ending in `/` so that paths join below it.
+fn external_url(s: &str) -> Result<url::Url, String> {
+    let mut url = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("{s:?} must be an http(s) URL with a host"));
+    }
+    if !url.path().ends_with('/') {
+        url.set_path(&format!("{}/", url.path()));
+    }
+    Ok(url)
 }
 
 #[derive(Args, Debug)]

@@ -54,12 +54,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         },
         // Users' templates render in a child of this very binary (`promgen sandbox-render`).
         sandbox: std::env::current_exe().ok(),
+        sign_in: sign_in_settings(serve)?,
     };
     let backend = Backend::with_settings(db, &settings).map_err(|e| anyhow::anyhow!(e))?;
     let operator = Actor::System;
     match cli.command {
         None => crate::web::serve(backend, cli.serve).await,
-        Some(Command::Serve(args)) => crate::web::serve(backend, args).await,
+        Some(Command::Serve(args)) => crate::web::serve(backend, *args).await,
         Some(Command::ImportPromgen { files }) => {
             let texts = files.iter().map(read).collect::<anyhow::Result<Vec<_>>>()?;
             let report = backend.importer.import_promgen(&operator, &texts).await.map_err(user_error)?;
@@ -264,6 +265,23 @@ async fn export(body: &[u8], args: &ExportArgs) -> anyhow::Result<()> {
         anyhow::ensure!(res.status().is_success(), "reload {url}: {}", res.status());
     }
     Ok(())
+}
+
+/// The identity providers file (if any) read and checked: every wrong setting on its own line.
+pub fn sign_in_settings(serve: &crate::cli::ServeArgs) -> anyhow::Result<app::backend::auth::sso::SignInSettings> {
+    let providers = match &serve.sign_in_providers {
+        Some(path) => {
+            let text = read(path)?;
+            app::backend::auth::sso::config::parse(&text, |var| std::env::var(var).ok())
+                .map_err(|e| anyhow::anyhow!("{}:\n{e}", path.display()))?
+        }
+        None => Vec::new(),
+    };
+    Ok(app::backend::auth::sso::SignInSettings {
+        providers,
+        local_accounts: serve.local_accounts,
+        external_url: serve.external_url.clone(),
+    })
 }
 
 #[cfg(test)]

@@ -13,6 +13,14 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     })
 }
 
+/// How one may log in here: the identity providers' buttons, and whether the password form is
+/// shown. Open to anyone (the login page asks before anyone is logged in).
+#[server(endpoint = "login_options")]
+pub async fn login_options() -> Result<crate::model::LoginOptions, AppError> {
+    let (backend, _) = super::visitor().await?;
+    Ok(backend.sign_in.options())
+}
+
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<CurrentUser, AppError> {
     let (backend, _) = super::visitor().await?;

@@ -44,6 +44,8 @@ pub struct Settings {
     /// The `promgen` binary that renders users' templates in a child process with limits
     /// (`promgen sandbox-render`); `None` renders them in-process.
     pub sandbox: Option<std::path::PathBuf>,
+    /// Identity providers, and whether local accounts may log in.
+    pub sign_in: auth::sso::SignInSettings,
 }
 
 impl Default for Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             max_hosts_per_farm: inventory::MAX_HOSTS_PER_FARM,
             login: Default::default(),
             sandbox: None,
+            sign_in: Default::default(),
         }
     }
 }
@@ -67,6 +70,8 @@ impl Default for Settings {
 pub struct Backend {
     pub db: Db,
     pub auth: auth::Auth,
+    /// Sign-in through identity providers (OpenID Connect, OAuth2).
+    pub sign_in: auth::sso::SignIn,
     pub audit: audit::AuditLog,
     pub inventory: inventory::Inventory,
     pub exports: exports::Exports,
@@ -106,7 +111,8 @@ impl Backend {
         let templates = notify::message::Renderer::new(cpu.clone(), sandbox);
         let senders = notify::senders::Senders::new(settings.send.clone(), templates.clone())?;
         Ok(Backend {
-            auth: auth::Auth::new(db.clone(), &settings.login),
+            auth: auth::Auth::new(db.clone(), &settings.login).with_local_accounts(settings.sign_in.local_accounts),
+            sign_in: auth::sso::SignIn::new(db.clone(), &settings.sign_in)?,
             audit: audit::AuditLog::new(db.clone()),
             inventory: inventory::Inventory::new(db.clone(), cpu.clone(), settings.max_hosts_per_farm),
             exports: exports::Exports::new(db.clone(), cpu.clone(), promtool.clone()),

@@ -564,6 +564,17 @@ impl Roles {
 
     /// Removes a member from a group (its admins); their subscriptions that no role backs
     /// any more end.
+    /// After `user` left `groups` other than by [`Roles::remove_group_member`] (a provider's
+    /// groups claim): their subscriptions to what they may no longer see end.
+    pub(crate) async fn left_groups(&self, groups: &[i64]) -> Result<(), AppError> {
+        for &group in groups {
+            for object in self.group_objects(group).await? {
+                self.unsubscribe_roleless(object).await?;
+            }
+        }
+        Ok(())
+    }
+
     pub async fn remove_group_member(&self, actor: &Actor, id: i64, user: UserId) -> Result<(), AppError> {
         let group = self.group_row(id).await?;
         self.check_group(actor, id, GroupRole::Admin, "remove members of this group").await?;

@@ -26,3 +26,20 @@ pub struct UserProfile {
     pub is_superuser: bool,
     pub date_joined: String,
 }
+
+/// An identity provider as the login page shows it: a button to `/login/sso/<id>`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignInProvider {
+    /// The provider's id in its configuration (`[a-z0-9-]`), part of its URLs.
+    pub id: String,
+    /// What the button says ("Sign in with {name}").
+    pub name: String,
+}
+
+/// How one may log in on this site: through these providers, and with a local username and
+/// password unless the site turned local accounts off.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoginOptions {
+    pub providers: Vec<SignInProvider>,
+    pub local_accounts: bool,
+}

@@ -1,22 +1,62 @@
-use crate::api::auth::Login;
+use crate::api::auth::{Login, login_options};
 use crate::components::{Field, FormError};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+/// The login page: a button per identity provider, and the password form unless the site
+/// turned local accounts off. `next` (a path of this site) is kept through either way.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".into());
+    let options = Resource::new(|| (), |_| login_options());
     view! {
         <section class="card narrow">
             <h1>"Log in"</h1>
-            <ActionForm action=login>
-                <input type="hidden" name="next" value=next />
-                <Field label="Username" name="username" autocomplete="username" />
-                <Field label="Password" name="password" kind="password" autocomplete="current-password" />
-                <button type="submit">"Log in"</button>
-            </ActionForm>
+            <Suspense>
+                {move || {
+                    options
+                        .get()
+                        .map(|o| {
+                            let o = o.unwrap_or_default();
+                            let local = o.local_accounts || o.providers.is_empty();
+                            view! {
+                                <div class="sign-in-providers">
+                                    {o
+                                        .providers
+                                        .into_iter()
+                                        .map(|p| {
+                                            let href = move || {
+                                                let next: String = form_urlencoded::byte_serialize(next().as_bytes())
+                                                    .collect();
+                                                format!("/login/sso/{}?next={next}", p.id)
+                                            };
+                                            view! {
+                                                <a class="button sign-in" href=href>
+                                                    {format!("Sign in with {}", p.name)}
+                                                </a>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </div>
+                                <Show when=move || local>
+                                    <ActionForm action=login>
+                                        <input type="hidden" name="next" value=next />
+                                        <Field label="Username" name="username" autocomplete="username" />
+                                        <Field
+                                            label="Password"
+                                            name="password"
+                                            kind="password"
+                                            autocomplete="current-password"
+                                        />
+                                        <button type="submit">"Log in"</button>
+                                    </ActionForm>
+                                </Show>
+                            }
+                        })
+                }}
+            </Suspense>
             <FormError value=login.value() />
         </section>
     }

@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 /// The server functions anyone may call.
-pub const PUBLIC: [&str; 3] = ["/api/login", "/api/logout", "/api/whoami"];
+pub const PUBLIC: [&str; 4] = ["/api/login", "/api/logout", "/api/whoami", "/api/login_options"];
 
 /// Whether `path` is a server function's (not Prometheus' `/api/v1/…` nor the webhook).
 pub fn is_server_fn(path: &str) -> bool {

@@ -10,6 +10,7 @@ mod origin;
 mod payload;
 mod prometheus;
 mod rest;
+mod sso;
 mod webhook;
 
 use crate::cli::ServeArgs;
@@ -86,6 +87,8 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .merge(rest::routes())
         .route("/api/v1/alerts", axum::routing::post(webhook::receive))
         .route("/ws", axum::routing::get(feed::connect))
+        .route("/login/sso/{id}", axum::routing::get(sso::start))
+        .route("/login/sso/{id}/callback", axum::routing::get(sso::callback))
         .route("/alert/{id}/payload", axum::routing::get(payload::payload))
         .route("/metrics", axum::routing::get(metrics::metrics))
         .route(

@@ -4,6 +4,7 @@
 pub mod django;
 mod password;
 pub mod session_store;
+pub mod sso;
 mod throttle;
 mod tokens;
 
@@ -83,6 +84,8 @@ pub struct Auth {
     db: Db,
     throttle: std::sync::Arc<throttle::Throttle>,
     hasher: std::sync::Arc<password::Hasher>,
+    /// Whether usernames and passwords kept here may log in.
+    local_accounts: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -149,7 +152,14 @@ impl Auth {
             db,
             throttle: std::sync::Arc::new(throttle::Throttle::new(login)),
             hasher: std::sync::Arc::new(password::Hasher::new(login.concurrent_hashes)),
+            local_accounts: true,
         }
+    }
+
+    /// Turns password logins off (`false`): users sign in through identity providers only.
+    pub fn with_local_accounts(mut self, allowed: bool) -> Self {
+        self.local_accounts = allowed;
+        self
     }
 
     /// The address of a request's client (for login limits): the peer, or behind a proxy the
@@ -287,6 +297,11 @@ impl Auth {
         password: &str,
         address: Option<IpAddr>,
     ) -> Result<CurrentUser, AppError> {
+        if !self.local_accounts {
+            return Err(AppError::Forbidden(
+                "log in with a password here: this site signs users in through its identity providers".into(),
+            ));
+        }
         self.throttle.attempt(username, address)?;
         let wrong = || AppError::WrongCredentials;
         let row: Option<UserRow> = if username.len() > throttle::MAX_USERNAME {

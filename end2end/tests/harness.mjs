@@ -23,11 +23,13 @@ async function freePort() {
 }
 
 /// `seed`: Promgen dumpdata objects loaded with `promgen import-promgen` before the server starts;
-/// `args`: more arguments for `promgen serve`.
-export async function start({ seed, args = [] } = {}) {
+/// `args`: more arguments for `promgen serve`; `prepare(base, dir)`: called with the server's
+/// address and a scratch directory before it starts, returns more arguments.
+export async function start({ seed, args = [], prepare } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "promgen-e2e-"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  if (prepare) args = [...args, ...(await prepare(base, dir))];
   const bin = process.env.PROMGEN_BIN ?? join(root, "target/debug/promgen");
   const env = {
     ...process.env,
@@ -137,4 +139,29 @@ export async function login(page, base) {
   await page.fill("input[name=password]", ADMIN_PASSWORD);
   await page.click("button:has-text('Log in')");
   await page.waitForURL(base + "/");
+}
+
+/// Starts the real OpenID provider of the sign-in tests (end2end/support/oidc-provider.mjs)
+/// for a client `promgen` with these redirect URIs; resolves to `{ issuer, stop() }`.
+export async function startOpenIdProvider(redirectUris, env = {}) {
+  const child = spawn(process.execPath, [join(root, "end2end/support/oidc-provider.mjs")], {
+    env: { ...process.env, OIDC_REDIRECT_URIS: redirectUris.join(","), ...env },
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const issuer = await new Promise((ok, fail) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const line = out.split("\n")[0];
+      if (out.includes("\n")) ok(JSON.parse(line).issuer);
+    });
+    child.once("exit", (code) => fail(new Error(`the OpenID provider exited (${code})`)));
+    setTimeout(() => fail(new Error("the OpenID provider did not start within 30 s")), 30000);
+  });
+  return {
+    issuer,
+    stop() {
+      child.kill("SIGTERM");
+    },
+  };
 }

@@ -27,6 +27,12 @@ pub(crate) async fn caller() -> Result<(Backend, Actor), AppError> {
 pub(crate) async fn visitor() -> Result<(Backend, Actor), AppError> {
     let backend = leptos::prelude::use_context::<Backend>()
         .ok_or_else(|| AppError::Internal("backend missing from the request context".into()))?;
+    // A script's token, checked before the function was called; else the browser's session.
+    let by_token = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::backend::auth::TokenCaller>().cloned());
+    if let Some(crate::backend::auth::TokenCaller(actor)) = by_token {
+        return Ok((backend, actor));
+    }
     let session = session().await?;
     let actor = crate::backend::auth::actor_from_session(&backend.auth, &session).await?;
     Ok((backend, actor))

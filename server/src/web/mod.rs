@@ -101,7 +101,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         })
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::timed))
         .route_layer(axum::middleware::from_fn(errors::server_fn_status))
-        .route_layer(axum::middleware::from_fn(anonymous::require_login))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), anonymous::require_login))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::app::shell))
         .layer(axum::middleware::from_fn_with_state(origins, origin::check))
         // One body limit, ours (axum's default of 2 MB would cut server functions short).

@@ -21,6 +21,11 @@ pub use throttle::LoginSettings;
 pub(crate) use tokens::insert as insert_token;
 pub use tokens::key_of as token_key;
 
+/// Who a request's `Authorization` header named, resolved before a server function runs and
+/// read by it (in the request's extensions) instead of the session.
+#[derive(Clone, Debug)]
+pub struct TokenCaller(pub Actor);
+
 /// The session key under which the logged-in user's id is kept.
 pub const SESSION_USER_KEY: &str = "user_id";
 

@@ -23,11 +23,15 @@ async fn serve(b: &Backend) -> String {
 
 /// Logs `ops` in over HTTP; the session cookie.
 async fn login(addr: &str) -> String {
+    login_as(addr, "ops").await
+}
+
+async fn login_as(addr: &str, user: &str) -> String {
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let res = client
         .post(format!("http://{addr}{}", <app::api::auth::Login as leptos::server_fn::ServerFn>::PATH))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body("username=ops&password=password-of-test")
+        .body(format!("username={user}&password=password-of-test"))
         .send()
         .await
         .unwrap();
@@ -96,6 +100,10 @@ on_both_databases!(the_feed_checks_who_asks_and_pushes_and_replays_events, |b: B
     // A page of ours (its own host, or a configured origin) gets the events as they happen.
     let mut ws = connect(&addr, Some(&cookie), Some(&format!("http://{addr}")), 0).await.unwrap();
     let mut other = connect(&addr, Some(&cookie), Some("https://promgen.example.com"), 0).await.unwrap();
+    // A user without a role on the alert's service or project gets none of its events.
+    b.auth.create_user(&Actor::System, "stranger", "password-of-test", false).await.unwrap();
+    let stranger = login_as(&addr, "stranger").await;
+    let mut outsider = connect(&addr, Some(&stranger), None, 0).await.unwrap();
     let post = |body: String| {
         let (addr, key) = (addr.clone(), key.clone());
         async move {
@@ -113,6 +121,9 @@ on_both_databases!(the_feed_checks_who_asks_and_pushes_and_replays_events, |b: B
     let firing = events(&mut ws, 2).await;
     assert_eq!(firing.iter().map(|(_, k)| k.as_str()).collect::<Vec<_>>(), ["received", "routed"]);
     assert_eq!(events(&mut other, 2).await, firing);
+    quiet(&mut outsider).await;
+    let mut replayed = connect(&addr, Some(&stranger), None, 0).await.unwrap();
+    quiet(&mut replayed).await;
 
     let resolved = fixture("alertmanager.json").replace("\"firing\"", "\"resolved\"");
     post(resolved).await;

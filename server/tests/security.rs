@@ -731,12 +731,12 @@ on_both_databases!(limits_hold_on_every_path, |b: Backend| async move {
     assert_eq!(err.status(), 401);
 });
 
-// Every server function but logging in, out and asking who one is refuses an anonymous
+// Every server function but logging in, out, the login page's options and asking who one is refuses an anonymous
 // caller with 401 before it reads its arguments, and writes nothing.
 on_both_databases!(every_server_function_refuses_anonymous_callers, |b: Backend| async move {
     let app = router(&b);
     let before = common::count(&b, "audit").await;
-    let public = ["/api/login", "/api/logout", "/api/whoami"];
+    let public = ["/api/login", "/api/logout", "/api/whoami", "/api/login_options"];
     let paths: Vec<(&str, axum::http::Method)> = leptos::server_fn::axum::server_fn_paths().collect();
     assert!(paths.len() >= 50, "{} server functions", paths.len());
     for (path, _) in paths.iter().filter(|(p, _)| !public.contains(p)) {

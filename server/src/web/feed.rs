@@ -1,11 +1,15 @@
 //! `GET /ws`: the live alert feed. A logged-in browser of one of our pages (the origin is
-//! checked: browsers do not apply the same-origin policy to websockets) gets every alert event
-//! as it happens, after replaying those after `?since=<event id>` so a reconnect misses
-//! nothing.
+//! checked: browsers do not apply the same-origin policy to websockets) gets the events of the
+//! alerts it may see (as the alerts page shows them: by roles) as they happen, after replaying
+//! those after `?since=<event id>` so a reconnect misses nothing. Who it is and what it may see
+//! are read again every 30 seconds: a deactivated user's feed ends, a role taken away stops
+//! the events it gave.
 
 use super::AppState;
 use super::origin;
+use app::backend::alerts::FeedScope;
 use app::backend::auth::actor_from_session;
+use app::backend::{Actor, Backend};
 use app::model::FeedMessage;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -29,15 +33,19 @@ pub async fn connect(
     if !origin::same_origin(&headers, &s.origins) {
         return (StatusCode::FORBIDDEN, "the live feed is for pages of this server (Origin mismatch)").into_response();
     }
-    match actor_from_session(&s.backend.auth, &session).await {
-        Ok(actor) if actor.require().is_ok() => {}
-        _ => return (StatusCode::UNAUTHORIZED, "log in first").into_response(),
-    }
-    let events = s.backend.events.clone();
-    upgrade.on_upgrade(move |socket| feed(socket, events, since))
+    let (actor, scope) = match actor_from_session(&s.backend.auth, &session).await {
+        Ok(actor) => match s.backend.alerts.feed_scope(&actor).await {
+            Ok(scope) => (actor, scope),
+            Err(e) => return super::errors::response(e),
+        },
+        Err(e) => return super::errors::response(e),
+    };
+    let backend = s.backend.clone();
+    upgrade.on_upgrade(move |socket| feed(socket, backend, actor, scope, since))
 }
 
-async fn feed(mut socket: WebSocket, events: app::backend::events::Events, since: i64) {
+async fn feed(mut socket: WebSocket, backend: Backend, actor: Actor, mut scope: FeedScope, since: i64) {
+    let events = &backend.events;
     // Subscribe before the replay, so nothing falls between the two; what the replay carried
     // is then skipped once when it also comes live. (Not "every id up to the last replayed":
     // on PostgreSQL a lower id may commit, and arrive, after a higher one.)
@@ -50,6 +58,9 @@ async fn feed(mut socket: WebSocket, events: app::backend::events::Events, since
     for m in replay {
         if let FeedMessage::Event { event, .. } = &m {
             replayed.insert(event.id);
+        }
+        if !scope.shows(&m) {
+            continue;
         }
         if send(&mut socket, &m).await.is_err() {
             return;
@@ -65,6 +76,9 @@ async fn feed(mut socket: WebSocket, events: app::backend::events::Events, since
                         && !replayed.is_empty()
                         && replayed.remove(&event.id)
                     {
+                        continue;
+                    }
+                    if !scope.shows(&m) {
                         continue;
                     }
                     if send(&mut socket, &m).await.is_err() {
@@ -86,6 +100,20 @@ async fn feed(mut socket: WebSocket, events: app::backend::events::Events, since
             _ = ping.tick() => {
                 if socket.send(Message::Ping(Default::default())).await.is_err() {
                     return;
+                }
+                // Still this user, still active, and what they may see now.
+                let Some(id) = actor.user_id() else { return };
+                match backend.auth.user(id).await {
+                    Ok(Some(user)) => match backend.alerts.feed_scope(&Actor::User(user)).await {
+                        Ok(now) => scope = now,
+                        Err(_) => return,
+                    },
+                    Ok(None) => {
+                        let _ = socket.send(Message::Close(None)).await;
+                        return;
+                    }
+                    // A database hiccup: keep the scope it had.
+                    Err(_) => {}
                 }
             }
         }

@@ -80,7 +80,28 @@ fn shows(seen: &Seen, service: &str, project: &str) -> bool {
     }
 }
 
+/// What one watcher of the live feed may see: the alerts of the services and projects they
+/// may see when it was taken (the feed takes it again now and then, as roles change).
+#[derive(Clone, Debug)]
+pub struct FeedScope(Seen);
+
+impl FeedScope {
+    /// Whether `m` is for this watcher (a reload is for everyone).
+    pub fn shows(&self, m: &crate::model::FeedMessage) -> bool {
+        match m {
+            crate::model::FeedMessage::Event { alert, .. } => shows(&self.0, &alert.service, &alert.project),
+            crate::model::FeedMessage::Reload => true,
+        }
+    }
+}
+
 impl Alerts {
+    /// What `actor` may see of the live feed; refused (401) for an anonymous one.
+    pub async fn feed_scope(&self, actor: &Actor) -> Result<FeedScope, AppError> {
+        actor.require()?;
+        Ok(FeedScope(self.seen(actor).await?))
+    }
+
     /// What `actor` may see of the alerts: those of the services and projects they may see.
     async fn seen(&self, actor: &Actor) -> Result<Seen, AppError> {
         let (Some(vs), Some(vp)) =

@@ -3,6 +3,7 @@
 //! and the heartbeat watch.
 
 mod browse;
+pub use browse::FeedScope;
 mod heartbeat;
 pub use heartbeat::PIPELINE_ALERT;
 pub mod routing;

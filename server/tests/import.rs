@@ -174,3 +174,63 @@ on_both_databases!(promgen_passwords_keep_working, |b: Backend| async move {
         sqlx::query_as("SELECT password_hash FROM users WHERE username = 'alice'").fetch_one(&b.db.pool).await.unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
 });
+
+// Who may do what comes along: memberships, django-guardian's object permissions for users and
+// groups (natural keys and primary keys alike), and owners as Admin.
+on_both_databases!(promgen_permissions_come_along, |b: Backend| async move {
+    use app::backend::policy;
+    use app::model::{Object, ProjectId, Role, ServiceId};
+    let dump = serde_json::json!([
+        {"model": "auth.permission", "pk": 71, "fields": {"codename": "project_editor", "name": "Editor"}},
+        {"model": "auth.user", "pk": 2, "fields": {"username": "owner", "password": "!", "groups": []}},
+        {"model": "auth.user", "pk": 3, "fields": {"username": "dev", "password": "!", "groups": [["ops"]]}},
+        {"model": "auth.user", "pk": 4, "fields": {"username": "lead", "password": "!", "groups": [5]}},
+        {"model": "auth.user", "pk": 6, "fields": {"username": "reader", "password": "!"}},
+        {"model": "auth.group", "pk": 5, "fields": {"name": "ops"}},
+        {"model": "promgen.shard", "pk": 1, "fields": {"name": "main", "url": "http://prometheus:9090"}},
+        {"model": "promgen.service", "pk": 10, "fields": {"name": "web", "owner": ["owner"]}},
+        {"model": "promgen.project", "pk": 20, "fields": {"name": "shop", "service": 10, "shard": 1, "owner": 2}},
+        {"model": "guardian.userobjectpermission", "pk": 1, "fields": {
+            "permission": ["service_viewer", "promgen", "service"], "content_type": ["promgen", "service"],
+            "object_pk": "10", "user": ["reader"]}},
+        {"model": "guardian.userobjectpermission", "pk": 2, "fields": {
+            "permission": 71, "content_type": 9, "object_pk": "20", "user": 3}},
+        {"model": "guardian.groupobjectpermission", "pk": 1, "fields": {
+            "permission": ["service_editor", "promgen", "service"], "content_type": ["promgen", "service"],
+            "object_pk": "10", "group": ["ops"]}},
+        {"model": "guardian.userobjectpermission", "pk": 3, "fields": {
+            "permission": ["group_admin", "auth", "group"], "content_type": ["auth", "group"],
+            "object_pk": "5", "user": ["lead"]}},
+        {"model": "guardian.userobjectpermission", "pk": 4, "fields": {
+            "permission": ["service_admin", "promgen", "service"], "content_type": ["promgen", "service"],
+            "object_pk": "999", "user": ["reader"]}},
+    ]);
+    let report = b.importer.import_promgen(&Actor::System, &[dump.to_string()]).await.unwrap();
+    assert!(report.notes.iter().any(|n| n.starts_with("1 permission(s)")), "{report}");
+    let id = |name: &'static str| {
+        let b = b.clone();
+        async move {
+            let (id,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE username = $1")
+                .bind(name)
+                .fetch_one(&b.db.pool)
+                .await
+                .unwrap();
+            id
+        }
+    };
+    let (web, shop) = (Object::Service(ServiceId(10)), Object::Project(ProjectId(20)));
+    assert_eq!(policy::user_role(&b.db, id("owner").await, web).await.unwrap(), Some(Role::Admin));
+    assert_eq!(policy::user_role(&b.db, id("owner").await, shop).await.unwrap(), Some(Role::Admin));
+    assert_eq!(policy::user_role(&b.db, id("reader").await, web).await.unwrap(), Some(Role::Viewer));
+    // dev: Editor of the project by a pk permission, and of the service through the group.
+    assert_eq!(policy::user_role(&b.db, id("dev").await, web).await.unwrap(), Some(Role::Editor));
+    assert_eq!(policy::user_role(&b.db, id("dev").await, shop).await.unwrap(), Some(Role::Editor));
+    let members: Vec<(String, String)> = sqlx::query_as(
+        "SELECT u.username, m.role FROM group_member m JOIN users u ON u.id = m.user_id ORDER BY u.username",
+    )
+    .fetch_all(&b.db.pool)
+    .await
+    .unwrap();
+    let members: Vec<(&str, &str)> = members.iter().map(|(u, r)| (u.as_str(), r.as_str())).collect();
+    assert_eq!(members, [("dev", "MEMBER"), ("lead", "ADMIN")]);
+});

@@ -118,7 +118,10 @@ pub async fn get_profile() -> Result<Profile, AppError> {
     let crate::backend::Actor::User(user) = actor else { return Err(AppError::Unauthenticated) };
     let me = crate::backend::Actor::User(user.clone());
     let owner = NotifierOwner::User { id: user.id, name: user.username.clone() };
+    let session = super::session().await?;
+    let current = session.id().map(|id| id.to_string());
     Ok(Profile {
+        sessions: b.auth.sessions(&me, current.as_deref()).await?,
         tokens: b.auth.tokens(user.id).await?,
         notifiers: b.notifiers.listing(&me, &owner).await?.notifiers,
         process_alerts: user.is_superuser || user.process_alerts,

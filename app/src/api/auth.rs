@@ -27,12 +27,8 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
     let address = super::client_address(&backend);
     let user = backend.auth.login(&username, &password, address).await?;
     let session = super::session().await?;
-    // A new session id on login, so an id planted before login is worth nothing after.
-    session.cycle_id().await.map_err(|e| AppError::fault("starting the session", e))?;
-    session
-        .insert(crate::backend::auth::SESSION_USER_KEY, user.id.0)
-        .await
-        .map_err(|e| AppError::fault("starting the session", e))?;
+    crate::backend::auth::sessions::begin(&session, user.id, "password", super::user_agent().as_deref(), address)
+        .await?;
     // Only paths of this site: a login link must not send the user to another one.
     leptos_axum::redirect(&crate::backend::auth::local_redirect(next.as_deref()));
     Ok(user)
@@ -46,6 +42,22 @@ pub async fn change_password(current: String, password: String) -> Result<(), Ap
     let this = session.id().map(|id| id.to_string());
     let address = super::client_address(&backend);
     backend.auth.change_password(&actor, &current, &password, this.as_deref(), address).await
+}
+
+/// Ends one of the caller's other sessions (by its handle on the profile page).
+#[server(endpoint = "end_session")]
+pub async fn end_session(handle: String) -> Result<(), AppError> {
+    let (backend, actor) = super::caller().await?;
+    let this = super::session().await?.id().map(|id| id.to_string());
+    backend.auth.end_session(&actor, &handle, this.as_deref()).await
+}
+
+/// Ends every session of the caller but this one; how many ended.
+#[server(endpoint = "end_other_sessions")]
+pub async fn end_other_sessions() -> Result<u64, AppError> {
+    let (backend, actor) = super::caller().await?;
+    let this = super::session().await?.id().map(|id| id.to_string());
+    backend.auth.end_other_sessions(&actor, this.as_deref()).await
 }
 
 #[server(endpoint = "logout")]

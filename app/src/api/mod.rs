@@ -46,6 +46,13 @@ pub(crate) fn client_address(backend: &Backend) -> Option<std::net::IpAddr> {
     backend.auth.client_address(peer, &parts.headers)
 }
 
+/// The browser's `User-Agent` of the current request.
+#[cfg(feature = "ssr")]
+pub(crate) fn user_agent() -> Option<String> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    parts.headers.get(axum::http::header::USER_AGENT)?.to_str().ok().map(str::to_string)
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) async fn session() -> Result<tower_sessions::Session, AppError> {
     leptos_axum::extract::<tower_sessions::Session>().await.map_err(|e| AppError::fault("reading the session", e))

@@ -386,6 +386,9 @@ pub struct Profile {
     pub tokens: Vec<TokenInfo>,
     pub notifiers: Vec<Notifier>,
     pub process_alerts: bool,
+    /// The user's live sessions, the most recently used first.
+    #[serde(default)]
+    pub sessions: Vec<super::ActiveSession>,
 }
 
 /// `name=value` pairs (separated by spaces or commas) a list of alerts is narrowed to, every one

@@ -43,3 +43,22 @@ pub struct LoginOptions {
     pub providers: Vec<SignInProvider>,
     pub local_accounts: bool,
 }
+
+/// One of a user's live sessions (a browser signed in), as their profile lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActiveSession {
+    /// Names the session to end it (a hash of its id, which stays secret).
+    pub handle: String,
+    /// When it began, RFC 3339 UTC (empty for sessions older than this record).
+    pub signed_in: String,
+    /// When it was last used, RFC 3339 UTC.
+    pub last_active: String,
+    /// `password`, or the identity provider's name.
+    pub via: String,
+    /// The browser's `User-Agent`.
+    pub agent: String,
+    /// The client's address.
+    pub address: String,
+    /// The session asking.
+    pub current: bool,
+}

@@ -2,7 +2,7 @@
 //! notifiers, which the services and projects one subscribes to use.
 
 use crate::api::alerts::{CreateToken, RevokeToken, get_profile};
-use crate::api::auth::ChangePassword;
+use crate::api::auth::{ChangePassword, EndOtherSessions, EndSession};
 use crate::components::{ErrorView, Field, FormError, Loading, NotifiersSection};
 use leptos::prelude::*;
 
@@ -11,7 +11,18 @@ pub fn ProfilePage() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     let change_password = ServerAction::<ChangePassword>::new();
-    let profile = Resource::new(move || create.version().get() + revoke.version().get(), |_| get_profile());
+    let end = ServerAction::<EndSession>::new();
+    let end_others = ServerAction::<EndOtherSessions>::new();
+    let profile = Resource::new(
+        move || {
+            create.version().get()
+                + revoke.version().get()
+                + end.version().get()
+                + end_others.version().get()
+                + change_password.version().get()
+        },
+        |_| get_profile(),
+    );
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -64,6 +75,43 @@ pub fn ProfilePage() -> impl IntoView {
                         })}
                     </section>
                     <NotifiersSection owner_kind="user" owner_id=me />
+                    <section class="card" id="sessions">
+                        <h2>"Signed in"</h2>
+                        <p class="muted">"Where you are signed in. End a session you do not know: its browser is logged out at its next request."</p>
+                        <table class="list">
+                            <thead><tr><th>"Since"</th><th>"By"</th><th>"Last active"</th><th>"Browser"</th><th>"Address"</th><th></th></tr></thead>
+                            <tbody>
+                                {p.sessions.clone().into_iter().map(|s| view! {
+                                    <tr>
+                                        <td>{s.signed_in.clone()}</td>
+                                        <td>{s.via.clone()}</td>
+                                        <td>{s.last_active.clone()}</td>
+                                        <td class="wrap">{s.agent.clone()}</td>
+                                        <td>{s.address.clone()}</td>
+                                        <td>
+                                            {if s.current {
+                                                view! { <span class="muted">"This session"</span> }.into_any()
+                                            } else {
+                                                view! {
+                                                    <ActionForm action=end attr:class="inline">
+                                                        <input type="hidden" name="handle" value=s.handle.clone() />
+                                                        <button type="submit" class="small danger">"End"</button>
+                                                    </ActionForm>
+                                                }.into_any()
+                                            }}
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        {p.sessions.iter().any(|s| !s.current).then(|| view! {
+                            <ActionForm action=end_others>
+                                <button type="submit" class="danger">"End all other sessions"</button>
+                            </ActionForm>
+                        })}
+                        <FormError value=end.value() />
+                        <FormError value=end_others.value() />
+                    </section>
                     <section class="card narrow" id="password">
                         <h2>"Password"</h2>
                         <ActionForm action=change_password>

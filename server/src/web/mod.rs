@@ -49,8 +49,7 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(app::app::App)).clone()
 }
 
-/// Session cookies last two weeks of inactivity.
-const SESSION_DAYS: i64 = 14;
+use app::backend::auth::sessions::SESSION_DAYS;
 
 /// Builds the whole router. Tests call this with their own backend.
 pub fn router(backend: Backend, args: &ServeArgs) -> Router {

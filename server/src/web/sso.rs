@@ -8,11 +8,12 @@
 //! provider that did not answer) and a link back to the login page.
 
 use super::AppState;
-use app::backend::auth::SESSION_USER_KEY;
+use app::backend::auth::sessions;
 use app::backend::auth::sso::{Callback, FLOW_KEY, Flow, SignInError};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use std::net::SocketAddr;
 
 #[derive(serde::Deserialize)]
 pub struct Start {
@@ -39,6 +40,7 @@ pub async fn start(
 
 pub async fn callback(
     State(s): State<AppState>,
+    request: axum::http::request::Parts,
     session: tower_sessions::Session,
     Path(id): Path<String>,
     Query(answer): Query<Callback>,
@@ -48,20 +50,16 @@ pub async fn callback(
     let next = flow.as_ref().map(|f| f.next().to_string()).unwrap_or_else(|| "/".into());
     match s.backend.sign_in.finish(&id, flow, answer).await {
         Ok(user) => {
-            // A new session id at sign-in, so an id planted before is worth nothing after.
-            let started = async {
-                session.cycle_id().await?;
-                session.insert(SESSION_USER_KEY, user.id.0).await
-            };
-            match started.await {
+            let agent = request.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+            let peer = request.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+            let address = s.backend.auth.client_address(peer, &request.headers);
+            let via = s.backend.sign_in.name_of(&id).unwrap_or_default();
+            match sessions::begin(&session, user.id, &via, agent, address).await {
                 Ok(()) => {
                     tracing::info!(user = %user.username, provider = %id, "signed in");
                     see_other(&next)
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot start a session");
-                    refusal(&SignInError { status: 500, message: "the session could not be written".into() })
-                }
+                Err(e) => refusal(&SignInError { status: 500, message: e.to_string() }),
             }
         }
         Err(e) => refusal(&e),

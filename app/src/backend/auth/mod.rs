@@ -4,6 +4,7 @@
 pub mod django;
 mod password;
 pub mod session_store;
+pub mod sessions;
 pub mod sso;
 mod throttle;
 mod tokens;

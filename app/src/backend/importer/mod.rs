@@ -3,6 +3,7 @@
 //! or nothing does and the error names the object that failed.
 
 mod file_sd;
+mod permissions;
 mod promgen_dump;
 
 use super::Db;

@@ -20,7 +20,7 @@ pub struct DumpObject {
 }
 
 impl DumpObject {
-    fn pk(&self) -> Result<i64, AppError> {
+    pub(super) fn pk(&self) -> Result<i64, AppError> {
         match &self.pk {
             Value::Number(n) => n.as_i64(),
             Value::String(s) => s.parse().ok(),
@@ -29,7 +29,7 @@ impl DumpObject {
         .ok_or_else(|| self.bad("pk", "must be an integer"))
     }
 
-    fn pk_text(&self) -> String {
+    pub(super) fn pk_text(&self) -> String {
         match &self.pk {
             Value::String(s) => s.clone(),
             other => other.to_string(),
@@ -101,6 +101,9 @@ const MANAGED: &[&str] = &[
     "promgen.filter",
     "authtoken.token",
     "promgen.audit",
+    // Applied by `permissions` once everything above is in.
+    "guardian.userobjectpermission",
+    "guardian.groupobjectpermission",
 ];
 
 /// Tables whose ids were given explicitly and whose id sequences must follow (PostgreSQL).
@@ -195,6 +198,7 @@ impl Importer {
                 report.count(model, 1);
             }
         }
+        super::permissions::apply(&mut tx, &objects, &users, &mut report).await?;
         // Parents link once every rule is in, whatever the order of the files.
         for (obj, pk, parent) in parents {
             sqlx::query("UPDATE rule SET parent_id = $1 WHERE id = $2")
@@ -237,9 +241,9 @@ impl Importer {
 
 /// The users of the export, by their pk there and by name, with their ids here.
 #[derive(Default)]
-struct Users {
-    by_pk: HashMap<i64, i64>,
-    by_name: HashMap<String, i64>,
+pub(super) struct Users {
+    pub(super) by_pk: HashMap<i64, i64>,
+    pub(super) by_name: HashMap<String, i64>,
 }
 
 enum Load {
@@ -280,6 +284,9 @@ async fn load(
     users: &mut Users,
     report: &mut ImportReport,
 ) -> Result<(), Load> {
+    if super::permissions::MODELS.contains(&obj.model.as_str()) {
+        return Ok(());
+    }
     // A DRF token's primary key is its key, not a number.
     let pk = if obj.model == "authtoken.token" { 0 } else { obj.pk()? };
     let owner = |field: &str| -> Result<Option<i64>, AppError> {

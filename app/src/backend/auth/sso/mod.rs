@@ -175,6 +175,11 @@ impl SignIn {
         }
     }
 
+    /// The display name of provider `id`.
+    pub fn name_of(&self, id: &str) -> Option<String> {
+        self.provider(id).ok().map(|c| c.provider.name.clone())
+    }
+
     /// Whether usernames and passwords kept here may log in.
     pub fn local_accounts(&self) -> bool {
         self.local_accounts

@@ -1,0 +1,228 @@
+//! Who may do what, as a Promgen export keeps it: group memberships (`auth.user`'s `groups`),
+//! django-guardian's object permissions (`guardian.userobjectpermission` and
+//! `guardian.groupobjectpermission`: `service_admin|editor|viewer`, `project_…`, `group_admin`,
+//! `group_member`), and the owners' Admin role (Promgen's `assign_admin_to_owner`), applied once
+//! every user, group, service and project of the export is in.
+//!
+//! Permissions come as natural keys (`dumpdata --natural-foreign`: `["service_admin", "promgen",
+//! "service"]`, users as `["alice"]`, groups as `["ops"]`) or as primary keys (a permission's pk
+//! read from the export's `auth.permission` objects).
+
+use super::ImportReport;
+use super::promgen_dump::{DumpObject, Users};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Models whose objects this module applies.
+pub const MODELS: [&str; 2] = ["guardian.userobjectpermission", "guardian.groupobjectpermission"];
+
+enum Target {
+    Service(i64),
+    Project(i64),
+    Group(i64),
+}
+
+pub(super) async fn apply(
+    conn: &mut sqlx::AnyConnection,
+    objects: &[DumpObject],
+    users: &Users,
+    report: &mut ImportReport,
+) -> Result<(), sqlx::Error> {
+    let codenames: HashMap<String, String> = objects
+        .iter()
+        .filter(|o| o.model == "auth.permission")
+        .filter_map(|o| Some((o.pk_text(), o.fields.get("codename")?.as_str()?.to_string())))
+        .collect();
+    let mut skipped = 0usize;
+
+    // Memberships first: a guardian `group_admin` then makes a member an admin.
+    for obj in objects.iter().filter(|o| o.model == "auth.user") {
+        let Some(user) = obj.pk().ok().and_then(|pk| users.by_pk.get(&pk).copied()) else { continue };
+        let Some(Value::Array(groups)) = obj.fields.get("groups") else { continue };
+        for g in groups {
+            match group_id(conn, g).await? {
+                Some(group) => {
+                    sqlx::query(
+                        "INSERT INTO group_member (group_id, user_id, role) VALUES ($1, $2, 'MEMBER') \
+                         ON CONFLICT (group_id, user_id) DO NOTHING",
+                    )
+                    .bind(group)
+                    .bind(user)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                None => skipped += 1,
+            }
+        }
+    }
+
+    for obj in objects.iter().filter(|o| MODELS.contains(&o.model.as_str())) {
+        let codename = match obj.fields.get("permission") {
+            Some(Value::Array(key)) => key.first().and_then(Value::as_str).map(str::to_string),
+            Some(Value::Number(n)) => codenames.get(&n.to_string()).cloned(),
+            Some(Value::String(s)) => codenames.get(s).cloned(),
+            _ => None,
+        };
+        let object: Option<i64> = obj.fields.get("object_pk").and_then(|v| match v {
+            Value::String(s) => s.parse().ok(),
+            Value::Number(n) => n.as_i64(),
+            _ => None,
+        });
+        let (Some(codename), Some(object)) = (codename, object) else {
+            skipped += 1;
+            continue;
+        };
+        let Some((kind, role)) = codename.split_once('_') else {
+            skipped += 1;
+            continue;
+        };
+        let target = match kind {
+            "service" => Target::Service(object),
+            "project" => Target::Project(object),
+            "group" => Target::Group(object),
+            _ => {
+                skipped += 1;
+                continue;
+            }
+        };
+        let principal = if obj.model == "guardian.userobjectpermission" {
+            user_id(obj.fields.get("user"), users).map(Principal::User)
+        } else {
+            match obj.fields.get("group") {
+                Some(g) => group_id(conn, g).await?.map(Principal::Group),
+                None => None,
+            }
+        };
+        let Some(principal) = principal else {
+            skipped += 1;
+            continue;
+        };
+        let done = match (target, role) {
+            (Target::Service(id), "admin" | "editor" | "viewer") => {
+                grant(conn, "service", id, &principal, role).await?
+            }
+            (Target::Project(id), "admin" | "editor" | "viewer") => {
+                grant(conn, "project", id, &principal, role).await?
+            }
+            (Target::Group(group), "admin" | "member") => match principal {
+                Principal::User(user) => {
+                    let role = if role == "admin" { "ADMIN" } else { "MEMBER" };
+                    let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM user_group WHERE id = $1")
+                        .bind(group)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    if exists.is_some() {
+                        sqlx::query("DELETE FROM group_member WHERE group_id = $1 AND user_id = $2")
+                            .bind(group)
+                            .bind(user)
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("INSERT INTO group_member (group_id, user_id, role) VALUES ($1, $2, $3)")
+                            .bind(group)
+                            .bind(user)
+                            .bind(role)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    exists.is_some()
+                }
+                Principal::Group(_) => false,
+            },
+            _ => false,
+        };
+        if !done {
+            skipped += 1;
+        }
+    }
+
+    // Owners are Admin of what they own, whatever the export says (Promgen keeps it so).
+    for (table, model) in [("service", "promgen.service"), ("project", "promgen.project")] {
+        for obj in objects.iter().filter(|o| o.model == model) {
+            let Ok(id) = obj.pk() else { continue };
+            let owner: Option<(Option<i64>,)> = sqlx::query_as(&format!("SELECT owner_id FROM {table} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if let Some((Some(owner),)) = owner {
+                grant(conn, table, id, &Principal::User(owner), "admin").await?;
+            }
+        }
+    }
+    if skipped > 0 {
+        report.notes.push(format!(
+            "{skipped} permission(s) or membership(s) name a user, group, service, project or permission \
+             that is not in the export, or a permission other than Promgen's roles: skipped"
+        ));
+    }
+    Ok(())
+}
+
+enum Principal {
+    User(i64),
+    Group(i64),
+}
+
+fn user_id(field: Option<&Value>, users: &Users) -> Option<i64> {
+    match field? {
+        Value::Array(key) => users.by_name.get(key.first()?.as_str()?).copied(),
+        Value::Number(n) => users.by_pk.get(&n.as_i64()?).copied(),
+        _ => None,
+    }
+}
+
+/// A group by its pk (kept on import) or its natural key `[name]`, if it is here.
+async fn group_id(conn: &mut sqlx::AnyConnection, field: &Value) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = match field {
+        Value::Array(key) => match key.first().and_then(Value::as_str) {
+            Some(name) => {
+                sqlx::query_as("SELECT id FROM user_group WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut *conn)
+                    .await?
+            }
+            None => None,
+        },
+        Value::Number(n) => match n.as_i64() {
+            Some(id) => {
+                sqlx::query_as("SELECT id FROM user_group WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?
+            }
+            None => None,
+        },
+        _ => None,
+    };
+    Ok(row.map(|r| r.0))
+}
+
+/// The principal's one role on the object (`service` or `project`), replacing any other;
+/// false when the object is not here.
+async fn grant(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    object: i64,
+    principal: &Principal,
+    role: &str,
+) -> Result<bool, sqlx::Error> {
+    let exists: Option<(i64,)> = sqlx::query_as(&format!("SELECT id FROM {table} WHERE id = $1"))
+        .bind(object)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if exists.is_none() {
+        return Ok(false);
+    }
+    let (column, who) = match principal {
+        Principal::User(u) => ("user_id", *u),
+        Principal::Group(g) => ("group_id", *g),
+    };
+    sqlx::query(&format!("DELETE FROM role_grant WHERE {table}_id = $1 AND {column} = $2"))
+        .bind(object)
+        .bind(who)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(&format!("INSERT INTO role_grant ({table}_id, {column}, role) VALUES ($1, $2, $3)"))
+        .bind(object)
+        .bind(who)
+        .bind(role.to_ascii_uppercase())
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}

@@ -1,0 +1,74 @@
+//! The profile's list of signed-in sessions: each with how, when and from where it began and
+//! when it was last used; another one ended by its handle, or all others at once; the asking
+//! one only by logging out. Session ids never leave the server.
+
+mod common;
+use app::backend::Backend;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use leptos::server_fn::ServerFn;
+
+async fn login(app: &axum::Router, agent: &str) -> String {
+    let req = Request::post(app::api::auth::Login::PATH)
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::USER_AGENT, agent)
+        .body(Body::from("username=sam&password=password-of-test"))
+        .unwrap();
+    let (status, headers, body) = common::send(app, req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string()
+}
+
+async fn call(app: &axum::Router, path: &str, body: &str, cookie: &str) -> (StatusCode, serde_json::Value) {
+    let (status, _, body) = common::send(app, common::form(path, body, Some(cookie), None)).await;
+    (status, serde_json::from_str(&body).unwrap_or_default())
+}
+
+on_both_databases!(sessions_are_listed_and_ended, |b: Backend| async move {
+    common::user(&b, "sam").await;
+    let app = common::router(&b);
+    let laptop = login(&app, "Laptop <script>").await;
+    let phone = login(&app, "Phone").await;
+
+    let (status, profile) = call(&app, app::api::alerts::GetProfile::PATH, "", &laptop).await;
+    assert_eq!(status, StatusCode::OK, "{profile}");
+    let sessions = profile["sessions"].as_array().unwrap().clone();
+    assert_eq!(sessions.len(), 2, "{profile}");
+    let mine = sessions.iter().find(|s| s["current"] == true).unwrap();
+    assert_eq!(mine["agent"], "Laptop <script>");
+    assert_eq!(mine["via"], "password");
+    assert!(!mine["signed_in"].as_str().unwrap().is_empty() && !mine["last_active"].as_str().unwrap().is_empty());
+    let other = sessions.iter().find(|s| s["current"] == false).unwrap();
+    assert_eq!(other["agent"], "Phone");
+    // The handle is not the cookie's secret.
+    let secret = phone.split_once('=').unwrap().1;
+    assert!(!profile.to_string().contains(secret), "{profile}");
+
+    // The asking session is ended by logging out, not here.
+    let (status, e) =
+        call(&app, app::api::auth::EndSession::PATH, &format!("handle={}", mine["handle"].as_str().unwrap()), &laptop)
+            .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    let (status, e) = call(&app, app::api::auth::EndSession::PATH, "handle=0000000000000000", &laptop).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
+    let (status, _) =
+        call(&app, app::api::auth::EndSession::PATH, &format!("handle={}", other["handle"].as_str().unwrap()), &laptop)
+            .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, who) = call(&app, app::api::auth::Whoami::PATH, "", &phone).await;
+    assert!(who.is_null(), "the phone is logged out: {who}");
+
+    // All others at once.
+    let tablet = login(&app, "Tablet").await;
+    let desk = login(&app, "Desk").await;
+    let (status, ended) = call(&app, app::api::auth::EndOtherSessions::PATH, "", &laptop).await;
+    assert_eq!((status, ended), (StatusCode::OK, serde_json::json!(2)));
+    for gone in [&tablet, &desk] {
+        let (_, who) = call(&app, app::api::auth::Whoami::PATH, "", gone).await;
+        assert!(who.is_null());
+    }
+    let (_, who) = call(&app, app::api::auth::Whoami::PATH, "", &laptop).await;
+    assert_eq!(who["username"], "sam");
+});

@@ -53,6 +53,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/alert/history") view=AlertHistoryPage ssr=SsrMode::Async />
                     <Route path=path!("/alert/:id") view=AlertPage ssr=SsrMode::Async />
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("/group") view=GroupsPage ssr=SsrMode::Async />
+                    <Route path=path!("/group/:id") view=GroupPage ssr=SsrMode::Async />
+                    <Route path=path!("/user") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/rule/new") view=RuleNewPage ssr=SsrMode::Async />
                     <Route path=path!("/rule/:id") view=RulePage ssr=SsrMode::Async />
                     <Route path=path!("/rule/:id/edit") view=RuleEditPage ssr=SsrMode::Async />

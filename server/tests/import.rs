@@ -176,7 +176,7 @@ on_both_databases!(promgen_passwords_keep_working, |b: Backend| async move {
 });
 
 // Who may do what comes along: memberships, django-guardian's object permissions for users and
-// groups (natural keys and primary keys alike), and owners as Admin.
+// groups (natural keys and primary keys alike); owners hold what the export gives them.
 on_both_databases!(promgen_permissions_come_along, |b: Backend| async move {
     use app::backend::policy;
     use app::model::{Object, ProjectId, Role, ServiceId};
@@ -204,6 +204,9 @@ on_both_databases!(promgen_permissions_come_along, |b: Backend| async move {
         {"model": "guardian.userobjectpermission", "pk": 4, "fields": {
             "permission": ["service_admin", "promgen", "service"], "content_type": ["promgen", "service"],
             "object_pk": "999", "user": ["reader"]}},
+        {"model": "guardian.userobjectpermission", "pk": 5, "fields": {
+            "permission": ["service_admin", "promgen", "service"], "content_type": ["promgen", "service"],
+            "object_pk": "10", "user": ["owner"]}},
     ]);
     let report = b.importer.import_promgen(&Actor::System, &[dump.to_string()]).await.unwrap();
     assert!(report.notes.iter().any(|n| n.starts_with("1 permission(s)")), "{report}");
@@ -220,6 +223,7 @@ on_both_databases!(promgen_permissions_come_along, |b: Backend| async move {
     };
     let (web, shop) = (Object::Service(ServiceId(10)), Object::Project(ProjectId(20)));
     assert_eq!(policy::user_role(&b.db, id("owner").await, web).await.unwrap(), Some(Role::Admin));
+    // The project's owner holds the service's Admin role (the export gives no project role).
     assert_eq!(policy::user_role(&b.db, id("owner").await, shop).await.unwrap(), Some(Role::Admin));
     assert_eq!(policy::user_role(&b.db, id("reader").await, web).await.unwrap(), Some(Role::Viewer));
     // dev: Editor of the project by a pk permission, and of the service through the group.

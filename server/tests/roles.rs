@@ -209,3 +209,85 @@ on_both_databases!(alerts_follow_roles, |b: Backend| async move {
         .unwrap();
     assert!(b.alerts.payload(&stranger, id).await.is_ok());
 });
+
+// What the members panels and the groups pages call: an owner adds a user and a group with
+// roles, changes and removes them; whoever makes a group in the UI is its admin.
+on_both_databases!(members_through_server_functions, |b: Backend| async move {
+    use axum::http::StatusCode;
+    use leptos::server_fn::ServerFn;
+    let app = common::router(&b);
+    let owner = common::login(&app, &b, "owner", false).await;
+    let dev = common::login(&app, &b, "dev", false).await;
+    let call = |path: &'static str, body: String, cookie: String| {
+        let app = app.clone();
+        async move {
+            let (status, _, text) = common::send(&app, common::form(path, &body, Some(&cookie), None)).await;
+            (status, serde_json::from_str::<serde_json::Value>(&text).unwrap_or_default())
+        }
+    };
+    let (status, s) =
+        call(app::api::inventory::CreateService::PATH, "name=web&description=".into(), owner.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    let sid = s["id"].as_i64().unwrap();
+    let members = app::api::members::ObjectMembers::PATH;
+    let (_, m) = call(members, format!("owner_kind=service&owner_id={sid}"), owner.clone()).await;
+    assert_eq!(m["may_manage"], true);
+    assert_eq!(m["members"][0]["name"], "owner");
+    assert_eq!(m["members"][0]["owner"], true);
+
+    // dev sees nothing until given a role.
+    let (status, _) = call(members, format!("owner_kind=service&owner_id={sid}"), dev.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let set = app::api::members::SetMemberRole::PATH;
+    let (status, e) = call(
+        set,
+        format!("owner_kind=service&owner_id={sid}&principal_kind=user&name=nobody&role=VIEWER"),
+        owner.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
+    let (status, _) =
+        call(set, format!("owner_kind=service&owner_id={sid}&principal_kind=user&name=dev&role=EDITOR"), owner.clone())
+            .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, m) = call(members, format!("owner_kind=service&owner_id={sid}"), dev.clone()).await;
+    assert_eq!(m["may_manage"], false);
+    assert_eq!(m["members"][1]["role"], "Editor");
+    // The owner stays Admin.
+    let (status, e) = call(
+        set,
+        format!("owner_kind=service&owner_id={sid}&principal_kind=user&name=owner&role=VIEWER"),
+        owner.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+
+    // dev makes a group, is its admin, and the owner gives the group Viewer.
+    let (status, g) = call(app::api::members::CreateGroup::PATH, "name=ops".into(), dev.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{g}");
+    let gid = g["id"].as_i64().unwrap();
+    let (_, detail) = call(app::api::members::GetGroup::PATH, format!("id={gid}"), dev.clone()).await;
+    assert_eq!(detail["may_manage"], true);
+    assert_eq!(detail["members"][0]["username"], "dev");
+    let (status, _) = call(
+        set,
+        format!("owner_kind=service&owner_id={sid}&principal_kind=group&name=ops&role=VIEWER"),
+        owner.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, detail) = call(app::api::members::GetGroup::PATH, format!("id={gid}"), dev.clone()).await;
+    assert_eq!(detail["resources"][0]["name"], "web");
+
+    // Removing dev's own role leaves the group's.
+    let dev_id = b.auth.user_by_name("dev").await.unwrap().id.0;
+    let (status, _) = call(
+        app::api::members::RemoveMember::PATH,
+        format!("owner_kind=service&owner_id={sid}&principal_kind=user&principal_id={dev_id}"),
+        owner.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(members, format!("owner_kind=service&owner_id={sid}"), dev.clone()).await;
+    assert_eq!(status, StatusCode::OK, "a Viewer through the group");
+});

@@ -747,3 +747,149 @@ on_both_databases!(every_server_function_refuses_anonymous_callers, |b: Backend|
     }
     assert_eq!(common::count(&b, "audit").await, before, "nothing was written");
 });
+
+/// Arguments for any server function, naming object 1 of each kind; `kind` differs per function.
+fn arguments(name: &str) -> String {
+    let kind = match name {
+        "create_notifier" => "email",
+        _ => "alert",
+    };
+    let rules = common::query("groups:\n- name: g\n  rules:\n  - alert: Imported\n    expr: up == 0\n");
+    let targets = match name {
+        // A shard's capacity, a number; elsewhere a file_sd list.
+        "create_shard" => "1000".to_string(),
+        _ => {
+            common::query(r#"[{"targets": ["h7.example.com:9100"], "labels": {"service": "web", "project": "shop"}}]"#)
+        }
+    };
+    format!(
+        "id=1&service_id=1&project_id=1&farm_id=1&owner_kind=project&owner_id=1&name=made-by-{name}&description=d\
+         &shard_id=1&hosts=h9.example.com&job=node{n}&port={port}&path=%2Fmetrics&scheme=http\
+         &url=http%3A%2F%2Fprobe{n}.example.com%2F&probe_id=1&enabled=false&version=1&module=http_2xx\
+         &shard=main&value=ops%40example.com&alias=a&subject_template=&body_template=&on=true\
+         &prometheus_version=2.42.0&domain=example.com&open=on&samples=1000&expr=up+%3D%3D+0&kind={kind}\
+         &rules={rules}&targets={targets}&principal_kind=user&principal_id=2&user_id=2&username=viewer&role=ADMIN",
+        n = name.len(),
+        port = 9100 + name.len(),
+    )
+    // Giving a role names its user: the Viewer tries to make themselves Admin.
+    .replace("name=made-by-set_member_role", "name=viewer")
+}
+
+// Every server function that changes something refuses a Viewer (403) and writes nothing;
+// the same calls by the owner (or an admin, for the site's) succeed. The functions that read,
+// or change only the caller's own things, are named; any other is a change.
+on_both_databases!(every_change_refuses_a_viewer, |b: Backend| async move {
+    use app::backend::roles::Principal;
+    let app = router(&b);
+    let admin = common::login(&app, &b, "root", true).await;
+    let owner = common::login(&app, &b, "owner", false).await;
+    let viewer = common::login(&app, &b, "viewer", false).await;
+    let call = |path: &'static str, cookie: String| {
+        let app = app.clone();
+        async move {
+            let name = path.trim_start_matches("/api/");
+            send(&app, form(path, &arguments(name), Some(&cookie), None)).await
+        }
+    };
+    // Object 1 of each kind, made by the owner (the shard and the probe by an admin).
+    for (path, cookie) in [
+        (app::api::admin::CreateShard::PATH, &admin),
+        (app::api::admin::CreateProbe::PATH, &admin),
+        (app::api::inventory::CreateService::PATH, &owner),
+        (app::api::inventory::CreateProject::PATH, &owner),
+        (app::api::inventory::CreateFarm::PATH, &owner),
+        (app::api::inventory::CreateExporter::PATH, &owner),
+        (app::api::inventory::CreateUrl::PATH, &owner),
+        (app::api::alerts::CreateNotifier::PATH, &owner),
+        (app::api::alerts::AddNotifierFilter::PATH, &owner),
+        (app::api::rules::SaveRule::PATH, &owner),
+        (app::api::members::CreateGroup::PATH, &owner),
+    ] {
+        // Made without an id (with one, saving a rule changes rule 1).
+        let name = path.trim_start_matches("/api/");
+        let args = arguments(name);
+        let args = args.strip_prefix("id=1&").filter(|_| name == "save_rule").unwrap_or(&args);
+        let (status, _, body) = send(&app, form(path, args, Some(cookie), None)).await;
+        assert!(status.is_success() || status.is_redirection(), "{path}: {status} {body}");
+    }
+    let owner_actor = Actor::User(b.auth.user_by_name("owner").await.unwrap());
+    let viewer_id = b.auth.user_by_name("viewer").await.unwrap().id;
+    b.roles.grant(&owner_actor, Object::Service(ServiceId(1)), Principal::User(viewer_id), Role::Viewer).await.unwrap();
+
+    let reads_or_own = [
+        "list_shards",
+        "audit_log",
+        "current_alerts",
+        "alert_history",
+        "get_alert",
+        "owner_notifiers",
+        "get_profile",
+        "whoami",
+        "login_options",
+        "list_services",
+        "get_service",
+        "get_project",
+        "get_host",
+        "search",
+        "get_form_choices",
+        "owner_rules",
+        "get_rule",
+        "editor_context",
+        "get_site",
+        "rules_dialect",
+        "rule_file_report",
+        "open_read",
+        "list_groups",
+        "get_group",
+        "object_members",
+        "list_users",
+        // The caller's own: logging in and out, their password, sessions and tokens, subscribing
+        // (a Viewer may), and registering a new service of their own.
+        "login",
+        "logout",
+        "change_password",
+        "end_session",
+        "end_other_sessions",
+        "create_token",
+        "revoke_token",
+        "subscribe",
+        "create_service",
+        "create_group",
+    ];
+    let tables = [
+        "audit",
+        "role_grant",
+        "group_member",
+        "user_group",
+        "service",
+        "project",
+        "farm",
+        "host",
+        "exporter",
+        "url",
+        "notifier",
+        "notifier_filter",
+        "rule",
+        "shard",
+        "probe",
+    ];
+    let mut before = Vec::new();
+    for t in tables {
+        before.push(common::count(&b, t).await);
+    }
+    let mut refused = 0;
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        let name = path.trim_start_matches("/api/");
+        if reads_or_own.contains(&name) {
+            continue;
+        }
+        let (status, _, body) = call(path, viewer.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path} as a Viewer: {body}");
+        refused += 1;
+    }
+    assert!(refused >= 30, "{refused} changes checked");
+    for (t, n) in tables.iter().zip(before) {
+        assert_eq!(common::count(&b, t).await, n, "a refused change wrote to {t}");
+    }
+});

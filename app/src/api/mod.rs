@@ -5,6 +5,7 @@ pub mod admin;
 pub mod alerts;
 pub mod auth;
 pub mod inventory;
+pub mod members;
 pub mod rules;
 
 #[cfg(feature = "ssr")]

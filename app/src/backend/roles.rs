@@ -12,42 +12,8 @@ use super::audit::{self, Subject};
 use super::{Actor, Db, policy};
 use crate::error::AppError;
 use crate::model::*;
-use serde::{Deserialize, Serialize};
 
-/// Who holds a role: a user or a group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Principal {
-    User(UserId),
-    Group(i64),
-}
-
-/// A user's or group's role on an object, as Promgen's member lists show it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Member {
-    pub principal: Principal,
-    /// The username, or the group's name.
-    pub name: String,
-    pub email: String,
-    pub role: Role,
-    /// Owns the object (their Admin role cannot be taken until ownership moves).
-    pub owner: bool,
-}
-
-/// A group of users.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Group {
-    pub id: i64,
-    pub name: String,
-}
-
-/// A group's member.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GroupMember {
-    pub user: UserId,
-    pub username: String,
-    pub email: String,
-    pub role: GroupRole,
-}
+pub use crate::model::{Group, GroupMember, Member, Principal};
 
 /// The most users added to a group in one request.
 pub const MAX_ADDED: usize = 1000;
@@ -371,8 +337,28 @@ impl Roles {
         Ok(group)
     }
 
+    /// The group named `name`, for anyone logged in (to give it a role by name).
+    pub async fn group_by_name(&self, actor: &Actor, name: &str) -> Result<Group, AppError> {
+        actor.require()?;
+        let row: Option<(i64, String)> = sqlx::query_as("SELECT id, name FROM user_group WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        row.map(|(id, name)| Group { id, name }).ok_or_else(|| AppError::NotFound(format!("group {name:?}")))
+    }
+
+    /// Makes a group named `name` whose maker is its admin (the web UI's way; REST v2 makes
+    /// groups without members, [`Roles::create_group`]).
+    pub async fn create_own_group(&self, actor: &Actor, name: &str) -> Result<Group, AppError> {
+        self.make_group(actor, name, true).await
+    }
+
     /// Makes a group named `name` (unique).
     pub async fn create_group(&self, actor: &Actor, name: &str) -> Result<Group, AppError> {
+        self.make_group(actor, name, false).await
+    }
+
+    async fn make_group(&self, actor: &Actor, name: &str, join: bool) -> Result<Group, AppError> {
         actor.require()?;
         let name = group_name(name)?;
         let mut tx = self.db.begin().await?;
@@ -382,6 +368,13 @@ impl Roles {
             .await
             .map_err(super::unique("name", format!("a group named {name:?} exists already")))?;
         let group = Group { id, name };
+        if let (true, Some(me)) = (join, actor.user_id()) {
+            sqlx::query("INSERT INTO group_member (group_id, user_id, role) VALUES ($1, $2, 'ADMIN')")
+                .bind(id)
+                .bind(me.0)
+                .execute(&mut *tx)
+                .await?;
+        }
         audit::record(
             &mut tx,
             actor,

@@ -2,6 +2,7 @@
 
 mod field;
 mod live_feed;
+mod members;
 mod nav;
 mod notifiers;
 mod rule_editor;
@@ -9,6 +10,7 @@ mod rules;
 
 pub use field::{Field, TextArea, checks, textarea_html};
 pub use live_feed::live_feed;
+pub use members::MembersPanel;
 pub use nav::Nav;
 pub use notifiers::NotifiersSection;
 pub use rule_editor::{RuleEditor, TestResult};

@@ -16,6 +16,7 @@ pub fn Nav() -> impl IntoView {
             <A href="/site">"Site rules"</A>
             <A href="/audit">"Audit"</A>
             <A href="/import">"Import"</A>
+            <A href="/group">"Groups"</A>
             <Form method="GET" action="/search" attr:class="search">
                 <input type="search" name="q" placeholder="Search services, projects, hosts" aria-label="Search" />
             </Form>
@@ -23,6 +24,7 @@ pub fn Nav() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(u)) => view! {
+                            {u.is_superuser.then(|| view! { <A href="/user">"Users"</A> })}
                             <A href="/profile" attr:class="user">{u.username}</A>
                             <ActionForm action=logout attr:class="inline">
                                 <button type="submit">"Log out"</button>

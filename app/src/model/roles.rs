@@ -91,3 +91,64 @@ impl Action {
         }
     }
 }
+
+/// Who holds a role: a user or a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Principal {
+    User(UserId),
+    Group(i64),
+}
+
+/// A user's or group's role on an object, as Promgen's member lists show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub principal: Principal,
+    /// The username, or the group's name.
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    /// Owns the object (their Admin role cannot be taken until ownership moves).
+    pub owner: bool,
+}
+
+/// A group of users.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A group's member.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupMember {
+    pub user: UserId,
+    pub username: String,
+    pub email: String,
+    pub role: GroupRole,
+}
+
+/// Who holds a role on a service or project, and whether the caller may change that.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Members {
+    /// The owner first, then users, then groups, by name.
+    pub members: Vec<Member>,
+    /// The caller is an Admin of the object (or a site admin).
+    pub may_manage: bool,
+}
+
+/// A role a group holds: on what (its name) and which.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupResource {
+    pub object: Object,
+    pub name: String,
+    pub role: Role,
+}
+
+/// A group's page: its members, its roles, and whether the caller manages it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupDetail {
+    pub group: Group,
+    pub members: Vec<GroupMember>,
+    pub resources: Vec<GroupResource>,
+    pub may_manage: bool,
+}

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod audit;
+mod groups;
 mod home;
 mod host;
 mod import;
@@ -13,9 +14,11 @@ mod search;
 mod service;
 mod shards;
 mod site;
+mod users;
 
 pub use alerts::{AlertHistoryPage, AlertPage, AlertsPage};
 pub use audit::AuditPage;
+pub use groups::{GroupPage, GroupsPage};
 pub use home::HomePage;
 pub use host::HostPage;
 pub use import::ImportPage;
@@ -27,6 +30,7 @@ pub use search::SearchPage;
 pub use service::ServicePage;
 pub use shards::ShardsPage;
 pub use site::SitePage;
+pub use users::UsersPage;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;

@@ -1,6 +1,7 @@
 use crate::api::inventory::*;
 use crate::components::{
-    ErrorView, Field, FormError, Loading, NotifiersSection, ObjectLinks, RulesSection, ShardSelect, TextArea, checks,
+    ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection, ShardSelect,
+    TextArea, checks,
 };
 use crate::error::AppError;
 use crate::model::*;
@@ -233,6 +234,7 @@ pub fn ProjectPage() -> impl IntoView {
                         </Show>
                     </section>
 
+                    <MembersPanel owner_kind="project" owner_id=pid.0 />
                     <NotifiersSection owner_kind="project" owner_id=pid.0 />
                     <RulesSection owner_kind=OwnerKind::Project owner_id=pid.0 />
 

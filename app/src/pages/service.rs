@@ -1,6 +1,7 @@
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
 use crate::components::{
-    ErrorView, Field, FormError, Loading, NotifiersSection, ObjectLinks, RulesSection, ShardSelect, checks,
+    ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection, ShardSelect,
+    checks,
 };
 use crate::error::AppError;
 use crate::model::{OwnerKind, Service, ServiceId};
@@ -56,6 +57,7 @@ pub fn ServicePage() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
+                    <MembersPanel owner_kind="service" owner_id=sid.0 />
                     <NotifiersSection owner_kind="service" owner_id=sid.0 />
                     <RulesSection owner_kind=OwnerKind::Service owner_id=sid.0 />
                     <Show when=move || d.can_edit>

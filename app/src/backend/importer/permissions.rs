@@ -1,8 +1,8 @@
 //! Who may do what, as a Promgen export keeps it: group memberships (`auth.user`'s `groups`),
 //! django-guardian's object permissions (`guardian.userobjectpermission` and
 //! `guardian.groupobjectpermission`: `service_admin|editor|viewer`, `project_…`, `group_admin`,
-//! `group_member`), and the owners' Admin role (Promgen's `assign_admin_to_owner`), applied once
-//! every user, group, service and project of the export is in.
+//! `group_member`), applied once every user, group, service and project of the export is in.
+//! Owners hold what the export gives them (Promgen's `loaddata` does not make them Admin).
 //!
 //! Permissions come as natural keys (`dumpdata --natural-foreign`: `["service_admin", "promgen",
 //! "service"]`, users as `["alice"]`, groups as `["ops"]`) or as primary keys (a permission's pk
@@ -135,18 +135,15 @@ pub(super) async fn apply(
         }
     }
 
-    // Owners are Admin of what they own, whatever the export says (Promgen keeps it so).
-    for (table, model) in [("service", "promgen.service"), ("project", "promgen.project")] {
-        for obj in objects.iter().filter(|o| o.model == model) {
-            let Ok(id) = obj.pk() else { continue };
-            let owner: Option<(Option<i64>,)> = sqlx::query_as(&format!("SELECT owner_id FROM {table} WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
-            if let Some((Some(owner),)) = owner {
-                grant(conn, table, id, &Principal::User(owner), "admin").await?;
-            }
-        }
+    // Promgen's loaddata does not run `assign_admin_to_owner`: an owner holds the roles the
+    // export gives, as there. An export from before roles (Promgen 0.72 and older) gives none.
+    let owned = objects.iter().any(|o| matches!(o.model.as_str(), "promgen.service" | "promgen.project"));
+    if owned && !objects.iter().any(|o| MODELS.contains(&o.model.as_str())) {
+        report.notes.push(
+            "the export has no object permissions (Promgen 0.72 or older): nobody holds a role on its services \
+             and projects; give roles on their pages, or open read access on the Site page"
+                .into(),
+        );
     }
     if skipped > 0 {
         report.notes.push(format!(

@@ -1,0 +1,140 @@
+//! Members of services and projects (the roles users and groups hold there), groups and their
+//! members, and the user directory: what the members panels, the groups pages and the users
+//! page call. Who may is the backend's answer (an object's Admins, a group's admins).
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::Action;
+use crate::model::*;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+fn object(owner_kind: &str, owner_id: i64) -> Result<Object, AppError> {
+    match owner_kind {
+        "service" => Ok(Object::Service(ServiceId(owner_id))),
+        "project" => Ok(Object::Project(ProjectId(owner_id))),
+        _ => Err(AppError::invalid("owner_kind", "must be service or project")),
+    }
+}
+
+/// Who holds a role on a service or project, and whether the caller may change that.
+#[server(endpoint = "object_members")]
+pub async fn object_members(owner_kind: String, owner_id: i64) -> Result<Members, AppError> {
+    let (b, actor) = super::caller().await?;
+    let object = object(&owner_kind, owner_id)?;
+    let members = b.roles.members(&actor, object).await?;
+    let may_manage = crate::backend::policy::allows(&b.db, &actor, Action::ManageMembers, object).await?;
+    Ok(Members { members, may_manage })
+}
+
+/// Gives a user or group (by username or group name) a role on a service or project,
+/// replacing the role it held there.
+#[server(endpoint = "set_member_role")]
+pub async fn set_member_role(
+    owner_kind: String,
+    owner_id: i64,
+    principal_kind: String,
+    name: String,
+    role: String,
+) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    let object = object(&owner_kind, owner_id)?;
+    let role = Role::parse(&role).ok_or_else(|| AppError::invalid("role", "must be ADMIN, EDITOR or VIEWER"))?;
+    // Rights first: who is not an Admin here learns nothing of which names exist.
+    crate::backend::policy::check(&b.db, &actor, Action::ManageMembers, object, "manage the members").await?;
+    let principal = match principal_kind.as_str() {
+        "user" => Principal::User(b.auth.user_by_name(name.trim()).await?.id),
+        "group" => Principal::Group(b.roles.group_by_name(&actor, name.trim()).await?.id),
+        _ => return Err(AppError::invalid("principal_kind", "must be user or group")),
+    };
+    b.roles.grant(&actor, object, principal, role).await
+}
+
+/// Takes a user's or group's role on a service or project away.
+#[server(endpoint = "remove_member")]
+pub async fn remove_member(
+    owner_kind: String,
+    owner_id: i64,
+    principal_kind: String,
+    principal_id: i64,
+) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    let object = object(&owner_kind, owner_id)?;
+    let principal = match principal_kind.as_str() {
+        "user" => Principal::User(UserId(principal_id)),
+        "group" => Principal::Group(principal_id),
+        _ => return Err(AppError::invalid("principal_kind", "must be user or group")),
+    };
+    b.roles.revoke(&actor, object, principal).await
+}
+
+/// The groups the caller is in (every group for site admins).
+#[server(endpoint = "list_groups")]
+pub async fn list_groups() -> Result<Vec<Group>, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.roles.groups(&actor).await
+}
+
+/// Makes a group; its maker is its admin.
+#[server(endpoint = "create_group")]
+pub async fn create_group(name: String) -> Result<Group, AppError> {
+    let (b, actor) = super::caller().await?;
+    let group = b.roles.create_own_group(&actor, &name).await?;
+    leptos_axum::redirect(&format!("/group/{}", group.id));
+    Ok(group)
+}
+
+/// A group with its members and what it holds roles on.
+#[server(endpoint = "get_group")]
+pub async fn get_group(id: i64) -> Result<GroupDetail, AppError> {
+    let (b, actor) = super::caller().await?;
+    let group = b.roles.group(&actor, id).await?;
+    let members = b.roles.group_members(&actor, id).await?;
+    let resources = b
+        .roles
+        .group_resources(&actor, id)
+        .await?
+        .into_iter()
+        .map(|(object, name, role)| GroupResource { object, name, role })
+        .collect();
+    let may_manage = b.roles.check_group_admin(&actor, id, "manage this group").await.is_ok();
+    Ok(GroupDetail { group, members, resources, may_manage })
+}
+
+/// Adds a user (by username) to a group as `MEMBER` or `ADMIN`, or changes their role there.
+#[server(endpoint = "set_group_member")]
+pub async fn set_group_member(id: i64, username: String, role: String) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    let role = GroupRole::parse(&role).ok_or_else(|| AppError::invalid("role", "must be ADMIN or MEMBER"))?;
+    let user = b.auth.user_by_name(username.trim()).await?.id;
+    let members = b.roles.group_members(&actor, id).await?;
+    if members.iter().any(|m| m.user == user) {
+        b.roles.set_group_role(&actor, id, user, role).await
+    } else {
+        b.roles.add_group_members(&actor, id, &[user], role).await
+    }
+}
+
+/// Takes a user out of a group.
+#[server(endpoint = "remove_group_member")]
+pub async fn remove_group_member(id: i64, user_id: i64) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    b.roles.remove_group_member(&actor, id, UserId(user_id)).await
+}
+
+/// Deletes a group (its admins); its roles go with it.
+#[server(endpoint = "delete_group")]
+pub async fn delete_group(id: i64) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    b.roles.delete_group(&actor, id).await?;
+    leptos_axum::redirect("/group");
+    Ok(())
+}
+
+/// Active users whose username, email or name contains `q`: the users page (site admins).
+#[server(endpoint = "list_users")]
+pub async fn list_users(q: String) -> Result<Vec<UserProfile>, AppError> {
+    let (b, actor) = super::caller().await?;
+    actor.may_administer("list users")?;
+    b.auth.directory(&actor, Some(&q)).await
+}

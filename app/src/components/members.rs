@@ -1,0 +1,114 @@
+//! The members panel of a service or project page: who holds which role there, and for the
+//! object's Admins, adding a user or group with a role, changing a role, taking one away. The
+//! owner's Admin role stays until ownership moves (the server refuses it anyway).
+
+use crate::api::members::{RemoveMember, SetMemberRole, object_members};
+use crate::components::{ErrorView, Field, FormError, Loading};
+use crate::model::{Principal, Role};
+use leptos::prelude::*;
+
+/// The roles as a select's options, `selected` chosen.
+fn role_options(selected: Role) -> impl IntoView {
+    [(Role::Viewer, "Viewer"), (Role::Editor, "Editor"), (Role::Admin, "Admin")]
+        .into_iter()
+        .map(|(role, label)| view! { <option value=role.as_str() selected=role == selected>{label}</option> })
+        .collect_view()
+}
+
+#[component]
+pub fn MembersPanel(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
+    let set = ServerAction::<SetMemberRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let members = Resource::new(
+        move || (set.version().get(), remove.version().get()),
+        move |_| object_members(owner_kind.to_string(), owner_id),
+    );
+    let hidden = move || {
+        view! {
+            <input type="hidden" name="owner_kind" value=owner_kind />
+            <input type="hidden" name="owner_id" value=owner_id.to_string() />
+        }
+    };
+    view! {
+        <section class="card" id="members">
+            <h2>"Members"</h2>
+            <p class="muted">"Viewers read; Editors also change rules, notifiers, exporters, URLs and hosts; Admins also manage members."</p>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    let m = match members.await {
+                        Ok(m) => m,
+                        Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                    };
+                    let manage = m.may_manage;
+                    view! {
+                        <table class="list">
+                            <thead><tr><th>"Who"</th><th>"Role"</th><th></th></tr></thead>
+                            <tbody>
+                                {m.members.into_iter().map(|member| {
+                                    let (kind, id) = match member.principal {
+                                        Principal::User(u) => ("user", u.0),
+                                        Principal::Group(g) => ("group", g),
+                                    };
+                                    let who = if kind == "group" { format!("{} (group)", member.name) } else { member.name.clone() };
+                                    let changeable = manage && !member.owner;
+                                    view! {
+                                        <tr>
+                                            <td>{who}{member.owner.then(|| view! { <span class="muted">" (owner)"</span> })}</td>
+                                            <td>
+                                                {if changeable {
+                                                    view! {
+                                                        <ActionForm action=set attr:class="inline">
+                                                            {hidden()}
+                                                            <input type="hidden" name="principal_kind" value=kind />
+                                                            <input type="hidden" name="name" value=member.name.clone() />
+                                                            <select name="role" aria-label=format!("Role of {}", member.name)>
+                                                                {role_options(member.role)}
+                                                            </select>
+                                                            <button type="submit" class="small">"Change"</button>
+                                                        </ActionForm>
+                                                    }.into_any()
+                                                } else {
+                                                    view! { <span>{format!("{:?}", member.role)}</span> }.into_any()
+                                                }}
+                                            </td>
+                                            <td>
+                                                {changeable.then(|| view! {
+                                                    <ActionForm action=remove attr:class="inline">
+                                                        {hidden()}
+                                                        <input type="hidden" name="principal_kind" value=kind />
+                                                        <input type="hidden" name="principal_id" value=id.to_string() />
+                                                        <button type="submit" class="small danger">"Remove"</button>
+                                                    </ActionForm>
+                                                })}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        {manage.then(|| view! {
+                            <ActionForm action=set>
+                                {hidden()}
+                                <label class="field">
+                                    <span>"Add a"</span>
+                                    <select name="principal_kind">
+                                        <option value="user">"user"</option>
+                                        <option value="group">"group"</option>
+                                    </select>
+                                </label>
+                                <Field label="Username or group name" name="name" />
+                                <label class="field">
+                                    <span>"Role"</span>
+                                    <select name="role">{role_options(Role::Viewer)}</select>
+                                </label>
+                                <button type="submit">"Add member"</button>
+                            </ActionForm>
+                        })}
+                    }.into_any()
+                })}
+            </Suspense>
+            <FormError value=set.value() />
+            <FormError value=remove.value() />
+        </section>
+    }
+}

@@ -1,0 +1,157 @@
+//! Groups: the list of one's groups (every group for site admins) with a form to make one, and
+//! a group's page: its members (its admins add, change and remove them) and what it holds
+//! roles on.
+
+use crate::api::members::{CreateGroup, DeleteGroup, RemoveGroupMember, SetGroupMember, get_group, list_groups};
+use crate::components::{ErrorView, Field, FormError, Loading};
+use crate::model::{GroupRole, Object};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn GroupsPage() -> impl IntoView {
+    let create = ServerAction::<CreateGroup>::new();
+    let groups = Resource::new(move || create.version().get(), |_| list_groups());
+    view! {
+        <h1>"Groups"</h1>
+        <p class="muted">"A group holds roles on services and projects for all its members."</p>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match groups.await {
+                    Ok(groups) if groups.is_empty() => view! { <p class="muted">"You are in no group yet. Make one below."</p> }.into_any(),
+                    Ok(groups) => view! {
+                        <ul class="groups">
+                            {groups.into_iter().map(|g| view! { <li><A href=format!("/group/{}", g.id)>{g.name}</A></li> }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <section class="card narrow">
+            <h2>"Make a group"</h2>
+            <ActionForm action=create>
+                <Field label="Name" name="name" />
+                <button type="submit">"Make group"</button>
+            </ActionForm>
+            <FormError value=create.value() />
+        </section>
+    }
+}
+
+#[component]
+pub fn GroupPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    let set = ServerAction::<SetGroupMember>::new();
+    let remove = ServerAction::<RemoveGroupMember>::new();
+    let delete = ServerAction::<DeleteGroup>::new();
+    let group = Resource::new(move || (id(), set.version().get(), remove.version().get()), |(id, _, _)| get_group(id));
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let d = match group.await {
+                    Ok(d) => d,
+                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                };
+                let gid = d.group.id;
+                let manage = d.may_manage;
+                view! {
+                    <h1>"Group " {d.group.name.clone()}</h1>
+                    <section class="card">
+                        <h2>"Members"</h2>
+                        {if d.members.is_empty() {
+                            view! { <p class="muted">"No members yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table class="list">
+                                    <thead><tr><th>"User"</th><th>"Email"</th><th>"Role"</th><th></th></tr></thead>
+                                    <tbody>
+                                        {d.members.into_iter().map(|m| view! {
+                                            <tr>
+                                                <td>{m.username.clone()}</td>
+                                                <td>{m.email.clone()}</td>
+                                                <td>
+                                                    {if manage {
+                                                        view! {
+                                                            <ActionForm action=set attr:class="inline">
+                                                                <input type="hidden" name="id" value=gid.to_string() />
+                                                                <input type="hidden" name="username" value=m.username.clone() />
+                                                                <select name="role" aria-label=format!("Role of {}", m.username)>
+                                                                    <option value="MEMBER" selected=m.role == GroupRole::Member>"Member"</option>
+                                                                    <option value="ADMIN" selected=m.role == GroupRole::Admin>"Admin"</option>
+                                                                </select>
+                                                                <button type="submit" class="small">"Change"</button>
+                                                            </ActionForm>
+                                                        }.into_any()
+                                                    } else {
+                                                        view! { <span>{format!("{:?}", m.role)}</span> }.into_any()
+                                                    }}
+                                                </td>
+                                                <td>
+                                                    {manage.then(|| view! {
+                                                        <ActionForm action=remove attr:class="inline">
+                                                            <input type="hidden" name="id" value=gid.to_string() />
+                                                            <input type="hidden" name="user_id" value=m.user.0.to_string() />
+                                                            <button type="submit" class="small danger">"Remove"</button>
+                                                        </ActionForm>
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                        {manage.then(|| view! {
+                            <ActionForm action=set>
+                                <input type="hidden" name="id" value=gid.to_string() />
+                                <Field label="Username" name="username" />
+                                <label class="field">
+                                    <span>"Role"</span>
+                                    <select name="role">
+                                        <option value="MEMBER">"Member"</option>
+                                        <option value="ADMIN">"Admin"</option>
+                                    </select>
+                                </label>
+                                <button type="submit">"Add member"</button>
+                            </ActionForm>
+                        })}
+                        <FormError value=set.value() />
+                        <FormError value=remove.value() />
+                    </section>
+                    <section class="card">
+                        <h2>"Roles"</h2>
+                        {if d.resources.is_empty() {
+                            view! { <p class="muted">"No roles yet: an Admin of a service or project adds this group on its page."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table class="list">
+                                    <thead><tr><th>"On"</th><th>"Role"</th></tr></thead>
+                                    <tbody>
+                                        {d.resources.into_iter().map(|r| {
+                                            let href = match r.object {
+                                                Object::Service(s) => format!("/service/{}", s.0),
+                                                Object::Project(p) => format!("/project/{}", p.0),
+                                                Object::Site => "/site".to_string(),
+                                            };
+                                            view! { <tr><td><A href=href>{r.name}</A></td><td>{format!("{:?}", r.role)}</td></tr> }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                    </section>
+                    {manage.then(|| view! {
+                        <ActionForm action=delete attr:class="danger-zone">
+                            <input type="hidden" name="id" value=gid.to_string() />
+                            <button type="submit" class="danger">"Delete this group and its roles"</button>
+                        </ActionForm>
+                        <FormError value=delete.value() />
+                    })}
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,45 @@
+//! The users of the site, for its admins: who they are, searchable.
+
+use crate::api::members::list_users;
+use crate::components::{ErrorView, Loading};
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let users = Resource::new(q, list_users);
+    view! {
+        <h1>"Users"</h1>
+        <Form method="GET" action="/user">
+            <input type="search" name="q" value=q placeholder="Username, email or name" aria-label="Find users" />
+            <button type="submit">"Find"</button>
+        </Form>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(users) if users.is_empty() => view! { <p class="muted">"No active user matches."</p> }.into_any(),
+                    Ok(users) => view! {
+                        <table class="list">
+                            <thead><tr><th>"Username"</th><th>"Name"</th><th>"Email"</th><th>"Admin"</th><th>"Joined"</th></tr></thead>
+                            <tbody>
+                                {users.into_iter().map(|u| view! {
+                                    <tr>
+                                        <td>{u.username}</td>
+                                        <td>{format!("{} {}", u.first_name, u.last_name)}</td>
+                                        <td>{u.email}</td>
+                                        <td>{if u.is_superuser { "yes" } else { "" }}</td>
+                                        <td>{u.date_joined}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

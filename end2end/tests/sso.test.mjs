@@ -34,12 +34,12 @@ test("sign in through the OpenID provider and land where one started", async () 
   await open(page, base + "/login?next=/profile");
   await page.click("a:has-text('Sign in with Corp SSO')");
   // The provider's own pages (its development interactions).
-  await page.waitForURL((url) => url.href.startsWith(provider.issuer));
+  await page.waitForURL((url) => url.href.startsWith(provider.issuer), { waitUntil: "domcontentloaded" });
   await page.fill("input[name=login]", "ada");
   await page.fill("input[name=password]", "any");
   await page.click("button:has-text('Sign-in')");
   await page.click("button:has-text('Continue')");
-  await page.waitForURL(base + "/profile");
+  await page.waitForURL(base + "/profile", { waitUntil: "domcontentloaded" });
   await page.waitForSelector("html[data-hydrated=true]");
   assert.equal(await page.locator("h1").first().textContent(), "ada");
 });

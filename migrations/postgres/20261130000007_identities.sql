@@ -13,3 +13,7 @@ CREATE INDEX user_identity_user ON user_identity (user_id);
 -- Memberships that a provider's groups claim made (its id), re-read at every sign-in; NULL for
 -- those an admin made, which sign-ins leave alone.
 ALTER TABLE group_member ADD COLUMN provider TEXT;
+
+-- Groups a provider's groups claim made (its id): only these does a sign-in join or leave, so
+-- a group someone made here under the same name gathers nobody.
+ALTER TABLE user_group ADD COLUMN provider TEXT;

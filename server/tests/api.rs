@@ -98,6 +98,22 @@ on_both_databases!(scripts_call_server_functions_with_a_token_and_json, |b: Back
     .await;
     assert_eq!(status, StatusCode::OK, "{project}");
 
+    // A token cannot make its successor, nor end sessions or change the password: a leaked
+    // token must not outlive its revocation.
+    for (name, args) in [
+        ("create_token", r#"{"name": "next"}"#),
+        ("end_other_sessions", "{}"),
+        ("change_password", r#"{"current": "x", "password": "yyyyyyyy"}"#),
+    ] {
+        let (status, e) = json(&app, name, &owner_auth, args).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {e}");
+    }
+    // A proxy's own credentials are not ours: Basic is ignored (no session: 401 as anonymous).
+    let (status, _) = json(&app, "whoami", "Basic dXNlcjpwdw==", "{}").await;
+    assert_eq!(status, StatusCode::OK, "whoami is open");
+    let (status, _) = json(&app, "create_service", "Basic dXNlcjpwdw==", "{}").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
     // A token that is not valid is 401, before the arguments are read; so is none.
     let (status, e) = json(&app, "create_service", "Token not-a-key", "{}").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{e}");

@@ -204,6 +204,9 @@ on_both_databases!(promgen_permissions_come_along, |b: Backend| async move {
         {"model": "guardian.userobjectpermission", "pk": 4, "fields": {
             "permission": ["service_admin", "promgen", "service"], "content_type": ["promgen", "service"],
             "object_pk": "999", "user": ["reader"]}},
+        {"model": "guardian.userobjectpermission", "pk": 6, "fields": {
+            "permission": ["service_editor", "promgen", "service"], "content_type": ["promgen", "service"],
+            "object_pk": "10", "user": ["reader"]}},
         {"model": "guardian.userobjectpermission", "pk": 5, "fields": {
             "permission": ["service_admin", "promgen", "service"], "content_type": ["promgen", "service"],
             "object_pk": "10", "user": ["owner"]}},
@@ -225,7 +228,8 @@ on_both_databases!(promgen_permissions_come_along, |b: Backend| async move {
     assert_eq!(policy::user_role(&b.db, id("owner").await, web).await.unwrap(), Some(Role::Admin));
     // The project's owner holds the service's Admin role (the export gives no project role).
     assert_eq!(policy::user_role(&b.db, id("owner").await, shop).await.unwrap(), Some(Role::Admin));
-    assert_eq!(policy::user_role(&b.db, id("reader").await, web).await.unwrap(), Some(Role::Viewer));
+    // Of two rows for one user and object, the stronger role.
+    assert_eq!(policy::user_role(&b.db, id("reader").await, web).await.unwrap(), Some(Role::Editor));
     // dev: Editor of the project by a pk permission, and of the service through the group.
     assert_eq!(policy::user_role(&b.db, id("dev").await, web).await.unwrap(), Some(Role::Editor));
     assert_eq!(policy::user_role(&b.db, id("dev").await, shop).await.unwrap(), Some(Role::Editor));

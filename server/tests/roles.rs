@@ -241,13 +241,13 @@ on_both_databases!(members_through_server_functions, |b: Backend| async move {
     let set = app::api::members::SetMemberRole::PATH;
     let (status, e) = call(
         set,
-        format!("owner_kind=service&owner_id={sid}&principal_kind=user&name=nobody&role=VIEWER"),
+        format!("owner_kind=service&owner_id={sid}&principal_kind=user&who=nobody&role=VIEWER"),
         owner.clone(),
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
     let (status, _) =
-        call(set, format!("owner_kind=service&owner_id={sid}&principal_kind=user&name=dev&role=EDITOR"), owner.clone())
+        call(set, format!("owner_kind=service&owner_id={sid}&principal_kind=user&who=dev&role=EDITOR"), owner.clone())
             .await;
     assert_eq!(status, StatusCode::OK);
     let (_, m) = call(members, format!("owner_kind=service&owner_id={sid}"), dev.clone()).await;
@@ -256,7 +256,7 @@ on_both_databases!(members_through_server_functions, |b: Backend| async move {
     // The owner stays Admin.
     let (status, e) = call(
         set,
-        format!("owner_kind=service&owner_id={sid}&principal_kind=user&name=owner&role=VIEWER"),
+        format!("owner_kind=service&owner_id={sid}&principal_kind=user&who=owner&role=VIEWER"),
         owner.clone(),
     )
     .await;
@@ -269,12 +269,9 @@ on_both_databases!(members_through_server_functions, |b: Backend| async move {
     let (_, detail) = call(app::api::members::GetGroup::PATH, format!("id={gid}"), dev.clone()).await;
     assert_eq!(detail["may_manage"], true);
     assert_eq!(detail["members"][0]["username"], "dev");
-    let (status, _) = call(
-        set,
-        format!("owner_kind=service&owner_id={sid}&principal_kind=group&name=ops&role=VIEWER"),
-        owner.clone(),
-    )
-    .await;
+    let (status, _) =
+        call(set, format!("owner_kind=service&owner_id={sid}&principal_kind=group&who=ops&role=VIEWER"), owner.clone())
+            .await;
     assert_eq!(status, StatusCode::OK);
     let (_, detail) = call(app::api::members::GetGroup::PATH, format!("id={gid}"), dev.clone()).await;
     assert_eq!(detail["resources"][0]["name"], "web");

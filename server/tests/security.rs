@@ -773,7 +773,7 @@ fn arguments(name: &str) -> String {
         port = 9100 + name.len(),
     )
     // Giving a role names its user: the Viewer tries to make themselves Admin.
-    .replace("name=made-by-set_member_role", "name=viewer")
+    + "&who=viewer"
 }
 
 // Every server function that changes something refuses a Viewer (403) and writes nothing;

@@ -153,12 +153,14 @@ on_both_databases!(signs_in_and_lands_where_it_started, |b: Backend| async move 
         std::process::id(),
         std::thread::current().id()
     ));
-    std::fs::write(&groups_file, r#"{"alice": ["ops", "nobody-has-this"]}"#).unwrap();
+    std::fs::write(&groups_file, r#"{"alice": ["ops", "sre"]}"#).unwrap();
     let op = provider(&[("OIDC_GROUPS_FILE", groups_file.to_str().unwrap())]).await;
     let b = with_providers(&b, &corp(&op.issuer), true);
     let admin = common::admin(&b).await;
-    let ops = b.roles.create_group(&admin, "ops").await.unwrap();
     let dev = b.roles.create_group(&admin, "dev").await.unwrap();
+    // Someone made a group named as the provider's "sre": the claim does not fill it.
+    let squatter = common::user(&b, "mallory").await;
+    b.roles.create_own_group(&squatter, "sre").await.unwrap();
     let app = common::router(&b);
 
     // The login page offers the provider, keeping where the user was going.
@@ -196,7 +198,11 @@ on_both_databases!(signs_in_and_lands_where_it_started, |b: Backend| async move 
         .unwrap();
         rows.into_iter().map(|r| r.0).collect::<Vec<_>>()
     };
+    // The provider's "ops" is made at first sight, marked as the provider's.
     assert_eq!(member_of(b.clone()).await, ["ops"]);
+    let (by,): (Option<String>,) =
+        sqlx::query_as("SELECT provider FROM user_group WHERE name = 'ops'").fetch_one(&b.db.pool).await.unwrap();
+    assert_eq!(by.as_deref(), Some("corp"));
 
     // The claim is read again at every sign-in; what an admin made stays.
     b.roles.add_group_members(&admin, dev.id, &[alice], app::model::GroupRole::Member).await.unwrap();
@@ -209,7 +215,16 @@ on_both_databases!(signs_in_and_lands_where_it_started, |b: Backend| async move 
     let (users,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM users WHERE username = 'alice'").fetch_one(&b.db.pool).await.unwrap();
     assert_eq!(users, 1, "the second sign-in is the same user");
-    let _ = ops;
+
+    // A provider that admits only some of its groups refuses the others.
+    let only = corp(&op.issuer).replace("groups_claim: groups,", "groups_claim: groups, allowed_groups: [admins],");
+    let b = with_providers(&b, &only, true);
+    let app = common::router(&b);
+    let (cookie, start) = begin(&app, "corp", "/").await;
+    let back = at_provider(&start, "alice").await;
+    let (status, _, body) = callback(&app, &back, &cookie).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("no group allowed to sign in here"), "{body}");
     let _ = std::fs::remove_file(&groups_file);
 });
 
@@ -307,11 +322,30 @@ on_both_databases!(oauth2_providers_and_local_accounts, |b: Backend| async move 
     assert_eq!(location(&headers), "/search?q=x");
     assert_eq!(whoami(&app, &cookie_of(&headers).unwrap()).await.as_deref(), Some("dave"));
 
-    // A first sign-in may not take over an account of the same name made here.
+    // A first sign-in may not take over an account of the same name made here...
     let (cookie, start) = begin(&app, "corp", "/").await;
     let back = at_provider(&start, "carol").await;
     let (status, _, body) = callback(&app, &back, &cookie).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    // ...unless the provider may link, and its verified email is the account's (never an
+    // admin's account).
+    let linking = with_providers(&b, &corp(&op.issuer).replace("groups_claim: groups,", "link_existing: true,"), true);
+    let app = common::router(&linking);
+    let (cookie, start) = begin(&app, "corp", "/").await;
+    let back = at_provider(&start, "carol").await;
+    let (status, _, _) = callback(&app, &back, &cookie).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the account's email is not the provider's");
+    sqlx::query("UPDATE users SET email = 'Carol@example.com' WHERE username = 'carol'")
+        .execute(&b.db.pool)
+        .await
+        .unwrap();
+    let (cookie, start) = begin(&app, "corp", "/").await;
+    let back = at_provider(&start, "carol").await;
+    let (status, headers, body) = callback(&app, &back, &cookie).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(whoami(&app, &cookie_of(&headers).unwrap()).await.as_deref(), Some("carol"));
+    let b = with_providers(&b, &format!("{}{hub}", corp(&op.issuer)), false);
+    let app = common::router(&b);
 
     // Local accounts are off: the password form is gone and a password login is refused.
     let (_, _, page) = get(&app, "/login", None).await;

@@ -132,13 +132,13 @@ pub async fn get_profile() -> Result<Profile, AppError> {
 /// Makes a token for the caller; the key is in the answer, once.
 #[server(endpoint = "create_token")]
 pub async fn create_token(name: String) -> Result<(TokenInfo, String), AppError> {
-    let (b, actor) = super::caller().await?;
+    let (b, actor) = super::browser_caller("make tokens").await?;
     let crate::backend::Actor::User(user) = &actor else { return Err(AppError::Unauthenticated) };
     b.auth.create_token(&actor, &user.username, &name).await
 }
 
 #[server(endpoint = "revoke_token")]
 pub async fn revoke_token(id: TokenId) -> Result<(), AppError> {
-    let (b, actor) = super::caller().await?;
+    let (b, actor) = super::browser_caller("revoke tokens").await?;
     b.auth.revoke_token(&actor, id).await
 }

@@ -37,7 +37,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 /// Changes the caller's password; their other sessions end, this one stays.
 #[server(endpoint = "change_password")]
 pub async fn change_password(current: String, password: String) -> Result<(), AppError> {
-    let (backend, actor) = super::caller().await?;
+    let (backend, actor) = super::browser_caller("change your password").await?;
     let session = super::session().await?;
     let this = session.id().map(|id| id.to_string());
     let address = super::client_address(&backend);
@@ -47,7 +47,7 @@ pub async fn change_password(current: String, password: String) -> Result<(), Ap
 /// Ends one of the caller's other sessions (by its handle on the profile page).
 #[server(endpoint = "end_session")]
 pub async fn end_session(handle: String) -> Result<(), AppError> {
-    let (backend, actor) = super::caller().await?;
+    let (backend, actor) = super::browser_caller("end sessions").await?;
     let this = super::session().await?.id().map(|id| id.to_string());
     backend.auth.end_session(&actor, &handle, this.as_deref()).await
 }
@@ -55,7 +55,7 @@ pub async fn end_session(handle: String) -> Result<(), AppError> {
 /// Ends every session of the caller but this one; how many ended.
 #[server(endpoint = "end_other_sessions")]
 pub async fn end_other_sessions() -> Result<u64, AppError> {
-    let (backend, actor) = super::caller().await?;
+    let (backend, actor) = super::browser_caller("end sessions").await?;
     let this = super::session().await?.id().map(|id| id.to_string());
     backend.auth.end_other_sessions(&actor, this.as_deref()).await
 }

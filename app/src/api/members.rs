@@ -27,14 +27,14 @@ pub async fn object_members(owner_kind: String, owner_id: i64) -> Result<Members
     Ok(Members { members, may_manage })
 }
 
-/// Gives a user or group (by username or group name) a role on a service or project,
+/// Gives a user or group (`who`: a username or a group's name) a role on a service or project,
 /// replacing the role it held there.
 #[server(endpoint = "set_member_role")]
 pub async fn set_member_role(
     owner_kind: String,
     owner_id: i64,
     principal_kind: String,
-    name: String,
+    who: String,
     role: String,
 ) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
@@ -43,8 +43,8 @@ pub async fn set_member_role(
     // Rights first: who is not an Admin here learns nothing of which names exist.
     crate::backend::policy::check(&b.db, &actor, Action::ManageMembers, object, "manage the members").await?;
     let principal = match principal_kind.as_str() {
-        "user" => Principal::User(b.auth.user_by_name(name.trim()).await?.id),
-        "group" => Principal::Group(b.roles.group_by_name(&actor, name.trim()).await?.id),
+        "user" => Principal::User(b.auth.user_by_name(who.trim()).await?.id),
+        "group" => Principal::Group(b.roles.group_by_name(&actor, who.trim()).await?.id),
         _ => return Err(AppError::invalid("principal_kind", "must be user or group")),
     };
     b.roles.grant(&actor, object, principal, role).await
@@ -106,6 +106,8 @@ pub async fn get_group(id: i64) -> Result<GroupDetail, AppError> {
 pub async fn set_group_member(id: i64, username: String, role: String) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     let role = GroupRole::parse(&role).ok_or_else(|| AppError::invalid("role", "must be ADMIN or MEMBER"))?;
+    // Rights first: who may not manage the group learns nothing of which names exist.
+    b.roles.check_group_admin(&actor, id, "manage this group's members").await?;
     let user = b.auth.user_by_name(username.trim()).await?.id;
     let members = b.roles.group_members(&actor, id).await?;
     if members.iter().any(|m| m.user == user) {

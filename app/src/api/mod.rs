@@ -39,6 +39,19 @@ pub(crate) async fn visitor() -> Result<(Backend, Actor), AppError> {
     Ok((backend, actor))
 }
 
+/// The caller of the current request, refused (403) when it came by API token: what a
+/// token may not do is done in a signed-in browser (making and revoking tokens, ending
+/// sessions, changing the password), so a leaked token cannot outlive its revocation.
+#[cfg(feature = "ssr")]
+pub(crate) async fn browser_caller(what: &str) -> Result<(Backend, Actor), AppError> {
+    let by_token = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .is_some_and(|parts| parts.extensions.get::<crate::backend::auth::TokenCaller>().is_some());
+    if by_token {
+        return Err(AppError::Forbidden(format!("{what} with an API token: sign in with a browser")));
+    }
+    caller().await
+}
+
 /// The client of the current request, as the login limits count it.
 #[cfg(feature = "ssr")]
 pub(crate) fn client_address(backend: &Backend) -> Option<std::net::IpAddr> {

@@ -60,7 +60,7 @@ pub fn MembersPanel(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
                                                         <ActionForm action=set attr:class="inline">
                                                             {hidden()}
                                                             <input type="hidden" name="principal_kind" value=kind />
-                                                            <input type="hidden" name="name" value=member.name.clone() />
+                                                            <input type="hidden" name="who" value=member.name.clone() />
                                                             <select name="role" aria-label=format!("Role of {}", member.name)>
                                                                 {role_options(member.role)}
                                                             </select>
@@ -96,7 +96,7 @@ pub fn MembersPanel(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
                                         <option value="group">"group"</option>
                                     </select>
                                 </label>
-                                <Field label="Username or group name" name="name" />
+                                <Field label="Username or group name" name="who" />
                                 <label class="field">
                                     <span>"Role"</span>
                                     <select name="role">{role_options(Role::Viewer)}</select>

@@ -33,7 +33,9 @@ pub fn LoginPage() -> impl IntoView {
                                                 format!("/login/sso/{}?next={next}", p.id)
                                             };
                                             view! {
-                                                <a class="button sign-in" href=href>
+                                                // A page of the server, not of the app: the
+                                                // browser goes there itself.
+                                                <a class="button sign-in" href=href rel="external">
                                                     {format!("Sign in with {}", p.name)}
                                                 </a>
                                             }

@@ -1,7 +1,9 @@
 //! Who calls a server function, settled before its arguments are decoded. A script's
-//! `Authorization: Token <key>` (or `Bearer`) is checked here (401 when it is not valid) and
-//! handed to the function; without one, an anonymous caller is refused (401) before anything
-//! else is read: arguments are decoded before the function runs, so without this an anonymous
+//! `Authorization: Token <key>` is checked here (401 when it is not valid) and handed to the
+//! function. `Bearer <key>` too, except that a bearer token that is not ours, with a session,
+//! leaves the session in charge (a proxy in front, such as oauth2-proxy, may forward its own);
+//! other schemes (`Basic`, from a proxy's login) are not ours and are ignored. Without a token,
+//! an anonymous caller is refused (401) before anything else is read: arguments are decoded before the function runs, so without this an anonymous
 //! call with a missing argument was a 400, and said which argument the function takes.
 //! Logging in, out, the login page's options and asking who one is stay open.
 //!
@@ -37,22 +39,28 @@ pub async fn require_login(
     if req.method() != Method::POST || !is_server_fn(&path) {
         return next.run(req).await;
     }
-    if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
-        match s.backend.auth.actor_from_header(auth.to_str().ok()).await {
+    // The session's user id is enough here: the function itself asks the database who it is
+    // (a deactivated user is refused there), so this costs no query.
+    let signed_in = match session.get::<i64>(SESSION_USER_KEY).await {
+        Ok(id) => id.is_some(),
+        Err(e) => return response(AppError::fault("reading the session", e)),
+    };
+    let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let scheme = header.as_deref().and_then(|h| h.split_whitespace().next()).map(str::to_ascii_lowercase);
+    let mut by_token = false;
+    if let (Some(h), Some("token" | "bearer")) = (header.as_deref(), scheme.as_deref()) {
+        match s.backend.auth.actor_from_header(Some(h)).await {
             Ok(actor) => {
                 req.extensions_mut().insert(TokenCaller(actor));
+                by_token = true;
             }
+            Err(AppError::Invalid(_)) if scheme.as_deref() == Some("bearer") && signed_in => {}
             Err(AppError::Invalid(why)) => return refusal(&path, StatusCode::UNAUTHORIZED, &AppError::Invalid(why)),
             Err(e) => return response(e),
         }
-    } else if !PUBLIC.contains(&path.as_str()) {
-        // The session's user id is enough here: the function itself asks the database who it
-        // is (a deactivated user is refused there), so this costs no query.
-        match session.get::<i64>(SESSION_USER_KEY).await {
-            Ok(Some(_)) => {}
-            Ok(None) => return refusal(&path, StatusCode::UNAUTHORIZED, &AppError::Unauthenticated),
-            Err(e) => return response(AppError::fault("reading the session", e)),
-        }
+    }
+    if !by_token && !signed_in && !PUBLIC.contains(&path.as_str()) {
+        return refusal(&path, StatusCode::UNAUTHORIZED, &AppError::Unauthenticated);
     }
     match json_as_form(req).await {
         Ok(req) => next.run(req).await,
@@ -62,6 +70,11 @@ pub async fn require_login(
 
 /// The most a JSON body may hold (the request body limit applies first).
 const JSON_LIMIT: usize = 64 << 20;
+
+/// The form a JSON body becomes may be at most this many times its size (plus a little):
+/// every value repeats its key path (`a[b][0]=`), so a long key over many values would grow
+/// without end.
+const GROWTH: usize = 4;
 
 /// A JSON object body, re-encoded as the form body server functions decode; others as sent.
 async fn json_as_form(req: Request) -> Result<Request, AppError> {
@@ -82,31 +95,61 @@ async fn json_as_form(req: Request) -> Result<Request, AppError> {
     } else {
         serde_json::from_slice(&bytes).map_err(|e| AppError::invalid("arguments", format!("the JSON body: {e}")))?
     };
-    let form = to_form(value)?;
+    let form = to_form(&value, GROWTH * bytes.len() + 4096)?;
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
     parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(form.len()));
     Ok(Request::from_parts(parts, Body::from(form)))
 }
 
-/// `{"a": 1, "b": {"c": [true]}}` as `a=1&b[c][0]=true`. Nulls are left out (an absent
-/// optional argument).
-fn to_form(value: serde_json::Value) -> Result<String, AppError> {
-    let serde_json::Value::Object(_) = value else {
+/// `{"a": 1, "b": {"c": [true]}}` as `a=1&b[c][0]=true`, the form server functions decode
+/// (serde_qs' brackets). Nulls are left out (an absent optional argument). Refused when the
+/// form would pass `cap` bytes.
+fn to_form(value: &serde_json::Value, cap: usize) -> Result<String, AppError> {
+    let serde_json::Value::Object(map) = value else {
         return Err(AppError::invalid("arguments", "the JSON body must be an object of the function's arguments"));
     };
-    serde_qs::to_string(&without_nulls(value))
-        .map_err(|e| AppError::invalid("arguments", format!("the JSON body cannot be taken: {e}")))
+    let mut out = String::new();
+    for (k, v) in map {
+        let key: String = url::form_urlencoded::byte_serialize(k.as_bytes()).collect();
+        encode(&key, v, &mut out, cap)?;
+    }
+    Ok(out)
 }
 
-/// Drops `null` members. serde_json bounds nesting at 128 levels when parsing, and so this.
-fn without_nulls(value: serde_json::Value) -> serde_json::Value {
+/// Appends `prefix=value` pairs for `value` (nested as `prefix[k]`, `prefix[0]`). serde_json
+/// bounds nesting at 128 levels when parsing, and so this recursion.
+fn encode(prefix: &str, value: &serde_json::Value, out: &mut String, cap: usize) -> Result<(), AppError> {
     use serde_json::Value;
-    match value {
-        Value::Object(map) => {
-            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect())
+    let mut pair = |text: &str| {
+        if out.len() + prefix.len() + text.len() + 2 > cap {
+            return Err(AppError::invalid("arguments", "the JSON body nests too many values under long names"));
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
-        other => other,
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str(prefix);
+        out.push('=');
+        out.extend(url::form_urlencoded::byte_serialize(text.as_bytes()));
+        Ok(())
+    };
+    match value {
+        Value::Null => Ok(()),
+        Value::Bool(b) => pair(if *b { "true" } else { "false" }),
+        Value::Number(n) => pair(&n.to_string()),
+        Value::String(s) => pair(s),
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                encode(&format!("{prefix}[{i}]"), v, out, cap)?;
+            }
+            Ok(())
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                let k: String = url::form_urlencoded::byte_serialize(k.as_bytes()).collect();
+                encode(&format!("{prefix}[{k}]"), v, out, cap)?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -130,10 +173,17 @@ mod tests {
 
     #[test]
     fn json_arguments_become_the_form_server_functions_decode() {
-        let form =
-            to_form(json!({"name": "a b", "n": 3, "on": true, "gone": null, "input": {"filters": [{"k": "x"}]}}))
-                .unwrap();
+        let v = json!({"name": "a b", "n": 3, "on": true, "gone": null, "input": {"filters": [{"k": "x"}]}});
+        let form = to_form(&v, 1 << 20).unwrap();
         assert_eq!(form, "input[filters][0][k]=x&n=3&name=a+b&on=true");
-        assert!(to_form(json!([1])).is_err());
+        assert!(to_form(&json!([1]), 1 << 20).is_err());
+    }
+
+    #[test]
+    fn a_long_name_over_many_values_is_refused_not_multiplied() {
+        let body = format!(r#"{{"{}": [{}]}}"#, "a".repeat(100_000), vec!["0"; 100_000].join(","));
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let e = to_form(&v, super::GROWTH * body.len() + 4096).unwrap_err();
+        assert!(e.to_string().contains("too many values"), "{e}");
     }
 }

@@ -2,8 +2,8 @@
 //! checked: browsers do not apply the same-origin policy to websockets) gets the events of the
 //! alerts it may see (as the alerts page shows them: by roles) as they happen, after replaying
 //! those after `?since=<event id>` so a reconnect misses nothing. Who it is and what it may see
-//! are read again every 30 seconds: a deactivated user's feed ends, a role taken away stops
-//! the events it gave.
+//! are read again every 30 seconds: the feed of an ended session or a deactivated user ends, a
+//! role taken away stops the events it gave.
 
 use super::AppState;
 use super::origin;
@@ -41,10 +41,18 @@ pub async fn connect(
         Err(e) => return super::errors::response(e),
     };
     let backend = s.backend.clone();
-    upgrade.on_upgrade(move |socket| feed(socket, backend, actor, scope, since))
+    let session_id = session.id().map(|id| id.to_string());
+    upgrade.on_upgrade(move |socket| feed(socket, backend, actor, session_id, scope, since))
 }
 
-async fn feed(mut socket: WebSocket, backend: Backend, actor: Actor, mut scope: FeedScope, since: i64) {
+async fn feed(
+    mut socket: WebSocket,
+    backend: Backend,
+    actor: Actor,
+    session_id: Option<String>,
+    mut scope: FeedScope,
+    since: i64,
+) {
     let events = &backend.events;
     // Subscribe before the replay, so nothing falls between the two; what the replay carried
     // is then skipped once when it also comes live. (Not "every id up to the last replayed":
@@ -101,8 +109,15 @@ async fn feed(mut socket: WebSocket, backend: Backend, actor: Actor, mut scope: 
                 if socket.send(Message::Ping(Default::default())).await.is_err() {
                     return;
                 }
-                // Still this user, still active, and what they may see now.
+                // Still this session (not ended nor logged out), this user, still active, and
+                // what they may see now.
                 let Some(id) = actor.user_id() else { return };
+                if let Some(sid) = &session_id
+                    && matches!(backend.auth.session_alive(sid).await, Ok(false))
+                {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
                 match backend.auth.user(id).await {
                     Ok(Some(user)) => match backend.alerts.feed_scope(&Actor::User(user)).await {
                         Ok(now) => scope = now,

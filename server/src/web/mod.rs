@@ -109,9 +109,23 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
             limits::body,
         ))
         .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(touch_session))
         .layer(sessions)
         .layer(axum::middleware::from_fn(headers::security))
         .with_state(state)
+}
+
+/// Keeps a signed-in session in use alive ([`app::backend::auth::sessions::touch`]); static
+/// files do not read the session.
+async fn touch_session(
+    session: tower_sessions::Session,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !req.uri().path().starts_with("/pkg/") {
+        app::backend::auth::sessions::touch(&session).await;
+    }
+    next.run(req).await
 }
 
 pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {

@@ -27,14 +27,25 @@ pub async fn start(
     Query(q): Query<Start>,
 ) -> Response {
     match s.backend.sign_in.start(&id, q.next.as_deref()).await {
-        Ok((url, flow)) => match session.insert(FLOW_KEY, flow).await {
-            Ok(()) => see_other(url.as_str()),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot keep a sign-in in the session");
-                refusal(&SignInError { status: 500, message: "the session could not be written".into() })
+        Ok((url, flow)) => {
+            // A browser that is not signed in keeps this session only as long as a sign-in
+            // may take: abandoned flows do not pile up for the sessions' two weeks.
+            if matches!(session.get::<i64>(app::backend::auth::SESSION_USER_KEY).await, Ok(None)) {
+                session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(time::Duration::minutes(15))));
             }
-        },
+            keep(&session, flow, url).await
+        }
         Err(e) => refusal(&e),
+    }
+}
+
+async fn keep(session: &tower_sessions::Session, flow: Flow, url: url::Url) -> Response {
+    match session.insert(FLOW_KEY, flow).await {
+        Ok(()) => see_other(url.as_str()),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot keep a sign-in in the session");
+            refusal(&SignInError { status: 500, message: "the session could not be written".into() })
+        }
     }
 }
 

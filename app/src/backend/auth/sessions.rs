@@ -49,6 +49,25 @@ pub async fn begin(
     session.insert(STARTED_KEY, started).await.map_err(fail)
 }
 
+/// The session key of the last time a request was seen, in Unix seconds.
+const SEEN_KEY: &str = "seen";
+
+/// How often a session in use is written back (pushing its expiry on): at most every five
+/// minutes, so a busy browser does not write on every request.
+const TOUCH_SECS: i64 = 300;
+
+/// Marks a signed-in session as used now, if it was not in the last five minutes: the session
+/// is saved, so its expiry (inactivity plus [`SESSION_DAYS`]) moves on. Anonymous sessions are
+/// left alone.
+pub async fn touch(session: &tower_sessions::Session) {
+    let Ok(Some(_)) = session.get::<i64>(SESSION_USER_KEY).await else { return };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let seen = session.get::<i64>(SEEN_KEY).await.ok().flatten().unwrap_or(0);
+    if now - seen >= TOUCH_SECS {
+        let _ = session.insert(SEEN_KEY, now).await;
+    }
+}
+
 /// The public name of a session: the first 16 hex digits of the SHA-256 of its id.
 fn handle(id: &str) -> String {
     sha2::Sha256::digest(id.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
@@ -72,7 +91,8 @@ impl Auth {
             .map(|(id, data, expiry)| {
                 let data: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
                 let started: Started = serde_json::from_value(data[STARTED_KEY].clone()).unwrap_or_default();
-                // Each request pushes the expiry on: it is the last use plus the lifetime.
+                // A session in use is saved every few minutes ([`touch`]), which pushes its
+                // expiry on: the expiry is the last use plus the lifetime.
                 let last = chrono::DateTime::from_timestamp(expiry - SESSION_DAYS * 86_400, 0)
                     .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                     .unwrap_or_default();
@@ -87,6 +107,16 @@ impl Auth {
                 }
             })
             .collect())
+    }
+
+    /// Whether the session with this id is still live (not ended, not expired).
+    pub async fn session_alive(&self, id: &str) -> Result<bool, AppError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM sessions WHERE id = $1 AND expiry > $2")
+            .bind(id)
+            .bind(time::OffsetDateTime::now_utc().unix_timestamp())
+            .fetch_optional(&self.db.pool)
+            .await?;
+        Ok(row.is_some())
     }
 
     /// Ends one of the caller's sessions, named by its handle (not the asking one: that is

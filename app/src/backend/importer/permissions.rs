@@ -10,6 +10,7 @@
 
 use super::ImportReport;
 use super::promgen_dump::{DumpObject, Users};
+use crate::model::Role;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -28,11 +29,26 @@ pub(super) async fn apply(
     users: &Users,
     report: &mut ImportReport,
 ) -> Result<(), sqlx::Error> {
-    let codenames: HashMap<String, String> = objects
-        .iter()
-        .filter(|o| o.model == "auth.permission")
-        .filter_map(|o| Some((o.pk_text(), o.fields.get("codename")?.as_str()?.to_string())))
-        .collect();
+    let mut codenames: HashMap<String, String> = HashMap::new();
+    // Permissions an earlier import kept (this version does not load `auth.permission`).
+    let kept: Vec<(String, String)> =
+        sqlx::query_as("SELECT pk, fields FROM promgen_pending WHERE model = 'auth.permission'")
+            .fetch_all(&mut *conn)
+            .await?;
+    for (pk, fields) in kept {
+        if let Some(code) =
+            serde_json::from_str::<Value>(&fields).ok().and_then(|f| f["codename"].as_str().map(str::to_string))
+        {
+            codenames.insert(pk, code);
+        }
+    }
+    for o in objects.iter().filter(|o| o.model == "auth.permission") {
+        if let Some(code) = o.fields.get("codename").and_then(Value::as_str) {
+            codenames.insert(o.pk_text(), code.to_string());
+        }
+    }
+    // One role per principal per object: of several rows, the strongest.
+    let mut roles: HashMap<(&'static str, i64, Principal), Role> = HashMap::new();
     let mut skipped = 0usize;
 
     // Memberships first: a guardian `group_admin` then makes a member an admin.
@@ -97,14 +113,18 @@ pub(super) async fn apply(
             skipped += 1;
             continue;
         };
-        let done = match (target, role) {
-            (Target::Service(id), "admin" | "editor" | "viewer") => {
-                grant(conn, "service", id, &principal, role).await?
+        let done = match (target, Role::parse(&role.to_ascii_uppercase())) {
+            (Target::Service(id), Some(role)) => {
+                let held = roles.entry(("service", id, principal)).or_insert(role);
+                *held = (*held).max(role);
+                true
             }
-            (Target::Project(id), "admin" | "editor" | "viewer") => {
-                grant(conn, "project", id, &principal, role).await?
+            (Target::Project(id), Some(role)) => {
+                let held = roles.entry(("project", id, principal)).or_insert(role);
+                *held = (*held).max(role);
+                true
             }
-            (Target::Group(group), "admin" | "member") => match principal {
+            (Target::Group(group), _) if matches!(role, "admin" | "member") => match principal {
                 Principal::User(user) => {
                     let role = if role == "admin" { "ADMIN" } else { "MEMBER" };
                     let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM user_group WHERE id = $1")
@@ -135,6 +155,11 @@ pub(super) async fn apply(
         }
     }
 
+    for ((table, object, principal), role) in roles {
+        if !grant(conn, table, object, &principal, role.as_str()).await? {
+            skipped += 1;
+        }
+    }
     // Promgen's loaddata does not run `assign_admin_to_owner`: an owner holds the roles the
     // export gives, as there. An export from before roles (Promgen 0.72 and older) gives none.
     let owned = objects.iter().any(|o| matches!(o.model.as_str(), "promgen.service" | "promgen.project"));
@@ -154,6 +179,7 @@ pub(super) async fn apply(
     Ok(())
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Principal {
     User(i64),
     Group(i64),

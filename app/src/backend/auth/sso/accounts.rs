@@ -1,6 +1,6 @@
 //! A provider's claims become a user here: found by the provider's subject, made at the first
-//! sign-in, its email and names refreshed, and its provider-made group memberships set from
-//! the groups claim, all in one transaction.
+//! sign-in, its email and names refreshed, and its memberships of the provider's groups set
+//! from the groups claim, all in one transaction.
 
 use super::super::super::{Actor, Db, audit, db};
 use super::SignInError;
@@ -17,6 +17,8 @@ pub struct Identity {
     pub subject: String,
     pub username: String,
     pub email: String,
+    /// The provider's `email_verified` (absent: not said).
+    pub email_verified: Option<bool>,
     pub first_name: String,
     pub last_name: String,
     /// `None` when the provider has no groups claim configured.
@@ -40,9 +42,13 @@ impl Identity {
             )
         };
         let subject = text(&p.subject_field).filter(|s| !s.is_empty()).ok_or_else(|| missing(&p.subject_field))?;
+        if subject.len() > 255 {
+            return Err(SignInError::new(502, format!("{} sent a subject longer than 255 bytes", p.name)));
+        }
         let username = text(&p.username_claim).filter(|s| !s.is_empty()).ok_or_else(|| missing(&p.username_claim))?;
-        // Django's username rule, which Promgen's users follow: letters, digits and @.+-_.
-        if username.chars().count() > 150 || !username.chars().all(|c| c.is_alphanumeric() || "@.+-_".contains(c)) {
+        // Django's username rule, which Promgen's users follow (letters, digits and @.+-_), in
+        // ASCII: no name that looks like another's ("аdmin" with a Cyrillic а).
+        if username.len() > 150 || !username.chars().all(|c| c.is_ascii_alphanumeric() || "@.+-_".contains(c)) {
             return Err(SignInError::bad(format!(
                 "the username {} from {} is not one Promgen takes (letters, digits and @.+-_, at most 150)",
                 super::word(&username),
@@ -60,7 +66,7 @@ impl Identity {
         let groups = p.groups_claim.as_ref().map(|key| {
             let mut groups: Vec<String> = match claims.get(key) {
                 Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
-                Some(Value::String(s)) => s.split([',', ' ']).filter(|g| !g.is_empty()).map(str::to_string).collect(),
+                Some(Value::String(s)) if !s.trim().is_empty() => vec![s.trim().to_string()],
                 _ => Vec::new(),
             };
             if groups.len() > MAX_GROUPS {
@@ -69,10 +75,16 @@ impl Identity {
             }
             groups
         });
+        if let (Some(allowed), Some(groups)) = (&p.allowed_groups, &groups)
+            && !groups.iter().any(|g| allowed.contains(g))
+        {
+            return Err(SignInError::new(403, format!("{} says you are in no group allowed to sign in here", p.name)));
+        }
         let clip = |s: String| s.chars().filter(|c| !c.is_control()).take(150).collect::<String>();
         Ok(Identity {
-            subject: subject.chars().take(255).collect(),
+            subject,
             username,
+            email_verified: claims.get("email_verified").and_then(Value::as_bool),
             email: clip(text(&p.email_claim).unwrap_or_default()),
             first_name: clip(first),
             last_name: clip(last),
@@ -113,23 +125,30 @@ pub async fn sign_in(database: &Db, p: &Provider, who: Identity) -> Result<(Curr
     let user = match linked {
         Some(u) => u,
         None => {
-            let existing: Option<Found> = sqlx::query_as(
-                "SELECT id, username, is_superuser, is_active, process_alerts FROM users WHERE username = $1",
+            let existing: Option<(Found, String)> = sqlx::query_as::<_, (i64, String, i64, i64, i64, String)>(
+                "SELECT id, username, is_superuser, is_active, process_alerts, email FROM users WHERE username = $1",
             )
             .bind(&who.username)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(fault)?;
+            .map_err(fault)?
+            .map(|(id, username, is_superuser, is_active, process_alerts, email)| {
+                (Found { id, username, is_superuser, is_active, process_alerts }, email)
+            });
             let user = match existing {
-                Some(u) => {
-                    let (other,): (i64,) =
-                        sqlx::query_as("SELECT COUNT(*) FROM user_identity WHERE user_id = $1 AND provider = $2")
-                            .bind(u.id)
-                            .bind(&p.id)
-                            .fetch_one(&mut *tx)
-                            .await
-                            .map_err(fault)?;
-                    if !p.link_existing || other > 0 {
+                Some((u, email)) => {
+                    let (linked,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM user_identity WHERE user_id = $1")
+                        .bind(u.id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(fault)?;
+                    // Linking proves the account is theirs by its email, verified by the
+                    // provider; never for an account another provider signs in, nor a site
+                    // admin's.
+                    let proven = !who.email.is_empty()
+                        && who.email_verified != Some(false)
+                        && who.email.eq_ignore_ascii_case(email.trim());
+                    if !p.link_existing || linked > 0 || u.is_superuser != 0 || !proven {
                         return Err(SignInError::new(
                             409,
                             format!(
@@ -217,9 +236,9 @@ pub async fn sign_in(database: &Db, p: &Provider, who: Identity) -> Result<(Curr
     Ok((user, left))
 }
 
-/// Makes the user a member of exactly the named groups that exist here, among the memberships
-/// this provider made; memberships an admin made are left as they are. Unknown names are
-/// ignored (groups are made here, by admins). Returns the groups the user left.
+/// Makes the user a member of exactly the named groups of this provider (made at first
+/// sight, marked as the provider's); memberships of other groups are left as they are, and a
+/// group made here under such a name is not joined. Returns the groups the user left.
 async fn set_groups(
     tx: &mut sqlx::AnyConnection,
     p: &Provider,
@@ -229,10 +248,27 @@ async fn set_groups(
     let mut left = Vec::new();
     let mut wanted = Vec::new();
     for name in names {
-        let id: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM user_group WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
-        if let Some((id,)) = id {
-            wanted.push(id);
+        let name: String = name.chars().filter(|c| !c.is_control()).take(150).collect();
+        let found: Option<(i64, Option<String>)> =
+            sqlx::query_as("SELECT id, provider FROM user_group WHERE name = $1")
+                .bind(&name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match found {
+            Some((id, Some(by))) if by == p.id => wanted.push(id),
+            Some(_) => {
+                tracing::warn!(provider = %p.id, group = %name, "a group of this name was made here; the provider's claim does not join it")
+            }
+            None if name.trim().is_empty() => {}
+            None => {
+                let (id,): (i64,) =
+                    sqlx::query_as("INSERT INTO user_group (name, provider) VALUES ($1, $2) RETURNING id")
+                        .bind(&name)
+                        .bind(&p.id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                wanted.push(id);
+            }
         }
     }
     let held: Vec<(i64, Option<String>)> =

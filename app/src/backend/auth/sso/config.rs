@@ -59,12 +59,16 @@ pub struct ProviderConfig {
     pub name_claim: Option<String>,
     /// OAuth2: the user API's field with the stable user id (default `id`).
     pub subject_field: Option<String>,
-    /// The claim listing the user's groups (strings); memberships of the Promgen-rs groups
-    /// of those names are set from it at every sign-in. None: groups are managed here.
+    /// The claim listing the user's groups (strings); the user is a member of this
+    /// provider's groups of those names (made at first sight, marked as the provider's), set
+    /// at every sign-in. None: groups are managed here.
     pub groups_claim: Option<String>,
-    /// At a first sign-in whose username exists already without this provider (a local or
-    /// imported account): link the two. Off, such a sign-in is refused. Turn it on only for a
-    /// provider that does not let users choose their username.
+    /// Only users in one of these groups (of the groups claim) may sign in; others are
+    /// refused (403). None: every user the provider signs in.
+    pub allowed_groups: Option<Vec<String>>,
+    /// At a first sign-in whose username exists already without any provider (a local or
+    /// imported account): link the two when the provider's verified email is the account's
+    /// email (never a site admin's account). Off, such a sign-in is refused.
     #[serde(default)]
     pub link_existing: bool,
     pub authorize_url: Option<String>,
@@ -93,6 +97,7 @@ pub struct Provider {
     pub name_claim: String,
     pub subject_field: String,
     pub groups_claim: Option<String>,
+    pub allowed_groups: Option<Vec<String>>,
     pub link_existing: bool,
     pub authorize_url: Option<url::Url>,
     pub token_url: Option<url::Url>,
@@ -150,9 +155,11 @@ fn check(p: ProviderConfig, env: &impl Fn(&str) -> Option<String>) -> Result<Pro
     let mut url = |field: &str, value: &Option<String>, default: Option<&str>| -> Option<url::Url> {
         let v = value.as_deref().or(default)?;
         match url::Url::parse(v) {
-            Ok(u) if matches!(u.scheme(), "https" | "http") => Some(u),
+            // Tokens and secrets travel on these: plain http only to this machine (tests,
+            // a provider beside the server).
+            Ok(u) if u.scheme() == "https" || (u.scheme() == "http" && loopback(&u)) => Some(u),
             _ => {
-                wrong(format!("{field} must be an http(s) URL, not {v:?}"));
+                wrong(format!("{field} must be an https URL (http only to this machine), not {v:?}"));
                 None
             }
         }
@@ -169,6 +176,9 @@ fn check(p: ProviderConfig, env: &impl Fn(&str) -> Option<String>) -> Result<Pro
             wrong("kind oauth2 needs authorize_url, token_url and user_url".into())
         }
         _ => {}
+    }
+    if p.allowed_groups.is_some() && p.groups_claim.is_none() {
+        wrong("allowed_groups needs groups_claim".into());
     }
     if p.kind != ProviderKind::Oidc && p.issuer.is_some() {
         wrong("issuer is for OIDC providers; this one has authorize_url, token_url and user_url".into());
@@ -196,11 +206,22 @@ fn check(p: ProviderConfig, env: &impl Fn(&str) -> Option<String>) -> Result<Pro
         name_claim: p.name_claim.unwrap_or_else(|| "name".into()),
         subject_field: p.subject_field.unwrap_or_else(|| if oidc { "sub" } else { "id" }.into()),
         groups_claim: p.groups_claim,
+        allowed_groups: p.allowed_groups,
         link_existing: p.link_existing,
         authorize_url,
         token_url,
         user_url,
     })
+}
+
+/// Whether a URL's host is this machine.
+fn loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -242,5 +263,11 @@ mod tests {
             assert!(e.contains(part), "{part:?} missing from:\n{e}");
         }
         assert!(parse("providers: [{id: a, name: A, client_id: c, issuer: x, bogus: 1}]", |_| None).is_err());
+        // Secrets do not travel over plain http to another machine.
+        let e = parse("providers: [{id: a, name: A, client_id: c, issuer: 'http://sso.example.com'}]", |_| None);
+        assert!(e.unwrap_err().contains("must be an https URL"));
+        assert!(
+            parse("providers: [{id: a, name: A, client_id: c, issuer: 'http://127.0.0.1:8080'}]", |_| None).is_ok()
+        );
     }
 }

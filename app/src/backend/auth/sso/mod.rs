@@ -112,11 +112,59 @@ impl Default for SignInSettings {
     }
 }
 
+/// The most a provider's answer may hold (discovery, keys, tokens, user records are small).
+const ANSWER_LIMIT: usize = 1 << 20;
+
+/// The HTTP client of sign-ins: reqwest, reading at most [`ANSWER_LIMIT`] of any answer, so a
+/// provider (or anyone between) cannot make the server hold gigabytes.
+#[derive(Clone)]
+struct Capped(reqwest::Client);
+
+/// An answer's body, refused past `limit` bytes (read as it arrives, not after).
+async fn read_capped(mut res: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+    if res.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(format!("an answer over {} KiB", limit / 1024));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > limit {
+            return Err(format!("an answer over {} KiB", limit / 1024));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+impl<'c> openidconnect::AsyncHttpClient<'c> for Capped {
+    type Error = openidconnect::HttpClientError<reqwest::Error>;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<openidconnect::HttpResponse, Self::Error>> + Send + Sync + 'c>,
+    >;
+
+    fn call(&'c self, request: openidconnect::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let request: reqwest::Request = request.try_into().map_err(Box::new)?;
+            let res = self.0.execute(request).await.map_err(Box::new)?;
+            let mut builder = openidconnect::http::Response::builder().status(res.status());
+            for (name, value) in res.headers() {
+                builder = builder.header(name, value);
+            }
+            let body = read_capped(res, ANSWER_LIMIT).await.map_err(openidconnect::HttpClientError::Other)?;
+            builder.body(body).map_err(openidconnect::HttpClientError::Http)
+        })
+    }
+}
+
 struct Configured {
     provider: Provider,
     redirect: RedirectUrl,
-    metadata: tokio::sync::Mutex<Option<(Instant, CoreProviderMetadata)>>,
+    /// The discovery document, or the last failure to read it (retried after
+    /// [`FAILURE_RETRY`], so a provider that is down is not asked on every click).
+    metadata: tokio::sync::Mutex<Option<(Instant, Result<CoreProviderMetadata, String>)>>,
 }
+
+/// How long a failed discovery is remembered.
+const FAILURE_RETRY: Duration = Duration::from_secs(30);
 
 /// Sign-in through the configured providers. Cheap to clone.
 #[derive(Clone)]
@@ -124,7 +172,7 @@ pub struct SignIn {
     db: Db,
     providers: Arc<Vec<Configured>>,
     local_accounts: bool,
-    http: reqwest::Client,
+    http: Capped,
     roles: super::super::roles::Roles,
 }
 
@@ -153,6 +201,7 @@ impl SignIn {
             .timeout(Duration::from_secs(10))
             .user_agent(concat!("promgen-rs/", env!("CARGO_PKG_VERSION")))
             .build()
+            .map(Capped)
             .map_err(|e| format!("the HTTP client for sign-in: {e}"))?;
         Ok(SignIn {
             roles: super::super::roles::Roles::new(db.clone()),
@@ -271,18 +320,18 @@ impl SignIn {
 
     async fn metadata(&self, c: &Configured) -> Result<CoreProviderMetadata, SignInError> {
         let mut cached = c.metadata.lock().await;
-        if let Some((at, m)) = cached.as_ref()
-            && at.elapsed() < METADATA_LIFETIME
-        {
-            return Ok(m.clone());
+        match cached.as_ref() {
+            Some((at, Ok(m))) if at.elapsed() < METADATA_LIFETIME => return Ok(m.clone()),
+            Some((at, Err(e))) if at.elapsed() < FAILURE_RETRY => {
+                return Err(SignInError::upstream(&c.provider, "OpenID discovery", e));
+            }
+            _ => {}
         }
         let issuer = IssuerUrl::new(c.provider.issuer.clone().unwrap_or_default())
             .map_err(|e| SignInError::upstream(&c.provider, "the issuer URL", e))?;
-        let m = CoreProviderMetadata::discover_async(issuer, &self.http)
-            .await
-            .map_err(|e| SignInError::upstream(&c.provider, "OpenID discovery", e))?;
-        *cached = Some((Instant::now(), m.clone()));
-        Ok(m)
+        let found = CoreProviderMetadata::discover_async(issuer, &self.http).await.map_err(|e| e.to_string());
+        *cached = Some((Instant::now(), found.clone()));
+        found.map_err(|e| SignInError::upstream(&c.provider, "OpenID discovery", e))
     }
 
     async fn oidc_client(
@@ -388,6 +437,7 @@ impl SignIn {
     ) -> Result<serde_json::Map<String, serde_json::Value>, SignInError> {
         let res = self
             .http
+            .0
             .get(url)
             .bearer_auth(token)
             .header(reqwest::header::ACCEPT, "application/json")
@@ -397,11 +447,7 @@ impl SignIn {
         if !res.status().is_success() {
             return Err(SignInError::upstream(p, "the user API", res.status()));
         }
-        // A user record is small; a provider answering megabytes is wrong.
-        let body = res.bytes().await.map_err(|e| SignInError::upstream(p, "the user API", e))?;
-        if body.len() > 1 << 20 {
-            return Err(SignInError::upstream(p, "the user API", "an answer over 1 MiB"));
-        }
+        let body = read_capped(res, ANSWER_LIMIT).await.map_err(|e| SignInError::upstream(p, "the user API", e))?;
         serde_json::from_slice(&body).map_err(|e| SignInError::upstream(p, "the user API's JSON", e))
     }
 }

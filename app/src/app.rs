@@ -40,7 +40,7 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=|| view! { <p class="error">"No such page."</p> }>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/service/:id") view=ServicePage ssr=SsrMode::Async />
                     <Route path=path!("/project/:id") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/shard") view=ShardsPage ssr=SsrMode::Async />

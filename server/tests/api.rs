@@ -125,3 +125,59 @@ on_both_databases!(scripts_call_server_functions_with_a_token_and_json, |b: Back
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(common::count(&b, "service").await, 2, "nothing refused was written");
 });
+
+// The OpenAPI document covers REST v2, Prometheus' files, the webhook and every server
+// function, made from the code; /docs shows it with assets of this server only.
+#[tokio::test]
+async fn the_openapi_document_covers_every_interface() {
+    let db = common::TestDb::sqlite().await;
+    let app = common::router(&db.backend);
+    let get = |path: &'static str| {
+        let app = app.clone();
+        async move {
+            let req = Request::get(path).header(header::HOST, "127.0.0.1:3000").body(Body::empty()).unwrap();
+            common::send(&app, req).await
+        }
+    };
+    let (status, _, body) = get("/rest/v2/schema").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{}", doc["openapi"]);
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/rest/v2/services", "get"),
+        ("/rest/v2/services", "post"),
+        ("/rest/v2/projects/{id}", "patch"),
+        ("/rest/v2/{kind}/{id}/users", "post"),
+        ("/rest/v2/farms/{id}/hosts/{host_id}", "delete"),
+        ("/rest/v2/logs", "get"),
+        ("/api/v1/targets", "get"),
+        ("/api/v1/alerts", "post"),
+        ("/api/create_service", "post"),
+        ("/api/save_rule", "post"),
+    ] {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
+    }
+    // Filters, pagination and bodies come from the handlers' types.
+    let list = &paths["/rest/v2/projects"]["get"]["parameters"];
+    let names: Vec<&str> = list.as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    for name in ["name", "service_id", "page_number", "page_size"] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    let args = &paths["/api/create_project"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(args["properties"]["service_id"]["type"], "integer", "{args}");
+    let n = paths.len();
+    assert!(n > 100, "{n} paths");
+
+    let (status, headers, yaml) = get("/rest/v2/schema?format=yaml").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/yaml");
+    assert!(yaml.contains("/rest/v2/services:"), "{}", &yaml[..200]);
+
+    // The page loads its assets from this server only.
+    let (status, _, page) = get("/docs").await;
+    assert_eq!(status, StatusCode::OK);
+    for src in page.split("src=\"").skip(1).chain(page.split("href=\"").skip(1)) {
+        assert!(src.starts_with('/'), "an asset from elsewhere: {src}");
+    }
+}

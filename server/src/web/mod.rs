@@ -6,6 +6,7 @@ mod feed;
 mod headers;
 mod limits;
 mod metrics;
+mod openapi;
 mod origin;
 mod payload;
 mod prometheus;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub origins: Arc<origin::AllowedOrigins>,
     /// The largest webhook body taken.
     pub webhook_limit: usize,
+    /// The OpenAPI document (`/rest/v2/schema`), made once.
+    pub openapi: Arc<serde_json::Value>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -60,11 +63,15 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .site_addr(args.listen)
         .build();
     let origins = Arc::new(origin::AllowedOrigins::new(&args.allowed_origins, args.secure_cookies));
+    // REST v2, Prometheus' files and the webhook, routed and documented by the same
+    // declarations.
+    let (documented, api) = rest::routes().merge(prometheus::routes()).split_for_parts();
     let state = AppState {
         backend: backend.clone(),
         leptos: leptos.clone(),
         origins: origins.clone(),
         webhook_limit: args.max_webhook_bytes,
+        openapi: Arc::new(openapi::document(api)),
     };
     let routes = route_list();
     let sessions = SessionManagerLayer::new(DbSessionStore::new(backend.db.clone()))
@@ -82,9 +89,11 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
     };
 
     Router::new()
-        .merge(prometheus::routes())
-        .merge(rest::routes())
-        .route("/api/v1/alerts", axum::routing::post(webhook::receive))
+        .merge(documented)
+        .route("/api/v1/config", axum::routing::get(prometheus::config))
+        .route("/rest/v2/schema", axum::routing::get(openapi::schema))
+        .route("/docs", axum::routing::get(openapi::docs))
+        .route("/rest/v2/docs", axum::routing::get(openapi::docs))
         .route("/ws", axum::routing::get(feed::connect))
         .route("/login/sso/{id}", axum::routing::get(sso::start))
         .route("/login/sso/{id}/callback", axum::routing::get(sso::callback))

@@ -5,28 +5,51 @@
 use super::AppState;
 use app::backend::exports::{ExportFilter, RulesFormat};
 use app::error::AppError;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/targets", get(targets))
-        .route("/api/v1/config", get(targets))
-        .route("/api/v1/urls", get(urls))
-        .route("/api/v1/rules", get(rules))
+/// The files Prometheus pulls, and the Alertmanager webhook: routed and documented together.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(targets))
+        .routes(routes!(urls))
+        .routes(routes!(rules))
+        .routes(routes!(super::webhook::receive))
 }
 
+/// The scrape targets in file_sd's JSON (also Prometheus' `http_sd_configs` format): a list of
+/// `{"targets": ["host:port"], "labels": {…}}`, anonymous as in Promgen.
+#[utoipa::path(get, path = "/api/v1/targets", tag = "prometheus", params(
+    ("service" = Option<String>, Query, description = "only this service's"),
+    ("project" = Option<String>, Query, description = "only this project's"),
+), responses((status = 200, description = "file_sd JSON", content_type = "application/json")))]
 async fn targets(State(s): State<AppState>, Query(filter): Query<ExportFilter>) -> Response {
     json(s.backend.exports.targets(&filter).await)
 }
 
+/// `/api/v1/config`: Promgen's older name of `/api/v1/targets`.
+pub async fn config(state: State<AppState>, filter: Query<ExportFilter>) -> Response {
+    targets(state, filter).await
+}
+
+/// The blackbox URLs in file_sd's JSON, for a blackbox exporter's probes.
+#[utoipa::path(get, path = "/api/v1/urls", tag = "prometheus", params(
+    ("service" = Option<String>, Query, description = "only this service's"),
+    ("project" = Option<String>, Query, description = "only this project's"),
+), responses((status = 200, description = "file_sd JSON", content_type = "application/json")))]
 async fn urls(State(s): State<AppState>, Query(filter): Query<ExportFilter>) -> Response {
     json(s.backend.exports.urls(&filter).await)
 }
 
+/// The rule file (YAML), or a Kubernetes PrometheusRule with `?format=prometheusrule`.
+#[utoipa::path(get, path = "/api/v1/rules", tag = "prometheus", params(
+    ("service" = Option<String>, Query, description = "only this service's"),
+    ("project" = Option<String>, Query, description = "only this project's"),
+    ("format" = Option<String>, Query, description = "`prometheusrule` for a Kubernetes PrometheusRule"),
+), responses((status = 200, description = "Prometheus' rule file", content_type = "application/x-yaml")))]
 async fn rules(
     State(s): State<AppState>,
     Query(filter): Query<ExportFilter>,

@@ -11,6 +11,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// Alertmanager's webhook (`webhook_configs: [{url: …/api/v1/alerts}]`), with a token of a
+/// user who may post alerts. Answers 202 with what became of the alert.
+#[utoipa::path(post, path = "/api/v1/alerts", tag = "alertmanager", request_body(
+    content = serde_json::Value, content_type = "application/json",
+    description = "Alertmanager's webhook payload (version 4)"),
+    responses((status = 202, description = "Taken"), (status = 400, description = "Not a webhook payload"),
+    (status = 401, description = "No valid token"), (status = 403, description = "The token's user may not post alerts"),
+    (status = 413, description = "Larger than --max-webhook-bytes")))]
 pub async fn receive(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let actor = match s.backend.auth.actor_from_header(auth).await {

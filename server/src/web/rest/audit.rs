@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 /// The content types Promgen's filter takes.
 const CONTENT_TYPES: [&str; 9] = ["exporter", "farm", "group", "host", "project", "rule", "sender", "service", "url"];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     object_id: Option<i64>,
     content_type: Option<String>,
@@ -21,6 +22,7 @@ pub struct AuditFilter {
     parent_object_id: Option<i64>,
     parent_content_type: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
 }
 
@@ -32,6 +34,7 @@ fn content_type(kind: &str) -> &str {
 /// `GET /rest/v2/logs`: filters `object_id`, `content_type` (exporter, farm, group, host,
 /// project, rule, sender, service, url; others 400), `user` (username), `parent_object_id`,
 /// `parent_content_type` (group, project, service; others 400).
+#[utoipa::path(get, path = "/rest/v2/logs", tag = "audit logs", params(AuditFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn list(
     State(s): State<AppState>,
     Caller(actor): Caller,

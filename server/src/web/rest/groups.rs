@@ -12,14 +12,17 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GroupFilter {
     name: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
 }
 
 /// `GET /rest/v2/groups`: the caller's groups (all for site admins), by name; `?name=`.
+#[utoipa::path(get, path = "/rest/v2/groups", tag = "groups", params(GroupFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn list(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -39,12 +42,13 @@ pub async fn list(
     Ok(Json(paginate(groups, &f.page, &uri, &headers)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct GroupBody {
     name: String,
 }
 
 /// `POST /rest/v2/groups` `{"name"}`: anyone logged in; 201 `{"id", "name"}`.
+#[utoipa::path(post, path = "/rest/v2/groups", tag = "groups", request_body(content = GroupBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn create(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -56,12 +60,14 @@ pub async fn create(
 }
 
 /// `GET /rest/v2/groups/{id}`: its members and site admins.
+#[utoipa::path(get, path = "/rest/v2/groups/{id}", tag = "groups", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn get(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<i64>) -> RestResult<Json<Value>> {
     let g = s.backend.roles.group(&actor, id).await?;
     Ok(Json(json!({ "id": g.id, "name": g.name })))
 }
 
 /// `PUT`/`PATCH /rest/v2/groups/{id}` `{"name"}`: its admins.
+#[utoipa::path(method(put, patch), path = "/rest/v2/groups/{id}", tag = "groups", params(("id" = i64, Path, description = "the object's id")), request_body(content = GroupBody, content_type = "application/json"), responses((status = 200, description = "Changed"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn update(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -76,6 +82,7 @@ pub async fn update(
 }
 
 /// `DELETE /rest/v2/groups/{id}`: its admins; 204.
+#[utoipa::path(delete, path = "/rest/v2/groups/{id}", tag = "groups", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn delete(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<i64>) -> RestResult<StatusCode> {
     s.backend.roles.group(&actor, id).await?;
     s.backend.roles.delete_group(&actor, id).await?;
@@ -83,6 +90,7 @@ pub async fn delete(State(s): State<AppState>, Caller(actor): Caller, Path(id): 
 }
 
 /// `GET /rest/v2/groups/{id}/members`: `[{"id", "username", "email", "role"}]`.
+#[utoipa::path(get, path = "/rest/v2/groups/{id}/members", tag = "groups", params(("id" = i64, Path, description = "the object's id"), PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn members(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -106,7 +114,7 @@ fn group_role(text: &str) -> Result<GroupRole, AppError> {
     GroupRole::parse(text).ok_or_else(|| AppError::invalid("group_role", format!("{text:?} is not ADMIN or MEMBER")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AddMembers {
     user_ids: Vec<i64>,
     group_role: String,
@@ -114,6 +122,7 @@ struct AddMembers {
 
 /// `POST /rest/v2/groups/{id}/members` `{"user_ids", "group_role"}`: its admins; 204, or
 /// 400 when one of them is a member already (none is added then).
+#[utoipa::path(post, path = "/rest/v2/groups/{id}/members", tag = "groups", params(("id" = i64, Path, description = "the object's id")), request_body(content = AddMembers, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn add_members(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -128,12 +137,13 @@ pub async fn add_members(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct SetRole {
     group_role: String,
 }
 
 /// `PUT /rest/v2/groups/{id}/members/{user_id}` `{"group_role"}`: its admins; 204.
+#[utoipa::path(put, path = "/rest/v2/groups/{id}/members/{user_id}", tag = "groups", params(("id" = i64, Path, description = "the object's id"), ("user_id" = i64, Path, description = "an id")), request_body(content = SetRole, content_type = "application/json"), responses((status = 200, description = "Changed"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn set_member(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -148,6 +158,7 @@ pub async fn set_member(
 }
 
 /// `DELETE /rest/v2/groups/{id}/members/{user_id}`: its admins; 204.
+#[utoipa::path(delete, path = "/rest/v2/groups/{id}/members/{user_id}", tag = "groups", params(("id" = i64, Path, description = "the object's id"), ("user_id" = i64, Path, description = "an id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn remove_member(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -159,6 +170,7 @@ pub async fn remove_member(
 }
 
 /// `GET /rest/v2/groups/{id}/resources`: `[{"content_type", "object_id", "name", "role"}]`.
+#[utoipa::path(get, path = "/rest/v2/groups/{id}/resources", tag = "groups", params(("id" = i64, Path, description = "the object's id"), PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn resources(
     State(s): State<AppState>,
     Caller(actor): Caller,

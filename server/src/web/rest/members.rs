@@ -34,15 +34,18 @@ fn codename(object: Object, role: Role) -> String {
     format!("{kind}_{}", role.as_str().to_lowercase())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RoleFilter {
     role: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
 }
 
 /// `GET /rest/v2/{services|projects}/{id}/users`: `[{"id", "username", "email", "role"}]`
 /// (`?role=` one of `ADMIN`, `EDITOR`, `VIEWER`).
+#[utoipa::path(get, path = "/rest/v2/{kind}/{id}/users", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id"), RoleFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn users(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -55,6 +58,7 @@ pub async fn users(
 }
 
 /// `GET /rest/v2/{services|projects}/{id}/groups`: `[{"id", "name", "role"}]`.
+#[utoipa::path(get, path = "/rest/v2/{kind}/{id}/groups", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id"), RoleFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn groups(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -102,7 +106,7 @@ async fn list(
     Ok(Json(paginate(items, &f.page, uri, headers)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct GrantBody {
     id: i64,
     role: String,
@@ -110,6 +114,7 @@ struct GrantBody {
 
 /// `POST /rest/v2/{services|projects}/{id}/users` `{"id": <user>, "role"}`: 201
 /// `{"id", "object", "permission", "user"}`.
+#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/users", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn grant_user(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -120,6 +125,7 @@ pub async fn grant_user(
 }
 
 /// `POST /rest/v2/{services|projects}/{id}/groups` `{"id": <group>, "role"}`: 201.
+#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/groups", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), request_body(content = GrantBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn grant_group(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -154,6 +160,7 @@ async fn grant(
 }
 
 /// `DELETE /rest/v2/{services|projects}/{id}/users/{user_id}`: 204.
+#[utoipa::path(delete, path = "/rest/v2/{kind}/{id}/users/{user_id}", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id"), ("user_id" = i64, Path, description = "an id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn revoke_user(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -165,6 +172,7 @@ pub async fn revoke_user(
 }
 
 /// `DELETE /rest/v2/{services|projects}/{id}/groups/{group_id}`: 204.
+#[utoipa::path(delete, path = "/rest/v2/{kind}/{id}/groups/{group_id}", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id"), ("group_id" = i64, Path, description = "an id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn revoke_group(
     State(s): State<AppState>,
     Caller(actor): Caller,

@@ -23,78 +23,57 @@ mod scrape;
 mod services;
 
 use super::AppState;
-use axum::Router;
-use axum::routing::{delete, get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The `/rest/v2` routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/rest/v2/shards", get(resources::shards))
-        .route("/rest/v2/shards/{id}", get(resources::shard))
-        .route("/rest/v2/sites/info", get(resources::site))
-        .route("/rest/v2/sites/{id}/rules", post(resources::site_rule))
-        .route("/rest/v2/users", get(resources::users))
-        .route("/rest/v2/users/me", get(resources::me))
-        .route("/rest/v2/users/me/notifiers", post(resources::my_notifier))
-        .route("/rest/v2/services", get(services::list).post(services::create))
-        .route(
-            "/rest/v2/services/{id}",
-            get(services::get).put(services::update).patch(services::update).delete(services::delete),
-        )
-        .route("/rest/v2/{kind}/{id}/users", get(members::users).post(members::grant_user))
-        .route("/rest/v2/{kind}/{id}/users/{user_id}", delete(members::revoke_user))
-        .route("/rest/v2/{kind}/{id}/groups", get(members::groups).post(members::grant_group))
-        .route("/rest/v2/{kind}/{id}/groups/{group_id}", delete(members::revoke_group))
-        .route("/rest/v2/services/{id}/project", post(registers::project))
-        .route("/rest/v2/projects", get(projects::list))
-        .route(
-            "/rest/v2/projects/{id}",
-            get(projects::get).put(projects::update).patch(projects::update).delete(projects::delete),
-        )
-        .route("/rest/v2/projects/{id}/exporters", post(projects::exporter))
-        .route("/rest/v2/projects/{id}/urls", post(projects::url))
-        .route("/rest/v2/projects/{id}/farms", post(projects::farm))
-        .route("/rest/v2/{kind}/{id}/rules", post(registers::rule))
-        .route("/rest/v2/{kind}/{id}/rules/override", post(registers::override_rule))
-        .route("/rest/v2/{kind}/{id}/notifiers", post(registers::notifier))
-        .route("/rest/v2/exporters", get(scrape::exporters))
-        .route(
-            "/rest/v2/exporters/{id}",
-            get(scrape::exporter)
-                .put(scrape::update_exporter)
-                .patch(scrape::update_exporter)
-                .delete(scrape::delete_exporter),
-        )
-        .route("/rest/v2/urls", get(scrape::urls))
-        .route("/rest/v2/urls/{id}", delete(scrape::delete_url))
-        .route("/rest/v2/probes", get(scrape::probes))
-        .route("/rest/v2/logs", get(audit::list))
-        .route("/rest/v2/farms", get(farms::list))
-        .route("/rest/v2/farms/sources", get(farms::sources))
-        .route("/rest/v2/farms/remotes/{source}", get(farms::remotes))
-        .route("/rest/v2/farms/{id}", get(farms::get).put(farms::update).patch(farms::update).delete(farms::delete))
-        .route("/rest/v2/farms/{id}/hosts", get(farms::hosts).post(farms::add_hosts))
-        .route("/rest/v2/farms/{id}/hosts/{host_id}", delete(farms::delete_host))
-        .route("/rest/v2/farms/{id}/sync", post(farms::sync))
-        .route("/rest/v2/farms/{id}/convert-to-local", post(farms::convert_to_local))
-        .route("/rest/v2/notifiers", get(notifiers::list))
-        .route(
-            "/rest/v2/notifiers/{id}",
-            axum::routing::put(notifiers::update).patch(notifiers::update).delete(notifiers::delete),
-        )
-        .route("/rest/v2/notifiers/{id}/filters", post(notifiers::add_filter))
-        .route("/rest/v2/notifiers/{id}/filters/{filter_id}", delete(notifiers::delete_filter))
-        .route("/rest/v2/rules", get(rules::list))
-        .route("/rest/v2/rules/{id}", get(rules::get).put(rules::update).patch(rules::update).delete(rules::delete))
-        .route("/rest/v2/groups", get(groups::list).post(groups::create))
-        .route(
-            "/rest/v2/groups/{id}",
-            get(groups::get).put(groups::update).patch(groups::update).delete(groups::delete),
-        )
-        .route("/rest/v2/groups/{id}/members", get(groups::members).post(groups::add_members))
-        .route(
-            "/rest/v2/groups/{id}/members/{user_id}",
-            axum::routing::put(groups::set_member).delete(groups::remove_member),
-        )
-        .route("/rest/v2/groups/{id}/resources", get(groups::resources))
+/// The `/rest/v2` routes, with the OpenAPI paths of their handlers' `#[utoipa::path]`s.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(resources::shards))
+        .routes(routes!(resources::shard))
+        .routes(routes!(resources::site))
+        .routes(routes!(resources::site_rule))
+        .routes(routes!(resources::users))
+        .routes(routes!(resources::me))
+        .routes(routes!(resources::my_notifier))
+        .routes(routes!(services::list, services::create))
+        .routes(routes!(services::get, services::update, services::delete))
+        .routes(routes!(members::users, members::grant_user))
+        .routes(routes!(members::revoke_user))
+        .routes(routes!(members::groups, members::grant_group))
+        .routes(routes!(members::revoke_group))
+        .routes(routes!(registers::project))
+        .routes(routes!(projects::list))
+        .routes(routes!(projects::get, projects::update, projects::delete))
+        .routes(routes!(projects::exporter))
+        .routes(routes!(projects::url))
+        .routes(routes!(projects::farm))
+        .routes(routes!(registers::rule))
+        .routes(routes!(registers::override_rule))
+        .routes(routes!(registers::notifier))
+        .routes(routes!(scrape::exporters))
+        .routes(routes!(scrape::exporter, scrape::update_exporter, scrape::delete_exporter))
+        .routes(routes!(scrape::urls))
+        .routes(routes!(scrape::delete_url))
+        .routes(routes!(scrape::probes))
+        .routes(routes!(audit::list))
+        .routes(routes!(farms::list))
+        .routes(routes!(farms::sources))
+        .routes(routes!(farms::remotes))
+        .routes(routes!(farms::get, farms::update, farms::delete))
+        .routes(routes!(farms::hosts, farms::add_hosts))
+        .routes(routes!(farms::delete_host))
+        .routes(routes!(farms::sync))
+        .routes(routes!(farms::convert_to_local))
+        .routes(routes!(notifiers::list))
+        .routes(routes!(notifiers::update, notifiers::delete))
+        .routes(routes!(notifiers::add_filter))
+        .routes(routes!(notifiers::delete_filter))
+        .routes(routes!(rules::list))
+        .routes(routes!(rules::get, rules::update, rules::delete))
+        .routes(routes!(groups::list, groups::create))
+        .routes(routes!(groups::get, groups::update, groups::delete))
+        .routes(routes!(groups::members, groups::add_members))
+        .routes(routes!(groups::set_member, groups::remove_member))
+        .routes(routes!(groups::resources))
 }

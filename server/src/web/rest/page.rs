@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_SIZE: usize = 10;
 pub const MAX_SIZE: usize = 1000;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     pub page_number: Option<String>,
     pub page_size: Option<String>,

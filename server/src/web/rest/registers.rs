@@ -23,7 +23,7 @@ async fn editable(s: &AppState, actor: &Actor, kind: &str, id: i64) -> RestResul
     Ok(object)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ProjectBody {
     name: String,
     #[serde(default)]
@@ -33,6 +33,7 @@ struct ProjectBody {
 
 /// `POST /rest/v2/services/{id}/project` `{"name", "description", "shard"}` (the shard must
 /// be enabled); the caller owns the project.
+#[utoipa::path(post, path = "/rest/v2/services/{id}/project", tag = "services", params(("id" = i64, Path, description = "the object's id")), request_body(content = ProjectBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn project(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -74,6 +75,7 @@ fn rest_rule(r: &Rule) -> Value {
 }
 
 /// `POST /rest/v2/{services|projects}/{id}/rules`: an alert rule of the object.
+#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/rules", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn rule(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -87,7 +89,7 @@ pub async fn rule(
     Ok((StatusCode::CREATED, Json(rest_rule(&rule))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct OverrideBody {
     original_rule_id: i64,
     #[serde(default)]
@@ -95,7 +97,7 @@ struct OverrideBody {
 }
 
 /// The fields an override changes; the rest comes from the rule it overrides.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct PartialRule {
     name: Option<String>,
     clause: Option<String>,
@@ -109,6 +111,7 @@ struct PartialRule {
 /// `POST /rest/v2/{services|projects}/{id}/rules/override` `{"original_rule_id",
 /// "overrides"}`: the object's copy of an inherited rule (400 `{"detail"}` when the rule is
 /// not inherited from the level above).
+#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/rules/override", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), request_body(content = OverrideBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn override_rule(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -141,6 +144,7 @@ pub async fn override_rule(
 
 /// `POST /rest/v2/{services|projects}/{id}/notifiers` `{"sender", "value", "alias",
 /// "enabled", "filters"}`: a notifier of the object with its filters, in one change.
+#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/notifiers", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), request_body(content = RestNotifierInput, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
 pub async fn notifier(
     State(s): State<AppState>,
     Caller(actor): Caller,

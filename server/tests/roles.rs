@@ -288,3 +288,28 @@ on_both_databases!(members_through_server_functions, |b: Backend| async move {
     let (status, _) = call(members, format!("owner_kind=service&owner_id={sid}"), dev.clone()).await;
     assert_eq!(status, StatusCode::OK, "a Viewer through the group");
 });
+
+// The profile lists one's subscriptions and ends them; a provider's user has no password form.
+on_both_databases!(profile_lists_subscriptions, |b: Backend| async move {
+    use axum::http::StatusCode;
+    use leptos::server_fn::ServerFn;
+    let app = common::router(&b);
+    let owner = common::login(&app, &b, "owner", false).await;
+    let call = |path: &'static str, body: String| {
+        let (app, owner) = (app.clone(), owner.clone());
+        async move {
+            let (status, _, text) = common::send(&app, common::form(path, &body, Some(&owner), None)).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {text}");
+            serde_json::from_str::<serde_json::Value>(&text).unwrap_or_default()
+        }
+    };
+    let s = call(app::api::inventory::CreateService::PATH, "name=web&description=".into()).await;
+    let sid = s["id"].as_i64().unwrap();
+    call(app::api::alerts::Subscribe::PATH, format!("owner_kind=service&owner_id={sid}&on=true")).await;
+    let p = call(app::api::alerts::GetProfile::PATH, String::new()).await;
+    assert_eq!(p["subscriptions"], serde_json::json!([{"owner_kind": "service", "owner_id": sid, "name": "web"}]));
+    assert_eq!(p["has_password"], true);
+    call(app::api::alerts::Subscribe::PATH, format!("owner_kind=service&owner_id={sid}&on=false")).await;
+    let p = call(app::api::alerts::GetProfile::PATH, String::new()).await;
+    assert_eq!(p["subscriptions"], serde_json::json!([]));
+});

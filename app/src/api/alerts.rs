@@ -122,6 +122,8 @@ pub async fn get_profile() -> Result<Profile, AppError> {
     let current = session.id().map(|id| id.to_string());
     Ok(Profile {
         sessions: b.auth.sessions(&me, current.as_deref()).await?,
+        subscriptions: b.notifiers.subscriptions(&me).await?,
+        has_password: b.auth.has_password(user.id).await?,
         tokens: b.auth.tokens(user.id).await?,
         notifiers: b.notifiers.listing(&me, &owner).await?.notifiers,
         process_alerts: user.is_superuser || user.process_alerts,

@@ -389,6 +389,20 @@ pub struct Profile {
     /// The user's live sessions, the most recently used first.
     #[serde(default)]
     pub sessions: Vec<super::ActiveSession>,
+    /// The services and projects whose alerts reach the user's own notifiers.
+    #[serde(default)]
+    pub subscriptions: Vec<Subscription>,
+    /// The user logs in with a password kept here (not only through a provider).
+    #[serde(default)]
+    pub has_password: bool,
+}
+
+/// A service or project the user subscribed to (`owner_kind` `service` or `project`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub owner_kind: String,
+    pub owner_id: i64,
+    pub name: String,
 }
 
 /// `name=value` pairs (separated by spaces or commas) a list of alerts is narrowed to, every one

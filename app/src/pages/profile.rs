@@ -1,7 +1,7 @@
 //! One's own page: API tokens (made here, the key shown once; revoked here) and one's own
 //! notifiers, which the services and projects one subscribes to use.
 
-use crate::api::alerts::{CreateToken, RevokeToken, get_profile};
+use crate::api::alerts::{CreateToken, RevokeToken, Subscribe, get_profile};
 use crate::api::auth::{ChangePassword, EndOtherSessions, EndSession};
 use crate::components::{ErrorView, Field, FormError, Loading, NotifiersSection};
 use leptos::prelude::*;
@@ -13,6 +13,7 @@ pub fn ProfilePage() -> impl IntoView {
     let change_password = ServerAction::<ChangePassword>::new();
     let end = ServerAction::<EndSession>::new();
     let end_others = ServerAction::<EndOtherSessions>::new();
+    let unsubscribe = ServerAction::<Subscribe>::new();
     let profile = Resource::new(
         move || {
             create.version().get()
@@ -20,6 +21,7 @@ pub fn ProfilePage() -> impl IntoView {
                 + end.version().get()
                 + end_others.version().get()
                 + change_password.version().get()
+                + unsubscribe.version().get()
         },
         |_| get_profile(),
     );
@@ -75,6 +77,34 @@ pub fn ProfilePage() -> impl IntoView {
                         })}
                     </section>
                     <NotifiersSection owner_kind="user" owner_id=me />
+                    <section class="card" id="subscriptions">
+                        <h2>"Subscriptions"</h2>
+                        {if p.subscriptions.is_empty() {
+                            view! { <p class="muted">"None yet: \"Subscribe me\" on a service or project sends its alerts to your notifiers above."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table class="list">
+                                    <thead><tr><th>"To"</th><th></th></tr></thead>
+                                    <tbody>
+                                        {p.subscriptions.clone().into_iter().map(|s| view! {
+                                            <tr>
+                                                <td><a href=format!("/{}/{}", s.owner_kind, s.owner_id)>{format!("{} {}", s.owner_kind, s.name)}</a></td>
+                                                <td>
+                                                    <ActionForm action=unsubscribe attr:class="inline">
+                                                        <input type="hidden" name="owner_kind" value=s.owner_kind.clone() />
+                                                        <input type="hidden" name="owner_id" value=s.owner_id.to_string() />
+                                                        <input type="hidden" name="on" value="false" />
+                                                        <button type="submit" class="small">"Unsubscribe"</button>
+                                                    </ActionForm>
+                                                </td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                        <FormError value=unsubscribe.value() />
+                    </section>
                     <section class="card" id="sessions">
                         <h2>"Signed in"</h2>
                         <p class="muted">"Where you are signed in. End a session you do not know: its browser is logged out at its next request."</p>
@@ -112,6 +142,7 @@ pub fn ProfilePage() -> impl IntoView {
                         <FormError value=end.value() />
                         <FormError value=end_others.value() />
                     </section>
+                    <Show when=move || p.has_password>
                     <section class="card narrow" id="password">
                         <h2>"Password"</h2>
                         <ActionForm action=change_password>
@@ -124,6 +155,7 @@ pub fn ProfilePage() -> impl IntoView {
                             <p class="ok" role="status">"Password changed; your other sessions have ended."</p>
                         })}
                     </section>
+                    </Show>
                 }.into_any()
             })}
         </Suspense>

@@ -90,6 +90,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
 
     Router::new()
         .merge(documented)
+        .merge(rest::v1_routes())
         .route("/api/v1/config", axum::routing::get(prometheus::config))
         .route("/rest/v2/schema", axum::routing::get(openapi::schema))
         .route("/docs", axum::routing::get(openapi::docs))

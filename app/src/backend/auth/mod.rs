@@ -357,6 +357,15 @@ impl Auth {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    /// Whether the user has a password kept here (accounts made by a provider have none).
+    pub async fn has_password(&self, user: UserId) -> Result<bool, AppError> {
+        let (hash,): (Option<String>,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user.0)
+            .fetch_one(&self.db.pool)
+            .await?;
+        Ok(hash.is_some())
+    }
+
     /// The caller's own profile (`/rest/v2/users/me`).
     pub async fn profile(&self, actor: &Actor) -> Result<UserProfile, AppError> {
         let Actor::User(me) = actor else { return Err(AppError::Unauthenticated) };

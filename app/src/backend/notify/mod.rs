@@ -537,6 +537,30 @@ impl Notifiers {
 
     /// Subscribes the caller to a service or project: alerts there reach their own notifiers.
     /// A user with an email address and no notifier gets an email notifier, as in Promgen.
+    /// The services and projects the caller subscribed to, services first, by name.
+    pub async fn subscriptions(&self, actor: &Actor) -> Result<Vec<Subscription>, AppError> {
+        let Actor::User(me) = actor else { return Err(AppError::Unauthenticated) };
+        let rows: Vec<(Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
+            "SELECT n.service_id, n.project_id, COALESCE(s.name, p.name) AS name FROM notifier n \
+             LEFT JOIN service s ON s.id = n.service_id LEFT JOIN project p ON p.id = n.project_id \
+             WHERE n.kind = 'user' AND n.value = $1 ORDER BY n.service_id IS NULL, name",
+        )
+        .bind(me.id.0.to_string())
+        .fetch_all(&self.db.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(service, project, name)| {
+                let (owner_kind, owner_id) = match (service, project) {
+                    (Some(s), _) => ("service", s),
+                    (_, Some(p)) => ("project", p),
+                    _ => return None,
+                };
+                Some(Subscription { owner_kind: owner_kind.into(), owner_id, name: name.unwrap_or_default() })
+            })
+            .collect())
+    }
+
     pub async fn subscribe(&self, actor: &Actor, owner: &NotifierOwner, on: bool) -> Result<(), AppError> {
         let Actor::User(me) = actor else { return Err(AppError::Unauthenticated) };
         if !matches!(owner, NotifierOwner::Service { .. } | NotifierOwner::Project { .. }) {

@@ -21,6 +21,9 @@ mod resources;
 mod rules;
 mod scrape;
 mod services;
+mod v1;
+
+pub use v1::routes as v1_routes;
 
 use super::AppState;
 use utoipa_axum::router::OpenApiRouter;

@@ -110,6 +110,9 @@ pub async fn set_group_member(id: i64, username: String, role: String) -> Result
     b.roles.check_group_admin(&actor, id, "manage this group's members").await?;
     let user = b.auth.user_by_name(username.trim()).await?.id;
     let members = b.roles.group_members(&actor, id).await?;
+    if role == GroupRole::Member && b.roles.is_last_admin(id, user).await? {
+        return Err(AppError::conflict("role", "the group's only admin stays admin: make someone else admin first"));
+    }
     if members.iter().any(|m| m.user == user) {
         b.roles.set_group_role(&actor, id, user, role).await
     } else {
@@ -121,6 +124,10 @@ pub async fn set_group_member(id: i64, username: String, role: String) -> Result
 #[server(endpoint = "remove_group_member")]
 pub async fn remove_group_member(id: i64, user_id: i64) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
+    b.roles.check_group_admin(&actor, id, "remove members of this group").await?;
+    if b.roles.is_last_admin(id, UserId(user_id)).await? {
+        return Err(AppError::conflict("user_id", "the group's only admin stays: make someone else admin first"));
+    }
     b.roles.remove_group_member(&actor, id, UserId(user_id)).await
 }
 

@@ -535,6 +535,17 @@ impl Roles {
     }
 
     /// Changes a member's role in a group (its admins).
+    /// Whether `user` is the only admin of `group` (the web UI does not leave a group with
+    /// none; Promgen's REST v2 does, and so does ours there).
+    pub async fn is_last_admin(&self, group: i64, user: UserId) -> Result<bool, AppError> {
+        let admins: Vec<(i64,)> =
+            sqlx::query_as("SELECT user_id FROM group_member WHERE group_id = $1 AND role = 'ADMIN'")
+                .bind(group)
+                .fetch_all(&self.db.pool)
+                .await?;
+        Ok(admins.len() == 1 && admins[0].0 == user.0)
+    }
+
     pub async fn set_group_role(&self, actor: &Actor, id: i64, user: UserId, role: GroupRole) -> Result<(), AppError> {
         let group = self.group_row(id).await?;
         self.check_group(actor, id, GroupRole::Admin, "change this group's members").await?;

@@ -181,6 +181,9 @@ pub struct ServiceDetail {
     pub service: Service,
     pub projects: Vec<ProjectSummary>,
     pub can_edit: bool,
+    /// The caller may delete it (its owner, or a site admin).
+    #[serde(default)]
+    pub can_delete: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -191,6 +194,9 @@ pub struct ProjectDetail {
     pub exporters: Vec<Exporter>,
     pub urls: Vec<Url>,
     pub can_edit: bool,
+    /// The caller may delete it (its owner or its service's, or a site admin).
+    #[serde(default)]
+    pub can_delete: bool,
 }
 
 /// One registration of a host name: the farm that lists it and what that farm feeds.

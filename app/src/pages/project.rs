@@ -60,6 +60,7 @@ pub fn ProjectPage() -> impl IntoView {
                 let editable = d.project.clone();
                 let pid = p.id;
                 let edit = d.can_edit;
+                let delete = d.can_delete;
                 view! {
                     <h1>"Project " {p.name.clone()}</h1>
                     <p class="muted">
@@ -240,10 +241,12 @@ pub fn ProjectPage() -> impl IntoView {
 
                     <Show when=move || edit>
                         <EditProject project=editable.clone() update=update_project choices />
-                        <ActionForm action=delete_project attr:class="danger-zone">
-                            <input type="hidden" name="id" value=pid.to_string() />
-                            <button type="submit" class="danger">"Delete this project"</button>
-                        </ActionForm>
+                        <Show when=move || delete>
+                            <ActionForm action=delete_project attr:class="danger-zone">
+                                <input type="hidden" name="id" value=pid.to_string() />
+                                <button type="submit" class="danger">"Delete this project"</button>
+                            </ActionForm>
+                        </Show>
                         <FormError value=delete_project.value() />
                     </Show>
                 }.into_any()

@@ -35,6 +35,7 @@ pub fn ServicePage() -> impl IntoView {
                     Ok(d) => d,
                     Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                 };
+                let can_delete = d.can_delete;
                 let sid = d.service.id;
                 let service = d.service.clone();
                 view! {
@@ -76,10 +77,12 @@ pub fn ServicePage() -> impl IntoView {
                             })}
                         </section>
                         <EditService service=service.clone() update />
-                        <ActionForm action=delete attr:class="danger-zone">
-                            <input type="hidden" name="id" value=sid.to_string() />
-                            <button type="submit" class="danger">"Delete this service and its projects"</button>
-                        </ActionForm>
+                        <Show when=move || can_delete>
+                            <ActionForm action=delete attr:class="danger-zone">
+                                <input type="hidden" name="id" value=sid.to_string() />
+                                <button type="submit" class="danger">"Delete this service and its projects"</button>
+                            </ActionForm>
+                        </Show>
                         <FormError value=delete.value() />
                     </Show>
                 }.into_any()

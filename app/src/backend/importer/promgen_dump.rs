@@ -171,13 +171,19 @@ impl Importer {
             objects = earlier;
         }
         // A Promgen installation brings its own rules: the default pack a new installation
-        // starts with goes, unless someone has changed or overridden it here.
-        let removed = sqlx::query(
-            "DELETE FROM rule WHERE builtin = 1 AND NOT EXISTS (SELECT 1 FROM rule c WHERE c.parent_id = rule.id)",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        // starts with goes, unless someone has changed or overridden it here. An export without
+        // rules (users only, say) leaves the site's rules alone.
+        let brings_rules = objects.iter().any(|o| o.model == "promgen.rule");
+        let removed = if brings_rules {
+            sqlx::query(
+                "DELETE FROM rule WHERE builtin = 1 AND NOT EXISTS (SELECT 1 FROM rule c WHERE c.parent_id = rule.id)",
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        } else {
+            0
+        };
         if removed > 0 {
             report.notes.push(format!("removed the {removed} default site rules of the new installation"));
         }

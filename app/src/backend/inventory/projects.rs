@@ -127,7 +127,8 @@ impl Inventory {
         .collect();
         by_name(&mut urls, |u| &u.url);
         let can_edit = policy::allows(&self.db, actor, Action::Edit, Object::Project(id)).await?;
-        Ok(ProjectDetail { project: row.project(), farm, hosts, exporters, urls, can_edit })
+        let can_delete = policy::allows(&self.db, actor, Action::Delete, Object::Project(id)).await?;
+        Ok(ProjectDetail { project: row.project(), farm, hosts, exporters, urls, can_edit, can_delete })
     }
 
     /// Registers a project under a service, on an enabled shard. The service's editors may.

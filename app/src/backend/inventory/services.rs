@@ -62,7 +62,8 @@ impl Inventory {
                 .map(Into::into)
                 .collect();
         by_name(&mut projects, |p| &p.name);
-        Ok(ServiceDetail { service: row.into(), projects, can_edit })
+        let can_delete = policy::allows(&self.db, actor, Action::Delete, Object::Service(id)).await?;
+        Ok(ServiceDetail { service: row.into(), projects, can_edit, can_delete })
     }
 
     /// Anyone logged in may register a service; they become its owner.

@@ -25,6 +25,19 @@ pub struct Page<T> {
     pub results: Vec<T>,
 }
 
+impl<T> Page<T> {
+    /// The same page with each item turned by `f`: lists are cut first and only the page's
+    /// items are made into their answers.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            count: self.count,
+            next: self.next,
+            previous: self.previous,
+            results: self.results.into_iter().map(f).collect(),
+        }
+    }
+}
+
 /// Django's boolean filter (`?enabled=true`): `true`/`True`/`1` and `false`/`False`/`0`.
 pub fn boolean(field: &str, text: Option<&str>) -> Result<Option<bool>, AppError> {
     match text {

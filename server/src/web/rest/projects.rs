@@ -38,7 +38,7 @@ pub async fn list(
 ) -> RestResult<Json<Page<Value>>> {
     let visible = policy::visible_projects(&s.backend.db, &actor).await?;
     let contains = |text: &str, part: &Option<String>| part.as_deref().is_none_or(|p| text.contains(p));
-    let list: Vec<Value> = s
+    let list: Vec<Project> = s
         .backend
         .inventory
         .project_list(&actor)
@@ -51,14 +51,14 @@ pub async fn list(
         .filter(|p| {
             f.service_id.is_none_or(|id| p.service_id.0 == id) && f.shard_id.is_none_or(|id| p.shard_id.0 == id)
         })
-        .map(|p| {
-            json!({
-                "id": p.id.0, "name": p.name, "description": p.description,
-                "owner": p.owner_id.map(|u| u.0), "service": p.service_id.0, "shard": p.shard_id.0,
-            })
-        })
         .collect();
-    Ok(Json(paginate(list, &f.page, &uri, &headers)?))
+    let page = paginate(list, &f.page, &uri, &headers)?;
+    Ok(Json(page.map(|p| {
+        json!({
+            "id": p.id.0, "name": p.name, "description": p.description,
+            "owner": p.owner_id.map(|u| u.0), "service": p.service_id.0, "shard": p.shard_id.0,
+        })
+    })))
 }
 
 /// The project, for those who may see it (403 for others, 404 when there is none).

@@ -31,7 +31,7 @@ pub async fn list(
     headers: HeaderMap,
 ) -> RestResult<Json<Page<Value>>> {
     let visible = policy::visible_services(&s.backend.db, &actor).await?;
-    let list: Vec<Value> = s
+    let list: Vec<Service> = s
         .backend
         .inventory
         .services(&actor)
@@ -40,9 +40,11 @@ pub async fn list(
         .map(|summary| summary.service)
         .filter(|sv| visible.as_ref().is_none_or(|v| v.contains(&sv.id)))
         .filter(|sv| f.name.as_deref().is_none_or(|n| sv.name.contains(n)))
-        .map(|sv| json!({ "id": sv.id.0, "name": sv.name, "description": sv.description, "owner": sv.owner_id.map(|u| u.0) }))
         .collect();
-    Ok(Json(paginate(list, &f.page, &uri, &headers)?))
+    let page = paginate(list, &f.page, &uri, &headers)?;
+    Ok(Json(page.map(
+        |sv| json!({ "id": sv.id.0, "name": sv.name, "description": sv.description, "owner": sv.owner_id.map(|u| u.0) }),
+    )))
 }
 
 /// The detail shape: `owner` is the username, `owner_id` its id.

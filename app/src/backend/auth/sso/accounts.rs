@@ -148,7 +148,16 @@ pub async fn sign_in(database: &Db, p: &Provider, who: Identity) -> Result<(Curr
                     let proven = !who.email.is_empty()
                         && who.email_verified != Some(false)
                         && who.email.eq_ignore_ascii_case(email.trim());
-                    if !p.link_existing || linked > 0 || u.is_superuser != 0 || !proven {
+                    if u.is_superuser != 0 {
+                        return Err(SignInError::new(
+                            409,
+                            format!(
+                                "the username {} belongs to a site admin here, which no provider signs in",
+                                who.username
+                            ),
+                        ));
+                    }
+                    if !p.link_existing || linked > 0 || !proven {
                         return Err(SignInError::new(
                             409,
                             format!(

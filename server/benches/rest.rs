@@ -2,8 +2,8 @@
 //! starts the real `promgen` binary and prints the median time of `GET /rest/v2/projects` as a
 //! site admin with a token: one page (Promgen's default of 10), every project at the largest
 //! page size (two requests), and every page at the default size (200 requests); then the same
-//! first page as a user who holds a role on 200 of the projects. Promgen's figures, measured on
-//! the same machine, are in the closing note of the issue that added this bench.
+//! first page as a user who holds a role on 200 of the projects. Promgen's figures (commit
+//! d2646e4, gunicorn with one sync worker, SQLite, DEBUG off, same machine) are printed beside.
 //!
 //!     cargo bench -p server --bench rest                 # SQLite
 //!     BENCH_DATABASE_URL=postgres://... cargo bench ...  # an empty PostgreSQL database
@@ -19,26 +19,6 @@ use support::{Server, median, ms};
 const SERVICES: usize = 200;
 const PROJECTS: usize = 2_000;
 const RUNS: usize = 30;
-
-fn inventory_json() -> String {
-    let mut groups = Vec::new();
-    for p in 0..PROJECTS {
-        for (job, port) in [("node", 9100), ("app", 8080)] {
-            groups.push(serde_json::json!({
-                "labels": {
-                    "__shard": format!("shard-{}", p % 4),
-                    "service": format!("service-{}", p % SERVICES),
-                    "project": format!("project-{p}"),
-                    "farm": format!("farm-{p}"),
-                    "__farm_source": "promgen",
-                    "job": job,
-                },
-                "targets": (0..17).map(|h| format!("host-{p}-{h}.example.com:{port}")).collect::<Vec<_>>(),
-            }));
-        }
-    }
-    serde_json::to_string(&groups).unwrap()
-}
 
 /// Follows `next` from `url` to the last page; the total time and the projects seen.
 async fn all_pages(client: &reqwest::Client, url: String, token: &str) -> anyhow::Result<(Duration, usize)> {
@@ -66,7 +46,7 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     backend
         .importer
-        .import_file_sd(&Actor::System, &inventory_json(), None)
+        .import_file_sd(&Actor::System, &support::line_inventory(PROJECTS, SERVICES, 17, 2), None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let admin = backend
@@ -142,10 +122,13 @@ async fn main() -> anyhow::Result<()> {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 
+    let versus = |ours: Duration, promgen: f64| {
+        format!("median {:.1} ms  (Promgen {promgen} ms: {:.1}x)", ms(ours), promgen / ms(ours))
+    };
     println!("GET /rest/v2/projects, {PROJECTS} projects, site admin by token:");
-    println!("  one page (10):              median {:.1} ms", ms(median(page)));
-    println!("  all, page_size=1000 (2):    median {:.1} ms", ms(median(big)));
-    println!("  all, 200 pages of 10:       median {:.1} ms", ms(median(every)));
+    println!("  one page (10):              {}", versus(median(page), 13.3));
+    println!("  all, page_size=1000 (2):    {}", versus(median(big), 63.8));
+    println!("  all, 200 pages of 10:       {}", versus(median(every), 3410.0));
     println!("  one page, Viewer of 200:    median {:.1} ms", ms(median(mine)));
     println!("server peak RSS: {rss:.0} MiB");
     Ok(())

@@ -18,30 +18,6 @@ const HOSTS_PER_FARM: usize = 17;
 const EXPORTERS_PER_PROJECT: usize = 2;
 const RUNS: usize = 30;
 
-/// The inventory as file_sd JSON, loaded in one import transaction.
-fn inventory_json() -> String {
-    let mut groups = Vec::new();
-    for p in 0..PROJECTS {
-        let targets_for = |port: usize| -> Vec<String> {
-            (0..HOSTS_PER_FARM).map(|h| format!("host-{p}-{h}.example.com:{port}")).collect()
-        };
-        for (job, port) in [("node", 9100), ("app", 8080)].into_iter().take(EXPORTERS_PER_PROJECT) {
-            groups.push(serde_json::json!({
-                "labels": {
-                    "__shard": format!("shard-{}", p % 4),
-                    "service": format!("service-{}", p % SERVICES),
-                    "project": format!("project-{p}"),
-                    "farm": format!("farm-{p}"),
-                    "__farm_source": "promgen",
-                    "job": job,
-                },
-                "targets": targets_for(port),
-            }));
-        }
-    }
-    serde_json::to_string(&groups).unwrap()
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (url, dir) = support::database("targets")?;
@@ -49,7 +25,11 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     backend
         .importer
-        .import_file_sd(&Actor::System, &inventory_json(), None)
+        .import_file_sd(
+            &Actor::System,
+            &support::line_inventory(PROJECTS, SERVICES, HOSTS_PER_FARM, EXPORTERS_PER_PROJECT),
+            None,
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(

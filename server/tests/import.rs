@@ -242,3 +242,15 @@ on_both_databases!(promgen_permissions_come_along, |b: Backend| async move {
     let members: Vec<(&str, &str)> = members.iter().map(|(u, r)| (u.as_str(), r.as_str())).collect();
     assert_eq!(members, [("dev", "MEMBER"), ("lead", "ADMIN")]);
 });
+
+// An export without rules (users only) leaves the site's rules alone; one with rules replaces
+// the default pack, as a Promgen installation brings its own.
+on_both_databases!(an_export_without_rules_keeps_the_site_rules, |b: Backend| async move {
+    b.rules.install_default_pack().await.unwrap();
+    let before = common::count(&b, "rule").await;
+    assert!(before > 0);
+    let users = serde_json::json!([{"model": "auth.user", "pk": 11, "fields": {"username": "alice", "password": "!"}}]);
+    let report = b.importer.import_promgen(&Actor::System, &[users.to_string()]).await.unwrap();
+    assert!(!report.notes.iter().any(|n| n.contains("default site rules")), "{report}");
+    assert_eq!(common::count(&b, "rule").await, before);
+});

@@ -253,6 +253,12 @@ on_both_databases!(members_through_server_functions, |b: Backend| async move {
     let (_, m) = call(members, format!("owner_kind=service&owner_id={sid}"), dev.clone()).await;
     assert_eq!(m["may_manage"], false);
     assert_eq!(m["members"][1]["role"], "Editor");
+    // An Editor edits but may not delete: the page offers no Delete.
+    let (_, detail) = call(app::api::inventory::GetService::PATH, format!("id={sid}"), dev.clone()).await;
+    assert_eq!(
+        (detail["can_edit"].clone(), detail["can_delete"].clone()),
+        (serde_json::json!(true), serde_json::json!(false))
+    );
     // The owner stays Admin.
     let (status, e) = call(
         set,
@@ -269,6 +275,10 @@ on_both_databases!(members_through_server_functions, |b: Backend| async move {
     let (_, detail) = call(app::api::members::GetGroup::PATH, format!("id={gid}"), dev.clone()).await;
     assert_eq!(detail["may_manage"], true);
     assert_eq!(detail["members"][0]["username"], "dev");
+    // Its only admin stays admin in the UI.
+    let (status, e) =
+        call(app::api::members::SetGroupMember::PATH, format!("id={gid}&username=dev&role=MEMBER"), dev.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
     let (status, _) =
         call(set, format!("owner_kind=service&owner_id={sid}&principal_kind=group&who=ops&role=VIEWER"), owner.clone())
             .await;

@@ -94,3 +94,26 @@ pub fn median(mut v: Vec<Duration>) -> Duration {
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// LINE's inventory as file_sd JSON for one import: `projects` projects in `services` services,
+/// spread over 4 shards, each with a farm of `hosts` hosts and `exporters` exporters (node:9100,
+/// app:8080).
+pub fn line_inventory(projects: usize, services: usize, hosts: usize, exporters: usize) -> String {
+    let mut groups = Vec::new();
+    for p in 0..projects {
+        for (job, port) in [("node", 9100), ("app", 8080)].into_iter().take(exporters) {
+            groups.push(serde_json::json!({
+                "labels": {
+                    "__shard": format!("shard-{}", p % 4),
+                    "service": format!("service-{}", p % services),
+                    "project": format!("project-{p}"),
+                    "farm": format!("farm-{p}"),
+                    "__farm_source": "promgen",
+                    "job": job,
+                },
+                "targets": (0..hosts).map(|h| format!("host-{p}-{h}.example.com:{port}")).collect::<Vec<_>>(),
+            }));
+        }
+    }
+    serde_json::to_string(&groups).unwrap()
+}

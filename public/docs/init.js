@@ -5,6 +5,9 @@ window.addEventListener("load", () => {
     url: "/rest/v2/schema",
     dom_id: "#swagger-ui",
     deepLinking: true,
+    // Swagger's online validator would send this document's URL to swagger.io (and its badge
+    // breaks the page's Content-Security-Policy).
+    validatorUrl: null,
     withCredentials: true,
     presets: [SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",

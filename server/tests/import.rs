@@ -204,6 +204,9 @@ on_both_databases!(promgen_permissions_come_along, |b: Backend| async move {
         {"model": "guardian.userobjectpermission", "pk": 4, "fields": {
             "permission": ["service_admin", "promgen", "service"], "content_type": ["promgen", "service"],
             "object_pk": "999", "user": ["reader"]}},
+        {"model": "guardian.userobjectpermission", "pk": 7, "fields": {
+            "permission": ["group_member", "auth", "group"], "content_type": ["auth", "group"],
+            "object_pk": "5", "user": ["lead"]}},
         {"model": "guardian.userobjectpermission", "pk": 6, "fields": {
             "permission": ["service_editor", "promgen", "service"], "content_type": ["promgen", "service"],
             "object_pk": "10", "user": ["reader"]}},

@@ -68,6 +68,8 @@ on_both_databases!(promgen_v1_reads, |b: Backend| async move {
     // As Promgen's v1 (its lookups go through the caller's own list): not found.
     let (status, _, _) = get(&app, "/rest/service/test-service/", Some(&nobody_key)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = get(&app, "/rest/farm/1/", Some(&nobody_key)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _, _) = get(&app, "/rest/all/rules/", Some(&nobody_key)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let _ = Actor::System;

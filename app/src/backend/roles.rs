@@ -538,11 +538,14 @@ impl Roles {
     /// Whether `user` is the only admin of `group` (the web UI does not leave a group with
     /// none; Promgen's REST v2 does, and so does ours there).
     pub async fn is_last_admin(&self, group: i64, user: UserId) -> Result<bool, AppError> {
-        let admins: Vec<(i64,)> =
-            sqlx::query_as("SELECT user_id FROM group_member WHERE group_id = $1 AND role = 'ADMIN'")
-                .bind(group)
-                .fetch_all(&self.db.pool)
-                .await?;
+        // Deactivated users cannot manage the group: they do not count.
+        let admins: Vec<(i64,)> = sqlx::query_as(
+            "SELECT m.user_id FROM group_member m JOIN users u ON u.id = m.user_id \
+             WHERE m.group_id = $1 AND m.role = 'ADMIN' AND u.is_active = 1",
+        )
+        .bind(group)
+        .fetch_all(&self.db.pool)
+        .await?;
         Ok(admins.len() == 1 && admins[0].0 == user.0)
     }
 

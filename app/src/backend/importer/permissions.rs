@@ -30,11 +30,16 @@ pub(super) async fn apply(
     report: &mut ImportReport,
 ) -> Result<(), sqlx::Error> {
     let mut codenames: HashMap<String, String> = HashMap::new();
-    // Permissions an earlier import kept (this version does not load `auth.permission`).
-    let kept: Vec<(String, String)> =
+    // Permissions an earlier import kept (this version does not load `auth.permission`), only
+    // when this export has none of its own: another installation's numbers mean other things.
+    let own = objects.iter().any(|o| o.model == "auth.permission");
+    let kept: Vec<(String, String)> = if own {
+        Vec::new()
+    } else {
         sqlx::query_as("SELECT pk, fields FROM promgen_pending WHERE model = 'auth.permission'")
             .fetch_all(&mut *conn)
-            .await?;
+            .await?
+    };
     for (pk, fields) in kept {
         if let Some(code) =
             serde_json::from_str::<Value>(&fields).ok().and_then(|f| f["codename"].as_str().map(str::to_string))
@@ -49,6 +54,7 @@ pub(super) async fn apply(
     }
     // One role per principal per object: of several rows, the strongest.
     let mut roles: HashMap<(&'static str, i64, Principal), Role> = HashMap::new();
+    let mut group_roles: HashMap<(i64, i64), &'static str> = HashMap::new();
     let mut skipped = 0usize;
 
     // Memberships first: a guardian `group_admin` then makes a member an admin.
@@ -126,25 +132,11 @@ pub(super) async fn apply(
             }
             (Target::Group(group), _) if matches!(role, "admin" | "member") => match principal {
                 Principal::User(user) => {
-                    let role = if role == "admin" { "ADMIN" } else { "MEMBER" };
-                    let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM user_group WHERE id = $1")
-                        .bind(group)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    if exists.is_some() {
-                        sqlx::query("DELETE FROM group_member WHERE group_id = $1 AND user_id = $2")
-                            .bind(group)
-                            .bind(user)
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("INSERT INTO group_member (group_id, user_id, role) VALUES ($1, $2, $3)")
-                            .bind(group)
-                            .bind(user)
-                            .bind(role)
-                            .execute(&mut *conn)
-                            .await?;
+                    let held = group_roles.entry((group, user)).or_insert("MEMBER");
+                    if role == "admin" {
+                        *held = "ADMIN";
                     }
-                    exists.is_some()
+                    true
                 }
                 Principal::Group(_) => false,
             },
@@ -155,6 +147,25 @@ pub(super) async fn apply(
         }
     }
 
+    for ((group, user), role) in group_roles {
+        let exists: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM user_group WHERE id = $1").bind(group).fetch_optional(&mut *conn).await?;
+        if exists.is_none() {
+            skipped += 1;
+            continue;
+        }
+        sqlx::query("DELETE FROM group_member WHERE group_id = $1 AND user_id = $2")
+            .bind(group)
+            .bind(user)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("INSERT INTO group_member (group_id, user_id, role) VALUES ($1, $2, $3)")
+            .bind(group)
+            .bind(user)
+            .bind(role)
+            .execute(&mut *conn)
+            .await?;
+    }
     for ((table, object, principal), role) in roles {
         if !grant(conn, table, object, &principal, role.as_str()).await? {
             skipped += 1;

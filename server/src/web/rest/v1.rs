@@ -111,15 +111,21 @@ async fn visible_projects(s: &AppState, actor: &Actor) -> RestResult<Vec<Project
 async fn named_service(s: &AppState, actor: &Actor, name: &str) -> RestResult<Service> {
     let all = s.backend.inventory.services(actor).await?;
     let sv = all.into_iter().map(|x| x.service).find(|sv| sv.name == name).ok_or_else(|| not_found("service", name))?;
-    policy::check(&s.backend.db, actor, Action::View, Object::Service(sv.id), "see this service").await?;
+    hidden_is_missing(s, actor, Object::Service(sv.id), "service", name).await?;
     Ok(sv)
 }
 
 async fn named_project(s: &AppState, actor: &Actor, name: &str) -> RestResult<Project> {
     let all = s.backend.inventory.project_list(actor).await?;
     let p = all.into_iter().find(|p| p.name == name).ok_or_else(|| not_found("project", name))?;
-    policy::check(&s.backend.db, actor, Action::View, Object::Project(p.id), "see this project").await?;
+    hidden_is_missing(s, actor, Object::Project(p.id), "project", name).await?;
     Ok(p)
+}
+
+/// As Promgen's v1 (its lookups go through the caller's own list): what the caller may not
+/// see is not found, so no answer tells which names exist.
+async fn hidden_is_missing(s: &AppState, actor: &Actor, object: Object, kind: &str, name: &str) -> RestResult<()> {
+    if policy::allows(&s.backend.db, actor, Action::View, object).await? { Ok(()) } else { Err(not_found(kind, name)) }
 }
 
 fn not_found(kind: &str, name: &str) -> super::caller::RestError {
@@ -304,7 +310,7 @@ pub async fn farm(
     headers: HeaderMap,
 ) -> RestResult<Json<Value>> {
     let (farm, hosts) = s.backend.inventory.farm(&actor, FarmId(id)).await?;
-    policy::check(&s.backend.db, &actor, Action::View, Object::Project(farm.project_id), "see this farm").await?;
+    hidden_is_missing(&s, &actor, Object::Project(farm.project_id), "farm", &id.to_string()).await?;
     let mut out = farm_json(&headers, &farm);
     out["hosts"] = hosts
         .iter()

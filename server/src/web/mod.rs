@@ -4,6 +4,7 @@ mod anonymous;
 mod errors;
 mod feed;
 mod headers;
+mod health;
 mod limits;
 mod metrics;
 mod openapi;
@@ -65,7 +66,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
     let origins = Arc::new(origin::AllowedOrigins::new(&args.allowed_origins, args.secure_cookies));
     // REST v2, Prometheus' files and the webhook, routed and documented by the same
     // declarations.
-    let (documented, api) = rest::routes().merge(prometheus::routes()).split_for_parts();
+    let (documented, api) = rest::routes().merge(prometheus::routes()).merge(health::routes()).split_for_parts();
     let state = AppState {
         backend: backend.clone(),
         leptos: leptos.clone(),

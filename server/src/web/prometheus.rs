@@ -6,18 +6,55 @@ use super::AppState;
 use app::backend::exports::{ExportFilter, RulesFormat};
 use app::error::AppError;
 use axum::extract::{Query, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// The files Prometheus pulls, and the Alertmanager webhook: routed and documented together.
+/// The files Prometheus pulls (compressed when asked, `ETag`/`If-None-Match` answered with 304,
+/// so Prometheus' `http_sd_configs` and cron jobs fetch only changes), and the Alertmanager
+/// webhook: routed and documented together.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(targets))
         .routes(routes!(urls))
         .routes(routes!(rules))
+        .layer(tower_http::compression::CompressionLayer::new())
         .routes(routes!(super::webhook::receive))
+}
+
+/// A strong validator of a file: a hash of its bytes.
+fn etag(body: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut h);
+    format!("\"{:016x}-{}\"", h.finish(), body.len())
+}
+
+/// The file, or 304 when the client holds this version (`If-None-Match`).
+fn conditional(
+    headers: &HeaderMap,
+    content_type: &'static str,
+    body: bytes::Bytes,
+    extra: &[(header::HeaderName, &'static str)],
+) -> Response {
+    let tag = etag(&body);
+    let held = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    let mut res = if held {
+        axum::http::StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    };
+    if let Ok(v) = header::HeaderValue::from_str(&tag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    for (name, value) in extra {
+        res.headers_mut().insert(name.clone(), header::HeaderValue::from_static(value));
+    }
+    res
 }
 
 /// The scrape targets in file_sd's JSON (also Prometheus' `http_sd_configs` format): a list of
@@ -26,13 +63,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
     ("service" = Option<String>, Query, description = "only this service's"),
     ("project" = Option<String>, Query, description = "only this project's"),
 ), responses((status = 200, description = "file_sd JSON", content_type = "application/json")))]
-async fn targets(State(s): State<AppState>, Query(filter): Query<ExportFilter>) -> Response {
-    json(s.backend.exports.targets(&filter).await)
+async fn targets(State(s): State<AppState>, Query(filter): Query<ExportFilter>, headers: HeaderMap) -> Response {
+    json(&headers, s.backend.exports.targets(&filter).await)
 }
 
 /// `/api/v1/config`: Promgen's older name of `/api/v1/targets`.
-pub async fn config(state: State<AppState>, filter: Query<ExportFilter>) -> Response {
-    targets(state, filter).await
+pub async fn config(state: State<AppState>, filter: Query<ExportFilter>, headers: HeaderMap) -> Response {
+    targets(state, filter, headers).await
 }
 
 /// The blackbox URLs in file_sd's JSON, for a blackbox exporter's probes.
@@ -40,8 +77,8 @@ pub async fn config(state: State<AppState>, filter: Query<ExportFilter>) -> Resp
     ("service" = Option<String>, Query, description = "only this service's"),
     ("project" = Option<String>, Query, description = "only this project's"),
 ), responses((status = 200, description = "file_sd JSON", content_type = "application/json")))]
-async fn urls(State(s): State<AppState>, Query(filter): Query<ExportFilter>) -> Response {
-    json(s.backend.exports.urls(&filter).await)
+async fn urls(State(s): State<AppState>, Query(filter): Query<ExportFilter>, headers: HeaderMap) -> Response {
+    json(&headers, s.backend.exports.urls(&filter).await)
 }
 
 /// The rule file (YAML), or a Kubernetes PrometheusRule with `?format=prometheusrule`.
@@ -54,23 +91,22 @@ async fn rules(
     State(s): State<AppState>,
     Query(filter): Query<ExportFilter>,
     Query(format): Query<RulesFormat>,
+    headers: HeaderMap,
 ) -> Response {
     match s.backend.exports.rules(&filter, &format).await {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, "application/x-yaml; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"promgen.rule.yml\""),
-            ],
+        Ok(body) => conditional(
+            &headers,
+            "application/x-yaml; charset=utf-8",
             body,
-        )
-            .into_response(),
+            &[(header::CONTENT_DISPOSITION, "attachment; filename=\"promgen.rule.yml\"")],
+        ),
         Err(e) => error(e),
     }
 }
 
-fn json(body: Result<bytes::Bytes, AppError>) -> Response {
+fn json(headers: &HeaderMap, body: Result<bytes::Bytes, AppError>) -> Response {
     match body {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(body) => conditional(headers, "application/json", body, &[]),
         Err(e) => error(e),
     }
 }

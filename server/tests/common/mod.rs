@@ -259,15 +259,23 @@ pub struct Prometheus {
 
 impl Prometheus {
     pub async fn start(target_labels: &[(&str, &str)]) -> Prometheus {
+        let labels: Vec<String> = target_labels.iter().map(|(k, v)| format!("{k}: {v:?}")).collect();
+        let labels = labels.join(", ");
+        Prometheus::with_scrape_configs(move |port| {
+            format!(
+                "- job_name: self\n  static_configs:\n  - targets: ['127.0.0.1:{port}']\n    labels: {{{labels}}}\n"
+            )
+        })
+        .await
+    }
+
+    /// A Prometheus whose `scrape_configs` are `configs(its own port)` (YAML list items).
+    pub async fn with_scrape_configs(configs: impl FnOnce(u16) -> String) -> Prometheus {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("promgen-prometheus-{}-{}", std::process::id(), next()));
         std::fs::create_dir_all(&dir).unwrap();
-        let labels: Vec<String> = target_labels.iter().map(|(k, v)| format!("{k}: {v:?}")).collect();
-        let config = format!(
-            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
-             scrape_configs:\n- job_name: self\n  static_configs:\n  - targets: ['127.0.0.1:{port}']\n    labels: {{{}}}\n",
-            labels.join(", ")
-        );
+        let config =
+            format!("global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nscrape_configs:\n{}", configs(port));
         std::fs::write(dir.join("prometheus.yml"), config).unwrap();
         let child = std::process::Command::new("prometheus")
             .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))

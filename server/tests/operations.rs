@@ -1,0 +1,115 @@
+//! What operators and Prometheus rely on: `/-/healthy` and `/-/ready`, and the files Prometheus
+//! pulls answering `If-None-Match` with 304 and compressed when asked (`http_sd_configs`
+//! fetches them every refresh interval).
+
+mod common;
+use app::backend::{Actor, Backend};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+async fn get(
+    app: &axum::Router,
+    path: &str,
+    headers: &[(header::HeaderName, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut req = Request::get(path).header(header::HOST, "127.0.0.1:3000");
+    for (k, v) in headers {
+        req = req.header(k, *v);
+    }
+    let res = app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let (parts, body) = res.into_parts();
+    (parts.status, parts.headers, body.collect().await.unwrap().to_bytes().to_vec())
+}
+
+on_both_databases!(health_and_conditional_files, |b: Backend| async move {
+    let receiver = common::Receiver::start(&[]).await;
+    common::fixtures(&b, &receiver).await;
+    let app = common::router(&b);
+
+    let (status, _, body) = get(&app, "/-/healthy", &[]).await;
+    assert_eq!((status, String::from_utf8_lossy(&body).trim()), (StatusCode::OK, "Promgen-rs is Healthy."));
+    let (status, _, _) = get(&app, "/-/ready", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+
+    for path in ["/api/v1/targets", "/api/v1/urls", "/api/v1/rules"] {
+        let (status, headers, body) = get(&app, path, &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        let tag = headers[header::ETAG].to_str().unwrap().to_string();
+        let (status, again, empty) = get(&app, path, &[(header::IF_NONE_MATCH, tag.as_str())]).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{path}");
+        assert!(empty.is_empty());
+        assert_eq!(again[header::ETAG].to_str().unwrap(), tag);
+        // Compressed when asked: the same bytes once inflated.
+        let (status, headers, gz) = get(&app, path, &[(header::ACCEPT_ENCODING, "gzip")]).await;
+        assert_eq!(status, StatusCode::OK);
+        if body.len() > 64 {
+            assert_eq!(headers[header::CONTENT_ENCODING], "gzip", "{path}");
+            assert_eq!(&gz[..2], &[0x1f, 0x8b]);
+        }
+    }
+
+    // A change gives the file a new tag: the old one is answered in full.
+    let (_, headers, _) = get(&app, "/api/v1/targets", &[]).await;
+    let tag = headers[header::ETAG].to_str().unwrap().to_string();
+    let admin = common::admin(&b).await;
+    let project =
+        sqlx::query_scalar::<_, i64>("SELECT id FROM project ORDER BY id LIMIT 1").fetch_one(&b.db.pool).await.unwrap();
+    b.inventory
+        .create_exporter(
+            &admin,
+            app::model::ProjectId(project),
+            app::model::ExporterInput {
+                job: "late".into(),
+                port: 9999,
+                path: String::new(),
+                scheme: Default::default(),
+                enabled: true,
+            },
+        )
+        .await
+        .unwrap();
+    let (status, headers, _) = get(&app, "/api/v1/targets", &[(header::IF_NONE_MATCH, tag.as_str())]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(headers[header::ETAG].to_str().unwrap(), tag);
+    let _ = Actor::System;
+});
+
+// A real Prometheus discovers its targets from Promgen-rs over http_sd, labels and all.
+on_both_databases!(prometheus_discovers_targets_over_http_sd, |b: Backend| async move {
+    let app = common::router(&b);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let promgen = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let prom = common::Prometheus::with_scrape_configs(|_| {
+        format!("- job_name: promgen\n  http_sd_configs:\n  - url: http://{promgen}/api/v1/targets\n    refresh_interval: 1s\n")
+    })
+    .await;
+    // Prometheus' own /metrics, registered as a project's exporter.
+    let port = prom.url.rsplit(':').next().unwrap();
+    let sd = serde_json::json!([{
+        "labels": {"__shard": "main", "service": "web", "project": "shop", "farm": "shop", "__farm_source": "promgen", "job": "prometheus"},
+        "targets": [format!("127.0.0.1:{port}")],
+    }]);
+    b.importer.import_file_sd(&Actor::System, &sd.to_string(), None).await.unwrap();
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        let targets: serde_json::Value =
+            client.get(format!("{}/api/v1/targets", prom.url)).send().await.unwrap().json().await.unwrap();
+        let found = targets["data"]["activeTargets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|t| t["labels"]["project"] == "shop");
+        if let Some(t) = found {
+            assert_eq!(t["labels"]["service"], "web");
+            assert_eq!(t["labels"]["job"], "prometheus");
+            if t["health"] == "up" {
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("Prometheus did not discover and scrape the project's target over http_sd");
+});

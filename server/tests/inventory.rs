@@ -132,6 +132,7 @@ on_both_databases!(targets_follow_every_change, |b: Backend| async move {
     let only = |service: Option<&str>, project: Option<&str>| app::backend::exports::ExportFilter {
         service: service.map(Into::into),
         project: project.map(Into::into),
+        ..Default::default()
     };
     assert_eq!(json(b.exports.targets(&only(Some("web"), None)).await.unwrap()), t);
     assert_eq!(json(b.exports.targets(&only(Some("nope"), None)).await.unwrap()), json("[]"));

@@ -83,7 +83,7 @@ on_both_databases!(prometheus_discovers_targets_over_http_sd, |b: Backend| async
     let promgen = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let prom = common::Prometheus::with_scrape_configs(|_| {
-        format!("- job_name: promgen\n  http_sd_configs:\n  - url: http://{promgen}/api/v1/targets\n    refresh_interval: 1s\n")
+        format!("- job_name: promgen\n  http_sd_configs:\n  - url: http://{promgen}/api/v1/targets?shard=main\n    refresh_interval: 1s\n")
     })
     .await;
     // Prometheus' own /metrics, registered as a project's exporter.
@@ -94,6 +94,10 @@ on_both_databases!(prometheus_discovers_targets_over_http_sd, |b: Backend| async
     }]);
     b.importer.import_file_sd(&Actor::System, &sd.to_string(), None).await.unwrap();
     let client = reqwest::Client::new();
+    // Another shard's Prometheus gets none of it.
+    let other: serde_json::Value =
+        client.get(format!("http://{promgen}/api/v1/targets?shard=other")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(other, serde_json::json!([]));
     for _ in 0..100 {
         let targets: serde_json::Value =
             client.get(format!("{}/api/v1/targets", prom.url)).send().await.unwrap().json().await.unwrap();

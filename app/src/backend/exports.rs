@@ -15,16 +15,24 @@ use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Narrows an export to one service and/or project, by name (names are unique).
+/// Narrows an export to one service and/or project, by name (names are unique), and the
+/// targets and URLs to one shard's (`?shard=NAME`: what one Prometheus of it scrapes).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct ExportFilter {
     pub service: Option<String>,
     pub project: Option<String>,
+    #[serde(default)]
+    pub shard: Option<String>,
 }
 
 impl ExportFilter {
+    /// No service nor project named (a shard may be: rule files are not per shard).
     fn is_empty(&self) -> bool {
         self.service.is_none() && self.project.is_none()
+    }
+
+    fn shard_bind(&self) -> &str {
+        self.shard.as_deref().unwrap_or("")
     }
 
     fn binds(&self) -> (&str, &str) {
@@ -73,8 +81,9 @@ pub struct Exports {
     promtool: super::rules::promtool::Promtool,
     /// What the last full rendering of the rule file left out or could not serve.
     problems: Arc<Mutex<RuleFileProblems>>,
-    /// The last unfiltered rendering of each file and the inventory generation it reflects.
-    cache: Arc<Mutex<HashMap<Kind, Rendered>>>,
+    /// The last rendering of each file, whole or of one shard (`""`: whole), and the inventory
+    /// generation it reflects.
+    cache: Arc<Mutex<HashMap<(Kind, String), Rendered>>>,
 }
 
 /// Enabled exporters and each farm's hosts, sorted by name.
@@ -165,14 +174,17 @@ impl Exports {
         }
         let (generation,): (i64,) =
             sqlx::query_as("SELECT generation FROM inventory_generation WHERE id = 1").fetch_one(&self.db.pool).await?;
-        if let Some((g, body)) = self.cache.lock().ok().and_then(|c| c.get(&kind).cloned())
+        // Rule files are not per shard: one rendering serves every shard's Prometheus.
+        let shard = if kind == Kind::Rules { String::new() } else { filter.shard_bind().to_string() };
+        let key = (kind, shard);
+        if let Some((g, body)) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned())
             && g == generation
         {
             return Ok(body);
         }
         let body = Bytes::from(self.render(kind, filter).await?);
         if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(kind, (generation, body.clone()));
+            cache.insert(key, (generation, body.clone()));
         }
         Ok(body)
     }
@@ -269,7 +281,7 @@ impl Exports {
         );
         let (packed,): (Option<String>,) = sqlx::query_as(&format!(
             "SELECT {} FROM project p JOIN service sv ON sv.id = p.service_id JOIN shard sh ON sh.id = p.shard_id \
-             JOIN farm f ON f.project_id = p.id WHERE {SCOPE}",
+             JOIN farm f ON f.project_id = p.id WHERE {SCOPE} AND ($7 = '' OR sh.name = $7)",
             agg(&project_packed, "$6")
         ))
         .bind(service)
@@ -278,6 +290,7 @@ impl Exports {
         .bind(RECORD)
         .bind(GROUP)
         .bind(FILE)
+        .bind(filter.shard_bind())
         .fetch_one(&self.db.pool)
         .await?;
         Ok(packed.unwrap_or_default())
@@ -288,10 +301,12 @@ impl Exports {
         let rows: Vec<UrlRow> = sqlx::query_as(&format!(
             "SELECT u.url, p.name AS project, sv.name AS service, sh.name AS shard, pr.module \
              FROM url u JOIN project p ON p.id = u.project_id JOIN service sv ON sv.id = p.service_id \
-             JOIN shard sh ON sh.id = p.shard_id JOIN probe pr ON pr.id = u.probe_id WHERE {SCOPE}"
+             JOIN shard sh ON sh.id = p.shard_id JOIN probe pr ON pr.id = u.probe_id WHERE {SCOPE} \
+             AND ($3 = '' OR sh.name = $3)"
         ))
         .bind(service)
         .bind(project)
+        .bind(filter.shard_bind())
         .fetch_all(&self.db.pool)
         .await?;
         Ok(rows

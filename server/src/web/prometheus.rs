@@ -62,6 +62,7 @@ fn conditional(
 #[utoipa::path(get, path = "/api/v1/targets", tag = "prometheus", params(
     ("service" = Option<String>, Query, description = "only this service's"),
     ("project" = Option<String>, Query, description = "only this project's"),
+    ("shard" = Option<String>, Query, description = "only this shard's (what one Prometheus of it scrapes)"),
 ), responses((status = 200, description = "file_sd JSON", content_type = "application/json")))]
 async fn targets(State(s): State<AppState>, Query(filter): Query<ExportFilter>, headers: HeaderMap) -> Response {
     json(&headers, s.backend.exports.targets(&filter).await)
@@ -76,6 +77,7 @@ pub async fn config(state: State<AppState>, filter: Query<ExportFilter>, headers
 #[utoipa::path(get, path = "/api/v1/urls", tag = "prometheus", params(
     ("service" = Option<String>, Query, description = "only this service's"),
     ("project" = Option<String>, Query, description = "only this project's"),
+    ("shard" = Option<String>, Query, description = "only this shard's (what one Prometheus of it scrapes)"),
 ), responses((status = 200, description = "file_sd JSON", content_type = "application/json")))]
 async fn urls(State(s): State<AppState>, Query(filter): Query<ExportFilter>, headers: HeaderMap) -> Response {
     json(&headers, s.backend.exports.urls(&filter).await)

@@ -164,7 +164,9 @@ pub async fn service_projects(
 
 pub async fn service_targets(State(s): State<AppState>, Caller(actor): Caller, Path(name): Path<String>) -> Response {
     match named_service(&s, &actor, &name).await {
-        Ok(sv) => json_file(s.backend.exports.targets(&ExportFilter { service: Some(sv.name), project: None }).await),
+        Ok(sv) => {
+            json_file(s.backend.exports.targets(&ExportFilter { service: Some(sv.name), ..Default::default() }).await)
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -174,7 +176,7 @@ pub async fn service_rules(State(s): State<AppState>, Caller(actor): Caller, Pat
         Ok(sv) => rule_file(
             s.backend
                 .exports
-                .rules(&ExportFilter { service: Some(sv.name), project: None }, &RulesFormat::default())
+                .rules(&ExportFilter { service: Some(sv.name), ..Default::default() }, &RulesFormat::default())
                 .await,
         ),
         Err(e) => e.into_response(),
@@ -202,7 +204,9 @@ pub async fn project(
 
 pub async fn project_targets(State(s): State<AppState>, Caller(actor): Caller, Path(name): Path<String>) -> Response {
     match named_project(&s, &actor, &name).await {
-        Ok(p) => json_file(s.backend.exports.targets(&ExportFilter { service: None, project: Some(p.name) }).await),
+        Ok(p) => {
+            json_file(s.backend.exports.targets(&ExportFilter { project: Some(p.name), ..Default::default() }).await)
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -212,7 +216,7 @@ pub async fn project_rules(State(s): State<AppState>, Caller(actor): Caller, Pat
         Ok(p) => rule_file(
             s.backend
                 .exports
-                .rules(&ExportFilter { service: None, project: Some(p.name) }, &RulesFormat::default())
+                .rules(&ExportFilter { project: Some(p.name), ..Default::default() }, &RulesFormat::default())
                 .await,
         ),
         Err(e) => e.into_response(),

@@ -20,6 +20,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "PROMGEN_QUERY_TIMEOUT", default_value_t = 10)]
     pub query_timeout: u64,
 
+    /// How log lines are written to stderr: `text` for people, `json` (one object a line, with
+    /// the request's id on every line of a request) for log collectors.
+    #[arg(long, global = true, env = "PROMGEN_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
     #[command(flatten)]
     pub alerting: AlertingArgs,
 
@@ -29,6 +34,13 @@ pub struct Cli {
     /// With no verb, promgen serves.
     #[command(flatten)]
     pub serve: ServeArgs,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]

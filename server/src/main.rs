@@ -8,14 +8,14 @@ fn main() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some(app::backend::sandbox::VERB) {
         std::process::exit(app::backend::sandbox::serve_child());
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(server::commands::run(server::cli::Cli::parse()))
+    let cli = server::cli::Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        server::cli::LogFormat::Text => logs.init(),
+        // Every line an object; a request's lines carry its spans, the outermost `request`
+        // with `request_id`, method and path.
+        server::cli::LogFormat::Json => logs.json().with_current_span(false).with_span_list(true).init(),
+    }
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(server::commands::run(cli))
 }

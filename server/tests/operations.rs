@@ -117,3 +117,55 @@ on_both_databases!(prometheus_discovers_targets_over_http_sd, |b: Backend| async
     }
     panic!("Prometheus did not discover and scrape the project's target over http_sd");
 });
+
+// `--log-format json`: every line an object, and a request's lines carry its id (the caller's
+// `X-Request-Id`, returned in the answer).
+#[tokio::test]
+async fn json_logs_carry_the_request_id() {
+    let dir = std::env::temp_dir().join(format!("promgen-logs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = common::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_promgen"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--log-format", "json"])
+        .env("DATABASE_URL", format!("sqlite://{}/p.db", dir.display()))
+        .env("PROMGEN_ADMIN_PASSWORD", "password-of-admin")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client.get(format!("{base}/-/healthy")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // A browser's report of a blocked script is logged while the request is served.
+    let res = client
+        .post(format!("{base}/csp-report"))
+        .header("x-request-id", "trace-me-42")
+        .header("content-type", "application/csp-report")
+        .body(r#"{"csp-report": {"blocked-uri": "inline", "violated-directive": "script-src"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-me-42");
+    let fresh = client.get(format!("{base}/-/ready")).send().await.unwrap();
+    assert!(!fresh.headers()["x-request-id"].is_empty(), "a new id when the caller gives none");
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["spans"]
+            .as_array()
+            .is_some_and(|spans| spans.iter().any(|s| s["request_id"] == "trace-me-42" && s["path"] == "/csp-report"))),
+        "no line of the request carries its id:\n{text}"
+    );
+}

@@ -11,6 +11,7 @@ mod openapi;
 mod origin;
 mod payload;
 mod prometheus;
+mod request_id;
 mod rest;
 mod sso;
 mod webhook;
@@ -123,6 +124,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .layer(axum::middleware::from_fn(touch_session))
         .layer(sessions)
         .layer(axum::middleware::from_fn(headers::security))
+        .layer(axum::middleware::from_fn(request_id::tag))
         .with_state(state)
 }
 
@@ -143,13 +145,16 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(first) =
         backend.auth.bootstrap_admin(args.admin_password.clone()).await.map_err(|e| anyhow::anyhow!("{e}"))?
     {
+        // Log lines (JSON with --log-format json), so log collectors read them too.
         match first.generated_password {
-            Some(password) => eprintln!(
-                "\n  Created the first user: {} with password {password}\n  It is shown once; change it with `promgen set-password {}`.\n",
-                first.username, first.username
+            Some(password) => tracing::warn!(
+                user = %first.username,
+                password = %password,
+                "created the first user; its password is shown once: change it with `promgen set-password {}`",
+                first.username
             ),
             None => {
-                eprintln!("Created the first user {} with the password from PROMGEN_ADMIN_PASSWORD", first.username)
+                tracing::info!(user = %first.username, "created the first user with the password from PROMGEN_ADMIN_PASSWORD")
             }
         }
     }

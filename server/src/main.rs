@@ -4,7 +4,19 @@
 
 use clap::Parser;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        // What went wrong in words, one line per setting that is wrong; never a stack trace
+        // (`RUST_BACKTRACE` or not): the causes, outermost first, joined by ": ".
+        Err(e) => {
+            eprintln!("promgen: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some(app::backend::sandbox::VERB) {
         std::process::exit(app::backend::sandbox::serve_child());
     }

@@ -169,3 +169,35 @@ async fn json_logs_carry_the_request_id() {
         "no line of the request carries its id:\n{text}"
     );
 }
+
+// A wrong setting stops the server at start with one line per wrong setting, never a stack
+// trace (even with RUST_BACKTRACE set).
+#[test]
+fn wrong_settings_are_said_in_words() {
+    let dir = std::env::temp_dir().join(format!("promgen-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let providers = dir.join("providers.yaml");
+    std::fs::write(&providers, "providers:\n- {id: Bad, name: '', client_id: x}\n").unwrap();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_promgen"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("DATABASE_URL", format!("sqlite://{}/p.db", dir.display()))
+            .env("RUST_BACKTRACE", "1")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let text = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!text.contains("backtrace") && !text.contains("libc_start"), "{text}");
+        text
+    };
+    let smtp = run(&[], &[("PROMGEN_SMTP_URL", "bogus://")]);
+    assert_eq!(smtp.trim().lines().count(), 1, "{smtp}");
+    assert!(smtp.starts_with("promgen: --smtp-url"), "{smtp}");
+    let sso = run(&["--sign-in-providers", providers.to_str().unwrap()], &[]);
+    for line in ["provider Bad: the id must be", "provider Bad: name is required", "provider Bad: issuer is required"] {
+        assert!(sso.lines().any(|l| l.starts_with(line)), "{line:?} in:\n{sso}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

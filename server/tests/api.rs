@@ -166,6 +166,10 @@ async fn the_openapi_document_covers_every_interface() {
     }
     let args = &paths["/api/create_project"]["post"]["requestBody"]["content"]["application/json"]["schema"];
     assert_eq!(args["properties"]["service_id"]["type"], "integer", "{args}");
+    // REST v2's refusals are documented on every operation.
+    for status in ["400", "401", "403", "404"] {
+        assert!(paths["/rest/v2/farms/{id}"]["delete"]["responses"].get(status).is_some(), "{status}");
+    }
     let n = paths.len();
     assert!(n > 100, "{n} paths");
 

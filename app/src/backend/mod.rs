@@ -10,6 +10,7 @@ pub mod csp;
 pub mod db;
 pub mod events;
 pub mod exports;
+pub mod http_body;
 pub mod importer;
 pub mod inventory;
 pub mod metrics;

@@ -8,6 +8,9 @@ use crate::model::{LabelMap, ProjectId, ServiceId};
 use serde::Deserialize;
 use std::time::Duration;
 
+/// The most of a shard's answer read (a query's result; the callers want counts and verdicts).
+const ANSWER_LIMIT: usize = 16 << 20;
+
 /// Which shards a query goes to.
 #[derive(Clone, Copy, Debug)]
 pub enum Scope {
@@ -135,7 +138,10 @@ impl Proxy {
             }
         })?;
         let status = res.status();
-        let body: ApiResponse = res.json().await.map_err(|e| {
+        let bytes = super::http_body::read_capped(res, ANSWER_LIMIT)
+            .await
+            .map_err(|e| format!("Prometheus at {} answered {status}: {e}", t.url))?;
+        let body: ApiResponse = serde_json::from_slice(&bytes).map_err(|e| {
             format!("Prometheus at {} answered {status} with something that is not its API: {e}", t.url)
         })?;
         if body.status != "success" {
@@ -185,7 +191,8 @@ impl Proxy {
         if let Some(auth) = t.auth_header.as_deref().filter(|a| !a.is_empty()) {
             req = req.header(reqwest::header::AUTHORIZATION, auth);
         }
-        let body: ApiResponse = req.send().await.ok()?.json().await.ok()?;
+        let bytes = super::http_body::read_capped(req.send().await.ok()?, ANSWER_LIMIT).await.ok()?;
+        let body: ApiResponse = serde_json::from_slice(&bytes).ok()?;
         let data = body.data.filter(|_| body.status == "success")?;
         // A vector's first sample `{"value": [ts, "123"]}`, or a scalar `[ts, "123"]`.
         let value = match data.result_type.as_str() {
@@ -258,8 +265,10 @@ impl Proxy {
                 if !status.is_success() {
                     return Err(format!("Prometheus at {url} answered {status} to {path}"));
                 }
-                res.json::<StatusResponse>()
+                let bytes = super::http_body::read_capped(res, ANSWER_LIMIT)
                     .await
+                    .map_err(|e| format!("Prometheus at {url} answered {path} with {e}"))?;
+                serde_json::from_slice::<StatusResponse>(&bytes)
                     .map(|r| r.data)
                     .map_err(|e| format!("Prometheus at {url} answered {path} with something else than its API: {e}"))
             }

@@ -189,6 +189,14 @@ fn server_function_paths() -> Value {
     Value::Object(paths)
 }
 
+/// How every REST v2 operation refuses.
+const REST_REFUSALS: [(&str, &str); 4] = [
+    ("400", "Invalid: `{\"<field>\": [\"…\"]}`"),
+    ("401", "No session nor valid token"),
+    ("403", "Not allowed"),
+    ("404", "No such object"),
+];
+
 /// The whole document: `rest` (REST v2, the files for Prometheus, the webhook) and the server
 /// functions, with the two ways to authenticate.
 pub fn document(mut rest: OpenApi) -> Value {
@@ -204,6 +212,18 @@ pub fn document(mut rest: OpenApi) -> Value {
     rest.info.contact = None;
     rest.info.license = Some(utoipa::openapi::License::new(env!("CARGO_PKG_LICENSE")));
     let mut doc = serde_json::to_value(&rest).unwrap_or_else(|_| json!({}));
+    // Every REST v2 operation refuses alike (Promgen's DRF bodies): said once, here.
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (_, item) in paths.iter_mut().filter(|(p, _)| p.starts_with("/rest/v2/")) {
+            for op in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+                if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                    for (status, description) in REST_REFUSALS {
+                        responses.entry(status).or_insert_with(|| json!({"description": description}));
+                    }
+                }
+            }
+        }
+    }
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut)
         && let Value::Object(functions) = server_function_paths()
     {

@@ -201,7 +201,9 @@ impl Senders {
         if status.is_success() {
             return Ok(());
         }
-        let text: String = res.text().await.unwrap_or_default().chars().take(200).collect();
+        // Only the start is told; a receiver answering without end is not read to its end.
+        let body = super::super::http_body::read_capped(res, 64 << 10).await.unwrap_or_default();
+        let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
         let message = format!("{shown} answered {status}");
         let error = if status.is_server_error() || status.as_u16() == 429 {
             NotifyError::retry(message)

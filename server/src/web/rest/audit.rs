@@ -34,7 +34,7 @@ fn content_type(kind: &str) -> &str {
 /// `GET /rest/v2/logs`: filters `object_id`, `content_type` (exporter, farm, group, host,
 /// project, rule, sender, service, url; others 400), `user` (username), `parent_object_id`,
 /// `parent_content_type` (group, project, service; others 400).
-#[utoipa::path(get, path = "/rest/v2/logs", tag = "audit logs", params(AuditFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/logs", tag = "audit logs", params(AuditFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn list(
     State(s): State<AppState>,
     Caller(actor): Caller,

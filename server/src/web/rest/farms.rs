@@ -32,7 +32,7 @@ pub struct FarmFilter {
 }
 
 /// `GET /rest/v2/farms`: the farms of the projects the caller may see; `name`, `source`.
-#[utoipa::path(get, path = "/rest/v2/farms", tag = "farms", params(FarmFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/farms", tag = "farms", params(FarmFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn list(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -66,7 +66,7 @@ async fn visible(s: &AppState, actor: &Actor, id: i64) -> RestResult<(Farm, Vec<
 }
 
 /// `GET /rest/v2/farms/{id}`.
-#[utoipa::path(get, path = "/rest/v2/farms/{id}", tag = "farms", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/farms/{id}", tag = "farms", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn get(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<i64>) -> RestResult<Json<Value>> {
     let (farm, _, project) = visible(&s, &actor, id).await?;
     Ok(Json(rest_farm(&farm, &project)))
@@ -85,7 +85,7 @@ struct FarmBody {
 
 /// `PUT`/`PATCH /rest/v2/farms/{id}` `{"name"}`: local farms only (400 `{"detail": "Only
 /// local farms can be updated."}`).
-#[utoipa::path(method(put, patch), path = "/rest/v2/farms/{id}", tag = "farms", params(("id" = i64, Path, description = "the object's id")), request_body(content = FarmBody, content_type = "application/json"), responses((status = 200, description = "Changed"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(method(put, patch), path = "/rest/v2/farms/{id}", tag = "farms", params(("id" = i64, Path, description = "the object's id")), request_body(content = FarmBody, content_type = "application/json"), responses((status = 200, description = "Changed")))]
 pub async fn update(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -105,7 +105,7 @@ pub async fn update(
 }
 
 /// `DELETE /rest/v2/farms/{id}`: 204.
-#[utoipa::path(delete, path = "/rest/v2/farms/{id}", tag = "farms", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(delete, path = "/rest/v2/farms/{id}", tag = "farms", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone")))]
 pub async fn delete(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<i64>) -> RestResult<StatusCode> {
     let (farm, _, _) = editable(&s, &actor, id).await?;
     s.backend.inventory.delete_farm(&actor, farm.id).await?;
@@ -113,7 +113,7 @@ pub async fn delete(State(s): State<AppState>, Caller(actor): Caller, Path(id): 
 }
 
 /// `GET /rest/v2/farms/{id}/hosts`: `[{"id", "name", "farm"}]` by name.
-#[utoipa::path(get, path = "/rest/v2/farms/{id}/hosts", tag = "farms", params(("id" = i64, Path, description = "the object's id"), PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/farms/{id}/hosts", tag = "farms", params(("id" = i64, Path, description = "the object's id"), PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn hosts(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -135,7 +135,7 @@ struct HostsBody {
 /// `POST /rest/v2/farms/{id}/hosts` `{"hosts": [...]}`: all or none (400 `{"detail":
 /// "Invalid hostnames.", "extras": {"invalid_hosts": [...]}}`); hosts there already are
 /// skipped; 204.
-#[utoipa::path(post, path = "/rest/v2/farms/{id}/hosts", tag = "farms", params(("id" = i64, Path, description = "the object's id")), request_body(content = HostsBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/farms/{id}/hosts", tag = "farms", params(("id" = i64, Path, description = "the object's id")), request_body(content = HostsBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn add_hosts(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -155,7 +155,7 @@ pub async fn add_hosts(
 }
 
 /// `DELETE /rest/v2/farms/{id}/hosts/{host_id}`: 204.
-#[utoipa::path(delete, path = "/rest/v2/farms/{id}/hosts/{host_id}", tag = "farms", params(("id" = i64, Path, description = "the object's id"), ("host_id" = i64, Path, description = "an id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(delete, path = "/rest/v2/farms/{id}/hosts/{host_id}", tag = "farms", params(("id" = i64, Path, description = "the object's id"), ("host_id" = i64, Path, description = "an id")), responses((status = 204, description = "Gone")))]
 pub async fn delete_host(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -172,7 +172,7 @@ pub async fn delete_host(
 /// `POST /rest/v2/farms/{id}/sync`: a remote farm's hosts fetched again from its source;
 /// no remote source is kept here, so a remote farm cannot be synced (400), nor can a local
 /// one (Promgen's 400).
-#[utoipa::path(post, path = "/rest/v2/farms/{id}/sync", tag = "farms", params(("id" = i64, Path, description = "the object's id")), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/farms/{id}/sync", tag = "farms", params(("id" = i64, Path, description = "the object's id")), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn sync(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -189,7 +189,7 @@ pub async fn sync(
 
 /// `POST /rest/v2/farms/{id}/convert-to-local`: a remote farm becomes local, hosts kept (a
 /// local farm is 400).
-#[utoipa::path(post, path = "/rest/v2/farms/{id}/convert-to-local", tag = "farms", params(("id" = i64, Path, description = "the object's id")), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/farms/{id}/convert-to-local", tag = "farms", params(("id" = i64, Path, description = "the object's id")), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn convert_to_local(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -214,7 +214,7 @@ pub struct SourceFilter {
 }
 
 /// `GET /rest/v2/farms/sources`: `[{"name", "remote"}]`: `promgen` (local) only.
-#[utoipa::path(get, path = "/rest/v2/farms/sources", tag = "farms", params(SourceFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/farms/sources", tag = "farms", params(SourceFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn sources(
     Caller(_actor): Caller,
     Query(f): Query<SourceFilter>,
@@ -233,7 +233,7 @@ pub async fn sources(
 
 /// `GET /rest/v2/farms/remotes/{source}`: the farms a remote source offers; the local source
 /// and unknown ones are 400 ("Unknown farm source." / not remote).
-#[utoipa::path(get, path = "/rest/v2/farms/remotes/{source}", tag = "farms", params(("source" = String, Path, description = "a remote discovery source")), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/farms/remotes/{source}", tag = "farms", params(("source" = String, Path, description = "a remote discovery source")), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn remotes(Caller(_actor): Caller, Path(source): Path<String>) -> RestResult<(StatusCode, Json<Value>)> {
     let detail = if source == LOCAL_FARM_SOURCE { "This farm source is not remote." } else { "Unknown farm source." };
     Ok((StatusCode::BAD_REQUEST, Json(json!({ "detail": detail }))))

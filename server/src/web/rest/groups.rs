@@ -22,7 +22,7 @@ pub struct GroupFilter {
 }
 
 /// `GET /rest/v2/groups`: the caller's groups (all for site admins), by name; `?name=`.
-#[utoipa::path(get, path = "/rest/v2/groups", tag = "groups", params(GroupFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/groups", tag = "groups", params(GroupFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn list(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -48,7 +48,7 @@ struct GroupBody {
 }
 
 /// `POST /rest/v2/groups` `{"name"}`: anyone logged in; 201 `{"id", "name"}`.
-#[utoipa::path(post, path = "/rest/v2/groups", tag = "groups", request_body(content = GroupBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/groups", tag = "groups", request_body(content = GroupBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn create(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -60,14 +60,14 @@ pub async fn create(
 }
 
 /// `GET /rest/v2/groups/{id}`: its members and site admins.
-#[utoipa::path(get, path = "/rest/v2/groups/{id}", tag = "groups", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/groups/{id}", tag = "groups", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn get(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<i64>) -> RestResult<Json<Value>> {
     let g = s.backend.roles.group(&actor, id).await?;
     Ok(Json(json!({ "id": g.id, "name": g.name })))
 }
 
 /// `PUT`/`PATCH /rest/v2/groups/{id}` `{"name"}`: its admins.
-#[utoipa::path(method(put, patch), path = "/rest/v2/groups/{id}", tag = "groups", params(("id" = i64, Path, description = "the object's id")), request_body(content = GroupBody, content_type = "application/json"), responses((status = 200, description = "Changed"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(method(put, patch), path = "/rest/v2/groups/{id}", tag = "groups", params(("id" = i64, Path, description = "the object's id")), request_body(content = GroupBody, content_type = "application/json"), responses((status = 200, description = "Changed")))]
 pub async fn update(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -82,7 +82,7 @@ pub async fn update(
 }
 
 /// `DELETE /rest/v2/groups/{id}`: its admins; 204.
-#[utoipa::path(delete, path = "/rest/v2/groups/{id}", tag = "groups", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(delete, path = "/rest/v2/groups/{id}", tag = "groups", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone")))]
 pub async fn delete(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<i64>) -> RestResult<StatusCode> {
     s.backend.roles.group(&actor, id).await?;
     s.backend.roles.delete_group(&actor, id).await?;
@@ -90,7 +90,7 @@ pub async fn delete(State(s): State<AppState>, Caller(actor): Caller, Path(id): 
 }
 
 /// `GET /rest/v2/groups/{id}/members`: `[{"id", "username", "email", "role"}]`.
-#[utoipa::path(get, path = "/rest/v2/groups/{id}/members", tag = "groups", params(("id" = i64, Path, description = "the object's id"), PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/groups/{id}/members", tag = "groups", params(("id" = i64, Path, description = "the object's id"), PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn members(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -122,7 +122,7 @@ struct AddMembers {
 
 /// `POST /rest/v2/groups/{id}/members` `{"user_ids", "group_role"}`: its admins; 204, or
 /// 400 when one of them is a member already (none is added then).
-#[utoipa::path(post, path = "/rest/v2/groups/{id}/members", tag = "groups", params(("id" = i64, Path, description = "the object's id")), request_body(content = AddMembers, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/groups/{id}/members", tag = "groups", params(("id" = i64, Path, description = "the object's id")), request_body(content = AddMembers, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn add_members(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -143,7 +143,7 @@ struct SetRole {
 }
 
 /// `PUT /rest/v2/groups/{id}/members/{user_id}` `{"group_role"}`: its admins; 204.
-#[utoipa::path(put, path = "/rest/v2/groups/{id}/members/{user_id}", tag = "groups", params(("id" = i64, Path, description = "the object's id"), ("user_id" = i64, Path, description = "an id")), request_body(content = SetRole, content_type = "application/json"), responses((status = 200, description = "Changed"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(put, path = "/rest/v2/groups/{id}/members/{user_id}", tag = "groups", params(("id" = i64, Path, description = "the object's id"), ("user_id" = i64, Path, description = "an id")), request_body(content = SetRole, content_type = "application/json"), responses((status = 200, description = "Changed")))]
 pub async fn set_member(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -158,7 +158,7 @@ pub async fn set_member(
 }
 
 /// `DELETE /rest/v2/groups/{id}/members/{user_id}`: its admins; 204.
-#[utoipa::path(delete, path = "/rest/v2/groups/{id}/members/{user_id}", tag = "groups", params(("id" = i64, Path, description = "the object's id"), ("user_id" = i64, Path, description = "an id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(delete, path = "/rest/v2/groups/{id}/members/{user_id}", tag = "groups", params(("id" = i64, Path, description = "the object's id"), ("user_id" = i64, Path, description = "an id")), responses((status = 204, description = "Gone")))]
 pub async fn remove_member(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -170,7 +170,7 @@ pub async fn remove_member(
 }
 
 /// `GET /rest/v2/groups/{id}/resources`: `[{"content_type", "object_id", "name", "role"}]`.
-#[utoipa::path(get, path = "/rest/v2/groups/{id}/resources", tag = "groups", params(("id" = i64, Path, description = "the object's id"), PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/groups/{id}/resources", tag = "groups", params(("id" = i64, Path, description = "the object's id"), PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn resources(
     State(s): State<AppState>,
     Caller(actor): Caller,

@@ -45,7 +45,7 @@ pub struct RoleFilter {
 
 /// `GET /rest/v2/{services|projects}/{id}/users`: `[{"id", "username", "email", "role"}]`
 /// (`?role=` one of `ADMIN`, `EDITOR`, `VIEWER`).
-#[utoipa::path(get, path = "/rest/v2/{kind}/{id}/users", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id"), RoleFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/{kind}/{id}/users", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id"), RoleFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn users(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -58,7 +58,7 @@ pub async fn users(
 }
 
 /// `GET /rest/v2/{services|projects}/{id}/groups`: `[{"id", "name", "role"}]`.
-#[utoipa::path(get, path = "/rest/v2/{kind}/{id}/groups", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id"), RoleFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/{kind}/{id}/groups", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id"), RoleFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn groups(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -114,7 +114,7 @@ struct GrantBody {
 
 /// `POST /rest/v2/{services|projects}/{id}/users` `{"id": <user>, "role"}`: 201
 /// `{"id", "object", "permission", "user"}`.
-#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/users", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/users", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn grant_user(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -125,7 +125,7 @@ pub async fn grant_user(
 }
 
 /// `POST /rest/v2/{services|projects}/{id}/groups` `{"id": <group>, "role"}`: 201.
-#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/groups", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), request_body(content = GrantBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/groups", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), request_body(content = GrantBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn grant_group(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -160,7 +160,7 @@ async fn grant(
 }
 
 /// `DELETE /rest/v2/{services|projects}/{id}/users/{user_id}`: 204.
-#[utoipa::path(delete, path = "/rest/v2/{kind}/{id}/users/{user_id}", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id"), ("user_id" = i64, Path, description = "an id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(delete, path = "/rest/v2/{kind}/{id}/users/{user_id}", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id"), ("user_id" = i64, Path, description = "an id")), responses((status = 204, description = "Gone")))]
 pub async fn revoke_user(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -172,7 +172,7 @@ pub async fn revoke_user(
 }
 
 /// `DELETE /rest/v2/{services|projects}/{id}/groups/{group_id}`: 204.
-#[utoipa::path(delete, path = "/rest/v2/{kind}/{id}/groups/{group_id}", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id"), ("group_id" = i64, Path, description = "an id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(delete, path = "/rest/v2/{kind}/{id}/groups/{group_id}", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id"), ("group_id" = i64, Path, description = "an id")), responses((status = 204, description = "Gone")))]
 pub async fn revoke_group(
     State(s): State<AppState>,
     Caller(actor): Caller,

@@ -30,7 +30,7 @@ pub struct NotifierFilter {
 /// `GET /rest/v2/notifiers`: filters `sender` (Promgen's module; others 400), `value` (the
 /// alias if set, else the value, contains), `object_id`, `content_type` (`service`,
 /// `project`, `user`; others 400), `owner` (who made it).
-#[utoipa::path(get, path = "/rest/v2/notifiers", tag = "notifiers", params(NotifierFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/notifiers", tag = "notifiers", params(NotifierFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn list(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -82,7 +82,7 @@ struct EnabledBody {
 }
 
 /// `PUT`/`PATCH /rest/v2/notifiers/{id}` `{"enabled"}`: those who may edit it.
-#[utoipa::path(method(put, patch), path = "/rest/v2/notifiers/{id}", tag = "notifiers", params(("id" = i64, Path, description = "the object's id")), request_body(content = EnabledBody, content_type = "application/json"), responses((status = 200, description = "Changed"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(method(put, patch), path = "/rest/v2/notifiers/{id}", tag = "notifiers", params(("id" = i64, Path, description = "the object's id")), request_body(content = EnabledBody, content_type = "application/json"), responses((status = 200, description = "Changed")))]
 pub async fn update(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -100,7 +100,7 @@ pub async fn update(
 }
 
 /// `DELETE /rest/v2/notifiers/{id}`: 204.
-#[utoipa::path(delete, path = "/rest/v2/notifiers/{id}", tag = "notifiers", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(delete, path = "/rest/v2/notifiers/{id}", tag = "notifiers", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone")))]
 pub async fn delete(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<i64>) -> RestResult<StatusCode> {
     let n = visible(&s, &actor, id).await?;
     s.backend.notifiers.delete(&actor, n.id).await?;
@@ -114,7 +114,7 @@ struct FilterBody {
 }
 
 /// `POST /rest/v2/notifiers/{id}/filters` `{"name", "value"}`: 201 with the notifier.
-#[utoipa::path(post, path = "/rest/v2/notifiers/{id}/filters", tag = "notifiers", params(("id" = i64, Path, description = "the object's id")), request_body(content = FilterBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/notifiers/{id}/filters", tag = "notifiers", params(("id" = i64, Path, description = "the object's id")), request_body(content = FilterBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn add_filter(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -129,7 +129,7 @@ pub async fn add_filter(
 }
 
 /// `DELETE /rest/v2/notifiers/{id}/filters/{filter_id}`: 204.
-#[utoipa::path(delete, path = "/rest/v2/notifiers/{id}/filters/{filter_id}", tag = "notifiers", params(("id" = i64, Path, description = "the object's id"), ("filter_id" = i64, Path, description = "an id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(delete, path = "/rest/v2/notifiers/{id}/filters/{filter_id}", tag = "notifiers", params(("id" = i64, Path, description = "the object's id"), ("filter_id" = i64, Path, description = "an id")), responses((status = 204, description = "Gone")))]
 pub async fn delete_filter(
     State(s): State<AppState>,
     Caller(actor): Caller,

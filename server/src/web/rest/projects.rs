@@ -28,7 +28,7 @@ pub struct ProjectFilter {
 
 /// `GET /rest/v2/projects`: the projects the caller may see, by name; filters `name`,
 /// `service` and `shard` (their names contain), `service_id`, `shard_id`.
-#[utoipa::path(get, path = "/rest/v2/projects", tag = "projects", params(ProjectFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/projects", tag = "projects", params(ProjectFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn list(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -69,7 +69,7 @@ async fn visible(s: &AppState, actor: &Actor, id: i64) -> RestResult<ProjectDeta
 }
 
 /// `GET /rest/v2/projects/{id}`: with its service, shard (without its authorization) and farm.
-#[utoipa::path(get, path = "/rest/v2/projects/{id}", tag = "projects", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/projects/{id}", tag = "projects", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn get(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<i64>) -> RestResult<Json<Value>> {
     let d = visible(&s, &actor, id).await?;
     Ok(Json(detail(&s, &actor, &d).await?))
@@ -118,7 +118,7 @@ struct ProjectBody {
 /// `PUT`/`PATCH /rest/v2/projects/{id}`: what the body has replaces what the project has
 /// (Editors and Admins); a new `owner` only from its owner, its service's owner or a site
 /// admin (400).
-#[utoipa::path(method(put, patch), path = "/rest/v2/projects/{id}", tag = "projects", params(("id" = i64, Path, description = "the object's id")), request_body(content = ProjectBody, content_type = "application/json"), responses((status = 200, description = "Changed"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(method(put, patch), path = "/rest/v2/projects/{id}", tag = "projects", params(("id" = i64, Path, description = "the object's id")), request_body(content = ProjectBody, content_type = "application/json"), responses((status = 200, description = "Changed")))]
 pub async fn update(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -142,7 +142,7 @@ pub async fn update(
 }
 
 /// `DELETE /rest/v2/projects/{id}`: its owner, its service's owner and site admins; 204.
-#[utoipa::path(delete, path = "/rest/v2/projects/{id}", tag = "projects", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(delete, path = "/rest/v2/projects/{id}", tag = "projects", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone")))]
 pub async fn delete(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<i64>) -> RestResult<StatusCode> {
     let p = visible(&s, &actor, id).await?.project;
     s.backend.inventory.delete_project(&actor, p.id).await?;
@@ -173,7 +173,7 @@ fn yes() -> bool {
 }
 
 /// `POST /rest/v2/projects/{id}/exporters` `{"job", "port", "path", "scheme", "enabled"}`.
-#[utoipa::path(post, path = "/rest/v2/projects/{id}/exporters", tag = "projects", params(("id" = i64, Path, description = "the object's id")), request_body(content = ExporterBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/projects/{id}/exporters", tag = "projects", params(("id" = i64, Path, description = "the object's id")), request_body(content = ExporterBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn exporter(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -205,7 +205,7 @@ struct UrlBody {
 
 /// `POST /rest/v2/projects/{id}/urls` `{"url", "probe": <module>}` (400 "Probe does not
 /// exist." for an unknown module, Promgen's words).
-#[utoipa::path(post, path = "/rest/v2/projects/{id}/urls", tag = "projects", params(("id" = i64, Path, description = "the object's id")), request_body(content = UrlBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/projects/{id}/urls", tag = "projects", params(("id" = i64, Path, description = "the object's id")), request_body(content = UrlBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn url(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -235,7 +235,7 @@ struct FarmBody {
 /// `POST /rest/v2/projects/{id}/farms` `{"name", "source", "hosts"}`: the project's farm (400
 /// `{"detail": "Project already has a farm."}` when it has one). Only local farms
 /// (`promgen`) exist here: another source is 400.
-#[utoipa::path(post, path = "/rest/v2/projects/{id}/farms", tag = "projects", params(("id" = i64, Path, description = "the object's id")), request_body(content = FarmBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/projects/{id}/farms", tag = "projects", params(("id" = i64, Path, description = "the object's id")), request_body(content = FarmBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn farm(
     State(s): State<AppState>,
     Caller(actor): Caller,

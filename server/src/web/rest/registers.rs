@@ -33,7 +33,7 @@ struct ProjectBody {
 
 /// `POST /rest/v2/services/{id}/project` `{"name", "description", "shard"}` (the shard must
 /// be enabled); the caller owns the project.
-#[utoipa::path(post, path = "/rest/v2/services/{id}/project", tag = "services", params(("id" = i64, Path, description = "the object's id")), request_body(content = ProjectBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/services/{id}/project", tag = "services", params(("id" = i64, Path, description = "the object's id")), request_body(content = ProjectBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn project(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -75,7 +75,7 @@ fn rest_rule(r: &Rule) -> Value {
 }
 
 /// `POST /rest/v2/{services|projects}/{id}/rules`: an alert rule of the object.
-#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/rules", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/rules", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn rule(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -111,7 +111,7 @@ struct PartialRule {
 /// `POST /rest/v2/{services|projects}/{id}/rules/override` `{"original_rule_id",
 /// "overrides"}`: the object's copy of an inherited rule (400 `{"detail"}` when the rule is
 /// not inherited from the level above).
-#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/rules/override", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), request_body(content = OverrideBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/rules/override", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), request_body(content = OverrideBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn override_rule(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -144,7 +144,7 @@ pub async fn override_rule(
 
 /// `POST /rest/v2/{services|projects}/{id}/notifiers` `{"sender", "value", "alias",
 /// "enabled", "filters"}`: a notifier of the object with its filters, in one change.
-#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/notifiers", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), request_body(content = RestNotifierInput, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/{kind}/{id}/notifiers", tag = "roles", params(("kind" = String, Path, description = "services or projects"), ("id" = i64, Path, description = "the object's id")), request_body(content = RestNotifierInput, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn notifier(
     State(s): State<AppState>,
     Caller(actor): Caller,

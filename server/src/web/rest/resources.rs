@@ -50,7 +50,7 @@ pub struct ShardFilter {
 }
 
 /// `GET /rest/v2/shards`: every shard by name (`?name=`: the name contains it), with its load.
-#[utoipa::path(get, path = "/rest/v2/shards", tag = "shards", params(ShardFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/shards", tag = "shards", params(ShardFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn shards(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -73,7 +73,7 @@ pub async fn shards(
 }
 
 /// `GET /rest/v2/shards/{id}`.
-#[utoipa::path(get, path = "/rest/v2/shards/{id}", tag = "shards", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/shards/{id}", tag = "shards", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn shard(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -92,7 +92,7 @@ pub async fn shard(
 }
 
 /// `GET /rest/v2/sites/info`: `{"id", "domain", "name"}`.
-#[utoipa::path(get, path = "/rest/v2/sites/info", tag = "site", responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/sites/info", tag = "site", responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn site(State(s): State<AppState>, Caller(actor): Caller) -> RestResult<Json<serde_json::Value>> {
     let (id, domain, name) = s.backend.site.identity(&actor).await?;
     Ok(Json(serde_json::json!({ "id": id, "domain": domain, "name": name })))
@@ -135,7 +135,7 @@ impl From<RestRuleInput> for RuleInput {
 }
 
 /// `POST /rest/v2/sites/{id}/rules`: a site rule (site admins only); 201 with the rule.
-#[utoipa::path(post, path = "/rest/v2/sites/{id}/rules", tag = "site", params(("id" = i64, Path, description = "the object's id")), request_body(content = RestRuleInput, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/sites/{id}/rules", tag = "site", params(("id" = i64, Path, description = "the object's id")), request_body(content = RestRuleInput, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn site_rule(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -182,7 +182,7 @@ pub struct UserFilter {
 }
 
 /// `GET /rest/v2/users`: active users; `?q=` in the username, email, first or last name.
-#[utoipa::path(get, path = "/rest/v2/users", tag = "users", params(UserFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/users", tag = "users", params(UserFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn users(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -208,7 +208,7 @@ pub async fn users(
 }
 
 /// `GET /rest/v2/users/me`: `CurrentUserSerializer`.
-#[utoipa::path(get, path = "/rest/v2/users/me", tag = "users", responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/users/me", tag = "users", responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn me(State(s): State<AppState>, Caller(actor): Caller) -> RestResult<Json<serde_json::Value>> {
     let u = s.backend.auth.profile(&actor).await?;
     Ok(Json(serde_json::json!({
@@ -282,7 +282,7 @@ pub fn rest_notifier(n: &Notifier) -> serde_json::Value {
 
 /// `POST /rest/v2/users/me/notifiers`: a notifier of the caller's own, with its filters, in
 /// one change; 201 with the notifier.
-#[utoipa::path(post, path = "/rest/v2/users/me/notifiers", tag = "users", request_body(content = RestNotifierInput, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/users/me/notifiers", tag = "users", request_body(content = RestNotifierInput, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn my_notifier(
     State(s): State<AppState>,
     Caller(actor): Caller,

@@ -47,7 +47,7 @@ pub struct RuleFilter {
 /// `GET /rest/v2/rules`: site rules and the rules of what the caller may see, newest first;
 /// filters `name`, `parent_rule_id`, `enabled`, `object_id`, `content_type` (`site`,
 /// `service`, `project`; others 400).
-#[utoipa::path(get, path = "/rest/v2/rules", tag = "rules", params(RuleFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/rules", tag = "rules", params(RuleFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn list(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -113,7 +113,7 @@ async fn detail(s: &AppState, actor: &Actor, rule: &Rule) -> RestResult<Value> {
 }
 
 /// `GET /rest/v2/rules/{id}`.
-#[utoipa::path(get, path = "/rest/v2/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn get(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<i64>) -> RestResult<Json<Value>> {
     let rule = visible(&s, &actor, id).await?;
     Ok(Json(detail(&s, &actor, &rule).await?))
@@ -132,7 +132,7 @@ struct RuleBody {
 
 /// `PUT`/`PATCH /rest/v2/rules/{id}`: what the body has replaces what the rule has (its
 /// owner's Editors and Admins; site rules: site admins).
-#[utoipa::path(method(put, patch), path = "/rest/v2/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "the object's id")), request_body(content = RuleBody, content_type = "application/json"), responses((status = 200, description = "Changed"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(method(put, patch), path = "/rest/v2/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "the object's id")), request_body(content = RuleBody, content_type = "application/json"), responses((status = 200, description = "Changed")))]
 pub async fn update(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -173,7 +173,7 @@ pub async fn update(
 }
 
 /// `DELETE /rest/v2/rules/{id}`: 204.
-#[utoipa::path(delete, path = "/rest/v2/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(delete, path = "/rest/v2/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone")))]
 pub async fn delete(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<i64>) -> RestResult<StatusCode> {
     let rule = visible(&s, &actor, id).await?;
     policy::check(&s.backend.db, &actor, Action::Edit, object(&rule), "delete this rule").await?;

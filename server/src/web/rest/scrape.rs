@@ -43,7 +43,7 @@ pub struct ExporterFilter {
 
 /// `GET /rest/v2/exporters`: filters `project_id`, `job` (contains), `path`, `scheme`
 /// (`http`, `https`; others 400), `enabled`.
-#[utoipa::path(get, path = "/rest/v2/exporters", tag = "exporters", params(ExporterFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/exporters", tag = "exporters", params(ExporterFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn exporters(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -83,7 +83,7 @@ async fn visible_exporter(s: &AppState, actor: &Actor, id: i64) -> RestResult<(E
 }
 
 /// `GET /rest/v2/exporters/{id}`.
-#[utoipa::path(get, path = "/rest/v2/exporters/{id}", tag = "exporters", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/exporters/{id}", tag = "exporters", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn exporter(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -99,7 +99,7 @@ struct ExporterBody {
 }
 
 /// `PUT`/`PATCH /rest/v2/exporters/{id}` `{"enabled"}`: the project's Editors and Admins.
-#[utoipa::path(method(put, patch), path = "/rest/v2/exporters/{id}", tag = "exporters", params(("id" = i64, Path, description = "the object's id")), request_body(content = ExporterBody, content_type = "application/json"), responses((status = 200, description = "Changed"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(method(put, patch), path = "/rest/v2/exporters/{id}", tag = "exporters", params(("id" = i64, Path, description = "the object's id")), request_body(content = ExporterBody, content_type = "application/json"), responses((status = 200, description = "Changed")))]
 pub async fn update_exporter(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -119,7 +119,7 @@ pub async fn update_exporter(
 }
 
 /// `DELETE /rest/v2/exporters/{id}`: 204.
-#[utoipa::path(delete, path = "/rest/v2/exporters/{id}", tag = "exporters", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(delete, path = "/rest/v2/exporters/{id}", tag = "exporters", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone")))]
 pub async fn delete_exporter(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -142,7 +142,7 @@ pub struct UrlFilter {
 
 /// `GET /rest/v2/urls`: `{"id", "project", "probe", "url"}`; filters `project_id`, `probe`
 /// (the module).
-#[utoipa::path(get, path = "/rest/v2/urls", tag = "urls", params(UrlFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/urls", tag = "urls", params(UrlFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn urls(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -168,7 +168,7 @@ pub async fn urls(
 }
 
 /// `DELETE /rest/v2/urls/{id}`: the project's Editors and Admins; 204.
-#[utoipa::path(delete, path = "/rest/v2/urls/{id}", tag = "urls", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(delete, path = "/rest/v2/urls/{id}", tag = "urls", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone")))]
 pub async fn delete_url(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -197,7 +197,7 @@ pub struct ProbeFilter {
 }
 
 /// `GET /rest/v2/probes`: `{"id", "module", "description"}`; `?module=` contains.
-#[utoipa::path(get, path = "/rest/v2/probes", tag = "probes", params(ProbeFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/probes", tag = "probes", params(ProbeFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn probes(
     State(s): State<AppState>,
     Caller(_actor): Caller,

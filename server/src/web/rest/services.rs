@@ -22,7 +22,7 @@ pub struct ServiceFilter {
 
 /// `GET /rest/v2/services`: the services the caller holds a role on (all for site admins),
 /// by name; `?name=` contains. Items `{"id", "name", "description", "owner": <user id>}`.
-#[utoipa::path(get, path = "/rest/v2/services", tag = "services", params(ServiceFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/services", tag = "services", params(ServiceFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn list(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -66,7 +66,7 @@ async fn visible(s: &AppState, actor: &app::backend::Actor, id: i64) -> RestResu
 }
 
 /// `GET /rest/v2/services/{id}`.
-#[utoipa::path(get, path = "/rest/v2/services/{id}", tag = "services", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(get, path = "/rest/v2/services/{id}", tag = "services", params(("id" = i64, Path, description = "the object's id")), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn get(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<i64>) -> RestResult<Json<Value>> {
     Ok(Json(detail(&visible(&s, &actor, id).await?)))
 }
@@ -79,7 +79,7 @@ struct ServiceBody {
 }
 
 /// `POST /rest/v2/services`: anyone logged in; the caller owns it. 201 with its detail.
-#[utoipa::path(post, path = "/rest/v2/services", tag = "services", request_body(content = ServiceBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(post, path = "/rest/v2/services", tag = "services", request_body(content = ServiceBody, content_type = "application/json"), responses((status = 201, description = "Made (200 when it existed already or nothing new was made)")))]
 pub async fn create(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -93,7 +93,7 @@ pub async fn create(
 
 /// `PUT` and `PATCH /rest/v2/services/{id}`: what the body has replaces what the service has
 /// (Editors and Admins); a new `owner` only from the current owner or a site admin (400).
-#[utoipa::path(method(put, patch), path = "/rest/v2/services/{id}", tag = "services", params(("id" = i64, Path, description = "the object's id")), request_body(content = ServiceBody, content_type = "application/json"), responses((status = 200, description = "Changed"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(method(put, patch), path = "/rest/v2/services/{id}", tag = "services", params(("id" = i64, Path, description = "the object's id")), request_body(content = ServiceBody, content_type = "application/json"), responses((status = 200, description = "Changed")))]
 pub async fn update(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -113,7 +113,7 @@ pub async fn update(
 }
 
 /// `DELETE /rest/v2/services/{id}`: its owner and site admins; 204.
-#[utoipa::path(delete, path = "/rest/v2/services/{id}", tag = "services", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone"), (status = 400, description = "Invalid: `{\"<field>\": [\"…\"]}`"), (status = 401, description = "No session nor valid token"), (status = 403, description = "Not allowed"), (status = 404, description = "No such object")))]
+#[utoipa::path(delete, path = "/rest/v2/services/{id}", tag = "services", params(("id" = i64, Path, description = "the object's id")), responses((status = 204, description = "Gone")))]
 pub async fn delete(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<i64>) -> RestResult<StatusCode> {
     let sv = visible(&s, &actor, id).await?;
     s.backend.inventory.delete_service(&actor, sv.id).await?;

@@ -11,6 +11,7 @@ mod accounts;
 pub mod config;
 
 use super::super::Db;
+use super::super::http_body::read_capped;
 use crate::model::{CurrentUser, LoginOptions, SignInProvider};
 use config::{Provider, ProviderKind};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
@@ -119,21 +120,6 @@ const ANSWER_LIMIT: usize = 1 << 20;
 /// provider (or anyone between) cannot make the server hold gigabytes.
 #[derive(Clone)]
 struct Capped(reqwest::Client);
-
-/// An answer's body, refused past `limit` bytes (read as it arrives, not after).
-async fn read_capped(mut res: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
-    if res.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(format!("an answer over {} KiB", limit / 1024));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
-        if body.len() + chunk.len() > limit {
-            return Err(format!("an answer over {} KiB", limit / 1024));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
 
 impl<'c> openidconnect::AsyncHttpClient<'c> for Capped {
     type Error = openidconnect::HttpClientError<reqwest::Error>;

@@ -23,13 +23,9 @@ async fn healthy() -> &'static str {
     (status = 200, description = "Ready: the database answers"),
     (status = 503, description = "The database does not answer")))]
 async fn ready(State(s): State<AppState>) -> (StatusCode, &'static str) {
-    let answer = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&s.backend.db.pool),
-    )
-    .await;
-    match answer {
-        Ok(Ok(_)) => (StatusCode::OK, "Promgen-rs is Ready.\n"),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "Promgen-rs is not ready: the database does not answer.\n"),
+    if s.backend.db.answers(std::time::Duration::from_secs(5)).await {
+        (StatusCode::OK, "Promgen-rs is Ready.\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "Promgen-rs is not ready: the database does not answer.\n")
     }
 }

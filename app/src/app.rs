@@ -50,6 +50,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async />
                     <Route path=path!("/site") view=SitePage ssr=SsrMode::Async />
                     <Route path=path!("/alert") view=AlertsPage ssr=SsrMode::Async />
+                    <Route path=path!("/silence") view=SilencesPage ssr=SsrMode::Async />
                     <Route path=path!("/alert/history") view=AlertHistoryPage ssr=SsrMode::Async />
                     <Route path=path!("/alert/:id") view=AlertPage ssr=SsrMode::Async />
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />

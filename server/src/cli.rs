@@ -20,6 +20,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "PROMGEN_QUERY_TIMEOUT", default_value_t = 10)]
     pub query_timeout: u64,
 
+    /// An Alertmanager to make silences in and read held alerts from (http://host:9093, any
+    /// path prefix kept). Repeat it for each member of an HA pair or each shard's
+    /// Alertmanager: a silence goes to each, lists are merged.
+    #[arg(long = "alertmanager-url", global = true, env = "PROMGEN_ALERTMANAGER_URLS", value_delimiter = ',')]
+    pub alertmanager_urls: Vec<String>,
+
     /// How log lines are written to stderr: `text` for people, `json` (one object a line, with
     /// the request's id on every line of a request) for log collectors.
     #[arg(long, global = true, env = "PROMGEN_LOG_FORMAT", value_enum, default_value = "text")]

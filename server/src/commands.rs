@@ -55,6 +55,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         // Users' templates render in a child of this very binary (`promgen sandbox-render`).
         sandbox: std::env::current_exe().ok(),
         sign_in: sign_in_settings(serve)?,
+        alertmanagers: cli.alertmanager_urls.clone(),
     };
     let backend = Backend::with_settings(db, &settings).map_err(|e| anyhow::anyhow!(e))?;
     let operator = Actor::System;

@@ -768,7 +768,8 @@ fn arguments(name: &str) -> String {
          &url=http%3A%2F%2Fprobe{n}.example.com%2F&probe_id=1&enabled=false&version=1&module=http_2xx\
          &shard=main&value=ops%40example.com&alias=a&subject_template=&body_template=&on=true\
          &prometheus_version=2.42.0&domain=example.com&open=on&samples=1000&expr=up+%3D%3D+0&kind={kind}\
-         &rules={rules}&targets={targets}&principal_kind=user&principal_id=2&user_id=2&username=viewer&role=ADMIN",
+         &rules={rules}&targets={targets}&principal_kind=user&principal_id=2&user_id=2&username=viewer&role=ADMIN\
+         &matchers=service%3D%22made-by-create_service%22&duration=1h&comment=c",
         n = name.len(),
         port = 9100 + name.len(),
     )
@@ -844,6 +845,8 @@ on_both_databases!(every_change_refuses_a_viewer, |b: Backend| async move {
         "get_group",
         "object_members",
         "list_users",
+        "list_silences",
+        "alertmanager_alerts",
         // The caller's own: logging in and out, their password, sessions and tokens, subscribing
         // (a Viewer may), and registering a new service of their own.
         "login",

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod inventory;
 pub mod members;
 pub mod rules;
+pub mod silences;
 
 #[cfg(feature = "ssr")]
 use crate::{

@@ -2,6 +2,7 @@
 //! CLI and the workers all go through these; none of them talks to the database directly.
 //! Permission checks, validation, the audit entry and the change stamp happen here, once.
 
+pub mod alertmanager;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
@@ -20,6 +21,7 @@ pub mod proxy;
 pub mod roles;
 pub mod rules;
 pub mod sandbox;
+pub mod silences;
 pub mod site;
 pub mod yaml;
 
@@ -47,6 +49,8 @@ pub struct Settings {
     pub sandbox: Option<std::path::PathBuf>,
     /// Identity providers, and whether local accounts may log in.
     pub sign_in: auth::sso::SignInSettings,
+    /// Alertmanager base URLs (`--alertmanager-url`): silences and the alerts they hold.
+    pub alertmanagers: Vec<String>,
 }
 
 impl Default for Settings {
@@ -62,6 +66,7 @@ impl Default for Settings {
             login: Default::default(),
             sandbox: None,
             sign_in: Default::default(),
+            alertmanagers: Vec::new(),
         }
     }
 }
@@ -85,6 +90,8 @@ pub struct Backend {
     pub notifiers: notify::Notifiers,
     /// Queries to the shards' Prometheus servers.
     pub proxy: proxy::Proxy,
+    /// Silences and held alerts in the configured Alertmanagers.
+    pub silences: silences::Silences,
     /// Roles on services and projects, and groups.
     pub roles: roles::Roles,
     /// Where CPU-heavy work of requests runs.
@@ -111,6 +118,7 @@ impl Backend {
         let sandbox = sandbox::Sandbox::new(settings.sandbox.clone());
         let templates = notify::message::Renderer::new(cpu.clone(), sandbox);
         let senders = notify::senders::Senders::new(settings.send.clone(), templates.clone())?;
+        let alertmanagers = alertmanager::Alertmanagers::new(&settings.alertmanagers, settings.query_timeout)?;
         Ok(Backend {
             auth: auth::Auth::new(db.clone(), &settings.login).with_local_accounts(settings.sign_in.local_accounts),
             sign_in: auth::sso::SignIn::new(db.clone(), &settings.sign_in)?,
@@ -121,6 +129,7 @@ impl Backend {
             site: site::SiteSettings::new(db.clone()),
             rules: rules::Rules::new(db.clone(), promtool, proxy.clone(), cpu.clone()),
             proxy,
+            silences: silences::Silences::new(db.clone(), alertmanagers),
             roles: roles::Roles::new(db.clone()),
             alerts: alerts::Alerts::new(
                 db.clone(),

@@ -289,7 +289,7 @@ impl Proxy {
 }
 
 /// The innermost error, which says what actually happened (connection refused, DNS).
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
     while let Some(next) = cur.source() {
         cur = next;

@@ -12,6 +12,7 @@ pub fn Nav() -> impl IntoView {
         <header class="nav">
             <A href="/" attr:class="brand">"Promgen"</A>
             <A href="/alert">"Alerts"</A>
+            <A href="/silence">"Silences"</A>
             <A href="/shard">"Shards"</A>
             <A href="/site">"Site rules"</A>
             <A href="/audit">"Audit"</A>

@@ -8,6 +8,7 @@ pub mod input;
 pub mod inventory;
 pub mod roles;
 pub mod rules;
+pub mod silences;
 pub mod user;
 pub mod validate;
 

@@ -1,9 +1,11 @@
 //! The alerts page (live: groups by alert name and service, updated as alerts fire and
 //! resolve), the history searchable by label, and one alert with its routing and deliveries.
 
+use super::{HeldAlertsPanel, SilenceButton};
 use crate::api::alerts::{alert_history, current_alerts, get_alert};
 use crate::components::{ErrorView, LabelChips, Loading, live_feed};
 use crate::error::AppError;
+use crate::model::silences::owner_matchers;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_router::components::{A, Form};
@@ -55,6 +57,7 @@ pub fn AlertsPage() -> impl IntoView {
                 })
             }}
         </Suspense>
+        <HeldAlertsPanel />
     }
 }
 
@@ -131,7 +134,7 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
             }
             view! {
                 <table class="list alerts">
-                    <thead><tr><th>"Alert"</th><th>"Service"</th><th>"Projects"</th><th>"State"</th><th>"Last change (UTC)"</th><th>"Sent / errors"</th></tr></thead>
+                    <thead><tr><th>"Alert"</th><th>"Service"</th><th>"Projects"</th><th>"State"</th><th>"Last change (UTC)"</th><th>"Sent / errors"</th><th></th></tr></thead>
                     <tbody>
                         {lines.into_iter().map(|l| {
                             let latest = l.latest.clone();
@@ -150,6 +153,7 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
                                     </td>
                                     <td>{latest.as_ref().map(|a| a.received.clone())}</td>
                                     <td class:error=l.errors != 0>{format!("{} / {}", l.sent, l.errors)}</td>
+                                    <td>{firing.then(|| view! { <SilenceButton matchers=owner_matchers(&l.alertname, &l.service, "") /> })}</td>
                                 </tr>
                             }
                         }).collect_view()}
@@ -227,6 +231,7 @@ pub fn AlertPage() -> impl IntoView {
                     <p class="muted">
                         {format!("Received {} · {} alert(s) · sent {} · errors {}", a.received, a.alerts, a.sent_count, a.error_count)}
                     </p>
+                    <SilenceButton matchers=owner_matchers(&a.alertname, &a.service, &a.project) />
                     {(d.truncated_alerts > 0).then(|| view! {
                         <p class="warning" data-testid="truncated">
                             {format!(

@@ -1,5 +1,7 @@
+use super::SilenceButton;
 use crate::api::inventory::get_host;
 use crate::components::{ErrorView, Loading};
+use crate::model::silences::host_matcher;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -16,6 +18,7 @@ pub fn HostPage() -> impl IntoView {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
                     Ok(h) => view! {
                         <h1>"Host " {h.name.clone()}</h1>
+                        <SilenceButton matchers=vec![host_matcher(&h.name)] />
                         <table class="list">
                             <thead><tr><th>"Service"</th><th>"Project"</th><th>"Farm"</th><th>"Scraped by"</th></tr></thead>
                             <tbody>

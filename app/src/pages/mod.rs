@@ -13,6 +13,7 @@ mod rules;
 mod search;
 mod service;
 mod shards;
+mod silences;
 mod site;
 mod users;
 
@@ -29,6 +30,7 @@ pub use rules::{RuleEditPage, RuleNewPage, RuleOverridePage, RulePage};
 pub use search::SearchPage;
 pub use service::ServicePage;
 pub use shards::ShardsPage;
+pub use silences::{HeldAlertsPanel, SilenceButton, SilencesPage};
 pub use site::SitePage;
 pub use users::UsersPage;
 

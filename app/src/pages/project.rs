@@ -1,9 +1,11 @@
+use super::SilenceButton;
 use crate::api::inventory::*;
 use crate::components::{
     ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection, ShardSelect,
     TextArea, checks,
 };
 use crate::error::AppError;
+use crate::model::silences::owner_matchers;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -61,6 +63,7 @@ pub fn ProjectPage() -> impl IntoView {
                 let pid = p.id;
                 let edit = d.can_edit;
                 let delete = d.can_delete;
+                let mute = owner_matchers("", &p.service_name, &p.name);
                 view! {
                     <h1>"Project " {p.name.clone()}</h1>
                     <p class="muted">
@@ -68,6 +71,7 @@ pub fn ProjectPage() -> impl IntoView {
                         " · shard " {p.shard_name.clone()}
                         " · owner " {p.owner.clone().unwrap_or_else(|| "none".into())}
                     </p>
+                    <SilenceButton matchers=mute />
                     <p class="muted">{p.description.clone()}</p>
                     <ObjectLinks kind="project" id=pid.0 name=p.name.clone() />
 

@@ -1,10 +1,12 @@
 //! A rule's page (its family, expansion, rendering, history with restore, test), and the
 //! editor pages: edit, new rule of an owner, override of a rule for an owner.
 
+use super::SilenceButton;
 use crate::api::admin::audit_log;
 use crate::api::rules::{DeleteRule, RestoreRule, SetRuleEnabled, TestRule, editor_context, get_rule};
 use crate::components::{ErrorView, FormError, LabelChips, Loading, RuleEditor, TestResult};
 use crate::error::AppError;
+use crate::model::silences::owner_matchers;
 use crate::model::*;
 use crate::rules::overrides;
 use leptos::prelude::*;
@@ -55,6 +57,10 @@ pub fn RulePage() -> impl IntoView {
                         {(!r.duration.is_empty()).then(|| format!(" · for {}", r.duration))}
                     </p>
                     <p class="muted">{r.description.clone()}</p>
+                    {(r.kind == RuleKind::Alert).then(|| {
+                        let label = |k: &str| labels.get(k).cloned().unwrap_or_default();
+                        view! { <SilenceButton matchers=owner_matchers(&r.name, &label("service"), &label("project")) /> }
+                    })}
                     {d.left_out.clone().map(|why| view! {
                         <p class="error" role="alert" data-testid="left-out">
                             "Left out of the rule file, which Prometheus would refuse with it: " {why}

@@ -1,9 +1,11 @@
+use super::SilenceButton;
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
 use crate::components::{
     ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection, ShardSelect,
     checks,
 };
 use crate::error::AppError;
+use crate::model::silences::owner_matchers;
 use crate::model::{OwnerKind, Service, ServiceId};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -43,6 +45,7 @@ pub fn ServicePage() -> impl IntoView {
                     <p class="muted">{d.service.description.clone()}</p>
                     <p class="muted">"Owner: " {d.service.owner.clone().unwrap_or_else(|| "none".into())}</p>
                     <ObjectLinks kind="service" id=sid.0 name=d.service.name.clone() />
+                    <SilenceButton matchers=owner_matchers("", &d.service.name, "") />
                     <h2>"Projects"</h2>
                     <table class="list">
                         <thead><tr><th>"Project"</th><th>"Shard"</th><th>"Farm"</th><th>"Hosts"</th><th>"Exporters"</th></tr></thead>

@@ -13,6 +13,7 @@ mod payload;
 mod prometheus;
 mod request_id;
 mod rest;
+mod silences;
 mod sso;
 mod webhook;
 
@@ -67,7 +68,8 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
     let origins = Arc::new(origin::AllowedOrigins::new(&args.allowed_origins, args.secure_cookies));
     // REST v2, Prometheus' files and the webhook, routed and documented by the same
     // declarations.
-    let (documented, api) = rest::routes().merge(prometheus::routes()).merge(health::routes()).split_for_parts();
+    let (documented, api) =
+        rest::routes().merge(prometheus::routes()).merge(silences::routes()).merge(health::routes()).split_for_parts();
     let state = AppState {
         backend: backend.clone(),
         leptos: leptos.clone(),

@@ -63,6 +63,7 @@ server_functions! {
         OwnerRules, GetRule, EditorContext, SaveRule, SetRuleEnabled, DeleteRule, RestoreRule, TestRule, ImportRules,
         GetSite, RulesDialect, RuleFileReport, SetPrometheusVersion, OpenRead, SetOpenRead, UpdateSite,
     },
+    silences::{ListSilences, CreateSilence, ExpireSilence, AlertmanagerAlerts},
 }
 
 /// The JSON Schema of a serde type, traced; an open object when it cannot be traced.

@@ -308,6 +308,64 @@ impl Drop for Prometheus {
     }
 }
 
+/// A real Alertmanager (Debian's `prometheus-alertmanager`) on a free port, alone (no cluster),
+/// serving under `prefix` (e.g. `/am`, or `""`); stopped when dropped. `receiver` is the
+/// webhook URL it notifies, if any.
+pub struct Alertmanager {
+    /// Its base URL, with the prefix.
+    pub url: String,
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl Alertmanager {
+    pub async fn start(prefix: &str, receiver: Option<&str>) -> Alertmanager {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("promgen-alertmanager-{}-{}", std::process::id(), next()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = match receiver {
+            Some(url) => format!(
+                "route: {{receiver: promgen, group_wait: 1s, group_interval: 1s, repeat_interval: 1h}}\n\
+                 receivers:\n- name: promgen\n  webhook_configs:\n  - url: {url:?}\n    send_resolved: true\n"
+            ),
+            None => "route: {receiver: none}\nreceivers:\n- name: none\n".to_string(),
+        };
+        std::fs::write(dir.join("alertmanager.yml"), config).unwrap();
+        let mut cmd = std::process::Command::new("prometheus-alertmanager");
+        cmd.arg(format!("--config.file={}", dir.join("alertmanager.yml").display()))
+            .arg(format!("--storage.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .arg("--log.level=error");
+        if !prefix.is_empty() {
+            cmd.arg(format!("--web.route-prefix={prefix}"));
+        }
+        let child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("prometheus-alertmanager (Debian's package; .ci/setup installs it)");
+        let am = Alertmanager { url: format!("http://127.0.0.1:{port}{prefix}"), child, dir };
+        for _ in 0..200 {
+            if let Ok(r) = reqwest::get(format!("{}/-/ready", am.url)).await
+                && r.status().is_success()
+            {
+                return am;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("Alertmanager at {} did not get ready in 20 s", am.url);
+    }
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

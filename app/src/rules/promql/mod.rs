@@ -13,7 +13,7 @@ pub mod dialect;
 mod functions;
 mod lexer;
 mod parser;
-mod regex;
+pub mod regex;
 
 pub use ast::*;
 pub use dialect::{Dialect, Version};

@@ -9,7 +9,7 @@
 //! checked against Promgen's own test tables by `tests/rest_v2.rs`.
 
 mod audit;
-mod caller;
+pub(crate) mod caller;
 mod farms;
 mod groups;
 mod members;

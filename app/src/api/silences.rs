@@ -1,0 +1,51 @@
+//! Silences in the configured Alertmanagers, and the alerts they hold now.
+
+use crate::error::AppError;
+use crate::model::silences::*;
+use leptos::prelude::*;
+
+/// The active and pending silences the caller may see.
+#[server(endpoint = "list_silences")]
+pub async fn list_silences() -> Result<SilenceList, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.silences.list(&actor).await
+}
+
+/// Makes a silence in every Alertmanager: `matchers` in amtool's syntax (`service="web",
+/// instance=~"db-.*"`), for `duration` (`2h`, `1h30m`) or from `starts_at` to `ends_at`.
+#[server(endpoint = "create_silence")]
+pub async fn create_silence(
+    matchers: String,
+    duration: Option<String>,
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+    comment: Option<String>,
+) -> Result<SilenceMade, AppError> {
+    use crate::backend::silences::Window;
+    let (b, actor) = super::caller().await?;
+    let parsed = parse_matchers(&matchers).map_err(|m| AppError::invalid("matchers", m))?;
+    let (duration, starts_at, ends_at) =
+        (duration.unwrap_or_default(), starts_at.unwrap_or_default(), ends_at.unwrap_or_default());
+    let window = if !duration.trim().is_empty() {
+        Window::For(duration)
+    } else if !starts_at.trim().is_empty() || !ends_at.trim().is_empty() {
+        Window::Between(starts_at, ends_at)
+    } else {
+        return Err(AppError::invalid("duration", "give a duration (e.g. 2h) or a start and an end"));
+    };
+    b.silences.create(&actor, parsed, &window, &comment.unwrap_or_default(), None).await
+}
+
+/// Expires a silence in every Alertmanager that holds it.
+#[server(endpoint = "expire_silence")]
+pub async fn expire_silence(id: String) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    b.silences.expire(&actor, &id).await
+}
+
+/// The alerts the Alertmanagers hold now that the caller may see.
+#[server(endpoint = "alertmanager_alerts")]
+pub async fn alertmanager_alerts() -> Result<HeldAlerts, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.silences.alerts(&actor).await
+}

@@ -1,0 +1,574 @@
+//! Silences and the alerts Alertmanager holds, as Promgen does them (spec section 5): who may
+//! silence what, what a silence must say, and the lists each viewer may see.
+//!
+//! - A silence needs matchers Alertmanager takes and at least one that needs a value (one that
+//!   matches every alert is refused), and a duration (`30m`, `1h30m`) or a start and an end.
+//! - Site admins may silence anything. Others must name a `service` or `project` (Promgen's
+//!   rule) and may edit every project it affects (those its `project` and `service` matchers
+//!   select); with no `project` matcher, every service it affects. Expiring asks the same.
+//! - Lists show a viewer what touches the services and projects they may see; the alerts
+//!   carry Promgen's warnings when their `service` and `project` labels disagree.
+
+use super::alertmanager::{Alertmanagers, AmError};
+use super::{Actor, Db, policy};
+use crate::error::AppError;
+use crate::model::silences::*;
+use crate::model::{Action, Object, ProjectId, ServiceId};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::{Value, json};
+
+/// Promgen's default comment.
+pub const DEFAULT_COMMENT: &str = "Silenced from Promgen";
+/// The longest comment taken, in characters.
+const MAX_COMMENT: usize = 4000;
+/// The largest compiled form of a matcher's regex (bytes), so a hostile one cannot eat memory.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// When a silence holds: for a duration from now, or from a start to an end.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Window {
+    For(String),
+    Between(String, String),
+}
+
+#[derive(Clone)]
+pub struct Silences {
+    db: Db,
+    ams: Alertmanagers,
+}
+
+/// The services and projects matchers can name.
+struct Catalog {
+    projects: Vec<(ProjectId, String, ServiceId)>,
+    services: Vec<(ServiceId, String)>,
+}
+
+/// What a silence's matchers select among the services and projects.
+#[derive(Debug, Default)]
+struct Affected {
+    projects: Vec<(ProjectId, String)>,
+    services: Vec<(ServiceId, String)>,
+    names_project: bool,
+    names_service: bool,
+}
+
+impl Silences {
+    pub fn new(db: Db, ams: Alertmanagers) -> Silences {
+        Silences { db, ams }
+    }
+
+    /// Whether any Alertmanager is configured.
+    pub fn configured(&self) -> bool {
+        !self.ams.is_empty()
+    }
+
+    fn require_configured(&self) -> Result<(), AppError> {
+        if self.configured() {
+            Ok(())
+        } else {
+            Err(AppError::Unavailable("no Alertmanager is configured: start the server with --alertmanager-url".into()))
+        }
+    }
+
+    /// Checks and sends a silence to every Alertmanager (`id`: replace that one, as
+    /// Alertmanager's update does). `createdBy` is the actor's username.
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        matchers: Vec<Matcher>,
+        window: &Window,
+        comment: &str,
+        id: Option<&str>,
+    ) -> Result<SilenceMade, AppError> {
+        let created_by = match actor {
+            Actor::User(u) => u.username.clone(),
+            Actor::System => "promgen".to_string(),
+            Actor::Anonymous => return Err(AppError::Unauthenticated),
+        };
+        check_matchers(&matchers).map_err(|m| AppError::invalid("matchers", m))?;
+        self.refuse_global_silence(&matchers).await?;
+        let (starts, ends) = resolve(window, Utc::now())?;
+        let comment = comment.trim();
+        if comment.chars().count() > MAX_COMMENT {
+            return Err(AppError::invalid("comment", format!("at most {MAX_COMMENT} characters")));
+        }
+        let comment = if comment.is_empty() { DEFAULT_COMMENT } else { comment };
+        self.authorize(actor, &matchers, "silence these alerts").await?;
+        self.require_configured()?;
+        let mut body = json!({
+            "matchers": matchers,
+            "startsAt": starts.to_rfc3339(),
+            "endsAt": ends.to_rfc3339(),
+            "createdBy": created_by,
+            "comment": comment,
+        });
+        if let Some(id) = id.filter(|i| !i.is_empty()) {
+            body["id"] = Value::String(id.to_string());
+        }
+        let mut made = SilenceMade::default();
+        let mut refusal = None;
+        for (am, answer) in self.ams.post_silence(&body).await {
+            match answer {
+                Ok(id) => made.ids.push(id),
+                Err(e) => {
+                    made.warnings.push(format!("Alertmanager at {am}: {e}"));
+                    refusal.get_or_insert(e);
+                }
+            }
+        }
+        if made.ids.is_empty() {
+            return Err(am_refusal(refusal, "make the silence"));
+        }
+        tracing::info!(by = %created_by, matchers = %format_matchers(&matchers), ids = ?made.ids, "silence made");
+        Ok(made)
+    }
+
+    /// Expires silence `id` on every Alertmanager that holds it, if `actor` may silence what it
+    /// matches.
+    pub async fn expire(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
+        self.may_silence_something(actor, "expire silences").await?;
+        self.require_configured()?;
+        let silence = self
+            .ams
+            .silence(id)
+            .await
+            .map_err(|e| am_refusal(Some(e), "read the silence"))?
+            .ok_or_else(|| AppError::NotFound(format!("silence {id}")))?;
+        let matchers: Vec<Matcher> = serde_json::from_value(silence["matchers"].clone()).unwrap_or_default();
+        self.authorize(actor, &matchers, &format!("expire the silence that matches {}", format_matchers(&matchers)))
+            .await?;
+        let answers = self.ams.expire(id).await;
+        if answers.iter().any(|(_, r)| r.is_ok()) {
+            tracing::info!(id, "silence expired");
+            return Ok(());
+        }
+        let refusal = answers.into_iter().filter_map(|(_, r)| r.err()).find(|e| !matches!(e, AmError::Status(404, _)));
+        match refusal {
+            Some(e) => Err(am_refusal(Some(e), "expire the silence")),
+            None => Err(AppError::NotFound(format!("silence {id}"))),
+        }
+    }
+
+    /// The active and pending silences the viewer may see, soonest ending first.
+    pub async fn list(&self, actor: &Actor) -> Result<SilenceList, AppError> {
+        actor.require()?;
+        if !self.configured() {
+            return Ok(SilenceList { unconfigured: true, ..Default::default() });
+        }
+        let merged = self.ams.silences().await;
+        let catalog = self.catalog().await?;
+        let mut silences = Vec::new();
+        for (raw, holders) in merged.items {
+            let Some(s) = read_silence(&raw, holders) else { continue };
+            if s.state == SilenceState::Expired || !self.may_see(actor, &catalog, &s.matchers).await? {
+                continue;
+            }
+            let may_expire = self.may_silence(actor, &catalog, &s.matchers).await?;
+            silences.push(Silence { may_expire, ..s });
+        }
+        silences.sort_by(|a, b| a.ends_at.cmp(&b.ends_at).then_with(|| a.id.cmp(&b.id)));
+        Ok(SilenceList { unconfigured: false, silences, warnings: merged.warnings })
+    }
+
+    /// Promgen's `/proxy/v1/silences`: Alertmanager's silences as it sends them, merged, those
+    /// the viewer may see (site admins: all).
+    pub async fn raw_list(&self, actor: &Actor) -> Result<Vec<Value>, AppError> {
+        actor.require()?;
+        self.require_configured()?;
+        let merged = self.ams.silences().await;
+        if merged.items.is_empty() && !merged.warnings.is_empty() {
+            return Err(AppError::Unavailable(merged.warnings.join("; ")));
+        }
+        let catalog = self.catalog().await?;
+        let mut out = Vec::new();
+        for (raw, _) in merged.items {
+            let matchers: Vec<Matcher> = serde_json::from_value(raw["matchers"].clone()).unwrap_or_default();
+            if self.may_see(actor, &catalog, &matchers).await? {
+                out.push(raw);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The alerts the Alertmanagers hold now that the viewer may see, with Promgen's warnings.
+    pub async fn alerts(&self, actor: &Actor) -> Result<HeldAlerts, AppError> {
+        actor.require()?;
+        if !self.configured() {
+            return Ok(HeldAlerts { unconfigured: true, ..Default::default() });
+        }
+        let (raw, warnings) = self.visible_alerts(actor).await?;
+        let alerts = raw.iter().filter_map(read_alert).collect();
+        Ok(HeldAlerts { unconfigured: false, alerts, warnings })
+    }
+
+    /// Promgen's `/proxy/v1/alerts`: Alertmanager's alerts as it sends them, those the viewer may
+    /// see, each with `promgen.warnings`.
+    pub async fn raw_alerts(&self, actor: &Actor) -> Result<Vec<Value>, AppError> {
+        actor.require()?;
+        self.require_configured()?;
+        let (alerts, warnings) = self.visible_alerts(actor).await?;
+        if alerts.is_empty() && !warnings.is_empty() {
+            return Err(AppError::Unavailable(warnings.join("; ")));
+        }
+        Ok(alerts)
+    }
+
+    async fn visible_alerts(&self, actor: &Actor) -> Result<(Vec<Value>, Vec<String>), AppError> {
+        let merged = self.ams.alerts().await;
+        let catalog = self.catalog().await?;
+        let services = policy::visible_services(&self.db, actor).await?;
+        let projects = policy::visible_projects(&self.db, actor).await?;
+        let mut out = Vec::new();
+        for (mut alert, _) in merged.items {
+            let label = |k: &str| alert["labels"][k].as_str().map(str::to_string);
+            let (service, project) = (label("service"), label("project"));
+            let service_row = service.as_deref().and_then(|s| catalog.services.iter().find(|(_, n)| n == s));
+            let project_row = project.as_deref().and_then(|p| catalog.projects.iter().find(|(_, n, _)| n == p));
+            let visible = services.is_none()
+                || service_row.is_some_and(|(id, _)| services.as_ref().is_some_and(|v| v.contains(id)))
+                || project_row.is_some_and(|(id, _, _)| projects.as_ref().is_some_and(|v| v.contains(id)));
+            if !visible {
+                continue;
+            }
+            let mut warnings = Vec::new();
+            if service.is_some() && project.is_some() {
+                match (project_row, service_row) {
+                    (None, _) => warnings.push("Project from alert's labels is not found."),
+                    (Some((_, _, sid)), Some((id, _))) if sid == id => {}
+                    _ => warnings.push(
+                        "The 'service' and 'project' labels do not match. This alert may originate from an unrelated Alert Rule.",
+                    ),
+                }
+            }
+            alert["promgen"] = json!({ "warnings": warnings });
+            out.push(alert);
+        }
+        Ok((out, merged.warnings))
+    }
+
+    /// Promgen's GLOBALSILENCE: a site rule's alertname alone would silence it for everyone.
+    async fn refuse_global_silence(&self, matchers: &[Matcher]) -> Result<(), AppError> {
+        if matchers.iter().any(|m| m.name == "service" || m.name == "project") {
+            return Ok(());
+        }
+        for m in matchers.iter().filter(|m| m.name == "alertname" && !m.is_regex && m.is_equal) {
+            let site: Option<(i64,)> = sqlx::query_as(
+                "SELECT id FROM rule WHERE name = $1 AND service_id IS NULL AND project_id IS NULL LIMIT 1",
+            )
+            .bind(&m.value)
+            .fetch_optional(&self.db.pool)
+            .await?;
+            if site.is_some() {
+                return Err(AppError::invalid("matchers", "Unable to silence global rules with alertname alone."));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses at once those who may silence nothing (no Editor or Admin role anywhere), before
+    /// any Alertmanager is asked.
+    async fn may_silence_something(&self, actor: &Actor, what: &str) -> Result<(), AppError> {
+        let me = match actor {
+            Actor::Anonymous => return Err(AppError::Unauthenticated),
+            Actor::System => return Ok(()),
+            Actor::User(u) if u.is_superuser => return Ok(()),
+            Actor::User(u) => u.id.0,
+        };
+        let held: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM role_grant WHERE role IN ('ADMIN', 'EDITOR') \
+             AND (user_id = $1 OR group_id IN (SELECT group_id FROM group_member WHERE user_id = $1)) LIMIT 1",
+        )
+        .bind(me)
+        .fetch_optional(&self.db.pool)
+        .await?;
+        match held {
+            Some(_) => Ok(()),
+            None => Err(AppError::Forbidden(format!("{what}: that needs Editor or Admin on a service or project"))),
+        }
+    }
+
+    /// Refuses unless `actor` may silence what `matchers` select.
+    async fn authorize(&self, actor: &Actor, matchers: &[Matcher], what: &str) -> Result<(), AppError> {
+        actor.require()?;
+        if actor.is_superuser() {
+            return Ok(());
+        }
+        if !matchers.iter().any(|m| m.name == "service" || m.name == "project") {
+            return Err(AppError::invalid("matchers", "Silence must include a service or project matcher."));
+        }
+        let catalog = self.catalog().await?;
+        let affected = affected(&catalog, matchers)?;
+        let mut refused = Vec::new();
+        let selected: Vec<(Object, &String)> = if affected.names_project {
+            affected.projects.iter().map(|(id, n)| (Object::Project(*id), n)).collect()
+        } else {
+            affected.services.iter().map(|(id, n)| (Object::Service(*id), n)).collect()
+        };
+        if selected.is_empty() {
+            return Err(AppError::Forbidden(format!(
+                "{what}: {} selects no service or project you may edit",
+                format_matchers(matchers)
+            )));
+        }
+        for (object, name) in &selected {
+            if !policy::allows(&self.db, actor, Action::Edit, *object).await? {
+                refused.push(name.to_string());
+            }
+        }
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let kind = if affected.names_project { "projects" } else { "services" };
+        Err(AppError::Forbidden(if refused.len() > 20 {
+            format!("{what}: you do not have permission to silence alerts for many ({}) {kind}", refused.len())
+        } else {
+            format!(
+                "{what}: you do not have permission to silence alerts for the following {kind}: {}",
+                refused.join(", ")
+            )
+        }))
+    }
+
+    async fn may_silence(&self, actor: &Actor, catalog: &Catalog, matchers: &[Matcher]) -> Result<bool, AppError> {
+        if actor.is_superuser() {
+            return Ok(true);
+        }
+        let Ok(affected) = affected(catalog, matchers) else { return Ok(false) };
+        let selected: Vec<Object> = if affected.names_project {
+            affected.projects.iter().map(|(id, _)| Object::Project(*id)).collect()
+        } else if affected.names_service {
+            affected.services.iter().map(|(id, _)| Object::Service(*id)).collect()
+        } else {
+            return Ok(false);
+        };
+        if selected.is_empty() {
+            return Ok(false);
+        }
+        for object in selected {
+            if !policy::allows(&self.db, actor, Action::Edit, object).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether a silence touches something the viewer may see (site admins: everything).
+    async fn may_see(&self, actor: &Actor, catalog: &Catalog, matchers: &[Matcher]) -> Result<bool, AppError> {
+        if actor.is_superuser() {
+            return Ok(true);
+        }
+        let Ok(affected) = affected(catalog, matchers) else { return Ok(false) };
+        for (id, _) in &affected.projects {
+            if policy::allows(&self.db, actor, Action::View, Object::Project(*id)).await? {
+                return Ok(true);
+            }
+        }
+        for (id, _) in &affected.services {
+            if policy::allows(&self.db, actor, Action::View, Object::Service(*id)).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    async fn catalog(&self) -> Result<Catalog, AppError> {
+        let projects: Vec<(i64, String, i64)> =
+            sqlx::query_as("SELECT id, name, service_id FROM project ORDER BY name").fetch_all(&self.db.pool).await?;
+        let services: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, name FROM service ORDER BY name").fetch_all(&self.db.pool).await?;
+        Ok(Catalog {
+            projects: projects.into_iter().map(|(id, n, s)| (ProjectId(id), n, ServiceId(s))).collect(),
+            services: services.into_iter().map(|(id, n)| (ServiceId(id), n)).collect(),
+        })
+    }
+}
+
+/// What the `service` and `project` matchers select: the projects that every `project` matcher
+/// and every `service` matcher (on their service's name) accept, and the services that every
+/// `service` matcher accepts.
+fn affected(catalog: &Catalog, matchers: &[Matcher]) -> Result<Affected, AppError> {
+    let compiled = |name: &str| -> Result<Vec<(regex::Regex, bool)>, AppError> {
+        matchers
+            .iter()
+            .filter(|m| m.name == name)
+            .map(|m| {
+                let pattern =
+                    if m.is_regex { format!("^(?:{})$", m.value) } else { format!("^{}$", regex::escape(&m.value)) };
+                regex::RegexBuilder::new(&pattern)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                    .map(|re| (re, m.is_equal))
+                    .map_err(|e| AppError::invalid("matchers", format!("{name}: the regex is not usable: {e}")))
+            })
+            .collect()
+    };
+    let (by_project, by_service) = (compiled("project")?, compiled("service")?);
+    let accepts = |ms: &[(regex::Regex, bool)], v: &str| ms.iter().all(|(re, eq)| re.is_match(v) == *eq);
+    let services: Vec<(ServiceId, String)> =
+        catalog.services.iter().filter(|(_, n)| accepts(&by_service, n)).cloned().collect();
+    let projects = catalog
+        .projects
+        .iter()
+        .filter(|(_, n, sid)| {
+            accepts(&by_project, n) && (by_service.is_empty() || services.iter().any(|(id, _)| id == sid))
+        })
+        .map(|(id, n, _)| (*id, n.clone()))
+        .collect();
+    Ok(Affected {
+        projects: if by_project.is_empty() && by_service.is_empty() { Vec::new() } else { projects },
+        services: if by_service.is_empty() { Vec::new() } else { services },
+        names_project: !by_project.is_empty(),
+        names_service: !by_service.is_empty(),
+    })
+}
+
+/// The start and end of a silence made at `now`. Durations are Prometheus durations (`1h30m`);
+/// times are RFC 3339, or a browser's `YYYY-MM-DDTHH:MM[:SS]` read as UTC.
+pub fn resolve(window: &Window, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), AppError> {
+    match window {
+        Window::For(duration) => {
+            let ms = crate::model::duration::parse_duration(duration.trim())
+                .map_err(|e| AppError::invalid("duration", e))?;
+            if ms == 0 {
+                return Err(AppError::invalid("duration", "a silence must last longer than 0"));
+            }
+            let ms = i64::try_from(ms).map_err(|_| AppError::invalid("duration", "too long"))?;
+            let end = now
+                .checked_add_signed(chrono::Duration::milliseconds(ms))
+                .ok_or_else(|| AppError::invalid("duration", "too long"))?;
+            Ok((now, end))
+        }
+        Window::Between(start, end) => {
+            if start.trim().is_empty() || end.trim().is_empty() {
+                let field = if start.trim().is_empty() { "startsAt" } else { "endsAt" };
+                return Err(AppError::invalid(field, "Both start and end are required."));
+            }
+            let (start, end) = (parse_time("startsAt", start)?, parse_time("endsAt", end)?);
+            if end <= start {
+                return Err(AppError::invalid("endsAt", "Start time and end time are mismatched."));
+            }
+            if end <= now {
+                return Err(AppError::invalid("endsAt", "the end is in the past"));
+            }
+            Ok((start.max(now), end))
+        }
+    }
+}
+
+fn parse_time(field: &str, text: &str) -> Result<DateTime<Utc>, AppError> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
+            return Ok(t.and_utc());
+        }
+    }
+    Err(AppError::invalid(
+        field,
+        format!("{text:?} is not a time: use RFC 3339 (2026-12-01T09:30:00+09:00) or 2026-12-01T00:30 (UTC)"),
+    ))
+}
+
+/// An Alertmanager refusal as the caller's error: its 4xx stay the caller's (with its words),
+/// anything else is the Alertmanager's fault.
+fn am_refusal(e: Option<AmError>, what: &str) -> AppError {
+    match e {
+        Some(AmError::Status(400, text)) | Some(AmError::Status(422, text)) => {
+            AppError::invalid("matchers", format!("Alertmanager refused it: {text}"))
+        }
+        Some(AmError::Status(404, _)) => AppError::NotFound("silence".into()),
+        Some(e) => AppError::Unavailable(format!("could not {what}: Alertmanager {e}")),
+        None => AppError::Unavailable(format!("could not {what}: no Alertmanager answered")),
+    }
+}
+
+fn read_silence(raw: &Value, alertmanagers: Vec<String>) -> Option<Silence> {
+    let text = |k: &str| raw[k].as_str().unwrap_or_default().to_string();
+    Some(Silence {
+        id: raw["id"].as_str()?.to_string(),
+        matchers: serde_json::from_value(raw["matchers"].clone()).ok()?,
+        starts_at: text("startsAt"),
+        ends_at: text("endsAt"),
+        updated_at: text("updatedAt"),
+        created_by: text("createdBy"),
+        comment: text("comment"),
+        state: serde_json::from_value(raw["status"]["state"].clone()).unwrap_or(SilenceState::Expired),
+        alertmanagers,
+        may_expire: false,
+    })
+}
+
+fn read_alert(raw: &Value) -> Option<HeldAlert> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    Some(HeldAlert {
+        fingerprint: raw["fingerprint"].as_str()?.to_string(),
+        labels: serde_json::from_value(raw["labels"].clone()).unwrap_or_default(),
+        annotations: serde_json::from_value(raw["annotations"].clone()).unwrap_or_default(),
+        starts_at: text(&raw["startsAt"]),
+        state: text(&raw["status"]["state"]),
+        silenced_by: serde_json::from_value(raw["status"]["silencedBy"].clone()).unwrap_or_default(),
+        generator_url: text(&raw["generatorURL"]),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog {
+            projects: vec![
+                (ProjectId(1), "web-a".into(), ServiceId(1)),
+                (ProjectId(2), "web-b".into(), ServiceId(1)),
+                (ProjectId(3), "db".into(), ServiceId(2)),
+            ],
+            services: vec![(ServiceId(1), "web".into()), (ServiceId(2), "storage".into())],
+        }
+    }
+
+    fn ids(a: &Affected) -> (Vec<i64>, Vec<i64>) {
+        (a.projects.iter().map(|p| p.0.0).collect(), a.services.iter().map(|s| s.0.0).collect())
+    }
+
+    #[test]
+    fn matchers_select_services_and_projects() {
+        let c = catalog();
+        let m = |text: &str| parse_matchers(text).unwrap();
+        assert_eq!(ids(&affected(&c, &m("project=\"web-a\"")).unwrap()), (vec![1], vec![]));
+        assert_eq!(ids(&affected(&c, &m("project=~\"web-.*\"")).unwrap()), (vec![1, 2], vec![]));
+        assert_eq!(ids(&affected(&c, &m("project!=\"web-a\"")).unwrap()), (vec![2, 3], vec![]));
+        assert_eq!(ids(&affected(&c, &m("service=\"web\"")).unwrap()), (vec![1, 2], vec![1]));
+        assert_eq!(ids(&affected(&c, &m("service=\"web\" project!~\"web-b\"")).unwrap()), (vec![1], vec![1]));
+        // A regex is anchored: `web` is not `web-a`.
+        assert_eq!(ids(&affected(&c, &m("project=~\"web\"")).unwrap()), (vec![], vec![]));
+        assert_eq!(ids(&affected(&c, &m("job=\"node\"")).unwrap()), (vec![], vec![]));
+    }
+
+    #[test]
+    fn windows_resolve_as_promgen_and_alertmanager_do() {
+        let now = DateTime::parse_from_rfc3339("2017-12-14T00:00:00Z").unwrap().with_timezone(&Utc);
+        let (s, e) = resolve(&Window::For("1h30m".into()), now).unwrap();
+        assert_eq!((s.to_rfc3339(), e.to_rfc3339()), (now.to_rfc3339(), "2017-12-14T01:30:00+00:00".into()));
+        let between = |a: &str, b: &str| resolve(&Window::Between(a.into(), b.into()), now);
+        let (s, e) = between("2017-12-14T00:01", "2017-12-14T09:05:00+09:00").unwrap();
+        assert_eq!(
+            (s.to_rfc3339(), e.to_rfc3339()),
+            ("2017-12-14T00:01:00+00:00".into(), "2017-12-14T00:05:00+00:00".into())
+        );
+        // A start in the past starts now, as Alertmanager would.
+        assert_eq!(between("2017-12-13T00:00", "2017-12-14T01:00").unwrap().0, now);
+        let err = |r: Result<_, AppError>| match r {
+            Err(AppError::Invalid(f)) => (f.field, f.message),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(err(between("", "2017-12-14T01:00")).1, "Both start and end are required.");
+        assert_eq!(err(between("2017-12-14T02:00", "2017-12-14T01:00")).1, "Start time and end time are mismatched.");
+        assert_eq!(err(between("2017-12-13T01:00", "2017-12-13T02:00")).0, "endsAt");
+        assert_eq!(err(between("tomorrow", "2017-12-14T01:00")).0, "startsAt");
+        assert_eq!(err(resolve(&Window::For("5 minutes".into()), now)).0, "duration");
+        assert_eq!(err(resolve(&Window::For("0".into()), now)).0, "duration");
+        assert_eq!(err(resolve(&Window::For("300y".into()), now)).0, "duration");
+    }
+}

@@ -1,0 +1,179 @@
+//! Silences: the form (prefilled by the mute buttons of other pages through `?matchers=`), the
+//! active and pending silences of every configured Alertmanager with who made them, and the
+//! alerts the Alertmanagers hold now.
+
+use crate::api::silences::{CreateSilence, ExpireSilence, alertmanager_alerts, list_silences};
+use crate::components::{ErrorView, Field, FormError, Loading};
+use crate::model::silences::*;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+/// The live check of the matchers field: what the server would refuse.
+fn check_matcher_text(text: &str) -> Option<String> {
+    match parse_matchers(text) {
+        Ok(ms) if ms.is_empty() => None,
+        Ok(ms) => check_matchers(&ms).err(),
+        Err(e) => Some(e),
+    }
+}
+
+#[component]
+pub fn SilencesPage() -> impl IntoView {
+    let query = use_query_map();
+    let prefill = move || query.read().get("matchers").unwrap_or_default();
+    let create = ServerAction::<CreateSilence>::new();
+    let expire = ServerAction::<ExpireSilence>::new();
+    let silences = Resource::new(move || (create.version().get(), expire.version().get()), |_| list_silences());
+    let (message, set_message) = signal(None::<String>);
+    view! {
+        <h1>"Silences"</h1>
+        <section class="card">
+            <h2>"Silence alerts"</h2>
+            <p class="muted">
+                "Matchers as Alertmanager writes them: " <code>"service=\"web\", instance=~\"db-.*\""</code>
+                ". Operators: = != =~ !~ (regexes match the whole value)."
+            </p>
+            <ActionForm action=create>
+                <label class="field">
+                    <span>"Matchers"</span>
+                    <input
+                        type="text"
+                        name="matchers"
+                        autocomplete="off"
+                        value=prefill
+                        aria-invalid=move || message.get().is_some().to_string()
+                        on:input=move |ev| set_message.set(check_matcher_text(&event_target_value(&ev)))
+                    />
+                    <small class="field-error">{move || message.get()}</small>
+                </label>
+                <div class="row">
+                    <Field label="Duration" name="duration" value="1h" placeholder="2h, 1h30m, 1d" />
+                    <Field label="Or from (UTC)" name="starts_at" kind="datetime-local" />
+                    <Field label="Until (UTC)" name="ends_at" kind="datetime-local" />
+                </div>
+                <Field label="Comment" name="comment" placeholder="Silenced from Promgen" />
+                <button type="submit">"Silence"</button>
+            </ActionForm>
+            <FormError value=create.value() />
+            {move || create.value().get().and_then(|r| r.ok()).map(|made| view! {
+                <p class="ok">"Silenced (" {made.ids.join(", ")} ")."</p>
+                {made.warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view()}
+            })}
+        </section>
+        <section class="card">
+            <h2>"Active and pending"</h2>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match silences.await {
+                        Ok(list) => view! { <SilenceTable list expire /> }.into_any(),
+                        Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <FormError value=expire.value() />
+        </section>
+        <HeldAlertsPanel />
+    }
+}
+
+#[component]
+fn SilenceTable(list: SilenceList, expire: ServerAction<ExpireSilence>) -> impl IntoView {
+    if list.unconfigured {
+        return view! { <p class="muted">"No Alertmanager is configured: start the server with --alertmanager-url."</p> }
+            .into_any();
+    }
+    let warnings = list.warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view();
+    if list.silences.is_empty() {
+        return view! { {warnings} <p class="muted">"No silence is active or pending."</p> }.into_any();
+    }
+    view! {
+        {warnings}
+        <table class="list">
+            <thead><tr><th>"Matchers"</th><th>"State"</th><th>"Starts"</th><th>"Ends"</th><th>"By"</th><th>"Comment"</th><th></th></tr></thead>
+            <tbody>
+                {list.silences.into_iter().map(|s| {
+                    let (id, may_expire) = (s.id.clone(), s.may_expire);
+                    view! {
+                    <tr>
+                        <td><code>{format_matchers(&s.matchers)}</code></td>
+                        <td class=format!("state {}", s.state.as_str())>{s.state.as_str()}</td>
+                        <td>{s.starts_at.clone()}</td>
+                        <td>{s.ends_at.clone()}</td>
+                        <td>{s.created_by.clone()}</td>
+                        <td>{s.comment.clone()}</td>
+                        <td>
+                            {may_expire.then(|| view! {
+                                <ActionForm action=expire attr:class="inline">
+                                    <input type="hidden" name="id" value=id />
+                                    <button type="submit" class="small danger">"Expire"</button>
+                                </ActionForm>
+                            })}
+                        </td>
+                    </tr>
+                }}).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// The alerts the Alertmanagers hold now, each with a link that silences it.
+#[component]
+pub fn HeldAlertsPanel() -> impl IntoView {
+    let held = Resource::new(|| (), |_| alertmanager_alerts());
+    view! {
+        <section class="card">
+            <h2>"Held by Alertmanager now"</h2>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match held.await {
+                        Ok(h) if h.unconfigured => view! {
+                            <p class="muted">"No Alertmanager is configured: start the server with --alertmanager-url."</p>
+                        }.into_any(),
+                        Ok(h) => {
+                            let warnings = h.warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view();
+                            if h.alerts.is_empty() {
+                                return view! { {warnings} <p class="muted">"Alertmanager holds no alert."</p> }.into_any();
+                            }
+                            view! {
+                                {warnings}
+                                <table class="list">
+                                    <thead><tr><th>"Alert"</th><th>"Service"</th><th>"Project"</th><th>"Instance"</th><th>"State"</th><th>"Since"</th><th></th></tr></thead>
+                                    <tbody>
+                                        {h.alerts.into_iter().map(|a| {
+                                            let label = |k: &str| a.labels.get(k).cloned().unwrap_or_default();
+                                            let matchers: Vec<Matcher> = ["alertname", "service", "project", "instance"]
+                                                .iter()
+                                                .filter_map(|k| a.labels.get(*k).map(|v| Matcher::equal(k, v)))
+                                                .collect();
+                                            let state = if a.silenced_by.is_empty() { a.state.clone() } else { "silenced".to_string() };
+                                            view! {
+                                                <tr>
+                                                    <td>{label("alertname")}</td>
+                                                    <td>{label("service")}</td>
+                                                    <td>{label("project")}</td>
+                                                    <td>{label("instance")}</td>
+                                                    <td class=format!("state {state}")>{state.clone()}</td>
+                                                    <td>{a.starts_at.clone()}</td>
+                                                    <td><A href=silence_link(&matchers) attr:class="button small">"Silence"</A></td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// A mute button: a link to the silence form with `matchers` filled in.
+#[component]
+pub fn SilenceButton(matchers: Vec<Matcher>) -> impl IntoView {
+    view! { <A href=silence_link(&matchers) attr:class="button small">"Silence"</A> }
+}

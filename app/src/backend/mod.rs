@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod notify;
 pub mod policy;
 pub mod proxy;
+pub mod query_proxy;
 pub mod roles;
 pub mod rules;
 pub mod sandbox;

@@ -32,14 +32,15 @@ pub struct ShardAnswer {
 #[derive(Clone)]
 pub struct Proxy {
     db: Db,
-    client: reqwest::Client,
+    pub(crate) client: reqwest::Client,
 }
 
+/// A shard's Prometheus, as a query reaches it.
 #[derive(sqlx::FromRow)]
-struct Target {
-    name: String,
-    url: String,
-    auth_header: Option<String>,
+pub(crate) struct Target {
+    pub name: String,
+    pub url: String,
+    pub auth_header: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -76,7 +77,7 @@ impl Proxy {
         Proxy { db, client }
     }
 
-    async fn targets(&self, scope: Scope) -> Result<Vec<Target>, AppError> {
+    pub(crate) async fn targets(&self, scope: Scope) -> Result<Vec<Target>, AppError> {
         const COLUMNS: &str = "SELECT DISTINCT sh.name, sh.url, sh.auth_header FROM shard sh";
         let rows: Vec<Target> = match scope {
             Scope::Site => {

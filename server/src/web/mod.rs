@@ -11,6 +11,7 @@ mod openapi;
 mod origin;
 mod payload;
 mod prometheus;
+mod query;
 mod request_id;
 mod rest;
 mod silences;
@@ -68,8 +69,12 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
     let origins = Arc::new(origin::AllowedOrigins::new(&args.allowed_origins, args.secure_cookies));
     // REST v2, Prometheus' files and the webhook, routed and documented by the same
     // declarations.
-    let (documented, api) =
-        rest::routes().merge(prometheus::routes()).merge(silences::routes()).merge(health::routes()).split_for_parts();
+    let (documented, api) = rest::routes()
+        .merge(prometheus::routes())
+        .merge(silences::routes())
+        .merge(query::routes())
+        .merge(health::routes())
+        .split_for_parts();
     let state = AppState {
         backend: backend.clone(),
         leptos: leptos.clone(),

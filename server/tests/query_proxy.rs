@@ -95,3 +95,52 @@ on_both_databases!(fans_out_and_merges, |b: Backend| async move {
     let (status, none) = ask(&app, "/api/v1/query?query=up", auth).await;
     assert_eq!((status, none["errorType"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")), "{none}");
 });
+
+// The project page's live state of its exporters and Promgen's exporter test, against a real
+// Prometheus that scrapes the registered target itself.
+on_both_databases!(exporters_up_and_test, |b: Backend| async move {
+    use app::backend::Actor;
+    let prom = common::Prometheus::start(&[("service", "web"), ("project", "shop")]).await;
+    let port = prom.url.rsplit(':').next().unwrap().to_string();
+    sqlx::query("INSERT INTO shard (name, url) VALUES ('main', $1)").bind(&prom.url).execute(&b.db.pool).await.unwrap();
+    let sd = serde_json::json!([{
+        "labels": {"__shard": "main", "service": "web", "project": "shop", "farm": "shop", "job": "self"},
+        "targets": [format!("127.0.0.1:{port}")],
+    }]);
+    b.importer.import_file_sd(&Actor::System, &sd.to_string(), None).await.unwrap();
+    let admin = common::admin(&b).await;
+    let (project, exporter): (i64, i64) =
+        sqlx::query_as("SELECT project_id, id FROM exporter").fetch_one(&b.db.pool).await.unwrap();
+    let project = app::model::ProjectId(project);
+    let mut health = Default::default();
+    for _ in 0..100 {
+        health = b.exporter_checks.health(&admin, project).await.unwrap();
+        if health.exporters.first().is_some_and(|e| e.total == 1) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(health.answered, "{health:?}");
+    assert_eq!((health.exporters[0].up, health.exporters[0].total), (1, 1), "{health:?}");
+
+    let test = b.exporter_checks.test(&admin, app::model::ExporterId(exporter)).await.unwrap();
+    assert_eq!(test.results.len(), 1);
+    let r = &test.results[0];
+    assert_eq!((r.status, r.error.as_deref()), (Some(200), None), "{r:?}");
+    assert!(r.samples > 10 && r.excerpt.len() == 10, "{r:?}");
+    assert_eq!(r.target, format!("http://127.0.0.1:{port}/metrics"));
+
+    // Someone who may only see the project may not make the server connect to its hosts.
+    let viewer = common::user(&b, "viewer").await;
+    let err = b.exporter_checks.test(&viewer, app::model::ExporterId(exporter)).await.unwrap_err();
+    assert_eq!(err.status(), 403);
+
+    // A shard whose Prometheus is down: not answered, and why.
+    sqlx::query("UPDATE shard SET url = $1")
+        .bind(format!("http://127.0.0.1:{}", common::free_port()))
+        .execute(&b.db.pool)
+        .await
+        .unwrap();
+    let down = b.exporter_checks.health(&admin, project).await.unwrap();
+    assert!(!down.answered && down.warnings[0].contains("unreachable"), "{down:?}");
+});

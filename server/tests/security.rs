@@ -847,6 +847,7 @@ on_both_databases!(every_change_refuses_a_viewer, |b: Backend| async move {
         "list_users",
         "list_silences",
         "alertmanager_alerts",
+        "exporters_up",
         // The caller's own: logging in and out, their password, sessions and tokens, subscribing
         // (a Viewer may), and registering a new service of their own.
         "login",

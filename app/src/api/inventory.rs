@@ -125,6 +125,20 @@ pub async fn set_exporter_enabled(id: ExporterId, enabled: bool) -> Result<Expor
     b.inventory.set_exporter_enabled(&actor, id, enabled).await
 }
 
+/// How many targets of each of the project's exporters Prometheus finds up now.
+#[server(endpoint = "exporters_up")]
+pub async fn exporters_up(project_id: ProjectId) -> Result<ProjectHealth, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.exporter_checks.health(&actor, project_id).await
+}
+
+/// Scrapes the exporter on the first hosts of its farm and shows what came back.
+#[server(endpoint = "test_exporter")]
+pub async fn test_exporter(id: ExporterId) -> Result<ExporterTest, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.exporter_checks.test(&actor, id).await
+}
+
 #[server(endpoint = "delete_exporter")]
 pub async fn delete_exporter(id: ExporterId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;

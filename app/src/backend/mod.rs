@@ -10,6 +10,7 @@ pub mod cpu;
 pub mod csp;
 pub mod db;
 pub mod events;
+pub mod exporter_checks;
 pub mod exports;
 pub mod http_body;
 pub mod importer;
@@ -82,6 +83,8 @@ pub struct Backend {
     pub audit: audit::AuditLog,
     pub inventory: inventory::Inventory,
     pub exports: exports::Exports,
+    /// Exporters' live state and Promgen's exporter test.
+    pub exporter_checks: exporter_checks::ExporterChecks,
     pub importer: importer::Importer,
     pub site: site::SiteSettings,
     pub rules: rules::Rules,
@@ -120,11 +123,15 @@ impl Backend {
         let templates = notify::message::Renderer::new(cpu.clone(), sandbox);
         let senders = notify::senders::Senders::new(settings.send.clone(), templates.clone())?;
         let alertmanagers = alertmanager::Alertmanagers::new(&settings.alertmanagers, settings.query_timeout)?;
+        let inventory = inventory::Inventory::new(db.clone(), cpu.clone(), settings.max_hosts_per_farm);
+        let exporter_checks =
+            exporter_checks::ExporterChecks::new(db.clone(), inventory.clone(), proxy.clone(), settings.query_timeout);
         Ok(Backend {
             auth: auth::Auth::new(db.clone(), &settings.login).with_local_accounts(settings.sign_in.local_accounts),
             sign_in: auth::sso::SignIn::new(db.clone(), &settings.sign_in)?,
             audit: audit::AuditLog::new(db.clone()),
-            inventory: inventory::Inventory::new(db.clone(), cpu.clone(), settings.max_hosts_per_farm),
+            inventory,
+            exporter_checks,
             exports: exports::Exports::new(db.clone(), cpu.clone(), promtool.clone()),
             importer: importer::Importer::new(db.clone()),
             site: site::SiteSettings::new(db.clone()),

@@ -64,8 +64,13 @@ pub struct Merged {
 
 impl Proxy {
     /// Sends `endpoint` with `params` (pairs as a query string has them; those Prometheus does
-    /// not read for it are dropped) to the proxied shards and merges the answers.
-    pub async fn fan_out(&self, endpoint: &Endpoint, params: &[(String, String)]) -> Result<Merged, AppError> {
+    /// not read for it are dropped) to the shards of `scope` and merges the answers.
+    pub async fn fan_out(
+        &self,
+        scope: Scope,
+        endpoint: &Endpoint,
+        params: &[(String, String)],
+    ) -> Result<Merged, AppError> {
         if let Endpoint::LabelValues(name) = endpoint
             && !is_label_name(name)
         {
@@ -74,7 +79,7 @@ impl Proxy {
         let params: Vec<(String, String)> =
             params.iter().filter(|(k, _)| PARAMETERS.contains(&k.as_str())).cloned().collect();
         let mut asks = tokio::task::JoinSet::new();
-        for (i, t) in self.targets(Scope::Site).await?.into_iter().enumerate() {
+        for (i, t) in self.targets(scope).await?.into_iter().enumerate() {
             let (client, params, path) = (self.client.clone(), params.clone(), endpoint.path());
             asks.spawn(async move {
                 let url = format!("{}/{path}", t.url.trim_end_matches('/'));

@@ -231,3 +231,43 @@ pub struct FormChoices {
     pub probes: Vec<Probe>,
     pub default_exporters: Vec<DefaultExporter>,
 }
+
+/// How many of an exporter's targets Prometheus finds up right now (`up` through the proxy).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExporterHealth {
+    pub exporter: ExporterId,
+    pub up: i64,
+    pub total: i64,
+}
+
+/// The live state of a project's exporters; `answered` is false when no Prometheus of its shard
+/// answered (then `warnings` say why).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectHealth {
+    pub answered: bool,
+    pub exporters: Vec<ExporterHealth>,
+    pub warnings: Vec<String>,
+}
+
+/// One scrape of an exporter on one host, as Promgen's exporter "test" shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScrapeResult {
+    /// The URL scraped.
+    pub target: String,
+    /// Its HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// Why it could not be scraped.
+    pub error: Option<String>,
+    /// Sample lines in the answer (lines that are neither empty nor comments).
+    pub samples: usize,
+    /// Its first sample lines (each at most 200 characters).
+    pub excerpt: Vec<String>,
+}
+
+/// An exporter scraped on the first hosts of its project's farm.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExporterTest {
+    pub results: Vec<ScrapeResult>,
+    /// Hosts of the farm not scraped (only the first few are).
+    pub more_hosts: usize,
+}

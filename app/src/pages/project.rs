@@ -25,6 +25,7 @@ pub fn ProjectPage() -> impl IntoView {
     let delete_url = ServerAction::<DeleteUrl>::new();
     let delete_project = ServerAction::<DeleteProject>::new();
     let update_project = ServerAction::<UpdateProject>::new();
+    let test_exporter = ServerAction::<TestExporter>::new();
     let changes = move || {
         create_farm.version().get()
             + add_hosts.version().get()
@@ -37,6 +38,17 @@ pub fn ProjectPage() -> impl IntoView {
             + delete_url.version().get()
             + update_project.version().get()
     };
+    // Asked of Prometheus from the browser only, so a slow shard never holds the page back.
+    let health_id = id.clone();
+    let health = LocalResource::new(move || {
+        let (project, _) = (health_id(), changes());
+        async move {
+            match project {
+                Some(p) => exporters_up(p).await.ok(),
+                None => None,
+            }
+        }
+    });
     let detail = Resource::new(
         {
             let id = id.clone();
@@ -131,7 +143,7 @@ pub fn ProjectPage() -> impl IntoView {
                     <section class="card" id="exporters">
                         <h2>"Exporters"</h2>
                         <table class="list">
-                            <thead><tr><th>"Job"</th><th>"Port"</th><th>"Path"</th><th>"Scheme"</th><th>"State"</th><th></th></tr></thead>
+                            <thead><tr><th>"Job"</th><th>"Port"</th><th>"Path"</th><th>"Scheme"</th><th>"State"</th><th>"Up"</th><th></th></tr></thead>
                             <tbody>
                                 {d.exporters.iter().cloned().map(|e| view! {
                                     <tr class:disabled=!e.enabled>
@@ -140,8 +152,13 @@ pub fn ProjectPage() -> impl IntoView {
                                         <td>{if e.path.is_empty() { "/metrics".to_string() } else { e.path.clone() }}</td>
                                         <td>{e.scheme.as_str()}</td>
                                         <td>{if e.enabled { "enabled" } else { "disabled" }}</td>
+                                        <td class="up">{move || up_text(health.get().flatten(), e.id)}</td>
                                         <td>
                                             <Show when=move || edit>
+                                                <ActionForm action=test_exporter attr:class="inline">
+                                                    <input type="hidden" name="id" value=e.id.to_string() />
+                                                    <button type="submit" class="small">"Test"</button>
+                                                </ActionForm>
                                                 <ActionForm action=toggle attr:class="inline">
                                                     <input type="hidden" name="id" value=e.id.to_string() />
                                                     <input type="hidden" name="enabled" value=(!e.enabled).to_string() />
@@ -157,6 +174,10 @@ pub fn ProjectPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        {move || test_exporter.value().get().map(|r| match r {
+                            Ok(t) => view! { <ScrapeResults test=t /> }.into_any(),
+                            Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                        })}
                         <Show when=move || edit>
                             <ActionForm action=create_exporter>
                                 <input type="hidden" name="project_id" value=pid.to_string() />
@@ -278,5 +299,40 @@ fn EditProject(
             </ActionForm>
             <FormError value=update.value() />
         </details>
+    }
+}
+
+/// An exporter's live state: "3/4 up", "?" when no Prometheus answered, nothing while loading.
+fn up_text(health: Option<ProjectHealth>, exporter: ExporterId) -> String {
+    match health {
+        None => String::new(),
+        Some(h) if !h.answered => "?".to_string(),
+        Some(h) => match h.exporters.iter().find(|x| x.exporter == exporter) {
+            Some(x) if x.total > 0 => format!("{}/{} up", x.up, x.total),
+            _ => "not scraped".to_string(),
+        },
+    }
+}
+
+/// What an exporter test scraped, host by host.
+#[component]
+fn ScrapeResults(test: ExporterTest) -> impl IntoView {
+    view! {
+        <div class="scrape-results" data-testid="scrape-results">
+            {test.results.into_iter().map(|r| view! {
+                <details open=r.error.is_some()>
+                    <summary>
+                        <code>{r.target.clone()}</code> " · "
+                        {match (&r.error, r.status) {
+                            (Some(e), _) => view! { <span class="error">{e.clone()}</span> }.into_any(),
+                            (None, Some(s)) => view! { <span class="ok">{format!("{s} · {} samples", r.samples)}</span> }.into_any(),
+                            (None, None) => ().into_any(),
+                        }}
+                    </summary>
+                    <pre>{r.excerpt.join("\n")}</pre>
+                </details>
+            }).collect_view()}
+            {(test.more_hosts > 0).then(|| view! { <p class="muted">{format!("{} more hosts not scraped", test.more_hosts)}</p> })}
+        </div>
     }
 }

@@ -53,7 +53,7 @@ server_functions! {
     inventory::{
         ListServices, GetService, CreateService, UpdateService, DeleteService, GetProject, CreateProject,
         UpdateProject, DeleteProject, CreateFarm, AddHosts, DeleteHost, DeleteFarm, CreateExporter,
-        SetExporterEnabled, DeleteExporter, CreateUrl, DeleteUrl, GetHost, Search, GetFormChoices,
+        SetExporterEnabled, DeleteExporter, ExportersUp, TestExporter, CreateUrl, DeleteUrl, GetHost, Search, GetFormChoices,
     },
     members::{
         ObjectMembers, SetMemberRole, RemoveMember, ListGroups, CreateGroup, GetGroup, SetGroupMember,

@@ -39,7 +39,7 @@ fn parameters(
 }
 
 async fn answer(s: AppState, endpoint: Endpoint, params: Vec<(String, String)>) -> Response {
-    match s.backend.proxy.fan_out(&endpoint, &params).await {
+    match s.backend.proxy.fan_out(app::backend::proxy::Scope::Site, &endpoint, &params).await {
         Ok(merged) => {
             let status = StatusCode::from_u16(merged.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             (status, Json(merged.body)).into_response()

@@ -1,0 +1,170 @@
+//! Is a project's scraping working? Two answers for its page: how many targets of each exporter
+//! Prometheus finds up (`up` asked through the query proxy, on the project's shard), and
+//! Promgen's exporter "test": scrape the exporter on the farm's first hosts from here and show
+//! what came back.
+
+use super::inventory::Inventory;
+use super::proxy::{Proxy, Scope};
+use super::query_proxy::Endpoint;
+use super::{Actor, Db, policy};
+use crate::error::AppError;
+use crate::model::*;
+use std::time::Duration;
+
+/// Hosts scraped by one test.
+const TEST_HOSTS: usize = 5;
+/// The most of a scrape read.
+const SCRAPE_LIMIT: usize = 4 << 20;
+/// Sample lines shown per scrape, and their longest length in characters.
+const EXCERPT_LINES: usize = 10;
+const EXCERPT_WIDTH: usize = 200;
+
+#[derive(Clone)]
+pub struct ExporterChecks {
+    db: Db,
+    inventory: Inventory,
+    proxy: Proxy,
+    client: reqwest::Client,
+}
+
+impl ExporterChecks {
+    pub fn new(db: Db, inventory: Inventory, proxy: Proxy, timeout: Duration) -> ExporterChecks {
+        let client = reqwest::Client::builder()
+            .timeout(timeout.min(Duration::from_secs(10)))
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("promgen-rs/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        ExporterChecks { db, inventory, proxy, client }
+    }
+
+    /// Up and total targets of each of the project's exporters, from its shard's Prometheus.
+    pub async fn health(&self, actor: &Actor, project: ProjectId) -> Result<ProjectHealth, AppError> {
+        let d = self.inventory.project(actor, project).await?;
+        let query = format!(
+            "up{{service={},project={}}}",
+            promql_string(&d.project.service_name),
+            promql_string(&d.project.name)
+        );
+        let merged =
+            self.proxy.fan_out(Scope::Project(project), &Endpoint::Query, &[("query".to_string(), query)]).await?;
+        let warnings: Vec<String> = merged.body["warnings"]
+            .as_array()
+            .map(|w| w.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        if merged.status != 200 {
+            let why = merged.body["error"].as_str().unwrap_or("no Prometheus answered").to_string();
+            return Ok(ProjectHealth { answered: false, exporters: Vec::new(), warnings: vec![why] });
+        }
+        let samples: Vec<(String, i64, bool)> = merged.body["data"]["result"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|s| {
+                        let job = s["metric"]["job"].as_str()?.to_string();
+                        let port = s["metric"]["instance"].as_str()?.rsplit_once(':')?.1.parse().ok()?;
+                        let value = s["value"][1].as_str()?.parse::<f64>().ok()?;
+                        Some((job, port, value == 1.0))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let exporters = d
+            .exporters
+            .iter()
+            .map(|e| {
+                let mine = samples.iter().filter(|(job, port, _)| *job == e.job && *port == e.port);
+                let (total, up) = mine.fold((0, 0), |(t, u), (_, _, is_up)| (t + 1, u + i64::from(*is_up)));
+                ExporterHealth { exporter: e.id, up, total }
+            })
+            .collect();
+        Ok(ProjectHealth { answered: true, exporters, warnings })
+    }
+
+    /// Scrapes exporter `id` on the first hosts of its project's farm, all at once. Only those
+    /// who may edit the project may: it makes this server connect to their hosts.
+    pub async fn test(&self, actor: &Actor, id: ExporterId) -> Result<ExporterTest, AppError> {
+        actor.require()?;
+        let (project,): (i64,) = sqlx::query_as("SELECT project_id FROM exporter WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("exporter {id}")))?;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(ProjectId(project)), "test this exporter").await?;
+        let d = self.inventory.project(actor, ProjectId(project)).await?;
+        let Some(e) = d.exporters.iter().find(|e| e.id == id) else {
+            return Err(AppError::NotFound(format!("exporter {id}")));
+        };
+        let path = if e.path.is_empty() { "/metrics".to_string() } else { e.path.clone() };
+        let mut asks = tokio::task::JoinSet::new();
+        for (i, host) in d.hosts.iter().take(TEST_HOSTS).enumerate() {
+            let target =
+                format!("{}://{}{}", e.scheme.as_str(), crate::model::validate::host_port(&host.name, e.port), path);
+            let client = self.client.clone();
+            asks.spawn(async move { (i, scrape(&client, target).await) });
+        }
+        let mut results = asks.join_all().await;
+        results.sort_by_key(|(i, _)| *i);
+        Ok(ExporterTest {
+            results: results.into_iter().map(|(_, r)| r).collect(),
+            more_hosts: d.hosts.len().saturating_sub(TEST_HOSTS),
+        })
+    }
+}
+
+async fn scrape(client: &reqwest::Client, target: String) -> ScrapeResult {
+    let failed = |target: String, why: String| ScrapeResult {
+        target,
+        status: None,
+        error: Some(why),
+        samples: 0,
+        excerpt: vec![],
+    };
+    let res = match client.get(&target).header(reqwest::header::ACCEPT, "text/plain;version=0.0.4").send().await {
+        Ok(res) => res,
+        Err(e) if e.is_timeout() => return failed(target, "did not answer in time".into()),
+        Err(e) => return failed(target, format!("unreachable: {}", super::proxy::root_cause(&e))),
+    };
+    let status = res.status().as_u16();
+    let body = match super::http_body::read_capped(res, SCRAPE_LIMIT).await {
+        Ok(b) => b,
+        Err(e) => return ScrapeResult { status: Some(status), ..failed(target, e) },
+    };
+    let text = String::from_utf8_lossy(&body);
+    let lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
+    let excerpt = lines.clone().take(EXCERPT_LINES).map(|l| l.chars().take(EXCERPT_WIDTH).collect()).collect();
+    ScrapeResult {
+        target,
+        status: Some(status),
+        error: (!(200..300).contains(&status)).then(|| format!("answered {status}")),
+        samples: lines.count(),
+        excerpt,
+    }
+}
+
+/// `value` as a PromQL string literal: double quotes, with `\`, `"` and new lines escaped.
+pub fn promql_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn promql_strings_are_escaped() {
+        assert_eq!(super::promql_string(r#"a"b\c"#), r#""a\"b\\c""#);
+        let hostile = format!("up{{project={}}}", super::promql_string("x\"}) or vector(1"));
+        assert!(crate::rules::promql::parse(&hostile).is_ok(), "{hostile}");
+    }
+}

@@ -44,6 +44,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/service/:id") view=ServicePage ssr=SsrMode::Async />
                     <Route path=path!("/project/:id") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/shard") view=ShardsPage ssr=SsrMode::Async />
+                    <Route path=path!("/shard/:id") view=ShardPage ssr=SsrMode::Async />
                     <Route path=path!("/host/:name") view=HostPage ssr=SsrMode::Async />
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />

@@ -144,3 +144,63 @@ on_both_databases!(exporters_up_and_test, |b: Backend| async move {
     let down = b.exporter_checks.health(&admin, project).await.unwrap();
     assert!(!down.answered && down.warnings[0].contains("unreachable"), "{down:?}");
 });
+
+// A shard's Prometheus servers: added and removed by admins, each asked live what it scrapes
+// (one that is down says so); a shard with projects cannot be deleted, an empty one can.
+on_both_databases!(shard_servers_live_and_deleted, |b: Backend| async move {
+    use app::model::{ProjectInput, ServiceInput, ShardId};
+    let prom = common::Prometheus::start(&[]).await;
+    let port: i64 = prom.url.rsplit(':').next().unwrap().parse().unwrap();
+    let admin = common::admin(&b).await;
+    let dead = common::free_port() as i64;
+    b.inventory.register_server(&admin, "main", "127.0.0.1", port).await.unwrap();
+    b.inventory.register_server(&admin, "main", "localhost", dead).await.unwrap();
+    let (shard,): (i64,) =
+        sqlx::query_as("SELECT id FROM shard WHERE name = 'main'").fetch_one(&b.db.pool).await.unwrap();
+    let shard = ShardId(shard);
+    let mut states = Vec::new();
+    for _ in 0..100 {
+        states = b.proxy.server_states(shard).await.unwrap();
+        if states[0].targets == Some(1) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(states.len(), 2);
+    assert_eq!(
+        (states[0].server.port, states[0].targets, states[0].error.as_deref()),
+        (port, Some(1), None),
+        "{states:?}"
+    );
+    assert!(states[0].samples.unwrap() > 0);
+    assert_eq!((states[1].server.port, states[1].targets), (dead, None));
+    assert!(states[1].error.as_deref().unwrap().contains("unreachable"), "{states:?}");
+
+    let user = common::user(&b, "someone").await;
+    assert_eq!(b.inventory.remove_server(&user, states[1].server.id).await.unwrap_err().status(), 403);
+    assert_eq!(b.inventory.remove_server(&admin, states[1].server.id).await.unwrap(), shard);
+    assert_eq!(b.proxy.server_states(shard).await.unwrap().len(), 1);
+
+    let service = b
+        .inventory
+        .create_service(&admin, ServiceInput { name: "web".into(), description: String::new() })
+        .await
+        .unwrap();
+    let project = b
+        .inventory
+        .create_project(
+            &admin,
+            service.id,
+            ProjectInput { name: "shop".into(), description: String::new(), shard_id: shard },
+        )
+        .await
+        .unwrap();
+    let refused = b.inventory.delete_shard(&admin, shard).await.unwrap_err();
+    assert_eq!(refused.status(), 409);
+    assert!(refused.to_string().contains("1 project(s) are on shard main"), "{refused}");
+    b.inventory.delete_project(&admin, project.id).await.unwrap();
+    assert_eq!(b.inventory.delete_shard(&user, shard).await.unwrap_err().status(), 403);
+    b.inventory.delete_shard(&admin, shard).await.unwrap();
+    assert_eq!(common::count(&b, "shard").await, 0);
+    assert_eq!(common::count(&b, "prometheus").await, 0);
+});

@@ -39,6 +39,74 @@ pub async fn create_shard(
     Ok(shard)
 }
 
+/// Changes a shard (site admins); its Prometheus version is set apart (`set_prometheus_version`).
+#[server(endpoint = "update_shard")]
+pub async fn update_shard(
+    id: ShardId,
+    name: String,
+    url: String,
+    proxy: Option<String>,
+    enabled: Option<String>,
+    samples: String,
+    targets: String,
+) -> Result<Shard, AppError> {
+    let (b, actor) = super::caller().await?;
+    // Refused before the form is read: what is wrong with it is no business of a non-admin.
+    actor.may_administer("change shards")?;
+    let number = |field: &str, v: &str| {
+        v.trim().parse::<i64>().map_err(|_| AppError::invalid(field, format!("{v:?} is not a number")))
+    };
+    let input = ShardInput {
+        name,
+        url,
+        proxy: proxy.is_some(),
+        enabled: enabled.is_some(),
+        samples: number("samples", &samples)?,
+        targets: number("targets", &targets)?,
+        prometheus_version: b.inventory.shard_row(id).await?.prometheus_version,
+    };
+    b.inventory.update_shard(&actor, id, input).await
+}
+
+/// Deletes a shard no project uses (site admins).
+#[server(endpoint = "delete_shard")]
+pub async fn delete_shard(id: ShardId) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.delete_shard(&actor, id).await?;
+    leptos_axum::redirect("/shard");
+    Ok(())
+}
+
+/// What each Prometheus server of the shard scrapes now, asked live.
+#[server(endpoint = "shard_servers")]
+pub async fn shard_servers(id: ShardId) -> Result<Vec<ServerState>, AppError> {
+    let (b, actor) = super::caller().await?;
+    actor.require()?;
+    b.proxy.server_states(id).await
+}
+
+/// Registers a Prometheus server on the shard (or moves it there); says what it did.
+#[server(endpoint = "add_server")]
+pub async fn add_server(shard_id: ShardId, host: String, port: String) -> Result<String, AppError> {
+    use crate::backend::inventory::Registered;
+    let (b, actor) = super::caller().await?;
+    actor.may_administer("register Prometheus servers")?;
+    let port = validate::port_text("port", &port)?;
+    let shard = b.inventory.shard_row(shard_id).await?;
+    Ok(match b.inventory.register_server(&actor, &shard.name, &host, port).await? {
+        Registered::Created { .. } => format!("Added {host}:{port}"),
+        Registered::Moved { from } => format!("Moved {host}:{port} here from {from}"),
+        Registered::Unchanged => format!("{host}:{port} is on this shard already"),
+    })
+}
+
+/// Removes a Prometheus server from its shard.
+#[server(endpoint = "remove_server")]
+pub async fn remove_server(id: PrometheusId) -> Result<ShardId, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.remove_server(&actor, id).await
+}
+
 #[server(endpoint = "create_probe")]
 pub async fn create_probe(module: String, description: String) -> Result<Probe, AppError> {
     let (b, actor) = super::caller().await?;

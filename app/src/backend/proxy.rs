@@ -182,26 +182,83 @@ impl Proxy {
         let Some(t) = t else { return Err(AppError::NotFound(format!("shard {shard}"))) };
         let (samples, targets) =
             tokio::join!(self.value(&t, "sum(scrape_samples_scraped)"), self.value(&t, "count(up)"));
-        Ok((samples.unwrap_or(0.0) as i64, targets.unwrap_or(0.0) as i64))
+        let number = |v: Result<Option<f64>, String>| v.ok().flatten().unwrap_or(0.0) as i64;
+        Ok((number(samples), number(targets)))
     }
 
-    /// The first sample's value of an instant query, if the shard answered one.
-    async fn value(&self, t: &Target, query: &str) -> Option<f64> {
+    /// What each Prometheus server registered on `shard` scrapes now (`count(up)` targets and
+    /// `sum(scrape_samples_scraped)` samples), each asked at once within [`USAGE_TIMEOUT`]; one
+    /// that does not answer says why.
+    pub async fn server_states(
+        &self,
+        shard: crate::model::ShardId,
+    ) -> Result<Vec<crate::model::ServerState>, AppError> {
+        let rows: Vec<(i64, String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT p.id, p.host, p.port, s.auth_header FROM prometheus p JOIN shard s ON s.id = p.shard_id \
+             WHERE p.shard_id = $1 ORDER BY p.host, p.port",
+        )
+        .bind(shard.0)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let mut asks = tokio::task::JoinSet::new();
+        for (i, (id, host, port, auth_header)) in rows.into_iter().enumerate() {
+            let proxy = self.clone();
+            asks.spawn(async move {
+                let url = format!("http://{}", crate::model::validate::host_port(&host, port));
+                let t = Target { name: url.clone(), url, auth_header };
+                let (targets, samples) =
+                    tokio::join!(proxy.value(&t, "count(up)"), proxy.value(&t, "sum(scrape_samples_scraped)"));
+                let server =
+                    crate::model::PrometheusServer { id: crate::model::PrometheusId(id), shard_id: shard, host, port };
+                let state = match (targets, samples) {
+                    (Ok(t), Ok(s)) => crate::model::ServerState {
+                        server,
+                        targets: Some(t.unwrap_or(0.0) as i64),
+                        samples: Some(s.unwrap_or(0.0) as i64),
+                        error: None,
+                    },
+                    (Err(e), _) | (_, Err(e)) => {
+                        crate::model::ServerState { server, targets: None, samples: None, error: Some(e) }
+                    }
+                };
+                (i, state)
+            });
+        }
+        let mut states = asks.join_all().await;
+        states.sort_by_key(|(i, _)| *i);
+        Ok(states.into_iter().map(|(_, s)| s).collect())
+    }
+
+    /// The first sample's value of an instant query (`None`: an empty answer), or why the
+    /// Prometheus did not give one.
+    async fn value(&self, t: &Target, query: &str) -> Result<Option<f64>, String> {
         let url = format!("{}/api/v1/query", t.url.trim_end_matches('/'));
         let mut req = self.client.get(&url).query(&[("query", query)]).timeout(USAGE_TIMEOUT);
         if let Some(auth) = t.auth_header.as_deref().filter(|a| !a.is_empty()) {
             req = req.header(reqwest::header::AUTHORIZATION, auth);
         }
-        let bytes = super::http_body::read_capped(req.send().await.ok()?, ANSWER_LIMIT).await.ok()?;
-        let body: ApiResponse = serde_json::from_slice(&bytes).ok()?;
-        let data = body.data.filter(|_| body.status == "success")?;
+        let res = req.send().await.map_err(|e| {
+            if e.is_timeout() {
+                "did not answer in time".to_string()
+            } else {
+                format!("unreachable: {}", root_cause(&e))
+            }
+        })?;
+        let status = res.status();
+        let bytes = super::http_body::read_capped(res, ANSWER_LIMIT).await?;
+        let body: ApiResponse = serde_json::from_slice(&bytes)
+            .map_err(|_| format!("answered {status} with something that is not Prometheus' API"))?;
+        let data = body
+            .data
+            .filter(|_| body.status == "success")
+            .ok_or_else(|| format!("answered {status}: {}", body.error.unwrap_or_default()))?;
         // A vector's first sample `{"value": [ts, "123"]}`, or a scalar `[ts, "123"]`.
         let value = match data.result_type.as_str() {
-            "vector" => data.result.get(0)?.get("value")?.get(1)?.as_str()?.to_string(),
-            "scalar" => data.result.get(1)?.as_str()?.to_string(),
-            _ => return None,
+            "vector" => data.result.get(0).and_then(|s| s.get("value")?.get(1)?.as_str().map(str::to_string)),
+            "scalar" => data.result.get(1).and_then(|v| v.as_str().map(str::to_string)),
+            _ => None,
         };
-        value.parse().ok().filter(|v: &f64| v.is_finite())
+        Ok(value.and_then(|v| v.parse().ok()).filter(|v: &f64| v.is_finite()))
     }
 }
 

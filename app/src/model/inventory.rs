@@ -271,3 +271,13 @@ pub struct ExporterTest {
     /// Hosts of the farm not scraped (only the first few are).
     pub more_hosts: usize,
 }
+
+/// What one Prometheus server of a shard scrapes now (`count(up)` and
+/// `sum(scrape_samples_scraped)`), or, when it did not answer, why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerState {
+    pub server: PrometheusServer,
+    pub targets: Option<i64>,
+    pub samples: Option<i64>,
+    pub error: Option<String>,
+}

@@ -29,7 +29,7 @@ pub use project::ProjectPage;
 pub use rules::{RuleEditPage, RuleNewPage, RuleOverridePage, RulePage};
 pub use search::SearchPage;
 pub use service::ServicePage;
-pub use shards::ShardsPage;
+pub use shards::{ShardPage, ShardsPage};
 pub use silences::{HeldAlertsPanel, SilenceButton, SilencesPage};
 pub use site::SitePage;
 pub use users::UsersPage;

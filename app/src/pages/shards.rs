@@ -1,6 +1,10 @@
-use crate::api::admin::{CreateProbe, CreateShard, list_shards};
+use crate::api::admin::{
+    AddServer, CreateProbe, CreateShard, DeleteShard, RemoveServer, UpdateShard, list_shards, shard_servers,
+};
 use crate::components::{ErrorView, Field, FormError, Loading, checks};
+use crate::model::{ServerState, ShardId, ShardSummary};
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 /// Load against capacity, as Promgen's badges: fine, busy, high, over.
 fn load_class(used: i64, capacity: i64) -> &'static str {
@@ -33,7 +37,7 @@ pub fn ShardsPage() -> impl IntoView {
                             <tbody>
                                 {list.into_iter().map(|s| view! {
                                     <tr>
-                                        <td>{s.shard.name.clone()}</td>
+                                        <td><A href=format!("/shard/{}", s.shard.id)>{s.shard.name.clone()}</A></td>
                                         <td>{s.shard.url.clone()}</td>
                                         <td>{s.servers.iter().map(|p| format!("{}:{}", p.host, p.port)).collect::<Vec<_>>().join(", ")}</td>
                                         <td>{s.projects}</td>
@@ -77,5 +81,139 @@ pub fn ShardsPage() -> impl IntoView {
             <FormError value=probe.value() />
             {move || probe.value().get().and_then(Result::ok).map(|p| view! { <p class="ok">"Added probe " {p.module}</p> })}
         </section>
+    }
+}
+
+/// One shard: its settings (site admins change them), its Prometheus servers with what each
+/// scrapes now, asked live (one that does not answer says why), and deleting it.
+#[component]
+pub fn ShardPage() -> impl IntoView {
+    let id = super::id_param::<ShardId>("id");
+    let update = ServerAction::<UpdateShard>::new();
+    let add = ServerAction::<AddServer>::new();
+    let remove = ServerAction::<RemoveServer>::new();
+    let delete = ServerAction::<DeleteShard>::new();
+    let shards =
+        Resource::new(move || (update.version().get(), add.version().get(), remove.version().get()), |_| list_shards());
+    // Asked from the browser only: a Prometheus that hangs never holds the page back.
+    let live_id = id.clone();
+    let states = LocalResource::new(move || {
+        let (shard, _, _) = (live_id(), add.version().get(), remove.version().get());
+        async move {
+            match shard {
+                Some(s) => shard_servers(s).await.ok(),
+                None => None,
+            }
+        }
+    });
+    view! {
+        <Suspense fallback=Loading>
+            {move || {
+                let id = id();
+                Suspend::new(async move {
+                    let found = shards.await.map(|list| list.into_iter().find(|s| Some(s.shard.id) == id));
+                    match found {
+                        Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                        Ok(None) => view! { <p class="error">"No such shard."</p> }.into_any(),
+                        Ok(Some(s)) => view! { <ShardDetail s states update add remove delete /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ShardDetail(
+    s: ShardSummary,
+    states: LocalResource<Option<Vec<ServerState>>>,
+    update: ServerAction<UpdateShard>,
+    add: ServerAction<AddServer>,
+    remove: ServerAction<RemoveServer>,
+    delete: ServerAction<DeleteShard>,
+) -> impl IntoView {
+    let sid = s.shard.id;
+    let live = move |server: crate::model::PrometheusId| {
+        let state = states.get().flatten().and_then(|list| list.into_iter().find(|x| x.server.id == server));
+        match state {
+            None => view! { <td colspan="2" class="muted">"…"</td> }.into_any(),
+            Some(ServerState { error: Some(e), .. }) => view! { <td colspan="2" class="error">{e}</td> }.into_any(),
+            Some(x) => view! {
+                <td>{x.targets.unwrap_or(0)}</td>
+                <td>{x.samples.unwrap_or(0)}</td>
+            }
+            .into_any(),
+        }
+    };
+    view! {
+        <h1>"Shard " {s.shard.name.clone()}</h1>
+        <p class="muted">
+            {s.shard.url.clone()} " · " {if s.shard.enabled { "enabled" } else { "disabled" }}
+            {if s.shard.proxy { " · proxied" } else { "" }}
+            {format!(" · {} projects · {} / {} targets registered", s.projects, s.registered_targets, s.shard.targets)}
+        </p>
+        <section class="card">
+            <h2>"Prometheus servers"</h2>
+            {if s.servers.is_empty() {
+                view! { <p class="muted">"No server registered yet: add one below, or run promgen register-server."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="list">
+                        <thead><tr><th>"Server"</th><th>"Targets now"</th><th>"Samples now"</th><th></th></tr></thead>
+                        <tbody>
+                            {s.servers.iter().cloned().map(|p| view! {
+                                <tr>
+                                    <td>{format!("{}:{}", p.host, p.port)}</td>
+                                    {move || live(p.id)}
+                                    <td>
+                                        <ActionForm action=remove attr:class="inline">
+                                            <input type="hidden" name="id" value=p.id.to_string() />
+                                            <button type="submit" class="small danger">"Remove"</button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+            <FormError value=remove.value() />
+            <ActionForm action=add>
+                <input type="hidden" name="shard_id" value=sid.to_string() />
+                <div class="row">
+                    <Field label="Host" name="host" placeholder="prometheus-1.example.com" />
+                    <Field label="Port" name="port" value="9090" />
+                </div>
+                <button type="submit">"Add server"</button>
+            </ActionForm>
+            <FormError value=add.value() />
+            {move || add.value().get().and_then(Result::ok).map(|m| view! { <p class="ok">{m}</p> })}
+        </section>
+        <section class="card">
+            <h2>"Settings"</h2>
+            <ActionForm action=update>
+                <input type="hidden" name="id" value=sid.to_string() />
+                <div class="row">
+                    <Field label="Name" name="name" check=checks::name value=s.shard.name.clone() />
+                    <Field label="Prometheus URL" name="url" check=checks::http_url value=s.shard.url.clone() />
+                </div>
+                <div class="row">
+                    <Field label="Sample capacity" name="samples" value=s.shard.samples.to_string() />
+                    <Field label="Target capacity" name="targets" value=s.shard.targets.to_string() />
+                </div>
+                <div class="row">
+                    <label class="field check"><input type="checkbox" name="proxy" value="on" checked=s.shard.proxy /><span>"Proxy queries"</span></label>
+                    <label class="field check"><input type="checkbox" name="enabled" value="on" checked=s.shard.enabled /><span>"Enabled"</span></label>
+                </div>
+                <button type="submit">"Save"</button>
+            </ActionForm>
+            <FormError value=update.value() />
+            {move || update.value().get().and_then(Result::ok).map(|_| view! { <p class="ok">"Saved."</p> })}
+        </section>
+        <ActionForm action=delete attr:class="danger-zone">
+            <input type="hidden" name="id" value=sid.to_string() />
+            <button type="submit" class="danger">"Delete this shard"</button>
+        </ActionForm>
+        <FormError value=delete.value() />
     }
 }

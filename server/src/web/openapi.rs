@@ -43,7 +43,10 @@ macro_rules! server_functions {
 }
 
 server_functions! {
-    admin::{ListShards, CreateShard, CreateProbe, AuditLog, ImportTargets},
+    admin::{
+        ListShards, CreateShard, UpdateShard, DeleteShard, ShardServers, AddServer, RemoveServer, CreateProbe, AuditLog,
+        ImportTargets,
+    },
     alerts::{
         CurrentAlerts, AlertHistory, GetAlert, OwnerNotifiers, CreateNotifier, SetNotifierEnabled, DeleteNotifier,
         AddNotifierFilter, DeleteNotifierFilter, UpdateNotifier, TestNotifier, Subscribe, GetProfile, CreateToken,

@@ -246,4 +246,47 @@ impl Inventory {
         tx.commit().await?;
         Ok(outcome)
     }
+
+    /// Removes a Prometheus server from its shard (site admins).
+    pub async fn remove_server(&self, actor: &Actor, id: PrometheusId) -> Result<ShardId, AppError> {
+        actor.may_administer("remove Prometheus servers")?;
+        let row: Option<(i64, String, i64, String)> = sqlx::query_as(
+            "SELECT p.shard_id, p.host, p.port, s.name FROM prometheus p JOIN shard s ON s.id = p.shard_id WHERE p.id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.db.pool)
+        .await?;
+        let Some((shard_id, host, port, shard)) = row else {
+            return Err(AppError::NotFound(format!("Prometheus server {id}")));
+        };
+        let mut tx = self.db.begin().await?;
+        sqlx::query("DELETE FROM prometheus WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+        let body = format!("Removed {host}:{port} from {shard}");
+        let subject = Subject::new("prometheus", id.0).under("shard", shard_id);
+        audit::record(&mut tx, actor, &body, subject, Some(&body), None::<&()>).await?;
+        tx.commit().await?;
+        Ok(ShardId(shard_id))
+    }
+
+    /// Deletes a shard that no project uses (site admins); its servers go with it.
+    pub async fn delete_shard(&self, actor: &Actor, id: ShardId) -> Result<(), AppError> {
+        actor.may_administer("delete shards")?;
+        let old = self.shard_row(id).await?;
+        let mut tx = self.db.begin().await?;
+        // Counted inside the write: a project added meanwhile cannot be deleted with it.
+        let (projects,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM project WHERE shard_id = $1").bind(id.0).fetch_one(&mut *tx).await?;
+        if projects > 0 {
+            return Err(AppError::conflict(
+                "id",
+                format!("{projects} project(s) are on shard {}: move them to another shard first", old.name),
+            ));
+        }
+        sqlx::query("DELETE FROM shard WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+        let body = format!("Deleted shard {}", old.name);
+        audit::record(&mut tx, actor, &body, Subject::new("shard", id.0), Some(&old), None::<&()>).await?;
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }

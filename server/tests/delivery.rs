@@ -183,6 +183,73 @@ on_both_databases!(killed_mid_delivery_it_resumes_on_restart, |b: Backend| async
     assert_eq!((sent_count, attempts), (1, 2));
 });
 
+// Stopped with SIGTERM while a notification is on the wire, the server finishes it before it
+// exits: the row is sent, once, and the process ends cleanly.
+on_both_databases!(stopped_mid_delivery_it_finishes_first, |b: Backend| async move {
+    let hook = Receiver::start(&[200]).await;
+    let key = setup(&b, &hook.url).await;
+    hook.hang(true);
+    let port = common::free_port();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_promgen"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--notifier-allow-private",
+            "--notify-timeout",
+            "10s",
+        ])
+        .env("DATABASE_URL", &b.db.url)
+        .env("RUST_LOG", "error")
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let mut accepted = false;
+    for _ in 0..100 {
+        let res = client
+            .post(format!("http://127.0.0.1:{port}/api/v1/alerts"))
+            .header("Authorization", format!("Token {key}"))
+            .body(SAMPLE)
+            .send()
+            .await;
+        if let Ok(r) = res {
+            assert_eq!(r.status(), 202);
+            accepted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(accepted, "the server started");
+    for _ in 0..100 {
+        if !hook.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(hook.received().len(), 1, "on the wire");
+    let term = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    // It stops taking work at once, but waits for the delivery under way.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(server.try_wait().unwrap().is_none(), "still finishing the delivery");
+    assert!(client.get(format!("http://127.0.0.1:{port}/-/healthy")).send().await.is_err(), "no new requests");
+    hook.hang(false);
+    let mut exit = None;
+    for _ in 0..100 {
+        exit = server.try_wait().unwrap();
+        if exit.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let exit = exit.expect("it exits once the delivery is done");
+    assert!(exit.success(), "{exit:?}");
+    let (status, attempts): (String, i64) =
+        sqlx::query_as("SELECT status, attempts FROM outbox").fetch_one(&b.db.pool).await.unwrap();
+    assert_eq!((status.as_str(), attempts), ("sent", 1));
+    assert_eq!(hook.received().len(), 1);
+});
+
 /// Two replicas on one PostgreSQL database: both work the outbox, and every notification goes
 /// out once; an alert received by one reaches browsers connected to the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -193,7 +260,7 @@ async fn postgres_replicas_share_the_outbox_and_the_feed() {
     let a = delivering(&db.backend, None, None);
     let other = Backend::new(Db::connect(&db.backend.db.url).await.unwrap());
     let b = delivering(&other, None, None);
-    b.events.listen(b.db.url.clone()).await;
+    b.events.listen(b.db.url.clone(), &b.supervisor).await;
     let mut feed = b.events.subscribe();
 
     let mut sent = 0;

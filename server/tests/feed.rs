@@ -89,7 +89,7 @@ on_both_databases!(the_feed_checks_who_asks_and_pushes_and_replays_events, |b: B
     b.auth.create_user(&Actor::System, "ops", "password-of-test", true).await.unwrap();
     let (_, key) = b.auth.create_token(&Actor::System, "ops", "alertmanager").await.unwrap();
     // On PostgreSQL events reach browsers through LISTEN, as on every replica.
-    b.events.listen(b.db.url.clone()).await;
+    b.events.listen(b.db.url.clone(), &b.supervisor).await;
     let addr = serve(&b).await;
 
     // Anonymous visitors and other sites' pages are refused before the upgrade.

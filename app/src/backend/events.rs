@@ -153,33 +153,43 @@ impl Events {
     }
 
     /// Listens for other replicas' (and this one's) events on PostgreSQL, reconnecting when
-    /// the connection drops. Returns once the first LISTEN is up (or has failed, and is being
-    /// retried), so what happens after it reaches this replica's browsers.
-    pub async fn listen(&self, database_url: String) {
+    /// the connection drops, until `supervisor` stops. Returns once the first LISTEN is up (or
+    /// has failed, and is being retried), so what happens after it reaches this replica's
+    /// browsers.
+    pub async fn listen(&self, database_url: String, supervisor: &super::supervisor::Supervisor) {
         if self.db.dialect != Dialect::Postgres {
             return;
         }
         let mut first = Some(Self::subscribe_channel(&database_url).await);
         let events = self.clone();
-        tokio::spawn(async move {
-            loop {
+        let stop = supervisor.stop();
+        supervisor.spawn("LISTEN loop", async move {
+            while !stop.is_cancelled() {
                 let attempt = match first.take() {
                     Some(attempt) => attempt,
                     None => Self::subscribe_channel(&database_url).await,
                 };
                 match attempt {
-                    Ok(mut listener) => {
-                        while let Ok(n) = listener.recv().await {
-                            let ids: Vec<i64> = n.payload().split(',').filter_map(|id| id.parse().ok()).collect();
-                            if !ids.is_empty() {
-                                events.fan_out(&ids).await;
-                            }
+                    Ok(mut listener) => loop {
+                        let received = tokio::select! {
+                            n = listener.recv() => n,
+                            _ = stop.cancelled() => return,
+                        };
+                        let Ok(n) = received else {
+                            tracing::warn!("lost the LISTEN connection for alert events; reconnecting");
+                            break;
+                        };
+                        let ids: Vec<i64> = n.payload().split(',').filter_map(|id| id.parse().ok()).collect();
+                        if !ids.is_empty() {
+                            events.fan_out(&ids).await;
                         }
-                        tracing::warn!("lost the LISTEN connection for alert events; reconnecting");
-                    }
+                    },
                     Err(e) => tracing::warn!(error = %e, "cannot LISTEN for alert events"),
                 }
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                    _ = stop.cancelled() => return,
+                }
             }
         });
     }

@@ -25,6 +25,7 @@ pub mod rules;
 pub mod sandbox;
 pub mod silences;
 pub mod site;
+pub mod supervisor;
 pub mod yaml;
 
 use crate::error::AppError;
@@ -101,6 +102,8 @@ pub struct Backend {
     /// Where CPU-heavy work of requests runs.
     pub cpu: cpu::Cpu,
     /// Wakes the dispatcher when the webhook queues notifications.
+    /// Owns every background task; the server waits for them when it stops.
+    pub supervisor: supervisor::Supervisor,
     wake: std::sync::Arc<tokio::sync::Notify>,
     dispatch: notify::dispatch::DispatchSettings,
 }
@@ -126,6 +129,7 @@ impl Backend {
         let inventory = inventory::Inventory::new(db.clone(), cpu.clone(), settings.max_hosts_per_farm);
         let exporter_checks =
             exporter_checks::ExporterChecks::new(db.clone(), inventory.clone(), proxy.clone(), settings.query_timeout);
+        let supervisor = supervisor::Supervisor::new();
         Ok(Backend {
             auth: auth::Auth::new(db.clone(), &settings.login).with_local_accounts(settings.sign_in.local_accounts),
             sign_in: auth::sso::SignIn::new(db.clone(), &settings.sign_in)?,
@@ -145,11 +149,13 @@ impl Backend {
                 metrics.clone(),
                 settings.alerts.clone(),
                 wake.clone(),
+                supervisor.clone(),
             ),
             notifiers: notify::Notifiers::new(db.clone(), senders, templates),
             events,
             metrics,
             wake,
+            supervisor,
             cpu,
             dispatch: settings.dispatch.clone(),
             db,

@@ -28,7 +28,6 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 #[derive(Clone)]
@@ -184,26 +183,36 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
             "no compiled site here: pages render but stay static; build it with .ci/build-site or set PROMGEN_SITE_ROOT"
         );
     }
-    let stop = CancellationToken::new();
-    spawn_workers(&backend, &stop).await;
+    let supervisor = backend.supervisor.clone();
+    spawn_workers(&backend).await;
     let app = router(backend, &args);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
+    // Stopping: take no new connections and finish the requests under way, then let the
+    // background work finish what it has started (deliveries on the wire, queued alerts).
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown())
         .await?;
-    stop.cancel();
+    if supervisor.shutdown(SHUTDOWN_GRACE).await {
+        tracing::info!("stopped");
+    }
     Ok(())
 }
 
-/// The background work, all stopped by `stop`: the outbox dispatcher, the heartbeat watch,
-/// pruning, expired sessions, and (PostgreSQL) the listener that brings other replicas' events
-/// to this one's browsers.
-async fn spawn_workers(backend: &Backend, stop: &CancellationToken) {
-    tokio::spawn(backend.dispatcher().run(stop.clone()));
-    backend.events.listen(backend.db.url.clone()).await;
+/// How long a stopping server waits for its background work (a delivery takes at most
+/// `--notify-timeout`).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// The background work, owned by the backend's supervisor: the outbox dispatcher, the heartbeat
+/// watch, pruning, shard versions, expired sessions and login attempts, and (PostgreSQL) the
+/// listener that brings other replicas' events to this one's browsers. (The alert writer
+/// starts with the first delivery, under the same supervisor.)
+async fn spawn_workers(backend: &Backend) {
+    let supervisor = &backend.supervisor;
+    supervisor.spawn("outbox dispatcher", backend.dispatcher().run(supervisor.stop()));
+    backend.events.listen(backend.db.url.clone(), supervisor).await;
     let b = backend.clone();
-    periodically(Duration::from_secs(15), stop.clone(), move || {
+    supervisor.periodically("heartbeat watch", Duration::from_secs(15), move || {
         let b = b.clone();
         async move {
             if let Err(e) = b.alerts.check_heartbeat().await {
@@ -212,7 +221,7 @@ async fn spawn_workers(backend: &Backend, stop: &CancellationToken) {
         }
     });
     let b = backend.clone();
-    periodically(Duration::from_secs(3600), stop.clone(), move || {
+    supervisor.periodically("alert pruning", Duration::from_secs(3600), move || {
         let b = b.clone();
         async move {
             if let Err(e) = b.alerts.prune(&app::backend::Actor::System).await {
@@ -221,7 +230,7 @@ async fn spawn_workers(backend: &Backend, stop: &CancellationToken) {
         }
     });
     let rules = backend.rules.clone();
-    periodically(Duration::from_secs(600), stop.clone(), move || {
+    supervisor.periodically("shard versions", Duration::from_secs(600), move || {
         let rules = rules.clone();
         async move {
             if let Err(e) = rules.detect_versions().await {
@@ -230,34 +239,17 @@ async fn spawn_workers(backend: &Backend, stop: &CancellationToken) {
         }
     });
     let auth = backend.auth.clone();
-    periodically(Duration::from_secs(60), stop.clone(), move || {
+    supervisor.periodically("login attempts", Duration::from_secs(60), move || {
         auth.forget_idle_attempts();
         std::future::ready(())
     });
     let store = DbSessionStore::new(backend.db.clone());
-    periodically(Duration::from_secs(3600), stop.clone(), move || {
+    supervisor.periodically("expired sessions", Duration::from_secs(3600), move || {
         let store = store.clone();
         async move {
             use tower_sessions::session_store::ExpiredDeletion;
             if let Err(e) = store.delete_expired().await {
                 tracing::warn!(error = %e, "cannot delete expired sessions");
-            }
-        }
-    });
-}
-
-/// Runs `work` every `period` until `stop`.
-fn periodically<F, Fut>(period: Duration, stop: CancellationToken, mut work: F)
-where
-    F: FnMut() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(period);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => work().await,
-                _ = stop.cancelled() => return,
             }
         }
     });

@@ -84,8 +84,9 @@ impl Alerts {
         metrics: Arc<Metrics>,
         settings: AlertSettings,
         wake: Arc<tokio::sync::Notify>,
+        supervisor: crate::backend::supervisor::Supervisor,
     ) -> Self {
-        let writer = writer::Writer::new(db.clone(), events.clone(), settings.dedupe_window);
+        let writer = writer::Writer::new(db.clone(), events.clone(), settings.dedupe_window, supervisor);
         Alerts { site: SiteSettings::new(db.clone()), db, events, metrics, settings, wake, writer }
     }
 

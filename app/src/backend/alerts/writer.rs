@@ -8,6 +8,7 @@
 use super::routing::Target;
 use crate::backend::Db;
 use crate::backend::events::Events;
+use crate::backend::supervisor::Supervisor;
 use crate::error::AppError;
 use crate::model::AlertId;
 use std::collections::hash_map::Entry;
@@ -58,19 +59,21 @@ pub(super) struct Writer {
     db: Db,
     events: Events,
     dedupe_window: Duration,
+    /// Owns the writing task: stopping the server writes what is queued, then ends it.
+    supervisor: Supervisor,
     /// The writing task, started by the first delivery (inside the runtime).
     queue: Arc<OnceLock<mpsc::Sender<Job>>>,
 }
 
 impl Writer {
-    pub fn new(db: Db, events: Events, dedupe_window: Duration) -> Self {
-        Writer { db, events, dedupe_window, queue: Arc::default() }
+    pub fn new(db: Db, events: Events, dedupe_window: Duration, supervisor: Supervisor) -> Self {
+        Writer { db, events, dedupe_window, supervisor, queue: Arc::default() }
     }
 
     pub async fn write(&self, pending: Pending) -> Result<Written, AppError> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(4 * BATCH);
-            tokio::spawn(self.clone().run(rx));
+            self.supervisor.spawn("alert writer", self.clone().run(rx));
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -82,8 +85,22 @@ impl Writer {
     }
 
     async fn run(self, mut rx: mpsc::Receiver<Job>) {
+        let stop = self.supervisor.stop();
         let mut jobs = Vec::with_capacity(BATCH);
-        while rx.recv_many(&mut jobs, BATCH).await > 0 {
+        let mut closed = false;
+        loop {
+            let received = tokio::select! {
+                n = rx.recv_many(&mut jobs, BATCH) => n,
+                // Stopping: take no more, write what is queued (then the channel answers 0).
+                _ = stop.cancelled(), if !closed => {
+                    rx.close();
+                    closed = true;
+                    continue;
+                }
+            };
+            if received == 0 {
+                return;
+            }
             let batch: Vec<&Pending> = jobs.iter().map(|j| &j.pending).collect();
             let results = match self.write_batch(&batch).await {
                 Ok(written) => written.into_iter().map(Ok).collect(),

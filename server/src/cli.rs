@@ -67,6 +67,10 @@ pub enum Command {
     },
     /// Register a Prometheus server HOST:PORT on SHARD (created if missing).
     RegisterServer { shard: String, host: String, port: i64 },
+    /// Run beside a Prometheus server: keep its targets, URLs and rules files as the server has
+    /// them (following its changes), check rules with promtool, reload Prometheus, and report
+    /// each sync back (shown on the shard's page). Needs no database.
+    Agent(AgentArgs),
     /// Write the file_sd targets to FILE (stdout when omitted).
     Targets(ExportArgs),
     /// Write the blackbox URLs file_sd to FILE (stdout when omitted).
@@ -182,6 +186,36 @@ fn external_url(s: &str) -> Result<url::Url, String> {
         url.set_path(&format!("{}/", url.path()));
     }
     Ok(url)
+}
+
+/// `promgen agent`'s settings.
+#[derive(Args, Debug, Clone)]
+pub struct AgentArgs {
+    /// Promgen-rs' address (https://promgen.example.com).
+    #[arg(long, env = "PROMGEN_SERVER_URL", value_parser = external_url)]
+    pub server_url: url::Url,
+    /// A site admin's API token (`promgen create-token USER`), for waiting on changes and
+    /// reporting; prefer the environment variable to the flag.
+    #[arg(long, env = "PROMGEN_AGENT_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// The shard this Prometheus server belongs to: its targets and URLs are written.
+    #[arg(long, env = "PROMGEN_AGENT_SHARD")]
+    pub shard: String,
+    /// Where to keep the file_sd targets (Prometheus' `file_sd_configs`).
+    #[arg(long)]
+    pub targets: Option<PathBuf>,
+    /// Where to keep the blackbox URLs (file_sd).
+    #[arg(long)]
+    pub urls: Option<PathBuf>,
+    /// Where to keep the rule file (Prometheus' `rule_files`); checked with promtool first.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// The Prometheus to reload (started with `--web.enable-lifecycle`).
+    #[arg(long, env = "PROMGEN_PROMETHEUS_URL", default_value = "http://127.0.0.1:9090")]
+    pub prometheus_url: String,
+    /// This server's name on the shard's page (default: the Prometheus URL's host:port).
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(Args, Debug)]

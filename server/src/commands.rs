@@ -15,6 +15,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::CheckRules { files, prometheus_version }) = &cli.command {
         return check_rules(&cli.database_url, files, prometheus_version.as_deref()).await;
     }
+    // The agent runs beside Prometheus, far from the database.
+    if let Some(Command::Agent(args)) = &cli.command {
+        let promtool = app::backend::rules::promtool::Promtool::locate(cli.promtool.as_deref());
+        return crate::agent::run(args.clone(), promtool).await;
+    }
     let db = Db::connect(&cli.database_url).await.with_context(|| format!("database {}", redact(&cli.database_url)))?;
     let a = &cli.alerting;
     let serve = match &cli.command {
@@ -155,6 +160,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::CheckRules { files, prometheus_version }) => {
             check_rules(&cli.database_url, &files, prometheus_version.as_deref()).await
         }
+        Some(Command::Agent(_)) => unreachable!("the agent is started above, without a database"),
     }
 }
 

@@ -849,6 +849,7 @@ on_both_databases!(every_change_refuses_a_viewer, |b: Backend| async move {
         "alertmanager_alerts",
         "exporters_up",
         "shard_servers",
+        "shard_agents",
         // The caller's own: logging in and out, their password, sessions and tokens, subscribing
         // (a Viewer may), and registering a new service of their own.
         "login",

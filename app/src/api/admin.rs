@@ -85,6 +85,13 @@ pub async fn shard_servers(id: ShardId) -> Result<Vec<ServerState>, AppError> {
     b.proxy.server_states(id).await
 }
 
+/// Where each push agent of the shard stands ("in sync", "behind since …", its last error).
+#[server(endpoint = "shard_agents")]
+pub async fn shard_agents(id: ShardId) -> Result<Vec<AgentState>, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.agents.states(&actor, id).await
+}
+
 /// Registers a Prometheus server on the shard (or moves it there); says what it did.
 #[server(endpoint = "add_server")]
 pub async fn add_server(shard_id: ShardId, host: String, port: String) -> Result<String, AppError> {

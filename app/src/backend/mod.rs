@@ -2,6 +2,7 @@
 //! CLI and the workers all go through these; none of them talks to the database directly.
 //! Permission checks, validation, the audit entry and the change stamp happen here, once.
 
+pub mod agents;
 pub mod alertmanager;
 pub mod alerts;
 pub mod audit;
@@ -84,6 +85,8 @@ pub struct Backend {
     pub audit: audit::AuditLog,
     pub inventory: inventory::Inventory,
     pub exports: exports::Exports,
+    /// Push agents' waits and reports.
+    pub agents: agents::Agents,
     /// Exporters' live state and Promgen's exporter test.
     pub exporter_checks: exporter_checks::ExporterChecks,
     pub importer: importer::Importer,
@@ -136,6 +139,7 @@ impl Backend {
             audit: audit::AuditLog::new(db.clone()),
             inventory,
             exporter_checks,
+            agents: agents::Agents::new(db.clone()),
             exports: exports::Exports::new(db.clone(), cpu.clone(), promtool.clone()),
             importer: importer::Importer::new(db.clone()),
             site: site::SiteSettings::new(db.clone()),
@@ -194,6 +198,9 @@ pub(crate) fn unique(field: &str, message: impl Into<String>) -> impl FnOnce(sql
 /// Marks the inventory changed inside the caller's transaction, so every replica re-renders
 /// its Prometheus files on the next request.
 pub(crate) async fn bump_generation(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE inventory_generation SET generation = generation + 1 WHERE id = 1").execute(conn).await?;
+    sqlx::query("UPDATE inventory_generation SET generation = generation + 1, changed = $1 WHERE id = 1")
+        .bind(db::now())
+        .execute(conn)
+        .await?;
     Ok(())
 }

@@ -281,3 +281,35 @@ pub struct ServerState {
     pub samples: Option<i64>,
     pub error: Option<String>,
 }
+
+/// What a push agent (`promgen agent`) reports after each sync (`POST /api/v1/agent/status`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentReport {
+    /// The shard whose files it writes.
+    pub shard: String,
+    /// The Prometheus server it serves (`host:port`).
+    pub name: String,
+    /// The inventory generation its files reflect.
+    pub generation: i64,
+    /// A hash of the configuration its Prometheus runs after the last reload.
+    #[serde(default)]
+    pub config_hash: String,
+    /// Why the last sync failed (a refused rule file, a failed reload); empty when it did not.
+    #[serde(default)]
+    pub error: String,
+}
+
+/// Where an agent stands: `state` is "in sync", "behind since <time of the change it lacks>",
+/// "not heard from since <time>", or its last error. Times are RFC 3339 in UTC.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentState {
+    pub name: String,
+    pub generation: i64,
+    pub current_generation: i64,
+    /// Its last sync without error.
+    pub synced_at: String,
+    pub config_hash: String,
+    pub error: String,
+    pub reported_at: String,
+    pub state: String,
+}

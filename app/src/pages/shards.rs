@@ -1,5 +1,6 @@
 use crate::api::admin::{
-    AddServer, CreateProbe, CreateShard, DeleteShard, RemoveServer, UpdateShard, list_shards, shard_servers,
+    AddServer, CreateProbe, CreateShard, DeleteShard, RemoveServer, UpdateShard, list_shards, shard_agents,
+    shard_servers,
 };
 use crate::components::{ErrorView, Field, FormError, Loading, checks};
 use crate::model::{ServerState, ShardId, ShardSummary};
@@ -189,6 +190,7 @@ fn ShardDetail(
             <FormError value=add.value() />
             {move || add.value().get().and_then(Result::ok).map(|m| view! { <p class="ok">{m}</p> })}
         </section>
+        <AgentStates shard=sid />
         <section class="card">
             <h2>"Settings"</h2>
             <ActionForm action=update>
@@ -215,5 +217,41 @@ fn ShardDetail(
             <button type="submit" class="danger">"Delete this shard"</button>
         </ActionForm>
         <FormError value=delete.value() />
+    }
+}
+
+/// The push agents of a shard (`promgen agent`) and whether each has applied the last change.
+#[component]
+fn AgentStates(shard: ShardId) -> impl IntoView {
+    let agents = LocalResource::new(move || shard_agents(shard));
+    view! {
+        <section class="card">
+            <h2>"Agents"</h2>
+            {move || match agents.get() {
+                None => view! { <p class="muted">"…"</p> }.into_any(),
+                Some(Err(e)) => view! { <ErrorView error=e /> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! {
+                    <p class="muted">"No agent reports here. Run promgen agent beside each Prometheus server to have its files kept and reloaded (see the README)."</p>
+                }.into_any(),
+                Some(Ok(list)) => view! {
+                    <table class="list">
+                        <thead><tr><th>"Server"</th><th>"State"</th><th>"Last sync (UTC)"</th><th>"Configuration"</th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|a| {
+                                let class = if a.state == "in sync" { "state ok" } else { "state error" };
+                                view! {
+                                    <tr>
+                                        <td>{a.name}</td>
+                                        <td class=class>{a.state}</td>
+                                        <td>{a.synced_at}</td>
+                                        <td><code>{a.config_hash}</code></td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
     }
 }

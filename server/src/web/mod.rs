@@ -1,5 +1,6 @@
 //! The HTTP server: wiring in one place. Config -> backend -> router -> listener.
 
+mod agent;
 mod anonymous;
 mod errors;
 mod feed;
@@ -72,6 +73,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .merge(prometheus::routes())
         .merge(silences::routes())
         .merge(query::routes())
+        .merge(agent::routes())
         .merge(health::routes())
         .split_for_parts();
     let state = AppState {
@@ -255,7 +257,8 @@ async fn spawn_workers(backend: &Backend) {
     });
 }
 
-async fn shutdown() {
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -254,7 +254,8 @@ pub async fn get(app: &Router, path: &str) -> (StatusCode, String) {
 pub struct Prometheus {
     pub url: String,
     child: std::process::Child,
-    dir: std::path::PathBuf,
+    /// Its configuration, data and any file its configuration names.
+    pub dir: std::path::PathBuf,
 }
 
 impl Prometheus {
@@ -271,16 +272,22 @@ impl Prometheus {
 
     /// A Prometheus whose `scrape_configs` are `configs(its own port)` (YAML list items).
     pub async fn with_scrape_configs(configs: impl FnOnce(u16) -> String) -> Prometheus {
+        Prometheus::with_config(|port, _| format!("scrape_configs:\n{}", configs(port))).await
+    }
+
+    /// A Prometheus (reloadable: `--web.enable-lifecycle`) whose configuration after `global`
+    /// is `config(its own port, its directory)`.
+    pub async fn with_config(config: impl FnOnce(u16, &std::path::Path) -> String) -> Prometheus {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("promgen-prometheus-{}-{}", std::process::id(), next()));
         std::fs::create_dir_all(&dir).unwrap();
-        let config =
-            format!("global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nscrape_configs:\n{}", configs(port));
+        let config = format!("global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n{}", config(port, &dir));
         std::fs::write(dir.join("prometheus.yml"), config).unwrap();
         let child = std::process::Command::new("prometheus")
             .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
             .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--web.enable-lifecycle")
             .arg("--log.level=error")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::inherit())

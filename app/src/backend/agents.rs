@@ -1,0 +1,138 @@
+//! What the push agents (`promgen agent`, one beside each Prometheus server) need from the
+//! server and tell it: the inventory generation to wait on (a change of anything Prometheus
+//! reads bumps it), and each agent's report of its last sync, kept per shard so the shard page
+//! answers "did my change reach Prometheus?".
+
+use super::{Actor, Db, db};
+use crate::error::AppError;
+use crate::model::{AgentReport, AgentState, ShardId};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How often a waiting agent's generation is compared with the database's.
+const POLL: Duration = Duration::from_millis(500);
+/// An agent not heard from for this long is shown as silent (it reports at least every minute).
+const SILENT_AFTER: Duration = Duration::from_secs(180);
+
+#[derive(Clone)]
+pub struct Agents {
+    db: Db,
+}
+
+impl Agents {
+    pub fn new(db: Db) -> Agents {
+        Agents { db }
+    }
+
+    /// The current inventory generation and when it was made.
+    pub async fn generation(&self) -> Result<(i64, String), AppError> {
+        Ok(sqlx::query_as("SELECT generation, changed FROM inventory_generation WHERE id = 1")
+            .fetch_one(&self.db.pool)
+            .await?)
+    }
+
+    /// The generation once it differs from `after`, or the current one after `timeout` (or when
+    /// `stop` fires): a long poll, so an agent hears of a change within [`POLL`] on any replica.
+    pub async fn wait_for_change(
+        &self,
+        actor: &Actor,
+        after: i64,
+        timeout: Duration,
+        stop: &CancellationToken,
+    ) -> Result<i64, AppError> {
+        actor.require()?;
+        let deadline = tokio::time::Instant::now() + timeout.min(Duration::from_secs(120));
+        loop {
+            let (current, _) = self.generation().await?;
+            if current != after || tokio::time::Instant::now() >= deadline {
+                return Ok(current);
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(POLL) => {}
+                _ = stop.cancelled() => return Ok(current),
+            }
+        }
+    }
+
+    /// Keeps an agent's report (site admins' tokens only: a report changes what the shard page
+    /// tells everyone).
+    pub async fn report(&self, actor: &Actor, report: &AgentReport) -> Result<(), AppError> {
+        actor.may_administer("report an agent's sync")?;
+        let name = crate::model::validate::text("name", &report.name, 200)?;
+        if name.is_empty() {
+            return Err(AppError::invalid(
+                "name",
+                "required: the Prometheus server the agent serves, e.g. prom-1:9090",
+            ));
+        }
+        let shard: Option<(i64,)> = sqlx::query_as("SELECT id FROM shard WHERE name = $1")
+            .bind(&report.shard)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        let Some((shard,)) = shard else {
+            return Err(AppError::invalid("shard", format!("there is no shard {:?}", report.shard)));
+        };
+        let error: String = report.error.chars().take(2000).collect();
+        let hash: String = report.config_hash.chars().take(128).collect();
+        let now = db::now();
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "INSERT INTO agent_status (shard_id, name, generation, synced_at, config_hash, error, reported_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $4) ON CONFLICT (shard_id, name) DO UPDATE SET \
+             generation = excluded.generation, config_hash = excluded.config_hash, error = excluded.error, \
+             reported_at = excluded.reported_at, \
+             synced_at = CASE WHEN excluded.error = '' THEN excluded.synced_at ELSE agent_status.synced_at END",
+        )
+        .bind(shard)
+        .bind(&name)
+        .bind(report.generation)
+        .bind(&now)
+        .bind(&hash)
+        .bind(&error)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every agent of `shard` and where it stands against the current generation.
+    pub async fn states(&self, actor: &Actor, shard: ShardId) -> Result<Vec<AgentState>, AppError> {
+        actor.require()?;
+        let (current, changed) = self.generation().await?;
+        let rows: Vec<(String, i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT name, generation, synced_at, config_hash, error, reported_at FROM agent_status \
+             WHERE shard_id = $1 ORDER BY name",
+        )
+        .bind(shard.0)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let now = chrono::Utc::now();
+        Ok(rows
+            .into_iter()
+            .map(|(name, generation, synced_at, config_hash, error, reported_at)| {
+                let silent = chrono::DateTime::parse_from_rfc3339(&reported_at)
+                    .map(|t| now.signed_duration_since(t).to_std().unwrap_or_default() > SILENT_AFTER)
+                    .unwrap_or(true);
+                let state = if !error.is_empty() {
+                    error.clone()
+                } else if silent {
+                    format!("not heard from since {reported_at}")
+                } else if generation >= current {
+                    "in sync".to_string()
+                } else {
+                    format!("behind since {changed}")
+                };
+                AgentState {
+                    name,
+                    generation,
+                    current_generation: current,
+                    synced_at,
+                    config_hash,
+                    error,
+                    reported_at,
+                    state,
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,161 @@
+//! `promgen agent` against a real Prometheus (Debian's 2.42): a change made in Promgen-rs
+//! reaches Prometheus' targets and rules through the files the agent keeps, Prometheus is
+//! reloaded, and the shard page's states say so; an agent whose promtool refuses the rule file
+//! leaves the live one in place and says why.
+
+mod common;
+
+use app::backend::{Actor, Backend};
+use app::model::{OwnerKind, ShardId};
+use serde_json::Value;
+use std::time::Duration;
+
+struct Agent(std::process::Child);
+
+impl Agent {
+    fn start(
+        server: &str,
+        key: &str,
+        prometheus: &str,
+        name: &str,
+        files: &[(&str, &std::path::Path)],
+        promtool: Option<&std::path::Path>,
+    ) -> Agent {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_promgen"));
+        cmd.args(["agent", "--server-url", server, "--shard", "main", "--prometheus-url", prometheus, "--name", name])
+            .env("PROMGEN_AGENT_TOKEN", key)
+            .env("RUST_LOG", "error");
+        for (flag, path) in files {
+            cmd.arg(flag).arg(path);
+        }
+        if let Some(p) = promtool {
+            cmd.arg("--promtool").arg(p);
+        }
+        Agent(cmd.spawn().unwrap())
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `check` every 200 ms for up to 30 s.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..150 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{what}: not within 30 s");
+}
+
+async fn prometheus_json(url: String) -> Value {
+    match reqwest::get(url).await {
+        Ok(r) => r.json().await.unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    }
+}
+
+on_both_databases!(a_change_reaches_prometheus, |b: Backend| async move {
+    let app = common::router(&b);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let prom = common::Prometheus::with_config(|_, dir| {
+        std::fs::write(dir.join("targets.json"), "[]").unwrap();
+        std::fs::write(dir.join("promgen.rules.yml"), "groups: []\n").unwrap();
+        format!(
+            "rule_files: ['{rules}']\nscrape_configs:\n- job_name: promgen\n  file_sd_configs:\n  - files: ['{targets}']\n    refresh_interval: 1s\n",
+            rules = dir.join("promgen.rules.yml").display(),
+            targets = dir.join("targets.json").display(),
+        )
+    })
+    .await;
+    let dir = std::env::temp_dir().join(format!("promgen-agent-{}-{:?}", std::process::id(), b.db.dialect));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The agent writes where Prometheus reads.
+    let prom_dir = prom.dir.clone();
+    let (targets, rules) = (prom_dir.join("targets.json"), prom_dir.join("promgen.rules.yml"));
+
+    let root = common::admin(&b).await;
+    let (_, key) = b.auth.create_token(&root, "root", "agent").await.unwrap();
+    b.inventory.register_server(&root, "main", "127.0.0.1", 1).await.unwrap();
+    let (shard,): (i64,) = sqlx::query_as("SELECT id FROM shard").fetch_one(&b.db.pool).await.unwrap();
+    let _agent =
+        Agent::start(&server, &key, &prom.url, "prom-1", &[("--targets", &targets), ("--rules", &rules)], None);
+
+    // Prometheus' own /metrics registered as a project's exporter, and a site rule.
+    let port = prom.url.rsplit(':').next().unwrap();
+    let sd = serde_json::json!([{
+        "labels": {"__shard": "main", "service": "web", "project": "shop", "farm": "shop", "job": "prometheus"},
+        "targets": [format!("127.0.0.1:{port}")],
+    }]);
+    b.importer.import_file_sd(&Actor::System, &sd.to_string(), None).await.unwrap();
+    let site = b.rules.owner(OwnerKind::Site, 1).await.unwrap();
+    b.rules.import_file(&root, "alert: ShopDown\nexpr: up{project=\"shop\"} == 0\n", Some(&site)).await.unwrap();
+
+    eventually("the target is scraped", || {
+        let url = format!("{}/api/v1/query?query=up%7Bproject%3D%22shop%22%7D", prom.url);
+        async move { prometheus_json(url).await["data"]["result"][0]["value"][1] == "1" }
+    })
+    .await;
+    eventually("the rule is loaded", || {
+        let url = format!("{}/api/v1/rules", prom.url);
+        async move { prometheus_json(url).await.to_string().contains("ShopDown") }
+    })
+    .await;
+    let states = || b.agents.states(&root, ShardId(shard));
+    eventually("the agent reports in sync", || async {
+        states().await.unwrap().first().is_some_and(|s| s.state == "in sync")
+    })
+    .await;
+    let s = &states().await.unwrap()[0];
+    assert_eq!(s.name, "prom-1");
+    assert_eq!(s.config_hash.len(), 16, "{s:?}");
+    assert!(
+        std::fs::read_dir(&prom_dir).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with("promgen-tmp"))
+    );
+
+    // A second agent whose promtool refuses everything keeps its old rule file and says so.
+    let refusing = dir.join("promtool");
+    std::fs::write(
+        &refusing,
+        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'promtool, version 2.42.0'; exit 0; fi\necho 'refused by test' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::process::Command::new("chmod").arg("+x").arg(&refusing).status().unwrap();
+    let old_rules = dir.join("other.rules.yml");
+    std::fs::write(&old_rules, "groups: []\n").unwrap();
+    let _second = Agent::start(&server, &key, &prom.url, "prom-2", &[("--rules", &old_rules)], Some(&refusing));
+    eventually("the refusal is reported", || async {
+        states().await.unwrap().iter().any(|s| s.name == "prom-2" && s.state.contains("promtool refused"))
+    })
+    .await;
+    assert_eq!(std::fs::read_to_string(&old_rules).unwrap(), "groups: []\n");
+
+    // Reports need a site admin's token.
+    let user = common::user(&b, "someone").await;
+    let (_, user_key) = b.auth.create_token(&user, "someone", "x").await.unwrap();
+    let res = reqwest::Client::new()
+        .post(format!("{server}/api/v1/agent/status"))
+        .header("Authorization", format!("Token {user_key}"))
+        .json(&serde_json::json!({"shard": "main", "name": "fake", "generation": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let _ = std::fs::remove_dir_all(&dir);
+});

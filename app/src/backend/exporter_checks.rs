@@ -33,6 +33,9 @@ impl ExporterChecks {
             .timeout(timeout.min(Duration::from_secs(10)))
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
+            // Hosts users register are private networks, fine; the cloud's metadata service is not.
+            .dns_resolver(std::sync::Arc::new(super::notify::guard::NoLinkLocal))
+            .no_proxy()
             .user_agent(concat!("promgen-rs/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
@@ -121,6 +124,15 @@ async fn scrape(client: &reqwest::Client, target: String) -> ScrapeResult {
         samples: 0,
         excerpt: vec![],
     };
+    // An address written out is not resolved, so the resolver's check is made here.
+    let literal = reqwest::Url::parse(&target).ok().and_then(|u| match u.host() {
+        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        _ => None,
+    });
+    if literal.is_some_and(super::notify::guard::is_link_local) {
+        return failed(target, "a link-local address (cloud metadata) is not scraped from here".into());
+    }
     let res = match client.get(&target).header(reqwest::header::ACCEPT, "text/plain;version=0.0.4").send().await {
         Ok(res) => res,
         Err(e) if e.is_timeout() => return failed(target, "did not answer in time".into()),
@@ -132,7 +144,8 @@ async fn scrape(client: &reqwest::Client, target: String) -> ScrapeResult {
         Err(e) => return ScrapeResult { status: Some(status), ..failed(target, e) },
     };
     let text = String::from_utf8_lossy(&body);
-    let lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
+    // Only what reads as samples is counted and shown: another kind of answer stays unseen.
+    let lines = text.lines().map(str::trim).filter(|l| is_sample_line(l));
     let excerpt = lines.clone().take(EXCERPT_LINES).map(|l| l.chars().take(EXCERPT_WIDTH).collect()).collect();
     ScrapeResult {
         target,
@@ -141,6 +154,24 @@ async fn scrape(client: &reqwest::Client, target: String) -> ScrapeResult {
         samples: lines.count(),
         excerpt,
     }
+}
+
+/// Whether `line` reads as a sample of Prometheus' text format: a metric name, optional labels
+/// in braces, and a value.
+fn is_sample_line(line: &str) -> bool {
+    let name_end = line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':')).unwrap_or(line.len());
+    let (name, rest) = line.split_at(name_end);
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    let rest = match rest.strip_prefix('{') {
+        Some(labels) => match labels.rfind('}') {
+            Some(end) => &labels[end + 1..],
+            None => return false,
+        },
+        None => rest,
+    };
+    rest.starts_with([' ', '\t']) && !rest.trim().is_empty()
 }
 
 /// `value` as a PromQL string literal: double quotes, with `\`, `"` and new lines escaped.
@@ -161,6 +192,17 @@ pub fn promql_string(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_samples_are_shown() {
+        for yes in ["up 1", "http_requests_total{code=\"200\",path=\"/a b\"} 12 1700000000", "a:b_c 1e3"] {
+            assert!(super::is_sample_line(yes), "{yes}");
+        }
+        for no in ["ami-id", "<html>", "# HELP up x", "{a=\"b\"} 1", "1abc 2", "secret_key", "{\"Code\" : \"Success\"}"]
+        {
+            assert!(!super::is_sample_line(no), "{no}");
+        }
+    }
+
     #[test]
     fn promql_strings_are_escaped() {
         assert_eq!(super::promql_string(r#"a"b\c"#), r#""a\"b\\c""#);

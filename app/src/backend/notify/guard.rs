@@ -23,6 +23,43 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// Whether an address is link-local (169.254.0.0/16, fe80::/10, or an IPv6 address leading to
+/// one), where clouds answer with instance metadata and credentials; also AWS' fd00:ec2::254.
+pub fn is_link_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            Embedded::One(v4) => v4.is_link_local(),
+            Embedded::Two(a, b) => a.is_link_local() || b.is_link_local(),
+            Embedded::None => {
+                (v6.segments()[0] & 0xffc0) == 0xfe80 || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
+            }
+        },
+    }
+}
+
+/// Resolves names keeping no link-local address (see [`is_link_local`]): for connections to
+/// hosts users register, which may be private but never the cloud's metadata service.
+pub struct NoLinkLocal;
+
+impl reqwest::dns::Resolve for NoLinkLocal {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let kept: Vec<SocketAddr> = found.iter().copied().filter(|a| !is_link_local(a.ip())).collect();
+            if kept.is_empty() && !found.is_empty() {
+                let err: Box<dyn std::error::Error + Send + Sync> =
+                    format!("{host} resolves only to link-local addresses (cloud metadata); they are not reached")
+                        .into();
+                return Err(err);
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(kept.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
 /// The IPv4 addresses an IPv6 address leads to.
 enum Embedded {
     None,
@@ -148,6 +185,16 @@ impl reqwest::dns::Resolve for GuardedResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_local_addresses_are_known_in_every_form() {
+        for ip in ["169.254.169.254", "fe80::1", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "fd00:ec2::254"] {
+            assert!(is_link_local(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["10.0.0.1", "127.0.0.1", "::1", "2001:db8::1", "192.168.0.1"] {
+            assert!(!is_link_local(ip.parse().unwrap()), "{ip}");
+        }
+    }
 
     #[test]
     fn private_and_reserved_addresses_are_refused() {

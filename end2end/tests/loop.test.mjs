@@ -1,8 +1,10 @@
 // The whole loop with the real programs: a Prometheus (Debian's 2.42) that discovers its
 // targets from Promgen-rs over http_sd and loads the rules the push agent writes, an
 // Alertmanager (Debian's 0.25) whose webhook points at Promgen-rs, a webhook receiver standing
-// for the person told, and Chromium. A target goes down, the project's rule fires, the
-// notifier is told, the alert shows on the live page, and a user silences it from there.
+// for the person told, and Chromium. A project scrapes Promgen-rs' own /metrics and a node
+// exporter that is down; the default InstanceDown rule fires, the notifier is told, the alert
+// shows on the live page; a silence made there mutes the next notification; expired, the
+// group is told again; the exporter comes up and the alert resolves.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -52,7 +54,7 @@ async function until(what, check, seconds = 60) {
 
 const json = async (url) => (await fetch(url)).json();
 
-test("Prometheus and Alertmanager in the loop: a target goes down, a person is told, and silences it", async (t) => {
+test("Prometheus and Alertmanager in the loop: a target goes down, a person is told and silences it, it comes back up", async (t) => {
   const bodies = [];
   const hook = createServer((req, res) => {
     let body = "";
@@ -78,13 +80,15 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
     return res.json;
   };
 
-  // What Prometheus scrapes: a node exporter on a host where nothing listens, and who is told.
+  // What Prometheus scrapes: Promgen-rs' own /metrics, a node exporter where nothing listens
+  // yet, and who is told.
   await call("create_shard", { name: "main", url: prom, proxy: "on", samples: "1000", targets: "100" });
   const service = await call("create_service", { name: "web", description: "" });
   const shards = await call("list_shards", {});
   const project = await call("create_project", { service_id: service.id, name: "shop", description: "", shard_id: shards[0].shard.id });
   await call("create_farm", { project_id: project.id, name: "shop", hosts: "localhost" });
   await call("create_exporter", { project_id: project.id, job: "node", port: String(deadPort), path: "", scheme: "http" });
+  await call("create_exporter", { project_id: project.id, job: "promgen", port: new URL(base).port, path: "/metrics", scheme: "http" });
   await call("create_notifier", {
     owner_kind: "project", owner_id: project.id, kind: "webhook",
     value: `http://127.0.0.1:${hook.address().port}/hook`, alias: "", subject_template: "", body_template: "",
@@ -129,14 +133,17 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
   await until("Prometheus discovers the target over http_sd", async () =>
     (await json(`${prom}/api/v1/targets`)).data.activeTargets.some((x) => x.labels.project === "shop" && x.health === "down"));
 
-  // The project's rule, saved as the editor saves it, reaches Prometheus through the agent.
+  // The default InstanceDown rule, its `for:` shortened as the editor saves it, reaches
+  // Prometheus through the agent.
+  const site = await call("owner_rules", { owner_kind: "site", owner_id: 1 });
+  const rule = site.own.find((r) => r.name === "InstanceDown");
   const saved = Date.now();
   await call("save_rule", {
-    owner_kind: "project", owner_id: project.id, kind: "alert", name: "ShopNodeDown",
-    expr: 'up{job="node"} == 0', duration: "", description: "", enabled: "on",
+    id: rule.id, owner_kind: "site", owner_id: 1, kind: "alert", name: "InstanceDown", expr: rule.expr,
+    duration: "1s", description: "", enabled: "on", "labels[0][key]": "severity", "labels[0][value]": "critical",
   });
-  await until("Prometheus loads the rule", async () =>
-    JSON.stringify(await json(`${prom}/api/v1/rules`)).includes("ShopNodeDown"));
+  await until("Prometheus loads the rule with its new for:", async () =>
+    (await json(`${prom}/api/v1/rules`)).data.groups.some((g) => g.rules.some((r) => r.name === "InstanceDown" && r.duration === 1)));
   t.diagnostic(`rule saved -> loaded by Prometheus (agent, reload): ${Date.now() - saved} ms`);
   await until("the shard page's agent state", async () => {
     const agents = await call("shard_agents", { id: shards[0].shard.id });
@@ -145,29 +152,33 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
 
   // It fires; Alertmanager posts it to Promgen-rs, which tells the project's notifier.
   await until("Prometheus fires the alert", async () =>
-    (await json(`${prom}/api/v1/alerts`)).data.alerts.some((a) => a.labels.alertname === "ShopNodeDown" && a.state === "firing"));
+    (await json(`${prom}/api/v1/alerts`)).data.alerts.some((a) => a.labels.alertname === "InstanceDown" && a.state === "firing"));
   await until("Alertmanager holds it", async () =>
-    (await json(`${am}/api/v2/alerts`)).some((a) => a.labels.alertname === "ShopNodeDown"));
+    (await json(`${am}/api/v2/alerts`)).some((a) => a.labels.alertname === "InstanceDown"));
+  await until("Promgen-rs' own /metrics is up", async () =>
+    (await json(`${prom}/api/v1/query?query=up{job="promgen"}`)).data.result[0].value[1] === "1");
   await login(page, base);
   await open(page, base + "/alert");
-  const row = page.locator("tr[data-alert=ShopNodeDown]");
+  const row = page.locator("tr[data-alert=InstanceDown]");
   await row.locator("td.state", { hasText: "firing" }).waitFor({ timeout: 60000 });
   t.diagnostic(`rule saved -> alert on the live page: ${Date.now() - saved} ms`);
-  await until("the webhook receiver", () => bodies.some((b) => b.alerts?.[0]?.labels?.alertname === "ShopNodeDown"));
-  const told = bodies.find((b) => b.alerts?.[0]?.labels?.alertname === "ShopNodeDown");
+  await until("the webhook receiver", () => bodies.some((b) => b.alerts?.[0]?.labels?.alertname === "InstanceDown"));
+  const told = bodies.find((b) => b.alerts?.[0]?.labels?.alertname === "InstanceDown");
   assert.equal(told.alerts[0].labels.project, "shop");
   assert.equal(told.alerts[0].labels.service, "web");
+  assert.equal(told.alerts[0].labels.job, "node");
 
   // The project page counts its exporter's targets up through the query proxy.
   await open(page, base + `/project/${project.id}`);
-  await page.locator("#exporters td.up", { hasText: "0/1 up" }).waitFor();
+  await page.locator("#exporters tr", { hasText: "node" }).locator("td.up", { hasText: "0/1 up" }).waitFor();
+  await page.locator("#exporters tr", { hasText: "promgen" }).locator("td.up", { hasText: "1/1 up" }).waitFor();
 
   // Silence it from the alert's row: the form comes prefilled, Alertmanager takes it.
   await open(page, base + "/alert");
   await row.locator("a", { hasText: "Silence" }).click();
   await page.waitForURL(/\/silence\?matchers=/);
   await page.waitForSelector("html[data-hydrated=true]");
-  assert.match(await page.locator("input[name=matchers]").inputValue(), /alertname="ShopNodeDown", service="web"/);
+  assert.match(await page.locator("input[name=matchers]").inputValue(), /alertname="InstanceDown", service="web"/);
   await page.fill("input[name=duration]", "1h30m");
   await page.fill("input[name=comment]", "replacing the disk");
   await page.click("button:has-text('Silence')");
@@ -175,7 +186,7 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
   await page.locator("td", { hasText: "replacing the disk" }).waitFor();
   await until("Alertmanager suppresses the alert", async () => {
     const alerts = await json(`${am}/api/v2/alerts`);
-    return alerts.some((a) => a.labels.alertname === "ShopNodeDown" && a.status.state === "suppressed");
+    return alerts.some((a) => a.labels.alertname === "InstanceDown" && a.status.state === "suppressed");
   });
   const silences = await json(`${am}/api/v2/silences`);
   const made = silences.find((s) => s.comment === "replacing the disk");
@@ -186,5 +197,28 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
   // The alerts page shows what Alertmanager holds, silenced.
   await open(page, base + "/alert");
   await page.locator("section", { hasText: "Held by Alertmanager now" }).locator("td.state", { hasText: "silenced" }).waitFor();
+
+  // The silence mutes the next notification: a second host of the farm is down too, which
+  // would tell the group again.
+  const toldBefore = bodies.length;
+  await call("add_hosts", { farm_id: (await call("get_project", { id: project.id })).farm.id, hosts: "127.0.0.1" });
+  await until("Alertmanager holds both, silenced", async () =>
+    (await json(`${am}/api/v2/alerts`)).filter((a) => a.labels.alertname === "InstanceDown" && a.status.state === "suppressed").length === 2);
+  await new Promise((r) => setTimeout(r, 4000));
+  assert.equal(bodies.length, toldBefore, "nobody told while silenced");
+
+  // Expired from the silences page, the group is told again, both alerts in it.
+  await open(page, base + "/silence");
+  await page.locator("tr", { hasText: "replacing the disk" }).locator("button:has-text('Expire')").click();
+  await page.getByText("No silence is active or pending.").waitFor();
+  await until("the group told again", () => bodies.slice(toldBefore).some((b) => b.status === "firing" && b.alerts.length === 2));
+
+  // The exporter comes up: the alert resolves, live.
+  const exporter = createServer((req, res) => res.end("node_up 1\n"));
+  await new Promise((ok) => exporter.listen(deadPort, "127.0.0.1", ok));
+  cleanups.push(() => new Promise((ok) => exporter.close(ok)));
+  await open(page, base + "/alert");
+  await row.locator("td.state", { hasText: "resolved" }).waitFor({ timeout: 60000 });
+  await until("the receiver told it resolved", () => bodies.some((b) => b.status === "resolved"));
   assert.deepEqual(env.errors, []);
 });

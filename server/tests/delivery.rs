@@ -227,6 +227,24 @@ on_both_databases!(stopped_mid_delivery_it_finishes_first, |b: Backend| async mo
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(hook.received().len(), 1, "on the wire");
+    // An agent waiting on changes (a long poll of up to 2 minutes) does not hold the stop back.
+    let changes = format!("http://127.0.0.1:{port}/api/v1/agent/changes");
+    let now: serde_json::Value = client
+        .get(&changes)
+        .header("Authorization", format!("Token {key}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let waiting = client
+        .get(&changes)
+        .query(&[("after", now["generation"].to_string()), ("timeout", "120".into())])
+        .header("Authorization", format!("Token {key}"))
+        .send();
+    let waiting = tokio::spawn(waiting);
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let term = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
     assert!(term.success());
     // It stops taking work at once, but waits for the delivery under way.
@@ -244,6 +262,8 @@ on_both_databases!(stopped_mid_delivery_it_finishes_first, |b: Backend| async mo
     }
     let exit = exit.expect("it exits once the delivery is done");
     assert!(exit.success(), "{exit:?}");
+    let answered = waiting.await.unwrap().expect("the long poll is answered, not cut");
+    assert_eq!(answered.status(), 200);
     let (status, attempts): (String, i64) =
         sqlx::query_as("SELECT status, attempts FROM outbox").fetch_one(&b.db.pool).await.unwrap();
     assert_eq!((status.as_str(), attempts), ("sent", 1));

@@ -215,7 +215,18 @@ on_both_databases!(users_silence_only_what_they_may_edit, |b: Backend| async mov
     let (status, answer) = post(json!([m("alertname", "Down", false)])).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(answer["messages"][0]["message"], "Silence must include a service or project matcher.");
-    let (status, _) = post(json!([m("project", "no-such-project", false)])).await;
+    let (status, answer) = post(json!([m("project", "no-such-project", false)])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    // Regexes Alertmanager would read more widely than a literal reading are refused.
+    for matchers in [
+        json!([m("project", "shop|", true), m("alertname", ".+", true)]),
+        json!([m("service", "web|[o&&x]ther", true)]),
+        json!([{"name": "service", "value": "other", "isRegex": false, "isEqual": false}, m("alertname", "X", false)]),
+    ] {
+        let (status, answer) = post(matchers.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{matchers}: {answer}");
+    }
+    let (status, _) = post(json!([m("service", "web|other", true)])).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Someone else's silence of `other` is neither shown to the editor nor expirable by them.
@@ -234,7 +245,19 @@ on_both_databases!(users_silence_only_what_they_may_edit, |b: Backend| async mov
     assert!(ids.contains(&mine["silenceID"].as_str().unwrap()) && !ids.contains(&theirs.as_str()), "{list}");
     let (status, _) = call(&app, "DELETE", &format!("/proxy/v1/silences/{theirs}"), None, &editor).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // Nor replaced by one of theirs (Alertmanager would expire it).
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/proxy/v2/silences",
+        Some(json!({"id": theirs, "duration": "1m", "matchers": [m("service", "web", false)]})),
+        &editor,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(held(&am, &theirs).await["status"]["state"], "active");
+    let (status, _) = call(&app, "DELETE", "/proxy/v1/silences/..%2F..%2Fapi%2Fv2%2Fstatus", None, &editor).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // The page's list says which the editor may expire.
     let editor_actor = Actor::User(b.auth.user_by_name("editor").await.unwrap());

@@ -3,10 +3,13 @@
 //! reads bumps it), and each agent's report of its last sync, kept per shard so the shard page
 //! answers "did my change reach Prometheus?".
 
+use super::supervisor::Supervisor;
 use super::{Actor, Db, db};
 use crate::error::AppError;
 use crate::model::{AgentReport, AgentState, ShardId};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// How often a waiting agent's generation is compared with the database's.
@@ -17,11 +20,43 @@ const SILENT_AFTER: Duration = Duration::from_secs(180);
 #[derive(Clone)]
 pub struct Agents {
     db: Db,
+    /// One watcher of the generation for every waiting agent, started by the first wait.
+    watch: Arc<tokio::sync::OnceCell<watch::Receiver<i64>>>,
+    supervisor: Supervisor,
 }
 
 impl Agents {
-    pub fn new(db: Db) -> Agents {
-        Agents { db }
+    pub fn new(db: Db, supervisor: Supervisor) -> Agents {
+        Agents { db, watch: Arc::default(), supervisor }
+    }
+
+    /// The generation as the watcher last read it, kept current by one task that reads it
+    /// every [`POLL`]: a thousand waiting agents cost one query each half second.
+    async fn watcher(&self) -> Result<watch::Receiver<i64>, AppError> {
+        let rx = self
+            .watch
+            .get_or_try_init(|| async {
+                let (current, _) = self.generation().await?;
+                let (tx, rx) = watch::channel(current);
+                let (agents, stop) = (self.clone(), self.supervisor.stop());
+                self.supervisor.spawn("generation watch", async move {
+                    loop {
+                        tokio::select! {
+                            _ = tokio::time::sleep(POLL) => {}
+                            _ = stop.cancelled() => return,
+                        }
+                        match agents.generation().await {
+                            Ok((g, _)) => {
+                                tx.send_if_modified(|v| std::mem::replace(v, g) != g);
+                            }
+                            Err(e) => tracing::warn!(error = %e, "cannot read the inventory generation"),
+                        }
+                    }
+                });
+                Ok::<_, AppError>(rx)
+            })
+            .await?;
+        Ok(rx.clone())
     }
 
     /// The current inventory generation and when it was made.
@@ -42,13 +77,15 @@ impl Agents {
     ) -> Result<i64, AppError> {
         actor.require()?;
         let deadline = tokio::time::Instant::now() + timeout.min(Duration::from_secs(120));
+        let mut rx = self.watcher().await?;
         loop {
-            let (current, _) = self.generation().await?;
-            if current != after || tokio::time::Instant::now() >= deadline {
+            let current = *rx.borrow_and_update();
+            if current != after {
                 return Ok(current);
             }
             tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
+                changed = rx.changed() => if changed.is_err() { return Ok(current) },
+                _ = tokio::time::sleep_until(deadline) => return Ok(current),
                 _ = stop.cancelled() => return Ok(current),
             }
         }
@@ -72,8 +109,12 @@ impl Agents {
         let Some((shard,)) = shard else {
             return Err(AppError::invalid("shard", format!("there is no shard {:?}", report.shard)));
         };
-        let error: String = report.error.chars().take(2000).collect();
-        let hash: String = report.config_hash.chars().take(128).collect();
+        // Kept as text for a page: no control characters (PostgreSQL refuses NUL in text).
+        let printable =
+            |s: &str, max: usize| -> String { s.chars().filter(|c| !c.is_control() || *c == '\n').take(max).collect() };
+        let name = printable(&name, 200);
+        let error = printable(&report.error, 2000);
+        let hash = printable(&report.config_hash, 128);
         let now = db::now();
         let mut tx = self.db.begin().await?;
         sqlx::query(

@@ -61,6 +61,8 @@ impl Alertmanagers {
             bases.push(url);
         }
         let client = reqwest::Client::builder()
+            // An Alertmanager's redirect would take a request to a path this client did not choose.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("promgen-rs/", env!("CARGO_PKG_VERSION")))

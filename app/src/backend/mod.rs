@@ -139,7 +139,7 @@ impl Backend {
             audit: audit::AuditLog::new(db.clone()),
             inventory,
             exporter_checks,
-            agents: agents::Agents::new(db.clone()),
+            agents: agents::Agents::new(db.clone(), supervisor.clone()),
             exports: exports::Exports::new(db.clone(), cpu.clone(), promtool.clone()),
             importer: importer::Importer::new(db.clone()),
             site: site::SiteSettings::new(db.clone()),

@@ -33,6 +33,8 @@ pub struct ShardAnswer {
 pub struct Proxy {
     db: Db,
     pub(crate) client: reqwest::Client,
+    /// Turns of the query proxy's fan-outs ([`super::query_proxy::CONCURRENT_FAN_OUTS`]).
+    pub(crate) fan_outs: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// A shard's Prometheus, as a query reaches it.
@@ -74,7 +76,8 @@ impl Proxy {
             .user_agent(concat!("promgen-rs/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        Proxy { db, client }
+        let fan_outs = std::sync::Arc::new(tokio::sync::Semaphore::new(super::query_proxy::CONCURRENT_FAN_OUTS));
+        Proxy { db, client, fan_outs }
     }
 
     pub(crate) async fn targets(&self, scope: Scope) -> Result<Vec<Target>, AppError> {

@@ -16,7 +16,11 @@ use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashSet};
 
 /// The most of one shard's answer read.
-const ANSWER_LIMIT: usize = 32 << 20;
+const ANSWER_LIMIT: usize = 16 << 20;
+/// Fan-outs answered at once (each holds up to a shard's answer per shard, parsed): more wait.
+pub(crate) const CONCURRENT_FAN_OUTS: usize = 4;
+/// The longest a fan-out waits for its turn before the caller is told to come back.
+const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The parameters passed on to Prometheus; others are dropped.
 const PARAMETERS: [&str; 8] = ["query", "time", "start", "end", "step", "timeout", "match[]", "limit"];
@@ -78,6 +82,10 @@ impl Proxy {
         }
         let params: Vec<(String, String)> =
             params.iter().filter(|(k, _)| PARAMETERS.contains(&k.as_str())).cloned().collect();
+        let _turn = tokio::time::timeout(TURN_WAIT, self.fan_outs.clone().acquire_owned())
+            .await
+            .map_err(|_| AppError::Unavailable("the query proxy is busy: try again in a moment".into()))?
+            .map_err(|_| AppError::Unavailable("the query proxy is stopping".into()))?;
         let mut asks = tokio::task::JoinSet::new();
         for (i, t) in self.targets(scope).await?.into_iter().enumerate() {
             let (client, params, path) = (self.client.clone(), params.clone(), endpoint.path());
@@ -92,22 +100,43 @@ impl Proxy {
         }
         let mut answers = asks.join_all().await;
         answers.sort_by_key(|(i, _, _)| *i);
-        Ok(merge(endpoint, answers.into_iter().map(|(_, shard, o)| (shard, o)).collect()))
+        // Reading and merging megabytes of JSON is CPU work: off the async workers.
+        let endpoint = endpoint.clone();
+        tokio::task::spawn_blocking(move || {
+            let outcomes = answers
+                .into_iter()
+                .map(|(_, shard, raw)| {
+                    let o = match raw {
+                        Ok((status, body)) => outcome(status, &body),
+                        Err(o) => o,
+                    };
+                    (shard, o)
+                })
+                .collect();
+            merge(&endpoint, outcomes)
+        })
+        .await
+        .map_err(|e| AppError::fault("merging the shards' answers", e.to_string()))
     }
 }
 
-async fn ask(req: reqwest::RequestBuilder) -> Outcome {
+/// A shard's answer: its status and body, or why there is none.
+async fn ask(req: reqwest::RequestBuilder) -> Result<(reqwest::StatusCode, Vec<u8>), Outcome> {
     let res = match req.send().await {
         Ok(res) => res,
-        Err(e) if e.is_timeout() => return Outcome::Failed("did not answer in time".into()),
-        Err(e) => return Outcome::Failed(format!("is unreachable: {}", super::proxy::root_cause(&e))),
+        Err(e) if e.is_timeout() => return Err(Outcome::Failed("did not answer in time".into())),
+        Err(e) => return Err(Outcome::Failed(format!("is unreachable: {}", super::proxy::root_cause(&e)))),
     };
     let status = res.status();
-    let bytes = match super::http_body::read_capped(res, ANSWER_LIMIT).await {
-        Ok(b) => b,
-        Err(e) => return Outcome::Failed(format!("answered {status}: {e}")),
-    };
-    let Ok(body) = serde_json::from_slice::<Value>(&bytes) else {
+    match super::http_body::read_capped(res, ANSWER_LIMIT).await {
+        Ok(b) => Ok((status, b)),
+        Err(e) => Err(Outcome::Failed(format!("answered {status}: {e}"))),
+    }
+}
+
+/// What a shard's answer says.
+fn outcome(status: reqwest::StatusCode, bytes: &[u8]) -> Outcome {
+    let Ok(body) = serde_json::from_slice::<Value>(bytes) else {
         return Outcome::Failed(format!("answered {status} with something that is not Prometheus' API"));
     };
     let warnings = body["warnings"]
@@ -141,11 +170,16 @@ pub fn merge(endpoint: &Endpoint, answers: Vec<(String, Outcome)>) -> Merged {
     let mut warnings: Vec<String> = Vec::new();
     let mut datas = Vec::new();
     let mut refusal = None;
+    // The shape every answer must have: the first well-formed one's result type, for queries.
+    let mut result_type: Option<String> = None;
     for (shard, outcome) in answers {
         match outcome {
             Outcome::Data(data, w) => {
                 warnings.extend(w.into_iter().map(|w| format!("shard {shard}: {w}")));
-                datas.push(data);
+                match shape_error(endpoint, &data, &mut result_type) {
+                    None => datas.push(data),
+                    Some(why) => warnings.push(format!("shard {shard} answered {why}: left out")),
+                }
             }
             Outcome::Refused(kind, text) => {
                 warnings.push(format!("shard {shard} refused it ({kind}): {text}"));
@@ -175,15 +209,10 @@ pub fn merge(endpoint: &Endpoint, answers: Vec<(String, Outcome)>) -> Merged {
             Value::Array(distinct(datas.into_iter().filter_map(|d| d.as_array().cloned()).flatten(), |v| v))
         }
         Endpoint::Query | Endpoint::QueryRange => {
-            let result_type = datas[0]["resultType"].clone();
-            match result_type.as_str() {
-                Some("vector" | "matrix") => {
-                    let series = datas
-                        .iter()
-                        .filter(|d| d["resultType"] == result_type)
-                        .filter_map(|d| d["result"].as_array().cloned())
-                        .flatten();
-                    json!({"resultType": result_type, "result": distinct(series, |s| &s["metric"])})
+            match result_type.as_deref() {
+                Some(rt @ ("vector" | "matrix")) => {
+                    let series = datas.iter().filter_map(|d| d["result"].as_array().cloned()).flatten();
+                    json!({"resultType": rt, "result": distinct(series, |s| &s["metric"])})
                 }
                 // A scalar or a string is the same everywhere: the first answer's.
                 _ => datas[0].clone(),
@@ -195,6 +224,44 @@ pub fn merge(endpoint: &Endpoint, answers: Vec<(String, Outcome)>) -> Merged {
         body["warnings"] = json!(warnings);
     }
     Merged { status: 200, body }
+}
+
+/// Why `data` does not have the shape `endpoint` answers with (`None`: it has). For queries the
+/// first well-formed answer sets the result type the others must share.
+fn shape_error(endpoint: &Endpoint, data: &Value, result_type: &mut Option<String>) -> Option<String> {
+    match endpoint {
+        Endpoint::Labels | Endpoint::LabelValues(_) => {
+            let ok = data.as_array().is_some_and(|a| a.iter().all(Value::is_string));
+            (!ok).then(|| "something that is not a list of names".to_string())
+        }
+        Endpoint::Series => {
+            let ok = data.as_array().is_some_and(|a| a.iter().all(Value::is_object));
+            (!ok).then(|| "something that is not a list of label sets".to_string())
+        }
+        Endpoint::Query | Endpoint::QueryRange => {
+            let Some(rt) = data["resultType"].as_str() else {
+                return Some("something without a result type".to_string());
+            };
+            let ok = match rt {
+                "vector" | "matrix" => {
+                    data["result"].as_array().is_some_and(|a| a.iter().all(|s| s["metric"].is_object()))
+                }
+                "scalar" | "string" => data["result"].is_array(),
+                _ => false,
+            };
+            if !ok {
+                return Some(format!("a {rt} result of another shape"));
+            }
+            match result_type {
+                Some(first) if first != rt => Some(format!("a {rt}, where the others answered a {first}")),
+                Some(_) => None,
+                None => {
+                    *result_type = Some(rt.to_string());
+                    None
+                }
+            }
+        }
+    }
 }
 
 /// `items` without those whose `key` was seen before (a label set, whatever its key order).
@@ -276,6 +343,25 @@ mod tests {
         assert_eq!((m.status, m.body["errorType"].as_str()), (503, Some("unavailable")));
         assert!(m.body["error"].as_str().unwrap().contains("shard one did not answer in time"));
         assert_eq!(merge(&Endpoint::Labels, vec![]).status, 503);
+    }
+
+    #[test]
+    fn answers_of_another_shape_are_left_out_with_a_warning() {
+        let vector = data(json!({"resultType": "vector", "result": [{"metric": {"a": "1"}, "value": [1, "1"]}]}));
+        let m = merge(
+            &Endpoint::Query,
+            vec![
+                ("echo".into(), data(json!(["not", "a", "query"]))),
+                ("real".into(), vector),
+                ("other".into(), data(json!({"resultType": "matrix", "result": []}))),
+            ],
+        );
+        assert_eq!(m.body["data"]["result"].as_array().unwrap().len(), 1, "{}", m.body);
+        let warnings = m.body["warnings"].to_string();
+        assert!(warnings.contains("shard echo answered something without a result type"), "{warnings}");
+        assert!(warnings.contains("shard other answered a matrix, where the others answered a vector"), "{warnings}");
+        let m = merge(&Endpoint::Labels, vec![("a".into(), data(json!({"x": 1}))), ("b".into(), data(json!(["job"])))]);
+        assert_eq!(m.body["data"], json!(["job"]));
     }
 
     #[test]

@@ -48,8 +48,6 @@ struct Catalog {
 struct Affected {
     projects: Vec<(ProjectId, String)>,
     services: Vec<(ServiceId, String)>,
-    names_project: bool,
-    names_service: bool,
 }
 
 impl Silences {
@@ -95,6 +93,15 @@ impl Silences {
         let comment = if comment.is_empty() { DEFAULT_COMMENT } else { comment };
         self.authorize(actor, &matchers, "silence these alerts").await?;
         self.require_configured()?;
+        // Replacing a silence ends the old one: as much a change of it as expiring it.
+        if let Some(old) = id.filter(|i| !i.is_empty()) {
+            check_silence_id(old)?;
+            let held = self.ams.silence(old).await.map_err(|e| am_refusal(Some(e), "read the silence"))?;
+            let held = held.ok_or_else(|| AppError::NotFound(format!("silence {old}")))?;
+            let before: Vec<Matcher> = serde_json::from_value(held["matchers"].clone()).unwrap_or_default();
+            let what = format!("replace the silence that matches {}", format_matchers(&before));
+            self.authorize(actor, &before, &what).await?;
+        }
         let mut body = json!({
             "matchers": matchers,
             "startsAt": starts.to_rfc3339(),
@@ -127,6 +134,7 @@ impl Silences {
     /// matches.
     pub async fn expire(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
         self.may_silence_something(actor, "expire silences").await?;
+        check_silence_id(id)?;
         self.require_configured()?;
         let silence = self
             .ams
@@ -287,29 +295,16 @@ impl Silences {
         }
     }
 
-    /// Refuses unless `actor` may silence what `matchers` select.
+    /// Refuses unless `actor` may silence what `matchers` select (read strictly, see
+    /// [`strict_selection`]; site admins may silence anything).
     async fn authorize(&self, actor: &Actor, matchers: &[Matcher], what: &str) -> Result<(), AppError> {
         actor.require()?;
         if actor.is_superuser() {
             return Ok(());
         }
-        if !matchers.iter().any(|m| m.name == "service" || m.name == "project") {
-            return Err(AppError::invalid("matchers", "Silence must include a service or project matcher."));
-        }
         let catalog = self.catalog().await?;
-        let affected = affected(&catalog, matchers)?;
+        let (selected, kind) = strict_selection(&catalog, matchers).map_err(|m| AppError::invalid("matchers", m))?;
         let mut refused = Vec::new();
-        let selected: Vec<(Object, &String)> = if affected.names_project {
-            affected.projects.iter().map(|(id, n)| (Object::Project(*id), n)).collect()
-        } else {
-            affected.services.iter().map(|(id, n)| (Object::Service(*id), n)).collect()
-        };
-        if selected.is_empty() {
-            return Err(AppError::Forbidden(format!(
-                "{what}: {} selects no service or project you may edit",
-                format_matchers(matchers)
-            )));
-        }
         for (object, name) in &selected {
             if !policy::allows(&self.db, actor, Action::Edit, *object).await? {
                 refused.push(name.to_string());
@@ -318,7 +313,6 @@ impl Silences {
         if refused.is_empty() {
             return Ok(());
         }
-        let kind = if affected.names_project { "projects" } else { "services" };
         Err(AppError::Forbidden(if refused.len() > 20 {
             format!("{what}: you do not have permission to silence alerts for many ({}) {kind}", refused.len())
         } else {
@@ -333,18 +327,8 @@ impl Silences {
         if actor.is_superuser() {
             return Ok(true);
         }
-        let Ok(affected) = affected(catalog, matchers) else { return Ok(false) };
-        let selected: Vec<Object> = if affected.names_project {
-            affected.projects.iter().map(|(id, _)| Object::Project(*id)).collect()
-        } else if affected.names_service {
-            affected.services.iter().map(|(id, _)| Object::Service(*id)).collect()
-        } else {
-            return Ok(false);
-        };
-        if selected.is_empty() {
-            return Ok(false);
-        }
-        for object in selected {
+        let Ok((selected, _)) = strict_selection(catalog, matchers) else { return Ok(false) };
+        for (object, _) in selected {
             if !policy::allows(&self.db, actor, Action::Edit, object).await? {
                 return Ok(false);
             }
@@ -383,6 +367,105 @@ impl Silences {
     }
 }
 
+/// The objects a silence selects, by name, and whether they are "projects" or "services".
+type Selection = (Vec<(Object, String)>, &'static str);
+
+/// What a non-admin's silence selects, read strictly so that Alertmanager (Go's RE2) cannot
+/// read it more widely than this check does: every `service` and `project` matcher must be
+/// positive and name its objects literally (`=` a name, or `=~` names separated by `|`), and
+/// every name must exist. The projects selected (those named by every `project` matcher, in a
+/// service named by every `service` matcher) or, without a `project` matcher, the services;
+/// and which of the two it is. The error says what to write instead.
+fn strict_selection(catalog: &Catalog, matchers: &[Matcher]) -> Result<Selection, String> {
+    let named = |label: &str| -> Result<Option<std::collections::BTreeSet<String>>, String> {
+        let mut set: Option<std::collections::BTreeSet<String>> = None;
+        for m in matchers.iter().filter(|m| m.name == label) {
+            if !m.is_equal {
+                return Err(format!(
+                    "{m}: a negative {label} matcher also silences every other {label}'s alerts; name the ones to silence"
+                ));
+            }
+            let names: std::collections::BTreeSet<String> = if m.is_regex {
+                literal_alternatives(&m.value).ok_or_else(|| {
+                    format!("{m}: {label}=~ may only list names separated by |, e.g. {label}=~\"web|api\"")
+                })?
+            } else {
+                [m.value.clone()].into()
+            };
+            if names.iter().any(String::is_empty) {
+                return Err(format!("{m}: this also matches alerts without a {label} label"));
+            }
+            set = Some(match set {
+                None => names,
+                Some(before) => before.intersection(&names).cloned().collect(),
+            });
+        }
+        Ok(set)
+    };
+    let (projects, services) = (named("project")?, named("service")?);
+    if projects.is_none() && services.is_none() {
+        return Err("Silence must include a service or project matcher.".into());
+    }
+    for p in projects.iter().flatten() {
+        if !catalog.projects.iter().any(|(_, n, _)| n == p) {
+            return Err(format!("there is no project {p:?}"));
+        }
+    }
+    for s in services.iter().flatten() {
+        if !catalog.services.iter().any(|(_, n)| n == s) {
+            return Err(format!("there is no service {s:?}"));
+        }
+    }
+    let selected: Vec<(Object, String)>;
+    let kind = match &projects {
+        Some(ps) => {
+            let service_ok = |sid: &ServiceId| {
+                services.as_ref().is_none_or(|ss| catalog.services.iter().any(|(id, n)| id == sid && ss.contains(n)))
+            };
+            selected = catalog
+                .projects
+                .iter()
+                .filter(|(_, n, sid)| ps.contains(n) && service_ok(sid))
+                .map(|(id, n, _)| (Object::Project(*id), n.clone()))
+                .collect();
+            "projects"
+        }
+        None => {
+            let ss = services.as_ref().expect("one of the two is named");
+            selected = catalog
+                .services
+                .iter()
+                .filter(|(_, n)| ss.contains(n))
+                .map(|(id, n)| (Object::Service(*id), n.clone()))
+                .collect();
+            "services"
+        }
+    };
+    if selected.is_empty() {
+        return Err(format!("{} selects no service or project", format_matchers(matchers)));
+    }
+    Ok((selected, kind))
+}
+
+/// The names a regex lists, when it is nothing but names (letters, digits, `_`, `-`, spaces)
+/// separated by `|`: read the same by every regex engine.
+fn literal_alternatives(re: &str) -> Option<std::collections::BTreeSet<String>> {
+    re.split('|')
+        .map(|alt| {
+            alt.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == ' ').then(|| alt.to_string())
+        })
+        .collect()
+}
+
+/// Refuses what is not a silence id (Alertmanager's are UUIDs) before it goes into a URL.
+fn check_silence_id(id: &str) -> Result<(), AppError> {
+    if !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Ok(())
+    } else {
+        Err(AppError::invalid("id", format!("{:?} is not a silence id", id.chars().take(80).collect::<String>())))
+    }
+}
+
 /// What the `service` and `project` matchers select: the projects that every `project` matcher
 /// and every `service` matcher (on their service's name) accept, and the services that every
 /// `service` matcher accepts.
@@ -417,8 +500,6 @@ fn affected(catalog: &Catalog, matchers: &[Matcher]) -> Result<Affected, AppErro
     Ok(Affected {
         projects: if by_project.is_empty() && by_service.is_empty() { Vec::new() } else { projects },
         services: if by_service.is_empty() { Vec::new() } else { services },
-        names_project: !by_project.is_empty(),
-        names_service: !by_service.is_empty(),
     })
 }
 
@@ -544,6 +625,36 @@ mod tests {
         // A regex is anchored: `web` is not `web-a`.
         assert_eq!(ids(&affected(&c, &m("project=~\"web\"")).unwrap()), (vec![], vec![]));
         assert_eq!(ids(&affected(&c, &m("job=\"node\"")).unwrap()), (vec![], vec![]));
+    }
+
+    #[test]
+    fn non_admins_name_what_they_silence() {
+        let c = catalog();
+        let sel = |text: &str| {
+            strict_selection(&c, &parse_matchers(text).unwrap())
+                .map(|(s, kind)| (s.into_iter().map(|(_, n)| n).collect::<Vec<_>>(), kind))
+        };
+        assert_eq!(sel("project=\"web-a\"").unwrap(), (vec!["web-a".to_string()], "projects"));
+        assert_eq!(sel("project=~\"web-a|web-b\" project=\"web-b\"").unwrap(), (vec!["web-b".to_string()], "projects"));
+        assert_eq!(sel("service=\"web\" alertname=\"Down\"").unwrap(), (vec!["web".to_string()], "services"));
+        assert_eq!(sel("service=\"web\" project=\"web-a\"").unwrap(), (vec!["web-a".to_string()], "projects"));
+        // Read more widely by Alertmanager than by a literal reading: refused, saying why.
+        for (text, why) in [
+            ("project!=\"db\" alertname=\"X\"", "negative"),
+            ("project=~\"web-a|\" alertname=~\".+\"", "without a project label"),
+            ("service=~\"web|[d&&x]b\"", "may only list names"),
+            ("service=~\"we.\"", "may only list names"),
+            ("project=~\"web-a|nonexistent\"", "no project \"nonexistent\""),
+            ("alertname=\"X\"", "must include a service or project"),
+            ("service=\"storage\" project=\"web-a\"", "selects no service or project"),
+        ] {
+            let err = sel(text).unwrap_err();
+            assert!(err.contains(why), "{text}: {err}");
+        }
+        assert!(check_silence_id("0f0e0d0c-1b2a-4c3d-8e9f-a0b1c2d3e4f5").is_ok());
+        for bad in ["", "../../api/v2/status", "a/b", "..", "x?y", &"a".repeat(65)] {
+            assert!(check_silence_id(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -192,8 +192,13 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("listening on http://{}", listener.local_addr()?);
     // Stopping: take no new connections and finish the requests under way, then let the
     // background work finish what it has started (deliveries on the wire, queued alerts).
+    // Long polls (agents waiting on changes) end at the signal, not after their timeout.
+    let stop = supervisor.stop();
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(async move {
+            shutdown().await;
+            stop.cancel();
+        })
         .await?;
     if supervisor.shutdown(SHUTDOWN_GRACE).await {
         tracing::info!("stopped");

@@ -4,28 +4,18 @@
 // Label values are shown as text, never as markup.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { start, open, login } from "./harness.mjs";
+import { start, open, login, receiver as harnessReceiver } from "./harness.mjs";
 
 const cleanups = [];
 after(async () => {
   for (const c of cleanups) await c();
 });
 
-/// An HTTP receiver for the webhook notifier: keeps every body posted to it.
+/// The webhook receiver, stopped when the tests end.
 async function receiver() {
-  const bodies = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      bodies.push(JSON.parse(body));
-      res.end("ok");
-    });
-  });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  cleanups.push(() => new Promise((ok) => server.close(ok)));
-  return { url: `http://127.0.0.1:${server.address().port}/hook`, bodies };
+  const r = await harnessReceiver();
+  cleanups.push(r.close);
+  return r;
 }
 
 /// Alertmanager's webhook body (version 4) for one alert of one group.

@@ -6,12 +6,14 @@ import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer } from "node:net";
+import { createServer as httpServer } from "node:http";
 import { chromium } from "playwright-core";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const ADMIN_PASSWORD = "end2end-admin-pw";
 
-async function freePort() {
+/// A free TCP port on 127.0.0.1.
+export async function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.listen(0, "127.0.0.1", () => {
@@ -163,5 +165,24 @@ export async function startOpenIdProvider(redirectUris, env = {}) {
     stop() {
       child.kill("SIGTERM");
     },
+  };
+}
+
+/// An HTTP receiver for a webhook notifier: keeps every JSON body posted to it. `close()` stops it.
+export async function receiver() {
+  const bodies = [];
+  const server = httpServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      bodies.push(JSON.parse(body));
+      res.end("ok");
+    });
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/hook`,
+    bodies,
+    close: () => new Promise((ok) => server.close(ok)),
   };
 }

@@ -8,29 +8,18 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { createServer as netServer } from "node:net";
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { start, open, login, api, apiLogin, ADMIN_PASSWORD } from "./harness.mjs";
+import { start, open, login, api, apiLogin, freePort, receiver, ADMIN_PASSWORD } from "./harness.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const cleanups = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
-
-async function freePort() {
-  return new Promise((ok) => {
-    const s = netServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
 
 /// Starts `cmd` and stops it (SIGTERM) when the test ends.
 function run(cmd, args, env = {}) {
@@ -55,17 +44,9 @@ async function until(what, check, seconds = 60) {
 const json = async (url) => (await fetch(url)).json();
 
 test("Prometheus and Alertmanager in the loop: a target goes down, a person is told and silences it, it comes back up", async (t) => {
-  const bodies = [];
-  const hook = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      bodies.push(JSON.parse(body));
-      res.end("ok");
-    });
-  });
-  await new Promise((ok) => hook.listen(0, "127.0.0.1", ok));
-  cleanups.push(() => new Promise((ok) => hook.close(ok)));
+  const hook = await receiver();
+  cleanups.push(hook.close);
+  const bodies = hook.bodies;
 
   const [promPort, amPort, deadPort] = [await freePort(), await freePort(), await freePort()];
   const prom = `http://127.0.0.1:${promPort}`;
@@ -91,7 +72,7 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
   await call("create_exporter", { project_id: project.id, job: "promgen", port: new URL(base).port, path: "/metrics", scheme: "http" });
   await call("create_notifier", {
     owner_kind: "project", owner_id: project.id, kind: "webhook",
-    value: `http://127.0.0.1:${hook.address().port}/hook`, alias: "", subject_template: "", body_template: "",
+    value: hook.url, alias: "", subject_template: "", body_template: "",
   });
   const [, key] = await call("create_token", { name: "alertmanager and agent" });
 
@@ -215,7 +196,8 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
 
   // The exporter comes up: the alert resolves, live.
   const exporter = createServer((req, res) => res.end("node_up 1\n"));
-  await new Promise((ok) => exporter.listen(deadPort, "127.0.0.1", ok));
+  // Both loopback addresses, as `localhost` may be either.
+  await new Promise((ok) => exporter.listen(deadPort, ok));
   cleanups.push(() => new Promise((ok) => exporter.close(ok)));
   await open(page, base + "/alert");
   await row.locator("td.state", { hasText: "resolved" }).waitFor({ timeout: 60000 });

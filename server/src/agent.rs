@@ -20,8 +20,9 @@ use tokio_util::sync::CancellationToken;
 
 /// Seconds the server is asked to hold a wait.
 const WAIT: u64 = 55;
-/// A failed sync is tried again after this long, change or not.
-const RETRY: u64 = 10;
+/// A failed sync is tried again after this long, doubling up to [`MAX_RETRY`], change or not.
+const RETRY: Duration = Duration::from_secs(2);
+const MAX_RETRY: Duration = Duration::from_secs(60);
 /// The longest wait between attempts to reach a lost server.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// The most of a file or an answer read.
@@ -108,10 +109,18 @@ impl Agent {
         let mut synced: Option<i64> = None;
         let mut failed = false;
         let mut backoff = Duration::from_secs(1);
+        let mut retry = RETRY;
         while !stop.is_cancelled() {
-            let wait = if failed { RETRY } else { WAIT };
+            if failed {
+                // A Prometheus that refuses or is down is not asked again at once.
+                tokio::select! {
+                    _ = tokio::time::sleep(retry) => {}
+                    _ = stop.cancelled() => return,
+                }
+                retry = (retry * 2).min(MAX_RETRY);
+            }
             let answer = tokio::select! {
-                a = self.changes(synced.unwrap_or(-1), wait) => a,
+                a = self.changes(synced.unwrap_or(-1), if failed { 0 } else { WAIT }) => a,
                 _ = stop.cancelled() => return,
             };
             let generation = match answer {
@@ -137,6 +146,7 @@ impl Agent {
                     Ok(()) => {
                         synced = Some(generation);
                         failed = false;
+                        retry = RETRY;
                         tracing::info!(generation, config = %self.config_hash, "in sync");
                         String::new()
                     }
@@ -202,7 +212,13 @@ impl Agent {
             Ok(h) => self.config_hash = h,
             Err(e) => errors.push(e),
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            // Fetched again next time, so a reload that failed is tried again with them.
+            self.etags.clear();
+            Err(errors.join("; "))
+        }
     }
 
     /// The file's new body and tag, or `None` when the one in place is current (304).

@@ -159,3 +159,59 @@ on_both_databases!(a_change_reaches_prometheus, |b: Backend| async move {
     assert_eq!(res.status(), 403);
     let _ = std::fs::remove_dir_all(&dir);
 });
+
+// A reload that fails is tried again (after a pause, not in a loop) with the files fetched
+// anew, and the shard page says so meanwhile; once it succeeds the agent is in sync.
+on_both_databases!(a_failed_reload_is_tried_again, |b: Backend| async move {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let app = common::router(&b);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    // A Prometheus whose first reload fails.
+    let reloads = Arc::new(AtomicUsize::new(0));
+    let counted = reloads.clone();
+    let fake = axum::Router::new()
+        .route(
+            "/-/reload",
+            axum::routing::post(move || {
+                let n = counted.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n == 0 {
+                        (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom")
+                    } else {
+                        (axum::http::StatusCode::OK, "")
+                    }
+                }
+            }),
+        )
+        .route(
+            "/api/v1/status/config",
+            axum::routing::get(|| async { axum::Json(serde_json::json!({"data": {"yaml": "x"}})) }),
+        );
+    let fake_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let prometheus = format!("http://{}", fake_listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(fake_listener, fake).await.unwrap() });
+
+    let root = common::admin(&b).await;
+    let (_, key) = b.auth.create_token(&root, "root", "agent").await.unwrap();
+    b.inventory.register_server(&root, "main", "127.0.0.1", 1).await.unwrap();
+    let (shard,): (i64,) = sqlx::query_as("SELECT id FROM shard").fetch_one(&b.db.pool).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("promgen-agent-reload-{}-{:?}", std::process::id(), b.db.dialect));
+    std::fs::create_dir_all(&dir).unwrap();
+    let targets = dir.join("targets.json");
+    let _agent = Agent::start(&server, &key, &prometheus, "fake", &[("--targets", &targets)], None);
+    let states = || b.agents.states(&root, ShardId(shard));
+    eventually("the failed reload reported", || async {
+        states().await.unwrap().first().is_some_and(|s| s.state.contains("reload failed: 500"))
+    })
+    .await;
+    assert_eq!(states().await.unwrap()[0].synced_at, "", "never synced yet");
+    eventually("in sync after the retry", || async {
+        states().await.unwrap().first().is_some_and(|s| s.state == "in sync")
+    })
+    .await;
+    assert_eq!(reloads.load(Ordering::SeqCst), 2, "tried again once, not in a loop");
+    let _ = std::fs::remove_dir_all(&dir);
+});

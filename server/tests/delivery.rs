@@ -107,29 +107,22 @@ on_both_databases!(pagerduty_gets_promgens_event, |b: Backend| async move {
     assert_eq!(pagerduty.received(), [expected]);
 });
 
-on_both_databases!(killed_mid_delivery_it_resumes_on_restart, |b: Backend| async move {
-    let hook = Receiver::start(&[200]).await;
-    let key = setup(&b, &hook.url).await;
-    hook.hang(true);
-    let start = || {
-        let port = common::free_port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_promgen"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--notifier-allow-private",
-                "--notify-timeout",
-                "2s",
-            ])
-            .env("DATABASE_URL", &b.db.url)
-            .env("RUST_LOG", "error")
-            .spawn()
-            .unwrap();
-        (child, format!("http://127.0.0.1:{port}"))
-    };
-    let (mut server, base) = start();
-    let client = reqwest::Client::new();
+/// The real binary serving `b`'s database, notifications on loopback allowed; its address.
+fn start_server(b: &Backend, notify_timeout: &str) -> (std::process::Child, String) {
+    let port = common::free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_promgen"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--notifier-allow-private"])
+        .args(["--notify-timeout", notify_timeout])
+        .env("DATABASE_URL", &b.db.url)
+        .env("RUST_LOG", "error")
+        .spawn()
+        .unwrap();
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+/// Posts the sample alert with `key` once the server at `base` answers (202), then waits until
+/// `hook` holds the notification on the wire.
+async fn post_until_on_the_wire(client: &reqwest::Client, base: &str, key: &str, hook: &Receiver) {
     let mut accepted = false;
     for _ in 0..100 {
         let res = client
@@ -146,14 +139,23 @@ on_both_databases!(killed_mid_delivery_it_resumes_on_restart, |b: Backend| async
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(accepted, "the server started");
-    // The notification is on the wire, the receiver holding it: kill -9.
     for _ in 0..100 {
         if !hook.received().is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(hook.received().len(), 1);
+    assert_eq!(hook.received().len(), 1, "on the wire");
+}
+
+on_both_databases!(killed_mid_delivery_it_resumes_on_restart, |b: Backend| async move {
+    let hook = Receiver::start(&[200]).await;
+    let key = setup(&b, &hook.url).await;
+    hook.hang(true);
+    let (mut server, base) = start_server(&b, "2s");
+    let client = reqwest::Client::new();
+    // The notification is on the wire, the receiver holding it: kill -9.
+    post_until_on_the_wire(&client, &base, &key, &hook).await;
     server.kill().unwrap(); // SIGKILL
     server.wait().unwrap();
     let (status,): (String,) = sqlx::query_as("SELECT status FROM outbox").fetch_one(&b.db.pool).await.unwrap();
@@ -161,7 +163,7 @@ on_both_databases!(killed_mid_delivery_it_resumes_on_restart, |b: Backend| async
 
     // Restarted, the server takes the row up again once the dead claim lapses.
     hook.hang(false);
-    let (mut server, _) = start();
+    let (mut server, _) = start_server(&b, "2s");
     let mut sent = false;
     for _ in 0..300 {
         let (status,): (String,) = sqlx::query_as("SELECT status FROM outbox").fetch_one(&b.db.pool).await.unwrap();
@@ -189,46 +191,11 @@ on_both_databases!(stopped_mid_delivery_it_finishes_first, |b: Backend| async mo
     let hook = Receiver::start(&[200]).await;
     let key = setup(&b, &hook.url).await;
     hook.hang(true);
-    let port = common::free_port();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_promgen"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--notifier-allow-private",
-            "--notify-timeout",
-            "10s",
-        ])
-        .env("DATABASE_URL", &b.db.url)
-        .env("RUST_LOG", "error")
-        .spawn()
-        .unwrap();
+    let (mut server, base) = start_server(&b, "10s");
     let client = reqwest::Client::new();
-    let mut accepted = false;
-    for _ in 0..100 {
-        let res = client
-            .post(format!("http://127.0.0.1:{port}/api/v1/alerts"))
-            .header("Authorization", format!("Token {key}"))
-            .body(SAMPLE)
-            .send()
-            .await;
-        if let Ok(r) = res {
-            assert_eq!(r.status(), 202);
-            accepted = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(accepted, "the server started");
-    for _ in 0..100 {
-        if !hook.received().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(hook.received().len(), 1, "on the wire");
+    post_until_on_the_wire(&client, &base, &key, &hook).await;
     // An agent waiting on changes (a long poll of up to 2 minutes) does not hold the stop back.
-    let changes = format!("http://127.0.0.1:{port}/api/v1/agent/changes");
+    let changes = format!("{base}/api/v1/agent/changes");
     let now: serde_json::Value = client
         .get(&changes)
         .header("Authorization", format!("Token {key}"))
@@ -250,7 +217,7 @@ on_both_databases!(stopped_mid_delivery_it_finishes_first, |b: Backend| async mo
     // It stops taking work at once, but waits for the delivery under way.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(server.try_wait().unwrap().is_none(), "still finishing the delivery");
-    assert!(client.get(format!("http://127.0.0.1:{port}/-/healthy")).send().await.is_err(), "no new requests");
+    assert!(client.get(format!("{base}/-/healthy")).send().await.is_err(), "no new requests");
     hook.hang(false);
     let mut exit = None;
     for _ in 0..100 {

@@ -10,6 +10,31 @@ pub async fn list_shards() -> Result<Vec<ShardSummary>, AppError> {
     b.inventory.shards(&actor).await
 }
 
+/// A shard's form as the backend takes it; the capacities must be numbers.
+#[cfg(feature = "ssr")]
+fn shard_input(
+    name: String,
+    url: String,
+    proxy: bool,
+    enabled: bool,
+    samples: &str,
+    targets: &str,
+    prometheus_version: Option<String>,
+) -> Result<ShardInput, AppError> {
+    let number = |field: &str, v: &str| {
+        v.trim().parse::<i64>().map_err(|_| AppError::invalid(field, format!("{v:?} is not a number")))
+    };
+    Ok(ShardInput {
+        name,
+        url,
+        proxy,
+        enabled,
+        samples: number("samples", samples)?,
+        targets: number("targets", targets)?,
+        prometheus_version,
+    })
+}
+
 #[server(endpoint = "create_shard")]
 pub async fn create_shard(
     name: String,
@@ -20,22 +45,15 @@ pub async fn create_shard(
     prometheus_version: Option<String>,
 ) -> Result<Shard, AppError> {
     let (b, actor) = super::caller().await?;
-    let number = |field: &str, v: &str| {
-        v.trim().parse::<i64>().map_err(|_| AppError::invalid(field, format!("{v:?} is not a number")))
-    };
-    let input = ShardInput {
-        name,
-        url,
-        proxy: proxy.is_some(),
-        enabled: true,
-        samples: number("samples", &samples)?,
-        targets: number("targets", &targets)?,
-        prometheus_version,
-    };
+    let input = shard_input(name, url, proxy.is_some(), true, &samples, &targets, prometheus_version)?;
     let shard = b.inventory.create_shard(&actor, input).await?;
     // Learn which Prometheus it runs, without making the form wait for it.
     let rules = b.rules.clone();
-    tokio::spawn(async move { rules.detect_versions().await });
+    b.supervisor.spawn("shard versions", async move {
+        if let Err(e) = rules.detect_versions().await {
+            tracing::warn!(error = %e, "cannot ask the new shard which Prometheus it runs");
+        }
+    });
     Ok(shard)
 }
 
@@ -53,18 +71,8 @@ pub async fn update_shard(
     let (b, actor) = super::caller().await?;
     // Refused before the form is read: what is wrong with it is no business of a non-admin.
     actor.may_administer("change shards")?;
-    let number = |field: &str, v: &str| {
-        v.trim().parse::<i64>().map_err(|_| AppError::invalid(field, format!("{v:?} is not a number")))
-    };
-    let input = ShardInput {
-        name,
-        url,
-        proxy: proxy.is_some(),
-        enabled: enabled.is_some(),
-        samples: number("samples", &samples)?,
-        targets: number("targets", &targets)?,
-        prometheus_version: b.inventory.shard_row(id).await?.prometheus_version,
-    };
+    let version = b.inventory.shard_row(id).await?.prometheus_version;
+    let input = shard_input(name, url, proxy.is_some(), enabled.is_some(), &samples, &targets, version)?;
     b.inventory.update_shard(&actor, id, input).await
 }
 
@@ -90,6 +98,13 @@ pub async fn shard_servers(id: ShardId) -> Result<Vec<ServerState>, AppError> {
 pub async fn shard_agents(id: ShardId) -> Result<Vec<AgentState>, AppError> {
     let (b, actor) = super::caller().await?;
     b.agents.states(&actor, id).await
+}
+
+/// Forgets an agent's reports (a server that is gone).
+#[server(endpoint = "forget_agent")]
+pub async fn forget_agent(shard_id: ShardId, name: String) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    b.agents.forget(&actor, shard_id, &name).await
 }
 
 /// Registers a Prometheus server on the shard (or moves it there); says what it did.

@@ -12,7 +12,8 @@ pub async fn list_silences() -> Result<SilenceList, AppError> {
 }
 
 /// Makes a silence in every Alertmanager: `matchers` in amtool's syntax (`service="web",
-/// instance=~"db-.*"`), for `duration` (`2h`, `1h30m`) or from `starts_at` to `ends_at`.
+/// instance=~"db-.*"`), from `starts_at` to `ends_at` when either is given, else for
+/// `duration` (`2h`, `1h30m`) from now.
 #[server(endpoint = "create_silence")]
 pub async fn create_silence(
     matchers: String,
@@ -26,10 +27,11 @@ pub async fn create_silence(
     let parsed = parse_matchers(&matchers).map_err(|m| AppError::invalid("matchers", m))?;
     let (duration, starts_at, ends_at) =
         (duration.unwrap_or_default(), starts_at.unwrap_or_default(), ends_at.unwrap_or_default());
-    let window = if !duration.trim().is_empty() {
-        Window::For(duration)
-    } else if !starts_at.trim().is_empty() || !ends_at.trim().is_empty() {
+    // A start or an end given is a planned window: it wins over the form's default duration.
+    let window = if !starts_at.trim().is_empty() || !ends_at.trim().is_empty() {
         Window::Between(starts_at, ends_at)
+    } else if !duration.trim().is_empty() {
+        Window::For(duration)
     } else {
         return Err(AppError::invalid("duration", "give a duration (e.g. 2h) or a start and an end"));
     };

@@ -119,7 +119,7 @@ impl Agents {
         let mut tx = self.db.begin().await?;
         sqlx::query(
             "INSERT INTO agent_status (shard_id, name, generation, synced_at, config_hash, error, reported_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $4) ON CONFLICT (shard_id, name) DO UPDATE SET \
+             VALUES ($1, $2, $3, CASE WHEN $6 = '' THEN $4 ELSE '' END, $5, $6, $4) ON CONFLICT (shard_id, name) DO UPDATE SET \
              generation = excluded.generation, config_hash = excluded.config_hash, error = excluded.error, \
              reported_at = excluded.reported_at, \
              synced_at = CASE WHEN excluded.error = '' THEN excluded.synced_at ELSE agent_status.synced_at END",
@@ -133,6 +133,23 @@ impl Agents {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets an agent's reports (site admins): a server that is gone leaves the shard's page.
+    pub async fn forget(&self, actor: &Actor, shard: ShardId, name: &str) -> Result<(), AppError> {
+        actor.may_administer("forget an agent")?;
+        let mut tx = self.db.begin().await?;
+        let gone = sqlx::query("DELETE FROM agent_status WHERE shard_id = $1 AND name = $2")
+            .bind(shard.0)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        if gone == 0 {
+            return Err(AppError::NotFound(format!("agent {name:?} of shard {shard}")));
+        }
         Ok(())
     }
 
@@ -154,10 +171,10 @@ impl Agents {
                 let silent = chrono::DateTime::parse_from_rfc3339(&reported_at)
                     .map(|t| now.signed_duration_since(t).to_std().unwrap_or_default() > SILENT_AFTER)
                     .unwrap_or(true);
-                let state = if !error.is_empty() {
-                    error.clone()
-                } else if silent {
+                let state = if silent {
                     format!("not heard from since {reported_at}")
+                } else if !error.is_empty() {
+                    error.clone()
                 } else if generation >= current {
                     "in sync".to_string()
                 } else {

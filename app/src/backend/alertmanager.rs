@@ -152,7 +152,7 @@ impl Alertmanagers {
                     }
                 }
                 Ok(_) => warnings.push(format!("Alertmanager at {am} answered something that is not a list")),
-                Err(e) => warnings.push(format!("Alertmanager at {am}: {e}")),
+                Err(e) => warnings.push(format!("Alertmanager at {am} {e}")),
             }
         }
         Merged { items, warnings }

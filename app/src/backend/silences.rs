@@ -118,7 +118,7 @@ impl Silences {
             match answer {
                 Ok(id) => made.ids.push(id),
                 Err(e) => {
-                    made.warnings.push(format!("Alertmanager at {am}: {e}"));
+                    made.warnings.push(format!("Alertmanager at {am} {e}"));
                     refusal.get_or_insert(e);
                 }
             }
@@ -147,6 +147,15 @@ impl Silences {
             .await?;
         let answers = self.ams.expire(id).await;
         if answers.iter().any(|(_, r)| r.is_ok()) {
+            // Alertmanagers that do not gossip (one per shard) each gave the silence an id of
+            // their own: its twins there go with it.
+            let key = twin_key(&silence);
+            for (raw, _) in self.ams.silences().await.items.into_iter().filter(|_| key.is_some()) {
+                let twin = raw["id"].as_str().filter(|t| *t != id && raw["status"]["state"] != "expired");
+                if let Some(twin) = twin.filter(|_| twin_key(&raw) == key) {
+                    self.ams.expire(twin).await;
+                }
+            }
             tracing::info!(id, "silence expired");
             return Ok(());
         }
@@ -175,7 +184,27 @@ impl Silences {
             silences.push(Silence { may_expire, ..s });
         }
         silences.sort_by(|a, b| a.ends_at.cmp(&b.ends_at).then_with(|| a.id.cmp(&b.id)));
-        Ok(SilenceList { unconfigured: false, silences, warnings: merged.warnings })
+        // Twins in Alertmanagers that do not gossip are one silence to a user.
+        let mut shown: Vec<Silence> = Vec::with_capacity(silences.len());
+        for s in silences {
+            let same = |o: &Silence| {
+                let key = |x: &Silence| {
+                    let mut m = x.matchers.clone();
+                    m.sort();
+                    (m, x.created_by.clone(), x.comment.clone(), parse_time("", &x.ends_at).ok())
+                };
+                key(o) == key(&s)
+            };
+            match shown.iter_mut().find(|o| same(o)) {
+                Some(o) => o.alertmanagers.extend(s.alertmanagers),
+                None => shown.push(s),
+            }
+        }
+        for s in &mut shown {
+            s.alertmanagers.sort();
+            s.alertmanagers.dedup();
+        }
+        Ok(SilenceList { unconfigured: false, silences: shown, warnings: merged.warnings })
     }
 
     /// Promgen's `/proxy/v1/silences`: Alertmanager's silences as it sends them, merged, those
@@ -455,6 +484,15 @@ fn literal_alternatives(re: &str) -> Option<std::collections::BTreeSet<String>> 
             alt.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == ' ').then(|| alt.to_string())
         })
         .collect()
+}
+
+/// What makes two silences twins (one silence posted to Alertmanagers that do not gossip):
+/// the same matchers, maker, comment and end.
+fn twin_key(raw: &Value) -> Option<(Vec<Matcher>, String, String, DateTime<Utc>)> {
+    let mut matchers: Vec<Matcher> = serde_json::from_value(raw["matchers"].clone()).ok()?;
+    matchers.sort();
+    let end = DateTime::parse_from_rfc3339(raw["endsAt"].as_str()?).ok()?.with_timezone(&Utc);
+    Some((matchers, raw["createdBy"].as_str()?.to_string(), raw["comment"].as_str()?.to_string(), end))
 }
 
 /// Refuses what is not a silence id (Alertmanager's are UUIDs) before it goes into a URL.

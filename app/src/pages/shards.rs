@@ -1,6 +1,6 @@
 use crate::api::admin::{
-    AddServer, CreateProbe, CreateShard, DeleteShard, RemoveServer, UpdateShard, list_shards, shard_agents,
-    shard_servers,
+    AddServer, CreateProbe, CreateShard, DeleteShard, ForgetAgent, RemoveServer, UpdateShard, list_shards,
+    shard_agents, shard_servers,
 };
 use crate::components::{ErrorView, Field, FormError, Loading, checks};
 use crate::model::{ServerState, ShardId, ShardSummary};
@@ -223,7 +223,11 @@ fn ShardDetail(
 /// The push agents of a shard (`promgen agent`) and whether each has applied the last change.
 #[component]
 fn AgentStates(shard: ShardId) -> impl IntoView {
-    let agents = LocalResource::new(move || shard_agents(shard));
+    let forget = ServerAction::<ForgetAgent>::new();
+    let agents = LocalResource::new(move || {
+        forget.version().get();
+        shard_agents(shard)
+    });
     view! {
         <section class="card">
             <h2>"Agents"</h2>
@@ -235,16 +239,24 @@ fn AgentStates(shard: ShardId) -> impl IntoView {
                 }.into_any(),
                 Some(Ok(list)) => view! {
                     <table class="list">
-                        <thead><tr><th>"Server"</th><th>"State"</th><th>"Last sync (UTC)"</th><th>"Configuration"</th></tr></thead>
+                        <thead><tr><th>"Server"</th><th>"State"</th><th>"Last sync (UTC)"</th><th>"Configuration"</th><th></th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|a| {
                                 let class = if a.state == "in sync" { "state ok" } else { "state error" };
+                                let synced = if a.synced_at.is_empty() { "never".to_string() } else { a.synced_at };
                                 view! {
                                     <tr>
-                                        <td>{a.name}</td>
+                                        <td>{a.name.clone()}</td>
                                         <td class=class>{a.state}</td>
-                                        <td>{a.synced_at}</td>
+                                        <td>{synced}</td>
                                         <td><code>{a.config_hash}</code></td>
+                                        <td>
+                                            <ActionForm action=forget attr:class="inline">
+                                                <input type="hidden" name="shard_id" value=shard.to_string() />
+                                                <input type="hidden" name="name" value=a.name />
+                                                <button type="submit" class="small">"Forget"</button>
+                                            </ActionForm>
+                                        </td>
                                     </tr>
                                 }
                             }).collect_view()}
@@ -252,6 +264,7 @@ fn AgentStates(shard: ShardId) -> impl IntoView {
                     </table>
                 }.into_any(),
             }}
+            <FormError value=forget.value() />
         </section>
     }
 }

@@ -48,8 +48,8 @@ pub fn SilencesPage() -> impl IntoView {
                     <small class="field-error">{move || message.get()}</small>
                 </label>
                 <div class="row">
-                    <Field label="Duration" name="duration" value="1h" placeholder="2h, 1h30m, 1d" />
-                    <Field label="Or from (UTC)" name="starts_at" kind="datetime-local" />
+                    <Field label="For" name="duration" value="1h" placeholder="2h, 1h30m, 1d" />
+                    <Field label="Or from (UTC; wins over For)" name="starts_at" kind="datetime-local" />
                     <Field label="Until (UTC)" name="ends_at" kind="datetime-local" />
                 </div>
                 <Field label="Comment" name="comment" placeholder="Silenced from Promgen" />
@@ -83,9 +83,15 @@ fn SilenceTable(list: SilenceList, expire: ServerAction<ExpireSilence>) -> impl 
         return view! { <p class="muted">"No Alertmanager is configured: start the server with --alertmanager-url."</p> }
             .into_any();
     }
+    let answered_by_none = !list.warnings.is_empty();
     let warnings = list.warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view();
     if list.silences.is_empty() {
-        return view! { {warnings} <p class="muted">"No silence is active or pending."</p> }.into_any();
+        let empty = if answered_by_none {
+            "No silence is known from the Alertmanagers that answered."
+        } else {
+            "No silence is active or pending."
+        };
+        return view! { {warnings} <p class="muted">{empty}</p> }.into_any();
     }
     view! {
         {warnings}
@@ -132,9 +138,15 @@ pub fn HeldAlertsPanel() -> impl IntoView {
                             <p class="muted">"No Alertmanager is configured: start the server with --alertmanager-url."</p>
                         }.into_any(),
                         Ok(h) => {
+                            let answered_by_none = !h.warnings.is_empty();
                             let warnings = h.warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view();
                             if h.alerts.is_empty() {
-                                return view! { {warnings} <p class="muted">"Alertmanager holds no alert."</p> }.into_any();
+                                let empty = if answered_by_none {
+                                    "No alert is known from the Alertmanagers that answered."
+                                } else {
+                                    "Alertmanager holds no alert."
+                                };
+                                return view! { {warnings} <p class="muted">{empty}</p> }.into_any();
                             }
                             view! {
                                 {warnings}

@@ -295,15 +295,8 @@ impl Prometheus {
             .expect("prometheus (Debian's prometheus package; .ci/setup installs it)");
         let url = format!("http://127.0.0.1:{port}");
         let prom = Prometheus { url, child, dir };
-        for _ in 0..200 {
-            if let Ok(r) = reqwest::get(format!("{}/-/ready", prom.url)).await
-                && r.status().is_success()
-            {
-                return prom;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("Prometheus at {} did not get ready in 20 s", prom.url);
+        wait_ready("Prometheus", &prom.url).await;
+        prom
     }
 }
 
@@ -353,15 +346,8 @@ impl Alertmanager {
             .spawn()
             .expect("prometheus-alertmanager (Debian's package; .ci/setup installs it)");
         let am = Alertmanager { url: format!("http://127.0.0.1:{port}{prefix}"), child, dir };
-        for _ in 0..200 {
-            if let Ok(r) = reqwest::get(format!("{}/-/ready", am.url)).await
-                && r.status().is_success()
-            {
-                return am;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("Alertmanager at {} did not get ready in 20 s", am.url);
+        wait_ready("Alertmanager", &am.url).await;
+        am
     }
 }
 
@@ -371,6 +357,19 @@ impl Drop for Alertmanager {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Waits until `{url}/-/ready` answers 200 (Prometheus and Alertmanager have it), 20 s at most.
+async fn wait_ready(what: &str, url: &str) {
+    for _ in 0..200 {
+        if let Ok(r) = reqwest::get(format!("{url}/-/ready")).await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what} at {url} did not get ready in 20 s");
 }
 
 pub fn free_port() -> u16 {

@@ -215,3 +215,61 @@ on_both_databases!(a_failed_reload_is_tried_again, |b: Backend| async move {
     assert_eq!(reloads.load(Ordering::SeqCst), 2, "tried again once, not in a loop");
     let _ = std::fs::remove_dir_all(&dir);
 });
+
+// The server goes away (killed) and comes back: the agent waits with growing pauses, then
+// applies what changed while it was away.
+on_both_databases!(the_agent_survives_a_server_restart, |b: Backend| async move {
+    let port = common::free_port();
+    let server = format!("http://127.0.0.1:{port}");
+    let start = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_promgen"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", &b.db.url)
+            .env("RUST_LOG", "error")
+            .spawn()
+            .unwrap()
+    };
+    let answers = || async { reqwest::get(format!("{server}/-/healthy")).await.is_ok_and(|r| r.status().is_success()) };
+    let fake = axum::Router::new().route("/-/reload", axum::routing::post(|| async { "" })).route(
+        "/api/v1/status/config",
+        axum::routing::get(|| async { axum::Json(serde_json::json!({"data": {"yaml": "x"}})) }),
+    );
+    let fake_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let prometheus = format!("http://{}", fake_listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(fake_listener, fake).await.unwrap() });
+
+    let root = common::admin(&b).await;
+    let (_, key) = b.auth.create_token(&root, "root", "agent").await.unwrap();
+    b.inventory.register_server(&root, "main", "127.0.0.1", 1).await.unwrap();
+    let (shard,): (i64,) = sqlx::query_as("SELECT id FROM shard").fetch_one(&b.db.pool).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("promgen-agent-restart-{}-{:?}", std::process::id(), b.db.dialect));
+    std::fs::create_dir_all(&dir).unwrap();
+    let targets = dir.join("targets.json");
+
+    let mut first = Agent(start());
+    eventually("the server answers", answers).await;
+    let _agent = Agent::start(&server, &key, &prometheus, "restart", &[("--targets", &targets)], None);
+    let states = || b.agents.states(&root, ShardId(shard));
+    eventually("in sync", || async { states().await.unwrap().first().is_some_and(|s| s.state == "in sync") }).await;
+
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
+    // Changed while the server is away.
+    let sd = serde_json::json!([{
+        "labels": {"__shard": "main", "service": "web", "project": "shop", "farm": "shop", "job": "node"},
+        "targets": ["back.example.com:9100"],
+    }]);
+    b.importer.import_file_sd(&Actor::System, &sd.to_string(), None).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let _second = Agent(start());
+    eventually("the change applied after the restart", || async {
+        std::fs::read_to_string(&targets).is_ok_and(|t| t.contains("back.example.com:9100"))
+    })
+    .await;
+    let (current, _) = b.agents.generation().await.unwrap();
+    eventually("in sync again", || async {
+        states().await.unwrap().first().is_some_and(|s| s.state == "in sync" && s.generation == current)
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+});

@@ -127,17 +127,17 @@ impl Db {
         Ok(Db { pool, dialect, url, writer: Arc::default() })
     }
 
-    /// A transaction that will write. On SQLite it waits for this process' writer turn, then
-    /// begins IMMEDIATE: a deferred transaction takes the write lock only at its first write,
-    /// and if it read first while another process wrote, it fails at once with "database is
-    /// locked" instead of waiting. Inside it, wait on no other pool connection: the turn and
-    /// the lock are held.
     /// Whether the database answers a query within `within` (readiness checks).
     pub async fn answers(&self, within: std::time::Duration) -> bool {
         let query = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&self.pool);
         matches!(tokio::time::timeout(within, query).await, Ok(Ok(_)))
     }
 
+    /// A transaction that will write. On SQLite it waits for this process' writer turn, then
+    /// begins IMMEDIATE: a deferred transaction takes the write lock only at its first write,
+    /// and if it read first while another process wrote, it fails at once with "database is
+    /// locked" instead of waiting. Inside it, wait on no other pool connection: the turn and
+    /// the lock are held.
     pub async fn begin(&self) -> Result<WriteTx, sqlx::Error> {
         match self.dialect {
             Dialect::Sqlite => {

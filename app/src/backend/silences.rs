@@ -4,8 +4,9 @@
 //! - A silence needs matchers Alertmanager takes and at least one that needs a value (one that
 //!   matches every alert is refused), and a duration (`30m`, `1h30m`) or a start and an end.
 //! - Site admins may silence anything. Others must name a `service` or `project` (Promgen's
-//!   rule) and may edit every project it affects (those its `project` and `service` matchers
-//!   select); with no `project` matcher, every service it affects. Expiring asks the same.
+//!   rule), plainly enough that Alertmanager cannot read it more widely ([`strict_selection`]),
+//!   and may edit every project it selects; with no `project` matcher, every service.
+//!   Expiring or replacing a silence asks the same of the silence's own matchers.
 //! - Lists show a viewer what touches the services and projects they may see; the alerts
 //!   carry Promgen's warnings when their `service` and `project` labels disagree.
 

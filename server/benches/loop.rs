@@ -12,7 +12,7 @@
 
 mod support;
 
-use app::backend::{Actor, Backend, Db};
+use app::backend::{Backend, Db};
 use std::time::{Duration, Instant};
 use support::{Server, median, ms, quantile};
 
@@ -27,25 +27,8 @@ const QUERIES: usize = 200;
 async fn main() -> anyhow::Result<()> {
     let (url, dir) = support::database("loop")?;
     let backend = Backend::new(Db::connect(&url).await?);
-    backend
-        .importer
-        .import_file_sd(
-            &Actor::System,
-            &support::line_inventory(PROJECTS, SERVICES, HOSTS_PER_FARM, EXPORTERS_PER_PROJECT),
-            None,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let admin = backend
-        .auth
-        .create_user(&Actor::System, "bench-admin", "bench-password-1", true)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (_, key) = backend
-        .auth
-        .create_token(&Actor::User(admin), "bench-admin", "agent")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    support::seed_line(&backend, PROJECTS, SERVICES, HOSTS_PER_FARM, EXPORTERS_PER_PROJECT).await?;
+    let (_, key) = support::user_with_token(&backend, "bench-admin", true).await?;
     let server = Server::start(&url).await?;
     let base = server.base.clone();
 

@@ -44,28 +44,9 @@ async fn main() -> anyhow::Result<()> {
     let (url, dir) = support::database("rest")?;
     let backend = Backend::new(Db::connect(&url).await?);
     let started = Instant::now();
-    backend
-        .importer
-        .import_file_sd(&Actor::System, &support::line_inventory(PROJECTS, SERVICES, 17, 2), None)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let admin = backend
-        .auth
-        .create_user(&Actor::System, "bench-admin", "bench-password", true)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let viewer = backend
-        .auth
-        .create_user(&Actor::System, "bench-viewer", "bench-password", false)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (_, admin_key) = backend
-        .auth
-        .create_token(&Actor::User(admin.clone()), "bench-admin", "bench")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (_, viewer_key) =
-        backend.auth.create_token(&Actor::System, "bench-viewer", "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    support::seed_line(&backend, PROJECTS, SERVICES, 17, 2).await?;
+    let (_, admin_key) = support::user_with_token(&backend, "bench-admin", true).await?;
+    let (viewer, viewer_key) = support::user_with_token(&backend, "bench-viewer", false).await?;
     let ids: Vec<(i64,)> =
         sqlx::query_as("SELECT id FROM project ORDER BY id LIMIT 200").fetch_all(&backend.db.pool).await?;
     for (id,) in ids {

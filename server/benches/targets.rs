@@ -8,7 +8,7 @@
 
 mod support;
 
-use app::backend::{Actor, Backend, Db};
+use app::backend::{Backend, Db};
 use std::time::Instant;
 use support::{Server, median, ms};
 
@@ -23,15 +23,7 @@ async fn main() -> anyhow::Result<()> {
     let (url, dir) = support::database("targets")?;
     let backend = Backend::new(Db::connect(&url).await?);
     let started = Instant::now();
-    backend
-        .importer
-        .import_file_sd(
-            &Actor::System,
-            &support::line_inventory(PROJECTS, SERVICES, HOSTS_PER_FARM, EXPORTERS_PER_PROJECT),
-            None,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    support::seed_line(&backend, PROJECTS, SERVICES, HOSTS_PER_FARM, EXPORTERS_PER_PROJECT).await?;
     println!(
         "seeded {PROJECTS} projects, {} hosts, {} exporters in {:.1?}",
         PROJECTS * HOSTS_PER_FARM,

@@ -42,6 +42,43 @@ impl Drop for Agent {
     }
 }
 
+/// A stand-in for Prometheus (its reload and configuration status) whose first `failing`
+/// reloads answer 500: its URL and the count of reloads asked.
+async fn fake_prometheus(failing: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::http::StatusCode;
+    use std::sync::atomic::Ordering;
+    let reloads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = reloads.clone();
+    let fake =
+        axum::Router::new()
+            .route(
+                "/-/reload",
+                axum::routing::post(move || {
+                    let n = counted.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        if n < failing { (StatusCode::INTERNAL_SERVER_ERROR, "boom") } else { (StatusCode::OK, "") }
+                    }
+                }),
+            )
+            .route(
+                "/api/v1/status/config",
+                axum::routing::get(|| async { axum::Json(serde_json::json!({"data": {"yaml": "x"}})) }),
+            );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, fake).await.unwrap() });
+    (url, reloads)
+}
+
+/// A site admin with an agent's token, and shard `main` (with a server registered).
+async fn admin_and_shard(b: &Backend) -> (Actor, String, i64) {
+    let root = common::admin(b).await;
+    let (_, key) = b.auth.create_token(&root, "root", "agent").await.unwrap();
+    b.inventory.register_server(&root, "main", "127.0.0.1", 1).await.unwrap();
+    let (shard,): (i64,) = sqlx::query_as("SELECT id FROM shard").fetch_one(&b.db.pool).await.unwrap();
+    (root, key, shard)
+}
+
 /// Polls `check` every 200 ms for up to 30 s.
 async fn eventually<F, Fut>(what: &str, mut check: F)
 where
@@ -163,41 +200,13 @@ on_both_databases!(a_change_reaches_prometheus, |b: Backend| async move {
 // A reload that fails is tried again (after a pause, not in a loop) with the files fetched
 // anew, and the shard page says so meanwhile; once it succeeds the agent is in sync.
 on_both_databases!(a_failed_reload_is_tried_again, |b: Backend| async move {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::Ordering;
     let app = common::router(&b);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    // A Prometheus whose first reload fails.
-    let reloads = Arc::new(AtomicUsize::new(0));
-    let counted = reloads.clone();
-    let fake = axum::Router::new()
-        .route(
-            "/-/reload",
-            axum::routing::post(move || {
-                let n = counted.fetch_add(1, Ordering::SeqCst);
-                async move {
-                    if n == 0 {
-                        (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom")
-                    } else {
-                        (axum::http::StatusCode::OK, "")
-                    }
-                }
-            }),
-        )
-        .route(
-            "/api/v1/status/config",
-            axum::routing::get(|| async { axum::Json(serde_json::json!({"data": {"yaml": "x"}})) }),
-        );
-    let fake_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let prometheus = format!("http://{}", fake_listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(fake_listener, fake).await.unwrap() });
-
-    let root = common::admin(&b).await;
-    let (_, key) = b.auth.create_token(&root, "root", "agent").await.unwrap();
-    b.inventory.register_server(&root, "main", "127.0.0.1", 1).await.unwrap();
-    let (shard,): (i64,) = sqlx::query_as("SELECT id FROM shard").fetch_one(&b.db.pool).await.unwrap();
+    let (prometheus, reloads) = fake_prometheus(1).await;
+    let (root, key, shard) = admin_and_shard(&b).await;
     let dir = std::env::temp_dir().join(format!("promgen-agent-reload-{}-{:?}", std::process::id(), b.db.dialect));
     std::fs::create_dir_all(&dir).unwrap();
     let targets = dir.join("targets.json");
@@ -230,18 +239,8 @@ on_both_databases!(the_agent_survives_a_server_restart, |b: Backend| async move 
             .unwrap()
     };
     let answers = || async { reqwest::get(format!("{server}/-/healthy")).await.is_ok_and(|r| r.status().is_success()) };
-    let fake = axum::Router::new().route("/-/reload", axum::routing::post(|| async { "" })).route(
-        "/api/v1/status/config",
-        axum::routing::get(|| async { axum::Json(serde_json::json!({"data": {"yaml": "x"}})) }),
-    );
-    let fake_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let prometheus = format!("http://{}", fake_listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(fake_listener, fake).await.unwrap() });
-
-    let root = common::admin(&b).await;
-    let (_, key) = b.auth.create_token(&root, "root", "agent").await.unwrap();
-    b.inventory.register_server(&root, "main", "127.0.0.1", 1).await.unwrap();
-    let (shard,): (i64,) = sqlx::query_as("SELECT id FROM shard").fetch_one(&b.db.pool).await.unwrap();
+    let (prometheus, _) = fake_prometheus(0).await;
+    let (root, key, shard) = admin_and_shard(&b).await;
     let dir = std::env::temp_dir().join(format!("promgen-agent-restart-{}-{:?}", std::process::id(), b.db.dialect));
     std::fs::create_dir_all(&dir).unwrap();
     let targets = dir.join("targets.json");

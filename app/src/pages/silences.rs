@@ -83,15 +83,10 @@ fn SilenceTable(list: SilenceList, expire: ServerAction<ExpireSilence>) -> impl 
         return view! { <p class="muted">"No Alertmanager is configured: start the server with --alertmanager-url."</p> }
             .into_any();
     }
-    let answered_by_none = !list.warnings.is_empty();
-    let warnings = list.warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view();
-    if list.silences.is_empty() {
-        let empty = if answered_by_none {
-            "No silence is known from the Alertmanagers that answered."
-        } else {
-            "No silence is active or pending."
-        };
-        return view! { {warnings} <p class="muted">{empty}</p> }.into_any();
+    let empty = list.silences.is_empty().then_some("No silence is active or pending.");
+    let (warnings, empty) = answered(list.warnings, empty);
+    if let Some(empty) = empty {
+        return view! { {warnings} {empty} }.into_any();
     }
     view! {
         {warnings}
@@ -138,15 +133,10 @@ pub fn HeldAlertsPanel() -> impl IntoView {
                             <p class="muted">"No Alertmanager is configured: start the server with --alertmanager-url."</p>
                         }.into_any(),
                         Ok(h) => {
-                            let answered_by_none = !h.warnings.is_empty();
-                            let warnings = h.warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view();
-                            if h.alerts.is_empty() {
-                                let empty = if answered_by_none {
-                                    "No alert is known from the Alertmanagers that answered."
-                                } else {
-                                    "Alertmanager holds no alert."
-                                };
-                                return view! { {warnings} <p class="muted">{empty}</p> }.into_any();
+                            let empty = h.alerts.is_empty().then_some("Alertmanager holds no alert.");
+                            let (warnings, empty) = answered(h.warnings, empty);
+                            if let Some(empty) = empty {
+                                return view! { {warnings} {empty} }.into_any();
                             }
                             view! {
                                 {warnings}
@@ -182,6 +172,17 @@ pub fn HeldAlertsPanel() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// The warnings of Alertmanagers that did not answer, and what to say of an empty list
+/// (`empty`, when it is): with warnings, only that those that answered hold nothing.
+fn answered(warnings: Vec<String>, empty: Option<&'static str>) -> (AnyView, Option<AnyView>) {
+    let partial = !warnings.is_empty();
+    let empty = empty.map(|text| {
+        let text = if partial { "None from the Alertmanagers that answered." } else { text };
+        view! { <p class="muted">{text}</p> }.into_any()
+    });
+    (warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view().into_any(), empty)
 }
 
 /// A mute button: a link to the silence form with `matchers` filled in.

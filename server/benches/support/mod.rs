@@ -117,3 +117,37 @@ pub fn line_inventory(projects: usize, services: usize, hosts: usize, exporters:
     }
     serde_json::to_string(&groups).unwrap()
 }
+
+/// Imports LINE's inventory ([`line_inventory`]) into `backend`.
+pub async fn seed_line(
+    backend: &app::backend::Backend,
+    projects: usize,
+    services: usize,
+    hosts: usize,
+    exporters: usize,
+) -> anyhow::Result<()> {
+    let sd = line_inventory(projects, services, hosts, exporters);
+    backend
+        .importer
+        .import_file_sd(&app::backend::Actor::System, &sd, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
+
+/// A user `name` (a site admin if `superuser`) and an API token of theirs: the user and the key.
+pub async fn user_with_token(
+    backend: &app::backend::Backend,
+    name: &str,
+    superuser: bool,
+) -> anyhow::Result<(app::model::CurrentUser, String)> {
+    use app::backend::Actor;
+    let user = backend
+        .auth
+        .create_user(&Actor::System, name, "bench-password", superuser)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (_, key) =
+        backend.auth.create_token(&Actor::System, name, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((user, key))
+}

@@ -186,6 +186,8 @@ async fn main() -> anyhow::Result<()> {
         direct.push(timed(format!("{prom}/api/v1/query"), false).await?);
         proxied.push(timed(format!("{base}/api/v1/query"), true).await?);
     }
+    direct.sort();
+    proxied.sort();
     let (d50, p50) = (median(direct.clone()), median(proxied.clone()));
     println!(
         "query `up` ({} series), {QUERIES} each: direct median {:.2} ms p95 {:.2} ms; through the proxy median {:.2} ms p95 {:.2} ms ({:+.2} ms, x{:.2})",

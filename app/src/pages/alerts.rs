@@ -17,8 +17,10 @@ fn labels_query() -> impl Fn() -> String + Clone + Send + Sync + 'static {
     move || q.read().get("labels").unwrap_or_default()
 }
 
+/// The label filter's form; `value` is read where the field renders, so it follows the URL
+/// (and is not read outside a reactive context).
 #[component]
-fn LabelFilter(action: &'static str, value: String) -> impl IntoView {
+fn LabelFilter(action: &'static str, value: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
     view! {
         <Form method="GET" action=action attr:class="label-filter">
             <input type="search" name="labels" value=value placeholder="service=web severity=critical" aria-label="Label filter" />
@@ -44,7 +46,7 @@ pub fn AlertsPage() -> impl IntoView {
     };
     view! {
         <h1>"Alerts"</h1>
-        <LabelFilter action="/alert" value=labels() />
+        <LabelFilter action="/alert" value=labels.clone() />
         <p class="links"><a href=history>"Every delivery (history)"</a></p>
         <Suspense fallback=Loading>
             {move || {
@@ -178,7 +180,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
     );
     view! {
         <h1>"Alert history"</h1>
-        <LabelFilter action="/alert/history" value=labels() />
+        <LabelFilter action="/alert/history" value=labels.clone() />
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match list.await {

@@ -44,6 +44,39 @@ struct Catalog {
     services: Vec<(ServiceId, String)>,
 }
 
+/// What a viewer may see and edit, read once per listing instead of once per silence.
+struct Rights {
+    /// A site admin: everything.
+    all: bool,
+    /// `None`: every one (open read access).
+    projects: Option<std::collections::HashSet<ProjectId>>,
+    services: Option<std::collections::HashSet<ServiceId>>,
+    /// Edit rights asked so far.
+    editable: std::collections::HashMap<Object, bool>,
+}
+
+impl Rights {
+    async fn of(db: &Db, actor: &Actor) -> Result<Rights, AppError> {
+        // Site admins see every one (`None`), without asking.
+        Ok(Rights {
+            all: actor.is_superuser(),
+            projects: policy::visible_projects(db, actor).await?.map(|v| v.into_iter().collect()),
+            services: policy::visible_services(db, actor).await?.map(|v| v.into_iter().collect()),
+            editable: Default::default(),
+        })
+    }
+
+    /// Whether a silence touches a service or project the viewer may see.
+    fn may_see(&self, catalog: &Catalog, matchers: &[Matcher]) -> bool {
+        if self.all {
+            return true;
+        }
+        let Ok(affected) = affected(catalog, matchers) else { return false };
+        affected.projects.iter().any(|(id, _)| self.projects.as_ref().is_none_or(|v| v.contains(id)))
+            || affected.services.iter().any(|(id, _)| self.services.as_ref().is_none_or(|v| v.contains(id)))
+    }
+}
+
 /// What a silence's matchers select among the services and projects.
 #[derive(Debug, Default)]
 struct Affected {
@@ -167,7 +200,8 @@ impl Silences {
         }
     }
 
-    /// The active and pending silences the viewer may see, soonest ending first.
+    /// The active and pending silences the viewer may see, soonest ending first. Twins in
+    /// Alertmanagers that do not gossip ([`twin_key`]) are one silence to a user.
     pub async fn list(&self, actor: &Actor) -> Result<SilenceList, AppError> {
         actor.require()?;
         if !self.configured() {
@@ -175,37 +209,30 @@ impl Silences {
         }
         let merged = self.ams.silences().await;
         let catalog = self.catalog().await?;
-        let mut silences = Vec::new();
+        let mut rights = Rights::of(&self.db, actor).await?;
+        let mut silences: Vec<Silence> = Vec::new();
+        let mut twins: std::collections::HashMap<TwinKey, usize> = std::collections::HashMap::new();
         for (raw, holders) in merged.items {
             let Some(s) = read_silence(&raw, holders) else { continue };
-            if s.state == SilenceState::Expired || !self.may_see(actor, &catalog, &s.matchers).await? {
+            if s.state == SilenceState::Expired || !rights.may_see(&catalog, &s.matchers) {
                 continue;
             }
-            let may_expire = self.may_silence(actor, &catalog, &s.matchers).await?;
+            if let Some(&i) = twin_key(&raw).and_then(|k| twins.get(&k)) {
+                silences[i].alertmanagers.extend(s.alertmanagers);
+                continue;
+            }
+            if let Some(k) = twin_key(&raw) {
+                twins.insert(k, silences.len());
+            }
+            let may_expire = self.may_silence(actor, &mut rights, &catalog, &s.matchers).await?;
             silences.push(Silence { may_expire, ..s });
         }
-        silences.sort_by(|a, b| a.ends_at.cmp(&b.ends_at).then_with(|| a.id.cmp(&b.id)));
-        // Twins in Alertmanagers that do not gossip are one silence to a user.
-        let mut shown: Vec<Silence> = Vec::with_capacity(silences.len());
-        for s in silences {
-            let same = |o: &Silence| {
-                let key = |x: &Silence| {
-                    let mut m = x.matchers.clone();
-                    m.sort();
-                    (m, x.created_by.clone(), x.comment.clone(), parse_time("", &x.ends_at).ok())
-                };
-                key(o) == key(&s)
-            };
-            match shown.iter_mut().find(|o| same(o)) {
-                Some(o) => o.alertmanagers.extend(s.alertmanagers),
-                None => shown.push(s),
-            }
-        }
-        for s in &mut shown {
+        for s in &mut silences {
             s.alertmanagers.sort();
             s.alertmanagers.dedup();
         }
-        Ok(SilenceList { unconfigured: false, silences: shown, warnings: merged.warnings })
+        silences.sort_by(|a, b| a.ends_at.cmp(&b.ends_at).then_with(|| a.id.cmp(&b.id)));
+        Ok(SilenceList { unconfigured: false, silences, warnings: merged.warnings })
     }
 
     /// Promgen's `/proxy/v1/silences`: Alertmanager's silences as it sends them, merged, those
@@ -218,10 +245,11 @@ impl Silences {
             return Err(AppError::Unavailable(merged.warnings.join("; ")));
         }
         let catalog = self.catalog().await?;
+        let rights = Rights::of(&self.db, actor).await?;
         let mut out = Vec::new();
         for (raw, _) in merged.items {
             let matchers: Vec<Matcher> = serde_json::from_value(raw["matchers"].clone()).unwrap_or_default();
-            if self.may_see(actor, &catalog, &matchers).await? {
+            if rights.may_see(&catalog, &matchers) {
                 out.push(raw);
             }
         }
@@ -353,36 +381,33 @@ impl Silences {
         }))
     }
 
-    async fn may_silence(&self, actor: &Actor, catalog: &Catalog, matchers: &[Matcher]) -> Result<bool, AppError> {
-        if actor.is_superuser() {
+    /// Whether `actor` may expire a silence of `matchers` (what [`Silences::authorize`] asks),
+    /// each object's answer asked once per listing.
+    async fn may_silence(
+        &self,
+        actor: &Actor,
+        rights: &mut Rights,
+        catalog: &Catalog,
+        matchers: &[Matcher],
+    ) -> Result<bool, AppError> {
+        if rights.all {
             return Ok(true);
         }
         let Ok((selected, _)) = strict_selection(catalog, matchers) else { return Ok(false) };
         for (object, _) in selected {
-            if !policy::allows(&self.db, actor, Action::Edit, object).await? {
+            let editable = match rights.editable.get(&object) {
+                Some(known) => *known,
+                None => {
+                    let answer = policy::allows(&self.db, actor, Action::Edit, object).await?;
+                    rights.editable.insert(object, answer);
+                    answer
+                }
+            };
+            if !editable {
                 return Ok(false);
             }
         }
         Ok(true)
-    }
-
-    /// Whether a silence touches something the viewer may see (site admins: everything).
-    async fn may_see(&self, actor: &Actor, catalog: &Catalog, matchers: &[Matcher]) -> Result<bool, AppError> {
-        if actor.is_superuser() {
-            return Ok(true);
-        }
-        let Ok(affected) = affected(catalog, matchers) else { return Ok(false) };
-        for (id, _) in &affected.projects {
-            if policy::allows(&self.db, actor, Action::View, Object::Project(*id)).await? {
-                return Ok(true);
-            }
-        }
-        for (id, _) in &affected.services {
-            if policy::allows(&self.db, actor, Action::View, Object::Service(*id)).await? {
-                return Ok(true);
-            }
-        }
-        Ok(false)
     }
 
     async fn catalog(&self) -> Result<Catalog, AppError> {
@@ -487,9 +512,12 @@ fn literal_alternatives(re: &str) -> Option<std::collections::BTreeSet<String>> 
         .collect()
 }
 
+/// Matchers (sorted), maker, comment and end.
+type TwinKey = (Vec<Matcher>, String, String, DateTime<Utc>);
+
 /// What makes two silences twins (one silence posted to Alertmanagers that do not gossip):
 /// the same matchers, maker, comment and end.
-fn twin_key(raw: &Value) -> Option<(Vec<Matcher>, String, String, DateTime<Utc>)> {
+fn twin_key(raw: &Value) -> Option<TwinKey> {
     let mut matchers: Vec<Matcher> = serde_json::from_value(raw["matchers"].clone()).ok()?;
     matchers.sort();
     let end = DateTime::parse_from_rfc3339(raw["endsAt"].as_str()?).ok()?.with_timezone(&Utc);

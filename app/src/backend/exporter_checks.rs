@@ -89,13 +89,9 @@ impl ExporterChecks {
     /// who may edit the project may: it makes this server connect to their hosts.
     pub async fn test(&self, actor: &Actor, id: ExporterId) -> Result<ExporterTest, AppError> {
         actor.require()?;
-        let (project,): (i64,) = sqlx::query_as("SELECT project_id FROM exporter WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("exporter {id}")))?;
-        policy::check(&self.db, actor, Action::Edit, Object::Project(ProjectId(project)), "test this exporter").await?;
-        let d = self.inventory.project(actor, ProjectId(project)).await?;
+        let project = self.inventory.exporter_row(id).await?.project_id;
+        policy::check(&self.db, actor, Action::Edit, Object::Project(project), "test this exporter").await?;
+        let d = self.inventory.project(actor, project).await?;
         let Some(e) = d.exporters.iter().find(|e| e.id == id) else {
             return Err(AppError::NotFound(format!("exporter {id}")));
         };

@@ -123,6 +123,25 @@ pub async fn check(db: &Db, actor: &Actor, action: Action, object: Object, what:
     Err(AppError::Forbidden(format!("{what}: {why}")))
 }
 
+/// Whether `actor` may edit at least one service or project: a site admin (or the operator),
+/// or a user holding Editor or Admin on one, themselves or through a group.
+pub async fn edits_anything(db: &Db, actor: &Actor) -> Result<bool, AppError> {
+    let me = match actor {
+        Actor::Anonymous => return Ok(false),
+        Actor::System => return Ok(true),
+        Actor::User(u) if u.is_superuser => return Ok(true),
+        Actor::User(u) => u.id.0,
+    };
+    let held: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM role_grant WHERE role IN ('ADMIN', 'EDITOR') \
+         AND (user_id = $1 OR group_id IN (SELECT group_id FROM group_member WHERE user_id = $1)) LIMIT 1",
+    )
+    .bind(me)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(held.is_some())
+}
+
 /// Whether the site lets every logged-in user read every service and project (a site
 /// setting, off by default).
 pub async fn open_read(db: &Db) -> Result<bool, AppError> {

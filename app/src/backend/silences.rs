@@ -282,17 +282,20 @@ impl Silences {
     async fn visible_alerts(&self, actor: &Actor) -> Result<(Vec<Value>, Vec<String>), AppError> {
         let merged = self.ams.alerts().await;
         let catalog = self.catalog().await?;
-        let services = policy::visible_services(&self.db, actor).await?;
-        let projects = policy::visible_projects(&self.db, actor).await?;
+        let rights = Rights::of(&self.db, actor).await?;
+        let services: std::collections::HashMap<&str, ServiceId> =
+            catalog.services.iter().map(|(id, n)| (n.as_str(), *id)).collect();
+        let projects: std::collections::HashMap<&str, (ProjectId, ServiceId)> =
+            catalog.projects.iter().map(|(id, n, sid)| (n.as_str(), (*id, *sid))).collect();
         let mut out = Vec::new();
         for (mut alert, _) in merged.items {
             let label = |k: &str| alert["labels"][k].as_str().map(str::to_string);
             let (service, project) = (label("service"), label("project"));
-            let service_row = service.as_deref().and_then(|s| catalog.services.iter().find(|(_, n)| n == s));
-            let project_row = project.as_deref().and_then(|p| catalog.projects.iter().find(|(_, n, _)| n == p));
-            let visible = services.is_none()
-                || service_row.is_some_and(|(id, _)| services.as_ref().is_some_and(|v| v.contains(id)))
-                || project_row.is_some_and(|(id, _, _)| projects.as_ref().is_some_and(|v| v.contains(id)));
+            let service_row = service.as_deref().and_then(|s| services.get(s).copied());
+            let project_row = project.as_deref().and_then(|p| projects.get(p).copied());
+            let visible = rights.services.is_none()
+                || service_row.is_some_and(|id| rights.services.as_ref().is_some_and(|v| v.contains(&id)))
+                || project_row.is_some_and(|(id, _)| rights.projects.as_ref().is_some_and(|v| v.contains(&id)));
             if !visible {
                 continue;
             }
@@ -300,7 +303,7 @@ impl Silences {
             if service.is_some() && project.is_some() {
                 match (project_row, service_row) {
                     (None, _) => warnings.push("Project from alert's labels is not found."),
-                    (Some((_, _, sid)), Some((id, _))) if sid == id => {}
+                    (Some((_, sid)), Some(id)) if sid == id => {}
                     _ => warnings.push(
                         "The 'service' and 'project' labels do not match. This alert may originate from an unrelated Alert Rule.",
                     ),
@@ -334,22 +337,11 @@ impl Silences {
     /// Refuses at once those who may silence nothing (no Editor or Admin role anywhere), before
     /// any Alertmanager is asked.
     async fn may_silence_something(&self, actor: &Actor, what: &str) -> Result<(), AppError> {
-        let me = match actor {
-            Actor::Anonymous => return Err(AppError::Unauthenticated),
-            Actor::System => return Ok(()),
-            Actor::User(u) if u.is_superuser => return Ok(()),
-            Actor::User(u) => u.id.0,
-        };
-        let held: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM role_grant WHERE role IN ('ADMIN', 'EDITOR') \
-             AND (user_id = $1 OR group_id IN (SELECT group_id FROM group_member WHERE user_id = $1)) LIMIT 1",
-        )
-        .bind(me)
-        .fetch_optional(&self.db.pool)
-        .await?;
-        match held {
-            Some(_) => Ok(()),
-            None => Err(AppError::Forbidden(format!("{what}: that needs Editor or Admin on a service or project"))),
+        actor.require()?;
+        if policy::edits_anything(&self.db, actor).await? {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("{what}: that needs Editor or Admin on a service or project")))
         }
     }
 

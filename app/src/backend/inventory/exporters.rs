@@ -15,7 +15,7 @@ impl Inventory {
         self.exporter_row(id).await
     }
 
-    async fn exporter_row(&self, id: ExporterId) -> Result<Exporter, AppError> {
+    pub(crate) async fn exporter_row(&self, id: ExporterId) -> Result<Exporter, AppError> {
         sqlx::query_as::<_, ExporterRow>(&format!("SELECT {EXPORTER_COLUMNS} FROM exporter WHERE id = $1"))
             .bind(id.0)
             .fetch_optional(&self.db.pool)

@@ -1,6 +1,6 @@
 //! The page shell and the routes.
 
-use crate::components::Nav;
+use crate::components::{Nav, SessionChanges};
 use crate::pages::*;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -32,6 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    SessionChanges::provide();
     view! {
         <Stylesheet id="promgen" href="/pkg/promgen.css" />
         <Title text="Promgen" />

@@ -64,7 +64,6 @@ test("an alert appears and resolves on the alerts page without a reload", async 
   await open(page, base + "/");
   await page.fill("input[name=name]", "web");
   await page.click("button:has-text('Register service')");
-  await page.click("a:text-is('web')");
   await page.waitForURL(/\/service\/\d+/);
   await page.waitForSelector("html[data-hydrated=true]");
   const notifiers = page.locator("#notifiers");

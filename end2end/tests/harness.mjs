@@ -62,14 +62,19 @@ export async function start({ seed, args = [], prepare } = {}) {
       "--disable-sync", "--no-first-run", "--disable-quic"],
   });
   const errors = [];
+  const expected = [];
   // Every page of every context the test opens: uncaught errors and Content-Security-Policy
   // violations fail the test (the server also counts the violations browsers report).
   const watch = (page) => {
     page.setDefaultTimeout(15000);
     page.on("pageerror", (e) => errors.push(String(e)));
+    // The console stays quiet on every page: any warning or error fails the test, unless the
+    // test expects it (`expectConsole`, e.g. the browser's own line for a refused request).
     page.on("console", (m) => {
       if (/Content.Security.Policy|Refused to (execute|load|apply|connect|frame)/i.test(m.text())) {
         errors.push(`CSP on ${page.url()}: ${m.text()}`);
+      } else if (["warning", "error"].includes(m.type()) && !expected.some((re) => re.test(m.text()))) {
+        errors.push(`console ${m.type()} on ${page.url()}: ${m.text()}`);
       }
     });
     page.on("dialog", (d) => {
@@ -85,6 +90,10 @@ export async function start({ seed, args = [], prepare } = {}) {
     page,
     errors,
     browser,
+    /// Console lines matching `re` are expected from now on (they do not fail the test).
+    expectConsole(re) {
+      expected.push(re);
+    },
     /// A new browser context (its own cookies), e.g. `{ javaScriptEnabled: false }`.
     async context(options = {}) {
       const ctx = await browser.newContext(options);

@@ -27,13 +27,18 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.click("button:has-text('Log in')");
   await page.waitForURL(base + "/");
   await page.getByText("No services yet").waitFor();
+  // The header follows at once: who is logged in, and a way out.
+  await page.locator("header a.user", { hasText: "admin" }).waitFor();
+  await page.locator("header button", { hasText: "Log out" }).waitFor();
 
   // A shard.
   await open(page, base + "/shard");
   await page.fill("input[name=name]", "main");
   await page.fill("input[name=url]", "http://prometheus.example.com:9090");
   await page.click("button:has-text('Add shard')");
-  await page.locator("td", { hasText: "prometheus.example.com:9090" }).waitFor();
+  // Created, the user lands on it.
+  await page.waitForURL(/\/shard\/\d+$/);
+  await page.locator("h1", { hasText: "Shard main" }).waitFor();
 
   // A service: the name is checked as it is typed, duplicates by the server.
   await open(page, base + "/");
@@ -43,10 +48,14 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await name.pressSequentially("eb");
   await page.waitForFunction(() => !document.querySelector(".field-error")?.textContent);
   await page.click("button:has-text('Register service')");
-  await page.locator("a", { hasText: /^web$/ }).waitFor();
+  await page.waitForURL(/\/service\/\d+/);
+  // A refused form keeps what was typed.
+  await open(page, base + "/");
   await page.fill("input[name=name]", "web");
+  await page.fill("input[name=description]", "typed once");
   await page.click("button:has-text('Register service')");
   await page.getByText('a service named "web" exists already').waitFor();
+  assert.equal(await page.inputValue("input[name=description]"), "typed once");
   await page.click("a:text-is('web')");
 
   // A project on the shard.
@@ -54,7 +63,6 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.fill("input[name=name]", "frontend");
   await page.selectOption("select[name=shard_id]", { label: "main" });
   await page.click("button:has-text('Register project')");
-  await page.click("a:text-is('frontend')");
 
   // A farm with pasted hosts, then more hosts and one bad one.
   await page.waitForURL(/\/project\/\d+/);
@@ -107,8 +115,16 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   }
   await open(page, projectUrl);
 
-  // Disabling the exporter takes it out of the file.
+  // Disabling the exporter asks first, naming it; Escape takes the question back (focus returns
+  // to the button), "Yes, disable" takes it out of the file.
   await page.click("#exporters button:has-text('Disable')");
+  await page.locator("#exporters .confirm", { hasText: "Disable node:9100? Prometheus stops scraping it." }).waitFor();
+  await page.keyboard.press("Escape");
+  await page.locator("#exporters .confirm").waitFor({ state: "detached" });
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Disable");
+  assert.equal((await (await fetch(base + "/api/v1/targets")).json()).length, 1);
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Enter");
   await page.locator("#exporters td", { hasText: "disabled" }).waitFor();
   assert.deepEqual(await (await fetch(base + "/api/v1/targets")).json(), []);
 

@@ -191,6 +191,7 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
   // Expired from the silences page, the group is told again, both alerts in it.
   await open(page, base + "/silence");
   await page.locator("tr", { hasText: "replacing the disk" }).locator("button:has-text('Expire')").click();
+  await page.locator("button:has-text('Yes, expire')").click();
   await page.getByText("No silence is active or pending.").waitFor();
   await until("the group told again", () => bodies.slice(toldBefore).some((b) => b.status === "firing" && b.alerts.length === 2));
 

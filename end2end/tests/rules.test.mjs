@@ -39,7 +39,6 @@ test("override a site rule for a service, live, and find both in /api/v1/rules",
   await open(page, base + "/");
   await page.fill("input[name=name]", "web");
   await page.click("button:has-text('Register service')");
-  await page.click("a:text-is('web')");
   await page.waitForURL(/\/service\/\d+/);
   const instanceDown = page.locator("#rules tr", { hasText: "InstanceDown" });
   await instanceDown.waitFor();

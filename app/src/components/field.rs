@@ -26,10 +26,10 @@ pub fn Field(
                 autocomplete=autocomplete
                 placeholder=placeholder
                 value=value
-                aria-invalid=move || message.get().is_some().to_string()
+                aria-invalid=move || message.try_get().flatten().is_some().to_string()
                 on:input=move |ev| set_message.set(check.and_then(|c| c(&event_target_value(&ev))))
             />
-            <small class="field-error">{move || message.get()}</small>
+            <small class="field-error">{move || message.try_get().flatten()}</small>
         </label>
     }
 }
@@ -79,11 +79,11 @@ pub fn TextArea(
                 name=name
                 rows=rows
                 placeholder=placeholder
-                aria-invalid=move || message.get().is_some().to_string()
+                aria-invalid=move || message.try_get().flatten().is_some().to_string()
                 on:input=move |ev| set_message.set(check.and_then(|c| c(&event_target_value(&ev))))
                 inner_html=textarea_html(&value)
             ></textarea>
-            <small class="field-error">{move || message.get()}</small>
+            <small class="field-error">{move || message.try_get().flatten()}</small>
         </label>
     }
 }

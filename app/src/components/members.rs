@@ -3,7 +3,7 @@
 //! owner's Admin role stays until ownership moves (the server refuses it anyway).
 
 use crate::api::members::{RemoveMember, SetMemberRole, object_members};
-use crate::components::{ErrorView, Field, FormError, Loading};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading};
 use crate::model::{Principal, Role};
 use leptos::prelude::*;
 
@@ -45,6 +45,7 @@ pub fn MembersPanel(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
                             <thead><tr><th>"Who"</th><th>"Role"</th><th></th></tr></thead>
                             <tbody>
                                 {m.members.into_iter().map(|member| {
+                                    let remove_question = format!("Remove {} and their role here?", member.name);
                                     let (kind, id) = match member.principal {
                                         Principal::User(u) => ("user", u.0),
                                         Principal::Group(g) => ("group", g),
@@ -77,7 +78,7 @@ pub fn MembersPanel(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
                                                         {hidden()}
                                                         <input type="hidden" name="principal_kind" value=kind />
                                                         <input type="hidden" name="principal_id" value=id.to_string() />
-                                                        <button type="submit" class="small danger">"Remove"</button>
+                                                        <ConfirmSubmit label="Remove" class="small danger" question=remove_question />
                                                     </ActionForm>
                                                 })}
                                             </td>

@@ -1,5 +1,6 @@
 //! Pieces the pages share.
 
+mod confirm;
 mod field;
 mod live_feed;
 mod members;
@@ -8,10 +9,11 @@ mod notifiers;
 mod rule_editor;
 mod rules;
 
+pub use confirm::ConfirmSubmit;
 pub use field::{Field, TextArea, checks, textarea_html};
 pub use live_feed::live_feed;
 pub use members::MembersPanel;
-pub use nav::Nav;
+pub use nav::{Nav, SessionChanges, login_href};
 pub use notifiers::NotifiersSection;
 pub use rule_editor::{RuleEditor, TestResult};
 pub use rules::RulesSection;
@@ -26,7 +28,10 @@ use leptos_router::components::Redirect;
 #[component]
 pub fn ErrorView(error: AppError) -> impl IntoView {
     if error == AppError::Unauthenticated {
-        return view! { <Redirect path="/login" /> }.into_any();
+        // Back to this page after the login.
+        let here = leptos_router::hooks::use_location();
+        let path = login_href(&here.pathname.get_untracked(), &here.search.get_untracked());
+        return view! { <Redirect path=path /> }.into_any();
     }
     #[cfg(feature = "ssr")]
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
@@ -44,7 +49,30 @@ where
     T: Clone + Send + Sync + 'static,
     S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
 {
-    move || value.get().and_then(Result::err).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+    // `try_get`: while the server renders, a form inside a Suspense that resolved again may be
+    // disposed before its error is read (leptos' dry_resolve); that renders nothing, not a panic.
+    move || {
+        value
+            .try_get()
+            .flatten()
+            .and_then(Result::err)
+            .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+    }
+}
+
+/// After a creation succeeds, goes to what was created: `href` makes its page's path from
+/// the server's answer. (On failure the form stays as typed, with the error under it.)
+pub fn land_on<T, S>(value: S, href: impl Fn(&T) -> String + 'static)
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + 'static,
+{
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move || {
+        if let Some(Ok(created)) = value.get() {
+            navigate(&href(&created), Default::default());
+        }
+    });
 }
 
 /// A value made safe for a URL's query string.

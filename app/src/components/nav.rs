@@ -1,40 +1,98 @@
-//! The top bar: where to go, search, who is logged in.
+//! The top bar: where to go, search, who is logged in. On a phone the links fold into a
+//! "Menu" (a `<details>`, so it opens without the wasm too).
 
 use crate::api::auth::{Logout, whoami};
 use leptos::prelude::*;
 use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_location;
+
+/// Bumped whenever this browser's login changes (logged in, logged out), so that whatever shows
+/// who is logged in asks again. Provided once by the app.
+#[derive(Clone, Copy)]
+pub struct SessionChanges(pub RwSignal<u64>);
+
+impl SessionChanges {
+    /// Provides the counter for the whole app.
+    pub fn provide() {
+        provide_context(SessionChanges(RwSignal::new(0)));
+    }
+
+    /// Tells everyone the login changed.
+    pub fn bump() {
+        if let Some(SessionChanges(s)) = use_context::<SessionChanges>() {
+            s.update(|n| *n += 1);
+        }
+    }
+
+    fn track() -> u64 {
+        use_context::<SessionChanges>().map(|SessionChanges(s)| s.get()).unwrap_or_default()
+    }
+}
+
+/// `/login?next=<this page>`: the login page brings the user back here.
+pub fn login_href(path: &str, search: &str) -> String {
+    if path == "/login" {
+        return "/login".into();
+    }
+    let here = if search.is_empty() { path.to_string() } else { format!("{path}?{search}") };
+    format!("/login?next={}", super::query_value(&here))
+}
 
 #[component]
 pub fn Nav() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
-    let user = Resource::new(move || logout.version().get(), |_| whoami());
+    let user = Resource::new(move || (logout.version().get(), SessionChanges::track()), |_| whoami());
+    let location = use_location();
+    let login = move || login_href(&location.pathname.get(), &location.search.get());
     view! {
         <header class="nav">
             <A href="/" attr:class="brand">"Promgen"</A>
-            <A href="/alert">"Alerts"</A>
-            <A href="/silence">"Silences"</A>
-            <A href="/shard">"Shards"</A>
-            <A href="/site">"Site rules"</A>
-            <A href="/audit">"Audit"</A>
-            <A href="/import">"Import"</A>
-            <A href="/group">"Groups"</A>
-            <Form method="GET" action="/search" attr:class="search">
-                <input type="search" name="q" placeholder="Search services, projects, hosts" aria-label="Search" />
+            <Form method="GET" action="/search" attr:class="search" attr:role="search">
+                <input
+                    type="search"
+                    name="q"
+                    placeholder="Search services, projects, hosts, rules…"
+                    aria-label="Search"
+                />
             </Form>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match user.await {
-                        Ok(Some(u)) => view! {
-                            {u.is_superuser.then(|| view! { <A href="/user">"Users"</A> })}
-                            <A href="/profile" attr:class="user">{u.username}</A>
-                            <ActionForm action=logout attr:class="inline">
-                                <button type="submit">"Log out"</button>
-                            </ActionForm>
-                        }.into_any(),
-                        _ => view! { <A href="/login">"Log in"</A> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <details class="menu">
+                <summary aria-label="Menu">"Menu"</summary>
+                <nav class="links" aria-label="Main">
+                    <A href="/alert">"Alerts"</A>
+                    <A href="/silence">"Silences"</A>
+                    <A href="/shard">"Shards"</A>
+                    <A href="/site">"Site rules"</A>
+                    <A href="/audit">"Audit"</A>
+                    <A href="/import">"Import"</A>
+                    <A href="/group">"Groups"</A>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match user.await {
+                                Ok(Some(u)) => view! {
+                                    {u.is_superuser.then(|| view! { <A href="/user">"Users"</A> })}
+                                    <A href="/profile" attr:class="user">{u.username}</A>
+                                    <ActionForm action=logout attr:class="inline">
+                                        <button type="submit">"Log out"</button>
+                                    </ActionForm>
+                                }.into_any(),
+                                _ => view! { <a href=login>"Log in"</a> }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                </nav>
+            </details>
         </header>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_href;
+
+    #[test]
+    fn the_login_link_comes_back_here() {
+        assert_eq!(login_href("/project/3", ""), "/login?next=%2Fproject%2F3");
+        assert_eq!(login_href("/search", "q=a b&x=1"), "/login?next=%2Fsearch%3Fq%3Da+b%26x%3D1");
+        assert_eq!(login_href("/login", "next=/x"), "/login");
     }
 }

@@ -2,7 +2,7 @@
 //! delete, and the form to add one; on services and projects, subscribing oneself.
 
 use crate::api::alerts::*;
-use crate::components::{ErrorView, FormError, Loading, textarea_html};
+use crate::components::{ConfirmSubmit, ErrorView, FormError, Loading, textarea_html};
 use crate::model::*;
 use leptos::prelude::*;
 
@@ -102,18 +102,23 @@ fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
         .iter()
         .map(|f| {
             let fid = f.id;
+            let ask = Signal::stored(format!("Remove the filter {}={}?", f.name, f.value));
             view! {
                 <span class="chip">{f.name.clone()} "=" {f.value.clone()}
                     <Show when=move || edit>
                         <ActionForm action=delete_filter attr:class="inline">
                             <input type="hidden" name="id" value=fid.to_string() />
-                            <button type="submit" class="small" title="Remove filter">"×"</button>
+                            <ConfirmSubmit label="Remove" class="small" question=ask />
                         </ActionForm>
                     </Show>
                 </span>
             }
         })
         .collect_view();
+    let target = format!("{} {}", n.kind.as_str(), n.label());
+    let disable_question =
+        Signal::stored(format!("Disable the notifier {target}? Alerts are not sent to it until it is enabled again."));
+    let delete_question = Signal::stored(format!("Delete the notifier {target} and its filters?"));
     view! {
         <tr class:disabled=!n.enabled>
             <td>{n.kind.as_str()}</td>
@@ -135,7 +140,11 @@ fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
                     <ActionForm action=toggle attr:class="inline">
                         <input type="hidden" name="id" value=id.to_string() />
                         <input type="hidden" name="enabled" value=(!n.enabled).to_string() />
-                        <button type="submit" class="small">{if n.enabled { "Disable" } else { "Enable" }}</button>
+                        {if n.enabled {
+                            view! { <ConfirmSubmit label="Disable" class="small" question=disable_question /> }.into_any()
+                        } else {
+                            view! { <button type="submit" class="small">"Enable"</button> }.into_any()
+                        }}
                     </ActionForm>
                     <ActionForm action=test attr:class="inline">
                         <input type="hidden" name="id" value=id.to_string() />
@@ -143,7 +152,7 @@ fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
                     </ActionForm>
                     <ActionForm action=delete attr:class="inline">
                         <input type="hidden" name="id" value=id.to_string() />
-                        <button type="submit" class="small danger">"Delete"</button>
+                        <ConfirmSubmit label="Delete" class="small danger" question=delete_question />
                     </ActionForm>
                     <NotifierEdit id alias=alias.clone() subject=subject.clone() body=body.clone() update />
                 </Show>

@@ -1,7 +1,7 @@
 //! Rule lists for the site, service and project pages, and the import form.
 
 use crate::api::rules::{ImportRules, SetRuleEnabled, owner_rules};
-use crate::components::{ErrorView, FormError, Loading, textarea_html};
+use crate::components::{ConfirmSubmit, ErrorView, FormError, Loading, textarea_html};
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -57,7 +57,7 @@ fn RuleRows(rules: Vec<RuleSummary>, edit: bool, toggle: ServerAction<SetRuleEna
         <table class="list rules">
             <thead><tr><th>"Rule"</th><th>"Expression"</th><th>"For"</th><th>"State"</th></tr></thead>
             <tbody>
-                {rules.into_iter().map(|r| view! {
+                {rules.into_iter().map(|r| { let disable_question = Signal::stored(format!("Disable the rule {}? Prometheus stops evaluating it.", r.name)); view! {
                     <tr class:disabled=!r.enabled>
                         <td>
                             <A href=format!("/rule/{}", r.id)>{r.name.clone()}</A>
@@ -72,12 +72,16 @@ fn RuleRows(rules: Vec<RuleSummary>, edit: bool, toggle: ServerAction<SetRuleEna
                                 <ActionForm action=toggle attr:class="inline">
                                     <input type="hidden" name="id" value=r.id.to_string() />
                                     <input type="hidden" name="enabled" value=(!r.enabled).to_string() />
-                                    <button type="submit" class="small">{if r.enabled { "Disable" } else { "Enable" }}</button>
+                                    {if r.enabled {
+                                        view! { <ConfirmSubmit label="Disable" class="small" question=disable_question /> }.into_any()
+                                    } else {
+                                        view! { <button type="submit" class="small">"Enable"</button> }.into_any()
+                                    }}
                                 </ActionForm>
                             </Show>
                         </td>
                     </tr>
-                }).collect_view()}
+                }}).collect_view()}
             </tbody>
         </table>
         <FormError value=toggle.value() />

@@ -3,7 +3,7 @@
 //! roles on.
 
 use crate::api::members::{CreateGroup, DeleteGroup, RemoveGroupMember, SetGroupMember, get_group, list_groups};
-use crate::components::{ErrorView, Field, FormError, Loading};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, land_on};
 use crate::model::{GroupRole, Object};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -13,6 +13,7 @@ use leptos_router::hooks::use_params_map;
 pub fn GroupsPage() -> impl IntoView {
     let create = ServerAction::<CreateGroup>::new();
     let groups = Resource::new(move || create.version().get(), |_| list_groups());
+    land_on(create.value(), |g: &crate::model::Group| format!("/group/{}", g.id));
     view! {
         <h1>"Groups"</h1>
         <p class="muted">"A group holds roles on services and projects for all its members."</p>
@@ -68,7 +69,7 @@ pub fn GroupPage() -> impl IntoView {
                                 <table class="list">
                                     <thead><tr><th>"User"</th><th>"Email"</th><th>"Role"</th><th></th></tr></thead>
                                     <tbody>
-                                        {d.members.into_iter().map(|m| view! {
+                                        {d.members.into_iter().map(|m| { let remove_question = format!("Remove {} from this group?", m.username); view! {
                                             <tr>
                                                 <td>{m.username.clone()}</td>
                                                 <td>{m.email.clone()}</td>
@@ -94,12 +95,12 @@ pub fn GroupPage() -> impl IntoView {
                                                         <ActionForm action=remove attr:class="inline">
                                                             <input type="hidden" name="id" value=gid.to_string() />
                                                             <input type="hidden" name="user_id" value=m.user.0.to_string() />
-                                                            <button type="submit" class="small danger">"Remove"</button>
+                                                            <ConfirmSubmit label="Remove" class="small danger" question=remove_question />
                                                         </ActionForm>
                                                     })}
                                                 </td>
                                             </tr>
-                                        }).collect_view()}
+                                        }}).collect_view()}
                                     </tbody>
                                 </table>
                             }.into_any()
@@ -146,7 +147,7 @@ pub fn GroupPage() -> impl IntoView {
                     {manage.then(|| view! {
                         <ActionForm action=delete attr:class="danger-zone">
                             <input type="hidden" name="id" value=gid.to_string() />
-                            <button type="submit" class="danger">"Delete this group and its roles"</button>
+                            <ConfirmSubmit label="Delete this group and its roles" class="danger" question=format!("Delete the group {} and every role it gives?", d.group.name) />
                         </ActionForm>
                         <FormError value=delete.value() />
                     })}

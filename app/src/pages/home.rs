@@ -1,5 +1,5 @@
 use crate::api::inventory::{CreateService, list_services};
-use crate::components::{ErrorView, Field, FormError, Loading, checks};
+use crate::components::{ErrorView, Field, FormError, Loading, checks, land_on};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -8,6 +8,7 @@ use leptos_router::components::A;
 pub fn HomePage() -> impl IntoView {
     let create = ServerAction::<CreateService>::new();
     let services = Resource::new(move || create.version().get(), |_| list_services());
+    land_on(create.value(), |s: &crate::model::Service| format!("/service/{}", s.id));
     view! {
         <h1>"Services"</h1>
         <Suspense fallback=Loading>

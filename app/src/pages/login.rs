@@ -1,5 +1,5 @@
 use crate::api::auth::{Login, login_options};
-use crate::components::{Field, FormError};
+use crate::components::{Field, FormError, SessionChanges};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -11,6 +11,12 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".into());
     let options = Resource::new(|| (), |_| login_options());
+    // The header shows who is logged in as soon as the server says yes.
+    Effect::new(move || {
+        if matches!(login.value().get(), Some(Ok(_))) {
+            SessionChanges::bump();
+        }
+    });
     view! {
         <section class="card narrow">
             <h1>"Log in"</h1>

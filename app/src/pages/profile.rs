@@ -3,7 +3,7 @@
 
 use crate::api::alerts::{CreateToken, RevokeToken, Subscribe, get_profile};
 use crate::api::auth::{ChangePassword, EndOtherSessions, EndSession};
-use crate::components::{ErrorView, Field, FormError, Loading, NotifiersSection};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, NotifiersSection};
 use leptos::prelude::*;
 
 #[component]
@@ -58,7 +58,7 @@ pub fn ProfilePage() -> impl IntoView {
                                                 <td>
                                                     <ActionForm action=revoke attr:class="inline">
                                                         <input type="hidden" name="id" value=t.id.to_string() />
-                                                        <button type="submit" class="small danger">"Revoke"</button>
+                                                        <ConfirmSubmit label="Revoke" class="small danger" question=format!("Revoke the token {}? Whatever uses it is refused from now on.", t.name) />
                                                     </ActionForm>
                                                 </td>
                                             </tr>
@@ -136,7 +136,7 @@ pub fn ProfilePage() -> impl IntoView {
                         </table>
                         {p.sessions.iter().any(|s| !s.current).then(|| view! {
                             <ActionForm action=end_others>
-                                <button type="submit" class="danger">"End all other sessions"</button>
+                                <ConfirmSubmit label="End all other sessions" class="danger" question="Log out every other browser and device?" />
                             </ActionForm>
                         })}
                         <FormError value=end.value() />

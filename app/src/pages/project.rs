@@ -1,8 +1,8 @@
 use super::SilenceButton;
 use crate::api::inventory::*;
 use crate::components::{
-    ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection, ShardSelect,
-    TextArea, checks,
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection,
+    ShardSelect, TextArea, checks,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -72,6 +72,7 @@ pub fn ProjectPage() -> impl IntoView {
                 };
                 let p = d.project.clone();
                 let editable = d.project.clone();
+                let delete_question = Signal::stored(format!("Delete the project {} with its exporters, URLs, rules and notifiers?", p.name));
                 let pid = p.id;
                 let edit = d.can_edit;
                 let delete = d.can_delete;
@@ -105,20 +106,21 @@ pub fn ProjectPage() -> impl IntoView {
                             Some(farm) => {
                                 let fid = farm.id;
                                 let local = farm.is_local();
+                                let unlink = Signal::stored(format!("Unlink the farm {} and its hosts from this project?", farm.name));
                                 view! {
                                     <h2>"Farm " {farm.name.clone()} <small class="muted">" (" {farm.source.clone()} ")"</small></h2>
                                     <ul class="hosts">
-                                        {d.hosts.iter().cloned().map(|h| view! {
+                                        {d.hosts.iter().cloned().map(|h| { let ask = Signal::stored(format!("Remove {} from this farm?", h.name)); view! {
                                             <li>
                                                 <A href=format!("/host/{}", h.name)>{h.name.clone()}</A>
                                                 <Show when=move || edit && local>
                                                     <ActionForm action=delete_host attr:class="inline">
                                                         <input type="hidden" name="id" value=h.id.to_string() />
-                                                        <button type="submit" class="small" title="Remove host">"×"</button>
+                                                        <ConfirmSubmit label="Remove" class="small" question=ask />
                                                     </ActionForm>
                                                 </Show>
                                             </li>
-                                        }).collect_view()}
+                                        }}).collect_view()}
                                     </ul>
                                     <Show when=move || edit && local>
                                         <ActionForm action=add_hosts>
@@ -132,7 +134,7 @@ pub fn ProjectPage() -> impl IntoView {
                                     <Show when=move || edit>
                                         <ActionForm action=delete_farm attr:class="inline">
                                             <input type="hidden" name="id" value=fid.to_string() />
-                                            <button type="submit" class="danger small">"Unlink farm"</button>
+                                            <ConfirmSubmit label="Unlink farm" class="danger small" question=unlink />
                                         </ActionForm>
                                     </Show>
                                 }.into_any()
@@ -145,7 +147,7 @@ pub fn ProjectPage() -> impl IntoView {
                         <table class="list">
                             <thead><tr><th>"Job"</th><th>"Port"</th><th>"Path"</th><th>"Scheme"</th><th>"State"</th><th>"Up"</th><th></th></tr></thead>
                             <tbody>
-                                {d.exporters.iter().cloned().map(|e| view! {
+                                {d.exporters.iter().cloned().map(|e| { let target = format!("{}:{}", e.job, e.port); let disable = Signal::stored(format!("Disable {target}? Prometheus stops scraping it.")); let delete = Signal::stored(format!("Delete the exporter {target}?")); view! {
                                     <tr class:disabled=!e.enabled>
                                         <td>{e.job.clone()}</td>
                                         <td>{e.port}</td>
@@ -162,16 +164,20 @@ pub fn ProjectPage() -> impl IntoView {
                                                 <ActionForm action=toggle attr:class="inline">
                                                     <input type="hidden" name="id" value=e.id.to_string() />
                                                     <input type="hidden" name="enabled" value=(!e.enabled).to_string() />
-                                                    <button type="submit" class="small">{if e.enabled { "Disable" } else { "Enable" }}</button>
+                                                    {if e.enabled {
+                                                        view! { <ConfirmSubmit label="Disable" class="small" question=disable /> }.into_any()
+                                                    } else {
+                                                        view! { <button type="submit" class="small">"Enable"</button> }.into_any()
+                                                    }}
                                                 </ActionForm>
                                                 <ActionForm action=delete_exporter attr:class="inline">
                                                     <input type="hidden" name="id" value=e.id.to_string() />
-                                                    <button type="submit" class="small danger">"Delete"</button>
+                                                    <ConfirmSubmit label="Delete" class="small danger" question=delete />
                                                 </ActionForm>
                                             </Show>
                                         </td>
                                     </tr>
-                                }).collect_view()}
+                                }}).collect_view()}
                             </tbody>
                         </table>
                         {move || test_exporter.value().get().map(|r| match r {
@@ -220,17 +226,17 @@ pub fn ProjectPage() -> impl IntoView {
                     <section class="card" id="urls">
                         <h2>"URLs (blackbox)"</h2>
                         <ul>
-                            {d.urls.iter().cloned().map(|u| view! {
+                            {d.urls.iter().cloned().map(|u| { let ask = Signal::stored(format!("Delete the URL {}?", u.url)); view! {
                                 <li>
                                     {u.url.clone()} " " <span class="chip">{u.probe_module.clone()}</span>
                                     <Show when=move || edit>
                                         <ActionForm action=delete_url attr:class="inline">
                                             <input type="hidden" name="id" value=u.id.to_string() />
-                                            <button type="submit" class="small danger">"Delete"</button>
+                                            <ConfirmSubmit label="Delete" class="small danger" question=ask />
                                         </ActionForm>
                                     </Show>
                                 </li>
-                            }).collect_view()}
+                            }}).collect_view()}
                         </ul>
                         <Show when=move || edit>
                             <ActionForm action=create_url>
@@ -269,7 +275,7 @@ pub fn ProjectPage() -> impl IntoView {
                         <Show when=move || delete>
                             <ActionForm action=delete_project attr:class="danger-zone">
                                 <input type="hidden" name="id" value=pid.to_string() />
-                                <button type="submit" class="danger">"Delete this project"</button>
+                                <ConfirmSubmit label="Delete this project" class="danger" question=delete_question />
                             </ActionForm>
                         </Show>
                         <FormError value=delete_project.value() />

@@ -4,7 +4,7 @@
 use super::SilenceButton;
 use crate::api::admin::audit_log;
 use crate::api::rules::{DeleteRule, RestoreRule, SetRuleEnabled, TestRule, editor_context, get_rule};
-use crate::components::{ErrorView, FormError, LabelChips, Loading, RuleEditor, TestResult};
+use crate::components::{ConfirmSubmit, ErrorView, FormError, LabelChips, Loading, RuleEditor, TestResult};
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
 use crate::model::*;
@@ -46,6 +46,8 @@ pub fn RulePage() -> impl IntoView {
                 let r = d.rule.clone();
                 let rid = r.id;
                 let edit = d.can_edit;
+                let disable_question = Signal::stored(format!("Disable the rule {}? Prometheus stops evaluating it.", r.name));
+                let delete_question = Signal::stored(format!("Delete the rule {} and its overrides?", r.name));
                 let labels = crate::rules::labels::owner_labels(&r.owner, &r.labels);
                 let (owner_href, owner_name) = (r.owner.href(), r.owner.describe());
                 let (owner_kind, owner_id) = (r.owner.kind().as_str(), r.owner.id());
@@ -73,7 +75,11 @@ pub fn RulePage() -> impl IntoView {
                             <ActionForm action=toggle attr:class="inline">
                                 <input type="hidden" name="id" value=rid.to_string() />
                                 <input type="hidden" name="enabled" value=(!r.enabled).to_string() />
-                                <button type="submit" class="small">{if r.enabled { "Disable" } else { "Enable" }}</button>
+                                {if r.enabled {
+                                        view! { <ConfirmSubmit label="Disable" class="small" question=disable_question /> }.into_any()
+                                    } else {
+                                        view! { <button type="submit" class="small">"Enable"</button> }.into_any()
+                                    }}
                             </ActionForm>
                         </div>
                     </Show>
@@ -136,7 +142,7 @@ pub fn RulePage() -> impl IntoView {
                                                             <ActionForm action=restore attr:class="inline">
                                                                 <input type="hidden" name="id" value=rid.to_string() />
                                                                 <input type="hidden" name="version" value=e.id.to_string() />
-                                                                <button type="submit" class="small">"Restore this version"</button>
+                                                                <ConfirmSubmit label="Restore this version" class="small" question=format!("Put the rule back as it was on {}?", e.created) />
                                                             </ActionForm>
                                                         })}
                                                     </td>
@@ -151,7 +157,7 @@ pub fn RulePage() -> impl IntoView {
                     <Show when=move || edit>
                         <ActionForm action=delete attr:class="danger-zone">
                             <input type="hidden" name="id" value=rid.to_string() />
-                            <button type="submit" class="danger">"Delete this rule"</button>
+                            <ConfirmSubmit label="Delete this rule" class="danger" question=delete_question />
                         </ActionForm>
                         <FormError value=delete.value() />
                     </Show>

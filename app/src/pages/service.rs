@@ -1,8 +1,8 @@
 use super::SilenceButton;
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
 use crate::components::{
-    ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection, ShardSelect,
-    checks,
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection,
+    ShardSelect, checks, land_on,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -15,6 +15,7 @@ use leptos_router::components::A;
 pub fn ServicePage() -> impl IntoView {
     let id = super::id_param::<ServiceId>("id");
     let create = ServerAction::<CreateProject>::new();
+    land_on(create.value(), |p: &crate::model::Project| format!("/project/{}", p.id));
     let delete = ServerAction::<DeleteService>::new();
     let update = ServerAction::<UpdateService>::new();
     let detail = Resource::new(
@@ -39,6 +40,7 @@ pub fn ServicePage() -> impl IntoView {
                 };
                 let can_delete = d.can_delete;
                 let sid = d.service.id;
+                let delete_question = Signal::stored(format!("Delete the service {} with all its projects, rules and notifiers?", d.service.name));
                 let service = d.service.clone();
                 view! {
                     <h1>"Service " {d.service.name.clone()}</h1>
@@ -75,15 +77,12 @@ pub fn ServicePage() -> impl IntoView {
                                 <button type="submit">"Register project"</button>
                             </ActionForm>
                             <FormError value=create.value() />
-                            {move || create.value().get().and_then(Result::ok).map(|p| view! {
-                                <p class="ok">"Registered " <A href=format!("/project/{}", p.id)>{p.name}</A></p>
-                            })}
                         </section>
                         <EditService service=service.clone() update />
                         <Show when=move || can_delete>
                             <ActionForm action=delete attr:class="danger-zone">
                                 <input type="hidden" name="id" value=sid.to_string() />
-                                <button type="submit" class="danger">"Delete this service and its projects"</button>
+                                <ConfirmSubmit label="Delete this service and its projects" class="danger" question=delete_question />
                             </ActionForm>
                         </Show>
                         <FormError value=delete.value() />

@@ -2,7 +2,7 @@ use crate::api::admin::{
     AddServer, CreateProbe, CreateShard, DeleteShard, ForgetAgent, RemoveServer, UpdateShard, list_shards,
     shard_agents, shard_servers,
 };
-use crate::components::{ErrorView, Field, FormError, Loading, checks};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, checks, land_on};
 use crate::model::{ServerState, ShardId, ShardSummary};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -26,6 +26,7 @@ pub fn ShardsPage() -> impl IntoView {
     let create = ServerAction::<CreateShard>::new();
     let probe = ServerAction::<CreateProbe>::new();
     let shards = Resource::new(move || create.version().get(), |_| list_shards());
+    land_on(create.value(), |s: &crate::model::Shard| format!("/shard/{}", s.id));
     view! {
         <h1>"Shards"</h1>
         <Suspense fallback=Loading>
@@ -146,6 +147,7 @@ fn ShardDetail(
             .into_any(),
         }
     };
+    let delete_question = format!("Delete the shard {} and its servers?", s.shard.name);
     view! {
         <h1>"Shard " {s.shard.name.clone()}</h1>
         <p class="muted">
@@ -162,18 +164,18 @@ fn ShardDetail(
                     <table class="list">
                         <thead><tr><th>"Server"</th><th>"Targets now"</th><th>"Samples now"</th><th></th></tr></thead>
                         <tbody>
-                            {s.servers.iter().cloned().map(|p| view! {
+                            {s.servers.iter().cloned().map(|p| { let remove_question = format!("Remove the server {}:{} from this shard? Its agent stops getting files.", p.host, p.port); view! {
                                 <tr>
                                     <td>{format!("{}:{}", p.host, p.port)}</td>
                                     {move || live(p.id)}
                                     <td>
                                         <ActionForm action=remove attr:class="inline">
                                             <input type="hidden" name="id" value=p.id.to_string() />
-                                            <button type="submit" class="small danger">"Remove"</button>
+                                            <ConfirmSubmit label="Remove" class="small danger" question=remove_question />
                                         </ActionForm>
                                     </td>
                                 </tr>
-                            }).collect_view()}
+                            }}).collect_view()}
                         </tbody>
                     </table>
                 }.into_any()
@@ -214,7 +216,7 @@ fn ShardDetail(
         </section>
         <ActionForm action=delete attr:class="danger-zone">
             <input type="hidden" name="id" value=sid.to_string() />
-            <button type="submit" class="danger">"Delete this shard"</button>
+            <ConfirmSubmit label="Delete this shard" class="danger" question=delete_question />
         </ActionForm>
         <FormError value=delete.value() />
     }
@@ -243,6 +245,7 @@ fn AgentStates(shard: ShardId) -> impl IntoView {
                         <tbody>
                             {list.into_iter().map(|a| {
                                 let class = if a.state == "in sync" { "state ok" } else { "state error" };
+                                let forget_question = format!("Forget the agent {}? It shows again when it next reports.", a.name);
                                 let synced = if a.synced_at.is_empty() { "never".to_string() } else { a.synced_at };
                                 view! {
                                     <tr>
@@ -254,7 +257,7 @@ fn AgentStates(shard: ShardId) -> impl IntoView {
                                             <ActionForm action=forget attr:class="inline">
                                                 <input type="hidden" name="shard_id" value=shard.to_string() />
                                                 <input type="hidden" name="name" value=a.name />
-                                                <button type="submit" class="small">"Forget"</button>
+                                                <ConfirmSubmit label="Forget" class="small" question=forget_question />
                                             </ActionForm>
                                         </td>
                                     </tr>

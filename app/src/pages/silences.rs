@@ -3,7 +3,7 @@
 //! alerts the Alertmanagers hold now.
 
 use crate::api::silences::{CreateSilence, ExpireSilence, alertmanager_alerts, list_silences};
-use crate::components::{ErrorView, Field, FormError, Loading};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading};
 use crate::model::silences::*;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -107,7 +107,7 @@ fn SilenceTable(list: SilenceList, expire: ServerAction<ExpireSilence>) -> impl 
                             {may_expire.then(|| view! {
                                 <ActionForm action=expire attr:class="inline">
                                     <input type="hidden" name="id" value=id />
-                                    <button type="submit" class="small danger">"Expire"</button>
+                                    <ConfirmSubmit label="Expire" class="small danger" question=format!("Expire the silence {}? Its alerts are sent again.", format_matchers(&s.matchers)) />
                                 </ActionForm>
                             })}
                         </td>

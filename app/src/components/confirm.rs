@@ -1,0 +1,58 @@
+//! A submit button that asks first: the first click turns it into the question naming what
+//! will go, with "Yes, …" (the real submit) and "Cancel". Keyboard focus moves to the answer
+//! and comes back to the button on cancel. No browser dialog: it stays in the page, on a phone
+//! too.
+
+use leptos::html;
+use leptos::prelude::*;
+
+/// Inside an `<ActionForm>` (or any form): `label` is the button's text ("Delete"), `question`
+/// names what will go ("Delete the exporter node:9100 of web-frontend?"), `class` the button's
+/// classes ("small danger").
+#[component]
+pub fn ConfirmSubmit(
+    label: &'static str,
+    #[prop(into)] question: Signal<String>,
+    #[prop(optional)] class: &'static str,
+) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let yes = NodeRef::<html::Button>::new();
+    let ask = NodeRef::<html::Button>::new();
+    // Focus follows the question: onto "Yes" when it opens, back to the button when it closes.
+    Effect::new(move |was: Option<bool>| {
+        let now = asking.get();
+        if was.is_some() {
+            let target = if now { yes.get() } else { ask.get() };
+            if let Some(b) = target {
+                let _ = b.focus();
+            }
+        }
+        now
+    });
+    let yes_label = format!("Yes, {}", label.to_lowercase());
+    view! {
+        <Show
+            when=move || asking.get()
+            fallback=move || view! {
+                <button type="button" class=class node_ref=ask aria-haspopup="true" on:click=move |_| asking.set(true)>
+                    {label}
+                </button>
+            }
+        >
+            <span
+                class="confirm"
+                role="group"
+                aria-label=question
+                on:keydown=move |e| {
+                    if e.key() == "Escape" {
+                        asking.set(false);
+                    }
+                }
+            >
+                <span class="question">{question}</span>
+                <button type="submit" class="small danger" node_ref=yes>{yes_label.clone()}</button>
+                <button type="button" class="small" on:click=move |_| asking.set(false)>"Cancel"</button>
+            </span>
+        </Show>
+    }
+}

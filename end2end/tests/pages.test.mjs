@@ -1,0 +1,187 @@
+// Every page, as a site admin and logged out, at 1280 and 390 px wide: no page scrolls sideways,
+// axe-core finds no serious or critical accessibility violation, and the console stays quiet
+// (the harness fails a test on any warning or error). A full-page screenshot of each is kept in
+// end2end/artifacts/ (PROMGEN_E2E_ARTIFACTS elsewhere) for a person to look at.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { start, open, login, apiLogin, api, ADMIN_PASSWORD } from "./harness.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const artifacts = process.env.PROMGEN_E2E_ARTIFACTS ?? resolve(here, "../artifacts");
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+const envs = [];
+after(async () => {
+  for (const e of envs) await e.stop();
+});
+
+/// Promgen dumpdata: one of every kind of object a page shows.
+const seed = [
+  { model: "sites.site", pk: 1, fields: { domain: "promgen.example.com", name: "pages" } },
+  { model: "promgen.shard", pk: 1, fields: { name: "shard-a", url: "http://127.0.0.1:9", proxy: true, enabled: true } },
+  { model: "promgen.service", pk: 1, fields: { name: "web", description: "The web tier, with a long description that must wrap on a phone instead of pushing the page sideways." } },
+  { model: "promgen.project", pk: 1, fields: { name: "frontend-servers-with-a-long-name", service: 1, shard: 1 } },
+  { model: "promgen.farm", pk: 1, fields: { name: "web-farm", source: "promgen", project: 1 } },
+  { model: "promgen.host", pk: 1, fields: { name: "web-001.example.com", farm: 1 } },
+  { model: "promgen.host", pk: 2, fields: { name: "web-002.example.com", farm: 1 } },
+  { model: "promgen.exporter", pk: 1, fields: { project: 1, job: "node", port: 9100, path: "/metrics" } },
+  { model: "promgen.probe", pk: 1, fields: { module: "http_2xx" } },
+  { model: "promgen.url", pk: 1, fields: { project: 1, probe: 1, url: "https://web.example.com/a/rather/long/path/to/check?with=query&and=more" } },
+  {
+    model: "promgen.rule",
+    pk: 1,
+    fields: { content_type: ["promgen", "site"], object_id: 1, name: "HighLatency", clause: 'histogram_quantile(0.99, rate(http_request_duration_seconds_bucket{<exclude>}[5m])) > 1', duration: "5m", enabled: true, labels: { severity: "warning" }, annotations: { summary: "p99 latency above 1 s on {{ $labels.instance }}" } },
+  },
+  {
+    model: "promgen.rule",
+    pk: 2,
+    fields: { content_type: ["promgen", "service"], object_id: 1, name: "HighLatency_web", clause: 'histogram_quantile(0.99, rate(http_request_duration_seconds_bucket{service="web",<exclude>}[5m])) > 2', duration: "10m", enabled: true, parent: 1 },
+  },
+];
+
+function alertPayload() {
+  const labels = { alertname: "HighLatency", service: "web", project: "frontend-servers-with-a-long-name", severity: "warning", instance: "web-001.example.com:9100" };
+  return {
+    version: "4",
+    groupKey: '{}:{alertname="HighLatency"}',
+    status: "firing",
+    receiver: "promgen",
+    groupLabels: { alertname: "HighLatency" },
+    commonLabels: labels,
+    commonAnnotations: { summary: "p99 latency above 1 s" },
+    externalURL: "http://alertmanager.example",
+    alerts: [
+      {
+        status: "firing",
+        labels,
+        annotations: { summary: "p99 latency above 1 s", runbook: "https://wiki.example.com/runbooks/latency" },
+        startsAt: new Date(Date.now() - 7 * 60_000).toISOString(),
+        endsAt: "0001-01-01T00:00:00Z",
+        generatorURL: "http://prometheus.example/graph",
+        fingerprint: "0123456789abcdef",
+      },
+    ],
+  };
+}
+
+/// Runs axe-core in the page (evaluated through the DevTools protocol, which the page's CSP
+/// does not govern) and returns the serious and critical violations, one line each.
+async function accessibility(page) {
+  await page.evaluate(`${axeSource};0`);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+  });
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.join(", ")}`);
+}
+
+/// The page's widest overflow past the viewport, in CSS pixels (0 when nothing scrolls sideways),
+/// with the element that sticks out furthest.
+async function sideways(page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const over = document.documentElement.scrollWidth - width;
+    if (over <= 0) return null;
+    let worst = null;
+    for (const el of document.querySelectorAll("body *")) {
+      const r = el.getBoundingClientRect();
+      // Inside a scrolling container it scrolls there, not the page.
+      let p = el.parentElement, clipped = false;
+      for (; p && p !== document.body; p = p.parentElement) {
+        const o = getComputedStyle(p).overflowX;
+        if (o === "auto" || o === "scroll" || o === "hidden") { clipped = true; break; }
+      }
+      if (!clipped && r.right > width && (!worst || r.right > worst.right)) worst = { right: r.right, tag: el.tagName.toLowerCase(), cls: el.className, text: (el.textContent ?? "").slice(0, 40) };
+    }
+    return { over, worst };
+  });
+}
+
+test("every page: usable at 1280 and 390 px, accessible, and quiet in the console", async () => {
+  const env = await start({ seed, args: ["--notifier-allow-private"] });
+  envs.push(env);
+  const { base, page } = env;
+  const cookie = await apiLogin(base, "admin", ADMIN_PASSWORD);
+
+  // What the pages show: an alert (posted as Alertmanager does), a group, a second user,
+  // a notifier and an audit trail.
+  const token = await api(base, cookie, "create_token", { name: "alertmanager" });
+  assert.equal(token.status, 200, JSON.stringify(token.json));
+  const posted = await fetch(base + "/api/v1/alerts", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Token ${token.json[1]}` },
+    body: JSON.stringify(alertPayload()),
+  });
+  assert.equal(posted.status, 202);
+  assert.equal((await api(base, cookie, "create_group", { name: "web-team" })).status, 200);
+
+  mkdirSync(artifacts, { recursive: true });
+  const pages = [
+    ["home", "/"],
+    ["service", "/service/1"],
+    ["project", "/project/1"],
+    ["host", "/host/web-001.example.com"],
+    ["search", "/search?q=web"],
+    ["shards", "/shard"],
+    ["shard", "/shard/1"],
+    ["site", "/site"],
+    ["rule", "/rule/1"],
+    ["rule-edit", "/rule/2/edit"],
+    ["rule-new", "/rule/new?owner=service&id=1"],
+    ["rule-override", "/rule/1/override?owner=project&id=1"],
+    ["alerts", "/alert"],
+    ["alert", "/alert/1"],
+    ["alert-history", "/alert/history"],
+    ["silences", "/silence"],
+    ["audit", "/audit"],
+    ["import", "/import"],
+    ["groups", "/group"],
+    ["group", "/group/1"],
+    ["users", "/user"],
+    ["profile", "/profile"],
+  ];
+  const problems = [];
+  await login(page, base);
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+    for (const [name, path] of pages) {
+      await open(page, base + path);
+      await page.waitForLoadState("networkidle");
+      const over = await sideways(page);
+      if (over) problems.push(`${path} at ${width} px scrolls sideways by ${over.over} px (${JSON.stringify(over.worst)})`);
+      for (const v of await accessibility(page)) problems.push(`${path} at ${width} px: ${v}`);
+      await page.screenshot({ path: join(artifacts, `${name}-${width}.png`), fullPage: true });
+    }
+  }
+  // Logged out: the login page.
+  const anon = await env.context();
+  for (const width of [1280, 390]) {
+    await anon.setViewportSize({ width, height: 844 });
+    await open(anon, base + "/login");
+    const over = await sideways(anon);
+    if (over) problems.push(`/login at ${width} px scrolls sideways by ${over.over} px`);
+    for (const v of await accessibility(anon)) problems.push(`/login at ${width} px: ${v}`);
+    await anon.screenshot({ path: join(artifacts, `login-${width}.png`), fullPage: true });
+  }
+  // A page that needs a login sends there and comes back after it; the header follows.
+  await anon.setViewportSize({ width: 1280, height: 900 });
+  await anon.goto(base + "/project/1");
+  await anon.waitForURL(/\/login\?next=%2Fproject%2F1$/);
+  await anon.waitForSelector("html[data-hydrated=true]");
+  await anon.fill("input[name=username]", "admin");
+  await anon.fill("input[name=password]", ADMIN_PASSWORD);
+  await anon.click("main button:has-text('Log in')");
+  await anon.waitForURL(base + "/project/1");
+  await anon.locator("header a.user", { hasText: "admin" }).waitFor();
+  // Logging out: the header says so at once.
+  await anon.click("header button:has-text('Log out')");
+  await anon.waitForURL(/\/login/);
+  await anon.locator("header a", { hasText: "Log in" }).waitFor();
+
+  assert.deepEqual(problems, []);
+  assert.deepEqual(env.errors, []);
+});

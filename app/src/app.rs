@@ -3,13 +3,19 @@
 use crate::components::{Nav, SessionChanges};
 use crate::pages::*;
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::SsrMode;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+/// The stylesheet's path as the server serves it (content-hashed by `.ci/build-site`); the
+/// server provides it to every page it renders.
+#[derive(Clone, Debug)]
+pub struct StylesheetHref(pub String);
+
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let css = use_context::<StylesheetHref>().map(|s| s.0).unwrap_or_else(|| "/pkg/promgen.css".into());
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -17,6 +23,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" href=css />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -34,7 +41,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     SessionChanges::provide();
     view! {
-        <Stylesheet id="promgen" href="/pkg/promgen.css" />
         <Title text="Promgen" />
         <Router>
             <Nav />

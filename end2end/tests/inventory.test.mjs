@@ -15,6 +15,10 @@ after(async () => {
 test("register what Prometheus scrapes and see it in /api/v1/targets", async () => {
   const { page, base } = env;
 
+  // The forms below are refused on purpose (a wrong password, a name taken): Chromium logs
+  // each refused request's status, which is expected here and nowhere else.
+  env.expectConsole(/status of (401|409) /);
+
   // Anonymous visitors are sent to the login page.
   await page.goto(base + "/");
   await page.waitForURL(/\/login/);

@@ -67,3 +67,49 @@ on_both_databases!(pages_render_on_the_server, |b: Backend| async move {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("<h1>Log in</h1>") && body.contains("/pkg/promgen.js"), "{body}");
 });
+
+on_both_databases!(static_files_are_cached_by_hash_and_everything_is_compressed, |b: Backend| async move {
+    // A site as .ci/build-site --release leaves it: hashed names, a manifest, precompressed files.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let root = std::env::temp_dir().join(format!("promgen-site-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(root.join("pkg")).unwrap();
+    let (code, css) = ("0123456789abcdef", "fedcba9876543210");
+    std::fs::write(root.join("pkg/manifest.txt"), format!("output_name=promgen.{code}\ncss=promgen.{css}.css\n"))
+        .unwrap();
+    std::fs::write(root.join(format!("pkg/promgen.{code}.js")), "export default function(){}\n".repeat(50)).unwrap();
+    std::fs::write(root.join(format!("pkg/promgen.{code}.js.br")), b"brotli bytes").unwrap();
+    std::fs::write(root.join(format!("pkg/promgen.{css}.css")), "body{}\n").unwrap();
+    std::fs::write(root.join("pkg/promgen.css"), "body{}\n").unwrap();
+    let app = server::web::router(b.clone(), &common::serve_args(&["--site-root", root.to_str().unwrap()]));
+    let get = |path: &str, encoding: Option<&str>| {
+        let mut req = Request::get(path);
+        if let Some(e) = encoding {
+            req = req.header(header::ACCEPT_ENCODING, e);
+        }
+        req.body(Body::empty()).unwrap()
+    };
+
+    // Hashed: a year, immutable; the brotli file when the browser takes brotli.
+    let (status, headers, body) = send(&app, get(&format!("/pkg/promgen.{code}.js"), Some("gzip, br"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(body, "brotli bytes");
+    // Unhashed: revalidated every time.
+    let (status, headers, _) = send(&app, get("/pkg/promgen.css", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+
+    // The page links the hashed names.
+    let (status, _, html) = send(&app, get("/login", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("/pkg/promgen.{css}.css")), "{html}");
+    assert!(html.contains(&format!("/pkg/promgen.{code}.js")), "{html}");
+    assert!(html.contains(&format!("/pkg/promgen.{code}_bg.wasm")), "{html}");
+    // Pages and JSON are compressed as the browser asks.
+    let (_, headers, _) = send(&app, get("/login", Some("br"))).await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    let (_, headers, _) = send(&app, get("/login", Some("gzip"))).await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    std::fs::remove_dir_all(&root).ok();
+});

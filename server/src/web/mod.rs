@@ -2,6 +2,7 @@
 
 mod agent;
 mod anonymous;
+mod assets;
 mod errors;
 mod feed;
 mod headers;
@@ -60,8 +61,9 @@ use app::backend::auth::sessions::SESSION_DAYS;
 
 /// Builds the whole router. Tests call this with their own backend.
 pub fn router(backend: Backend, args: &ServeArgs) -> Router {
+    let assets = assets::Assets::read(&args.site_root);
     let leptos = LeptosOptions::builder()
-        .output_name("promgen")
+        .output_name(assets.output_name.clone())
         .site_root(args.site_root.to_string_lossy().to_string())
         .site_pkg_dir("pkg")
         .site_addr(args.listen)
@@ -91,8 +93,10 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_DAYS)));
     let context = {
         let backend = backend.clone();
+        let css = app::app::StylesheetHref(assets.css_href.clone());
         move || {
             provide_context(backend.clone());
+            provide_context(css.clone());
             // The page's nonce is the one the security middleware puts in its policy.
             headers::provide_page_nonce();
         }
@@ -121,7 +125,9 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::timed))
         .route_layer(axum::middleware::from_fn(errors::server_fn_status))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), anonymous::require_login))
+        .nest_service("/pkg", assets::pkg(&args.site_root))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::app::shell))
+        .layer(axum::middleware::from_fn(assets::cache_control))
         .layer(axum::middleware::from_fn_with_state(origins, origin::check))
         // One body limit, ours (axum's default of 2 MB would cut server functions short).
         .layer(axum::middleware::from_fn_with_state(
@@ -132,6 +138,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .layer(axum::middleware::from_fn(touch_session))
         .layer(sessions)
         .layer(axum::middleware::from_fn(headers::security))
+        .layer(assets::compression())
         .layer(axum::middleware::from_fn(request_id::tag))
         .with_state(state)
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// The files Prometheus pulls (compressed when asked, `ETag`/`If-None-Match` answered with 304,
+/// The files Prometheus pulls (compressed when asked, by the router's compression layer, `ETag`/`If-None-Match` answered with 304,
 /// so Prometheus' `http_sd_configs` and cron jobs fetch only changes), and the Alertmanager
 /// webhook: routed and documented together.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -19,7 +19,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(targets))
         .routes(routes!(urls))
         .routes(routes!(rules))
-        .layer(tower_http::compression::CompressionLayer::new())
         .routes(routes!(super::webhook::receive))
 }
 

@@ -91,7 +91,8 @@ async fn measure(total: usize, overrides: usize, peer_ms: Option<f64>) -> anyhow
     for _ in 0..RUNS {
         cached.push(get().await?.0);
     }
-    let (packed, site) = app::backend::rules::load_packed(&backend.db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (packed, site) =
+        app::backend::rules::load_packed(&backend.db, &backend.site).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let rules = app::backend::rules::unpack_all(&packed, &site).map_err(|e| anyhow::anyhow!("{e}"))?;
     for _ in 0..RUNS {
         sqlx::query("UPDATE inventory_generation SET generation = generation + 1").execute(&backend.db.pool).await?;

@@ -162,8 +162,10 @@ pub struct ServeArgs {
     /// How long a request may wait for CPU-heavy work (rule checks, imports, templates).
     #[arg(long, env = "PROMGEN_CPU_BUDGET", default_value = "10s", value_parser = duration)]
     pub cpu_budget: std::time::Duration,
-    /// The site's address as its users reach it (https://promgen.example.com): identity
-    /// providers send users back to it.
+    /// The site's address as its users reach it (https://promgen.example.com, a path prefix
+    /// allowed), as Prometheus and Alertmanager call it: every absolute link uses it (the
+    /// `rule` annotation, the alert links in notifications) and identity providers send users
+    /// back to it. Unset, links use the site's domain and admins are warned.
     #[arg(long, env = "PROMGEN_EXTERNAL_URL", value_parser = external_url)]
     pub external_url: Option<url::Url>,
     /// A YAML file of identity providers (OpenID Connect, GitHub, OAuth2) users sign in with;

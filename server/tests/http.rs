@@ -113,3 +113,34 @@ on_both_databases!(static_files_are_cached_by_hash_and_everything_is_compressed,
     assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
     std::fs::remove_dir_all(&root).ok();
 });
+
+on_both_databases!(rest_links_use_the_external_url, |b: Backend| async move {
+    for i in 0..3 {
+        let input = app::model::ServiceInput { name: format!("svc-{i}"), description: String::new() };
+        b.inventory.create_service(&app::backend::Actor::System, input).await.unwrap();
+    }
+    let mut cookie = None;
+    // Without --external-url, Django's shape (the request's host); with it, the site's address.
+    // A client's own x-promgen-external-url is dropped either way.
+    for (external, base) in
+        [(None, "http://127.0.0.1:3000"), (Some("https://promgen.example.com/p/"), "https://promgen.example.com/p")]
+    {
+        let mut settings = app::backend::Settings::default();
+        settings.sign_in.external_url = external.map(|u| url::Url::parse(u).unwrap());
+        let b = Backend::with_settings(b.db.clone(), &settings).unwrap();
+        let app = router(&b);
+        if cookie.is_none() {
+            cookie = Some(common::login(&app, &b, "ops", true).await);
+        }
+        let req = Request::get("/rest/v2/services?page_size=1")
+            .header(header::HOST, "127.0.0.1:3000")
+            .header("x-promgen-external-url", "https://evil.example")
+            .header(header::COOKIE, cookie.as_deref().unwrap())
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, body) = send(&app, req).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let next = common::json(&body)["next"].as_str().unwrap().to_string();
+        assert_eq!(next, format!("{base}/rest/v2/services?page_size=1&page_number=2"), "{body}");
+    }
+});

@@ -265,3 +265,30 @@ on_both_databases!(deleting_a_service_deletes_its_rules, |b: Backend| async move
     assert_eq!(count(&b, "rule").await, 1);
     assert!(rules_file(&b).await.contains("expr: up{} == 0"));
 });
+
+on_both_databases!(external_url_makes_every_absolute_link, |b: Backend| async move {
+    let admin = common::admin(&b).await;
+    b.rules.install_default_pack().await.unwrap();
+    // Without --external-url: the site's domain, and a warning for admins who reach the site
+    // at another address (nobody else sees it).
+    assert!(rules_file(&b).await.contains("rule: http://127.0.0.1:3000/rule/"));
+    let warning = b.site.address_warning(&admin, Some("10.1.2.3:3000")).await.unwrap();
+    assert!(warning.is_some_and(|w| w.contains("--external-url") && w.contains("10.1.2.3:3000")));
+    assert_eq!(b.site.address_warning(&admin, Some("127.0.0.1:3000")).await.unwrap(), None);
+    let viewer = common::user(&b, "viewer").await;
+    assert_eq!(b.site.address_warning(&viewer, Some("10.1.2.3:3000")).await.unwrap(), None);
+
+    // With it: every link, also under a path prefix, and no warning.
+    let url = url::Url::parse("https://promgen.example.com/monitoring/").unwrap();
+    let mut settings = app::backend::Settings::default();
+    settings.sign_in.external_url = Some(url);
+    let b = Backend::with_settings(b.db.clone(), &settings).unwrap();
+    let file = rules_file(&b).await;
+    assert!(file.contains("rule: https://promgen.example.com/monitoring/rule/"), "{file}");
+    assert!(!file.contains("http://127.0.0.1"), "{file}");
+    assert_eq!(b.site.address_warning(&admin, Some("10.1.2.3:3000")).await.unwrap(), None);
+    assert_eq!(
+        app::backend::alerts::routing::alert_url(&b.site.get().await.unwrap().url(), 7),
+        "https://promgen.example.com/monitoring/alert/7"
+    );
+});

@@ -838,6 +838,7 @@ on_both_databases!(every_change_refuses_a_viewer, |b: Backend| async move {
         "get_rule",
         "editor_context",
         "get_site",
+        "site_address_warning",
         "rules_dialect",
         "rule_file_report",
         "open_read",

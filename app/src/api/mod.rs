@@ -61,6 +61,14 @@ pub(crate) fn client_address(backend: &Backend) -> Option<std::net::IpAddr> {
     backend.auth.client_address(peer, &parts.headers)
 }
 
+/// The `Host` the current request was sent to (`promgen.example.com:3000`).
+#[cfg(feature = "ssr")]
+pub(crate) fn request_host() -> Option<String> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    let host = parts.headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok());
+    host.or_else(|| parts.uri.authority().map(|a| a.as_str())).map(str::to_string)
+}
+
 /// The browser's `User-Agent` of the current request.
 #[cfg(feature = "ssr")]
 pub(crate) fn user_agent() -> Option<String> {

@@ -188,6 +188,16 @@ pub async fn set_open_read(open: Option<String>) -> Result<bool, AppError> {
     b.site.set_open_read(&actor, open.as_deref() == Some("on")).await
 }
 
+/// For site admins: a warning while links in alerts and notifications may point elsewhere than
+/// where users reach the site (no `--external-url`, and this request's `Host` differs from the
+/// site's domain); `None` for everyone else.
+#[server(endpoint = "site_address_warning")]
+pub async fn site_address_warning() -> Result<Option<String>, AppError> {
+    let (b, actor) = super::caller().await?;
+    let host = super::request_host();
+    b.site.address_warning(&actor, host.as_deref()).await
+}
+
 #[server(endpoint = "update_site")]
 pub async fn update_site(domain: String, scheme: String) -> Result<Site, AppError> {
     let (b, actor) = super::caller().await?;

@@ -76,6 +76,8 @@ type Rendered = (i64, Bytes);
 #[derive(Clone)]
 pub struct Exports {
     db: Db,
+    /// The site's domain and address, for the rule file.
+    site: super::site::SiteSettings,
     /// Unpacking and rendering run here, off the async workers.
     cpu: super::cpu::Cpu,
     promtool: super::rules::promtool::Promtool,
@@ -109,8 +111,13 @@ struct UrlRow {
 const SCOPE: &str = "($1 = '' OR sv.name = $1) AND ($2 = '' OR p.name = $2)";
 
 impl Exports {
-    pub fn new(db: Db, cpu: super::cpu::Cpu, promtool: super::rules::promtool::Promtool) -> Self {
-        Exports { db, cpu, promtool, problems: Arc::default(), cache: Arc::default() }
+    pub fn new(
+        db: Db,
+        site: super::site::SiteSettings,
+        cpu: super::cpu::Cpu,
+        promtool: super::rules::promtool::Promtool,
+    ) -> Self {
+        Exports { db, site, cpu, promtool, problems: Arc::default(), cache: Arc::default() }
     }
 
     /// What the rule file being served leaves out, and whether promtool refused a newer one
@@ -141,7 +148,7 @@ impl Exports {
                         "must be a Kubernetes object name: lower case, digits, - and .",
                     ));
                 }
-                let (packed, site) = super::rules::load_packed(&self.db).await?;
+                let (packed, site) = super::rules::load_packed(&self.db, &self.site).await?;
                 let (dialect, _) = super::rules::dialect::of(&self.db).await?;
                 let (filter, name) = (filter.clone(), name.to_string());
                 let namespace = format.namespace.clone().filter(|n| !n.is_empty());
@@ -212,7 +219,7 @@ impl Exports {
     /// The rule file: rules Prometheus would refuse left out; for the whole file, promtool's
     /// check where it speaks the shards' language, and the last good file when it refuses.
     async fn render_rules(&self, filter: &ExportFilter) -> Result<String, AppError> {
-        let (packed, site) = super::rules::load_packed(&self.db).await?;
+        let (packed, site) = super::rules::load_packed(&self.db, &self.site).await?;
         let (dialect, _) = super::rules::dialect::of(&self.db).await?;
         let (generation,): (i64,) =
             sqlx::query_as("SELECT generation FROM inventory_generation WHERE id = 1").fetch_one(&self.db.pool).await?;

@@ -133,6 +133,8 @@ impl Backend {
         let exporter_checks =
             exporter_checks::ExporterChecks::new(db.clone(), inventory.clone(), proxy.clone(), settings.query_timeout);
         let supervisor = supervisor::Supervisor::new();
+        // One site for every capability: its address is where all absolute links point.
+        let site = site::SiteSettings::new(db.clone()).with_external_url(settings.sign_in.external_url.as_ref());
         Ok(Backend {
             auth: auth::Auth::new(db.clone(), &settings.login).with_local_accounts(settings.sign_in.local_accounts),
             sign_in: auth::sso::SignIn::new(db.clone(), &settings.sign_in)?,
@@ -140,15 +142,16 @@ impl Backend {
             inventory,
             exporter_checks,
             agents: agents::Agents::new(db.clone(), supervisor.clone()),
-            exports: exports::Exports::new(db.clone(), cpu.clone(), promtool.clone()),
+            exports: exports::Exports::new(db.clone(), site.clone(), cpu.clone(), promtool.clone()),
             importer: importer::Importer::new(db.clone()),
-            site: site::SiteSettings::new(db.clone()),
-            rules: rules::Rules::new(db.clone(), promtool, proxy.clone(), cpu.clone()),
+            site: site.clone(),
+            rules: rules::Rules::new(db.clone(), site.clone(), promtool, proxy.clone(), cpu.clone()),
             proxy,
             silences: silences::Silences::new(db.clone(), alertmanagers),
             roles: roles::Roles::new(db.clone()),
             alerts: alerts::Alerts::new(
                 db.clone(),
+                site.clone(),
                 events.clone(),
                 metrics.clone(),
                 settings.alerts.clone(),
@@ -170,6 +173,7 @@ impl Backend {
     pub fn dispatcher(&self) -> notify::dispatch::Dispatcher {
         notify::dispatch::Dispatcher::new(
             self.db.clone(),
+            self.site.clone(),
             self.notifiers.senders().clone(),
             self.events.clone(),
             self.metrics.clone(),

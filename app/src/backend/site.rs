@@ -10,18 +10,50 @@ use crate::rules::promql::Version;
 #[derive(Clone)]
 pub struct SiteSettings {
     db: Db,
+    /// `--external-url`: the address users reach the site at, which every absolute link uses.
+    external_url: Option<String>,
 }
 
 impl SiteSettings {
     pub fn new(db: Db) -> Self {
-        SiteSettings { db }
+        SiteSettings { db, external_url: None }
+    }
+
+    /// The site's address as its users reach it (`--external-url`); links use it over the
+    /// site's domain.
+    pub fn with_external_url(mut self, url: Option<&url::Url>) -> Self {
+        self.external_url = url.map(|u| u.as_str().trim_end_matches('/').to_string());
+        self
+    }
+
+    /// `--external-url` without its trailing `/`, if the server has one.
+    pub fn external_url(&self) -> Option<&str> {
+        self.external_url.as_deref()
+    }
+
+    /// For a site admin, a warning while links may point elsewhere than where users reach the
+    /// site: no `--external-url`, and the request's `Host` (`host`) is not the site's domain.
+    pub async fn address_warning(&self, actor: &Actor, host: Option<&str>) -> Result<Option<String>, AppError> {
+        if self.external_url.is_some() || actor.may_administer("").is_err() {
+            return Ok(None);
+        }
+        let site = self.get().await?;
+        Ok(match host {
+            Some(h) if !h.eq_ignore_ascii_case(&site.domain) => Some(format!(
+                "Links in alerts and notifications point to {}, but this page was reached at {h}. \
+                 Start the server with --external-url (PROMGEN_EXTERNAL_URL) set to the address users reach it at, \
+                 or set the site's domain below.",
+                site.url()
+            )),
+            _ => None,
+        })
     }
 
     pub async fn get(&self) -> Result<Site, AppError> {
         let row: Option<(String, String)> =
             sqlx::query_as("SELECT domain, scheme FROM site WHERE id = 1").fetch_optional(&self.db.pool).await?;
         let (domain, scheme) = row.unwrap_or_else(|| ("127.0.0.1:3000".into(), "http".into()));
-        Ok(Site { domain, scheme })
+        Ok(Site { domain, scheme, external_url: self.external_url.clone() })
     }
 
     /// The site's id, domain and name, as Promgen's `sites/info` shows them (any logged-in
@@ -104,7 +136,7 @@ impl SiteSettings {
             return Err(AppError::invalid("scheme", "must be http or https"));
         }
         let old = self.get().await?;
-        let new = Site { domain, scheme: scheme.into() };
+        let new = Site { domain, scheme: scheme.into(), external_url: self.external_url.clone() };
         let mut tx = self.db.begin().await?;
         sqlx::query(
             "INSERT INTO site (id, domain, scheme) VALUES (1, $1, $2) \

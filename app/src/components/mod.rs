@@ -75,6 +75,22 @@ where
     });
 }
 
+/// For site admins, a warning while the site's links may point elsewhere than where users
+/// reach it (see [`crate::api::rules::site_address_warning`]); nothing for anyone else.
+#[component]
+pub fn AddressWarning() -> impl IntoView {
+    let warning = Resource::new(|| (), |_| crate::api::rules::site_address_warning());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                warning.await.ok().flatten().map(|w| view! {
+                    <p class="card warning" role="status" data-testid="address-warning">{w}</p>
+                })
+            })}
+        </Suspense>
+    }
+}
+
 /// A value made safe for a URL's query string.
 pub fn query_value(v: &str) -> String {
     form_urlencoded::byte_serialize(v.as_bytes()).collect()

@@ -420,17 +420,25 @@ pub struct ParentContext {
     pub siblings: Vec<(Rule, Vec<RuleOwner>)>,
 }
 
-/// The site as rules see it: its domain names the site group, and with the scheme it makes
-/// the links in `rule` annotations.
+/// The site as rules see it: its domain names the site group, and its address makes every
+/// absolute link (the `rule` annotation, notifications' alert links): `--external-url` when
+/// the server was given one, else `<scheme>://<domain>`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Site {
     pub domain: String,
     pub scheme: String,
+    /// `--external-url` without its trailing `/` (`https://promgen.example.com/prefix`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_url: Option<String>,
 }
 
 impl Site {
+    /// The site's address, no trailing `/`: links are `<url>/rule/<id>`, `<url>/alert/<id>`.
     pub fn url(&self) -> String {
-        format!("{}://{}", self.scheme, self.domain)
+        match &self.external_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("{}://{}", self.scheme, self.domain),
+        }
     }
 }
 

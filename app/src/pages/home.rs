@@ -1,5 +1,5 @@
 use crate::api::inventory::{CreateService, list_services};
-use crate::components::{ErrorView, Field, FormError, Loading, checks, land_on};
+use crate::components::{AddressWarning, ErrorView, Field, FormError, Loading, checks, land_on};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -11,6 +11,7 @@ pub fn HomePage() -> impl IntoView {
     land_on(create.value(), |s: &crate::model::Service| format!("/service/{}", s.id));
     view! {
         <h1>"Services"</h1>
+        <AddressWarning />
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match services.await {

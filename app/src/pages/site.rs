@@ -3,7 +3,7 @@
 use crate::api::rules::{
     SetOpenRead, SetPrometheusVersion, UpdateSite, get_site, open_read, rule_file_report, rules_dialect,
 };
-use crate::components::{ErrorView, Field, FormError, Loading, NotifiersSection, RulesSection};
+use crate::components::{AddressWarning, ErrorView, Field, FormError, Loading, NotifiersSection, RulesSection};
 use crate::model::OwnerKind;
 use leptos::prelude::*;
 
@@ -18,6 +18,7 @@ pub fn SitePage() -> impl IntoView {
     let problems = Resource::new(move || set_version.version().get(), |_| rule_file_report());
     view! {
         <h1>"Site"</h1>
+        <AddressWarning />
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match site.await {

@@ -184,7 +184,7 @@ mod tests {
                 siblings: vec![(sibling, Vec::new())],
             }),
             followers: Vec::new(),
-            site: Site { domain: "p.example".into(), scheme: "https".into() },
+            site: Site { domain: "p.example".into(), scheme: "https".into(), external_url: None },
             can_edit: true,
             dialect: Default::default(),
             dialect_source: String::new(),

@@ -236,13 +236,16 @@ mod tests {
             parent: None,
             owner,
         };
-        let out =
-            render(&[rule(1, site), rule(2, service)], &Site { domain: "web".into(), scheme: "http".into() }, |_| true);
+        let out = render(
+            &[rule(1, site), rule(2, service)],
+            &Site { domain: "web".into(), scheme: "http".into(), external_url: None },
+            |_| true,
+        );
         assert!(out.contains("- name: web\n") && out.contains("- name: web (service 3)\n"), "{out}");
     }
 
     fn site(scheme: &str) -> Site {
-        Site { domain: "promgen.example.com".into(), scheme: scheme.into() }
+        Site { domain: "promgen.example.com".into(), scheme: scheme.into(), external_url: None }
     }
 
     /// Spec 2.6, example B: a site rule overridden by two services, one of them overridden by

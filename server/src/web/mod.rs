@@ -136,6 +136,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(touch_session))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rest::external_url))
         .layer(sessions)
         .layer(axum::middleware::from_fn(headers::security))
         .layer(assets::compression())

@@ -64,7 +64,7 @@ server_functions! {
     },
     rules::{
         OwnerRules, GetRule, EditorContext, SaveRule, SetRuleEnabled, DeleteRule, RestoreRule, TestRule, ImportRules,
-        GetSite, RulesDialect, RuleFileReport, SetPrometheusVersion, OpenRead, SetOpenRead, UpdateSite,
+        GetSite, RulesDialect, RuleFileReport, SetPrometheusVersion, OpenRead, SetOpenRead, UpdateSite, SiteAddressWarning,
     },
     silences::{ListSilences, CreateSilence, ExpireSilence, AlertmanagerAlerts},
 }

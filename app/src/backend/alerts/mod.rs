@@ -80,6 +80,7 @@ pub struct Alerts {
 impl Alerts {
     pub fn new(
         db: Db,
+        site: SiteSettings,
         events: Events,
         metrics: Arc<Metrics>,
         settings: AlertSettings,
@@ -87,7 +88,7 @@ impl Alerts {
         supervisor: crate::backend::supervisor::Supervisor,
     ) -> Self {
         let writer = writer::Writer::new(db.clone(), events.clone(), settings.dedupe_window, supervisor);
-        Alerts { site: SiteSettings::new(db.clone()), db, events, metrics, settings, wake, writer }
+        Alerts { site, db, events, metrics, settings, wake, writer }
     }
 
     pub fn settings(&self) -> &AlertSettings {

@@ -68,13 +68,14 @@ fn at(t: chrono::DateTime<chrono::Utc>) -> String {
 impl Dispatcher {
     pub fn new(
         db: Db,
+        site: SiteSettings,
         senders: Senders,
         events: Events,
         metrics: Arc<Metrics>,
         wake: Arc<tokio::sync::Notify>,
         settings: DispatchSettings,
     ) -> Self {
-        Dispatcher { site: SiteSettings::new(db.clone()), db, senders, events, metrics, wake, settings }
+        Dispatcher { site, db, senders, events, metrics, wake, settings }
     }
 
     /// Works the outbox until `stop`.

@@ -22,6 +22,8 @@ use std::collections::HashMap;
 #[derive(Clone)]
 pub struct Rules {
     db: Db,
+    /// The site's domain names the site group; its address makes the rule links.
+    site: super::site::SiteSettings,
     promtool: Promtool,
     proxy: Proxy,
     cpu: Cpu,
@@ -110,8 +112,8 @@ fn owner_columns(owner: &RuleOwner) -> (Option<i64>, Option<i64>) {
 /// Every rule and the site, as the rule file renders them: the rows as one JSON value
 /// (decoding ten thousand rows one by one costs more than rendering them), to [`unpack_all`]
 /// off the async workers.
-pub async fn load_packed(db: &Db) -> Result<(String, Site), AppError> {
-    let site = super::site::SiteSettings::new(db.clone()).get().await?;
+pub async fn load_packed(db: &Db, site: &super::site::SiteSettings) -> Result<(String, Site), AppError> {
+    let site = site.get().await?;
     let sql = format!("SELECT {} FROM {RULE_FROM}", db.dialect.json_rows(JSON_COLUMNS));
     let (packed,): (String,) = sqlx::query_as(&sql).fetch_one(&db.pool).await?;
     Ok((packed, site))
@@ -170,8 +172,8 @@ impl From<PackedRow> for RuleRow {
 }
 
 impl Rules {
-    pub fn new(db: Db, promtool: Promtool, proxy: Proxy, cpu: Cpu) -> Self {
-        Rules { db, promtool, proxy, cpu }
+    pub fn new(db: Db, site: super::site::SiteSettings, promtool: Promtool, proxy: Proxy, cpu: Cpu) -> Self {
+        Rules { db, site, promtool, proxy, cpu }
     }
 
     /// Where promtool was found, if it was.
@@ -180,7 +182,7 @@ impl Rules {
     }
 
     async fn site(&self) -> Result<Site, AppError> {
-        super::site::SiteSettings::new(self.db.clone()).get().await
+        self.site.get().await
     }
 
     async fn query(&self, filter: &str, bind: Option<i64>) -> Result<Vec<Rule>, AppError> {

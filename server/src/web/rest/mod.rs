@@ -29,6 +29,36 @@ use super::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The header `--external-url` reaches the handlers by (they build absolute links from the
+/// request's headers); set by [`external_url`] only, whatever a client sends is dropped.
+const EXTERNAL_URL: &str = "x-promgen-external-url";
+
+/// Hands the site's `--external-url` to the REST handlers (see [`absolute`]).
+pub async fn external_url(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    req.headers_mut().remove(EXTERNAL_URL);
+    if let Some(url) = s.backend.site.external_url()
+        && let Ok(v) = axum::http::HeaderValue::from_str(url)
+    {
+        req.headers_mut().insert(EXTERNAL_URL, v);
+    }
+    next.run(req).await
+}
+
+/// An absolute link to `path` (with its query): under `--external-url` when the server has
+/// one, else `http://<the request's Host>` as Django's `build_absolute_uri` makes it (Promgen's
+/// answers, and its test tables, have that shape).
+pub(crate) fn absolute(headers: &axum::http::HeaderMap, path: &str) -> String {
+    if let Some(base) = headers.get(EXTERNAL_URL).and_then(|h| h.to_str().ok()) {
+        return format!("{}{path}", base.trim_end_matches('/'));
+    }
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    format!("http://{host}{path}")
+}
+
 /// The `/rest/v2` routes, with the OpenAPI paths of their handlers' `#[utoipa::path]`s.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -3,7 +3,7 @@
 //! absolute links to the neighbouring pages, or `null`.
 
 use app::error::AppError;
-use axum::http::{HeaderMap, Uri, header};
+use axum::http::{HeaderMap, Uri};
 use serde::{Deserialize, Serialize};
 
 /// The default and the largest page.
@@ -79,19 +79,19 @@ pub fn paginate<T>(items: Vec<T>, q: &PageQuery, uri: &Uri, headers: &HeaderMap)
 
 /// This request's URL on page `n` (other query parameters kept).
 fn link(uri: &Uri, headers: &HeaderMap, n: usize) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let mut query: Vec<(String, String)> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .filter(|(k, _)| k != "page_number")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     query.push(("page_number".into(), n.to_string()));
     let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
-    format!("http://{host}{}?{query}", uri.path())
+    super::absolute(headers, &format!("{}?{query}", uri.path()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     fn page(n: usize, q: (&str, &str)) -> Result<Page<usize>, AppError> {
         let uri: Uri = format!("/rest/v2/x?page_number={}&page_size={}&name=a", q.0, q.1).parse().unwrap();

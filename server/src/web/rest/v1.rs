@@ -47,11 +47,7 @@ pub fn routes() -> Router<AppState> {
     router
 }
 
-/// `http://<the request's host><path>`, as Django's `build_absolute_uri`.
-fn absolute(headers: &HeaderMap, path: &str) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    format!("http://{host}{path}")
-}
+use super::absolute;
 
 #[derive(Deserialize)]
 pub struct NameFilter {

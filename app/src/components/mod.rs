@@ -1,5 +1,6 @@
 //! Pieces the pages share.
 
+mod change_diff;
 mod confirm;
 mod field;
 mod live_feed;
@@ -8,7 +9,9 @@ mod nav;
 mod notifiers;
 mod rule_editor;
 mod rules;
+mod when;
 
+pub use change_diff::ChangeDiff;
 pub use confirm::ConfirmSubmit;
 pub use field::{Field, TextArea, checks, textarea_html};
 pub use live_feed::live_feed;
@@ -17,6 +20,7 @@ pub use nav::{Nav, SessionChanges, login_href};
 pub use notifiers::NotifiersSection;
 pub use rule_editor::{RuleEditor, TestResult};
 pub use rules::RulesSection;
+pub use when::When;
 
 use crate::error::AppError;
 use crate::model::{FormChoices, LabelMap, ShardId};

@@ -31,7 +31,8 @@ impl SessionChanges {
 
 /// `/login?next=<this page>`: the login page brings the user back here.
 pub fn login_href(path: &str, search: &str) -> String {
-    if path == "/login" {
+    // Home is where the login page goes anyway.
+    if path == "/login" || (path == "/" && search.is_empty()) {
         return "/login".into();
     }
     let here = if search.is_empty() { path.to_string() } else { format!("{path}?{search}") };
@@ -94,5 +95,6 @@ mod tests {
         assert_eq!(login_href("/project/3", ""), "/login?next=%2Fproject%2F3");
         assert_eq!(login_href("/search", "q=a b&x=1"), "/login?next=%2Fsearch%3Fq%3Da+b%26x%3D1");
         assert_eq!(login_href("/login", "next=/x"), "/login");
+        assert_eq!(login_href("/", ""), "/login");
     }
 }

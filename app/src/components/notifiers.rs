@@ -40,6 +40,7 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoVie
                     };
                     let edit = l.can_edit;
                     let subscribed = l.subscribed;
+                    let no_own_notifier = l.own_notifiers == 0;
                     view! {
                         {if l.notifiers.is_empty() {
                             view! { <p class="muted">"Nobody is told about its alerts yet."</p> }.into_any()
@@ -70,6 +71,12 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoVie
                                 <button type="submit" class="small">{if subscribed { "Unsubscribe me" } else { "Subscribe me" }}</button>
                                 <span class="muted">" — your own notifiers (on your profile) hear its alerts"</span>
                             </ActionForm>
+                            {no_own_notifier.then(|| view! {
+                                <p class="warning" data-testid="no-own-notifier">
+                                    "You have no notifier of your own yet, so a subscription tells nobody. "
+                                    <a href="/profile#notifiers">"Add one on your profile"</a> "."
+                                </p>
+                            })}
                         })}
                         <Show when=move || edit>
                             <NotifierForm owner_kind owner_id create />

@@ -270,9 +270,18 @@ pub fn TestResult(test: ServerAction<TestRule>) -> impl IntoView {
             Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
             Ok(t) => view! {
                 <div class="test-result" data-testid="test-result">
-                    <p class:firing=t.firing != 0>
-                        {if t.firing == 0 { "Not firing: no series match now.".to_string() } else { format!("Firing: {} series would alert.", t.firing) }}
-                    </p>
+                    {
+                        let (verdict, words) = t.verdict();
+                        view! {
+                            <p
+                                class:firing=verdict == crate::model::Verdict::Firing
+                                class:warning=verdict == crate::model::Verdict::Unknown
+                                role="status"
+                            >
+                                {words}
+                            </p>
+                        }
+                    }
                     <ul class="shards">
                         {t.shards.into_iter().map(|s| view! {
                             <li>

@@ -283,6 +283,10 @@ pub struct NotifierListing {
     pub can_edit: bool,
     /// Whether the caller has subscribed (a `user` notifier for themselves).
     pub subscribed: bool,
+    /// How many enabled notifiers of their own the caller has (profile): a subscription with
+    /// none tells nobody.
+    #[serde(default)]
+    pub own_notifiers: i64,
 }
 
 /// One webhook delivery, as lists show it.

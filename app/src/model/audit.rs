@@ -22,3 +22,75 @@ pub struct AuditPage {
     pub page: i64,
     pub has_more: bool,
 }
+
+/// One field a change touched: its name, and its value before and after (`None`: absent).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// The fields that differ between two states of an object as the audit log keeps them (JSON,
+/// usually objects): a field per key that changed, sorted by name. States that are not objects
+/// (a flag, a list) are one field, `value`. Values read as text: strings bare, the rest as JSON.
+pub fn diff(old: Option<&str>, new: Option<&str>) -> Vec<FieldChange> {
+    use serde_json::Value;
+    let parse =
+        |s: Option<&str>| s.map(|s| serde_json::from_str::<Value>(s).unwrap_or_else(|_| Value::String(s.into())));
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        v => v.to_string(),
+    };
+    let (old, new) = (parse(old), parse(new));
+    let as_object = |v: &Option<Value>| match v {
+        None => Some(serde_json::Map::new()),
+        Some(Value::Object(m)) => Some(m.clone()),
+        Some(_) => None,
+    };
+    match (as_object(&old), as_object(&new)) {
+        (Some(before), Some(after)) => {
+            let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+            keys.into_iter()
+                .filter(|k| before.get(*k) != after.get(*k))
+                .map(|k| FieldChange {
+                    field: k.clone(),
+                    before: before.get(k).map(text),
+                    after: after.get(k).map(text),
+                })
+                .collect()
+        }
+        _ if old == new => Vec::new(),
+        _ => vec![FieldChange { field: "value".into(), before: old.as_ref().map(text), after: new.as_ref().map(text) }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(field: &str, before: Option<&str>, after: Option<&str>) -> FieldChange {
+        FieldChange { field: field.into(), before: before.map(Into::into), after: after.map(Into::into) }
+    }
+
+    #[test]
+    fn a_change_is_the_fields_that_differ() {
+        let old = r#"{"name":"web","port":9100,"enabled":true,"path":"/metrics"}"#;
+        let new = r#"{"name":"web","port":9200,"enabled":false,"scheme":"https","path":"/metrics"}"#;
+        assert_eq!(
+            diff(Some(old), Some(new)),
+            vec![
+                change("enabled", Some("true"), Some("false")),
+                change("port", Some("9100"), Some("9200")),
+                change("scheme", None, Some("https")),
+            ]
+        );
+        // Created and deleted: every field on one side.
+        assert_eq!(diff(None, Some(r#"{"name":"web"}"#)), vec![change("name", None, Some("web"))]);
+        assert_eq!(diff(Some(r#"{"name":"web"}"#), None), vec![change("name", Some("web"), None)]);
+        // Not objects: one value.
+        assert_eq!(diff(Some("true"), Some("false")), vec![change("value", Some("true"), Some("false"))]);
+        assert_eq!(diff(Some("true"), Some("true")), vec![]);
+        assert_eq!(diff(None, None), vec![]);
+    }
+}

@@ -11,6 +11,7 @@ pub mod rules;
 pub mod silences;
 pub mod user;
 pub mod validate;
+pub mod when;
 
 pub use alerts::*;
 pub use audit::*;

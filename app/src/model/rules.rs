@@ -481,6 +481,44 @@ pub struct RuleTest {
     pub problems: Vec<String>,
 }
 
+impl RuleTest {
+    /// The outcome in words, and whether it fires: "Firing: 3 series would alert.", "Not
+    /// firing: no series match now.", or, when no Prometheus answered, that nothing is known
+    /// (never "not firing"). Shards that failed beside others that answered are counted.
+    pub fn verdict(&self) -> (Verdict, String) {
+        let answered = self.shards.iter().filter(|s| s.result.is_ok()).count();
+        if self.shards.is_empty() {
+            return (Verdict::Unknown, "Not tested: no shard is set up to ask.".into());
+        }
+        if answered == 0 {
+            let n = self.shards.len();
+            return (
+                Verdict::Unknown,
+                format!("Unknown: no Prometheus answered ({n} asked), so whether it fires cannot be told."),
+            );
+        }
+        let partial = if answered < self.shards.len() {
+            format!(" ({answered} of {} shards answered.)", self.shards.len())
+        } else {
+            String::new()
+        };
+        if self.firing == 0 {
+            (Verdict::Quiet, format!("Not firing: no series match now.{partial}"))
+        } else {
+            (Verdict::Firing, format!("Firing: {} series would alert.{partial}", self.firing))
+        }
+    }
+}
+
+/// What a test against Prometheus found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Firing,
+    Quiet,
+    /// Nobody answered: nothing is known.
+    Unknown,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShardTest {
     pub shard: String,
@@ -492,6 +530,24 @@ pub struct ShardTest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_test_nobody_answered_is_unknown_not_quiet() {
+        let shard = |ok: bool| ShardTest {
+            shard: "a".into(),
+            url: "http://p:9090".into(),
+            result: if ok { Ok(0) } else { Err("connection refused".into()) },
+        };
+        let test = |firing, shards| RuleTest { expr: "up == 0".into(), firing, shards, problems: vec![] };
+        assert_eq!(test(0, vec![]).verdict().0, Verdict::Unknown);
+        let (v, words) = test(0, vec![shard(false), shard(false)]).verdict();
+        assert_eq!(v, Verdict::Unknown);
+        assert!(words.contains("no Prometheus answered (2 asked)"), "{words}");
+        assert_eq!(test(0, vec![shard(true)]).verdict(), (Verdict::Quiet, "Not firing: no series match now.".into()));
+        let (v, words) = test(3, vec![shard(true), shard(false)]).verdict();
+        assert_eq!(v, Verdict::Firing);
+        assert_eq!(words, "Firing: 3 series would alert. (1 of 2 shards answered.)");
+    }
 
     fn input(kind: RuleKind, name: &str) -> RuleInput {
         RuleInput { kind, name: name.into(), expr: "up == 0".into(), duration: "5m".into(), ..Default::default() }

@@ -3,7 +3,7 @@
 
 use super::{HeldAlertsPanel, SilenceButton};
 use crate::api::alerts::{alert_history, current_alerts, get_alert};
-use crate::components::{ErrorView, LabelChips, Loading, live_feed};
+use crate::components::{ErrorView, LabelChips, Loading, When, live_feed};
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
 use crate::model::*;
@@ -153,7 +153,7 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
                                     <td class="state">
                                         {if firing { format!("firing ({} alerts)", l.firing_alerts) } else { "resolved".to_string() }}
                                     </td>
-                                    <td>{latest.as_ref().map(|a| a.received.clone())}</td>
+                                    <td>{latest.as_ref().map(|a| view! { <When at=a.received.clone() /> })}</td>
                                     <td class:error=l.errors != 0>{format!("{} / {}", l.sent, l.errors)}</td>
                                     <td>{firing.then(|| view! { <SilenceButton matchers=owner_matchers(&l.alertname, &l.service, "") /> })}</td>
                                 </tr>
@@ -192,7 +192,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
                             <tbody>
                                 {list.into_iter().map(|a| view! {
                                     <tr>
-                                        <td><A href=format!("/alert/{}", a.id)>{a.received.clone()}</A></td>
+                                        <td><A href=format!("/alert/{}", a.id)><When at=a.received.clone() /></A></td>
                                         <td>{a.status.clone()}</td>
                                         <td>{a.alertname.clone()}</td>
                                         <td><LabelChips labels=a.labels.clone() /></td>
@@ -279,7 +279,7 @@ pub fn AlertPage() -> impl IntoView {
                         <table class="list events">
                             <tbody>
                                 {d.events.iter().map(|e| view! {
-                                    <tr><td>{e.created.clone()}</td><td>{e.kind.clone()}</td><td>{e.detail.clone()}</td></tr>
+                                    <tr><td><When at=e.created.clone() /></td><td>{e.kind.clone()}</td><td>{e.detail.clone()}</td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -321,7 +321,7 @@ fn GroupAlerts(detail: AlertDetail) -> impl IntoView {
                             <tr>
                                 <td>{x.status}</td>
                                 <td><LabelChips labels=own /></td>
-                                <td>{x.starts_at}</td>
+                                <td><When at=x.starts_at /></td>
                                 <td>{x.annotations.get("summary").cloned().unwrap_or_default()}</td>
                             </tr>
                         }

@@ -1,5 +1,5 @@
 use crate::api::admin::audit_log;
-use crate::components::{ErrorView, Loading};
+use crate::components::{ChangeDiff, ErrorView, Loading, When};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -22,20 +22,14 @@ pub fn AuditPage() -> impl IntoView {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
                     Ok(page) => view! {
                         <table class="list audit">
-                            <thead><tr><th>"When (UTC)"</th><th>"Who"</th><th>"What"</th><th>"Change"</th></tr></thead>
+                            <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Change"</th></tr></thead>
                             <tbody>
                                 {page.entries.into_iter().map(|e| view! {
                                     <tr>
-                                        <td>{e.created}</td>
+                                        <td><When at=e.created /></td>
                                         <td>{e.user.unwrap_or_else(|| "system".into())}</td>
                                         <td>{e.body}</td>
-                                        <td>
-                                            <details>
-                                                <summary>"before / after"</summary>
-                                                <pre>{e.old.unwrap_or_default()}</pre>
-                                                <pre>{e.data.unwrap_or_default()}</pre>
-                                            </details>
-                                        </td>
+                                        <td><ChangeDiff old=e.old new=e.data /></td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>

@@ -3,7 +3,7 @@
 
 use crate::api::alerts::{CreateToken, RevokeToken, Subscribe, get_profile};
 use crate::api::auth::{ChangePassword, EndOtherSessions, EndSession};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, NotifiersSection};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, NotifiersSection, When};
 use leptos::prelude::*;
 
 #[component]
@@ -53,8 +53,8 @@ pub fn ProfilePage() -> impl IntoView {
                                             <tr>
                                                 <td>{t.name.clone()}</td>
                                                 <td><code>{t.prefix.clone()} "…"</code></td>
-                                                <td>{t.created.clone()}</td>
-                                                <td>{t.last_used.clone().unwrap_or_else(|| "never".into())}</td>
+                                                <td><When at=t.created.clone() /></td>
+                                                <td><When at=t.last_used.clone().unwrap_or_default() /></td>
                                                 <td>
                                                     <ActionForm action=revoke attr:class="inline">
                                                         <input type="hidden" name="id" value=t.id.to_string() />
@@ -113,9 +113,9 @@ pub fn ProfilePage() -> impl IntoView {
                             <tbody>
                                 {p.sessions.clone().into_iter().map(|s| view! {
                                     <tr>
-                                        <td>{s.signed_in.clone()}</td>
+                                        <td><When at=s.signed_in.clone() /></td>
                                         <td>{s.via.clone()}</td>
-                                        <td>{s.last_active.clone()}</td>
+                                        <td><When at=s.last_active.clone() /></td>
                                         <td class="wrap">{s.agent.clone()}</td>
                                         <td>{s.address.clone()}</td>
                                         <td>

@@ -4,7 +4,9 @@
 use super::SilenceButton;
 use crate::api::admin::audit_log;
 use crate::api::rules::{DeleteRule, RestoreRule, SetRuleEnabled, TestRule, editor_context, get_rule};
-use crate::components::{ConfirmSubmit, ErrorView, FormError, LabelChips, Loading, RuleEditor, TestResult};
+use crate::components::{
+    ChangeDiff, ConfirmSubmit, ErrorView, FormError, LabelChips, Loading, RuleEditor, TestResult, When,
+};
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
 use crate::model::*;
@@ -125,24 +127,20 @@ pub fn RulePage() -> impl IntoView {
                             {move || Suspend::new(async move {
                                 history.await.map(|page| view! {
                                     <table class="list audit">
-                                        <thead><tr><th>"When (UTC)"</th><th>"Who"</th><th>"What"</th><th>"Version"</th></tr></thead>
+                                        <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Version"</th></tr></thead>
                                         <tbody>
                                             {page.entries.into_iter().map(|e| view! {
                                                 <tr>
-                                                    <td>{e.created.clone()}</td>
+                                                    <td><When at=e.created.clone() /></td>
                                                     <td>{e.user.clone().unwrap_or_else(|| "system".into())}</td>
                                                     <td>{e.body.clone()}</td>
                                                     <td>
-                                                        <details>
-                                                            <summary>"before / after"</summary>
-                                                            <pre>{e.old.clone().unwrap_or_default()}</pre>
-                                                            <pre>{e.data.clone().unwrap_or_default()}</pre>
-                                                        </details>
+                                                        <ChangeDiff old=e.old.clone() new=e.data.clone() />
                                                         {(edit && e.data.is_some()).then(|| view! {
                                                             <ActionForm action=restore attr:class="inline">
                                                                 <input type="hidden" name="id" value=rid.to_string() />
                                                                 <input type="hidden" name="version" value=e.id.to_string() />
-                                                                <ConfirmSubmit label="Restore this version" class="small" question=format!("Put the rule back as it was on {}?", e.created) />
+                                                                <ConfirmSubmit label="Restore this version" class="small" question=format!("Put the rule back as it was on {}?", crate::model::when::utc_text(&e.created)) />
                                                             </ActionForm>
                                                         })}
                                                     </td>

@@ -2,7 +2,7 @@ use crate::api::admin::{
     AddServer, CreateProbe, CreateShard, DeleteShard, ForgetAgent, RemoveServer, UpdateShard, list_shards,
     shard_agents, shard_servers,
 };
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, checks, land_on};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When, checks, land_on};
 use crate::model::{ServerState, ShardId, ShardSummary};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -246,12 +246,11 @@ fn AgentStates(shard: ShardId) -> impl IntoView {
                             {list.into_iter().map(|a| {
                                 let class = if a.state == "in sync" { "state ok" } else { "state error" };
                                 let forget_question = format!("Forget the agent {}? It shows again when it next reports.", a.name);
-                                let synced = if a.synced_at.is_empty() { "never".to_string() } else { a.synced_at };
                                 view! {
                                     <tr>
                                         <td>{a.name.clone()}</td>
                                         <td class=class>{a.state}</td>
-                                        <td>{synced}</td>
+                                        <td><When at=a.synced_at /></td>
                                         <td><code>{a.config_hash}</code></td>
                                         <td>
                                             <ActionForm action=forget attr:class="inline">

@@ -3,7 +3,7 @@
 //! alerts the Alertmanagers hold now.
 
 use crate::api::silences::{CreateSilence, ExpireSilence, alertmanager_alerts, list_silences};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When};
 use crate::model::silences::*;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -99,8 +99,8 @@ fn SilenceTable(list: SilenceList, expire: ServerAction<ExpireSilence>) -> impl 
                     <tr>
                         <td><code>{format_matchers(&s.matchers)}</code></td>
                         <td class=format!("state {}", s.state.as_str())>{s.state.as_str()}</td>
-                        <td>{s.starts_at.clone()}</td>
-                        <td>{s.ends_at.clone()}</td>
+                        <td><When at=s.starts_at.clone() /></td>
+                        <td><When at=s.ends_at.clone() /></td>
                         <td>{s.created_by.clone()}</td>
                         <td>{s.comment.clone()}</td>
                         <td>
@@ -157,7 +157,7 @@ pub fn HeldAlertsPanel() -> impl IntoView {
                                                     <td>{label("project")}</td>
                                                     <td>{label("instance")}</td>
                                                     <td class=format!("state {state}")>{state.clone()}</td>
-                                                    <td>{a.starts_at.clone()}</td>
+                                                    <td><When at=a.starts_at.clone() /></td>
                                                     <td><A href=silence_link(&matchers) attr:class="button small">"Silence"</A></td>
                                                 </tr>
                                             }

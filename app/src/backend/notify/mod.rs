@@ -286,7 +286,19 @@ impl Notifiers {
                 n.value = masked_value(n.kind, &n.value);
             }
         }
-        Ok(NotifierListing { can_edit, notifiers, subscribed })
+        let own_notifiers = match actor.user_id() {
+            Some(me) => {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM notifier WHERE user_id = $1 AND enabled = 1 AND kind <> 'user'",
+                )
+                .bind(me.0)
+                .fetch_one(&self.db.pool)
+                .await?;
+                n
+            }
+            None => 0,
+        };
+        Ok(NotifierListing { can_edit, notifiers, subscribed, own_notifiers })
     }
 
     /// Checks and normalizes a value for its kind: a URL must be http(s) and (unless allowed)

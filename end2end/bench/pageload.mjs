@@ -1,0 +1,85 @@
+// Page-load benchmark: `/`, a project page, `/alert` and the rule editor in headless Chromium
+// with the network throttled to 10 Mbit/s and 40 ms latency (DevTools protocol), cold (empty
+// cache) and warm (the same browser loading the page again). Prints, per page, the bytes that
+// crossed the network and the time until the page is interactive (the wasm has hydrated it:
+// `html[data-hydrated=true]`), medians of RUNS loads.
+//
+//   .ci/build-site --release && cargo build -p server && (cd end2end && npm run bench)
+//
+// It measures whatever site is in target/site (build it with --release: a development wasm is
+// tens of MB) and the server at PROMGEN_BIN (default target/debug/promgen).
+import { start, apiLogin, ADMIN_PASSWORD } from "../tests/harness.mjs";
+
+const RUNS = Number(process.env.RUNS ?? 5);
+const THROTTLE = { offline: false, latency: 40, downloadThroughput: (10e6 / 8), uploadThroughput: (10e6 / 8) };
+
+const seed = [
+  { model: "sites.site", pk: 1, fields: { domain: "promgen.example.com", name: "bench" } },
+  { model: "promgen.shard", pk: 1, fields: { name: "shard-a", url: "http://127.0.0.1:9", proxy: true, enabled: true } },
+  { model: "promgen.service", pk: 1, fields: { name: "web" } },
+  { model: "promgen.project", pk: 1, fields: { name: "frontend", service: 1, shard: 1 } },
+  { model: "promgen.farm", pk: 1, fields: { name: "web-farm", source: "promgen", project: 1 } },
+  ...Array.from({ length: 50 }, (_, i) => ({ model: "promgen.host", pk: i + 1, fields: { name: `web-${String(i).padStart(3, "0")}.example.com`, farm: 1 } })),
+  { model: "promgen.exporter", pk: 1, fields: { project: 1, job: "node", port: 9100, path: "/metrics" } },
+  {
+    model: "promgen.rule",
+    pk: 1,
+    fields: { content_type: ["promgen", "site"], object_id: 1, name: "InstanceDown", clause: "up{<exclude>} == 0", duration: "5m", enabled: true },
+  },
+];
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/// Loads `url` in `page` and returns { bytes, ms } until hydrated.
+async function load(page, cdp, url) {
+  let bytes = 0;
+  const onFinished = (e) => (bytes += e.encodedDataLength);
+  cdp.on("Network.loadingFinished", onFinished);
+  const t0 = Date.now();
+  await page.goto(url, { waitUntil: "commit" });
+  await page.waitForSelector("html[data-hydrated=true]", { timeout: 120000 });
+  const ms = Date.now() - t0;
+  // Late responses (a server function the page asks once hydrated) count too.
+  await page.waitForLoadState("networkidle");
+  cdp.off("Network.loadingFinished", onFinished);
+  return { bytes, ms };
+}
+
+const env = await start({ seed });
+try {
+  const cookie = await apiLogin(env.base, "admin", ADMIN_PASSWORD);
+  const [name, value] = cookie.split("=");
+  const pages = [
+    ["/", "/"],
+    ["project", "/project/1"],
+    ["/alert", "/alert"],
+    ["rule editor", "/rule/1/edit"],
+  ];
+  const rows = [];
+  for (const [label, path] of pages) {
+    const cold = [], warm = [];
+    for (let i = 0; i < RUNS; i++) {
+      // A fresh context: an empty cache, as a first visit.
+      const ctx = await env.browser.newContext();
+      await ctx.addCookies([{ name, value, url: env.base }]);
+      const page = await ctx.newPage();
+      const cdp = await ctx.newCDPSession(page);
+      await cdp.send("Network.enable");
+      await cdp.send("Network.emulateNetworkConditions", THROTTLE);
+      cold.push(await load(page, cdp, env.base + path));
+      warm.push(await load(page, cdp, env.base + path));
+      await ctx.close();
+    }
+    rows.push({
+      page: label,
+      "cold KB": Math.round(median(cold.map((c) => c.bytes)) / 1024),
+      "cold ms": median(cold.map((c) => c.ms)),
+      "warm KB": Math.round(median(warm.map((c) => c.bytes)) / 1024),
+      "warm ms": median(warm.map((c) => c.ms)),
+    });
+  }
+  console.log(`page load, 10 Mbit/s and 40 ms latency, median of ${RUNS} (time until hydrated)`);
+  console.table(rows);
+} finally {
+  await env.stop();
+}

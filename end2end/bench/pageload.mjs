@@ -6,6 +6,9 @@
 //
 //   .ci/build-site --release && cargo build -p server && (cd end2end && npm run bench)
 //
+// UNCOMPRESSED_UNCACHED=1 loads as browsers did before the site compressed and cached its
+// files (Accept-Encoding: identity, the cache off), for comparison.
+//
 // It measures whatever site is in target/site (build it with --release: a development wasm is
 // tens of MB) and the server at PROMGEN_BIN (default target/debug/promgen).
 import { start, apiLogin, ADMIN_PASSWORD } from "../tests/harness.mjs";
@@ -66,6 +69,10 @@ try {
       const cdp = await ctx.newCDPSession(page);
       await cdp.send("Network.enable");
       await cdp.send("Network.emulateNetworkConditions", THROTTLE);
+      if (process.env.UNCOMPRESSED_UNCACHED) {
+        await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+        await cdp.send("Network.setExtraHTTPHeaders", { headers: { "Accept-Encoding": "identity" } });
+      }
       cold.push(await load(page, cdp, env.base + path));
       warm.push(await load(page, cdp, env.base + path));
       await ctx.close();
@@ -78,7 +85,8 @@ try {
       "warm ms": median(warm.map((c) => c.ms)),
     });
   }
-  console.log(`page load, 10 Mbit/s and 40 ms latency, median of ${RUNS} (time until hydrated)`);
+  const mode = process.env.UNCOMPRESSED_UNCACHED ? "uncompressed and uncached" : "as served";
+  console.log(`page load ${mode}, 10 Mbit/s and 40 ms latency, median of ${RUNS} (time until hydrated)`);
   console.table(rows);
 } finally {
   await env.stop();

@@ -58,7 +58,7 @@ function alertPayload() {
       {
         status: "firing",
         labels,
-        annotations: { summary: "p99 latency above 1 s", runbook: "https://wiki.example.com/runbooks/latency" },
+        annotations: { summary: "p99 latency above 1 s", runbook: "https://wiki.example.com/runbooks/latency", dashboard: "javascript:alert(1)" },
         startsAt: new Date(Date.now() - 7 * 60_000).toISOString(),
         endsAt: "0001-01-01T00:00:00Z",
         generatorURL: "http://prometheus.example/graph",
@@ -157,6 +157,23 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
       await page.screenshot({ path: join(artifacts, `${name}-${width}.png`), fullPage: true });
     }
   }
+  // The alert page leads to the alert's service and project, and to the http(s) URLs among its
+  // annotations; nothing else from a payload becomes a link.
+  await open(page, base + "/alert/1");
+  const links = page.getByTestId("alert-links");
+  await links.locator('a[href="/service/1"]', { hasText: "service web" }).waitFor();
+  await links.locator('a[href="/project/1"]').waitFor();
+  await links.locator('a[href="https://wiki.example.com/runbooks/latency"]', { hasText: "runbook" }).waitFor();
+  assert.equal(await page.locator('a[href^="javascript:"]').count(), 0);
+
+  // Search finds rules and blackbox URLs too, not only services, projects and hosts.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await open(page, base + "/search?q=rather/long");
+  await page.locator("li", { hasText: "URL" }).locator("a", { hasText: "web.example.com/a/rather/long" }).waitFor();
+  await open(page, base + "/search?q=highlatency");
+  await page.locator("li", { hasText: "of the site" }).locator("a", { hasText: "HighLatency" }).waitFor();
+  await page.locator("li", { hasText: "of the service web" }).locator("a", { hasText: "HighLatency_web" }).waitFor();
+
   // Logged out: the login page.
   const anon = await env.context();
   for (const width of [1280, 390]) {

@@ -181,7 +181,14 @@ on_both_databases!(hosts_search_and_register_server, |b: Backend| async move {
     let quick: Vec<String> = defaults.iter().map(|d| format!("{}:{}", d.job, d.port)).collect();
     assert_eq!(quick, ["apache:9117", "mysqld:9104", "nginx:9113", "node:9100"], "a new installation's quick-add list");
     let hits = b.inventory.search(&op, "PRIM").await.unwrap();
-    assert!(matches!(&hits[..], [SearchHit::Project { name, .. }] if name == "primary"), "{hits:?}");
+    assert!(
+        matches!(&hits[..], [SearchHit::Project { name, .. }, SearchHit::Farm { name: farm, .. }] if name == "primary" && farm == "primary-farm"),
+        "{hits:?}"
+    );
+    // Rules are found by name.
+    b.rules.install_default_pack().await.unwrap();
+    let hits = b.inventory.search(&op, "instancedown").await.unwrap();
+    assert!(hits.iter().any(|h| matches!(h, SearchHit::Rule { owner, .. } if owner == "site")), "{hits:?}");
     assert_eq!(b.inventory.search(&op, "%").await.unwrap(), vec![], "LIKE wildcards are literal");
 
     use app::backend::inventory::Registered;

@@ -52,7 +52,7 @@ pub fn Nav() -> impl IntoView {
                 <input
                     type="search"
                     name="q"
-                    placeholder="Search services, projects, hosts, rules…"
+                    placeholder="Search services, hosts, rules, URLs…"
                     aria-label="Search"
                 />
             </Form>

@@ -364,6 +364,11 @@ pub struct AlertDetail {
     pub routing: Vec<String>,
     pub deliveries: Vec<Delivery>,
     pub events: Vec<AlertEvent>,
+    /// Where to go from here: the service, project and rule the alert belongs to (this site's
+    /// paths), and the annotations of its alerts that are http(s) URLs (runbooks, dashboards),
+    /// as (text, href). Nothing else from a payload becomes a link.
+    #[serde(default)]
+    pub links: Vec<(String, String)>,
 }
 
 /// The alerts page: groups by alert name and service, newest first.

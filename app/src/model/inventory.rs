@@ -219,9 +219,44 @@ pub struct HostDetail {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SearchHit {
-    Service { id: ServiceId, name: String },
-    Project { id: ProjectId, name: String, service: String },
-    Host { name: String, farm: String },
+    Service {
+        id: ServiceId,
+        name: String,
+    },
+    Project {
+        id: ProjectId,
+        name: String,
+        service: String,
+    },
+    Host {
+        name: String,
+        farm: String,
+    },
+    /// A farm, on its project's page.
+    Farm {
+        project: ProjectId,
+        name: String,
+        project_name: String,
+    },
+    /// A blackbox URL, on its project's page.
+    Url {
+        project: ProjectId,
+        url: String,
+        project_name: String,
+    },
+    /// A rule; `owner` in words ("site", "service web", "project frontend").
+    Rule {
+        id: RuleId,
+        name: String,
+        owner: String,
+    },
+    /// A notifier, found by its target or alias; `href` is its owner's page, `owner` in words.
+    Notifier {
+        href: String,
+        kind: String,
+        target: String,
+        owner: String,
+    },
 }
 
 /// What the shard and project forms offer to choose from.

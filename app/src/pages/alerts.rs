@@ -233,6 +233,15 @@ pub fn AlertPage() -> impl IntoView {
                     <p class="muted">
                         {format!("Received {} · {} alert(s) · sent {} · errors {}", a.received, a.alerts, a.sent_count, a.error_count)}
                     </p>
+                    <p class="links" data-testid="alert-links">
+                        {d.links.iter().cloned().map(|(text, href)| {
+                            if href.starts_with('/') {
+                                view! { <A href=href>{text}</A> }.into_any()
+                            } else {
+                                view! { <a href=href rel="external noopener noreferrer" target="_blank">{text}</a> }.into_any()
+                            }
+                        }).collect_view()}
+                    </p>
                     <SilenceButton matchers=owner_matchers(&a.alertname, &a.service, &a.project) />
                     {(d.truncated_alerts > 0).then(|| view! {
                         <p class="warning" data-testid="truncated">
@@ -313,7 +322,7 @@ fn GroupAlerts(detail: AlertDetail) -> impl IntoView {
         <section class="card">
             <h2>"Alerts in this group"</h2>
             <table class="list">
-                <thead><tr><th>"Status"</th><th>"Labels of its own"</th><th>"Since (UTC)"</th><th>"Summary"</th></tr></thead>
+                <thead><tr><th>"Status"</th><th>"Labels of its own"</th><th>"Since"</th><th>"Summary"</th></tr></thead>
                 <tbody>
                     {detail.alerts.into_iter().map(|x| {
                         let own: LabelMap = x.labels.into_iter().filter(|(k, _)| !common.contains_key(k)).collect();

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-/// Services, projects and hosts matching `?q=`.
+/// Services, projects, hosts, farms, URLs, rules and notifiers matching `?q=`.
 #[component]
 pub fn SearchPage() -> impl IntoView {
     let query = use_query_map();
@@ -29,6 +29,18 @@ pub fn SearchPage() -> impl IntoView {
                                 }.into_any(),
                                 SearchHit::Host { name, farm } => view! {
                                     <li><span class="chip">"host"</span> <A href=format!("/host/{name}")>{name.clone()}</A> <span class="muted">" in farm " {farm}</span></li>
+                                }.into_any(),
+                                SearchHit::Farm { project, name, project_name } => view! {
+                                    <li><span class="chip">"farm"</span> <A href=format!("/project/{project}")>{name}</A> <span class="muted">" of project " {project_name}</span></li>
+                                }.into_any(),
+                                SearchHit::Url { project, url, project_name } => view! {
+                                    <li><span class="chip">"URL"</span> <A href=format!("/project/{project}#urls")>{url}</A> <span class="muted">" of project " {project_name}</span></li>
+                                }.into_any(),
+                                SearchHit::Rule { id, name, owner } => view! {
+                                    <li><span class="chip">"rule"</span> <A href=format!("/rule/{id}")>{name}</A> <span class="muted">" of the " {owner}</span></li>
+                                }.into_any(),
+                                SearchHit::Notifier { href, kind, target, owner } => view! {
+                                    <li><span class="chip">"notifier"</span> <a href=href>{format!("{kind} {target}")}</a> <span class="muted">" of " {owner}</span></li>
                                 }.into_any(),
                             }).collect_view()}
                         </ul>

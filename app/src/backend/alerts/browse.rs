@@ -179,6 +179,47 @@ impl Alerts {
         Ok(q.fetch_all(&self.db.pool).await?.into_iter().map(|r| r.columns.summary(AlertId(r.id))).collect())
     }
 
+    /// The alert's service, project and rule as links to their pages, then the http(s) URLs
+    /// among its alerts' annotations (deduplicated, at most 10): see [`AlertDetail::links`].
+    async fn links(&self, alert: &AlertSummary, alerts: &[WebhookAlert]) -> Result<Vec<(String, String)>, AppError> {
+        let mut links = Vec::new();
+        if !alert.service.is_empty() {
+            let id: Option<(i64,)> = sqlx::query_as("SELECT id FROM service WHERE name = $1")
+                .bind(&alert.service)
+                .fetch_optional(&self.db.pool)
+                .await?;
+            if let Some((id,)) = id {
+                links.push((format!("service {}", alert.service), format!("/service/{id}")));
+            }
+        }
+        if !alert.project.is_empty() {
+            let id: Option<(i64,)> = sqlx::query_as("SELECT id FROM project WHERE name = $1 ORDER BY id LIMIT 1")
+                .bind(&alert.project)
+                .fetch_optional(&self.db.pool)
+                .await?;
+            if let Some((id,)) = id {
+                links.push((format!("project {}", alert.project), format!("/project/{id}")));
+            }
+        }
+        let site = self.site.get().await?.url();
+        let mut seen = std::collections::HashSet::new();
+        for (key, value) in alerts.iter().flat_map(|a| a.annotations.iter()) {
+            let Ok(url) = url::Url::parse(value) else { continue };
+            if !matches!(url.scheme(), "http" | "https") || !seen.insert(value.clone()) || links.len() >= 12 {
+                continue;
+            }
+            // The rule annotation points back here: a path of this site.
+            let rule = value.strip_prefix(&format!("{site}/rule/")).and_then(|id| id.parse::<i64>().ok());
+            match rule {
+                Some(id) if key == crate::rules::labels::RULE_LINK => {
+                    links.push(("rule".into(), format!("/rule/{id}")))
+                }
+                _ => links.push((key.clone(), url.to_string())),
+            }
+        }
+        Ok(links)
+    }
+
     /// One alert: its payload, routing decisions, deliveries and events.
     pub async fn detail(&self, actor: &Actor, id: AlertId) -> Result<AlertDetail, AppError> {
         actor.require()?;
@@ -211,7 +252,9 @@ impl Alerts {
                 .bind(id.0)
                 .fetch_all(&self.db.pool)
                 .await?;
+        let links = self.links(&alert, &message.alerts).await?;
         Ok(AlertDetail {
+            links,
             alert,
             alerts: message.alerts,
             truncated_alerts: message.truncated_alerts,

@@ -6,6 +6,11 @@ use crate::backend::{Actor, policy};
 use crate::error::AppError;
 use crate::model::*;
 
+/// A rule search hit: id, name, and its service's and project's id and name (none: the site's).
+type RuleHitRow = (i64, String, Option<i64>, Option<String>, Option<i64>, Option<String>);
+/// A notifier search hit: kind, target, alias, and its service's and project's id and name.
+type NotifierHitRow = (String, String, String, Option<i64>, Option<String>, Option<i64>, Option<String>);
+
 #[derive(sqlx::FromRow)]
 struct PlacementRow {
     host_id: i64,
@@ -157,6 +162,79 @@ impl Inventory {
                 .filter(|(.., project)| project_seen(*project))
                 .map(|(name, farm, _)| SearchHit::Host { name, farm }),
         );
+        let farms: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT f.name, p.id, p.name FROM farm f JOIN project p ON p.id = f.project_id \
+             WHERE LOWER(f.name) LIKE $1 ESCAPE '\\' LIMIT $2",
+        )
+        .bind(&pattern)
+        .bind(SEARCH_LIMIT)
+        .fetch_all(&self.db.pool)
+        .await?;
+        hits.extend(
+            farms.into_iter().filter(|(_, p, _)| project_seen(*p)).map(|(name, p, project_name)| SearchHit::Farm {
+                project: ProjectId(p),
+                name,
+                project_name,
+            }),
+        );
+        let urls: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT u.url, p.id, p.name FROM url u JOIN project p ON p.id = u.project_id \
+             WHERE LOWER(u.url) LIKE $1 ESCAPE '\\' LIMIT $2",
+        )
+        .bind(&pattern)
+        .bind(SEARCH_LIMIT)
+        .fetch_all(&self.db.pool)
+        .await?;
+        hits.extend(
+            urls.into_iter().filter(|(_, p, _)| project_seen(*p)).map(|(url, p, project_name)| SearchHit::Url {
+                project: ProjectId(p),
+                url,
+                project_name,
+            }),
+        );
+        let rules: Vec<RuleHitRow> = sqlx::query_as(
+            "SELECT r.id, r.name, sv.id, sv.name, p.id, p.name FROM rule r \
+             LEFT JOIN service sv ON sv.id = r.service_id LEFT JOIN project p ON p.id = r.project_id \
+             WHERE LOWER(r.name) LIKE $1 ESCAPE '\\' LIMIT $2",
+        )
+        .bind(&pattern)
+        .bind(SEARCH_LIMIT)
+        .fetch_all(&self.db.pool)
+        .await?;
+        hits.extend(rules.into_iter().filter_map(|(id, name, sv, sv_name, p, p_name)| {
+            let owner = match (sv, p) {
+                (_, Some(p)) => project_seen(p).then(|| format!("project {}", p_name.unwrap_or_default()))?,
+                (Some(s), None) => service_seen(s).then(|| format!("service {}", sv_name.unwrap_or_default()))?,
+                (None, None) => "site".to_string(),
+            };
+            Some(SearchHit::Rule { id: RuleId(id), name, owner })
+        }));
+        // A notifier's target is a secret for those who may not edit it (a webhook URL, a
+        // routing key): site admins find every notifier, everyone else their own.
+        let me = actor.user_id().map(|u| u.0).unwrap_or(0);
+        let notifiers: Vec<NotifierHitRow> = sqlx::query_as(
+            "SELECT n.kind, n.value, n.alias, sv.id, sv.name, p.id, p.name FROM notifier n \
+                 LEFT JOIN service sv ON sv.id = n.service_id LEFT JOIN project p ON p.id = n.project_id \
+                 WHERE n.kind <> 'user' AND (LOWER(n.value) LIKE $1 ESCAPE '\\' OR LOWER(n.alias) LIKE $1 ESCAPE '\\') \
+                 AND ($3 = 1 OR n.user_id = $4) LIMIT $2",
+        )
+        .bind(&pattern)
+        .bind(SEARCH_LIMIT)
+        .bind(i64::from(actor.is_superuser()))
+        .bind(me)
+        .fetch_all(&self.db.pool)
+        .await?;
+        hits.extend(notifiers.into_iter().map(|(kind, value, alias, sv, sv_name, p, p_name)| {
+            let (href, owner) = match (sv, p) {
+                (_, Some(p)) => (format!("/project/{p}#notifiers"), format!("project {}", p_name.unwrap_or_default())),
+                (Some(s), None) => {
+                    (format!("/service/{s}#notifiers"), format!("service {}", sv_name.unwrap_or_default()))
+                }
+                (None, None) => ("/profile#notifiers".to_string(), "a user".to_string()),
+            };
+            let target = if alias.is_empty() { value } else { format!("{alias} ({value})") };
+            SearchHit::Notifier { href, kind, target, owner }
+        }));
         Ok(hits)
     }
 

@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/project/:id") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/shard") view=ShardsPage ssr=SsrMode::Async />
                     <Route path=path!("/shard/:id") view=ShardPage ssr=SsrMode::Async />
+                    <Route path=path!("/probe") view=ProbesPage ssr=SsrMode::Async />
                     <Route path=path!("/host/:name") view=HostPage ssr=SsrMode::Async />
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />

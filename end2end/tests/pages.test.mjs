@@ -128,6 +128,7 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
     ["search", "/search?q=web"],
     ["shards", "/shard"],
     ["shard", "/shard/1"],
+    ["probes", "/probe"],
     ["site", "/site"],
     ["rule", "/rule/1"],
     ["rule-edit", "/rule/2/edit"],

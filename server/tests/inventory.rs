@@ -204,3 +204,42 @@ on_both_databases!(hosts_search_and_register_server, |b: Backend| async move {
     let main = shards.iter().find(|s| s.shard.name == "main").unwrap();
     assert_eq!((main.projects, main.servers.len()), (2, 0));
 });
+
+on_both_databases!(probes_are_edited_and_deleted_only_when_unused, |b: Backend| async move {
+    let admin = common::admin(&b).await;
+    let shard = shard(&b).await;
+    let web = b.inventory.create_service(&admin, service("web")).await.unwrap();
+    let p = b.inventory.create_project(&admin, web.id, project("frontend", shard.id)).await.unwrap();
+    let used = b.inventory.create_probe(&admin, "http_2xx", "").await.unwrap();
+    let spare = b.inventory.create_probe(&admin, "tcp_connect", "").await.unwrap();
+    b.inventory
+        .create_url(&admin, p.id, UrlInput { url: "https://web.example.com".into(), probe_id: used.id })
+        .await
+        .unwrap();
+    let usage = b.inventory.probe_usage(&admin).await.unwrap();
+    assert_eq!(
+        usage.iter().map(|u| (u.probe.module.as_str(), u.urls)).collect::<Vec<_>>(),
+        [("http_2xx", 1), ("tcp_connect", 0)]
+    );
+
+    // Renamed, the URLs file follows; a taken name is a conflict.
+    let renamed = b.inventory.update_probe(&admin, used.id, "http_200", "plain GET").await.unwrap();
+    assert_eq!(renamed.module, "http_200");
+    let (_, urls) = common::get(&common::router(&b), "/api/v1/urls").await;
+    assert_eq!(json(&urls)[0]["labels"]["__param_module"], "http_200", "{urls}");
+    let taken = b.inventory.update_probe(&admin, spare.id, "http_200", "").await.unwrap_err();
+    assert_eq!(taken.status(), 409, "{taken}");
+
+    // In use: refused, nothing deleted; unused: gone.
+    let refused = b.inventory.delete_probe(&admin, used.id).await.unwrap_err();
+    assert_eq!(refused.status(), 409, "{refused}");
+    assert!(refused.to_string().contains("1 URL(s)"), "{refused}");
+    assert_eq!(common::count(&b, "url").await, 1);
+    b.inventory.delete_probe(&admin, spare.id).await.unwrap();
+    assert_eq!(b.inventory.probe_usage(&admin).await.unwrap().len(), 1);
+
+    // Only site admins change probes.
+    let viewer = common::user(&b, "viewer").await;
+    assert_eq!(b.inventory.update_probe(&viewer, used.id, "x_y", "").await.unwrap_err().status(), 403);
+    assert_eq!(b.inventory.delete_probe(&viewer, used.id).await.unwrap_err().status(), 403);
+});

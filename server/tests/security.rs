@@ -852,6 +852,7 @@ on_both_databases!(every_change_refuses_a_viewer, |b: Backend| async move {
         "editor_context",
         "get_site",
         "site_address_warning",
+        "list_probes",
         "rules_dialect",
         "rule_file_report",
         "open_read",

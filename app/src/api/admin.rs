@@ -135,6 +135,27 @@ pub async fn create_probe(module: String, description: String) -> Result<Probe, 
     b.inventory.create_probe(&actor, &module, &description).await
 }
 
+/// Every blackbox probe with how many URLs use it (any logged-in user).
+#[server(endpoint = "list_probes")]
+pub async fn list_probes() -> Result<Vec<ProbeUsage>, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.probe_usage(&actor).await
+}
+
+/// Renames a probe's module or changes its description (site admins).
+#[server(endpoint = "update_probe")]
+pub async fn update_probe(id: ProbeId, module: String, description: String) -> Result<Probe, AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.update_probe(&actor, id, &module, &description).await
+}
+
+/// Deletes a probe no URL uses (site admins; 409 while URLs use it).
+#[server(endpoint = "delete_probe")]
+pub async fn delete_probe(id: ProbeId) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    b.inventory.delete_probe(&actor, id).await
+}
+
 #[server(endpoint = "audit_log")]
 pub async fn audit_log(page: i64, object_type: Option<String>, object_id: Option<i64>) -> Result<AuditPage, AppError> {
     let (b, actor) = super::caller().await?;

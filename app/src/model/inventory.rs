@@ -151,6 +151,13 @@ pub struct Probe {
     pub description: String,
 }
 
+/// A probe and how many URLs are checked with it (the probes page).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeUsage {
+    pub probe: Probe,
+    pub urls: i64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Url {
     pub id: UrlId,

@@ -1,6 +1,6 @@
 use crate::api::admin::{
-    AddServer, CreateProbe, CreateShard, DeleteShard, ForgetAgent, RemoveServer, UpdateShard, list_shards,
-    shard_agents, shard_servers,
+    AddServer, CreateShard, DeleteShard, ForgetAgent, RemoveServer, UpdateShard, list_shards, shard_agents,
+    shard_servers,
 };
 use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When, checks, land_on};
 use crate::model::{ServerState, ShardId, ShardSummary};
@@ -20,11 +20,10 @@ fn load_class(used: i64, capacity: i64) -> &'static str {
     }
 }
 
-/// Shards with their Prometheus servers and registered load; admins add shards and probes.
+/// Shards with their Prometheus servers and registered load; admins add shards.
 #[component]
 pub fn ShardsPage() -> impl IntoView {
     let create = ServerAction::<CreateShard>::new();
-    let probe = ServerAction::<CreateProbe>::new();
     let shards = Resource::new(move || create.version().get(), |_| list_shards());
     land_on(create.value(), |s: &crate::model::Shard| format!("/shard/{}", s.id));
     view! {
@@ -71,18 +70,7 @@ pub fn ShardsPage() -> impl IntoView {
             </ActionForm>
             <FormError value=create.value() />
         </section>
-        <section class="card">
-            <h2>"Add a blackbox probe"</h2>
-            <ActionForm action=probe>
-                <div class="row">
-                    <Field label="Module" name="module" check=checks::job placeholder="http_2xx" />
-                    <Field label="Description" name="description" />
-                </div>
-                <button type="submit">"Add probe"</button>
-            </ActionForm>
-            <FormError value=probe.value() />
-            {move || probe.value().get().and_then(Result::ok).map(|p| view! { <p class="ok">"Added probe " {p.module}</p> })}
-        </section>
+        <p><A href="/probe">"Blackbox probes"</A> " (the modules projects' URLs are checked with) have a page of their own."</p>
     }
 }
 

@@ -44,7 +44,7 @@ macro_rules! server_functions {
 
 server_functions! {
     admin::{
-        ListShards, CreateShard, UpdateShard, DeleteShard, ShardServers, ShardAgents, ForgetAgent, AddServer, RemoveServer, CreateProbe, AuditLog,
+        ListShards, CreateShard, UpdateShard, DeleteShard, ShardServers, ShardAgents, ForgetAgent, AddServer, RemoveServer, CreateProbe, ListProbes, UpdateProbe, DeleteProbe, AuditLog,
         ImportTargets,
     },
     alerts::{

@@ -44,6 +44,79 @@ impl Inventory {
         Ok(probe)
     }
 
+    /// Every probe with how many URLs use it, by module (any logged-in user).
+    pub async fn probe_usage(&self, actor: &Actor) -> Result<Vec<ProbeUsage>, AppError> {
+        actor.require()?;
+        let counts: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT probe_id, COUNT(*) FROM url GROUP BY probe_id").fetch_all(&self.db.pool).await?;
+        let counts: std::collections::HashMap<i64, i64> = counts.into_iter().collect();
+        Ok(self
+            .probes()
+            .await?
+            .into_iter()
+            .map(|probe| ProbeUsage { urls: counts.get(&probe.id.0).copied().unwrap_or(0), probe })
+            .collect())
+    }
+
+    async fn probe_row(&self, id: ProbeId) -> Result<Probe, AppError> {
+        sqlx::query_as::<_, ProbeRow>("SELECT id, module, description FROM probe WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .map(Into::into)
+            .ok_or_else(|| AppError::NotFound(format!("probe {id}")))
+    }
+
+    /// Renames a probe's module or changes its description (site admins). The URLs file names
+    /// the module, so Prometheus gets the change.
+    pub async fn update_probe(
+        &self,
+        actor: &Actor,
+        id: ProbeId,
+        module: &str,
+        description: &str,
+    ) -> Result<Probe, AppError> {
+        actor.may_administer("change probes")?;
+        let module = validate::module("module", module)?;
+        let old = self.probe_row(id).await?;
+        let new = Probe { id, module, description: description.trim().into() };
+        let mut tx = self.db.begin().await?;
+        sqlx::query("UPDATE probe SET module = $1, description = $2 WHERE id = $3")
+            .bind(&new.module)
+            .bind(&new.description)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(unique("module", format!("probe {:?} exists already", new.module)))?;
+        let body = format!("Updated probe {}", new.module);
+        audit::record(&mut tx, actor, &body, Subject::new("probe", id.0), Some(&old), Some(&new)).await?;
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Deletes a probe that no URL uses (site admins); refused (409) while URLs use it, which
+    /// would otherwise go with it.
+    pub async fn delete_probe(&self, actor: &Actor, id: ProbeId) -> Result<(), AppError> {
+        actor.may_administer("delete probes")?;
+        let old = self.probe_row(id).await?;
+        let mut tx = self.db.begin().await?;
+        // Counted inside the write: a URL added meanwhile cannot be deleted with it.
+        let (urls,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM url WHERE probe_id = $1").bind(id.0).fetch_one(&mut *tx).await?;
+        if urls > 0 {
+            return Err(AppError::conflict(
+                "id",
+                format!("{urls} URL(s) are checked with probe {}: delete them or pick another probe first", old.module),
+            ));
+        }
+        sqlx::query("DELETE FROM probe WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+        let body = format!("Deleted probe {}", old.module);
+        audit::record(&mut tx, actor, &body, Subject::new("probe", id.0), Some(&old), None::<&()>).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn create_url(&self, actor: &Actor, project_id: ProjectId, input: UrlInput) -> Result<UrlId, AppError> {
         let project = self.project_row(project_id).await?;
         policy::check(&self.db, actor, Action::Edit, Object::Project(project.id()), "change this project").await?;

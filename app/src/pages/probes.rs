@@ -1,0 +1,92 @@
+//! Blackbox probes: the site's modules (blackbox_exporter's `modules:`) that projects' URLs are
+//! checked with. Everyone reads the list; site admins add, edit and delete them.
+
+use crate::api::admin::{CreateProbe, DeleteProbe, UpdateProbe, list_probes};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, checks};
+use leptos::prelude::*;
+
+#[component]
+pub fn ProbesPage() -> impl IntoView {
+    let create = ServerAction::<CreateProbe>::new();
+    let update = ServerAction::<UpdateProbe>::new();
+    let delete = ServerAction::<DeleteProbe>::new();
+    let probes = Resource::new(
+        move || (create.version().get(), update.version().get(), delete.version().get()),
+        |_| list_probes(),
+    );
+    view! {
+        <h1>"Blackbox probes"</h1>
+        <p class="muted">
+            "A probe names a module of your blackbox_exporter; projects' URLs are checked with one. "
+            "The URLs file (" <a href="/api/v1/urls" rel="external">"/api/v1/urls"</a> ") carries the module as a label."
+        </p>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match probes.await {
+                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="muted">"No probes yet: add the first one below (http_2xx is blackbox_exporter's usual module)."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <table class="list probes">
+                            <thead><tr><th>"Module"</th><th>"Description"</th><th>"URLs"</th><th></th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|u| {
+                                    let p = u.probe;
+                                    let question = format!("Delete the probe {}?", p.module);
+                                    view! {
+                                        <tr>
+                                            <td><code>{p.module.clone()}</code></td>
+                                            <td>{p.description.clone()}</td>
+                                            <td>{u.urls}</td>
+                                            <td>
+                                                <details class="edit-probe">
+                                                    <summary>"Edit"</summary>
+                                                    <ActionForm action=update>
+                                                        <input type="hidden" name="id" value=p.id.to_string() />
+                                                        <Field label="Module" name="module" check=checks::job value=p.module.clone() />
+                                                        <Field label="Description" name="description" value=p.description.clone() />
+                                                        <button type="submit">"Save"</button>
+                                                    </ActionForm>
+                                                </details>
+                                                {if u.urls > 0 {
+                                                    view! {
+                                                        <button type="button" class="small danger" disabled=true
+                                                            title=format!("{} URL(s) use it: delete or move them first", u.urls)>
+                                                            "Delete"
+                                                        </button>
+                                                        <span class="muted small-note">{format!(" used by {} URL(s)", u.urls)}</span>
+                                                    }.into_any()
+                                                } else {
+                                                    view! {
+                                                        <ActionForm action=delete attr:class="inline">
+                                                            <input type="hidden" name="id" value=p.id.to_string() />
+                                                            <ConfirmSubmit label="Delete" class="small danger" question=question />
+                                                        </ActionForm>
+                                                    }.into_any()
+                                                }}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+        <FormError value=update.value() />
+        <FormError value=delete.value() />
+        <section class="card">
+            <h2>"Add a probe"</h2>
+            <ActionForm action=create>
+                <div class="row">
+                    <Field label="Module" name="module" check=checks::job placeholder="http_2xx" />
+                    <Field label="Description" name="description" />
+                </div>
+                <button type="submit">"Add probe"</button>
+            </ActionForm>
+            <FormError value=create.value() />
+        </section>
+    }
+}

@@ -164,7 +164,7 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   const links = page.getByTestId("alert-links");
   await links.locator('a[href="/service/1"]', { hasText: "service web" }).waitFor();
   await links.locator('a[href="/project/1"]').waitFor();
-  await links.locator('a[href="https://wiki.example.com/runbooks/latency"]', { hasText: "runbook" }).waitFor();
+  await links.locator('a[href="https://wiki.example.com/runbooks/latency"]', { hasText: "runbook (wiki.example.com)" }).waitFor();
   assert.equal(await page.locator('a[href^="javascript:"]').count(), 0);
 
   // Search finds rules and blackbox URLs too, not only services, projects and hosts.

@@ -243,3 +243,25 @@ on_both_databases!(probes_are_edited_and_deleted_only_when_unused, |b: Backend| 
     assert_eq!(b.inventory.update_probe(&viewer, used.id, "x_y", "").await.unwrap_err().status(), 403);
     assert_eq!(b.inventory.delete_probe(&viewer, used.id).await.unwrap_err().status(), 403);
 });
+
+on_both_databases!(search_finds_notifiers_by_what_readers_see_never_by_their_secret, |b: Backend| async move {
+    let admin = common::admin(&b).await;
+    let web = b.inventory.create_service(&admin, service("web")).await.unwrap();
+    let owner = b.notifiers.owner("service", web.id.0).await.unwrap();
+    let hook = NotifierInput {
+        kind: "webhook".into(),
+        value: "https://hooks.example.com/services/T000/SECRETPATH".into(),
+        alias: "ops-hook".into(),
+        ..Default::default()
+    };
+    b.notifiers.create(&admin, &owner, hook).await.unwrap();
+    // By alias and by host, shown masked; the secret part of the target finds nothing.
+    for q in ["ops-hook", "hooks.example.com"] {
+        let hits = b.inventory.search(&admin, q).await.unwrap();
+        let [SearchHit::Notifier { href, target, owner, .. }] = &hits[..] else { panic!("{q}: {hits:?}") };
+        assert_eq!((href.as_str(), owner.as_str()), (format!("/service/{}#notifiers", web.id).as_str(), "service web"));
+        assert!(!target.contains("SECRET") && !target.contains("T000"), "{target}");
+    }
+    assert_eq!(b.inventory.search(&admin, "secretpath").await.unwrap(), vec![]);
+    assert_eq!(b.inventory.search(&admin, "t000/").await.unwrap(), vec![]);
+});

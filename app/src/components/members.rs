@@ -3,7 +3,7 @@
 //! owner's Admin role stays until ownership moves (the server refuses it anyway).
 
 use crate::api::members::{RemoveMember, SetMemberRole, object_members};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, successes};
 use crate::model::{Principal, Role};
 use leptos::prelude::*;
 
@@ -18,9 +18,11 @@ fn role_options(selected: Role) -> impl IntoView {
 #[component]
 pub fn MembersPanel(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
     let set = ServerAction::<SetMemberRole>::new();
+    let set_done = successes(set.value());
     let remove = ServerAction::<RemoveMember>::new();
+    let remove_done = successes(remove.value());
     let members = Resource::new(
-        move || (set.version().get(), remove.version().get()),
+        move || (set_done.get(), remove_done.get()),
         move |_| object_members(owner_kind.to_string(), owner_id),
     );
     let hidden = move || {

@@ -64,6 +64,23 @@ where
     }
 }
 
+/// How many times an action has succeeded (give it `action.value()`): what the lists it
+/// changes refetch on. Its `version()` also counts refusals, and refetching on those rebuilt
+/// the form around the error and lost what was typed.
+pub fn successes<T, S>(value: S) -> Signal<usize>
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    let count = RwSignal::new(0usize);
+    Effect::new(move || {
+        if matches!(value.get(), Some(Ok(_))) {
+            count.update(|n| *n += 1);
+        }
+    });
+    count.into()
+}
+
 /// After a creation succeeds, goes to what was created: `href` makes its page's path from
 /// the server's answer. (On failure the form stays as typed, with the error under it.)
 pub fn land_on<T, S>(value: S, href: impl Fn(&T) -> String + 'static)
@@ -123,16 +140,28 @@ pub fn ShardSelect(
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let shards = choices.await.map(|c| c.shards).unwrap_or_default();
+                let shards: Vec<_> = choices
+                    .await
+                    .map(|c| c.shards)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|s| s.enabled || Some(s.id) == selected)
+                    .collect();
+                // None to choose: the form cannot be sent (`required`), and says what to do.
+                let none = shards.is_empty();
                 view! {
                     <label class="field">
                         <span>"Shard"</span>
-                        <select name="shard_id">
-                            {shards.into_iter().filter(|s| s.enabled || Some(s.id) == selected).map(|s| view! {
+                        <select name="shard_id" required>
+                            {none.then(|| view! { <option value="">"No shard yet"</option> })}
+                            {shards.into_iter().map(|s| view! {
                                 <option value=s.id.to_string() selected=Some(s.id) == selected>{s.name}</option>
                             }).collect_view()}
                         </select>
                     </label>
+                    {none.then(|| view! {
+                        <p class="warning">"A project needs a shard: " <a href="/shard">"add one under Shards"</a> " first."</p>
+                    })}
                 }
             })}
         </Suspense>

@@ -45,6 +45,23 @@ pub fn Nav() -> impl IntoView {
     let user = Resource::new(move || (logout.version().get(), SessionChanges::track()), |_| whoami());
     let location = use_location();
     let login = move || login_href(&location.pathname.get(), &location.search.get());
+    // The phone menu closes when a page is chosen, and on Escape (focus back on its button).
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let summary = NodeRef::<leptos::html::Summary>::new();
+    Effect::new(move || {
+        location.pathname.track();
+        if let Some(d) = menu.get_untracked() {
+            let _ = d.remove_attribute("open");
+        }
+    });
+    let escape = move |e: leptos::ev::KeyboardEvent| {
+        if e.key() == "Escape"
+            && let (Some(d), Some(s)) = (menu.get_untracked(), summary.get_untracked())
+        {
+            let _ = d.remove_attribute("open");
+            let _ = s.focus();
+        }
+    };
     view! {
         <header class="nav">
             <A href="/" attr:class="brand">"Promgen"</A>
@@ -56,8 +73,8 @@ pub fn Nav() -> impl IntoView {
                     aria-label="Search"
                 />
             </Form>
-            <details class="menu">
-                <summary aria-label="Menu">"Menu"</summary>
+            <details class="menu" node_ref=menu on:keydown=escape>
+                <summary node_ref=summary>"Menu"</summary>
                 <nav class="links" aria-label="Main">
                     <A href="/alert">"Alerts"</A>
                     <A href="/silence">"Silences"</A>

@@ -2,29 +2,36 @@
 //! delete, and the form to add one; on services and projects, subscribing oneself.
 
 use crate::api::alerts::*;
-use crate::components::{ConfirmSubmit, ErrorView, FormError, Loading, textarea_html};
+use crate::components::{ConfirmSubmit, ErrorView, FormError, Loading, successes, textarea_html};
 use crate::model::*;
 use leptos::prelude::*;
 
 #[component]
 pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
     let create = ServerAction::<CreateNotifier>::new();
+    let create_done = successes(create.value());
     let toggle = ServerAction::<SetNotifierEnabled>::new();
+    let toggle_done = successes(toggle.value());
     let delete = ServerAction::<DeleteNotifier>::new();
+    let delete_done = successes(delete.value());
     let add_filter = ServerAction::<AddNotifierFilter>::new();
+    let add_filter_done = successes(add_filter.value());
     let delete_filter = ServerAction::<DeleteNotifierFilter>::new();
+    let delete_filter_done = successes(delete_filter.value());
     let subscribe = ServerAction::<Subscribe>::new();
+    let subscribe_done = successes(subscribe.value());
     let test = ServerAction::<TestNotifier>::new();
     let update = ServerAction::<UpdateNotifier>::new();
+    let update_done = successes(update.value());
     let listing = Resource::new(
         move || {
-            create.version().get()
-                + toggle.version().get()
-                + delete.version().get()
-                + add_filter.version().get()
-                + delete_filter.version().get()
-                + subscribe.version().get()
-                + update.version().get()
+            create_done.get()
+                + toggle_done.get()
+                + delete_done.get()
+                + add_filter_done.get()
+                + delete_filter_done.get()
+                + subscribe_done.get()
+                + update_done.get()
         },
         move |_| owner_notifiers(owner_kind.to_string(), owner_id),
     );

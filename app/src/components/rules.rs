@@ -1,7 +1,7 @@
 //! Rule lists for the site, service and project pages, and the import form.
 
 use crate::api::rules::{ImportRules, SetRuleEnabled, owner_rules};
-use crate::components::{ConfirmSubmit, ErrorView, FormError, Loading, textarea_html};
+use crate::components::{ConfirmSubmit, ErrorView, FormError, Loading, successes, textarea_html};
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -11,9 +11,11 @@ use leptos_router::components::A;
 #[component]
 pub fn RulesSection(owner_kind: OwnerKind, owner_id: i64) -> impl IntoView {
     let toggle = ServerAction::<SetRuleEnabled>::new();
+    let toggle_done = successes(toggle.value());
     let import = ServerAction::<ImportRules>::new();
+    let import_done = successes(import.value());
     let listing = Resource::new(
-        move || (toggle.version().get(), import.version().get()),
+        move || (toggle_done.get(), import_done.get()),
         move |_| owner_rules(owner_kind.as_str().to_string(), owner_id),
     );
     view! {

@@ -46,6 +46,15 @@ pub fn diff(old: Option<&str>, new: Option<&str>) -> Vec<FieldChange> {
     let as_object = |v: &Option<Value>| match v {
         None => Some(serde_json::Map::new()),
         Some(Value::Object(m)) => Some(m.clone()),
+        // An object recorded with what came with it (a farm and its hosts): its fields, then
+        // the rest as `with`, `with 2`, ….
+        Some(Value::Array(items)) if matches!(items.first(), Some(Value::Object(_))) => {
+            let mut m = items[0].as_object().cloned().unwrap_or_default();
+            for (i, extra) in items[1..].iter().enumerate() {
+                m.insert(if i == 0 { "with".into() } else { format!("with {}", i + 1) }, extra.clone());
+            }
+            Some(m)
+        }
         Some(_) => None,
     };
     match (as_object(&old), as_object(&new)) {
@@ -92,5 +101,13 @@ mod tests {
         assert_eq!(diff(Some("true"), Some("false")), vec![change("value", Some("true"), Some("false"))]);
         assert_eq!(diff(Some("true"), Some("true")), vec![]);
         assert_eq!(diff(None, None), vec![]);
+        // An object and what came with it.
+        assert_eq!(
+            diff(None, Some(r#"[{"name":"web-farm"},["a.example.com","b.example.com"]]"#)),
+            vec![
+                change("name", None, Some("web-farm")),
+                change("with", None, Some(r#"["a.example.com","b.example.com"]"#))
+            ]
+        );
     }
 }

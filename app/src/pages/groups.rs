@@ -3,7 +3,7 @@
 //! roles on.
 
 use crate::api::members::{CreateGroup, DeleteGroup, RemoveGroupMember, SetGroupMember, get_group, list_groups};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, land_on};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, land_on, successes};
 use crate::model::{GroupRole, Object};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -12,7 +12,8 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn GroupsPage() -> impl IntoView {
     let create = ServerAction::<CreateGroup>::new();
-    let groups = Resource::new(move || create.version().get(), |_| list_groups());
+    let create_done = successes(create.value());
+    let groups = Resource::new(move || create_done.get(), |_| list_groups());
     land_on(create.value(), |g: &crate::model::Group| format!("/group/{}", g.id));
     view! {
         <h1>"Groups"</h1>
@@ -46,9 +47,11 @@ pub fn GroupPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let set = ServerAction::<SetGroupMember>::new();
+    let set_done = successes(set.value());
     let remove = ServerAction::<RemoveGroupMember>::new();
+    let remove_done = successes(remove.value());
     let delete = ServerAction::<DeleteGroup>::new();
-    let group = Resource::new(move || (id(), set.version().get(), remove.version().get()), |(id, _, _)| get_group(id));
+    let group = Resource::new(move || (id(), set_done.get(), remove_done.get()), |(id, _, _)| get_group(id));
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

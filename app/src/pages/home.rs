@@ -1,5 +1,5 @@
 use crate::api::inventory::{CreateService, list_services};
-use crate::components::{AddressWarning, ErrorView, Field, FormError, Loading, checks, land_on};
+use crate::components::{AddressWarning, ErrorView, Field, FormError, Loading, checks, land_on, successes};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -7,7 +7,8 @@ use leptos_router::components::A;
 #[component]
 pub fn HomePage() -> impl IntoView {
     let create = ServerAction::<CreateService>::new();
-    let services = Resource::new(move || create.version().get(), |_| list_services());
+    let create_done = successes(create.value());
+    let services = Resource::new(move || create_done.get(), |_| list_services());
     land_on(create.value(), |s: &crate::model::Service| format!("/service/{}", s.id));
     view! {
         <h1>"Services"</h1>

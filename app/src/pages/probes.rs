@@ -2,18 +2,18 @@
 //! checked with. Everyone reads the list; site admins add, edit and delete them.
 
 use crate::api::admin::{CreateProbe, DeleteProbe, UpdateProbe, list_probes};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, checks};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, checks, successes};
 use leptos::prelude::*;
 
 #[component]
 pub fn ProbesPage() -> impl IntoView {
     let create = ServerAction::<CreateProbe>::new();
+    let create_done = successes(create.value());
     let update = ServerAction::<UpdateProbe>::new();
+    let update_done = successes(update.value());
     let delete = ServerAction::<DeleteProbe>::new();
-    let probes = Resource::new(
-        move || (create.version().get(), update.version().get(), delete.version().get()),
-        |_| list_probes(),
-    );
+    let delete_done = successes(delete.value());
+    let probes = Resource::new(move || (create_done.get(), update_done.get(), delete_done.get()), |_| list_probes());
     view! {
         <h1>"Blackbox probes"</h1>
         <p class="muted">

@@ -3,25 +3,31 @@
 
 use crate::api::alerts::{CreateToken, RevokeToken, Subscribe, get_profile};
 use crate::api::auth::{ChangePassword, EndOtherSessions, EndSession};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, NotifiersSection, When};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, NotifiersSection, When, successes};
 use leptos::prelude::*;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
+    let create_done = successes(create.value());
     let revoke = ServerAction::<RevokeToken>::new();
+    let revoke_done = successes(revoke.value());
     let change_password = ServerAction::<ChangePassword>::new();
+    let change_password_done = successes(change_password.value());
     let end = ServerAction::<EndSession>::new();
+    let end_done = successes(end.value());
     let end_others = ServerAction::<EndOtherSessions>::new();
+    let end_others_done = successes(end_others.value());
     let unsubscribe = ServerAction::<Subscribe>::new();
+    let unsubscribe_done = successes(unsubscribe.value());
     let profile = Resource::new(
         move || {
-            create.version().get()
-                + revoke.version().get()
-                + end.version().get()
-                + end_others.version().get()
-                + change_password.version().get()
-                + unsubscribe.version().get()
+            create_done.get()
+                + revoke_done.get()
+                + end_done.get()
+                + end_others_done.get()
+                + change_password_done.get()
+                + unsubscribe_done.get()
         },
         |_| get_profile(),
     );

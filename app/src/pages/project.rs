@@ -2,7 +2,7 @@ use super::SilenceButton;
 use crate::api::inventory::*;
 use crate::components::{
     ConfirmSubmit, ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection,
-    ShardSelect, TextArea, checks,
+    ShardSelect, TextArea, checks, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -15,28 +15,38 @@ use leptos_router::components::A;
 pub fn ProjectPage() -> impl IntoView {
     let id = super::id_param::<ProjectId>("id");
     let create_farm = ServerAction::<CreateFarm>::new();
+    let create_farm_done = successes(create_farm.value());
     let add_hosts = ServerAction::<AddHosts>::new();
+    let add_hosts_done = successes(add_hosts.value());
     let delete_host = ServerAction::<DeleteHost>::new();
+    let delete_host_done = successes(delete_host.value());
     let delete_farm = ServerAction::<DeleteFarm>::new();
+    let delete_farm_done = successes(delete_farm.value());
     let create_exporter = ServerAction::<CreateExporter>::new();
+    let create_exporter_done = successes(create_exporter.value());
     let toggle = ServerAction::<SetExporterEnabled>::new();
+    let toggle_done = successes(toggle.value());
     let delete_exporter = ServerAction::<DeleteExporter>::new();
+    let delete_exporter_done = successes(delete_exporter.value());
     let create_url = ServerAction::<CreateUrl>::new();
+    let create_url_done = successes(create_url.value());
     let delete_url = ServerAction::<DeleteUrl>::new();
+    let delete_url_done = successes(delete_url.value());
     let delete_project = ServerAction::<DeleteProject>::new();
     let update_project = ServerAction::<UpdateProject>::new();
+    let update_project_done = successes(update_project.value());
     let test_exporter = ServerAction::<TestExporter>::new();
     let changes = move || {
-        create_farm.version().get()
-            + add_hosts.version().get()
-            + delete_host.version().get()
-            + delete_farm.version().get()
-            + create_exporter.version().get()
-            + toggle.version().get()
-            + delete_exporter.version().get()
-            + create_url.version().get()
-            + delete_url.version().get()
-            + update_project.version().get()
+        create_farm_done.get()
+            + add_hosts_done.get()
+            + delete_host_done.get()
+            + delete_farm_done.get()
+            + create_exporter_done.get()
+            + toggle_done.get()
+            + delete_exporter_done.get()
+            + create_url_done.get()
+            + delete_url_done.get()
+            + update_project_done.get()
     };
     // Asked of Prometheus from the browser only, so a slow shard never holds the page back.
     let health_id = id.clone();
@@ -97,7 +107,7 @@ pub fn ProjectPage() -> impl IntoView {
                                     <ActionForm action=create_farm>
                                         <input type="hidden" name="project_id" value=pid.to_string() />
                                         <Field label="Farm name" name="name" check=checks::name />
-                                        <TextArea label="Hosts (one per line, or separated by commas)" name="hosts" check=checks::optional_hosts />
+                                        <TextArea label="Hosts (one per line, or separated by commas or spaces)" name="hosts" check=checks::optional_hosts />
                                         <button type="submit">"Create farm"</button>
                                     </ActionForm>
                                     <FormError value=create_farm.value() />
@@ -147,7 +157,7 @@ pub fn ProjectPage() -> impl IntoView {
                         <table class="list">
                             <thead><tr><th>"Job"</th><th>"Port"</th><th>"Path"</th><th>"Scheme"</th><th>"State"</th><th>"Up"</th><th></th></tr></thead>
                             <tbody>
-                                {d.exporters.iter().cloned().map(|e| { let target = format!("{}:{}", e.job, e.port); let disable = Signal::stored(format!("Disable {target}? Prometheus stops scraping it.")); let delete = Signal::stored(format!("Delete the exporter {target}?")); view! {
+                                {d.exporters.iter().cloned().map(|e| { let target = if e.path.is_empty() { format!("{}:{}", e.job, e.port) } else { format!("{}:{}{}", e.job, e.port, e.path) }; let disable = Signal::stored(format!("Disable {target}? Prometheus stops scraping it.")); let delete = Signal::stored(format!("Delete the exporter {target}?")); view! {
                                     <tr class:disabled=!e.enabled>
                                         <td>{e.job.clone()}</td>
                                         <td>{e.port}</td>
@@ -250,12 +260,16 @@ pub fn ProjectPage() -> impl IntoView {
                                             view! {
                                                 <label class="field">
                                                     <span>"Probe"</span>
-                                                    <select name="probe_id">
-                                                        {probes.into_iter().map(|p| view! {
+                                                    <select name="probe_id" required>
+                                                        {probes.is_empty().then(|| view! { <option value="">"No probe yet"</option> })}
+                                                        {probes.iter().cloned().map(|p| view! {
                                                             <option value=p.id.to_string()>{p.module}</option>
                                                         }).collect_view()}
                                                     </select>
                                                 </label>
+                                                {probes.is_empty().then(|| view! {
+                                                    <p class="warning">"URLs are checked with a blackbox probe: " <a href="/probe">"add one"</a> " first."</p>
+                                                })}
                                             }
                                         })}
                                     </Suspense>

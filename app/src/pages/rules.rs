@@ -5,7 +5,7 @@ use super::SilenceButton;
 use crate::api::admin::audit_log;
 use crate::api::rules::{DeleteRule, RestoreRule, SetRuleEnabled, TestRule, editor_context, get_rule};
 use crate::components::{
-    ChangeDiff, ConfirmSubmit, ErrorView, FormError, LabelChips, Loading, RuleEditor, TestResult, When,
+    ChangeDiff, ConfirmSubmit, ErrorView, FormError, LabelChips, Loading, RuleEditor, TestResult, When, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -19,13 +19,15 @@ use leptos_router::hooks::use_query_map;
 pub fn RulePage() -> impl IntoView {
     let id = super::id_param::<RuleId>("id");
     let toggle = ServerAction::<SetRuleEnabled>::new();
+    let toggle_done = successes(toggle.value());
     let restore = ServerAction::<RestoreRule>::new();
+    let restore_done = successes(restore.value());
     let delete = ServerAction::<DeleteRule>::new();
     let test = ServerAction::<TestRule>::new();
     let detail = Resource::new(
         {
             let id = id.clone();
-            move || (id(), toggle.version().get() + restore.version().get())
+            move || (id(), toggle_done.get() + restore_done.get())
         },
         |(id, _)| async move {
             match id {
@@ -35,7 +37,7 @@ pub fn RulePage() -> impl IntoView {
         },
     );
     let history = Resource::new(
-        move || (id(), toggle.version().get() + restore.version().get()),
+        move || (id(), toggle_done.get() + restore_done.get()),
         |(id, _)| audit_log(1, Some("rule".into()), id.map(|i| i.0)),
     );
     view! {

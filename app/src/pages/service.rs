@@ -2,7 +2,7 @@ use super::SilenceButton;
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
 use crate::components::{
     ConfirmSubmit, ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection,
-    ShardSelect, checks, land_on,
+    ShardSelect, checks, land_on, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -15,13 +15,15 @@ use leptos_router::components::A;
 pub fn ServicePage() -> impl IntoView {
     let id = super::id_param::<ServiceId>("id");
     let create = ServerAction::<CreateProject>::new();
+    let create_done = successes(create.value());
     land_on(create.value(), |p: &crate::model::Project| format!("/project/{}", p.id));
     let delete = ServerAction::<DeleteService>::new();
     let update = ServerAction::<UpdateService>::new();
+    let update_done = successes(update.value());
     let detail = Resource::new(
         {
             let id = id.clone();
-            move || (id(), create.version().get() + update.version().get())
+            move || (id(), create_done.get() + update_done.get())
         },
         |(id, _)| async move {
             match id {

@@ -2,7 +2,7 @@ use crate::api::admin::{
     AddServer, CreateShard, DeleteShard, ForgetAgent, RemoveServer, UpdateShard, list_shards, shard_agents,
     shard_servers,
 };
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When, checks, land_on};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When, checks, land_on, successes};
 use crate::model::{ServerState, ShardId, ShardSummary};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -24,7 +24,8 @@ fn load_class(used: i64, capacity: i64) -> &'static str {
 #[component]
 pub fn ShardsPage() -> impl IntoView {
     let create = ServerAction::<CreateShard>::new();
-    let shards = Resource::new(move || create.version().get(), |_| list_shards());
+    let create_done = successes(create.value());
+    let shards = Resource::new(move || create_done.get(), |_| list_shards());
     land_on(create.value(), |s: &crate::model::Shard| format!("/shard/{}", s.id));
     view! {
         <h1>"Shards"</h1>
@@ -80,15 +81,17 @@ pub fn ShardsPage() -> impl IntoView {
 pub fn ShardPage() -> impl IntoView {
     let id = super::id_param::<ShardId>("id");
     let update = ServerAction::<UpdateShard>::new();
+    let update_done = successes(update.value());
     let add = ServerAction::<AddServer>::new();
+    let add_done = successes(add.value());
     let remove = ServerAction::<RemoveServer>::new();
+    let remove_done = successes(remove.value());
     let delete = ServerAction::<DeleteShard>::new();
-    let shards =
-        Resource::new(move || (update.version().get(), add.version().get(), remove.version().get()), |_| list_shards());
+    let shards = Resource::new(move || (update_done.get(), add_done.get(), remove_done.get()), |_| list_shards());
     // Asked from the browser only: a Prometheus that hangs never holds the page back.
     let live_id = id.clone();
     let states = LocalResource::new(move || {
-        let (shard, _, _) = (live_id(), add.version().get(), remove.version().get());
+        let (shard, _, _) = (live_id(), add_done.get(), remove_done.get());
         async move {
             match shard {
                 Some(s) => shard_servers(s).await.ok(),
@@ -214,8 +217,9 @@ fn ShardDetail(
 #[component]
 fn AgentStates(shard: ShardId) -> impl IntoView {
     let forget = ServerAction::<ForgetAgent>::new();
+    let forget_done = successes(forget.value());
     let agents = LocalResource::new(move || {
-        forget.version().get();
+        forget_done.get();
         shard_agents(shard)
     });
     view! {

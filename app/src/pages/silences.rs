@@ -3,7 +3,7 @@
 //! alerts the Alertmanagers hold now.
 
 use crate::api::silences::{CreateSilence, ExpireSilence, alertmanager_alerts, list_silences};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When, successes};
 use crate::model::silences::*;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -23,8 +23,10 @@ pub fn SilencesPage() -> impl IntoView {
     let query = use_query_map();
     let prefill = move || query.read().get("matchers").unwrap_or_default();
     let create = ServerAction::<CreateSilence>::new();
+    let create_done = successes(create.value());
     let expire = ServerAction::<ExpireSilence>::new();
-    let silences = Resource::new(move || (create.version().get(), expire.version().get()), |_| list_silences());
+    let expire_done = successes(expire.value());
+    let silences = Resource::new(move || (create_done.get(), expire_done.get()), |_| list_silences());
     let (message, set_message) = signal(None::<String>);
     view! {
         <h1>"Silences"</h1>

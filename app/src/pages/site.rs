@@ -3,19 +3,24 @@
 use crate::api::rules::{
     SetOpenRead, SetPrometheusVersion, UpdateSite, get_site, open_read, rule_file_report, rules_dialect,
 };
-use crate::components::{AddressWarning, ErrorView, Field, FormError, Loading, NotifiersSection, RulesSection};
+use crate::components::{
+    AddressWarning, ErrorView, Field, FormError, Loading, NotifiersSection, RulesSection, successes,
+};
 use crate::model::OwnerKind;
 use leptos::prelude::*;
 
 #[component]
 pub fn SitePage() -> impl IntoView {
     let update = ServerAction::<UpdateSite>::new();
+    let update_done = successes(update.value());
     let set_version = ServerAction::<SetPrometheusVersion>::new();
+    let set_version_done = successes(set_version.value());
     let set_open = ServerAction::<SetOpenRead>::new();
-    let open = Resource::new(move || set_open.version().get(), |_| open_read());
-    let site = Resource::new(move || update.version().get(), |_| get_site());
-    let dialect = Resource::new(move || set_version.version().get(), |_| rules_dialect());
-    let problems = Resource::new(move || set_version.version().get(), |_| rule_file_report());
+    let set_open_done = successes(set_open.value());
+    let open = Resource::new(move || set_open_done.get(), |_| open_read());
+    let site = Resource::new(move || update_done.get(), |_| get_site());
+    let dialect = Resource::new(move || set_version_done.get(), |_| rules_dialect());
+    let problems = Resource::new(move || set_version_done.get(), |_| rule_file_report());
     view! {
         <h1>"Site"</h1>
         <AddressWarning />

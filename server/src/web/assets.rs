@@ -51,7 +51,9 @@ impl Assets {
 
 /// `/pkg/`: the files, precompressed variants preferred.
 pub fn pkg(site_root: &Path) -> ServeDir {
-    ServeDir::new(site_root.join("pkg")).precompressed_br().precompressed_gzip()
+    // Files only: a directory is 404, not a redirect (ServeDir's redirect of `/pkg/.` lost the
+    // prefix).
+    ServeDir::new(site_root.join("pkg")).precompressed_br().precompressed_gzip().append_index_html_on_directories(false)
 }
 
 /// Whether a file name carries a content hash (`promgen.0123456789abcdef.js`,

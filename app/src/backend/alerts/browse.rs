@@ -205,16 +205,21 @@ impl Alerts {
         let mut seen = std::collections::HashSet::new();
         for (key, value) in alerts.iter().flat_map(|a| a.annotations.iter()) {
             let Ok(url) = url::Url::parse(value) else { continue };
-            if !matches!(url.scheme(), "http" | "https") || !seen.insert(value.clone()) || links.len() >= 12 {
+            // http(s) only, and never with a user name or password in it (a link that reads
+            // like one place and logs in to another).
+            let plain =
+                matches!(url.scheme(), "http" | "https") && url.username().is_empty() && url.password().is_none();
+            if !plain || !seen.insert(value.clone()) || links.len() >= 12 {
                 continue;
             }
-            // The rule annotation points back here: a path of this site.
+            // The rule annotation points back here: a path of this site. Any other link says
+            // where it goes.
             let rule = value.strip_prefix(&format!("{site}/rule/")).and_then(|id| id.parse::<i64>().ok());
             match rule {
                 Some(id) if key == crate::rules::labels::RULE_LINK => {
                     links.push(("rule".into(), format!("/rule/{id}")))
                 }
-                _ => links.push((key.clone(), url.to_string())),
+                _ => links.push((format!("{key} ({})", url.host_str().unwrap_or_default()), url.to_string())),
             }
         }
         Ok(links)

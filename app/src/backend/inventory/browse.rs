@@ -8,8 +8,9 @@ use crate::model::*;
 
 /// A rule search hit: id, name, and its service's and project's id and name (none: the site's).
 type RuleHitRow = (i64, String, Option<i64>, Option<String>, Option<i64>, Option<String>);
-/// A notifier search hit: kind, target, alias, and its service's and project's id and name.
-type NotifierHitRow = (String, String, String, Option<i64>, Option<String>, Option<i64>, Option<String>);
+/// A notifier search hit: kind, target, alias, its service's and project's id and name, and
+/// its user (a user's own notifier).
+type NotifierHitRow = (String, String, String, Option<i64>, Option<String>, Option<i64>, Option<String>, Option<i64>);
 
 #[derive(sqlx::FromRow)]
 struct PlacementRow {
@@ -209,32 +210,46 @@ impl Inventory {
             };
             Some(SearchHit::Rule { id: RuleId(id), name, owner })
         }));
-        // A notifier's target is a secret for those who may not edit it (a webhook URL, a
-        // routing key): site admins find every notifier, everyone else their own.
+        // Notifiers are matched on what every reader of them sees (the alias, and the target
+        // masked as listings mask it: kind and host), never on the secret: a search that
+        // matched webhook paths or keys would tell them one guess at a time, also through the
+        // size of a compressed page. Users' own notifiers only for themselves and site admins.
         let me = actor.user_id().map(|u| u.0).unwrap_or(0);
         let notifiers: Vec<NotifierHitRow> = sqlx::query_as(
-            "SELECT n.kind, n.value, n.alias, sv.id, sv.name, p.id, p.name FROM notifier n \
-                 LEFT JOIN service sv ON sv.id = n.service_id LEFT JOIN project p ON p.id = n.project_id \
-                 WHERE n.kind <> 'user' AND (LOWER(n.value) LIKE $1 ESCAPE '\\' OR LOWER(n.alias) LIKE $1 ESCAPE '\\') \
-                 AND ($3 = 1 OR n.user_id = $4) LIMIT $2",
+            "SELECT n.kind, n.value, n.alias, sv.id, sv.name, p.id, p.name, n.user_id FROM notifier n \
+             LEFT JOIN service sv ON sv.id = n.service_id LEFT JOIN project p ON p.id = n.project_id \
+             WHERE n.kind <> 'user' AND (n.user_id IS NULL OR $1 = 1 OR n.user_id = $2) ORDER BY n.id LIMIT 2000",
         )
-        .bind(&pattern)
-        .bind(SEARCH_LIMIT)
         .bind(i64::from(actor.is_superuser()))
         .bind(me)
         .fetch_all(&self.db.pool)
         .await?;
-        hits.extend(notifiers.into_iter().map(|(kind, value, alias, sv, sv_name, p, p_name)| {
-            let (href, owner) = match (sv, p) {
-                (_, Some(p)) => (format!("/project/{p}#notifiers"), format!("project {}", p_name.unwrap_or_default())),
-                (Some(s), None) => {
-                    (format!("/service/{s}#notifiers"), format!("service {}", sv_name.unwrap_or_default()))
-                }
-                (None, None) => ("/profile#notifiers".to_string(), "a user".to_string()),
-            };
-            let target = if alias.is_empty() { value } else { format!("{alias} ({value})") };
-            SearchHit::Notifier { href, kind, target, owner }
-        }));
+        let needle = q.to_lowercase();
+        hits.extend(
+            notifiers
+                .into_iter()
+                .filter_map(|(kind, value, alias, sv, sv_name, p, p_name, user)| {
+                    let kind_ = NotifierKind::parse(&kind)?;
+                    let masked = masked_value(kind_, &value);
+                    let shown = if alias.trim().is_empty() { masked } else { format!("{alias} ({masked})") };
+                    if !shown.to_lowercase().contains(&needle) && !kind.contains(&needle) {
+                        return None;
+                    }
+                    let (href, owner) = match (sv, p) {
+                        (_, Some(p)) if project_seen(p) => {
+                            (format!("/project/{p}#notifiers"), format!("project {}", p_name.unwrap_or_default()))
+                        }
+                        (Some(s), None) if service_seen(s) => {
+                            (format!("/service/{s}#notifiers"), format!("service {}", sv_name.unwrap_or_default()))
+                        }
+                        (None, None) if user.is_some() => ("/profile#notifiers".to_string(), "a user".to_string()),
+                        (None, None) => ("/site#notifiers".to_string(), "the site".to_string()),
+                        _ => return None,
+                    };
+                    Some(SearchHit::Notifier { href, kind, target: shown, owner })
+                })
+                .take(SEARCH_LIMIT as usize),
+        );
         Ok(hits)
     }
 

@@ -60,6 +60,11 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.click("button:has-text('Register service')");
   await page.getByText('a service named "web" exists already').waitFor();
   assert.equal(await page.inputValue("input[name=description]"), "typed once");
+  // The error is at its field: marked, described by the message, and focused.
+  const nameField = page.locator("form input[name=name]");
+  assert.equal(await nameField.getAttribute("aria-invalid"), "true");
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("name")), "name");
+  assert.match(await page.locator(`#${await nameField.getAttribute("aria-describedby")}`).textContent(), /exists already/);
   await page.click("a:text-is('web')");
 
   // A project on the shard.

@@ -46,13 +46,23 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
     view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
 }
 
-/// The error of a form's last submission, if it failed.
+/// The error of a form's last submission, if it failed. Put it after its form: in the browser
+/// the field the error names (see [`AppError::field`]) is marked invalid, tied to the message
+/// (`aria-describedby`) and focused, so the error is at its field and the typed value stays.
 #[component]
 pub fn FormError<T, S>(value: S) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
 {
+    let message = NodeRef::<leptos::html::P>::new();
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    Effect::new(move || {
+        let error = value.try_get().flatten().and_then(Result::err);
+        if let (Some(p), Some(field)) = (message.get(), error.as_ref().and_then(AppError::field)) {
+            mark_field(&p, field);
+        }
+    });
     // `try_get`: while the server renders, a form inside a Suspense that resolved again may be
     // disposed before its error is read (leptos' dry_resolve); that renders nothing, not a panic.
     move || {
@@ -60,7 +70,35 @@ where
             .try_get()
             .flatten()
             .and_then(Result::err)
-            .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+            .map(|e| view! { <p class="error" role="alert" node_ref=message>{e.to_string()}</p> })
+    }
+}
+
+/// Marks the field `field` of the form just before `message` invalid, described by the
+/// message, and focuses it.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str) {
+    use wasm_bindgen::JsCast;
+    // Field names come from the server's validators; anything else is not looked up.
+    if field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return;
+    }
+    let mut form = message.previous_element_sibling();
+    while let Some(el) = form.clone() {
+        if el.tag_name().eq_ignore_ascii_case("form") {
+            break;
+        }
+        form = el.previous_element_sibling();
+    }
+    let Some(input) = form.and_then(|f| f.query_selector(&format!("[name=\"{field}\"]")).ok().flatten()) else {
+        return;
+    };
+    let id = format!("form-error-{field}");
+    message.set_id(&id);
+    let _ = input.set_attribute("aria-invalid", "true");
+    let _ = input.set_attribute("aria-describedby", &id);
+    if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
+        let _ = input.focus();
     }
 }
 

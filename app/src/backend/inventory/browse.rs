@@ -108,6 +108,14 @@ impl Inventory {
     }
 
     /// Services, projects and hosts whose name contains `query` (case-insensitive).
+    /// Rows of a search query: `$1` is the LIKE pattern, `$2` the most rows.
+    async fn matching<T>(&self, sql: &str, pattern: &str) -> Result<Vec<T>, AppError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        Ok(sqlx::query_as(sql).bind(pattern).bind(SEARCH_LIMIT).fetch_all(&self.db.pool).await?)
+    }
+
     pub async fn search(&self, actor: &Actor, query: &str) -> Result<Vec<SearchHit>, AppError> {
         actor.require()?;
         let q = crate::model::validate::text("query", query, 200)?;
@@ -116,28 +124,23 @@ impl Inventory {
             return Ok(Vec::new());
         }
         let pattern = crate::backend::db::contains_pattern(q);
-        let services: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, name FROM service WHERE LOWER(name) LIKE $1 ESCAPE '\\' LIMIT $2")
-                .bind(&pattern)
-                .bind(SEARCH_LIMIT)
-                .fetch_all(&self.db.pool)
-                .await?;
-        let projects: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT p.id, p.name, s.name FROM project p JOIN service s ON s.id = p.service_id \
+        let services: Vec<(i64, String)> = self
+            .matching("SELECT id, name FROM service WHERE LOWER(name) LIKE $1 ESCAPE '\\' LIMIT $2", &pattern)
+            .await?;
+        let projects: Vec<(i64, String, String)> = self
+            .matching(
+                "SELECT p.id, p.name, s.name FROM project p JOIN service s ON s.id = p.service_id \
              WHERE LOWER(p.name) LIKE $1 ESCAPE '\\' LIMIT $2",
-        )
-        .bind(&pattern)
-        .bind(SEARCH_LIMIT)
-        .fetch_all(&self.db.pool)
-        .await?;
-        let hosts: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT h.name, f.name, f.project_id FROM host h JOIN farm f ON f.id = h.farm_id \
+                &pattern,
+            )
+            .await?;
+        let hosts: Vec<(String, String, i64)> = self
+            .matching(
+                "SELECT h.name, f.name, f.project_id FROM host h JOIN farm f ON f.id = h.farm_id \
              WHERE LOWER(h.name) LIKE $1 ESCAPE '\\' LIMIT $2",
-        )
-        .bind(&pattern)
-        .bind(SEARCH_LIMIT)
-        .fetch_all(&self.db.pool)
-        .await?;
+                &pattern,
+            )
+            .await?;
         // Only what the caller may see.
         let (vs, vp) =
             (policy::visible_services(&self.db, actor).await?, policy::visible_projects(&self.db, actor).await?);
@@ -163,14 +166,13 @@ impl Inventory {
                 .filter(|(.., project)| project_seen(*project))
                 .map(|(name, farm, _)| SearchHit::Host { name, farm }),
         );
-        let farms: Vec<(String, i64, String)> = sqlx::query_as(
-            "SELECT f.name, p.id, p.name FROM farm f JOIN project p ON p.id = f.project_id \
+        let farms: Vec<(String, i64, String)> = self
+            .matching(
+                "SELECT f.name, p.id, p.name FROM farm f JOIN project p ON p.id = f.project_id \
              WHERE LOWER(f.name) LIKE $1 ESCAPE '\\' LIMIT $2",
-        )
-        .bind(&pattern)
-        .bind(SEARCH_LIMIT)
-        .fetch_all(&self.db.pool)
-        .await?;
+                &pattern,
+            )
+            .await?;
         hits.extend(
             farms.into_iter().filter(|(_, p, _)| project_seen(*p)).map(|(name, p, project_name)| SearchHit::Farm {
                 project: ProjectId(p),
@@ -178,14 +180,13 @@ impl Inventory {
                 project_name,
             }),
         );
-        let urls: Vec<(String, i64, String)> = sqlx::query_as(
-            "SELECT u.url, p.id, p.name FROM url u JOIN project p ON p.id = u.project_id \
+        let urls: Vec<(String, i64, String)> = self
+            .matching(
+                "SELECT u.url, p.id, p.name FROM url u JOIN project p ON p.id = u.project_id \
              WHERE LOWER(u.url) LIKE $1 ESCAPE '\\' LIMIT $2",
-        )
-        .bind(&pattern)
-        .bind(SEARCH_LIMIT)
-        .fetch_all(&self.db.pool)
-        .await?;
+                &pattern,
+            )
+            .await?;
         hits.extend(
             urls.into_iter().filter(|(_, p, _)| project_seen(*p)).map(|(url, p, project_name)| SearchHit::Url {
                 project: ProjectId(p),
@@ -193,15 +194,14 @@ impl Inventory {
                 project_name,
             }),
         );
-        let rules: Vec<RuleHitRow> = sqlx::query_as(
-            "SELECT r.id, r.name, sv.id, sv.name, p.id, p.name FROM rule r \
+        let rules: Vec<RuleHitRow> = self
+            .matching(
+                "SELECT r.id, r.name, sv.id, sv.name, p.id, p.name FROM rule r \
              LEFT JOIN service sv ON sv.id = r.service_id LEFT JOIN project p ON p.id = r.project_id \
              WHERE LOWER(r.name) LIKE $1 ESCAPE '\\' LIMIT $2",
-        )
-        .bind(&pattern)
-        .bind(SEARCH_LIMIT)
-        .fetch_all(&self.db.pool)
-        .await?;
+                &pattern,
+            )
+            .await?;
         hits.extend(rules.into_iter().filter_map(|(id, name, sv, sv_name, p, p_name)| {
             let owner = match (sv, p) {
                 (_, Some(p)) => project_seen(p).then(|| format!("project {}", p_name.unwrap_or_default()))?,

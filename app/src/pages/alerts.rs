@@ -231,7 +231,8 @@ pub fn AlertPage() -> impl IntoView {
                 view! {
                     <h1>{a.alertname.clone()} " " <span class=format!("chip {}", a.status)>{a.status.clone()}</span></h1>
                     <p class="muted">
-                        {format!("Received {} · {} alert(s) · sent {} · errors {}", a.received, a.alerts, a.sent_count, a.error_count)}
+                        "Received " <When at=a.received.clone() />
+                        {format!(" · {} alert(s) · sent {} · errors {}", a.alerts, a.sent_count, a.error_count)}
                     </p>
                     <p class="links" data-testid="alert-links">
                         {d.links.iter().cloned().map(|(text, href)| {

@@ -127,8 +127,11 @@ pub fn RulePage() -> impl IntoView {
                         <FormError value=restore.value() />
                         <Suspense fallback=Loading>
                             {move || Suspend::new(async move {
-                                history.await.map(|page| view! {
-                                    <table class="list audit">
+                                history.await.map(|page| {
+                                    let none = page.entries.is_empty();
+                                    view! {
+                                    {none.then(|| view! { <p class="muted">"No change recorded yet."</p> })}
+                                    <table class="list audit" class:hidden=none>
                                         <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Version"</th></tr></thead>
                                         <tbody>
                                             {page.entries.into_iter().map(|e| view! {
@@ -150,7 +153,7 @@ pub fn RulePage() -> impl IntoView {
                                             }).collect_view()}
                                         </tbody>
                                     </table>
-                                })
+                                }})
                             })}
                         </Suspense>
                     </section>

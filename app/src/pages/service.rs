@@ -44,6 +44,7 @@ pub fn ServicePage() -> impl IntoView {
                 let sid = d.service.id;
                 let delete_question = Signal::stored(format!("Delete the service {} with all its projects, rules and notifiers?", d.service.name));
                 let service = d.service.clone();
+                let no_projects = d.projects.is_empty();
                 view! {
                     <h1>"Service " {d.service.name.clone()}</h1>
                     <p class="muted">{d.service.description.clone()}</p>
@@ -51,7 +52,10 @@ pub fn ServicePage() -> impl IntoView {
                     <ObjectLinks kind="service" id=sid.0 name=d.service.name.clone() />
                     <SilenceButton matchers=owner_matchers("", &d.service.name, "") />
                     <h2>"Projects"</h2>
-                    <table class="list">
+                    {no_projects.then(|| view! {
+                        <p class="muted">"No projects yet: register one below, on the shard Prometheus should scrape it from."</p>
+                    })}
+                    <table class="list" class:hidden=no_projects>
                         <thead><tr><th>"Project"</th><th>"Shard"</th><th>"Farm"</th><th>"Hosts"</th><th>"Exporters"</th></tr></thead>
                         <tbody>
                             {d.projects.into_iter().map(|p| view! {

@@ -33,6 +33,9 @@ pub fn ShardsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match shards.await {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="muted">"No shards yet: add the first one below (a group of identical Prometheus servers)."</p>
+                    }.into_any(),
                     Ok(list) => view! {
                         <table class="list">
                             <thead><tr><th>"Shard"</th><th>"URL"</th><th>"Servers"</th><th>"Projects"</th><th>"Targets / capacity"</th><th>"State"</th></tr></thead>

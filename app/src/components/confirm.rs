@@ -34,7 +34,7 @@ pub fn ConfirmSubmit(
         <Show
             when=move || asking.get()
             fallback=move || view! {
-                <button type="button" class=class node_ref=ask aria-haspopup="true" on:click=move |_| asking.set(true)>
+                <button type="button" class=class node_ref=ask on:click=move |_| asking.set(true)>
                     {label}
                 </button>
             }

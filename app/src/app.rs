@@ -1,6 +1,6 @@
 //! The page shell and the routes.
 
-use crate::components::{Nav, SessionChanges};
+use crate::components::{Nav, SessionChanges, provide_clock};
 use crate::pages::*;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
@@ -40,6 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     SessionChanges::provide();
+    provide_clock();
     view! {
         <Title text="Promgen" />
         <Router>

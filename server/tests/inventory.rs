@@ -180,16 +180,16 @@ on_both_databases!(hosts_search_and_register_server, |b: Backend| async move {
     let defaults = b.inventory.form_choices(&op).await.unwrap().default_exporters;
     let quick: Vec<String> = defaults.iter().map(|d| format!("{}:{}", d.job, d.port)).collect();
     assert_eq!(quick, ["apache:9117", "mysqld:9104", "nginx:9113", "node:9100"], "a new installation's quick-add list");
-    let hits = b.inventory.search(&op, "PRIM").await.unwrap();
+    let hits = b.search(&op, "PRIM").await.unwrap();
     assert!(
         matches!(&hits[..], [SearchHit::Project { name, .. }, SearchHit::Farm { name: farm, .. }] if name == "primary" && farm == "primary-farm"),
         "{hits:?}"
     );
     // Rules are found by name.
     b.rules.install_default_pack().await.unwrap();
-    let hits = b.inventory.search(&op, "instancedown").await.unwrap();
+    let hits = b.search(&op, "instancedown").await.unwrap();
     assert!(hits.iter().any(|h| matches!(h, SearchHit::Rule { owner, .. } if owner == "site")), "{hits:?}");
-    assert_eq!(b.inventory.search(&op, "%").await.unwrap(), vec![], "LIKE wildcards are literal");
+    assert_eq!(b.search(&op, "%").await.unwrap(), vec![], "LIKE wildcards are literal");
 
     use app::backend::inventory::Registered;
     assert_eq!(
@@ -257,11 +257,11 @@ on_both_databases!(search_finds_notifiers_by_what_readers_see_never_by_their_sec
     b.notifiers.create(&admin, &owner, hook).await.unwrap();
     // By alias and by host, shown masked; the secret part of the target finds nothing.
     for q in ["ops-hook", "hooks.example.com"] {
-        let hits = b.inventory.search(&admin, q).await.unwrap();
+        let hits = b.search(&admin, q).await.unwrap();
         let [SearchHit::Notifier { href, target, owner, .. }] = &hits[..] else { panic!("{q}: {hits:?}") };
         assert_eq!((href.as_str(), owner.as_str()), (format!("/service/{}#notifiers", web.id).as_str(), "service web"));
         assert!(!target.contains("SECRET") && !target.contains("T000"), "{target}");
     }
-    assert_eq!(b.inventory.search(&admin, "secretpath").await.unwrap(), vec![]);
-    assert_eq!(b.inventory.search(&admin, "t000/").await.unwrap(), vec![]);
+    assert_eq!(b.search(&admin, "secretpath").await.unwrap(), vec![]);
+    assert_eq!(b.search(&admin, "t000/").await.unwrap(), vec![]);
 });

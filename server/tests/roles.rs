@@ -159,7 +159,7 @@ on_both_databases!(reading_follows_roles, |b: Backend| async move {
     forbidden(b.inventory.project(&stranger, p.id).await);
     forbidden(b.rules.listing(&stranger, &service_rules).await);
     forbidden(b.notifiers.listing(&stranger, &on_project).await);
-    assert!(b.inventory.search(&stranger, "web").await.unwrap().is_empty());
+    assert!(b.search(&stranger, "web").await.unwrap().is_empty());
     assert_eq!(b.audit.list(&stranger, &Default::default(), 1).await.unwrap().entries.len(), 0);
 
     // A project's Viewer sees the project under its service on the home page, not the service.

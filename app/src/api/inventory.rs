@@ -167,7 +167,7 @@ pub async fn get_host(name: String) -> Result<HostDetail, AppError> {
 #[server(endpoint = "search")]
 pub async fn search(query: String) -> Result<Vec<SearchHit>, AppError> {
     let (b, actor) = super::caller().await?;
-    b.inventory.search(&actor, &query).await
+    b.search(&actor, &query).await
 }
 
 #[server(endpoint = "get_form_choices")]

@@ -31,6 +31,9 @@ pub mod yaml;
 
 use crate::error::AppError;
 pub use auth::Actor;
+
+/// The most hits of each kind a search answers.
+pub(crate) const SEARCH_LIMIT: i64 = 50;
 pub use db::Db;
 
 /// How the backend reaches the tools and servers around it.
@@ -167,6 +170,25 @@ impl Backend {
             dispatch: settings.dispatch.clone(),
             db,
         })
+    }
+
+    /// What `query` finds, case-insensitive, among what `actor` may read: services, projects,
+    /// hosts, farms and blackbox URLs ([`inventory::Inventory::search`]), rules by name
+    /// ([`rules::Rules::search`]) and notifiers by alias or masked target
+    /// ([`notify::Notifiers::search`]); at most [`SEARCH_LIMIT`] of each kind. A query is at
+    /// most 200 characters (400 otherwise); LIKE wildcards in it are literal.
+    pub async fn search(&self, actor: &Actor, query: &str) -> Result<Vec<crate::model::SearchHit>, AppError> {
+        actor.require()?;
+        let q = crate::model::validate::text("query", query, 200)?;
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pattern = db::contains_pattern(&q);
+        let readable = policy::Readable::of(&self.db, actor).await?;
+        let mut hits = self.inventory.search(&readable, &pattern).await?;
+        hits.extend(self.rules.search(&readable, &pattern).await?);
+        hits.extend(self.notifiers.search(actor, &readable, &q).await?);
+        Ok(hits)
     }
 
     /// A worker for the outbox (the server runs one; tests drive one step by step).

@@ -142,6 +142,30 @@ pub async fn edits_anything(db: &Db, actor: &Actor) -> Result<bool, AppError> {
     Ok(held.is_some())
 }
 
+/// What an actor may read of the inventory, read once for a whole answer (a search): `None`
+/// sets mean everything.
+pub struct Readable {
+    services: Option<std::collections::HashSet<ServiceId>>,
+    projects: Option<std::collections::HashSet<ProjectId>>,
+}
+
+impl Readable {
+    pub async fn of(db: &Db, actor: &Actor) -> Result<Readable, AppError> {
+        Ok(Readable {
+            services: visible_services(db, actor).await?.map(|v| v.into_iter().collect()),
+            projects: visible_projects(db, actor).await?.map(|v| v.into_iter().collect()),
+        })
+    }
+
+    pub fn service(&self, id: ServiceId) -> bool {
+        self.services.as_ref().is_none_or(|s| s.contains(&id))
+    }
+
+    pub fn project(&self, id: ProjectId) -> bool {
+        self.projects.as_ref().is_none_or(|s| s.contains(&id))
+    }
+}
+
 /// Whether the site lets every logged-in user read every service and project (a site
 /// setting, off by default).
 pub async fn open_read(db: &Db) -> Result<bool, AppError> {

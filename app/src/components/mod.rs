@@ -20,7 +20,7 @@ pub use nav::{Nav, SessionChanges, login_href};
 pub use notifiers::NotifiersSection;
 pub use rule_editor::{RuleEditor, TestResult};
 pub use rules::RulesSection;
-pub use when::When;
+pub use when::{When, provide_clock};
 
 use crate::error::AppError;
 use crate::model::{FormChoices, LabelMap, ShardId};

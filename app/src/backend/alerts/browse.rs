@@ -179,27 +179,19 @@ impl Alerts {
         Ok(q.fetch_all(&self.db.pool).await?.into_iter().map(|r| r.columns.summary(AlertId(r.id))).collect())
     }
 
-    /// The alert's service, project and rule as links to their pages, then the http(s) URLs
-    /// among its alerts' annotations (deduplicated, at most 10): see [`AlertDetail::links`].
+    /// The alert's service, project and rule as links to their pages (found as routing finds
+    /// them), then the http(s) URLs among its alerts' annotations (deduplicated, at most 12 links
+    /// in all): see [`AlertDetail::links`].
     async fn links(&self, alert: &AlertSummary, alerts: &[WebhookAlert]) -> Result<Vec<(String, String)>, AppError> {
         let mut links = Vec::new();
-        if !alert.service.is_empty() {
-            let id: Option<(i64,)> = sqlx::query_as("SELECT id FROM service WHERE name = $1")
-                .bind(&alert.service)
-                .fetch_optional(&self.db.pool)
-                .await?;
-            if let Some((id,)) = id {
-                links.push((format!("service {}", alert.service), format!("/service/{id}")));
-            }
+        let mut conn = self.db.pool.acquire().await?;
+        let (service, project, _) = super::routing::owners(&mut conn, &alert.labels).await?;
+        drop(conn);
+        if let Some(s) = service {
+            links.push((format!("service {}", s.name), format!("/service/{}", s.id)));
         }
-        if !alert.project.is_empty() {
-            let id: Option<(i64,)> = sqlx::query_as("SELECT id FROM project WHERE name = $1 ORDER BY id LIMIT 1")
-                .bind(&alert.project)
-                .fetch_optional(&self.db.pool)
-                .await?;
-            if let Some((id,)) = id {
-                links.push((format!("project {}", alert.project), format!("/project/{id}")));
-            }
+        if let Some(p) = project {
+            links.push((format!("project {}", p.name), format!("/project/{}", p.id)));
         }
         let site = self.site.get().await?.url();
         let mut seen = std::collections::HashSet::new();

@@ -59,10 +59,12 @@ fn shown(n: &NotifierRow) -> String {
     format!("{} notifier #{} ({label})", n.kind, n.id)
 }
 
-pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> Result<Plan, sqlx::Error> {
-    let labels = &message.common_labels;
-    let mut plan = Plan::default();
-    // The labelled service and project (with its service) in one statement.
+/// The service and the project that `labels` name, as registered here, and the project's own
+/// service, in one statement.
+pub async fn owners(
+    conn: &mut sqlx::AnyConnection,
+    labels: &LabelMap,
+) -> Result<(Option<Found>, Option<Found>, Option<Found>), sqlx::Error> {
     let found: Vec<(String, i64, String, i64, String)> = sqlx::query_as(
         "SELECT 'service', id, name, id, name FROM service WHERE name = $1 \
          UNION ALL SELECT 'project', p.id, p.name, sv.id, sv.name FROM project p JOIN service sv ON sv.id = p.service_id \
@@ -72,15 +74,23 @@ pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> 
     .bind(labels.get(PROJECT))
     .fetch_all(&mut *conn)
     .await?;
-    let mut project_service = None;
+    let (mut service, mut project, mut project_service) = (None, None, None);
     for (what, id, name, sid, sname) in found {
         if what == "service" {
-            plan.service = Some(Found { id, name });
+            service = Some(Found { id, name });
         } else {
-            plan.project = Some(Found { id, name });
+            project = Some(Found { id, name });
             project_service = Some(Found { id: sid, name: sname });
         }
     }
+    Ok((service, project, project_service))
+}
+
+pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> Result<Plan, sqlx::Error> {
+    let labels = &message.common_labels;
+    let mut plan = Plan::default();
+    let (service, project, project_service) = owners(conn, labels).await?;
+    (plan.service, plan.project) = (service, project);
     if let (Some(name), None) = (labels.get(SERVICE), &plan.service) {
         plan.decisions.push(format!("service {name} is not registered here"));
     }

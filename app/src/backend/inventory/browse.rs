@@ -6,12 +6,6 @@ use crate::backend::{Actor, policy};
 use crate::error::AppError;
 use crate::model::*;
 
-/// A rule search hit: id, name, and its service's and project's id and name (none: the site's).
-type RuleHitRow = (i64, String, Option<i64>, Option<String>, Option<i64>, Option<String>);
-/// A notifier search hit: kind, target, alias, its service's and project's id and name, and
-/// its user (a user's own notifier).
-type NotifierHitRow = (String, String, String, Option<i64>, Option<String>, Option<i64>, Option<String>, Option<i64>);
-
 #[derive(sqlx::FromRow)]
 struct PlacementRow {
     host_id: i64,
@@ -24,7 +18,7 @@ struct PlacementRow {
     service_name: String,
 }
 
-const SEARCH_LIMIT: i64 = 50;
+use crate::backend::SEARCH_LIMIT;
 
 impl Inventory {
     /// Every farm that lists this exact host name, and what scrapes it there.
@@ -107,7 +101,6 @@ impl Inventory {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// Services, projects and hosts whose name contains `query` (case-insensitive).
     /// Rows of a search query: `$1` is the LIKE pattern, `$2` the most rows.
     async fn matching<T>(&self, sql: &str, pattern: &str) -> Result<Vec<T>, AppError>
     where
@@ -116,36 +109,29 @@ impl Inventory {
         Ok(sqlx::query_as(sql).bind(pattern).bind(SEARCH_LIMIT).fetch_all(&self.db.pool).await?)
     }
 
-    pub async fn search(&self, actor: &Actor, query: &str) -> Result<Vec<SearchHit>, AppError> {
-        actor.require()?;
-        let q = crate::model::validate::text("query", query, 200)?;
-        let q = q.as_str();
-        if q.is_empty() {
-            return Ok(Vec::new());
-        }
-        let pattern = crate::backend::db::contains_pattern(q);
+    /// Services, projects, hosts, farms and URLs whose name contains the search (`pattern`:
+    /// [`crate::backend::db::contains_pattern`]), among what the caller may read; see
+    /// [`crate::backend::Backend::search`].
+    pub async fn search(&self, readable: &policy::Readable, pattern: &str) -> Result<Vec<SearchHit>, AppError> {
         let services: Vec<(i64, String)> = self
-            .matching("SELECT id, name FROM service WHERE LOWER(name) LIKE $1 ESCAPE '\\' LIMIT $2", &pattern)
+            .matching("SELECT id, name FROM service WHERE LOWER(name) LIKE $1 ESCAPE '\\' LIMIT $2", pattern)
             .await?;
         let projects: Vec<(i64, String, String)> = self
             .matching(
                 "SELECT p.id, p.name, s.name FROM project p JOIN service s ON s.id = p.service_id \
              WHERE LOWER(p.name) LIKE $1 ESCAPE '\\' LIMIT $2",
-                &pattern,
+                pattern,
             )
             .await?;
         let hosts: Vec<(String, String, i64)> = self
             .matching(
                 "SELECT h.name, f.name, f.project_id FROM host h JOIN farm f ON f.id = h.farm_id \
              WHERE LOWER(h.name) LIKE $1 ESCAPE '\\' LIMIT $2",
-                &pattern,
+                pattern,
             )
             .await?;
-        // Only what the caller may see.
-        let (vs, vp) =
-            (policy::visible_services(&self.db, actor).await?, policy::visible_projects(&self.db, actor).await?);
-        let service_seen = |id: i64| vs.as_ref().is_none_or(|v| v.contains(&ServiceId(id)));
-        let project_seen = |id: i64| vp.as_ref().is_none_or(|v| v.contains(&ProjectId(id)));
+        let service_seen = |id: i64| readable.service(ServiceId(id));
+        let project_seen = |id: i64| readable.project(ProjectId(id));
         let mut hits: Vec<SearchHit> = Vec::new();
         hits.extend(
             services
@@ -170,7 +156,7 @@ impl Inventory {
             .matching(
                 "SELECT f.name, p.id, p.name FROM farm f JOIN project p ON p.id = f.project_id \
              WHERE LOWER(f.name) LIKE $1 ESCAPE '\\' LIMIT $2",
-                &pattern,
+                pattern,
             )
             .await?;
         hits.extend(
@@ -184,7 +170,7 @@ impl Inventory {
             .matching(
                 "SELECT u.url, p.id, p.name FROM url u JOIN project p ON p.id = u.project_id \
              WHERE LOWER(u.url) LIKE $1 ESCAPE '\\' LIMIT $2",
-                &pattern,
+                pattern,
             )
             .await?;
         hits.extend(
@@ -193,62 +179,6 @@ impl Inventory {
                 url,
                 project_name,
             }),
-        );
-        let rules: Vec<RuleHitRow> = self
-            .matching(
-                "SELECT r.id, r.name, sv.id, sv.name, p.id, p.name FROM rule r \
-             LEFT JOIN service sv ON sv.id = r.service_id LEFT JOIN project p ON p.id = r.project_id \
-             WHERE LOWER(r.name) LIKE $1 ESCAPE '\\' LIMIT $2",
-                &pattern,
-            )
-            .await?;
-        hits.extend(rules.into_iter().filter_map(|(id, name, sv, sv_name, p, p_name)| {
-            let owner = match (sv, p) {
-                (_, Some(p)) => project_seen(p).then(|| format!("project {}", p_name.unwrap_or_default()))?,
-                (Some(s), None) => service_seen(s).then(|| format!("service {}", sv_name.unwrap_or_default()))?,
-                (None, None) => "site".to_string(),
-            };
-            Some(SearchHit::Rule { id: RuleId(id), name, owner })
-        }));
-        // Notifiers are matched on what every reader of them sees (the alias, and the target
-        // masked as listings mask it: kind and host), never on the secret: a search that
-        // matched webhook paths or keys would tell them one guess at a time, also through the
-        // size of a compressed page. Users' own notifiers only for themselves and site admins.
-        let me = actor.user_id().map(|u| u.0).unwrap_or(0);
-        let notifiers: Vec<NotifierHitRow> = sqlx::query_as(
-            "SELECT n.kind, n.value, n.alias, sv.id, sv.name, p.id, p.name, n.user_id FROM notifier n \
-             LEFT JOIN service sv ON sv.id = n.service_id LEFT JOIN project p ON p.id = n.project_id \
-             WHERE n.kind <> 'user' AND (n.user_id IS NULL OR $1 = 1 OR n.user_id = $2) ORDER BY n.id LIMIT 2000",
-        )
-        .bind(i64::from(actor.is_superuser()))
-        .bind(me)
-        .fetch_all(&self.db.pool)
-        .await?;
-        let needle = q.to_lowercase();
-        hits.extend(
-            notifiers
-                .into_iter()
-                .filter_map(|(kind, value, alias, sv, sv_name, p, p_name, user)| {
-                    let kind_ = NotifierKind::parse(&kind)?;
-                    let masked = masked_value(kind_, &value);
-                    let shown = if alias.trim().is_empty() { masked } else { format!("{alias} ({masked})") };
-                    if !shown.to_lowercase().contains(&needle) && !kind.contains(&needle) {
-                        return None;
-                    }
-                    let (href, owner) = match (sv, p) {
-                        (_, Some(p)) if project_seen(p) => {
-                            (format!("/project/{p}#notifiers"), format!("project {}", p_name.unwrap_or_default()))
-                        }
-                        (Some(s), None) if service_seen(s) => {
-                            (format!("/service/{s}#notifiers"), format!("service {}", sv_name.unwrap_or_default()))
-                        }
-                        (None, None) if user.is_some() => ("/profile#notifiers".to_string(), "a user".to_string()),
-                        (None, None) => ("/site#notifiers".to_string(), "the site".to_string()),
-                        _ => return None,
-                    };
-                    Some(SearchHit::Notifier { href, kind, target: shown, owner })
-                })
-                .take(SEARCH_LIMIT as usize),
         );
         Ok(hits)
     }

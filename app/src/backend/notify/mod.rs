@@ -286,7 +286,9 @@ impl Notifiers {
                 n.value = masked_value(n.kind, &n.value);
             }
         }
-        let own_notifiers = match actor.user_id() {
+        // Asked only where a subscription is offered (services and projects).
+        let subscribable = matches!(owner, NotifierOwner::Service { .. } | NotifierOwner::Project { .. });
+        let own_notifiers = match actor.user_id().filter(|_| subscribable) {
             Some(me) => {
                 let (n,): (i64,) = sqlx::query_as(
                     "SELECT COUNT(*) FROM notifier WHERE user_id = $1 AND enabled = 1 AND kind <> 'user'",
@@ -299,6 +301,55 @@ impl Notifiers {
             None => 0,
         };
         Ok(NotifierListing { can_edit, notifiers, subscribed, own_notifiers })
+    }
+
+    /// Notifiers whose alias or masked target contains `query` (see
+    /// [`crate::backend::Backend::search`]), of owners the caller may read; users' own
+    /// notifiers only for themselves and site admins. They are matched on what every reader
+    /// of them sees, never on the secret: a search that matched webhook paths or keys would
+    /// tell them one guess at a time, also through the size of a compressed page. Every
+    /// notifier is read (the masked text is made here, not in SQL); a site has hundreds.
+    pub async fn search(
+        &self,
+        actor: &Actor,
+        readable: &policy::Readable,
+        query: &str,
+    ) -> Result<Vec<SearchHit>, AppError> {
+        type Row = (String, String, String, Option<i64>, Option<String>, Option<i64>, Option<String>, Option<i64>);
+        let me = actor.user_id().map(|u| u.0).unwrap_or(0);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT n.kind, n.value, n.alias, sv.id, sv.name, p.id, p.name, n.user_id FROM notifier n \
+             LEFT JOIN service sv ON sv.id = n.service_id LEFT JOIN project p ON p.id = n.project_id \
+             WHERE n.kind <> 'user' AND (n.user_id IS NULL OR $1 = 1 OR n.user_id = $2) ORDER BY n.id",
+        )
+        .bind(i64::from(actor.is_superuser()))
+        .bind(me)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let needle = query.to_lowercase();
+        Ok(rows
+            .into_iter()
+            .filter_map(|(kind, value, alias, sv, sv_name, p, p_name, user)| {
+                let masked = masked_value(NotifierKind::parse(&kind)?, &value);
+                let shown = if alias.trim().is_empty() { masked } else { format!("{alias} ({masked})") };
+                if !shown.to_lowercase().contains(&needle) && !kind.contains(&needle) {
+                    return None;
+                }
+                let (href, owner) = match (sv, p) {
+                    (_, Some(p)) if readable.project(ProjectId(p)) => {
+                        (format!("/project/{p}#notifiers"), format!("project {}", p_name.unwrap_or_default()))
+                    }
+                    (Some(s), None) if readable.service(ServiceId(s)) => {
+                        (format!("/service/{s}#notifiers"), format!("service {}", sv_name.unwrap_or_default()))
+                    }
+                    (None, None) if user.is_some() => ("/profile#notifiers".to_string(), "a user".to_string()),
+                    (None, None) => ("/site#notifiers".to_string(), "the site".to_string()),
+                    _ => return None,
+                };
+                Some(SearchHit::Notifier { href, kind, target: shown, owner })
+            })
+            .take(crate::backend::SEARCH_LIMIT as usize)
+            .collect())
     }
 
     /// Checks and normalizes a value for its kind: a URL must be http(s) and (unless allowed)

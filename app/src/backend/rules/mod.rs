@@ -181,6 +181,36 @@ impl Rules {
         &self.promtool
     }
 
+    /// Rules whose name contains the search (`pattern`: [`crate::backend::db::contains_pattern`])
+    /// and whose owner the caller may read; see [`crate::backend::Backend::search`].
+    pub async fn search(&self, readable: &policy::Readable, pattern: &str) -> Result<Vec<SearchHit>, AppError> {
+        type Row = (i64, String, Option<i64>, Option<String>, Option<i64>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT r.id, r.name, sv.id, sv.name, p.id, p.name FROM rule r \
+             LEFT JOIN service sv ON sv.id = r.service_id LEFT JOIN project p ON p.id = r.project_id \
+             WHERE LOWER(r.name) LIKE $1 ESCAPE '\\' LIMIT $2",
+        )
+        .bind(pattern)
+        .bind(crate::backend::SEARCH_LIMIT)
+        .fetch_all(&self.db.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, name, sv, sv_name, p, p_name)| {
+                let owner = match (sv, p) {
+                    (_, Some(p)) => {
+                        readable.project(ProjectId(p)).then(|| format!("project {}", p_name.unwrap_or_default()))?
+                    }
+                    (Some(s), None) => {
+                        readable.service(ServiceId(s)).then(|| format!("service {}", sv_name.unwrap_or_default()))?
+                    }
+                    (None, None) => "site".to_string(),
+                };
+                Some(SearchHit::Rule { id: RuleId(id), name, owner })
+            })
+            .collect())
+    }
+
     async fn site(&self) -> Result<Site, AppError> {
         self.site.get().await
     }

@@ -1,7 +1,6 @@
 //! The page shell and the routes.
 
 use crate::components::{Nav, SessionChanges, provide_clock};
-use crate::pages::*;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::SsrMode;
@@ -34,6 +33,86 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The pages come in a few wasm chunks, fetched when a page of the group is first shown (the
+/// server names the chunks a rendered page needs in `<link rel="preload">`): the first load
+/// carries the shell, the router and one group, and the PromQL engine comes only with the pages
+/// that edit rules. Groups rather than one chunk per page: the splitter gives each set of split
+/// points that shares code a chunk of its own, and 24 split points made 300 files for one page.
+/// `.ci/build-site` splits the wasm at these points (Leptos' `#[lazy]`, `.ci/wasm-split`).
+/// Trunk's client-only bundle is not split, so under `csr` the routes are the plain components.
+mod lazy {
+    use crate::pages;
+    #[cfg_attr(feature = "csr", allow(unused_imports))]
+    use leptos::prelude::*;
+    use leptos_router::ChooseView;
+
+    macro_rules! page_groups {
+        ($($group:ident / $preload:ident: [$($page:ident),* $(,)?];)*) => {
+            /// Which page a group's view function draws.
+            #[cfg(not(feature = "csr"))]
+            #[derive(Clone, Copy)]
+            #[allow(clippy::enum_variant_names)]
+            enum Page {
+                $($($page,)*)*
+            }
+
+            $(
+                /// One group's pages: a split point, so their code is a chunk of its own.
+                #[cfg(not(feature = "csr"))]
+                #[leptos::lazy]
+                fn $group(page: Page) -> AnyView {
+                    match page {
+                        $(Page::$page => view! { <pages::$page /> }.into_any(),)*
+                        #[allow(unreachable_patterns)]
+                        _ => unreachable!("{} is not in this group", stringify!($group)),
+                    }
+                }
+
+                $(
+                    pub struct $page;
+
+                    #[cfg(not(feature = "csr"))]
+                    impl leptos_router::LazyRoute for $page {
+                        fn data() -> Self {
+                            Self
+                        }
+
+                        async fn view(_this: Self) -> AnyView {
+                            $group(Page::$page).await
+                        }
+
+                        async fn preload() {
+                            // Only the browser fetches chunks (links are preloaded on intent).
+                            #[cfg(target_arch = "wasm32")]
+                            $preload().await;
+                        }
+                    }
+
+                    impl $page {
+                        /// The route's view: its group's chunk loaded first, except in the
+                        /// unsplit `csr` bundle.
+                        pub fn route() -> impl ChooseView {
+                            #[cfg(not(feature = "csr"))]
+                            return leptos_router::Lazy::<$page>::new();
+                            #[cfg(feature = "csr")]
+                            return pages::$page;
+                        }
+                    }
+                )*
+            )*
+        };
+    }
+
+    page_groups! {
+        start / __preload_start: [HomePage, LoginPage, SearchPage];
+        inventory / __preload_inventory: [ServicePage, ProjectPage, HostPage, ImportPage];
+        shards / __preload_shards: [ShardsPage, ShardPage, ProbesPage];
+        alerts / __preload_alerts: [AlertsPage, AlertHistoryPage, AlertPage, SilencesPage];
+        rules / __preload_rules: [RulePage, RuleEditPage, RuleNewPage, RuleOverridePage];
+        people / __preload_people: [AuditPage, SitePage, ProfilePage, GroupsPage, GroupPage, UsersPage];
+    }
+}
+
 /// Data pages render whole on the server (`SsrMode::Async`), so their HTTP status is right: a
 /// redirect to the login page is a real 302, a missing service a real 404.
 #[component]
@@ -47,30 +126,30 @@ pub fn App() -> impl IntoView {
             <Nav />
             <main>
                 <Routes fallback=|| view! { <p class="error">"No such page."</p> }>
-                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/service/:id") view=ServicePage ssr=SsrMode::Async />
-                    <Route path=path!("/project/:id") view=ProjectPage ssr=SsrMode::Async />
-                    <Route path=path!("/shard") view=ShardsPage ssr=SsrMode::Async />
-                    <Route path=path!("/shard/:id") view=ShardPage ssr=SsrMode::Async />
-                    <Route path=path!("/probe") view=ProbesPage ssr=SsrMode::Async />
-                    <Route path=path!("/host/:name") view=HostPage ssr=SsrMode::Async />
-                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
-                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
-                    <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async />
-                    <Route path=path!("/site") view=SitePage ssr=SsrMode::Async />
-                    <Route path=path!("/alert") view=AlertsPage ssr=SsrMode::Async />
-                    <Route path=path!("/silence") view=SilencesPage ssr=SsrMode::Async />
-                    <Route path=path!("/alert/history") view=AlertHistoryPage ssr=SsrMode::Async />
-                    <Route path=path!("/alert/:id") view=AlertPage ssr=SsrMode::Async />
-                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
-                    <Route path=path!("/group") view=GroupsPage ssr=SsrMode::Async />
-                    <Route path=path!("/group/:id") view=GroupPage ssr=SsrMode::Async />
-                    <Route path=path!("/user") view=UsersPage ssr=SsrMode::Async />
-                    <Route path=path!("/rule/new") view=RuleNewPage ssr=SsrMode::Async />
-                    <Route path=path!("/rule/:id") view=RulePage ssr=SsrMode::Async />
-                    <Route path=path!("/rule/:id/edit") view=RuleEditPage ssr=SsrMode::Async />
-                    <Route path=path!("/rule/:id/override") view=RuleOverridePage ssr=SsrMode::Async />
+                    <Route path=path!("/") view=lazy::HomePage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=lazy::LoginPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/service/:id") view=lazy::ServicePage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/project/:id") view=lazy::ProjectPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/shard") view=lazy::ShardsPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/shard/:id") view=lazy::ShardPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/probe") view=lazy::ProbesPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/host/:name") view=lazy::HostPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/search") view=lazy::SearchPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=lazy::AuditPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/import") view=lazy::ImportPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/site") view=lazy::SitePage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/alert") view=lazy::AlertsPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/silence") view=lazy::SilencesPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/alert/history") view=lazy::AlertHistoryPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/alert/:id") view=lazy::AlertPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/profile") view=lazy::ProfilePage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/group") view=lazy::GroupsPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/group/:id") view=lazy::GroupPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/user") view=lazy::UsersPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/rule/new") view=lazy::RuleNewPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/rule/:id") view=lazy::RulePage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/rule/:id/edit") view=lazy::RuleEditPage::route() ssr=SsrMode::Async />
+                    <Route path=path!("/rule/:id/override") view=lazy::RuleOverridePage::route() ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

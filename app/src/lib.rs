@@ -14,10 +14,17 @@ pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod backend;
 
-/// The browser entry point: takes over the server-rendered page.
+/// The browser entry point: takes over the server-rendered page. Asynchronous, because the
+/// page's wasm chunk (its route is lazy, see `app`) may have to arrive first; `on_hydrated` runs
+/// once the page is live.
 #[cfg(feature = "hydrate")]
-pub fn hydrate() {
-    leptos::mount::hydrate_body(app::App);
+pub fn hydrate(on_hydrated: impl FnOnce() + 'static) {
+    wasm_bindgen_futures::spawn_local(async move {
+        leptos::mount::hydrate_from_async(leptos::prelude::document().body().expect("a <body>"), app::App)
+            .await
+            .forget();
+        on_hydrated();
+    });
 }
 
 /// The Trunk build's entry point: renders the whole app in the browser.

@@ -74,10 +74,10 @@ on_both_databases!(static_files_are_cached_by_hash_and_everything_is_compressed,
     let root = std::env::temp_dir().join(format!("promgen-site-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(root.join("pkg")).unwrap();
     let (code, css) = ("0123456789abcdef", "fedcba9876543210");
-    std::fs::write(root.join("pkg/manifest.txt"), format!("output_name=promgen.{code}\ncss=promgen.{css}.css\n"))
-        .unwrap();
-    std::fs::write(root.join(format!("pkg/promgen.{code}.js")), "export default function(){}\n".repeat(50)).unwrap();
-    std::fs::write(root.join(format!("pkg/promgen.{code}.js.br")), b"brotli bytes").unwrap();
+    std::fs::create_dir_all(root.join(format!("pkg/{code}"))).unwrap();
+    std::fs::write(root.join("pkg/manifest.txt"), format!("pkg_dir=pkg/{code}\ncss=promgen.{css}.css\n")).unwrap();
+    std::fs::write(root.join(format!("pkg/{code}/promgen.js")), "export default function(){}\n".repeat(50)).unwrap();
+    std::fs::write(root.join(format!("pkg/{code}/promgen.js.br")), b"brotli bytes").unwrap();
     std::fs::write(root.join(format!("pkg/promgen.{css}.css")), "body{}\n").unwrap();
     std::fs::write(root.join("pkg/promgen.css"), "body{}\n").unwrap();
     let app = server::web::router(b.clone(), &common::serve_args(&["--site-root", root.to_str().unwrap()]));
@@ -90,7 +90,7 @@ on_both_databases!(static_files_are_cached_by_hash_and_everything_is_compressed,
     };
 
     // Hashed: a year, immutable; the brotli file when the browser takes brotli.
-    let (status, headers, body) = send(&app, get(&format!("/pkg/promgen.{code}.js"), Some("gzip, br"))).await;
+    let (status, headers, body) = send(&app, get(&format!("/pkg/{code}/promgen.js"), Some("gzip, br"))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
     assert_eq!(headers[header::CONTENT_ENCODING], "br");
@@ -104,8 +104,8 @@ on_both_databases!(static_files_are_cached_by_hash_and_everything_is_compressed,
     let (status, _, html) = send(&app, get("/login", None)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&format!("/pkg/promgen.{css}.css")), "{html}");
-    assert!(html.contains(&format!("/pkg/promgen.{code}.js")), "{html}");
-    assert!(html.contains(&format!("/pkg/promgen.{code}_bg.wasm")), "{html}");
+    assert!(html.contains(&format!("/pkg/{code}/promgen.js")), "{html}");
+    assert!(html.contains(&format!("/pkg/{code}/promgen_bg.wasm")), "{html}");
     // Pages and JSON are compressed as the browser asks.
     let (_, headers, _) = send(&app, get("/login", Some("br"))).await;
     assert_eq!(headers[header::CONTENT_ENCODING], "br");

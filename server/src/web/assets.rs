@@ -1,10 +1,13 @@
 //! The site's static files and the compression of what the server sends.
 //!
-//! `/pkg/` holds the hydration bundle and the stylesheet. `.ci/build-site` gives them
-//! content-hashed names and lists the current ones in `pkg/manifest.txt`; browsers keep hashed
-//! files for a year (`immutable`), anything else under `/pkg/` is revalidated. A release build
-//! also leaves `.br` and `.gz` files beside them, sent as the browser's `Accept-Encoding` allows.
-//! Pages and JSON are compressed as they are sent (brotli or gzip).
+//! `/pkg/` holds the hydration bundle and the stylesheet. `.ci/build-site` writes each build of
+//! the bundle (the main JS and wasm, the wasm chunks of the lazily loaded pages, their loader
+//! and Leptos' split manifest) into a directory named for the hash of its contents,
+//! `pkg/<16 hex>/`, and the stylesheet as `pkg/promgen.<16 hex>.css`; `pkg/manifest.txt` names
+//! the current ones. Browsers keep hashed files for a year (`immutable`); anything else under
+//! `/pkg/` is revalidated. A release build also leaves `.br` and `.gz` files beside them, sent
+//! as the browser's `Accept-Encoding` allows. Pages and JSON are compressed as they are sent
+//! (brotli or gzip).
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Version, header};
@@ -15,19 +18,21 @@ use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Pr
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::services::ServeDir;
 
-/// The names of the current bundle, as the page's `<head>` links them.
+/// Where the current bundle is, as the page's `<head>` links it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Assets {
-    /// Leptos' `output_name`: the page loads `/pkg/<output_name>.js` and
-    /// `/pkg/<output_name>_bg.wasm`.
-    pub output_name: String,
+    /// Leptos' `site_pkg_dir`, relative to the site root: the page loads
+    /// `/<pkg_dir>/promgen.js` and `/<pkg_dir>/promgen_bg.wasm`, and Leptos reads the split
+    /// manifest (`__wasm_split_manifest.json`) there to preload a page's chunks.
+    pub pkg_dir: String,
     /// The stylesheet's path (`/pkg/promgen.<hash>.css`).
     pub css_href: String,
 }
 
 impl Assets {
-    /// Reads `<site_root>/pkg/manifest.txt` (`output_name=…` and `css=…` lines). Without one
-    /// (no site built, or one built before names were hashed) the unhashed names.
+    /// Reads `<site_root>/pkg/manifest.txt` (`pkg_dir=pkg/<hash>` and `css=promgen.<hash>.css`
+    /// lines). Without one (no site built) the unhashed names: `pkg/promgen.js` and
+    /// `pkg/promgen.css`.
     pub fn read(site_root: &Path) -> Assets {
         let text = std::fs::read_to_string(site_root.join("pkg/manifest.txt")).unwrap_or_default();
         Assets::parse(&text)
@@ -42,12 +47,20 @@ impl Assets {
                 // A name, never a path: the manifest sits with the files it names.
                 .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
         };
+        let build = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| k.trim() == "pkg_dir")
+            .and_then(|(_, v)| v.trim().strip_prefix("pkg/").filter(|h| is_hash(h)).map(str::to_string));
         Assets {
-            output_name: value("output_name").unwrap_or_else(|| "promgen".into()),
+            pkg_dir: build.map_or_else(|| "pkg".into(), |h| format!("pkg/{h}")),
             css_href: format!("/pkg/{}", value("css").unwrap_or_else(|| "promgen.css".into())),
         }
     }
 }
+
+/// The output name Leptos' `HydrationScripts` links inside the bundle's directory.
+pub const OUTPUT_NAME: &str = "promgen";
 
 /// `/pkg/`: the files, precompressed variants preferred.
 pub fn pkg(site_root: &Path) -> ServeDir {
@@ -56,18 +69,23 @@ pub fn pkg(site_root: &Path) -> ServeDir {
     ServeDir::new(site_root.join("pkg")).precompressed_br().precompressed_gzip().append_index_html_on_directories(false)
 }
 
-/// Whether a file name carries a content hash (`promgen.0123456789abcdef.js`,
-/// `promgen.0123456789abcdef_bg.wasm`).
-fn hashed(name: &str) -> bool {
-    name.split('.').nth(1).is_some_and(|h| {
-        let h = h.strip_suffix("_bg").unwrap_or(h);
-        h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit())
-    })
+/// Sixteen hex digits: the content hashes `.ci/build-site` names things with.
+fn is_hash(s: &str) -> bool {
+    s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Whether a path under `/pkg/` is content-hashed: anything in a build's directory
+/// (`0123456789abcdef/promgen_bg.wasm`) or a hashed stylesheet (`promgen.0123456789abcdef.css`).
+fn hashed(path: &str) -> bool {
+    match path.split_once('/') {
+        Some((dir, rest)) => is_hash(dir) && !rest.is_empty(),
+        None => path.split('.').nth(1).is_some_and(is_hash),
+    }
 }
 
 /// `Cache-Control` for `/pkg/`: a year for hashed names, revalidation for the rest.
 pub async fn cache_control(req: Request, next: Next) -> Response {
-    let name = req.uri().path().strip_prefix("/pkg/").map(|n| n.rsplit('/').next().unwrap_or(n).to_string());
+    let name = req.uri().path().strip_prefix("/pkg/").map(str::to_string);
     let mut res = next.run(req).await;
     if let Some(name) = name
         && res.status() == StatusCode::OK
@@ -96,21 +114,26 @@ mod tests {
 
     #[test]
     fn the_manifest_names_the_bundle() {
-        let a = Assets::parse("output_name=promgen.0123456789abcdef\ncss=promgen.fedcba9876543210.css\n");
-        assert_eq!(a.output_name, "promgen.0123456789abcdef");
+        let a = Assets::parse("pkg_dir=pkg/0123456789abcdef\ncss=promgen.fedcba9876543210.css\n");
+        assert_eq!(a.pkg_dir, "pkg/0123456789abcdef");
         assert_eq!(a.css_href, "/pkg/promgen.fedcba9876543210.css");
-        assert_eq!(Assets::parse(""), Assets { output_name: "promgen".into(), css_href: "/pkg/promgen.css".into() });
+        assert_eq!(Assets::parse(""), Assets { pkg_dir: "pkg".into(), css_href: "/pkg/promgen.css".into() });
         // Never a path out of /pkg/.
         assert_eq!(Assets::parse("css=../../etc/passwd").css_href, "/pkg/promgen.css");
+        assert_eq!(Assets::parse("pkg_dir=pkg/../../etc").pkg_dir, "pkg");
+        assert_eq!(Assets::parse("pkg_dir=/etc").pkg_dir, "pkg");
     }
 
     #[test]
     fn hashed_names_are_told_apart() {
-        assert!(hashed("promgen.0123456789abcdef.js"));
-        assert!(hashed("promgen.0123456789abcdef_bg.wasm"));
+        assert!(hashed("0123456789abcdef/promgen.js"));
+        assert!(hashed("0123456789abcdef/promgen_bg.wasm.br"));
+        assert!(hashed("0123456789abcdef/__wasm_split.______________________.js"));
         assert!(hashed("promgen.0123456789abcdef.css"));
+        assert!(!hashed("0123456789abcdef/"));
         assert!(!hashed("promgen.css"));
         assert!(!hashed("promgen_bg.wasm"));
         assert!(!hashed("manifest.txt"));
+        assert!(!hashed("notahash/promgen.js"));
     }
 }

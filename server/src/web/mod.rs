@@ -63,9 +63,9 @@ use app::backend::auth::sessions::SESSION_DAYS;
 pub fn router(backend: Backend, args: &ServeArgs) -> Router {
     let assets = assets::Assets::read(&args.site_root);
     let leptos = LeptosOptions::builder()
-        .output_name(assets.output_name.clone())
+        .output_name(assets::OUTPUT_NAME)
         .site_root(args.site_root.to_string_lossy().to_string())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(assets.pkg_dir.clone())
         .site_addr(args.listen)
         .build();
     let origins = Arc::new(origin::AllowedOrigins::new(&args.allowed_origins, args.secure_cookies));

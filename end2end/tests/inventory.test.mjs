@@ -136,6 +136,8 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.keyboard.press("Enter");
   await page.locator("#exporters td", { hasText: "disabled" }).waitFor();
   assert.deepEqual(await (await fetch(base + "/api/v1/targets")).json(), []);
+  // The row was redrawn under the focused "Yes": focus stays in the exporters' section.
+  await page.waitForFunction(() => document.activeElement?.closest("#exporters") !== null);
 
   // The audit log saw it all.
   await open(page, base + "/audit");

@@ -34,7 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The pages come in a few wasm chunks, fetched when a page of the group is first shown (the
-/// server names the chunks a rendered page needs in `<link rel="preload">`): the first load
+/// server names the chunks a rendered page needs in `Link` headers, `crate::chunks`): the first load
 /// carries the shell, the router and one group, and the PromQL engine comes only with the pages
 /// that edit rules. Groups rather than one chunk per page: the splitter gives each set of split
 /// points that shares code a chunk of its own, and 24 split points made 300 files for one page.
@@ -78,6 +78,7 @@ mod lazy {
                         }
 
                         async fn view(_this: Self) -> AnyView {
+                            crate::chunks::preload(stringify!($group));
                             $group(Page::$page).await
                         }
 

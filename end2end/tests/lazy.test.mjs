@@ -1,6 +1,6 @@
 // The bundle comes in chunks (app/src/app.rs, .ci/build-site): a page fetches the main module
 // and its own group's chunks, never the rule editor's (the PromQL engine) unless it edits rules;
-// the server names a page's chunks in <link rel="preload"> so they arrive with the main module.
+// the server names a page's chunks in Link preload headers so they arrive with the main module.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { start, open, apiLogin, ADMIN_PASSWORD } from "./harness.mjs";
@@ -20,15 +20,23 @@ test("pages load their own chunks: the rule editor's only where rules are edited
     assert.ok(wasm.some((w) => w.startsWith("split_start_")), `the home page's group: ${wasm.join(" ")}`);
     assert.ok(!wasm.some((w) => w.startsWith("split_rules_")), `no rule editor on the home page: ${wasm.join(" ")}`);
 
-    // Server-rendered: the page names its chunks, so the browser fetches them with the main module.
-    const html = await (await fetch(env.base + "/rule/new", { headers: { cookie } })).text();
-    assert.match(html, /<link[^>]*href="\/pkg\/[0-9a-f]{16}\/split_rules_\d+\.wasm"[^>]*rel="preload"/);
-    assert.doesNotMatch(html, /split_start_/);
+    // Server-rendered: the response names the page's chunks (Link: rel=preload), so the browser
+    // fetches them with the main module.
+    const res = await fetch(env.base + "/rule/new", { headers: { cookie } });
+    const link = res.headers.get("link") ?? "";
+    assert.match(link, /<\/pkg\/[0-9a-f]{16}\/split_rules_\d+\.wasm>; rel=preload; as=fetch/);
+    assert.match(link, /__wasm_split\._+\.js>; rel=modulepreload/);
+    assert.doesNotMatch(link, /split_start_/);
+    // And the browser takes them: the page asked for no chunk it had not been told of.
+    const told = [...link.matchAll(/\/([\w.]+\.wasm)>/g)].map((m) => m[1]);
+    const before = wasm.length;
 
     // Going there fetches the rules chunk.
     await open(page, env.base + "/rule/new");
     await page.locator("textarea").first().waitFor();
-    assert.ok(wasm.some((w) => w.startsWith("split_rules_")), wasm.join(" "));
+    const fetched = wasm.slice(before).filter((w) => w !== "promgen_bg.wasm");
+    assert.ok(fetched.some((w) => w.startsWith("split_rules_")), fetched.join(" "));
+    assert.deepEqual(fetched.filter((w) => !told.includes(w)), [], `told: ${told.join(" ")}`);
     assert.deepEqual(env.errors, []);
   } finally {
     await env.stop();

@@ -4,10 +4,10 @@
 //! Usage: `promgen-wasm-split INPUT.wasm PKG_DIR MAIN_OUT.wasm MAIN_JS`
 //! - INPUT.wasm: cargo's output, linked with `--emit-relocs` (the splitter needs relocations);
 //! - PKG_DIR: where the chunks (`*.wasm`), the loader `__wasm_split.______________________.js`
-//!   and `__wasm_split_manifest.json` go. Leptos' `HydrationScripts` reads the manifest (split
-//!   name → chunk file stems) to preload the chunks a server-rendered page needs, and names the
-//!   loader in a `modulepreload` link; both names are the ones Leptos expects without
-//!   cargo-leptos' hash file;
+//!   (the name Leptos' macros import it by) and `chunks.json` go: the manifest, split name →
+//!   the chunk file stems it needs, from which the server sends a page's preload `Link`
+//!   headers (app/src/chunks.rs). Not under Leptos' name `__wasm_split_manifest.json`: Leptos'
+//!   own preloading from it is unreliable (see app/src/chunks.rs);
 //! - MAIN_OUT.wasm: the main module, still to be processed by wasm-bindgen with
 //!   `--keep-lld-exports` (the chunks import those exports);
 //! - MAIN_JS: the path, relative to PKG_DIR, of the JS wasm-bindgen will write for the main
@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Sorted, so the same input writes the same manifest (the site's hashes stay stable).
     let manifest: std::collections::BTreeMap<_, _> = split.prefetch_map.into_iter().collect();
     std::fs::write(
-        pkg_dir.join("__wasm_split_manifest.json"),
+        pkg_dir.join("chunks.json"),
         serde_json::to_string_pretty(&manifest)?,
     )?;
     for chunk in &split.split_modules {

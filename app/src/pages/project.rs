@@ -160,11 +160,11 @@ pub fn ProjectPage() -> impl IntoView {
                                 {d.exporters.iter().cloned().map(|e| { let target = if e.path.is_empty() { format!("{}:{}", e.job, e.port) } else { format!("{}:{}{}", e.job, e.port, e.path) }; let disable = Signal::stored(format!("Disable {target}? Prometheus stops scraping it.")); let delete = Signal::stored(format!("Delete the exporter {target}?")); view! {
                                     <tr class:disabled=!e.enabled>
                                         <td>{e.job.clone()}</td>
-                                        <td>{e.port}</td>
-                                        <td>{if e.path.is_empty() { "/metrics".to_string() } else { e.path.clone() }}</td>
-                                        <td>{e.scheme.as_str()}</td>
-                                        <td>{if e.enabled { "enabled" } else { "disabled" }}</td>
-                                        <td class="up">{move || up_text(health.get().flatten(), e.id)}</td>
+                                        <td data-label="Port">{e.port}</td>
+                                        <td data-label="Path">{if e.path.is_empty() { "/metrics".to_string() } else { e.path.clone() }}</td>
+                                        <td data-label="Scheme">{e.scheme.as_str()}</td>
+                                        <td data-label="State">{if e.enabled { "enabled" } else { "disabled" }}</td>
+                                        <td class="up" data-label="Up">{move || up_text(health.get().flatten(), e.id)}</td>
                                         <td>
                                             <Show when=move || edit>
                                                 <ActionForm action=test_exporter attr:class="inline">

@@ -61,10 +61,10 @@ pub fn ServicePage() -> impl IntoView {
                             {d.projects.into_iter().map(|p| view! {
                                 <tr>
                                     <td><A href=format!("/project/{}", p.id)>{p.name}</A></td>
-                                    <td>{p.shard_name}</td>
-                                    <td>{p.farm_name.unwrap_or_default()}</td>
-                                    <td>{p.hosts}</td>
-                                    <td>{p.exporters}</td>
+                                    <td data-label="Shard">{p.shard_name}</td>
+                                    <td data-label="Farm">{p.farm_name.unwrap_or_default()}</td>
+                                    <td data-label="Hosts">{p.hosts}</td>
+                                    <td data-label="Exporters">{p.exporters}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

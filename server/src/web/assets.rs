@@ -22,9 +22,11 @@ use tower_http::services::ServeDir;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Assets {
     /// Leptos' `site_pkg_dir`, relative to the site root: the page loads
-    /// `/<pkg_dir>/promgen.js` and `/<pkg_dir>/promgen_bg.wasm`, and Leptos reads the split
-    /// manifest (`__wasm_split_manifest.json`) there to preload a page's chunks.
+    /// `/<pkg_dir>/promgen.js` and `/<pkg_dir>/promgen_bg.wasm`.
     pub pkg_dir: String,
+    /// The chunks of each group of pages (`<pkg_dir>/chunks.json`), for the pages' `Link`
+    /// preload headers.
+    pub chunks: app::chunks::ChunkManifest,
     /// The stylesheet's path (`/pkg/promgen.<hash>.css`).
     pub css_href: String,
 }
@@ -35,7 +37,10 @@ impl Assets {
     /// `pkg/promgen.css`.
     pub fn read(site_root: &Path) -> Assets {
         let text = std::fs::read_to_string(site_root.join("pkg/manifest.txt")).unwrap_or_default();
-        Assets::parse(&text)
+        let mut assets = Assets::parse(&text);
+        let chunks = std::fs::read_to_string(site_root.join(&assets.pkg_dir).join("chunks.json")).unwrap_or_default();
+        assets.chunks = app::chunks::ChunkManifest::parse(&format!("/{}", assets.pkg_dir), &chunks);
+        assets
     }
 
     fn parse(text: &str) -> Assets {
@@ -55,6 +60,7 @@ impl Assets {
         Assets {
             pkg_dir: build.map_or_else(|| "pkg".into(), |h| format!("pkg/{h}")),
             css_href: format!("/pkg/{}", value("css").unwrap_or_else(|| "promgen.css".into())),
+            chunks: Default::default(),
         }
     }
 }
@@ -117,7 +123,10 @@ mod tests {
         let a = Assets::parse("pkg_dir=pkg/0123456789abcdef\ncss=promgen.fedcba9876543210.css\n");
         assert_eq!(a.pkg_dir, "pkg/0123456789abcdef");
         assert_eq!(a.css_href, "/pkg/promgen.fedcba9876543210.css");
-        assert_eq!(Assets::parse(""), Assets { pkg_dir: "pkg".into(), css_href: "/pkg/promgen.css".into() });
+        assert_eq!(
+            Assets::parse(""),
+            Assets { pkg_dir: "pkg".into(), css_href: "/pkg/promgen.css".into(), chunks: Default::default() }
+        );
         // Never a path out of /pkg/.
         assert_eq!(Assets::parse("css=../../etc/passwd").css_href, "/pkg/promgen.css");
         assert_eq!(Assets::parse("pkg_dir=pkg/../../etc").pkg_dir, "pkg");

@@ -71,7 +71,9 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
     let origins = Arc::new(origin::AllowedOrigins::new(&args.allowed_origins, args.secure_cookies));
     // REST v2, Prometheus' files and the webhook, routed and documented by the same
     // declarations.
+    let external = rest::ExternalUrl::of(&backend);
     let (documented, api) = rest::routes()
+        .layer(axum::middleware::from_fn_with_state(external.clone(), rest::external_url))
         .merge(prometheus::routes())
         .merge(silences::routes())
         .merge(query::routes())
@@ -94,9 +96,11 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
     let context = {
         let backend = backend.clone();
         let css = app::app::StylesheetHref(assets.css_href.clone());
+        let chunks = assets.chunks.clone();
         move || {
             provide_context(backend.clone());
             provide_context(css.clone());
+            provide_context(chunks.clone());
             // The page's nonce is the one the security middleware puts in its policy.
             headers::provide_page_nonce();
         }
@@ -104,7 +108,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
 
     Router::new()
         .merge(documented)
-        .merge(rest::v1_routes())
+        .merge(rest::v1_routes().layer(axum::middleware::from_fn_with_state(external, rest::external_url)))
         .route("/api/v1/config", axum::routing::get(prometheus::config))
         .route("/rest/v2/schema", axum::routing::get(openapi::schema))
         .route("/docs", axum::routing::get(openapi::docs))
@@ -136,7 +140,6 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(touch_session))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), rest::external_url))
         .layer(sessions)
         .layer(axum::middleware::from_fn(headers::security))
         .layer(assets::compression())

@@ -33,16 +33,27 @@ use utoipa_axum::routes;
 /// request's headers); set by [`external_url`] only, whatever a client sends is dropped.
 const EXTERNAL_URL: &str = "x-promgen-external-url";
 
-/// Hands the site's `--external-url` to the REST handlers (see [`absolute`]).
+/// The site's `--external-url` as a header value, fixed at start (see [`external_url`]).
+#[derive(Clone, Debug)]
+pub struct ExternalUrl(Option<axum::http::HeaderValue>);
+
+impl ExternalUrl {
+    /// The backend's `--external-url`, if it has one (and it fits a header, which a parsed URL
+    /// does).
+    pub fn of(backend: &app::backend::Backend) -> Self {
+        ExternalUrl(backend.site.external_url().and_then(|u| axum::http::HeaderValue::from_str(u).ok()))
+    }
+}
+
+/// Hands the site's `--external-url` to the REST handlers (see [`absolute`]); layered on the
+/// REST routers only, the other routes never read it.
 pub async fn external_url(
-    axum::extract::State(s): axum::extract::State<AppState>,
+    axum::extract::State(url): axum::extract::State<ExternalUrl>,
     mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     req.headers_mut().remove(EXTERNAL_URL);
-    if let Some(url) = s.backend.site.external_url()
-        && let Ok(v) = axum::http::HeaderValue::from_str(url)
-    {
+    if let Some(v) = url.0 {
         req.headers_mut().insert(EXTERNAL_URL, v);
     }
     next.run(req).await

@@ -38,7 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// carries the shell, the router and one group, and the PromQL engine comes only with the pages
 /// that edit rules. Groups rather than one chunk per page: the splitter gives each set of split
 /// points that shares code a chunk of its own, and 24 split points made 300 files for one page.
-/// `.ci/build-site` splits the wasm at these points (Leptos' `#[lazy]`, `.ci/wasm-split`).
+/// `.ci/build-site` splits the wasm at these points (`wasm_split`, `.ci/wasm-split`).
 /// Trunk's client-only bundle is not split, so under `csr` the routes are the plain components.
 mod lazy {
     use crate::pages;
@@ -57,15 +57,22 @@ mod lazy {
             }
 
             $(
-                /// One group's pages: a split point, so their code is a chunk of its own.
+                /// One group's pages: a split point, so their code is a chunk of its own
+                /// (`wasm_split`, as Leptos' `#[lazy]` but `fallible`: a chunk that cannot be
+                /// fetched is an `Err`, not a panic of the whole wasm).
                 #[cfg(not(feature = "csr"))]
-                #[leptos::lazy]
-                fn $group(page: Page) -> AnyView {
-                    match page {
+                #[leptos::wasm_split::wasm_split(
+                    $group,
+                    wasm_split_path = ::leptos::wasm_split,
+                    fallible,
+                    preload(#[doc(hidden)] $preload)
+                )]
+                fn $group(page: Page) -> Result<AnyView, crate::chunks::ChunkUnavailable> {
+                    Ok(match page {
                         $(Page::$page => view! { <pages::$page /> }.into_any(),)*
                         #[allow(unreachable_patterns)]
                         _ => unreachable!("{} is not in this group", stringify!($group)),
-                    }
+                    })
                 }
 
                 $(
@@ -79,13 +86,17 @@ mod lazy {
 
                         async fn view(_this: Self) -> AnyView {
                             crate::chunks::preload(stringify!($group));
-                            $group(Page::$page).await
+                            match $group(Page::$page).await {
+                                Ok(view) => view,
+                                Err(crate::chunks::ChunkUnavailable) => crate::chunks::unavailable(),
+                            }
                         }
 
                         async fn preload() {
-                            // Only the browser fetches chunks (links are preloaded on intent).
+                            // Only the browser fetches chunks (links are preloaded on intent);
+                            // a failure here is retried when the page is shown.
                             #[cfg(target_arch = "wasm32")]
-                            $preload().await;
+                            let _ = $preload().await;
                         }
                     }
 

@@ -1,8 +1,9 @@
 //! Which wasm chunks each group of pages needs (see `app::lazy`), so that the server can have
-//! browsers fetch them alongside the main module instead of after it has started.
+//! browsers fetch them alongside the main module instead of after it has started, and what a
+//! page does when its chunk cannot be fetched.
 //!
 //! `.ci/build-site` leaves the splitter's manifest beside the bundle (`pkg/<hash>/chunks.json`:
-//! `{"<group>_<n>": ["chunk_3", "split_<group>_<n>", …]}`, the shape of Leptos'
+//! `{"<group>": ["chunk_3", "split_<group>", …]}`, the shape of Leptos'
 //! `__wasm_split_manifest.json`). Leptos would turn that file into `<link rel="preload">` tags
 //! itself, but it looks the manifest up outside the page's reactive owner, so the tags come and
 //! go with the request's scheduling; the server sends HTTP `Link` headers instead, from the
@@ -20,7 +21,7 @@ pub struct ChunkManifest {
 }
 
 impl ChunkManifest {
-    /// Reads the splitter's manifest (JSON, keys `<group>_<digits>`); anything unreadable
+    /// Reads the splitter's manifest (JSON, keys `<group>` or `<group>_<digits>`); anything unreadable
     /// gives an empty manifest (no preloads: the pages still load their chunks, later).
     pub fn parse(pkg_href: &str, json: &str) -> ChunkManifest {
         let entries: HashMap<String, Vec<String>> = serde_json::from_str(json).unwrap_or_default();
@@ -28,9 +29,12 @@ impl ChunkManifest {
         let groups = entries
             .into_iter()
             .filter_map(|(key, files)| {
-                let (group, n) = key.rsplit_once('_')?;
-                let ok = !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && files.iter().all(|f| name(f));
-                ok.then(|| (group.to_string(), files))
+                // `rules`, or `rules_<digits>` as Leptos' `#[lazy]` names its split points.
+                let group = match key.rsplit_once('_') {
+                    Some((group, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => group,
+                    _ => key.as_str(),
+                };
+                (name(group) && files.iter().all(|f| name(f))).then(|| (group.to_string(), files))
             })
             .collect();
         ChunkManifest { pkg_href: pkg_href.trim_end_matches('/').to_string(), groups }
@@ -69,6 +73,59 @@ pub fn preload(group: &str) {
     let _ = group;
 }
 
+/// A page group's chunk could not be fetched: the network failed, or the server has a new
+/// build and the old one's files are gone (a tab left open across a deploy).
+#[derive(Clone, Copy, Debug)]
+pub struct ChunkUnavailable;
+
+impl From<leptos::wasm_split::SplitLoaderError> for ChunkUnavailable {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        ChunkUnavailable
+    }
+}
+
+/// What a page shows when its chunk could not be fetched. The browser first loads the page in
+/// full from the server (which brings the current build); only if that same page failed the
+/// same way within the last 30 s (a reload would loop) it says so, with a link to try again.
+pub fn unavailable() -> leptos::prelude::AnyView {
+    use leptos::prelude::*;
+    let here = leptos_router::hooks::use_location();
+    let href = format!("{}{}{}", here.pathname.get_untracked(), here.search.get_untracked(), here.hash.get_untracked());
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    if reload_once(&href) {
+        return ().into_any();
+    }
+    view! {
+        <p class="error" role="alert">
+            "This page's code could not be loaded: the network failed, or Promgen was updated. "
+            <a href=href rel="external">"Load the page again"</a>
+        </p>
+    }
+    .into_any()
+}
+
+/// Loads `href` in full unless this tab did so for the same `href` under 30 s ago; whether it
+/// did now. The last attempt is kept in `sessionStorage`.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn reload_once(href: &str) -> bool {
+    const KEY: &str = "promgen-chunk-reload";
+    let window = leptos::prelude::window();
+    let now = js_sys::Date::now();
+    let storage = window.session_storage().ok().flatten();
+    let last = storage.as_ref().and_then(|s| s.get_item(KEY).ok().flatten());
+    let recent = last
+        .as_deref()
+        .and_then(|l| l.split_once(' '))
+        .is_some_and(|(at, h)| h == href && at.parse::<f64>().is_ok_and(|at| now - at < 30_000.0));
+    if recent {
+        return false;
+    }
+    if let Some(s) = storage {
+        let _ = s.set_item(KEY, &format!("{now} {href}"));
+    }
+    window.location().assign(href).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,7 +155,7 @@ mod tests {
         // A file name that would break out of the header or the directory is not taken.
         let m = ChunkManifest::parse(
             "/pkg/x",
-            r#"{"rules_1": ["chunk_1>; rel=stylesheet"], "start_1": ["../etc"], "nonumber": ["a"]}"#,
+            r#"{"rules_1": ["chunk_1>; rel=stylesheet"], "start": ["../etc"], "a>b": ["a"]}"#,
         );
         assert_eq!(m, ChunkManifest { pkg_href: "/pkg/x".into(), ..Default::default() });
     }

@@ -95,6 +95,10 @@ on_both_databases!(static_files_are_cached_by_hash_and_everything_is_compressed,
     assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
     assert_eq!(headers[header::CONTENT_ENCODING], "br");
     assert_eq!(body, "brotli bytes");
+    assert!(
+        headers.get_all(header::VARY).iter().any(|v| v.to_str().unwrap().contains("accept-encoding")),
+        "{headers:?}"
+    );
     // Unhashed: revalidated every time.
     let (status, headers, _) = send(&app, get("/pkg/promgen.css", None)).await;
     assert_eq!(status, StatusCode::OK);

@@ -89,7 +89,8 @@ fn hashed(path: &str) -> bool {
     }
 }
 
-/// `Cache-Control` for `/pkg/`: a year for hashed names, revalidation for the rest.
+/// `Cache-Control` for `/pkg/`: a year for hashed names, revalidation for the rest; and
+/// `Vary: Accept-Encoding`, since the precompressed copies make the answer depend on it.
 pub async fn cache_control(req: Request, next: Next) -> Response {
     let name = req.uri().path().strip_prefix("/pkg/").map(str::to_string);
     let mut res = next.run(req).await;
@@ -98,6 +99,15 @@ pub async fn cache_control(req: Request, next: Next) -> Response {
     {
         let value = if hashed(&name) { "public, max-age=31536000, immutable" } else { "no-cache" };
         res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+        // The file sent depends on Accept-Encoding (the precompressed copies): caches must key
+        // on it, or a shared one keeps brotli for a year for clients that cannot read it.
+        let varies =
+            res.headers().get_all(header::VARY).iter().any(|v| {
+                v.to_str().is_ok_and(|v| v.split(',').any(|f| f.trim().eq_ignore_ascii_case("accept-encoding")))
+            });
+        if !varies {
+            res.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
     }
     res
 }

@@ -10,49 +10,48 @@
 //! page's own render.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-/// The current bundle's chunks per group of pages.
+/// The current bundle's preload `Link` header per group of pages, built once at start (the
+/// server hands a clone to every page it renders: an `Arc`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChunkManifest {
-    /// Where the bundle is served from, e.g. `/pkg/0123456789abcdef`.
-    pkg_href: String,
-    /// Group (`rules`) → the chunk file stems its pages need (`chunk_3`, `split_rules_12…`).
-    groups: HashMap<String, Vec<String>>,
+    /// Group (`rules`) → its `Link` header value.
+    headers: Arc<HashMap<String, String>>,
 }
 
 impl ChunkManifest {
-    /// Reads the splitter's manifest (JSON, keys `<group>` or `<group>_<digits>`); anything unreadable
-    /// gives an empty manifest (no preloads: the pages still load their chunks, later).
+    /// Reads the splitter's manifest (JSON, group → chunk file stems) for the bundle served
+    /// from `pkg_href` (`/pkg/0123456789abcdef`); anything unreadable gives an empty manifest
+    /// (no preloads: the pages still load their chunks, later).
     pub fn parse(pkg_href: &str, json: &str) -> ChunkManifest {
         let entries: HashMap<String, Vec<String>> = serde_json::from_str(json).unwrap_or_default();
         let name = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        let groups = entries
+        let dir = pkg_href.trim_end_matches('/');
+        let headers = entries
             .into_iter()
-            .filter_map(|(key, files)| {
-                // `rules`, or `rules_<digits>` as Leptos' `#[lazy]` names its split points.
-                let group = match key.rsplit_once('_') {
-                    Some((group, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => group,
-                    _ => key.as_str(),
-                };
-                (name(group) && files.iter().all(|f| name(f))).then(|| (group.to_string(), files))
-            })
+            .filter(|(group, files)| name(group) && files.iter().all(|f| name(f)))
+            .map(|(group, files)| (group, link_header(dir, &files)))
             .collect();
-        ChunkManifest { pkg_href: pkg_href.trim_end_matches('/').to_string(), groups }
+        ChunkManifest { headers: Arc::new(headers) }
     }
 
-    /// The `Link` header value that preloads `group`'s chunks (`as=fetch`, `crossorigin`, as
-    /// the loader's `fetch()` asks for them) and the chunk loader itself (`modulepreload`);
-    /// `None` for a group the manifest does not know.
-    pub fn link_header(&self, group: &str) -> Option<String> {
-        let files = self.groups.get(group)?;
-        let dir = &self.pkg_href;
-        let mut links: Vec<String> = files
-            .iter()
-            .map(|f| format!("<{dir}/{f}.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin"))
-            .collect();
-        links.push(format!("<{dir}/__wasm_split.______________________.js>; rel=modulepreload; crossorigin"));
-        Some(links.join(", "))
+    /// The `Link` header value that preloads `group`'s chunks and the chunk loader; `None` for
+    /// a group the manifest does not know.
+    pub fn link_header(&self, group: &str) -> Option<&str> {
+        self.headers.get(group).map(String::as_str)
     }
+}
+
+/// `Link` preloads of the chunks (`as=fetch`, `crossorigin`, as the loader's `fetch()` asks
+/// for them) and of the loader itself (`modulepreload`), all under `dir`.
+fn link_header(dir: &str, files: &[String]) -> String {
+    let mut links: Vec<String> = files
+        .iter()
+        .map(|f| format!("<{dir}/{f}.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin"))
+        .collect();
+    links.push(format!("<{dir}/__wasm_split.______________________.js>; rel=modulepreload; crossorigin"));
+    links.join(", ")
 }
 
 /// While a page of `group` renders on the server: asks the browser, in the response's `Link`
@@ -64,7 +63,7 @@ pub fn preload(group: &str) {
         if let (Some(manifest), Some(res)) =
             (use_context::<ChunkManifest>(), use_context::<leptos_axum::ResponseOptions>())
             && let Some(value) = manifest.link_header(group)
-            && let Ok(value) = axum::http::HeaderValue::from_str(&value)
+            && let Ok(value) = axum::http::HeaderValue::from_str(value)
         {
             res.append_header(axum::http::header::LINK, value);
         }
@@ -134,7 +133,7 @@ mod tests {
     fn a_group_preloads_its_chunks_and_the_loader() {
         let m = ChunkManifest::parse(
             "/pkg/0123456789abcdef/",
-            r#"{"rules_10539182250976418973": ["chunk_3", "split_rules_10539182250976418973"], "start_1": ["chunk_1"]}"#,
+            r#"{"rules": ["chunk_3", "split_rules_10539182250976418973"], "start": ["chunk_1"]}"#,
         );
         assert_eq!(
             m.link_header("rules").unwrap(),
@@ -148,15 +147,12 @@ mod tests {
 
     #[test]
     fn odd_manifests_preload_nothing() {
-        assert_eq!(
-            ChunkManifest::parse("/pkg/x", "not json"),
-            ChunkManifest { pkg_href: "/pkg/x".into(), ..Default::default() }
-        );
+        assert_eq!(ChunkManifest::parse("/pkg/x", "not json"), ChunkManifest::default());
         // A file name that would break out of the header or the directory is not taken.
         let m = ChunkManifest::parse(
             "/pkg/x",
             r#"{"rules_1": ["chunk_1>; rel=stylesheet"], "start": ["../etc"], "a>b": ["a"]}"#,
         );
-        assert_eq!(m, ChunkManifest { pkg_href: "/pkg/x".into(), ..Default::default() });
+        assert_eq!(m, ChunkManifest::default());
     }
 }

@@ -73,8 +73,7 @@ fn keep_focus_in_section(yes: NodeRef<html::Button>) -> impl Fn() + Clone + 'sta
     use std::rc::Rc;
     use wasm_bindgen::JsCast;
     type Noted = Option<(web_sys::HtmlElement, web_sys::HtmlElement)>;
-    let landing =
-        send_wrapper::SendWrapper::new(Rc::new(RefCell::new(None::<(web_sys::HtmlElement, web_sys::HtmlElement)>)));
+    let landing = send_wrapper::SendWrapper::new(Rc::new(RefCell::new(Noted::None)));
     let noted = landing.clone();
     on_cleanup(move || {
         let taken: Noted = landing.borrow_mut().take();

@@ -45,21 +45,16 @@ impl Assets {
 
     fn parse(text: &str) -> Assets {
         let value = |key: &str| {
-            text.lines()
-                .filter_map(|l| l.split_once('='))
-                .find(|(k, _)| k.trim() == key)
-                .map(|(_, v)| v.trim().to_string())
-                // A name, never a path: the manifest sits with the files it names.
-                .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
+            text.lines().filter_map(|l| l.split_once('=')).find(|(k, _)| k.trim() == key).map(|(_, v)| v.trim())
         };
-        let build = text
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .find(|(k, _)| k.trim() == "pkg_dir")
-            .and_then(|(_, v)| v.trim().strip_prefix("pkg/").filter(|h| is_hash(h)).map(str::to_string));
+        // A name, never a path: the manifest sits with the files it names.
+        let css =
+            value("css").filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)));
+        // `pkg/<hash>` and nothing else.
+        let build = value("pkg_dir").and_then(|v| v.strip_prefix("pkg/")).filter(|h| is_hash(h));
         Assets {
             pkg_dir: build.map_or_else(|| "pkg".into(), |h| format!("pkg/{h}")),
-            css_href: format!("/pkg/{}", value("css").unwrap_or_else(|| "promgen.css".into())),
+            css_href: format!("/pkg/{}", css.unwrap_or("promgen.css")),
             chunks: Default::default(),
         }
     }

@@ -199,6 +199,9 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await anon.click("header button:has-text('Log out')");
   await anon.waitForURL(/\/login/);
   await anon.locator("header a", { hasText: "Log in" }).waitFor();
+  // An admin-only page with a form sends a visitor to log in before anything is typed.
+  await anon.goto(base + "/import");
+  await anon.waitForURL(/\/login\?next=%2Fimport$/);
 
   assert.deepEqual(problems, []);
   assert.deepEqual(env.errors, []);

@@ -46,7 +46,21 @@ export async function start({ seed, args = [], prepare } = {}) {
   }
   const server = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, "--site-root", join(root, "target/site"), ...args], {
     env,
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", "inherit", "pipe"],
+  });
+  // The server's own log stays quiet too: a panic or a warning of Leptos' reactive runtime
+  // (printed bare, without our log's timestamp) fails the test at stop().
+  const serverFaults = [];
+  let serverTail = "";
+  server.stderr.on("data", (chunk) => {
+    process.stderr.write(chunk);
+    const lines = (serverTail + chunk).split("\n");
+    serverTail = lines.pop();
+    for (const line of lines) {
+      if (/panicked at|local-resource notification|outside a reactive tracking context|has already been disposed/.test(line)) {
+        serverFaults.push(line);
+      }
+    }
   });
   for (let i = 0; ; i++) {
     try {
@@ -113,6 +127,7 @@ export async function start({ seed, args = [], prepare } = {}) {
       await new Promise((r) => server.once("exit", r));
       rmSync(dir, { recursive: true, force: true });
       if (violations !== 0) throw new Error(`browsers reported ${violations} Content-Security-Policy violation(s)`);
+      if (serverFaults.length) throw new Error(`the server logged:\n${serverFaults.join("\n")}`);
     },
   };
 }

@@ -195,6 +195,10 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await anon.click("main button:has-text('Log in')");
   await anon.waitForURL(base + "/project/1");
   await anon.locator("header a.user", { hasText: "admin" }).waitFor();
+  // Logging out once the page has loaded, as a person would (a logout that races the page's
+  // own requests has the browser log their 401s).
+  await anon.locator("main h1", { hasText: "Project" }).waitFor();
+  await anon.waitForLoadState("networkidle");
   // Logging out: the header says so at once.
   await anon.click("header button:has-text('Log out')");
   await anon.waitForURL(/\/login/);

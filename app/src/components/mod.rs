@@ -1,5 +1,6 @@
 //! Pieces the pages share.
 
+mod browser_fetch;
 mod change_diff;
 mod confirm;
 mod field;
@@ -11,6 +12,7 @@ mod rule_editor;
 mod rules;
 mod when;
 
+pub use browser_fetch::browser_fetch;
 pub use change_diff::ChangeDiff;
 pub use confirm::ConfirmSubmit;
 pub use field::{Field, TextArea, checks, textarea_html};

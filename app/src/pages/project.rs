@@ -2,7 +2,7 @@ use super::SilenceButton;
 use crate::api::inventory::*;
 use crate::components::{
     ConfirmSubmit, ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection,
-    ShardSelect, TextArea, checks, successes,
+    ShardSelect, TextArea, browser_fetch, checks, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -50,7 +50,7 @@ pub fn ProjectPage() -> impl IntoView {
     };
     // Asked of Prometheus from the browser only, so a slow shard never holds the page back.
     let health_id = id.clone();
-    let health = LocalResource::new(move || {
+    let health = browser_fetch(move || {
         let (project, _) = (health_id(), changes());
         async move {
             match project {

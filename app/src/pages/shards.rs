@@ -2,7 +2,9 @@ use crate::api::admin::{
     AddServer, CreateShard, DeleteShard, ForgetAgent, RemoveServer, UpdateShard, list_shards, shard_agents,
     shard_servers,
 };
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When, checks, land_on, successes};
+use crate::components::{
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, When, browser_fetch, checks, land_on, successes,
+};
 use crate::model::{ServerState, ShardId, ShardSummary};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -93,7 +95,7 @@ pub fn ShardPage() -> impl IntoView {
     let shards = Resource::new(move || (update_done.get(), add_done.get(), remove_done.get()), |_| list_shards());
     // Asked from the browser only: a Prometheus that hangs never holds the page back.
     let live_id = id.clone();
-    let states = LocalResource::new(move || {
+    let states = browser_fetch(move || {
         let (shard, _, _) = (live_id(), add_done.get(), remove_done.get());
         async move {
             match shard {
@@ -122,7 +124,7 @@ pub fn ShardPage() -> impl IntoView {
 #[component]
 fn ShardDetail(
     s: ShardSummary,
-    states: LocalResource<Option<Vec<ServerState>>>,
+    states: ReadSignal<Option<Option<Vec<ServerState>>>>,
     update: ServerAction<UpdateShard>,
     add: ServerAction<AddServer>,
     remove: ServerAction<RemoveServer>,
@@ -221,7 +223,7 @@ fn ShardDetail(
 fn AgentStates(shard: ShardId) -> impl IntoView {
     let forget = ServerAction::<ForgetAgent>::new();
     let forget_done = successes(forget.value());
-    let agents = LocalResource::new(move || {
+    let agents = browser_fetch(move || {
         forget_done.get();
         shard_agents(shard)
     });

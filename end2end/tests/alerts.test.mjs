@@ -107,7 +107,7 @@ test("an alert appears and resolves on the alerts page without a reload", async 
   const evil = '<img src=x onerror="window.__xss=1">db1';
   assert.equal((await post(payload("firing", evil))).status, 202);
   const row = page.locator("tr[data-alert=DiskFull]");
-  await row.locator("td.state", { hasText: "firing (1 alerts)" }).waitFor();
+  await row.locator("td.state", { hasText: "firing (1 alert)" }).waitFor();
   await until("the webhook receiver", () => hook.bodies.length === 1);
   assert.equal(hook.bodies[0].alerts[0].labels.instance, evil);
   await row.locator("td", { hasText: "1 / 0" }).waitFor();

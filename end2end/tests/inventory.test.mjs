@@ -84,7 +84,7 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.getByText("bad_host").first().waitFor();
   await more.fill("d.example.com");
   await page.click("button:has-text('Add hosts')");
-  await page.getByText("Added 1 hosts").waitFor();
+  await page.getByText("Added 1 host", { exact: true }).waitFor();
 
   // An exporter: a bad port is caught while typing.
   const port = page.locator("#exporters input[name=port]:not([type=hidden])");
@@ -123,6 +123,10 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
     await open(page, url);
   }
   await open(page, projectUrl);
+  // No Prometheus of the shard answers (its name does not resolve): the Up column says so, and
+  // why, under the table.
+  await page.locator("#exporters td.up", { hasText: "no answer" }).waitFor();
+  await page.locator("#exporters [role=status]", { hasText: "no Prometheus answered" }).waitFor();
 
   // Disabling the exporter asks first, naming it; Escape takes the question back (focus returns
   // to the button), "Yes, disable" takes it out of the file.

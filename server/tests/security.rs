@@ -154,6 +154,21 @@ on_both_databases!(stored_text_never_becomes_markup, |b: Backend| async move {
     assert!(textareas >= 6, "the hostile text reached {textareas} textareas");
 });
 
+on_both_databases!(admin_pages_are_offered_to_site_admins_only, |b: Backend| async move {
+    let app = router(&b);
+    let admin = common::login(&app, &b, "ops", true).await;
+    let dev = common::login(&app, &b, "dev", false).await;
+    let (_, _, html) = page(&app, "/", &admin).await;
+    assert!(html.contains(r#"href="/import""#) && html.contains(r#"href="/user""#), "{html}");
+    // Anyone else's menu does not lead to a refusal; the page itself still refuses.
+    let (_, _, html) = page(&app, "/", &dev).await;
+    assert!(!html.contains(r#"href="/import""#) && !html.contains(r#"href="/user""#), "{html}");
+    assert!(html.contains(r#"href="/audit""#) && html.contains(r#"href="/site""#), "{html}");
+    let (status, _, html) = page(&app, "/import", &dev).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("only a site admin can") && !html.contains("name=\"targets\""), "{html}");
+});
+
 on_both_databases!(every_page_has_a_content_security_policy, |b: Backend| async move {
     let app = router(&b);
     let cookie = common::login(&app, &b, "ops", true).await;

@@ -81,13 +81,13 @@ pub fn Nav() -> impl IntoView {
                     <A href="/shard">"Shards"</A>
                     <A href="/site">"Site rules"</A>
                     <A href="/audit">"Audit"</A>
-                    <A href="/import">"Import"</A>
                     <A href="/group">"Groups"</A>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
                             match user.await {
                                 Ok(Some(u)) => view! {
-                                    {u.is_superuser.then(|| view! { <A href="/user">"Users"</A> })}
+                                    // What only a site admin may use.
+                                    {u.is_superuser.then(|| view! { <A href="/import">"Import"</A> <A href="/user">"Users"</A> })}
                                     <A href="/profile" attr:class="user">{u.username}</A>
                                     <ActionForm action=logout attr:class="inline">
                                         <button type="submit">"Log out"</button>

@@ -21,3 +21,20 @@ pub use inventory::*;
 pub use roles::*;
 pub use rules::*;
 pub use user::*;
+
+/// `n` and an English noun that takes an -s: "1 host", "3 hosts", "0 hosts".
+pub fn counted(n: impl Into<i64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+#[cfg(test)]
+mod counted_tests {
+    #[test]
+    fn one_is_singular_every_other_count_plural() {
+        assert_eq!(super::counted(1, "host"), "1 host");
+        assert_eq!(super::counted(0, "host"), "0 hosts");
+        assert_eq!(super::counted(2, "alert"), "2 alerts");
+        assert_eq!(super::counted(-1, "project"), "-1 projects");
+    }
+}

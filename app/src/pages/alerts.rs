@@ -151,7 +151,7 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
                                     <td>{l.service.clone()}</td>
                                     <td>{l.projects.iter().cloned().collect::<Vec<_>>().join(", ")}</td>
                                     <td class="state">
-                                        {if firing { format!("firing ({} alerts)", l.firing_alerts) } else { "resolved".to_string() }}
+                                        {if firing { format!("firing ({})", crate::model::counted(l.firing_alerts, "alert")) } else { "resolved".to_string() }}
                                     </td>
                                     <td>{latest.as_ref().map(|a| view! { <When at=a.received.clone() /> })}</td>
                                     <td class:error=l.errors != 0>{format!("{} / {}", l.sent, l.errors)}</td>

@@ -139,7 +139,7 @@ pub fn ProjectPage() -> impl IntoView {
                                             <button type="submit">"Add hosts"</button>
                                         </ActionForm>
                                         <FormError value=add_hosts.value() />
-                                        {move || add_hosts.value().get().and_then(Result::ok).map(|n| view! { <p class="ok">{format!("Added {n} hosts")}</p> })}
+                                        {move || add_hosts.value().get().and_then(Result::ok).map(|n| view! { <p class="ok">{format!("Added {}", crate::model::counted(n as i64, "host"))}</p> })}
                                     </Show>
                                     <Show when=move || edit>
                                         <ActionForm action=delete_farm attr:class="inline">
@@ -190,6 +190,10 @@ pub fn ProjectPage() -> impl IntoView {
                                 }}).collect_view()}
                             </tbody>
                         </table>
+                        // Why the Up column has no answer (no Prometheus of the shard answered).
+                        {move || health.get().flatten().filter(|h| !h.warnings.is_empty()).map(|h| view! {
+                            <p class="muted" role="status">{h.warnings.join("; ")}</p>
+                        })}
                         {move || test_exporter.value().get().map(|r| match r {
                             Ok(t) => view! { <ScrapeResults test=t /> }.into_any(),
                             Err(e) => view! { <ErrorView error=e /> }.into_any(),
@@ -322,11 +326,12 @@ fn EditProject(
     }
 }
 
-/// An exporter's live state: "3/4 up", "?" when no Prometheus answered, nothing while loading.
+/// An exporter's live state: "3/4 up", "no answer" when no Prometheus answered (why is said
+/// under the table), nothing while loading.
 fn up_text(health: Option<ProjectHealth>, exporter: ExporterId) -> String {
     match health {
         None => String::new(),
-        Some(h) if !h.answered => "?".to_string(),
+        Some(h) if !h.answered => "no answer".to_string(),
         Some(h) => match h.exporters.iter().find(|x| x.exporter == exporter) {
             Some(x) if x.total > 0 => format!("{}/{} up", x.up, x.total),
             _ => "not scraped".to_string(),

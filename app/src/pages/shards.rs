@@ -149,7 +149,7 @@ fn ShardDetail(
         <p class="muted">
             {s.shard.url.clone()} " · " {if s.shard.enabled { "enabled" } else { "disabled" }}
             {if s.shard.proxy { " · proxied" } else { "" }}
-            {format!(" · {} projects · {} / {} targets registered", s.projects, s.registered_targets, s.shard.targets)}
+            {format!(" · {} · {} / {} targets registered", crate::model::counted(s.projects, "project"), s.registered_targets, s.shard.targets)}
         </p>
         <section class="card">
             <h2>"Prometheus servers"</h2>

@@ -154,7 +154,7 @@ impl Inventory {
                 .map_err(crate::backend::unique("name", "this project has a farm already"))?;
         let farm = Farm { id: FarmId(id), name, source: LOCAL_FARM_SOURCE.into(), project_id };
         insert_hosts(&mut tx, farm.id, &hosts).await?;
-        let body = format!("Created farm {} with {} hosts", farm.name, hosts.len());
+        let body = format!("Created farm {} with {}", farm.name, crate::model::counted(hosts.len() as i64, "host"));
         let subject = Subject::new("farm", id).under("project", project_id.0);
         audit::record(&mut tx, actor, &body, subject, None::<&()>, Some(&(&farm, &hosts))).await?;
         bump_generation(&mut tx).await?;
@@ -182,7 +182,7 @@ impl Inventory {
             sqlx::query_as("SELECT COUNT(*) FROM host WHERE farm_id = $1").bind(farm_id.0).fetch_one(&mut *tx).await?;
         self.within_limit(total as usize)?;
         if added > 0 {
-            let body = format!("Added {added} hosts to farm {}", farm.name);
+            let body = format!("Added {} to farm {}", crate::model::counted(added as i64, "host"), farm.name);
             let subject = Subject::new("farm", farm.id.0).under("project", farm.project_id.0);
             audit::record(&mut tx, actor, &body, subject, None::<&()>, Some(&hosts)).await?;
             bump_generation(&mut tx).await?;

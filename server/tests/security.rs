@@ -169,6 +169,21 @@ on_both_databases!(admin_pages_are_offered_to_site_admins_only, |b: Backend| asy
     assert!(html.contains("only a site admin can") && !html.contains("name=\"targets\""), "{html}");
 });
 
+on_both_databases!(a_visitor_is_sent_to_log_in_whatever_it_accepts, |b: Backend| async move {
+    let app = router(&b);
+    // A browser (Accept: text/html) and a script (no Accept) both get a real redirect that
+    // brings them back.
+    for accept in [Some("text/html"), None] {
+        let mut req = axum::http::Request::get("/project/1?tab=a%20b");
+        if let Some(a) = accept {
+            req = req.header(header::ACCEPT, a);
+        }
+        let (status, headers, _) = send(&app, req.body(axum::body::Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::FOUND, "{accept:?}");
+        assert_eq!(headers[header::LOCATION], "/login?next=%2Fproject%2F1%3Ftab%3Da%2520b", "{accept:?}");
+    }
+});
+
 on_both_databases!(every_page_has_a_content_security_policy, |b: Backend| async move {
     let app = router(&b);
     let cookie = common::login(&app, &b, "ops", true).await;

@@ -30,13 +30,24 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 /// Shows an error; an anonymous visitor is sent to the login page. On the server it also sets
-/// the HTTP status.
+/// the HTTP status (a visitor gets a 302 to the login page).
 #[component]
 pub fn ErrorView(error: AppError) -> impl IntoView {
     if error == AppError::Unauthenticated {
         // Back to this page after the login.
         let here = leptos_router::hooks::use_location();
         let path = login_href(&here.pathname.get_untracked(), &here.search.get_untracked());
+        // Leptos' <Redirect> answers 302 only to requests that accept text/html (it takes the
+        // others for its own server-function client): a script's plain GET got a 200 page
+        // with nothing on it. Every page request is a navigation, so always 302 here.
+        #[cfg(feature = "ssr")]
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(location) = axum::http::HeaderValue::from_str(&path)
+        {
+            res.set_status(axum::http::StatusCode::FOUND);
+            res.insert_header(axum::http::header::LOCATION, location);
+            return ().into_any();
+        }
         return view! { <Redirect path=path /> }.into_any();
     }
     #[cfg(feature = "ssr")]

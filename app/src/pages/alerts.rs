@@ -9,12 +9,11 @@ use crate::model::silences::owner_matchers;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_router::components::{A, Form};
-use leptos_router::hooks::use_query_map;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn labels_query() -> impl Fn() -> String + Clone + Send + Sync + 'static {
-    let q = use_query_map();
-    move || q.read().get("labels").unwrap_or_default()
+    let q = super::query();
+    move || q("labels").unwrap_or_default()
 }
 
 /// The label filter's form; `value` is read where the field renders, so it follows the URL
@@ -169,8 +168,8 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
 #[component]
 pub fn AlertHistoryPage() -> impl IntoView {
     let labels = labels_query();
-    let q = use_query_map();
-    let page_no = move || q.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1i64);
+    let q = super::query();
+    let page_no = move || q("page").and_then(|p| p.parse().ok()).unwrap_or(1i64);
     let list = Resource::new(
         {
             let labels = labels.clone();

@@ -2,16 +2,14 @@ use crate::api::admin::audit_log;
 use crate::components::{ChangeDiff, ErrorView, Loading, When};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 
 /// The audit log, newest first; `?type=service&id=3` narrows it to one object and its children.
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let query = use_query_map();
+    let q = super::query();
     let args = move || {
-        let q = query.read();
-        let page = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1i64);
-        (page, q.get("type"), q.get("id").and_then(|i| i.parse().ok()))
+        let page = q("page").and_then(|p| p.parse().ok()).unwrap_or(1i64);
+        (page, q("type"), q("id").and_then(|i| i.parse().ok()))
     };
     let log = Resource::new(args, |(page, kind, id)| audit_log(page, kind, id));
     view! {

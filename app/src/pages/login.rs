@@ -1,15 +1,14 @@
 use crate::api::auth::{Login, login_options};
 use crate::components::{Field, FormError, SessionChanges};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 /// The login page: a button per identity provider, and the password form unless the site
 /// turned local accounts off. `next` (a path of this site) is kept through either way.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
-    let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_else(|| "/".into());
+    let query = super::query();
+    let next = move || query("next").unwrap_or_else(|| "/".into());
     let options = Resource::new(|| (), |_| login_options());
     // The header shows who is logged in as soon as the server says yes.
     Effect::new(move || {

@@ -39,6 +39,17 @@ pub use users::UsersPage;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+/// The page's query parameters: `query()("q")` is `?q=`'s value, decoded once (`+` is a space,
+/// as forms send it), and tracked. Not leptos_router's `use_query_map`: its 0.8 map decodes every
+/// value a second time (`?q=a%2526b` gave `a&b`, not `a%26b`), which changed what a search, a
+/// filter or the login's `next` asked for.
+fn query() -> impl Fn(&str) -> Option<String> + Copy + Send + Sync + 'static {
+    let search = leptos_router::hooks::use_location().search;
+    move |name| {
+        search.with(|s| form_urlencoded::parse(s.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned()))
+    }
+}
+
 /// A numeric route parameter, e.g. the `:id` of `/service/:id`.
 fn id_param<T: From<i64>>(name: &'static str) -> impl Fn() -> Option<T> + Clone + Send + Sync + 'static {
     let params = use_params_map();

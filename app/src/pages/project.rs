@@ -48,17 +48,6 @@ pub fn ProjectPage() -> impl IntoView {
             + delete_url_done.get()
             + update_project_done.get()
     };
-    // Asked of Prometheus from the browser only, so a slow shard never holds the page back.
-    let health_id = id.clone();
-    let health = browser_fetch(move || {
-        let (project, _) = (health_id(), changes());
-        async move {
-            match project {
-                Some(p) => exporters_up(p).await.ok(),
-                None => None,
-            }
-        }
-    });
     let detail = Resource::new(
         {
             let id = id.clone();
@@ -72,6 +61,19 @@ pub fn ProjectPage() -> impl IntoView {
         },
     );
     let choices = Resource::new(|| (), |_| get_form_choices());
+    // Asked of Prometheus from the browser only, so a slow shard never holds the page back;
+    // once the project is shown (not on a refusal or a missing project), and again after each
+    // change reloads it.
+    let health_id = id.clone();
+    let health = browser_fetch(move || {
+        let (project, shown) = (health_id(), detail.with(|d| matches!(d, Some(Ok(_)))));
+        async move {
+            match project {
+                Some(p) if shown => exporters_up(p).await.ok(),
+                _ => None,
+            }
+        }
+    });
 
     view! {
         <Suspense fallback=Loading>

@@ -13,7 +13,6 @@ use crate::model::*;
 use crate::rules::overrides;
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn RulePage() -> impl IntoView {
@@ -188,11 +187,8 @@ fn RuleTreeView(nodes: Vec<RuleTree>) -> impl IntoView {
 
 /// The owner named by `?owner=service&id=3`.
 fn owner_query() -> impl Fn() -> (String, i64) + Clone + Send + Sync + 'static {
-    let q = use_query_map();
-    move || {
-        let q = q.read();
-        (q.get("owner").unwrap_or_else(|| "site".into()), q.get("id").and_then(|i| i.parse().ok()).unwrap_or(1))
-    }
+    let q = super::query();
+    move || (q("owner").unwrap_or_else(|| "site".into()), q("id").and_then(|i| i.parse().ok()).unwrap_or(1))
 }
 
 #[component]

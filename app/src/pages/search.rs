@@ -3,13 +3,12 @@ use crate::components::{ErrorView, Loading};
 use crate::model::SearchHit;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 
 /// Services, projects, hosts, farms, URLs, rules and notifiers matching `?q=`.
 #[component]
 pub fn SearchPage() -> impl IntoView {
-    let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
+    let query = super::query();
+    let q = move || query("q").unwrap_or_default();
     let hits = Resource::new(q, search);
     view! {
         <h1>"Search: " {q}</h1>

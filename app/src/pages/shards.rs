@@ -93,14 +93,16 @@ pub fn ShardPage() -> impl IntoView {
     let remove_done = successes(remove.value());
     let delete = ServerAction::<DeleteShard>::new();
     let shards = Resource::new(move || (update_done.get(), add_done.get(), remove_done.get()), |_| list_shards());
-    // Asked from the browser only: a Prometheus that hangs never holds the page back.
+    // Asked from the browser only: a Prometheus that hangs never holds the page back. Only for
+    // a shard that exists, and again when its servers change (the list reloads then).
     let live_id = id.clone();
     let states = browser_fetch(move || {
-        let (shard, _, _) = (live_id(), add_done.get(), remove_done.get());
+        let shard = live_id();
+        let known = shards.with(|l| matches!(l, Some(Ok(list)) if list.iter().any(|s| Some(s.shard.id) == shard)));
         async move {
             match shard {
-                Some(s) => shard_servers(s).await.ok(),
-                None => None,
+                Some(s) if known => shard_servers(s).await.ok(),
+                _ => None,
             }
         }
     });
@@ -112,7 +114,7 @@ pub fn ShardPage() -> impl IntoView {
                     let found = shards.await.map(|list| list.into_iter().find(|s| Some(s.shard.id) == id));
                     match found {
                         Err(e) => view! { <ErrorView error=e /> }.into_any(),
-                        Ok(None) => view! { <p class="error">"No such shard."</p> }.into_any(),
+                        Ok(None) => view! { <ErrorView error=crate::error::AppError::NotFound("shard".into()) /> }.into_any(),
                         Ok(Some(s)) => view! { <ShardDetail s states update add remove delete /> }.into_any(),
                     }
                 })

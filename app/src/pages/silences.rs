@@ -7,7 +7,6 @@ use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, Whe
 use crate::model::silences::*;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 
 /// The live check of the matchers field: what the server would refuse.
 fn check_matcher_text(text: &str) -> Option<String> {
@@ -20,8 +19,8 @@ fn check_matcher_text(text: &str) -> Option<String> {
 
 #[component]
 pub fn SilencesPage() -> impl IntoView {
-    let query = use_query_map();
-    let prefill = move || query.read().get("matchers").unwrap_or_default();
+    let query = super::query();
+    let prefill = move || query("matchers").unwrap_or_default();
     let create = ServerAction::<CreateSilence>::new();
     let create_done = successes(create.value());
     let expire = ServerAction::<ExpireSilence>::new();

@@ -4,12 +4,11 @@ use crate::api::members::list_users;
 use crate::components::{ErrorView, Loading};
 use leptos::prelude::*;
 use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
+    let query = super::query();
+    let q = move || query("q").unwrap_or_default();
     let users = Resource::new(q, list_users);
     view! {
         <h1>"Users"</h1>

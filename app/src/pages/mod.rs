@@ -44,9 +44,13 @@ use leptos_router::hooks::use_params_map;
 /// value a second time (`?q=a%2526b` gave `a&b`, not `a%26b`), which changed what a search, a
 /// filter or the login's `next` asked for.
 fn query() -> impl Fn(&str) -> Option<String> + Copy + Send + Sync + 'static {
-    let search = leptos_router::hooks::use_location().search;
+    // The route's own URL, as `use_query_map` reads it: while a navigation away is under way
+    // the page keeps its query (the router's location already has the next one).
+    let url = leptos_router::hooks::use_url();
     move |name| {
-        search.with(|s| form_urlencoded::parse(s.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned()))
+        url.with(|u| {
+            form_urlencoded::parse(u.search().as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+        })
     }
 }
 

@@ -144,7 +144,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::AlertsPrune) => {
             let n = backend.alerts.prune(&operator).await.map_err(user_error)?;
-            println!("Deleted {n} alerts");
+            println!("Deleted {}", app::model::counted(n as i64, "alert"));
             Ok(())
         }
         Some(Command::SetPassword { username, password }) => {
@@ -207,7 +207,7 @@ async fn check_rules(database_url: &str, files: &[PathBuf], version: Option<&str
             println!("{}: {fault}", file.display());
         }
         if verdict.faults.is_empty() {
-            eprintln!("{}: {} rules, valid", file.display(), verdict.rules);
+            eprintln!("{}: {}, valid", file.display(), app::model::counted(verdict.rules as i64, "rule"));
         } else {
             bad += 1;
         }

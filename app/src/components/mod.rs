@@ -29,6 +29,23 @@ use crate::model::{FormChoices, LabelMap, ShardId};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
+/// Sends the page elsewhere: on the server a real 302 with `Location: path`, in the browser a
+/// client-side navigation. Not Leptos' `<Redirect>` alone: it answers 302 only to requests that
+/// accept text/html (it takes the others for its own server-function client), so a script's
+/// plain GET of a page got a 200 with nothing on it. Every page request is a navigation.
+#[component]
+pub fn RedirectTo(path: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(location) = axum::http::HeaderValue::from_str(&path)
+    {
+        res.set_status(axum::http::StatusCode::FOUND);
+        res.insert_header(axum::http::header::LOCATION, location);
+        return ().into_any();
+    }
+    view! { <Redirect path=path /> }.into_any()
+}
+
 /// Shows an error; an anonymous visitor is sent to the login page. On the server it also sets
 /// the HTTP status (a visitor gets a 302 to the login page).
 #[component]
@@ -37,18 +54,7 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
         // Back to this page after the login.
         let here = leptos_router::hooks::use_location();
         let path = login_href(&here.pathname.get_untracked(), &here.search.get_untracked());
-        // Leptos' <Redirect> answers 302 only to requests that accept text/html (it takes the
-        // others for its own server-function client): a script's plain GET got a 200 page
-        // with nothing on it. Every page request is a navigation, so always 302 here.
-        #[cfg(feature = "ssr")]
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
-            && let Ok(location) = axum::http::HeaderValue::from_str(&path)
-        {
-            res.set_status(axum::http::StatusCode::FOUND);
-            res.insert_header(axum::http::header::LOCATION, location);
-            return ().into_any();
-        }
-        return view! { <Redirect path=path /> }.into_any();
+        return view! { <RedirectTo path /> }.into_any();
     }
     #[cfg(feature = "ssr")]
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>()

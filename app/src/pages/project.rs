@@ -62,11 +62,11 @@ pub fn ProjectPage() -> impl IntoView {
     );
     let choices = Resource::new(|| (), |_| get_form_choices());
     // Asked of Prometheus from the browser only, so a slow shard never holds the page back;
-    // once the project is shown (not on a refusal or a missing project), and again after each
-    // change reloads it.
+    // once the project is shown with exporters (not on a refusal, a missing project or one with
+    // nothing to scrape), and again after each change reloads it.
     let health_id = id.clone();
     let health = browser_fetch(move || {
-        let (project, shown) = (health_id(), detail.with(|d| matches!(d, Some(Ok(_)))));
+        let (project, shown) = (health_id(), detail.with(|d| matches!(d, Some(Ok(p)) if !p.exporters.is_empty())));
         async move {
             match project {
                 Some(p) if shown => exporters_up(p).await.ok(),

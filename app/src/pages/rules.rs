@@ -5,14 +5,15 @@ use super::SilenceButton;
 use crate::api::admin::audit_log;
 use crate::api::rules::{DeleteRule, RestoreRule, SetRuleEnabled, TestRule, editor_context, get_rule};
 use crate::components::{
-    ChangeDiff, ConfirmSubmit, ErrorView, FormError, LabelChips, Loading, RuleEditor, TestResult, When, successes,
+    ChangeDiff, ConfirmSubmit, ErrorView, FormError, LabelChips, Loading, RedirectTo, RuleEditor, TestResult, When,
+    successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
 use crate::model::*;
 use crate::rules::overrides;
 use leptos::prelude::*;
-use leptos_router::components::{A, Redirect};
+use leptos_router::components::A;
 
 #[component]
 pub fn RulePage() -> impl IntoView {
@@ -264,7 +265,7 @@ pub fn RuleOverridePage() -> impl IntoView {
                     // This owner overrides the rule already: edit that override.
                     Ok(c) if c.rule.is_some() => {
                         let id = c.rule.as_ref().map(|r| r.id).unwrap_or(RuleId(0));
-                        view! { <Redirect path=format!("/rule/{id}/edit") /> }.into_any()
+                        view! { <RedirectTo path=format!("/rule/{id}/edit") /> }.into_any()
                     }
                     Ok(c) => {
                         let Some(p) = c.parent.clone() else { return view! { <ErrorView error=AppError::NotFound("rule".into()) /> }.into_any() };

@@ -1,6 +1,6 @@
 //! The page shell and the routes.
 
-use crate::components::{Nav, SessionChanges, provide_clock};
+use crate::components::{Nav, Session, provide_clock};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::SsrMode;
@@ -130,7 +130,7 @@ mod lazy {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    SessionChanges::provide();
+    Session::provide();
     provide_clock();
     view! {
         <Title text="Promgen" />

@@ -82,9 +82,19 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   const more = page.locator("#farm textarea[name=hosts]");
   await more.pressSequentially("d.example.com bad_host");
   await page.getByText("bad_host").first().waitFor();
+  // The list cannot succeed: the button is disabled and says why.
+  const addHosts = page.locator("button:has-text('Add hosts')");
+  assert.equal(await addHosts.isDisabled(), true);
+  assert.match(await addHosts.getAttribute("title"), /bad_host/);
   await more.fill("d.example.com");
-  await page.click("button:has-text('Add hosts')");
-  await page.getByText("Added 1 host", { exact: true }).waitFor();
+  assert.equal(await addHosts.isDisabled(), false);
+  assert.equal(await addHosts.getAttribute("title"), null);
+  await addHosts.click();
+  await page.getByText("Added 1 host.", { exact: true }).waitFor();
+  // Hosts already there are skipped, and the page says so.
+  await more.fill("d.example.com");
+  await addHosts.click();
+  await page.getByText("No host added: every one is in this farm already.").waitFor();
 
   // An exporter: a bad port is caught while typing.
   const port = page.locator("#exporters input[name=port]:not([type=hidden])");

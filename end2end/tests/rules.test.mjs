@@ -71,7 +71,7 @@ test("override a site rule for a service, live, and find both in /api/v1/rules",
   // The admin changes the site rule: the override still carries its expression, so it follows,
   // and the editor shows both expressions change at every keystroke.
   await open(page, base + "/rule/1/edit");
-  await page.getByText("Also change the 1 override(s)").waitFor();
+  await page.getByText("Also change the 1 override still using this expression").waitFor();
   await retype(page, "up{<exclude>} < 1");
   await expansion.filter({ hasText: 'up{service!~"web"} < 1' }).waitFor();
   await page.locator(`pre[data-testid=rule-${childId}]`).filter({ hasText: 'up{service="web",} < 1' }).waitFor();

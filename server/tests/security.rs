@@ -140,7 +140,9 @@ on_both_databases!(stored_text_never_becomes_markup, |b: Backend| async move {
     ];
     let mut textareas = 0;
     for path in &pages {
-        let (status, _, html) = page(&app, path, &cookie).await;
+        // (The login page as a visitor sees it: a logged-in user is sent on.)
+        let who = if path.starts_with("/login") { "" } else { cookie.as_str() };
+        let (status, _, html) = page(&app, path, who).await;
         // (The hostile label filter is refused: 400, with the page.)
         assert!(
             status == StatusCode::OK || path.starts_with("/alert?") && status == StatusCode::BAD_REQUEST,
@@ -167,6 +169,27 @@ on_both_databases!(admin_pages_are_offered_to_site_admins_only, |b: Backend| asy
     let (status, _, html) = page(&app, "/import", &dev).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(html.contains("only a site admin can") && !html.contains("name=\"targets\""), "{html}");
+    // The site-wide pages show everyone what is there, and their forms to site admins only.
+    for (path, form) in [("/shard", "Add a shard"), ("/probe", "Add a probe"), ("/site", "Site address")] {
+        let (status, _, html) = page(&app, path, &admin).await;
+        assert!(status == StatusCode::OK && html.contains(form), "{path}: {html}");
+        let (status, _, html) = page(&app, path, &dev).await;
+        assert!(status == StatusCode::OK && !html.contains(form), "{path}: {html}");
+    }
+});
+
+on_both_databases!(a_logged_in_user_goes_past_the_login_page, |b: Backend| async move {
+    let app = router(&b);
+    let dev = common::login(&app, &b, "dev", false).await;
+    // Sent on to where the login would have sent them, never to another site.
+    for (next, to) in [("%2Fsearch%3Fq%3Da%2526b", "/search?q=a%26b"), ("%2F%2Fevil.example", "/"), ("", "/")] {
+        let (status, headers, _) = page(&app, &format!("/login?next={next}"), &dev).await;
+        assert_eq!(status, StatusCode::FOUND, "{next}");
+        assert_eq!(headers[header::LOCATION], to, "{next}");
+    }
+    // A visitor gets the form.
+    let (status, _, html) = page(&app, "/login?next=%2Fsearch", "").await;
+    assert!(status == StatusCode::OK && html.contains(r#"name="password""#), "{html}");
 });
 
 on_both_databases!(a_visitor_is_sent_to_log_in_whatever_it_accepts, |b: Backend| async move {
@@ -702,6 +725,14 @@ on_both_databases!(edges_are_quiet, |b: Backend| async move {
     let huge = format!("name=web&description={}", "x".repeat(5 << 20));
     let (status, _, _) = send(&app, form(app::api::inventory::CreateService::PATH, &huge, Some(&cookie), None)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    // A path no file or page can have is the caller's mistake (414), not a fault of the
+    // static files' lookup (it was a 500, "file name too long").
+    for path in [format!("/pkg/{}.wasm", "a".repeat(300)), format!("/{}", "a/".repeat(2100)), "/x".repeat(10_000)] {
+        let (status, body) = common::get(&app, &path).await;
+        assert_eq!(status, StatusCode::URI_TOO_LONG, "{}", &path[..20]);
+        assert!(body.contains("the request path is too long"), "{body}");
+    }
+    assert_eq!(common::get(&app, &format!("/pkg/{}.wasm", "a".repeat(200))).await.0, StatusCode::NOT_FOUND);
 });
 
 // What the review of the first fixes found: receivers' words that quote a notifier's secret,

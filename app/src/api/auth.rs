@@ -14,11 +14,16 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 }
 
 /// How one may log in here: the identity providers' buttons, and whether the password form is
-/// shown. Open to anyone (the login page asks before anyone is logged in).
+/// shown; for a caller already logged in, where to go on instead (`next` if it is a path of
+/// this site). Open to anyone (the login page asks before anyone is logged in).
 #[server(endpoint = "login_options")]
-pub async fn login_options() -> Result<crate::model::LoginOptions, AppError> {
-    let (backend, _) = super::visitor().await?;
-    Ok(backend.sign_in.options())
+pub async fn login_options(next: Option<String>) -> Result<crate::model::LoginOptions, AppError> {
+    let (backend, actor) = super::visitor().await?;
+    let mut options = backend.sign_in.options();
+    if matches!(actor, crate::backend::Actor::User(_)) {
+        options.logged_in_next = Some(crate::backend::auth::local_redirect(next.as_deref()));
+    }
+    Ok(options)
 }
 
 #[server(endpoint = "login")]

@@ -528,7 +528,8 @@ impl Roles {
                 .execute(&mut *tx)
                 .await?;
         }
-        let body = format!("Added {} member(s) to group {} as {}", users.len(), group.name, role.as_str());
+        let members = crate::model::counted(users.len() as i64, "member");
+        let body = format!("Added {members} to group {} as {}", group.name, role.as_str());
         audit::record(&mut tx, actor, &body, Subject::new("group", id), None::<&()>, Some(&(users, role))).await?;
         tx.commit().await?;
         Ok(())

@@ -27,10 +27,62 @@ pub fn Field(
                 placeholder=placeholder
                 value=value
                 aria-invalid=move || message.try_get().flatten().is_some().to_string()
-                on:input=move |ev| set_message.set(check.and_then(|c| c(&event_target_value(&ev))))
+                on:input=move |ev| set_message.set(checked(check, &ev))
             />
             <small class="field-error">{move || message.try_get().flatten()}</small>
         </label>
+    }
+}
+
+/// What `check` says of the value just typed. A form with a flagged field cannot succeed, so
+/// in the browser the message also becomes the field's custom validity (the browser will not
+/// submit the form) and its submit buttons are disabled with the first flagged field's message
+/// as their reason (`title`).
+fn checked(check: Option<Check>, ev: &leptos::ev::Event) -> Option<String> {
+    let message = check.and_then(|c| c(&event_target_value(ev)));
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    hold_submit(ev, message.as_deref());
+    message
+}
+
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn hold_submit(ev: &leptos::ev::Event, message: Option<&str>) {
+    use wasm_bindgen::JsCast;
+    let Some(target) = ev.target() else { return };
+    let form = if let Some(input) = target.dyn_ref::<web_sys::HtmlInputElement>() {
+        input.set_custom_validity(message.unwrap_or(""));
+        input.form()
+    } else if let Some(text) = target.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        text.set_custom_validity(message.unwrap_or(""));
+        text.form()
+    } else {
+        None
+    };
+    let Some(form) = form else { return };
+    let all = |selector: &str| {
+        let list = form.query_selector_all(selector).ok();
+        (0..list.as_ref().map_or(0, |l| l.length())).filter_map(move |i| list.as_ref()?.item(i))
+    };
+    // The first flagged field in the form's order is the reason.
+    let reason = all("input, textarea").find_map(|field| {
+        let message = if let Some(input) = field.dyn_ref::<web_sys::HtmlInputElement>() {
+            input.validation_message().ok().filter(|_| input.validity().custom_error())
+        } else {
+            let text = field.dyn_ref::<web_sys::HtmlTextAreaElement>()?;
+            text.validation_message().ok().filter(|_| text.validity().custom_error())
+        };
+        message.filter(|m| !m.is_empty())
+    });
+    for button in all("button[type=submit]") {
+        if let Some(button) = button.dyn_ref::<web_sys::HtmlButtonElement>() {
+            button.set_disabled(reason.is_some());
+            match &reason {
+                Some(why) => button.set_title(why),
+                None => {
+                    let _ = button.remove_attribute("title");
+                }
+            }
+        }
     }
 }
 
@@ -80,7 +132,7 @@ pub fn TextArea(
                 rows=rows
                 placeholder=placeholder
                 aria-invalid=move || message.try_get().flatten().is_some().to_string()
-                on:input=move |ev| set_message.set(check.and_then(|c| c(&event_target_value(&ev))))
+                on:input=move |ev| set_message.set(checked(check, &ev))
                 inner_html=textarea_html(&value)
             ></textarea>
             <small class="field-error">{move || message.try_get().flatten()}</small>

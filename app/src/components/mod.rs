@@ -10,6 +10,7 @@ mod nav;
 mod notifiers;
 mod rule_editor;
 mod rules;
+mod session;
 mod when;
 
 pub use browser_fetch::browser_fetch;
@@ -18,10 +19,11 @@ pub use confirm::ConfirmSubmit;
 pub use field::{Field, TextArea, checks, textarea_html};
 pub use live_feed::live_feed;
 pub use members::MembersPanel;
-pub use nav::{Nav, SessionChanges, login_href};
+pub use nav::{Nav, login_href};
 pub use notifiers::NotifiersSection;
 pub use rule_editor::{RuleEditor, TestResult};
 pub use rules::RulesSection;
+pub use session::{Session, SiteAdminOnly};
 pub use when::{When, provide_clock};
 
 use crate::error::AppError;

@@ -1,33 +1,11 @@
 //! The top bar: where to go, search, who is logged in. On a phone the links fold into a
 //! "Menu" (a `<details>`, so it opens without the wasm too).
 
-use crate::api::auth::{Logout, whoami};
+use super::Session;
+use crate::api::auth::Logout;
 use leptos::prelude::*;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_location;
-
-/// Bumped whenever this browser's login changes (logged in, logged out), so that whatever shows
-/// who is logged in asks again. Provided once by the app.
-#[derive(Clone, Copy)]
-pub struct SessionChanges(pub RwSignal<u64>);
-
-impl SessionChanges {
-    /// Provides the counter for the whole app.
-    pub fn provide() {
-        provide_context(SessionChanges(RwSignal::new(0)));
-    }
-
-    /// Tells everyone the login changed.
-    pub fn bump() {
-        if let Some(SessionChanges(s)) = use_context::<SessionChanges>() {
-            s.update(|n| *n += 1);
-        }
-    }
-
-    fn track() -> u64 {
-        use_context::<SessionChanges>().map(|SessionChanges(s)| s.get()).unwrap_or_default()
-    }
-}
 
 /// `/login?next=<this page>`: the login page brings the user back here.
 pub fn login_href(path: &str, search: &str) -> String {
@@ -42,7 +20,12 @@ pub fn login_href(path: &str, search: &str) -> String {
 #[component]
 pub fn Nav() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
-    let user = Resource::new(move || (logout.version().get(), SessionChanges::track()), |_| whoami());
+    let user = Session::user();
+    Effect::new(move || {
+        if matches!(logout.value().get(), Some(Ok(_))) {
+            Session::changed();
+        }
+    });
     let location = use_location();
     let login = move || login_href(&location.pathname.get(), &location.search.get());
     // The phone menu closes when a page is chosen, and on Escape (focus back on its button).

@@ -145,7 +145,7 @@ pub fn RuleEditor(
                     <label class="field check">
                         <input type="checkbox" name="follow" value="on" checked=true
                             on:change=move |ev| follow.set(event_target_checked(&ev)) />
-                        <span>{format!("Also change the {followers} override(s) that still use this expression")}</span>
+                        <span>{format!("Also change the {} still using this expression", crate::model::counted(followers as i64, "override"))}</span>
                     </label>
                 })}
                 {move || computed.with(|(p, _)| p.problem.clone()).map(|m| view! { <p class="field-error">{m}</p> })}

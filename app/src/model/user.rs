@@ -42,6 +42,10 @@ pub struct SignInProvider {
 pub struct LoginOptions {
     pub providers: Vec<SignInProvider>,
     pub local_accounts: bool,
+    /// For a caller already logged in: where the login page sends them on instead (the path
+    /// of this site its `next` names, else `/`).
+    #[serde(default)]
+    pub logged_in_next: Option<String>,
 }
 
 /// One of a user's live sessions (a browser signed in), as their profile lists it.

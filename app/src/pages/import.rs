@@ -1,6 +1,5 @@
 use crate::api::admin::ImportTargets;
-use crate::api::auth::whoami;
-use crate::components::{ErrorView, Field, FormError, Loading, TextArea};
+use crate::components::{ErrorView, Field, FormError, Loading, Session, TextArea};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -8,7 +7,7 @@ use leptos::prelude::*;
 /// only: a visitor is sent to the login page, anyone else is told, before typing anything.
 #[component]
 pub fn ImportPage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| whoami());
+    let me = Session::user();
     view! {
         <h1>"Import targets"</h1>
         <Suspense fallback=Loading>

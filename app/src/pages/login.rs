@@ -1,19 +1,21 @@
 use crate::api::auth::{Login, login_options};
-use crate::components::{Field, FormError, SessionChanges};
+use crate::components::{Field, FormError, RedirectTo, Session};
 use leptos::prelude::*;
 
 /// The login page: a button per identity provider, and the password form unless the site
-/// turned local accounts off. `next` (a path of this site) is kept through either way.
+/// turned local accounts off. `next` (a path of this site) is kept through either way; a user
+/// already logged in goes straight there.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let query = super::query();
     let next = move || query("next").unwrap_or_else(|| "/".into());
-    let options = Resource::new(|| (), |_| login_options());
+    // A user already logged in is sent on to `next` instead.
+    let options = Resource::new(move || query("next"), login_options);
     // The header shows who is logged in as soon as the server says yes.
     Effect::new(move || {
         if matches!(login.value().get(), Some(Ok(_))) {
-            SessionChanges::bump();
+            Session::changed();
         }
     });
     view! {
@@ -25,6 +27,9 @@ pub fn LoginPage() -> impl IntoView {
                         .get()
                         .map(|o| {
                             let o = o.unwrap_or_default();
+                            if let Some(path) = o.logged_in_next {
+                                return view! { <RedirectTo path /> }.into_any();
+                            }
                             let local = o.local_accounts || o.providers.is_empty();
                             view! {
                                 <div class="sign-in-providers">
@@ -61,6 +66,7 @@ pub fn LoginPage() -> impl IntoView {
                                     </ActionForm>
                                 </Show>
                             }
+                            .into_any()
                         })
                 }}
             </Suspense>

@@ -2,7 +2,7 @@
 //! checked with. Everyone reads the list; site admins add, edit and delete them.
 
 use crate::api::admin::{CreateProbe, DeleteProbe, UpdateProbe, list_probes};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, checks, successes};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, SiteAdminOnly, checks, successes};
 use leptos::prelude::*;
 
 #[component]
@@ -25,7 +25,7 @@ pub fn ProbesPage() -> impl IntoView {
                 match probes.await {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
-                        <p class="muted">"No probes yet: add the first one below (http_2xx is blackbox_exporter's usual module)."</p>
+                        <p class="muted">"No probes yet. Site admins add them here (http_2xx is blackbox_exporter's usual module)."</p>
                     }.into_any(),
                     Ok(list) => view! {
                         <table class="list probes">
@@ -40,9 +40,10 @@ pub fn ProbesPage() -> impl IntoView {
                                             <td>{p.description.clone()}</td>
                                             <td>{u.urls}</td>
                                             <td>
+                                                <SiteAdminOnly>
                                                 <details class="edit-probe">
                                                     <summary>"Edit"</summary>
-                                                    <ActionForm action=update>
+                                                    <ActionForm action=update clone:p>
                                                         <input type="hidden" name="id" value=p.id.to_string() />
                                                         <Field label="Module" name="module" check=checks::job value=p.module.clone() />
                                                         <Field label="Description" name="description" value=p.description.clone() />
@@ -52,19 +53,20 @@ pub fn ProbesPage() -> impl IntoView {
                                                 {if u.urls > 0 {
                                                     view! {
                                                         <button type="button" class="small danger" disabled=true
-                                                            title=format!("{} URL(s) use it: delete or move them first", u.urls)>
+                                                            title=format!("Used by {}: delete or move them first", crate::model::counted(u.urls, "URL"))>
                                                             "Delete"
                                                         </button>
-                                                        <span class="muted small-note">{format!(" used by {} URL(s)", u.urls)}</span>
+                                                        <span class="muted small-note">{format!(" used by {}", crate::model::counted(u.urls, "URL"))}</span>
                                                     }.into_any()
                                                 } else {
                                                     view! {
-                                                        <ActionForm action=delete attr:class="inline">
+                                                        <ActionForm action=delete attr:class="inline" clone:p clone:question>
                                                             <input type="hidden" name="id" value=p.id.to_string() />
-                                                            <ConfirmSubmit label="Delete" class="small danger" question=question />
+                                                            <ConfirmSubmit label="Delete" class="small danger" question=question.clone() />
                                                         </ActionForm>
                                                     }.into_any()
                                                 }}
+                                                </SiteAdminOnly>
                                             </td>
                                         </tr>
                                     }
@@ -77,6 +79,7 @@ pub fn ProbesPage() -> impl IntoView {
         </Suspense>
         <FormError value=update.value() />
         <FormError value=delete.value() />
+        <SiteAdminOnly>
         <section class="card">
             <h2>"Add a probe"</h2>
             <ActionForm action=create>
@@ -88,5 +91,6 @@ pub fn ProbesPage() -> impl IntoView {
             </ActionForm>
             <FormError value=create.value() />
         </section>
+        </SiteAdminOnly>
     }
 }

@@ -141,7 +141,7 @@ pub fn ProjectPage() -> impl IntoView {
                                             <button type="submit">"Add hosts"</button>
                                         </ActionForm>
                                         <FormError value=add_hosts.value() />
-                                        {move || add_hosts.value().get().and_then(Result::ok).map(|n| view! { <p class="ok">{format!("Added {}", crate::model::counted(n as i64, "host"))}</p> })}
+                                        {move || add_hosts.value().get().and_then(Result::ok).map(|n| view! { <p class="ok" role="status">{added_hosts(n)}</p> })}
                                     </Show>
                                     <Show when=move || edit>
                                         <ActionForm action=delete_farm attr:class="inline">
@@ -166,7 +166,7 @@ pub fn ProjectPage() -> impl IntoView {
                                         <td data-label="Path">{if e.path.is_empty() { "/metrics".to_string() } else { e.path.clone() }}</td>
                                         <td data-label="Scheme">{e.scheme.as_str()}</td>
                                         <td data-label="State">{if e.enabled { "enabled" } else { "disabled" }}</td>
-                                        <td class="up" data-label="Up">{move || up_text(health.get().flatten(), e.id)}</td>
+                                        <td class="up" data-label="Up">{move || up_text(health.get(), e.id)}</td>
                                         <td>
                                             <Show when=move || edit>
                                                 <ActionForm action=test_exporter attr:class="inline">
@@ -330,11 +330,22 @@ fn EditProject(
 
 /// An exporter's live state: "3/4 up", "no answer" when no Prometheus answered (why is said
 /// under the table), nothing while loading.
-fn up_text(health: Option<ProjectHealth>, exporter: ExporterId) -> String {
+/// What adding a pasted host list did (hosts already in the farm are skipped).
+fn added_hosts(added: u64) -> String {
+    match added {
+        0 => "No host added: every one is in this farm already.".to_string(),
+        n => format!("Added {}.", crate::model::counted(n as i64, "host")),
+    }
+}
+
+/// The Up cell of an exporter: "checking…" until the server answered (`health` is `None`),
+/// "no answer" when it could not tell (`Some(None)`: the request failed).
+fn up_text(health: Option<Option<ProjectHealth>>, exporter: ExporterId) -> String {
     match health {
-        None => String::new(),
-        Some(h) if !h.answered => "no answer".to_string(),
-        Some(h) => match h.exporters.iter().find(|x| x.exporter == exporter) {
+        None => "checking…".to_string(),
+        Some(None) => "no answer".to_string(),
+        Some(Some(h)) if !h.answered => "no answer".to_string(),
+        Some(Some(h)) => match h.exporters.iter().find(|x| x.exporter == exporter) {
             Some(x) if x.total > 0 => format!("{}/{} up", x.up, x.total),
             _ => "not scraped".to_string(),
         },

@@ -3,7 +3,7 @@ use crate::api::admin::{
     shard_servers,
 };
 use crate::components::{
-    ConfirmSubmit, ErrorView, Field, FormError, Loading, When, browser_fetch, checks, land_on, successes,
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, SiteAdminOnly, When, browser_fetch, checks, land_on, successes,
 };
 use crate::model::{ServerState, ShardId, ShardSummary};
 use leptos::prelude::*;
@@ -36,7 +36,7 @@ pub fn ShardsPage() -> impl IntoView {
                 match shards.await {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
-                        <p class="muted">"No shards yet: add the first one below (a group of identical Prometheus servers)."</p>
+                        <p class="muted">"No shards yet. A shard is a group of identical Prometheus servers; site admins add them here."</p>
                     }.into_any(),
                     Ok(list) => view! {
                         <table class="list">
@@ -60,6 +60,7 @@ pub fn ShardsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <SiteAdminOnly>
         <section class="card">
             <h2>"Add a shard"</h2>
             <ActionForm action=create>
@@ -76,6 +77,7 @@ pub fn ShardsPage() -> impl IntoView {
             </ActionForm>
             <FormError value=create.value() />
         </section>
+        </SiteAdminOnly>
         <p><A href="/probe">"Blackbox probes"</A> " (the modules projects' URLs are checked with) have a page of their own."</p>
     }
 }
@@ -167,10 +169,12 @@ fn ShardDetail(
                                     <td>{format!("{}:{}", p.host, p.port)}</td>
                                     {move || live(p.id)}
                                     <td>
-                                        <ActionForm action=remove attr:class="inline">
-                                            <input type="hidden" name="id" value=p.id.to_string() />
-                                            <ConfirmSubmit label="Remove" class="small danger" question=remove_question />
-                                        </ActionForm>
+                                        <SiteAdminOnly>
+                                            <ActionForm action=remove attr:class="inline" clone:remove_question>
+                                                <input type="hidden" name="id" value=p.id.to_string() />
+                                                <ConfirmSubmit label="Remove" class="small danger" question=remove_question.clone() />
+                                            </ActionForm>
+                                        </SiteAdminOnly>
                                     </td>
                                 </tr>
                             }}).collect_view()}
@@ -179,6 +183,7 @@ fn ShardDetail(
                 }.into_any()
             }}
             <FormError value=remove.value() />
+            <SiteAdminOnly>
             <ActionForm action=add>
                 <input type="hidden" name="shard_id" value=sid.to_string() />
                 <div class="row">
@@ -189,11 +194,13 @@ fn ShardDetail(
             </ActionForm>
             <FormError value=add.value() />
             {move || add.value().get().and_then(Result::ok).map(|m| view! { <p class="ok">{m}</p> })}
+            </SiteAdminOnly>
         </section>
         <AgentStates shard=sid />
+        <SiteAdminOnly>
         <section class="card">
             <h2>"Settings"</h2>
-            <ActionForm action=update>
+            <ActionForm action=update clone:s>
                 <input type="hidden" name="id" value=sid.to_string() />
                 <div class="row">
                     <Field label="Name" name="name" check=checks::name value=s.shard.name.clone() />
@@ -212,11 +219,12 @@ fn ShardDetail(
             <FormError value=update.value() />
             {move || update.value().get().and_then(Result::ok).map(|_| view! { <p class="ok">"Saved."</p> })}
         </section>
-        <ActionForm action=delete attr:class="danger-zone">
+        <ActionForm action=delete attr:class="danger-zone" clone:delete_question>
             <input type="hidden" name="id" value=sid.to_string() />
-            <ConfirmSubmit label="Delete this shard" class="danger" question=delete_question />
+            <ConfirmSubmit label="Delete this shard" class="danger" question=delete_question.clone() />
         </ActionForm>
         <FormError value=delete.value() />
+        </SiteAdminOnly>
     }
 }
 
@@ -245,6 +253,7 @@ fn AgentStates(shard: ShardId) -> impl IntoView {
                             {list.into_iter().map(|a| {
                                 let class = if a.state == "in sync" { "state ok" } else { "state error" };
                                 let forget_question = format!("Forget the agent {}? It shows again when it next reports.", a.name);
+                                let name = a.name.clone();
                                 view! {
                                     <tr>
                                         <td>{a.name.clone()}</td>
@@ -252,11 +261,13 @@ fn AgentStates(shard: ShardId) -> impl IntoView {
                                         <td><When at=a.synced_at /></td>
                                         <td><code>{a.config_hash}</code></td>
                                         <td>
-                                            <ActionForm action=forget attr:class="inline">
-                                                <input type="hidden" name="shard_id" value=shard.to_string() />
-                                                <input type="hidden" name="name" value=a.name />
-                                                <ConfirmSubmit label="Forget" class="small" question=forget_question />
-                                            </ActionForm>
+                                            <SiteAdminOnly>
+                                                <ActionForm action=forget attr:class="inline" clone:name clone:forget_question>
+                                                    <input type="hidden" name="shard_id" value=shard.to_string() />
+                                                    <input type="hidden" name="name" value=name.clone() />
+                                                    <ConfirmSubmit label="Forget" class="small" question=forget_question.clone() />
+                                                </ActionForm>
+                                            </SiteAdminOnly>
                                         </td>
                                     </tr>
                                 }

@@ -4,7 +4,7 @@ use crate::api::rules::{
     SetOpenRead, SetPrometheusVersion, UpdateSite, get_site, open_read, rule_file_report, rules_dialect,
 };
 use crate::components::{
-    AddressWarning, ErrorView, Field, FormError, Loading, NotifiersSection, RulesSection, successes,
+    AddressWarning, ErrorView, Field, FormError, Loading, NotifiersSection, RulesSection, SiteAdminOnly, successes,
 };
 use crate::model::OwnerKind;
 use leptos::prelude::*;
@@ -33,9 +33,10 @@ pub fn SitePage() -> impl IntoView {
                             "Site rules apply to every service. Alerts link back to their rules at "
                             <code>{format!("{}/rule/<id>", s.url())}</code> "."
                         </p>
+                        <SiteAdminOnly>
                         <details class="card">
-                            <summary>"Site address (admins)"</summary>
-                            <ActionForm action=update>
+                            <summary>"Site address"</summary>
+                            <ActionForm action=update clone:s>
                                 <div class="row">
                                     <label class="field">
                                         <span>"Scheme"</span>
@@ -51,7 +52,7 @@ pub fn SitePage() -> impl IntoView {
                             <FormError value=update.value() />
                         </details>
                         <details class="card">
-                            <summary>"Prometheus release (admins)"</summary>
+                            <summary>"Prometheus release"</summary>
                             <Suspense fallback=Loading>
                                 {move || Suspend::new(async move {
                                     dialect.await.ok().map(|(d, source)| view! {
@@ -67,7 +68,7 @@ pub fn SitePage() -> impl IntoView {
                             <FormError value=set_version.value() />
                         </details>
                         <details class="card">
-                            <summary>"Who reads the inventory (admins)"</summary>
+                            <summary>"Who reads the inventory"</summary>
                             <Suspense fallback=Loading>
                                 {move || Suspend::new(async move {
                                     open.await.ok().map(|on| view! {
@@ -90,6 +91,7 @@ pub fn SitePage() -> impl IntoView {
                             </Suspense>
                             <FormError value=set_open.value() />
                         </details>
+                        </SiteAdminOnly>
                     }.into_any(),
                 }
             })}

@@ -1,6 +1,7 @@
-//! Request body limits: the webhook has its own (`--max-webhook-bytes`, checked where it reads
-//! the body); every other request body is held to `--max-request-bytes`, so no form, server
-//! function or import can make the server buffer without end.
+//! Request limits. Bodies: the webhook has its own (`--max-webhook-bytes`, checked where it
+//! reads the body); every other request body is held to `--max-request-bytes`, so no form,
+//! server function or import can make the server buffer without end. Paths: no longer than a
+//! file system takes (the static files are looked up by path).
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -46,4 +47,23 @@ pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) ->
 fn too_large(limit: usize) -> Response {
     let message = format!("the request body is larger than {limit} bytes (--max-request-bytes)");
     (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
+}
+
+/// The longest request path, in bytes (Linux's `PATH_MAX`).
+pub const MAX_PATH_BYTES: usize = 4096;
+/// The longest segment of a request path, in bytes (a file name's limit, `NAME_MAX`).
+pub const MAX_SEGMENT_BYTES: usize = 255;
+
+/// 414 for a path no page or file can have: longer than [`MAX_PATH_BYTES`], or with a segment
+/// longer than [`MAX_SEGMENT_BYTES`]. Without this, the static files' lookup failed with "file
+/// name too long", answered 500 and logged an error for what is the caller's mistake.
+pub async fn path(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.len() > MAX_PATH_BYTES || path.split('/').any(|s| s.len() > MAX_SEGMENT_BYTES) {
+        let message = format!(
+            "the request path is too long (at most {MAX_PATH_BYTES} bytes, {MAX_SEGMENT_BYTES} between slashes)"
+        );
+        return (StatusCode::URI_TOO_LONG, message).into_response();
+    }
+    next.run(req).await
 }

@@ -139,6 +139,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
             limits::body,
         ))
         .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(limits::path))
         .layer(axum::middleware::from_fn(touch_session))
         .layer(sessions)
         .layer(axum::middleware::from_fn(headers::security))

@@ -279,7 +279,8 @@ impl Auth {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        let body = format!("Changed the password of user #{}; ended {ended} other session(s)", user.0);
+        let ended = crate::model::counted(ended as i64, "other session");
+        let body = format!("Changed the password of user #{}; ended {ended}", user.0);
         super::audit::record(
             &mut tx,
             actor,

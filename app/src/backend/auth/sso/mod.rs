@@ -207,6 +207,7 @@ impl SignIn {
                 .map(|c| SignInProvider { id: c.provider.id.clone(), name: c.provider.name.clone() })
                 .collect(),
             local_accounts: self.local_accounts,
+            logged_in_next: None,
         }
     }
 

@@ -131,6 +131,11 @@ test("an alert appears and resolves on the alerts page without a reload", async 
   assert.equal(await page.locator("table.alerts tbody tr").count(), 2);
   await open(page, base + "/alert/history?labels=service%3Dother");
   await page.getByText("No deliveries with these labels.").waitFor();
+  // The filter form writes the query it shows, and nothing else.
+  await page.fill("main input[name=labels]", "service=web");
+  await page.click("button:has-text('Filter')");
+  await page.waitForURL(base + "/alert/history?labels=service%3Dweb");
+  await page.locator("table.alerts tbody tr").nth(1).waitFor();
 
   assert.equal(await page.evaluate(() => window.__xss), undefined);
   assert.deepEqual(env.errors, []);

@@ -1,6 +1,6 @@
 // Rules in the browser: a new user overrides a site rule for a service and watches the rule
 // engine rewrite both expressions while typing; an invalid expression is shown where it is
-// wrong and refused; the saved rules are in /api/v1/rules and promtool accepts the file.
+// wrong and cannot be saved; the saved rules are in /api/v1/rules and promtool accepts the file.
 // A second server, seeded with a rule overridden 1,000 times, reports the engine's time per
 // keystroke in the browser.
 import { test, after } from "node:test";
@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { start, open, login } from "./harness.mjs";
+import { start, open, login, api, apiLogin, ADMIN_PASSWORD } from "./harness.mjs";
 
 const envs = [];
 after(async () => {
@@ -40,6 +40,7 @@ test("override a site rule for a service, live, and find both in /api/v1/rules",
   await page.fill("input[name=name]", "web");
   await page.click("button:has-text('Register service')");
   await page.waitForURL(/\/service\/\d+/);
+  const serviceId = page.url().match(/\/service\/(\d+)/)[1];
   const instanceDown = page.locator("#rules tr", { hasText: "InstanceDown" });
   await instanceDown.waitFor();
   await instanceDown.locator("a", { hasText: "Override" }).click();
@@ -83,19 +84,33 @@ test("override a site rule for a service, live, and find both in /api/v1/rules",
   assert.match(file, /alert: InstanceDown_web\n[\s\S]*?expr: up\{service="web",\} < 1\n[\s\S]*?severity: page\n/);
   promtoolAccepts(file);
 
-  // An invalid expression is refused by the server with its position, and nothing changes.
-  // (Chromium logs the refused request's status: expected here.)
-  env.expectConsole(/status of 400 /);
+  // An invalid expression cannot be saved: Save is disabled and says why, with the position.
   await open(page, base + "/rule/1/edit");
   await retype(page, "up{<exclude>} <");
-  await page.click("button:has-text('Save rule')");
-  await page.locator("p.error[role=alert]", { hasText: "Expression: 1:16: unexpected end of input" }).waitFor();
+  const save = page.locator("button:has-text('Save rule')");
+  await page.waitForFunction(() => document.querySelector("button[title^='Expression: 1:16: unexpected end of input']")?.disabled);
+  assert.equal(await save.isDisabled(), true);
+  // The server refuses it too, with its position, and nothing changes.
+  const cookie = await apiLogin(base, "admin", ADMIN_PASSWORD);
+  const refused = await api(base, cookie, "save_rule", { id: 1, owner_kind: "site", owner_id: 1, kind: "alert", name: "InstanceDown", expr: "up{<exclude>} <" });
+  assert.equal(refused.status, 400);
+  assert.match(JSON.stringify(refused.json), /1:16: unexpected end of input/);
   assert.equal(await (await fetch(base + "/api/v1/rules")).text(), file);
 
   // The rule page: the family tree, the history, and a restore of the first version.
   await open(page, base + "/rule/1");
   await page.locator("ul.tree a", { hasText: "InstanceDown_web" }).waitFor();
   await page.getByText("Updated rule InstanceDown").waitFor();
+
+  // A recording rule: the alert's "For" (filled in for alerts) goes away with the kind.
+  await open(page, `${base}/rule/new?owner=service&id=${serviceId}`);
+  await page.selectOption("select[name=kind]", "record");
+  await page.fill("input[name=name]", "job:up:sum");
+  await retype(page, "sum by (job) (up)");
+  await page.getByTestId("yaml").filter({ hasText: "record: job:up:sum" }).waitFor();
+  await page.click("button:has-text('Save rule')");
+  await page.waitForURL(/\/rule\/\d+$/);
+  assert.match(await (await fetch(base + "/api/v1/rules")).text(), /record: job:up:sum\n/);
   assert.deepEqual(env.errors, []);
 });
 

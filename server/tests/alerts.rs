@@ -522,7 +522,7 @@ on_both_databases!(a_large_group_keeps_to_each_receivers_limit, |b: Backend| asy
     let (status, _, html) = page(&app, &format!("/alert/{id}"), &cookie).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.len() < 300_000, "the page is {} bytes", html.len());
-    assert!(html.contains("… and 4920 more") && html.contains("left 20 more alert(s)"), "{html}");
+    assert!(html.contains("… and 4920 more") && html.contains("left 20 more alerts"), "{html}");
     assert!(html.contains(&format!("href=\"/alert/{id}/payload\"")));
     let (status, headers, payload) = page(&app, &format!("/alert/{id}/payload"), &cookie).await;
     assert_eq!((status, headers[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, "application/json"));
@@ -580,8 +580,8 @@ on_both_databases!(an_alert_that_reached_nobody_says_why_and_is_counted, |b: Bac
     assert!(why.starts_with("the group's alerts name 2 project(s) they do not all share"), "{why}");
     let (other,): (i64,) =
         sqlx::query_as("SELECT id FROM project WHERE name = 'other-project'").fetch_one(&b.db.pool).await.unwrap();
-    assert!(why.contains(&format!("project other-project (#{other}): 0 enabled notifier(s) not told")), "{why}");
-    assert!(why.contains("project test-project (#1): 1 enabled notifier(s) not told"), "{why}");
+    assert!(why.contains(&format!("project other-project (#{other}): 0 enabled notifiers not told")), "{why}");
+    assert!(why.contains("project test-project (#1): 1 enabled notifier not told"), "{why}");
     assert_eq!(detail.alert.notified, 0);
 
     // Told nobody: flagged in the list and on its page, and counted.

@@ -727,12 +727,24 @@ on_both_databases!(edges_are_quiet, |b: Backend| async move {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     // A path no file or page can have is the caller's mistake (414), not a fault of the
     // static files' lookup (it was a 500, "file name too long").
-    for path in [format!("/pkg/{}.wasm", "a".repeat(300)), format!("/{}", "a/".repeat(2100)), "/x".repeat(10_000)] {
+    // (Also a long path of short segments: the site root's path adds to it on the disk.)
+    for path in [
+        format!("/pkg/{}.wasm", "a".repeat(300)),
+        format!("/{}", "a/".repeat(1100)),
+        "/x".repeat(10_000),
+        format!("/pkg/{}/b", vec!["a".repeat(250); 9].join("/")),
+    ] {
         let (status, body) = common::get(&app, &path).await;
         assert_eq!(status, StatusCode::URI_TOO_LONG, "{}", &path[..20]);
         assert!(body.contains("the request path is too long"), "{body}");
     }
     assert_eq!(common::get(&app, &format!("/pkg/{}.wasm", "a".repeat(200))).await.0, StatusCode::NOT_FOUND);
+    // A request without a path (CONNECT's authority form) is refused, not a panic of the
+    // page renderer.
+    let connect =
+        axum::http::Request::builder().method("CONNECT").uri("127.0.0.1:3000").body(axum::body::Body::empty());
+    let (status, _, body) = send(&app, connect.unwrap()).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
 });
 
 // What the review of the first fixes found: receivers' words that quote a notifier's secret,

@@ -171,6 +171,12 @@ pub fn AddressWarning() -> impl IntoView {
     }
 }
 
+/// For a GET `<Form>`'s `on_form_data`: leptos_router 0.8 appends the submit button to the
+/// query even when it has no name (`/user?q=adm&=`); the pair without a name is dropped.
+pub fn unnamed_dropped() -> std::sync::Arc<dyn Fn(&leptos::web_sys::FormData)> {
+    std::sync::Arc::new(|data| data.delete(""))
+}
+
 /// A value made safe for a URL's query string.
 pub fn query_value(v: &str) -> String {
     form_urlencoded::byte_serialize(v.as_bytes()).collect()

@@ -72,11 +72,14 @@ pub fn RuleEditor(
 
     // The engine, on every change; with how long it took, shown on the preview.
     let computed = Memo::new(move |_| {
+        let kind = kind.get();
         let input = RuleInput {
-            kind: kind.get(),
+            kind,
             name: name.get(),
             expr: expr.get(),
-            duration: duration.get(),
+            // A recording rule has no `for`; what was typed before switching stays in the
+            // (hidden, disabled) field.
+            duration: if kind == RuleKind::Alert { duration.get() } else { String::new() },
             enabled: enabled.get(),
             description: description.get(),
             labels: labels.with(|r| collect(r)),
@@ -87,6 +90,18 @@ pub fn RuleEditor(
         (p, now_ms() - started)
     });
     let is_alert = move || kind.get() == RuleKind::Alert;
+    // Why the server would refuse the rule as it stands, once in the browser: Save is disabled
+    // with it. (Not on the server's page: a form without the wasm still posts and is told.)
+    let in_browser = RwSignal::new(false);
+    Effect::new(move || in_browser.set(true));
+    let refusal = move || {
+        in_browser.get().then(|| {
+            computed.with(|(p, _)| match &p.expr {
+                Err(e) => Some(format!("Expression: {}", expr.with(|text| e.describe(text)))),
+                Ok(_) => p.problem.clone(),
+            })
+        })?
+    };
 
     view! {
         <div class="editor">
@@ -120,10 +135,12 @@ pub fn RuleEditor(
                         on:input=move |ev| expr.set(event_target_value(&ev)) inner_html=textarea_html(&draft.expr)></textarea>
                 </label>
                 <ExprError computed expr />
-                <div class="row" class:hidden=move || !is_alert()>
-                    <label class="field">
+                <div class="row">
+                    // Disabled as well as hidden for a recording rule, so the form does not send it.
+                    <label class="field" class:hidden=move || !is_alert()>
                         <span>"For"</span>
                         <input type="text" name="duration" value=draft.duration.clone() placeholder="5m"
+                            disabled=move || !is_alert()
                             on:input=move |ev| duration.set(event_target_value(&ev)) />
                     </label>
                     <label class="field check">
@@ -149,7 +166,9 @@ pub fn RuleEditor(
                     </label>
                 })}
                 {move || computed.with(|(p, _)| p.problem.clone()).map(|m| view! { <p class="field-error">{m}</p> })}
-                <button type="submit">{if parent.is_some() { "Save override" } else { "Save rule" }}</button>
+                <button type="submit" disabled=move || refusal().is_some() title=refusal>
+                    {if parent.is_some() { "Save override" } else { "Save rule" }}
+                </button>
             </ActionForm>
             <FormError value=save.value() />
 

@@ -1,25 +1,25 @@
 //! A time as people read it: "3 min ago" (or "in 10 min"), the exact time in the browser's
 //! time zone on hover. The server renders the exact UTC time (it does not know the reader's
-//! zone or clock); the browser turns it into words once the page is live, and keeps them
-//! current from one clock for the whole page (see [`provide_clock`]).
+//! zone or clock); the browser turns it into words once the time is on the page (also after
+//! hydration, which keeps the server's text), and keeps them current with one timer for the
+//! whole page (see [`provide_clock`]).
 
 use crate::model::when::utc_text;
 use leptos::prelude::*;
 
-/// The browser's time (ms since the epoch), 0 until the page is live; ticks every 30 s.
+/// Ticks every 30 s once the page is live, so that every [`When`] says its words again.
 #[derive(Clone, Copy)]
-struct Clock(RwSignal<f64>);
+struct Clock(RwSignal<u64>);
 
 /// Provides the page's one clock that every [`When`] reads (one timer, not one per time
 /// shown). Called once by the app.
 pub fn provide_clock() {
-    let now = RwSignal::new(0.0);
-    provide_context(Clock(now));
+    let ticks = RwSignal::new(0);
+    provide_context(Clock(ticks));
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     Effect::new(move || {
-        now.set(js_sys::Date::now());
         let handle =
-            set_interval_with_handle(move || now.set(js_sys::Date::now()), std::time::Duration::from_secs(30)).ok();
+            set_interval_with_handle(move || ticks.update(|n| *n += 1), std::time::Duration::from_secs(30)).ok();
         on_cleanup(move || {
             if let Some(h) = handle {
                 h.clear();
@@ -37,10 +37,19 @@ pub fn When(#[prop(into)] at: String, #[prop(optional)] empty: &'static str) -> 
     }
     let utc = utc_text(&at);
     let clock = use_context::<Clock>().map(|Clock(c)| c);
-    // (words, exact local time), once the browser's clock runs.
+    // The first render is the server's (the UTC text, which hydration keeps); once mounted
+    // (effects run only in the browser), the words, from the browser's time at each tick.
+    let mounted = RwSignal::new(false);
+    Effect::new(move || mounted.set(true));
+    // (words, exact local time)
     let local = {
         let at = at.clone();
-        Memo::new(move |_| local_words(&at, clock.map(|c| c.get()).unwrap_or(0.0)))
+        Memo::new(move |_| {
+            if let Some(c) = clock {
+                c.track();
+            }
+            mounted.get().then(|| local_words(&at)).flatten()
+        })
     };
     let title = {
         let utc = utc.clone();
@@ -52,12 +61,12 @@ pub fn When(#[prop(into)] at: String, #[prop(optional)] empty: &'static str) -> 
     .into_any()
 }
 
-/// `at` in words at browser time `now` (ms), and its exact time in the reader's locale and
-/// zone; nothing before the clock runs or for a time the browser cannot read.
+/// `at` in words at the browser's time now, and its exact time in the reader's locale and
+/// zone; nothing for a time the browser cannot read.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
-fn local_words(at: &str, now: f64) -> Option<(String, String)> {
-    let then = js_sys::Date::parse(at);
-    if now == 0.0 || then.is_nan() {
+fn local_words(at: &str) -> Option<(String, String)> {
+    let (now, then) = (js_sys::Date::now(), js_sys::Date::parse(at));
+    if then.is_nan() {
         return None;
     }
     let exact = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(then))
@@ -67,6 +76,6 @@ fn local_words(at: &str, now: f64) -> Option<(String, String)> {
 
 /// On the server: always the UTC text.
 #[cfg(not(any(feature = "hydrate", feature = "csr")))]
-fn local_words(_: &str, _: f64) -> Option<(String, String)> {
+fn local_words(_: &str) -> Option<(String, String)> {
     None
 }

@@ -3,7 +3,7 @@
 
 use super::{HeldAlertsPanel, SilenceButton};
 use crate::api::alerts::{alert_history, current_alerts, get_alert};
-use crate::components::{ErrorView, LabelChips, Loading, When, live_feed};
+use crate::components::{ErrorView, LabelChips, Loading, When, live_feed, unnamed_dropped};
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
 use crate::model::*;
@@ -21,7 +21,7 @@ fn labels_query() -> impl Fn() -> String + Clone + Send + Sync + 'static {
 #[component]
 fn LabelFilter(action: &'static str, value: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
     view! {
-        <Form method="GET" action=action attr:class="label-filter">
+        <Form method="GET" action=action on_form_data=unnamed_dropped() attr:class="label-filter">
             <input type="search" name="labels" value=value placeholder="service=web severity=critical" aria-label="Label filter" />
             <button type="submit">"Filter"</button>
         </Form>
@@ -111,6 +111,7 @@ fn lines(groups: &[AlertSummary]) -> Vec<Line> {
 #[component]
 fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl IntoView {
     let groups = RwSignal::new(page.alerts);
+    let filtered = !filter.trim().is_empty();
     let filter = parse_label_filter(&filter).unwrap_or_default();
     let status = live_feed(page.last_event, move |m| match m {
         FeedMessage::Event { alert, .. } => {
@@ -131,7 +132,8 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
         {move || {
             let lines = groups.with(|g| lines(g));
             if lines.is_empty() {
-                return view! { <p class="muted">"No alerts received."</p> }.into_any();
+                let empty = if filtered { "No alerts with these labels." } else { "No alerts received." };
+                return view! { <p class="muted">{empty}</p> }.into_any();
             }
             view! {
                 <table class="list alerts">
@@ -231,7 +233,7 @@ pub fn AlertPage() -> impl IntoView {
                     <h1>{a.alertname.clone()} " " <span class=format!("chip {}", a.status)>{a.status.clone()}</span></h1>
                     <p class="muted">
                         "Received " <When at=a.received.clone() />
-                        {format!(" · {} alert(s) · sent {} · errors {}", a.alerts, a.sent_count, a.error_count)}
+                        {format!(" · {} · sent {} · errors {}", crate::model::counted(a.alerts, "alert"), a.sent_count, a.error_count)}
                     </p>
                     <p class="links" data-testid="alert-links">
                         {d.links.iter().cloned().map(|(text, href)| {
@@ -246,8 +248,8 @@ pub fn AlertPage() -> impl IntoView {
                     {(d.truncated_alerts > 0).then(|| view! {
                         <p class="warning" data-testid="truncated">
                             {format!(
-                                "Alertmanager left {} more alert(s) of this group out of its message (its max_alerts): they are not listed here.",
-                                d.truncated_alerts
+                                "Alertmanager left {} of this group out of its message (its max_alerts): they are not listed here.",
+                                crate::model::counted(d.truncated_alerts as i64, "more alert")
                             )}
                         </p>
                     })}

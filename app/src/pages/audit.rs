@@ -18,6 +18,9 @@ pub fn AuditPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match log.await {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Ok(page) if page.entries.is_empty() && page.page <= 1 => view! {
+                        <p class="muted">"No changes that you can see yet: what you and others change shows here."</p>
+                    }.into_any(),
                     Ok(page) => view! {
                         <table class="list audit">
                             <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Change"</th></tr></thead>

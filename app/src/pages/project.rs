@@ -370,7 +370,7 @@ fn ScrapeResults(test: ExporterTest) -> impl IntoView {
                     <pre>{r.excerpt.join("\n")}</pre>
                 </details>
             }).collect_view()}
-            {(test.more_hosts > 0).then(|| view! { <p class="muted">{format!("{} more hosts not scraped", test.more_hosts)}</p> })}
+            {(test.more_hosts > 0).then(|| view! { <p class="muted">{format!("{} not scraped", crate::model::counted(test.more_hosts as i64, "more host"))}</p> })}
         </div>
     }
 }

@@ -95,16 +95,20 @@ pub fn RulePage() -> impl IntoView {
                         <p>
                             <LabelChips labels />
                         </p>
-                        <button type="button" on:click=move |_| {
-                            test.dispatch(TestRule {
-                                id: Some(rid),
-                                owner_kind: owner_kind.to_string(),
-                                owner_id,
-                                kind: r.kind.as_str().to_string(),
-                                expr: r.expr.clone(),
-                            });
-                        }>"Test against Prometheus"</button>
-                        <TestResult test />
+                        // Testing runs the expression on the owner's Prometheus servers: for
+                        // those who may change the rule (the server asks the same).
+                        {edit.then(|| view! {
+                            <button type="button" on:click=move |_| {
+                                test.dispatch(TestRule {
+                                    id: Some(rid),
+                                    owner_kind: owner_kind.to_string(),
+                                    owner_id,
+                                    kind: r.kind.as_str().to_string(),
+                                    expr: r.expr.clone(),
+                                });
+                            }>"Test against Prometheus"</button>
+                            <TestResult test />
+                        })}
                     </section>
                     <section class="card">
                         <h2>"Family"</h2>
@@ -129,19 +133,21 @@ pub fn RulePage() -> impl IntoView {
                             {move || Suspend::new(async move {
                                 history.await.map(|page| {
                                     let none = page.entries.is_empty();
+                                    // The newest version is the rule as it is: nothing to restore.
+                                    let newest_shown = page.page <= 1;
                                     view! {
                                     {none.then(|| view! { <p class="muted">"No change recorded yet."</p> })}
                                     <table class="list audit" class:hidden=none>
                                         <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Version"</th></tr></thead>
                                         <tbody>
-                                            {page.entries.into_iter().map(|e| view! {
+                                            {page.entries.into_iter().enumerate().map(|(i, e)| view! {
                                                 <tr>
                                                     <td><When at=e.created.clone() /></td>
                                                     <td>{e.user.clone().unwrap_or_else(|| "system".into())}</td>
                                                     <td>{e.body.clone()}</td>
                                                     <td>
                                                         <ChangeDiff old=e.old.clone() new=e.data.clone() />
-                                                        {(edit && e.data.is_some()).then(|| view! {
+                                                        {(edit && e.data.is_some() && !(newest_shown && i == 0)).then(|| view! {
                                                             <ActionForm action=restore attr:class="inline">
                                                                 <input type="hidden" name="id" value=rid.to_string() />
                                                                 <input type="hidden" name="version" value=e.id.to_string() />

@@ -158,7 +158,7 @@ fn ShardDetail(
         <section class="card">
             <h2>"Prometheus servers"</h2>
             {if s.servers.is_empty() {
-                view! { <p class="muted">"No server registered yet: add one below, or run promgen register-server."</p> }.into_any()
+                view! { <p class="muted">"No server registered yet. Site admins add them here or with promgen register-server."</p> }.into_any()
             } else {
                 view! {
                     <table class="list">

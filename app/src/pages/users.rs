@@ -1,7 +1,7 @@
 //! The users of the site, for its admins: who they are, searchable.
 
 use crate::api::members::list_users;
-use crate::components::{ErrorView, Loading};
+use crate::components::{ErrorView, Loading, unnamed_dropped};
 use leptos::prelude::*;
 use leptos_router::components::Form;
 
@@ -12,7 +12,7 @@ pub fn UsersPage() -> impl IntoView {
     let users = Resource::new(q, list_users);
     view! {
         <h1>"Users"</h1>
-        <Form method="GET" action="/user">
+        <Form method="GET" action="/user" on_form_data=unnamed_dropped()>
             <input type="search" name="q" value=q placeholder="Username, email or name" aria-label="Find users" />
             <button type="submit">"Find"</button>
         </Form>

@@ -157,7 +157,15 @@ impl Alerts {
         let labels = &message.common_labels;
         let label = |k: &str| labels.get(k).cloned().unwrap_or_default();
         let mut events = vec![
-            ("received", format!("{}: {} alert(s) of {}", message.status, message.alerts.len(), message.group_key)),
+            (
+                "received",
+                format!(
+                    "{}: {} of {}",
+                    message.status,
+                    crate::model::counted(message.alerts.len() as i64, "alert"),
+                    message.group_key
+                ),
+            ),
             ("routed", plan.decisions.join("; ")),
         ];
         if message.status == "resolved" {

@@ -3,6 +3,7 @@
 //! filters permitting; a `user` notifier stands for that user's own notifiers; a project that
 //! is not the labelled service's routes nowhere. Every step is written down for the alert page.
 
+use crate::model::counted;
 use crate::model::{LabelMap, NotifierId, NotifierKind, WebhookMessage};
 use crate::rules::labels::{PROJECT, SERVICE};
 use std::collections::{BTreeMap, BTreeSet};
@@ -142,7 +143,7 @@ pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> 
     for (what, found) in [("service", &plan.service), ("project", &plan.project)] {
         if let Some(f) = found {
             let own = notifiers.iter().filter(|n| (n.service_id == Some(f.id)) == (what == "service")).count();
-            plan.decisions.push(format!("{what} {} (#{}): {own} enabled notifier(s)", f.name, f.id));
+            plan.decisions.push(format!("{what} {} (#{}): {}", f.name, f.id, counted(own as i64, "enabled notifier")));
         }
     }
     // Promgen sends once per (kind, target), whichever object or subscription led there.
@@ -177,7 +178,11 @@ pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> 
         match theirs.first() {
             None => plan.decisions.push(format!("{} leads to no enabled notifier of that user", shown(n))),
             Some((_, _, _, username)) => {
-                plan.decisions.push(format!("{} is user {username}: {} notifier(s)", shown(n), theirs.len()));
+                plan.decisions.push(format!(
+                    "{} is user {username}: {}",
+                    shown(n),
+                    counted(theirs.len() as i64, "notifier")
+                ));
             }
         }
         for (id, kind, value, _) in &theirs {
@@ -188,7 +193,7 @@ pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> 
     }
     plan.decisions.push(match plan.targets.len() {
         0 => "no notifier to tell".into(),
-        n => format!("{n} notification(s) queued"),
+        n => format!("{} queued", counted(n as i64, "notification")),
     });
     Ok(plan)
 }
@@ -225,7 +230,7 @@ async fn unshared(
     let mut each: Vec<String> = named
         .iter()
         .map(|name| match found.iter().find(|f| f.1 == *name) {
-            Some((id, _, n)) => format!("{table} {name} (#{id}): {n} enabled notifier(s) not told"),
+            Some((id, _, n)) => format!("{table} {name} (#{id}): {} not told", counted(*n, "enabled notifier")),
             None => format!("{table} {name}: not registered here"),
         })
         .collect();
@@ -255,7 +260,7 @@ pub async fn route_site(conn: &mut sqlx::AnyConnection) -> Result<Plan, sqlx::Er
             plan.targets.push(Target { notifier: NotifierId(id), kind, target: value });
         }
     }
-    plan.decisions.push(format!("the site's notifiers: {} notification(s) queued", plan.targets.len()));
+    plan.decisions.push(format!("the site's notifiers: {} queued", counted(plan.targets.len() as i64, "notification")));
     Ok(plan)
 }
 

@@ -423,7 +423,14 @@ pub fn local_redirect(next: Option<&str>) -> String {
     const HOME: &str = "http://promgen.invalid/";
     let (Ok(base), Some(next)) = (url::Url::parse(HOME), next) else { return "/".into() };
     match base.join(next) {
-        Ok(url) if url.origin() == base.origin() && url.username().is_empty() && url.password().is_none() => {
+        // The scheme too: a `blob:` URL's origin is its inner URL's, so `blob:http://promgen.invalid\@evil/`
+        // passed the origin check, and its "path" was the whole inner URL.
+        Ok(url)
+            if url.scheme() == base.scheme()
+                && url.origin() == base.origin()
+                && url.username().is_empty()
+                && url.password().is_none() =>
+        {
             let path = &url[url::Position::BeforePath..];
             // `/.//evil` parses to the path `//evil`, which a browser reads as another host.
             if path.starts_with("//") || path.starts_with("/\\") { "/".into() } else { path.to_string() }
@@ -466,6 +473,9 @@ mod tests {
             (Some("/.\\/evil"), "/"),
             (Some("/;/..//evil"), "/"),
             (Some("http://promgen.invalid//evil"), "/"),
+            (Some("blob:http://promgen.invalid/x"), "/"),
+            (Some("blob:http://promgen.invalid\\@evil.example/"), "/"),
+            (Some("blob:blob:http://promgen.invalid/"), "/"),
             (Some(""), "/"),
             (None, "/"),
         ] {

@@ -104,6 +104,12 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await port.fill("9100");
   await page.click("button:has-text('Add exporter')");
   await page.locator("#exporters td", { hasText: "enabled" }).waitFor();
+  // The same exporter again from its quick-add button: refused, said beside the buttons, and
+  // the exporter form's fields are left alone. (Chromium logs the refused request's status.)
+  env.expectConsole(/status of 409 /);
+  await page.locator(".quick-add button", { hasText: "node:9100" }).click();
+  await page.locator("#exporters .quick-add + p.error", { hasText: "node exporter" }).waitFor();
+  assert.notEqual(await port.getAttribute("aria-invalid"), "true");
 
   const targets = await (await fetch(base + "/api/v1/targets")).json();
   assert.deepEqual(targets, [

@@ -104,14 +104,22 @@ fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str) {
     if field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return;
     }
+    // The form right before, past the other forms' errors (several may follow one form);
+    // anything else between means the message is not about that form.
     let mut form = message.previous_element_sibling();
     while let Some(el) = form.clone() {
         if el.tag_name().eq_ignore_ascii_case("form") {
             break;
         }
-        form = el.previous_element_sibling();
+        form = if el.tag_name().eq_ignore_ascii_case("p") && el.class_list().contains("error") {
+            el.previous_element_sibling()
+        } else {
+            None
+        };
     }
-    let Some(input) = form.and_then(|f| f.query_selector(&format!("[name=\"{field}\"]")).ok().flatten()) else {
+    // A field one can see and change: a hidden input (a quick-add button's) is not marked.
+    let selector = format!("[name=\"{field}\"]:not([type=hidden])");
+    let Some(input) = form.and_then(|f| f.query_selector(&selector).ok().flatten()) else {
         return;
     };
     let id = format!("form-error-{field}");

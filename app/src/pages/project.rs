@@ -24,6 +24,10 @@ pub fn ProjectPage() -> impl IntoView {
     let delete_farm_done = successes(delete_farm.value());
     let create_exporter = ServerAction::<CreateExporter>::new();
     let create_exporter_done = successes(create_exporter.value());
+    // The quick-add buttons have their own, so that their refusal is shown by them and does
+    // not mark the exporter form's fields.
+    let quick_add = ServerAction::<CreateExporter>::new();
+    let quick_add_done = successes(quick_add.value());
     let toggle = ServerAction::<SetExporterEnabled>::new();
     let toggle_done = successes(toggle.value());
     let delete_exporter = ServerAction::<DeleteExporter>::new();
@@ -42,6 +46,7 @@ pub fn ProjectPage() -> impl IntoView {
             + delete_host_done.get()
             + delete_farm_done.get()
             + create_exporter_done.get()
+            + quick_add_done.get()
             + toggle_done.get()
             + delete_exporter_done.get()
             + create_url_done.get()
@@ -223,7 +228,7 @@ pub fn ProjectPage() -> impl IntoView {
                                     choices.await.ok().map(|c| view! {
                                         <div class="quick-add">"Quick add: "
                                             {c.default_exporters.into_iter().map(|x| view! {
-                                                <ActionForm action=create_exporter attr:class="inline">
+                                                <ActionForm action=quick_add attr:class="inline">
                                                     <input type="hidden" name="project_id" value=pid.to_string() />
                                                     <input type="hidden" name="job" value=x.job.clone() />
                                                     <input type="hidden" name="port" value=x.port.to_string() />
@@ -233,6 +238,7 @@ pub fn ProjectPage() -> impl IntoView {
                                                 </ActionForm>
                                             }).collect_view()}
                                         </div>
+                                        <FormError value=quick_add.value() />
                                     })
                                 })}
                             </Suspense>

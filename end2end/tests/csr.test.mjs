@@ -52,7 +52,7 @@ test("the client-only bundle logs in and registers a service through a running s
     await page.click("button:has-text('Log in')");
     await page.waitForURL(origin + "/");
     await page.locator("header a.user", { hasText: "admin" }).waitFor();
-    await page.getByText("No services yet").waitFor();
+    await page.getByText("No services to show").waitFor();
 
     await page.fill("input[name=name]", "csr-web");
     await page.click("button:has-text('Register service')");

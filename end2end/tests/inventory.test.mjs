@@ -30,7 +30,7 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.fill("input[name=password]", ADMIN_PASSWORD);
   await page.click("button:has-text('Log in')");
   await page.waitForURL(base + "/");
-  await page.getByText("No services yet").waitFor();
+  await page.getByText("No services to show").waitFor();
   // The header follows at once: who is logged in, and a way out.
   await page.locator("header a.user", { hasText: "admin" }).waitFor();
   await page.locator("header button", { hasText: "Log out" }).waitFor();

@@ -38,7 +38,7 @@ pub fn Field(
 /// in the browser the message also becomes the field's custom validity (the browser will not
 /// submit the form) and its submit buttons are disabled with the first flagged field's message
 /// as their reason (`title`).
-fn checked(check: Option<Check>, ev: &leptos::ev::Event) -> Option<String> {
+pub fn checked(check: Option<Check>, ev: &leptos::ev::Event) -> Option<String> {
     let message = check.and_then(|c| c(&event_target_value(ev)));
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     hold_submit(ev, message.as_deref());

@@ -16,7 +16,7 @@ mod when;
 pub use browser_fetch::browser_fetch;
 pub use change_diff::ChangeDiff;
 pub use confirm::ConfirmSubmit;
-pub use field::{Field, TextArea, checks, textarea_html};
+pub use field::{Field, TextArea, checked, checks, textarea_html};
 pub use live_feed::live_feed;
 pub use members::MembersPanel;
 pub use nav::{Nav, login_href};

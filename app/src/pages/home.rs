@@ -17,7 +17,7 @@ pub fn HomePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match services.await {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="muted">"No services yet (none that you can see): register one below."</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="muted">"No services to show: register one below."</p> }.into_any(),
                     Ok(list) => view! {
                         <table class="list">
                             <thead><tr><th>"Service"</th><th>"Projects"</th></tr></thead>

@@ -9,7 +9,7 @@ use crate::components::{
     successes,
 };
 use crate::error::AppError;
-use crate::model::silences::owner_matchers;
+use crate::model::silences::{owner_matchers, silence_link};
 use crate::model::*;
 use crate::rules::overrides;
 use leptos::prelude::*;
@@ -65,7 +65,22 @@ pub fn RulePage() -> impl IntoView {
                     <p class="muted">{r.description.clone()}</p>
                     {(r.kind == RuleKind::Alert).then(|| {
                         let label = |k: &str| labels.get(k).cloned().unwrap_or_default();
-                        view! { <SilenceButton matchers=owner_matchers(&r.name, &label("service"), &label("project")) /> }
+                        let (service, project) = (label("service"), label("project"));
+                        if service.is_empty() && project.is_empty() {
+                            // Promgen's rule: a site rule's alert name alone would silence it
+                            // for everyone (refused), so the form starts with it and the page
+                            // says what to add.
+                            let href = silence_link(&owner_matchers(&r.name, "", ""));
+                            view! {
+                                <p class="muted">
+                                    <A href=href attr:class="button small">"Silence for a service…"</A>
+                                    " A site rule is silenced for a service or project, not for everyone: add "
+                                    <code>"service=\"…\""</code> " or " <code>"project=\"…\""</code> " to the matchers."
+                                </p>
+                            }.into_any()
+                        } else {
+                            view! { <SilenceButton matchers=owner_matchers(&r.name, &service, &project) /> }.into_any()
+                        }
                     })}
                     {d.left_out.clone().map(|why| view! {
                         <p class="error" role="alert" data-testid="left-out">

@@ -3,7 +3,7 @@
 //! alerts the Alertmanagers hold now.
 
 use crate::api::silences::{CreateSilence, ExpireSilence, alertmanager_alerts, list_silences};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When, successes};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When, checked, successes};
 use crate::model::silences::*;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -26,7 +26,10 @@ pub fn SilencesPage() -> impl IntoView {
     let expire = ServerAction::<ExpireSilence>::new();
     let expire_done = successes(expire.value());
     let silences = Resource::new(move || (create_done.get(), expire_done.get()), |_| list_silences());
-    let (message, set_message) = signal(None::<String>);
+    // What is wrong with the matchers: those typed, else those a mute button prefilled (a site
+    // rule's alert name alone is refused, and the page says so before anything is sent).
+    let (typed, set_typed) = signal(None::<Option<String>>);
+    let message = move || typed.get().unwrap_or_else(|| check_matcher_text(&prefill()));
     view! {
         <h1>"Silences"</h1>
         <section class="card">
@@ -43,10 +46,10 @@ pub fn SilencesPage() -> impl IntoView {
                         name="matchers"
                         autocomplete="off"
                         value=prefill
-                        aria-invalid=move || message.get().is_some().to_string()
-                        on:input=move |ev| set_message.set(check_matcher_text(&event_target_value(&ev)))
+                        aria-invalid=move || message().is_some().to_string()
+                        on:input=move |ev| set_typed.set(Some(checked(Some(check_matcher_text), &ev)))
                     />
-                    <small class="field-error">{move || message.get()}</small>
+                    <small class="field-error">{message}</small>
                 </label>
                 <div class="row">
                     <Field label="Duration" name="duration" value="1h" placeholder="2h, 1h30m, 1d" />

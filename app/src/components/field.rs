@@ -75,6 +75,8 @@ fn hold_submit(ev: &leptos::ev::Event, message: Option<&str>) {
     });
     for button in all("button[type=submit]") {
         if let Some(button) = button.dyn_ref::<web_sys::HtmlButtonElement>() {
+            // Firefox would keep a disabled button disabled across a reload, with no reason shown.
+            let _ = button.set_attribute("autocomplete", "off");
             button.set_disabled(reason.is_some());
             match &reason {
                 Some(why) => button.set_title(why),

@@ -104,6 +104,10 @@ test("override a site rule for a service, live, and find both in /api/v1/rules",
 
   // A recording rule: the alert's "For" (filled in for alerts) goes away with the kind.
   await open(page, `${base}/rule/new?owner=service&id=${serviceId}`);
+  // Nothing typed yet: no error is shown, and Save says why it waits.
+  await page.waitForFunction(() => document.querySelector("button[title]")?.textContent.includes("Save rule"));
+  assert.equal(await page.locator("button:has-text('Save rule')").isDisabled(), true);
+  assert.equal(await page.locator(".expr-error").count(), 0);
   await page.selectOption("select[name=kind]", "record");
   await page.fill("input[name=name]", "job:up:sum");
   await retype(page, "sum by (job) (up)");

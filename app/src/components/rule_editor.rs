@@ -90,6 +90,9 @@ pub fn RuleEditor(
         (p, now_ms() - started)
     });
     let is_alert = move || kind.get() == RuleKind::Alert;
+    // A new rule's empty form is not told it is wrong before anything is typed (Save still
+    // says why it is disabled); a rule or override being edited is checked from the start.
+    let touched = RwSignal::new(id.is_some() || parent.is_some());
     // Why the server would refuse the rule as it stands, once in the browser: Save is disabled
     // with it. (Not on the server's page: a form without the wasm still posts and is told.)
     let in_browser = RwSignal::new(false);
@@ -104,7 +107,7 @@ pub fn RuleEditor(
     };
 
     view! {
-        <div class="editor">
+        <div class="editor" on:input=move |_| touched.set(true)>
             <ActionForm action=save attr:class="rule-form">
                 {id.map(|id| view! { <input type="hidden" name="id" value=id.to_string() /> })}
                 {parent.map(|p| view! { <input type="hidden" name="parent" value=p.to_string() /> })}
@@ -131,10 +134,12 @@ pub fn RuleEditor(
                 <label class="field">
                     <span>"Expression (PromQL; " <code>"<exclude>"</code> " is where the overrides' exclusions go)"</span>
                     <textarea name="expr" rows=4 spellcheck="false" class="expr-input"
-                        aria-invalid=move || computed.with(|(p, _)| p.expr.is_err()).to_string()
+                        aria-invalid=move || (touched.get() && computed.with(|(p, _)| p.expr.is_err())).to_string()
                         on:input=move |ev| expr.set(event_target_value(&ev)) inner_html=textarea_html(&draft.expr)></textarea>
                 </label>
-                <ExprError computed expr />
+                <Show when=move || touched.get()>
+                    <ExprError computed expr />
+                </Show>
                 <div class="row">
                     // Disabled as well as hidden for a recording rule, so the form does not send it.
                     <label class="field" class:hidden=move || !is_alert()>
@@ -165,7 +170,7 @@ pub fn RuleEditor(
                         <span>{format!("Also change the {} still using this expression", crate::model::counted(followers as i64, "override"))}</span>
                     </label>
                 })}
-                {move || computed.with(|(p, _)| p.problem.clone()).map(|m| view! { <p class="field-error">{m}</p> })}
+                {move || touched.get().then(|| computed.with(|(p, _)| p.problem.clone())).flatten().map(|m| view! { <p class="field-error">{m}</p> })}
                 <button type="submit" disabled=move || refusal().is_some() title=refusal>
                     {if parent.is_some() { "Save override" } else { "Save rule" }}
                 </button>

@@ -65,6 +65,10 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   assert.equal(await nameField.getAttribute("aria-invalid"), "true");
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("name")), "name");
   assert.match(await page.locator(`#${await nameField.getAttribute("aria-describedby")}`).textContent(), /exists already/);
+  // The mark goes with the first change (pasted or typed): the field's own check says then.
+  await nameField.fill("web-two");
+  assert.equal(await nameField.getAttribute("aria-invalid"), "false");
+  assert.equal(await nameField.getAttribute("aria-describedby"), null);
   await page.click("a:text-is('web')");
 
   // A project on the shard.

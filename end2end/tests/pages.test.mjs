@@ -158,6 +158,24 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
       await page.screenshot({ path: join(artifacts, `${name}-${width}.png`), fullPage: true });
     }
   }
+  // The phone menu: a drop-down that closes when a page is chosen (also the one shown), on a
+  // click outside it and on Escape.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await open(page, base + "/audit");
+  const menu = page.locator("details.menu");
+  const isOpen = () => menu.evaluate((d) => d.open);
+  for (const [how, act] of [
+    ["a page chosen", () => page.click("nav.links a:has-text('Alerts')")],
+    ["the page shown chosen", () => page.click("nav.links a:has-text('Alerts')")],
+    ["a click outside", () => page.mouse.click(200, 820)],
+    ["Escape", () => page.keyboard.press("Escape")],
+  ]) {
+    await page.click("summary:has-text('Menu')");
+    assert.equal(await isOpen(), true, how);
+    await act();
+    await page.waitForFunction(() => !document.querySelector("details.menu").open);
+  }
+
   // The alert page leads to the alert's service and project, and to the http(s) URLs among its
   // annotations; nothing else from a payload becomes a link.
   await open(page, base + "/alert/1");

@@ -115,6 +115,20 @@ test("override a site rule for a service, live, and find both in /api/v1/rules",
   await page.click("button:has-text('Save rule')");
   await page.waitForURL(/\/rule\/\d+$/);
   assert.match(await (await fetch(base + "/api/v1/rules")).text(), /record: job:up:sum\n/);
+
+  // Typed on a slow connection before the page became interactive: the editor reads it.
+  const slow = await env.context();
+  await login(slow, base);
+  await slow.route("**/*.wasm", async (route) => {
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  await slow.goto(`${base}/rule/new?owner=service&id=${serviceId}`);
+  await slow.fill("input[name=name]", "EarlyBird");
+  await slow.fill("textarea[name=expr]", "up == 0");
+  await slow.waitForSelector("html[data-hydrated=true]");
+  await slow.getByTestId("yaml").filter({ hasText: "alert: EarlyBird" }).waitFor();
+  assert.equal(await slow.locator("button:has-text('Save rule')").isDisabled(), false);
   assert.deepEqual(env.errors, []);
 });
 

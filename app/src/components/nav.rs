@@ -28,7 +28,8 @@ pub fn Nav() -> impl IntoView {
     });
     let location = use_location();
     let login = move || login_href(&location.pathname.get(), &location.search.get());
-    // The phone menu closes when a page is chosen, and on Escape (focus back on its button).
+    // The phone menu closes when a page is chosen (also the one shown), on a click outside it
+    // and on Escape (focus back on its button when it was in the menu).
     let menu = NodeRef::<leptos::html::Details>::new();
     let summary = NodeRef::<leptos::html::Summary>::new();
     Effect::new(move || {
@@ -37,14 +38,38 @@ pub fn Nav() -> impl IntoView {
             let _ = d.remove_attribute("open");
         }
     });
-    let escape = move |e: leptos::ev::KeyboardEvent| {
-        if e.key() == "Escape"
-            && let (Some(d), Some(s)) = (menu.get_untracked(), summary.get_untracked())
-        {
-            let _ = d.remove_attribute("open");
-            let _ = s.focus();
-        }
-    };
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    Effect::new(move || {
+        use wasm_bindgen::JsCast;
+        let close = move |focus_button: bool| {
+            if let Some(d) = menu.get_untracked()
+                && d.has_attribute("open")
+            {
+                let _ = d.remove_attribute("open");
+                if let (true, Some(s)) = (focus_button, summary.get_untracked()) {
+                    let _ = s.focus();
+                }
+            }
+        };
+        let within = move |node: Option<web_sys::Node>| menu.get_untracked().is_some_and(|d| d.contains(node.as_ref()));
+        let clicks = window_event_listener(leptos::ev::click, move |e| {
+            let target = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+            let on_link = target.as_ref().and_then(|t| t.closest("a").ok().flatten()).is_some();
+            if on_link || !within(target.map(Into::into)) {
+                close(false);
+            }
+        });
+        let keys = window_event_listener(leptos::ev::keydown, move |e| {
+            if e.key() == "Escape" {
+                let focused = document().active_element().map(Into::into);
+                close(within(focused));
+            }
+        });
+        on_cleanup(move || {
+            clicks.remove();
+            keys.remove();
+        });
+    });
     view! {
         <header class="nav">
             <A href="/" attr:class="brand">"Promgen"</A>
@@ -56,7 +81,7 @@ pub fn Nav() -> impl IntoView {
                     aria-label="Search"
                 />
             </Form>
-            <details class="menu" node_ref=menu on:keydown=escape>
+            <details class="menu" node_ref=menu>
                 <summary node_ref=summary>"Menu"</summary>
                 <nav class="links" aria-label="Main">
                     <A href="/alert">"Alerts"</A>

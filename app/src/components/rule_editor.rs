@@ -96,7 +96,28 @@ pub fn RuleEditor(
     // Why the server would refuse the rule as it stands, once in the browser: Save is disabled
     // with it. (Not on the server's page: a form without the wasm still posts and is told.)
     let in_browser = RwSignal::new(false);
-    Effect::new(move || in_browser.set(true));
+    // What was typed before the page became interactive is what the engine reads from then on.
+    let (name_field, expr_field) = (NodeRef::<leptos::html::Input>::new(), NodeRef::<leptos::html::Textarea>::new());
+    let (duration_field, description_field) =
+        (NodeRef::<leptos::html::Input>::new(), NodeRef::<leptos::html::Textarea>::new());
+    Effect::new(move || {
+        #[cfg(any(feature = "hydrate", feature = "csr"))]
+        {
+            let typed = [
+                (name, name_field.get_untracked().map(|f| f.value())),
+                (expr, expr_field.get_untracked().map(|f| f.value())),
+                (duration, duration_field.get_untracked().map(|f| f.value())),
+                (description, description_field.get_untracked().map(|f| f.value())),
+            ];
+            for (signal, value) in typed {
+                if let Some(value) = value.filter(|v| signal.with_untracked(|s| s != v)) {
+                    signal.set(value);
+                    touched.set(true);
+                }
+            }
+        }
+        in_browser.set(true);
+    });
     let refusal = move || {
         in_browser.get().then(|| {
             computed.with(|(p, _)| match &p.expr {
@@ -128,12 +149,12 @@ pub fn RuleEditor(
                 }}
                 <label class="field">
                     <span>{move || if is_alert() { "Alert name" } else { "Recorded metric name" }}</span>
-                    <input type="text" name="name" value=draft.name.clone() autocomplete="off"
+                    <input type="text" name="name" value=draft.name.clone() autocomplete="off" node_ref=name_field
                         on:input=move |ev| name.set(event_target_value(&ev)) />
                 </label>
                 <label class="field">
                     <span>"Expression (PromQL; " <code>"<exclude>"</code> " is where the overrides' exclusions go)"</span>
-                    <textarea name="expr" rows=4 spellcheck="false" class="expr-input"
+                    <textarea name="expr" rows=4 spellcheck="false" class="expr-input" node_ref=expr_field
                         aria-invalid=move || (touched.get() && computed.with(|(p, _)| p.expr.is_err())).to_string()
                         on:input=move |ev| expr.set(event_target_value(&ev)) inner_html=textarea_html(&draft.expr)></textarea>
                 </label>
@@ -144,7 +165,7 @@ pub fn RuleEditor(
                     // Disabled as well as hidden for a recording rule, so the form does not send it.
                     <label class="field" class:hidden=move || !is_alert()>
                         <span>"For"</span>
-                        <input type="text" name="duration" value=draft.duration.clone() placeholder="5m"
+                        <input type="text" name="duration" value=draft.duration.clone() placeholder="5m" node_ref=duration_field
                             disabled=move || !is_alert()
                             on:input=move |ev| duration.set(event_target_value(&ev)) />
                     </label>
@@ -160,7 +181,7 @@ pub fn RuleEditor(
                 </div>
                 <label class="field">
                     <span>"Description (for people; not rendered)"</span>
-                    <textarea name="description" rows=2 on:input=move |ev| description.set(event_target_value(&ev))
+                    <textarea name="description" rows=2 node_ref=description_field on:input=move |ev| description.set(event_target_value(&ev))
                         inner_html=textarea_html(&draft.description)></textarea>
                 </label>
                 {(followers > 0).then(|| view! {

@@ -1,7 +1,7 @@
 //! The users of the site, for its admins: who they are, searchable.
 
 use crate::api::members::list_users;
-use crate::components::{ErrorView, Loading, unnamed_dropped};
+use crate::components::{ErrorView, Loading, When, unnamed_dropped};
 use leptos::prelude::*;
 use leptos_router::components::Form;
 
@@ -30,7 +30,7 @@ pub fn UsersPage() -> impl IntoView {
                                         <td>{format!("{} {}", u.first_name, u.last_name)}</td>
                                         <td>{u.email}</td>
                                         <td>{if u.is_superuser { "yes" } else { "" }}</td>
-                                        <td>{u.date_joined}</td>
+                                        <td><When at=u.date_joined /></td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>

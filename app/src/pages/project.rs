@@ -334,8 +334,6 @@ fn EditProject(
     }
 }
 
-/// An exporter's live state: "3/4 up", "no answer" when no Prometheus answered (why is said
-/// under the table), nothing while loading.
 /// What adding a pasted host list did (hosts already in the farm are skipped).
 fn added_hosts(added: u64) -> String {
     match added {
@@ -344,8 +342,9 @@ fn added_hosts(added: u64) -> String {
     }
 }
 
-/// The Up cell of an exporter: "checking…" until the server answered (`health` is `None`),
-/// "no answer" when it could not tell (`Some(None)`: the request failed).
+/// An exporter's live state: "3/4 up"; "checking…" until the server answered (`health` is
+/// `None`); "no answer" when no Prometheus answered (why is said under the table) or the
+/// request failed (`Some(None)`).
 fn up_text(health: Option<Option<ProjectHealth>>, exporter: ExporterId) -> String {
     match health {
         None => "checking…".to_string(),

@@ -34,6 +34,8 @@ pub struct FieldChange {
 /// The fields that differ between two states of an object as the audit log keeps them (JSON,
 /// usually objects): a field per key that changed, sorted by name. States that are not objects
 /// (a flag, a list) are one field, `value`. Values read as text: strings bare, the rest as JSON.
+/// A field that is empty on both sides (absent, null, "", [] or {}: an object created with an
+/// empty description) is no change.
 pub fn diff(old: Option<&str>, new: Option<&str>) -> Vec<FieldChange> {
     use serde_json::Value;
     let parse =
@@ -43,6 +45,13 @@ pub fn diff(old: Option<&str>, new: Option<&str>) -> Vec<FieldChange> {
         v => v.to_string(),
     };
     let (old, new) = (parse(old), parse(new));
+    let empty = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(Value::Object(o)) => o.is_empty(),
+        Some(_) => false,
+    };
     let as_object = |v: &Option<Value>| match v {
         None => Some(serde_json::Map::new()),
         Some(Value::Object(m)) => Some(m.clone()),
@@ -61,7 +70,7 @@ pub fn diff(old: Option<&str>, new: Option<&str>) -> Vec<FieldChange> {
         (Some(before), Some(after)) => {
             let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
             keys.into_iter()
-                .filter(|k| before.get(*k) != after.get(*k))
+                .filter(|k| before.get(*k) != after.get(*k) && !(empty(before.get(*k)) && empty(after.get(*k))))
                 .map(|k| FieldChange {
                     field: k.clone(),
                     before: before.get(k).map(text),
@@ -97,6 +106,13 @@ mod tests {
         // Created and deleted: every field on one side.
         assert_eq!(diff(None, Some(r#"{"name":"web"}"#)), vec![change("name", None, Some("web"))]);
         assert_eq!(diff(Some(r#"{"name":"web"}"#), None), vec![change("name", Some("web"), None)]);
+        // Empty on both sides says nothing; emptied is a change.
+        let created = r#"{"name":"up","description":"","parent":null,"labels":{}}"#;
+        assert_eq!(diff(None, Some(created)), vec![change("name", None, Some("up"))]);
+        assert_eq!(
+            diff(Some(r#"{"description":"x"}"#), Some(r#"{"description":""}"#)),
+            vec![change("description", Some("x"), Some(""))]
+        );
         // Not objects: one value.
         assert_eq!(diff(Some("true"), Some("false")), vec![change("value", Some("true"), Some("false"))]);
         assert_eq!(diff(Some("true"), Some("true")), vec![]);

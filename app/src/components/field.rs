@@ -49,14 +49,6 @@ pub fn checked(check: Option<Check>, ev: &leptos::ev::Event) -> Option<String> {
 fn hold_submit(ev: &leptos::ev::Event, message: Option<&str>) {
     use wasm_bindgen::JsCast;
     let Some(target) = ev.target() else { return };
-    // A mark the last refusal left (FormError's) goes with the first change: the field's own
-    // check says from now on.
-    if let Some(field) = target.dyn_ref::<web_sys::Element>() {
-        let _ = field.set_attribute("aria-invalid", if message.is_some() { "true" } else { "false" });
-        if field.get_attribute("aria-describedby").is_some_and(|id| id.starts_with("form-error-")) {
-            let _ = field.remove_attribute("aria-describedby");
-        }
-    }
     let form = if let Some(input) = target.dyn_ref::<web_sys::HtmlInputElement>() {
         input.set_custom_validity(message.unwrap_or(""));
         input.form()

@@ -126,6 +126,20 @@ fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str) {
     message.set_id(&id);
     let _ = input.set_attribute("aria-invalid", "true");
     let _ = input.set_attribute("aria-describedby", &id);
+    // The mark goes with the field's first change, typed or pasted: its own check (if any)
+    // says from then on. (The reactive attribute of a checked field writes only when its value
+    // changes, so it would not take the mark back.)
+    let unmark = wasm_bindgen::closure::Closure::once_into_js({
+        let input = input.clone();
+        move || {
+            let _ = input.set_attribute("aria-invalid", "false");
+            let _ = input.remove_attribute("aria-describedby");
+        }
+    });
+    let once = web_sys::AddEventListenerOptions::new();
+    once.set_once(true);
+    let _ =
+        input.add_event_listener_with_callback_and_add_event_listener_options("input", unmark.unchecked_ref(), &once);
     if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
         let _ = input.focus();
     }

@@ -6,6 +6,7 @@
 
 use crate::api::rules::{SaveRule, TestRule};
 use crate::components::{FormError, textarea_html};
+use crate::model::validate::FieldError;
 use crate::model::*;
 use crate::rules::preview::{Prepared, Preview, Related, caret, parent_lacks_exclude, preview};
 use leptos::prelude::*;
@@ -77,13 +78,13 @@ pub fn RuleEditor(
             kind,
             name: name.get(),
             expr: expr.get(),
-            // A recording rule has no `for`; what was typed before switching stays in the
-            // (hidden, disabled) field.
+            // A recording rule has no `for` and no annotations; what was typed before switching
+            // stays in the (hidden, disabled) fields.
             duration: if kind == RuleKind::Alert { duration.get() } else { String::new() },
             enabled: enabled.get(),
             description: description.get(),
             labels: labels.with(|r| collect(r)),
-            annotations: annotations.with(|r| collect(r)),
+            annotations: if kind == RuleKind::Alert { annotations.with(|r| collect(r)) } else { Default::default() },
         };
         let started = now_ms();
         let p = prepared.with_value(|c| preview(c, &input, follow.get()));
@@ -121,7 +122,7 @@ pub fn RuleEditor(
     let refusal = move || {
         in_browser.get().then(|| {
             computed.with(|(p, _)| match &p.expr {
-                Err(e) => Some(format!("Expression: {}", expr.with(|text| e.describe(text)))),
+                Err(e) => Some(FieldError::new("expr", expr.with(|text| e.describe(text))).to_string()),
                 Ok(_) => p.problem.clone(),
             })
         })?
@@ -162,13 +163,15 @@ pub fn RuleEditor(
                     <ExprError computed expr />
                 </Show>
                 <div class="row">
-                    // Disabled as well as hidden for a recording rule, so the form does not send it.
-                    <label class="field" class:hidden=move || !is_alert()>
-                        <span>"For"</span>
-                        <input type="text" name="duration" value=draft.duration.clone() placeholder="5m" node_ref=duration_field
-                            disabled=move || !is_alert()
-                            on:input=move |ev| duration.set(event_target_value(&ev)) />
-                    </label>
+                    // What only an alert has is disabled as well as hidden for a recording rule,
+                    // so the form does not send it.
+                    <fieldset class="plain" disabled=move || !is_alert() class:hidden=move || !is_alert()>
+                        <label class="field">
+                            <span>"For"</span>
+                            <input type="text" name="duration" value=draft.duration.clone() placeholder="5m" node_ref=duration_field
+                                on:input=move |ev| duration.set(event_target_value(&ev)) />
+                        </label>
+                    </fieldset>
                     <label class="field check">
                         <input type="checkbox" name="enabled" value="on" checked=draft.enabled
                             on:change=move |ev| enabled.set(event_target_checked(&ev)) />
@@ -176,9 +179,9 @@ pub fn RuleEditor(
                     </label>
                 </div>
                 <PairRows title="Labels" field="labels" rows=labels next=next_row />
-                <div class:hidden=move || !is_alert()>
+                <fieldset class="plain" disabled=move || !is_alert() class:hidden=move || !is_alert()>
                     <PairRows title="Annotations" field="annotations" rows=annotations next=next_row />
-                </div>
+                </fieldset>
                 <label class="field">
                     <span>"Description (for people; not rendered)"</span>
                     <textarea name="description" rows=2 node_ref=description_field on:input=move |ev| description.set(event_target_value(&ev))

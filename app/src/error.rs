@@ -1,13 +1,13 @@
 //! The one error type a user sees, on the page and over HTTP: what is wrong, and for a form,
 //! which field. It crosses the server-function boundary as JSON.
 
+use crate::api::json_text::JsonTextEncoding;
 use crate::model::validate::FieldError;
 use serde::{Deserialize, Serialize};
-use server_fn_codec::{FromServerFnError, JsonEncoding, ServerFnErrorErr};
+use server_fn_codec::{FromServerFnError, ServerFnErrorErr};
 
 // server_fn's names, re-exported by leptos.
 mod server_fn_codec {
-    pub use leptos::server_fn::codec::JsonEncoding;
     pub use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 }
 
@@ -94,7 +94,8 @@ impl From<FieldError> for AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    // As the answers (`crate::api::json_text`): one JSON reader in the wasm.
+    type Encoder = JsonTextEncoding;
 
     /// Arguments that do not read (a missing or mistyped field) are the caller's mistake: 400.
     /// The rest is the call itself failing (the network, an unreadable answer).

@@ -1,10 +1,11 @@
 //! Site-wide things: shards, probes, the audit log, imports.
 
+use crate::api::json_text::JsonText;
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
 
-#[server(endpoint = "list_shards")]
+#[server(endpoint = "list_shards", output = JsonText)]
 pub async fn list_shards() -> Result<Vec<ShardSummary>, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.shards(&actor).await
@@ -35,7 +36,7 @@ fn shard_input(
     })
 }
 
-#[server(endpoint = "create_shard")]
+#[server(endpoint = "create_shard", output = JsonText)]
 pub async fn create_shard(
     name: String,
     url: String,
@@ -58,7 +59,7 @@ pub async fn create_shard(
 }
 
 /// Changes a shard (site admins); its Prometheus version is set apart (`set_prometheus_version`).
-#[server(endpoint = "update_shard")]
+#[server(endpoint = "update_shard", output = JsonText)]
 pub async fn update_shard(
     id: ShardId,
     name: String,
@@ -77,7 +78,7 @@ pub async fn update_shard(
 }
 
 /// Deletes a shard no project uses (site admins).
-#[server(endpoint = "delete_shard")]
+#[server(endpoint = "delete_shard", output = JsonText)]
 pub async fn delete_shard(id: ShardId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.delete_shard(&actor, id).await?;
@@ -86,7 +87,7 @@ pub async fn delete_shard(id: ShardId) -> Result<(), AppError> {
 }
 
 /// What each Prometheus server of the shard scrapes now, asked live.
-#[server(endpoint = "shard_servers")]
+#[server(endpoint = "shard_servers", output = JsonText)]
 pub async fn shard_servers(id: ShardId) -> Result<Vec<ServerState>, AppError> {
     let (b, actor) = super::caller().await?;
     actor.require()?;
@@ -94,21 +95,21 @@ pub async fn shard_servers(id: ShardId) -> Result<Vec<ServerState>, AppError> {
 }
 
 /// Where each push agent of the shard stands ("in sync", "behind since …", its last error).
-#[server(endpoint = "shard_agents")]
+#[server(endpoint = "shard_agents", output = JsonText)]
 pub async fn shard_agents(id: ShardId) -> Result<Vec<AgentState>, AppError> {
     let (b, actor) = super::caller().await?;
     b.agents.states(&actor, id).await
 }
 
 /// Forgets an agent's reports (a server that is gone).
-#[server(endpoint = "forget_agent")]
+#[server(endpoint = "forget_agent", output = JsonText)]
 pub async fn forget_agent(shard_id: ShardId, name: String) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.agents.forget(&actor, shard_id, &name).await
 }
 
 /// Registers a Prometheus server on the shard (or moves it there); says what it did.
-#[server(endpoint = "add_server")]
+#[server(endpoint = "add_server", output = JsonText)]
 pub async fn add_server(shard_id: ShardId, host: String, port: String) -> Result<String, AppError> {
     use crate::backend::inventory::Registered;
     let (b, actor) = super::caller().await?;
@@ -123,40 +124,40 @@ pub async fn add_server(shard_id: ShardId, host: String, port: String) -> Result
 }
 
 /// Removes a Prometheus server from its shard.
-#[server(endpoint = "remove_server")]
+#[server(endpoint = "remove_server", output = JsonText)]
 pub async fn remove_server(id: PrometheusId) -> Result<ShardId, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.remove_server(&actor, id).await
 }
 
-#[server(endpoint = "create_probe")]
+#[server(endpoint = "create_probe", output = JsonText)]
 pub async fn create_probe(module: String, description: String) -> Result<Probe, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.create_probe(&actor, &module, &description).await
 }
 
 /// Every blackbox probe with how many URLs use it (any logged-in user).
-#[server(endpoint = "list_probes")]
+#[server(endpoint = "list_probes", output = JsonText)]
 pub async fn list_probes() -> Result<Vec<ProbeUsage>, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.probe_usage(&actor).await
 }
 
 /// Renames a probe's module or changes its description (site admins).
-#[server(endpoint = "update_probe")]
+#[server(endpoint = "update_probe", output = JsonText)]
 pub async fn update_probe(id: ProbeId, module: String, description: String) -> Result<Probe, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.update_probe(&actor, id, &module, &description).await
 }
 
 /// Deletes a probe no URL uses (site admins; 409 while URLs use it).
-#[server(endpoint = "delete_probe")]
+#[server(endpoint = "delete_probe", output = JsonText)]
 pub async fn delete_probe(id: ProbeId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.delete_probe(&actor, id).await
 }
 
-#[server(endpoint = "audit_log")]
+#[server(endpoint = "audit_log", output = JsonText)]
 pub async fn audit_log(page: i64, object_type: Option<String>, object_id: Option<i64>) -> Result<AuditPage, AppError> {
     let (b, actor) = super::caller().await?;
     let filter = crate::backend::audit::AuditFilter { object_type, object_id };
@@ -164,7 +165,7 @@ pub async fn audit_log(page: i64, object_type: Option<String>, object_id: Option
 }
 
 /// Imports file_sd JSON pasted on the import page; returns the report as text.
-#[server(endpoint = "import_targets")]
+#[server(endpoint = "import_targets", output = JsonText)]
 pub async fn import_targets(targets: String, shard: String) -> Result<String, AppError> {
     let (b, actor) = super::caller().await?;
     let shard = Some(shard.trim()).filter(|s| !s.is_empty());

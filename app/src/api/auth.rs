@@ -1,10 +1,11 @@
 //! Logging in and out.
 
+use crate::api::json_text::JsonText;
 use crate::error::AppError;
 use crate::model::CurrentUser;
 use leptos::prelude::*;
 
-#[server(endpoint = "whoami")]
+#[server(endpoint = "whoami", output = JsonText)]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     let (_, actor) = super::visitor().await?;
     Ok(match actor {
@@ -16,7 +17,7 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 /// How one may log in here: the identity providers' buttons, and whether the password form is
 /// shown; for a caller already logged in, where to go on instead (`next` if it is a path of
 /// this site). Open to anyone (the login page asks before anyone is logged in).
-#[server(endpoint = "login_options")]
+#[server(endpoint = "login_options", output = JsonText)]
 pub async fn login_options(next: Option<String>) -> Result<crate::model::LoginOptions, AppError> {
     let (backend, actor) = super::visitor().await?;
     let mut options = backend.sign_in.options();
@@ -26,7 +27,7 @@ pub async fn login_options(next: Option<String>) -> Result<crate::model::LoginOp
     Ok(options)
 }
 
-#[server(endpoint = "login")]
+#[server(endpoint = "login", output = JsonText)]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<CurrentUser, AppError> {
     let (backend, _) = super::visitor().await?;
     let address = super::client_address(&backend);
@@ -40,7 +41,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 }
 
 /// Changes the caller's password; their other sessions end, this one stays.
-#[server(endpoint = "change_password")]
+#[server(endpoint = "change_password", output = JsonText)]
 pub async fn change_password(current: String, password: String) -> Result<(), AppError> {
     let (backend, actor) = super::browser_caller("change your password").await?;
     let session = super::session().await?;
@@ -50,7 +51,7 @@ pub async fn change_password(current: String, password: String) -> Result<(), Ap
 }
 
 /// Ends one of the caller's other sessions (by its handle on the profile page).
-#[server(endpoint = "end_session")]
+#[server(endpoint = "end_session", output = JsonText)]
 pub async fn end_session(handle: String) -> Result<(), AppError> {
     let (backend, actor) = super::browser_caller("end sessions").await?;
     let this = super::session().await?.id().map(|id| id.to_string());
@@ -58,14 +59,14 @@ pub async fn end_session(handle: String) -> Result<(), AppError> {
 }
 
 /// Ends every session of the caller but this one; how many ended.
-#[server(endpoint = "end_other_sessions")]
+#[server(endpoint = "end_other_sessions", output = JsonText)]
 pub async fn end_other_sessions() -> Result<u64, AppError> {
     let (backend, actor) = super::browser_caller("end sessions").await?;
     let this = super::session().await?.id().map(|id| id.to_string());
     backend.auth.end_other_sessions(&actor, this.as_deref()).await
 }
 
-#[server(endpoint = "logout")]
+#[server(endpoint = "logout", output = JsonText)]
 pub async fn logout() -> Result<(), AppError> {
     let session = super::session().await?;
     session.flush().await.map_err(|e| AppError::fault("ending the session", e))?;

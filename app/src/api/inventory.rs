@@ -1,6 +1,7 @@
 //! The inventory as the pages see it. Form fields arrive as text and are validated by the
 //! backend, which names the field that is wrong.
 
+use crate::api::json_text::JsonText;
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -11,31 +12,31 @@ fn choice<T: std::str::FromStr>(field: &str, what: &str, value: &str) -> Result<
     value.parse().map_err(|_| AppError::invalid(field, format!("choose {what}")))
 }
 
-#[server(endpoint = "list_services")]
+#[server(endpoint = "list_services", output = JsonText)]
 pub async fn list_services() -> Result<Vec<ServiceSummary>, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.services(&actor).await
 }
 
-#[server(endpoint = "get_service")]
+#[server(endpoint = "get_service", output = JsonText)]
 pub async fn get_service(id: ServiceId) -> Result<ServiceDetail, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.service(&actor, id).await
 }
 
-#[server(endpoint = "create_service")]
+#[server(endpoint = "create_service", output = JsonText)]
 pub async fn create_service(name: String, description: String) -> Result<Service, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.create_service(&actor, ServiceInput { name, description }).await
 }
 
-#[server(endpoint = "update_service")]
+#[server(endpoint = "update_service", output = JsonText)]
 pub async fn update_service(id: ServiceId, name: String, description: String) -> Result<Service, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.update_service(&actor, id, ServiceInput { name, description }).await
 }
 
-#[server(endpoint = "delete_service")]
+#[server(endpoint = "delete_service", output = JsonText)]
 pub async fn delete_service(id: ServiceId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.delete_service(&actor, id).await?;
@@ -43,13 +44,13 @@ pub async fn delete_service(id: ServiceId) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server(endpoint = "get_project")]
+#[server(endpoint = "get_project", output = JsonText)]
 pub async fn get_project(id: ProjectId) -> Result<ProjectDetail, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.project(&actor, id).await
 }
 
-#[server(endpoint = "create_project")]
+#[server(endpoint = "create_project", output = JsonText)]
 pub async fn create_project(
     service_id: ServiceId,
     name: String,
@@ -61,7 +62,7 @@ pub async fn create_project(
     b.inventory.create_project(&actor, service_id, ProjectInput { name, description, shard_id }).await
 }
 
-#[server(endpoint = "update_project")]
+#[server(endpoint = "update_project", output = JsonText)]
 pub async fn update_project(
     id: ProjectId,
     name: String,
@@ -73,7 +74,7 @@ pub async fn update_project(
     b.inventory.update_project(&actor, id, ProjectInput { name, description, shard_id }).await
 }
 
-#[server(endpoint = "delete_project")]
+#[server(endpoint = "delete_project", output = JsonText)]
 pub async fn delete_project(id: ProjectId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     let service = b.inventory.delete_project(&actor, id).await?;
@@ -81,31 +82,31 @@ pub async fn delete_project(id: ProjectId) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server(endpoint = "create_farm")]
+#[server(endpoint = "create_farm", output = JsonText)]
 pub async fn create_farm(project_id: ProjectId, name: String, hosts: String) -> Result<Farm, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.create_farm(&actor, project_id, FarmInput { name, hosts }).await
 }
 
-#[server(endpoint = "add_hosts")]
+#[server(endpoint = "add_hosts", output = JsonText)]
 pub async fn add_hosts(farm_id: FarmId, hosts: String) -> Result<u64, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.add_hosts(&actor, farm_id, &hosts).await
 }
 
-#[server(endpoint = "delete_host")]
+#[server(endpoint = "delete_host", output = JsonText)]
 pub async fn delete_host(id: HostId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.delete_host(&actor, id).await.map(drop)
 }
 
-#[server(endpoint = "delete_farm")]
+#[server(endpoint = "delete_farm", output = JsonText)]
 pub async fn delete_farm(id: FarmId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.delete_farm(&actor, id).await.map(drop)
 }
 
-#[server(endpoint = "create_exporter")]
+#[server(endpoint = "create_exporter", output = JsonText)]
 pub async fn create_exporter(
     project_id: ProjectId,
     job: String,
@@ -119,58 +120,58 @@ pub async fn create_exporter(
     b.inventory.create_exporter(&actor, project_id, ExporterInput { job, port, path, scheme, enabled: true }).await
 }
 
-#[server(endpoint = "set_exporter_enabled")]
+#[server(endpoint = "set_exporter_enabled", output = JsonText)]
 pub async fn set_exporter_enabled(id: ExporterId, enabled: bool) -> Result<Exporter, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.set_exporter_enabled(&actor, id, enabled).await
 }
 
 /// How many targets of each of the project's exporters Prometheus finds up now.
-#[server(endpoint = "exporters_up")]
+#[server(endpoint = "exporters_up", output = JsonText)]
 pub async fn exporters_up(project_id: ProjectId) -> Result<ProjectHealth, AppError> {
     let (b, actor) = super::caller().await?;
     b.exporter_checks.health(&actor, project_id).await
 }
 
 /// Scrapes the exporter on the first hosts of its farm and shows what came back.
-#[server(endpoint = "test_exporter")]
+#[server(endpoint = "test_exporter", output = JsonText)]
 pub async fn test_exporter(id: ExporterId) -> Result<ExporterTest, AppError> {
     let (b, actor) = super::caller().await?;
     b.exporter_checks.test(&actor, id).await
 }
 
-#[server(endpoint = "delete_exporter")]
+#[server(endpoint = "delete_exporter", output = JsonText)]
 pub async fn delete_exporter(id: ExporterId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.delete_exporter(&actor, id).await.map(drop)
 }
 
-#[server(endpoint = "create_url")]
+#[server(endpoint = "create_url", output = JsonText)]
 pub async fn create_url(project_id: ProjectId, url: String, probe_id: String) -> Result<UrlId, AppError> {
     let (b, actor) = super::caller().await?;
     let probe_id = choice("probe_id", "a probe", &probe_id)?;
     b.inventory.create_url(&actor, project_id, UrlInput { url, probe_id }).await
 }
 
-#[server(endpoint = "delete_url")]
+#[server(endpoint = "delete_url", output = JsonText)]
 pub async fn delete_url(id: UrlId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.delete_url(&actor, id).await.map(drop)
 }
 
-#[server(endpoint = "get_host")]
+#[server(endpoint = "get_host", output = JsonText)]
 pub async fn get_host(name: String) -> Result<HostDetail, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.host(&actor, &name).await
 }
 
-#[server(endpoint = "search")]
+#[server(endpoint = "search", output = JsonText)]
 pub async fn search(query: String) -> Result<Vec<SearchHit>, AppError> {
     let (b, actor) = super::caller().await?;
     b.search(&actor, &query).await
 }
 
-#[server(endpoint = "get_form_choices")]
+#[server(endpoint = "get_form_choices", output = JsonText)]
 pub async fn get_form_choices() -> Result<FormChoices, AppError> {
     let (b, actor) = super::caller().await?;
     b.inventory.form_choices(&actor).await

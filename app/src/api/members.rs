@@ -2,6 +2,7 @@
 //! members, and the user directory: what the members panels, the groups pages and the users
 //! page call. Who may is the backend's answer (an object's Admins, a group's admins).
 
+use crate::api::json_text::JsonText;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::model::Action;
@@ -18,7 +19,7 @@ fn object(owner_kind: &str, owner_id: i64) -> Result<Object, AppError> {
 }
 
 /// Who holds a role on a service or project, and whether the caller may change that.
-#[server(endpoint = "object_members")]
+#[server(endpoint = "object_members", output = JsonText)]
 pub async fn object_members(owner_kind: String, owner_id: i64) -> Result<Members, AppError> {
     let (b, actor) = super::caller().await?;
     let object = object(&owner_kind, owner_id)?;
@@ -29,7 +30,7 @@ pub async fn object_members(owner_kind: String, owner_id: i64) -> Result<Members
 
 /// Gives a user or group (`who`: a username or a group's name) a role on a service or project,
 /// replacing the role it held there.
-#[server(endpoint = "set_member_role")]
+#[server(endpoint = "set_member_role", output = JsonText)]
 pub async fn set_member_role(
     owner_kind: String,
     owner_id: i64,
@@ -51,7 +52,7 @@ pub async fn set_member_role(
 }
 
 /// Takes a user's or group's role on a service or project away.
-#[server(endpoint = "remove_member")]
+#[server(endpoint = "remove_member", output = JsonText)]
 pub async fn remove_member(
     owner_kind: String,
     owner_id: i64,
@@ -69,14 +70,14 @@ pub async fn remove_member(
 }
 
 /// The groups the caller is in (every group for site admins).
-#[server(endpoint = "list_groups")]
+#[server(endpoint = "list_groups", output = JsonText)]
 pub async fn list_groups() -> Result<Vec<Group>, AppError> {
     let (b, actor) = super::caller().await?;
     b.roles.groups(&actor).await
 }
 
 /// Makes a group; its maker is its admin.
-#[server(endpoint = "create_group")]
+#[server(endpoint = "create_group", output = JsonText)]
 pub async fn create_group(name: String) -> Result<Group, AppError> {
     let (b, actor) = super::caller().await?;
     let group = b.roles.create_own_group(&actor, &name).await?;
@@ -85,7 +86,7 @@ pub async fn create_group(name: String) -> Result<Group, AppError> {
 }
 
 /// A group with its members and what it holds roles on.
-#[server(endpoint = "get_group")]
+#[server(endpoint = "get_group", output = JsonText)]
 pub async fn get_group(id: i64) -> Result<GroupDetail, AppError> {
     let (b, actor) = super::caller().await?;
     let group = b.roles.group(&actor, id).await?;
@@ -102,7 +103,7 @@ pub async fn get_group(id: i64) -> Result<GroupDetail, AppError> {
 }
 
 /// Adds a user (by username) to a group as `MEMBER` or `ADMIN`, or changes their role there.
-#[server(endpoint = "set_group_member")]
+#[server(endpoint = "set_group_member", output = JsonText)]
 pub async fn set_group_member(id: i64, username: String, role: String) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     let role = GroupRole::parse(&role).ok_or_else(|| AppError::invalid("role", "must be ADMIN or MEMBER"))?;
@@ -121,7 +122,7 @@ pub async fn set_group_member(id: i64, username: String, role: String) -> Result
 }
 
 /// Takes a user out of a group.
-#[server(endpoint = "remove_group_member")]
+#[server(endpoint = "remove_group_member", output = JsonText)]
 pub async fn remove_group_member(id: i64, user_id: i64) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.roles.check_group_admin(&actor, id, "remove members of this group").await?;
@@ -132,7 +133,7 @@ pub async fn remove_group_member(id: i64, user_id: i64) -> Result<(), AppError> 
 }
 
 /// Deletes a group (its admins); its roles go with it.
-#[server(endpoint = "delete_group")]
+#[server(endpoint = "delete_group", output = JsonText)]
 pub async fn delete_group(id: i64) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.roles.delete_group(&actor, id).await?;
@@ -141,7 +142,7 @@ pub async fn delete_group(id: i64) -> Result<(), AppError> {
 }
 
 /// Active users whose username, email or name contains `q`: the users page (site admins).
-#[server(endpoint = "list_users")]
+#[server(endpoint = "list_users", output = JsonText)]
 pub async fn list_users(q: String) -> Result<Vec<UserProfile>, AppError> {
     let (b, actor) = super::caller().await?;
     actor.may_administer("list users")?;

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod alerts;
 pub mod auth;
 pub mod inventory;
+pub mod json_text;
 pub mod members;
 pub mod rules;
 pub mod silences;

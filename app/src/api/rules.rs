@@ -5,6 +5,7 @@
 // drops attributes on the function itself, so the allowance is here.
 #![allow(clippy::too_many_arguments)]
 
+use crate::api::json_text::JsonText;
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -16,14 +17,14 @@ async fn owner(b: &crate::backend::Backend, kind: &str, id: i64) -> Result<RuleO
     b.rules.owner(kind, id).await
 }
 
-#[server(endpoint = "owner_rules")]
+#[server(endpoint = "owner_rules", output = JsonText)]
 pub async fn owner_rules(owner_kind: String, owner_id: i64) -> Result<RuleListing, AppError> {
     let (b, actor) = super::caller().await?;
     let owner = owner(&b, &owner_kind, owner_id).await?;
     b.rules.listing(&actor, &owner).await
 }
 
-#[server(endpoint = "get_rule")]
+#[server(endpoint = "get_rule", output = JsonText)]
 pub async fn get_rule(id: RuleId) -> Result<RuleDetail, AppError> {
     let (b, actor) = super::caller().await?;
     b.rules.detail(&actor, id).await
@@ -31,7 +32,7 @@ pub async fn get_rule(id: RuleId) -> Result<RuleDetail, AppError> {
 
 /// The editor's context: of rule `id`, of a new rule of the owner, or of the owner's
 /// override of `parent`.
-#[server(endpoint = "editor_context")]
+#[server(endpoint = "editor_context", output = JsonText)]
 pub async fn editor_context(
     id: Option<RuleId>,
     parent: Option<RuleId>,
@@ -51,7 +52,7 @@ pub async fn editor_context(
 
 /// Saves the editor: rule `id`, or a new rule (an override of `parent`) of the owner. Then
 /// shows the rule.
-#[server(endpoint = "save_rule")]
+#[server(endpoint = "save_rule", output = JsonText)]
 pub async fn save_rule(
     id: Option<RuleId>,
     parent: Option<RuleId>,
@@ -93,13 +94,13 @@ pub async fn save_rule(
     Ok(rule)
 }
 
-#[server(endpoint = "set_rule_enabled")]
+#[server(endpoint = "set_rule_enabled", output = JsonText)]
 pub async fn set_rule_enabled(id: RuleId, enabled: bool) -> Result<Rule, AppError> {
     let (b, actor) = super::caller().await?;
     b.rules.set_enabled(&actor, id, enabled).await
 }
 
-#[server(endpoint = "delete_rule")]
+#[server(endpoint = "delete_rule", output = JsonText)]
 pub async fn delete_rule(id: RuleId) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     let owner = b.rules.delete(&actor, id).await?;
@@ -107,7 +108,7 @@ pub async fn delete_rule(id: RuleId) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server(endpoint = "restore_rule")]
+#[server(endpoint = "restore_rule", output = JsonText)]
 pub async fn restore_rule(id: RuleId, version: AuditId) -> Result<Rule, AppError> {
     let (b, actor) = super::caller().await?;
     b.rules.restore(&actor, id, version).await
@@ -115,7 +116,7 @@ pub async fn restore_rule(id: RuleId, version: AuditId) -> Result<Rule, AppError
 
 /// Runs the expression as it is typed (as rule `id`, or as a new rule of the owner) on the
 /// owner's Prometheus servers.
-#[server(endpoint = "test_rule")]
+#[server(endpoint = "test_rule", output = JsonText)]
 pub async fn test_rule(
     id: Option<RuleId>,
     owner_kind: String,
@@ -131,7 +132,7 @@ pub async fn test_rule(
 
 /// Imports a pasted or uploaded rule file into the owner (or site-wide by labels when
 /// `owner_kind` is empty); returns the report as text.
-#[server(endpoint = "import_rules")]
+#[server(endpoint = "import_rules", output = JsonText)]
 pub async fn import_rules(owner_kind: String, owner_id: Option<i64>, rules: String) -> Result<String, AppError> {
     let (b, actor) = super::caller().await?;
     // On the site page (or with no owner) the file is imported site-wide: each rule goes to
@@ -144,7 +145,7 @@ pub async fn import_rules(owner_kind: String, owner_id: Option<i64>, rules: Stri
     Ok(report.to_string())
 }
 
-#[server(endpoint = "get_site")]
+#[server(endpoint = "get_site", output = JsonText)]
 pub async fn get_site() -> Result<Site, AppError> {
     let (b, actor) = super::caller().await?;
     actor.require()?;
@@ -152,14 +153,14 @@ pub async fn get_site() -> Result<Site, AppError> {
 }
 
 /// The Prometheus rules are checked for, and where that comes from.
-#[server(endpoint = "rules_dialect")]
+#[server(endpoint = "rules_dialect", output = JsonText)]
 pub async fn rules_dialect() -> Result<(crate::rules::promql::Dialect, String), AppError> {
     let (b, _) = super::caller().await?;
     b.rules.dialect().await
 }
 
 /// What the rule file being served leaves out, and whether promtool refused a newer one.
-#[server(endpoint = "rule_file_report")]
+#[server(endpoint = "rule_file_report", output = JsonText)]
 pub async fn rule_file_report() -> Result<RuleFileProblems, AppError> {
     let (b, _) = super::caller().await?;
     // Renders (or takes the cached rendering of) the current file first.
@@ -168,21 +169,21 @@ pub async fn rule_file_report() -> Result<RuleFileProblems, AppError> {
 }
 
 /// Sets the release rules are checked for while no shard's is known.
-#[server(endpoint = "set_prometheus_version")]
+#[server(endpoint = "set_prometheus_version", output = JsonText)]
 pub async fn set_prometheus_version(prometheus_version: String) -> Result<String, AppError> {
     let (b, actor) = super::caller().await?;
     Ok(b.site.set_prometheus_version(&actor, &prometheus_version).await?.to_string())
 }
 
 /// Whether every logged-in user may read every service and project (site admins set it).
-#[server(endpoint = "open_read")]
+#[server(endpoint = "open_read", output = JsonText)]
 pub async fn open_read() -> Result<bool, AppError> {
     let (b, _) = super::caller().await?;
     b.site.open_read().await
 }
 
 /// Opens read access to every logged-in user (`open=on`), or closes it (site admins).
-#[server(endpoint = "set_open_read")]
+#[server(endpoint = "set_open_read", output = JsonText)]
 pub async fn set_open_read(open: Option<String>) -> Result<bool, AppError> {
     let (b, actor) = super::caller().await?;
     b.site.set_open_read(&actor, open.as_deref() == Some("on")).await
@@ -191,14 +192,14 @@ pub async fn set_open_read(open: Option<String>) -> Result<bool, AppError> {
 /// For site admins: a warning while links in alerts and notifications may point elsewhere than
 /// where users reach the site (no `--external-url`, and this request's `Host` differs from the
 /// site's domain); `None` for everyone else.
-#[server(endpoint = "site_address_warning")]
+#[server(endpoint = "site_address_warning", output = JsonText)]
 pub async fn site_address_warning() -> Result<Option<String>, AppError> {
     let (b, actor) = super::caller().await?;
     let host = super::request_host();
     b.site.address_warning(&actor, host.as_deref()).await
 }
 
-#[server(endpoint = "update_site")]
+#[server(endpoint = "update_site", output = JsonText)]
 pub async fn update_site(domain: String, scheme: String) -> Result<Site, AppError> {
     let (b, actor) = super::caller().await?;
     b.site.update(&actor, &domain, &scheme).await

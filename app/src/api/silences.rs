@@ -1,11 +1,12 @@
 //! Silences in the configured Alertmanagers, and the alerts they hold now.
 
+use crate::api::json_text::JsonText;
 use crate::error::AppError;
 use crate::model::silences::*;
 use leptos::prelude::*;
 
 /// The active and pending silences the caller may see.
-#[server(endpoint = "list_silences")]
+#[server(endpoint = "list_silences", output = JsonText)]
 pub async fn list_silences() -> Result<SilenceList, AppError> {
     let (b, actor) = super::caller().await?;
     b.silences.list(&actor).await
@@ -14,7 +15,7 @@ pub async fn list_silences() -> Result<SilenceList, AppError> {
 /// Makes a silence in every Alertmanager: `matchers` in amtool's syntax (`service="web",
 /// instance=~"db-.*"`), from `starts_at` to `ends_at` when either is given, else for
 /// `duration` (`2h`, `1h30m`) from now.
-#[server(endpoint = "create_silence")]
+#[server(endpoint = "create_silence", output = JsonText)]
 pub async fn create_silence(
     matchers: String,
     duration: Option<String>,
@@ -39,14 +40,14 @@ pub async fn create_silence(
 }
 
 /// Expires a silence in every Alertmanager that holds it.
-#[server(endpoint = "expire_silence")]
+#[server(endpoint = "expire_silence", output = JsonText)]
 pub async fn expire_silence(id: String) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
     b.silences.expire(&actor, &id).await
 }
 
 /// The alerts the Alertmanagers hold now that the caller may see.
-#[server(endpoint = "alertmanager_alerts")]
+#[server(endpoint = "alertmanager_alerts", output = JsonText)]
 pub async fn alertmanager_alerts() -> Result<HeldAlerts, AppError> {
     let (b, actor) = super::caller().await?;
     b.silences.alerts(&actor).await

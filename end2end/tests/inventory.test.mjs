@@ -58,17 +58,30 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.fill("input[name=name]", "web");
   await page.fill("input[name=description]", "typed once");
   await page.click("button:has-text('Register service')");
-  await page.getByText('a service named "web" exists already').waitFor();
+  const atField = page.locator("label.field:has(input[name=name]) small.field-error", { hasText: "exists already" });
+  await atField.waitFor();
+  assert.equal(await atField.textContent(), 'Name: a service named "web" exists already');
   assert.equal(await page.inputValue("input[name=description]"), "typed once");
-  // The error is at its field: marked, described by the message, and focused.
+  // The error is at its field: under it, marked, described by the message, and focused; the
+  // emptied message under the form is hidden.
   const nameField = page.locator("form input[name=name]");
   assert.equal(await nameField.getAttribute("aria-invalid"), "true");
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("name")), "name");
-  assert.match(await page.locator(`#${await nameField.getAttribute("aria-describedby")}`).textContent(), /exists already/);
-  // The mark goes with the first change (pasted or typed): the field's own check says then.
+  assert.equal(await nameField.getAttribute("aria-describedby"), await atField.getAttribute("id"));
+  assert.equal(await page.locator("form + p.error").isHidden(), true);
+  // The mark and the message go with the first change (pasted or typed): the field's own
+  // check says then.
   await nameField.fill("web-two");
   assert.equal(await nameField.getAttribute("aria-invalid"), "false");
   assert.equal(await nameField.getAttribute("aria-describedby"), null);
+  assert.equal(await atField.count(), 0);
+  // Refused again without a change: the new answer replaces the old one at the field.
+  await nameField.fill("web");
+  await page.click("button:has-text('Register service')");
+  await atField.waitFor();
+  await page.click("button:has-text('Register service')");
+  await atField.waitFor();
+  assert.equal(await page.locator("small.field-error", { hasText: "exists already" }).count(), 1);
   await page.click("a:text-is('web')");
 
   // A project on the shard.

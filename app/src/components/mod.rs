@@ -64,12 +64,24 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
     {
         res.set_status(code);
     }
-    view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
+    view! { <p class="error" role="alert">{sentence(&error.to_string())}</p> }.into_any()
+}
+
+/// A message as a sentence on the page: its first letter a capital. The server's messages
+/// start in lowercase, as errors do (`wrong username or password`), for APIs and logs.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// The error of a form's last submission, if it failed. Put it after its form: in the browser
-/// the field the error names (see [`AppError::field`]) is marked invalid, tied to the message
-/// (`aria-describedby`) and focused, so the error is at its field and the typed value stays.
+/// the message moves under the field the error names (see [`AppError::field`]), which is
+/// marked invalid, tied to the message (`aria-describedby`) and focused; the typed values
+/// stay. An error without a field (or with one the form does not show) stays under the form,
+/// as it does without the wasm.
 #[component]
 pub fn FormError<T, S>(value: S) -> impl IntoView
 where
@@ -78,12 +90,28 @@ where
 {
     let message = NodeRef::<leptos::html::P>::new();
     #[cfg(any(feature = "hydrate", feature = "csr"))]
-    Effect::new(move || {
-        let error = value.try_get().flatten().and_then(Result::err);
-        if let (Some(p), Some(field)) = (message.get(), error.as_ref().and_then(AppError::field)) {
-            mark_field(&p, field);
-        }
-    });
+    {
+        // Where the last run put the message at its field: taken back when the error changes.
+        let placed = std::rc::Rc::new(std::cell::RefCell::new(None::<web_sys::Element>));
+        Effect::new(move || {
+            let error = value.try_get().flatten().and_then(Result::err);
+            let p = message.get();
+            if let Some(old) = placed.borrow_mut().take() {
+                // The text is Leptos' own node (it writes the next error into it): back home.
+                if let Some(p) = &p {
+                    move_children(&old, p);
+                }
+                old.remove();
+            }
+            let Some(p) = p else { return };
+            // The same element shows the next error, which may have no field.
+            let _ = p.remove_attribute("hidden");
+            let _ = p.set_attribute("role", "alert");
+            if let Some(field) = error.as_ref().and_then(AppError::field) {
+                *placed.borrow_mut() = mark_field(&p, field);
+            }
+        });
+    }
     // `try_get`: while the server renders, a form inside a Suspense that resolved again may be
     // disposed before its error is read (leptos' dry_resolve); that renders nothing, not a panic.
     move || {
@@ -91,18 +119,22 @@ where
             .try_get()
             .flatten()
             .and_then(Result::err)
-            .map(|e| view! { <p class="error" role="alert" node_ref=message>{e.to_string()}</p> })
+            .map(|e| view! { <p class="error" role="alert" node_ref=message>{sentence(&e.to_string())}</p> })
     }
 }
 
-/// Marks the field `field` of the form just before `message` invalid, described by the
-/// message, and focuses it.
+/// Puts `message` (the form's error) at the field `field` of the form just before it: its text
+/// moves under the field (into a `small.field-error`, announced), the field is marked invalid,
+/// described by it and focused, and the emptied message is hidden. Returns the element under
+/// the field, or `None` when the form has no such field one can see.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
-fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str) {
+fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str) -> Option<web_sys::Element> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use wasm_bindgen::JsCast;
+    static PLACED: AtomicUsize = AtomicUsize::new(0);
     // Field names come from the server's validators; anything else is not looked up.
     if field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return;
+        return None;
     }
     // The form right before, past the other forms' errors (several may follow one form);
     // anything else between means the message is not about that form.
@@ -119,21 +151,32 @@ fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str) {
     }
     // A field one can see and change: a hidden input (a quick-add button's) is not marked.
     let selector = format!("[name=\"{field}\"]:not([type=hidden])");
-    let Some(input) = form.and_then(|f| f.query_selector(&selector).ok().flatten()) else {
-        return;
+    let input = form?.query_selector(&selector).ok().flatten()?;
+    // Under the field: inside its label (after the field's own check message), else after it.
+    let at_field = input.owner_document()?.create_element("small").ok()?;
+    let id = format!("form-error-{field}-{}", PLACED.fetch_add(1, Ordering::Relaxed));
+    at_field.set_id(&id);
+    at_field.set_class_name("field-error");
+    let _ = at_field.set_attribute("role", "alert");
+    move_children(message, &at_field);
+    match input.closest("label.field").ok().flatten() {
+        Some(label) => label.append_child(&at_field).ok()?,
+        None => input.parent_node()?.insert_before(&at_field, input.next_sibling().as_ref()).ok()?,
     };
-    let id = format!("form-error-{field}");
-    message.set_id(&id);
+    let _ = message.set_attribute("hidden", "");
+    let _ = message.remove_attribute("role");
     let _ = input.set_attribute("aria-invalid", "true");
     let _ = input.set_attribute("aria-describedby", &id);
-    // The mark goes with the field's first change, typed or pasted: its own check (if any)
-    // says from then on. (The reactive attribute of a checked field writes only when its value
-    // changes, so it would not take the mark back.)
+    // The mark and the message go with the field's first change, typed or pasted: its own
+    // check (if any) says from then on. (The reactive attribute of a checked field writes only when
+    // its value changes, so it would not take the mark back.)
     let unmark = wasm_bindgen::closure::Closure::once_into_js({
         let input = input.clone();
+        let at_field = at_field.clone();
         move || {
             let _ = input.set_attribute("aria-invalid", "false");
             let _ = input.remove_attribute("aria-describedby");
+            at_field.remove();
         }
     });
     let once = web_sys::AddEventListenerOptions::new();
@@ -142,6 +185,17 @@ fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str) {
         input.add_event_listener_with_callback_and_add_event_listener_options("input", unmark.unchecked_ref(), &once);
     if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
         let _ = input.focus();
+    }
+    Some(at_field)
+}
+
+/// Moves every child node of `from` to the end of `to`.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn move_children(from: &web_sys::Element, to: &web_sys::Element) {
+    while let Some(child) = from.first_child() {
+        if to.append_child(&child).is_err() {
+            return;
+        }
     }
 }
 
@@ -265,4 +319,19 @@ pub fn LabelChips(labels: LabelMap) -> impl IntoView {
 #[component]
 pub fn Loading() -> impl IntoView {
     view! { <p class="muted">"Loading…"</p> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sentence;
+
+    /// The first letter becomes a capital, whatever script it is in; the rest is as written.
+    #[test]
+    fn messages_start_with_a_capital() {
+        assert_eq!(sentence("wrong username or password"), "Wrong username or password");
+        assert_eq!(sentence("Name: is required"), "Name: is required");
+        assert_eq!(sentence("élan: x"), "Élan: x");
+        assert_eq!(sentence(""), "");
+        assert_eq!(sentence("\"web\" exists"), "\"web\" exists");
+    }
 }

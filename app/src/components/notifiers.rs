@@ -2,7 +2,7 @@
 //! delete, and the form to add one; on services and projects, subscribing oneself.
 
 use crate::api::alerts::*;
-use crate::components::{ConfirmSubmit, ErrorView, FormError, Loading, successes, textarea_html};
+use crate::components::{ConfirmSubmit, ErrorView, FormError, Loading, sentence, successes, textarea_html};
 use crate::model::*;
 use leptos::prelude::*;
 
@@ -65,7 +65,7 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoVie
                         }}
                         {move || test.value().get().map(|r| match r {
                             Ok(m) => view! { <p class="ok" role="status">{m}</p> }.into_any(),
-                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                            Err(e) => view! { <p class="error" role="alert">{sentence(&e.to_string())}</p> }.into_any(),
                         })}
                         <FormError value=add_filter.value() />
                         <FormError value=update.value() />

@@ -5,7 +5,7 @@
 //! has loaded.
 
 use crate::api::rules::{SaveRule, TestRule};
-use crate::components::{FormError, textarea_html};
+use crate::components::{FormError, sentence, textarea_html};
 use crate::model::validate::FieldError;
 use crate::model::*;
 use crate::rules::preview::{Prepared, Preview, Related, caret, parent_lacks_exclude, preview};
@@ -315,7 +315,7 @@ pub fn TestResult(test: ServerAction<TestRule>) -> impl IntoView {
     view! {
         {move || test.pending().get().then(|| view! { <p class="muted">"Asking Prometheus…"</p> })}
         {move || test.value().get().map(|r| match r {
-            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            Err(e) => view! { <p class="error" role="alert">{sentence(&e.to_string())}</p> }.into_any(),
             Ok(t) => view! {
                 <div class="test-result" data-testid="test-result">
                     {

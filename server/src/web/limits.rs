@@ -55,15 +55,20 @@ pub const MAX_PATH_BYTES: usize = 2048;
 /// The longest segment of a request path, in bytes (a file name's limit, `NAME_MAX`).
 pub const MAX_SEGMENT_BYTES: usize = 255;
 
+/// The methods some route of the server answers: pages and reads, server functions, REST v2.
+pub const SERVED_METHODS: &str = "GET, HEAD, POST, PUT, DELETE";
+
 /// 414 for a path no page or file can have: longer than [`MAX_PATH_BYTES`], or with a segment
 /// longer than [`MAX_SEGMENT_BYTES`]. Without this, the static files' lookup failed with "file
 /// name too long", answered 500 and logged an error for what is the caller's mistake. A
-/// request without a path (`CONNECT host:port`, which this server does not proxy) is a 405:
-/// the page renderer needs a path and panicked.
+/// request without a path (`CONNECT host:port`, which this server does not proxy) is a 405
+/// with the methods the server does answer (`Allow`, as RFC 9110 asks of a 405): the page
+/// renderer needs a path and panicked.
 pub async fn path(req: Request, next: Next) -> Response {
     if req.uri().path_and_query().is_none() || req.method() == axum::http::Method::CONNECT {
         let message = format!("{} is not served here", req.method());
-        return (StatusCode::METHOD_NOT_ALLOWED, message).into_response();
+        let allow = [(axum::http::header::ALLOW, SERVED_METHODS)];
+        return (StatusCode::METHOD_NOT_ALLOWED, allow, message).into_response();
     }
     let path = req.uri().path();
     if path.len() > MAX_PATH_BYTES || path.split('/').any(|s| s.len() > MAX_SEGMENT_BYTES) {

@@ -70,6 +70,27 @@ test("an alert appears and resolves on the alerts page without a reload", async 
   await notifiers.locator("summary", { hasText: "Add a notifier" }).click();
   await notifiers.locator("select[name=kind]").selectOption("webhook");
   await notifiers.locator("input[name=value]").fill(hook.url);
+  // A refused template is said at its field, in a part of the form folded again before
+  // sending: the part opens. (Chromium logs the refused requests' status.)
+  env.expectConsole(/status of 400 /);
+  const templates = notifiers.locator("summary", { hasText: "Message templates" });
+  const body = notifiers.locator("textarea[name=body_template]");
+  await templates.click();
+  await body.fill("{{ broken");
+  await templates.click();
+  await notifiers.locator("button:has-text('Add notifier')").click();
+  await notifiers.locator("small.field-error", { hasText: "Message template" }).waitFor();
+  assert.equal(await body.isVisible(), true);
+  assert.equal(await body.getAttribute("aria-invalid"), "true");
+  // The next answer, about another field, takes the first one's mark away (the template is
+  // emptied without an input event, so only the new answer can).
+  await body.evaluate((el) => (el.value = ""));
+  await notifiers.locator("input[name=value]").fill("not a url");
+  await notifiers.locator("button:has-text('Add notifier')").click();
+  await notifiers.locator("label.field:has(input[name=value]) small.field-error").waitFor();
+  assert.equal(await body.getAttribute("aria-invalid"), "false");
+  assert.equal(await notifiers.locator("small.field-error", { hasText: "Message template" }).count(), 0);
+  await notifiers.locator("input[name=value]").fill(hook.url);
   await notifiers.locator("button:has-text('Add notifier')").click();
   await notifiers.locator("table.notifiers td", { hasText: hook.url }).waitFor();
 

@@ -577,7 +577,7 @@ on_both_databases!(an_alert_that_reached_nobody_says_why_and_is_counted, |b: Bac
         .iter()
         .find(|r| r.contains("do not all share"))
         .unwrap_or_else(|| panic!("{:?}", detail.routing));
-    assert!(why.starts_with("the group's alerts name 2 project(s) they do not all share"), "{why}");
+    assert!(why.starts_with("the group's alerts name 2 projects they do not all share"), "{why}");
     let (other,): (i64,) =
         sqlx::query_as("SELECT id FROM project WHERE name = 'other-project'").fetch_one(&b.db.pool).await.unwrap();
     assert!(why.contains(&format!("project other-project (#{other}): 0 enabled notifiers not told")), "{why}");

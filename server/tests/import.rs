@@ -215,7 +215,7 @@ on_both_databases!(promgen_permissions_come_along, |b: Backend| async move {
             "object_pk": "10", "user": ["owner"]}},
     ]);
     let report = b.importer.import_promgen(&Actor::System, &[dump.to_string()]).await.unwrap();
-    assert!(report.notes.iter().any(|n| n.starts_with("1 permission(s)")), "{report}");
+    assert!(report.notes.iter().any(|n| n.starts_with("1 permission or membership names")), "{report}");
     let id = |name: &'static str| {
         let b = b.clone();
         async move {

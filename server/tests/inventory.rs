@@ -233,7 +233,7 @@ on_both_databases!(probes_are_edited_and_deleted_only_when_unused, |b: Backend| 
     // In use: refused, nothing deleted; unused: gone.
     let refused = b.inventory.delete_probe(&admin, used.id).await.unwrap_err();
     assert_eq!(refused.status(), 409, "{refused}");
-    assert!(refused.to_string().contains("1 URL(s)"), "{refused}");
+    assert!(refused.to_string().contains("1 URL is checked with probe"), "{refused}");
     assert_eq!(common::count(&b, "url").await, 1);
     b.inventory.delete_probe(&admin, spare.id).await.unwrap();
     assert_eq!(b.inventory.probe_usage(&admin).await.unwrap().len(), 1);

@@ -197,7 +197,7 @@ on_both_databases!(shard_servers_live_and_deleted, |b: Backend| async move {
         .unwrap();
     let refused = b.inventory.delete_shard(&admin, shard).await.unwrap_err();
     assert_eq!(refused.status(), 409);
-    assert!(refused.to_string().contains("1 project(s) are on shard main"), "{refused}");
+    assert!(refused.to_string().contains("1 project is on shard main"), "{refused}");
     b.inventory.delete_project(&admin, project.id).await.unwrap();
     assert_eq!(b.inventory.delete_shard(&user, shard).await.unwrap_err().status(), 403);
     b.inventory.delete_shard(&admin, shard).await.unwrap();

@@ -70,7 +70,7 @@ on_both_databases!(the_rule_test_asks_the_owners_prometheus, |b: Backend| async 
         .await
         .unwrap();
     let said = t.problems.join(" ");
-    assert!(said.contains("1 value(s) that name no service registered here") && !said.contains("sk_live"), "{said}");
+    assert!(said.contains("1 value that names no service registered here") && !said.contains("sk_live"), "{said}");
 
     // A bad expression never reaches Prometheus.
     let err = b.rules.test(&admin, None, &api, RuleKind::Alert, "up ==").await.unwrap_err();

@@ -745,7 +745,7 @@ on_both_databases!(edges_are_quiet, |b: Backend| async move {
         axum::http::Request::builder().method("CONNECT").uri("127.0.0.1:3000").body(axum::body::Body::empty());
     let (status, headers, body) = send(&app, connect.unwrap()).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
-    assert_eq!(headers[axum::http::header::ALLOW], "GET, HEAD, POST, PUT, DELETE");
+    assert_eq!(headers[axum::http::header::ALLOW], "GET, HEAD, POST, PUT, PATCH, DELETE");
 });
 
 // What the review of the first fixes found: receivers' words that quote a notifier's secret,

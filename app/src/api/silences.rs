@@ -36,7 +36,24 @@ pub async fn create_silence(
     } else {
         return Err(AppError::invalid("duration", "give a duration (e.g. 2h) or a start and an end"));
     };
-    b.silences.create(&actor, parsed, &window, &comment.unwrap_or_default(), None).await
+    b.silences.create(&actor, parsed, &window, &comment.unwrap_or_default(), None).await.map_err(form_fields)
+}
+
+#[cfg(feature = "ssr")]
+/// The backend names the window's ends as Promgen's and Alertmanager's JSON does (`startsAt`,
+/// `endsAt`); this form's fields are `starts_at` and `ends_at`.
+fn form_fields(error: AppError) -> AppError {
+    match error {
+        AppError::Invalid(mut e) => {
+            e.field = match e.field.as_str() {
+                "startsAt" => "starts_at".into(),
+                "endsAt" => "ends_at".into(),
+                _ => e.field,
+            };
+            AppError::Invalid(e)
+        }
+        other => other,
+    }
 }
 
 /// Expires a silence in every Alertmanager that holds it.

@@ -29,7 +29,7 @@ pub fn Field(
                 aria-invalid=move || message.try_get().flatten().is_some().to_string()
                 on:input=move |ev| set_message.set(checked(check, &ev))
             />
-            <small class="field-error">{move || message.try_get().flatten()}</small>
+            <small class="field-error">{move || message.try_get().flatten().map(|m| super::sentence(&m))}</small>
         </label>
     }
 }
@@ -79,7 +79,7 @@ fn hold_submit(ev: &leptos::ev::Event, message: Option<&str>) {
             let _ = button.set_attribute("autocomplete", "off");
             button.set_disabled(reason.is_some());
             match &reason {
-                Some(why) => button.set_title(why),
+                Some(why) => button.set_title(&super::sentence(why)),
                 None => {
                     let _ = button.remove_attribute("title");
                 }
@@ -137,7 +137,7 @@ pub fn TextArea(
                 on:input=move |ev| set_message.set(checked(check, &ev))
                 inner_html=textarea_html(&value)
             ></textarea>
-            <small class="field-error">{move || message.try_get().flatten()}</small>
+            <small class="field-error">{move || message.try_get().flatten().map(|m| super::sentence(&m))}</small>
         </label>
     }
 }

@@ -19,10 +19,13 @@ fn role_options(selected: Role) -> impl IntoView {
 pub fn MembersPanel(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
     let set = ServerAction::<SetMemberRole>::new();
     let set_done = successes(set.value());
+    // A row's role change: its own action, so its error is not put at the add form's fields.
+    let change = ServerAction::<SetMemberRole>::new();
+    let change_done = successes(change.value());
     let remove = ServerAction::<RemoveMember>::new();
     let remove_done = successes(remove.value());
     let members = Resource::new(
-        move || (set_done.get(), remove_done.get()),
+        move || (set_done.get(), change_done.get(), remove_done.get()),
         move |_| object_members(owner_kind.to_string(), owner_id),
     );
     let hidden = move || {
@@ -60,7 +63,7 @@ pub fn MembersPanel(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
                                             <td>
                                                 {if changeable {
                                                     view! {
-                                                        <ActionForm action=set attr:class="inline">
+                                                        <ActionForm action=change attr:class="inline">
                                                             {hidden()}
                                                             <input type="hidden" name="principal_kind" value=kind />
                                                             <input type="hidden" name="who" value=member.name.clone() />
@@ -112,6 +115,8 @@ pub fn MembersPanel(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
             </Suspense>
             <FormError value=set.value() />
             <FormError value=remove.value() />
+            // In a box of its own: the form before it is the add form, not the row's.
+            <div><FormError value=change.value() /></div>
         </section>
     }
 }

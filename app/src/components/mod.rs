@@ -92,23 +92,21 @@ where
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     {
         // Where the last run put the message at its field: taken back when the error changes.
-        let placed = std::rc::Rc::new(std::cell::RefCell::new(None::<web_sys::Element>));
-        Effect::new(move || {
+        let placed = std::rc::Rc::new(std::cell::RefCell::new(None::<Placed>));
+        // The first run is the form (re)appearing with an earlier answer (hydration, or a list
+        // around it refetched): that answer is shown again but takes neither focus nor scroll.
+        Effect::new(move |first_done: Option<()>| {
             let error = value.try_get().flatten().and_then(Result::err);
             let p = message.get();
             if let Some(old) = placed.borrow_mut().take() {
-                // The text is Leptos' own node (it writes the next error into it): back home.
-                if let Some(p) = &p {
-                    move_children(&old, p);
-                }
-                old.remove();
+                old.take_back(p.as_ref());
             }
             let Some(p) = p else { return };
             // The same element shows the next error, which may have no field.
             let _ = p.remove_attribute("hidden");
             let _ = p.set_attribute("role", "alert");
             if let Some(field) = error.as_ref().and_then(AppError::field) {
-                *placed.borrow_mut() = mark_field(&p, field);
+                *placed.borrow_mut() = mark_field(&p, field, first_done.is_some());
             }
         });
     }
@@ -123,12 +121,38 @@ where
     }
 }
 
-/// Puts `message` (the form's error) at the field `field` of the form just before it: its text
-/// moves under the field (into a `small.field-error`, announced), the field is marked invalid,
-/// described by it and focused, and the emptied message is hidden. Returns the element under
-/// the field, or `None` when the form has no such field one can see.
+/// A form error put at its field by [`mark_field`].
 #[cfg(any(feature = "hydrate", feature = "csr"))]
-fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str) -> Option<web_sys::Element> {
+struct Placed {
+    /// The `small.field-error` under the field, holding the message's text.
+    at_field: web_sys::Element,
+    /// The field, marked invalid and described by `at_field`.
+    input: web_sys::Element,
+}
+
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+impl Placed {
+    /// Undoes [`mark_field`]: the text back into `message` (it is Leptos' own node, which it
+    /// writes the next error into), the field's mark off (unless a change took it already).
+    fn take_back(self, message: Option<&web_sys::HtmlParagraphElement>) {
+        if let Some(message) = message {
+            move_children(&self.at_field, message);
+        }
+        self.at_field.remove();
+        if self.input.get_attribute("aria-describedby") == Some(self.at_field.id()) {
+            let _ = self.input.set_attribute("aria-invalid", "false");
+            let _ = self.input.remove_attribute("aria-describedby");
+        }
+    }
+}
+
+/// Puts `message` (the form's error) at the field `field` of the form just before it: its text
+/// moves under the field (into a `small.field-error`, announced), the field is marked invalid
+/// and described by it, a closed `<details>` around it opens, and the emptied message is hidden.
+/// A new answer (`new_answer`) also focuses the field and scrolls the message into view. `None`
+/// when the form has no such field one can see.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str, new_answer: bool) -> Option<Placed> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use wasm_bindgen::JsCast;
     static PLACED: AtomicUsize = AtomicUsize::new(0);
@@ -152,30 +176,35 @@ fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str) -> Option<we
     // A field one can see and change: a hidden input (a quick-add button's) is not marked.
     let selector = format!("[name=\"{field}\"]:not([type=hidden])");
     let input = form?.query_selector(&selector).ok().flatten()?;
-    // Under the field: inside its label (after the field's own check message), else after it.
+    // Right under the field (above its own check's line, which is empty then: it was valid).
     let at_field = input.owner_document()?.create_element("small").ok()?;
     let id = format!("form-error-{field}-{}", PLACED.fetch_add(1, Ordering::Relaxed));
     at_field.set_id(&id);
     at_field.set_class_name("field-error");
     let _ = at_field.set_attribute("role", "alert");
     move_children(message, &at_field);
-    match input.closest("label.field").ok().flatten() {
-        Some(label) => label.append_child(&at_field).ok()?,
-        None => input.parent_node()?.insert_before(&at_field, input.next_sibling().as_ref()).ok()?,
-    };
+    input.parent_node()?.insert_before(&at_field, input.next_sibling().as_ref()).ok()?;
+    // A field in a folded part of the form (the notifier's message templates) is shown.
+    let mut folded = input.closest("details:not([open])").ok().flatten();
+    while let Some(details) = folded {
+        let _ = details.set_attribute("open", "");
+        folded = details.closest("details:not([open])").ok().flatten();
+    }
     let _ = message.set_attribute("hidden", "");
     let _ = message.remove_attribute("role");
     let _ = input.set_attribute("aria-invalid", "true");
     let _ = input.set_attribute("aria-describedby", &id);
     // The mark and the message go with the field's first change, typed or pasted: its own
-    // check (if any) says from then on. (The reactive attribute of a checked field writes only when
-    // its value changes, so it would not take the mark back.)
+    // check (if any) says from then on. (The reactive attribute of a checked field writes only
+    // when its value changes, so it would not take the mark back.)
     let unmark = wasm_bindgen::closure::Closure::once_into_js({
         let input = input.clone();
         let at_field = at_field.clone();
         move || {
-            let _ = input.set_attribute("aria-invalid", "false");
-            let _ = input.remove_attribute("aria-describedby");
+            if input.get_attribute("aria-describedby").as_deref() == Some(at_field.id().as_str()) {
+                let _ = input.set_attribute("aria-invalid", "false");
+                let _ = input.remove_attribute("aria-describedby");
+            }
             at_field.remove();
         }
     });
@@ -183,10 +212,16 @@ fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str) -> Option<we
     once.set_once(true);
     let _ =
         input.add_event_listener_with_callback_and_add_event_listener_options("input", unmark.unchecked_ref(), &once);
-    if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
-        let _ = input.focus();
+    if new_answer {
+        if let Some(input) = input.dyn_ref::<web_sys::HtmlElement>() {
+            let _ = input.focus();
+        }
+        // Focus shows the field; on a phone the message under it may still be below the fold.
+        let nearest = web_sys::ScrollIntoViewOptions::new();
+        nearest.set_block(web_sys::ScrollLogicalPosition::Nearest);
+        at_field.scroll_into_view_with_scroll_into_view_options(&nearest);
     }
-    Some(at_field)
+    Some(Placed { at_field, input })
 }
 
 /// Moves every child node of `from` to the end of `to`.

@@ -17,9 +17,13 @@ impl FieldError {
 }
 
 /// What people read: the field as its form labels it, then the message
-/// (`Expression: unexpected ")"`), never the field's name in code.
+/// (`Expression: unexpected ")"`), never the field's name in code; the message alone when it
+/// is about no one field (an empty `field`).
 impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.field.is_empty() {
+            return write!(f, "{}", self.message);
+        }
         write!(f, "{}: {}", field_label(&self.field), self.message)
     }
 }
@@ -42,6 +46,9 @@ pub fn field_label(field: &str) -> String {
         "url" => "URL",
         "arguments" => "The request",
         "rules" => "Rule file",
+        // a silence's window
+        "starts_at" => "Start",
+        "ends_at" => "End",
         _ => "",
     };
     if !known.is_empty() {

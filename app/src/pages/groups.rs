@@ -48,10 +48,16 @@ pub fn GroupPage() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let set = ServerAction::<SetGroupMember>::new();
     let set_done = successes(set.value());
+    // A row's role change: its own action, so its error is not put at the add form's fields.
+    let change = ServerAction::<SetGroupMember>::new();
+    let change_done = successes(change.value());
     let remove = ServerAction::<RemoveGroupMember>::new();
     let remove_done = successes(remove.value());
     let delete = ServerAction::<DeleteGroup>::new();
-    let group = Resource::new(move || (id(), set_done.get(), remove_done.get()), |(id, _, _)| get_group(id));
+    let group = Resource::new(
+        move || (id(), set_done.get(), change_done.get(), remove_done.get()),
+        |(id, _, _, _)| get_group(id),
+    );
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -79,7 +85,7 @@ pub fn GroupPage() -> impl IntoView {
                                                 <td>
                                                     {if manage {
                                                         view! {
-                                                            <ActionForm action=set attr:class="inline">
+                                                            <ActionForm action=change attr:class="inline">
                                                                 <input type="hidden" name="id" value=gid.to_string() />
                                                                 <input type="hidden" name="username" value=m.username.clone() />
                                                                 <select name="role" aria-label=format!("Role of {}", m.username)>
@@ -124,6 +130,8 @@ pub fn GroupPage() -> impl IntoView {
                         })}
                         <FormError value=set.value() />
                         <FormError value=remove.value() />
+                        // In a box of its own: the form before it is the add form, not the row's.
+                        <div><FormError value=change.value() /></div>
                     </section>
                     <section class="card">
                         <h2>"Roles"</h2>

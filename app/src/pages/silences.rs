@@ -52,7 +52,7 @@ pub fn SilencesPage() -> impl IntoView {
                     <small class="field-error">{message}</small>
                 </label>
                 <div class="row">
-                    <Field label="Duration" name="duration" value="1h" placeholder="2h, 1h30m, 1d" />
+                    <Field label="For" name="duration" value="1h" placeholder="2h, 1h30m, 1d" />
                     <Field label="Or from (UTC; wins over the duration)" name="starts_at" kind="datetime-local" />
                     <Field label="Until (UTC)" name="ends_at" kind="datetime-local" />
                 </div>

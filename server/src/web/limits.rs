@@ -56,7 +56,7 @@ pub const MAX_PATH_BYTES: usize = 2048;
 pub const MAX_SEGMENT_BYTES: usize = 255;
 
 /// The methods some route of the server answers: pages and reads, server functions, REST v2.
-pub const SERVED_METHODS: &str = "GET, HEAD, POST, PUT, DELETE";
+pub const SERVED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
 
 /// 414 for a path no page or file can have: longer than [`MAX_PATH_BYTES`], or with a segment
 /// longer than [`MAX_SEGMENT_BYTES`]. Without this, the static files' lookup failed with "file

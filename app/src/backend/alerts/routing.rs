@@ -238,9 +238,9 @@ async fn unshared(
         each.push(format!("and {} more", values.len() - named.len()));
     }
     decisions.push(format!(
-        "the group's alerts name {} {table}(s) they do not all share, so {table} notifiers are not told \
+        "the group's alerts name {} they do not all share, so {table} notifiers are not told \
          (Promgen routes a group on its common labels; group by {key} in Alertmanager to reach them): {}",
-        values.len(),
+        crate::model::counted(values.len() as i64, table),
         each.join("; ")
     ));
     Ok(())

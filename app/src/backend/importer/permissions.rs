@@ -182,9 +182,14 @@ pub(super) async fn apply(
         );
     }
     if skipped > 0 {
+        let (what, name) = if skipped == 1 {
+            ("1 permission or membership".to_string(), "names")
+        } else {
+            (format!("{skipped} permissions or memberships"), "name")
+        };
         report.notes.push(format!(
-            "{skipped} permission(s) or membership(s) name a user, group, service, project or permission \
-             that is not in the export, or a permission other than Promgen's roles: skipped"
+            "{what} {name} a user, group, service, project or permission that is not in the export, \
+             or a permission other than Promgen's roles: skipped"
         ));
     }
     Ok(())

@@ -277,9 +277,15 @@ impl Inventory {
         let (projects,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM project WHERE shard_id = $1").bind(id.0).fetch_one(&mut *tx).await?;
         if projects > 0 {
+            let on = if projects == 1 { "is" } else { "are" };
+            // About the shard, not one field of the form.
             return Err(AppError::conflict(
-                "id",
-                format!("{projects} project(s) are on shard {}: move them to another shard first", old.name),
+                "",
+                format!(
+                    "{} {on} on shard {}: move them to another shard first",
+                    crate::model::counted(projects, "project"),
+                    old.name
+                ),
             ));
         }
         sqlx::query("DELETE FROM shard WHERE id = $1").bind(id.0).execute(&mut *tx).await?;

@@ -105,9 +105,15 @@ impl Inventory {
         let (urls,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM url WHERE probe_id = $1").bind(id.0).fetch_one(&mut *tx).await?;
         if urls > 0 {
+            // About the probe, not one field of the form.
+            let checked = if urls == 1 { "is" } else { "are" };
             return Err(AppError::conflict(
-                "id",
-                format!("{urls} URL(s) are checked with probe {}: delete them or pick another probe first", old.module),
+                "",
+                format!(
+                    "{} {checked} checked with probe {}: delete them or pick another probe first",
+                    crate::model::counted(urls, "URL"),
+                    old.module
+                ),
             ));
         }
         sqlx::query("DELETE FROM probe WHERE id = $1").bind(id.0).execute(&mut *tx).await?;

@@ -76,10 +76,10 @@ fn parse_rule(doc: RuleDoc, keys: &[String], place: String, notes: &mut Vec<Stri
     let (kind, name) = match (doc.alert, doc.record) {
         (Some(name), None) => (RuleKind::Alert, name),
         (None, Some(name)) => (RuleKind::Record, name),
-        _ => return Err(AppError::invalid("file", format!("{place} needs exactly one of alert: or record:"))),
+        _ => return Err(AppError::invalid("rules", format!("{place} needs exactly one of alert: or record:"))),
     };
     let place = format!("{place} ({name})");
-    let expr = doc.expr.ok_or_else(|| AppError::invalid("file", format!("{place} has no expr")))?;
+    let expr = doc.expr.ok_or_else(|| AppError::invalid("rules", format!("{place} has no expr")))?;
     for key in keys.iter().filter(|k| !KEPT.contains(&k.as_str())) {
         notes.push(format!("{place}: {key} is not kept"));
     }
@@ -115,7 +115,7 @@ fn rule_keys(doc: &Value) -> Vec<Vec<String>> {
 
 /// Every rule in the document, in file order.
 fn parse_file(text: &str, notes: &mut Vec<String>) -> Result<Vec<FileRule>, AppError> {
-    let not_rules = |e: String| AppError::invalid("file", format!("not a Prometheus rule file: {e}"));
+    let not_rules = |e: String| AppError::invalid("rules", format!("not a Prometheus rule file: {e}"));
     // The shape first (is there a `groups`, which keys do rules have), then the rules with
     // their scalars as text.
     let shape: Value = crate::backend::yaml::from_str(text).map_err(not_rules)?;
@@ -130,7 +130,7 @@ fn parse_file(text: &str, notes: &mut Vec<String>) -> Result<Vec<FileRule>, AppE
     for (g, group) in doc.groups.into_iter().enumerate() {
         let gname = group.name.unwrap_or_else(|| format!("#{}", g + 1));
         let Some(rules) = group.rules else {
-            return Err(AppError::invalid("file", format!("group {gname} has no list of rules")));
+            return Err(AppError::invalid("rules", format!("group {gname} has no list of rules")));
         };
         for (i, rule) in rules.into_iter().enumerate() {
             let place = format!("group {gname}, rule {}", i + 1);
@@ -165,7 +165,7 @@ impl Rules {
                     .map(|FileRule { place, input, labels }| {
                         let input = validated(input, &[], dialect).map_err(|e| match e {
                             AppError::Invalid(f) | AppError::Conflict(f) => {
-                                AppError::invalid("file", format!("{place}: {f}"))
+                                AppError::invalid("rules", format!("{place}: {f}"))
                             }
                             other => other,
                         })?;
@@ -189,7 +189,7 @@ impl Rules {
                 None => self
                     .owner_by_labels(&labels, &site)
                     .await
-                    .map_err(|e| AppError::invalid("file", format!("{place}: {e}")))?,
+                    .map_err(|e| AppError::invalid("rules", format!("{place}: {e}")))?,
             };
             let record = (input.name.clone(), super::owner_columns(&owner));
             let in_file = match input.kind {

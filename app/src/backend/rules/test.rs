@@ -122,7 +122,9 @@ impl Rules {
             let unnamed = registered.len().saturating_sub(NAMED) + others;
             if unnamed > 0 {
                 let more = if named.is_empty() { "" } else { " and " };
-                what.push_str(&format!("{more}{unnamed} value(s) that name no {table} registered here"));
+                let (values, name) =
+                    (crate::model::counted(unnamed as i64, "value"), if unnamed == 1 { "names" } else { "name" });
+                what.push_str(&format!("{more}{values} that {name} no {table} registered here"));
             }
             problems.push(format!(
                 "Unrelated {label} labels found. Expected: {}. Found: {what}.",

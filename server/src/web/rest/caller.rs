@@ -66,6 +66,10 @@ impl IntoResponse for RestError {
             .unwrap_or_else(|| StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
         let body = match &e {
             AppError::Invalid(f) if status == StatusCode::UNAUTHORIZED => serde_json::json!({ "detail": f.message }),
+            // About no one field: Django REST framework's key for that.
+            AppError::Invalid(f) | AppError::Conflict(f) if f.field.is_empty() => {
+                serde_json::json!({ "non_field_errors": [f.message.clone()] })
+            }
             AppError::Invalid(f) | AppError::Conflict(f) => serde_json::json!({ f.field.clone(): [f.message.clone()] }),
             _ => serde_json::json!({ "detail": e.to_string() }),
         };

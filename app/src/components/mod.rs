@@ -89,6 +89,9 @@ where
     S: Get<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
 {
     let message = NodeRef::<leptos::html::P>::new();
+    // `try_get`: while the server renders, a form inside a Suspense that resolved again may be
+    // disposed before its error is read (leptos' dry_resolve); that renders nothing, not a panic.
+    let error = move || value.try_get().flatten().and_then(Result::err);
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     {
         // Where the last run put the message at its field: taken back when the error changes.
@@ -96,7 +99,7 @@ where
         // The first run is the form (re)appearing with an earlier answer (hydration, or a list
         // around it refetched): that answer is shown again but takes neither focus nor scroll.
         Effect::new(move |first_done: Option<()>| {
-            let error = value.try_get().flatten().and_then(Result::err);
+            let error = error();
             let p = message.get();
             if let Some(old) = placed.borrow_mut().take() {
                 old.take_back(p.as_ref());
@@ -110,15 +113,7 @@ where
             }
         });
     }
-    // `try_get`: while the server renders, a form inside a Suspense that resolved again may be
-    // disposed before its error is read (leptos' dry_resolve); that renders nothing, not a panic.
-    move || {
-        value
-            .try_get()
-            .flatten()
-            .and_then(Result::err)
-            .map(|e| view! { <p class="error" role="alert" node_ref=message>{sentence(&e.to_string())}</p> })
-    }
+    move || error().map(|e| view! { <p class="error" role="alert" node_ref=message>{sentence(&e.to_string())}</p> })
 }
 
 /// A form error put at its field by [`mark_field`].
@@ -359,6 +354,38 @@ pub fn Loading() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::sentence;
+
+    /// Every action a page or component dispatches shows a refusal somewhere: a `FormError`,
+    /// its own view of the answer, or the component it is handed to. (Deleting a row someone
+    /// else deleted answered 404 and showed nothing.)
+    #[test]
+    fn every_action_shows_its_refusal() {
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut silent = Vec::new();
+        for dir in ["pages", "components"] {
+            for entry in std::fs::read_dir(format!("{src}/{dir}")).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                for line in text.lines() {
+                    let Some((name, _)) =
+                        line.trim().strip_prefix("let ").and_then(|rest| rest.split_once(" = ServerAction::<"))
+                    else {
+                        continue;
+                    };
+                    let shown = [
+                        format!("<FormError value={name}.value() />"),
+                        format!("{name}.value().get()"),
+                        format!("<TestResult {name} />"),
+                        format!("update={name} "),
+                    ];
+                    if !shown.iter().any(|s| text.contains(s.as_str())) {
+                        silent.push(format!("{}: {name}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(silent.is_empty(), "actions whose refusal nothing shows: {silent:?}");
+    }
 
     /// The first letter becomes a capital, whatever script it is in; the rest is as written.
     #[test]

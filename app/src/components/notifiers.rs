@@ -70,6 +70,8 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoVie
                         <FormError value=add_filter.value() />
                         <FormError value=update.value() />
                         <FormError value=toggle.value() />
+                        <FormError value=delete.value() />
+                        <FormError value=delete_filter.value() />
                         {subscribable.then(|| view! {
                             <ActionForm action=subscribe attr:class="subscribe">
                                 <input type="hidden" name="owner_kind" value=owner_kind />
@@ -78,6 +80,7 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoVie
                                 <button type="submit" class="small">{if subscribed { "Unsubscribe me" } else { "Subscribe me" }}</button>
                                 <span class="muted">" — your own notifiers (on your profile) hear its alerts"</span>
                             </ActionForm>
+                            <FormError value=subscribe.value() />
                             {no_own_notifier.then(|| view! {
                                 <p class="warning" data-testid="no-own-notifier">
                                     "You have no notifier of your own yet, so a subscription tells nobody. "

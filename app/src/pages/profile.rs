@@ -73,6 +73,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 </table>
                             }.into_any()
                         }}
+                        <FormError value=revoke.value() />
                         <ActionForm action=create>
                             <Field label="New token, for" name="name" placeholder="alertmanager" />
                             <button type="submit">"Make a token"</button>

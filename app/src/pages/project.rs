@@ -157,6 +157,8 @@ pub fn ProjectPage() -> impl IntoView {
                                 }.into_any()
                             }
                         }}
+                        // Row actions: their own box, so no form's field is marked for them.
+                        <div><FormError value=delete_host.value() /><FormError value=delete_farm.value() /></div>
                     </section>
 
                     <section class="card" id="exporters">
@@ -243,6 +245,7 @@ pub fn ProjectPage() -> impl IntoView {
                                 })}
                             </Suspense>
                         </Show>
+                        <div><FormError value=toggle.value() /><FormError value=delete_exporter.value() /></div>
                     </section>
 
                     <section class="card" id="urls">
@@ -290,6 +293,7 @@ pub fn ProjectPage() -> impl IntoView {
                             </ActionForm>
                             <FormError value=create_url.value() />
                         </Show>
+                        <div><FormError value=delete_url.value() /></div>
                     </section>
 
                     <MembersPanel owner_kind="project" owner_id=pid.0 />

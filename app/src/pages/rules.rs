@@ -101,6 +101,7 @@ pub fn RulePage() -> impl IntoView {
                                     }}
                             </ActionForm>
                         </div>
+                        <FormError value=toggle.value() />
                     </Show>
                     <section class="card">
                         <h2>"Expression"</h2>

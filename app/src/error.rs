@@ -124,6 +124,9 @@ mod tests {
             (AppError::invalid("password", "must be at least 8 characters"), "Password: must be at least 8 characters"),
             (AppError::conflict("name", "web is taken"), "Name: web is taken"),
             (AppError::WrongCredentials, "wrong username or password"),
+            // About no one field: the message alone.
+            (AppError::conflict("", "1 project is on shard main"), "1 project is on shard main"),
+            (AppError::invalid("ends_at", "is in the past"), "End: is in the past"),
             (
                 AppError::Internal("the database failed; the server's log says why".into()),
                 "the database failed; the server's log says why",

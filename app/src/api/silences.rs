@@ -39,9 +39,9 @@ pub async fn create_silence(
     b.silences.create(&actor, parsed, &window, &comment.unwrap_or_default(), None).await.map_err(form_fields)
 }
 
-#[cfg(feature = "ssr")]
 /// The backend names the window's ends as Promgen's and Alertmanager's JSON does (`startsAt`,
 /// `endsAt`); this form's fields are `starts_at` and `ends_at`.
+#[cfg(feature = "ssr")]
 fn form_fields(error: AppError) -> AppError {
     match error {
         AppError::Invalid(mut e) => {
@@ -68,4 +68,22 @@ pub async fn expire_silence(id: String) -> Result<(), AppError> {
 pub async fn alertmanager_alerts() -> Result<HeldAlerts, AppError> {
     let (b, actor) = super::caller().await?;
     b.silences.alerts(&actor).await
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    /// A refused window names the form's own fields, so the page puts the reason under them.
+    #[test]
+    fn the_window_errors_name_the_forms_fields() {
+        let now = chrono::Utc::now();
+        let between = |a: &str, b: &str| crate::backend::silences::Window::Between(a.into(), b.into());
+        let field = |w| form_fields(crate::backend::silences::resolve(&w, now).unwrap_err()).field().map(String::from);
+        assert_eq!(field(between("2030-01-01T00:00", "")).as_deref(), Some("ends_at"));
+        assert_eq!(field(between("", "2030-01-01T00:00")).as_deref(), Some("starts_at"));
+        assert_eq!(field(between("2030-01-02T00:00", "2030-01-01T00:00")).as_deref(), Some("ends_at"));
+        let e = form_fields(AppError::invalid("duration", "x"));
+        assert_eq!(e.to_string(), "For: x");
+    }
 }

@@ -185,5 +185,27 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   const when = page.locator("main time").first();
   await when.filter({ hasText: /^(just now|\d+ (s|min) ago)$/ }).waitFor();
   assert.doesNotMatch(await when.getAttribute("title"), /UTC/);
+
+  // An answer belongs to the object it came on: through history to another service (the same
+  // page component, so the same actions), the form is clean.
+  await open(page, base + "/");
+  await page.fill("input[name=name]", "api");
+  await page.click("button:has-text('Register service')");
+  await page.waitForURL(/\/service\/\d+/);
+  const apiPath = new URL(page.url()).pathname;
+  await open(page, base + "/");
+  await page.click("a:text-is('web')");
+  await page.waitForURL(/\/service\/\d+/);
+  await page.fill("input[name=name]", "frontend");
+  await page.selectOption("select[name=shard_id]", { label: "main" });
+  await page.click("button:has-text('Register project')");
+  await page.locator("small.field-error", { hasText: "exists already" }).waitFor();
+  await page.evaluate((path) => {
+    history.pushState(null, "", path);
+    dispatchEvent(new PopStateEvent("popstate"));
+  }, apiPath);
+  await page.locator("main h1", { hasText: "Service api" }).waitFor();
+  await page.waitForFunction(() => !document.querySelector("main [aria-invalid=true]"));
+  assert.equal(await page.getByText("exists already").count(), 0);
   assert.deepEqual(env.errors, []);
 });

@@ -229,6 +229,17 @@ fn move_children(from: &web_sys::Element, to: &web_sys::Element) {
     }
 }
 
+/// Runs `forget` (clearing a page's action answers: `action.value().set(None)`) when `key` (the
+/// route's parameter) changes: a page kept for another object of its route (`/service/1` →
+/// `/service/2` keeps the component, and so its actions) would show the first object's refusals
+/// and results on the second.
+pub fn forget_on_change<K>(key: impl Fn() -> K + Send + Sync + 'static, forget: impl Fn() + 'static)
+where
+    K: PartialEq + Clone + Send + Sync + 'static,
+{
+    Effect::watch(key, move |_, _, _| forget(), false);
+}
+
 /// How many times an action has succeeded (give it `action.value()`): what the lists it
 /// changes refetch on. Its `version()` also counts refusals, and refetching on those rebuilt
 /// the form around the error and lost what was typed.

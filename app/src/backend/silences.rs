@@ -588,7 +588,7 @@ pub fn resolve(window: &Window, now: DateTime<Utc>) -> Result<(DateTime<Utc>, Da
                 return Err(AppError::invalid("endsAt", "Start time and end time are mismatched."));
             }
             if end <= now {
-                return Err(AppError::invalid("endsAt", "the end is in the past"));
+                return Err(AppError::invalid("endsAt", "is in the past"));
             }
             Ok((start.max(now), end))
         }

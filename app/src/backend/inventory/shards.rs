@@ -277,12 +277,12 @@ impl Inventory {
         let (projects,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM project WHERE shard_id = $1").bind(id.0).fetch_one(&mut *tx).await?;
         if projects > 0 {
-            let on = if projects == 1 { "is" } else { "are" };
+            let (on, them) = if projects == 1 { ("is", "it") } else { ("are", "them") };
             // About the shard, not one field of the form.
             return Err(AppError::conflict(
                 "",
                 format!(
-                    "{} {on} on shard {}: move them to another shard first",
+                    "{} {on} on shard {}: move {them} to another shard first",
                     crate::model::counted(projects, "project"),
                     old.name
                 ),

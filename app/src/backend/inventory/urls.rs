@@ -106,11 +106,11 @@ impl Inventory {
             sqlx::query_as("SELECT COUNT(*) FROM url WHERE probe_id = $1").bind(id.0).fetch_one(&mut *tx).await?;
         if urls > 0 {
             // About the probe, not one field of the form.
-            let checked = if urls == 1 { "is" } else { "are" };
+            let (checked, them) = if urls == 1 { ("is", "it") } else { ("are", "them") };
             return Err(AppError::conflict(
                 "",
                 format!(
-                    "{} {checked} checked with probe {}: delete them or pick another probe first",
+                    "{} {checked} checked with probe {}: delete {them} or pick another probe first",
                     crate::model::counted(urls, "URL"),
                     old.module
                 ),

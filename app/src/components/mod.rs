@@ -67,15 +67,8 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
     view! { <p class="error" role="alert">{sentence(&error.to_string())}</p> }.into_any()
 }
 
-/// A message as a sentence on the page: its first letter a capital. The server's messages
-/// start in lowercase, as errors do (`wrong username or password`), for APIs and logs.
-pub fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
+/// Server messages as pages show them (see [`crate::model::sentence`]).
+pub use crate::model::sentence;
 
 /// The error of a form's last submission, if it failed. Put it after its form: in the browser
 /// the message moves under the field the error names (see [`AppError::field`]), which is
@@ -232,13 +225,24 @@ fn move_children(from: &web_sys::Element, to: &web_sys::Element) {
 /// Runs `forget` (clearing a page's action answers: `action.value().set(None)`) when `key` (the
 /// route's parameter) changes: a page kept for another object of its route (`/service/1` →
 /// `/service/2` keeps the component, and so its actions) would show the first object's refusals
-/// and results on the second.
+/// and results on the second. Pages call it through [`forget_answers!`].
 pub fn forget_on_change<K>(key: impl Fn() -> K + Send + Sync + 'static, forget: impl Fn() + 'static)
 where
     K: PartialEq + Clone + Send + Sync + 'static,
 {
     Effect::watch(key, move |_, _, _| forget(), false);
 }
+
+/// `forget_answers!(key, [action, …])`: the actions' answers are forgotten when `key` changes
+/// (see [`forget_on_change`]).
+macro_rules! forget_answers {
+    ($key:expr, [$($action:ident),+ $(,)?]) => {
+        $crate::components::forget_on_change($key, move || {
+            $($action.value().set(None);)+
+        })
+    };
+}
+pub(crate) use forget_answers;
 
 /// How many times an action has succeeded (give it `action.value()`): what the lists it
 /// changes refetch on. Its `version()` also counts refusals, and refetching on those rebuilt

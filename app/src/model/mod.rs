@@ -22,6 +22,17 @@ pub use roles::*;
 pub use rules::*;
 pub use user::*;
 
+/// A message as a sentence: its first letter a capital, the rest as written. The server's
+/// messages start in lowercase, as errors do (`wrong username or password`), for APIs and logs;
+/// pages show them as sentences.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// `n` and an English noun that takes an -s: "1 host", "3 hosts", "0 hosts".
 pub fn counted(n: impl Into<i64>, noun: &str) -> String {
     let n = n.into();

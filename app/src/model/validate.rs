@@ -61,11 +61,7 @@ pub fn field_label(field: &str) -> String {
         return format!("Annotation {name}");
     }
     let words = field.trim_end_matches("_id").replace('_', " ");
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => "Input".to_string(),
-    }
+    if words.is_empty() { "Input".to_string() } else { super::sentence(&words) }
 }
 
 pub type Checked<T> = Result<T, FieldError>;

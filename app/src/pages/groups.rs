@@ -3,7 +3,7 @@
 //! roles on.
 
 use crate::api::members::{CreateGroup, DeleteGroup, RemoveGroupMember, SetGroupMember, get_group, list_groups};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, forget_on_change, land_on, successes};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, forget_answers, land_on, successes};
 use crate::model::{GroupRole, Object};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -54,12 +54,7 @@ pub fn GroupPage() -> impl IntoView {
     let remove = ServerAction::<RemoveGroupMember>::new();
     let remove_done = successes(remove.value());
     let delete = ServerAction::<DeleteGroup>::new();
-    forget_on_change(id, move || {
-        set.value().set(None);
-        change.value().set(None);
-        remove.value().set(None);
-        delete.value().set(None);
-    });
+    forget_answers!(id, [set, change, remove, delete]);
     let group = Resource::new(
         move || (id(), set_done.get(), change_done.get(), remove_done.get()),
         |(id, _, _, _)| get_group(id),

@@ -2,7 +2,7 @@ use super::SilenceButton;
 use crate::api::inventory::*;
 use crate::components::{
     ConfirmSubmit, ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection,
-    ShardSelect, TextArea, browser_fetch, checks, forget_on_change, successes,
+    ShardSelect, TextArea, browser_fetch, checks, forget_answers, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -40,21 +40,24 @@ pub fn ProjectPage() -> impl IntoView {
     let update_project = ServerAction::<UpdateProject>::new();
     let update_project_done = successes(update_project.value());
     let test_exporter = ServerAction::<TestExporter>::new();
-    forget_on_change(id.clone(), move || {
-        create_farm.value().set(None);
-        add_hosts.value().set(None);
-        delete_host.value().set(None);
-        delete_farm.value().set(None);
-        create_exporter.value().set(None);
-        quick_add.value().set(None);
-        toggle.value().set(None);
-        delete_exporter.value().set(None);
-        create_url.value().set(None);
-        delete_url.value().set(None);
-        delete_project.value().set(None);
-        update_project.value().set(None);
-        test_exporter.value().set(None);
-    });
+    forget_answers!(
+        id.clone(),
+        [
+            create_farm,
+            add_hosts,
+            delete_host,
+            delete_farm,
+            create_exporter,
+            quick_add,
+            toggle,
+            delete_exporter,
+            create_url,
+            delete_url,
+            delete_project,
+            update_project,
+            test_exporter
+        ]
+    );
     let changes = move || {
         create_farm_done.get()
             + add_hosts_done.get()

@@ -6,7 +6,7 @@ use crate::api::admin::audit_log;
 use crate::api::rules::{DeleteRule, RestoreRule, SetRuleEnabled, TestRule, editor_context, get_rule};
 use crate::components::{
     ChangeDiff, ConfirmSubmit, ErrorView, FormError, LabelChips, Loading, RedirectTo, RuleEditor, TestResult, When,
-    forget_on_change, successes,
+    forget_answers, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::{owner_matchers, silence_link};
@@ -24,12 +24,7 @@ pub fn RulePage() -> impl IntoView {
     let restore_done = successes(restore.value());
     let delete = ServerAction::<DeleteRule>::new();
     let test = ServerAction::<TestRule>::new();
-    forget_on_change(id.clone(), move || {
-        toggle.value().set(None);
-        restore.value().set(None);
-        delete.value().set(None);
-        test.value().set(None);
-    });
+    forget_answers!(id.clone(), [toggle, restore, delete, test]);
     let detail = Resource::new(
         {
             let id = id.clone();

@@ -2,7 +2,7 @@ use super::SilenceButton;
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
 use crate::components::{
     ConfirmSubmit, ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection,
-    ShardSelect, checks, forget_on_change, land_on, successes,
+    ShardSelect, checks, forget_answers, land_on, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -20,11 +20,7 @@ pub fn ServicePage() -> impl IntoView {
     let delete = ServerAction::<DeleteService>::new();
     let update = ServerAction::<UpdateService>::new();
     let update_done = successes(update.value());
-    forget_on_change(id.clone(), move || {
-        create.value().set(None);
-        delete.value().set(None);
-        update.value().set(None);
-    });
+    forget_answers!(id.clone(), [create, delete, update]);
     let detail = Resource::new(
         {
             let id = id.clone();

@@ -3,7 +3,7 @@ use crate::api::admin::{
     shard_servers,
 };
 use crate::components::{
-    ConfirmSubmit, ErrorView, Field, FormError, Loading, SiteAdminOnly, When, browser_fetch, checks, forget_on_change,
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, SiteAdminOnly, When, browser_fetch, checks, forget_answers,
     land_on, successes,
 };
 use crate::model::{ServerState, ShardId, ShardSummary};
@@ -95,12 +95,7 @@ pub fn ShardPage() -> impl IntoView {
     let remove = ServerAction::<RemoveServer>::new();
     let remove_done = successes(remove.value());
     let delete = ServerAction::<DeleteShard>::new();
-    forget_on_change(id.clone(), move || {
-        update.value().set(None);
-        add.value().set(None);
-        remove.value().set(None);
-        delete.value().set(None);
-    });
+    forget_answers!(id.clone(), [update, add, remove, delete]);
     let shards = Resource::new(move || (update_done.get(), add_done.get(), remove_done.get()), |_| list_shards());
     // Asked from the browser only: a Prometheus that hangs never holds the page back. Only for
     // a shard that exists, and again when its servers change (the list reloads then).

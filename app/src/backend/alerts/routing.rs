@@ -240,7 +240,7 @@ async fn unshared(
     decisions.push(format!(
         "the group's alerts name {} they do not all share, so {table} notifiers are not told \
          (Promgen routes a group on its common labels; group by {key} in Alertmanager to reach them): {}",
-        crate::model::counted(values.len() as i64, table),
+        counted(values.len() as i64, table),
         each.join("; ")
     ));
     Ok(())

@@ -120,7 +120,7 @@ mod tests {
             (AppError::invalid("expr", "unexpected \")\""), "Expression: unexpected \")\""),
             (AppError::invalid("shard_id", "that shard is disabled"), "Shard: that shard is disabled"),
             (AppError::invalid("labels.severity", "is empty"), "Label severity: is empty"),
-            (AppError::invalid("body_template", "fails"), "Message template: fails"),
+            (AppError::invalid("body_template", "fails"), "Body template: fails"),
             (AppError::invalid("password", "must be at least 8 characters"), "Password: must be at least 8 characters"),
             (AppError::conflict("name", "web is taken"), "Name: web is taken"),
             (AppError::WrongCredentials, "wrong username or password"),

@@ -24,6 +24,7 @@ pub fn hydrate(on_hydrated: impl FnOnce() + 'static) {
         leptos::mount::hydrate_from_async(leptos::prelude::document().body().expect("a <body>"), app::App)
             .await
             .forget();
+        components::keep_focus();
         on_hydrated();
     });
 }
@@ -32,4 +33,5 @@ pub fn hydrate(on_hydrated: impl FnOnce() + 'static) {
 #[cfg(feature = "csr")]
 pub fn mount() {
     leptos::mount::mount_to_body(app::App);
+    components::keep_focus();
 }

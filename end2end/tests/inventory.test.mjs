@@ -112,6 +112,17 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await more.fill("d.example.com");
   await addHosts.click();
   await page.getByText("No host added: every one is in this farm already.").waitFor();
+  // A list with new and known hosts counts both; the page, drawn anew with the new host,
+  // keeps the focus on the button (it fell to <body> with the old one), and the scroll.
+  await page.evaluate(() => window.scrollTo(0, 200));
+  const scrolled = await page.evaluate(() => window.scrollY);
+  await more.fill("d.example.com e.example.com");
+  await addHosts.focus();
+  await page.keyboard.press("Enter");
+  await page.getByText("Added 1 host; 1 other was in this farm already.").waitFor();
+  await page.locator("ul.hosts a", { hasText: "e.example.com" }).waitFor();
+  await page.waitForFunction(() => document.activeElement?.textContent === "Add hosts");
+  assert.equal(await page.evaluate(() => window.scrollY), scrolled);
 
   // An exporter: a bad port is caught while typing.
   const port = page.locator("#exporters input[name=port]:not([type=hidden])");
@@ -140,7 +151,7 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
         project: "frontend",
         service: "web",
       },
-      targets: ["a.example.com:9100", "b.example.com:9100", "c.example.com:9100", "d.example.com:9100"],
+      targets: ["a.example.com:9100", "b.example.com:9100", "c.example.com:9100", "d.example.com:9100", "e.example.com:9100"],
     },
   ]);
 

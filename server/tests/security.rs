@@ -215,7 +215,12 @@ on_both_databases!(query_values_are_decoded_once, |b: Backend| async move {
     assert!(html.contains(r#"name="next" value="/search?q=a%26b%2B1""#), "{html}");
     // A missing object is a 404 on every page, the shard's too.
     let admin = common::login(&app, &b, "ops", true).await;
-    assert_eq!(page(&app, "/shard/999", &admin).await.0, StatusCode::NOT_FOUND);
+    // ... under a heading that says so (the error alone read like a fragment of a page).
+    for path in ["/shard/999", "/project/999", "/service/999", "/rule/999", "/group/999", "/alert/999"] {
+        let (status, _, html) = page(&app, path, &admin).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(html.contains("<h1>Not found"), "{path}: {html}");
+    }
 });
 
 on_both_databases!(every_page_has_a_content_security_policy, |b: Backend| async move {

@@ -38,7 +38,7 @@ pub fn MembersPanel(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
         <section class="card" id="members">
             <h2>"Members"</h2>
             <p class="muted">"Viewers read; Editors also change rules, notifiers, exporters, URLs and hosts; Admins also manage members."</p>
-            <Suspense fallback=Loading>
+            <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     let m = match members.await {
                         Ok(m) => m,
@@ -112,7 +112,7 @@ pub fn MembersPanel(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
                         })}
                     }.into_any()
                 })}
-            </Suspense>
+            </Transition>
             <FormError value=set.value() />
             <FormError value=remove.value() />
             // In a box of its own: the form before it is the add form, not the row's.

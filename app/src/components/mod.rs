@@ -4,6 +4,7 @@ mod browser_fetch;
 mod change_diff;
 mod confirm;
 mod field;
+mod keep_focus;
 mod live_feed;
 mod members;
 mod nav;
@@ -17,6 +18,8 @@ pub use browser_fetch::browser_fetch;
 pub use change_diff::ChangeDiff;
 pub use confirm::ConfirmSubmit;
 pub use field::{Field, TextArea, checked, checks, textarea_html};
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+pub use keep_focus::keep_focus;
 pub use live_feed::live_feed;
 pub use members::MembersPanel;
 pub use nav::{Nav, login_href};
@@ -46,6 +49,24 @@ pub fn RedirectTo(path: String) -> impl IntoView {
         return ().into_any();
     }
     view! { <Redirect path=path /> }.into_any()
+}
+
+/// A page refused whole (a missing object, a page one may not see): a heading for the kind of
+/// refusal by its HTTP status, then the error ([`ErrorView`], which also sets the status and
+/// sends an anonymous visitor to the login page, with no heading).
+#[component]
+pub fn PageError(error: AppError) -> impl IntoView {
+    let heading = match error.status() {
+        401 => None,
+        403 => Some("Not allowed"),
+        404 => Some("Not found"),
+        400..=499 => Some("Cannot be shown"),
+        _ => Some("Something went wrong"),
+    };
+    view! {
+        {heading.map(|h| view! { <h1>{h}</h1> })}
+        <ErrorView error />
+    }
 }
 
 /// Shows an error; an anonymous visitor is sent to the login page. On the server it also sets

@@ -39,7 +39,7 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoVie
     view! {
         <section class="card" id="notifiers">
             <h2>"Notifiers"</h2>
-            <Suspense fallback=Loading>
+            <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     let l = match listing.await {
                         Ok(l) => l,
@@ -93,7 +93,7 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoVie
                         </Show>
                     }.into_any()
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }
@@ -199,11 +199,11 @@ fn NotifierEdit(
                     <input type="text" name="alias" value=alias autocomplete="off" />
                 </label>
                 <label class="field">
-                    <span>"Subject (email) / resolved message (chat)"</span>
+                    <span>"Subject template (email subject; chat: resolved message)"</span>
                     <textarea name="subject_template" rows=2 placeholder=DEFAULT_SUBJECT_TEMPLATE inner_html=textarea_html(&subject)></textarea>
                 </label>
                 <label class="field">
-                    <span>"Body (email) / firing message (chat)"</span>
+                    <span>"Body template (email body; chat: firing message)"</span>
                     <textarea name="body_template" rows=6 placeholder=DEFAULT_BODY_TEMPLATE inner_html=textarea_html(&body)></textarea>
                 </label>
                 <button type="submit" class="small">"Save"</button>
@@ -246,11 +246,11 @@ fn NotifierForm(owner_kind: &'static str, owner_id: i64, create: ServerAction<Cr
                 <details>
                     <summary>"Message templates (Jinja; empty for Promgen's)"</summary>
                     <label class="field">
-                        <span>"Subject (email) / resolved message (chat)"</span>
+                        <span>"Subject template (email subject; chat: resolved message)"</span>
                         <textarea name="subject_template" rows=2 placeholder=DEFAULT_SUBJECT_TEMPLATE inner_html=textarea_html("")></textarea>
                     </label>
                     <label class="field">
-                        <span>"Body (email) / firing message (chat)"</span>
+                        <span>"Body template (email body; chat: firing message)"</span>
                         <textarea name="body_template" rows=6 placeholder=DEFAULT_BODY_TEMPLATE inner_html=textarea_html("")></textarea>
                     </label>
                 </details>

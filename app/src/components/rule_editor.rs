@@ -251,7 +251,7 @@ fn Expansion(result: Signal<Result<String, crate::rules::ExprError>>, testid: &'
         <pre class="expr" class:invalid=move || result.with(Result::is_err) data-testid=testid>
             {move || match result.get() {
                 Ok(e) => e,
-                Err(e) => format!("not valid yet: {}", e.message),
+                Err(e) => format!("Not valid yet: {}", e.message),
             }}
         </pre>
     }
@@ -261,7 +261,7 @@ fn related_views(p: &Preview) -> impl IntoView + use<> {
     let one = |title: &'static str, r: &Related| {
         let text = match &r.expr {
             Ok(e) => e.clone(),
-            Err(e) => format!("would break: {}", e.message),
+            Err(e) => format!("Would break: {}", e.message),
         };
         let (id, name, owner, invalid) = (r.id, r.name.clone(), r.owner.clone(), r.expr.is_err());
         view! {

@@ -21,7 +21,7 @@ pub fn RulesSection(owner_kind: OwnerKind, owner_id: i64) -> impl IntoView {
     view! {
         <section class="card" id="rules">
             <h2>"Rules"</h2>
-            <Suspense fallback=Loading>
+            <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     let l = match listing.await {
                         Ok(l) => l,
@@ -48,7 +48,7 @@ pub fn RulesSection(owner_kind: OwnerKind, owner_id: i64) -> impl IntoView {
                         </Show>
                     }.into_any()
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

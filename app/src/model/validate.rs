@@ -38,7 +38,7 @@ pub fn field_label(field: &str) -> String {
         "current" => "Current password",
         "password" => "Password",
         "subject_template" => "Subject template",
-        "body_template" => "Message template",
+        "body_template" => "Body template",
         "owner_kind" => "Owner",
         "shard_id" => "Shard",
         "probe_id" => "Probe",

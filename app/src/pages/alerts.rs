@@ -3,7 +3,7 @@
 
 use super::{HeldAlertsPanel, SilenceButton};
 use crate::api::alerts::{alert_history, current_alerts, get_alert};
-use crate::components::{ErrorView, LabelChips, Loading, When, live_feed, unnamed_dropped};
+use crate::components::{ErrorView, LabelChips, Loading, PageError, When, live_feed, unnamed_dropped};
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
 use crate::model::*;
@@ -47,7 +47,7 @@ pub fn AlertsPage() -> impl IntoView {
         <h1>"Alerts"</h1>
         <LabelFilter action="/alert" value=labels.clone() />
         <p class="links"><a href=history>"Every delivery (history)"</a></p>
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || {
                 let filter = labels();
                 Suspend::new(async move {
@@ -57,7 +57,7 @@ pub fn AlertsPage() -> impl IntoView {
                     }
                 })
             }}
-        </Suspense>
+        </Transition>
         <HeldAlertsPanel />
     }
 }
@@ -182,7 +182,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
     view! {
         <h1>"Alert history"</h1>
         <LabelFilter action="/alert/history" value=labels.clone() />
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match list.await {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
@@ -208,7 +208,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -222,11 +222,11 @@ pub fn AlertPage() -> impl IntoView {
         }
     });
     view! {
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 let d = match detail.await {
                     Ok(d) => d,
-                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                    Err(e) => return view! { <PageError error=e /> }.into_any(),
                 };
                 let a = d.alert.clone();
                 view! {
@@ -310,7 +310,7 @@ pub fn AlertPage() -> impl IntoView {
                     </section>
                 }.into_any()
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -14,7 +14,7 @@ pub fn AuditPage() -> impl IntoView {
     let log = Resource::new(args, |(page, kind, id)| audit_log(page, kind, id));
     view! {
         <h1>"Audit log"</h1>
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match log.await {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
@@ -43,6 +43,6 @@ pub fn AuditPage() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

@@ -3,7 +3,9 @@
 //! roles on.
 
 use crate::api::members::{CreateGroup, DeleteGroup, RemoveGroupMember, SetGroupMember, get_group, list_groups};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, forget_answers, land_on, successes};
+use crate::components::{
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, PageError, forget_answers, land_on, successes,
+};
 use crate::model::{GroupRole, Object};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -18,7 +20,7 @@ pub fn GroupsPage() -> impl IntoView {
     view! {
         <h1>"Groups"</h1>
         <p class="muted">"A group holds roles on services and projects for all its members."</p>
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match groups.await {
                     Ok(groups) if groups.is_empty() => view! { <p class="muted">"You are in no group yet. Make one below."</p> }.into_any(),
@@ -30,7 +32,7 @@ pub fn GroupsPage() -> impl IntoView {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
         <section class="card narrow">
             <h2>"Make a group"</h2>
             <ActionForm action=create>
@@ -60,11 +62,11 @@ pub fn GroupPage() -> impl IntoView {
         |(id, _, _, _)| get_group(id),
     );
     view! {
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 let d = match group.await {
                     Ok(d) => d,
-                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                    Err(e) => return view! { <PageError error=e /> }.into_any(),
                 };
                 let gid = d.group.id;
                 let manage = d.may_manage;
@@ -165,6 +167,6 @@ pub fn GroupPage() -> impl IntoView {
                     })}
                 }.into_any()
             })}
-        </Suspense>
+        </Transition>
     }
 }

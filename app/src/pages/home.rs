@@ -13,7 +13,7 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <h1>"Services"</h1>
         <AddressWarning />
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match services.await {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
@@ -37,7 +37,7 @@ pub fn HomePage() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
         <section class="card">
             <h2>"Register a service"</h2>
             <ActionForm action=create>

@@ -1,6 +1,6 @@
 use super::SilenceButton;
 use crate::api::inventory::get_host;
-use crate::components::{ErrorView, Loading};
+use crate::components::{Loading, PageError};
 use crate::model::silences::host_matcher;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -12,10 +12,10 @@ pub fn HostPage() -> impl IntoView {
     let params = use_params_map();
     let host = Resource::new(move || params.read().get("name").unwrap_or_default(), get_host);
     view! {
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match host.await {
-                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Err(e) => view! { <PageError error=e /> }.into_any(),
                     Ok(h) => view! {
                         <h1>"Host " {h.name.clone()}</h1>
                         <SilenceButton matchers=vec![host_matcher(&h.name)] />
@@ -35,6 +35,6 @@ pub fn HostPage() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

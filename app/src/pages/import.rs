@@ -10,7 +10,7 @@ pub fn ImportPage() -> impl IntoView {
     let me = Session::user();
     view! {
         <h1>"Import targets"</h1>
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(Some(u)) if u.is_superuser => view! { <ImportForm /> }.into_any(),
@@ -22,7 +22,7 @@ pub fn ImportPage() -> impl IntoView {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

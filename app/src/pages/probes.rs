@@ -20,7 +20,7 @@ pub fn ProbesPage() -> impl IntoView {
             "A probe names a module of your blackbox_exporter; projects' URLs are checked with one. "
             "The URLs file (" <a href="/api/v1/urls" rel="external">"/api/v1/urls"</a> ") carries the module as a label."
         </p>
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match probes.await {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
@@ -76,7 +76,7 @@ pub fn ProbesPage() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
         <FormError value=update.value() />
         <FormError value=delete.value() />
         <SiteAdminOnly>

@@ -3,7 +3,7 @@
 
 use crate::api::alerts::{CreateToken, RevokeToken, Subscribe, get_profile};
 use crate::api::auth::{ChangePassword, EndOtherSessions, EndSession};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, NotifiersSection, When, successes};
+use crate::components::{ConfirmSubmit, Field, FormError, Loading, NotifiersSection, PageError, When, successes};
 use leptos::prelude::*;
 
 #[component]
@@ -32,11 +32,11 @@ pub fn ProfilePage() -> impl IntoView {
         |_| get_profile(),
     );
     view! {
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 let p = match profile.await {
                     Ok(p) => p,
-                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                    Err(e) => return view! { <PageError error=e /> }.into_any(),
                 };
                 let me = p.user.id.0;
                 view! {
@@ -165,6 +165,6 @@ pub fn ProfilePage() -> impl IntoView {
                     </Show>
                 }.into_any()
             })}
-        </Suspense>
+        </Transition>
     }
 }

@@ -1,8 +1,8 @@
 use super::SilenceButton;
 use crate::api::inventory::*;
 use crate::components::{
-    ConfirmSubmit, ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection,
-    ShardSelect, TextArea, browser_fetch, checks, forget_answers, successes,
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, PageError,
+    RulesSection, ShardSelect, TextArea, browser_fetch, checks, forget_answers, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -18,6 +18,14 @@ pub fn ProjectPage() -> impl IntoView {
     let create_farm_done = successes(create_farm.value());
     let add_hosts = ServerAction::<AddHosts>::new();
     let add_hosts_done = successes(add_hosts.value());
+    // How many distinct hosts the list being added names (`input` is there only while it is
+    // sent): with the answer (how many were new) it tells how many were there already.
+    let hosts_named = RwSignal::new(0usize);
+    Effect::new(move || {
+        if let Some(sent) = add_hosts.input().get() {
+            hosts_named.set(crate::model::validate::host_list("hosts", &sent.hosts).map_or(0, |h| h.len()));
+        }
+    });
     let delete_host = ServerAction::<DeleteHost>::new();
     let delete_host_done = successes(delete_host.value());
     let delete_farm = ServerAction::<DeleteFarm>::new();
@@ -58,6 +66,9 @@ pub fn ProjectPage() -> impl IntoView {
             test_exporter
         ]
     );
+    // Both forms add an exporter: one's success answers the other's refusal.
+    forget_answers!(move || create_exporter_done.get(), [quick_add]);
+    forget_answers!(move || quick_add_done.get(), [create_exporter]);
     let changes = move || {
         create_farm_done.get()
             + add_hosts_done.get()
@@ -99,11 +110,11 @@ pub fn ProjectPage() -> impl IntoView {
     });
 
     view! {
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 let d = match detail.await {
                     Ok(d) => d,
-                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                    Err(e) => return view! { <PageError error=e /> }.into_any(),
                 };
                 let p = d.project.clone();
                 let editable = d.project.clone();
@@ -164,7 +175,7 @@ pub fn ProjectPage() -> impl IntoView {
                                             <button type="submit">"Add hosts"</button>
                                         </ActionForm>
                                         <FormError value=add_hosts.value() />
-                                        {move || add_hosts.value().get().and_then(Result::ok).map(|n| view! { <p class="ok" role="status">{added_hosts(n)}</p> })}
+                                        {move || add_hosts.value().get().and_then(Result::ok).map(|n| view! { <p class="ok" role="status">{added_hosts(n, hosts_named.get_untracked())}</p> })}
                                     </Show>
                                     <Show when=move || edit>
                                         <ActionForm action=delete_farm attr:class="inline">
@@ -219,7 +230,7 @@ pub fn ProjectPage() -> impl IntoView {
                         </table>
                         // Why the Up column has no answer (no Prometheus of the shard answered).
                         {move || health.get().flatten().filter(|h| !h.warnings.is_empty()).map(|h| view! {
-                            <p class="muted" role="status">{h.warnings.join("; ")}</p>
+                            <p class="muted" role="status">{crate::model::sentence(&h.warnings.join("; "))}</p>
                         })}
                         {move || test_exporter.value().get().map(|r| match r {
                             Ok(t) => view! { <ScrapeResults test=t /> }.into_any(),
@@ -330,7 +341,7 @@ pub fn ProjectPage() -> impl IntoView {
                     </Show>
                 }.into_any()
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -356,11 +367,15 @@ fn EditProject(
     }
 }
 
-/// What adding a pasted host list did (hosts already in the farm are skipped).
-fn added_hosts(added: u64) -> String {
-    match added {
-        0 => "No host added: every one is in this farm already.".to_string(),
-        n => format!("Added {}.", crate::model::counted(n as i64, "host")),
+/// What adding a pasted host list did: `added` new hosts of the `named` distinct ones (0 when
+/// not known, as on a page that posted without the wasm); the others were in the farm already.
+fn added_hosts(added: u64, named: usize) -> String {
+    let there = (named as u64).saturating_sub(added);
+    match (added, there) {
+        (0, _) => "No host added: every one is in this farm already.".to_string(),
+        (n, 0) => format!("Added {}.", crate::model::counted(n as i64, "host")),
+        (n, 1) => format!("Added {}; 1 other was in this farm already.", crate::model::counted(n as i64, "host")),
+        (n, m) => format!("Added {}; {m} others were in this farm already.", crate::model::counted(n as i64, "host")),
     }
 }
 
@@ -399,5 +414,19 @@ fn ScrapeResults(test: ExporterTest) -> impl IntoView {
             }).collect_view()}
             {(test.more_hosts > 0).then(|| view! { <p class="muted">{format!("{} not scraped", crate::model::counted(test.more_hosts as i64, "more host"))}</p> })}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::added_hosts;
+
+    #[test]
+    fn an_added_list_counts_what_was_there() {
+        assert_eq!(added_hosts(0, 3), "No host added: every one is in this farm already.");
+        assert_eq!(added_hosts(1, 1), "Added 1 host.");
+        assert_eq!(added_hosts(2, 0), "Added 2 hosts.");
+        assert_eq!(added_hosts(2, 3), "Added 2 hosts; 1 other was in this farm already.");
+        assert_eq!(added_hosts(1, 4), "Added 1 host; 3 others were in this farm already.");
     }
 }

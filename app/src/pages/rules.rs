@@ -5,7 +5,7 @@ use super::SilenceButton;
 use crate::api::admin::audit_log;
 use crate::api::rules::{DeleteRule, RestoreRule, SetRuleEnabled, TestRule, editor_context, get_rule};
 use crate::components::{
-    ChangeDiff, ConfirmSubmit, ErrorView, FormError, LabelChips, Loading, RedirectTo, RuleEditor, TestResult, When,
+    ChangeDiff, ConfirmSubmit, FormError, LabelChips, Loading, PageError, RedirectTo, RuleEditor, TestResult, When,
     forget_answers, successes,
 };
 use crate::error::AppError;
@@ -42,11 +42,11 @@ pub fn RulePage() -> impl IntoView {
         |(id, _)| audit_log(1, Some("rule".into()), id.map(|i| i.0)),
     );
     view! {
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 let d = match detail.await {
                     Ok(d) => d,
-                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                    Err(e) => return view! { <PageError error=e /> }.into_any(),
                 };
                 let r = d.rule.clone();
                 let rid = r.id;
@@ -146,7 +146,7 @@ pub fn RulePage() -> impl IntoView {
                     <section class="card">
                         <h2>"History"</h2>
                         <FormError value=restore.value() />
-                        <Suspense fallback=Loading>
+                        <Transition fallback=Loading>
                             {move || Suspend::new(async move {
                                 history.await.map(|page| {
                                     let none = page.entries.is_empty();
@@ -178,7 +178,7 @@ pub fn RulePage() -> impl IntoView {
                                     </table>
                                 }})
                             })}
-                        </Suspense>
+                        </Transition>
                     </section>
                     <Show when=move || edit>
                         <ActionForm action=delete attr:class="danger-zone">
@@ -189,7 +189,7 @@ pub fn RulePage() -> impl IntoView {
                     </Show>
                 }.into_any()
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -225,12 +225,12 @@ pub fn RuleEditPage() -> impl IntoView {
         }
     });
     view! {
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match ctx.await {
-                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Err(e) => view! { <PageError error=e /> }.into_any(),
                     Ok(c) => {
-                        let Some(rule) = c.rule.clone() else { return view! { <ErrorView error=AppError::NotFound("rule".into()) /> }.into_any() };
+                        let Some(rule) = c.rule.clone() else { return view! { <PageError error=AppError::NotFound("rule".into()) /> }.into_any() };
                         let draft = RuleInput::from_rule(&rule);
                         let (owner_href, owner_name) = (rule.owner.href(), rule.owner.describe());
                         view! {
@@ -241,7 +241,7 @@ pub fn RuleEditPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -250,10 +250,10 @@ pub fn RuleNewPage() -> impl IntoView {
     let owner = owner_query();
     let ctx = Resource::new(owner, |(kind, id)| editor_context(None, None, kind, id));
     view! {
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match ctx.await {
-                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Err(e) => view! { <PageError error=e /> }.into_any(),
                     Ok(c) => {
                         let draft = RuleInput { duration: "5m".into(), enabled: true, ..Default::default() };
                         view! {
@@ -263,7 +263,7 @@ pub fn RuleNewPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -281,17 +281,17 @@ pub fn RuleOverridePage() -> impl IntoView {
         },
     );
     view! {
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match ctx.await {
-                    Err(e) => view! { <ErrorView error=e /> }.into_any(),
+                    Err(e) => view! { <PageError error=e /> }.into_any(),
                     // This owner overrides the rule already: edit that override.
                     Ok(c) if c.rule.is_some() => {
                         let id = c.rule.as_ref().map(|r| r.id).unwrap_or(RuleId(0));
                         view! { <RedirectTo path=format!("/rule/{id}/edit") /> }.into_any()
                     }
                     Ok(c) => {
-                        let Some(p) = c.parent.clone() else { return view! { <ErrorView error=AppError::NotFound("rule".into()) /> }.into_any() };
+                        let Some(p) = c.parent.clone() else { return view! { <PageError error=AppError::NotFound("rule".into()) /> }.into_any() };
                         let draft = overrides::draft(&p.rule, &c.owner);
                         view! {
                             <h1>"Override " {p.rule.name.clone()} " for the " {c.owner.describe()}</h1>
@@ -304,7 +304,7 @@ pub fn RuleOverridePage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

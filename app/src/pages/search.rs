@@ -12,7 +12,7 @@ pub fn SearchPage() -> impl IntoView {
     let hits = Resource::new(q, search);
     view! {
         <h1>"Search: " {q}</h1>
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match hits.await {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
@@ -46,6 +46,6 @@ pub fn SearchPage() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

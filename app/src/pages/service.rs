@@ -1,7 +1,7 @@
 use super::SilenceButton;
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
 use crate::components::{
-    ConfirmSubmit, ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, RulesSection,
+    ConfirmSubmit, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, PageError, RulesSection,
     ShardSelect, checks, forget_answers, land_on, successes,
 };
 use crate::error::AppError;
@@ -35,11 +35,11 @@ pub fn ServicePage() -> impl IntoView {
     );
     let choices = Resource::new(|| (), |_| get_form_choices());
     view! {
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 let d = match detail.await {
                     Ok(d) => d,
-                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                    Err(e) => return view! { <PageError error=e /> }.into_any(),
                 };
                 let can_delete = d.can_delete;
                 let sid = d.service.id;
@@ -96,7 +96,7 @@ pub fn ServicePage() -> impl IntoView {
                     </Show>
                 }.into_any()
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

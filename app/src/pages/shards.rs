@@ -3,8 +3,8 @@ use crate::api::admin::{
     shard_servers,
 };
 use crate::components::{
-    ConfirmSubmit, ErrorView, Field, FormError, Loading, SiteAdminOnly, When, browser_fetch, checks, forget_answers,
-    land_on, successes,
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, PageError, SiteAdminOnly, When, browser_fetch, checks,
+    forget_answers, land_on, successes,
 };
 use crate::model::{ServerState, ShardId, ShardSummary};
 use leptos::prelude::*;
@@ -32,7 +32,7 @@ pub fn ShardsPage() -> impl IntoView {
     land_on(create.value(), |s: &crate::model::Shard| format!("/shard/{}", s.id));
     view! {
         <h1>"Shards"</h1>
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match shards.await {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
@@ -60,7 +60,7 @@ pub fn ShardsPage() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
         <SiteAdminOnly>
         <section class="card">
             <h2>"Add a shard"</h2>
@@ -111,19 +111,19 @@ pub fn ShardPage() -> impl IntoView {
         }
     });
     view! {
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || {
                 let id = id();
                 Suspend::new(async move {
                     let found = shards.await.map(|list| list.into_iter().find(|s| Some(s.shard.id) == id));
                     match found {
-                        Err(e) => view! { <ErrorView error=e /> }.into_any(),
-                        Ok(None) => view! { <ErrorView error=crate::error::AppError::NotFound("shard".into()) /> }.into_any(),
+                        Err(e) => view! { <PageError error=e /> }.into_any(),
+                        Ok(None) => view! { <PageError error=crate::error::AppError::NotFound("shard".into()) /> }.into_any(),
                         Ok(Some(s)) => view! { <ShardDetail s states update add remove delete /> }.into_any(),
                     }
                 })
             }}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -67,14 +67,14 @@ pub fn SilencesPage() -> impl IntoView {
         </section>
         <section class="card">
             <h2>"Active and pending"</h2>
-            <Suspense fallback=Loading>
+            <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match silences.await {
                         Ok(list) => view! { <SilenceTable list expire /> }.into_any(),
                         Err(e) => view! { <ErrorView error=e /> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
             <FormError value=expire.value() />
         </section>
         <HeldAlertsPanel />
@@ -130,7 +130,7 @@ pub fn HeldAlertsPanel() -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Held by Alertmanager now"</h2>
-            <Suspense fallback=Loading>
+            <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match held.await {
                         Ok(h) if h.unconfigured => view! {
@@ -173,7 +173,7 @@ pub fn HeldAlertsPanel() -> impl IntoView {
                         Err(e) => view! { <ErrorView error=e /> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

@@ -24,7 +24,7 @@ pub fn SitePage() -> impl IntoView {
     view! {
         <h1>"Site"</h1>
         <AddressWarning />
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match site.await {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
@@ -53,7 +53,7 @@ pub fn SitePage() -> impl IntoView {
                         </details>
                         <details class="card">
                             <summary>"Prometheus release"</summary>
-                            <Suspense fallback=Loading>
+                            <Transition fallback=Loading>
                                 {move || Suspend::new(async move {
                                     dialect.await.ok().map(|(d, source)| view! {
                                         <p class="muted" data-testid="dialect">"Rules are checked for " {source} "."</p>
@@ -64,12 +64,12 @@ pub fn SitePage() -> impl IntoView {
                                         </ActionForm>
                                     })
                                 })}
-                            </Suspense>
+                            </Transition>
                             <FormError value=set_version.value() />
                         </details>
                         <details class="card">
                             <summary>"Who reads the inventory"</summary>
-                            <Suspense fallback=Loading>
+                            <Transition fallback=Loading>
                                 {move || Suspend::new(async move {
                                     open.await.ok().map(|on| view! {
                                         <p class="muted">
@@ -88,14 +88,14 @@ pub fn SitePage() -> impl IntoView {
                                         </ActionForm>
                                     })
                                 })}
-                            </Suspense>
+                            </Transition>
                             <FormError value=set_open.value() />
                         </details>
                         </SiteAdminOnly>
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 problems.await.ok().filter(|p| !p.left_out.is_empty() || p.refused.is_some()).map(|p| view! {

@@ -16,7 +16,7 @@ pub fn UsersPage() -> impl IntoView {
             <input type="search" name="q" value=q placeholder="Username, email or name" aria-label="Find users" />
             <button type="submit">"Find"</button>
         </Form>
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match users.await {
                     Ok(users) if users.is_empty() => view! { <p class="muted">"No active user matches."</p> }.into_any(),
@@ -39,6 +39,6 @@ pub fn UsersPage() -> impl IntoView {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

@@ -53,6 +53,17 @@ impl AppError {
         AppError::Conflict(FieldError::new(field, message))
     }
 
+    /// The same error about `to` when it is about `from`: for callers whose body names a field
+    /// otherwise than the backend (REST v2's `shard` for `shard_id`).
+    pub fn renamed(mut self, from: &str, to: &str) -> Self {
+        if let AppError::Invalid(e) | AppError::Conflict(e) = &mut self
+            && e.field == from
+        {
+            e.field = to.to_string();
+        }
+        self
+    }
+
     /// The form field this error is about, if any.
     pub fn field(&self) -> Option<&str> {
         match self {

@@ -5,6 +5,9 @@
 //! Needs `python3` (the runner is Promgen's harness rewritten as a black-box client).
 
 mod common;
+use app::backend::Backend;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use std::path::Path;
 use std::process::Command;
 
@@ -97,3 +100,61 @@ async fn a_bad_token_is_401() {
         assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{auth:?}: {body}");
     }
 }
+
+// A body that is not JSON is Django REST framework's `ParseError`: 400 with a `detail` (it
+// came back under a field named `body`); one of the wrong shape names the field, or none for
+// the body as a whole (`non_field_errors`); anything after the value is not JSON either. An
+// id in the body that names nothing is a 400 under that field (it was a 404, and `user_ids`
+// came back as `user`).
+on_both_databases!(bodies_are_refused_as_django_rest_framework_does, |b: Backend| async move {
+    let admin = common::admin(&b).await;
+    let (_, key) = b.auth.create_token(&admin, "root", "script").await.unwrap();
+    let app = common::router(&b);
+    let call = |method: &str, path: String, body: &'static str| {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Token {key}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let post = |body| call("POST", "/rest/v2/services".to_string(), body);
+    for body in ["{not json", r#"{"name": "a"} x"#, ""] {
+        let (status, _, e) = common::send(&app, post(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {e}");
+        let e = common::json(&e);
+        assert!(e["detail"].as_str().is_some_and(|d| d.starts_with("JSON parse error - ")), "{body}: {e}");
+    }
+    let (status, _, e) = common::send(&app, post("[1, 2]")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(common::json(&e)["non_field_errors"][0], "Invalid data. Expected a dictionary, but got list.", "{e}");
+    let (status, _, e) = common::send(&app, post(r#"{"name": 5}"#)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert!(common::json(&e)["name"][0].is_string(), "{e}");
+
+    use app::model::{ProjectInput, ServiceInput, ShardInput};
+    let shard = b.inventory.create_shard(&admin, ShardInput::new("main", "http://127.0.0.1:9")).await.unwrap();
+    let service = b
+        .inventory
+        .create_service(&admin, ServiceInput { name: "web".into(), description: String::new() })
+        .await
+        .unwrap();
+    let input = ProjectInput { name: "frontend".into(), description: String::new(), shard_id: shard.id };
+    let project = b.inventory.create_project(&admin, service.id, input).await.unwrap();
+    let group = b.roles.create_group(&admin, "sre").await.unwrap();
+    for (method, path, body, field) in [
+        ("PATCH", format!("/rest/v2/projects/{}", project.id), r#"{"shard": 999}"#, "shard"),
+        ("POST", format!("/rest/v2/services/{}/project", service.id), r#"{"name": "backend", "shard": 999}"#, "shard"),
+        (
+            "POST",
+            format!("/rest/v2/groups/{}/members", group.id),
+            r#"{"user_ids": [999], "group_role": "MEMBER"}"#,
+            "user_ids",
+        ),
+    ] {
+        let (status, _, e) = common::send(&app, call(method, path.clone(), body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {e}");
+        assert!(common::json(&e)[field][0].as_str().is_some_and(|m| m.contains("999")), "{path}: {e}");
+    }
+});

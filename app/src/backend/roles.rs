@@ -508,7 +508,7 @@ impl Roles {
         }
         let mut tx = self.db.begin().await?;
         for user in users {
-            self.principal_columns(Principal::User(*user)).await?;
+            self.principal_columns(Principal::User(*user)).await.map_err(|e| e.renamed("user", "user_ids"))?;
             let taken: Option<(i64,)> =
                 sqlx::query_as("SELECT 1 FROM group_member WHERE group_id = $1 AND user_id = $2")
                     .bind(id)

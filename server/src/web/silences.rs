@@ -81,7 +81,7 @@ async fn list_silences(State(s): State<AppState>, Caller(actor): Caller) -> Resp
 async fn post_silence_v1(State(s): State<AppState>, Caller(actor): Caller, body: axum::body::Bytes) -> Response {
     let body: V1Silence = match json_body(&body) {
         Ok(b) => b,
-        Err(e) => return messages(e, None),
+        Err(e) => return messages(e.into(), None),
     };
     if body.labels.is_empty() {
         return messages(AppError::invalid("labels", "Missing labels for silence."), None);
@@ -110,7 +110,7 @@ async fn post_silence_v1(State(s): State<AppState>, Caller(actor): Caller, body:
 async fn post_silence_v2(State(s): State<AppState>, Caller(actor): Caller, body: axum::body::Bytes) -> Response {
     let body: V2Silence = match json_body(&body) {
         Ok(b) => b,
-        Err(e) => return messages(e, None),
+        Err(e) => return messages(e.into(), None),
     };
     let window = window(body.duration, body.starts_at, body.ends_at);
     let comment = body.comment.unwrap_or_default();
@@ -158,7 +158,7 @@ fn messages(e: AppError, rename: Option<&str>) -> Response {
     let (status, class, label) = match &e {
         AppError::Invalid(f) => {
             let label = if f.field == "matchers" { rename.unwrap_or("matchers") } else { f.field.as_str() };
-            (StatusCode::UNPROCESSABLE_ENTITY, "alert alert-warning", Some(label.to_string()))
+            (StatusCode::UNPROCESSABLE_ENTITY, "alert alert-warning", Some(label.to_string()).filter(|l| !l.is_empty()))
         }
         _ => {
             (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), "alert alert-danger", None)

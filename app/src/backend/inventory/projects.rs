@@ -142,7 +142,7 @@ impl Inventory {
         policy::check(&self.db, actor, Action::Edit, Object::Service(service.id()), "add projects to this service")
             .await?;
         let input = input.clean()?;
-        let shard = self.shard_row(input.shard_id).await?;
+        let shard = self.chosen_shard(input.shard_id).await?;
         if !shard.enabled {
             return Err(AppError::invalid("shard_id", format!("shard {} is disabled for new projects", shard.name)));
         }
@@ -181,7 +181,7 @@ impl Inventory {
         policy::check(&self.db, actor, Action::Edit, Object::Project(id), "change this project").await?;
         let input = input.clean()?;
         let old = row.project();
-        if input.shard_id != old.shard_id && !self.shard_row(input.shard_id).await?.enabled {
+        if input.shard_id != old.shard_id && !self.chosen_shard(input.shard_id).await?.enabled {
             return Err(AppError::invalid("shard_id", "that shard is disabled for new projects"));
         }
         let mut tx = self.db.begin().await?;

@@ -62,6 +62,15 @@ impl Inventory {
             .ok_or_else(|| AppError::NotFound(format!("shard {id}")))
     }
 
+    /// The shard a project is to be on: one that is not there is the input's mistake (400 on
+    /// `shard_id`), not a missing page.
+    pub(crate) async fn chosen_shard(&self, id: ShardId) -> Result<Shard, AppError> {
+        self.shard_row(id).await.map_err(|e| match e {
+            AppError::NotFound(_) => AppError::invalid("shard_id", format!("no shard {id}")),
+            e => e,
+        })
+    }
+
     pub async fn shard_list(&self) -> Result<Vec<Shard>, AppError> {
         let mut shards: Vec<Shard> = sqlx::query_as::<_, ShardRow>(&format!("SELECT {SHARD_COLUMNS} FROM shard"))
             .fetch_all(&self.db.pool)

@@ -43,18 +43,36 @@ impl FromRequestParts<AppState> for Caller {
 pub struct RestError {
     error: AppError,
     status: Option<StatusCode>,
+    /// Answered as `{"detail": message}` (about the request, not one of its fields).
+    detail: bool,
 }
 
 impl RestError {
     /// 401 with `why` as the detail.
     fn unauthorized(why: String) -> RestError {
-        RestError { error: AppError::invalid("authorization", why), status: Some(StatusCode::UNAUTHORIZED) }
+        RestError {
+            error: AppError::invalid("authorization", why),
+            status: Some(StatusCode::UNAUTHORIZED),
+            detail: true,
+        }
+    }
+
+    /// 400 for a body that is not JSON, worded as Django REST framework's `ParseError`.
+    fn parse_error(why: String) -> RestError {
+        RestError { error: AppError::invalid("", format!("JSON parse error - {why}")), status: None, detail: true }
+    }
+}
+
+impl From<RestError> for AppError {
+    /// The error alone, for answers in another shape (the silence proxy's `messages`).
+    fn from(e: RestError) -> Self {
+        e.error
     }
 }
 
 impl From<AppError> for RestError {
     fn from(error: AppError) -> Self {
-        RestError { error, status: None }
+        RestError { error, status: None, detail: false }
     }
 }
 
@@ -65,7 +83,7 @@ impl IntoResponse for RestError {
             .status
             .unwrap_or_else(|| StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
         let body = match &e {
-            AppError::Invalid(f) if status == StatusCode::UNAUTHORIZED => serde_json::json!({ "detail": f.message }),
+            AppError::Invalid(f) if self.detail => serde_json::json!({ "detail": f.message }),
             // About no one field: Django REST framework's key for that.
             AppError::Invalid(f) | AppError::Conflict(f) if f.field.is_empty() => {
                 serde_json::json!({ "non_field_errors": [f.message.clone()] })
@@ -84,12 +102,28 @@ impl IntoResponse for RestError {
 pub type RestResult<T> = Result<T, RestError>;
 
 /// A JSON body, read after the caller's rights were checked (Django REST framework answers
-/// 403 before it looks at the body): 400 naming what is wrong.
-pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+/// 403 before it looks at the body): 400 naming what is wrong, as DRF does. Text that is not
+/// JSON is a `detail` ("JSON parse error - …"); a body that is not an object is about no field
+/// (`non_field_errors`, DRF's words); a value of the wrong kind is under its field's path
+/// (`labels.severity`).
+pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, RestError> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| RestError::parse_error(e.to_string()))?;
+    // serde would also read a struct from a list of its fields in order.
+    let kind = match &value {
+        serde_json::Value::Object(_) => None,
+        serde_json::Value::Array(_) => Some("list"),
+        serde_json::Value::String(_) => Some("str"),
+        serde_json::Value::Number(n) if n.is_f64() => Some("float"),
+        serde_json::Value::Number(_) => Some("int"),
+        serde_json::Value::Bool(_) => Some("bool"),
+        serde_json::Value::Null => Some("NoneType"),
+    };
+    if let Some(kind) = kind {
+        return Err(AppError::invalid("", format!("Invalid data. Expected a dictionary, but got {kind}.")).into());
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "body".to_string() } else { path };
-        AppError::invalid(&field, e.into_inner().to_string())
+        let field = if path == "." { String::new() } else { path };
+        AppError::invalid(&field, e.into_inner().to_string()).into()
     })
 }

@@ -43,7 +43,8 @@ pub async fn project(
     let Object::Service(service) = editable(&s, &actor, "services", id).await? else { unreachable!() };
     let b: ProjectBody = json_body(&body)?;
     let input = ProjectInput { name: b.name, description: b.description, shard_id: ShardId(b.shard) };
-    let p = s.backend.inventory.create_project(&actor, service, input).await?;
+    let p =
+        s.backend.inventory.create_project(&actor, service, input).await.map_err(|e| e.renamed("shard_id", "shard"))?;
     let body = json!({
         "id": p.id.0, "name": p.name, "description": p.description,
         "service": p.service_id.0, "shard": p.shard_id.0, "owner": p.owner,

@@ -116,6 +116,14 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   // keeps the focus on the button (it fell to <body> with the old one), and the scroll.
   await page.evaluate(() => window.scrollTo(0, 200));
   const scrolled = await page.evaluate(() => window.scrollY);
+  // Nothing on the page is drawn as "Loading…" again meanwhile (the members, notifiers and
+  // rules sections were, and the page jumped).
+  await page.evaluate(() => {
+    window.loadingSeen = 0;
+    const main = document.querySelector("main");
+    new MutationObserver(() => { if (main.innerText.includes("Loading…")) window.loadingSeen++; })
+      .observe(main, { subtree: true, childList: true, characterData: true });
+  });
   await more.fill("d.example.com e.example.com");
   await addHosts.focus();
   await page.keyboard.press("Enter");
@@ -123,6 +131,7 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.locator("ul.hosts a", { hasText: "e.example.com" }).waitFor();
   await page.waitForFunction(() => document.activeElement?.textContent === "Add hosts");
   assert.equal(await page.evaluate(() => window.scrollY), scrolled);
+  assert.equal(await page.evaluate(() => window.loadingSeen), 0);
 
   // An exporter: a bad port is caught while typing.
   const port = page.locator("#exporters input[name=port]:not([type=hidden])");

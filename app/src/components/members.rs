@@ -3,8 +3,8 @@
 //! owner's Admin role stays until ownership moves (the server refuses it anyway).
 
 use crate::api::members::{RemoveMember, SetMemberRole, object_members};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, successes};
-use crate::model::{Principal, Role};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Held, Loading, successes};
+use crate::model::{Members, Principal, Role};
 use leptos::prelude::*;
 
 /// The roles as a select's options, `selected` chosen.
@@ -16,7 +16,12 @@ fn role_options(selected: Role) -> impl IntoView {
 }
 
 #[component]
-pub fn MembersPanel(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
+/// `held`: the data, when the page holds it (see [`Held`]); made here otherwise.
+pub fn MembersPanel(
+    owner_kind: &'static str,
+    owner_id: i64,
+    #[prop(optional)] held: Option<Held<Members>>,
+) -> impl IntoView {
     let set = ServerAction::<SetMemberRole>::new();
     let set_done = successes(set.value());
     // A row's role change: its own action, so its error is not put at the add form's fields.
@@ -24,10 +29,10 @@ pub fn MembersPanel(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
     let change_done = successes(change.value());
     let remove = ServerAction::<RemoveMember>::new();
     let remove_done = successes(remove.value());
-    let members = Resource::new(
-        move || (set_done.get(), change_done.get(), remove_done.get()),
-        move |_| object_members(owner_kind.to_string(), owner_id),
-    );
+    let held =
+        held.unwrap_or_else(|| Held::new(move || Some(owner_id), move |id| object_members(owner_kind.to_string(), id)));
+    held.refetch_on(move || set_done.get() + change_done.get() + remove_done.get());
+    let members = held.data;
     let hidden = move || {
         view! {
             <input type="hidden" name="owner_kind" value=owner_kind />

@@ -4,6 +4,7 @@ mod browser_fetch;
 mod change_diff;
 mod confirm;
 mod field;
+mod held;
 mod keep_focus;
 mod live_feed;
 mod members;
@@ -18,6 +19,7 @@ pub use browser_fetch::browser_fetch;
 pub use change_diff::ChangeDiff;
 pub use confirm::ConfirmSubmit;
 pub use field::{Field, TextArea, checked, checks, textarea_html};
+pub use held::{Held, Sections};
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 pub use keep_focus::keep_focus;
 pub use live_feed::live_feed;

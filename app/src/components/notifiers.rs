@@ -2,12 +2,17 @@
 //! delete, and the form to add one; on services and projects, subscribing oneself.
 
 use crate::api::alerts::*;
-use crate::components::{ConfirmSubmit, ErrorView, FormError, Loading, sentence, successes, textarea_html};
+use crate::components::{ConfirmSubmit, ErrorView, FormError, Held, Loading, sentence, successes, textarea_html};
 use crate::model::*;
 use leptos::prelude::*;
 
 #[component]
-pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoView {
+/// `held`: the data, when the page holds it (see [`Held`]); made here otherwise.
+pub fn NotifiersSection(
+    owner_kind: &'static str,
+    owner_id: i64,
+    #[prop(optional)] held: Option<Held<NotifierListing>>,
+) -> impl IntoView {
     let create = ServerAction::<CreateNotifier>::new();
     let create_done = successes(create.value());
     let toggle = ServerAction::<SetNotifierEnabled>::new();
@@ -23,18 +28,18 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64) -> impl IntoVie
     let test = ServerAction::<TestNotifier>::new();
     let update = ServerAction::<UpdateNotifier>::new();
     let update_done = successes(update.value());
-    let listing = Resource::new(
-        move || {
-            create_done.get()
-                + toggle_done.get()
-                + delete_done.get()
-                + add_filter_done.get()
-                + delete_filter_done.get()
-                + subscribe_done.get()
-                + update_done.get()
-        },
-        move |_| owner_notifiers(owner_kind.to_string(), owner_id),
-    );
+    let held = held
+        .unwrap_or_else(|| Held::new(move || Some(owner_id), move |id| owner_notifiers(owner_kind.to_string(), id)));
+    held.refetch_on(move || {
+        create_done.get()
+            + toggle_done.get()
+            + delete_done.get()
+            + add_filter_done.get()
+            + delete_filter_done.get()
+            + subscribe_done.get()
+            + update_done.get()
+    });
+    let listing = held.data;
     let subscribable = owner_kind == "service" || owner_kind == "project";
     view! {
         <section class="card" id="notifiers">

@@ -1,7 +1,7 @@
 //! Rule lists for the site, service and project pages, and the import form.
 
 use crate::api::rules::{ImportRules, SetRuleEnabled, owner_rules};
-use crate::components::{ConfirmSubmit, ErrorView, FormError, Loading, successes, textarea_html};
+use crate::components::{ConfirmSubmit, ErrorView, FormError, Held, Loading, successes, textarea_html};
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -9,15 +9,21 @@ use leptos_router::components::A;
 /// The rules of an owner (with enable/disable), the rules above it that reach it (with their
 /// override for this owner, or the button to make one), and the import form.
 #[component]
-pub fn RulesSection(owner_kind: OwnerKind, owner_id: i64) -> impl IntoView {
+/// `held`: the data, when the page holds it (see [`Held`]); made here otherwise.
+pub fn RulesSection(
+    owner_kind: OwnerKind,
+    owner_id: i64,
+    #[prop(optional)] held: Option<Held<RuleListing>>,
+) -> impl IntoView {
     let toggle = ServerAction::<SetRuleEnabled>::new();
     let toggle_done = successes(toggle.value());
     let import = ServerAction::<ImportRules>::new();
     let import_done = successes(import.value());
-    let listing = Resource::new(
-        move || (toggle_done.get(), import_done.get()),
-        move |_| owner_rules(owner_kind.as_str().to_string(), owner_id),
-    );
+    let held = held.unwrap_or_else(|| {
+        Held::new(move || Some(owner_id), move |id| owner_rules(owner_kind.as_str().to_string(), id))
+    });
+    held.refetch_on(move || toggle_done.get() + import_done.get());
+    let listing = held.data;
     view! {
         <section class="card" id="rules">
             <h2>"Rules"</h2>

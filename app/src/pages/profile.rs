@@ -1,9 +1,13 @@
 //! One's own page: API tokens (made here, the key shown once; revoked here) and one's own
 //! notifiers, which the services and projects one subscribes to use.
 
+use crate::api::alerts::owner_notifiers;
 use crate::api::alerts::{CreateToken, RevokeToken, Subscribe, get_profile};
 use crate::api::auth::{ChangePassword, EndOtherSessions, EndSession};
-use crate::components::{ConfirmSubmit, Field, FormError, Loading, NotifiersSection, PageError, When, successes};
+use crate::components::{
+    ConfirmSubmit, Field, FormError, Held, Loading, NotifiersSection, PageError, Session, When, successes,
+};
+use crate::error::AppError;
 use leptos::prelude::*;
 
 #[component]
@@ -20,6 +24,19 @@ pub fn ProfilePage() -> impl IntoView {
     let end_others_done = successes(end_others.value());
     let unsubscribe = ServerAction::<Subscribe>::new();
     let unsubscribe_done = successes(unsubscribe.value());
+    // One's notifiers, made before the view, which is drawn again after each change (see
+    // `Held`); their owner is the logged-in user.
+    let session = Session::user();
+    let notifiers = Held::new(
+        || Some(0),
+        move |_| async move {
+            match session.await {
+                Ok(Some(me)) => owner_notifiers("user".to_string(), me.id.0).await,
+                Ok(None) => Err(AppError::Unauthenticated),
+                Err(e) => Err(e),
+            }
+        },
+    );
     let profile = Resource::new(
         move || {
             create_done.get()
@@ -83,7 +100,7 @@ pub fn ProfilePage() -> impl IntoView {
                             <p class="ok" role="status">"The key, shown this once: " <code data-testid="token-key">{key}</code></p>
                         })}
                     </section>
-                    <NotifiersSection owner_kind="user" owner_id=me />
+                    <NotifiersSection owner_kind="user" owner_id=me held=notifiers />
                     <section class="card" id="subscriptions">
                         <h2>"Subscriptions"</h2>
                         {if p.subscriptions.is_empty() {

@@ -2,7 +2,7 @@ use super::SilenceButton;
 use crate::api::inventory::*;
 use crate::components::{
     ConfirmSubmit, ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, PageError,
-    RulesSection, ShardSelect, TextArea, browser_fetch, checks, forget_answers, successes,
+    RulesSection, Sections, ShardSelect, TextArea, browser_fetch, checks, forget_answers, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -14,6 +14,11 @@ use leptos_router::components::A;
 #[component]
 pub fn ProjectPage() -> impl IntoView {
     let id = super::id_param::<ProjectId>("id");
+    // Made before the view, which is drawn again after each change (see `Held`).
+    let sections = Sections::new(OwnerKind::Project, {
+        let id = id.clone();
+        move || id().map(|id| id.0)
+    });
     let create_farm = ServerAction::<CreateFarm>::new();
     let create_farm_done = successes(create_farm.value());
     let add_hosts = ServerAction::<AddHosts>::new();
@@ -325,9 +330,9 @@ pub fn ProjectPage() -> impl IntoView {
                         <div><FormError value=delete_url.value() /></div>
                     </section>
 
-                    <MembersPanel owner_kind="project" owner_id=pid.0 />
-                    <NotifiersSection owner_kind="project" owner_id=pid.0 />
-                    <RulesSection owner_kind=OwnerKind::Project owner_id=pid.0 />
+                    <MembersPanel owner_kind="project" owner_id=pid.0 held=sections.members />
+                    <NotifiersSection owner_kind="project" owner_id=pid.0 held=sections.notifiers />
+                    <RulesSection owner_kind=OwnerKind::Project owner_id=pid.0 held=sections.rules />
 
                     <Show when=move || edit>
                         <EditProject project=editable.clone() update=update_project choices />

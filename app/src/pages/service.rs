@@ -2,7 +2,7 @@ use super::SilenceButton;
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
 use crate::components::{
     ConfirmSubmit, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, PageError, RulesSection,
-    ShardSelect, checks, forget_answers, land_on, successes,
+    Sections, ShardSelect, checks, forget_answers, land_on, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -14,6 +14,11 @@ use leptos_router::components::A;
 #[component]
 pub fn ServicePage() -> impl IntoView {
     let id = super::id_param::<ServiceId>("id");
+    // Made before the view, which is drawn again after each change (see `Held`).
+    let sections = Sections::new(OwnerKind::Service, {
+        let id = id.clone();
+        move || id().map(|id| id.0)
+    });
     let create = ServerAction::<CreateProject>::new();
     let create_done = successes(create.value());
     land_on(create.value(), |p: &crate::model::Project| format!("/project/{}", p.id));
@@ -70,9 +75,9 @@ pub fn ServicePage() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                    <MembersPanel owner_kind="service" owner_id=sid.0 />
-                    <NotifiersSection owner_kind="service" owner_id=sid.0 />
-                    <RulesSection owner_kind=OwnerKind::Service owner_id=sid.0 />
+                    <MembersPanel owner_kind="service" owner_id=sid.0 held=sections.members />
+                    <NotifiersSection owner_kind="service" owner_id=sid.0 held=sections.notifiers />
+                    <RulesSection owner_kind=OwnerKind::Service owner_id=sid.0 held=sections.rules />
                     <Show when=move || d.can_edit>
                         <section class="card">
                             <h2>"Register a project"</h2>

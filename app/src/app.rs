@@ -1,6 +1,7 @@
 //! The page shell and the routes.
 
-use crate::components::{Nav, Session, provide_clock};
+use crate::components::{Nav, PageError, Session, provide_clock};
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::SsrMode;
@@ -137,11 +138,11 @@ pub fn App() -> impl IntoView {
     Session::provide();
     provide_clock();
     view! {
-        <Title text="Promgen" />
+        <Title formatter=|page: String| if page.is_empty() { "Promgen".to_string() } else { format!("{page} · Promgen") } />
         <Router>
             <Nav />
             <main>
-                <Routes fallback=|| view! { <p class="error">"No such page."</p> }>
+                <Routes fallback=|| view! { <PageError error=AppError::NotFound("page".into()) /> }>
                     <Route path=path!("/") view=lazy::HomePage::route() ssr=SsrMode::Async />
                     <Route path=path!("/login") view=lazy::LoginPage::route() ssr=SsrMode::Async />
                     <Route path=path!("/service/:id") view=lazy::ServicePage::route() ssr=SsrMode::Async />

@@ -79,7 +79,7 @@ test("an alert appears and resolves on the alerts page without a reload", async 
   await body.fill("{{ broken");
   await templates.click();
   await notifiers.locator("button:has-text('Add notifier')").click();
-  await notifiers.locator("small.field-error", { hasText: "Body template" }).waitFor();
+  await notifiers.locator("small.field-error", { hasText: "template fails" }).waitFor();
   assert.equal(await body.isVisible(), true);
   assert.equal(await body.getAttribute("aria-invalid"), "true");
   // The next answer, about another field, takes the first one's mark away (the template is
@@ -89,7 +89,7 @@ test("an alert appears and resolves on the alerts page without a reload", async 
   await notifiers.locator("button:has-text('Add notifier')").click();
   await notifiers.locator("label.field:has(input[name=value]) small.field-error").waitFor();
   assert.equal(await body.getAttribute("aria-invalid"), "false");
-  assert.equal(await notifiers.locator("small.field-error", { hasText: "Body template" }).count(), 0);
+  assert.equal(await notifiers.locator("small.field-error", { hasText: "template fails" }).count(), 0);
   await notifiers.locator("input[name=value]").fill(hook.url);
   await notifiers.locator("button:has-text('Add notifier')").click();
   await notifiers.locator("table.notifiers td", { hasText: hook.url }).waitFor();

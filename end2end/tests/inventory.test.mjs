@@ -60,7 +60,8 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.click("button:has-text('Register service')");
   const atField = page.locator("label.field:has(input[name=name]) small.field-error", { hasText: "exists already" });
   await atField.waitFor();
-  assert.equal(await atField.textContent(), 'Name: a service named "web" exists already');
+  // Under its field, the message alone (the field's label is right above it).
+  assert.equal(await atField.textContent(), 'A service named "web" exists already');
   assert.equal(await page.inputValue("input[name=description]"), "typed once");
   // The error is at its field: under it, marked, described by the message, and focused; the
   // emptied message under the form is hidden.

@@ -215,11 +215,16 @@ on_both_databases!(query_values_are_decoded_once, |b: Backend| async move {
     assert!(html.contains(r#"name="next" value="/search?q=a%26b%2B1""#), "{html}");
     // A missing object is a 404 on every page, the shard's too.
     let admin = common::login(&app, &b, "ops", true).await;
+    let (_, _, html) = page(&app, "/shard", &admin).await;
+    assert!(html.contains("<title>Shards · Promgen</title>"), "{html}");
     // ... under a heading that says so (the error alone read like a fragment of a page).
-    for path in ["/shard/999", "/project/999", "/service/999", "/rule/999", "/group/999", "/alert/999"] {
+    for path in ["/shard/999", "/project/999", "/service/999", "/rule/999", "/group/999", "/alert/999", "/no-such-page"]
+    {
         let (status, _, html) = page(&app, path, &admin).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert!(html.contains("<h1>Not found"), "{path}: {html}");
+        // ... and a title a tab or the history can tell from another page's.
+        assert!(html.contains("<title>Not found · Promgen</title>"), "{path}: {html}");
     }
 });
 

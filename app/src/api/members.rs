@@ -43,9 +43,14 @@ pub async fn set_member_role(
     let role = Role::parse(&role).ok_or_else(|| AppError::invalid("role", "must be ADMIN, EDITOR or VIEWER"))?;
     // Rights first: who is not an Admin here learns nothing of which names exist.
     crate::backend::policy::check(&b.db, &actor, Action::ManageMembers, object, "manage the members").await?;
+    // A name that is no one is the form's mistake, at its field (not a missing page).
+    let named = |e: AppError| match e {
+        AppError::NotFound(_) => AppError::invalid("who", format!("no {principal_kind} is named {:?}", who.trim())),
+        e => e,
+    };
     let principal = match principal_kind.as_str() {
-        "user" => Principal::User(b.auth.user_by_name(who.trim()).await?.id),
-        "group" => Principal::Group(b.roles.group_by_name(&actor, who.trim()).await?.id),
+        "user" => Principal::User(b.auth.user_by_name(who.trim()).await.map_err(named)?.id),
+        "group" => Principal::Group(b.roles.group_by_name(&actor, who.trim()).await.map_err(named)?.id),
         _ => return Err(AppError::invalid("principal_kind", "must be user or group")),
     };
     b.roles.grant(&actor, object, principal, role).await

@@ -76,8 +76,8 @@ pub async fn save_rule(
         duration: duration.unwrap_or_default(),
         enabled: enabled.is_some(),
         description: description.unwrap_or_default(),
-        labels: pairs_to_map(labels),
-        annotations: pairs_to_map(annotations),
+        labels: pairs_to_map("labels", labels)?,
+        annotations: pairs_to_map("annotations", annotations)?,
     };
     let rule = match (id, parent) {
         (Some(id), _) => b.rules.update(&actor, id, input, follow.is_some()).await?,

@@ -34,6 +34,7 @@ pub use when::{When, provide_clock};
 use crate::error::AppError;
 use crate::model::{FormChoices, LabelMap, ShardId};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 /// Sends the page elsewhere: on the server a real 302 with `Location: path`, in the browser a
@@ -66,7 +67,7 @@ pub fn PageError(error: AppError) -> impl IntoView {
         _ => Some("Something went wrong"),
     };
     view! {
-        {heading.map(|h| view! { <h1>{h}</h1> })}
+        {heading.map(|h| view! { <Title text=h /> <h1>{h}</h1> })}
         <ErrorView error />
     }
 }
@@ -129,7 +130,24 @@ where
             }
         });
     }
-    move || error().map(|e| view! { <p class="error" role="alert" node_ref=message>{sentence(&e.to_string())}</p> })
+    // The field's name is a part of its own: under the field (labelled right above) only the
+    // message goes; the labels the server names fields by need not match the form's words.
+    move || {
+        error().map(|e| {
+            let (name, text) = match &e {
+                AppError::Invalid(f) | AppError::Conflict(f) if !f.field.is_empty() => {
+                    (Some(format!("{}: ", crate::model::validate::field_label(&f.field))), sentence(&f.message))
+                }
+                _ => (None, sentence(&e.to_string())),
+            };
+            view! {
+                <p class="error" role="alert" node_ref=message>
+                    {name.map(|n| view! { <span class="field-name">{n}</span> })}
+                    {text}
+                </p>
+            }
+        })
+    }
 }
 
 /// A form error put at its field by [`mark_field`].
@@ -235,10 +253,17 @@ fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str, new_answer: 
     Some(Placed { at_field, input })
 }
 
-/// Moves every child node of `from` to the end of `to`.
+/// Moves every child node of `from` to the end of `to`, but a `span.field-name` (the field's
+/// name in a form's message stays with it).
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 fn move_children(from: &web_sys::Element, to: &web_sys::Element) {
-    while let Some(child) = from.first_child() {
+    use wasm_bindgen::JsCast;
+    let mut next = from.first_child();
+    while let Some(child) = next {
+        next = child.next_sibling();
+        if child.dyn_ref::<web_sys::Element>().is_some_and(|e| e.class_list().contains("field-name")) {
+            continue;
+        }
         if to.append_child(&child).is_err() {
             return;
         }

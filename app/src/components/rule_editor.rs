@@ -120,12 +120,23 @@ pub fn RuleEditor(
         in_browser.set(true);
     });
     let refusal = move || {
-        in_browser.get().then(|| {
-            computed.with(|(p, _)| match &p.expr {
-                Err(e) => Some(FieldError::new("expr", expr.with(|text| e.describe(text))).to_string()),
-                Ok(_) => p.problem.clone(),
+        in_browser
+            .get()
+            .then(|| {
+                computed.with(|(p, _)| match &p.expr {
+                    Err(e) => Some(FieldError::new("expr", expr.with(|text| e.describe(text))).to_string()),
+                    Ok(_) => p.problem.clone(),
+                })
+            })?
+            .or_else(|| {
+                // A name given twice: the map the engine reads keeps one of them.
+                let twice = |field: &str, rows: RwSignal<Vec<Row>>| {
+                    let keys: Vec<String> = rows.with(|v| v.iter().map(|r| r.key.get()).collect());
+                    repeated_key(keys.iter().map(String::as_str))
+                        .map(|k| FieldError::new(field, repeated_key_message(k)).to_string())
+                };
+                twice("labels", labels).or_else(|| is_alert().then(|| twice("annotations", annotations)).flatten())
             })
-        })?
     };
 
     view! {
@@ -283,13 +294,29 @@ fn PairRows(
     rows: RwSignal<Vec<Row>>,
     next: StoredValue<usize>,
 ) -> impl IntoView {
+    let one = &title[..title.len() - 1];
+    let set = NodeRef::<leptos::html::Fieldset>::new();
     let add = move |_| {
         let id = next.get_value();
         next.set_value(id + 1);
         rows.update(|v| v.push(Row { id, key: RwSignal::new(String::new()), value: RwSignal::new(String::new()) }));
+        // Typing goes on in the new row's name (it went nowhere: the focus stayed on the button).
+        request_animation_frame(move || {
+            use leptos::wasm_bindgen::JsCast;
+            let name = set.get().and_then(|f| f.query_selector("div.pair:last-of-type input").ok().flatten());
+            if let Some(name) = name.and_then(|n| n.dyn_into::<leptos::web_sys::HtmlElement>().ok()) {
+                let _ = name.focus();
+            }
+        });
+    };
+    let repeated = move || {
+        rows.with(|v| {
+            let keys: Vec<String> = v.iter().map(|r| r.key.get()).collect();
+            repeated_key(keys.iter().map(String::as_str)).map(repeated_key_message)
+        })
     };
     view! {
-        <fieldset class="pairs">
+        <fieldset class="pairs" node_ref=set>
             <legend>{title}</legend>
             <For each=move || rows.get() key=|r| r.id children=move |row| {
                 // Names follow the row's place, so the form always sends 0, 1, 2...
@@ -297,15 +324,18 @@ fn PairRows(
                 view! {
                     <div class="pair">
                         <input type="text" placeholder="name" name=move || format!("{field}[{}][key]", at())
+                            aria-label=move || format!("{one} {}: name", at() + 1)
                             value=row.key.get_untracked() on:input=move |ev| row.key.set(event_target_value(&ev)) />
                         <input type="text" placeholder="value" name=move || format!("{field}[{}][value]", at())
+                            aria-label=move || format!("{one} {}: value", at() + 1)
                             value=row.value.get_untracked() on:input=move |ev| row.value.set(event_target_value(&ev)) />
-                        <button type="button" class="small" title="Remove"
+                        <button type="button" class="small" title="Remove" aria-label=move || format!("Remove {} {}", one.to_lowercase(), at() + 1)
                             on:click=move |_| rows.update(|v| v.retain(|r| r.id != row.id))>"×"</button>
                     </div>
                 }
             } />
-            <button type="button" class="small" on:click=add>{format!("Add {}", &title[..title.len() - 1].to_lowercase())}</button>
+            {move || repeated().map(|why| view! { <p class="error" role="alert">{sentence(&why)}</p> })}
+            <button type="button" class="small" on:click=add>{format!("Add {}", one.to_lowercase())}</button>
         </fieldset>
     }
 }

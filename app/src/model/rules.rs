@@ -450,8 +450,25 @@ pub struct Pair {
     pub value: String,
 }
 
-pub fn pairs_to_map(pairs: Option<Vec<Pair>>) -> LabelMap {
-    pairs.unwrap_or_default().into_iter().map(|p| (p.key, p.value)).collect()
+/// The rows of `field` (`labels`, `annotations`) as a map; a name given twice is refused (a
+/// map keeps one of them, and the other was dropped without a word).
+pub fn pairs_to_map(field: &str, pairs: Option<Vec<Pair>>) -> Checked<LabelMap> {
+    let pairs = pairs.unwrap_or_default();
+    if let Some(key) = repeated_key(pairs.iter().map(|p| p.key.as_str())) {
+        return Err(FieldError::new(field, repeated_key_message(key)));
+    }
+    Ok(pairs.into_iter().map(|p| (p.key, p.value)).collect())
+}
+
+/// The first name that `keys` holds twice (blank ones aside: an empty row is no name).
+pub fn repeated_key<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut seen = std::collections::HashSet::new();
+    keys.into_iter().map(str::trim).filter(|k| !k.is_empty()).find(|k| !seen.insert(*k))
+}
+
+/// Why a list with `key` twice is refused.
+pub fn repeated_key_message(key: &str) -> String {
+    format!("{key} is given twice; a rule has one value for each")
 }
 
 /// What the last rendering of the whole rule file could not include or serve: rules that
@@ -529,6 +546,19 @@ pub struct ShardTest {
 
 #[cfg(test)]
 mod tests {
+    use super::{Pair, pairs_to_map, repeated_key};
+
+    #[test]
+    fn a_name_given_twice_is_refused_not_dropped() {
+        let pair = |k: &str, v: &str| Pair { key: k.into(), value: v.into() };
+        let twice = Some(vec![pair("severity", "critical"), pair("team", "a"), pair(" severity", "warning")]);
+        let e = pairs_to_map("labels", twice).unwrap_err();
+        assert_eq!(e.to_string(), "Labels: severity is given twice; a rule has one value for each");
+        let once = pairs_to_map("labels", Some(vec![pair("severity", "critical"), pair("team", "a")])).unwrap();
+        assert_eq!(once.len(), 2);
+        assert_eq!(repeated_key(["", "a", "", "b"]), None);
+    }
+
     use super::*;
 
     #[test]

@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::model::silences::owner_matchers;
 use crate::model::*;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -44,6 +45,7 @@ pub fn AlertsPage() -> impl IntoView {
         move || format!("/alert/history?labels={}", crate::components::query_value(&labels()))
     };
     view! {
+        <Title text="Alerts" />
         <h1>"Alerts"</h1>
         <LabelFilter action="/alert" value=labels.clone() />
         <p class="links"><a href=history>"Every delivery (history)"</a></p>
@@ -180,6 +182,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
         |(labels, page)| alert_history(labels, page),
     );
     view! {
+        <Title text="Alert history" />
         <h1>"Alert history"</h1>
         <LabelFilter action="/alert/history" value=labels.clone() />
         <Transition fallback=Loading>
@@ -230,6 +233,7 @@ pub fn AlertPage() -> impl IntoView {
                 };
                 let a = d.alert.clone();
                 view! {
+                    <Title text={format!("{} ({})", a.alertname, a.status)} />
                     <h1>{a.alertname.clone()} " " <span class=format!("chip {}", a.status)>{a.status.clone()}</span></h1>
                     <p class="muted">
                         "Received " <When at=a.received.clone() />

@@ -1,6 +1,7 @@
 use crate::api::admin::audit_log;
 use crate::components::{ChangeDiff, ErrorView, Loading, When};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 /// The audit log, newest first; `?type=service&id=3` narrows it to one object and its children.
@@ -13,6 +14,7 @@ pub fn AuditPage() -> impl IntoView {
     };
     let log = Resource::new(args, |(page, kind, id)| audit_log(page, kind, id));
     view! {
+        <Title text="Audit log" />
         <h1>"Audit log"</h1>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {

@@ -8,6 +8,7 @@ use crate::components::{
 };
 use crate::model::{GroupRole, Object};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -18,6 +19,7 @@ pub fn GroupsPage() -> impl IntoView {
     let groups = Resource::new(move || create_done.get(), |_| list_groups());
     land_on(create.value(), |g: &crate::model::Group| format!("/group/{}", g.id));
     view! {
+        <Title text="Groups" />
         <h1>"Groups"</h1>
         <p class="muted">"A group holds roles on services and projects for all its members."</p>
         <Transition fallback=Loading>
@@ -71,6 +73,7 @@ pub fn GroupPage() -> impl IntoView {
                 let gid = d.group.id;
                 let manage = d.may_manage;
                 view! {
+                    <Title text={format!("Group {}", d.group.name)} />
                     <h1>"Group " {d.group.name.clone()}</h1>
                     <section class="card">
                         <h2>"Members"</h2>

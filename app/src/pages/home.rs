@@ -1,6 +1,7 @@
 use crate::api::inventory::{CreateService, list_services};
 use crate::components::{AddressWarning, ErrorView, Field, FormError, Loading, checks, land_on, successes};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 /// Every service with its projects, and the form to register a new service.
@@ -11,6 +12,7 @@ pub fn HomePage() -> impl IntoView {
     let services = Resource::new(move || create_done.get(), |_| list_services());
     land_on(create.value(), |s: &crate::model::Service| format!("/service/{}", s.id));
     view! {
+        <Title text="Services" />
         <h1>"Services"</h1>
         <AddressWarning />
         <Transition fallback=Loading>

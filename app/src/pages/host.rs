@@ -3,6 +3,7 @@ use crate::api::inventory::get_host;
 use crate::components::{Loading, PageError};
 use crate::model::silences::host_matcher;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -17,6 +18,7 @@ pub fn HostPage() -> impl IntoView {
                 match host.await {
                     Err(e) => view! { <PageError error=e /> }.into_any(),
                     Ok(h) => view! {
+                        <Title text={format!("Host {}", h.name)} />
                         <h1>"Host " {h.name.clone()}</h1>
                         <SilenceButton matchers=vec![host_matcher(&h.name)] />
                         <table class="list">

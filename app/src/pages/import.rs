@@ -2,6 +2,7 @@ use crate::api::admin::ImportTargets;
 use crate::components::{ErrorView, Field, FormError, Loading, Session, TextArea};
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 /// Promgen's target import: paste file_sd JSON (as `/api/v1/targets` writes it). Site admins
 /// only: a visitor is sent to the login page, anyone else is told, before typing anything.
@@ -9,6 +10,7 @@ use leptos::prelude::*;
 pub fn ImportPage() -> impl IntoView {
     let me = Session::user();
     view! {
+        <Title text="Import targets" />
         <h1>"Import targets"</h1>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {

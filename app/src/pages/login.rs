@@ -1,6 +1,7 @@
 use crate::api::auth::{Login, login_options};
 use crate::components::{Field, FormError, RedirectTo, Session};
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 /// The login page: a button per identity provider, and the password form unless the site
 /// turned local accounts off. `next` (a path of this site) is kept through either way; a user
@@ -20,6 +21,7 @@ pub fn LoginPage() -> impl IntoView {
     });
     view! {
         <section class="card narrow">
+            <Title text="Log in" />
             <h1>"Log in"</h1>
             <Suspense>
                 {move || {

@@ -4,6 +4,7 @@
 use crate::api::admin::{CreateProbe, DeleteProbe, UpdateProbe, list_probes};
 use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, SiteAdminOnly, checks, successes};
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 #[component]
 pub fn ProbesPage() -> impl IntoView {
@@ -15,6 +16,7 @@ pub fn ProbesPage() -> impl IntoView {
     let delete_done = successes(delete.value());
     let probes = Resource::new(move || (create_done.get(), update_done.get(), delete_done.get()), |_| list_probes());
     view! {
+        <Title text="Blackbox probes" />
         <h1>"Blackbox probes"</h1>
         <p class="muted">
             "A probe names a module of your blackbox_exporter; projects' URLs are checked with one. "

@@ -9,6 +9,7 @@ use crate::components::{
 };
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
@@ -57,6 +58,7 @@ pub fn ProfilePage() -> impl IntoView {
                 };
                 let me = p.user.id.0;
                 view! {
+                    <Title text={p.user.username.clone()} />
                     <h1>{p.user.username.clone()}</h1>
                     <p class="muted">
                         {if p.user.is_superuser { "Admin. " } else { "" }}

@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::model::silences::owner_matchers;
 use crate::model::*;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 /// A project: its farm and hosts, exporters (with enable/disable) and blackbox URLs.
@@ -71,9 +72,9 @@ pub fn ProjectPage() -> impl IntoView {
             test_exporter
         ]
     );
-    // Both forms add an exporter: one's success answers the other's refusal.
-    forget_answers!(move || create_exporter_done.get(), [quick_add]);
-    forget_answers!(move || quick_add_done.get(), [create_exporter]);
+    // Both forms add an exporter: one's new answer replaces the other's.
+    forget_answers!(move || create_exporter.version().get(), [quick_add]);
+    forget_answers!(move || quick_add.version().get(), [create_exporter]);
     let changes = move || {
         create_farm_done.get()
             + add_hosts_done.get()
@@ -129,6 +130,7 @@ pub fn ProjectPage() -> impl IntoView {
                 let delete = d.can_delete;
                 let mute = owner_matchers("", &p.service_name, &p.name);
                 view! {
+                    <Title text={format!("Project {}", p.name)} />
                     <h1>"Project " {p.name.clone()}</h1>
                     <p class="muted">
                         "Service " <A href=format!("/service/{}", p.service_id)>{p.service_name.clone()}</A>

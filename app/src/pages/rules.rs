@@ -13,6 +13,7 @@ use crate::model::silences::{owner_matchers, silence_link};
 use crate::model::*;
 use crate::rules::overrides;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
@@ -57,6 +58,7 @@ pub fn RulePage() -> impl IntoView {
                 let (owner_href, owner_name) = (r.owner.href(), r.owner.describe());
                 let (owner_kind, owner_id) = (r.owner.kind().as_str(), r.owner.id());
                 view! {
+                    <Title text={format!("Rule {}", r.name)} />
                     <h1>{if r.kind == RuleKind::Alert { "Alert " } else { "Recording rule " }} {r.name.clone()}</h1>
                     <p class="muted">
                         "Rule of the " <A href=owner_href>{owner_name}</A>
@@ -234,6 +236,7 @@ pub fn RuleEditPage() -> impl IntoView {
                         let draft = RuleInput::from_rule(&rule);
                         let (owner_href, owner_name) = (rule.owner.href(), rule.owner.describe());
                         view! {
+                            <Title text={format!("Edit {}", rule.name)} />
                             <h1>"Edit " {rule.name}</h1>
                             <p class="muted">"Rule of the " <A href=owner_href>{owner_name}</A></p>
                             <Editable ctx=c draft />
@@ -257,6 +260,7 @@ pub fn RuleNewPage() -> impl IntoView {
                     Ok(c) => {
                         let draft = RuleInput { duration: "5m".into(), enabled: true, ..Default::default() };
                         view! {
+                            <Title text={format!("New rule of the {}", c.owner.describe())} />
                             <h1>"New rule of the " {c.owner.describe()}</h1>
                             <Editable ctx=c draft />
                         }.into_any()
@@ -294,6 +298,7 @@ pub fn RuleOverridePage() -> impl IntoView {
                         let Some(p) = c.parent.clone() else { return view! { <PageError error=AppError::NotFound("rule".into()) /> }.into_any() };
                         let draft = overrides::draft(&p.rule, &c.owner);
                         view! {
+                            <Title text={format!("Override {} for the {}", p.rule.name, c.owner.describe())} />
                             <h1>"Override " {p.rule.name.clone()} " for the " {c.owner.describe()}</h1>
                             <p class="muted">
                                 "A copy of " <A href=format!("/rule/{}", p.rule.id)>{p.rule.name.clone()}</A>

@@ -2,6 +2,7 @@ use crate::api::inventory::search;
 use crate::components::{ErrorView, Loading};
 use crate::model::SearchHit;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 /// Services, projects, hosts, farms, URLs, rules and notifiers matching `?q=`.
@@ -11,6 +12,7 @@ pub fn SearchPage() -> impl IntoView {
     let q = move || query("q").unwrap_or_default();
     let hits = Resource::new(q, search);
     view! {
+        <Title text=move || format!("Search: {}", q()) />
         <h1>"Search: " {q}</h1>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {

@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::model::silences::owner_matchers;
 use crate::model::{OwnerKind, Service, ServiceId};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 /// A service: its projects, and the form to add one.
@@ -52,6 +53,7 @@ pub fn ServicePage() -> impl IntoView {
                 let service = d.service.clone();
                 let no_projects = d.projects.is_empty();
                 view! {
+                    <Title text={format!("Service {}", d.service.name)} />
                     <h1>"Service " {d.service.name.clone()}</h1>
                     <p class="muted">{d.service.description.clone()}</p>
                     <p class="muted">"Owner: " {d.service.owner.clone().unwrap_or_else(|| "none".into())}</p>

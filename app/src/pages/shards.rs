@@ -8,6 +8,7 @@ use crate::components::{
 };
 use crate::model::{ServerState, ShardId, ShardSummary};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 /// Load against capacity, as Promgen's badges: fine, busy, high, over.
@@ -31,6 +32,7 @@ pub fn ShardsPage() -> impl IntoView {
     let shards = Resource::new(move || create_done.get(), |_| list_shards());
     land_on(create.value(), |s: &crate::model::Shard| format!("/shard/{}", s.id));
     view! {
+        <Title text="Shards" />
         <h1>"Shards"</h1>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
@@ -151,6 +153,7 @@ fn ShardDetail(
     };
     let delete_question = format!("Delete the shard {} and its servers?", s.shard.name);
     view! {
+        <Title text={format!("Shard {}", s.shard.name)} />
         <h1>"Shard " {s.shard.name.clone()}</h1>
         <p class="muted">
             {s.shard.url.clone()} " · " {if s.shard.enabled { "enabled" } else { "disabled" }}

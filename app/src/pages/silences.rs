@@ -6,6 +6,7 @@ use crate::api::silences::{CreateSilence, ExpireSilence, alertmanager_alerts, li
 use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When, checked, successes};
 use crate::model::silences::*;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 /// The live check of the matchers field: what the server would refuse.
@@ -31,6 +32,7 @@ pub fn SilencesPage() -> impl IntoView {
     let (typed, set_typed) = signal(None::<Option<String>>);
     let message = move || typed.get().unwrap_or_else(|| check_matcher_text(&prefill()));
     view! {
+        <Title text="Silences" />
         <h1>"Silences"</h1>
         <section class="card">
             <h2>"Silence alerts"</h2>

@@ -8,6 +8,7 @@ use crate::components::{
 };
 use crate::model::OwnerKind;
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 #[component]
 pub fn SitePage() -> impl IntoView {
@@ -22,6 +23,7 @@ pub fn SitePage() -> impl IntoView {
     let dialect = Resource::new(move || set_version_done.get(), |_| rules_dialect());
     let problems = Resource::new(move || set_version_done.get(), |_| rule_file_report());
     view! {
+        <Title text="Site" />
         <h1>"Site"</h1>
         <AddressWarning />
         <Transition fallback=Loading>

@@ -3,6 +3,7 @@
 use crate::api::members::list_users;
 use crate::components::{ErrorView, Loading, When, unnamed_dropped};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::Form;
 
 #[component]
@@ -11,6 +12,7 @@ pub fn UsersPage() -> impl IntoView {
     let q = move || query("q").unwrap_or_default();
     let users = Resource::new(q, list_users);
     view! {
+        <Title text="Users" />
         <h1>"Users"</h1>
         <Form method="GET" action="/user" on_form_data=unnamed_dropped()>
             <input type="search" name="q" value=q placeholder="Username, email or name" aria-label="Find users" />

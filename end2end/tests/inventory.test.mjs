@@ -114,7 +114,7 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await addHosts.click();
   await page.getByText("No host added: every one is in this farm already.").waitFor();
   // A list with new and known hosts counts both; the page, drawn anew with the new host,
-  // keeps the focus on the button (it fell to <body> with the old one), and the scroll.
+  // keeps the focus in the form (it fell to <body> with the old one), and the scroll.
   await page.evaluate(() => window.scrollTo(0, 200));
   const scrolled = await page.evaluate(() => window.scrollY);
   // Nothing on the page is drawn as "Loading…" again meanwhile (the members, notifiers and
@@ -130,7 +130,8 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.keyboard.press("Enter");
   await page.getByText("Added 1 host; 1 other was in this farm already.").waitFor();
   await page.locator("ul.hosts a", { hasText: "e.example.com" }).waitFor();
-  await page.waitForFunction(() => document.activeElement?.textContent === "Add hosts");
+  // The list went in: the focus is in the new, empty list box, for the next one.
+  await page.waitForFunction(() => document.activeElement?.getAttribute("name") === "hosts");
   assert.equal(await page.evaluate(() => window.scrollY), scrolled);
   assert.equal(await page.evaluate(() => window.loadingSeen), 0);
 

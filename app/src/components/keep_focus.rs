@@ -1,15 +1,24 @@
 //! Focus that survives a redraw. After an action succeeds, a page's data is fetched again and
 //! its view is built anew (a `Transition` keeps the old one on screen meanwhile), so the field
-//! or button the user was on is replaced by an equal new one and the focus fell to `<body>`:
-//! the next Tab started again at the top of the page. This puts it on the new one.
+//! or button the user was on is replaced by an equal new one, or is gone (the deleted row's),
+//! and the focus fell to `<body>`: the next Tab started again at the top of the page. This puts
+//! it back where the user was.
 
-/// Starts following focus in the whole document (once, from [`crate::app::App`]'s hydration).
+/// Starts following focus in the whole document (once, from [`crate::hydrate`] or
+/// [`crate::mount`]).
 ///
 /// The focused element is remembered with what identifies it on its page ([`Mark`]). When the
-/// document changes, that element is gone and the focus is on nothing (`<body>`), the first
-/// element of the same page with the same mark is focused, without scrolling. Focus the user
-/// moved elsewhere, or put nowhere by clicking, is left alone (the element is still there), as
-/// is one whose element has no equal (the deleted row's button).
+/// document changes, that element is gone and the focus is on nothing (`<body>`), the first of
+/// these that takes the focus gets it, without scrolling:
+/// 1. the same element drawn anew; for a form's submit button (the form was sent and drawn
+///    anew, empty), the form's first field instead, for the next entry;
+/// 2. the same form (a row's toggle now says "Enable"): its first field, else its button;
+/// 3. the same section (`#farm`, `#notifiers`: the deleted row's): its first field, else the
+///    section itself;
+/// 4. `<main>`.
+///
+/// Focus the user moved elsewhere, or put nowhere by clicking, is left alone: the element is
+/// still there.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 pub fn keep_focus() {
     use std::cell::RefCell;
@@ -36,21 +45,37 @@ pub fn keep_focus() {
             let Some((el, mark)) = LAST.with(|last| last.borrow().clone()) else { return };
             let body: Option<web_sys::Element> = document.body().map(Into::into);
             let lost = document.active_element().is_none_or(|a| Some(&a) == body.as_ref());
-            if el.is_connected() || !lost {
+            if el.is_connected() || !lost || current_path().as_ref() != Some(&mark.path) {
                 return;
             }
-            let Ok(candidates) = document.query_selector_all(&el.tag_name()) else { return };
-            for i in 0..candidates.length() {
-                let Some(c) = candidates.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) else {
-                    continue;
-                };
-                if Mark::of(&c).as_ref() == Some(&mark) {
-                    let options = web_sys::FocusOptions::new();
-                    options.set_prevent_scroll(true);
-                    // Its own focusin remembers the new element.
-                    let _ = c.focus_with_options(&options);
-                    return;
-                }
+            let found = same_element(&document, &el.tag_name(), &mark)
+                .into_iter()
+                .flat_map(|same| {
+                    let form = mark.submit.then(|| same.closest("form").ok().flatten()).flatten();
+                    [form.and_then(|f| first_field(&f)), Some(same)]
+                })
+                .chain(
+                    mark.form
+                        .as_ref()
+                        .and_then(|f| same_form(&document, f))
+                        .into_iter()
+                        .flat_map(|form| [first_field(&form), form.query_selector("button").ok().flatten()]),
+                )
+                .chain(mark.section.as_deref().and_then(|id| document.get_element_by_id(id)).into_iter().flat_map(
+                    |section| {
+                        let _ = section.set_attribute("tabindex", "-1");
+                        [first_field(&section), Some(section)]
+                    },
+                ))
+                .chain(std::iter::once_with(|| {
+                    let main = document.query_selector("main").ok().flatten()?;
+                    let _ = main.set_attribute("tabindex", "-1");
+                    Some(main)
+                }))
+                .flatten()
+                .any(|candidate| take_focus(&document, &candidate));
+            if !found {
+                LAST.with(|last| *last.borrow_mut() = None);
             }
         }
     });
@@ -64,9 +89,53 @@ pub fn keep_focus() {
     }
 }
 
+/// Focuses `el` without scrolling; whether it took it (a field in a closed `<details>` cannot).
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn take_focus(document: &web_sys::Document, el: &web_sys::Element) -> bool {
+    use wasm_bindgen::JsCast;
+    let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() else { return false };
+    let options = web_sys::FocusOptions::new();
+    options.set_prevent_scroll(true);
+    // Its own focusin remembers the new element.
+    let _ = el.focus_with_options(&options);
+    document.active_element().as_ref() == Some(el.unchecked_ref())
+}
+
+/// The element of the page marked `mark`, drawn anew.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn same_element(document: &web_sys::Document, tag: &str, mark: &Mark) -> Option<web_sys::Element> {
+    let candidates = document.query_selector_all(tag).ok()?;
+    (0..candidates.length())
+        .filter_map(|i| candidates.item(i).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok()))
+        .find(|c| Mark::of(c).as_ref() == Some(mark))
+}
+
+/// The form of the page marked `form`, drawn anew.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn same_form(document: &web_sys::Document, form: &FormMark) -> Option<web_sys::Element> {
+    let forms = document.query_selector_all("main form").ok()?;
+    (0..forms.length())
+        .filter_map(|i| forms.item(i).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok()))
+        .find(|f| FormMark::of(f) == *form)
+}
+
+/// The first field one types into under `el`.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn first_field(el: &web_sys::Element) -> Option<web_sys::Element> {
+    el.query_selector("input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=file]), textarea")
+        .ok()
+        .flatten()
+}
+
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn current_path() -> Option<String> {
+    web_sys::window()?.location().pathname().ok()
+}
+
 /// What identifies a focusable element on its page across redraws: the page's path, the
 /// element's tag, name and type, its text (a button's label, a link's words) and address, and
-/// for one in a form the form's action and hidden inputs (which row's form it is).
+/// for one in a form the form's action and hidden inputs (which row's form it is); besides,
+/// whether it is a form's submit button and the id of the section it is in, for the fallbacks.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 #[derive(Clone, PartialEq)]
 struct Mark {
@@ -75,6 +144,8 @@ struct Mark {
     attributes: [Option<String>; 4],
     text: String,
     form: Option<FormMark>,
+    submit: bool,
+    section: Option<String>,
 }
 
 /// Which form an element is in: its action and its hidden inputs' names and values.
@@ -86,29 +157,37 @@ struct FormMark {
 }
 
 #[cfg(any(feature = "hydrate", feature = "csr"))]
+impl FormMark {
+    fn of(form: &web_sys::Element) -> FormMark {
+        use wasm_bindgen::JsCast;
+        let mut hidden = Vec::new();
+        if let Ok(inputs) = form.query_selector_all("input[type=hidden]") {
+            for i in 0..inputs.length() {
+                if let Some(input) = inputs.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+                    hidden.push((input.name(), input.value()));
+                }
+            }
+        }
+        FormMark { action: form.get_attribute("action"), hidden }
+    }
+}
+
+#[cfg(any(feature = "hydrate", feature = "csr"))]
 impl Mark {
     /// `None` for what is not in the page's `<main>` (the header stays, so it keeps its focus).
     fn of(el: &web_sys::Element) -> Option<Mark> {
-        use wasm_bindgen::JsCast;
         el.closest("main").ok().flatten()?;
-        let path = web_sys::window()?.location().pathname().ok()?;
+        let path = current_path()?;
         let attributes = ["name", "type", "href", "id"].map(|a| el.get_attribute(a));
         // The text only of what has little: a button or a link, not a section.
-        let text = match el.tag_name().as_str() {
+        let tag = el.tag_name();
+        let text = match tag.as_str() {
             "BUTTON" | "A" | "SUMMARY" => el.text_content().unwrap_or_default().trim().to_string(),
             _ => String::new(),
         };
-        let form = el.closest("form").ok().flatten().map(|form| {
-            let mut hidden = Vec::new();
-            if let Ok(inputs) = form.query_selector_all("input[type=hidden]") {
-                for i in 0..inputs.length() {
-                    if let Some(input) = inputs.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok()) {
-                        hidden.push((input.name(), input.value()));
-                    }
-                }
-            }
-            FormMark { action: form.get_attribute("action"), hidden }
-        });
-        Some(Mark { path, tag: el.tag_name(), attributes, text, form })
+        let form = el.closest("form").ok().flatten();
+        let submit = tag == "BUTTON" && el.get_attribute("type").is_none_or(|t| t == "submit") && form.is_some();
+        let section = el.closest("section[id], [id].card").ok().flatten().map(|s| s.id());
+        Some(Mark { path, tag, attributes, text, form: form.as_ref().map(FormMark::of), submit, section })
     }
 }

@@ -177,7 +177,11 @@ on_both_databases!(a_subscription_reaches_the_users_own_notifiers_once, |b: Back
     let service = NotifierOwner::Service { id: ServiceId(1), name: "test-service".into() };
     b.notifiers.subscribe(&admin, &project, true).await.unwrap();
     b.notifiers.subscribe(&admin, &service, true).await.unwrap();
-    assert!(b.notifiers.listing(&admin, &project).await.unwrap().subscribed);
+    let listing = b.notifiers.listing(&admin, &project).await.unwrap();
+    assert!(listing.subscribed);
+    // The list names the subscriber (the notifier holds the user's id).
+    let subscription = listing.notifiers.iter().find(|n| n.kind == app::model::NotifierKind::User).unwrap();
+    assert_eq!((subscription.label(), subscription.value.as_str()), ("admin", "1"));
     // Someone else's subscription list is theirs.
     let demo = Actor::User(b.auth.user_by_name("demo").await.unwrap());
     assert!(matches!(

@@ -216,6 +216,16 @@ on_both_databases!(probes_are_edited_and_deleted_only_when_unused, |b: Backend| 
         .create_url(&admin, p.id, UrlInput { url: "https://web.example.com".into(), probe_id: used.id })
         .await
         .unwrap();
+    // The page's form refuses the same URL with the same probe (a second row probed it twice);
+    // another probe is another check. Who may not change the project is told only that.
+    let again = UrlInput { url: " https://web.example.com ".into(), probe_id: used.id };
+    let e = b.inventory.refuse_known_url(&admin, p.id, &again).await.unwrap_err();
+    assert_eq!((e.status(), e.field()), (409, Some("url")), "{e}");
+    assert!(e.to_string().contains("probes https://web.example.com with http_2xx already"), "{e}");
+    let other = UrlInput { url: "https://web.example.com".into(), probe_id: spare.id };
+    b.inventory.refuse_known_url(&admin, p.id, &other).await.unwrap();
+    let stranger = common::user(&b, "stranger").await;
+    assert_eq!(b.inventory.refuse_known_url(&stranger, p.id, &again).await.unwrap_err().status(), 403);
     let usage = b.inventory.probe_usage(&admin).await.unwrap();
     assert_eq!(
         usage.iter().map(|u| (u.probe.module.as_str(), u.urls)).collect::<Vec<_>>(),

@@ -150,7 +150,9 @@ pub async fn delete_exporter(id: ExporterId) -> Result<(), AppError> {
 pub async fn create_url(project_id: ProjectId, url: String, probe_id: String) -> Result<UrlId, AppError> {
     let (b, actor) = super::caller().await?;
     let probe_id = choice("probe_id", "a probe", &probe_id)?;
-    b.inventory.create_url(&actor, project_id, UrlInput { url, probe_id }).await
+    let input = UrlInput { url, probe_id };
+    b.inventory.refuse_known_url(&actor, project_id, &input).await?;
+    b.inventory.create_url(&actor, project_id, input).await
 }
 
 #[server(endpoint = "delete_url", output = JsonText)]

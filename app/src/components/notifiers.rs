@@ -143,7 +143,7 @@ fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
     let delete_question = Signal::stored(format!("Delete the notifier {target} and its filters?"));
     view! {
         <tr class:disabled=!n.enabled>
-            <td>{n.kind.as_str()}</td>
+            <td>{n.kind.label()}</td>
             <td>{n.label().to_string()}</td>
             <td>
                 {filters}
@@ -236,11 +236,11 @@ fn NotifierForm(owner_kind: &'static str, owner_id: i64, create: ServerAction<Cr
                         <select name="kind" on:change=move |ev| {
                             set_help.set(NotifierKind::parse(&event_target_value(&ev)).map_or("", NotifierKind::value_help))
                         }>
-                            {kinds.into_iter().map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                            {kinds.into_iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
                         </select>
                     </label>
                     <label class="field">
-                        <span>{move || help.get()}</span>
+                        <span>{move || sentence(help.get())}</span>
                         <input type="text" name="value" autocomplete="off" />
                     </label>
                     <label class="field">

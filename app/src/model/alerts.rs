@@ -124,6 +124,18 @@ impl NotifierKind {
         NotifierKind::parse(module.strip_prefix("promgen.notification.")?)
     }
 
+    /// The kind's name as pages show it ("PagerDuty"; [`Self::as_str`] is what is stored).
+    pub fn label(self) -> &'static str {
+        match self {
+            NotifierKind::Email => "Email",
+            NotifierKind::Slack => "Slack",
+            NotifierKind::Pagerduty => "PagerDuty",
+            NotifierKind::Webhook => "Webhook",
+            NotifierKind::Alertmanager => "Alertmanager",
+            NotifierKind::User => "User",
+        }
+    }
+
     /// What the value is, for the form.
     pub fn value_help(self) -> &'static str {
         match self {

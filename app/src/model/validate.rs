@@ -235,6 +235,9 @@ pub fn port(field: &str, value: i64) -> Checked<i64> {
 /// Parses a port typed into a form.
 pub fn port_text(field: &str, value: &str) -> Checked<i64> {
     let v = value.trim();
+    if v.is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
     match v.parse::<i64>() {
         Ok(p) => port(field, p),
         Err(_) => Err(FieldError::new(field, format!("{v:?} is not a number"))),

@@ -123,6 +123,35 @@ impl Inventory {
         Ok(())
     }
 
+    /// Refuses (409 on `url`) a URL the project probes with that probe already: the page's
+    /// form, where a second row would only probe it twice. (Promgen's REST API allows it, and
+    /// so does [`Self::create_url`].)
+    pub async fn refuse_known_url(
+        &self,
+        actor: &Actor,
+        project_id: ProjectId,
+        input: &UrlInput,
+    ) -> Result<(), AppError> {
+        // Rights first: who may not change the project learns nothing of its URLs here.
+        policy::check(&self.db, actor, Action::Edit, Object::Project(project_id), "change this project").await?;
+        let url = crate::model::validate::http_url("url", &input.url)?;
+        let known: Option<(String,)> = sqlx::query_as(
+            "SELECT p.module FROM url u JOIN probe p ON p.id = u.probe_id \
+             WHERE u.project_id = $1 AND u.url = $2 AND u.probe_id = $3",
+        )
+        .bind(project_id.0)
+        .bind(&url)
+        .bind(input.probe_id.0)
+        .fetch_optional(&self.db.pool)
+        .await?;
+        match known {
+            Some((module,)) => {
+                Err(AppError::conflict("url", format!("this project probes {url} with {module} already")))
+            }
+            None => Ok(()),
+        }
+    }
+
     pub async fn create_url(&self, actor: &Actor, project_id: ProjectId, input: UrlInput) -> Result<UrlId, AppError> {
         let project = self.project_row(project_id).await?;
         policy::check(&self.db, actor, Action::Edit, Object::Project(project.id()), "change this project").await?;

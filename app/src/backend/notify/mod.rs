@@ -280,6 +280,17 @@ impl Notifiers {
         let me = actor.user_id().map(|u| u.0.to_string());
         let subscribed = notifiers.iter().any(|n| n.kind == NotifierKind::User && Some(&n.value) == me.as_ref());
         let can_edit = self.require_edit(actor, owner).await.is_ok();
+        // A user notifier holds the user's id: the list names them (the alias is what a list
+        // shows when there is one).
+        for n in notifiers.iter_mut().filter(|n| n.kind == NotifierKind::User && n.alias.is_empty()) {
+            let name: Option<(String,)> = sqlx::query_as("SELECT username FROM users WHERE CAST(id AS TEXT) = $1")
+                .bind(&n.value)
+                .fetch_optional(&self.db.pool)
+                .await?;
+            if let Some((name,)) = name {
+                n.alias = name;
+            }
+        }
         if !can_edit {
             // The value (a webhook URL, a routing key, an address) is for those who may edit.
             for n in &mut notifiers {

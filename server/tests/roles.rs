@@ -57,6 +57,8 @@ on_both_databases!(roles_decide_who_may_do_what, |b: Backend| async move {
 
     // Editor on the project: changes the project's things, not the service, deletes nothing.
     b.roles.grant(&owner, project, Principal::User(dev_id), Role::Editor).await.unwrap();
+    // The audit log names the project, not its id.
+    assert_eq!(common::count_where(&b, "audit", "body = 'Gave user dev the EDITOR role on project frontend'").await, 1);
     let e = b.inventory.create_exporter(&dev, p.id, exporter()).await.unwrap();
     forbidden(
         b.inventory.update_service(&dev, s.id, ServiceInput { name: "web".into(), description: "x".into() }).await,
@@ -245,7 +247,9 @@ on_both_databases!(members_through_server_functions, |b: Backend| async move {
         owner.clone(),
     )
     .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
+    // A name that is no one is the form's mistake, at its field.
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["Invalid"]["field"], "who", "{e}");
     let (status, _) =
         call(set, format!("owner_kind=service&owner_id={sid}&principal_kind=user&who=dev&role=EDITOR"), owner.clone())
             .await;

@@ -76,6 +76,21 @@ impl Roles {
         Roles { db }
     }
 
+    /// An object as the audit log names it: "project web-frontend" (its id if it is gone).
+    async fn object_title(&self, object: Object) -> Result<String, AppError> {
+        let (sql, id) = match object {
+            Object::Service(s) => ("SELECT name FROM service WHERE id = $1", s.0),
+            Object::Project(p) => ("SELECT name FROM project WHERE id = $1", p.0),
+            Object::Site => return Ok(object_name(object)),
+        };
+        let row: Option<(String,)> = sqlx::query_as(sql).bind(id).fetch_optional(&self.db.pool).await?;
+        Ok(match (object, row) {
+            (Object::Service(_), Some((name,))) => format!("service {name}"),
+            (Object::Project(_), Some((name,))) => format!("project {name}"),
+            _ => object_name(object),
+        })
+    }
+
     /// The owner of an object, if it has one.
     async fn owner(&self, object: Object) -> Result<Option<i64>, AppError> {
         let (sql, id) = match object {
@@ -159,7 +174,7 @@ impl Roles {
             "Gave {} the {} role on {}",
             self.principal_name(principal).await?,
             role.as_str(),
-            object_name(object)
+            self.object_title(object).await?
         );
         audit::record(&mut tx, actor, &body, subject(object), None::<&()>, Some(&(principal, role))).await?;
         tx.commit().await?;
@@ -195,7 +210,7 @@ impl Roles {
         if gone == 0 {
             return Err(AppError::NotFound(format!("a role of {name} on {}", object_name(object))));
         }
-        let body = format!("Took {name}'s role on {} away", object_name(object));
+        let body = format!("Took {name}'s role on {} away", self.object_title(object).await?);
         audit::record(&mut tx, actor, &body, subject(object), Some(&principal), None::<&()>).await?;
         tx.commit().await?;
         self.unsubscribe_roleless(object).await

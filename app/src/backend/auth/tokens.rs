@@ -99,7 +99,11 @@ impl Auth {
         audit::record(
             &mut tx,
             actor,
-            &format!("Created token #{id} ({})", info.name),
+            &if info.name.is_empty() {
+                format!("Created token #{id}")
+            } else {
+                format!("Created token #{id} ({})", info.name)
+            },
             subject,
             None::<&()>,
             Some(&shown),

@@ -130,6 +130,14 @@ mod lazy {
     }
 }
 
+/// The document's title for a page's own (`<Title text=…>`): "Project web · Promgen". On the
+/// server leptos_meta 0.8 writes it into `<title>` unescaped (a search for `</title><script>`
+/// became markup), so there it is escaped; the browser sets `document.title`, which is text.
+fn page_title(page: String) -> String {
+    let title = if page.is_empty() { "Promgen".to_string() } else { format!("{page} · Promgen") };
+    if cfg!(feature = "ssr") { crate::components::rcdata_text(&title) } else { title }
+}
+
 /// Data pages render whole on the server (`SsrMode::Async`), so their HTTP status is right: a
 /// redirect to the login page is a real 302, a missing service a real 404.
 #[component]
@@ -138,7 +146,7 @@ pub fn App() -> impl IntoView {
     Session::provide();
     provide_clock();
     view! {
-        <Title formatter=|page: String| if page.is_empty() { "Promgen".to_string() } else { format!("{page} · Promgen") } />
+        <Title formatter=page_title />
         <Router>
             <Nav />
             <main>

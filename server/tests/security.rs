@@ -217,6 +217,10 @@ on_both_databases!(query_values_are_decoded_once, |b: Backend| async move {
     let admin = common::login(&app, &b, "ops", true).await;
     let (_, _, html) = page(&app, "/shard", &admin).await;
     assert!(html.contains("<title>Shards · Promgen</title>"), "{html}");
+    // A title that holds what was typed cannot close the element (leptos_meta writes it raw).
+    let (_, _, html) = page(&app, "/search?q=%3C%2Ftitle%3E%3Cb%3Ex", &admin).await;
+    assert!(html.contains("<title>Search: &lt;/title&gt;&lt;b&gt;x · Promgen</title>"), "{html}");
+    assert_eq!(html.matches("</title>").count(), 1, "{html}");
     // ... under a heading that says so (the error alone read like a fragment of a page).
     for path in ["/shard/999", "/project/999", "/service/999", "/rule/999", "/group/999", "/alert/999", "/no-such-page"]
     {

@@ -99,10 +99,14 @@ fn hold_submit(ev: &leptos::ev::Event, message: Option<&str>) {
 /// server's text alone; a textarea built in the browser gets the escaped text through
 /// `innerHTML`, which decodes it the same way.
 pub fn textarea_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 1);
-    if cfg!(feature = "ssr") {
-        out.push('\n');
-    }
+    let newline = if cfg!(feature = "ssr") { "\n" } else { "" };
+    format!("{newline}{}", rcdata_text(text))
+}
+
+/// `text` as the content of an RCDATA element (`<textarea>`, `<title>`): `&`, `<` and `>`
+/// escaped, so it cannot close the element; the browser decodes them.
+pub fn rcdata_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),

@@ -18,7 +18,7 @@ mod when;
 pub use browser_fetch::browser_fetch;
 pub use change_diff::ChangeDiff;
 pub use confirm::ConfirmSubmit;
-pub use field::{Field, TextArea, checked, checks, textarea_html};
+pub use field::{Field, TextArea, checked, checks, rcdata_text, textarea_html};
 pub use held::{Held, Sections};
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 pub use keep_focus::keep_focus;

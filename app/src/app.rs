@@ -1,7 +1,6 @@
 //! The page shell and the routes.
 
-use crate::components::{Nav, PageError, Session, provide_clock};
-use crate::error::AppError;
+use crate::components::{Nav, Session, provide_clock};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::SsrMode;
@@ -130,6 +129,21 @@ mod lazy {
     }
 }
 
+/// A path no page has: 404 with a heading, as a missing object's page. Not [`crate::components::PageError`]:
+/// this is in every page's wasm, which should not carry the error views for it.
+#[component]
+fn NoSuchPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found" />
+        <h1>"Not found"</h1>
+        <p class="error" role="alert">"No page is at this address."</p>
+    }
+}
+
 /// The document's title for a page's own (`<Title text=…>`): "Project web · Promgen". On the
 /// server leptos_meta 0.8 writes it into `<title>` unescaped (a search for `</title><script>`
 /// became markup), so there it is escaped; the browser sets `document.title`, which is text.
@@ -150,7 +164,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Nav />
             <main>
-                <Routes fallback=|| view! { <PageError error=AppError::NotFound("page".into()) /> }>
+                <Routes fallback=NoSuchPage>
                     <Route path=path!("/") view=lazy::HomePage::route() ssr=SsrMode::Async />
                     <Route path=path!("/login") view=lazy::LoginPage::route() ssr=SsrMode::Async />
                     <Route path=path!("/service/:id") view=lazy::ServicePage::route() ssr=SsrMode::Async />

@@ -132,6 +132,9 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.locator("ul.hosts a", { hasText: "e.example.com" }).waitFor();
   // The list went in: the focus is in the new, empty list box, for the next one.
   await page.waitForFunction(() => document.activeElement?.getAttribute("name") === "hosts");
+  // ... which is empty: the page drawn again keeps its elements, and what was typed went in
+  // already (a second submit sent it again).
+  assert.equal(await more.inputValue(), "");
   assert.equal(await page.evaluate(() => window.scrollY), scrolled);
   assert.equal(await page.evaluate(() => window.loadingSeen), 0);
 

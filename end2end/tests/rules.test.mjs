@@ -105,14 +105,14 @@ test("override a site rule for a service, live, and find both in /api/v1/rules",
   await page.waitForFunction(() => document.activeElement?.getAttribute("aria-label")?.endsWith(": name"));
   await page.keyboard.type("severity");
   assert.equal(await named.inputValue(), "severity");
-  await page.locator("fieldset.pairs p.error", { hasText: "severity is given twice" }).waitFor();
-  await page.waitForFunction(() => document.querySelector("button[title^='Labels: severity is given twice']")?.disabled);
+  await page.locator("fieldset.pairs p.error", { hasText: 'The name "severity" is given twice' }).waitFor();
+  await page.waitForFunction(() => document.querySelector(`button[title^='Labels: the name "severity" is given twice']`)?.disabled);
   const twice = await api(base, cookie, "save_rule", {
     id: 1, owner_kind: "site", owner_id: 1, kind: "alert", name: "InstanceDown", expr: "up == 0",
     "labels[0][key]": "severity", "labels[0][value]": "critical", "labels[1][key]": "severity", "labels[1][value]": "page",
   });
   assert.equal(twice.status, 400);
-  assert.match(JSON.stringify(twice.json), /severity is given twice/);
+  assert.match(JSON.stringify(twice.json), /the name \\"severity\\" is given twice/);
 
   // The rule page: the family tree, the history, and a restore of the first version.
   await open(page, base + "/rule/1");

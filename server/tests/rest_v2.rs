@@ -129,6 +129,12 @@ on_both_databases!(bodies_are_refused_as_django_rest_framework_does, |b: Backend
     let (status, _, e) = common::send(&app, post("[1, 2]")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
     assert_eq!(common::json(&e)["non_field_errors"][0], "Invalid data. Expected a dictionary, but got list.", "{e}");
+    // A field the body must have, missing or null, in DRF's words.
+    for (body, words) in [("{}", "This field is required."), (r#"{"name": null}"#, "This field may not be null.")] {
+        let (status, _, e) = common::send(&app, call("POST", "/rest/v2/groups".to_string(), body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {e}");
+        assert_eq!(common::json(&e)["name"][0], words, "{body}: {e}");
+    }
     let (status, _, e) = common::send(&app, post(r#"{"name": 5}"#)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
     assert!(common::json(&e)["name"][0].is_string(), "{e}");

@@ -221,6 +221,18 @@ on_both_databases!(query_values_are_decoded_once, |b: Backend| async move {
     let (_, _, html) = page(&app, "/search?q=%3C%2Ftitle%3E%3Cb%3Ex", &admin).await;
     assert!(html.contains("<title>Search: &lt;/title&gt;&lt;b&gt;x · Promgen</title>"), "{html}");
     assert_eq!(html.matches("</title>").count(), 1, "{html}");
+    // Promgen's page addresses end in a slash: sent to the page (it drew the page as a 404);
+    // never to another host.
+    let (status, headers, _) = page(&app, "/project/999/?tab=a", &admin).await;
+    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(headers[header::LOCATION], "/project/999?tab=a");
+    let (status, headers, _) = page(&app, "//evil.example/", &admin).await;
+    assert_ne!(status, StatusCode::PERMANENT_REDIRECT, "{headers:?}");
+    // A REST path that is none is a JSON 404, as Django REST framework answers.
+    let (status, headers, body) = page(&app, "/rest/v2/nope", &admin).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json", "{body}");
+    assert_eq!(common::json(&body)["detail"], "Not found.");
     // ... under a heading that says so (the error alone read like a fragment of a page).
     for path in ["/shard/999", "/project/999", "/service/999", "/rule/999", "/group/999", "/alert/999", "/no-such-page"]
     {

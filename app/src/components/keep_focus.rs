@@ -17,8 +17,9 @@
 ///    section itself;
 /// 4. `<main>`.
 ///
-/// Focus the user moved elsewhere, or put nowhere by clicking, is left alone: the element is
-/// still there.
+/// The same happens when the focused element is still there but now stands for another row
+/// (a list drawn again keeps its elements by place). Focus the user moved elsewhere, or put
+/// nowhere by clicking, is left alone.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 pub fn keep_focus() {
     use std::cell::RefCell;
@@ -44,9 +45,16 @@ pub fn keep_focus() {
         move || {
             let Some((el, mark)) = LAST.with(|last| last.borrow().clone()) else { return };
             let body: Option<web_sys::Element> = document.body().map(Into::into);
-            let lost = document.active_element().is_none_or(|a| Some(&a) == body.as_ref());
-            if el.is_connected() || !lost || current_path().as_ref() != Some(&mark.path) {
+            let active = document.active_element();
+            let lost = !el.is_connected() && active.as_ref().is_none_or(|a| Some(a) == body.as_ref());
+            // A list drawn again keeps its elements by place: the focused button may now be the
+            // next row's ("End" of another session), and a second Enter would act on that one.
+            let moved = el.is_connected() && active.as_ref() == Some(&el) && Mark::of(&el).as_ref() != Some(&mark);
+            if !(lost || moved) || current_path().as_ref() != Some(&mark.path) {
                 return;
+            }
+            if moved && let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
+                let _ = el.blur();
             }
             let found = same_element(&document, &el.tag_name(), &mark)
                 .into_iter()
@@ -141,7 +149,7 @@ fn current_path() -> Option<String> {
 struct Mark {
     path: String,
     tag: String,
-    attributes: [Option<String>; 4],
+    attributes: [Option<String>; 5],
     text: String,
     form: Option<FormMark>,
     submit: bool,
@@ -163,7 +171,10 @@ impl FormMark {
         let mut hidden = Vec::new();
         if let Ok(inputs) = form.query_selector_all("input[type=hidden]") {
             for i in 0..inputs.length() {
-                if let Some(input) = inputs.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+                // A toggle's target state is not which row's form it is.
+                if let Some(input) = inputs.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok())
+                    && !matches!(input.name().as_str(), "enabled" | "on")
+                {
                     hidden.push((input.name(), input.value()));
                 }
             }
@@ -178,9 +189,11 @@ impl Mark {
     fn of(el: &web_sys::Element) -> Option<Mark> {
         el.closest("main").ok().flatten()?;
         let path = current_path()?;
-        let attributes = ["name", "type", "href", "id"].map(|a| el.get_attribute(a));
-        // The text only of what has little: a button or a link, not a section.
         let tag = el.tag_name();
+        // A button's value tells rows apart (`name=id value=3`); a field's is what was typed.
+        let attributes = ["name", "type", "href", "id", "value"]
+            .map(|a| el.get_attribute(a).filter(|_| a != "value" || tag == "BUTTON"));
+        // The text only of what has little: a button or a link, not a section.
         let text = match tag.as_str() {
             "BUTTON" | "A" | "SUMMARY" => el.text_content().unwrap_or_default().trim().to_string(),
             _ => String::new(),

@@ -23,12 +23,12 @@ pub fn MembersPanel(
     #[prop(optional)] held: Option<Held<Members>>,
 ) -> impl IntoView {
     let set = ServerAction::<SetMemberRole>::new();
-    let set_done = successes(set.value());
+    let set_done = successes(set);
     // A row's role change: its own action, so its error is not put at the add form's fields.
     let change = ServerAction::<SetMemberRole>::new();
-    let change_done = successes(change.value());
+    let change_done = successes(change);
     let remove = ServerAction::<RemoveMember>::new();
-    let remove_done = successes(remove.value());
+    let remove_done = successes(remove);
     let held =
         held.unwrap_or_else(|| Held::new(move || Some(owner_id), move |id| object_members(owner_kind.to_string(), id)));
     held.refetch_on(move || set_done.get() + change_done.get() + remove_done.get());

@@ -292,21 +292,40 @@ macro_rules! forget_answers {
 }
 pub(crate) use forget_answers;
 
-/// How many times an action has succeeded (give it `action.value()`): what the lists it
-/// changes refetch on. Its `version()` also counts refusals, and refetching on those rebuilt
-/// the form around the error and lost what was typed.
-pub fn successes<T, S>(value: S) -> Signal<usize>
+/// How many times `action` has succeeded: what the lists it changes refetch on. Its
+/// `version()` also counts refusals, and refetching on those rebuilt the form around the error
+/// and lost what was typed. A success also empties the action's forms on the page
+/// (`form.reset()`, back to what they were drawn with): a page drawn again keeps its elements
+/// where it can, and with them what was typed, which a second submit sent again ("tok1tok1").
+pub fn successes<S>(action: ServerAction<S>) -> Signal<usize>
 where
-    T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
 {
+    let value = action.value();
     let count = RwSignal::new(0usize);
     Effect::new(move || {
         if matches!(value.get(), Some(Ok(_))) {
             count.update(|n| *n += 1);
+            #[cfg(any(feature = "hydrate", feature = "csr"))]
+            reset_forms(S::url());
         }
     });
     count.into()
+}
+
+/// Resets every form of the page that posts to `url`.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn reset_forms(url: &str) {
+    use wasm_bindgen::JsCast;
+    let Ok(forms) = document().query_selector_all("main form") else { return };
+    for i in 0..forms.length() {
+        if let Some(form) = forms.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlFormElement>().ok())
+            && form.get_attribute("action").as_deref() == Some(url)
+        {
+            form.reset();
+        }
+    }
 }
 
 /// After a creation succeeds, goes to what was created: `href` makes its page's path from

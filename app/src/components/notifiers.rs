@@ -14,20 +14,20 @@ pub fn NotifiersSection(
     #[prop(optional)] held: Option<Held<NotifierListing>>,
 ) -> impl IntoView {
     let create = ServerAction::<CreateNotifier>::new();
-    let create_done = successes(create.value());
+    let create_done = successes(create);
     let toggle = ServerAction::<SetNotifierEnabled>::new();
-    let toggle_done = successes(toggle.value());
+    let toggle_done = successes(toggle);
     let delete = ServerAction::<DeleteNotifier>::new();
-    let delete_done = successes(delete.value());
+    let delete_done = successes(delete);
     let add_filter = ServerAction::<AddNotifierFilter>::new();
-    let add_filter_done = successes(add_filter.value());
+    let add_filter_done = successes(add_filter);
     let delete_filter = ServerAction::<DeleteNotifierFilter>::new();
-    let delete_filter_done = successes(delete_filter.value());
+    let delete_filter_done = successes(delete_filter);
     let subscribe = ServerAction::<Subscribe>::new();
-    let subscribe_done = successes(subscribe.value());
+    let subscribe_done = successes(subscribe);
     let test = ServerAction::<TestNotifier>::new();
     let update = ServerAction::<UpdateNotifier>::new();
-    let update_done = successes(update.value());
+    let update_done = successes(update);
     let held = held
         .unwrap_or_else(|| Held::new(move || Some(owner_id), move |id| owner_notifiers(owner_kind.to_string(), id)));
     held.refetch_on(move || {

@@ -16,9 +16,9 @@ pub fn RulesSection(
     #[prop(optional)] held: Option<Held<RuleListing>>,
 ) -> impl IntoView {
     let toggle = ServerAction::<SetRuleEnabled>::new();
-    let toggle_done = successes(toggle.value());
+    let toggle_done = successes(toggle);
     let import = ServerAction::<ImportRules>::new();
-    let import_done = successes(import.value());
+    let import_done = successes(import);
     let held = held.unwrap_or_else(|| {
         Held::new(move || Some(owner_id), move |id| owner_rules(owner_kind.as_str().to_string(), id))
     });

@@ -468,7 +468,8 @@ pub fn repeated_key<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<&'a s
 
 /// Why a list with `key` twice is refused.
 pub fn repeated_key_message(key: &str) -> String {
-    format!("{key} is given twice; a rule has one value for each")
+    // Not at the start: a message's first letter is made a capital, and names are not.
+    format!("the name {key:?} is given twice; a rule has one value for each")
 }
 
 /// What the last rendering of the whole rule file could not include or serve: rules that
@@ -553,7 +554,7 @@ mod tests {
         let pair = |k: &str, v: &str| Pair { key: k.into(), value: v.into() };
         let twice = Some(vec![pair("severity", "critical"), pair("team", "a"), pair(" severity", "warning")]);
         let e = pairs_to_map("labels", twice).unwrap_err();
-        assert_eq!(e.to_string(), "Labels: severity is given twice; a rule has one value for each");
+        assert_eq!(e.to_string(), "Labels: the name \"severity\" is given twice; a rule has one value for each");
         let once = pairs_to_map("labels", Some(vec![pair("severity", "critical"), pair("team", "a")])).unwrap();
         assert_eq!(once.len(), 2);
         assert_eq!(repeated_key(["", "a", "", "b"]), None);

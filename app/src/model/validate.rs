@@ -307,10 +307,13 @@ pub fn query_params(query: &str) -> Vec<(String, String)> {
 /// An `http(s)` URL of at most 256 characters (a blackbox target).
 pub fn http_url(field: &str, value: &str) -> Checked<String> {
     let v = value.trim();
-    let rest = v
-        .strip_prefix("http://")
-        .or_else(|| v.strip_prefix("https://"))
-        .ok_or_else(|| FieldError::new(field, "must be an http:// or https:// URL"))?;
+    // The scheme is case-insensitive (RFC 3986): `HTTP://` is written `http://`.
+    let (scheme, rest) = v.split_once("://").unwrap_or(("", v));
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err(FieldError::new(field, "must be an http:// or https:// URL"));
+    }
+    let v = &format!("{scheme}://{rest}");
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() || host.contains(char::is_whitespace) {
         return Err(FieldError::new(field, "must name a host"));
@@ -404,5 +407,6 @@ mod tests {
         assert!(http_url("url", "https://example.com/health").is_ok());
         assert!(http_url("url", "ftp://example.com").is_err());
         assert!(http_url("url", "http://").is_err());
+        assert_eq!(http_url("url", " HTTP://A.example/x ").unwrap(), "http://A.example/x");
     }
 }

@@ -15,7 +15,7 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn GroupsPage() -> impl IntoView {
     let create = ServerAction::<CreateGroup>::new();
-    let create_done = successes(create.value());
+    let create_done = successes(create);
     let groups = Resource::new(move || create_done.get(), |_| list_groups());
     land_on(create.value(), |g: &crate::model::Group| format!("/group/{}", g.id));
     view! {
@@ -51,12 +51,12 @@ pub fn GroupPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let set = ServerAction::<SetGroupMember>::new();
-    let set_done = successes(set.value());
+    let set_done = successes(set);
     // A row's role change: its own action, so its error is not put at the add form's fields.
     let change = ServerAction::<SetGroupMember>::new();
-    let change_done = successes(change.value());
+    let change_done = successes(change);
     let remove = ServerAction::<RemoveGroupMember>::new();
-    let remove_done = successes(remove.value());
+    let remove_done = successes(remove);
     let delete = ServerAction::<DeleteGroup>::new();
     forget_answers!(id, [set, change, remove, delete]);
     let group = Resource::new(

@@ -8,7 +8,7 @@ use leptos_router::components::A;
 #[component]
 pub fn HomePage() -> impl IntoView {
     let create = ServerAction::<CreateService>::new();
-    let create_done = successes(create.value());
+    let create_done = successes(create);
     let services = Resource::new(move || create_done.get(), |_| list_services());
     land_on(create.value(), |s: &crate::model::Service| format!("/service/{}", s.id));
     view! {

@@ -9,11 +9,11 @@ use leptos_meta::Title;
 #[component]
 pub fn ProbesPage() -> impl IntoView {
     let create = ServerAction::<CreateProbe>::new();
-    let create_done = successes(create.value());
+    let create_done = successes(create);
     let update = ServerAction::<UpdateProbe>::new();
-    let update_done = successes(update.value());
+    let update_done = successes(update);
     let delete = ServerAction::<DeleteProbe>::new();
-    let delete_done = successes(delete.value());
+    let delete_done = successes(delete);
     let probes = Resource::new(move || (create_done.get(), update_done.get(), delete_done.get()), |_| list_probes());
     view! {
         <Title text="Blackbox probes" />

@@ -14,17 +14,17 @@ use leptos_meta::Title;
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
-    let create_done = successes(create.value());
+    let create_done = successes(create);
     let revoke = ServerAction::<RevokeToken>::new();
-    let revoke_done = successes(revoke.value());
+    let revoke_done = successes(revoke);
     let change_password = ServerAction::<ChangePassword>::new();
-    let change_password_done = successes(change_password.value());
+    let change_password_done = successes(change_password);
     let end = ServerAction::<EndSession>::new();
-    let end_done = successes(end.value());
+    let end_done = successes(end);
     let end_others = ServerAction::<EndOtherSessions>::new();
-    let end_others_done = successes(end_others.value());
+    let end_others_done = successes(end_others);
     let unsubscribe = ServerAction::<Subscribe>::new();
-    let unsubscribe_done = successes(unsubscribe.value());
+    let unsubscribe_done = successes(unsubscribe);
     // One's notifiers, made before the view, which is drawn again after each change (see
     // `Held`); their owner is the logged-in user.
     let session = Session::user();

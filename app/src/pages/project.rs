@@ -21,9 +21,9 @@ pub fn ProjectPage() -> impl IntoView {
         move || id().map(|id| id.0)
     });
     let create_farm = ServerAction::<CreateFarm>::new();
-    let create_farm_done = successes(create_farm.value());
+    let create_farm_done = successes(create_farm);
     let add_hosts = ServerAction::<AddHosts>::new();
-    let add_hosts_done = successes(add_hosts.value());
+    let add_hosts_done = successes(add_hosts);
     // How many distinct hosts the list being added names (`input` is there only while it is
     // sent): with the answer (how many were new) it tells how many were there already.
     let hosts_named = RwSignal::new(0usize);
@@ -33,26 +33,26 @@ pub fn ProjectPage() -> impl IntoView {
         }
     });
     let delete_host = ServerAction::<DeleteHost>::new();
-    let delete_host_done = successes(delete_host.value());
+    let delete_host_done = successes(delete_host);
     let delete_farm = ServerAction::<DeleteFarm>::new();
-    let delete_farm_done = successes(delete_farm.value());
+    let delete_farm_done = successes(delete_farm);
     let create_exporter = ServerAction::<CreateExporter>::new();
-    let create_exporter_done = successes(create_exporter.value());
+    let create_exporter_done = successes(create_exporter);
     // The quick-add buttons have their own, so that their refusal is shown by them and does
     // not mark the exporter form's fields.
     let quick_add = ServerAction::<CreateExporter>::new();
-    let quick_add_done = successes(quick_add.value());
+    let quick_add_done = successes(quick_add);
     let toggle = ServerAction::<SetExporterEnabled>::new();
-    let toggle_done = successes(toggle.value());
+    let toggle_done = successes(toggle);
     let delete_exporter = ServerAction::<DeleteExporter>::new();
-    let delete_exporter_done = successes(delete_exporter.value());
+    let delete_exporter_done = successes(delete_exporter);
     let create_url = ServerAction::<CreateUrl>::new();
-    let create_url_done = successes(create_url.value());
+    let create_url_done = successes(create_url);
     let delete_url = ServerAction::<DeleteUrl>::new();
-    let delete_url_done = successes(delete_url.value());
+    let delete_url_done = successes(delete_url);
     let delete_project = ServerAction::<DeleteProject>::new();
     let update_project = ServerAction::<UpdateProject>::new();
-    let update_project_done = successes(update_project.value());
+    let update_project_done = successes(update_project);
     let test_exporter = ServerAction::<TestExporter>::new();
     forget_answers!(
         id.clone(),

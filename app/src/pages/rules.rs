@@ -20,9 +20,9 @@ use leptos_router::components::A;
 pub fn RulePage() -> impl IntoView {
     let id = super::id_param::<RuleId>("id");
     let toggle = ServerAction::<SetRuleEnabled>::new();
-    let toggle_done = successes(toggle.value());
+    let toggle_done = successes(toggle);
     let restore = ServerAction::<RestoreRule>::new();
-    let restore_done = successes(restore.value());
+    let restore_done = successes(restore);
     let delete = ServerAction::<DeleteRule>::new();
     let test = ServerAction::<TestRule>::new();
     forget_answers!(id.clone(), [toggle, restore, delete, test]);
@@ -211,10 +211,26 @@ fn RuleTreeView(nodes: Vec<RuleTree>) -> impl IntoView {
     }
 }
 
-/// The owner named by `?owner=service&id=3`.
-fn owner_query() -> impl Fn() -> (String, i64) + Clone + Send + Sync + 'static {
+/// The owner named by `?owner=service&id=3`: `None` for a service or project without a
+/// number for its id (it opened the editor for the one with id 1).
+fn owner_query() -> impl Fn() -> Option<(String, i64)> + Clone + Send + Sync + 'static {
     let q = super::query();
-    move || (q("owner").unwrap_or_else(|| "site".into()), q("id").and_then(|i| i.parse().ok()).unwrap_or(1))
+    move || {
+        let kind = q("owner").unwrap_or_else(|| "site".into());
+        match q("id").and_then(|i| i.parse().ok()) {
+            Some(id) => Some((kind, id)),
+            None if kind == "site" => Some((kind, 1)),
+            None => None,
+        }
+    }
+}
+
+/// The editor's context for a new rule or an override (`parent`) of the owner `owner`.
+async fn owner_context(parent: Option<RuleId>, owner: Option<(String, i64)>) -> Result<RuleContext, AppError> {
+    match owner {
+        Some((kind, id)) => editor_context(None, parent, kind, id).await,
+        None => Err(AppError::NotFound("owner".into())),
+    }
 }
 
 #[component]
@@ -251,7 +267,7 @@ pub fn RuleEditPage() -> impl IntoView {
 #[component]
 pub fn RuleNewPage() -> impl IntoView {
     let owner = owner_query();
-    let ctx = Resource::new(owner, |(kind, id)| editor_context(None, None, kind, id));
+    let ctx = Resource::new(owner, |owner| owner_context(None, owner));
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
@@ -277,9 +293,9 @@ pub fn RuleOverridePage() -> impl IntoView {
     let owner = owner_query();
     let ctx = Resource::new(
         move || (parent(), owner()),
-        |(parent, (kind, id))| async move {
+        |(parent, owner)| async move {
             match parent {
-                Some(p) => editor_context(None, Some(p), kind, id).await,
+                Some(p) => owner_context(Some(p), owner).await,
                 None => Err(AppError::NotFound("rule".into())),
             }
         },

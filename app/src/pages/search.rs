@@ -12,7 +12,7 @@ pub fn SearchPage() -> impl IntoView {
     let q = move || query("q").unwrap_or_default();
     let hits = Resource::new(q, search);
     view! {
-        <Title text=move || format!("Search: {}", q()) />
+        <Title text=move || match q() { q if q.trim().is_empty() => "Search".to_string(), q => format!("Search: {q}") } />
         <h1>"Search: " {q}</h1>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {

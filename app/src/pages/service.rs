@@ -21,11 +21,11 @@ pub fn ServicePage() -> impl IntoView {
         move || id().map(|id| id.0)
     });
     let create = ServerAction::<CreateProject>::new();
-    let create_done = successes(create.value());
+    let create_done = successes(create);
     land_on(create.value(), |p: &crate::model::Project| format!("/project/{}", p.id));
     let delete = ServerAction::<DeleteService>::new();
     let update = ServerAction::<UpdateService>::new();
-    let update_done = successes(update.value());
+    let update_done = successes(update);
     forget_answers!(id.clone(), [create, delete, update]);
     let detail = Resource::new(
         {

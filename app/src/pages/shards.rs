@@ -28,7 +28,7 @@ fn load_class(used: i64, capacity: i64) -> &'static str {
 #[component]
 pub fn ShardsPage() -> impl IntoView {
     let create = ServerAction::<CreateShard>::new();
-    let create_done = successes(create.value());
+    let create_done = successes(create);
     let shards = Resource::new(move || create_done.get(), |_| list_shards());
     land_on(create.value(), |s: &crate::model::Shard| format!("/shard/{}", s.id));
     view! {
@@ -91,11 +91,11 @@ pub fn ShardsPage() -> impl IntoView {
 pub fn ShardPage() -> impl IntoView {
     let id = super::id_param::<ShardId>("id");
     let update = ServerAction::<UpdateShard>::new();
-    let update_done = successes(update.value());
+    let update_done = successes(update);
     let add = ServerAction::<AddServer>::new();
-    let add_done = successes(add.value());
+    let add_done = successes(add);
     let remove = ServerAction::<RemoveServer>::new();
-    let remove_done = successes(remove.value());
+    let remove_done = successes(remove);
     let delete = ServerAction::<DeleteShard>::new();
     forget_answers!(id.clone(), [update, add, remove, delete]);
     let shards = Resource::new(move || (update_done.get(), add_done.get(), remove_done.get()), |_| list_shards());
@@ -237,7 +237,7 @@ fn ShardDetail(
 #[component]
 fn AgentStates(shard: ShardId) -> impl IntoView {
     let forget = ServerAction::<ForgetAgent>::new();
-    let forget_done = successes(forget.value());
+    let forget_done = successes(forget);
     let agents = browser_fetch(move || {
         forget_done.get();
         shard_agents(shard)

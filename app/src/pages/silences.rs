@@ -23,9 +23,9 @@ pub fn SilencesPage() -> impl IntoView {
     let query = super::query();
     let prefill = move || query("matchers").unwrap_or_default();
     let create = ServerAction::<CreateSilence>::new();
-    let create_done = successes(create.value());
+    let create_done = successes(create);
     let expire = ServerAction::<ExpireSilence>::new();
-    let expire_done = successes(expire.value());
+    let expire_done = successes(expire);
     let silences = Resource::new(move || (create_done.get(), expire_done.get()), |_| list_silences());
     // What is wrong with the matchers: those typed, else those a mute button prefilled (a site
     // rule's alert name alone is refused, and the page says so before anything is sent).

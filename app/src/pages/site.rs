@@ -13,11 +13,11 @@ use leptos_meta::Title;
 #[component]
 pub fn SitePage() -> impl IntoView {
     let update = ServerAction::<UpdateSite>::new();
-    let update_done = successes(update.value());
+    let update_done = successes(update);
     let set_version = ServerAction::<SetPrometheusVersion>::new();
-    let set_version_done = successes(set_version.value());
+    let set_version_done = successes(set_version);
     let set_open = ServerAction::<SetOpenRead>::new();
-    let set_open_done = successes(set_open.value());
+    let set_open_done = successes(set_open);
     let open = Resource::new(move || set_open_done.get(), |_| open_read());
     let site = Resource::new(move || update_done.get(), |_| get_site());
     let dialect = Resource::new(move || set_version_done.get(), |_| rules_dialect());

@@ -17,6 +17,7 @@ mod query;
 mod request_id;
 mod rest;
 mod silences;
+mod slash;
 mod sso;
 mod webhook;
 
@@ -113,6 +114,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .route("/rest/v2/schema", axum::routing::get(openapi::schema))
         .route("/docs", axum::routing::get(openapi::docs))
         .route("/rest/v2/docs", axum::routing::get(openapi::docs))
+        .route("/rest/{*rest}", axum::routing::any(slash::rest_not_found))
         .route("/ws", axum::routing::get(feed::connect))
         .route("/login/sso/{id}", axum::routing::get(sso::start))
         .route("/login/sso/{id}/callback", axum::routing::get(sso::callback))
@@ -139,6 +141,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
             limits::body,
         ))
         .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(slash::without_trailing_slash))
         .layer(axum::middleware::from_fn(limits::path))
         .layer(axum::middleware::from_fn(touch_session))
         .layer(sessions)

@@ -123,7 +123,21 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, RestE
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        AppError::invalid(&field, e.into_inner().to_string()).into()
+        let path = if path == "." { String::new() } else { path };
+        let (field, message) = drf_words(&path, &e.into_inner().to_string());
+        AppError::invalid(&field, message).into()
     })
+}
+
+/// serde's words for a missing or null field as Django REST framework says them, under the
+/// field: `missing field \`name\`` at the body → `name`: "This field is required.".
+fn drf_words(path: &str, message: &str) -> (String, String) {
+    let under = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+    if let Some(name) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+        return (under(name), "This field is required.".to_string());
+    }
+    if message.starts_with("invalid type: null") {
+        return (path.to_string(), "This field may not be null.".to_string());
+    }
+    (path.to_string(), message.to_string())
 }

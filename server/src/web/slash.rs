@@ -1,0 +1,36 @@
+//! Page addresses with a trailing slash, as Promgen writes them (`/project/1/`): the pages
+//! answer without it (`/project/1`), and with it the router drew the page with a 404 status.
+
+use axum::extract::Request;
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// Prefixes that are not pages: their own routers answer for slashes (REST v2 takes them).
+const NOT_PAGES: [&str; 5] = ["/rest/", "/api/", "/pkg/", "/proxy/", "/ws"];
+
+/// A `GET` or `HEAD` of a page path ending in `/` is sent (308) to the path without it, with
+/// its query. A path that would then start with `//` (another host, to a browser) is left to
+/// answer 404.
+pub async fn without_trailing_slash(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let page = (req.method() == Method::GET || req.method() == Method::HEAD)
+        && path.len() > 1
+        && path.ends_with('/')
+        && !NOT_PAGES.iter().any(|p| path.starts_with(p));
+    let trimmed = path.trim_end_matches('/');
+    if !page || trimmed.is_empty() || trimmed.starts_with("//") {
+        return next.run(req).await;
+    }
+    let location = match req.uri().query() {
+        Some(q) => format!("{trimmed}?{q}"),
+        None => trimmed.to_string(),
+    };
+    (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, location)]).into_response()
+}
+
+/// Any other path under `/rest/`: 404 as JSON, in Django REST framework's words (the page
+/// renderer answered it with an HTML page).
+pub async fn rest_not_found() -> Response {
+    (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({ "detail": "Not found." }))).into_response()
+}

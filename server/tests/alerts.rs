@@ -60,7 +60,7 @@ on_both_databases!(bad_posts_are_refused_with_the_reason_and_nothing_is_stored, 
             Some(format!("Token {viewer_key}")),
             SAMPLE.to_string(),
             StatusCode::FORBIDDEN,
-            "lacks the process_alerts permission",
+            "lacks the process_alert permission",
         ),
         (Some(token.clone()), "{\"alerts\": [".to_string(), StatusCode::BAD_REQUEST, "not JSON"),
         (

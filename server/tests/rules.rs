@@ -162,6 +162,9 @@ on_both_databases!(override_a_site_rule_for_a_service, |b: Backend| async move {
     let listing = b.rules.listing(&alice, &frontend).await.unwrap();
     assert_eq!(listing.own.len(), 1);
     assert!(listing.inherited.iter().any(|i| i.rule.id == child.id && i.overridden_by == Some(grandchild.id)));
+    // The site rule does not reach the project past the service's override: the project's
+    // page says so (it offered to override the site rule as if it applied).
+    assert!(listing.inherited.iter().any(|i| i.rule.id == disk.id && i.overridden_by == Some(child.id)));
 });
 
 on_both_databases!(an_invalid_rule_is_refused_with_its_position_and_nothing_is_saved, |b: Backend| async move {

@@ -234,8 +234,18 @@ on_both_databases!(query_values_are_decoded_once, |b: Backend| async move {
     assert_eq!(headers[header::CONTENT_TYPE], "application/json", "{body}");
     assert_eq!(common::json(&body)["detail"], "Not found.");
     // ... under a heading that says so (the error alone read like a fragment of a page).
-    for path in ["/shard/999", "/project/999", "/service/999", "/rule/999", "/group/999", "/alert/999", "/no-such-page"]
-    {
+    for path in [
+        "/shard/999",
+        "/project/999",
+        "/service/999",
+        "/rule/999",
+        "/group/999",
+        "/alert/999",
+        "/no-such-page",
+        // A new rule for a project without a number for it (it opened the editor of project 1).
+        "/rule/new?owner=project",
+        "/rule/new?owner=project&id=abc",
+    ] {
         let (status, _, html) = page(&app, path, &admin).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert!(html.contains("<h1>Not found"), "{path}: {html}");

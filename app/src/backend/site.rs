@@ -42,7 +42,7 @@ impl SiteSettings {
             Some(h) if !h.eq_ignore_ascii_case(&site.domain) => Some(format!(
                 "Links in alerts and notifications point to {}, but this page was reached at {h}. \
                  Start the server with --external-url (PROMGEN_EXTERNAL_URL) set to the address users reach it at, \
-                 or set the site's domain under Site rules, \"Site address\".",
+                 or set the site's domain under Site, \"Site address\".",
                 site.url()
             )),
             _ => None,

@@ -87,7 +87,7 @@ pub fn Nav() -> impl IntoView {
                     <A href="/alert">"Alerts"</A>
                     <A href="/silence">"Silences"</A>
                     <A href="/shard">"Shards"</A>
-                    <A href="/site">"Site rules"</A>
+                    <A href="/site">"Site"</A>
                     <A href="/audit">"Audit"</A>
                     <A href="/group">"Groups"</A>
                     <Transition fallback=|| ()>

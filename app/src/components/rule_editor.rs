@@ -168,6 +168,7 @@ pub fn RuleEditor(
                     <span>"Expression (PromQL; " <code>"<exclude>"</code> " is where the overrides' exclusions go)"</span>
                     <textarea name="expr" rows=4 spellcheck="false" class="expr-input" node_ref=expr_field
                         aria-invalid=move || (touched.get() && computed.with(|(p, _)| p.expr.is_err())).to_string()
+                        aria-describedby=move || (touched.get() && computed.with(|(p, _)| p.expr.is_err())).then_some("expr-error")
                         on:input=move |ev| expr.set(event_target_value(&ev)) inner_html=textarea_html(&draft.expr)></textarea>
                 </label>
                 <Show when=move || touched.get()>
@@ -247,8 +248,9 @@ fn ExprError(computed: Memo<(Preview, f64)>, expr: RwSignal<String>) -> impl Int
             let text = expr.get();
             let (line, mark) = caret(&text, &e);
             view! {
-                <div class="expr-error" role="alert">
-                    <pre>{line}"\n"{mark}</pre>
+                <div class="expr-error" id="expr-error" role="alert">
+                    // It scrolls sideways under a long line: a keyboard reaches it too (axe).
+                    <pre tabindex="0" aria-label="The line of the expression, marked where it goes wrong">{line}"\n"{mark}</pre>
                     <p class="error">{e.describe(&text)}</p>
                 </div>
             }

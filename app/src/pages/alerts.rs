@@ -139,7 +139,7 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
             }
             view! {
                 <table class="list alerts">
-                    <thead><tr><th>"Alert"</th><th>"Service"</th><th>"Projects"</th><th>"State"</th><th>"Last change (UTC)"</th><th>"Sent / errors"</th><th></th></tr></thead>
+                    <thead><tr><th>"Alert"</th><th>"Service"</th><th>"Projects"</th><th>"State"</th><th>"Last change"</th><th>"Sent / errors"</th><th></th></tr></thead>
                     <tbody>
                         {lines.into_iter().map(|l| {
                             let latest = l.latest.clone();
@@ -192,7 +192,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
                     Ok(list) if list.is_empty() => view! { <p class="muted">"No deliveries with these labels."</p> }.into_any(),
                     Ok(list) => view! {
                         <table class="list alerts">
-                            <thead><tr><th>"Received (UTC)"</th><th>"Status"</th><th>"Alert"</th><th>"Labels"</th><th>"Sent / errors"</th></tr></thead>
+                            <thead><tr><th>"Received"</th><th>"Status"</th><th>"Alert"</th><th>"Labels"</th><th>"Sent / errors"</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|a| view! {
                                     <tr>

@@ -151,7 +151,7 @@ pub fn ProfilePage() -> impl IntoView {
                                                 view! {
                                                     <ActionForm action=end attr:class="inline">
                                                         <input type="hidden" name="handle" value=s.handle.clone() />
-                                                        <button type="submit" class="small danger">"End"</button>
+                                                        <ConfirmSubmit label="End" class="small danger" question=format!("Log out the session of {} from {}?", s.agent, s.address) />
                                                     </ActionForm>
                                                 }.into_any()
                                             }}

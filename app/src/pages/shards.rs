@@ -49,7 +49,7 @@ pub fn ShardsPage() -> impl IntoView {
                                     <tr>
                                         <td><A href=format!("/shard/{}", s.shard.id)>{s.shard.name.clone()}</A></td>
                                         <td>{s.shard.url.clone()}</td>
-                                        <td>{s.servers.iter().map(|p| format!("{}:{}", p.host, p.port)).collect::<Vec<_>>().join(", ")}</td>
+                                        <td>{if s.servers.is_empty() { "none".to_string() } else { s.servers.iter().map(|p| format!("{}:{}", p.host, p.port)).collect::<Vec<_>>().join(", ") }}</td>
                                         <td>{s.projects}</td>
                                         <td><span class=load_class(s.registered_targets, s.shard.targets)>
                                             {format!("{} / {}", s.registered_targets, s.shard.targets)}
@@ -253,7 +253,7 @@ fn AgentStates(shard: ShardId) -> impl IntoView {
                 }.into_any(),
                 Some(Ok(list)) => view! {
                     <table class="list">
-                        <thead><tr><th>"Server"</th><th>"State"</th><th>"Last sync (UTC)"</th><th>"Configuration"</th><th></th></tr></thead>
+                        <thead><tr><th>"Server"</th><th>"State"</th><th>"Last sync"</th><th>"Configuration"</th><th></th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|a| {
                                 let class = if a.state == "in sync" { "state ok" } else { "state error" };

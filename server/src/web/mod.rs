@@ -177,7 +177,7 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
                 first.username
             ),
             None => {
-                tracing::info!(user = %first.username, "created the first user with the password from PROMGEN_ADMIN_PASSWORD")
+                tracing::info!(user = %first.username, "created the first user with the password given (--admin-password, PROMGEN_ADMIN_PASSWORD)")
             }
         }
     }

@@ -272,6 +272,7 @@ pub async fn docs() -> Html<&'static str> {
     Html(concat!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Promgen-rs API</title>",
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+        "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">",
         "<link rel=\"stylesheet\" href=\"/docs/swagger-ui.css\"></head><body>",
         "<div id=\"swagger-ui\"><p>The API's page needs the site built (<code>.ci/build-site</code>); ",
         "the document itself is at <a href=\"/rest/v2/schema\">/rest/v2/schema</a>.</p></div>",

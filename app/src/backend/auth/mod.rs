@@ -72,7 +72,7 @@ impl Actor {
             Actor::System => Ok(()),
             Actor::User(u) if u.is_superuser || u.process_alerts => Ok(()),
             Actor::User(u) => Err(AppError::Forbidden(format!(
-                "post alerts: {} lacks the process_alerts permission (promgen grant-alerts {})",
+                "post alerts: {} lacks the process_alert permission (promgen grant-alerts {})",
                 u.username, u.username
             ))),
         }

@@ -187,7 +187,7 @@ impl Auth {
 
     /// Lets a user post alerts (or stops it): the operator or an admin.
     pub async fn grant_alerts(&self, actor: &Actor, username: &str, allowed: bool) -> Result<(), AppError> {
-        actor.may_administer("grant the process_alerts permission")?;
+        actor.may_administer("grant the process_alert permission")?;
         let user = self.user_by_name(username).await?;
         let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE users SET process_alerts = $1 WHERE id = $2")

@@ -324,7 +324,15 @@ impl Rules {
         let mut rules = self.query(&filter, bind).await?;
         sort_rules(&mut rules);
         let own: Vec<&Rule> = rules.iter().filter(|r| r.owner.same(owner)).collect();
-        let overridden: HashMap<RuleId, RuleId> = own.iter().filter_map(|r| r.parent.map(|p| (p, r.id))).collect();
+        // A rule is overridden here by this owner's override of it, or by one of a level in
+        // between (a service's override of a site rule: the site rule no longer reaches the
+        // service's projects, its override does).
+        let mut overridden: HashMap<RuleId, RuleId> = rules
+            .iter()
+            .filter(|r| !r.owner.same(owner) && overrides::check_hierarchy(&r.owner, owner).is_ok())
+            .filter_map(|r| r.parent.map(|p| (p, r.id)))
+            .collect();
+        overridden.extend(own.iter().filter_map(|r| r.parent.map(|p| (p, r.id))));
         let inherited = rules
             .iter()
             .filter(|r| !r.owner.same(owner) && overrides::check_hierarchy(&r.owner, owner).is_ok())

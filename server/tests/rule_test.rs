@@ -54,8 +54,13 @@ on_both_databases!(the_rule_test_asks_the_owners_prometheus, |b: Backend| async 
         "{:?}",
         t.problems
     );
-    let t = b.rules.test(&admin, None, &api, RuleKind::Alert, "vector(1)").await.unwrap();
+    // A site rule's alerts are routed by the series' labels; a service's rule gives its alerts
+    // the service's (the test said they could not be routed).
+    let site = b.rules.owner(app::model::OwnerKind::Site, 1).await.unwrap();
+    let t = b.rules.test(&admin, None, &site, RuleKind::Alert, "vector(1)").await.unwrap();
     assert!(t.problems.iter().any(|p| p.contains("neither a service nor a project label")), "{:?}", t.problems);
+    let t = b.rules.test(&admin, None, &api, RuleKind::Alert, "vector(1)").await.unwrap();
+    assert!(!t.problems.iter().any(|p| p.contains("neither a service nor a project label")), "{:?}", t.problems);
 
     // Prometheus' own errors can quote other series' labels: only their kind comes back.
     let t =

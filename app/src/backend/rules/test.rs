@@ -86,7 +86,10 @@ impl Rules {
     /// a service's or project's rule should only see its own.
     async fn routing_problems(&self, owner: &RuleOwner, series: &[LabelMap]) -> Result<Vec<String>, AppError> {
         let mut problems = Vec::new();
-        if series.iter().any(|s| !s.contains_key(SERVICE) && !s.contains_key(PROJECT)) {
+        // A service's or project's rule gives its alerts their `service` (and `project`) label
+        // whatever the series have (see `owner_labels`): only a site rule's rely on them.
+        let site = matches!(owner, RuleOwner::Site { .. });
+        if site && series.iter().any(|s| !s.contains_key(SERVICE) && !s.contains_key(PROJECT)) {
             problems
                 .push("Some series have neither a service nor a project label: their alerts cannot be routed.".into());
         }

@@ -233,6 +233,11 @@ on_both_databases!(query_values_are_decoded_once, |b: Backend| async move {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(headers[header::CONTENT_TYPE], "application/json", "{body}");
     assert_eq!(common::json(&body)["detail"], "Not found.");
+    // ... and so is an id in its path that is not a number (axum's plain-text 400).
+    let (status, headers, body) = page(&app, "/rest/v2/projects/abc", &admin).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json", "{body}");
+    assert_eq!(common::json(&body)["detail"], "Not found.");
     // ... under a heading that says so (the error alone read like a fragment of a page).
     for path in [
         "/shard/999",

@@ -52,7 +52,7 @@ pub fn MembersPanel(
                     let manage = m.may_manage;
                     view! {
                         <table class="list">
-                            <thead><tr><th>"Who"</th><th>"Role"</th><th></th></tr></thead>
+                            <thead><tr><th>"Who"</th><th>"Role"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>
                                 {m.members.into_iter().map(|member| {
                                     let remove_question = format!("Remove {} and their role here?", member.name);

@@ -59,7 +59,7 @@ pub fn NotifiersSection(
                         } else {
                             view! {
                                 <table class="list notifiers">
-                                    <thead><tr><th>"Kind"</th><th>"Sends to"</th><th>"Only when"</th><th>"State"</th><th></th></tr></thead>
+                                    <thead><tr><th>"Kind"</th><th>"Sends to"</th><th>"Only when"</th><th>"State"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                     <tbody>
                                         {l.notifiers.into_iter().map(|n| view! {
                                             <NotifierRow n edit actions=RowActions { toggle, test, update, delete, add_filter, delete_filter } />

@@ -218,10 +218,10 @@ pub fn RuleEditor(
                     <p class="warning">"The parent rule has no <exclude>: it keeps firing for this owner too."</p>
                 })}
                 <p class="muted" data-testid="dialect">"Checked for " {checked_for}</p>
-                <h3>"As Prometheus receives it"</h3>
+                <h2>"As Prometheus receives it"</h2>
                 <Expansion result=Signal::derive(move || computed.with(|(p, _)| p.expr.clone())) testid="expansion" />
                 {move || computed.with(|(p, _)| related_views(p))}
-                <h3>"In the rule file"</h3>
+                <h2>"In the rule file"</h2>
                 <pre class="yaml" data-testid="yaml">{move || computed.with(|(p, _)| p.yaml.clone())}</pre>
                 <div class="rule-test">
                     <button type="button" on:click=move |_| {

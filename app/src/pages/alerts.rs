@@ -139,7 +139,7 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
             }
             view! {
                 <table class="list alerts">
-                    <thead><tr><th>"Alert"</th><th>"Service"</th><th>"Projects"</th><th>"State"</th><th>"Last change"</th><th>"Sent / errors"</th><th></th></tr></thead>
+                    <thead><tr><th>"Alert"</th><th>"Service"</th><th>"Projects"</th><th>"State"</th><th>"Last change"</th><th>"Sent / errors"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                     <tbody>
                         {lines.into_iter().map(|l| {
                             let latest = l.latest.clone();

@@ -82,7 +82,7 @@ pub fn GroupPage() -> impl IntoView {
                         } else {
                             view! {
                                 <table class="list">
-                                    <thead><tr><th>"User"</th><th>"Email"</th><th>"Role"</th><th></th></tr></thead>
+                                    <thead><tr><th>"User"</th><th>"Email"</th><th>"Role"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                     <tbody>
                                         {d.members.into_iter().map(|m| { let remove_question = format!("Remove {} from this group?", m.username); view! {
                                             <tr>

@@ -31,7 +31,7 @@ pub fn ProbesPage() -> impl IntoView {
                     }.into_any(),
                     Ok(list) => view! {
                         <table class="list probes">
-                            <thead><tr><th>"Module"</th><th>"Description"</th><th>"URLs"</th><th></th></tr></thead>
+                            <thead><tr><th>"Module"</th><th>"Description"</th><th>"URLs"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|u| {
                                     let p = u.probe;

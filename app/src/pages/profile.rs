@@ -72,7 +72,7 @@ pub fn ProfilePage() -> impl IntoView {
                         } else {
                             view! {
                                 <table class="list">
-                                    <thead><tr><th>"Name"</th><th>"Key starts"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                    <thead><tr><th>"Name"</th><th>"Key starts"</th><th>"Created"</th><th>"Last used"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                     <tbody>
                                         {p.tokens.into_iter().map(|t| view! {
                                             <tr>
@@ -110,7 +110,7 @@ pub fn ProfilePage() -> impl IntoView {
                         } else {
                             view! {
                                 <table class="list">
-                                    <thead><tr><th>"To"</th><th></th></tr></thead>
+                                    <thead><tr><th>"To"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                     <tbody>
                                         {p.subscriptions.clone().into_iter().map(|s| view! {
                                             <tr>
@@ -135,7 +135,7 @@ pub fn ProfilePage() -> impl IntoView {
                         <h2>"Signed in"</h2>
                         <p class="muted">"Where you are signed in. End a session you do not know: its browser is logged out at its next request."</p>
                         <table class="list">
-                            <thead><tr><th>"Since"</th><th>"By"</th><th>"Last active"</th><th>"Browser"</th><th>"Address"</th><th></th></tr></thead>
+                            <thead><tr><th>"Since"</th><th>"By"</th><th>"Last active"</th><th>"Browser"</th><th>"Address"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>
                                 {p.sessions.clone().into_iter().map(|s| view! {
                                     <tr>

@@ -203,7 +203,7 @@ pub fn ProjectPage() -> impl IntoView {
                             <p class="muted">"No exporters yet: add one below (job and port), or a common one with its button."</p>
                         })}
                         <table class="list" class:hidden=d.exporters.is_empty()>
-                            <thead><tr><th>"Job"</th><th>"Port"</th><th>"Path"</th><th>"Scheme"</th><th>"State"</th><th>"Up"</th><th></th></tr></thead>
+                            <thead><tr><th>"Job"</th><th>"Port"</th><th>"Path"</th><th>"Scheme"</th><th>"State"</th><th>"Up"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>
                                 {d.exporters.iter().cloned().map(|e| { let target = if e.path.is_empty() { format!("{}:{}", e.job, e.port) } else { format!("{}:{}{}", e.job, e.port, e.path) }; let disable = Signal::stored(format!("Disable {target}? Prometheus stops scraping it.")); let delete = Signal::stored(format!("Delete the exporter {target}?")); view! {
                                     <tr class:disabled=!e.enabled>

@@ -167,7 +167,7 @@ fn ShardDetail(
             } else {
                 view! {
                     <table class="list">
-                        <thead><tr><th>"Server"</th><th>"Targets now"</th><th>"Samples now"</th><th></th></tr></thead>
+                        <thead><tr><th>"Server"</th><th>"Targets now"</th><th>"Samples now"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                         <tbody>
                             {s.servers.iter().cloned().map(|p| { let remove_question = format!("Remove the server {}:{} from this shard? Its agent stops getting files.", p.host, p.port); view! {
                                 <tr>
@@ -253,7 +253,7 @@ fn AgentStates(shard: ShardId) -> impl IntoView {
                 }.into_any(),
                 Some(Ok(list)) => view! {
                     <table class="list">
-                        <thead><tr><th>"Server"</th><th>"State"</th><th>"Last sync"</th><th>"Configuration"</th><th></th></tr></thead>
+                        <thead><tr><th>"Server"</th><th>"State"</th><th>"Last sync"</th><th>"Configuration"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|a| {
                                 let class = if a.state == "in sync" { "state ok" } else { "state error" };

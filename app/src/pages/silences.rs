@@ -97,7 +97,7 @@ fn SilenceTable(list: SilenceList, expire: ServerAction<ExpireSilence>) -> impl 
     view! {
         {warnings}
         <table class="list">
-            <thead><tr><th>"Matchers"</th><th>"State"</th><th>"Starts"</th><th>"Ends"</th><th>"By"</th><th>"Comment"</th><th></th></tr></thead>
+            <thead><tr><th>"Matchers"</th><th>"State"</th><th>"Starts"</th><th>"Ends"</th><th>"By"</th><th>"Comment"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
             <tbody>
                 {list.silences.into_iter().map(|s| {
                     let (id, may_expire) = (s.id.clone(), s.may_expire);
@@ -147,7 +147,7 @@ pub fn HeldAlertsPanel() -> impl IntoView {
                             view! {
                                 {warnings}
                                 <table class="list">
-                                    <thead><tr><th>"Alert"</th><th>"Service"</th><th>"Project"</th><th>"Instance"</th><th>"State"</th><th>"Since"</th><th></th></tr></thead>
+                                    <thead><tr><th>"Alert"</th><th>"Service"</th><th>"Project"</th><th>"Instance"</th><th>"State"</th><th>"Since"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                     <tbody>
                                         {h.alerts.into_iter().map(|a| {
                                             let label = |k: &str| a.labels.get(k).cloned().unwrap_or_default();

@@ -75,6 +75,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
     let external = rest::ExternalUrl::of(&backend);
     let (documented, api) = rest::routes()
         .layer(axum::middleware::from_fn_with_state(external.clone(), rest::external_url))
+        .layer(axum::middleware::map_response(rest::json_refusals))
         .merge(prometheus::routes())
         .merge(silences::routes())
         .merge(query::routes())

@@ -70,6 +70,31 @@ pub(crate) fn absolute(headers: &axum::http::HeaderMap, path: &str) -> String {
     format!("http://{host}{path}")
 }
 
+/// Refusals made before a REST handler runs (axum's extractors: an id in the path that is not
+/// a number) are plain text; Django REST framework answers JSON. An id in the path that is not
+/// a number names nothing (404 `{"detail": "Not found."}`, as DRF's lookup answers); any other
+/// such refusal keeps its status, its text as the `detail`. Layered on the REST routes only.
+pub async fn json_refusals(res: axum::response::Response) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    let text_plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    if !res.status().is_client_error() || !text_plain {
+        return res;
+    }
+    let status = res.status();
+    // axum's rejection texts are short; a longer one is cut, not buffered whole.
+    let body = axum::body::to_bytes(res.into_body(), 16 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    if status == StatusCode::BAD_REQUEST && text.starts_with("Invalid URL") {
+        return (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({ "detail": "Not found." }))).into_response();
+    }
+    (status, axum::Json(serde_json::json!({ "detail": text.trim() }))).into_response()
+}
+
 /// The `/rest/v2` routes, with the OpenAPI paths of their handlers' `#[utoipa::path]`s.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -172,11 +172,32 @@ pub mod checks {
     pub fn http_url(v: &str) -> Option<String> {
         validate::http_url("url", v).err().map(|e| e.message)
     }
+    /// A silence's length (a Prometheus duration), as the server reads it; empty when its
+    /// start and end are given instead.
+    pub fn silence_duration(v: &str) -> Option<String> {
+        match crate::model::duration::parse_duration(v.trim()) {
+            _ if v.trim().is_empty() => None,
+            Err(e) => Some(e.to_string()),
+            Ok(0) => Some("a silence must last longer than 0".to_string()),
+            Ok(_) => None,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::textarea_html;
+
+    /// A silence's length is checked as it is typed, as the server reads it.
+    #[test]
+    fn a_silence_length_is_checked_as_typed() {
+        use super::checks::silence_duration;
+        assert_eq!(silence_duration(""), None, "start and end instead");
+        assert_eq!(silence_duration("1h30m"), None);
+        assert!(silence_duration("2x").is_some());
+        assert!(silence_duration("-5m").is_some());
+        assert_eq!(silence_duration("0s").as_deref(), Some("a silence must last longer than 0"));
+    }
 
     #[test]
     fn textarea_text_cannot_close_the_element() {

@@ -3,7 +3,7 @@
 //! alerts the Alertmanagers hold now.
 
 use crate::api::silences::{CreateSilence, ExpireSilence, alertmanager_alerts, list_silences};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When, checked, successes};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When, checked, checks, successes};
 use crate::model::silences::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -54,7 +54,7 @@ pub fn SilencesPage() -> impl IntoView {
                     <small class="field-error">{message}</small>
                 </label>
                 <div class="row">
-                    <Field label="For" name="duration" value="1h" placeholder="2h, 1h30m, 1d" />
+                    <Field label="For" name="duration" value="1h" placeholder="2h, 1h30m, 1d" check=checks::silence_duration />
                     <Field label="Or from (UTC; wins over the duration)" name="starts_at" kind="datetime-local" />
                     <Field label="Until (UTC)" name="ends_at" kind="datetime-local" />
                 </div>

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 const NOT_PAGES: [&str; 5] = ["/rest/", "/api/", "/pkg/", "/proxy/", "/ws"];
 
 /// A `GET` or `HEAD` of a page path ending in `/` is sent (308) to the path without it, with
-/// its query. A path that would then start with `//` (another host, to a browser) is left to
-/// answer 404.
+/// its query. A path that would then start with `//`, or that holds a `\` (browsers read
+/// `/\host` as `//host`: another host), is left to answer 404.
 pub async fn without_trailing_slash(req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let page = (req.method() == Method::GET || req.method() == Method::HEAD)
@@ -19,7 +19,7 @@ pub async fn without_trailing_slash(req: Request, next: Next) -> Response {
         && path.ends_with('/')
         && !NOT_PAGES.iter().any(|p| path.starts_with(p));
     let trimmed = path.trim_end_matches('/');
-    if !page || trimmed.is_empty() || trimmed.starts_with("//") {
+    if !page || trimmed.is_empty() || trimmed.starts_with("//") || trimmed.contains('\\') {
         return next.run(req).await;
     }
     let location = match req.uri().query() {

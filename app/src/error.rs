@@ -64,6 +64,16 @@ impl AppError {
         self
     }
 
+    /// The same error, but a [`AppError::NotFound`] is the input's mistake at `field` (a 400
+    /// saying `message`): an id or a name a form or a body gives that names nothing is not a
+    /// missing page.
+    pub fn not_found_at(self, field: &str, message: impl FnOnce() -> String) -> Self {
+        match self {
+            AppError::NotFound(_) => AppError::invalid(field, message()),
+            e => e,
+        }
+    }
+
     /// The form field this error is about, if any.
     pub fn field(&self) -> Option<&str> {
         match self {

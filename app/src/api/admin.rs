@@ -22,9 +22,7 @@ fn shard_input(
     targets: &str,
     prometheus_version: Option<String>,
 ) -> Result<ShardInput, AppError> {
-    let number = |field: &str, v: &str| {
-        v.trim().parse::<i64>().map_err(|_| AppError::invalid(field, format!("{v:?} is not a number")))
-    };
+    let number = |field: &str, v: &str| crate::model::validate::number_text(field, v).map_err(AppError::from);
     Ok(ShardInput {
         name,
         url,

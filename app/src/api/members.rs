@@ -44,10 +44,16 @@ pub async fn set_member_role(
     // Rights first: who is not an Admin here learns nothing of which names exist.
     crate::backend::policy::check(&b.db, &actor, Action::ManageMembers, object, "manage the members").await?;
     let principal = match principal_kind.as_str() {
-        "user" => Principal::User(b.auth.user_by_name(who.trim()).await.map_err(no_one("who", "user", &who))?.id),
-        "group" => {
-            Principal::Group(b.roles.group_by_name(&actor, who.trim()).await.map_err(no_one("who", "group", &who))?.id)
-        }
+        "user" => Principal::User(
+            b.auth.user_by_name(who.trim()).await.map_err(|e| e.not_found_at("who", || no_one("user", &who)))?.id,
+        ),
+        "group" => Principal::Group(
+            b.roles
+                .group_by_name(&actor, who.trim())
+                .await
+                .map_err(|e| e.not_found_at("who", || no_one("group", &who)))?
+                .id,
+        ),
         _ => return Err(AppError::invalid("principal_kind", "must be user or group")),
     };
     b.roles.grant(&actor, object, principal, role).await
@@ -111,7 +117,12 @@ pub async fn set_group_member(id: i64, username: String, role: String) -> Result
     let role = GroupRole::parse(&role).ok_or_else(|| AppError::invalid("role", "must be ADMIN or MEMBER"))?;
     // Rights first: who may not manage the group learns nothing of which names exist.
     b.roles.check_group_admin(&actor, id, "manage this group's members").await?;
-    let user = b.auth.user_by_name(username.trim()).await.map_err(no_one("username", "user", &username))?.id;
+    let user = b
+        .auth
+        .user_by_name(username.trim())
+        .await
+        .map_err(|e| e.not_found_at("username", || no_one("user", &username)))?
+        .id;
     let members = b.roles.group_members(&actor, id).await?;
     if role == GroupRole::Member && b.roles.is_last_admin(id, user).await? {
         return Err(AppError::conflict("role", "the group's only admin stays admin: make someone else admin first"));
@@ -151,13 +162,8 @@ pub async fn list_users(q: String) -> Result<Vec<UserProfile>, AppError> {
     b.auth.directory(&actor, Some(&q)).await
 }
 
-/// A name that is no one (`kind`: user, group) is the form's mistake, at its field `field`,
-/// not a missing page.
+/// Why a name that is no one (`kind`: user, group) is refused.
 #[cfg(feature = "ssr")]
-fn no_one(field: &'static str, kind: &'static str, name: &str) -> impl FnOnce(AppError) -> AppError {
-    let name = name.trim().to_string();
-    move |e| match e {
-        AppError::NotFound(_) => AppError::invalid(field, format!("no {kind} is named {name:?}")),
-        e => e,
-    }
+fn no_one(kind: &str, name: &str) -> String {
+    format!("no {kind} is named {:?}", name.trim())
 }

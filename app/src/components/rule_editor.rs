@@ -31,6 +31,12 @@ fn collect(rows: &[Row]) -> LabelMap {
     rows.iter().map(|r| (r.key.get(), r.value.get())).collect()
 }
 
+/// Why `rows` cannot be saved when a name is in them twice (a map keeps one of them).
+fn repeated(rows: RwSignal<Vec<Row>>) -> Option<String> {
+    let keys: Vec<String> = rows.with(|v| v.iter().map(|r| r.key.get()).collect());
+    repeated_key(keys.iter().map(String::as_str)).map(repeated_key_message)
+}
+
 /// Milliseconds since the page started, for the editor's own timing.
 fn now_ms() -> f64 {
     #[cfg(all(target_arch = "wasm32", any(feature = "hydrate", feature = "csr")))]
@@ -129,12 +135,7 @@ pub fn RuleEditor(
                 })
             })?
             .or_else(|| {
-                // A name given twice: the map the engine reads keeps one of them.
-                let twice = |field: &str, rows: RwSignal<Vec<Row>>| {
-                    let keys: Vec<String> = rows.with(|v| v.iter().map(|r| r.key.get()).collect());
-                    repeated_key(keys.iter().map(String::as_str))
-                        .map(|k| FieldError::new(field, repeated_key_message(k)).to_string())
-                };
+                let twice = |field: &str, rows| repeated(rows).map(|why| FieldError::new(field, why).to_string());
                 twice("labels", labels).or_else(|| is_alert().then(|| twice("annotations", annotations)).flatten())
             })
     };
@@ -311,12 +312,6 @@ fn PairRows(
             }
         });
     };
-    let repeated = move || {
-        rows.with(|v| {
-            let keys: Vec<String> = v.iter().map(|r| r.key.get()).collect();
-            repeated_key(keys.iter().map(String::as_str)).map(repeated_key_message)
-        })
-    };
     view! {
         <fieldset class="pairs" node_ref=set>
             <legend>{title}</legend>
@@ -336,7 +331,7 @@ fn PairRows(
                     </div>
                 }
             } />
-            {move || repeated().map(|why| view! { <p class="error" role="alert">{sentence(&why)}</p> })}
+            {move || repeated(rows).map(|why| view! { <p class="error" role="alert">{sentence(&why)}</p> })}
             <button type="button" class="small" on:click=add>{format!("Add {}", one.to_lowercase())}</button>
         </fieldset>
     }

@@ -234,14 +234,17 @@ pub fn port(field: &str, value: i64) -> Checked<i64> {
 
 /// Parses a port typed into a form.
 pub fn port_text(field: &str, value: &str) -> Checked<i64> {
+    port(field, number_text(field, value)?)
+}
+
+/// A whole number typed into a form's text field: empty is "required", not `"" is not a
+/// number`.
+pub fn number_text(field: &str, value: &str) -> Checked<i64> {
     let v = value.trim();
     if v.is_empty() {
         return Err(FieldError::new(field, "is required"));
     }
-    match v.parse::<i64>() {
-        Ok(p) => port(field, p),
-        Err(_) => Err(FieldError::new(field, format!("{v:?} is not a number"))),
-    }
+    v.parse::<i64>().map_err(|_| FieldError::new(field, format!("{v:?} is not a number")))
 }
 
 /// A job name: it becomes the `job` label of every series the exporter yields.
@@ -404,6 +407,10 @@ mod tests {
         assert!(port("port", 0).is_err());
         assert!(port_text("port", "9100").is_ok());
         assert!(port_text("port", "x").is_err());
+        // Every number typed as text: empty is required (a shard's capacity read '"" is not a number').
+        assert_eq!(number_text("samples", " ").unwrap_err().message, "is required");
+        assert_eq!(number_text("samples", "abc").unwrap_err().message, "\"abc\" is not a number");
+        assert_eq!(port_text("port", "").unwrap_err().message, "is required");
         assert!(http_url("url", "https://example.com/health").is_ok());
         assert!(http_url("url", "ftp://example.com").is_err());
         assert!(http_url("url", "http://").is_err());

@@ -65,10 +65,7 @@ impl Inventory {
     /// The shard a project is to be on: one that is not there is the input's mistake (400 on
     /// `shard_id`), not a missing page.
     pub(crate) async fn chosen_shard(&self, id: ShardId) -> Result<Shard, AppError> {
-        self.shard_row(id).await.map_err(|e| match e {
-            AppError::NotFound(_) => AppError::invalid("shard_id", format!("no shard {id}")),
-            e => e,
-        })
+        self.shard_row(id).await.map_err(|e| e.not_found_at("shard_id", || format!("no shard {id}")))
     }
 
     pub async fn shard_list(&self) -> Result<Vec<Shard>, AppError> {

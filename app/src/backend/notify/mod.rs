@@ -281,14 +281,19 @@ impl Notifiers {
         let subscribed = notifiers.iter().any(|n| n.kind == NotifierKind::User && Some(&n.value) == me.as_ref());
         let can_edit = self.require_edit(actor, owner).await.is_ok();
         // A user notifier holds the user's id: the list names them (the alias is what a list
-        // shows when there is one).
-        for n in notifiers.iter_mut().filter(|n| n.kind == NotifierKind::User && n.alias.is_empty()) {
-            let name: Option<(String,)> = sqlx::query_as("SELECT username FROM users WHERE CAST(id AS TEXT) = $1")
-                .bind(&n.value)
-                .fetch_optional(&self.db.pool)
-                .await?;
-            if let Some((name,)) = name {
-                n.alias = name;
+        // shows when there is one), all in one query.
+        let names: HashMap<i64, String> = sqlx::query_as(&format!(
+            "SELECT n.id, u.username FROM notifier n JOIN users u ON CAST(u.id AS TEXT) = n.value \
+             WHERE n.kind = 'user' AND ({filter})"
+        ))
+        .bind(owner.id())
+        .fetch_all(&self.db.pool)
+        .await?
+        .into_iter()
+        .collect();
+        for n in notifiers.iter_mut().filter(|n| n.alias.is_empty()) {
+            if let Some(name) = names.get(&n.id.0) {
+                n.alias = name.clone();
             }
         }
         if !can_edit {

@@ -33,14 +33,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The pages come in a few wasm chunks, fetched when a page of the group is first shown (the
-/// server names the chunks a rendered page needs in `Link` headers, `crate::chunks`): the first load
-/// carries the shell, the router and one group, and the PromQL engine comes only with the pages
-/// that edit rules. Groups rather than one chunk per page: the splitter gives each set of split
-/// points that shares code a chunk of its own, and 24 split points made 300 files for one page.
-/// The login page, every visitor's first, is a group of its own: it needs little (842 KB of
-/// wasm, 287 KB brotli, against 1,004 / 340 with the home page's group), which costs the other
-/// groups 2% more (their shared code comes in more, smaller files).
+/// The pages come in a few wasm chunks, fetched when a page of the group is first shown: the
+/// first load carries the shell, the router and one group, and the PromQL engine comes only with
+/// the pages that edit rules. A first page's chunks come in one file, its group's pack, which the
+/// server names in a `Link` header (`crate::chunks`). Groups rather than one chunk per page: the
+/// splitter gives each set of split points that shares code a chunk of its own, and 24 split
+/// points made 300 files for one page. The login and home pages, a visitor's first, are groups
+/// of their own (release build, main module and pack: 885 / 290 KB of wasm raw / brotli for the
+/// login page, 920 / 299 for the home page, against 973 / 333 for home and search together
+/// with their chunks one by one); each group more costs the others' later pages a little (their
+/// shared code comes in more, smaller files).
 /// `.ci/build-site` splits the wasm at these points (`wasm_split`, `.ci/wasm-split`).
 /// Trunk's client-only bundle is not split, so under `csr` the routes are the plain components.
 mod lazy {
@@ -99,7 +101,11 @@ mod lazy {
                             // Only the browser fetches chunks (links are preloaded on intent);
                             // a failure here is retried when the page is shown.
                             #[cfg(target_arch = "wasm32")]
-                            let _ = $preload().await;
+                            {
+                                // The router may preload a first page's group before its view.
+                                crate::chunks::name_group(stringify!($group));
+                                let _ = $preload().await;
+                            }
                         }
                     }
 
@@ -119,7 +125,8 @@ mod lazy {
     }
 
     page_groups! {
-        start / __preload_start: [HomePage, SearchPage];
+        home / __preload_home: [HomePage];
+        search / __preload_search: [SearchPage];
         login / __preload_login: [LoginPage];
         inventory / __preload_inventory: [ServicePage, ProjectPage, HostPage, ImportPage];
         shards / __preload_shards: [ShardsPage, ShardPage, ProbesPage];

@@ -31,31 +31,34 @@ impl ChunkManifest {
         let headers = entries
             .into_iter()
             .filter(|(group, files)| name(group) && files.iter().all(|f| name(f)))
-            .map(|(group, files)| (group, link_header(dir, &files)))
+            .map(|(group, _)| {
+                let header = link_header(dir, &group);
+                (group, header)
+            })
             .collect();
         ChunkManifest { headers: Arc::new(headers) }
     }
 
-    /// The `Link` header value that preloads `group`'s chunks and the chunk loader; `None` for
+    /// The `Link` header value that preloads `group`'s pack and the chunk loader; `None` for
     /// a group the manifest does not know.
     pub fn link_header(&self, group: &str) -> Option<&str> {
         self.headers.get(group).map(String::as_str)
     }
 }
 
-/// `Link` preloads of the chunks (`as=fetch`, `crossorigin`, as the loader's `fetch()` asks
-/// for them) and of the loader itself (`modulepreload`), all under `dir`.
-fn link_header(dir: &str, files: &[String]) -> String {
-    let mut links: Vec<String> = files
-        .iter()
-        .map(|f| format!("<{dir}/{f}.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin"))
-        .collect();
-    links.push(format!("<{dir}/__wasm_split.______________________.js>; rel=modulepreload; crossorigin"));
-    links.join(", ")
+/// `Link` preloads of `group`'s pack (`pack_<group>.bin`: its chunks in one file, which the
+/// chunk loader takes a first page's chunks from; `as=fetch`, `crossorigin`, as the loader's
+/// `fetch()` asks for it) and of the loader itself (`modulepreload`), all under `dir`. The
+/// chunks one by one are for later pages, whose groups share some of them with the first.
+fn link_header(dir: &str, group: &str) -> String {
+    format!(
+        "<{dir}/pack_{group}.bin>; rel=preload; as=fetch; crossorigin, \
+         <{dir}/__wasm_split.______________________.js>; rel=modulepreload; crossorigin"
+    )
 }
 
 /// While a page of `group` renders on the server: asks the browser, in the response's `Link`
-/// header, to fetch the group's chunks now. Nothing in the browser.
+/// header, to fetch the group's chunks now. In the browser, see [`name_group`].
 pub fn preload(group: &str) {
     #[cfg(feature = "ssr")]
     {
@@ -68,7 +71,16 @@ pub fn preload(group: &str) {
             res.append_header(axum::http::header::LINK, value);
         }
     }
-    #[cfg(not(feature = "ssr"))]
+    name_group(group);
+}
+
+/// In the browser, before a page of `group` asks for its chunks: names the group for the chunk
+/// loader, so that the first page's chunks come in its group's pack (see [`link_header`]).
+/// Later names change nothing: the loader takes one pack, for its first chunks.
+pub fn name_group(group: &str) {
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    let _ = js_sys::Reflect::set(&js_sys::global(), &"__promgenGroup".into(), &group.into());
+    #[cfg(not(any(feature = "hydrate", feature = "csr")))]
     let _ = group;
 }
 
@@ -130,15 +142,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_group_preloads_its_chunks_and_the_loader() {
+    fn a_group_preloads_its_pack_and_the_loader() {
         let m = ChunkManifest::parse(
             "/pkg/0123456789abcdef/",
             r#"{"rules": ["chunk_3", "split_rules_10539182250976418973"], "start": ["chunk_1"]}"#,
         );
         assert_eq!(
             m.link_header("rules").unwrap(),
-            "</pkg/0123456789abcdef/chunk_3.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin, \
-             </pkg/0123456789abcdef/split_rules_10539182250976418973.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin, \
+            "</pkg/0123456789abcdef/pack_rules.bin>; rel=preload; as=fetch; crossorigin, \
              </pkg/0123456789abcdef/__wasm_split.______________________.js>; rel=modulepreload; crossorigin"
         );
         assert!(m.link_header("start").is_some());

@@ -105,10 +105,16 @@ where
     T: Clone + Send + Sync + 'static,
     S: Get<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
 {
-    let message = NodeRef::<leptos::html::P>::new();
     // `try_get`: while the server renders, a form inside a Suspense that resolved again may be
     // disposed before its error is read (leptos' dry_resolve); that renders nothing, not a panic.
-    let error = move || value.try_get().flatten().and_then(Result::err);
+    // Only this line is made for each action's type; the rest is one function for all forms.
+    form_error(Signal::derive(move || value.try_get().flatten().and_then(Result::err)))
+}
+
+/// [`FormError`]'s view and placement, for the error of any form.
+fn form_error(error: Signal<Option<AppError>>) -> AnyView {
+    let message = NodeRef::<leptos::html::P>::new();
+    let error = move || error.try_get().flatten();
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     {
         // Where the last run put the message at its field: taken back when the error changes.
@@ -132,7 +138,7 @@ where
     }
     // The field's name is a part of its own: under the field (labelled right above) only the
     // message goes; the labels the server names fields by need not match the form's words.
-    move || {
+    (move || {
         error().map(|e| {
             let (name, text) = match &e {
                 AppError::Invalid(f) | AppError::Conflict(f) if !f.field.is_empty() => {
@@ -147,7 +153,8 @@ where
                 </p>
             }
         })
-    }
+    })
+    .into_any()
 }
 
 /// A form error put at its field by [`mark_field`].

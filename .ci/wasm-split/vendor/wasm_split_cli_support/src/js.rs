@@ -32,11 +32,13 @@ impl<'p> LinkModuleWriter<'p> {
     }
     fn write_main_import(&mut self, mod_path: &str) -> Result<()> {
         match self.input_options.target {
+            // [promgen: packs] `fetchChunk` takes a first page's chunks from its group's pack.
             crate::OutputTarget::Web(_) => writeln!(
                 &mut self.javascript,
                 r#"import {{ initSync }} from "{}";
-"#,
-                mod_path
+{}"#,
+                mod_path,
+                include_str!("packs.js")
             )?,
             crate::OutputTarget::Bundler(_) => writeln!(
                 &mut self.javascript,
@@ -102,9 +104,10 @@ function getSharedImports() {{
             // Note: we use the form `new URL(<string literal>, import.meta.url)` which is understood by some
             // bundlers as syntax that can get rewritten if the path from where the file gets fetched is changed
             // (for example due to attaching a has of its contents).
+            // [promgen: packs] fetched through `fetchChunk` (packs.js), not `fetch(new URL(…))`.
             crate::OutputTarget::Web(_) => format!(
                 r#"() => {{
-    const src = fetch(new URL({file_path}, import.meta.url));
+    const src = fetchChunk({file_path}, import.meta.url);
     return async (imports) => {wrap}(WebAssembly.instantiateStreaming(src, imports));
 }}
 "#

@@ -192,6 +192,13 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await open(page, base + "/search?q=highlatency");
   await page.locator("li", { hasText: "of the site" }).locator("a", { hasText: "HighLatency" }).waitFor();
   await page.locator("li", { hasText: "of the service web" }).locator("a", { hasText: "HighLatency_web" }).waitFor();
+  // The header's box searches from any page, within the page (no full load), the query encoded.
+  await page.evaluate(() => (window.__samePage = true));
+  await page.getByRole("searchbox", { name: "Search" }).fill("rather/long & more");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(base + "/search?q=rather%2Flong+%26+more");
+  await page.locator("main h1", { hasText: "Search: rather/long & more" }).waitFor();
+  assert.equal(await page.evaluate(() => window.__samePage), true, "the search reloaded the page");
 
   // Logged out: the login page.
   const anon = await env.context();

@@ -108,14 +108,16 @@ pub async fn cache_control(req: Request, next: Next) -> Response {
 }
 
 /// Brotli or gzip for whatever the browser accepts, except what is compressed already
-/// (images, the precompressed files, which carry `Content-Encoding`), a development wasm
-/// (tens of MB, not worth the CPU per request) and websocket upgrades.
+/// (images, the precompressed files, which carry `Content-Encoding`), a development wasm or
+/// pack of chunks (`application/octet-stream`; megabytes, not worth the CPU per request) and
+/// websocket upgrades.
 pub fn compression() -> CompressionLayer<impl Predicate> {
-    let predicate = DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")).and(
-        |status: StatusCode, _: Version, _: &HeaderMap, _: &axum::http::Extensions| {
+    let predicate = DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/wasm"))
+        .and(NotForContentType::const_new("application/octet-stream"))
+        .and(|status: StatusCode, _: Version, _: &HeaderMap, _: &axum::http::Extensions| {
             status != StatusCode::SWITCHING_PROTOCOLS
-        },
-    );
+        });
     CompressionLayer::new().br(true).gzip(true).quality(CompressionLevel::Default).compress_when(predicate)
 }
 

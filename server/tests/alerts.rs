@@ -182,6 +182,12 @@ on_both_databases!(a_subscription_reaches_the_users_own_notifiers_once, |b: Back
     // The list names the subscriber (the notifier holds the user's id).
     let subscription = listing.notifiers.iter().find(|n| n.kind == app::model::NotifierKind::User).unwrap();
     assert_eq!((subscription.label(), subscription.value.as_str()), ("admin", "1"));
+    // The name is not the alias: the edit form fills the alias with what is stored (saving
+    // the form unchanged stored the user's name as the alias).
+    assert_eq!((subscription.alias.as_str(), subscription.subscriber.as_deref()), ("", Some("admin")));
+    assert_eq!(subscription.public_label(), "admin");
+    let webhook = listing.notifiers.iter().find(|n| n.kind == app::model::NotifierKind::Webhook);
+    assert!(webhook.is_none_or(|n| n.subscriber.is_none()), "only subscriptions have a subscriber");
     // Someone else's subscription list is theirs.
     let demo = Actor::User(b.auth.user_by_name("demo").await.unwrap());
     assert!(matches!(

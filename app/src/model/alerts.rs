@@ -216,6 +216,11 @@ pub struct Notifier {
     /// Shown as the alias when there is one (a webhook URL with a key in it stays hidden).
     pub value: String,
     pub alias: String,
+    /// For a subscription (a `user` notifier, whose value is a user id), the user's name,
+    /// which lists show where there is no alias; `None` elsewhere. Not stored: it is never
+    /// the alias, which the edit form fills with what is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscriber: Option<String>,
     pub owner: NotifierOwner,
     pub enabled: bool,
     pub filters: Vec<NotifierFilter>,
@@ -228,14 +233,23 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// What a list shows to those who may edit the notifier: the alias, or the value.
+    /// What a list shows to those who may edit the notifier: the alias, or the subscriber's
+    /// name, or the value.
     pub fn label(&self) -> &str {
-        if self.alias.is_empty() { &self.value } else { &self.alias }
+        match (&self.alias, &self.subscriber) {
+            (alias, _) if !alias.is_empty() => alias,
+            (_, Some(name)) => name,
+            _ => &self.value,
+        }
     }
 
-    /// What everyone else sees: the alias, or the value masked ([`masked_value`]).
+    /// What everyone else sees: the alias, or the subscriber's name, or the value masked
+    /// ([`masked_value`]).
     pub fn public_label(&self) -> String {
-        public_label(self.kind, &self.value, &self.alias)
+        match &self.subscriber {
+            Some(name) if self.alias.trim().is_empty() => name.clone(),
+            _ => public_label(self.kind, &self.value, &self.alias),
+        }
     }
 }
 

@@ -189,6 +189,7 @@ impl Notifiers {
                         .collect(),
                     value: r.value,
                     alias: r.alias,
+                    subscriber: None,
                     enabled: r.enabled != 0,
                     subject_template: r.subject_template,
                     body_template: r.body_template,
@@ -291,10 +292,8 @@ impl Notifiers {
         .await?
         .into_iter()
         .collect();
-        for n in notifiers.iter_mut().filter(|n| n.alias.is_empty()) {
-            if let Some(name) = names.get(&n.id.0) {
-                n.alias = name.clone();
-            }
+        for n in &mut notifiers {
+            n.subscriber = names.get(&n.id.0).cloned();
         }
         if !can_edit {
             // The value (a webhook URL, a routing key, an address) is for those who may edit.
@@ -490,6 +489,7 @@ impl Notifiers {
             kind,
             value,
             alias: input.alias.trim().into(),
+            subscriber: None,
             owner: owner.clone(),
             enabled,
             filters: Vec::new(),

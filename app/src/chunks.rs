@@ -1,6 +1,7 @@
 //! Which wasm chunks each group of pages needs (see `app::lazy`), so that the server can have
-//! browsers fetch them alongside the main module instead of after it has started, and what a
-//! page does when its chunk cannot be fetched.
+//! browsers fetch them alongside the main module instead of after it has started (in one file,
+//! the group's pack `pack_<group>.bin`, which `.ci/build-site` writes beside the chunks), and
+//! what a page does when its chunk cannot be fetched.
 //!
 //! `.ci/build-site` leaves the splitter's manifest beside the bundle (`pkg/<hash>/chunks.json`:
 //! `{"<group>": ["chunk_3", "split_<group>", …]}`, the shape of Leptos'
@@ -58,7 +59,7 @@ fn link_header(dir: &str, group: &str) -> String {
 }
 
 /// While a page of `group` renders on the server: asks the browser, in the response's `Link`
-/// header, to fetch the group's chunks now. In the browser, see [`name_group`].
+/// header, to fetch the group's pack now. In the browser, see [`name_group`].
 pub fn preload(group: &str) {
     #[cfg(feature = "ssr")]
     {
@@ -145,14 +146,14 @@ mod tests {
     fn a_group_preloads_its_pack_and_the_loader() {
         let m = ChunkManifest::parse(
             "/pkg/0123456789abcdef/",
-            r#"{"rules": ["chunk_3", "split_rules_10539182250976418973"], "start": ["chunk_1"]}"#,
+            r#"{"rules": ["chunk_3", "split_rules_10539182250976418973"], "home": ["chunk_1"]}"#,
         );
         assert_eq!(
             m.link_header("rules").unwrap(),
             "</pkg/0123456789abcdef/pack_rules.bin>; rel=preload; as=fetch; crossorigin, \
              </pkg/0123456789abcdef/__wasm_split.______________________.js>; rel=modulepreload; crossorigin"
         );
-        assert!(m.link_header("start").is_some());
+        assert!(m.link_header("home").is_some());
         assert_eq!(m.link_header("people"), None);
     }
 

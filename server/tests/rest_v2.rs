@@ -163,4 +163,19 @@ on_both_databases!(bodies_are_refused_as_django_rest_framework_does, |b: Backend
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {e}");
         assert!(common::json(&e)[field][0].as_str().is_some_and(|m| m.contains("999")), "{path}: {e}");
     }
+    // A null where a change is optional is refused, not read as "no change" (it kept the
+    // project's shard and answered 200); absent still means no change.
+    for (path, body, field) in [
+        (format!("/rest/v2/projects/{}", project.id), r#"{"shard": null}"#, "shard"),
+        (format!("/rest/v2/projects/{}", project.id), r#"{"description": null}"#, "description"),
+        (format!("/rest/v2/services/{}", service.id), r#"{"name": null}"#, "name"),
+    ] {
+        let (status, _, e) = common::send(&app, call("PATCH", path.clone(), body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body}: {e}");
+        assert_eq!(common::json(&e)[field][0], "This field may not be null.", "{path} {body}: {e}");
+    }
+    let (status, _, e) =
+        common::send(&app, call("PATCH", format!("/rest/v2/projects/{}", project.id), r#"{"description": "x"}"#)).await;
+    assert_eq!(status, StatusCode::OK, "{e}");
+    assert_eq!(common::json(&e)["shard"]["id"], shard.id.0, "{e}");
 });

@@ -129,6 +129,14 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, RestE
     })
 }
 
+/// For a body's optional field that may not be null (`#[serde(default, deserialize_with =
+/// "super::caller::not_null")]`): absent is `None`, `null` is refused under the field in Django
+/// REST framework's words ("This field may not be null."). serde reads a null `Option` as
+/// absent, so `{"shard": null}` kept the project's shard and answered 200.
+pub fn not_null<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 /// serde's words for a missing or null field as Django REST framework says them, under the
 /// field: `missing field \`name\`` at the body → `name`: "This field is required.".
 fn drf_words(path: &str, message: &str) -> (String, String) {

@@ -109,8 +109,11 @@ async fn detail(s: &AppState, actor: &Actor, d: &ProjectDetail) -> RestResult<Va
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct ProjectBody {
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     description: Option<String>,
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     shard: Option<i64>,
     owner: Option<i64>,
 }
@@ -163,7 +166,7 @@ struct ExporterBody {
     port: i64,
     #[serde(default)]
     path: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     scheme: Option<String>,
     #[serde(default = "yes")]
     enabled: bool,
@@ -227,7 +230,7 @@ pub async fn url(
 #[derive(Deserialize, utoipa::ToSchema)]
 struct FarmBody {
     name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     source: Option<String>,
     #[serde(default)]
     hosts: Vec<String>,

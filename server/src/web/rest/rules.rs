@@ -121,12 +121,19 @@ pub async fn get(State(s): State<AppState>, Caller(actor): Caller, Path(id): Pat
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct RuleBody {
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     clause: Option<String>,
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     duration: Option<String>,
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     enabled: Option<bool>,
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     description: Option<String>,
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     labels: Option<LabelMap>,
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     annotations: Option<LabelMap>,
 }
 

@@ -95,6 +95,7 @@ pub async fn exporter(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct ExporterBody {
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     enabled: Option<bool>,
 }
 

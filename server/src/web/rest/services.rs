@@ -73,7 +73,9 @@ pub async fn get(State(s): State<AppState>, Caller(actor): Caller, Path(id): Pat
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct ServiceBody {
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "super::caller::not_null")]
     description: Option<String>,
     owner: Option<i64>,
 }

@@ -91,10 +91,17 @@ mod lazy {
 
                         async fn view(_this: Self) -> AnyView {
                             crate::chunks::preload(stringify!($group));
-                            match $group(Page::$page).await {
+                            let page = match $group(Page::$page).await {
                                 Ok(view) => view,
                                 Err(crate::chunks::ChunkUnavailable) => crate::chunks::unavailable(),
+                            };
+                            // `<html data-promgen-group>`: the chunk loader fetches the group's
+                            // pack as soon as it is imported (crate::chunks).
+                            view! {
+                                <leptos_meta::Html attr:data-promgen-group=stringify!($group) />
+                                {page}
                             }
+                            .into_any()
                         }
 
                         async fn preload() {

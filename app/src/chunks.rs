@@ -76,8 +76,9 @@ pub fn preload(group: &str) {
 }
 
 /// In the browser, before a page of `group` asks for its chunks: names the group for the chunk
-/// loader, so that the first page's chunks come in its group's pack (see [`link_header`]).
-/// Later names change nothing: the loader takes one pack, for its first chunks.
+/// loader, so that the first page's chunks come in its group's pack (see [`link_header`]) when
+/// the server's page named none on `<html data-promgen-group>` (an unknown path). Later names
+/// change nothing: the loader takes one pack, for its first chunks.
 pub fn name_group(group: &str) {
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     let _ = js_sys::Reflect::set(&js_sys::global(), &"__promgenGroup".into(), &group.into());

@@ -28,6 +28,8 @@ test("pages load their own chunks: the rule editor's only where rules are edited
     assert.match(link, /<\/pkg\/[0-9a-f]{16}\/pack_rules\.bin>; rel=preload; as=fetch; crossorigin/);
     assert.match(link, /__wasm_split\._+\.js>; rel=modulepreload/);
     assert.doesNotMatch(link, /home/);
+    // The page names its group, for the loader to fetch the pack as soon as it is imported.
+    assert.match(await res.text(), /<html[^>]* data-promgen-group="rules"/);
     const before = wasm.length;
 
     // Going there fetches the rules pack, which the page was told of, and no chunk on its own.

@@ -179,7 +179,7 @@ impl Backend {
     /// most 200 characters (400 otherwise); LIKE wildcards in it are literal.
     pub async fn search(&self, actor: &Actor, query: &str) -> Result<Vec<crate::model::SearchHit>, AppError> {
         actor.require()?;
-        let q = crate::model::validate::text("query", query, 200)?;
+        let q = crate::model::validate::text("query", query, crate::model::validate::QUERY_MAX_CHARS)?;
         if q.is_empty() {
             return Ok(Vec::new());
         }

@@ -89,6 +89,7 @@ pub fn Nav() -> impl IntoView {
                     name="q"
                     placeholder="Search services, hosts, rules, URLs…"
                     aria-label="Search"
+                    maxlength=crate::model::validate::QUERY_MAX_CHARS
                     node_ref=query
                 />
             </form>

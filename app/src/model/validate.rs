@@ -98,6 +98,9 @@ pub fn mask_url_password(url: &str) -> String {
     }
 }
 
+/// The longest search query (the header's box, `/search?q=`), in characters.
+pub const QUERY_MAX_CHARS: usize = 200;
+
 /// Free text (a description, a template) of at most `max` characters, trimmed.
 pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
     let v = value.trim();

@@ -1,18 +1,25 @@
 // [promgen: packs] The chunks a page needs first come in one file, its group's pack
 // (`pack_<group>.bin`, written by `promgen-wasm-split pack`): one compressed stream is 20-25%
-// smaller than the same chunks compressed one by one. The page names its group in
-// `globalThis.__promgenGroup` before it asks for its first chunk (app/src/chunks.rs); chunks
-// the pack lacks, and every chunk after that first page's, are fetched one by one. A pack that
-// cannot be fetched or read leaves the chunks to be fetched one by one too.
+// smaller than the same chunks compressed one by one. A page rendered by the server names its
+// group on `<html data-promgen-group>` (app/src/app.rs), so the pack is fetched as soon as this
+// loader is imported, before the main module has arrived (the page's Link header preloads it;
+// fetched later, a slow link's browser warned that the preload went unused). A page the server
+// rendered without a group (an unknown path) names the group of the page it goes to in
+// `globalThis.__promgenGroup` before asking for a chunk. Chunks the pack lacks, and every
+// chunk after the first page's, are fetched one by one; so are all of them when the pack
+// cannot be fetched or read, or sends no answer (headers) within 10 s.
 // Pack: one line of JSON, `[["chunk_3", <bytes>], …]`, then those chunks' bytes in that order.
-let packed;
+const groupName = (g) => (/^\w+$/.test(g ?? "") ? g : undefined);
+let packed = fetchPack(groupName(globalThis.document?.documentElement.dataset.promgenGroup), import.meta.url);
+function fetchPack(group, base) {
+    if (group === undefined) return undefined;
+    const answer = fetch(new URL(`./pack_${group}.bin`, base));
+    // Resolves (to nothing) rather than rejects: a rejection nobody waits for is logged.
+    const late = new Promise((done) => setTimeout(done, 10000, null));
+    return Promise.race([answer, late]).then((res) => res && unpack(res)).catch(() => null);
+}
 function fetchChunk(path, base) {
-    if (packed === undefined) {
-        const group = globalThis.__promgenGroup;
-        packed = /^\w+$/.test(group ?? "")
-            ? fetch(new URL(`./pack_${group}.bin`, base)).then(unpack).catch(() => null)
-            : Promise.resolve(null);
-    }
+    packed ??= fetchPack(groupName(globalThis.__promgenGroup), base) ?? Promise.resolve(null);
     return packed.then((chunks) => {
         const bytes = chunks?.get(path);
         if (!bytes) return fetch(new URL(path, base));
@@ -27,7 +34,10 @@ async function unpack(res) {
     const chunks = new Map();
     let at = end + 1;
     for (const [name, len] of JSON.parse(new TextDecoder().decode(buf.subarray(0, end)))) {
-        chunks.set(`./${name}.wasm`, buf.subarray(at, at + len));
+        const bytes = buf.subarray(at, at + len);
+        // Each a wasm module ("\0asm"), or none is taken.
+        if (bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) throw new Error(`${name}: not wasm`);
+        chunks.set(`./${name}.wasm`, bytes);
         at += len;
     }
     if (end < 0 || at !== buf.length) throw new Error(`${res.url}: not a pack`);

@@ -123,7 +123,7 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Args(why) => AppError::invalid("arguments", why),
-            ServerFnErrorErr::MissingArg(name) => AppError::invalid(&name, "is required"),
+            ServerFnErrorErr::MissingArg(name) => AppError::invalid(&name, crate::model::validate::REQUIRED),
             other => AppError::Request(other.to_string()),
         }
     }

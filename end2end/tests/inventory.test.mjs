@@ -109,6 +109,9 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   assert.equal(await addHosts.getAttribute("title"), null);
   await addHosts.click();
   await page.getByText("Added 1 host.", { exact: true }).waitFor();
+  // The farm, drawn anew with its new host, before the next entry (typed while the list was
+  // being fetched again, it could be drawn over).
+  await page.locator("#farm a", { hasText: "d.example.com" }).waitFor();
   // Hosts already there are skipped, and the page says so.
   await more.fill("d.example.com");
   await addHosts.click();

@@ -135,6 +135,10 @@ on_both_databases!(bodies_are_refused_as_django_rest_framework_does, |b: Backend
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {e}");
         assert_eq!(common::json(&e)["name"][0], words, "{body}: {e}");
     }
+    // Given empty: DRF's words for a blank field.
+    let (status, _, e) = common::send(&app, post(r#"{"name": "  "}"#)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(common::json(&e)["name"][0], "This field may not be blank.", "{e}");
     let (status, _, e) = common::send(&app, post(r#"{"name": 5}"#)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
     assert!(common::json(&e)["name"][0].is_string(), "{e}");

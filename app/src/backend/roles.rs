@@ -625,7 +625,7 @@ impl Roles {
 fn group_name(name: &str) -> Result<String, AppError> {
     let name = crate::model::validate::text("name", name, 150)?;
     if name.is_empty() {
-        return Err(AppError::invalid("name", "is required"));
+        return Err(AppError::invalid("name", crate::model::validate::REQUIRED));
     }
     Ok(name)
 }

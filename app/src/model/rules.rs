@@ -213,7 +213,7 @@ impl RuleInput {
         }
         let expr = super::validate::text("expr", &self.expr, super::validate::MAX_EXPR)?;
         if expr.is_empty() {
-            return Err(FieldError::new("expr", "is required"));
+            return Err(FieldError::new("expr", super::validate::REQUIRED));
         }
         let duration = self.duration.trim().to_string();
         if self.kind == RuleKind::Record && !duration.is_empty() {
@@ -245,7 +245,7 @@ impl RuleInput {
 /// Control characters are refused, and the length is bounded.
 fn alert_name(name: &str) -> Checked<()> {
     if name.is_empty() {
-        return Err(FieldError::new("name", "is required"));
+        return Err(FieldError::new("name", super::validate::REQUIRED));
     }
     if name.chars().count() > 128 {
         return Err(FieldError::new("name", "must be at most 128 characters"));
@@ -259,7 +259,7 @@ fn alert_name(name: &str) -> Checked<()> {
 /// `^[a-zA-Z_:][a-zA-Z0-9_:]*$`, at most 128 characters.
 pub fn metric_name(field: &str, name: &str) -> Checked<()> {
     if name.is_empty() {
-        return Err(FieldError::new(field, "is required"));
+        return Err(FieldError::new(field, super::validate::REQUIRED));
     }
     if name.len() > 128 {
         return Err(FieldError::new(field, "must be at most 128 characters"));

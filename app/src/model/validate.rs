@@ -98,6 +98,10 @@ pub fn mask_url_password(url: &str) -> String {
     }
 }
 
+/// The message of a field left empty that must not be: "Name: is required". REST v2 says it in
+/// Django REST framework's words instead ("This field may not be blank.").
+pub const REQUIRED: &str = "is required";
+
 /// The longest search query (the header's box, `/search?q=`), in characters.
 pub const QUERY_MAX_CHARS: usize = 200;
 
@@ -120,7 +124,7 @@ pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
 pub fn name(field: &str, value: &str) -> Checked<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(FieldError::new(field, "is required"));
+        return Err(FieldError::new(field, REQUIRED));
     }
     if v.chars().count() > MAX_NAME {
         return Err(FieldError::new(field, format!("must be at most {MAX_NAME} characters")));
@@ -145,7 +149,7 @@ pub fn name(field: &str, value: &str) -> Checked<String> {
 pub fn hostname(field: &str, value: &str) -> Checked<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(FieldError::new(field, "is required"));
+        return Err(FieldError::new(field, REQUIRED));
     }
     if v.parse::<IpAddr>().is_ok() {
         return Ok(v.to_string());
@@ -245,7 +249,7 @@ pub fn port_text(field: &str, value: &str) -> Checked<i64> {
 pub fn number_text(field: &str, value: &str) -> Checked<i64> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(FieldError::new(field, "is required"));
+        return Err(FieldError::new(field, REQUIRED));
     }
     v.parse::<i64>().map_err(|_| FieldError::new(field, format!("{v:?} is not a number")))
 }
@@ -254,7 +258,7 @@ pub fn number_text(field: &str, value: &str) -> Checked<i64> {
 pub fn job(field: &str, value: &str) -> Checked<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(FieldError::new(field, "is required"));
+        return Err(FieldError::new(field, REQUIRED));
     }
     if v.len() > MAX_NAME {
         return Err(FieldError::new(field, format!("must be at most {MAX_NAME} characters")));

@@ -88,6 +88,10 @@ impl IntoResponse for RestError {
             AppError::Invalid(f) | AppError::Conflict(f) if f.field.is_empty() => {
                 serde_json::json!({ "non_field_errors": [f.message.clone()] })
             }
+            // A field given empty (one left out is serde's "This field is required.").
+            AppError::Invalid(f) if f.message == app::model::validate::REQUIRED => {
+                serde_json::json!({ f.field.clone(): ["This field may not be blank."] })
+            }
             AppError::Invalid(f) | AppError::Conflict(f) => serde_json::json!({ f.field.clone(): [f.message.clone()] }),
             _ => serde_json::json!({ "detail": e.to_string() }),
         };

@@ -39,8 +39,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// server names in a `Link` header (`crate::chunks`). Groups rather than one chunk per page: the
 /// splitter gives each set of split points that shares code a chunk of its own, and 24 split
 /// points made 300 files for one page. The login and home pages, a visitor's first, are groups
-/// of their own (release build, main module and pack: 851 / 280 KB of wasm raw / brotli for the
-/// login page, 887 / 291 for the home page, against 973 / 333 for home and search together
+/// of their own (release build, main module and pack: 857 / 281 KB of wasm raw / brotli for the
+/// login page, 891 / 292 for the home page, against 973 / 333 for home and search together
 /// with their chunks one by one); each group more costs the others' later pages a little (their
 /// shared code comes in more, smaller files).
 /// `.ci/build-site` splits the wasm at these points (`wasm_split`, `.ci/wasm-split`).

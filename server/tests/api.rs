@@ -164,6 +164,9 @@ async fn the_openapi_document_covers_every_interface() {
     for name in ["name", "service_id", "page_number", "page_size"] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
+    // A change's fields are optional but not nullable (a null is refused, not "no change").
+    let project_body = &doc["components"]["schemas"]["ProjectBody"]["properties"];
+    assert_eq!(project_body["shard"]["type"], "integer", "{project_body}");
     let args = &paths["/api/create_project"]["post"]["requestBody"]["content"]["application/json"]["schema"];
     assert_eq!(args["properties"]["service_id"]["type"], "integer", "{args}");
     // REST v2's refusals are documented on every operation.

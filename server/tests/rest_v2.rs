@@ -178,6 +178,16 @@ on_both_databases!(bodies_are_refused_as_django_rest_framework_does, |b: Backend
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body}: {e}");
         assert_eq!(common::json(&e)[field][0], "This field may not be null.", "{path} {body}: {e}");
     }
+    // A rule's expression is `clause` in Promgen's bodies, also in what is wrong with it.
+    for (body, words) in [
+        (r#"{"name": "Up", "clause": " ", "duration": "1m"}"#, "This field may not be blank."),
+        (r#"{"name": "Up", "clause": "up ==", "duration": "1m"}"#, "unexpected end of input"),
+    ] {
+        let path = format!("/rest/v2/services/{}/rules", service.id);
+        let (status, _, e) = common::send(&app, call("POST", path, body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {e}");
+        assert!(common::json(&e)["clause"][0].as_str().is_some_and(|m| m.contains(words)), "{body}: {e}");
+    }
     let (status, _, e) =
         common::send(&app, call("PATCH", format!("/rest/v2/projects/{}", project.id), r#"{"description": "x"}"#)).await;
     assert_eq!(status, StatusCode::OK, "{e}");

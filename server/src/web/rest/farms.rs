@@ -81,6 +81,7 @@ async fn editable(s: &AppState, actor: &Actor, id: i64) -> RestResult<(Farm, Vec
 #[derive(Deserialize, utoipa::ToSchema)]
 struct FarmBody {
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     name: Option<String>,
 }
 

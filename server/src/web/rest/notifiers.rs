@@ -79,6 +79,7 @@ async fn visible(s: &AppState, actor: &app::backend::Actor, id: i64) -> RestResu
 #[derive(Deserialize, utoipa::ToSchema)]
 struct EnabledBody {
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     enabled: Option<bool>,
 }
 

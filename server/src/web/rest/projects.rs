@@ -110,10 +110,13 @@ async fn detail(s: &AppState, actor: &Actor, d: &ProjectDetail) -> RestResult<Va
 #[derive(Deserialize, utoipa::ToSchema)]
 struct ProjectBody {
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     description: Option<String>,
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     shard: Option<i64>,
     owner: Option<i64>,
 }
@@ -167,6 +170,7 @@ struct ExporterBody {
     #[serde(default)]
     path: String,
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     scheme: Option<String>,
     #[serde(default = "yes")]
     enabled: bool,
@@ -231,6 +235,7 @@ pub async fn url(
 struct FarmBody {
     name: String,
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     source: Option<String>,
     #[serde(default)]
     hosts: Vec<String>,

@@ -86,7 +86,8 @@ pub async fn rule(
     let object = editable(&s, &actor, &kind, id).await?;
     let input: super::resources::RestRuleInput = json_body(&body)?;
     let owner = rule_owner(&s, object).await?;
-    let rule = s.backend.rules.create(&actor, &owner, input.into()).await?;
+    let rule =
+        s.backend.rules.create(&actor, &owner, input.into()).await.map_err(super::resources::promgen_rule_fields)?;
     Ok((StatusCode::CREATED, Json(rest_rule(&rule))))
 }
 
@@ -133,7 +134,13 @@ pub async fn override_rule(
         labels: o.labels.unwrap_or_else(|| parent.labels.clone()),
         annotations: o.annotations.unwrap_or_else(|| parent.annotations.clone()),
     });
-    match s.backend.rules.create_override(&actor, parent.id, &target, input).await {
+    match s
+        .backend
+        .rules
+        .create_override(&actor, parent.id, &target, input)
+        .await
+        .map_err(super::resources::promgen_rule_fields)
+    {
         Ok(rule) => Ok((StatusCode::CREATED, Json(rest_rule(&rule)))),
         // Promgen says why the rule cannot be overridden here as its `detail`.
         Err(AppError::Invalid(f)) if f.field == "target" => {

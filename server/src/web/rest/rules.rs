@@ -122,18 +122,25 @@ pub async fn get(State(s): State<AppState>, Caller(actor): Caller, Path(id): Pat
 #[derive(Deserialize, utoipa::ToSchema)]
 struct RuleBody {
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     clause: Option<String>,
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     duration: Option<String>,
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     enabled: Option<bool>,
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     description: Option<String>,
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     labels: Option<LabelMap>,
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     annotations: Option<LabelMap>,
 }
 
@@ -173,7 +180,11 @@ pub async fn update(
                 labels: b.labels.unwrap_or_else(|| rule.labels.clone()),
                 annotations,
             };
-            s.backend.rules.update(&actor, rule.id, input, false).await?
+            s.backend
+                .rules
+                .update(&actor, rule.id, input, false)
+                .await
+                .map_err(super::resources::promgen_rule_fields)?
         }
     };
     Ok(Json(detail(&s, &actor, &rule).await?))

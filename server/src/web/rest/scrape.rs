@@ -96,6 +96,7 @@ pub async fn exporter(
 #[derive(Deserialize, utoipa::ToSchema)]
 struct ExporterBody {
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     enabled: Option<bool>,
 }
 

@@ -74,8 +74,10 @@ pub async fn get(State(s): State<AppState>, Caller(actor): Caller, Path(id): Pat
 #[derive(Deserialize, utoipa::ToSchema)]
 struct ServiceBody {
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "super::caller::not_null")]
+    #[schema(nullable = false)]
     description: Option<String>,
     owner: Option<i64>,
 }

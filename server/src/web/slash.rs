@@ -32,5 +32,5 @@ pub async fn without_trailing_slash(req: Request, next: Next) -> Response {
 /// Any other path under `/rest/`: 404 as JSON, in Django REST framework's words (the page
 /// renderer answered it with an HTML page).
 pub async fn rest_not_found() -> Response {
-    (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({ "detail": "Not found." }))).into_response()
+    super::rest::not_found()
 }

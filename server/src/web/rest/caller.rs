@@ -90,9 +90,11 @@ impl IntoResponse for RestError {
             }
             // A field given empty (one left out is serde's "This field is required.").
             AppError::Invalid(f) if f.message == app::model::validate::REQUIRED => {
-                serde_json::json!({ f.field.clone(): ["This field may not be blank."] })
+                serde_json::json!({ promgen_field(&f.field): ["This field may not be blank."] })
             }
-            AppError::Invalid(f) | AppError::Conflict(f) => serde_json::json!({ f.field.clone(): [f.message.clone()] }),
+            AppError::Invalid(f) | AppError::Conflict(f) => {
+                serde_json::json!({ promgen_field(&f.field): [f.message.clone()] })
+            }
             _ => serde_json::json!({ "detail": e.to_string() }),
         };
         let mut res = (status, Json(body)).into_response();
@@ -100,6 +102,17 @@ impl IntoResponse for RestError {
             res.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
         }
         res
+    }
+}
+
+/// A field as Promgen's REST bodies name it, where Promgen-rs' forms (and so its errors) name it
+/// otherwise: a project's `shard`, a URL's `probe`, a rule's `clause` (its expression).
+fn promgen_field(field: &str) -> &str {
+    match field {
+        "shard_id" => "shard",
+        "probe_id" => "probe",
+        "expr" => "clause",
+        other => other,
     }
 }
 

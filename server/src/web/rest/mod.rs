@@ -70,6 +70,12 @@ pub(crate) fn absolute(headers: &axum::http::HeaderMap, path: &str) -> String {
     format!("http://{host}{path}")
 }
 
+/// 404 in Django REST framework's words: `{"detail": "Not found."}`.
+pub fn not_found() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (axum::http::StatusCode::NOT_FOUND, axum::Json(serde_json::json!({ "detail": "Not found." }))).into_response()
+}
+
 /// Refusals made before a REST handler runs (axum's extractors: an id in the path that is not
 /// a number) are plain text; Django REST framework answers JSON. An id in the path that is not
 /// a number names nothing (404 `{"detail": "Not found."}`, as DRF's lookup answers); any other
@@ -90,7 +96,7 @@ pub async fn json_refusals(res: axum::response::Response) -> axum::response::Res
     let body = axum::body::to_bytes(res.into_body(), 16 * 1024).await.unwrap_or_default();
     let text = String::from_utf8_lossy(&body);
     if status == StatusCode::BAD_REQUEST && text.starts_with("Invalid URL") {
-        return (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({ "detail": "Not found." }))).into_response();
+        return not_found();
     }
     (status, axum::Json(serde_json::json!({ "detail": text.trim() }))).into_response()
 }

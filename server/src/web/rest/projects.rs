@@ -142,8 +142,7 @@ pub async fn update(
         description: b.description.unwrap_or(old.description),
         shard_id: b.shard.map_or(old.shard_id, ShardId),
     };
-    // The body names the shard `shard`, as Promgen's serializer does.
-    s.backend.inventory.update_project(&actor, old.id, input).await.map_err(|e| e.renamed("shard_id", "shard"))?;
+    s.backend.inventory.update_project(&actor, old.id, input).await?;
     let d = visible(&s, &actor, id).await?;
     Ok(Json(detail(&s, &actor, &d).await?))
 }

@@ -43,8 +43,7 @@ pub async fn project(
     let Object::Service(service) = editable(&s, &actor, "services", id).await? else { unreachable!() };
     let b: ProjectBody = json_body(&body)?;
     let input = ProjectInput { name: b.name, description: b.description, shard_id: ShardId(b.shard) };
-    let p =
-        s.backend.inventory.create_project(&actor, service, input).await.map_err(|e| e.renamed("shard_id", "shard"))?;
+    let p = s.backend.inventory.create_project(&actor, service, input).await?;
     let body = json!({
         "id": p.id.0, "name": p.name, "description": p.description,
         "service": p.service_id.0, "shard": p.shard_id.0, "owner": p.owner,
@@ -86,8 +85,7 @@ pub async fn rule(
     let object = editable(&s, &actor, &kind, id).await?;
     let input: super::resources::RestRuleInput = json_body(&body)?;
     let owner = rule_owner(&s, object).await?;
-    let rule =
-        s.backend.rules.create(&actor, &owner, input.into()).await.map_err(super::resources::promgen_rule_fields)?;
+    let rule = s.backend.rules.create(&actor, &owner, input.into()).await?;
     Ok((StatusCode::CREATED, Json(rest_rule(&rule))))
 }
 
@@ -134,13 +132,7 @@ pub async fn override_rule(
         labels: o.labels.unwrap_or_else(|| parent.labels.clone()),
         annotations: o.annotations.unwrap_or_else(|| parent.annotations.clone()),
     });
-    match s
-        .backend
-        .rules
-        .create_override(&actor, parent.id, &target, input)
-        .await
-        .map_err(super::resources::promgen_rule_fields)
-    {
+    match s.backend.rules.create_override(&actor, parent.id, &target, input).await {
         Ok(rule) => Ok((StatusCode::CREATED, Json(rest_rule(&rule)))),
         // Promgen says why the rule cannot be overridden here as its `detail`.
         Err(AppError::Invalid(f)) if f.field == "target" => {

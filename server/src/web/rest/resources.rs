@@ -98,12 +98,6 @@ pub async fn site(State(s): State<AppState>, Caller(actor): Caller) -> RestResul
     Ok(Json(serde_json::json!({ "id": id, "domain": domain, "name": name })))
 }
 
-/// A rule's error with its fields named as Promgen's serializer names them: the expression is
-/// `clause` (`expr` in Promgen-rs' own forms), so a blank or broken one is `{"clause": [...]}`.
-pub fn promgen_rule_fields(e: AppError) -> AppError {
-    e.renamed("expr", "clause")
-}
-
 /// A rule as Promgen's REST API takes it (`clause` is the expression).
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RestRuleInput {
@@ -151,7 +145,7 @@ pub async fn site_rule(
     actor.may_administer("add site rules")?;
     let owner = s.backend.rules.owner(OwnerKind::Site, id).await?;
     let input: RestRuleInput = json_body(&body)?;
-    let rule = s.backend.rules.create(&actor, &owner, input.into()).await.map_err(promgen_rule_fields)?;
+    let rule = s.backend.rules.create(&actor, &owner, input.into()).await?;
     let body = serde_json::json!({
         "id": rule.id.0,
         "name": rule.name,

@@ -180,11 +180,7 @@ pub async fn update(
                 labels: b.labels.unwrap_or_else(|| rule.labels.clone()),
                 annotations,
             };
-            s.backend
-                .rules
-                .update(&actor, rule.id, input, false)
-                .await
-                .map_err(super::resources::promgen_rule_fields)?
+            s.backend.rules.update(&actor, rule.id, input, false).await?
         }
     };
     Ok(Json(detail(&s, &actor, &rule).await?))

@@ -33,16 +33,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The pages come in a few wasm chunks, fetched when a page of the group is first shown: the
-/// first load carries the shell, the router and one group, and the PromQL engine comes only with
-/// the pages that edit rules. A first page's chunks come in one file, its group's pack, which the
-/// server names in a `Link` header (`crate::chunks`). Groups rather than one chunk per page: the
-/// splitter gives each set of split points that shares code a chunk of its own, and 24 split
-/// points made 300 files for one page. The login and home pages, a visitor's first, are groups
-/// of their own (release build, main module and pack: 857 / 281 KB of wasm raw / brotli for the
-/// login page, 891 / 292 for the home page, against 973 / 333 for home and search together
-/// with their chunks one by one); each group more costs the others' later pages a little (their
-/// shared code comes in more, smaller files).
+/// Each page is a group of wasm chunks of its own, fetched when the page is first shown: the
+/// first load carries the shell, the router and the page's group, and the PromQL engine comes
+/// only with the pages that edit rules. A first page's chunks come in one file, its group's
+/// pack, which the server names in a `Link` header (`crate::chunks`); a later page's in a pack
+/// of the chunks the tab lacks (server/src/web/packs.rs). A group per page rather than per
+/// part of the site: the splitter gives each set of split points that shares code a chunk of
+/// its own, so a page may need 270 files, but they come in one pack, and a first page needs
+/// none of its neighbours' code (release build, main module and pack, brotli: 11 of the 24
+/// pages under 300 KB, against 3 with eight groups; the project page 468 KB, against 476 KB
+/// for the inventory group).
 /// `.ci/build-site` splits the wasm at these points (`wasm_split`, `.ci/wasm-split`).
 /// Trunk's client-only bundle is not split, so under `csr` the routes are the plain components.
 mod lazy {
@@ -135,11 +135,27 @@ mod lazy {
         home / __preload_home: [HomePage];
         search / __preload_search: [SearchPage];
         login / __preload_login: [LoginPage];
-        inventory / __preload_inventory: [ServicePage, ProjectPage, HostPage, ImportPage];
-        shards / __preload_shards: [ShardsPage, ShardPage, ProbesPage];
-        alerts / __preload_alerts: [AlertsPage, AlertHistoryPage, AlertPage, SilencesPage];
-        rules / __preload_rules: [RulePage, RuleEditPage, RuleNewPage, RuleOverridePage];
-        people / __preload_people: [AuditPage, SitePage, ProfilePage, GroupsPage, GroupPage, UsersPage];
+        service / __preload_service: [ServicePage];
+        project / __preload_project: [ProjectPage];
+        host / __preload_host: [HostPage];
+        import / __preload_import: [ImportPage];
+        shards / __preload_shards: [ShardsPage];
+        shard / __preload_shard: [ShardPage];
+        probes / __preload_probes: [ProbesPage];
+        alerts / __preload_alerts: [AlertsPage];
+        alert_history / __preload_alert_history: [AlertHistoryPage];
+        alert / __preload_alert: [AlertPage];
+        silences / __preload_silences: [SilencesPage];
+        rule / __preload_rule: [RulePage];
+        rule_edit / __preload_rule_edit: [RuleEditPage];
+        rule_new / __preload_rule_new: [RuleNewPage];
+        rule_override / __preload_rule_override: [RuleOverridePage];
+        audit / __preload_audit: [AuditPage];
+        site / __preload_site: [SitePage];
+        profile / __preload_profile: [ProfilePage];
+        groups / __preload_groups: [GroupsPage];
+        group / __preload_group: [GroupPage];
+        users / __preload_users: [UsersPage];
     }
 }
 

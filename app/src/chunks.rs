@@ -49,8 +49,8 @@ impl ChunkManifest {
 
 /// `Link` preloads of `group`'s pack (`pack_<group>.bin`: its chunks in one file, which the
 /// chunk loader takes a first page's chunks from; `as=fetch`, `crossorigin`, as the loader's
-/// `fetch()` asks for it) and of the loader itself (`modulepreload`), all under `dir`. The
-/// chunks one by one are for later pages, whose groups share some of them with the first.
+/// `fetch()` asks for it) and of the loader itself (`modulepreload`), all under `dir`. A later
+/// page's pack leaves out the chunks the first brought (`?have=`, server/src/web/packs.rs).
 fn link_header(dir: &str, group: &str) -> String {
     format!(
         "<{dir}/pack_{group}.bin>; rel=preload; as=fetch; crossorigin, \
@@ -76,9 +76,9 @@ pub fn preload(group: &str) {
 }
 
 /// In the browser, before a page of `group` asks for its chunks: names the group for the chunk
-/// loader, so that the first page's chunks come in its group's pack (see [`link_header`]) when
-/// the server's page named none on `<html data-promgen-group>` (an unknown path). Later names
-/// change nothing: the loader takes one pack, for its first chunks.
+/// loader, which takes them from the group's pack: the whole pack for the first page (see
+/// [`link_header`]; the server's page names it on `<html data-promgen-group>` unless the path
+/// was unknown), the chunks the tab lacks for a later one.
 pub fn name_group(group: &str) {
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     let _ = js_sys::Reflect::set(&js_sys::global(), &"__promgenGroup".into(), &group.into());

@@ -2,7 +2,9 @@
 // with the network throttled to 10 Mbit/s and 40 ms latency (DevTools protocol), cold (empty
 // cache) and warm (the same browser loading the page again). Prints, per page, the bytes that
 // crossed the network and the time until the page is interactive (the wasm has hydrated it:
-// `html[data-hydrated=true]`), medians of RUNS loads.
+// `html[data-hydrated=true]`), medians of RUNS loads. Then, by links within the page (no full
+// load), from `/` to the service page and on to the project page: the bytes and the time until
+// the page's heading shows (a later page's chunks come in a pack of those the tab lacks).
 //
 //   .ci/build-site --release && cargo build -p server && (cd end2end && npm run bench)
 //
@@ -48,6 +50,21 @@ async function load(page, cdp, url) {
   return { bytes, ms };
 }
 
+/// Follows the link `href` within the page and returns { bytes, ms } until `main h1` reads
+/// `heading`.
+async function follow(page, cdp, href, heading) {
+  let bytes = 0;
+  const onFinished = (e) => (bytes += e.encodedDataLength);
+  cdp.on("Network.loadingFinished", onFinished);
+  const t0 = Date.now();
+  await page.click(`main a[href="${href}"]`);
+  await page.locator(`main h1:has-text("${heading}")`).first().waitFor({ timeout: 120000 });
+  const ms = Date.now() - t0;
+  await page.waitForLoadState("networkidle");
+  cdp.off("Network.loadingFinished", onFinished);
+  return { bytes, ms };
+}
+
 const env = await start({ seed });
 try {
   const cookie = await apiLogin(env.base, "admin", ADMIN_PASSWORD);
@@ -83,6 +100,26 @@ try {
       "cold ms": median(cold.map((c) => c.ms)),
       "warm KB": Math.round(median(warm.map((c) => c.bytes)) / 1024),
       "warm ms": median(warm.map((c) => c.ms)),
+    });
+  }
+  const steps = [[], []];
+  for (let i = 0; i < RUNS; i++) {
+    const ctx = await env.browser.newContext();
+    await ctx.addCookies([{ name, value, url: env.base }]);
+    const page = await ctx.newPage();
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", THROTTLE);
+    await load(page, cdp, env.base + "/");
+    steps[0].push(await follow(page, cdp, "/service/1", "web"));
+    steps[1].push(await follow(page, cdp, "/project/1", "frontend"));
+    await ctx.close();
+  }
+  for (const [label, runs] of [["/ → service by link", steps[0]], ["→ project by link", steps[1]]]) {
+    rows.push({
+      page: label,
+      "cold KB": Math.round(median(runs.map((c) => c.bytes)) / 1024),
+      "cold ms": median(runs.map((c) => c.ms)),
     });
   }
   const mode = process.env.UNCOMPRESSED_UNCACHED ? "uncompressed and uncached" : "as served";

@@ -1,8 +1,8 @@
 // The bundle comes in chunks (app/src/app.rs, .ci/build-site): a page fetches the main module
 // and its own group's chunks, never the rule editor's (the PromQL engine) unless it edits rules.
 // A first page's chunks come in one file, its group's pack, which the server names in a Link
-// preload header so that it arrives with the main module; later pages fetch the chunks they
-// still lack one by one.
+// preload header so that it arrives with the main module; a later page's pack holds only the
+// chunks the tab lacks (server/src/web/packs.rs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { start, open, apiLogin, ADMIN_PASSWORD } from "./harness.mjs";
@@ -15,7 +15,10 @@ test("pages load their own chunks: the rule editor's only where rules are edited
     const page = env.page;
     await page.context().addCookies([{ name, value, url: env.base }]);
     const wasm = [];
-    page.on("request", (r) => /\.(wasm|bin)$/.test(r.url()) && wasm.push(new URL(r.url()).pathname.split("/").pop()));
+    page.on("request", (r) => {
+      const url = new URL(r.url());
+      if (/\.(wasm|bin)$/.test(url.pathname)) wasm.push(url.pathname.split("/").pop() + url.search);
+    });
 
     await open(page, env.base + "/");
     // The main module and the home page's pack, nothing else: no chunk fetched twice.
@@ -25,38 +28,52 @@ test("pages load their own chunks: the rule editor's only where rules are edited
     // fetches them with the main module.
     const res = await fetch(env.base + "/rule/new", { headers: { cookie } });
     const link = res.headers.get("link") ?? "";
-    assert.match(link, /<\/pkg\/[0-9a-f]{16}\/pack_rules\.bin>; rel=preload; as=fetch; crossorigin/);
+    assert.match(link, /<\/pkg\/[0-9a-f]{16}\/pack_rule_new\.bin>; rel=preload; as=fetch; crossorigin/);
     assert.match(link, /__wasm_split\._+\.js>; rel=modulepreload/);
     assert.doesNotMatch(link, /home/);
     // The page names its group, for the loader to fetch the pack as soon as it is imported.
-    assert.match(await res.text(), /<html[^>]* data-promgen-group="rules"/);
+    assert.match(await res.text(), /<html[^>]* data-promgen-group="rule_new"/);
     const before = wasm.length;
 
     // Going there fetches the rules pack, which the page was told of, and no chunk on its own.
     await open(page, env.base + "/rule/new");
     await page.locator("textarea").first().waitFor();
-    assert.deepEqual(wasm.slice(before).toSorted(), ["pack_rules.bin", "promgen_bg.wasm"]);
+    assert.deepEqual(wasm.slice(before).toSorted(), ["pack_rule_new.bin", "promgen_bg.wasm"]);
 
-    // A page reached by a link fetches the chunks it lacks one by one (the home page's group
-    // shares some with the rule editor's).
+    // A page reached by a link fetches one pack, of the chunks the tab lacks: the home page's
+    // group less those the rule editor brought.
     const beforeHome = wasm.length;
     await page.click("header a.brand");
     await page.waitForURL(env.base + "/");
     await page.locator("main h1:text-is('Services')").waitFor();
     const fetched = wasm.slice(beforeHome);
-    assert.ok(fetched.some((w) => w.startsWith("split_home")), fetched.join(" "));
-    assert.ok(fetched.every((w) => w.endsWith(".wasm") && w !== "promgen_bg.wasm"), fetched.join(" "));
+    assert.equal(fetched.length, 1, fetched.join(" "));
+    assert.match(fetched[0], /^pack_home\.bin\?have=[\w.-]+$/);
+    const pkg = link.match(/<(\/pkg\/[0-9a-f]{16})\//)[1];
+    const names = async (file) => {
+      const bytes = new Uint8Array(await (await fetch(`${env.base}${pkg}/${file}`)).arrayBuffer());
+      return JSON.parse(new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(10)))).map(([name]) => name);
+    };
+    const editor = new Set(await names("pack_rule_new.bin"));
+    const home = await names("pack_home.bin");
+    assert.deepEqual(await names(fetched[0]), home.filter((n) => !editor.has(n)));
+    assert.ok(home.some((n) => editor.has(n)), "the two groups share chunks");
 
     // A chunk that cannot be fetched (the network, or a tab left open across a deploy) does not
     // kill the page: the browser loads the target page in full instead.
     await open(page, env.base + "/");
     let aborted = 0;
-    await page.route(/split_alerts[^/]*\.wasm$/, (route) => (aborted++ === 0 ? route.abort() : route.continue()));
+    await page.route(/(pack_alerts\.bin\?have=|split_alerts[^/]*\.wasm$)/, (route) => (aborted++, route.abort()));
     env.expectConsole(/Failed to load resource: net::ERR_FAILED/);
+    const beforeAlerts = wasm.length;
     await page.click("header a:text-is('Alerts')");
     await page.waitForURL(env.base + "/alert");
     await page.waitForSelector("html[data-hydrated=true]");
-    assert.equal(aborted >= 2, true, `the chunk was asked for again after the full load (${aborted})`);
+    // The pack, then the chunks on their own, then the page in full, with the group's whole pack.
+    const tried = wasm.slice(beforeAlerts);
+    assert.match(tried[0], /^pack_alerts\.bin\?have=/);
+    assert.ok(aborted >= 2 && tried.includes("split_alerts.wasm"), tried.join(" "));
+    assert.ok(tried.indexOf("pack_alerts.bin") > tried.indexOf("split_alerts.wasm"), tried.join(" "));
     await page.locator("main h1").first().waitFor();
     // The splitter's JS loader lets its failed fetch surface as an uncaught rejection (its Rust
     // side gets the error too, which is what turns into the full load above); nothing else.

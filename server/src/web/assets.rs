@@ -38,9 +38,15 @@ impl Assets {
     pub fn read(site_root: &Path) -> Assets {
         let text = std::fs::read_to_string(site_root.join("pkg/manifest.txt")).unwrap_or_default();
         let mut assets = Assets::parse(&text);
-        let chunks = std::fs::read_to_string(site_root.join(&assets.pkg_dir).join("chunks.json")).unwrap_or_default();
-        assets.chunks = app::chunks::ChunkManifest::parse(&format!("/{}", assets.pkg_dir), &chunks);
+        assets.chunks =
+            app::chunks::ChunkManifest::parse(&format!("/{}", assets.pkg_dir), &assets.chunks_json(site_root));
         assets
+    }
+
+    /// The splitter's manifest of the bundle (`<pkg_dir>/chunks.json`: group → chunk names);
+    /// empty when there is none.
+    pub fn chunks_json(&self, site_root: &Path) -> String {
+        std::fs::read_to_string(site_root.join(&self.pkg_dir).join("chunks.json")).unwrap_or_default()
     }
 
     fn parse(text: &str) -> Assets {

@@ -1,25 +1,54 @@
-// [promgen: packs] The chunks a page needs first come in one file, its group's pack
+// [promgen: packs] The chunks a page needs come in one file, its group's pack
 // (`pack_<group>.bin`, written by `promgen-wasm-split pack`): one compressed stream is 20-25%
-// smaller than the same chunks compressed one by one. A page rendered by the server names its
-// group on `<html data-promgen-group>` (app/src/app.rs), so the pack is fetched as soon as this
-// loader is imported, before the main module has arrived (the page's Link header preloads it;
-// fetched later, a slow link's browser warned that the preload went unused). A page the server
-// rendered without a group (an unknown path) names the group of the page it goes to in
-// `globalThis.__promgenGroup` before asking for a chunk. Chunks the pack lacks, and every
-// chunk after the first page's, are fetched one by one; so are all of them when the pack
+// smaller than the same chunks compressed one by one, and a page's group may need 270 of them.
+// A page rendered by the server names its group on `<html data-promgen-group>`
+// (app/src/app.rs), so that pack is fetched as soon as this loader is imported, before the main
+// module has arrived (the page's Link header preloads it; fetched later, a slow link's browser
+// warned that the preload went unused). Pages reached later name their group in
+// `globalThis.__promgenGroup` before asking for a chunk; their pack is asked for with the
+// chunks this page has taken already (`?have=3.5-9.split_home`), which Promgen's server leaves
+// out (server/src/web/packs.rs; a server that ignores `have` sends the whole pack, which works
+// as well). Chunks a pack lacks are fetched one by one; so are all of a group's when its pack
 // cannot be fetched or read, or sends no answer (headers) within 10 s.
 // Pack: one line of JSON, `[["chunk_3", <bytes>], …]`, then those chunks' bytes in that order.
 const groupName = (g) => (/^\w+$/.test(g ?? "") ? g : undefined);
-let packed = fetchPack(groupName(globalThis.document?.documentElement.dataset.promgenGroup), import.meta.url);
-function fetchPack(group, base) {
-    if (group === undefined) return undefined;
-    const answer = fetch(new URL(`./pack_${group}.bin`, base));
+const taken = new Set();
+const packs = new Map();
+const first = groupName(globalThis.document?.documentElement.dataset.promgenGroup);
+if (first !== undefined) packs.set(first, fetchPack(first, import.meta.url, ""));
+function fetchPack(group, base, have) {
+    const url = new URL(`./pack_${group}.bin`, base);
+    if (have) url.search = `have=${have}`;
+    const answer = fetch(url);
     // Resolves (to nothing) rather than rejects: a rejection nobody waits for is logged.
     const late = new Promise((done) => setTimeout(done, 10000, null));
     return Promise.race([answer, late]).then((res) => res && unpack(res)).catch(() => null);
 }
+// The chunks taken so far, as `have` lists them: numbers and ranges of `chunk_N`, other names.
+function have() {
+    const numbers = [], names = [];
+    for (const name of taken) {
+        const n = /^chunk_(\d+)$/.exec(name);
+        n ? numbers.push(Number(n[1])) : names.push(name);
+    }
+    numbers.sort((a, b) => a - b);
+    const parts = [];
+    for (let i = 0; i < numbers.length; ) {
+        let j = i;
+        while (j + 1 < numbers.length && numbers[j + 1] === numbers[j] + 1) j++;
+        parts.push(i === j ? `${numbers[i]}` : `${numbers[i]}-${numbers[j]}`);
+        i = j + 1;
+    }
+    return [...parts, ...names].join(".");
+}
 function fetchChunk(path, base) {
-    packed ??= fetchPack(groupName(globalThis.__promgenGroup), base) ?? Promise.resolve(null);
+    const group = groupName(globalThis.__promgenGroup) ?? first;
+    let packed = packs.get(group);
+    if (packed === undefined) {
+        packed = group === undefined ? Promise.resolve(null) : fetchPack(group, base, have());
+        packs.set(group, packed);
+    }
+    taken.add(path.replace(/^\.\//, "").replace(/\.wasm$/, ""));
     return packed.then((chunks) => {
         const bytes = chunks?.get(path);
         if (!bytes) return fetch(new URL(path, base));

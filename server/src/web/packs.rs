@@ -1,0 +1,361 @@
+//! A later page's wasm chunks in one file, less those the browser has already.
+//!
+//! A first page's chunks come in its group's pack, `pkg/<build>/pack_<group>.bin`, written and
+//! precompressed by `.ci/build-site` (see `app::chunks`). A page reached later needs only the
+//! chunks of its group that no earlier page brought: from a project page to a service page 9 of
+//! 237 (29 KB brotli where the whole pack is 199 KB). The chunk loader asks for those as
+//! `pack_<group>.bin?have=<what it has>`, and this module answers with a pack of the rest, in
+//! the same format (one line of JSON, `[["chunk_3", <bytes>], …]`, then the chunks' bytes),
+//! compressed here as the browser's `Accept-Encoding` allows. Anything else under `/pkg/` is
+//! left to the static files, as is a pack of another build (a tab left open across a deploy,
+//! whose files are gone): the loader then fetches its chunks one by one.
+//!
+//! `have` lists chunk files by name without `.wasm`, separated by `.`: a number `N` or a range
+//! `N-M` stands for `chunk_N` … `chunk_M`; any other name (`split_users`) for itself.
+//! Library choices: `brotli` and `flate2` (the compressors tower-http uses) and `quick_cache`
+//! for the packs made.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Chunk names a `have` may list at most (a build has a few hundred chunks).
+const HAVE_MAX_NAMES: usize = 2000;
+/// Bytes of compressed packs kept, for the next browser that asks for the same.
+const CACHE_BYTES: u64 = 64 << 20;
+/// Brotli's quality for packs made per request: 9 takes about 0.1 s for a megabyte of wasm and
+/// is 12% larger than the build's 11, which takes 2 s.
+const BROTLI_QUALITY: u32 = 9;
+
+/// The current build's chunks per group, and the packs made of them.
+#[derive(Clone)]
+pub struct Packs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// `pkg/<hash>` under the site root, as `/pkg/<hash>/` is served.
+    build: String,
+    /// Where the build's files are.
+    dir: PathBuf,
+    /// Group → its chunk file names (`chunk_3`), the splitter's manifest (`chunks.json`).
+    groups: HashMap<String, Vec<String>>,
+    cache: quick_cache::sync::Cache<(String, Encoding), Bytes, PackWeight>,
+    /// One pack compressed at a time, on a blocking thread: a request costs up to 0.1 s of CPU
+    /// and anyone may ask.
+    compressing: Semaphore,
+}
+
+#[derive(Clone)]
+struct PackWeight;
+
+impl quick_cache::Weighter<(String, Encoding), Bytes> for PackWeight {
+    fn weight(&self, _: &(String, Encoding), pack: &Bytes) -> u64 {
+        pack.len() as u64 + 1
+    }
+}
+
+/// How a pack is sent: the first of brotli and gzip that `Accept-Encoding` allows.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+enum Encoding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+impl Encoding {
+    /// From an `Accept-Encoding` value (`gzip, deflate, br;q=0.9`); a coding with `q=0` is
+    /// refused, as RFC 9110 has it.
+    fn accepted(value: &str) -> Encoding {
+        let allows = |name: &str| {
+            value.split(',').any(|coding| {
+                let mut parts = coding.split(';');
+                let coding = parts.next().unwrap_or("").trim();
+                let q = parts
+                    .filter_map(|p| p.trim().strip_prefix("q="))
+                    .find_map(|q| q.trim().parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                (coding.eq_ignore_ascii_case(name) || coding == "*") && q > 0.0
+            })
+        };
+        if allows("br") {
+            Encoding::Brotli
+        } else if allows("gzip") {
+            Encoding::Gzip
+        } else {
+            Encoding::Identity
+        }
+    }
+
+    fn header(self) -> Option<&'static str> {
+        match self {
+            Encoding::Brotli => Some("br"),
+            Encoding::Gzip => Some("gzip"),
+            Encoding::Identity => None,
+        }
+    }
+}
+
+impl Packs {
+    /// The packs of the build `pkg_dir` (`pkg/<hash>`) under `site_root`, its groups from the
+    /// splitter's manifest `chunks_json` (group → chunk names); an unreadable manifest gives
+    /// no groups (every pack then comes from the static files).
+    pub fn new(site_root: &std::path::Path, pkg_dir: &str, chunks_json: &str) -> Packs {
+        let groups = serde_json::from_str(chunks_json).unwrap_or_default();
+        Packs {
+            inner: Arc::new(Inner {
+                build: pkg_dir.to_string(),
+                dir: site_root.join(pkg_dir),
+                groups,
+                cache: quick_cache::sync::Cache::with_weighter(256, CACHE_BYTES, PackWeight),
+                compressing: Semaphore::new(1),
+            }),
+        }
+    }
+}
+
+/// Middleware before the static files: answers `GET /pkg/<build>/pack_<group>.bin?have=…`
+/// for the current build and a known group with the group's chunks the browser lacks (see the
+/// module's doc); 400 for a `have` it cannot read. Anything else goes on.
+pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) -> Response {
+    let Some((group, have)) = pack_request(&packs.inner, &req) else {
+        return next.run(req).await;
+    };
+    let have = match Have::parse(have) {
+        Ok(have) => have,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("have: {e}")).into_response(),
+    };
+    let encoding = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Encoding::Identity, Encoding::accepted);
+    let chunks: Vec<String> = packs.inner.groups[group].iter().filter(|c| !have.covers(c)).cloned().collect();
+    let key = (chunks.join("."), encoding);
+    let inner = packs.inner.clone();
+    let made = packs
+        .inner
+        .cache
+        .get_or_insert_async(&key, async {
+            let _permit = inner.compressing.acquire().await.map_err(std::io::Error::other)?;
+            let job = inner.clone();
+            tokio::task::spawn_blocking(move || make_pack(&job.dir, &chunks, encoding))
+                .await
+                .map_err(std::io::Error::other)?
+        })
+        .await;
+    match made {
+        Ok(pack) => {
+            let mut res = pack.into_response();
+            let headers = res.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+            if let Some(coding) = encoding.header() {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+            }
+            res
+        }
+        Err(e) => {
+            // A chunk of the current build that cannot be read: the site directory changed
+            // under the server.
+            tracing::error!(error = %e, group, "cannot make a pack of chunks");
+            (StatusCode::INTERNAL_SERVER_ERROR, "the chunks cannot be read").into_response()
+        }
+    }
+}
+
+/// The group and the `have` value of a request for a later pack of the current build.
+fn pack_request<'r>(inner: &Inner, req: &'r Request) -> Option<(&'r str, &'r str)> {
+    if req.method() != axum::http::Method::GET {
+        return None;
+    }
+    let file = req.uri().path().strip_prefix('/')?.strip_prefix(inner.build.as_str())?.strip_prefix('/')?;
+    let group = file.strip_prefix("pack_")?.strip_suffix(".bin")?;
+    if !inner.groups.contains_key(group) {
+        return None;
+    }
+    let have = req.uri().query()?.split('&').find_map(|p| p.strip_prefix("have="))?;
+    Some((group, have))
+}
+
+/// The chunks a browser has, as `have` lists them.
+#[derive(Debug, Default, PartialEq)]
+struct Have<'a> {
+    /// `chunk_N` for N in these ranges (both ends included).
+    numbered: Vec<(u32, u32)>,
+    /// Other names, as they are.
+    named: Vec<&'a str>,
+}
+
+impl<'a> Have<'a> {
+    /// Errors name the first part that is not a number, a range or a file name.
+    fn parse(value: &'a str) -> Result<Have<'a>, String> {
+        let mut have = Have::default();
+        for (i, part) in value.split('.').filter(|p| !p.is_empty()).enumerate() {
+            if i == HAVE_MAX_NAMES {
+                return Err(format!("more than {HAVE_MAX_NAMES} names"));
+            }
+            let number = |s: &str| s.parse::<u32>().ok().filter(|_| s.bytes().all(|b| b.is_ascii_digit()));
+            if let Some((from, to)) = part.split_once('-') {
+                match (number(from), number(to)) {
+                    (Some(from), Some(to)) if from <= to => have.numbered.push((from, to)),
+                    _ => return Err(format!("{:?} is not a range of chunk numbers", shorten(part))),
+                }
+            } else if let Some(n) = number(part) {
+                have.numbered.push((n, n));
+            } else if part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                have.named.push(part);
+            } else {
+                return Err(format!("{:?} is not a chunk's name", shorten(part)));
+            }
+        }
+        Ok(have)
+    }
+
+    fn covers(&self, chunk: &str) -> bool {
+        match chunk.strip_prefix("chunk_").and_then(|n| n.parse::<u32>().ok()) {
+            Some(n) => self.numbered.iter().any(|&(from, to)| (from..=to).contains(&n)),
+            None => self.named.contains(&chunk),
+        }
+    }
+}
+
+/// At most 40 characters of what a caller sent, for an error message.
+fn shorten(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+/// The pack of `chunks` (files `<name>.wasm` in `dir`), compressed as `encoding` says.
+fn make_pack(dir: &std::path::Path, chunks: &[String], encoding: Encoding) -> std::io::Result<Bytes> {
+    let mut index = Vec::with_capacity(chunks.len());
+    let mut body = Vec::new();
+    for name in chunks {
+        let bytes = std::fs::read(dir.join(format!("{name}.wasm")))?;
+        index.push((name.as_str(), bytes.len()));
+        body.extend_from_slice(&bytes);
+    }
+    let mut pack = serde_json::to_vec(&index).map_err(std::io::Error::other)?;
+    pack.push(b'\n');
+    pack.extend_from_slice(&body);
+    Ok(Bytes::from(match encoding {
+        Encoding::Identity => pack,
+        Encoding::Brotli => {
+            let mut out = brotli::CompressorWriter::new(Vec::new(), 1 << 16, BROTLI_QUALITY, 22);
+            out.write_all(&pack)?;
+            out.into_inner()
+        }
+        Encoding::Gzip => {
+            let mut out = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            out.write_all(&pack)?;
+            out.finish()?
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn have_reads_numbers_ranges_and_names() {
+        let have = Have::parse("3.5-7.split_users").unwrap();
+        assert!(have.covers("chunk_3") && have.covers("chunk_5") && have.covers("chunk_7"));
+        assert!(!have.covers("chunk_4") && !have.covers("chunk_8") && !have.covers("chunk_30"));
+        assert!(have.covers("split_users") && !have.covers("split_user"));
+        assert_eq!(Have::parse("").unwrap(), Have::default());
+        assert_eq!(Have::parse("7-5").unwrap_err(), "\"7-5\" is not a range of chunk numbers");
+        assert_eq!(Have::parse("1.+2").unwrap_err(), "\"+2\" is not a chunk's name");
+        assert_eq!(Have::parse("../etc").unwrap_err(), "\"/etc\" is not a chunk's name");
+        assert!(Have::parse(&"1.".repeat(HAVE_MAX_NAMES + 1)).unwrap_err().starts_with("more than"));
+        // A huge range is two numbers, not a list.
+        assert!(Have::parse("0-4294967295").unwrap().covers("chunk_123456"));
+    }
+
+    #[test]
+    fn accept_encoding_picks_brotli_then_gzip() {
+        assert_eq!(Encoding::accepted("gzip, deflate, br, zstd"), Encoding::Brotli);
+        assert_eq!(Encoding::accepted("gzip;q=1, br;q=0"), Encoding::Gzip);
+        assert_eq!(Encoding::accepted("identity"), Encoding::Identity);
+        assert_eq!(Encoding::accepted("*"), Encoding::Brotli);
+        assert_eq!(Encoding::accepted("BR;q=0.5"), Encoding::Brotli);
+    }
+
+    /// A build of three chunks in a directory of the test's own.
+    fn site(test: &str) -> Packs {
+        let dir = std::env::temp_dir().join(format!("promgen-packs-{test}-{}", std::process::id()));
+        let build = dir.join("pkg/0123456789abcdef");
+        std::fs::create_dir_all(&build).unwrap();
+        for (name, bytes) in
+            [("chunk_1", &b"\0asm-one"[..]), ("chunk_2", b"\0asm-two"), ("split_users", b"\0asm-users")]
+        {
+            std::fs::write(build.join(format!("{name}.wasm")), bytes).unwrap();
+        }
+        Packs::new(&dir, "pkg/0123456789abcdef", r#"{"users": ["chunk_1", "chunk_2", "split_users"]}"#)
+    }
+
+    async fn get(packs: &Packs, uri: &str, accept: &str) -> (StatusCode, Option<String>, Vec<u8>) {
+        use tower::ServiceExt;
+        let app = axum::Router::new()
+            .fallback(|| async { (StatusCode::IM_A_TEAPOT, "static") })
+            .layer(axum::middleware::from_fn_with_state(packs.clone(), later_pack));
+        let req = Request::get(uri).header(header::ACCEPT_ENCODING, accept).body(axum::body::Body::empty()).unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        let status = res.status();
+        let coding = res.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap().to_string());
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap().to_vec();
+        (status, coding, body)
+    }
+
+    #[tokio::test]
+    async fn a_later_pack_holds_what_the_browser_lacks() {
+        let packs = site("later");
+        let (status, coding, body) = get(&packs, "/pkg/0123456789abcdef/pack_users.bin?have=1.9-12", "identity").await;
+        assert_eq!((status, coding), (StatusCode::OK, None));
+        assert_eq!(body, b"[[\"chunk_2\",8],[\"split_users\",10]]\n\0asm-two\0asm-users");
+
+        let (status, coding, body) = get(&packs, "/pkg/0123456789abcdef/pack_users.bin?have=1", "gzip, br").await;
+        assert_eq!((status, coding.as_deref()), (StatusCode::OK, Some("br")));
+        let mut plain = Vec::new();
+        brotli::Decompressor::new(&body[..], 4096).read_to_end(&mut plain).unwrap();
+        assert!(plain.starts_with(b"[[\"chunk_2\",8],"));
+
+        let (_, coding, body) = get(&packs, "/pkg/0123456789abcdef/pack_users.bin?have=1-2.split_users", "gzip").await;
+        assert_eq!(coding.as_deref(), Some("gzip"));
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut plain).unwrap();
+        assert_eq!(plain, b"[]\n");
+        packs.remove_site();
+    }
+
+    #[tokio::test]
+    async fn other_requests_go_to_the_static_files() {
+        let packs = site("static");
+        for uri in [
+            // The build's own pack, precompressed.
+            "/pkg/0123456789abcdef/pack_users.bin",
+            // Another build, an unknown group, another file.
+            "/pkg/fedcba9876543210/pack_users.bin?have=1",
+            "/pkg/0123456789abcdef/pack_nobody.bin?have=1",
+            "/pkg/0123456789abcdef/chunk_1.wasm?have=1",
+        ] {
+            assert_eq!(get(&packs, uri, "br").await.0, StatusCode::IM_A_TEAPOT, "{uri}");
+        }
+        let (status, _, body) = get(&packs, "/pkg/0123456789abcdef/pack_users.bin?have=1.%3Cscript%3E", "br").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(String::from_utf8(body).unwrap(), "have: \"%3Cscript%3E\" is not a chunk's name");
+        packs.remove_site();
+    }
+
+    impl Packs {
+        fn remove_site(&self) {
+            std::fs::remove_dir_all(self.inner.dir.parent().unwrap().parent().unwrap()).unwrap();
+        }
+    }
+}

@@ -53,12 +53,22 @@ mod lazy {
 
     macro_rules! page_groups {
         ($($group:ident / $preload:ident: [$($page:ident),* $(,)?];)*) => {
-            /// Which page a group's view function draws.
+            /// Which page a route draws.
             #[cfg(not(feature = "csr"))]
             #[derive(Clone, Copy)]
             #[allow(clippy::enum_variant_names)]
             enum Page {
                 $($($page,)*)*
+            }
+
+            #[cfg(not(feature = "csr"))]
+            impl Page {
+                /// The page's group of chunks, as the splitter names it.
+                fn group(self) -> &'static str {
+                    match self {
+                        $($(Page::$page => stringify!($group),)*)*
+                    }
+                }
             }
 
             $(
@@ -79,55 +89,61 @@ mod lazy {
                         _ => unreachable!("{} is not in this group", stringify!($group)),
                     })
                 }
-
-                $(
-                    pub struct $page;
-
-                    #[cfg(not(feature = "csr"))]
-                    impl leptos_router::LazyRoute for $page {
-                        fn data() -> Self {
-                            Self
-                        }
-
-                        async fn view(_this: Self) -> AnyView {
-                            crate::chunks::preload(stringify!($group));
-                            let page = match $group(Page::$page).await {
-                                Ok(view) => view,
-                                Err(crate::chunks::ChunkUnavailable) => crate::chunks::unavailable(),
-                            };
-                            // `<html data-promgen-group>`: the chunk loader fetches the group's
-                            // pack as soon as it is imported (crate::chunks).
-                            view! {
-                                <leptos_meta::Html attr:data-promgen-group=stringify!($group) />
-                                {page}
-                            }
-                            .into_any()
-                        }
-
-                        async fn preload() {
-                            // Only the browser fetches chunks (links are preloaded on intent);
-                            // a failure here is retried when the page is shown.
-                            #[cfg(target_arch = "wasm32")]
-                            {
-                                // The router may preload a first page's group before its view.
-                                crate::chunks::name_group(stringify!($group));
-                                let _ = $preload().await;
-                            }
-                        }
-                    }
-
-                    impl $page {
-                        /// The route's view: its group's chunk loaded first, except in the
-                        /// unsplit `csr` bundle.
-                        pub fn route() -> impl ChooseView {
-                            #[cfg(not(feature = "csr"))]
-                            return leptos_router::Lazy::<$page>::new();
-                            #[cfg(feature = "csr")]
-                            return pages::$page;
-                        }
-                    }
-                )*
             )*
+
+            /// A route's view: its page, its group's chunk loaded first. One type for every
+            /// route rather than leptos_router's `Lazy<T>` per page: the router's code for a
+            /// lazy route is then in the main module once, not 24 times.
+            #[cfg(not(feature = "csr"))]
+            #[derive(Clone, Copy)]
+            pub struct PageView(Page);
+
+            #[cfg(not(feature = "csr"))]
+            impl ChooseView for PageView {
+                async fn choose(self) -> AnyView {
+                    let group = self.0.group();
+                    crate::chunks::preload(group);
+                    let page = match self.0 {
+                        $($(Page::$page => $group(Page::$page).await,)*)*
+                    };
+                    let page = page.unwrap_or_else(|crate::chunks::ChunkUnavailable| crate::chunks::unavailable());
+                    // `<html data-promgen-group>`: the chunk loader fetches the group's pack
+                    // as soon as it is imported (crate::chunks).
+                    view! {
+                        <leptos_meta::Html attr:data-promgen-group=group />
+                        {page}
+                    }
+                    .into_any()
+                }
+
+                async fn preload(&self) {
+                    // Only the browser fetches chunks (links are preloaded on intent); a
+                    // failure here is retried when the page is shown.
+                    #[cfg(target_arch = "wasm32")]
+                    {
+                        // The router may preload a first page's group before its view.
+                        crate::chunks::name_group(self.0.group());
+                        match self.0 {
+                            $($(Page::$page => { let _ = $preload().await; })*)*
+                        }
+                    }
+                }
+            }
+
+            $($(
+                pub struct $page;
+
+                impl $page {
+                    /// The route's view: its group's chunk loaded first, except in the
+                    /// unsplit `csr` bundle.
+                    pub fn route() -> impl ChooseView {
+                        #[cfg(not(feature = "csr"))]
+                        return PageView(Page::$page);
+                        #[cfg(feature = "csr")]
+                        return pages::$page;
+                    }
+                }
+            )*)*
         };
     }
 

@@ -5,7 +5,7 @@ use super::Session;
 use crate::api::auth::Logout;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::hooks::use_location;
 
 /// `/login?next=<this page>`: the login page brings the user back here.
 pub fn login_href(path: &str, search: &str) -> String {
@@ -28,14 +28,6 @@ pub fn Nav() -> impl IntoView {
     });
     let location = use_location();
     let login = move || login_href(&location.pathname.get(), &location.search.get());
-    let query = NodeRef::<leptos::html::Input>::new();
-    let navigate = use_navigate();
-    let search = move |ev: leptos::ev::SubmitEvent| {
-        if let Some(q) = query.get_untracked() {
-            ev.prevent_default();
-            navigate(&format!("/search?q={}", super::query_value(&q.value())), Default::default());
-        }
-    };
     // The phone menu closes when a page is chosen (also the one shown), on a click outside it
     // and on Escape (focus back on its button when it was in the menu).
     let menu = NodeRef::<leptos::html::Details>::new();
@@ -81,16 +73,13 @@ pub fn Nav() -> impl IntoView {
     view! {
         <header class="nav">
             <A href="/" attr:class="brand">"Promgen"</A>
-            // A plain form, sent by the router: leptos_router's `<Form>` would put its code
-            // (10 KB) in every page's first load, which this box is on.
-            <form method="GET" action="/search" class="search" role="search" on:submit=search>
+            <form method="GET" action="/search" class="search" role="search" on:submit=super::get_within_page("/search")>
                 <input
                     type="search"
                     name="q"
                     placeholder="Search services, hosts, rules, URLs…"
                     aria-label="Search"
                     maxlength=crate::model::validate::QUERY_MAX_CHARS
-                    node_ref=query
                 />
             </form>
             <details class="menu" node_ref=menu>

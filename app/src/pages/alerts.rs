@@ -3,13 +3,13 @@
 
 use super::{HeldAlertsPanel, SilenceButton};
 use crate::api::alerts::{alert_history, current_alerts, get_alert};
-use crate::components::{ErrorView, LabelChips, Loading, PageError, When, live_feed, unnamed_dropped};
+use crate::components::{ErrorView, LabelChips, Loading, PageError, When, get_within_page, live_feed};
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{A, Form};
+use leptos_router::components::A;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn labels_query() -> impl Fn() -> String + Clone + Send + Sync + 'static {
@@ -22,10 +22,10 @@ fn labels_query() -> impl Fn() -> String + Clone + Send + Sync + 'static {
 #[component]
 fn LabelFilter(action: &'static str, value: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
     view! {
-        <Form method="GET" action=action on_form_data=unnamed_dropped() attr:class="label-filter">
+        <form method="GET" action=action class="label-filter" on:submit=get_within_page(action)>
             <input type="search" name="labels" value=value placeholder="service=web severity=critical" aria-label="Label filter" />
             <button type="submit">"Filter"</button>
-        </Form>
+        </form>
     }
 }
 

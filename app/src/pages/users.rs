@@ -1,10 +1,9 @@
 //! The users of the site, for its admins: who they are, searchable.
 
 use crate::api::members::list_users;
-use crate::components::{ErrorView, Loading, When, unnamed_dropped};
+use crate::components::{ErrorView, Loading, When, get_within_page};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -14,10 +13,10 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <Title text="Users" />
         <h1>"Users"</h1>
-        <Form method="GET" action="/user" on_form_data=unnamed_dropped()>
+        <form method="GET" action="/user" on:submit=get_within_page("/user")>
             <input type="search" name="q" value=q placeholder="Username, email or name" aria-label="Find users" />
             <button type="submit">"Find"</button>
-        </Form>
+        </form>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match users.await {

@@ -29,7 +29,7 @@ pub fn ConfirmSubmit(
         }
         now
     });
-    let yes_label = format!("Yes, {}", label.to_lowercase());
+    let yes_label = format!("Yes, {}", label.to_ascii_lowercase());
     view! {
         <Show
             when=move || asking.get()

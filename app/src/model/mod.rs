@@ -24,11 +24,13 @@ pub use user::*;
 
 /// A message as a sentence: its first letter a capital, the rest as written. The server's
 /// messages start in lowercase, as errors do (`wrong username or password`), for APIs and logs;
-/// pages show them as sentences.
+/// pages show them as sentences. An ASCII letter only: a message that starts with something
+/// else (a quoted name, or a name someone typed in another script) is left as written, and
+/// Unicode's case tables would cost most pages' first load 4 KB of wasm.
 pub fn sentence(message: &str) -> String {
     let mut chars = message.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+        Some(first) => std::iter::once(first.to_ascii_uppercase()).chain(chars).collect(),
         None => String::new(),
     }
 }

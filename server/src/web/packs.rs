@@ -8,7 +8,10 @@
 //! the same format (one line of JSON, `[["chunk_3", <bytes>], …]`, then the chunks' bytes),
 //! compressed here as the browser's `Accept-Encoding` allows. Anything else under `/pkg/` is
 //! left to the static files, as is a pack of another build (a tab left open across a deploy,
-//! whose files are gone): the loader then fetches its chunks one by one.
+//! whose files are gone): the loader then fetches its chunks one by one. So is a request
+//! whose pack would not be much smaller than the whole (compressed here a little less well than
+//! the build does), or that would wait behind others (see [`QUEUE_MAX`]): the whole pack is
+//! sent instead, precompressed, which the loader takes as well.
 //!
 //! `have` lists chunk files by name without `.wasm`, separated by `.`: a number `N` or a range
 //! `N-M` stands for `chunk_N` … `chunk_M`; any other name (`split_users`) for itself.
@@ -24,15 +27,24 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
 /// Chunk names a `have` may list at most (a build has a few hundred chunks).
 const HAVE_MAX_NAMES: usize = 2000;
 /// Bytes of compressed packs kept, for the next browser that asks for the same.
 const CACHE_BYTES: u64 = 64 << 20;
-/// Brotli's quality for packs made per request: 9 takes about 0.1 s for a megabyte of wasm and
-/// is 12% larger than the build's 11, which takes 2 s.
-const BROTLI_QUALITY: u32 = 9;
+/// Brotli's quality for packs made per request: 6 takes 0.05 to 0.2 s for a megabyte of wasm
+/// and is 15% larger than the build's 11, which takes 2 s.
+const BROTLI_QUALITY: u32 = 6;
+/// A pack of the chunks the tab lacks is made only when its chunks are at most this share of
+/// the group's (in bytes): above it the whole pack, compressed better at build time, is about as
+/// small (a reviewer found later packs 7% larger than the whole).
+const LATER_PACK_MAX_SHARE: f64 = 0.8;
+/// Requests that may wait for a pack to be made (or for the same pack made for another); more
+/// get the whole pack at once. Packs are made one at a time, and a queue of forty stalled every
+/// tab's next page for 13 s.
+const QUEUE_MAX: usize = 4;
 
 /// The current build's chunks per group, and the packs made of them.
 #[derive(Clone)]
@@ -47,10 +59,16 @@ struct Inner {
     dir: PathBuf,
     /// Group → its chunk file names (`chunk_3`), the splitter's manifest (`chunks.json`).
     groups: HashMap<String, Vec<String>>,
+    /// Chunk → its size in bytes (uncompressed), read once.
+    sizes: HashMap<String, u64>,
     cache: quick_cache::sync::Cache<(String, Encoding), Bytes, PackWeight>,
-    /// One pack compressed at a time, on a blocking thread: a request costs up to 0.1 s of CPU
-    /// and anyone may ask.
-    compressing: Semaphore,
+    /// One pack made at a time, on a blocking thread: a request costs up to 0.2 s of CPU and
+    /// anyone may ask. The permit goes with the work, which finishes (and is kept) when the
+    /// browser that asked has gone.
+    making: Arc<Semaphore>,
+    /// Requests waiting for a pack to be made (counted where they start to wait, until their
+    /// task ends).
+    queued: AtomicUsize,
 }
 
 #[derive(Clone)]
@@ -71,23 +89,31 @@ enum Encoding {
 }
 
 impl Encoding {
-    /// From an `Accept-Encoding` value (`gzip, deflate, br;q=0.9`); a coding with `q=0` is
-    /// refused, as RFC 9110 has it.
+    /// From an `Accept-Encoding` value (`gzip, deflate, br;q=0.9`), as RFC 9110 §12.5.3 has
+    /// it: the coding with the highest weight (brotli on a tie), a coding's own entry before
+    /// `*`, `q=0` refusing it; as the precompressed static files are chosen.
     fn accepted(value: &str) -> Encoding {
-        let allows = |name: &str| {
-            value.split(',').any(|coding| {
-                let mut parts = coding.split(';');
-                let coding = parts.next().unwrap_or("").trim();
+        let entries: Vec<(String, f32)> = value
+            .split(',')
+            .filter_map(|entry| {
+                let mut parts = entry.split(';');
+                let coding = parts.next()?.trim().to_ascii_lowercase();
                 let q = parts
-                    .filter_map(|p| p.trim().strip_prefix("q="))
-                    .find_map(|q| q.trim().parse::<f32>().ok())
+                    .filter_map(|p| p.split_once('=').filter(|(k, _)| k.trim().eq_ignore_ascii_case("q")))
+                    .map(|(_, v)| v.trim().parse::<f32>().unwrap_or(0.0))
+                    .next()
                     .unwrap_or(1.0);
-                (coding.eq_ignore_ascii_case(name) || coding == "*") && q > 0.0
+                (!coding.is_empty()).then_some((coding, q))
             })
+            .collect();
+        let weight = |name: &str| {
+            let own = entries.iter().find(|(c, _)| c == name);
+            own.or_else(|| entries.iter().find(|(c, _)| c == "*")).map_or(0.0, |(_, q)| *q)
         };
-        if allows("br") {
+        let (br, gzip) = (weight("br"), weight("gzip"));
+        if br > 0.0 && br >= gzip {
             Encoding::Brotli
-        } else if allows("gzip") {
+        } else if gzip > 0.0 {
             Encoding::Gzip
         } else {
             Encoding::Identity
@@ -108,22 +134,31 @@ impl Packs {
     /// splitter's manifest `chunks_json` (group → chunk names); an unreadable manifest gives
     /// no groups (every pack then comes from the static files).
     pub fn new(site_root: &std::path::Path, pkg_dir: &str, chunks_json: &str) -> Packs {
-        let groups = serde_json::from_str(chunks_json).unwrap_or_default();
+        let groups: HashMap<String, Vec<String>> = serde_json::from_str(chunks_json).unwrap_or_default();
+        let dir = site_root.join(pkg_dir);
+        let sizes = groups
+            .values()
+            .flatten()
+            .filter_map(|c| Some((c.clone(), std::fs::metadata(dir.join(format!("{c}.wasm"))).ok()?.len())))
+            .collect();
         Packs {
             inner: Arc::new(Inner {
                 build: pkg_dir.to_string(),
-                dir: site_root.join(pkg_dir),
+                dir,
                 groups,
+                sizes,
                 cache: quick_cache::sync::Cache::with_weighter(256, CACHE_BYTES, PackWeight),
-                compressing: Semaphore::new(1),
+                making: Arc::new(Semaphore::new(1)),
+                queued: AtomicUsize::new(0),
             }),
         }
     }
 }
 
 /// Middleware before the static files: answers `GET /pkg/<build>/pack_<group>.bin?have=…`
-/// for the current build and a known group with the group's chunks the browser lacks (see the
-/// module's doc); 400 for a `have` it cannot read. Anything else goes on.
+/// (and `HEAD`) for the current build and a known group with the group's chunks the browser
+/// lacks (see the module's doc); 400 for a `have` it cannot read. Anything else goes on, as do
+/// requests the whole pack serves better (see the module's doc).
 pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) -> Response {
     let Some((group, have)) = pack_request(&packs.inner, &req) else {
         return next.run(req).await;
@@ -132,47 +167,76 @@ pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) ->
         Ok(have) => have,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("have: {e}")).into_response(),
     };
+    let inner = &packs.inner;
+    let all = &inner.groups[group];
+    let chunks: Vec<String> = all.iter().filter(|c| !have.covers(c)).cloned().collect();
+    let bytes =
+        |names: &mut dyn Iterator<Item = &String>| names.map(|c| inner.sizes.get(c).copied().unwrap_or(0)).sum::<u64>();
+    if bytes(&mut chunks.iter()) as f64 > LATER_PACK_MAX_SHARE * bytes(&mut all.iter()) as f64 {
+        return next.run(req).await;
+    }
     let encoding = req
         .headers()
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map_or(Encoding::Identity, Encoding::accepted);
-    let chunks: Vec<String> = packs.inner.groups[group].iter().filter(|c| !have.covers(c)).cloned().collect();
     let key = (chunks.join("."), encoding);
+    let pack = match inner.cache.get(&key) {
+        Some(pack) => pack,
+        None => {
+            if inner.queued.fetch_add(1, Ordering::SeqCst) >= QUEUE_MAX {
+                inner.queued.fetch_sub(1, Ordering::SeqCst);
+                return next.run(req).await;
+            }
+            let made = tokio::spawn(make_and_keep(packs.clone(), key, chunks)).await;
+            match made {
+                Ok(Ok(pack)) => pack,
+                Ok(Err(e)) => {
+                    // A chunk of the current build that cannot be read: the site directory
+                    // changed under the server.
+                    tracing::error!(error = %e, group, "cannot make a pack of chunks");
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "the chunks cannot be read").into_response();
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, group, "making a pack of chunks failed");
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "the chunks cannot be read").into_response();
+                }
+            }
+        }
+    };
+    let mut res = pack.into_response();
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    if let Some(coding) = encoding.header() {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    res
+}
+
+/// Makes the pack of `chunks` compressed as `key` says and keeps it, in a task of its own: a
+/// browser that goes away leaves it to finish, and the next that asks gets it from the cache.
+async fn make_and_keep(packs: Packs, key: (String, Encoding), chunks: Vec<String>) -> std::io::Result<Bytes> {
     let inner = packs.inner.clone();
-    let made = packs
-        .inner
+    let made = inner
         .cache
         .get_or_insert_async(&key, async {
-            let _permit = inner.compressing.acquire().await.map_err(std::io::Error::other)?;
-            let job = inner.clone();
-            tokio::task::spawn_blocking(move || make_pack(&job.dir, &chunks, encoding))
-                .await
-                .map_err(std::io::Error::other)?
+            let permit = inner.making.clone().acquire_owned().await.map_err(std::io::Error::other)?;
+            let (dir, encoding) = (inner.dir.clone(), key.1);
+            tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                make_pack(&dir, &chunks, encoding)
+            })
+            .await
+            .map_err(std::io::Error::other)?
         })
         .await;
-    match made {
-        Ok(pack) => {
-            let mut res = pack.into_response();
-            let headers = res.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
-            if let Some(coding) = encoding.header() {
-                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
-            }
-            res
-        }
-        Err(e) => {
-            // A chunk of the current build that cannot be read: the site directory changed
-            // under the server.
-            tracing::error!(error = %e, group, "cannot make a pack of chunks");
-            (StatusCode::INTERNAL_SERVER_ERROR, "the chunks cannot be read").into_response()
-        }
-    }
+    inner.queued.fetch_sub(1, Ordering::SeqCst);
+    made
 }
 
 /// The group and the `have` value of a request for a later pack of the current build.
 fn pack_request<'r>(inner: &Inner, req: &'r Request) -> Option<(&'r str, &'r str)> {
-    if req.method() != axum::http::Method::GET {
+    if req.method() != axum::http::Method::GET && req.method() != axum::http::Method::HEAD {
         return None;
     }
     let file = req.uri().path().strip_prefix('/')?.strip_prefix(inner.build.as_str())?.strip_prefix('/')?;
@@ -207,7 +271,8 @@ impl<'a> Have<'a> {
                     (Some(from), Some(to)) if from <= to => have.numbered.push((from, to)),
                     _ => return Err(format!("{:?} is not a range of chunk numbers", shorten(part))),
                 }
-            } else if let Some(n) = number(part) {
+            } else if part.bytes().all(|b| b.is_ascii_digit()) {
+                let n = number(part).ok_or_else(|| format!("{:?} is not a chunk number", shorten(part)))?;
                 have.numbered.push((n, n));
             } else if part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 have.named.push(part);
@@ -220,8 +285,8 @@ impl<'a> Have<'a> {
 
     fn covers(&self, chunk: &str) -> bool {
         match chunk.strip_prefix("chunk_").and_then(|n| n.parse::<u32>().ok()) {
-            Some(n) => self.numbered.iter().any(|&(from, to)| (from..=to).contains(&n)),
-            None => self.named.contains(&chunk),
+            Some(n) if self.numbered.iter().any(|&(from, to)| (from..=to).contains(&n)) => true,
+            _ => self.named.contains(&chunk),
         }
     }
 }
@@ -274,6 +339,8 @@ mod tests {
         assert_eq!(Have::parse("1.+2").unwrap_err(), "\"+2\" is not a chunk's name");
         assert_eq!(Have::parse("../etc").unwrap_err(), "\"/etc\" is not a chunk's name");
         assert!(Have::parse(&"1.".repeat(HAVE_MAX_NAMES + 1)).unwrap_err().starts_with("more than"));
+        assert_eq!(Have::parse("4294967296").unwrap_err(), "\"4294967296\" is not a chunk number");
+        assert!(Have::parse("chunk_5").unwrap().covers("chunk_5"));
         // A huge range is two numbers, not a list.
         assert!(Have::parse("0-4294967295").unwrap().covers("chunk_123456"));
     }
@@ -285,11 +352,19 @@ mod tests {
         assert_eq!(Encoding::accepted("identity"), Encoding::Identity);
         assert_eq!(Encoding::accepted("*"), Encoding::Brotli);
         assert_eq!(Encoding::accepted("BR;q=0.5"), Encoding::Brotli);
+        // A coding's own entry before `*`; `Q` as `q`; the higher weight first (a reviewer's).
+        assert_eq!(Encoding::accepted("br;q=0, *"), Encoding::Gzip);
+        assert_eq!(Encoding::accepted("br;Q=0, gzip"), Encoding::Gzip);
+        assert_eq!(Encoding::accepted("gzip;q=0.9, br;q=0.1"), Encoding::Gzip);
+        assert_eq!(Encoding::accepted("br;q=0, gzip;q=0"), Encoding::Identity);
+        assert_eq!(Encoding::accepted("br;q=nonsense, gzip"), Encoding::Gzip);
     }
 
     /// A build of three chunks in a directory of the test's own.
     fn site(test: &str) -> Packs {
         let dir = std::env::temp_dir().join(format!("promgen-packs-{test}-{}", std::process::id()));
+        // Left by a run that failed.
+        let _ = std::fs::remove_dir_all(&dir);
         let build = dir.join("pkg/0123456789abcdef");
         std::fs::create_dir_all(&build).unwrap();
         for (name, bytes) in
@@ -338,8 +413,11 @@ mod tests {
     async fn other_requests_go_to_the_static_files() {
         let packs = site("static");
         for uri in [
-            // The build's own pack, precompressed.
+            // The build's own pack, precompressed; also when the browser has too little of it
+            // for a pack of the rest to be much smaller (none of it here).
             "/pkg/0123456789abcdef/pack_users.bin",
+            "/pkg/0123456789abcdef/pack_users.bin?have=",
+            "/pkg/0123456789abcdef/pack_users.bin?have=7.split_home",
             // Another build, an unknown group, another file.
             "/pkg/fedcba9876543210/pack_users.bin?have=1",
             "/pkg/0123456789abcdef/pack_nobody.bin?have=1",

@@ -8,8 +8,9 @@
 // `globalThis.__promgenGroup` before asking for a chunk; their pack is asked for with the
 // chunks this page has taken already (`?have=3.5-9.split_home`), which Promgen's server leaves
 // out (server/src/web/packs.rs; a server that ignores `have` sends the whole pack, which works
-// as well). Chunks a pack lacks are fetched one by one; so are all of a group's when its pack
-// cannot be fetched or read, or sends no answer (headers) within 10 s.
+// as well, and Promgen's sends it when a pack of the rest would not be much smaller). Chunks a
+// pack lacks are fetched one by one; so are all of a group's when its pack cannot be fetched or
+// read, or sends no answer (headers) within 10 s.
 // Pack: one line of JSON, `[["chunk_3", <bytes>], …]`, then those chunks' bytes in that order.
 const groupName = (g) => (/^\w+$/.test(g ?? "") ? g : undefined);
 const taken = new Set();
@@ -19,9 +20,12 @@ if (first !== undefined) packs.set(first, fetchPack(first, import.meta.url, ""))
 function fetchPack(group, base, have) {
     const url = new URL(`./pack_${group}.bin`, base);
     if (have) url.search = `have=${have}`;
-    const answer = fetch(url);
+    // A pack with no answer in 10 s is given up, and its download stopped.
+    const stop = new AbortController();
+    let answered = false;
+    const answer = fetch(url, { signal: stop.signal }).then((res) => ((answered = true), res));
     // Resolves (to nothing) rather than rejects: a rejection nobody waits for is logged.
-    const late = new Promise((done) => setTimeout(done, 10000, null));
+    const late = new Promise((done) => setTimeout(() => (answered || stop.abort(), done(null)), 10000));
     return Promise.race([answer, late]).then((res) => res && unpack(res)).catch(() => null);
 }
 // The chunks taken so far, as `have` lists them: numbers and ranges of `chunk_N`, other names.

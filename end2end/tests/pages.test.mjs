@@ -199,6 +199,17 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await page.waitForURL(base + "/search?q=rather%2Flong+%26+more");
   await page.locator("main h1", { hasText: "Search: rather/long & more" }).waitFor();
   assert.equal(await page.evaluate(() => window.__samePage), true, "the search reloaded the page");
+  // Leaving the search page by links (from the silences, a search, a host, its service) left
+  // its title asking for a query that was gone: a panic that killed the page (a reviewer's).
+  await open(page, base + "/");
+  await page.click("header a:text-is('Silences')");
+  await page.locator("main h1", { hasText: "Silences" }).waitFor();
+  await page.getByRole("searchbox", { name: "Search" }).fill("web-001.example.com");
+  await page.keyboard.press("Enter");
+  await page.locator("main a[href='/host/web-001.example.com']").click();
+  await page.locator("main h1", { hasText: "Host web-001.example.com" }).waitFor();
+  await page.locator("main a[href='/service/1']").first().click();
+  await page.locator("main h1", { hasText: "Service web" }).waitFor();
 
   // Logged out: the login page.
   const anon = await env.context();

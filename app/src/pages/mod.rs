@@ -46,16 +46,19 @@ use leptos_router::hooks::use_params_map;
 fn query() -> impl Fn(&str) -> Option<String> + Copy + Send + Sync + 'static {
     // The route's own URL, as `use_query_map` reads it: while a navigation away is under way
     // the page keeps its query (the router's location already has the next one).
+    // Read with `try_`: leptos_meta's title may still ask a page that is gone for its text (the
+    // search page's title panicked after some navigations), which then has none.
     let url = leptos_router::hooks::use_url();
     move |name| {
-        url.with(|u| {
+        url.try_with(|u| {
             form_urlencoded::parse(u.search().as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
         })
+        .flatten()
     }
 }
 
 /// A numeric route parameter, e.g. the `:id` of `/service/:id`.
 fn id_param<T: From<i64>>(name: &'static str) -> impl Fn() -> Option<T> + Clone + Send + Sync + 'static {
     let params = use_params_map();
-    move || params.read().get(name).and_then(|s| s.parse::<i64>().ok()).map(T::from)
+    move || params.try_with(|p| p.get(name).and_then(|s| s.parse::<i64>().ok()).map(T::from)).flatten()
 }

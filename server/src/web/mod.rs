@@ -135,7 +135,12 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), anonymous::require_login))
         .nest_service("/pkg", assets::pkg(&args.site_root))
         .layer(axum::middleware::from_fn_with_state(
-            packs::Packs::new(&args.site_root, &assets.pkg_dir, &assets.chunks_json(&args.site_root)),
+            packs::Packs::new(
+                &args.site_root,
+                &assets.pkg_dir,
+                &assets.chunks_json(&args.site_root),
+                backend.cpu.clone(),
+            ),
             packs::later_pack,
         ))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::app::shell))

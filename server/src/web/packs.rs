@@ -6,18 +6,20 @@
 //! 237 (29 KB brotli where the whole pack is 199 KB). The chunk loader asks for those as
 //! `pack_<group>.bin?have=<what it has>`, and this module answers with a pack of the rest, in
 //! the same format (one line of JSON, `[["chunk_3", <bytes>], …]`, then the chunks' bytes),
-//! compressed here as the browser's `Accept-Encoding` allows. Anything else under `/pkg/` is
-//! left to the static files, as is a pack of another build (a tab left open across a deploy,
-//! whose files are gone): the loader then fetches its chunks one by one. So is a request
-//! whose pack would not be much smaller than the whole (compressed here a little less well than
-//! the build does), or that would wait behind others (see [`QUEUE_MAX`]): the whole pack is
-//! sent instead, precompressed, which the loader takes as well.
+//! compressed as the browser's `Accept-Encoding` allows, on the server's pool for CPU-heavy
+//! work. Anything else under `/pkg/` is left to the static files. A pack of another build (a
+//! tab left open across a deploy, whose files are gone) is then a 404, and the loader fetches
+//! its chunks one by one. A request whose pack of the rest would not be much smaller than the
+//! whole (compressed here less well than the build does), that would wait behind others (see
+//! [`QUEUE_MAX`]) or that the pool cannot take within its budget gets the whole pack,
+//! precompressed, which the loader takes as well.
 //!
 //! `have` lists chunk files by name without `.wasm`, separated by `.`: a number `N` or a range
 //! `N-M` stands for `chunk_N` … `chunk_M`; any other name (`split_users`) for itself.
 //! Library choices: `brotli` and `flate2` (the compressors tower-http uses) and `quick_cache`
 //! for the packs made.
 
+use app::error::AppError;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -62,10 +64,13 @@ struct Inner {
     /// Chunk → its size in bytes (uncompressed), read once.
     sizes: HashMap<String, u64>,
     cache: quick_cache::sync::Cache<(String, Encoding), Bytes, PackWeight>,
-    /// One pack made at a time, on a blocking thread: a request costs up to 0.2 s of CPU and
-    /// anyone may ask. The permit goes with the work, which finishes (and is kept) when the
-    /// browser that asked has gone.
-    making: Arc<Semaphore>,
+    /// Where packs are made: the server's pool for CPU-heavy work (`--cpu-budget`), off the
+    /// async workers.
+    cpu: app::backend::cpu::Cpu,
+    /// One pack made at a time (of the pool's one thread per core): a request costs up to
+    /// 0.2 s of CPU and anyone may ask. The work finishes (and is kept) when the browser that
+    /// asked has gone.
+    making: Semaphore,
     /// Requests waiting for a pack to be made (counted where they start to wait, until their
     /// task ends).
     queued: AtomicUsize,
@@ -132,8 +137,8 @@ impl Encoding {
 impl Packs {
     /// The packs of the build `pkg_dir` (`pkg/<hash>`) under `site_root`, its groups from the
     /// splitter's manifest `chunks_json` (group → chunk names); an unreadable manifest gives
-    /// no groups (every pack then comes from the static files).
-    pub fn new(site_root: &std::path::Path, pkg_dir: &str, chunks_json: &str) -> Packs {
+    /// no groups (every pack then comes from the static files). Packs are made on `cpu`.
+    pub fn new(site_root: &std::path::Path, pkg_dir: &str, chunks_json: &str, cpu: app::backend::cpu::Cpu) -> Packs {
         let groups: HashMap<String, Vec<String>> = serde_json::from_str(chunks_json).unwrap_or_default();
         let dir = site_root.join(pkg_dir);
         let sizes = groups
@@ -148,7 +153,8 @@ impl Packs {
                 groups,
                 sizes,
                 cache: quick_cache::sync::Cache::with_weighter(256, CACHE_BYTES, PackWeight),
-                making: Arc::new(Semaphore::new(1)),
+                cpu,
+                making: Semaphore::new(1),
                 queued: AtomicUsize::new(0),
             }),
         }
@@ -191,6 +197,8 @@ pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) ->
             let made = tokio::spawn(make_and_keep(packs.clone(), key, chunks)).await;
             match made {
                 Ok(Ok(pack)) => pack,
+                // The pool was busy past its budget: the whole pack is ready.
+                Ok(Err(e)) if e.status() == 503 => return next.run(req).await,
                 Ok(Err(e)) => {
                     // A chunk of the current build that cannot be read: the site directory
                     // changed under the server.
@@ -215,19 +223,18 @@ pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) ->
 
 /// Makes the pack of `chunks` compressed as `key` says and keeps it, in a task of its own: a
 /// browser that goes away leaves it to finish, and the next that asks gets it from the cache.
-async fn make_and_keep(packs: Packs, key: (String, Encoding), chunks: Vec<String>) -> std::io::Result<Bytes> {
+async fn make_and_keep(packs: Packs, key: (String, Encoding), chunks: Vec<String>) -> Result<Bytes, AppError> {
     let inner = packs.inner.clone();
     let made = inner
         .cache
         .get_or_insert_async(&key, async {
-            let permit = inner.making.clone().acquire_owned().await.map_err(std::io::Error::other)?;
+            let _one = inner.making.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
             let (dir, encoding) = (inner.dir.clone(), key.1);
-            tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                make_pack(&dir, &chunks, encoding)
-            })
-            .await
-            .map_err(std::io::Error::other)?
+            inner
+                .cpu
+                .run("making a pack of chunks", move || make_pack(&dir, &chunks, encoding))
+                .await?
+                .map_err(|e| AppError::Internal(e.to_string()))
         })
         .await;
     inner.queued.fetch_sub(1, Ordering::SeqCst);
@@ -372,7 +379,8 @@ mod tests {
         {
             std::fs::write(build.join(format!("{name}.wasm")), bytes).unwrap();
         }
-        Packs::new(&dir, "pkg/0123456789abcdef", r#"{"users": ["chunk_1", "chunk_2", "split_users"]}"#)
+        let json = r#"{"users": ["chunk_1", "chunk_2", "split_users"]}"#;
+        Packs::new(&dir, "pkg/0123456789abcdef", json, app::backend::cpu::Cpu::default())
     }
 
     async fn get(packs: &Packs, uri: &str, accept: &str) -> (StatusCode, Option<String>, Vec<u8>) {

@@ -40,8 +40,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// of the chunks the tab lacks (server/src/web/packs.rs). A group per page rather than per
 /// part of the site: the splitter gives each set of split points that shares code a chunk of
 /// its own, so a page may need 270 files, but they come in one pack, and a first page needs
-/// none of its neighbours' code (release build, main module and pack, brotli: 11 of the 24
-/// pages under 300 KB, against 3 with eight groups; the project page 468 KB, against 476 KB
+/// none of its neighbours' code (release build, main module and pack, brotli: 14 of the 24
+/// pages under 300 KB, against 3 with eight groups; the project page 455 KB, against 476 KB
 /// for the inventory group).
 /// `.ci/build-site` splits the wasm at these points (`wasm_split`, `.ci/wasm-split`).
 /// Trunk's client-only bundle is not split, so under `csr` the routes are the plain components.

@@ -75,21 +75,25 @@ try {
     ["/alert", "/alert"],
     ["rule editor", "/rule/1/edit"],
   ];
+  // A fresh context (an empty cache, as a first visit), logged in, on the throttled network.
+  const visitor = async () => {
+    const ctx = await env.browser.newContext();
+    await ctx.addCookies([{ name, value, url: env.base }]);
+    const page = await ctx.newPage();
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", THROTTLE);
+    if (process.env.UNCOMPRESSED_UNCACHED) {
+      await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+      await cdp.send("Network.setExtraHTTPHeaders", { headers: { "Accept-Encoding": "identity" } });
+    }
+    return { ctx, page, cdp };
+  };
   const rows = [];
   for (const [label, path] of pages) {
     const cold = [], warm = [];
     for (let i = 0; i < RUNS; i++) {
-      // A fresh context: an empty cache, as a first visit.
-      const ctx = await env.browser.newContext();
-      await ctx.addCookies([{ name, value, url: env.base }]);
-      const page = await ctx.newPage();
-      const cdp = await ctx.newCDPSession(page);
-      await cdp.send("Network.enable");
-      await cdp.send("Network.emulateNetworkConditions", THROTTLE);
-      if (process.env.UNCOMPRESSED_UNCACHED) {
-        await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
-        await cdp.send("Network.setExtraHTTPHeaders", { headers: { "Accept-Encoding": "identity" } });
-      }
+      const { ctx, page, cdp } = await visitor();
       cold.push(await load(page, cdp, env.base + path));
       warm.push(await load(page, cdp, env.base + path));
       await ctx.close();
@@ -104,12 +108,7 @@ try {
   }
   const steps = [[], []];
   for (let i = 0; i < RUNS; i++) {
-    const ctx = await env.browser.newContext();
-    await ctx.addCookies([{ name, value, url: env.base }]);
-    const page = await ctx.newPage();
-    const cdp = await ctx.newCDPSession(page);
-    await cdp.send("Network.enable");
-    await cdp.send("Network.emulateNetworkConditions", THROTTLE);
+    const { ctx, page, cdp } = await visitor();
     await load(page, cdp, env.base + "/");
     steps[0].push(await follow(page, cdp, "/service/1", "web"));
     steps[1].push(await follow(page, cdp, "/project/1", "frontend"));

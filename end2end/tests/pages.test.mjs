@@ -199,6 +199,19 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await page.waitForURL(base + "/search?q=rather%2Flong+%26+more");
   await page.locator("main h1", { hasText: "Search: rather/long & more" }).waitFor();
   assert.equal(await page.evaluate(() => window.__samePage), true, "the search reloaded the page");
+  // A GET form's box follows the URL, also once typed in (after Back it showed what was typed
+  // last; a reviewer's).
+  await open(page, base + "/user");
+  const find = page.getByRole("searchbox", { name: "Find users" });
+  await find.fill("adm");
+  await find.press("Enter");
+  await page.waitForURL(base + "/user?q=adm");
+  await find.fill("zzz");
+  await find.press("Enter");
+  await page.waitForURL(base + "/user?q=zzz");
+  await page.goBack();
+  await page.waitForURL(base + "/user?q=adm");
+  await page.waitForFunction(() => document.querySelector("main input[name=q]").value === "adm");
   // Leaving the search page by links (from the silences, a search, a host, its service) left
   // its title asking for a query that was gone: a panic that killed the page (a reviewer's).
   await open(page, base + "/");

@@ -17,12 +17,13 @@ fn labels_query() -> impl Fn() -> String + Clone + Send + Sync + 'static {
 }
 
 /// The label filter's form; `value` is read where the field renders, so it follows the URL
-/// (and is not read outside a reactive context).
+/// (and is not read outside a reactive context): the attribute for the server's page, the
+/// property once in the browser (an attribute no longer shows once the box was typed in).
 #[component]
-fn LabelFilter(action: &'static str, value: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
+fn LabelFilter(action: &'static str, value: impl Fn() -> String + Clone + Send + Sync + 'static) -> impl IntoView {
     view! {
         <form method="GET" action=action class="label-filter" on:submit=get_within_page(action)>
-            <input type="search" name="labels" value=value placeholder="service=web severity=critical" aria-label="Label filter" />
+            <input type="search" name="labels" value=value.clone() prop:value=value placeholder="service=web severity=critical" aria-label="Label filter" />
             <button type="submit">"Filter"</button>
         </form>
     }

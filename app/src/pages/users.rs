@@ -14,7 +14,17 @@ pub fn UsersPage() -> impl IntoView {
         <Title text="Users" />
         <h1>"Users"</h1>
         <form method="GET" action="/user" on:submit=get_within_page("/user")>
-            <input type="search" name="q" value=q placeholder="Username, email or name" aria-label="Find users" />
+            // The property too: the attribute no longer shows once the box was typed in, and the box
+            // follows the URL (Back).
+            <input
+                type="search"
+                name="q"
+                value=q
+                prop:value=q
+                maxlength=crate::model::validate::QUERY_MAX_CHARS
+                placeholder="Username, email or name"
+                aria-label="Find users"
+            />
             <button type="submit">"Find"</button>
         </form>
         <Transition fallback=Loading>

@@ -10,7 +10,6 @@ use crate::model::{GroupRole, Object};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn GroupsPage() -> impl IntoView {
@@ -48,8 +47,8 @@ pub fn GroupsPage() -> impl IntoView {
 
 #[component]
 pub fn GroupPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    let param = super::param("id");
+    let id = move || param().and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let set = ServerAction::<SetGroupMember>::new();
     let set_done = successes(set);
     // A row's role change: its own action, so its error is not put at the add form's fields.

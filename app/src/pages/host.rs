@@ -5,13 +5,12 @@ use crate::model::silences::host_matcher;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 /// One host name across every farm that lists it.
 #[component]
 pub fn HostPage() -> impl IntoView {
-    let params = use_params_map();
-    let host = Resource::new(move || params.read().get("name").unwrap_or_default(), get_host);
+    let name = super::param("name");
+    let host = Resource::new(move || name().unwrap_or_default(), get_host);
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {

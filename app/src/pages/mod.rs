@@ -57,8 +57,14 @@ fn query() -> impl Fn(&str) -> Option<String> + Copy + Send + Sync + 'static {
     }
 }
 
+/// A route parameter, e.g. the `:name` of `/host/:name`; read with `try_`, as [`query`] is.
+fn param(name: &'static str) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.try_with(|p| p.get(name)).flatten()
+}
+
 /// A numeric route parameter, e.g. the `:id` of `/service/:id`.
 fn id_param<T: From<i64>>(name: &'static str) -> impl Fn() -> Option<T> + Clone + Send + Sync + 'static {
-    let params = use_params_map();
-    move || params.try_with(|p| p.get(name).and_then(|s| s.parse::<i64>().ok()).map(T::from)).flatten()
+    let param = param(name);
+    move || param().and_then(|s| s.parse::<i64>().ok()).map(T::from)
 }

@@ -176,9 +176,8 @@ pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) ->
     let inner = &packs.inner;
     let all = &inner.groups[group];
     let chunks: Vec<String> = all.iter().filter(|c| !have.covers(c)).cloned().collect();
-    let bytes =
-        |names: &mut dyn Iterator<Item = &String>| names.map(|c| inner.sizes.get(c).copied().unwrap_or(0)).sum::<u64>();
-    if bytes(&mut chunks.iter()) as f64 > LATER_PACK_MAX_SHARE * bytes(&mut all.iter()) as f64 {
+    let bytes = |names: &[String]| names.iter().map(|c| inner.sizes.get(c).copied().unwrap_or(0)).sum::<u64>();
+    if bytes(&chunks) as f64 > LATER_PACK_MAX_SHARE * bytes(all) as f64 {
         return next.run(req).await;
     }
     let encoding = req

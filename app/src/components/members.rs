@@ -3,7 +3,7 @@
 //! owner's Admin role stays until ownership moves (the server refuses it anyway).
 
 use crate::api::members::{RemoveMember, SetMemberRole, object_members};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Held, Loading, successes};
+use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Held, Loading, PostAction, PostForm, successes};
 use crate::model::{Members, Principal, Role};
 use leptos::prelude::*;
 
@@ -22,12 +22,12 @@ pub fn MembersPanel(
     owner_id: i64,
     #[prop(optional)] held: Option<Held<Members>>,
 ) -> impl IntoView {
-    let set = ServerAction::<SetMemberRole>::new();
+    let set = PostAction::new::<SetMemberRole>();
     let set_done = successes(set);
     // A row's role change: its own action, so its error is not put at the add form's fields.
-    let change = ServerAction::<SetMemberRole>::new();
+    let change = PostAction::new::<SetMemberRole>();
     let change_done = successes(change);
-    let remove = ServerAction::<RemoveMember>::new();
+    let remove = PostAction::new::<RemoveMember>();
     let remove_done = successes(remove);
     let held =
         held.unwrap_or_else(|| Held::new(move || Some(owner_id), move |id| object_members(owner_kind.to_string(), id)));
@@ -68,7 +68,7 @@ pub fn MembersPanel(
                                             <td>
                                                 {if changeable {
                                                     view! {
-                                                        <ActionForm action=change attr:class="inline">
+                                                        <PostForm action=change attr:class="inline">
                                                             {hidden()}
                                                             <input type="hidden" name="principal_kind" value=kind />
                                                             <input type="hidden" name="who" value=member.name.clone() />
@@ -76,7 +76,7 @@ pub fn MembersPanel(
                                                                 {role_options(member.role)}
                                                             </select>
                                                             <button type="submit" class="small">"Change"</button>
-                                                        </ActionForm>
+                                                        </PostForm>
                                                     }.into_any()
                                                 } else {
                                                     view! { <span>{format!("{:?}", member.role)}</span> }.into_any()
@@ -84,12 +84,12 @@ pub fn MembersPanel(
                                             </td>
                                             <td>
                                                 {changeable.then(|| view! {
-                                                    <ActionForm action=remove attr:class="inline">
+                                                    <PostForm action=remove attr:class="inline">
                                                         {hidden()}
                                                         <input type="hidden" name="principal_kind" value=kind />
                                                         <input type="hidden" name="principal_id" value=id.to_string() />
                                                         <ConfirmSubmit label="Remove" class="small danger" question=remove_question />
-                                                    </ActionForm>
+                                                    </PostForm>
                                                 })}
                                             </td>
                                         </tr>
@@ -98,7 +98,7 @@ pub fn MembersPanel(
                             </tbody>
                         </table>
                         {manage.then(|| view! {
-                            <ActionForm action=set>
+                            <PostForm action=set>
                                 {hidden()}
                                 <label class="field">
                                     <span>"Add a"</span>
@@ -113,7 +113,7 @@ pub fn MembersPanel(
                                     <select name="role">{role_options(Role::Viewer)}</select>
                                 </label>
                                 <button type="submit">"Add member"</button>
-                            </ActionForm>
+                            </PostForm>
                         })}
                     }.into_any()
                 })}

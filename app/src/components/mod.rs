@@ -10,6 +10,7 @@ mod live_feed;
 mod members;
 mod nav;
 mod notifiers;
+mod post;
 mod rule_editor;
 mod rules;
 mod session;
@@ -26,7 +27,8 @@ pub use live_feed::live_feed;
 pub use members::MembersPanel;
 pub use nav::{Nav, login_href};
 pub use notifiers::NotifiersSection;
-pub use rule_editor::{RuleEditor, TestResult};
+pub use post::{Answer, PostAction, PostForm, Posted};
+pub use rule_editor::{RuleEditor, TestResult, test_fields};
 pub use rules::RulesSection;
 pub use session::{Session, SiteAdminOnly};
 pub use when::{When, provide_clock};
@@ -304,18 +306,13 @@ pub(crate) use forget_answers;
 /// and lost what was typed. A success also empties the action's forms on the page
 /// (`form.reset()`, back to what they were drawn with): a page drawn again keeps its elements
 /// where it can, and with them what was typed, which a second submit sent again ("tok1tok1").
-pub fn successes<S>(action: ServerAction<S>) -> Signal<usize>
-where
-    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    let value = action.value();
+pub fn successes(action: PostAction) -> Signal<usize> {
     let count = RwSignal::new(0usize);
     Effect::new(move || {
-        if matches!(value.get(), Some(Ok(_))) {
+        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
             count.update(|n| *n += 1);
             #[cfg(any(feature = "hydrate", feature = "csr"))]
-            reset_forms(S::url());
+            reset_forms(action.path());
         }
     });
     count.into()
@@ -337,14 +334,10 @@ fn reset_forms(url: &str) {
 
 /// After a creation succeeds, goes to what was created: `href` makes its page's path from
 /// the server's answer. (On failure the form stays as typed, with the error under it.)
-pub fn land_on<T, S>(value: S, href: impl Fn(&T) -> String + 'static)
-where
-    T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, AppError>>> + 'static,
-{
+pub fn land_on<T: serde::de::DeserializeOwned + 'static>(action: PostAction, href: impl Fn(&T) -> String + 'static) {
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move || {
-        if let Some(Ok(created)) = value.get() {
+        if let Some(Ok(created)) = action.answer::<T>() {
             navigate(&href(&created), Default::default());
         }
     });
@@ -476,7 +469,7 @@ mod tests {
                 let text = std::fs::read_to_string(&path).unwrap();
                 for line in text.lines() {
                     let Some((name, _)) =
-                        line.trim().strip_prefix("let ").and_then(|rest| rest.split_once(" = ServerAction::<"))
+                        line.trim().strip_prefix("let ").and_then(|rest| rest.split_once(" = PostAction::new::<"))
                     else {
                         continue;
                     };

@@ -3,6 +3,7 @@
 
 use super::Session;
 use crate::api::auth::Logout;
+use crate::components::{PostAction, PostForm};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
@@ -19,7 +20,7 @@ pub fn login_href(path: &str, search: &str) -> String {
 
 #[component]
 pub fn Nav() -> impl IntoView {
-    let logout = ServerAction::<Logout>::new();
+    let logout = PostAction::new::<Logout>();
     let user = Session::user();
     Effect::new(move || {
         if matches!(logout.value().get(), Some(Ok(_))) {
@@ -98,9 +99,9 @@ pub fn Nav() -> impl IntoView {
                                     // What only a site admin may use.
                                     {u.is_superuser.then(|| view! { <A href="/import">"Import"</A> <A href="/user">"Users"</A> })}
                                     <A href="/profile" attr:class="user">{u.username}</A>
-                                    <ActionForm action=logout attr:class="inline">
+                                    <PostForm action=logout attr:class="inline">
                                         <button type="submit">"Log out"</button>
-                                    </ActionForm>
+                                    </PostForm>
                                 }.into_any(),
                                 _ => view! { <a href=login>"Log in"</a> }.into_any(),
                             }

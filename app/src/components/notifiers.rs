@@ -2,7 +2,9 @@
 //! delete, and the form to add one; on services and projects, subscribing oneself.
 
 use crate::api::alerts::*;
-use crate::components::{ConfirmSubmit, ErrorView, FormError, Held, Loading, sentence, successes, textarea_html};
+use crate::components::{
+    ConfirmSubmit, ErrorView, FormError, Held, Loading, PostAction, PostForm, sentence, successes, textarea_html,
+};
 use crate::model::*;
 use leptos::prelude::*;
 
@@ -13,20 +15,20 @@ pub fn NotifiersSection(
     owner_id: i64,
     #[prop(optional)] held: Option<Held<NotifierListing>>,
 ) -> impl IntoView {
-    let create = ServerAction::<CreateNotifier>::new();
+    let create = PostAction::new::<CreateNotifier>();
     let create_done = successes(create);
-    let toggle = ServerAction::<SetNotifierEnabled>::new();
+    let toggle = PostAction::new::<SetNotifierEnabled>();
     let toggle_done = successes(toggle);
-    let delete = ServerAction::<DeleteNotifier>::new();
+    let delete = PostAction::new::<DeleteNotifier>();
     let delete_done = successes(delete);
-    let add_filter = ServerAction::<AddNotifierFilter>::new();
+    let add_filter = PostAction::new::<AddNotifierFilter>();
     let add_filter_done = successes(add_filter);
-    let delete_filter = ServerAction::<DeleteNotifierFilter>::new();
+    let delete_filter = PostAction::new::<DeleteNotifierFilter>();
     let delete_filter_done = successes(delete_filter);
-    let subscribe = ServerAction::<Subscribe>::new();
+    let subscribe = PostAction::new::<Subscribe>();
     let subscribe_done = successes(subscribe);
-    let test = ServerAction::<TestNotifier>::new();
-    let update = ServerAction::<UpdateNotifier>::new();
+    let test = PostAction::new::<TestNotifier>();
+    let update = PostAction::new::<UpdateNotifier>();
     let update_done = successes(update);
     let held = held
         .unwrap_or_else(|| Held::new(move || Some(owner_id), move |id| owner_notifiers(owner_kind.to_string(), id)));
@@ -68,7 +70,7 @@ pub fn NotifiersSection(
                                 </table>
                             }.into_any()
                         }}
-                        {move || test.value().get().map(|r| match r {
+                        {move || test.answer::<String>().map(|r| match r {
                             Ok(m) => view! { <p class="ok" role="status">{m}</p> }.into_any(),
                             Err(e) => view! { <p class="error" role="alert">{sentence(&e.to_string())}</p> }.into_any(),
                         })}
@@ -78,13 +80,13 @@ pub fn NotifiersSection(
                         <FormError value=delete.value() />
                         <FormError value=delete_filter.value() />
                         {subscribable.then(|| view! {
-                            <ActionForm action=subscribe attr:class="subscribe">
+                            <PostForm action=subscribe attr:class="subscribe">
                                 <input type="hidden" name="owner_kind" value=owner_kind />
                                 <input type="hidden" name="owner_id" value=owner_id.to_string() />
                                 <input type="hidden" name="on" value=(!subscribed).to_string() />
                                 <button type="submit" class="small">{if subscribed { "Unsubscribe me" } else { "Subscribe me" }}</button>
                                 <span class="muted">" — your own notifiers (on your profile) hear its alerts"</span>
-                            </ActionForm>
+                            </PostForm>
                             <FormError value=subscribe.value() />
                             {no_own_notifier.then(|| view! {
                                 <p class="warning" data-testid="no-own-notifier">
@@ -106,12 +108,12 @@ pub fn NotifiersSection(
 /// What the buttons on a notifier's row do.
 #[derive(Clone, Copy)]
 struct RowActions {
-    toggle: ServerAction<SetNotifierEnabled>,
-    test: ServerAction<TestNotifier>,
-    update: ServerAction<UpdateNotifier>,
-    delete: ServerAction<DeleteNotifier>,
-    add_filter: ServerAction<AddNotifierFilter>,
-    delete_filter: ServerAction<DeleteNotifierFilter>,
+    toggle: PostAction,
+    test: PostAction,
+    update: PostAction,
+    delete: PostAction,
+    add_filter: PostAction,
+    delete_filter: PostAction,
 }
 
 #[component]
@@ -128,10 +130,10 @@ fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
             view! {
                 <span class="chip">{f.name.clone()} "=" {f.value.clone()}
                     <Show when=move || edit>
-                        <ActionForm action=delete_filter attr:class="inline">
+                        <PostForm action=delete_filter attr:class="inline">
                             <input type="hidden" name="id" value=fid.to_string() />
                             <ConfirmSubmit label="Remove" class="small" question=ask />
-                        </ActionForm>
+                        </PostForm>
                     </Show>
                 </span>
             }
@@ -148,18 +150,18 @@ fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
             <td>
                 {filters}
                 <Show when=move || edit>
-                    <ActionForm action=add_filter attr:class="filter-form">
+                    <PostForm action=add_filter attr:class="filter-form">
                         <input type="hidden" name="id" value=id.to_string() />
                         <input type="text" name="name" placeholder="label" size=8 />
                         <input type="text" name="value" placeholder="value" size=8 />
                         <button type="submit" class="small">"Add filter"</button>
-                    </ActionForm>
+                    </PostForm>
                 </Show>
             </td>
             <td>{if n.enabled { "enabled" } else { "disabled" }}</td>
             <td>
                 <Show when=move || edit>
-                    <ActionForm action=toggle attr:class="inline">
+                    <PostForm action=toggle attr:class="inline">
                         <input type="hidden" name="id" value=id.to_string() />
                         <input type="hidden" name="enabled" value=(!n.enabled).to_string() />
                         {if n.enabled {
@@ -167,15 +169,15 @@ fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
                         } else {
                             view! { <button type="submit" class="small">"Enable"</button> }.into_any()
                         }}
-                    </ActionForm>
-                    <ActionForm action=test attr:class="inline">
+                    </PostForm>
+                    <PostForm action=test attr:class="inline">
                         <input type="hidden" name="id" value=id.to_string() />
                         <button type="submit" class="small">"Test"</button>
-                    </ActionForm>
-                    <ActionForm action=delete attr:class="inline">
+                    </PostForm>
+                    <PostForm action=delete attr:class="inline">
                         <input type="hidden" name="id" value=id.to_string() />
                         <ConfirmSubmit label="Delete" class="small danger" question=delete_question />
-                    </ActionForm>
+                    </PostForm>
                     <NotifierEdit id alias=alias.clone() subject=subject.clone() body=body.clone() update />
                 </Show>
             </td>
@@ -187,17 +189,11 @@ fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
 
 /// A notifier's alias and message templates, to change.
 #[component]
-fn NotifierEdit(
-    id: NotifierId,
-    alias: String,
-    subject: String,
-    body: String,
-    update: ServerAction<UpdateNotifier>,
-) -> impl IntoView {
+fn NotifierEdit(id: NotifierId, alias: String, subject: String, body: String, update: PostAction) -> impl IntoView {
     view! {
         <details class="edit-notifier">
             <summary>"Edit"</summary>
-            <ActionForm action=update>
+            <PostForm action=update>
                 <input type="hidden" name="id" value=id.to_string() />
                 <label class="field">
                     <span>"Alias"</span>
@@ -212,13 +208,13 @@ fn NotifierEdit(
                     <textarea name="body_template" rows=6 placeholder=DEFAULT_BODY_TEMPLATE inner_html=textarea_html(&body)></textarea>
                 </label>
                 <button type="submit" class="small">"Save"</button>
-            </ActionForm>
+            </PostForm>
         </details>
     }
 }
 
 #[component]
-fn NotifierForm(owner_kind: &'static str, owner_id: i64, create: ServerAction<CreateNotifier>) -> impl IntoView {
+fn NotifierForm(owner_kind: &'static str, owner_id: i64, create: PostAction) -> impl IntoView {
     let kinds: Vec<NotifierKind> = NotifierKind::ALL
         .into_iter()
         .filter(|k| *k != NotifierKind::User || owner_kind == "service" || owner_kind == "project")
@@ -227,7 +223,7 @@ fn NotifierForm(owner_kind: &'static str, owner_id: i64, create: ServerAction<Cr
     view! {
         <details class="add-notifier">
             <summary>"Add a notifier"</summary>
-            <ActionForm action=create>
+            <PostForm action=create>
                 <input type="hidden" name="owner_kind" value=owner_kind />
                 <input type="hidden" name="owner_id" value=owner_id.to_string() />
                 <div class="row">
@@ -260,7 +256,7 @@ fn NotifierForm(owner_kind: &'static str, owner_id: i64, create: ServerAction<Cr
                     </label>
                 </details>
                 <button type="submit">"Add notifier"</button>
-            </ActionForm>
+            </PostForm>
             <FormError value=create.value() />
         </details>
     }

@@ -1,11 +1,11 @@
 //! The rule form with its live preview: every keystroke runs the rule engine in the browser
 //! (`rules::preview`) and shows the rule as Prometheus will receive it, the parent, siblings
 //! and following overrides as this edit leaves them, the rule file entry, and any error under
-//! the character it is about. The form is a plain `ActionForm`: it also saves before the wasm
+//! the character it is about. The form is a plain `PostForm`: it also saves before the wasm
 //! has loaded.
 
 use crate::api::rules::{SaveRule, TestRule};
-use crate::components::{FormError, sentence, textarea_html};
+use crate::components::{FormError, PostAction, PostForm, sentence, textarea_html};
 use crate::model::validate::FieldError;
 use crate::model::*;
 use crate::rules::preview::{Prepared, Preview, Related, caret, parent_lacks_exclude, preview};
@@ -55,8 +55,8 @@ pub fn RuleEditor(
     #[prop(optional)]
     parent: Option<RuleId>,
 ) -> impl IntoView {
-    let save = ServerAction::<SaveRule>::new();
-    let test = ServerAction::<TestRule>::new();
+    let save = PostAction::new::<SaveRule>();
+    let test = PostAction::new::<TestRule>();
     let id = ctx.rule.as_ref().map(|r| r.id);
     let owner_kind = ctx.owner.kind().as_str();
     let owner_id = ctx.owner.id();
@@ -142,7 +142,7 @@ pub fn RuleEditor(
 
     view! {
         <div class="editor" on:input=move |_| touched.set(true)>
-            <ActionForm action=save attr:class="rule-form">
+            <PostForm action=save attr:class="rule-form">
                 {id.map(|id| view! { <input type="hidden" name="id" value=id.to_string() /> })}
                 {parent.map(|p| view! { <input type="hidden" name="parent" value=p.to_string() /> })}
                 <input type="hidden" name="owner_kind" value=owner_kind />
@@ -211,7 +211,7 @@ pub fn RuleEditor(
                 <button type="submit" disabled=move || refusal().is_some() title=refusal>
                     {if parent.is_some() { "Save override" } else { "Save rule" }}
                 </button>
-            </ActionForm>
+            </PostForm>
             <FormError value=save.value() />
 
             <aside class="preview" data-compute-ms=move || format!("{:.4}", computed.with(|(_, ms)| *ms))>
@@ -226,13 +226,7 @@ pub fn RuleEditor(
                 <pre class="yaml" data-testid="yaml">{move || computed.with(|(p, _)| p.yaml.clone())}</pre>
                 <div class="rule-test">
                     <button type="button" on:click=move |_| {
-                        test.dispatch(TestRule {
-                            id,
-                            owner_kind: owner_kind.to_string(),
-                            owner_id,
-                            kind: kind.get_untracked().as_str().to_string(),
-                            expr: expr.get_untracked(),
-                        });
+                        test.dispatch(&test_fields(id, owner_kind, owner_id, kind.get_untracked(), expr.get_untracked()));
                     }>"Test against Prometheus"</button>
                     <TestResult test />
                 </div>
@@ -337,11 +331,31 @@ fn PairRows(
     }
 }
 
+/// The fields of a test of `expr` ([`TestRule`]'s arguments): as rule `id`, or as a new rule
+/// of the owner.
+pub fn test_fields(
+    id: Option<RuleId>,
+    owner_kind: &str,
+    owner_id: i64,
+    kind: RuleKind,
+    expr: String,
+) -> Vec<(&'static str, String)> {
+    let mut fields = vec![
+        ("owner_kind", owner_kind.to_string()),
+        ("owner_id", owner_id.to_string()),
+        ("kind", kind.as_str().to_string()),
+        ("expr", expr),
+    ];
+    fields.extend(id.map(|id| ("id", id.0.to_string())));
+    fields
+}
+
+/// What testing a rule against Prometheus answered ([`TestRule`]).
 #[component]
-pub fn TestResult(test: ServerAction<TestRule>) -> impl IntoView {
+pub fn TestResult(test: PostAction) -> impl IntoView {
     view! {
         {move || test.pending().get().then(|| view! { <p class="muted">"Asking Prometheus…"</p> })}
-        {move || test.value().get().map(|r| match r {
+        {move || test.answer::<crate::model::RuleTest>().map(|r| match r {
             Err(e) => view! { <p class="error" role="alert">{sentence(&e.to_string())}</p> }.into_any(),
             Ok(t) => view! {
                 <div class="test-result" data-testid="test-result">

@@ -1,7 +1,9 @@
 //! Rule lists for the site, service and project pages, and the import form.
 
 use crate::api::rules::{ImportRules, SetRuleEnabled, owner_rules};
-use crate::components::{ConfirmSubmit, ErrorView, FormError, Held, Loading, successes, textarea_html};
+use crate::components::{
+    ConfirmSubmit, ErrorView, FormError, Held, Loading, PostAction, PostForm, successes, textarea_html,
+};
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -15,9 +17,9 @@ pub fn RulesSection(
     owner_id: i64,
     #[prop(optional)] held: Option<Held<RuleListing>>,
 ) -> impl IntoView {
-    let toggle = ServerAction::<SetRuleEnabled>::new();
+    let toggle = PostAction::new::<SetRuleEnabled>();
     let toggle_done = successes(toggle);
-    let import = ServerAction::<ImportRules>::new();
+    let import = PostAction::new::<ImportRules>();
     let import_done = successes(import);
     let held = held.unwrap_or_else(|| {
         Held::new(move || Some(owner_id), move |id| owner_rules(owner_kind.as_str().to_string(), id))
@@ -60,7 +62,7 @@ pub fn RulesSection(
 }
 
 #[component]
-fn RuleRows(rules: Vec<RuleSummary>, edit: bool, toggle: ServerAction<SetRuleEnabled>) -> impl IntoView {
+fn RuleRows(rules: Vec<RuleSummary>, edit: bool, toggle: PostAction) -> impl IntoView {
     view! {
         <table class="list rules">
             <thead><tr><th>"Rule"</th><th>"Expression"</th><th>"For"</th><th>"State"</th></tr></thead>
@@ -77,7 +79,7 @@ fn RuleRows(rules: Vec<RuleSummary>, edit: bool, toggle: ServerAction<SetRuleEna
                         <td>
                             {if r.enabled { "enabled" } else { "disabled" }}
                             <Show when=move || edit>
-                                <ActionForm action=toggle attr:class="inline">
+                                <PostForm action=toggle attr:class="inline">
                                     <input type="hidden" name="id" value=r.id.to_string() />
                                     <input type="hidden" name="enabled" value=(!r.enabled).to_string() />
                                     {if r.enabled {
@@ -85,7 +87,7 @@ fn RuleRows(rules: Vec<RuleSummary>, edit: bool, toggle: ServerAction<SetRuleEna
                                     } else {
                                         view! { <button type="submit" class="small">"Enable"</button> }.into_any()
                                     }}
-                                </ActionForm>
+                                </PostForm>
                             </Show>
                         </td>
                     </tr>
@@ -127,13 +129,13 @@ fn InheritedRows(rules: Vec<InheritedRule>, edit: bool, owner_kind: OwnerKind, o
 
 /// Paste a Prometheus rule file, or pick one (the browser reads it into the box).
 #[component]
-pub fn ImportForm(owner_kind: OwnerKind, owner_id: i64, import: ServerAction<ImportRules>) -> impl IntoView {
+pub fn ImportForm(owner_kind: OwnerKind, owner_id: i64, import: PostAction) -> impl IntoView {
     let text = NodeRef::<leptos::html::Textarea>::new();
     let pick = move |ev: leptos::ev::Event| read_file_into(ev, text);
     view! {
         <details class="import">
             <summary>"Import a Prometheus rule file"</summary>
-            <ActionForm action=import>
+            <PostForm action=import>
                 <input type="hidden" name="owner_kind" value=owner_kind.as_str() />
                 <input type="hidden" name="owner_id" value=owner_id.to_string() />
                 <label class="field">
@@ -143,9 +145,9 @@ pub fn ImportForm(owner_kind: OwnerKind, owner_id: i64, import: ServerAction<Imp
                 </label>
                 <label class="field"><span>"…or a file"</span><input type="file" accept=".yml,.yaml,.json" on:change=pick /></label>
                 <button type="submit">"Import rules"</button>
-            </ActionForm>
+            </PostForm>
             <FormError value=import.value() />
-            {move || import.value().get().and_then(Result::ok).map(|r| view! { <pre class="report">{r}</pre> })}
+            {move || import.answer::<String>().and_then(Result::ok).map(|r| view! { <pre class="report">{r}</pre> })}
         </details>
     }
 }

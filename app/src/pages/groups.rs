@@ -4,7 +4,8 @@
 
 use crate::api::members::{CreateGroup, DeleteGroup, RemoveGroupMember, SetGroupMember, get_group, list_groups};
 use crate::components::{
-    ConfirmSubmit, ErrorView, Field, FormError, Loading, PageError, forget_answers, land_on, successes,
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, PageError, PostAction, PostForm, forget_answers, land_on,
+    successes,
 };
 use crate::model::{GroupRole, Object};
 use leptos::prelude::*;
@@ -13,10 +14,10 @@ use leptos_router::components::A;
 
 #[component]
 pub fn GroupsPage() -> impl IntoView {
-    let create = ServerAction::<CreateGroup>::new();
+    let create = PostAction::new::<CreateGroup>();
     let create_done = successes(create);
     let groups = Resource::new(move || create_done.get(), |_| list_groups());
-    land_on(create.value(), |g: &crate::model::Group| format!("/group/{}", g.id));
+    land_on(create, |g: &crate::model::Group| format!("/group/{}", g.id));
     view! {
         <Title text="Groups" />
         <h1>"Groups"</h1>
@@ -36,10 +37,10 @@ pub fn GroupsPage() -> impl IntoView {
         </Transition>
         <section class="card narrow">
             <h2>"Make a group"</h2>
-            <ActionForm action=create>
+            <PostForm action=create>
                 <Field label="Name" name="name" />
                 <button type="submit">"Make group"</button>
-            </ActionForm>
+            </PostForm>
             <FormError value=create.value() />
         </section>
     }
@@ -49,14 +50,14 @@ pub fn GroupsPage() -> impl IntoView {
 pub fn GroupPage() -> impl IntoView {
     let param = super::param("id");
     let id = move || param().and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
-    let set = ServerAction::<SetGroupMember>::new();
+    let set = PostAction::new::<SetGroupMember>();
     let set_done = successes(set);
     // A row's role change: its own action, so its error is not put at the add form's fields.
-    let change = ServerAction::<SetGroupMember>::new();
+    let change = PostAction::new::<SetGroupMember>();
     let change_done = successes(change);
-    let remove = ServerAction::<RemoveGroupMember>::new();
+    let remove = PostAction::new::<RemoveGroupMember>();
     let remove_done = successes(remove);
-    let delete = ServerAction::<DeleteGroup>::new();
+    let delete = PostAction::new::<DeleteGroup>();
     forget_answers!(id, [set, change, remove, delete]);
     let group = Resource::new(
         move || (id(), set_done.get(), change_done.get(), remove_done.get()),
@@ -90,7 +91,7 @@ pub fn GroupPage() -> impl IntoView {
                                                 <td>
                                                     {if manage {
                                                         view! {
-                                                            <ActionForm action=change attr:class="inline">
+                                                            <PostForm action=change attr:class="inline">
                                                                 <input type="hidden" name="id" value=gid.to_string() />
                                                                 <input type="hidden" name="username" value=m.username.clone() />
                                                                 <select name="role" aria-label=format!("Role of {}", m.username)>
@@ -98,7 +99,7 @@ pub fn GroupPage() -> impl IntoView {
                                                                     <option value="ADMIN" selected=m.role == GroupRole::Admin>"Admin"</option>
                                                                 </select>
                                                                 <button type="submit" class="small">"Change"</button>
-                                                            </ActionForm>
+                                                            </PostForm>
                                                         }.into_any()
                                                     } else {
                                                         view! { <span>{format!("{:?}", m.role)}</span> }.into_any()
@@ -106,11 +107,11 @@ pub fn GroupPage() -> impl IntoView {
                                                 </td>
                                                 <td>
                                                     {manage.then(|| view! {
-                                                        <ActionForm action=remove attr:class="inline">
+                                                        <PostForm action=remove attr:class="inline">
                                                             <input type="hidden" name="id" value=gid.to_string() />
                                                             <input type="hidden" name="user_id" value=m.user.0.to_string() />
                                                             <ConfirmSubmit label="Remove" class="small danger" question=remove_question />
-                                                        </ActionForm>
+                                                        </PostForm>
                                                     })}
                                                 </td>
                                             </tr>
@@ -120,7 +121,7 @@ pub fn GroupPage() -> impl IntoView {
                             }.into_any()
                         }}
                         {manage.then(|| view! {
-                            <ActionForm action=set>
+                            <PostForm action=set>
                                 <input type="hidden" name="id" value=gid.to_string() />
                                 <Field label="Username" name="username" />
                                 <label class="field">
@@ -131,7 +132,7 @@ pub fn GroupPage() -> impl IntoView {
                                     </select>
                                 </label>
                                 <button type="submit">"Add member"</button>
-                            </ActionForm>
+                            </PostForm>
                         })}
                         <FormError value=set.value() />
                         <FormError value=remove.value() />
@@ -161,10 +162,10 @@ pub fn GroupPage() -> impl IntoView {
                         }}
                     </section>
                     {manage.then(|| view! {
-                        <ActionForm action=delete attr:class="danger-zone">
+                        <PostForm action=delete attr:class="danger-zone">
                             <input type="hidden" name="id" value=gid.to_string() />
                             <ConfirmSubmit label="Delete this group and its roles" class="danger" question=format!("Delete the group {} and every role it gives?", d.group.name) />
-                        </ActionForm>
+                        </PostForm>
                         <FormError value=delete.value() />
                     })}
                 }.into_any()

@@ -1,5 +1,7 @@
 use crate::api::inventory::{CreateService, list_services};
-use crate::components::{AddressWarning, ErrorView, Field, FormError, Loading, checks, land_on, successes};
+use crate::components::{
+    AddressWarning, ErrorView, Field, FormError, Loading, PostAction, PostForm, checks, land_on, successes,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -7,10 +9,10 @@ use leptos_router::components::A;
 /// Every service with its projects, and the form to register a new service.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let create = ServerAction::<CreateService>::new();
+    let create = PostAction::new::<CreateService>();
     let create_done = successes(create);
     let services = Resource::new(move || create_done.get(), |_| list_services());
-    land_on(create.value(), |s: &crate::model::Service| format!("/service/{}", s.id));
+    land_on(create, |s: &crate::model::Service| format!("/service/{}", s.id));
     view! {
         <Title text="Services" />
         <h1>"Services"</h1>
@@ -42,11 +44,11 @@ pub fn HomePage() -> impl IntoView {
         </Transition>
         <section class="card">
             <h2>"Register a service"</h2>
-            <ActionForm action=create>
+            <PostForm action=create>
                 <Field label="Name" name="name" check=checks::name placeholder="web-frontend" />
                 <Field label="Description" name="description" />
                 <button type="submit">"Register service"</button>
-            </ActionForm>
+            </PostForm>
             <FormError value=create.value() />
         </section>
     }

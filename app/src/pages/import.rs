@@ -1,5 +1,5 @@
 use crate::api::admin::ImportTargets;
-use crate::components::{ErrorView, Field, FormError, Loading, Session, TextArea};
+use crate::components::{ErrorView, Field, FormError, Loading, PostAction, PostForm, Session, TextArea};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -30,17 +30,17 @@ pub fn ImportPage() -> impl IntoView {
 
 #[component]
 fn ImportForm() -> impl IntoView {
-    let import = ServerAction::<ImportTargets>::new();
+    let import = PostAction::new::<ImportTargets>();
     view! {
         <section class="card">
             <p class="muted">"Paste file_sd JSON; services, projects, farms, hosts and exporters are created or reused by name."</p>
-            <ActionForm action=import>
+            <PostForm action=import>
                 <TextArea label="file_sd JSON" name="targets" rows=12 />
                 <Field label="Put every project on this shard (optional)" name="shard" />
                 <button type="submit">"Import"</button>
-            </ActionForm>
+            </PostForm>
             <FormError value=import.value() />
-            {move || import.value().get().and_then(Result::ok).map(|report| view! { <pre class="ok">{report}</pre> })}
+            {move || import.answer::<String>().and_then(Result::ok).map(|report| view! { <pre class="ok">{report}</pre> })}
         </section>
     }
 }

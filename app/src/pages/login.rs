@@ -1,5 +1,5 @@
 use crate::api::auth::{Login, login_options};
-use crate::components::{Field, FormError, RedirectTo, Session};
+use crate::components::{Field, FormError, PostAction, PostForm, RedirectTo, Session};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -8,7 +8,7 @@ use leptos_meta::Title;
 /// already logged in goes straight there.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let login = ServerAction::<Login>::new();
+    let login = PostAction::new::<Login>();
     let query = super::query();
     let next = move || query("next").unwrap_or_else(|| "/".into());
     // A user already logged in is sent on to `next` instead.
@@ -55,7 +55,7 @@ pub fn LoginPage() -> impl IntoView {
                                         .collect_view()}
                                 </div>
                                 <Show when=move || local>
-                                    <ActionForm action=login>
+                                    <PostForm action=login>
                                         <input type="hidden" name="next" value=next />
                                         <Field label="Username" name="username" autocomplete="username" />
                                         <Field
@@ -65,7 +65,7 @@ pub fn LoginPage() -> impl IntoView {
                                             autocomplete="current-password"
                                         />
                                         <button type="submit">"Log in"</button>
-                                    </ActionForm>
+                                    </PostForm>
                                 </Show>
                             }
                             .into_any()

@@ -2,17 +2,19 @@
 //! checked with. Everyone reads the list; site admins add, edit and delete them.
 
 use crate::api::admin::{CreateProbe, DeleteProbe, UpdateProbe, list_probes};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, SiteAdminOnly, checks, successes};
+use crate::components::{
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, PostAction, PostForm, SiteAdminOnly, checks, successes,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn ProbesPage() -> impl IntoView {
-    let create = ServerAction::<CreateProbe>::new();
+    let create = PostAction::new::<CreateProbe>();
     let create_done = successes(create);
-    let update = ServerAction::<UpdateProbe>::new();
+    let update = PostAction::new::<UpdateProbe>();
     let update_done = successes(update);
-    let delete = ServerAction::<DeleteProbe>::new();
+    let delete = PostAction::new::<DeleteProbe>();
     let delete_done = successes(delete);
     let probes = Resource::new(move || (create_done.get(), update_done.get(), delete_done.get()), |_| list_probes());
     view! {
@@ -45,12 +47,12 @@ pub fn ProbesPage() -> impl IntoView {
                                                 <SiteAdminOnly>
                                                 <details class="edit-probe">
                                                     <summary>"Edit"</summary>
-                                                    <ActionForm action=update clone:p>
+                                                    <PostForm action=update clone:p>
                                                         <input type="hidden" name="id" value=p.id.to_string() />
                                                         <Field label="Module" name="module" check=checks::job value=p.module.clone() />
                                                         <Field label="Description" name="description" value=p.description.clone() />
                                                         <button type="submit">"Save"</button>
-                                                    </ActionForm>
+                                                    </PostForm>
                                                 </details>
                                                 {if u.urls > 0 {
                                                     view! {
@@ -62,10 +64,10 @@ pub fn ProbesPage() -> impl IntoView {
                                                     }.into_any()
                                                 } else {
                                                     view! {
-                                                        <ActionForm action=delete attr:class="inline" clone:p clone:question>
+                                                        <PostForm action=delete attr:class="inline" clone:p clone:question>
                                                             <input type="hidden" name="id" value=p.id.to_string() />
                                                             <ConfirmSubmit label="Delete" class="small danger" question=question.clone() />
-                                                        </ActionForm>
+                                                        </PostForm>
                                                     }.into_any()
                                                 }}
                                                 </SiteAdminOnly>
@@ -84,13 +86,13 @@ pub fn ProbesPage() -> impl IntoView {
         <SiteAdminOnly>
         <section class="card">
             <h2>"Add a probe"</h2>
-            <ActionForm action=create>
+            <PostForm action=create>
                 <div class="row">
                     <Field label="Module" name="module" check=checks::job placeholder="http_2xx" />
                     <Field label="Description" name="description" />
                 </div>
                 <button type="submit">"Add probe"</button>
-            </ActionForm>
+            </PostForm>
             <FormError value=create.value() />
         </section>
         </SiteAdminOnly>

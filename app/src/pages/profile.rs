@@ -5,7 +5,8 @@ use crate::api::alerts::owner_notifiers;
 use crate::api::alerts::{CreateToken, RevokeToken, Subscribe, get_profile};
 use crate::api::auth::{ChangePassword, EndOtherSessions, EndSession};
 use crate::components::{
-    ConfirmSubmit, Field, FormError, Held, Loading, NotifiersSection, PageError, Session, When, successes,
+    ConfirmSubmit, Field, FormError, Held, Loading, NotifiersSection, PageError, PostAction, PostForm, Session, When,
+    successes,
 };
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -13,17 +14,17 @@ use leptos_meta::Title;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let create = ServerAction::<CreateToken>::new();
+    let create = PostAction::new::<CreateToken>();
     let create_done = successes(create);
-    let revoke = ServerAction::<RevokeToken>::new();
+    let revoke = PostAction::new::<RevokeToken>();
     let revoke_done = successes(revoke);
-    let change_password = ServerAction::<ChangePassword>::new();
+    let change_password = PostAction::new::<ChangePassword>();
     let change_password_done = successes(change_password);
-    let end = ServerAction::<EndSession>::new();
+    let end = PostAction::new::<EndSession>();
     let end_done = successes(end);
-    let end_others = ServerAction::<EndOtherSessions>::new();
+    let end_others = PostAction::new::<EndOtherSessions>();
     let end_others_done = successes(end_others);
-    let unsubscribe = ServerAction::<Subscribe>::new();
+    let unsubscribe = PostAction::new::<Subscribe>();
     let unsubscribe_done = successes(unsubscribe);
     // One's notifiers, made before the view, which is drawn again after each change (see
     // `Held`); their owner is the logged-in user.
@@ -81,10 +82,10 @@ pub fn ProfilePage() -> impl IntoView {
                                                 <td><When at=t.created.clone() /></td>
                                                 <td><When at=t.last_used.clone().unwrap_or_default() /></td>
                                                 <td>
-                                                    <ActionForm action=revoke attr:class="inline">
+                                                    <PostForm action=revoke attr:class="inline">
                                                         <input type="hidden" name="id" value=t.id.to_string() />
                                                         <ConfirmSubmit label="Revoke" class="small danger" question=format!("Revoke the token {}? Whatever uses it is refused from now on.", t.name) />
-                                                    </ActionForm>
+                                                    </PostForm>
                                                 </td>
                                             </tr>
                                         }).collect_view()}
@@ -93,12 +94,12 @@ pub fn ProfilePage() -> impl IntoView {
                             }.into_any()
                         }}
                         <FormError value=revoke.value() />
-                        <ActionForm action=create>
+                        <PostForm action=create>
                             <Field label="New token, for" name="name" placeholder="alertmanager" />
                             <button type="submit">"Make a token"</button>
-                        </ActionForm>
+                        </PostForm>
                         <FormError value=create.value() />
-                        {move || create.value().get().and_then(Result::ok).map(|(_, key)| view! {
+                        {move || create.answer::<(crate::model::TokenInfo, String)>().and_then(Result::ok).map(|(_, key)| view! {
                             <p class="ok" role="status">"The key, shown this once: " <code data-testid="token-key">{key}</code></p>
                         })}
                     </section>
@@ -116,12 +117,12 @@ pub fn ProfilePage() -> impl IntoView {
                                             <tr>
                                                 <td><a href=format!("/{}/{}", s.owner_kind, s.owner_id)>{format!("{} {}", s.owner_kind, s.name)}</a></td>
                                                 <td>
-                                                    <ActionForm action=unsubscribe attr:class="inline">
+                                                    <PostForm action=unsubscribe attr:class="inline">
                                                         <input type="hidden" name="owner_kind" value=s.owner_kind.clone() />
                                                         <input type="hidden" name="owner_id" value=s.owner_id.to_string() />
                                                         <input type="hidden" name="on" value="false" />
                                                         <button type="submit" class="small">"Unsubscribe"</button>
-                                                    </ActionForm>
+                                                    </PostForm>
                                                 </td>
                                             </tr>
                                         }).collect_view()}
@@ -149,10 +150,10 @@ pub fn ProfilePage() -> impl IntoView {
                                                 view! { <span class="muted">"This session"</span> }.into_any()
                                             } else {
                                                 view! {
-                                                    <ActionForm action=end attr:class="inline">
+                                                    <PostForm action=end attr:class="inline">
                                                         <input type="hidden" name="handle" value=s.handle.clone() />
                                                         <ConfirmSubmit label="End" class="small danger" question=format!("Log out the session of {} from {}?", s.agent, s.address) />
-                                                    </ActionForm>
+                                                    </PostForm>
                                                 }.into_any()
                                             }}
                                         </td>
@@ -161,9 +162,9 @@ pub fn ProfilePage() -> impl IntoView {
                             </tbody>
                         </table>
                         {p.sessions.iter().any(|s| !s.current).then(|| view! {
-                            <ActionForm action=end_others>
+                            <PostForm action=end_others>
                                 <ConfirmSubmit label="End all other sessions" class="danger" question="Log out every other browser and device?" />
-                            </ActionForm>
+                            </PostForm>
                         })}
                         <FormError value=end.value() />
                         <FormError value=end_others.value() />
@@ -171,11 +172,11 @@ pub fn ProfilePage() -> impl IntoView {
                     <Show when=move || p.has_password>
                     <section class="card narrow" id="password">
                         <h2>"Password"</h2>
-                        <ActionForm action=change_password>
+                        <PostForm action=change_password>
                             <Field label="Current password" name="current" kind="password" autocomplete="current-password" />
                             <Field label="New password (8 characters or more)" name="password" kind="password" autocomplete="new-password" />
                             <button type="submit">"Change password"</button>
-                        </ActionForm>
+                        </PostForm>
                         <FormError value=change_password.value() />
                         {move || change_password.value().get().and_then(Result::ok).map(|_| view! {
                             <p class="ok" role="status">"Password changed; your other sessions have ended."</p>

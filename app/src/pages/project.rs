@@ -2,7 +2,8 @@ use super::SilenceButton;
 use crate::api::inventory::*;
 use crate::components::{
     ConfirmSubmit, ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, PageError,
-    RulesSection, Sections, ShardSelect, TextArea, browser_fetch, checks, forget_answers, successes,
+    PostAction, PostForm, RulesSection, Sections, ShardSelect, TextArea, browser_fetch, checks, forget_answers,
+    successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -20,40 +21,43 @@ pub fn ProjectPage() -> impl IntoView {
         let id = id.clone();
         move || id().map(|id| id.0)
     });
-    let create_farm = ServerAction::<CreateFarm>::new();
+    let create_farm = PostAction::new::<CreateFarm>();
     let create_farm_done = successes(create_farm);
-    let add_hosts = ServerAction::<AddHosts>::new();
+    let add_hosts = PostAction::new::<AddHosts>();
     let add_hosts_done = successes(add_hosts);
     // How many distinct hosts the list being added names (`input` is there only while it is
     // sent): with the answer (how many were new) it tells how many were there already.
     let hosts_named = RwSignal::new(0usize);
     Effect::new(move || {
         if let Some(sent) = add_hosts.input().get() {
-            hosts_named.set(crate::model::validate::host_list("hosts", &sent.hosts).map_or(0, |h| h.len()));
+            hosts_named.set(
+                crate::model::validate::host_list("hosts", &sent.field("hosts").unwrap_or_default())
+                    .map_or(0, |h| h.len()),
+            );
         }
     });
-    let delete_host = ServerAction::<DeleteHost>::new();
+    let delete_host = PostAction::new::<DeleteHost>();
     let delete_host_done = successes(delete_host);
-    let delete_farm = ServerAction::<DeleteFarm>::new();
+    let delete_farm = PostAction::new::<DeleteFarm>();
     let delete_farm_done = successes(delete_farm);
-    let create_exporter = ServerAction::<CreateExporter>::new();
+    let create_exporter = PostAction::new::<CreateExporter>();
     let create_exporter_done = successes(create_exporter);
     // The quick-add buttons have their own, so that their refusal is shown by them and does
     // not mark the exporter form's fields.
-    let quick_add = ServerAction::<CreateExporter>::new();
+    let quick_add = PostAction::new::<CreateExporter>();
     let quick_add_done = successes(quick_add);
-    let toggle = ServerAction::<SetExporterEnabled>::new();
+    let toggle = PostAction::new::<SetExporterEnabled>();
     let toggle_done = successes(toggle);
-    let delete_exporter = ServerAction::<DeleteExporter>::new();
+    let delete_exporter = PostAction::new::<DeleteExporter>();
     let delete_exporter_done = successes(delete_exporter);
-    let create_url = ServerAction::<CreateUrl>::new();
+    let create_url = PostAction::new::<CreateUrl>();
     let create_url_done = successes(create_url);
-    let delete_url = ServerAction::<DeleteUrl>::new();
+    let delete_url = PostAction::new::<DeleteUrl>();
     let delete_url_done = successes(delete_url);
-    let delete_project = ServerAction::<DeleteProject>::new();
-    let update_project = ServerAction::<UpdateProject>::new();
+    let delete_project = PostAction::new::<DeleteProject>();
+    let update_project = PostAction::new::<UpdateProject>();
     let update_project_done = successes(update_project);
-    let test_exporter = ServerAction::<TestExporter>::new();
+    let test_exporter = PostAction::new::<TestExporter>();
     forget_answers!(
         id.clone(),
         [
@@ -147,12 +151,12 @@ pub fn ProjectPage() -> impl IntoView {
                                 <h2>"Farm"</h2>
                                 <p class="muted">"No farm yet: Prometheus scrapes nothing for this project until it has one."</p>
                                 <Show when=move || edit>
-                                    <ActionForm action=create_farm>
+                                    <PostForm action=create_farm>
                                         <input type="hidden" name="project_id" value=pid.to_string() />
                                         <Field label="Farm name" name="name" check=checks::name />
                                         <TextArea label="Hosts (one per line, or separated by commas or spaces)" name="hosts" check=checks::optional_hosts />
                                         <button type="submit">"Create farm"</button>
-                                    </ActionForm>
+                                    </PostForm>
                                     <FormError value=create_farm.value() />
                                 </Show>
                             }.into_any(),
@@ -167,28 +171,28 @@ pub fn ProjectPage() -> impl IntoView {
                                             <li>
                                                 <A href=format!("/host/{}", h.name)>{h.name.clone()}</A>
                                                 <Show when=move || edit && local>
-                                                    <ActionForm action=delete_host attr:class="inline">
+                                                    <PostForm action=delete_host attr:class="inline">
                                                         <input type="hidden" name="id" value=h.id.to_string() />
                                                         <ConfirmSubmit label="Remove" class="small" question=ask />
-                                                    </ActionForm>
+                                                    </PostForm>
                                                 </Show>
                                             </li>
                                         }}).collect_view()}
                                     </ul>
                                     <Show when=move || edit && local>
-                                        <ActionForm action=add_hosts>
+                                        <PostForm action=add_hosts>
                                             <input type="hidden" name="farm_id" value=fid.to_string() />
                                             <TextArea label="Add hosts (paste a list)" name="hosts" check=checks::hosts />
                                             <button type="submit">"Add hosts"</button>
-                                        </ActionForm>
+                                        </PostForm>
                                         <FormError value=add_hosts.value() />
-                                        {move || add_hosts.value().get().and_then(Result::ok).map(|n| view! { <p class="ok" role="status">{added_hosts(n, hosts_named.get_untracked())}</p> })}
+                                        {move || add_hosts.answer::<u64>().and_then(Result::ok).map(|n| view! { <p class="ok" role="status">{added_hosts(n, hosts_named.get_untracked())}</p> })}
                                     </Show>
                                     <Show when=move || edit>
-                                        <ActionForm action=delete_farm attr:class="inline">
+                                        <PostForm action=delete_farm attr:class="inline">
                                             <input type="hidden" name="id" value=fid.to_string() />
                                             <ConfirmSubmit label="Unlink farm" class="danger small" question=unlink />
-                                        </ActionForm>
+                                        </PostForm>
                                     </Show>
                                 }.into_any()
                             }
@@ -215,11 +219,11 @@ pub fn ProjectPage() -> impl IntoView {
                                         <td class="up" data-label="Up">{move || up_text(health.get(), e.id)}</td>
                                         <td>
                                             <Show when=move || edit>
-                                                <ActionForm action=test_exporter attr:class="inline">
+                                                <PostForm action=test_exporter attr:class="inline">
                                                     <input type="hidden" name="id" value=e.id.to_string() />
                                                     <button type="submit" class="small">"Test"</button>
-                                                </ActionForm>
-                                                <ActionForm action=toggle attr:class="inline">
+                                                </PostForm>
+                                                <PostForm action=toggle attr:class="inline">
                                                     <input type="hidden" name="id" value=e.id.to_string() />
                                                     <input type="hidden" name="enabled" value=(!e.enabled).to_string() />
                                                     {if e.enabled {
@@ -227,11 +231,11 @@ pub fn ProjectPage() -> impl IntoView {
                                                     } else {
                                                         view! { <button type="submit" class="small">"Enable"</button> }.into_any()
                                                     }}
-                                                </ActionForm>
-                                                <ActionForm action=delete_exporter attr:class="inline">
+                                                </PostForm>
+                                                <PostForm action=delete_exporter attr:class="inline">
                                                     <input type="hidden" name="id" value=e.id.to_string() />
                                                     <ConfirmSubmit label="Delete" class="small danger" question=delete />
-                                                </ActionForm>
+                                                </PostForm>
                                             </Show>
                                         </td>
                                     </tr>
@@ -242,12 +246,12 @@ pub fn ProjectPage() -> impl IntoView {
                         {move || health.get().flatten().filter(|h| !h.warnings.is_empty()).map(|h| view! {
                             <p class="muted" role="status">{crate::model::sentence(&h.warnings.join("; "))}</p>
                         })}
-                        {move || test_exporter.value().get().map(|r| match r {
+                        {move || test_exporter.answer::<ExporterTest>().map(|r| match r {
                             Ok(t) => view! { <ScrapeResults test=t /> }.into_any(),
                             Err(e) => view! { <ErrorView error=e /> }.into_any(),
                         })}
                         <Show when=move || edit>
-                            <ActionForm action=create_exporter>
+                            <PostForm action=create_exporter>
                                 <input type="hidden" name="project_id" value=pid.to_string() />
                                 <div class="row">
                                     <Field label="Job" name="job" check=checks::job placeholder="node" />
@@ -262,21 +266,21 @@ pub fn ProjectPage() -> impl IntoView {
                                     </label>
                                 </div>
                                 <button type="submit">"Add exporter"</button>
-                            </ActionForm>
+                            </PostForm>
                             <FormError value=create_exporter.value() />
                             <Suspense fallback=|| ()>
                                 {move || Suspend::new(async move {
                                     choices.await.ok().map(|c| view! {
                                         <div class="quick-add">"Quick add: "
                                             {c.default_exporters.into_iter().map(|x| view! {
-                                                <ActionForm action=quick_add attr:class="inline">
+                                                <PostForm action=quick_add attr:class="inline">
                                                     <input type="hidden" name="project_id" value=pid.to_string() />
                                                     <input type="hidden" name="job" value=x.job.clone() />
                                                     <input type="hidden" name="port" value=x.port.to_string() />
                                                     <input type="hidden" name="path" value=x.path.clone() />
                                                     <input type="hidden" name="scheme" value=x.scheme.as_str() />
                                                     <button type="submit" class="small">{format!("{}:{}", x.job, x.port)}</button>
-                                                </ActionForm>
+                                                </PostForm>
                                             }).collect_view()}
                                         </div>
                                         <FormError value=quick_add.value() />
@@ -294,16 +298,16 @@ pub fn ProjectPage() -> impl IntoView {
                                 <li>
                                     {u.url.clone()} " " <span class="chip">{u.probe_module.clone()}</span>
                                     <Show when=move || edit>
-                                        <ActionForm action=delete_url attr:class="inline">
+                                        <PostForm action=delete_url attr:class="inline">
                                             <input type="hidden" name="id" value=u.id.to_string() />
                                             <ConfirmSubmit label="Delete" class="small danger" question=ask />
-                                        </ActionForm>
+                                        </PostForm>
                                     </Show>
                                 </li>
                             }}).collect_view()}
                         </ul>
                         <Show when=move || edit>
-                            <ActionForm action=create_url>
+                            <PostForm action=create_url>
                                 <input type="hidden" name="project_id" value=pid.to_string() />
                                 <div class="row">
                                     <Field label="URL" name="url" check=checks::http_url placeholder="https://example.com/health" />
@@ -329,7 +333,7 @@ pub fn ProjectPage() -> impl IntoView {
                                     </Suspense>
                                 </div>
                                 <button type="submit">"Add URL"</button>
-                            </ActionForm>
+                            </PostForm>
                             <FormError value=create_url.value() />
                         </Show>
                         <div><FormError value=delete_url.value() /></div>
@@ -342,10 +346,10 @@ pub fn ProjectPage() -> impl IntoView {
                     <Show when=move || edit>
                         <EditProject project=editable.clone() update=update_project choices />
                         <Show when=move || delete>
-                            <ActionForm action=delete_project attr:class="danger-zone">
+                            <PostForm action=delete_project attr:class="danger-zone">
                                 <input type="hidden" name="id" value=pid.to_string() />
                                 <ConfirmSubmit label="Delete this project" class="danger" question=delete_question />
-                            </ActionForm>
+                            </PostForm>
                         </Show>
                         <FormError value=delete_project.value() />
                     </Show>
@@ -358,20 +362,20 @@ pub fn ProjectPage() -> impl IntoView {
 #[component]
 fn EditProject(
     project: Project,
-    update: ServerAction<UpdateProject>,
+    update: PostAction,
     choices: Resource<Result<FormChoices, AppError>>,
 ) -> impl IntoView {
     let current = project.shard_id;
     view! {
         <details class="card">
             <summary>"Edit project"</summary>
-            <ActionForm action=update>
+            <PostForm action=update>
                 <input type="hidden" name="id" value=project.id.to_string() />
                 <Field label="Name" name="name" check=checks::name value=project.name />
                 <Field label="Description" name="description" value=project.description />
                 <ShardSelect choices selected=current />
                 <button type="submit">"Save"</button>
-            </ActionForm>
+            </PostForm>
             <FormError value=update.value() />
         </details>
     }

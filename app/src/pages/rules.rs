@@ -5,8 +5,8 @@ use super::SilenceButton;
 use crate::api::admin::audit_log;
 use crate::api::rules::{DeleteRule, RestoreRule, SetRuleEnabled, TestRule, editor_context, get_rule};
 use crate::components::{
-    ChangeDiff, ConfirmSubmit, FormError, LabelChips, Loading, PageError, RedirectTo, RuleEditor, TestResult, When,
-    forget_answers, successes,
+    ChangeDiff, ConfirmSubmit, FormError, LabelChips, Loading, PageError, PostAction, PostForm, RedirectTo, RuleEditor,
+    TestResult, When, forget_answers, successes, test_fields,
 };
 use crate::error::AppError;
 use crate::model::silences::{owner_matchers, silence_link};
@@ -19,12 +19,12 @@ use leptos_router::components::A;
 #[component]
 pub fn RulePage() -> impl IntoView {
     let id = super::id_param::<RuleId>("id");
-    let toggle = ServerAction::<SetRuleEnabled>::new();
+    let toggle = PostAction::new::<SetRuleEnabled>();
     let toggle_done = successes(toggle);
-    let restore = ServerAction::<RestoreRule>::new();
+    let restore = PostAction::new::<RestoreRule>();
     let restore_done = successes(restore);
-    let delete = ServerAction::<DeleteRule>::new();
-    let test = ServerAction::<TestRule>::new();
+    let delete = PostAction::new::<DeleteRule>();
+    let test = PostAction::new::<TestRule>();
     forget_answers!(id.clone(), [toggle, restore, delete, test]);
     let detail = Resource::new(
         {
@@ -94,7 +94,7 @@ pub fn RulePage() -> impl IntoView {
                         // A <div>: a form may not sit inside a <p>.
                         <div class="actions">
                             <a class="button" href=format!("/rule/{rid}/edit")>"Edit"</a>
-                            <ActionForm action=toggle attr:class="inline">
+                            <PostForm action=toggle attr:class="inline">
                                 <input type="hidden" name="id" value=rid.to_string() />
                                 <input type="hidden" name="enabled" value=(!r.enabled).to_string() />
                                 {if r.enabled {
@@ -102,7 +102,7 @@ pub fn RulePage() -> impl IntoView {
                                     } else {
                                         view! { <button type="submit" class="small">"Enable"</button> }.into_any()
                                     }}
-                            </ActionForm>
+                            </PostForm>
                         </div>
                         <FormError value=toggle.value() />
                     </Show>
@@ -118,13 +118,7 @@ pub fn RulePage() -> impl IntoView {
                         // those who may change the rule (the server asks the same).
                         {edit.then(|| view! {
                             <button type="button" on:click=move |_| {
-                                test.dispatch(TestRule {
-                                    id: Some(rid),
-                                    owner_kind: owner_kind.to_string(),
-                                    owner_id,
-                                    kind: r.kind.as_str().to_string(),
-                                    expr: r.expr.clone(),
-                                });
+                                test.dispatch(&test_fields(Some(rid), owner_kind, owner_id, r.kind, r.expr.clone()));
                             }>"Test against Prometheus"</button>
                             <TestResult test />
                         })}
@@ -167,11 +161,11 @@ pub fn RulePage() -> impl IntoView {
                                                     <td>
                                                         <ChangeDiff old=e.old.clone() new=e.data.clone() />
                                                         {(edit && e.data.is_some() && !(newest_shown && i == 0)).then(|| view! {
-                                                            <ActionForm action=restore attr:class="inline">
+                                                            <PostForm action=restore attr:class="inline">
                                                                 <input type="hidden" name="id" value=rid.to_string() />
                                                                 <input type="hidden" name="version" value=e.id.to_string() />
                                                                 <ConfirmSubmit label="Restore this version" class="small" question=format!("Put the rule back as it was on {}?", crate::model::when::utc_text(&e.created)) />
-                                                            </ActionForm>
+                                                            </PostForm>
                                                         })}
                                                     </td>
                                                 </tr>
@@ -183,10 +177,10 @@ pub fn RulePage() -> impl IntoView {
                         </Transition>
                     </section>
                     <Show when=move || edit>
-                        <ActionForm action=delete attr:class="danger-zone">
+                        <PostForm action=delete attr:class="danger-zone">
                             <input type="hidden" name="id" value=rid.to_string() />
                             <ConfirmSubmit label="Delete this rule" class="danger" question=delete_question />
-                        </ActionForm>
+                        </PostForm>
                         <FormError value=delete.value() />
                     </Show>
                 }.into_any()

@@ -1,8 +1,8 @@
 use super::SilenceButton;
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
 use crate::components::{
-    ConfirmSubmit, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, PageError, RulesSection,
-    Sections, ShardSelect, checks, forget_answers, land_on, successes,
+    ConfirmSubmit, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, PageError, PostAction,
+    PostForm, RulesSection, Sections, ShardSelect, checks, forget_answers, land_on, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -20,11 +20,11 @@ pub fn ServicePage() -> impl IntoView {
         let id = id.clone();
         move || id().map(|id| id.0)
     });
-    let create = ServerAction::<CreateProject>::new();
+    let create = PostAction::new::<CreateProject>();
     let create_done = successes(create);
-    land_on(create.value(), |p: &crate::model::Project| format!("/project/{}", p.id));
-    let delete = ServerAction::<DeleteService>::new();
-    let update = ServerAction::<UpdateService>::new();
+    land_on(create, |p: &crate::model::Project| format!("/project/{}", p.id));
+    let delete = PostAction::new::<DeleteService>();
+    let update = PostAction::new::<UpdateService>();
     let update_done = successes(update);
     forget_answers!(id.clone(), [create, delete, update]);
     let detail = Resource::new(
@@ -83,21 +83,21 @@ pub fn ServicePage() -> impl IntoView {
                     <Show when=move || d.can_edit>
                         <section class="card">
                             <h2>"Register a project"</h2>
-                            <ActionForm action=create>
+                            <PostForm action=create>
                                 <input type="hidden" name="service_id" value=sid.to_string() />
                                 <Field label="Name" name="name" check=checks::name />
                                 <Field label="Description" name="description" />
                                 <ShardSelect choices />
                                 <button type="submit">"Register project"</button>
-                            </ActionForm>
+                            </PostForm>
                             <FormError value=create.value() />
                         </section>
                         <EditService service=service.clone() update />
                         <Show when=move || can_delete>
-                            <ActionForm action=delete attr:class="danger-zone">
+                            <PostForm action=delete attr:class="danger-zone">
                                 <input type="hidden" name="id" value=sid.to_string() />
                                 <ConfirmSubmit label="Delete this service and its projects" class="danger" question=delete_question />
-                            </ActionForm>
+                            </PostForm>
                         </Show>
                         <FormError value=delete.value() />
                     </Show>
@@ -108,16 +108,16 @@ pub fn ServicePage() -> impl IntoView {
 }
 
 #[component]
-fn EditService(service: Service, update: ServerAction<UpdateService>) -> impl IntoView {
+fn EditService(service: Service, update: PostAction) -> impl IntoView {
     view! {
         <details class="card">
             <summary>"Edit service"</summary>
-            <ActionForm action=update>
+            <PostForm action=update>
                 <input type="hidden" name="id" value=service.id.to_string() />
                 <Field label="Name" name="name" check=checks::name value=service.name />
                 <Field label="Description" name="description" value=service.description />
                 <button type="submit">"Save"</button>
-            </ActionForm>
+            </PostForm>
             <FormError value=update.value() />
         </details>
     }

@@ -3,8 +3,8 @@ use crate::api::admin::{
     shard_servers,
 };
 use crate::components::{
-    ConfirmSubmit, ErrorView, Field, FormError, Loading, PageError, SiteAdminOnly, When, browser_fetch, checks,
-    forget_answers, land_on, successes,
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, PageError, PostAction, PostForm, SiteAdminOnly, When,
+    browser_fetch, checks, forget_answers, land_on, successes,
 };
 use crate::model::{ServerState, ShardId, ShardSummary};
 use leptos::prelude::*;
@@ -27,10 +27,10 @@ fn load_class(used: i64, capacity: i64) -> &'static str {
 /// Shards with their Prometheus servers and registered load; admins add shards.
 #[component]
 pub fn ShardsPage() -> impl IntoView {
-    let create = ServerAction::<CreateShard>::new();
+    let create = PostAction::new::<CreateShard>();
     let create_done = successes(create);
     let shards = Resource::new(move || create_done.get(), |_| list_shards());
-    land_on(create.value(), |s: &crate::model::Shard| format!("/shard/{}", s.id));
+    land_on(create, |s: &crate::model::Shard| format!("/shard/{}", s.id));
     view! {
         <Title text="Shards" />
         <h1>"Shards"</h1>
@@ -66,7 +66,7 @@ pub fn ShardsPage() -> impl IntoView {
         <SiteAdminOnly>
         <section class="card">
             <h2>"Add a shard"</h2>
-            <ActionForm action=create>
+            <PostForm action=create>
                 <div class="row">
                     <Field label="Name" name="name" check=checks::name />
                     <Field label="Prometheus URL" name="url" check=checks::http_url placeholder="http://prometheus:9090" />
@@ -77,7 +77,7 @@ pub fn ShardsPage() -> impl IntoView {
                     <label class="field check"><input type="checkbox" name="proxy" value="on" /><span>"Proxy queries"</span></label>
                 </div>
                 <button type="submit">"Add shard"</button>
-            </ActionForm>
+            </PostForm>
             <FormError value=create.value() />
         </section>
         </SiteAdminOnly>
@@ -90,13 +90,13 @@ pub fn ShardsPage() -> impl IntoView {
 #[component]
 pub fn ShardPage() -> impl IntoView {
     let id = super::id_param::<ShardId>("id");
-    let update = ServerAction::<UpdateShard>::new();
+    let update = PostAction::new::<UpdateShard>();
     let update_done = successes(update);
-    let add = ServerAction::<AddServer>::new();
+    let add = PostAction::new::<AddServer>();
     let add_done = successes(add);
-    let remove = ServerAction::<RemoveServer>::new();
+    let remove = PostAction::new::<RemoveServer>();
     let remove_done = successes(remove);
-    let delete = ServerAction::<DeleteShard>::new();
+    let delete = PostAction::new::<DeleteShard>();
     forget_answers!(id.clone(), [update, add, remove, delete]);
     let shards = Resource::new(move || (update_done.get(), add_done.get(), remove_done.get()), |_| list_shards());
     // Asked from the browser only: a Prometheus that hangs never holds the page back. Only for
@@ -133,10 +133,10 @@ pub fn ShardPage() -> impl IntoView {
 fn ShardDetail(
     s: ShardSummary,
     states: ReadSignal<Option<Option<Vec<ServerState>>>>,
-    update: ServerAction<UpdateShard>,
-    add: ServerAction<AddServer>,
-    remove: ServerAction<RemoveServer>,
-    delete: ServerAction<DeleteShard>,
+    update: PostAction,
+    add: PostAction,
+    remove: PostAction,
+    delete: PostAction,
 ) -> impl IntoView {
     let sid = s.shard.id;
     let live = move |server: crate::model::PrometheusId| {
@@ -175,10 +175,10 @@ fn ShardDetail(
                                     {move || live(p.id)}
                                     <td>
                                         <SiteAdminOnly>
-                                            <ActionForm action=remove attr:class="inline" clone:remove_question>
+                                            <PostForm action=remove attr:class="inline" clone:remove_question>
                                                 <input type="hidden" name="id" value=p.id.to_string() />
                                                 <ConfirmSubmit label="Remove" class="small danger" question=remove_question.clone() />
-                                            </ActionForm>
+                                            </PostForm>
                                         </SiteAdminOnly>
                                     </td>
                                 </tr>
@@ -189,23 +189,23 @@ fn ShardDetail(
             }}
             <FormError value=remove.value() />
             <SiteAdminOnly>
-            <ActionForm action=add>
+            <PostForm action=add>
                 <input type="hidden" name="shard_id" value=sid.to_string() />
                 <div class="row">
                     <Field label="Host" name="host" placeholder="prometheus-1.example.com" />
                     <Field label="Port" name="port" value="9090" />
                 </div>
                 <button type="submit">"Add server"</button>
-            </ActionForm>
+            </PostForm>
             <FormError value=add.value() />
-            {move || add.value().get().and_then(Result::ok).map(|m| view! { <p class="ok">{m}</p> })}
+            {move || add.answer::<String>().and_then(Result::ok).map(|m| view! { <p class="ok">{m}</p> })}
             </SiteAdminOnly>
         </section>
         <AgentStates shard=sid />
         <SiteAdminOnly>
         <section class="card">
             <h2>"Settings"</h2>
-            <ActionForm action=update clone:s>
+            <PostForm action=update clone:s>
                 <input type="hidden" name="id" value=sid.to_string() />
                 <div class="row">
                     <Field label="Name" name="name" check=checks::name value=s.shard.name.clone() />
@@ -220,14 +220,14 @@ fn ShardDetail(
                     <label class="field check"><input type="checkbox" name="enabled" value="on" checked=s.shard.enabled /><span>"Enabled"</span></label>
                 </div>
                 <button type="submit">"Save"</button>
-            </ActionForm>
+            </PostForm>
             <FormError value=update.value() />
             {move || update.value().get().and_then(Result::ok).map(|_| view! { <p class="ok">"Saved."</p> })}
         </section>
-        <ActionForm action=delete attr:class="danger-zone" clone:delete_question>
+        <PostForm action=delete attr:class="danger-zone" clone:delete_question>
             <input type="hidden" name="id" value=sid.to_string() />
             <ConfirmSubmit label="Delete this shard" class="danger" question=delete_question.clone() />
-        </ActionForm>
+        </PostForm>
         <FormError value=delete.value() />
         </SiteAdminOnly>
     }
@@ -236,7 +236,7 @@ fn ShardDetail(
 /// The push agents of a shard (`promgen agent`) and whether each has applied the last change.
 #[component]
 fn AgentStates(shard: ShardId) -> impl IntoView {
-    let forget = ServerAction::<ForgetAgent>::new();
+    let forget = PostAction::new::<ForgetAgent>();
     let forget_done = successes(forget);
     let agents = browser_fetch(move || {
         forget_done.get();
@@ -267,11 +267,11 @@ fn AgentStates(shard: ShardId) -> impl IntoView {
                                         <td><code>{a.config_hash}</code></td>
                                         <td>
                                             <SiteAdminOnly>
-                                                <ActionForm action=forget attr:class="inline" clone:name clone:forget_question>
+                                                <PostForm action=forget attr:class="inline" clone:name clone:forget_question>
                                                     <input type="hidden" name="shard_id" value=shard.to_string() />
                                                     <input type="hidden" name="name" value=name.clone() />
                                                     <ConfirmSubmit label="Forget" class="small" question=forget_question.clone() />
-                                                </ActionForm>
+                                                </PostForm>
                                             </SiteAdminOnly>
                                         </td>
                                     </tr>

@@ -3,7 +3,9 @@
 //! alerts the Alertmanagers hold now.
 
 use crate::api::silences::{CreateSilence, ExpireSilence, alertmanager_alerts, list_silences};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Loading, When, checked, checks, successes};
+use crate::components::{
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, PostAction, PostForm, When, checked, checks, successes,
+};
 use crate::model::silences::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -22,9 +24,9 @@ fn check_matcher_text(text: &str) -> Option<String> {
 pub fn SilencesPage() -> impl IntoView {
     let query = super::query();
     let prefill = move || query("matchers").unwrap_or_default();
-    let create = ServerAction::<CreateSilence>::new();
+    let create = PostAction::new::<CreateSilence>();
     let create_done = successes(create);
-    let expire = ServerAction::<ExpireSilence>::new();
+    let expire = PostAction::new::<ExpireSilence>();
     let expire_done = successes(expire);
     let silences = Resource::new(move || (create_done.get(), expire_done.get()), |_| list_silences());
     // What is wrong with the matchers: those typed, else those a mute button prefilled (a site
@@ -40,7 +42,7 @@ pub fn SilencesPage() -> impl IntoView {
                 "Matchers as Alertmanager writes them: " <code>"service=\"web\", instance=~\"db-.*\""</code>
                 ". Operators: = != =~ !~ (regexes match the whole value)."
             </p>
-            <ActionForm action=create>
+            <PostForm action=create>
                 <label class="field">
                     <span>"Matchers"</span>
                     <input
@@ -60,9 +62,9 @@ pub fn SilencesPage() -> impl IntoView {
                 </div>
                 <Field label="Comment" name="comment" placeholder="Silenced from Promgen" />
                 <button type="submit">"Silence"</button>
-            </ActionForm>
+            </PostForm>
             <FormError value=create.value() />
-            {move || create.value().get().and_then(|r| r.ok()).map(|made| view! {
+            {move || create.answer::<SilenceMade>().and_then(Result::ok).map(|made| view! {
                 <p class="ok">"Silenced (" {made.ids.join(", ")} ")."</p>
                 {made.warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view()}
             })}
@@ -84,7 +86,7 @@ pub fn SilencesPage() -> impl IntoView {
 }
 
 #[component]
-fn SilenceTable(list: SilenceList, expire: ServerAction<ExpireSilence>) -> impl IntoView {
+fn SilenceTable(list: SilenceList, expire: PostAction) -> impl IntoView {
     if list.unconfigured {
         return view! { <p class="muted">"No Alertmanager is configured: start the server with --alertmanager-url."</p> }
             .into_any();
@@ -111,10 +113,10 @@ fn SilenceTable(list: SilenceList, expire: ServerAction<ExpireSilence>) -> impl 
                         <td>{s.comment.clone()}</td>
                         <td>
                             {may_expire.then(|| view! {
-                                <ActionForm action=expire attr:class="inline">
+                                <PostForm action=expire attr:class="inline">
                                     <input type="hidden" name="id" value=id />
                                     <ConfirmSubmit label="Expire" class="small danger" question=format!("Expire the silence {}? Its alerts are sent again.", format_matchers(&s.matchers)) />
-                                </ActionForm>
+                                </PostForm>
                             })}
                         </td>
                     </tr>

@@ -4,7 +4,8 @@ use crate::api::rules::{
     SetOpenRead, SetPrometheusVersion, UpdateSite, get_site, open_read, rule_file_report, rules_dialect,
 };
 use crate::components::{
-    AddressWarning, ErrorView, Field, FormError, Loading, NotifiersSection, RulesSection, SiteAdminOnly, successes,
+    AddressWarning, ErrorView, Field, FormError, Loading, NotifiersSection, PostAction, PostForm, RulesSection,
+    SiteAdminOnly, successes,
 };
 use crate::model::OwnerKind;
 use leptos::prelude::*;
@@ -12,11 +13,11 @@ use leptos_meta::Title;
 
 #[component]
 pub fn SitePage() -> impl IntoView {
-    let update = ServerAction::<UpdateSite>::new();
+    let update = PostAction::new::<UpdateSite>();
     let update_done = successes(update);
-    let set_version = ServerAction::<SetPrometheusVersion>::new();
+    let set_version = PostAction::new::<SetPrometheusVersion>();
     let set_version_done = successes(set_version);
-    let set_open = ServerAction::<SetOpenRead>::new();
+    let set_open = PostAction::new::<SetOpenRead>();
     let set_open_done = successes(set_open);
     let open = Resource::new(move || set_open_done.get(), |_| open_read());
     let site = Resource::new(move || update_done.get(), |_| get_site());
@@ -38,7 +39,7 @@ pub fn SitePage() -> impl IntoView {
                         <SiteAdminOnly>
                         <details class="card">
                             <summary>"Site address"</summary>
-                            <ActionForm action=update clone:s>
+                            <PostForm action=update clone:s>
                                 <div class="row">
                                     <label class="field">
                                         <span>"Scheme"</span>
@@ -50,7 +51,7 @@ pub fn SitePage() -> impl IntoView {
                                     <Field label="Domain (and port)" name="domain" value=s.domain.clone() />
                                 </div>
                                 <button type="submit">"Save"</button>
-                            </ActionForm>
+                            </PostForm>
                             <FormError value=update.value() />
                         </details>
                         <details class="card">
@@ -59,11 +60,11 @@ pub fn SitePage() -> impl IntoView {
                                 {move || Suspend::new(async move {
                                     dialect.await.ok().map(|(d, source)| view! {
                                         <p class="muted" data-testid="dialect">"Rules are checked for " {source} "."</p>
-                                        <ActionForm action=set_version>
+                                        <PostForm action=set_version>
                                             <Field label="Release of your Prometheus servers, while no shard reports one (2.42 to 3.14)"
                                                 name="prometheus_version" value=d.version.to_string() />
                                             <button type="submit">"Save"</button>
-                                        </ActionForm>
+                                        </PostForm>
                                     })
                                 })}
                             </Transition>
@@ -81,13 +82,13 @@ pub fn SitePage() -> impl IntoView {
                                                 "Users read the services and projects they hold a role on (Admin, Editor or Viewer)."
                                             }}
                                         </p>
-                                        <ActionForm action=set_open>
+                                        <PostForm action=set_open>
                                             <label class="check">
                                                 <input type="checkbox" name="open" checked=on />
                                                 " Let every logged-in user read every service and project"
                                             </label>
                                             <button type="submit">"Save"</button>
-                                        </ActionForm>
+                                        </PostForm>
                                     })
                                 })}
                             </Transition>

@@ -1,0 +1,181 @@
+//! Forms that post to a server function: [`PostAction`] and [`PostForm`], one type for every
+//! form of the site. The browser posts the form's fields as they are
+//! (`application/x-www-form-urlencoded`, what a server function's `PostUrl` input reads and
+//! what the browser sends without the wasm) and keeps the answer as JSON text, read by whoever
+//! needs it ([`PostAction::answer`]). Leptos' `ServerAction<F>` and `ActionForm` are generic over
+//! each server function: each compiled its own copy of the action, the form and the client
+//! (the form read into the arguments, written out again, the answer read) into the wasm, about
+//! 20 KB for each of the forty functions the pages post to.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use serde::de::DeserializeOwned;
+
+/// A form's submission: the server function's path (`/api/…`) and the form's fields,
+/// URL-encoded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Posted {
+    path: &'static str,
+    body: String,
+}
+
+impl Posted {
+    /// The first value sent for the field `name`.
+    pub fn field(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.body.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    }
+}
+
+/// The answer to a post: the server function's answer as JSON text, or its refusal.
+pub type Answer = Result<String, AppError>;
+
+/// The action of the forms that post to one server function: what was last sent
+/// ([`PostAction::input`]) and answered ([`PostAction::value`]). Copy, as Leptos' actions.
+#[derive(Clone, Copy)]
+pub struct PostAction {
+    action: Action<Posted, Answer>,
+    path: &'static str,
+}
+
+impl PostAction {
+    /// The action of the server function `S`. A refusal of a form posted without the wasm comes
+    /// back in the page's address (leptos_axum sends the browser back with it): it is the
+    /// action's first answer, as with Leptos' `ServerAction`.
+    pub fn new<S: ServerFn>() -> Self {
+        let path = S::PATH;
+        let refused = use_context::<leptos::server::ServerActionError>()
+            .filter(|e| e.path() == path)
+            .map(|e| Err(leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(e.err())));
+        PostAction { action: Action::new_with_value(refused, |posted: &Posted| post(posted.clone())), path }
+    }
+
+    /// The server function's path: the forms' `action`.
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// The last answer (`None` before the first and once forgotten); set it to `None` to forget.
+    pub fn value(&self) -> MappedSignal<Option<Answer>> {
+        self.action.value()
+    }
+
+    /// The last answer read as `T` (the server function's output type); an answer that does
+    /// not read is a [`AppError::Request`].
+    pub fn answer<T: DeserializeOwned>(&self) -> Option<Result<T, AppError>> {
+        self.action.value().get().map(|answer| {
+            answer.and_then(|text| serde_json::from_str(&text).map_err(|e| AppError::Request(e.to_string())))
+        })
+    }
+
+    /// What is being sent, while it is.
+    pub fn input(&self) -> MappedSignal<Option<Posted>> {
+        self.action.input()
+    }
+
+    /// Whether an answer is awaited.
+    pub fn pending(&self) -> Memo<bool> {
+        self.action.pending()
+    }
+
+    /// How many answers came, refusals included.
+    pub fn version(&self) -> RwSignal<usize> {
+        self.action.version()
+    }
+
+    /// Sends `fields` as a form with them would.
+    pub fn dispatch(&self, fields: &[(&str, String)]) {
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        self.action.dispatch(Posted { path: self.path, body });
+    }
+}
+
+/// Posts `posted` as the browser does, reads the answer as server_fn's client does: a
+/// 4xx or 5xx is the error (JSON, [`AppError`]'s encoding), a redirect from the server
+/// (`leptos_axum::redirect`) goes through the router's redirect hook.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+async fn post(posted: Posted) -> Answer {
+    use leptos::server_fn::client::{Client, browser::BrowserClient};
+    use leptos::server_fn::error::FromServerFnError;
+    use leptos::server_fn::request::{ClientReq, browser::BrowserRequest};
+    use leptos::server_fn::response::ClientRes;
+    let request = <BrowserRequest as ClientReq<AppError>>::try_new_post(
+        posted.path,
+        "application/x-www-form-urlencoded",
+        "application/json",
+        posted.body,
+    )?;
+    let response = <BrowserClient as Client<AppError>>::send(request).await?;
+    let status = ClientRes::<AppError>::status(&response);
+    let location = ClientRes::<AppError>::location(&response);
+    let redirect = ClientRes::<AppError>::has_redirect(&response);
+    if (400..=599).contains(&status) {
+        return Err(AppError::de(ClientRes::<AppError>::try_into_bytes(response).await?));
+    }
+    let text = ClientRes::<AppError>::try_into_string(response).await?;
+    if (300..=399).contains(&status) || redirect {
+        leptos::server_fn::redirect::call_redirect_hook(&location);
+    }
+    Ok(text)
+}
+
+/// Forms are posted by the browser only.
+#[cfg(not(any(feature = "hydrate", feature = "csr")))]
+async fn post(posted: Posted) -> Answer {
+    Err(AppError::Internal(format!("{} was posted on the server", posted.path)))
+}
+
+/// A form posting to `action`'s server function: without the wasm a plain form, with it sent
+/// within the page ([`PostAction`]). Attributes (`attr:class`) go on the `<form>`.
+#[component]
+pub fn PostForm(action: PostAction, children: Children) -> impl IntoView {
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        // Another handler may have stopped it (a check that refused the form).
+        #[cfg(any(feature = "hydrate", feature = "csr"))]
+        if !ev.default_prevented()
+            && let Some(body) = form_body(&ev)
+        {
+            ev.prevent_default();
+            action.action.dispatch(Posted { path: action.path, body });
+        }
+        #[cfg(not(any(feature = "hydrate", feature = "csr")))]
+        let _ = ev;
+    };
+    view! {
+        <form action=action.path method="post" on:submit=on_submit>
+            {children()}
+        </form>
+    }
+}
+
+/// The fields a submitted form sends, URL-encoded as the browser encodes them.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let form = ev.target()?.dyn_into::<web_sys::HtmlFormElement>().ok()?;
+    let data = web_sys::FormData::new_with_form(&form).ok()?;
+    // The button that sent it goes too when it has a name, as the browser sends it.
+    let named = |(name, value): (String, String)| (!name.is_empty()).then_some((name, value));
+    let submitter = ev.submitter().and_then(|s| match s.dyn_into::<web_sys::HtmlButtonElement>() {
+        Ok(b) => named((b.name(), b.value())),
+        Err(s) => s.dyn_into::<web_sys::HtmlInputElement>().ok().and_then(|i| named((i.name(), i.value()))),
+    });
+    if let Some((name, value)) = submitter {
+        data.append_with_str(&name, &value).ok()?;
+    }
+    Some(web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?.to_string().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A field is read back as the form sent it, encoded characters included.
+    #[test]
+    fn fields_read_back_as_sent() {
+        let posted = Posted { path: "/api/x", body: "hosts=a%0D%0Ab+c&id=3&id=4".into() };
+        assert_eq!(posted.field("hosts").as_deref(), Some("a\r\nb c"));
+        assert_eq!(posted.field("id").as_deref(), Some("3"));
+        assert_eq!(posted.field("none"), None);
+    }
+}

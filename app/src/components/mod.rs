@@ -476,6 +476,7 @@ mod tests {
                     let shown = [
                         format!("<FormError value={name}.value() />"),
                         format!("{name}.value().get()"),
+                        format!("{name}.answer::<"),
                         format!("<TestResult {name} />"),
                         format!("update={name} "),
                     ];

@@ -43,7 +43,13 @@ impl PostAction {
     /// back in the page's address (leptos_axum sends the browser back with it): it is the
     /// action's first answer, as with Leptos' `ServerAction`.
     pub fn new<S: ServerFn>() -> Self {
-        let path = S::PATH;
+        Self::at(S::PATH)
+    }
+
+    /// [`PostAction::new`] for the server function at `path`: not generic, so the action is
+    /// compiled once, not once for each server function.
+    #[inline(never)]
+    fn at(path: &'static str) -> Self {
         let refused = use_context::<leptos::server::ServerActionError>()
             .filter(|e| e.path() == path)
             .map(|e| Err(leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(e.err())));

@@ -185,8 +185,27 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await links.locator('a[href="https://wiki.example.com/runbooks/latency"]', { hasText: "runbook (wiki.example.com)" }).waitFor();
   assert.equal(await page.locator('a[href^="javascript:"]').count(), 0);
 
-  // Search finds rules and blackbox URLs too, not only services, projects and hosts.
+  // One action serves the filter form of every notifier row: a refusal goes to the field of
+  // the row that was sent, not to the first form before the message (a reviewer's).
+  for (const value of ["first@example.com", "second@example.com"]) {
+    const made = await api(base, cookie, "create_notifier", { owner_kind: "service", owner_id: "1", kind: "email", value });
+    assert.equal(made.status, 200, JSON.stringify(made.json));
+  }
   await page.setViewportSize({ width: 1280, height: 900 });
+  env.expectConsole(/status of 400 /);
+  await open(page, base + "/service/1");
+  const second = page.locator("#notifiers tr", { hasText: "second@example.com" });
+  await second.getByRole("button", { name: "Add filter" }).click();
+  const name = second.locator('input[name="name"]');
+  await page.waitForFunction((input) => input.getAttribute("aria-invalid") === "true", await name.elementHandle());
+  await second.locator(".field-error", { hasText: "is required" }).waitFor();
+  assert.equal(await page.locator('#notifiers tr input[aria-invalid="true"]').count(), 1);
+  await name.fill("severity");
+  await second.locator('input[name="value"]').fill("page");
+  await second.getByRole("button", { name: "Add filter" }).click();
+  await second.locator(".chip", { hasText: "severity=page" }).waitFor();
+
+  // Search finds rules and blackbox URLs too, not only services, projects and hosts.
   await open(page, base + "/search?q=rather/long");
   await page.locator("li", { hasText: "URL" }).locator("a", { hasText: "web.example.com/a/rather/long" }).waitFor();
   await open(page, base + "/search?q=highlatency");

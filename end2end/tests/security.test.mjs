@@ -88,5 +88,21 @@ test("hostile stored text stays text in every form, with and without JavaScript"
   const listing = await api(base, cookie, "owner_notifiers", { owner_kind: "service", owner_id: sid });
   assert.equal(listing.json.notifiers[0].subject_template, HOSTILE);
   assert.equal(listing.json.notifiers[0].body_template, HOSTILE);
+
+  // Without JavaScript a confirm button is a disclosure that asks (the scripted button would
+  // do nothing); its question, which names hostile text, stays text.
+  const nid = listing.json.notifiers[0].id;
+  const filter = await api(base, cookie, "add_notifier_filter", { id: nid, name: "team", value: HOSTILE });
+  assert.equal(filter.status, 200, JSON.stringify(filter.json));
+  await plain.goto(`${base}/service/${sid}`);
+  await assertInert(plain, "service page without JavaScript");
+  const remove = plain.locator("#notifiers details.confirm-no-script", { hasText: "Remove" });
+  assert.equal(await plain.locator("#notifiers button.needs-script:visible").count(), 0);
+  await remove.locator("summary").click();
+  await remove.locator(".question", { hasText: `Remove the filter team=${HOSTILE}?` }).waitFor();
+  await remove.locator("button", { hasText: "Yes, remove" }).click();
+  await plain.waitForURL(new RegExp(`/service/${sid}`));
+  const after = await api(base, cookie, "owner_notifiers", { owner_kind: "service", owner_id: sid });
+  assert.deepEqual(after.json.notifiers[0].filters, []);
   assert.deepEqual(env.errors, []);
 });

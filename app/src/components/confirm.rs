@@ -2,6 +2,8 @@
 //! will go, with "Yes, …" (the real submit) and "Cancel". Keyboard focus moves to the answer
 //! and comes back to the button on cancel; when the answer's row leaves the page, focus goes
 //! where [`super::keep_focus`] puts it. No browser dialog: it stays in the page, on a phone too.
+//! Without scripts (the button cannot ask then, nor post) a disclosure asks instead: "Delete"
+//! opens to the question and its "Yes, …".
 
 use leptos::html;
 use leptos::prelude::*;
@@ -30,11 +32,19 @@ pub fn ConfirmSubmit(
         now
     });
     let yes_label = format!("Yes, {}", label.to_ascii_lowercase());
+    // Parsed as elements only where scripts are off; markup, so the text is escaped here.
+    let without_scripts = format!(
+        r#"<details class="confirm-no-script"><summary class="button {class}">{}</summary><span class="question">{}</span> <button type="submit" class="small danger">{}</button></details>"#,
+        super::rcdata_text(label),
+        super::rcdata_text(&question.get_untracked()),
+        super::rcdata_text(&yes_label),
+    );
     view! {
+        <noscript inner_html=without_scripts></noscript>
         <Show
             when=move || asking.get()
             fallback=move || view! {
-                <button type="button" class=class node_ref=ask on:click=move |_| asking.set(true)>
+                <button type="button" class=format!("{class} needs-script") node_ref=ask on:click=move |_| asking.set(true)>
                     {label}
                 </button>
             }

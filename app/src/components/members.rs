@@ -118,10 +118,10 @@ pub fn MembersPanel(
                     }.into_any()
                 })}
             </Transition>
-            <FormError value=set.value() />
-            <FormError value=remove.value() />
+            <FormError action=set />
+            <FormError action=remove />
             // In a box of its own: the form before it is the add form, not the row's.
-            <div><FormError value=change.value() /></div>
+            <div><FormError action=change /></div>
         </section>
     }
 }

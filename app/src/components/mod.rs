@@ -96,27 +96,18 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
 /// Server messages as pages show them (see [`crate::model::sentence`]).
 pub use crate::model::sentence;
 
-/// The error of a form's last submission, if it failed. Put it after its form: in the browser
-/// the message moves under the field the error names (see [`AppError::field`]), which is
-/// marked invalid, tied to the message (`aria-describedby`) and focused; the typed values
-/// stay. An error without a field (or with one the form does not show) stays under the form,
-/// as it does without the wasm.
+/// The error of `action`'s last submission, if it failed. Put it after its form: in the
+/// browser the message moves under the field the error names (see [`AppError::field`]), in the
+/// form that was sent (one action may serve a form on every row) or else the form right before;
+/// the field is marked invalid, tied to the message (`aria-describedby`) and focused; the typed
+/// values stay. An error without a field (or with one the form does not show) stays here, as
+/// it does without the wasm.
 #[component]
-pub fn FormError<T, S>(value: S) -> impl IntoView
-where
-    T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
-{
+pub fn FormError(action: PostAction) -> impl IntoView {
+    let message = NodeRef::<leptos::html::P>::new();
     // `try_get`: while the server renders, a form inside a Suspense that resolved again may be
     // disposed before its error is read (leptos' dry_resolve); that renders nothing, not a panic.
-    // Only this line is made for each action's type; the rest is one function for all forms.
-    form_error(Signal::derive(move || value.try_get().flatten().and_then(Result::err)))
-}
-
-/// [`FormError`]'s view and placement, for the error of any form.
-fn form_error(error: Signal<Option<AppError>>) -> AnyView {
-    let message = NodeRef::<leptos::html::P>::new();
-    let error = move || error.try_get().flatten();
+    let error = move || action.value().try_get().flatten().and_then(Result::err);
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     {
         // Where the last run put the message at its field: taken back when the error changes.
@@ -134,7 +125,7 @@ fn form_error(error: Signal<Option<AppError>>) -> AnyView {
             let _ = p.remove_attribute("hidden");
             let _ = p.set_attribute("role", "alert");
             if let Some(field) = error.as_ref().and_then(AppError::field) {
-                *placed.borrow_mut() = mark_field(&p, field, first_done.is_some());
+                *placed.borrow_mut() = mark_field(&p, action.sent_from(), field, first_done.is_some());
             }
         });
     }
@@ -184,13 +175,19 @@ impl Placed {
     }
 }
 
-/// Puts `message` (the form's error) at the field `field` of the form just before it: its text
+/// Puts `message` (the form's error) at the field `field` of the form `sent` (or else the form
+/// just before the message, the one that rendered it without the wasm): its text
 /// moves under the field (into a `small.field-error`, announced), the field is marked invalid
 /// and described by it, a closed `<details>` around it opens, and the emptied message is hidden.
 /// A new answer (`new_answer`) also focuses the field and scrolls the message into view. `None`
 /// when the form has no such field one can see.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
-fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str, new_answer: bool) -> Option<Placed> {
+fn mark_field(
+    message: &web_sys::HtmlParagraphElement,
+    sent: Option<web_sys::HtmlFormElement>,
+    field: &str,
+    new_answer: bool,
+) -> Option<Placed> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use wasm_bindgen::JsCast;
     static PLACED: AtomicUsize = AtomicUsize::new(0);
@@ -198,22 +195,13 @@ fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str, new_answer: 
     if field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return None;
     }
-    // The form right before, past the other forms' errors (several may follow one form);
-    // anything else between means the message is not about that form.
-    let mut form = message.previous_element_sibling();
-    while let Some(el) = form.clone() {
-        if el.tag_name().eq_ignore_ascii_case("form") {
-            break;
-        }
-        form = if el.tag_name().eq_ignore_ascii_case("p") && el.class_list().contains("error") {
-            el.previous_element_sibling()
-        } else {
-            None
-        };
-    }
     // A field one can see and change: a hidden input (a quick-add button's) is not marked.
     let selector = format!("[name=\"{field}\"]:not([type=hidden])");
-    let input = form?.query_selector(&selector).ok().flatten()?;
+    let form = match sent {
+        Some(form) => form.into(),
+        None => form_before(message)?,
+    };
+    let input = form.query_selector(&selector).ok().flatten()?;
     // Right under the field (above its own check's line, which is empty then: it was valid).
     let at_field = input.owner_document()?.create_element("small").ok()?;
     let id = format!("form-error-{field}-{}", PLACED.fetch_add(1, Ordering::Relaxed));
@@ -262,6 +250,20 @@ fn mark_field(message: &web_sys::HtmlParagraphElement, field: &str, new_answer: 
     Some(Placed { at_field, input })
 }
 
+/// The form right before `message`, past the other forms' errors (several may follow one
+/// form); anything else between means the message is not about a form.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn form_before(message: &web_sys::HtmlParagraphElement) -> Option<web_sys::Element> {
+    let mut el = message.previous_element_sibling()?;
+    while !el.tag_name().eq_ignore_ascii_case("form") {
+        if !(el.tag_name().eq_ignore_ascii_case("p") && el.class_list().contains("error")) {
+            return None;
+        }
+        el = el.previous_element_sibling()?;
+    }
+    Some(el)
+}
+
 /// Moves every child node of `from` to the end of `to`, but a `span.field-name` (the field's
 /// name in a form's message stays with it).
 #[cfg(any(feature = "hydrate", feature = "csr"))]
@@ -303,16 +305,20 @@ pub(crate) use forget_answers;
 
 /// How many times `action` has succeeded: what the lists it changes refetch on. Its
 /// `version()` also counts refusals, and refetching on those rebuilt the form around the error
-/// and lost what was typed. A success also empties the action's forms on the page
-/// (`form.reset()`, back to what they were drawn with): a page drawn again keeps its elements
-/// where it can, and with them what was typed, which a second submit sent again ("tok1tok1").
+/// and lost what was typed. A success also empties the form that was sent (`form.reset()`,
+/// back to what it was drawn with; without one, every form of the action): a page drawn again
+/// keeps its elements where it can, and with them what was typed, which a second submit sent
+/// again ("tok1tok1"). Other forms posting to the same function keep what is typed in them.
 pub fn successes(action: PostAction) -> Signal<usize> {
     let count = RwSignal::new(0usize);
     Effect::new(move || {
         if action.value().with(|v| matches!(v, Some(Ok(_)))) {
             count.update(|n| *n += 1);
             #[cfg(any(feature = "hydrate", feature = "csr"))]
-            reset_forms(action.path());
+            match action.sent_from() {
+                Some(form) => form.reset(),
+                None => reset_forms(action.path()),
+            }
         }
     });
     count.into()
@@ -474,7 +480,7 @@ mod tests {
                         continue;
                     };
                     let shown = [
-                        format!("<FormError value={name}.value() />"),
+                        format!("<FormError action={name} />"),
                         format!("{name}.value().get()"),
                         format!("{name}.answer::<"),
                         format!("<TestResult {name} />"),

@@ -74,11 +74,11 @@ pub fn NotifiersSection(
                             Ok(m) => view! { <p class="ok" role="status">{m}</p> }.into_any(),
                             Err(e) => view! { <p class="error" role="alert">{sentence(&e.to_string())}</p> }.into_any(),
                         })}
-                        <FormError value=add_filter.value() />
-                        <FormError value=update.value() />
-                        <FormError value=toggle.value() />
-                        <FormError value=delete.value() />
-                        <FormError value=delete_filter.value() />
+                        <FormError action=add_filter />
+                        <FormError action=update />
+                        <FormError action=toggle />
+                        <FormError action=delete />
+                        <FormError action=delete_filter />
                         {subscribable.then(|| view! {
                             <PostForm action=subscribe attr:class="subscribe">
                                 <input type="hidden" name="owner_kind" value=owner_kind />
@@ -87,7 +87,7 @@ pub fn NotifiersSection(
                                 <button type="submit" class="small">{if subscribed { "Unsubscribe me" } else { "Subscribe me" }}</button>
                                 <span class="muted">" — your own notifiers (on your profile) hear its alerts"</span>
                             </PostForm>
-                            <FormError value=subscribe.value() />
+                            <FormError action=subscribe />
                             {no_own_notifier.then(|| view! {
                                 <p class="warning" data-testid="no-own-notifier">
                                     "You have no notifier of your own yet, so a subscription tells nobody. "
@@ -257,7 +257,7 @@ fn NotifierForm(owner_kind: &'static str, owner_id: i64, create: PostAction) -> 
                 </details>
                 <button type="submit">"Add notifier"</button>
             </PostForm>
-            <FormError value=create.value() />
+            <FormError action=create />
         </details>
     }
 }

@@ -36,6 +36,12 @@ pub type Answer = Result<String, AppError>;
 pub struct PostAction {
     action: Action<Posted, Answer>,
     path: &'static str,
+    /// The form last sent, where its refusal goes (one action may serve a form on each row).
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    sent_from: StoredValue<Option<web_sys::HtmlFormElement>, LocalStorage>,
+    /// The post in flight from [`PostAction::dispatch`], given up when a newer one is sent.
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    in_flight: StoredValue<Option<leptos::prelude::ActionAbortHandle>, LocalStorage>,
 }
 
 impl PostAction {
@@ -53,7 +59,14 @@ impl PostAction {
         let refused = use_context::<leptos::server::ServerActionError>()
             .filter(|e| e.path() == path)
             .map(|e| Err(leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(e.err())));
-        PostAction { action: Action::new_with_value(refused, |posted: &Posted| post(posted.clone())), path }
+        PostAction {
+            action: Action::new_with_value(refused, |posted: &Posted| post(posted.clone())),
+            path,
+            #[cfg(any(feature = "hydrate", feature = "csr"))]
+            sent_from: StoredValue::new_local(None),
+            #[cfg(any(feature = "hydrate", feature = "csr"))]
+            in_flight: StoredValue::new_local(None),
+        }
     }
 
     /// The server function's path: the forms' `action`.
@@ -89,10 +102,27 @@ impl PostAction {
         self.action.version()
     }
 
-    /// Sends `fields` as a form with them would.
+    /// The form last sent, while it is on the page; `None` when the last post had no form.
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    pub fn sent_from(&self) -> Option<web_sys::HtmlFormElement> {
+        self.sent_from.try_get_value().flatten().filter(|f| f.is_connected())
+    }
+
+    /// Sends `fields` as a form with them would. A post of an earlier call still in flight is
+    /// given up: only the latest answer is shown (a slow test of an expression since changed
+    /// came back last and replaced the new one's result).
     pub fn dispatch(&self, fields: &[(&str, String)]) {
         let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-        self.action.dispatch(Posted { path: self.path, body });
+        let handle = self.action.dispatch(Posted { path: self.path, body });
+        #[cfg(any(feature = "hydrate", feature = "csr"))]
+        {
+            self.sent_from.set_value(None);
+            if let Some(Some(earlier)) = self.in_flight.try_update_value(|h| h.replace(handle)) {
+                earlier.abort();
+            }
+        }
+        #[cfg(not(any(feature = "hydrate", feature = "csr")))]
+        let _ = handle;
     }
 }
 
@@ -102,7 +132,6 @@ impl PostAction {
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 async fn post(posted: Posted) -> Answer {
     use leptos::server_fn::client::{Client, browser::BrowserClient};
-    use leptos::server_fn::error::FromServerFnError;
     use leptos::server_fn::request::{ClientReq, browser::BrowserRequest};
     use leptos::server_fn::response::ClientRes;
     let request = <BrowserRequest as ClientReq<AppError>>::try_new_post(
@@ -116,13 +145,27 @@ async fn post(posted: Posted) -> Answer {
     let location = ClientRes::<AppError>::location(&response);
     let redirect = ClientRes::<AppError>::has_redirect(&response);
     if (400..=599).contains(&status) {
-        return Err(AppError::de(ClientRes::<AppError>::try_into_bytes(response).await?));
+        // A refusal is AppError's JSON; a proxy's or the body limit's answer is plain text,
+        // which is shown as it is (not as a JSON reader's complaint about it).
+        let text = ClientRes::<AppError>::try_into_string(response).await?;
+        return Err(serde_json::from_str(&text).unwrap_or_else(|_| refusal_text(status, &text)));
     }
     let text = ClientRes::<AppError>::try_into_string(response).await?;
     if (300..=399).contains(&status) || redirect {
         leptos::server_fn::redirect::call_redirect_hook(&location);
     }
     Ok(text)
+}
+
+/// A refusal that is not AppError's JSON: its text (the first 300 characters), or its status.
+#[cfg(any(feature = "hydrate", feature = "csr", test))]
+fn refusal_text(status: u16, text: &str) -> AppError {
+    let text = text.trim();
+    if text.is_empty() || text.starts_with('<') {
+        AppError::Request(format!("the server answered {status}"))
+    } else {
+        AppError::Request(text.chars().take(300).collect())
+    }
 }
 
 /// Forms are posted by the browser only.
@@ -139,10 +182,16 @@ pub fn PostForm(action: PostAction, children: Children) -> impl IntoView {
         // Another handler may have stopped it (a check that refused the form).
         #[cfg(any(feature = "hydrate", feature = "csr"))]
         if !ev.default_prevented()
-            && let Some(body) = form_body(&ev)
+            && let Some((form, body)) = form_body(&ev)
         {
             ev.prevent_default();
-            action.action.dispatch(Posted { path: action.path, body });
+            // One post per form at a time: a second Enter or click while the first is on its
+            // way made a second token (whose key nobody saw) or a 409 for the same service.
+            let sending = action.action.pending().get_untracked() && action.sent_from() == Some(form.clone());
+            if !sending {
+                action.sent_from.set_value(Some(form));
+                action.action.dispatch(Posted { path: action.path, body });
+            }
         }
         #[cfg(not(any(feature = "hydrate", feature = "csr")))]
         let _ = ev;
@@ -154,9 +203,9 @@ pub fn PostForm(action: PostAction, children: Children) -> impl IntoView {
     }
 }
 
-/// The fields a submitted form sends, URL-encoded as the browser encodes them.
+/// The submitted form and the fields it sends, URL-encoded as the browser encodes them.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
-fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<String> {
+fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<(web_sys::HtmlFormElement, String)> {
     use wasm_bindgen::JsCast;
     let form = ev.target()?.dyn_into::<web_sys::HtmlFormElement>().ok()?;
     let data = web_sys::FormData::new_with_form(&form).ok()?;
@@ -169,7 +218,8 @@ fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<String> {
     if let Some((name, value)) = submitter {
         data.append_with_str(&name, &value).ok()?;
     }
-    Some(web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?.to_string().into())
+    let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?.to_string().into();
+    Some((form, body))
 }
 
 #[cfg(test)]
@@ -177,6 +227,14 @@ mod tests {
     use super::*;
 
     /// A field is read back as the form sent it, encoded characters included.
+    #[test]
+    fn plain_text_refusals_are_shown_as_text() {
+        let too_large = refusal_text(413, "the request body is larger than 4194304 bytes\n");
+        assert_eq!(too_large, AppError::Request("the request body is larger than 4194304 bytes".into()));
+        assert_eq!(refusal_text(502, "<html>Bad Gateway</html>"), AppError::Request("the server answered 502".into()));
+        assert_eq!(refusal_text(500, ""), AppError::Request("the server answered 500".into()));
+    }
+
     #[test]
     fn fields_read_back_as_sent() {
         let posted = Posted { path: "/api/x", body: "hosts=a%0D%0Ab+c&id=3&id=4".into() };

@@ -212,7 +212,7 @@ pub fn RuleEditor(
                     {if parent.is_some() { "Save override" } else { "Save rule" }}
                 </button>
             </PostForm>
-            <FormError value=save.value() />
+            <FormError action=save />
 
             <aside class="preview" data-compute-ms=move || format!("{:.4}", computed.with(|(_, ms)| *ms))>
                 {lacks_exclude.then(|| view! {

@@ -94,7 +94,7 @@ fn RuleRows(rules: Vec<RuleSummary>, edit: bool, toggle: PostAction) -> impl Int
                 }}).collect_view()}
             </tbody>
         </table>
-        <FormError value=toggle.value() />
+        <FormError action=toggle />
     }
 }
 
@@ -146,7 +146,7 @@ pub fn ImportForm(owner_kind: OwnerKind, owner_id: i64, import: PostAction) -> i
                 <label class="field"><span>"…or a file"</span><input type="file" accept=".yml,.yaml,.json" on:change=pick /></label>
                 <button type="submit">"Import rules"</button>
             </PostForm>
-            <FormError value=import.value() />
+            <FormError action=import />
             {move || import.answer::<String>().and_then(Result::ok).map(|r| view! { <pre class="report">{r}</pre> })}
         </details>
     }

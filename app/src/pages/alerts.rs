@@ -161,7 +161,7 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
                                     <td class="state">
                                         {if firing { format!("firing ({})", crate::model::counted(l.firing_alerts, "alert")) } else { "resolved".to_string() }}
                                     </td>
-                                    <td>{latest.as_ref().map(|a| view! { <When at=a.received.clone() /> })}</td>
+                                    <td data-label="Last change">{latest.as_ref().map(|a| view! { <When at=a.received.clone() /> })}</td>
                                     <td class:error=l.errors != 0>{format!("{} / {}", l.sent, l.errors)}</td>
                                     <td>{firing.then(|| view! { <SilenceButton matchers=owner_matchers(&l.alertname, &l.service, "") /> })}</td>
                                 </tr>
@@ -341,7 +341,7 @@ fn GroupAlerts(detail: AlertDetail) -> impl IntoView {
                             <tr>
                                 <td>{x.status}</td>
                                 <td><LabelChips labels=own /></td>
-                                <td><When at=x.starts_at /></td>
+                                <td data-label="Since"><When at=x.starts_at /></td>
                                 <td>{x.annotations.get("summary").cloned().unwrap_or_default()}</td>
                             </tr>
                         }

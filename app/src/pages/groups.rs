@@ -41,7 +41,7 @@ pub fn GroupsPage() -> impl IntoView {
                 <Field label="Name" name="name" />
                 <button type="submit">"Make group"</button>
             </PostForm>
-            <FormError value=create.value() />
+            <FormError action=create />
         </section>
     }
 }
@@ -134,10 +134,10 @@ pub fn GroupPage() -> impl IntoView {
                                 <button type="submit">"Add member"</button>
                             </PostForm>
                         })}
-                        <FormError value=set.value() />
-                        <FormError value=remove.value() />
+                        <FormError action=set />
+                        <FormError action=remove />
                         // In a box of its own: the form before it is the add form, not the row's.
-                        <div><FormError value=change.value() /></div>
+                        <div><FormError action=change /></div>
                     </section>
                     <section class="card">
                         <h2>"Roles"</h2>
@@ -166,7 +166,7 @@ pub fn GroupPage() -> impl IntoView {
                             <input type="hidden" name="id" value=gid.to_string() />
                             <ConfirmSubmit label="Delete this group and its roles" class="danger" question=format!("Delete the group {} and every role it gives?", d.group.name) />
                         </PostForm>
-                        <FormError value=delete.value() />
+                        <FormError action=delete />
                     })}
                 }.into_any()
             })}

@@ -49,7 +49,7 @@ pub fn HomePage() -> impl IntoView {
                 <Field label="Description" name="description" />
                 <button type="submit">"Register service"</button>
             </PostForm>
-            <FormError value=create.value() />
+            <FormError action=create />
         </section>
     }
 }

@@ -39,7 +39,7 @@ fn ImportForm() -> impl IntoView {
                 <Field label="Put every project on this shard (optional)" name="shard" />
                 <button type="submit">"Import"</button>
             </PostForm>
-            <FormError value=import.value() />
+            <FormError action=import />
             {move || import.answer::<String>().and_then(Result::ok).map(|report| view! { <pre class="ok">{report}</pre> })}
         </section>
     }

@@ -72,7 +72,7 @@ pub fn LoginPage() -> impl IntoView {
                         })
                 }}
             </Suspense>
-            <FormError value=login.value() />
+            <FormError action=login />
         </section>
     }
 }

@@ -81,8 +81,8 @@ pub fn ProbesPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <FormError value=update.value() />
-        <FormError value=delete.value() />
+        <FormError action=update />
+        <FormError action=delete />
         <SiteAdminOnly>
         <section class="card">
             <h2>"Add a probe"</h2>
@@ -93,7 +93,7 @@ pub fn ProbesPage() -> impl IntoView {
                 </div>
                 <button type="submit">"Add probe"</button>
             </PostForm>
-            <FormError value=create.value() />
+            <FormError action=create />
         </section>
         </SiteAdminOnly>
     }

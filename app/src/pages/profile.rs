@@ -79,8 +79,8 @@ pub fn ProfilePage() -> impl IntoView {
                                             <tr>
                                                 <td>{t.name.clone()}</td>
                                                 <td><code>{t.prefix.clone()} "…"</code></td>
-                                                <td><When at=t.created.clone() /></td>
-                                                <td><When at=t.last_used.clone().unwrap_or_default() /></td>
+                                                <td data-label="Created"><When at=t.created.clone() /></td>
+                                                <td data-label="Last used"><When at=t.last_used.clone().unwrap_or_default() /></td>
                                                 <td>
                                                     <PostForm action=revoke attr:class="inline">
                                                         <input type="hidden" name="id" value=t.id.to_string() />
@@ -93,12 +93,12 @@ pub fn ProfilePage() -> impl IntoView {
                                 </table>
                             }.into_any()
                         }}
-                        <FormError value=revoke.value() />
+                        <FormError action=revoke />
                         <PostForm action=create>
                             <Field label="New token, for" name="name" placeholder="alertmanager" />
                             <button type="submit">"Make a token"</button>
                         </PostForm>
-                        <FormError value=create.value() />
+                        <FormError action=create />
                         {move || create.answer::<(crate::model::TokenInfo, String)>().and_then(Result::ok).map(|(_, key)| view! {
                             <p class="ok" role="status">"The key, shown this once: " <code data-testid="token-key">{key}</code></p>
                         })}
@@ -130,7 +130,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 </table>
                             }.into_any()
                         }}
-                        <FormError value=unsubscribe.value() />
+                        <FormError action=unsubscribe />
                     </section>
                     <section class="card" id="sessions">
                         <h2>"Signed in"</h2>
@@ -140,9 +140,9 @@ pub fn ProfilePage() -> impl IntoView {
                             <tbody>
                                 {p.sessions.clone().into_iter().map(|s| view! {
                                     <tr>
-                                        <td><When at=s.signed_in.clone() /></td>
+                                        <td data-label="Since"><When at=s.signed_in.clone() /></td>
                                         <td>{s.via.clone()}</td>
-                                        <td><When at=s.last_active.clone() /></td>
+                                        <td data-label="Last active"><When at=s.last_active.clone() /></td>
                                         <td class="wrap">{s.agent.clone()}</td>
                                         <td>{s.address.clone()}</td>
                                         <td>
@@ -166,8 +166,8 @@ pub fn ProfilePage() -> impl IntoView {
                                 <ConfirmSubmit label="End all other sessions" class="danger" question="Log out every other browser and device?" />
                             </PostForm>
                         })}
-                        <FormError value=end.value() />
-                        <FormError value=end_others.value() />
+                        <FormError action=end />
+                        <FormError action=end_others />
                     </section>
                     <Show when=move || p.has_password>
                     <section class="card narrow" id="password">
@@ -177,7 +177,7 @@ pub fn ProfilePage() -> impl IntoView {
                             <Field label="New password (8 characters or more)" name="password" kind="password" autocomplete="new-password" />
                             <button type="submit">"Change password"</button>
                         </PostForm>
-                        <FormError value=change_password.value() />
+                        <FormError action=change_password />
                         {move || change_password.value().get().and_then(Result::ok).map(|_| view! {
                             <p class="ok" role="status">"Password changed; your other sessions have ended."</p>
                         })}

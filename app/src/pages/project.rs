@@ -157,7 +157,7 @@ pub fn ProjectPage() -> impl IntoView {
                                         <TextArea label="Hosts (one per line, or separated by commas or spaces)" name="hosts" check=checks::optional_hosts />
                                         <button type="submit">"Create farm"</button>
                                     </PostForm>
-                                    <FormError value=create_farm.value() />
+                                    <FormError action=create_farm />
                                 </Show>
                             }.into_any(),
                             Some(farm) => {
@@ -185,7 +185,7 @@ pub fn ProjectPage() -> impl IntoView {
                                             <TextArea label="Add hosts (paste a list)" name="hosts" check=checks::hosts />
                                             <button type="submit">"Add hosts"</button>
                                         </PostForm>
-                                        <FormError value=add_hosts.value() />
+                                        <FormError action=add_hosts />
                                         {move || add_hosts.answer::<u64>().and_then(Result::ok).map(|n| view! { <p class="ok" role="status">{added_hosts(n, hosts_named.get_untracked())}</p> })}
                                     </Show>
                                     <Show when=move || edit>
@@ -198,7 +198,7 @@ pub fn ProjectPage() -> impl IntoView {
                             }
                         }}
                         // Row actions: their own box, so no form's field is marked for them.
-                        <div><FormError value=delete_host.value() /><FormError value=delete_farm.value() /></div>
+                        <div><FormError action=delete_host /><FormError action=delete_farm /></div>
                     </section>
 
                     <section class="card" id="exporters">
@@ -267,7 +267,7 @@ pub fn ProjectPage() -> impl IntoView {
                                 </div>
                                 <button type="submit">"Add exporter"</button>
                             </PostForm>
-                            <FormError value=create_exporter.value() />
+                            <FormError action=create_exporter />
                             <Suspense fallback=|| ()>
                                 {move || Suspend::new(async move {
                                     choices.await.ok().map(|c| view! {
@@ -283,12 +283,12 @@ pub fn ProjectPage() -> impl IntoView {
                                                 </PostForm>
                                             }).collect_view()}
                                         </div>
-                                        <FormError value=quick_add.value() />
+                                        <FormError action=quick_add />
                                     })
                                 })}
                             </Suspense>
                         </Show>
-                        <div><FormError value=toggle.value() /><FormError value=delete_exporter.value() /></div>
+                        <div><FormError action=toggle /><FormError action=delete_exporter /></div>
                     </section>
 
                     <section class="card" id="urls">
@@ -334,9 +334,9 @@ pub fn ProjectPage() -> impl IntoView {
                                 </div>
                                 <button type="submit">"Add URL"</button>
                             </PostForm>
-                            <FormError value=create_url.value() />
+                            <FormError action=create_url />
                         </Show>
-                        <div><FormError value=delete_url.value() /></div>
+                        <div><FormError action=delete_url /></div>
                     </section>
 
                     <MembersPanel owner_kind="project" owner_id=pid.0 held=sections.members />
@@ -351,7 +351,7 @@ pub fn ProjectPage() -> impl IntoView {
                                 <ConfirmSubmit label="Delete this project" class="danger" question=delete_question />
                             </PostForm>
                         </Show>
-                        <FormError value=delete_project.value() />
+                        <FormError action=delete_project />
                     </Show>
                 }.into_any()
             })}
@@ -376,7 +376,7 @@ fn EditProject(
                 <ShardSelect choices selected=current />
                 <button type="submit">"Save"</button>
             </PostForm>
-            <FormError value=update.value() />
+            <FormError action=update />
         </details>
     }
 }

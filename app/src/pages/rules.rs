@@ -104,7 +104,7 @@ pub fn RulePage() -> impl IntoView {
                                     }}
                             </PostForm>
                         </div>
-                        <FormError value=toggle.value() />
+                        <FormError action=toggle />
                     </Show>
                     <section class="card">
                         <h2>"Expression"</h2>
@@ -141,7 +141,7 @@ pub fn RulePage() -> impl IntoView {
                     </section>
                     <section class="card">
                         <h2>"History"</h2>
-                        <FormError value=restore.value() />
+                        <FormError action=restore />
                         <Transition fallback=Loading>
                             {move || Suspend::new(async move {
                                 history.await.map(|page| {
@@ -181,7 +181,7 @@ pub fn RulePage() -> impl IntoView {
                             <input type="hidden" name="id" value=rid.to_string() />
                             <ConfirmSubmit label="Delete this rule" class="danger" question=delete_question />
                         </PostForm>
-                        <FormError value=delete.value() />
+                        <FormError action=delete />
                     </Show>
                 }.into_any()
             })}

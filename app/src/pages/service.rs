@@ -90,7 +90,7 @@ pub fn ServicePage() -> impl IntoView {
                                 <ShardSelect choices />
                                 <button type="submit">"Register project"</button>
                             </PostForm>
-                            <FormError value=create.value() />
+                            <FormError action=create />
                         </section>
                         <EditService service=service.clone() update />
                         <Show when=move || can_delete>
@@ -99,7 +99,7 @@ pub fn ServicePage() -> impl IntoView {
                                 <ConfirmSubmit label="Delete this service and its projects" class="danger" question=delete_question />
                             </PostForm>
                         </Show>
-                        <FormError value=delete.value() />
+                        <FormError action=delete />
                     </Show>
                 }.into_any()
             })}
@@ -118,7 +118,7 @@ fn EditService(service: Service, update: PostAction) -> impl IntoView {
                 <Field label="Description" name="description" value=service.description />
                 <button type="submit">"Save"</button>
             </PostForm>
-            <FormError value=update.value() />
+            <FormError action=update />
         </details>
     }
 }

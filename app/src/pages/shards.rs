@@ -78,7 +78,7 @@ pub fn ShardsPage() -> impl IntoView {
                 </div>
                 <button type="submit">"Add shard"</button>
             </PostForm>
-            <FormError value=create.value() />
+            <FormError action=create />
         </section>
         </SiteAdminOnly>
         <p><A href="/probe">"Blackbox probes"</A> " (the modules projects' URLs are checked with) have a page of their own."</p>
@@ -187,7 +187,7 @@ fn ShardDetail(
                     </table>
                 }.into_any()
             }}
-            <FormError value=remove.value() />
+            <FormError action=remove />
             <SiteAdminOnly>
             <PostForm action=add>
                 <input type="hidden" name="shard_id" value=sid.to_string() />
@@ -197,7 +197,7 @@ fn ShardDetail(
                 </div>
                 <button type="submit">"Add server"</button>
             </PostForm>
-            <FormError value=add.value() />
+            <FormError action=add />
             {move || add.answer::<String>().and_then(Result::ok).map(|m| view! { <p class="ok">{m}</p> })}
             </SiteAdminOnly>
         </section>
@@ -221,14 +221,14 @@ fn ShardDetail(
                 </div>
                 <button type="submit">"Save"</button>
             </PostForm>
-            <FormError value=update.value() />
+            <FormError action=update />
             {move || update.value().get().and_then(Result::ok).map(|_| view! { <p class="ok">"Saved."</p> })}
         </section>
         <PostForm action=delete attr:class="danger-zone" clone:delete_question>
             <input type="hidden" name="id" value=sid.to_string() />
             <ConfirmSubmit label="Delete this shard" class="danger" question=delete_question.clone() />
         </PostForm>
-        <FormError value=delete.value() />
+        <FormError action=delete />
         </SiteAdminOnly>
     }
 }
@@ -263,7 +263,7 @@ fn AgentStates(shard: ShardId) -> impl IntoView {
                                     <tr>
                                         <td>{a.name.clone()}</td>
                                         <td class=class>{a.state}</td>
-                                        <td><When at=a.synced_at /></td>
+                                        <td data-label="Last sync"><When at=a.synced_at /></td>
                                         <td><code>{a.config_hash}</code></td>
                                         <td>
                                             <SiteAdminOnly>
@@ -281,7 +281,7 @@ fn AgentStates(shard: ShardId) -> impl IntoView {
                     </table>
                 }.into_any(),
             }}
-            <FormError value=forget.value() />
+            <FormError action=forget />
         </section>
     }
 }

@@ -63,7 +63,7 @@ pub fn SilencesPage() -> impl IntoView {
                 <Field label="Comment" name="comment" placeholder="Silenced from Promgen" />
                 <button type="submit">"Silence"</button>
             </PostForm>
-            <FormError value=create.value() />
+            <FormError action=create />
             {move || create.answer::<SilenceMade>().and_then(Result::ok).map(|made| view! {
                 <p class="ok">"Silenced (" {made.ids.join(", ")} ")."</p>
                 {made.warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view()}
@@ -79,7 +79,7 @@ pub fn SilencesPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <FormError value=expire.value() />
+            <FormError action=expire />
         </section>
         <HeldAlertsPanel />
     }
@@ -107,9 +107,9 @@ fn SilenceTable(list: SilenceList, expire: PostAction) -> impl IntoView {
                     <tr>
                         <td><code>{format_matchers(&s.matchers)}</code></td>
                         <td class=format!("state {}", s.state.as_str())>{s.state.as_str()}</td>
-                        <td><When at=s.starts_at.clone() /></td>
-                        <td><When at=s.ends_at.clone() /></td>
-                        <td>{s.created_by.clone()}</td>
+                        <td data-label="Starts"><When at=s.starts_at.clone() /></td>
+                        <td data-label="Ends"><When at=s.ends_at.clone() /></td>
+                        <td data-label="By">{s.created_by.clone()}</td>
                         <td>{s.comment.clone()}</td>
                         <td>
                             {may_expire.then(|| view! {
@@ -165,7 +165,7 @@ pub fn HeldAlertsPanel() -> impl IntoView {
                                                     <td>{label("project")}</td>
                                                     <td>{label("instance")}</td>
                                                     <td class=format!("state {state}")>{state.clone()}</td>
-                                                    <td><When at=a.starts_at.clone() /></td>
+                                                    <td data-label="Since"><When at=a.starts_at.clone() /></td>
                                                     <td><A href=silence_link(&matchers) attr:class="button small">"Silence"</A></td>
                                                 </tr>
                                             }

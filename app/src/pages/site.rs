@@ -52,7 +52,7 @@ pub fn SitePage() -> impl IntoView {
                                 </div>
                                 <button type="submit">"Save"</button>
                             </PostForm>
-                            <FormError value=update.value() />
+                            <FormError action=update />
                         </details>
                         <details class="card">
                             <summary>"Prometheus release"</summary>
@@ -68,7 +68,7 @@ pub fn SitePage() -> impl IntoView {
                                     })
                                 })}
                             </Transition>
-                            <FormError value=set_version.value() />
+                            <FormError action=set_version />
                         </details>
                         <details class="card">
                             <summary>"Who reads the inventory"</summary>
@@ -92,7 +92,7 @@ pub fn SitePage() -> impl IntoView {
                                     })
                                 })}
                             </Transition>
-                            <FormError value=set_open.value() />
+                            <FormError action=set_open />
                         </details>
                         </SiteAdminOnly>
                     }.into_any(),

@@ -41,7 +41,7 @@ pub fn UsersPage() -> impl IntoView {
                                         <td>{format!("{} {}", u.first_name, u.last_name)}</td>
                                         <td>{u.email}</td>
                                         <td>{if u.is_superuser { "yes" } else { "" }}</td>
-                                        <td><When at=u.date_joined /></td>
+                                        <td data-label="Joined"><When at=u.date_joined /></td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>

@@ -776,11 +776,33 @@ fn subject(n: &Notifier) -> Subject<'static> {
 /// Prometheus label).
 fn filter_name(name: &str) -> Result<(), AppError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 128 || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if name.is_empty() {
+        return Err(AppError::invalid("name", crate::model::validate::REQUIRED));
+    }
+    if name.chars().count() > 128 || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(AppError::invalid(
             "name",
             format!("{name:?} is not a label name: no spaces, at most 128 characters"),
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filter_name;
+    use crate::error::AppError;
+
+    /// An empty filter name is missing, not a bad name; the others name what is wrong.
+    #[test]
+    fn filter_names_say_what_is_wrong() {
+        let message = |name: &str| match filter_name(name) {
+            Err(AppError::Invalid(f)) => (f.field, f.message),
+            other => panic!("{name:?}: {other:?}"),
+        };
+        assert_eq!(message("  "), ("name".to_string(), "is required".to_string()));
+        assert!(message("two words").1.contains("no spaces"));
+        assert!(message(&"x".repeat(129)).1.contains("at most 128"));
+        assert!(filter_name("test-name").is_ok());
+    }
 }

@@ -4,8 +4,8 @@
 //! what the browser sends without the wasm) and keeps the answer as JSON text, read by whoever
 //! needs it ([`PostAction::answer`]). Leptos' `ServerAction<F>` and `ActionForm` are generic over
 //! each server function: each compiled its own copy of the action, the form and the client
-//! (the form read into the arguments, written out again, the answer read) into the wasm, about
-//! 20 KB for each of the forty functions the pages post to.
+//! (the form read into the arguments, written out again, the answer read) into the wasm: one
+//! type for all took 56 KB off the main module and 64 KB of brotli off the project page.
 
 use crate::error::AppError;
 use leptos::prelude::*;

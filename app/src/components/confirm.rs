@@ -8,7 +8,7 @@
 use leptos::html;
 use leptos::prelude::*;
 
-/// Inside an `<PostForm>` (or any form): `label` is the button's text ("Delete"), `question`
+/// Inside a `<PostForm>` (or any form): `label` is the button's text ("Delete"), `question`
 /// names what will go ("Delete the exporter node:9100 of web-frontend?"), `class` the button's
 /// classes ("small danger").
 #[component]

@@ -1,11 +1,12 @@
 //! Forms that post to a server function: [`PostAction`] and [`PostForm`], one type for every
-//! form of the site. The browser posts the form's fields as they are
-//! (`application/x-www-form-urlencoded`, what a server function's `PostUrl` input reads and
-//! what the browser sends without the wasm) and keeps the answer as JSON text, read by whoever
-//! needs it ([`PostAction::answer`]). Leptos' `ServerAction<F>` and `ActionForm` are generic over
-//! each server function: each compiled its own copy of the action, the form and the client
-//! (the form read into the arguments, written out again, the answer read) into the wasm: one
-//! type for all took 56 KB off the main module and 64 KB of brotli off the project page.
+//! form of the site. The browser posts the form's fields URL-encoded (what a server function's
+//! `PostUrl` input reads, and what the browser sends without the wasm, but for line breaks:
+//! `\n` here, `\r\n` from a plain form, as Leptos' forms sent them) and keeps the answer as
+//! JSON text, read by whoever needs it ([`PostAction::answer`]). Leptos' `ServerAction<F>` and
+//! `ActionForm` are generic over each server function: each compiled its own copy of the
+//! action, the form and the client (the form read into the arguments, written out again, the
+//! answer read) into the wasm: one type for all took 56 KB off the main module and 64 KB of
+//! brotli off the project page.
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -203,7 +204,7 @@ pub fn PostForm(action: PostAction, children: Children) -> impl IntoView {
     }
 }
 
-/// The submitted form and the fields it sends, URL-encoded as the browser encodes them.
+/// The submitted form and the fields it sends, URL-encoded (FormData through URLSearchParams).
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<(web_sys::HtmlFormElement, String)> {
     use wasm_bindgen::JsCast;
@@ -226,7 +227,8 @@ fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<(web_sys::HtmlFormElement, 
 mod tests {
     use super::*;
 
-    /// A field is read back as the form sent it, encoded characters included.
+    /// A refusal that is not JSON (the body limit's 413, a proxy's page) is shown as its
+    /// text, or as its status when that is markup or nothing.
     #[test]
     fn plain_text_refusals_are_shown_as_text() {
         let too_large = refusal_text(413, "the request body is larger than 4194304 bytes\n");
@@ -235,6 +237,7 @@ mod tests {
         assert_eq!(refusal_text(500, ""), AppError::Request("the server answered 500".into()));
     }
 
+    /// A field is read back as the form sent it, encoded characters included.
     #[test]
     fn fields_read_back_as_sent() {
         let posted = Posted { path: "/api/x", body: "hosts=a%0D%0Ab+c&id=3&id=4".into() };

@@ -308,7 +308,8 @@ pub(crate) use forget_answers;
 /// and lost what was typed. A success also empties the form that was sent (`form.reset()`,
 /// back to what it was drawn with; without one, every form of the action): a page drawn again
 /// keeps its elements where it can, and with them what was typed, which a second submit sent
-/// again ("tok1tok1"). Other forms posting to the same function keep what is typed in them.
+/// again ("tok1tok1"). Other forms posting to the same function are not emptied (but a page
+/// that draws its view again after a change, as the project page does, draws them anew).
 pub fn successes(action: PostAction) -> Signal<usize> {
     let count = RwSignal::new(0usize);
     Effect::new(move || {

@@ -201,7 +201,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
                             <tbody>
                                 {list.into_iter().map(|a| view! {
                                     <tr>
-                                        <td><A href=format!("/alert/{}", a.id)><When at=a.received.clone() /></A></td>
+                                        <td data-label="Received"><A href=format!("/alert/{}", a.id)><When at=a.received.clone() /></A></td>
                                         <td>{a.status.clone()}</td>
                                         <td>{a.alertname.clone()}</td>
                                         <td><LabelChips labels=a.labels.clone() /></td>
@@ -299,7 +299,7 @@ pub fn AlertPage() -> impl IntoView {
                         <table class="list events">
                             <tbody>
                                 {d.events.iter().map(|e| view! {
-                                    <tr><td><When at=e.created.clone() /></td><td>{e.kind.clone()}</td><td>{e.detail.clone()}</td></tr>
+                                    <tr><td data-label="At"><When at=e.created.clone() /></td><td>{e.kind.clone()}</td><td>{e.detail.clone()}</td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>

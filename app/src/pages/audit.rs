@@ -29,7 +29,7 @@ pub fn AuditPage() -> impl IntoView {
                             <tbody>
                                 {page.entries.into_iter().map(|e| view! {
                                     <tr>
-                                        <td><When at=e.created /></td>
+                                        <td data-label="When"><When at=e.created /></td>
                                         <td>{e.user.unwrap_or_else(|| "system".into())}</td>
                                         <td>{e.body}</td>
                                         <td><ChangeDiff old=e.old new=e.data /></td>

@@ -155,7 +155,7 @@ pub fn RulePage() -> impl IntoView {
                                         <tbody>
                                             {page.entries.into_iter().enumerate().map(|(i, e)| view! {
                                                 <tr>
-                                                    <td><When at=e.created.clone() /></td>
+                                                    <td data-label="When"><When at=e.created.clone() /></td>
                                                     <td>{e.user.clone().unwrap_or_else(|| "system".into())}</td>
                                                     <td>{e.body.clone()}</td>
                                                     <td>

@@ -375,16 +375,9 @@ pub fn get_within_page(action: &'static str) -> impl Fn(leptos::ev::SubmitEvent)
     let navigate = leptos_router::hooks::use_navigate();
     move |ev| {
         #[cfg(any(feature = "hydrate", feature = "csr"))]
-        {
-            use wasm_bindgen::JsCast;
-            let form = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok());
-            let params = form
-                .and_then(|f| web_sys::FormData::new_with_form(&f).ok())
-                .and_then(|d| web_sys::UrlSearchParams::new_with_str_sequence_sequence(&d).ok());
-            if let Some(params) = params {
-                ev.prevent_default();
-                navigate(&format!("{action}?{}", String::from(params.to_string())), Default::default());
-            }
+        if let Some((_, query)) = post::form_body(&ev) {
+            ev.prevent_default();
+            navigate(&format!("{action}?{query}"), Default::default());
         }
         #[cfg(not(any(feature = "hydrate", feature = "csr")))]
         let _ = (ev, &navigate, action);

@@ -204,9 +204,10 @@ pub fn PostForm(action: PostAction, children: Children) -> impl IntoView {
     }
 }
 
-/// The submitted form and the fields it sends, URL-encoded (FormData through URLSearchParams).
+/// The submitted form and the fields it sends, URL-encoded (FormData through URLSearchParams):
+/// a post's body, or a GET form's query ([`super::get_within_page`]).
 #[cfg(any(feature = "hydrate", feature = "csr"))]
-fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<(web_sys::HtmlFormElement, String)> {
+pub(super) fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<(web_sys::HtmlFormElement, String)> {
     use wasm_bindgen::JsCast;
     let form = ev.target()?.dyn_into::<web_sys::HtmlFormElement>().ok()?;
     let data = web_sys::FormData::new_with_form(&form).ok()?;

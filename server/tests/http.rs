@@ -57,6 +57,30 @@ on_both_databases!(server_functions_refuse_anonymous_and_cross_site_changes, |b:
     assert!(body.contains("Unauthenticated"), "{body}");
 });
 
+// A plain form sends a textarea's line breaks as CRLF, the page's script as LF: both are stored
+// as LF (a rule saved without JavaScript and edited with it had its line breaks rewritten),
+// also from a script's JSON; an escaped percent sign before "0D" stays text.
+on_both_databases!(server_functions_store_one_kind_of_line_break, |b: Backend| async move {
+    let app = router(&b);
+    let cookie = login(&app, &b).await;
+    let create = app::api::inventory::CreateService::PATH;
+    let (status, _, body) =
+        send(&app, form(create, "name=web&description=one%0D%0Atwo%0Dthree+100%250D", Some(&cookie), None)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let json = Request::post(create)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::COOKIE, &cookie)
+        .body(Body::from(r#"{"name": "api", "description": "a\r\nb"}"#))
+        .unwrap();
+    let (status, _, body) = send(&app, json).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let actor = common::admin(&b).await;
+    let mut described: Vec<String> =
+        b.inventory.services(&actor).await.unwrap().into_iter().map(|s| s.service.description).collect();
+    described.sort();
+    assert_eq!(described, ["a\nb", "one\ntwo\nthree 100%0D"]);
+});
+
 on_both_databases!(pages_render_on_the_server, |b: Backend| async move {
     let app = router(&b);
     let page = |path: &str| Request::get(path).header(header::ACCEPT, "text/html").body(Body::empty()).unwrap();

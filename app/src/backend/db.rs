@@ -124,6 +124,11 @@ impl Db {
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.map_err(DbError::Migrate)?;
+        if dialect == Dialect::Sqlite {
+            sqlite_ids_never_reused(&url)
+                .await
+                .map_err(|e| DbError::Migrate(sqlx::migrate::MigrateError::Execute(e)))?;
+        }
         Ok(Db { pool, dialect, url, writer: Arc::default() })
     }
 
@@ -163,6 +168,89 @@ impl Db {
         }
         Ok(())
     }
+}
+
+/// The tables whose ids the audit log names, with the object type it names them by.
+const AUDITED_IDS: [(&str, &str); 14] = [
+    ("users", "user"),
+    ("user_group", "group"),
+    ("shard", "shard"),
+    ("prometheus", "prometheus"),
+    ("service", "service"),
+    ("project", "project"),
+    ("farm", "farm"),
+    ("host", "host"),
+    ("exporter", "exporter"),
+    ("probe", "probe"),
+    ("url", "url"),
+    ("rule", "rule"),
+    ("token", "token"),
+    ("notifier", "notifier"),
+];
+
+/// SQLite: ids are never given twice, as on PostgreSQL (identity columns) and in Promgen. A
+/// plain `INTEGER PRIMARY KEY` gives a new row the largest id plus one, so deleting the newest
+/// rule and making another gave the new one the old one's id, its audit history (offering
+/// "Restore this version" of the deleted rule) and its links. Every table keyed so (the
+/// migrations' own) is rebuilt once with `AUTOINCREMENT`, its rows, ids, indexes and triggers
+/// kept, and its counter starts past every id the audit log names ([`AUDITED_IDS`]), so ids
+/// deleted before this ran are not given again either.
+///
+/// Not a migration: a table is rebuilt with foreign keys off (dropping the old one would
+/// otherwise cascade to its children), which SQLite allows only outside a transaction, and
+/// sqlx runs each SQLite migration inside one. So it runs here, after the migrations, on a
+/// connection of its own (closed after, never pooled with its checks off), in one transaction:
+/// all tables or none. A database where every such table has it already is left alone.
+async fn sqlite_ids_never_reused(url: &str) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    let tables: Vec<(String, String)> =
+        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")
+            .fetch_all(&mut conn)
+            .await?;
+    let plain = |sql: &str| sql.lines().any(|l| l.trim_start().starts_with("id INTEGER PRIMARY KEY,"));
+    let tables: Vec<(String, String)> = tables.into_iter().filter(|(_, sql)| plain(sql)).collect();
+    if tables.is_empty() {
+        return conn.close().await;
+    }
+    let mut script = String::from("PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE;\n");
+    for (name, sql) in &tables {
+        // The table's own statement, renamed, with the one word added.
+        let (Some(open), false) = (sql.find('('), name.contains('"')) else { continue };
+        let new = format!("promgen_new_{name}");
+        let columns = sql[open..].replacen("id INTEGER PRIMARY KEY,", "id INTEGER PRIMARY KEY AUTOINCREMENT,", 1);
+        let attached: Vec<(String,)> = sqlx::query_as(
+            "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = $1 AND sql IS NOT NULL",
+        )
+        .bind(name)
+        .fetch_all(&mut conn)
+        .await?;
+        script.push_str(&format!(
+            "CREATE TABLE \"{new}\" {columns};\nINSERT INTO \"{new}\" SELECT * FROM \"{name}\";\n\
+             DROP TABLE \"{name}\";\nALTER TABLE \"{new}\" RENAME TO \"{name}\";\n"
+        ));
+        for (sql,) in attached {
+            script.push_str(&sql);
+            script.push_str(";\n");
+        }
+        script.push_str(&format!(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT '{name}', 0 \
+             WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '{name}');\n"
+        ));
+        if let Some((_, kind)) = AUDITED_IDS.iter().find(|(table, _)| table == name) {
+            script.push_str(&format!(
+                "UPDATE sqlite_sequence SET seq = MAX(seq, \
+                 COALESCE((SELECT MAX(object_id) FROM audit WHERE object_type = '{kind}'), 0), \
+                 COALESCE((SELECT MAX(parent_id) FROM audit WHERE parent_type = '{kind}'), 0)) \
+                 WHERE name = '{name}';\n"
+            ));
+        }
+    }
+    script.push_str("COMMIT;");
+    // On a failure the connection is closed inside its transaction: SQLite rolls it back.
+    let done = conn.execute(&*script).await.map(|_| ());
+    conn.close().await?;
+    done
 }
 
 impl Dialect {

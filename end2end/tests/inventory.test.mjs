@@ -153,7 +153,7 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   // the exporter form's fields are left alone. (Chromium logs the refused request's status.)
   env.expectConsole(/status of 409 /);
   await page.locator(".quick-add button", { hasText: "node:9100" }).click();
-  await page.locator("#exporters .quick-add + p.error", { hasText: "node exporter" }).waitFor();
+  await page.locator("#exporters .quick-add + p.error", { hasText: "the exporter node:9100" }).waitFor();
   assert.notEqual(await port.getAttribute("aria-invalid"), "true");
 
   const targets = await (await fetch(base + "/api/v1/targets")).json();

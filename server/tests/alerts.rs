@@ -364,6 +364,10 @@ on_both_databases!(notifier_values_are_checked_and_private_addresses_refused, |b
     );
     let with_filter = b.notifiers.add_filter(&root, ok.id, "severity", "critical").await.unwrap();
     assert_eq!(with_filter.filters.len(), 1);
+    // The same filter again is no change, and the audit log does not say there was one.
+    let again = b.notifiers.add_filter(&root, ok.id, "severity", "critical").await.unwrap();
+    assert_eq!(again.filters, with_filter.filters);
+    assert_eq!(common::count_where(&b, "audit", "body LIKE 'Added filter%'").await, 1);
     assert!(b.notifiers.add_filter(&root, ok.id, "bad name", "x").await.is_err());
     // A URL stored without the check (an import) is refused when sending, too.
     let receiver = Receiver::start(&[200]).await;
@@ -375,6 +379,8 @@ on_both_databases!(notifier_values_are_checked_and_private_addresses_refused, |b
         .unwrap();
     let e = b.notifiers.test(&root, ok.id, "http://promgen.example.com").await.unwrap_err();
     assert!(e.to_string().contains("loopback, private or reserved"), "{e}");
+    // About the send, not a field: the page showed it as "Value: Sending … failed".
+    assert!(e.to_string().starts_with("Sending a test message with webhook"), "{e}");
     assert!(receiver.received().is_empty());
     // Where the operator allows it, the test button sends Promgen's sample, about this service.
     let allowed = delivering(&b, None, None);

@@ -57,7 +57,7 @@ impl Inventory {
         .bind(i64::from(input.enabled))
         .fetch_one(&mut *tx)
         .await
-        .map_err(unique("port", format!("this project has a {} exporter on port {} with that path already", input.job, input.port)))?;
+        .map_err(unique("port", format!("this project has the exporter {}:{} with that path already", input.job, input.port)))?;
         let exporter = Exporter {
             id: ExporterId(id),
             project_id,

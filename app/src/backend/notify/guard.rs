@@ -127,7 +127,11 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 
 /// Checks a notifier URL's form, and its host when it is an address. Returns the URL.
 pub fn check_url(value: &str, allow_private: bool) -> Result<reqwest::Url, String> {
-    let url = reqwest::Url::parse(value.trim()).map_err(|e| format!("{value:?} is not a URL: {e}"))?;
+    let url = reqwest::Url::parse(value.trim()).map_err(|e| match e {
+        // The parser's words ("relative URL without a base") for what a user leaves out.
+        url::ParseError::RelativeUrlWithoutBase => format!("{value:?} is not a URL: it must start with https://"),
+        e => format!("{value:?} is not a URL: {e}"),
+    })?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(format!("{value:?} must be an http:// or https:// URL"));
     }
@@ -185,6 +189,15 @@ impl reqwest::dns::Resolve for GuardedResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A URL without its scheme says what to add, not the parser's words.
+    #[test]
+    fn a_url_without_a_scheme_says_what_is_missing() {
+        let e = check_url("hooks.slack.com/services/T0/B0/x", false).unwrap_err();
+        assert_eq!(e, "\"hooks.slack.com/services/T0/B0/x\" is not a URL: it must start with https://");
+        assert!(check_url("https://hooks.slack.com/services/T0/B0/x", false).is_ok());
+        assert!(check_url("ftp://example.com/", false).unwrap_err().contains("http:// or https://"));
+    }
 
     #[test]
     fn link_local_addresses_are_known_in_every_form() {

@@ -583,16 +583,20 @@ impl Notifiers {
         filter_name(name)?;
         crate::model::validate::text("value", value, crate::model::validate::MAX_LABEL_VALUE)?;
         let mut tx = self.db.begin().await?;
-        sqlx::query(
+        let added = sqlx::query(
             "INSERT INTO notifier_filter (notifier_id, name, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
         .bind(id.0)
         .bind(name.trim())
         .bind(value.trim())
         .execute(&mut *tx)
-        .await?;
-        let body = format!("Added filter {}={} to notifier {}", name.trim(), value.trim(), audited(&n).label());
-        audit::record(&mut tx, actor, &body, subject(&n), None::<&()>, Some(&(name, value))).await?;
+        .await?
+        .rows_affected();
+        // A filter it has already is no change (Promgen's get_or_create): nothing to audit.
+        if added > 0 {
+            let body = format!("Added filter {}={} to notifier {}", name.trim(), value.trim(), audited(&n).label());
+            audit::record(&mut tx, actor, &body, subject(&n), None::<&()>, Some(&(name, value))).await?;
+        }
         tx.commit().await?;
         self.get(id).await
     }
@@ -740,7 +744,7 @@ impl Notifiers {
             vec![n.clone()]
         };
         if targets.is_empty() {
-            return Err(AppError::invalid("value", "that user has no enabled notifier to test"));
+            return Err(AppError::invalid("", "that user has no enabled notifier to test"));
         }
         let mut report = Vec::new();
         // Through a user notifier these are that user's own: the receivers' words are theirs.
@@ -750,9 +754,10 @@ impl Notifiers {
             match self.senders.send(t.kind, &t.value, &texts, &sample, site_url).await {
                 // Through a user notifier, these are that user's own: shown masked.
                 Ok(()) => report.push(format!("Sent a test message with {} {}", t.kind.as_str(), t.public_label())),
+                // About the send, not a field of a form ("Value: Sending … failed").
                 Err(e) => {
                     return Err(AppError::invalid(
-                        "value",
+                        "",
                         format!(
                             "Sending a test message with {} {} failed: {}",
                             t.kind.as_str(),

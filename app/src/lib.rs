@@ -25,6 +25,7 @@ pub fn hydrate(on_hydrated: impl FnOnce() + 'static) {
             .await
             .forget();
         components::keep_focus();
+        components::keep_typed();
         on_hydrated();
     });
 }
@@ -34,4 +35,5 @@ pub fn hydrate(on_hydrated: impl FnOnce() + 'static) {
 pub fn mount() {
     leptos::mount::mount_to_body(app::App);
     components::keep_focus();
+    components::keep_typed();
 }

@@ -172,11 +172,38 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
     },
   ]);
 
-  // Edit the project: the page shows the change.
+  // A host removed meanwhile (another tab, another user): removing it here says it is gone,
+  // and the farm is drawn again without it (its row stayed until the next change).
+  const gone = page.locator("#farm li", { hasText: "e.example.com" });
+  const hostId = await gone.locator("input[name=id]").first().getAttribute("value");
+  const removed = await page.request.post(base + "/api/delete_host", { form: { id: hostId } });
+  assert.equal(removed.status(), 200, await removed.text());
+  env.expectConsole(/status of 404 /);
+  await gone.getByRole("button", { name: "Remove" }).click();
+  await gone.getByRole("button", { name: "Yes, remove" }).click();
+  await page.locator("#farm p.error", { hasText: "not found" }).waitFor();
+  await gone.waitFor({ state: "detached" });
+
+  // Edit the project: the page shows the change. The page draws its whole view again for it,
+  // and what was typed in the other forms stays (they came back empty: a reviewer's).
+  const job = page.locator("#exporters input[name=job]:not([type=hidden])");
+  await job.fill("mysql");
+  await port.fill("99999");
+  await more.fill("f.example.com");
+  const drawn = await job.elementHandle();
   await page.click("summary:has-text('Edit project')");
   await page.fill("details input[name=description]", "The public web frontend");
   await page.click("details button:has-text('Save')");
   await page.locator("p.muted", { hasText: "The public web frontend" }).waitFor();
+  assert.equal(await drawn.evaluate((e) => e.isConnected), false, "the view was not drawn again");
+  assert.equal(await job.inputValue(), "mysql");
+  assert.equal(await more.inputValue(), "f.example.com");
+  // Put back as typed: its own check says so again.
+  assert.equal(await port.inputValue(), "99999");
+  await page.getByText("99999 is not a port").waitFor();
+  await job.fill("");
+  await port.fill("");
+  await more.fill("");
 
   // Every page hydrates when loaded directly, not only when reached by client-side navigation.
   const projectUrl = page.url();

@@ -204,6 +204,31 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await second.locator('input[name="value"]').fill("page");
   await second.getByRole("button", { name: "Add filter" }).click();
   await second.locator(".chip", { hasText: "severity=page" }).waitFor();
+  // Two rows' posts overlapping: the first row's (refused, answered slowly) and the second's
+  // (added, answered at once, the list drawn again). The refusal goes to the first row's field,
+  // not to the row sent last, and what the first row held is kept through the redraw.
+  const first = page.locator("#notifiers tr", { hasText: "first@example.com" });
+  let slowed = 0;
+  await page.route("**/api/add_notifier_filter", async (route) => {
+    if (/(^|&)name=(&|$)/.test(route.request().postData() ?? "")) {
+      slowed++;
+      await new Promise((done) => setTimeout(done, 2000));
+    }
+    await route.continue();
+  });
+  await first.locator('input[name="value"]').fill("kept");
+  await first.getByRole("button", { name: "Add filter" }).click();
+  await second.locator('input[name="name"]').fill("team");
+  await second.locator('input[name="value"]').fill("web");
+  await second.getByRole("button", { name: "Add filter" }).click();
+  await second.locator(".chip", { hasText: "team=web" }).waitFor();
+  await first.locator(".field-error", { hasText: "is required" }).waitFor();
+  assert.equal(slowed, 1);
+  assert.equal(await first.locator('input[name="name"]').getAttribute("aria-invalid"), "true");
+  assert.equal(await page.locator('#notifiers tr input[aria-invalid="true"]').count(), 1);
+  assert.equal(await first.locator('input[name="value"]').inputValue(), "kept");
+  assert.equal(await second.locator('input[name="name"]').inputValue(), "");
+  await page.unroute("**/api/add_notifier_filter");
 
   // Search finds rules and blackbox URLs too, not only services, projects and hosts.
   await open(page, base + "/search?q=rather/long");

@@ -133,6 +133,18 @@ test("override a site rule for a service, live, and find both in /api/v1/rules",
   await page.waitForURL(/\/rule\/\d+$/);
   assert.match(await (await fetch(base + "/api/v1/rules")).text(), /record: job:up:sum\n/);
 
+  // A rule file imported on the service page: the list shows the new rule, and the report
+  // stays in view (the list drawn again closed the disclosure around it: a reviewer's).
+  await open(page, `${base}/service/${serviceId}`);
+  await page.click("summary:has-text('Import a Prometheus rule file')");
+  await page.fill(
+    "details.import textarea[name=rules]",
+    "groups:\n- name: disks\n  rules:\n  - alert: DiskFull\n    expr: node_filesystem_avail_bytes == 0\n",
+  );
+  await page.click("button:has-text('Import rules')");
+  await page.locator("#rules tr", { hasText: "DiskFull" }).waitFor();
+  await page.locator("details.import pre.report").waitFor({ state: "visible" });
+
   // Typed on a slow connection before the page became interactive: the editor reads it.
   const slow = await env.context();
   await login(slow, base);

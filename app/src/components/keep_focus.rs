@@ -120,7 +120,7 @@ fn same_element(document: &web_sys::Document, tag: &str, mark: &Mark) -> Option<
 
 /// The form of the page marked `form`, drawn anew.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
-fn same_form(document: &web_sys::Document, form: &FormMark) -> Option<web_sys::Element> {
+pub(super) fn same_form(document: &web_sys::Document, form: &FormMark) -> Option<web_sys::Element> {
     let forms = document.query_selector_all("main form").ok()?;
     (0..forms.length())
         .filter_map(|i| forms.item(i).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok()))
@@ -159,14 +159,14 @@ struct Mark {
 /// Which form an element is in: its action and its hidden inputs' names and values.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 #[derive(Clone, PartialEq)]
-struct FormMark {
+pub(super) struct FormMark {
     action: Option<String>,
     hidden: Vec<(String, String)>,
 }
 
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 impl FormMark {
-    fn of(form: &web_sys::Element) -> FormMark {
+    pub(super) fn of(form: &web_sys::Element) -> FormMark {
         use wasm_bindgen::JsCast;
         let mut hidden = Vec::new();
         if let Ok(inputs) = form.query_selector_all("input[type=hidden]") {

@@ -6,6 +6,7 @@ mod confirm;
 mod field;
 mod held;
 mod keep_focus;
+mod keep_typed;
 mod live_feed;
 mod members;
 mod nav;
@@ -23,6 +24,8 @@ pub use field::{Field, TextArea, checked, checks, rcdata_text, textarea_html};
 pub use held::{Held, Sections};
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 pub use keep_focus::keep_focus;
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+pub use keep_typed::keep_typed;
 pub use live_feed::live_feed;
 pub use members::MembersPanel;
 pub use nav::{Nav, login_href};
@@ -98,7 +101,7 @@ pub use crate::model::sentence;
 
 /// The error of `action`'s last submission, if it failed. Put it after its form: in the
 /// browser the message moves under the field the error names (see [`AppError::field`]), in the
-/// form that was sent (one action may serve a form on every row) or else the form right before;
+/// form whose post it answers (one action may serve a form on every row) or else the form right before;
 /// the field is marked invalid, tied to the message (`aria-describedby`) and focused; the typed
 /// values stay. An error without a field (or with one the form does not show) stays here, as
 /// it does without the wasm.
@@ -125,7 +128,7 @@ pub fn FormError(action: PostAction) -> impl IntoView {
             let _ = p.remove_attribute("hidden");
             let _ = p.set_attribute("role", "alert");
             if let Some(field) = error.as_ref().and_then(AppError::field) {
-                *placed.borrow_mut() = mark_field(&p, action.sent_from(), field, first_done.is_some());
+                *placed.borrow_mut() = mark_field(&p, action.answered_form(), field, first_done.is_some());
             }
         });
     }
@@ -303,20 +306,26 @@ macro_rules! forget_answers {
 }
 pub(crate) use forget_answers;
 
-/// How many times `action` has succeeded: what the lists it changes refetch on. Its
-/// `version()` also counts refusals, and refetching on those rebuilt the form around the error
-/// and lost what was typed. A success also empties the form that was sent (`form.reset()`,
+/// How many times `action` has succeeded, or found what it acts on gone (a 404: deleted in
+/// another tab or by another user, whose row stayed until the next change): what the lists it
+/// changes refetch on. Its `version()` also counts the other refusals, after which the list
+/// has not changed. A success also empties the form that was sent (`form.reset()`,
 /// back to what it was drawn with; without one, every form of the action): a page drawn again
 /// keeps its elements where it can, and with them what was typed, which a second submit sent
-/// again ("tok1tok1"). Other forms posting to the same function are not emptied (but a page
-/// that draws its view again after a change, as the project page does, draws them anew).
+/// again ("tok1tok1"). Other forms are not emptied: where the page draws its view again after
+/// the change (the project page does), [`keep_typed`] puts what they held back.
 pub fn successes(action: PostAction) -> Signal<usize> {
     let count = RwSignal::new(0usize);
     Effect::new(move || {
-        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
+        let (done, gone) =
+            action.value().with(|v| (matches!(v, Some(Ok(_))), matches!(v, Some(Err(AppError::NotFound(_))))));
+        if gone {
+            count.update(|n| *n += 1);
+        }
+        if done {
             count.update(|n| *n += 1);
             #[cfg(any(feature = "hydrate", feature = "csr"))]
-            match action.sent_from() {
+            match action.answered_form() {
                 Some(form) => form.reset(),
                 None => reset_forms(action.path()),
             }

@@ -1,7 +1,7 @@
 //! Forms that post to a server function: [`PostAction`] and [`PostForm`], one type for every
 //! form of the site. The browser posts the form's fields URL-encoded (what a server function's
 //! `PostUrl` input reads, and what the browser sends without the wasm, but for line breaks:
-//! `\n` here, `\r\n` from a plain form, as Leptos' forms sent them) and keeps the answer as
+//! `\n` here, `\r\n` from a plain form, which the server stores as `\n`) and keeps the answer as
 //! JSON text, read by whoever needs it ([`PostAction::answer`]). Leptos' `ServerAction<F>` and
 //! `ActionForm` are generic over each server function: each compiled its own copy of the
 //! action, the form and the client (the form read into the arguments, written out again, the
@@ -19,6 +19,8 @@ use serde::de::DeserializeOwned;
 pub struct Posted {
     path: &'static str,
     body: String,
+    /// Which form sent it ([`SentForms`]); 0 for none ([`PostAction::dispatch`]).
+    form: u32,
 }
 
 impl Posted {
@@ -37,12 +39,52 @@ pub type Answer = Result<String, AppError>;
 pub struct PostAction {
     action: Action<Posted, Answer>,
     path: &'static str,
-    /// The form last sent, where its refusal goes (one action may serve a form on each row).
+    /// The forms that sent posts, which are on their way, which one the last answer is for.
     #[cfg(any(feature = "hydrate", feature = "csr"))]
-    sent_from: StoredValue<Option<web_sys::HtmlFormElement>, LocalStorage>,
+    sent: StoredValue<SentForms, LocalStorage>,
     /// The post in flight from [`PostAction::dispatch`], given up when a newer one is sent.
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     in_flight: StoredValue<Option<leptos::prelude::ActionAbortHandle>, LocalStorage>,
+}
+
+/// The forms one action's posts came from (one action may serve a form on each row). Each
+/// post carries its form's number, and its answer says which form it is for: when two rows'
+/// posts overlap, the slower answer goes to its own row, not to the row sent last.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+#[derive(Default)]
+struct SentForms {
+    /// The forms sent from, by number (from 1), while they are on the page.
+    forms: Vec<(u32, web_sys::HtmlFormElement)>,
+    last: u32,
+    /// The forms whose post is on its way.
+    sending: Vec<u32>,
+    /// The form of the last answer (0: none).
+    answered: u32,
+}
+
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+impl SentForms {
+    /// The number of `form`, given now if it had none. A form drawn anew (its list fetched
+    /// again after another row's change) keeps the number of the one it replaced: the same
+    /// action and hidden inputs, so the same row.
+    fn number(&mut self, form: &web_sys::HtmlFormElement) -> u32 {
+        use super::keep_focus::FormMark;
+        let replaced = |f: &web_sys::HtmlFormElement| !f.is_connected() && FormMark::of(f) == FormMark::of(form);
+        if let Some((n, f)) = self.forms.iter_mut().find(|(_, f)| f == form || replaced(f)) {
+            *f = form.clone();
+            return *n;
+        }
+        self.forms.retain(|(n, f)| f.is_connected() || self.sending.contains(n));
+        self.last += 1;
+        self.forms.push((self.last, form.clone()));
+        self.last
+    }
+
+    /// The answer to the post from form `n` came.
+    fn answered(&mut self, n: u32) {
+        self.sending.retain(|s| *s != n);
+        self.answered = n;
+    }
 }
 
 impl PostAction {
@@ -60,11 +102,25 @@ impl PostAction {
         let refused = use_context::<leptos::server::ServerActionError>()
             .filter(|e| e.path() == path)
             .map(|e| Err(leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(e.err())));
+        #[cfg(any(feature = "hydrate", feature = "csr"))]
+        let sent = StoredValue::new_local(SentForms::default());
         PostAction {
-            action: Action::new_with_value(refused, |posted: &Posted| post(posted.clone())),
+            action: Action::new_with_value(refused, move |posted: &Posted| {
+                let posted = posted.clone();
+                async move {
+                    let form = posted.form;
+                    let answer = post(posted).await;
+                    // Before the action stores the answer, so that whoever reads it finds its form.
+                    #[cfg(any(feature = "hydrate", feature = "csr"))]
+                    sent.update_value(|s| s.answered(form));
+                    #[cfg(not(any(feature = "hydrate", feature = "csr")))]
+                    let _ = form;
+                    answer
+                }
+            }),
             path,
             #[cfg(any(feature = "hydrate", feature = "csr"))]
-            sent_from: StoredValue::new_local(None),
+            sent,
             #[cfg(any(feature = "hydrate", feature = "csr"))]
             in_flight: StoredValue::new_local(None),
         }
@@ -103,10 +159,19 @@ impl PostAction {
         self.action.version()
     }
 
-    /// The form last sent, while it is on the page; `None` when the last post had no form.
+    /// The form the last answer is for, or the same form drawn anew since it was sent; `None`
+    /// when that post had no form ([`PostAction::dispatch`]) or its form is gone.
     #[cfg(any(feature = "hydrate", feature = "csr"))]
-    pub fn sent_from(&self) -> Option<web_sys::HtmlFormElement> {
-        self.sent_from.try_get_value().flatten().filter(|f| f.is_connected())
+    pub fn answered_form(&self) -> Option<web_sys::HtmlFormElement> {
+        use wasm_bindgen::JsCast;
+        let form = self
+            .sent
+            .try_with_value(|s| s.forms.iter().find(|(n, _)| *n == s.answered).map(|(_, f)| f.clone()))
+            .flatten()?;
+        if form.is_connected() {
+            return Some(form);
+        }
+        super::keep_focus::same_form(&document(), &super::keep_focus::FormMark::of(&form))?.dyn_into().ok()
     }
 
     /// Sends `fields` as a form with them would. A post of an earlier call still in flight is
@@ -114,10 +179,9 @@ impl PostAction {
     /// came back last and replaced the new one's result).
     pub fn dispatch(&self, fields: &[(&str, String)]) {
         let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-        let handle = self.action.dispatch(Posted { path: self.path, body });
+        let handle = self.action.dispatch(Posted { path: self.path, body, form: 0 });
         #[cfg(any(feature = "hydrate", feature = "csr"))]
         {
-            self.sent_from.set_value(None);
             if let Some(Some(earlier)) = self.in_flight.try_update_value(|h| h.replace(handle)) {
                 earlier.abort();
             }
@@ -188,10 +252,15 @@ pub fn PostForm(action: PostAction, children: Children) -> impl IntoView {
             ev.prevent_default();
             // One post per form at a time: a second Enter or click while the first is on its
             // way made a second token (whose key nobody saw) or a 409 for the same service.
-            let sending = action.action.pending().get_untracked() && action.sent_from() == Some(form.clone());
-            if !sending {
-                action.sent_from.set_value(Some(form));
-                action.action.dispatch(Posted { path: action.path, body });
+            let number = action.sent.try_update_value(|s| {
+                let n = s.number(&form);
+                (!s.sending.contains(&n)).then(|| {
+                    s.sending.push(n);
+                    n
+                })
+            });
+            if let Some(Some(n)) = number {
+                action.action.dispatch(Posted { path: action.path, body, form: n });
             }
         }
         #[cfg(not(any(feature = "hydrate", feature = "csr")))]
@@ -241,7 +310,7 @@ mod tests {
     /// A field is read back as the form sent it, encoded characters included.
     #[test]
     fn fields_read_back_as_sent() {
-        let posted = Posted { path: "/api/x", body: "hosts=a%0D%0Ab+c&id=3&id=4".into() };
+        let posted = Posted { path: "/api/x", body: "hosts=a%0D%0Ab+c&id=3&id=4".into(), form: 0 };
         assert_eq!(posted.field("hosts").as_deref(), Some("a\r\nb c"));
         assert_eq!(posted.field("id").as_deref(), Some("3"));
         assert_eq!(posted.field("none"), None);

@@ -133,7 +133,9 @@ pub fn ImportForm(owner_kind: OwnerKind, owner_id: i64, import: PostAction) -> i
     let text = NodeRef::<leptos::html::Textarea>::new();
     let pick = move |ev: leptos::ev::Event| read_file_into(ev, text);
     view! {
-        <details class="import">
+        // Open while it has an answer to show: the list drawn again after an import drew this
+        // closed, and the report inside was hidden.
+        <details class="import" open=move || import.value().with(|v| v.is_some())>
             <summary>"Import a Prometheus rule file"</summary>
             <PostForm action=import>
                 <input type="hidden" name="owner_kind" value=owner_kind.as_str() />

@@ -125,6 +125,21 @@ test("override a site rule for a service, live, and find both in /api/v1/rules",
   await page.waitForFunction(() => document.querySelector("button[title]")?.textContent.includes("Save rule"));
   assert.equal(await page.locator("button:has-text('Save rule')").isDisabled(), true);
   assert.equal(await page.locator(".expr-error").count(), 0);
+  // Rows are named by their place: after the first of two annotations is removed, the second
+  // (now first) keeps what it held, not the removed row's values (a reviewer's).
+  const annotations = page.locator("fieldset", { hasText: "Annotations" });
+  const before = await annotations.locator("div.pair").count();
+  await page.click("button:has-text('Add annotation')");
+  const added = annotations.locator("div.pair").nth(before);
+  await added.locator("input").first().fill("summary");
+  await added.locator("input").nth(1).fill("TEMP NOTE");
+  await page.click("button:has-text('Add annotation')");
+  await added.getByRole("button", { name: /^Remove annotation/ }).click();
+  const left = annotations.locator("div.pair").nth(before);
+  assert.equal(await left.locator("input").first().inputValue(), "");
+  assert.equal(await left.locator("input").nth(1).inputValue(), "");
+  await left.getByRole("button", { name: /^Remove annotation/ }).click();
+  assert.equal(await annotations.locator("div.pair").count(), before);
   await page.selectOption("select[name=kind]", "record");
   await page.fill("input[name=name]", "job:up:sum");
   await retype(page, "sum by (job) (up)");

@@ -9,16 +9,7 @@ use app::backend::db::Db;
 use app::model::*;
 
 fn rule(name: &str) -> RuleInput {
-    RuleInput {
-        kind: RuleKind::Alert,
-        name: name.into(),
-        expr: "up == 0".into(),
-        duration: String::new(),
-        enabled: true,
-        description: String::new(),
-        labels: Default::default(),
-        annotations: Default::default(),
-    }
+    RuleInput { kind: RuleKind::Alert, name: name.into(), expr: "up == 0".into(), enabled: true, ..Default::default() }
 }
 
 fn service(name: &str) -> ServiceInput {

@@ -87,6 +87,14 @@ pub fn keep_focus() {
             }
         }
     });
+    on_body_change(&document, on_change);
+}
+
+/// Calls `on_change` after each change of the elements in `<body>` (a `MutationObserver`),
+/// for as long as the page lives.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+pub(super) fn on_body_change(document: &web_sys::Document, on_change: wasm_bindgen::closure::Closure<dyn Fn()>) {
+    use wasm_bindgen::JsCast;
     let Ok(observer) = web_sys::MutationObserver::new(on_change.as_ref().unchecked_ref()) else { return };
     on_change.forget();
     let options = web_sys::MutationObserverInit::new();

@@ -11,11 +11,14 @@
 /// Each field typed into (its value now differs from what it was drawn with) is remembered
 /// with what identifies it on its page: the page's path, its form's action and hidden inputs
 /// (which row's form: [`super::keep_focus`]'s `FormMark`), its name and type, and which of the
-/// form's fields by that name it is. When the document changes and a remembered field is gone,
-/// the same field drawn anew, untouched, gets the value (and an `input` and a `change` event,
+/// form's fields by that name it is. When the document changes and a remembered field is gone
+/// with its form, the same field in the form drawn anew, untouched, gets the value (and an `input` and a `change` event,
 /// so its own check runs and what follows the field updates, as if typed; not on a field a
-/// refusal marks, whose message the first change would take off). A field gone with no such field drawn is forgotten; so is every
-/// field of a form that was reset (a sent form's success).
+/// refusal marks, whose message the first change would take off). A field gone with no such
+/// field drawn is forgotten; so is one gone from a form still on the page (a row removed from
+/// the rule editor's labels, whose names are by position: the next row now has the removed
+/// one's name, and got its value), and every field of a form that was reset (a sent form's
+/// success).
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 pub fn keep_typed() {
     use std::cell::RefCell;
@@ -62,6 +65,9 @@ pub fn keep_typed() {
                 gone
             });
             for typed in gone {
+                if typed.form.is_connected() {
+                    continue;
+                }
                 let Some(field) = typed.drawn_anew(&document) else { continue };
                 typed.value.put(&field);
                 // Remembered as typed into, for the next redraw (its events may have done it).
@@ -75,20 +81,15 @@ pub fn keep_typed() {
             }
         }
     });
-    let Ok(observer) = web_sys::MutationObserver::new(on_change.as_ref().unchecked_ref()) else { return };
-    on_change.forget();
-    let options = web_sys::MutationObserverInit::new();
-    options.set_child_list(true);
-    options.set_subtree(true);
-    if let Some(body) = document.body() {
-        let _ = observer.observe_with_options(&body, &options);
-    }
+    super::keep_focus::on_body_change(&document, on_change);
 }
 
 /// A field typed into: the element, what identifies it on its page, what it holds.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 struct Typed {
     field: web_sys::Element,
+    /// The form it was in when typed into.
+    form: web_sys::Element,
     mark: FieldMark,
     value: Value,
 }
@@ -131,8 +132,9 @@ impl Typed {
         } else {
             return None;
         };
-        let mark = FieldMark::of(field)?;
-        Some(Typed { field: field.clone(), mark, value })
+        let form = field.closest("main form").ok().flatten()?;
+        let mark = FieldMark::of(field, &form)?;
+        Some(Typed { field: field.clone(), form, mark, value })
     }
 
     /// The field marked as this one, untouched, that is not this one: drawn anew.
@@ -141,14 +143,18 @@ impl Typed {
         let fields = document.query_selector_all(&selector).ok()?;
         (0..fields.length())
             .filter_map(|i| fields.item(i).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok()))
-            .find(|f| *f != self.field && self.value.untouched(f) && FieldMark::of(f).as_ref() == Some(&self.mark))
+            .find(|f| {
+                *f != self.field
+                    && self.value.untouched(f)
+                    && f.closest("main form").ok().flatten().and_then(|form| FieldMark::of(f, &form)).as_ref()
+                        == Some(&self.mark)
+            })
     }
 }
 
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 impl FieldMark {
-    fn of(field: &web_sys::Element) -> Option<FieldMark> {
-        let form = field.closest("main form").ok().flatten()?;
+    fn of(field: &web_sys::Element, form: &web_sys::Element) -> Option<FieldMark> {
         let name = field.get_attribute("name").filter(|n| !n.is_empty())?;
         let path = web_sys::window()?.location().pathname().ok()?;
         let same_name = form.query_selector_all(&format!("[name=\"{}\"]", css_string(&name))).ok()?;
@@ -156,7 +162,7 @@ impl FieldMark {
         let nth = (0..same_name.length()).position(|i| same_name.item(i).as_ref() == Some(node))?;
         Some(FieldMark {
             path,
-            form: super::keep_focus::FormMark::of(&form),
+            form: super::keep_focus::FormMark::of(form),
             kind: field.get_attribute("type").unwrap_or_else(|| field.tag_name()),
             name,
             nth,

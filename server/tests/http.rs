@@ -74,11 +74,42 @@ on_both_databases!(server_functions_store_one_kind_of_line_break, |b: Backend| a
         .unwrap();
     let (status, _, body) = send(&app, json).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // Whatever type it declares: a server function reads any body as a form.
+    let mut plain = form(create, "name=db&description=x%0D%0Ay", Some(&cookie), None);
+    plain.headers_mut().insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
+    let (status, _, body) = send(&app, plain).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let actor = common::admin(&b).await;
     let mut described: Vec<String> =
         b.inventory.services(&actor).await.unwrap().into_iter().map(|s| s.service.description).collect();
     described.sort();
-    assert_eq!(described, ["a\nb", "one\ntwo\nthree 100%0D"]);
+    assert_eq!(described, ["a\nb", "one\ntwo\nthree 100%0D", "x\ny"]);
+    // A password is its bytes: one holding a CR (set from a file with CRLF endings) logs in.
+    b.auth.create_user(&app::backend::Actor::System, "crlf", "pass\rword-123456", false).await.unwrap();
+    let login = form(app::api::auth::Login::PATH, "username=crlf&password=pass%0Dword-123456", None, None);
+    let (status, _, body) = send(&app, login).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+});
+
+// A form posted without JavaScript is sent back to its page: without an empty query (every
+// plain post landed on `/?`), and with a refusal in the address for the page to show.
+on_both_databases!(plain_form_posts_go_back_to_their_page, |b: Backend| async move {
+    let app = router(&b);
+    let cookie = login(&app, &b).await;
+    let plain = |body: &str, referer: &str| {
+        let mut req = form(app::api::inventory::CreateService::PATH, body, Some(&cookie), None);
+        req.headers_mut().insert(header::ACCEPT, "text/html".parse().unwrap());
+        req.headers_mut().insert(header::REFERER, referer.parse().unwrap());
+        req
+    };
+    let (status, headers, _) = send(&app, plain("name=web&description=", "http://127.0.0.1:3000/")).await;
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(headers[header::LOCATION], "http://127.0.0.1:3000/");
+    let (status, headers, _) = send(&app, plain("name=web&description=", "http://127.0.0.1:3000/?tab=1")).await;
+    assert!(status.is_redirection(), "{status}");
+    let location = headers[header::LOCATION].to_str().unwrap();
+    assert!(location.starts_with("http://127.0.0.1:3000/?tab=1&__path="), "{location}");
+    assert!(location.contains("&__err="), "{location}");
 });
 
 on_both_databases!(pages_render_on_the_server, |b: Backend| async move {

@@ -3,7 +3,8 @@
 //! URLSearchParams), and a script of a user's own sends what it has. Stored as sent, a rule saved
 //! without JavaScript and edited with it had its line breaks rewritten (a change in its history
 //! that changed nothing), and a CR went into Prometheus' rule files and notifications. Every
-//! server function's form body has its CRLF and lone CR as LF before it is decoded.
+//! server function's form body has its CRLF and lone CR as LF before it is decoded, but for
+//! passwords ([`AS_SENT`]).
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -11,15 +12,24 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// Rewrites a server function's URL-encoded form body ([`lf_only`]); other requests pass. A
-/// body that cannot be read is a 400 (or the body limit's 413, which that layer answers).
-/// The body is read whole, as the function's decoding does anyway, and scanned once: linear
-/// in its size, which the request body limit bounds.
+/// The server functions whose bodies are left as sent: a password is its bytes, whatever
+/// line break it holds (one set from a file with CRLF line endings by `promgen create-user`
+/// must still log in).
+const AS_SENT: [&str; 2] = ["/api/login", "/api/change_password"];
+
+/// Rewrites a server function's form body ([`lf_only`]): whatever its declared type, as the
+/// functions read every body as a form (but a multipart one, which none takes); other requests
+/// pass. A body that cannot be read is a 400 (or the body limit's 413, which that layer
+/// answers). The body is read whole, as the function's decoding does anyway, and scanned
+/// once: linear in its size, which the request body limit bounds.
 pub async fn normalize(req: Request, next: Next) -> Response {
-    let form = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
-    });
-    if req.method() != Method::POST || !form || !super::anonymous::is_server_fn(req.uri().path()) {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/"));
+    let path = req.uri().path();
+    if req.method() != Method::POST || multipart || !super::anonymous::is_server_fn(path) || AS_SENT.contains(&path) {
         return next.run(req).await;
     }
     let (mut parts, body) = req.into_parts();
@@ -72,7 +82,14 @@ pub fn lf_only(body: &[u8]) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use super::lf_only;
+    use super::{AS_SENT, lf_only};
+    use leptos::server_fn::ServerFn;
+
+    /// The functions left alone are the ones that take passwords.
+    #[test]
+    fn password_functions_are_left_as_sent() {
+        assert_eq!(AS_SENT, [app::api::auth::Login::PATH, app::api::auth::ChangePassword::PATH]);
+    }
 
     fn lf(body: &str) -> String {
         lf_only(body.as_bytes()).map_or_else(|| body.to_string(), |b| String::from_utf8(b).unwrap())

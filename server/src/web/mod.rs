@@ -133,6 +133,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         })
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::timed))
         .route_layer(axum::middleware::from_fn(line_breaks::normalize))
+        .route_layer(axum::middleware::from_fn(slash::without_empty_query))
         .route_layer(axum::middleware::from_fn(errors::server_fn_status))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), anonymous::require_login))
         .nest_service("/pkg", assets::pkg(&args.site_root))

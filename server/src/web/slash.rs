@@ -1,5 +1,6 @@
 //! Page addresses with a trailing slash, as Promgen writes them (`/project/1/`): the pages
 //! answer without it (`/project/1`), and with it the router drew the page with a 404 status.
+//! And the address a plain form post is sent back to, without an empty query.
 
 use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
@@ -27,6 +28,22 @@ pub async fn without_trailing_slash(req: Request, next: Next) -> Response {
         None => trimmed.to_string(),
     };
     (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, location)]).into_response()
+}
+
+/// A server function's redirect back to the page (a form posted without JavaScript) without
+/// an empty query: server_fn takes an earlier refusal out of the page's address (`__path`,
+/// `__err`) and leaves a `?` behind when nothing else was there, so every plain form post
+/// landed on `/project/1?`.
+pub async fn without_empty_query(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let location = res.headers().get(header::LOCATION).and_then(|l| l.to_str().ok());
+    if res.status().is_redirection()
+        && let Some(tidy) = location.and_then(|l| l.strip_suffix('?')).map(str::to_string)
+        && let Ok(tidy) = axum::http::HeaderValue::from_str(&tidy)
+    {
+        res.headers_mut().insert(header::LOCATION, tidy);
+    }
+    res
 }
 
 /// Any other path under `/rest/`: 404 as JSON, in Django REST framework's words (the page

@@ -149,10 +149,15 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await port.fill("9100");
   await page.click("button:has-text('Add exporter')");
   await page.locator("#exporters td", { hasText: "enabled" }).waitFor();
-  // The same exporter again from its quick-add button: refused, said beside the buttons, and
-  // the exporter form's fields are left alone. (Chromium logs the refused request's status.)
+  // Its quick-add button cannot succeed now: disabled, saying why.
+  const quickNode = page.locator(".quick-add button", { hasText: "node:9100" });
+  await page.waitForFunction((b) => b.disabled, await quickNode.elementHandle());
+  assert.equal(await quickNode.getAttribute("title"), "node:9100 is in this project already");
+  // Sent anyway (a page drawn before another tab added it): refused, said beside the buttons,
+  // and the exporter form's fields are left alone. (Chromium logs the refused request's status.)
   env.expectConsole(/status of 409 /);
-  await page.locator(".quick-add button", { hasText: "node:9100" }).click();
+  await quickNode.evaluate((b) => (b.disabled = false));
+  await quickNode.click();
   await page.locator("#exporters .quick-add + p.error", { hasText: "the exporter node:9100" }).waitFor();
   assert.notEqual(await port.getAttribute("aria-invalid"), "true");
 

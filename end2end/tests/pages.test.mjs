@@ -185,6 +185,17 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await links.locator('a[href="https://wiki.example.com/runbooks/latency"]', { hasText: "runbook (wiki.example.com)" }).waitFor();
   assert.equal(await page.locator('a[href^="javascript:"]').count(), 0);
 
+  // The warning that links point elsewhere goes as soon as the site's address is set right
+  // (it stayed until a reload: a reviewer's).
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await open(page, base + "/site");
+  const warning = page.getByTestId("address-warning");
+  await warning.waitFor();
+  await page.click("summary:has-text('Site address')");
+  await page.fill("main input[name=domain]", new URL(base).host);
+  await page.click("details:has(summary:has-text('Site address')) button:has-text('Save')");
+  await warning.waitFor({ state: "detached" });
+
   // One action serves the filter form of every notifier row: a refusal goes to the field of
   // the row that was sent, not to the first form before the message (a reviewer's).
   for (const value of ["first@example.com", "second@example.com"]) {
@@ -229,6 +240,17 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   assert.equal(await first.locator('input[name="value"]').inputValue(), "kept");
   assert.equal(await second.locator('input[name="name"]').inputValue(), "");
   await page.unroute("**/api/add_notifier_filter");
+  // An open disclosure stays open when another row's change draws the list again, with what
+  // was typed in it (it closed, and the address typed inside looked lost: a reviewer's).
+  const adding = page.locator("details.add-notifier");
+  await adding.locator(":scope > summary").click();
+  await adding.locator('input[name="value"]').fill("third@example.com");
+  await first.locator('input[name="name"]').fill("env");
+  await first.locator('input[name="value"]').fill("prod");
+  await first.getByRole("button", { name: "Add filter" }).click();
+  await first.locator(".chip", { hasText: "env=prod" }).waitFor();
+  assert.equal(await adding.evaluate((d) => d.open), true);
+  assert.equal(await adding.locator('input[name="value"]').inputValue(), "third@example.com");
 
   // Search finds rules and blackbox URLs too, not only services, projects and hosts.
   await open(page, base + "/search?q=rather/long");

@@ -369,6 +369,8 @@ on_both_databases!(notifier_values_are_checked_and_private_addresses_refused, |b
     assert_eq!(again.filters, with_filter.filters);
     assert_eq!(common::count_where(&b, "audit", "body LIKE 'Added filter%'").await, 1);
     assert!(b.notifiers.add_filter(&root, ok.id, "bad name", "x").await.is_err());
+    let empty = b.notifiers.add_filter(&root, ok.id, "env", " ").await.unwrap_err();
+    assert_eq!((empty.field(), empty.to_string().as_str()), (Some("value"), "Value: is required"));
     // A URL stored without the check (an import) is refused when sending, too.
     let receiver = Receiver::start(&[200]).await;
     sqlx::query("UPDATE notifier SET value = $1 WHERE id = $2")

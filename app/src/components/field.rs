@@ -169,6 +169,9 @@ pub mod checks {
     pub fn optional_hosts(v: &str) -> Option<String> {
         if v.trim().is_empty() { None } else { hosts(v) }
     }
+    pub fn new_password(v: &str) -> Option<String> {
+        validate::new_password("password", v).err().map(|e| e.message)
+    }
     pub fn http_url(v: &str) -> Option<String> {
         validate::http_url("url", v).err().map(|e| e.message)
     }

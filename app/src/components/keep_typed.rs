@@ -3,7 +3,9 @@
 //! notifier list after one row's filter was added), so every other form in it came back
 //! empty: the exporter half typed, the hosts pasted, another row's filter, a new password.
 //! This puts what was typed into the same fields drawn anew, as a browser's back button
-//! does. The form that was sent is not refilled: its success empties it (a `reset`).
+//! does, and opens again the disclosures (`<details>`) that were open: closed, they hid what
+//! was typed inside ("Add a notifier", a row's "Edit"). The form that was sent is not
+//! refilled: its success empties it (a `reset`), and its disclosure may close.
 
 /// Starts following what is typed in the forms of `<main>` (once, from [`crate::hydrate`] or
 /// [`crate::mount`]).
@@ -28,6 +30,8 @@ pub fn keep_typed() {
     thread_local! {
         /// The fields typed into, with their marks and what they hold.
         static TYPED: RefCell<Vec<Typed>> = const { RefCell::new(Vec::new()) };
+        /// The disclosures (`<details>`) opened, with their marks.
+        static OPENED: RefCell<Vec<(web_sys::Element, DetailsMark)>> = const { RefCell::new(Vec::new()) };
     }
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
 
@@ -47,10 +51,30 @@ pub fn keep_typed() {
     }
     on_input.forget();
 
-    // A reset form (sent, and succeeded) is empty on purpose.
+    // `toggle` does not bubble: heard on its way down.
+    let on_toggle = Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
+        let Some(details) = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok()) else {
+            return;
+        };
+        let details: web_sys::Element = details.into();
+        let mark = DetailsMark::of(&details);
+        OPENED.with(|all| {
+            let mut all = all.borrow_mut();
+            all.retain(|(d, _)| *d != details);
+            if let Some(mark) = mark.filter(|_| details.has_attribute("open")) {
+                all.push((details, mark));
+            }
+        });
+    });
+    let _ = document.add_event_listener_with_callback_and_bool("toggle", on_toggle.as_ref().unchecked_ref(), true);
+    on_toggle.forget();
+
+    // A reset form (sent, and succeeded) is empty on purpose, and the disclosure around it may
+    // close.
     let on_reset = Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
         let Some(form) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
         TYPED.with(|all| all.borrow_mut().retain(|t| !form.contains(Some(&t.field))));
+        OPENED.with(|all| all.borrow_mut().retain(|(d, _)| !d.contains(Some(&form))));
     });
     let _ = document.add_event_listener_with_callback("reset", on_reset.as_ref().unchecked_ref());
     on_reset.forget();
@@ -58,6 +82,18 @@ pub fn keep_typed() {
     let on_change = Closure::<dyn Fn()>::new({
         let document = document.clone();
         move || {
+            let closed: Vec<DetailsMark> = OPENED.with(|all| {
+                let mut all = all.borrow_mut();
+                let (gone, kept) = all.drain(..).partition(|(d, _)| !d.is_connected());
+                *all = kept;
+                gone.into_iter().map(|(_, mark)| mark).collect()
+            });
+            for mark in closed {
+                // Its `toggle` remembers the new one.
+                if let Some(details) = mark.drawn_anew(&document) {
+                    let _ = details.set_attribute("open", "");
+                }
+            }
             let gone: Vec<Typed> = TYPED.with(|all| {
                 let mut all = all.borrow_mut();
                 let (gone, kept) = all.drain(..).partition(|t| !t.field.is_connected());
@@ -104,6 +140,40 @@ struct FieldMark {
     kind: String,
     /// Which of the form's fields named `name` it is.
     nth: usize,
+}
+
+/// What identifies a disclosure across redraws: the page's path, the section it is in, its
+/// summary's words and the first form inside it (which row's "Edit" it is).
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+#[derive(PartialEq)]
+struct DetailsMark {
+    path: String,
+    section: Option<String>,
+    summary: String,
+    form: Option<super::keep_focus::FormMark>,
+}
+
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+impl DetailsMark {
+    /// `None` for one outside `<main>` (the phone menu) or without a summary.
+    fn of(details: &web_sys::Element) -> Option<DetailsMark> {
+        details.closest("main").ok().flatten()?;
+        let summary = details.query_selector("summary").ok().flatten()?.text_content()?.trim().to_string();
+        Some(DetailsMark {
+            path: web_sys::window()?.location().pathname().ok()?,
+            section: details.closest("section[id], [id].card").ok().flatten().map(|s| s.id()),
+            summary,
+            form: details.query_selector("form").ok().flatten().map(|f| super::keep_focus::FormMark::of(&f)),
+        })
+    }
+
+    /// The closed disclosure marked so, drawn anew.
+    fn drawn_anew(&self, document: &web_sys::Document) -> Option<web_sys::Element> {
+        let all = document.query_selector_all("main details:not([open])").ok()?;
+        (0..all.length())
+            .filter_map(|i| all.item(i).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok()))
+            .find(|d| DetailsMark::of(d).as_ref() == Some(self))
+    }
 }
 
 /// What a field holds.

@@ -361,9 +361,11 @@ pub fn land_on<T: serde::de::DeserializeOwned + 'static>(action: PostAction, hre
 
 /// For site admins, a warning while the site's links may point elsewhere than where users
 /// reach it (see [`crate::api::rules::site_address_warning`]); nothing for anyone else.
+/// Asked again when `changes` (the site address form's successes) goes up: it stayed after the
+/// address was set right, until a reload.
 #[component]
-pub fn AddressWarning() -> impl IntoView {
-    let warning = Resource::new(|| (), |_| crate::api::rules::site_address_warning());
+pub fn AddressWarning(#[prop(optional, into)] changes: Option<Signal<usize>>) -> impl IntoView {
+    let warning = Resource::new(move || changes.map(|c| c.get()), |_| crate::api::rules::site_address_warning());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

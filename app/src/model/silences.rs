@@ -123,7 +123,9 @@ pub fn parse_matchers(text: &str) -> Result<Vec<Matcher>, String> {
         } else if rest.starts_with('=') {
             (false, true, 1)
         } else {
-            return Err(format!("{name} needs an operator (=, !=, =~ or !~) and a value, e.g. {name}=\"value\""));
+            return Err(format!(
+                "the matcher {name} needs an operator (=, !=, =~ or !~) and a value, e.g. {name}=\"value\""
+            ));
         };
         i += len;
         while i < chars.len() && chars[i] == ' ' {
@@ -190,13 +192,13 @@ pub fn check_matchers(matchers: &[Matcher]) -> Result<(), String> {
         if m.is_regex
             && let Err((at, why)) = regex::check(&m.value, Dialect::latest())
         {
-            return Err(format!("{}: the regex is not valid at byte {at}: {why}", m.name));
+            return Err(format!("the regex of {} is not valid at byte {at}: {why}", m.name));
         }
         all_match_empty &= m.matches_empty().unwrap_or(true);
     }
     if all_match_empty {
         return Err(format!(
-            "{} would match every alert (each matcher also matches alerts without the label): \
+            "the matchers {} would match every alert (each matcher also matches alerts without the label): \
              add one that needs a value, e.g. service=\"web\"",
             format_matchers(matchers)
         ));
@@ -376,6 +378,16 @@ mod tests {
         assert!(check_matchers(&[m("service", "=~", ".+")]).is_ok());
         assert!(check_matchers(&[m("service", "!~", ".*")]).is_ok());
         assert!(check_matchers(&[m("service", "=~", "(")]).unwrap_err().contains("not valid"));
+    }
+
+    /// A page shows a message as a sentence (its first letter capitalised): none starts with
+    /// a label name, whose case matters ("Service=~" named another label).
+    #[test]
+    fn messages_keep_label_names_as_typed() {
+        let shown = |e: String| crate::model::sentence(&e);
+        assert!(shown(check_matchers(&[m("service", "=~", ".*")]).unwrap_err()).contains(" service=~\".*\" "));
+        assert!(shown(check_matchers(&[m("service", "=~", "(")]).unwrap_err()).contains("regex of service "));
+        assert!(shown(parse_matchers("service").unwrap_err()).starts_with("The matcher service needs"));
     }
 
     #[test]

@@ -106,6 +106,18 @@ pub const REQUIRED: &str = "is required";
 pub const QUERY_MAX_CHARS: usize = 200;
 
 /// Free text (a description, a template) of at most `max` characters, trimmed.
+/// The fewest characters a password may have.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// A new password: at least [`MIN_PASSWORD_CHARS`] characters (counted as characters, not
+/// bytes), checked as it is typed and on save.
+pub fn new_password(field: &str, value: &str) -> Checked<()> {
+    if value.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(FieldError::new(field, format!("must be at least {MIN_PASSWORD_CHARS} characters")));
+    }
+    Ok(())
+}
+
 pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
     let v = value.trim();
     // Bytes bound characters from above: only long texts are counted.

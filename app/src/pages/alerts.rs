@@ -282,11 +282,11 @@ pub fn AlertPage() -> impl IntoView {
                                         {d.deliveries.iter().map(|x| view! {
                                             <tr class=x.status.clone()>
                                                 <td>{x.kind.clone()}</td>
-                                                <td>{x.target.clone()}</td>
-                                                <td>{x.status.clone()}</td>
-                                                <td>{x.attempts}</td>
-                                                <td>{x.last_error.clone()}</td>
-                                                <td>{x.done.clone().unwrap_or_else(|| x.next_attempt.clone())}</td>
+                                                <td data-label="To">{x.target.clone()}</td>
+                                                <td data-label="Status">{x.status.clone()}</td>
+                                                <td data-label="Attempts">{x.attempts}</td>
+                                                <td data-label="Last error">{x.last_error.clone()}</td>
+                                                <td data-label="Next / done"><When at=x.done.clone().unwrap_or_else(|| x.next_attempt.clone()) /></td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>

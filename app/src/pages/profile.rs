@@ -6,7 +6,7 @@ use crate::api::alerts::{CreateToken, RevokeToken, Subscribe, get_profile};
 use crate::api::auth::{ChangePassword, EndOtherSessions, EndSession};
 use crate::components::{
     ConfirmSubmit, Field, FormError, Held, Loading, NotifiersSection, PageError, PostAction, PostForm, Session, When,
-    successes,
+    checks, successes,
 };
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -174,7 +174,7 @@ pub fn ProfilePage() -> impl IntoView {
                         <h2>"Password"</h2>
                         <PostForm action=change_password>
                             <Field label="Current password" name="current" kind="password" autocomplete="current-password" />
-                            <Field label="New password (8 characters or more)" name="password" kind="password" autocomplete="new-password" />
+                            <Field label="New password (8 characters or more)" name="password" kind="password" autocomplete="new-password" check=checks::new_password />
                             <button type="submit">"Change password"</button>
                         </PostForm>
                         <FormError action=change_password />

@@ -26,7 +26,7 @@ pub fn SitePage() -> impl IntoView {
     view! {
         <Title text="Site" />
         <h1>"Site"</h1>
-        <AddressWarning />
+        <AddressWarning changes=update_done />
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match site.await {

@@ -201,9 +201,7 @@ impl Auth {
     ) -> Result<CurrentUser, AppError> {
         actor.may_administer("create users")?;
         let username = crate::model::validate::job("username", username)?;
-        if password.len() < 8 {
-            return Err(AppError::invalid("password", "must be at least 8 characters"));
-        }
+        crate::model::validate::new_password("password", password)?;
         let hash = self.hash_password(password.to_string()).await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO users (username, password_hash, is_superuser, is_active, created) \
@@ -263,9 +261,7 @@ impl Auth {
         password: &str,
         keep: Option<&str>,
     ) -> Result<(), AppError> {
-        if password.chars().count() < 8 {
-            return Err(AppError::invalid("password", "must be at least 8 characters"));
-        }
+        crate::model::validate::new_password("password", password)?;
         let hash = self.hash_password(password.to_string()).await?;
         let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")

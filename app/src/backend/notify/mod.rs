@@ -581,6 +581,11 @@ impl Notifiers {
         let n = self.get(id).await?;
         self.require_edit(actor, &n.owner).await?;
         filter_name(name)?;
+        // An empty value matches no alert (routing compares the label's value): Promgen's
+        // filter requires one too.
+        if value.trim().is_empty() {
+            return Err(AppError::invalid("value", crate::model::validate::REQUIRED));
+        }
         crate::model::validate::text("value", value, crate::model::validate::MAX_LABEL_VALUE)?;
         let mut tx = self.db.begin().await?;
         let added = sqlx::query(

@@ -284,7 +284,14 @@ impl Rules {
         let version = after.or(before).ok_or_else(|| AppError::invalid("version", "that entry recorded no state"))?;
         let input: RuleInput = serde_json::from_str(&version)
             .map_err(|e| AppError::invalid("version", format!("that entry cannot be read as a rule: {e}")))?;
-        self.apply(actor, &old, input, false, &format!("Restored rule {} to its version of {created}", old.name)).await
+        self.apply(
+            actor,
+            &old,
+            input,
+            false,
+            &format!("Restored rule {} to its version of {}", old.name, crate::model::when::utc_text(&created)),
+        )
+        .await
     }
 
     /// Installs the default site rules on a new installation, once: a later start after they

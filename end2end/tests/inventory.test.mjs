@@ -153,6 +153,7 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   const quickNode = page.locator(".quick-add button", { hasText: "node:9100" });
   await page.waitForFunction((b) => b.disabled, await quickNode.elementHandle());
   assert.equal(await quickNode.getAttribute("title"), "node:9100 is in this project already");
+  assert.equal(await quickNode.textContent(), "node:9100 (added)");
   // Sent anyway (a page drawn before another tab added it): refused, said beside the buttons,
   // and the exporter form's fields are left alone. (Chromium logs the refused request's status.)
   env.expectConsole(/status of 409 /);

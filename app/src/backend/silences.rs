@@ -429,18 +429,18 @@ fn strict_selection(catalog: &Catalog, matchers: &[Matcher]) -> Result<Selection
         for m in matchers.iter().filter(|m| m.name == label) {
             if !m.is_equal {
                 return Err(format!(
-                    "{m}: a negative {label} matcher also silences every other {label}'s alerts; name the ones to silence"
+                    "the matcher {m}: a negative {label} matcher also silences every other {label}'s alerts; name the ones to silence"
                 ));
             }
             let names: std::collections::BTreeSet<String> = if m.is_regex {
                 literal_alternatives(&m.value).ok_or_else(|| {
-                    format!("{m}: {label}=~ may only list names separated by |, e.g. {label}=~\"web|api\"")
+                    format!("the matcher {m}: {label}=~ may only list names separated by |, e.g. {label}=~\"web|api\"")
                 })?
             } else {
                 [m.value.clone()].into()
             };
             if names.iter().any(String::is_empty) {
-                return Err(format!("{m}: this also matches alerts without a {label} label"));
+                return Err(format!("the matcher {m} also matches alerts without a {label} label"));
             }
             set = Some(match set {
                 None => names,
@@ -489,7 +489,7 @@ fn strict_selection(catalog: &Catalog, matchers: &[Matcher]) -> Result<Selection
         }
     };
     if selected.is_empty() {
-        return Err(format!("{} selects no service or project", format_matchers(matchers)));
+        return Err(format!("the matchers {} select no service or project", format_matchers(matchers)));
     }
     Ok((selected, kind))
 }
@@ -705,10 +705,12 @@ mod tests {
             ("service=~\"we.\"", "may only list names"),
             ("project=~\"web-a|nonexistent\"", "no project \"nonexistent\""),
             ("alertname=\"X\"", "must include a service or project"),
-            ("service=\"storage\" project=\"web-a\"", "selects no service or project"),
+            ("service=\"storage\" project=\"web-a\"", "select no service or project"),
         ] {
             let err = sel(text).unwrap_err();
             assert!(err.contains(why), "{text}: {err}");
+            // Shown as a sentence (first letter capitalised): never starting with a label name.
+            assert!(!err.starts_with("service") && !err.starts_with("project"), "{text}: {err}");
         }
         assert!(check_silence_id("0f0e0d0c-1b2a-4c3d-8e9f-a0b1c2d3e4f5").is_ok());
         for bad in ["", "../../api/v2/status", "a/b", "..", "x?y", &"a".repeat(65)] {

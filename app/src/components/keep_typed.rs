@@ -69,12 +69,12 @@ pub fn keep_typed() {
     let _ = document.add_event_listener_with_callback_and_bool("toggle", on_toggle.as_ref().unchecked_ref(), true);
     on_toggle.forget();
 
-    // A reset form (sent, and succeeded) is empty on purpose, and the disclosure around it may
-    // close.
+    // A reset form (sent, and succeeded) is empty on purpose, and the disclosures around it
+    // and in it may close.
     let on_reset = Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
         let Some(form) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
         TYPED.with(|all| all.borrow_mut().retain(|t| !form.contains(Some(&t.field))));
-        OPENED.with(|all| all.borrow_mut().retain(|(d, _)| !d.contains(Some(&form))));
+        OPENED.with(|all| all.borrow_mut().retain(|(d, _)| !d.contains(Some(&form)) && !form.contains(Some(d))));
     });
     let _ = document.add_event_listener_with_callback("reset", on_reset.as_ref().unchecked_ref());
     on_reset.forget();

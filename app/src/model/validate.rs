@@ -105,7 +105,6 @@ pub const REQUIRED: &str = "is required";
 /// The longest search query (the header's box, `/search?q=`), in characters.
 pub const QUERY_MAX_CHARS: usize = 200;
 
-/// Free text (a description, a template) of at most `max` characters, trimmed.
 /// The fewest characters a password may have.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
@@ -118,6 +117,7 @@ pub fn new_password(field: &str, value: &str) -> Checked<()> {
     Ok(())
 }
 
+/// Free text (a description, a template) of at most `max` characters, trimmed.
 pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
     let v = value.trim();
     // Bytes bound characters from above: only long texts are counted.

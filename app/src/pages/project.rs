@@ -130,7 +130,7 @@ pub fn ProjectPage() -> impl IntoView {
                 let editable = d.project.clone();
                 let delete_question = Signal::stored(format!("Delete the project {} with its exporters, URLs, rules and notifiers?", p.name));
                 let pid = p.id;
-                let have = StoredValue::new(d.exporters.iter().map(|e| (e.job.clone(), e.port, e.path.clone())).collect::<Vec<_>>());
+                let have = StoredValue::new(d.exporters.iter().map(|e| (e.job.clone(), e.port, e.path.clone(), e.scheme)).collect::<Vec<_>>());
                 let edit = d.can_edit;
                 let delete = d.can_delete;
                 let mute = owner_matchers("", &p.service_name, &p.name);
@@ -274,8 +274,9 @@ pub fn ProjectPage() -> impl IntoView {
                                     choices.await.ok().map(|c| view! {
                                         <div class="quick-add">"Quick add: "
                                             {c.default_exporters.into_iter().map(|x| {
-                                                // One the project has cannot be added again: disabled, saying why.
-                                                let there = have.with_value(|h| h.iter().any(|(job, port, path)| *job == x.job && *port == x.port && *path == x.path));
+                                                // One the project has cannot be added again: disabled, saying why in
+                                                // its words too (a title alone is for a mouse).
+                                                let there = have.with_value(|h| h.iter().any(|(job, port, path, scheme)| *job == x.job && *port == x.port && *path == x.path && *scheme == x.scheme));
                                                 let why = there.then(|| format!("{}:{} is in this project already", x.job, x.port));
                                                 view! {
                                                 <PostForm action=quick_add attr:class="inline">
@@ -284,7 +285,7 @@ pub fn ProjectPage() -> impl IntoView {
                                                     <input type="hidden" name="port" value=x.port.to_string() />
                                                     <input type="hidden" name="path" value=x.path.clone() />
                                                     <input type="hidden" name="scheme" value=x.scheme.as_str() />
-                                                    <button type="submit" class="small" disabled=there title=why>{format!("{}:{}", x.job, x.port)}</button>
+                                                    <button type="submit" class="small" disabled=there title=why>{format!("{}:{}", x.job, x.port)}{there.then_some(" (added)")}</button>
                                                 </PostForm>
                                             }}).collect_view()}
                                         </div>

@@ -438,8 +438,7 @@ impl Notifiers {
             return Err(AppError::invalid("filters", format!("at most {max} filters")));
         }
         for (name, value) in &input.filters {
-            filter_name(name)?;
-            crate::model::validate::text("value", value, crate::model::validate::MAX_LABEL_VALUE)?;
+            filter(name, value)?;
         }
         let enabled = input.enabled.unwrap_or(true);
         let (service, project, user) = owner_columns(owner);
@@ -580,13 +579,7 @@ impl Notifiers {
     ) -> Result<Notifier, AppError> {
         let n = self.get(id).await?;
         self.require_edit(actor, &n.owner).await?;
-        filter_name(name)?;
-        // An empty value matches no alert (routing compares the label's value): Promgen's
-        // filter requires one too.
-        if value.trim().is_empty() {
-            return Err(AppError::invalid("value", crate::model::validate::REQUIRED));
-        }
-        crate::model::validate::text("value", value, crate::model::validate::MAX_LABEL_VALUE)?;
+        filter(name, value)?;
         let mut tx = self.db.begin().await?;
         let added = sqlx::query(
             "INSERT INTO notifier_filter (notifier_id, name, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -781,6 +774,17 @@ fn subject(n: &Notifier) -> Subject<'static> {
     Subject::new("notifier", n.id.0).under(n.owner.kind(), n.owner.id())
 }
 
+/// A filter: its label name ([`filter_name`]) and a value. An empty value matches no alert
+/// (routing compares the label's value), and Promgen's filter requires one too.
+fn filter(name: &str, value: &str) -> Result<(), AppError> {
+    filter_name(name)?;
+    if value.trim().is_empty() {
+        return Err(AppError::invalid("value", crate::model::validate::REQUIRED));
+    }
+    crate::model::validate::text("value", value, crate::model::validate::MAX_LABEL_VALUE)?;
+    Ok(())
+}
+
 /// A filter's label name: text without spaces, at most 128 characters (Promgen's
 /// `Filter.name`; its REST clients send names such as `test-name`, which simply match no
 /// Prometheus label).
@@ -800,7 +804,7 @@ fn filter_name(name: &str) -> Result<(), AppError> {
 
 #[cfg(test)]
 mod tests {
-    use super::filter_name;
+    use super::{filter, filter_name};
     use crate::error::AppError;
 
     /// An empty filter name is missing, not a bad name; the others name what is wrong.
@@ -814,5 +818,13 @@ mod tests {
         assert!(message("two words").1.contains("no spaces"));
         assert!(message(&"x".repeat(129)).1.contains("at most 128"));
         assert!(filter_name("test-name").is_ok());
+    }
+
+    /// A filter needs a value, wherever it is made (a row's form, REST's `filters`).
+    #[test]
+    fn a_filter_needs_a_value() {
+        let Err(AppError::Invalid(f)) = filter("env", " ") else { panic!("an empty value was taken") };
+        assert_eq!((f.field.as_str(), f.message.as_str()), ("value", "is required"));
+        assert!(filter("env", "prod").is_ok());
     }
 }

@@ -143,8 +143,14 @@ fn first_field(el: &web_sys::Element) -> Option<web_sys::Element> {
         .flatten()
 }
 
+/// The id of the section `el` is in (`#farm`, `#notifiers`).
 #[cfg(any(feature = "hydrate", feature = "csr"))]
-fn current_path() -> Option<String> {
+pub(super) fn section_of(el: &web_sys::Element) -> Option<String> {
+    el.closest("section[id], [id].card").ok().flatten().map(|s| s.id())
+}
+
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+pub(super) fn current_path() -> Option<String> {
     web_sys::window()?.location().pathname().ok()
 }
 
@@ -208,7 +214,7 @@ impl Mark {
         };
         let form = el.closest("form").ok().flatten();
         let submit = tag == "BUTTON" && el.get_attribute("type").is_none_or(|t| t == "submit") && form.is_some();
-        let section = el.closest("section[id], [id].card").ok().flatten().map(|s| s.id());
+        let section = section_of(el);
         Some(Mark { path, tag, attributes, text, form: form.as_ref().map(FormMark::of), submit, section })
     }
 }

@@ -35,16 +35,24 @@ pub fn keep_typed() {
     }
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
 
+    // Each keystroke: a field already remembered only has its value read again; its mark
+    // (which takes querying its form) is made once.
     let on_input = Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
         let Some(field) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-        let Some(typed) = Typed::of(&field) else { return };
-        TYPED.with(|all| {
+        let known = TYPED.with(|all| {
             let mut all = all.borrow_mut();
-            all.retain(|t| t.field != field);
-            if !typed.value.is_drawn(&field) {
-                all.push(typed);
+            let at = all.iter().position(|t| t.field == field)?;
+            match Value::of(&field) {
+                Some(value) if !value.is_drawn(&field) => all[at].value = value,
+                _ => drop(all.swap_remove(at)),
             }
+            Some(())
         });
+        if known.is_none()
+            && let Some(typed) = Typed::of(&field).filter(|t| !t.value.is_drawn(&field))
+        {
+            TYPED.with(|all| all.borrow_mut().push(typed));
+        }
     });
     for kind in ["input", "change"] {
         let _ = document.add_event_listener_with_callback(kind, on_input.as_ref().unchecked_ref());
@@ -160,8 +168,8 @@ impl DetailsMark {
         details.closest("main").ok().flatten()?;
         let summary = details.query_selector("summary").ok().flatten()?.text_content()?.trim().to_string();
         Some(DetailsMark {
-            path: web_sys::window()?.location().pathname().ok()?,
-            section: details.closest("section[id], [id].card").ok().flatten().map(|s| s.id()),
+            path: super::keep_focus::current_path()?,
+            section: super::keep_focus::section_of(details),
             summary,
             form: details.query_selector("form").ok().flatten().map(|f| super::keep_focus::FormMark::of(&f)),
         })
@@ -188,20 +196,7 @@ impl Typed {
     /// `None` for what is not a named field of a form in `<main>`, or one not typed into
     /// (hidden, a button, a file).
     fn of(field: &web_sys::Element) -> Option<Typed> {
-        use wasm_bindgen::JsCast;
-        let value = if let Some(input) = field.dyn_ref::<web_sys::HtmlInputElement>() {
-            match input.type_().as_str() {
-                "hidden" | "submit" | "button" | "reset" | "image" | "file" => return None,
-                "checkbox" | "radio" => Value::Checked(input.checked()),
-                _ => Value::Text(input.value()),
-            }
-        } else if let Some(text) = field.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-            Value::Text(text.value())
-        } else if let Some(select) = field.dyn_ref::<web_sys::HtmlSelectElement>() {
-            Value::Text(select.value())
-        } else {
-            return None;
-        };
+        let value = Value::of(field)?;
         let form = field.closest("main form").ok().flatten()?;
         let mark = FieldMark::of(field, &form)?;
         Some(Typed { field: field.clone(), form, mark, value })
@@ -226,7 +221,7 @@ impl Typed {
 impl FieldMark {
     fn of(field: &web_sys::Element, form: &web_sys::Element) -> Option<FieldMark> {
         let name = field.get_attribute("name").filter(|n| !n.is_empty())?;
-        let path = web_sys::window()?.location().pathname().ok()?;
+        let path = super::keep_focus::current_path()?;
         let same_name = form.query_selector_all(&format!("[name=\"{}\"]", css_string(&name))).ok()?;
         let node: &web_sys::Node = field;
         let nth = (0..same_name.length()).position(|i| same_name.item(i).as_ref() == Some(node))?;
@@ -242,6 +237,22 @@ impl FieldMark {
 
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 impl Value {
+    /// What `field` holds now; `None` for what is not typed into (hidden, a button, a file).
+    fn of(field: &web_sys::Element) -> Option<Value> {
+        use wasm_bindgen::JsCast;
+        Some(if let Some(input) = field.dyn_ref::<web_sys::HtmlInputElement>() {
+            match input.type_().as_str() {
+                "hidden" | "submit" | "button" | "reset" | "image" | "file" => return None,
+                "checkbox" | "radio" => Value::Checked(input.checked()),
+                _ => Value::Text(input.value()),
+            }
+        } else if let Some(text) = field.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+            Value::Text(text.value())
+        } else {
+            Value::Text(field.dyn_ref::<web_sys::HtmlSelectElement>()?.value())
+        })
+    }
+
     /// Whether `field` holds what it was drawn with (and so this value is not worth keeping).
     fn is_drawn(&self, field: &web_sys::Element) -> bool {
         Self::drawn(field).is_some_and(|drawn| match (self, drawn) {
@@ -253,7 +264,7 @@ impl Value {
 
     /// Whether `field` (a field of the same mark) still holds what it was drawn with.
     fn untouched(&self, field: &web_sys::Element) -> bool {
-        Typed::of(field).is_some_and(|now| now.value.is_drawn(field))
+        Value::of(field).is_some_and(|now| now.is_drawn(field))
     }
 
     /// What `field` was drawn with: its `value` attribute (a textarea's text), its `checked`,

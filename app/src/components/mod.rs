@@ -319,11 +319,10 @@ pub fn successes(action: PostAction) -> Signal<usize> {
     Effect::new(move || {
         let (done, gone) =
             action.value().with(|v| (matches!(v, Some(Ok(_))), matches!(v, Some(Err(AppError::NotFound(_))))));
-        if gone {
+        if done || gone {
             count.update(|n| *n += 1);
         }
         if done {
-            count.update(|n| *n += 1);
             #[cfg(any(feature = "hydrate", feature = "csr"))]
             match action.answered_form() {
                 Some(form) => form.reset(),

@@ -69,7 +69,10 @@ impl SentForms {
     /// action and hidden inputs, so the same row.
     fn number(&mut self, form: &web_sys::HtmlFormElement) -> u32 {
         use super::keep_focus::FormMark;
-        let replaced = |f: &web_sys::HtmlFormElement| !f.is_connected() && FormMark::of(f) == FormMark::of(form);
+        let mark = std::cell::OnceCell::new();
+        let replaced = |f: &web_sys::HtmlFormElement| {
+            !f.is_connected() && FormMark::of(f) == *mark.get_or_init(|| FormMark::of(form))
+        };
         if let Some((n, f)) = self.forms.iter_mut().find(|(_, f)| f == form || replaced(f)) {
             *f = form.clone();
             return *n;

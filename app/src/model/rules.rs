@@ -312,7 +312,7 @@ fn clean_map(field: &str, map: LabelMap) -> Checked<LabelMap> {
         if k.starts_with("__") {
             return Err(FieldError::new(field, format!("{k:?}: names starting with __ are reserved for Prometheus")));
         }
-        out.insert(k, v);
+        out.insert(k, super::validate::lf_line_breaks(&v));
     }
     Ok(out)
 }

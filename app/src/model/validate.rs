@@ -117,7 +117,8 @@ pub fn new_password(field: &str, value: &str) -> Checked<()> {
     Ok(())
 }
 
-/// Free text (a description, a template) of at most `max` characters, trimmed.
+/// Free text (a description, a template, an expression) of at most `max` characters,
+/// trimmed, its line breaks as LF ([`lf_line_breaks`]).
 pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
     let v = value.trim();
     // Bytes bound characters from above: only long texts are counted.
@@ -127,7 +128,20 @@ pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
             format!("must be at most {max} characters (this is {})", v.chars().count()),
         ));
     }
-    Ok(v.to_string())
+    Ok(lf_line_breaks(v))
+}
+
+/// `text` with every CRLF and lone CR as LF. A plain form sends a textarea's line breaks as
+/// CRLF (HTML's form encoding), a page's script LF, a script of a user's own (REST v2, server
+/// functions) what it has: stored as sent, a rule saved without JavaScript and edited with it
+/// had its line breaks rewritten (a change in its history that changed nothing), and a CR went
+/// into Prometheus' rule files and notifications. Every free text goes through here, whatever
+/// the entry point; passwords do not (a password is its bytes).
+pub fn lf_line_breaks(text: &str) -> String {
+    if !text.contains('\r') {
+        return text.to_string();
+    }
+    text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 /// Names of services, projects, shards and farms become Prometheus label values and routing
@@ -430,6 +444,19 @@ mod tests {
         assert_eq!(number_text("samples", " ").unwrap_err().message, "is required");
         assert_eq!(number_text("samples", "abc").unwrap_err().message, "\"abc\" is not a number");
         assert_eq!(port_text("port", "").unwrap_err().message, "is required");
+    }
+
+    /// What a plain form sends is what the page's script sends: one kind of line break.
+    #[test]
+    fn line_breaks_become_lf() {
+        assert_eq!(lf_line_breaks("up\r\n== 0"), "up\n== 0");
+        assert_eq!(lf_line_breaks("x\ry\r"), "x\ny\n");
+        assert_eq!(lf_line_breaks("x\r\ny\rz"), "x\ny\nz");
+        assert_eq!(lf_line_breaks("x\r\r\ny"), "x\n\ny");
+        assert_eq!(lf_line_breaks("up\n== 0"), "up\n== 0");
+        // An escaped line break in the text is text.
+        assert_eq!(lf_line_breaks("100%0D"), "100%0D");
+        assert_eq!(text("description", " a\r\nb ", 10).unwrap(), "a\nb");
         assert!(http_url("url", "https://example.com/health").is_ok());
         assert!(http_url("url", "ftp://example.com").is_err());
         assert!(http_url("url", "http://").is_err());

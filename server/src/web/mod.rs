@@ -8,7 +8,6 @@ mod feed;
 mod headers;
 mod health;
 mod limits;
-mod line_breaks;
 mod metrics;
 mod openapi;
 mod origin;
@@ -132,7 +131,6 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
             move || app::app::shell(leptos.clone())
         })
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::timed))
-        .route_layer(axum::middleware::from_fn(line_breaks::normalize))
         .route_layer(axum::middleware::from_fn(slash::without_empty_query))
         .route_layer(axum::middleware::from_fn(errors::server_fn_status))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), anonymous::require_login))

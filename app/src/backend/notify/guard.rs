@@ -135,13 +135,15 @@ pub fn check_url(value: &str, allow_private: bool) -> Result<reqwest::Url, Strin
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(format!("{value:?} must be an http:// or https:// URL"));
     }
-    let refused = |ip: IpAddr| format!("{ip} is a loopback, private or reserved address; notifiers may not reach it");
+    // Not starting with the address: a page capitalises a message's first letter ("Fe80::1").
+    let refused =
+        |ip: IpAddr| format!("the address {ip} is a loopback, private or reserved address; notifiers may not reach it");
     match url.host() {
         None => return Err(format!("{value:?} names no host")),
         Some(url::Host::Ipv4(ip)) if !allow_private && !is_public(ip.into()) => return Err(refused(ip.into())),
         Some(url::Host::Ipv6(ip)) if !allow_private && !is_public(ip.into()) => return Err(refused(ip.into())),
         Some(url::Host::Domain(d)) if !allow_private && (d == "localhost" || d.ends_with(".localhost")) => {
-            return Err(format!("{d} is this machine; notifiers may not reach it"));
+            return Err(format!("the host {d} is this machine; notifiers may not reach it"));
         }
         _ => {}
     }

@@ -110,6 +110,35 @@ on_both_databases!(plain_form_posts_go_back_to_their_page, |b: Backend| async mo
     let location = headers[header::LOCATION].to_str().unwrap();
     assert!(location.starts_with("http://127.0.0.1:3000/?tab=1&__path="), "{location}");
     assert!(location.contains("&__err="), "{location}");
+    // The refusal is signed; the page it goes back to shows it.
+    assert!(location.contains("&__sig="), "{location}");
+    let page = |path: &str| {
+        Request::get(path)
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let back = location.trim_start_matches("http://127.0.0.1:3000");
+    let (status, _, body) = send(&app, page(back)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("exists already"), "the refusal is shown: {body}");
+    // A refusal in a link nobody signed (or signed for another error) is not shown: the
+    // address is sent on without it, what else it asked kept.
+    let forged = app::error::AppError::Invalid(app::model::validate::FieldError::new("", "Call 555-0100 now"));
+    let err = leptos::server_fn::error::ServerFnUrlError::new("/api/create_service", forged)
+        .to_url("http://127.0.0.1:3000/?tab=1")
+        .unwrap();
+    let crafted = format!("{}?{}", err.path(), err.query().unwrap());
+    let sig = location.split("&__sig=").nth(1).unwrap();
+    for link in [crafted.clone(), format!("{crafted}&__sig={sig}"), format!("{crafted}&__sig=00")] {
+        let (status, headers, _) = send(&app, page(&link)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{link}");
+        assert_eq!(headers[header::LOCATION], "/?tab=1", "{link}");
+    }
+    // A query that only mentions the names is left alone.
+    let (status, _, _) = send(&app, page("/search?q=__err")).await;
+    assert_eq!(status, StatusCode::OK);
 });
 
 on_both_databases!(pages_render_on_the_server, |b: Backend| async move {

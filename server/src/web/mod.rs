@@ -15,6 +15,7 @@ mod packs;
 mod payload;
 mod prometheus;
 mod query;
+mod refusal_links;
 mod request_id;
 mod rest;
 mod silences;
@@ -132,6 +133,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         })
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::timed))
         .route_layer(axum::middleware::from_fn(slash::without_empty_query))
+        .route_layer(axum::middleware::from_fn_with_state(refusal_links::RefusalKey::new(), refusal_links::signed))
         .route_layer(axum::middleware::from_fn(errors::server_fn_status))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), anonymous::require_login))
         .nest_service("/pkg", assets::pkg(&args.site_root))

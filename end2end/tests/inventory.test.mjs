@@ -145,7 +145,7 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   const port = page.locator("#exporters input[name=port]:not([type=hidden])");
   await page.fill("#exporters input[name=job]:not([type=hidden])", "node");
   await port.pressSequentially("99999");
-  await page.getByText("99999 is not a port").waitFor();
+  await page.getByText("A port is 1 to 65535, not 99999").waitFor();
   await port.fill("9100");
   await page.click("button:has-text('Add exporter')");
   await page.locator("#exporters td", { hasText: "enabled" }).waitFor();
@@ -206,7 +206,7 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   assert.equal(await more.inputValue(), "f.example.com");
   // Put back as typed: its own check says so again.
   assert.equal(await port.inputValue(), "99999");
-  await page.getByText("99999 is not a port").waitFor();
+  await page.getByText("A port is 1 to 65535, not 99999").waitFor();
   await job.fill("");
   await port.fill("");
   await more.fill("");

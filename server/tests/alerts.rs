@@ -201,6 +201,17 @@ on_both_databases!(a_subscription_reaches_the_users_own_notifiers_once, |b: Back
     drain(&b).await;
     assert_eq!(json(&text)["notifications"], 2, "Slack, and the user's webhook once for both subscriptions");
     assert_eq!(mine.received().len(), 1);
+    // The alert page names a subscription by its user, not by the user's id.
+    let id = AlertId(json(&text)["alert"].as_i64().unwrap());
+    let detail = b.alerts.detail(&Actor::System, id).await.unwrap();
+    assert!(
+        detail
+            .routing
+            .iter()
+            .any(|r| r.starts_with("subscription #") && r.contains(" of user admin: 1 notifier of theirs")),
+        "{:?}",
+        detail.routing
+    );
 });
 
 on_both_databases!(a_repeated_delivery_notifies_nobody_twice, |b: Backend| async move {

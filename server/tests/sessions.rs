@@ -30,7 +30,9 @@ on_both_databases!(sessions_are_listed_and_ended, |b: Backend| async move {
     common::user(&b, "sam").await;
     let app = common::router(&b);
     let laptop = login(&app, "Laptop <script>").await;
-    let phone = login(&app, "Phone").await;
+    const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 \
+                         (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
+    let phone = login(&app, PHONE).await;
 
     let (status, profile) = call(&app, app::api::alerts::GetProfile::PATH, "", &laptop).await;
     assert_eq!(status, StatusCode::OK, "{profile}");
@@ -38,10 +40,14 @@ on_both_databases!(sessions_are_listed_and_ended, |b: Backend| async move {
     assert_eq!(sessions.len(), 2, "{profile}");
     let mine = sessions.iter().find(|s| s["current"] == true).unwrap();
     assert_eq!(mine["agent"], "Laptop <script>");
+    // An agent that names no known browser is shown as it came (the page escapes it).
+    assert_eq!(mine["browser"], "Laptop <script>");
     assert_eq!(mine["via"], "password");
     assert!(!mine["signed_in"].as_str().unwrap().is_empty() && !mine["last_active"].as_str().unwrap().is_empty());
     let other = sessions.iter().find(|s| s["current"] == false).unwrap();
-    assert_eq!(other["agent"], "Phone");
+    assert_eq!(other["agent"], PHONE);
+    // People read the browser and its system, not the agent string.
+    assert_eq!(other["browser"], "Safari 17 on iPhone");
     // The handle is not the cookie's secret.
     let secret = phone.split_once('=').unwrap().1;
     assert!(!profile.to_string().contains(secret), "{profile}");

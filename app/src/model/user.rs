@@ -59,8 +59,11 @@ pub struct ActiveSession {
     pub last_active: String,
     /// `password`, or the identity provider's name.
     pub via: String,
-    /// The browser's `User-Agent`.
+    /// The browser's `User-Agent`, as it sent it (at most 200 characters).
     pub agent: String,
+    /// The browser and its system read from `agent` (`Firefox 128 on Linux`; Project Woothee's
+    /// names), or `agent` itself when it names no browser it knows.
+    pub browser: String,
     /// The client's address.
     pub address: String,
     /// The session asking.

@@ -261,7 +261,7 @@ pub fn port(field: &str, value: i64) -> Checked<i64> {
     if (1..=65535).contains(&value) {
         Ok(value)
     } else {
-        Err(FieldError::new(field, format!("{value} is not a port (1 to 65535)")))
+        Err(FieldError::new(field, format!("a port is 1 to 65535, not {value}")))
     }
 }
 
@@ -277,7 +277,7 @@ pub fn number_text(field: &str, value: &str) -> Checked<i64> {
     if v.is_empty() {
         return Err(FieldError::new(field, REQUIRED));
     }
-    v.parse::<i64>().map_err(|_| FieldError::new(field, format!("{v:?} is not a number")))
+    v.parse::<i64>().map_err(|_| FieldError::new(field, format!("not a whole number: {v:?}")))
 }
 
 /// A job name: it becomes the `job` label of every series the exporter yields.
@@ -437,12 +437,13 @@ mod tests {
 
     #[test]
     fn ports_and_urls() {
-        assert!(port("port", 0).is_err());
+        // Messages start with words, not what was typed (a page capitalises its first letter).
+        assert_eq!(port("port", 0).unwrap_err().message, "a port is 1 to 65535, not 0");
         assert!(port_text("port", "9100").is_ok());
         assert!(port_text("port", "x").is_err());
         // Every number typed as text: empty is required (a shard's capacity read '"" is not a number').
         assert_eq!(number_text("samples", " ").unwrap_err().message, "is required");
-        assert_eq!(number_text("samples", "abc").unwrap_err().message, "\"abc\" is not a number");
+        assert_eq!(number_text("samples", "abc").unwrap_err().message, "not a whole number: \"abc\"");
         assert_eq!(port_text("port", "").unwrap_err().message, "is required");
     }
 

@@ -99,7 +99,7 @@ pub fn ProfilePage() -> impl IntoView {
                             <button type="submit">"Make a token"</button>
                         </PostForm>
                         <FormError action=create />
-                        {move || create.answer::<(crate::model::TokenInfo, String)>().and_then(Result::ok).map(|(_, key)| view! {
+                        {move || create.answer::<(serde::de::IgnoredAny, String)>().and_then(Result::ok).map(|(_, key)| view! {
                             <p class="ok" role="status">"The key, shown this once: " <code data-testid="token-key">{key}</code></p>
                         })}
                     </section>
@@ -143,7 +143,7 @@ pub fn ProfilePage() -> impl IntoView {
                                         <td data-label="Since"><When at=s.signed_in.clone() /></td>
                                         <td>{s.via.clone()}</td>
                                         <td data-label="Last active"><When at=s.last_active.clone() /></td>
-                                        <td class="wrap">{s.agent.clone()}</td>
+                                        <td class="wrap" title=s.agent.clone()>{s.browser.clone()}</td>
                                         <td>{s.address.clone()}</td>
                                         <td>
                                             {if s.current {
@@ -152,7 +152,7 @@ pub fn ProfilePage() -> impl IntoView {
                                                 view! {
                                                     <PostForm action=end attr:class="inline">
                                                         <input type="hidden" name="handle" value=s.handle.clone() />
-                                                        <ConfirmSubmit label="End" class="small danger" question=format!("Log out the session of {} from {}?", s.agent, s.address) />
+                                                        <ConfirmSubmit label="End" class="small danger" question=format!("Log out the session of {} from {}?", s.browser, s.address) />
                                                     </PostForm>
                                                 }.into_any()
                                             }}
@@ -169,7 +169,7 @@ pub fn ProfilePage() -> impl IntoView {
                         <FormError action=end />
                         <FormError action=end_others />
                     </section>
-                    <Show when=move || p.has_password>
+                    {p.has_password.then(|| view! {
                     <section class="card narrow" id="password">
                         <h2>"Password"</h2>
                         <PostForm action=change_password>
@@ -182,7 +182,7 @@ pub fn ProfilePage() -> impl IntoView {
                             <p class="ok" role="status">"Password changed; your other sessions have ended."</p>
                         })}
                     </section>
-                    </Show>
+                    })}
                 }.into_any()
             })}
         </Transition>

@@ -42,6 +42,8 @@ struct NotifierRow {
     alias: String,
     user_id: Option<i64>,
     service_id: Option<i64>,
+    /// The subscribed user's name, for a `user` notifier (its value is the user's id).
+    username: Option<String>,
     filter_name: Option<String>,
     filter_value: Option<String>,
 }
@@ -53,8 +55,12 @@ pub fn passes(filters: &[(String, String)], labels: &LabelMap) -> bool {
 }
 
 /// A notifier in a routing decision, which everyone who may read the alert sees: its alias, or
-/// its value masked.
+/// its value masked; a subscription by its user's name (its value is the user's id).
 fn shown(n: &NotifierRow) -> String {
+    if n.kind == "user" {
+        let who = n.username.as_deref().map_or_else(|| format!("user #{}", n.value), |u| format!("user {u}"));
+        return format!("subscription #{} of {who}", n.id);
+    }
     let label =
         NotifierKind::parse(&n.kind).map_or_else(|| "…".into(), |k| crate::model::public_label(k, &n.value, &n.alias));
     format!("{} notifier #{} ({label})", n.kind, n.id)
@@ -122,8 +128,10 @@ pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> 
     let project_id = plan.project.as_ref().map_or(-1, |p| p.id);
     // Enabled notifiers of both, each with its filters (one row a filter).
     let rows: Vec<NotifierRow> = sqlx::query_as(
-        "SELECT n.id, n.kind, n.value, n.alias, n.user_id, n.service_id, f.name AS filter_name, f.value AS filter_value \
+        "SELECT n.id, n.kind, n.value, n.alias, n.user_id, n.service_id, u.username, \
+         f.name AS filter_name, f.value AS filter_value \
          FROM notifier n LEFT JOIN notifier_filter f ON f.notifier_id = n.id \
+         LEFT JOIN users u ON n.kind = 'user' AND CAST(u.id AS TEXT) = n.value \
          WHERE n.enabled = 1 AND (n.service_id = $1 OR n.project_id = $2) ORDER BY n.id, f.id",
     )
     .bind(service_id)
@@ -176,13 +184,9 @@ pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> 
         .fetch_all(&mut *conn)
         .await?;
         match theirs.first() {
-            None => plan.decisions.push(format!("{} leads to no enabled notifier of that user", shown(n))),
-            Some((_, _, _, username)) => {
-                plan.decisions.push(format!(
-                    "{} is user {username}: {}",
-                    shown(n),
-                    counted(theirs.len() as i64, "notifier")
-                ));
+            None => plan.decisions.push(format!("{} leads to no enabled notifier of theirs", shown(n))),
+            Some(_) => {
+                plan.decisions.push(format!("{}: {} of theirs", shown(n), counted(theirs.len() as i64, "notifier")))
             }
         }
         for (id, kind, value, _) in &theirs {

@@ -101,6 +101,7 @@ impl Auth {
                     signed_in: started.at,
                     last_active: last,
                     via: started.via,
+                    browser: browser(&started.agent),
                     agent: started.agent,
                     address: started.address,
                     current: current == Some(id.as_str()),
@@ -158,6 +159,28 @@ impl Auth {
     }
 }
 
+/// The browser and system a `User-Agent` names, for people (`Chrome 120 on Linux`: the major
+/// version only); the string itself when Project Woothee's data knows no browser in it (a
+/// script's agent, `curl/8.5.0`).
+fn browser(agent: &str) -> String {
+    // Browsers only: a script's library ("HTTP Library") says more as it came.
+    let browser = |ua: &woothee::parser::WootheeResult| {
+        ua.name != woothee::woothee::VALUE_UNKNOWN && ["pc", "smartphone", "mobilephone"].contains(&ua.category)
+    };
+    let Some(ua) = woothee::parser::Parser::new().parse(agent).filter(browser) else {
+        return agent.to_string();
+    };
+    let mut out = ua.name.to_string();
+    if let Some(major) = ua.version.split('.').next().filter(|v| !v.is_empty() && *v != woothee::woothee::VALUE_UNKNOWN)
+    {
+        out = format!("{out} {major}");
+    }
+    if ua.os != woothee::woothee::VALUE_UNKNOWN {
+        out = format!("{out} on {}", ua.os);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -165,5 +188,19 @@ mod tests {
         let h = super::handle("0123456789abcdef0123456789abcdef");
         assert_eq!(h.len(), 16);
         assert!(!"0123456789abcdef0123456789abcdef".contains(&h));
+    }
+
+    #[test]
+    fn a_session_names_its_browser_for_people() {
+        let chrome =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.71 Safari/537.36";
+        assert_eq!(super::browser(chrome), "Chrome 120 on Linux");
+        let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(super::browser(firefox), "Firefox 128 on Windows 10");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
+        assert_eq!(super::browser(iphone), "Safari 17 on iPhone");
+        // A script's agent is shown as it came.
+        assert_eq!(super::browser("curl/8.5.0"), "curl/8.5.0");
+        assert_eq!(super::browser(""), "");
     }
 }

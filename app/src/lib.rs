@@ -24,8 +24,9 @@ pub fn hydrate(on_hydrated: impl FnOnce() + 'static) {
         leptos::mount::hydrate_from_async(leptos::prelude::document().body().expect("a <body>"), app::App)
             .await
             .forget();
-        components::keep_focus();
+        // keep_typed first: the disclosures it opens again are open when focus is put back.
         components::keep_typed();
+        components::keep_focus();
         on_hydrated();
     });
 }
@@ -34,6 +35,6 @@ pub fn hydrate(on_hydrated: impl FnOnce() + 'static) {
 #[cfg(feature = "csr")]
 pub fn mount() {
     leptos::mount::mount_to_body(app::App);
-    components::keep_focus();
     components::keep_typed();
+    components::keep_focus();
 }

@@ -165,6 +165,14 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
   await page.click("button:has-text('Silence')");
   await page.getByText("Silenced (").waitFor();
   await page.locator("td", { hasText: "replacing the disk" }).waitFor();
+  // A silence made and expired on the same page: "Silenced (id)" goes with it.
+  await page.fill("input[name=matchers]", 'alertname="NothingFires"');
+  await page.fill("input[name=comment]", "made by mistake");
+  await page.click("button:has-text('Silence')");
+  await page.locator("tr", { hasText: "made by mistake" }).locator("button:has-text('Expire')").click();
+  await page.locator("button:has-text('Yes, expire')").click();
+  await page.locator("td", { hasText: "made by mistake" }).waitFor({ state: "detached" });
+  assert.equal(await page.getByText("Silenced (").count(), 0);
   await until("Alertmanager suppresses the alert", async () => {
     const alerts = await json(`${am}/api/v2/alerts`);
     return alerts.some((a) => a.labels.alertname === "InstanceDown" && a.status.state === "suppressed");

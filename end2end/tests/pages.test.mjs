@@ -185,6 +185,11 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await links.locator('a[href="https://wiki.example.com/runbooks/latency"]', { hasText: "runbook (wiki.example.com)" }).waitFor();
   assert.equal(await page.locator('a[href^="javascript:"]').count(), 0);
 
+  // Without an Alertmanager the silence form cannot succeed: its button says so first.
+  await open(page, base + "/silence");
+  await page.locator("main form button[type=submit]:disabled", { hasText: "Silence" }).waitFor();
+  await page.locator("main form p.muted", { hasText: "No Alertmanager is configured" }).waitFor();
+
   // The warning that links point elsewhere goes as soon as the site's address is set right
   // (it stayed until a reload: a reviewer's).
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -240,6 +245,26 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   assert.equal(await first.locator('input[name="value"]').inputValue(), "kept");
   assert.equal(await second.locator('input[name="name"]').inputValue(), "");
   await page.unroute("**/api/add_notifier_filter");
+  // The other order: the first row's refusal came first, then the second row's change (its
+  // answer replaced the action's, and the list was drawn again). The first row's message
+  // stays at its field; it went with the other row's answer.
+  await second.locator('input[name="name"]').fill("tier");
+  await second.locator('input[name="value"]').fill("front");
+  await second.getByRole("button", { name: "Add filter" }).click();
+  await second.locator(".chip", { hasText: "tier=front" }).waitFor();
+  await first.locator(".field-error", { hasText: "is required" }).waitFor();
+  assert.equal(await first.locator('input[name="name"]').getAttribute("aria-invalid"), "true");
+  assert.equal(await first.locator('input[name="value"]').inputValue(), "kept");
+  // Once its field is typed into, the message is over: another redraw does not bring it back.
+  await first.locator('input[name="name"]').fill("env");
+  await first.locator(".field-error", { hasText: "is required" }).waitFor({ state: "detached" });
+  await second.locator('input[name="name"]').fill("zone");
+  await second.locator('input[name="value"]').fill("a");
+  await second.getByRole("button", { name: "Add filter" }).click();
+  await second.locator(".chip", { hasText: "zone=a" }).waitFor();
+  assert.equal(await first.locator('input[name="name"]').inputValue(), "env");
+  assert.equal(await first.locator(".field-error", { hasText: "is required" }).count(), 0);
+  assert.notEqual(await first.locator('input[name="name"]').getAttribute("aria-invalid"), "true");
   // An open disclosure stays open when another row's change draws the list again, with what
   // was typed in it (it closed, and the address typed inside looked lost: a reviewer's).
   const adding = page.locator("details.add-notifier");
@@ -251,6 +276,15 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await first.locator(".chip", { hasText: "env=prod" }).waitFor();
   assert.equal(await adding.evaluate((d) => d.open), true);
   assert.equal(await adding.locator('input[name="value"]').inputValue(), "third@example.com");
+  // Added, the notifier is listed and the focus is on "Add a notifier", for the next one (it
+  // went to the first row's filter, a field the user never was in: a reviewer's).
+  await adding.getByRole("button", { name: "Add notifier" }).click();
+  await page.locator("#notifiers tr", { hasText: "third@example.com" }).waitFor();
+  await page.waitForFunction(() => document.activeElement?.matches("details.add-notifier > summary"));
+  // A test's answer shows in the row tested, not under the table (email is off here: a refusal).
+  await second.getByRole("button", { name: "Test" }).click();
+  await second.locator("p.error", { hasText: "Sending a test message with email" }).waitFor();
+  assert.equal(await page.locator("#notifiers p.error").count(), 1);
 
   // Search finds rules and blackbox URLs too, not only services, projects and hosts.
   await open(page, base + "/search?q=rather/long");

@@ -105,10 +105,26 @@ pub(super) fn on_body_change(document: &web_sys::Document, on_change: wasm_bindg
     }
 }
 
-/// Focuses `el` without scrolling; whether it took it (a field in a closed `<details>` cannot).
+/// Focuses `el` without scrolling; whether it took it. An element in a closed `<details>`
+/// (a sent form's disclosure, closed by its success: "Add a notifier", a row's "Edit") cannot
+/// take it: the disclosure's summary does, the outermost closed one's, rather than a field
+/// further on (the first row's filter).
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 fn take_focus(document: &web_sys::Document, el: &web_sys::Element) -> bool {
     use wasm_bindgen::JsCast;
+    let mut el = el.clone();
+    loop {
+        // A disclosure's own summary shows while it is closed: look from outside it.
+        let within = match el.tag_name().eq_ignore_ascii_case("summary") {
+            true => el.parent_element().and_then(|details| details.parent_element()),
+            false => el.parent_element(),
+        };
+        let Some(closed) = within.and_then(|p| p.closest("details:not([open])").ok().flatten()) else { break };
+        match closed.query_selector(":scope > summary").ok().flatten() {
+            Some(summary) => el = summary,
+            None => return false,
+        }
+    }
     let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() else { return false };
     let options = web_sys::FocusOptions::new();
     options.set_prevent_scroll(true);

@@ -113,23 +113,58 @@ pub fn FormError(action: PostAction) -> impl IntoView {
     let error = move || action.value().try_get().flatten().and_then(Result::err);
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     {
-        // Where the last run put the message at its field: taken back when the error changes.
-        let placed = std::rc::Rc::new(std::cell::RefCell::new(None::<Placed>));
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        // Where the message was put at its field, and other rows' refusals that still stand at
+        // theirs: taken back when the answer changes.
+        let placed = Rc::new(RefCell::new(None::<Placed>));
+        let earlier = Rc::new(RefCell::new(Vec::<Placed>::new()));
+        let alive = Arc::new(AtomicBool::new(true));
+        on_cleanup({
+            let alive = alive.clone();
+            move || alive.store(false, Ordering::Relaxed)
+        });
         // The first run is the form (re)appearing with an earlier answer (hydration, or a list
         // around it refetched): that answer is shown again but takes neither focus nor scroll.
         Effect::new(move |first_done: Option<()>| {
             let error = error();
             let p = message.get();
-            if let Some(old) = placed.borrow_mut().take() {
-                old.take_back(p.as_ref());
-            }
-            let Some(p) = p else { return };
-            // The same element shows the next error, which may have no field.
-            let _ = p.remove_attribute("hidden");
-            let _ = p.set_attribute("role", "alert");
-            if let Some(field) = error.as_ref().and_then(AppError::field) {
-                *placed.borrow_mut() = mark_field(&p, action.answered_form(), field, first_done.is_some());
-            }
+            let place = {
+                let (placed, earlier, p) = (placed.clone(), earlier.clone(), p.clone());
+                move |new_answer: bool| {
+                    if let Some(old) = placed.borrow_mut().take() {
+                        old.take_back(p.as_ref());
+                    }
+                    for old in earlier.borrow_mut().drain(..) {
+                        old.take_back(None);
+                    }
+                    for (form, refusal) in action.earlier_refusals() {
+                        if let Some(at) = place_earlier(form, &refusal) {
+                            earlier.borrow_mut().push(at);
+                        }
+                    }
+                    let Some(p) = &p else { return };
+                    // The same element shows the next error, which may have no field.
+                    let _ = p.remove_attribute("hidden");
+                    let _ = p.set_attribute("role", "alert");
+                    if let Some(field) = error.as_ref().and_then(AppError::field) {
+                        *placed.borrow_mut() = mark_field(p, action.answered_form(), field, new_answer);
+                    }
+                }
+            };
+            place(first_done.is_some());
+            // A list drawn anew may come into the page after this ran (a `Transition` swaps
+            // it in later), taking what was placed with the old one: placed again a frame on.
+            let (placed, earlier, alive) = (placed.clone(), earlier.clone(), alive.clone());
+            request_animation_frame(move || {
+                let gone = |at: &Placed| !at.at_field.is_connected();
+                let stale = placed.borrow().as_ref().is_some_and(gone) || earlier.borrow().iter().any(gone);
+                if alive.load(Ordering::Relaxed) && stale {
+                    place(false);
+                }
+            });
         });
     }
     // The field's name is a part of its own: under the field (labelled right above) only the
@@ -153,13 +188,36 @@ pub fn FormError(action: PostAction) -> impl IntoView {
     .into_any()
 }
 
+/// An earlier refusal of `form` (another row's than the action's last answer) put at its
+/// field, or, when it names none the form has, right after the form; never focused.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn place_earlier(form: web_sys::HtmlFormElement, refusal: &AppError) -> Option<Placed> {
+    let document = form.owner_document()?;
+    let p = document.create_element("p").ok()?;
+    p.set_class_name("error");
+    p.set_text_content(Some(&sentence(&match refusal {
+        AppError::Invalid(f) | AppError::Conflict(f) => f.message.clone(),
+        e => e.to_string(),
+    })));
+    let p: web_sys::HtmlParagraphElement = wasm_bindgen::JsCast::dyn_into(p).ok()?;
+    if let Some(at) = refusal.field().and_then(|field| mark_field(&p, Some(form.clone()), field, false)) {
+        return Some(at);
+    }
+    // No field to put it at: the whole message, field name included, after the form.
+    p.set_text_content(Some(&sentence(&refusal.to_string())));
+    let _ = p.set_attribute("role", "alert");
+    form.after_with_node_1(&p).ok()?;
+    Some(Placed { at_field: p.into(), input: None })
+}
+
 /// A form error put at its field by [`mark_field`].
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 struct Placed {
     /// The `small.field-error` under the field, holding the message's text.
     at_field: web_sys::Element,
-    /// The field, marked invalid and described by `at_field`.
-    input: web_sys::Element,
+    /// The field, marked invalid and described by `at_field` (none for a message about a whole
+    /// form).
+    input: Option<web_sys::Element>,
 }
 
 #[cfg(any(feature = "hydrate", feature = "csr"))]
@@ -171,9 +229,9 @@ impl Placed {
             move_children(&self.at_field, message);
         }
         self.at_field.remove();
-        if self.input.get_attribute("aria-describedby") == Some(self.at_field.id()) {
-            let _ = self.input.set_attribute("aria-invalid", "false");
-            let _ = self.input.remove_attribute("aria-describedby");
+        if let Some(input) = self.input.filter(|i| i.get_attribute("aria-describedby") == Some(self.at_field.id())) {
+            let _ = input.set_attribute("aria-invalid", "false");
+            let _ = input.remove_attribute("aria-describedby");
         }
     }
 }
@@ -250,7 +308,7 @@ fn mark_field(
         nearest.set_block(web_sys::ScrollLogicalPosition::Nearest);
         at_field.scroll_into_view_with_scroll_into_view_options(&nearest);
     }
-    Some(Placed { at_field, input })
+    Some(Placed { at_field, input: Some(input) })
 }
 
 /// The form right before `message`, past the other forms' errors (several may follow one

@@ -70,10 +70,6 @@ pub fn NotifiersSection(
                                 </table>
                             }.into_any()
                         }}
-                        {move || test.answer::<String>().map(|r| match r {
-                            Ok(m) => view! { <p class="ok" role="status">{m}</p> }.into_any(),
-                            Err(e) => view! { <p class="error" role="alert">{sentence(&e.to_string())}</p> }.into_any(),
-                        })}
                         <FormError action=add_filter />
                         <FormError action=update />
                         <FormError action=toggle />
@@ -180,6 +176,11 @@ fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
                     </PostForm>
                     <NotifierEdit id alias=alias.clone() subject=subject.clone() body=body.clone() update />
                 </Show>
+                // The test's result in the row tested (it showed under the table).
+                {move || (test.answered_field("id") == Some(id.to_string())).then(|| test.answer::<String>()).flatten().map(|r| match r {
+                    Ok(m) => view! { <p class="ok" role="status">{m}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{sentence(&e.to_string())}</p> }.into_any(),
+                })}
             </td>
         </tr>
     }

@@ -26,8 +26,13 @@ pub struct Posted {
 impl Posted {
     /// The first value sent for the field `name`.
     pub fn field(&self, name: &str) -> Option<String> {
-        form_urlencoded::parse(self.body.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+        field_of(&self.body, name)
     }
+}
+
+/// The first value for the field `name` in the URL-encoded `body`.
+fn field_of(body: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(body.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 /// The answer to a post: the server function's answer as JSON text, or its refusal.
@@ -60,6 +65,11 @@ struct SentForms {
     sending: Vec<u32>,
     /// The form of the last answer (0: none).
     answered: u32,
+    /// What the post of the last answer sent (URL-encoded).
+    answered_body: String,
+    /// Each form's refusal still standing (the form's last answer, not sent again since): a
+    /// later answer to another row replaces the action's value, not this row's message.
+    refused: Vec<(u32, AppError)>,
 }
 
 #[cfg(any(feature = "hydrate", feature = "csr"))]
@@ -68,25 +78,63 @@ impl SentForms {
     /// again after another row's change) keeps the number of the one it replaced: the same
     /// action and hidden inputs, so the same row.
     fn number(&mut self, form: &web_sys::HtmlFormElement) -> u32 {
-        use super::keep_focus::FormMark;
-        let mark = std::cell::OnceCell::new();
-        let replaced = |f: &web_sys::HtmlFormElement| {
-            !f.is_connected() && FormMark::of(f) == *mark.get_or_init(|| FormMark::of(form))
-        };
-        if let Some((n, f)) = self.forms.iter_mut().find(|(_, f)| f == form || replaced(f)) {
-            *f = form.clone();
-            return *n;
+        if let Some(n) = self.known(form) {
+            return n;
         }
-        self.forms.retain(|(n, f)| f.is_connected() || self.sending.contains(n));
+        let standing = |n: &u32| self.sending.contains(n) || self.refused.iter().any(|(r, _)| r == n);
+        self.forms.retain(|(n, f)| f.is_connected() || standing(n));
         self.last += 1;
         self.forms.push((self.last, form.clone()));
         self.last
     }
 
-    /// The answer to the post from form `n` came.
-    fn answered(&mut self, n: u32) {
+    /// The number `form` has, if it has one: its own, or that of the form it replaced (drawn
+    /// anew), which it takes the place of.
+    fn known(&mut self, form: &web_sys::HtmlFormElement) -> Option<u32> {
+        use super::keep_focus::FormMark;
+        let mark = std::cell::OnceCell::new();
+        let replaced = |f: &web_sys::HtmlFormElement| {
+            !f.is_connected() && FormMark::of(f) == *mark.get_or_init(|| FormMark::of(form))
+        };
+        let (n, f) = self.forms.iter_mut().find(|(_, f)| f == form || replaced(f))?;
+        *f = form.clone();
+        Some(*n)
+    }
+
+    /// The post from form `n` is sent: its earlier refusal is over.
+    fn sending(&mut self, n: u32) {
+        self.sending.push(n);
+        self.refused.retain(|(r, _)| *r != n);
+    }
+
+    /// The answer to the post from form `n` came; `refusal` when it refused.
+    fn answered(&mut self, n: u32, body: String, refusal: Option<&AppError>) {
         self.sending.retain(|s| *s != n);
         self.answered = n;
+        self.answered_body = body;
+        if let Some(refusal) = refusal.filter(|_| n != 0) {
+            self.refused.push((n, refusal.clone()));
+        }
+    }
+
+    /// Something was typed into `form`: its standing refusal is over (its message went with
+    /// the field's first change), and is not shown again when the list is drawn anew. Whether
+    /// it was the last answer's form.
+    fn edited(&mut self, form: &web_sys::HtmlFormElement) -> bool {
+        let Some(n) = self.known(form) else { return false };
+        self.refused.retain(|(r, _)| *r != n);
+        n == self.answered
+    }
+
+    /// Form `n`, or the same form drawn anew since; `None` once it is gone.
+    fn form(&self, n: u32) -> Option<web_sys::HtmlFormElement> {
+        use wasm_bindgen::JsCast;
+        let form = self.forms.iter().find(|(f, _)| *f == n).map(|(_, f)| f.clone())?;
+        if form.is_connected() {
+            return Some(form);
+        }
+        let document = form.owner_document()?;
+        super::keep_focus::same_form(&document, &super::keep_focus::FormMark::of(&form))?.dyn_into().ok()
     }
 }
 
@@ -111,13 +159,13 @@ impl PostAction {
             action: Action::new_with_value(refused, move |posted: &Posted| {
                 let posted = posted.clone();
                 async move {
-                    let form = posted.form;
+                    let (form, body) = (posted.form, posted.body.clone());
                     let answer = post(posted).await;
                     // Before the action stores the answer, so that whoever reads it finds its form.
                     #[cfg(any(feature = "hydrate", feature = "csr"))]
-                    sent.update_value(|s| s.answered(form));
+                    sent.update_value(|s| s.answered(form, body, answer.as_ref().err()));
                     #[cfg(not(any(feature = "hydrate", feature = "csr")))]
-                    let _ = form;
+                    let _ = (form, body);
                     answer
                 }
             }),
@@ -162,19 +210,40 @@ impl PostAction {
         self.action.version()
     }
 
+    /// The value the post of the last answer sent for the field `name` (which row's form it
+    /// was: its hidden `id`), tracked as the answer is; `None` before an answer and on the
+    /// server.
+    pub fn answered_field(&self, name: &str) -> Option<String> {
+        self.action.value().track();
+        #[cfg(any(feature = "hydrate", feature = "csr"))]
+        {
+            self.sent.try_with_value(|s| field_of(&s.answered_body, name)).flatten()
+        }
+        #[cfg(not(any(feature = "hydrate", feature = "csr")))]
+        {
+            let _ = name;
+            None
+        }
+    }
+
     /// The form the last answer is for, or the same form drawn anew since it was sent; `None`
     /// when that post had no form ([`PostAction::dispatch`]) or its form is gone.
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     pub fn answered_form(&self) -> Option<web_sys::HtmlFormElement> {
-        use wasm_bindgen::JsCast;
-        let form = self
-            .sent
-            .try_with_value(|s| s.forms.iter().find(|(n, _)| *n == s.answered).map(|(_, f)| f.clone()))
-            .flatten()?;
-        if form.is_connected() {
-            return Some(form);
-        }
-        super::keep_focus::same_form(&document(), &super::keep_focus::FormMark::of(&form))?.dyn_into().ok()
+        self.sent.try_with_value(|s| s.form(s.answered)).flatten()
+    }
+
+    /// The refusals of the other forms (rows) this action serves that still stand, each with
+    /// its form as it is on the page now: the last answer was for another form, which
+    /// replaced the action's value but not these rows' messages. Forms gone are left out.
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    pub fn earlier_refusals(&self) -> Vec<(web_sys::HtmlFormElement, AppError)> {
+        self.sent
+            .try_with_value(|s| {
+                let earlier = s.refused.iter().filter(|(n, _)| *n != s.answered);
+                earlier.filter_map(|(n, e)| Some((s.form(*n)?, e.clone()))).collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Sends `fields` as a form with them would. A post of an earlier call still in flight is
@@ -258,7 +327,7 @@ pub fn PostForm(action: PostAction, children: Children) -> impl IntoView {
             let number = action.sent.try_update_value(|s| {
                 let n = s.number(&form);
                 (!s.sending.contains(&n)).then(|| {
-                    s.sending.push(n);
+                    s.sending(n);
                     n
                 })
             });
@@ -269,8 +338,22 @@ pub fn PostForm(action: PostAction, children: Children) -> impl IntoView {
         #[cfg(not(any(feature = "hydrate", feature = "csr")))]
         let _ = ev;
     };
+    // Typed (not refilled by keep_typed, whose events are untrusted): the form's refusal is
+    // over, also the action's last answer when it is this form's.
+    let on_input = move |ev: leptos::ev::Event| {
+        #[cfg(any(feature = "hydrate", feature = "csr"))]
+        if ev.is_trusted()
+            && let Some(form) = ev.current_target().and_then(|t| wasm_bindgen::JsCast::dyn_into(t).ok())
+            && action.sent.try_update_value(|s| s.edited(&form)) == Some(true)
+            && action.action.value().with_untracked(|v| matches!(v, Some(Err(_))))
+        {
+            action.action.value().set(None);
+        }
+        #[cfg(not(any(feature = "hydrate", feature = "csr")))]
+        let _ = ev;
+    };
     view! {
-        <form action=action.path method="post" on:submit=on_submit>
+        <form action=action.path method="post" on:submit=on_submit on:input=on_input>
             {children()}
         </form>
     }

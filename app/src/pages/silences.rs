@@ -11,6 +11,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+/// What the page says where an Alertmanager is needed and none is configured.
+const NO_ALERTMANAGER: &str = "No Alertmanager is configured: start the server with --alertmanager-url.";
+
 /// The live check of the matchers field: what the server would refuse.
 fn check_matcher_text(text: &str) -> Option<String> {
     match parse_matchers(text) {
@@ -29,6 +32,16 @@ pub fn SilencesPage() -> impl IntoView {
     let expire = PostAction::new::<ExpireSilence>();
     let expire_done = successes(expire);
     let silences = Resource::new(move || (create_done.get(), expire_done.get()), |_| list_silences());
+    // "Silenced (id)" is stale once a silence was expired (it may be that one).
+    Effect::watch(move || expire_done.get(), move |_, _, _| create.value().set(None), false);
+    // With no Alertmanager, the form cannot succeed: its button says so before anything is sent
+    // (in the browser; a plain post is refused with the same words).
+    let (unconfigured, set_unconfigured) = signal(false);
+    Effect::new(move || {
+        if let Some(Ok(list)) = silences.get() {
+            set_unconfigured.set(list.unconfigured);
+        }
+    });
     // What is wrong with the matchers: those typed, else those a mute button prefilled (a site
     // rule's alert name alone is refused, and the page says so before anything is sent).
     let (typed, set_typed) = signal(None::<Option<String>>);
@@ -61,7 +74,10 @@ pub fn SilencesPage() -> impl IntoView {
                     <Field label="Until (UTC)" name="ends_at" kind="datetime-local" />
                 </div>
                 <Field label="Comment" name="comment" placeholder="Silenced from Promgen" />
-                <button type="submit">"Silence"</button>
+                <button type="submit" disabled=unconfigured title=move || unconfigured.get().then_some(NO_ALERTMANAGER)>
+                    "Silence"
+                </button>
+                {move || unconfigured.get().then(|| view! { <p class="muted">{NO_ALERTMANAGER}</p> })}
             </PostForm>
             <FormError action=create />
             {move || create.answer::<SilenceMade>().and_then(Result::ok).map(|made| view! {
@@ -88,8 +104,7 @@ pub fn SilencesPage() -> impl IntoView {
 #[component]
 fn SilenceTable(list: SilenceList, expire: PostAction) -> impl IntoView {
     if list.unconfigured {
-        return view! { <p class="muted">"No Alertmanager is configured: start the server with --alertmanager-url."</p> }
-            .into_any();
+        return view! { <p class="muted">{NO_ALERTMANAGER}</p> }.into_any();
     }
     let empty = list.silences.is_empty().then_some("No silence is active or pending.");
     let (warnings, empty) = answered(list.warnings, empty);
@@ -137,9 +152,7 @@ pub fn HeldAlertsPanel() -> impl IntoView {
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match held.await {
-                        Ok(h) if h.unconfigured => view! {
-                            <p class="muted">"No Alertmanager is configured: start the server with --alertmanager-url."</p>
-                        }.into_any(),
+                        Ok(h) if h.unconfigured => view! { <p class="muted">{NO_ALERTMANAGER}</p> }.into_any(),
                         Ok(h) => {
                             let empty = h.alerts.is_empty().then_some("Alertmanager holds no alert.");
                             let (warnings, empty) = answered(h.warnings, empty);

@@ -286,6 +286,61 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await second.locator("p.error", { hasText: "Sending a test message with email" }).waitFor();
   assert.equal(await page.locator("#notifiers p.error").count(), 1);
 
+  // A row's refusal outside its list (the probes' messages follow the table) is placed again
+  // when the list comes back drawn anew after another row's change (it went with the old one:
+  // a reviewer's).
+  const probeIds = {};
+  for (const module of ["tcp_connect", "icmp"]) {
+    const made = await api(base, cookie, "create_probe", { module, description: "" });
+    assert.equal(made.status, 200, JSON.stringify(made.json));
+    probeIds[module] = made.json.id;
+  }
+  env.expectConsole(/status of 409 /);
+  await open(page, base + "/probe");
+  const probeRow = (module) => page.locator("table.probes tr", { has: page.locator(`td > code:text-is("${module}")`) });
+  const refused = probeRow("tcp_connect");
+  await refused.locator("summary", { hasText: "Edit" }).click();
+  await refused.locator("input[name=module]").fill("icmp");
+  await refused.getByRole("button", { name: "Save" }).click();
+  await refused.locator(".field-error", { hasText: "exists already" }).waitFor();
+  const other = probeRow("http_2xx");
+  const describe = async (text) => {
+    if (!(await other.locator("details.edit-probe").evaluate((d) => d.open))) await other.locator("summary", { hasText: "Edit" }).click();
+    await other.locator("input[name=description]").fill(text);
+    await other.getByRole("button", { name: "Save" }).click();
+    await other.locator("td", { hasText: text }).first().waitFor();
+    await page.waitForTimeout(300);
+  };
+  await describe("HTTP 2xx");
+  await refused.locator(".field-error", { hasText: "exists already" }).waitFor();
+  assert.equal(await refused.locator("input[name=module]").inputValue(), "icmp");
+  assert.equal(await page.getByText("exists already").count(), 1);
+  // A refused row deleted: its message goes with it, not left under the table.
+  assert.equal((await api(base, cookie, "delete_probe", { id: String(probeIds.tcp_connect) })).status, 200);
+  await describe("HTTP 2xx, again");
+  await refused.waitFor({ state: "detached" });
+  assert.equal(await page.getByText("exists already").count(), 0);
+
+  // A refusal sent back in the address (a form posted without JavaScript) shows on its page,
+  // and not again on that page reached later by links (the router kept it for the tab's life).
+  const session = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+  const refusedPost = await fetch(base + "/api/create_service", {
+    method: "POST",
+    redirect: "manual",
+    headers: { accept: "text/html", "content-type": "application/x-www-form-urlencoded", referer: base + "/", origin: base, cookie: session },
+    body: "name=web&description=",
+  });
+  assert.equal(refusedPost.status, 302);
+  env.expectConsole(/status of 409 /);
+  await open(page, refusedPost.headers.get("location"));
+  await page.locator("main .field-error", { hasText: "exists already" }).waitFor();
+  await page.click("header a:text-is('Shards')");
+  await page.locator("main h1", { hasText: "Shards" }).waitFor();
+  await page.click("header a.brand");
+  await page.waitForURL(base + "/");
+  await page.locator("main h1").first().waitFor();
+  assert.equal(await page.getByText("exists already").count(), 0);
+
   // Search finds rules and blackbox URLs too, not only services, projects and hosts.
   await open(page, base + "/search?q=rather/long");
   await page.locator("li", { hasText: "URL" }).locator("a", { hasText: "web.example.com/a/rather/long" }).waitFor();

@@ -110,34 +110,64 @@ on_both_databases!(plain_form_posts_go_back_to_their_page, |b: Backend| async mo
     let location = headers[header::LOCATION].to_str().unwrap();
     assert!(location.starts_with("http://127.0.0.1:3000/?tab=1&__path="), "{location}");
     assert!(location.contains("&__err="), "{location}");
-    // The refusal is signed; the page it goes back to shows it.
+    // The refusal is signed; the page it goes back to shows it, to this session only.
     assert!(location.contains("&__sig="), "{location}");
-    let page = |path: &str| {
-        Request::get(path)
-            .header(header::ACCEPT, "text/html")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap()
+    let page = |path: &str, cookie: Option<&str>| {
+        let mut req = Request::get(path).header(header::ACCEPT, "text/html");
+        if let Some(cookie) = cookie {
+            req = req.header(header::COOKIE, cookie);
+        }
+        req.body(Body::empty()).unwrap()
     };
     let back = location.trim_start_matches("http://127.0.0.1:3000");
-    let (status, _, body) = send(&app, page(back)).await;
+    let (status, _, body) = send(&app, page(back, Some(&cookie))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("exists already"), "the refusal is shown: {body}");
-    // A refusal in a link nobody signed (or signed for another error) is not shown: the
-    // address is sent on without it, what else it asked kept.
+    let someone_else = common::login(&app, &b, "dev", false).await;
+    let (status, headers, _) = send(&app, page(back, Some(&someone_else))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "another session's refusal");
+    assert_eq!(headers[header::LOCATION], "/?tab=1");
+    // A refusal in a link nobody signed (or signed for another error, or hidden behind an
+    // encoded name, or repeated after a genuine one) is not shown: the address is sent on
+    // without it, what else it asked kept.
     let forged = app::error::AppError::Invalid(app::model::validate::FieldError::new("", "Call 555-0100 now"));
     let err = leptos::server_fn::error::ServerFnUrlError::new("/api/create_service", forged)
         .to_url("http://127.0.0.1:3000/?tab=1")
         .unwrap();
     let crafted = format!("{}?{}", err.path(), err.query().unwrap());
+    let forged_err = crafted.split("&__err=").nth(1).unwrap().to_string();
     let sig = location.split("&__sig=").nth(1).unwrap();
-    for link in [crafted.clone(), format!("{crafted}&__sig={sig}"), format!("{crafted}&__sig=00")] {
-        let (status, headers, _) = send(&app, page(&link)).await;
+    for link in [
+        crafted.clone(),
+        format!("{crafted}&__sig={sig}"),
+        format!("{crafted}&__sig=00"),
+        crafted.replace("__err", "%5F%5Ferr"),
+        crafted.replace("__err", "%5F_err"),
+        format!("{back}&__err={forged_err}"),
+    ] {
+        let (status, headers, _) = send(&app, page(&link, Some(&cookie))).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{link}");
         assert_eq!(headers[header::LOCATION], "/?tab=1", "{link}");
     }
+    // A refusal already in the page's address is not signed with the new one.
+    let (_, headers, _) = send(&app, plain("name=web&description=", &format!("http://127.0.0.1:3000{crafted}"))).await;
+    let again = headers[header::LOCATION].to_str().unwrap();
+    assert_eq!(again.matches("__err=").count(), 1, "{again}");
+    assert!(!again.contains(&forged_err), "{again}");
+    // A visitor's refused login (no session yet) comes back to the login page, shown.
+    let mut visitor = form(app::api::auth::Login::PATH, "username=nobody&password=wrong-password", None, None);
+    visitor.headers_mut().insert(header::ACCEPT, "text/html".parse().unwrap());
+    visitor.headers_mut().insert(header::REFERER, "http://127.0.0.1:3000/login".parse().unwrap());
+    let (status, headers, _) = send(&app, visitor).await;
+    assert!(status.is_redirection(), "{status}");
+    let back = headers[header::LOCATION].to_str().unwrap().trim_start_matches("http://127.0.0.1:3000").to_string();
+    assert!(back.contains("&__sig="), "{back}");
+    let set = headers.get(header::SET_COOKIE).map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string());
+    let (status, _, body) = send(&app, page(&back, set.as_deref())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.to_lowercase().contains("wrong"), "{body}");
     // A query that only mentions the names is left alone.
-    let (status, _, _) = send(&app, page("/search?q=__err")).await;
+    let (status, _, _) = send(&app, page("/search?q=__err", Some(&cookie))).await;
     assert_eq!(status, StatusCode::OK);
 });
 

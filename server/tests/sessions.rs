@@ -29,7 +29,7 @@ async fn call(app: &axum::Router, path: &str, body: &str, cookie: &str) -> (Stat
 on_both_databases!(sessions_are_listed_and_ended, |b: Backend| async move {
     common::user(&b, "sam").await;
     let app = common::router(&b);
-    let laptop = login(&app, "Laptop <script>").await;
+    let laptop = login(&app, "Laptop <script> für").await;
     const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 \
                          (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
     let phone = login(&app, PHONE).await;
@@ -39,9 +39,9 @@ on_both_databases!(sessions_are_listed_and_ended, |b: Backend| async move {
     let sessions = profile["sessions"].as_array().unwrap().clone();
     assert_eq!(sessions.len(), 2, "{profile}");
     let mine = sessions.iter().find(|s| s["current"] == true).unwrap();
-    assert_eq!(mine["agent"], "Laptop <script>");
+    assert_eq!(mine["agent"], "Laptop <script> für");
     // An agent that names no known browser is shown as it came (the page escapes it).
-    assert_eq!(mine["browser"], "Laptop <script>");
+    assert_eq!(mine["browser"], "Laptop <script> für");
     assert_eq!(mine["via"], "password");
     assert!(!mine["signed_in"].as_str().unwrap().is_empty() && !mine["last_active"].as_str().unwrap().is_empty());
     let other = sessions.iter().find(|s| s["current"] == false).unwrap();

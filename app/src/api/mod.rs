@@ -70,11 +70,12 @@ pub(crate) fn request_host() -> Option<String> {
     host.or_else(|| parts.uri.authority().map(|a| a.as_str())).map(str::to_string)
 }
 
-/// The browser's `User-Agent` of the current request.
+/// The browser's `User-Agent` of the current request (bytes that are not UTF-8 replaced: a
+/// non-ASCII agent was stored empty).
 #[cfg(feature = "ssr")]
 pub(crate) fn user_agent() -> Option<String> {
     let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
-    parts.headers.get(axum::http::header::USER_AGENT)?.to_str().ok().map(str::to_string)
+    Some(String::from_utf8_lossy(parts.headers.get(axum::http::header::USER_AGENT)?.as_bytes()).into_owned())
 }
 
 #[cfg(feature = "ssr")]

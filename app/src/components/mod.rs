@@ -115,56 +115,59 @@ pub fn FormError(action: PostAction) -> impl IntoView {
     {
         use std::cell::RefCell;
         use std::rc::Rc;
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicBool, Ordering};
-        // Where the message was put at its field, and other rows' refusals that still stand at
-        // theirs: taken back when the answer changes.
-        let placed = Rc::new(RefCell::new(None::<Placed>));
-        let earlier = Rc::new(RefCell::new(Vec::<Placed>::new()));
-        let alive = Arc::new(AtomicBool::new(true));
-        on_cleanup({
-            let alive = alive.clone();
-            move || alive.store(false, Ordering::Relaxed)
+        // What this message and other rows' standing refusals were put at, taken back when
+        // the answer changes; the latest way of placing them, run again when the page changes
+        // and they went with a redrawn list (or were not placed: their form was not drawn).
+        let placements = Rc::new(RefCell::new(Placements::default()));
+        let current = Rc::new(RefCell::new(None::<Rc<dyn Fn(bool)>>));
+        let again: Rc<dyn Fn()> = Rc::new({
+            let (placements, current) = (placements.clone(), current.clone());
+            move || {
+                let place = current.borrow().clone();
+                if placements.borrow().stale(action)
+                    && let Some(place) = place
+                {
+                    place(false);
+                }
+            }
         });
+        on_page_change(&again);
+        // Lives as long as this component: the watcher holds it weakly.
+        StoredValue::new_local(again);
         // The first run is the form (re)appearing with an earlier answer (hydration, or a list
         // around it refetched): that answer is shown again but takes neither focus nor scroll.
         Effect::new(move |first_done: Option<()>| {
             let error = error();
             let p = message.get();
-            let place = {
-                let (placed, earlier, p) = (placed.clone(), earlier.clone(), p.clone());
+            let place: Rc<dyn Fn(bool)> = Rc::new({
+                let placements = placements.clone();
                 move |new_answer: bool| {
-                    if let Some(old) = placed.borrow_mut().take() {
-                        old.take_back(p.as_ref());
-                    }
-                    for old in earlier.borrow_mut().drain(..) {
-                        old.take_back(None);
-                    }
+                    let mut at = placements.borrow_mut();
+                    at.take_back(p.as_ref());
                     for (form, refusal) in action.earlier_refusals() {
-                        if let Some(at) = place_earlier(form, &refusal) {
-                            earlier.borrow_mut().push(at);
+                        match form.and_then(|form| place_earlier(form, &refusal)) {
+                            Some(placed) => at.earlier.push(placed),
+                            None => at.missing_earlier += 1,
                         }
                     }
                     let Some(p) = &p else { return };
                     // The same element shows the next error, which may have no field.
                     let _ = p.remove_attribute("hidden");
                     let _ = p.set_attribute("role", "alert");
-                    if let Some(field) = error.as_ref().and_then(AppError::field) {
-                        *placed.borrow_mut() = mark_field(p, action.answered_form(), field, new_answer);
+                    let Some(field) = error.as_ref().and_then(AppError::field) else { return };
+                    match action.answered_form() {
+                        Some(form) => at.primary = mark_field(p, Some(form), field, new_answer),
+                        // The row it was for is not drawn (deleted, or its list not yet in).
+                        None if action.answered_a_form() => {
+                            let _ = p.set_attribute("hidden", "");
+                            at.primary_lost = true;
+                        }
+                        None => at.primary = mark_field(p, None, field, new_answer),
                     }
                 }
-            };
-            place(first_done.is_some());
-            // A list drawn anew may come into the page after this ran (a `Transition` swaps
-            // it in later), taking what was placed with the old one: placed again a frame on.
-            let (placed, earlier, alive) = (placed.clone(), earlier.clone(), alive.clone());
-            request_animation_frame(move || {
-                let gone = |at: &Placed| !at.at_field.is_connected();
-                let stale = placed.borrow().as_ref().is_some_and(gone) || earlier.borrow().iter().any(gone);
-                if alive.load(Ordering::Relaxed) && stale {
-                    place(false);
-                }
             });
+            place(first_done.is_some());
+            *current.borrow_mut() = Some(place);
         });
     }
     // The field's name is a part of its own: under the field (labelled right above) only the
@@ -208,6 +211,77 @@ fn place_earlier(form: web_sys::HtmlFormElement, refusal: &AppError) -> Option<P
     let _ = p.set_attribute("role", "alert");
     form.after_with_node_1(&p).ok()?;
     Some(Placed { at_field: p.into(), input: None })
+}
+
+/// What one [`FormError`] put at fields.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+#[derive(Default)]
+struct Placements {
+    /// Its message, at the field of the form answered.
+    primary: Option<Placed>,
+    /// Other rows' standing refusals ([`PostAction::earlier_refusals`]).
+    earlier: Vec<Placed>,
+    /// How many of `earlier` found no form (not drawn: deleted, or not yet drawn anew).
+    missing_earlier: usize,
+    /// The message's form is not drawn: it is hidden.
+    primary_lost: bool,
+}
+
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+impl Placements {
+    /// Everything back: the message's text into `message`, the others removed.
+    fn take_back(&mut self, message: Option<&web_sys::HtmlParagraphElement>) {
+        if let Some(old) = self.primary.take() {
+            old.take_back(message);
+        }
+        for old in self.earlier.drain(..) {
+            old.take_back(None);
+        }
+        self.missing_earlier = 0;
+        self.primary_lost = false;
+    }
+
+    /// Whether to place them again: some went with the fields they were put at, or a form
+    /// that was not drawn now is. (Not merely because some are missing: placing changes the
+    /// page, which would call for placing again, without end.)
+    fn stale(&self, action: PostAction) -> bool {
+        // Gone with its field (a list drawn anew); a message its field's first change took
+        // off (the field is still there) is over.
+        let gone = |at: &Placed| !at.at_field.is_connected() && at.input.as_ref().is_none_or(|i| !i.is_connected());
+        self.primary.as_ref().is_some_and(gone)
+            || self.earlier.iter().any(gone)
+            || (self.primary_lost && action.answered_form().is_some())
+            || (self.missing_earlier > 0
+                && action.earlier_refusals().iter().filter(|(form, _)| form.is_none()).count() < self.missing_earlier)
+    }
+}
+
+/// Runs `again` after each change of the page while it lives (it is held weakly): one
+/// watcher for every [`FormError`].
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn on_page_change(again: &std::rc::Rc<dyn Fn()>) {
+    use std::cell::RefCell;
+    use std::rc::{Rc, Weak};
+    thread_local! {
+        static WATCHED: RefCell<Vec<Weak<dyn Fn()>>> = const { RefCell::new(Vec::new()) };
+        static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    WATCHED.with(|w| w.borrow_mut().push(Rc::downgrade(again)));
+    let first = !STARTED.replace(true);
+    if first {
+        let on_change = wasm_bindgen::closure::Closure::<dyn Fn()>::new(|| {
+            // Called outside the borrow: placing changes the page, which comes back here.
+            let live: Vec<Rc<dyn Fn()>> = WATCHED.with(|w| {
+                let mut all = w.borrow_mut();
+                all.retain(|a| a.strong_count() > 0);
+                all.iter().filter_map(Weak::upgrade).collect()
+            });
+            for again in live {
+                again();
+            }
+        });
+        keep_focus::on_body_change(&document(), on_change);
+    }
 }
 
 /// A form error put at its field by [`mark_field`].

@@ -5,6 +5,7 @@ use crate::api::alerts::*;
 use crate::components::{
     ConfirmSubmit, ErrorView, FormError, Held, Loading, PostAction, PostForm, sentence, successes, textarea_html,
 };
+use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
 
@@ -70,6 +71,9 @@ pub fn NotifiersSection(
                                 </table>
                             }.into_any()
                         }}
+                        // A test's answer whose row is not known (a refusal sent back in the
+                        // address, without the wasm) shows under the table.
+                        {move || test.answered_field("id").is_none().then(|| test.answer::<String>()).flatten().map(test_result)}
                         <FormError action=add_filter />
                         <FormError action=update />
                         <FormError action=toggle />
@@ -177,15 +181,20 @@ fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
                     <NotifierEdit id alias=alias.clone() subject=subject.clone() body=body.clone() update />
                 </Show>
                 // The test's result in the row tested (it showed under the table).
-                {move || (test.answered_field("id") == Some(id.to_string())).then(|| test.answer::<String>()).flatten().map(|r| match r {
-                    Ok(m) => view! { <p class="ok" role="status">{m}</p> }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{sentence(&e.to_string())}</p> }.into_any(),
-                })}
+                {move || (test.answered_field("id") == Some(id.to_string())).then(|| test.answer::<String>()).flatten().map(test_result)}
             </td>
         </tr>
     }
     // Erased: the row's full type is too deep for the compiler's layout of the table.
     .into_any()
+}
+
+/// What a notifier's test answered.
+fn test_result(answer: Result<String, AppError>) -> AnyView {
+    match answer {
+        Ok(m) => view! { <p class="ok" role="status">{m}</p> }.into_any(),
+        Err(e) => view! { <p class="error" role="alert">{sentence(&e.to_string())}</p> }.into_any(),
+    }
 }
 
 /// A notifier's alias and message templates, to change.

@@ -150,8 +150,14 @@ impl PostAction {
     /// compiled once, not once for each server function.
     #[inline(never)]
     fn at(path: &'static str) -> Self {
+        // The router keeps the refusal it read from the first page's address for the tab's
+        // life: a page shown later by a link is not the one it was for.
+        #[cfg(any(feature = "hydrate", feature = "csr"))]
+        let in_address = window().location().search().is_ok_and(|q| q.contains("__err="));
+        #[cfg(not(any(feature = "hydrate", feature = "csr")))]
+        let in_address = true;
         let refused = use_context::<leptos::server::ServerActionError>()
-            .filter(|e| e.path() == path)
+            .filter(|e| in_address && e.path() == path)
             .map(|e| Err(leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(e.err())));
         #[cfg(any(feature = "hydrate", feature = "csr"))]
         let sent = StoredValue::new_local(SentForms::default());
@@ -234,16 +240,24 @@ impl PostAction {
     }
 
     /// The refusals of the other forms (rows) this action serves that still stand, each with
-    /// its form as it is on the page now: the last answer was for another form, which
-    /// replaced the action's value but not these rows' messages. Forms gone are left out.
+    /// its form as it is on the page now (`None`: not drawn, deleted or not yet drawn anew):
+    /// the last answer was for another form, which replaced the action's value but not these
+    /// rows' messages.
     #[cfg(any(feature = "hydrate", feature = "csr"))]
-    pub fn earlier_refusals(&self) -> Vec<(web_sys::HtmlFormElement, AppError)> {
+    pub fn earlier_refusals(&self) -> Vec<(Option<web_sys::HtmlFormElement>, AppError)> {
         self.sent
             .try_with_value(|s| {
                 let earlier = s.refused.iter().filter(|(n, _)| *n != s.answered);
-                earlier.filter_map(|(n, e)| Some((s.form(*n)?, e.clone()))).collect()
+                earlier.map(|(n, e)| (s.form(*n), e.clone())).collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Whether the last answer was for a form of the page (not a [`PostAction::dispatch`], not
+    /// a refusal sent back in the address).
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    pub fn answered_a_form(&self) -> bool {
+        self.sent.try_with_value(|s| s.answered != 0).unwrap_or(false)
     }
 
     /// Sends `fields` as a form with them would. A post of an earlier call still in flight is

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
+use std::num::IntErrorKind;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
@@ -265,9 +266,14 @@ pub fn port(field: &str, value: i64) -> Checked<i64> {
     }
 }
 
-/// Parses a port typed into a form.
+/// Parses a port typed into a form: a number too large for any port is out of its range too.
 pub fn port_text(field: &str, value: &str) -> Checked<i64> {
-    port(field, number_text(field, value)?)
+    match value.trim().parse::<i64>() {
+        Err(e) if matches!(e.kind(), IntErrorKind::PosOverflow | IntErrorKind::NegOverflow) => {
+            Err(FieldError::new(field, format!("a port is 1 to 65535, not {}", quoted_short(value.trim()))))
+        }
+        _ => port(field, number_text(field, value)?),
+    }
 }
 
 /// A whole number typed into a form's text field: empty is "required", not `"" is not a
@@ -277,7 +283,23 @@ pub fn number_text(field: &str, value: &str) -> Checked<i64> {
     if v.is_empty() {
         return Err(FieldError::new(field, REQUIRED));
     }
-    v.parse::<i64>().map_err(|_| FieldError::new(field, format!("not a whole number: {v:?}")))
+    v.parse::<i64>().map_err(|e| {
+        let message = match e.kind() {
+            IntErrorKind::PosOverflow | IntErrorKind::NegOverflow => "too large a number",
+            _ => "not a whole number",
+        };
+        FieldError::new(field, format!("{message}: {}", quoted_short(v)))
+    })
+}
+
+/// What was typed, quoted, in a message: its first 40 characters (a message goes back in a
+/// page's address without the wasm, and a megabyte typed made an address browsers refuse).
+fn quoted_short(typed: &str) -> String {
+    const SHOWN: usize = 40;
+    match typed.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{:?}…", &typed[..cut]),
+        None => format!("{typed:?}"),
+    }
 }
 
 /// A job name: it becomes the `job` label of every series the exporter yields.
@@ -445,6 +467,20 @@ mod tests {
         assert_eq!(number_text("samples", " ").unwrap_err().message, "is required");
         assert_eq!(number_text("samples", "abc").unwrap_err().message, "not a whole number: \"abc\"");
         assert_eq!(port_text("port", "").unwrap_err().message, "is required");
+        // Too large is not "not a whole number"; what was typed is quoted short.
+        assert_eq!(
+            port_text("port", "99999999999999999999").unwrap_err().message,
+            "a port is 1 to 65535, not \"99999999999999999999\""
+        );
+        assert_eq!(
+            number_text("samples", "-99999999999999999999").unwrap_err().message,
+            "too large a number: \"-99999999999999999999\""
+        );
+        let long = "x".repeat(1_000_000);
+        assert_eq!(
+            number_text("samples", &long).unwrap_err().message,
+            format!("not a whole number: {:?}…", "x".repeat(40))
+        );
     }
 
     /// What a plain form sends is what the page's script sends: one kind of line break.

@@ -152,7 +152,7 @@ pub fn ProfilePage() -> impl IntoView {
                                                 view! {
                                                     <PostForm action=end attr:class="inline">
                                                         <input type="hidden" name="handle" value=s.handle.clone() />
-                                                        <ConfirmSubmit label="End" class="small danger" question=format!("Log out the session of {} from {}?", s.browser, s.address) />
+                                                        <ConfirmSubmit label="End" class="small danger" question=format!("Log out the session of {} from {}?", if s.browser.is_empty() { "an unnamed browser" } else { &s.browser }, s.address) />
                                                     </PostForm>
                                                 }.into_any()
                                             }}

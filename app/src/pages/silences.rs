@@ -104,7 +104,7 @@ pub fn SilencesPage() -> impl IntoView {
 #[component]
 fn SilenceTable(list: SilenceList, expire: PostAction) -> impl IntoView {
     if list.unconfigured {
-        return view! { <p class="muted">{NO_ALERTMANAGER}</p> }.into_any();
+        return view! { <p class="muted">"None: there is no Alertmanager to ask."</p> }.into_any();
     }
     let empty = list.silences.is_empty().then_some("No silence is active or pending.");
     let (warnings, empty) = answered(list.warnings, empty);

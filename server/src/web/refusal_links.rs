@@ -1,11 +1,18 @@
 //! Refusals carried in a page's address are ours only. A form posted without JavaScript that
-//! the server refuses is sent back to its page with the refusal in the query (leptos_axum:
-//! `?__path=/api/…&__err=<base64 of the error>`), and the page shows it. Anyone could write such
-//! a link ("Your session expired: call …" on our page, in our style). So each refusal the
-//! server sends back is signed (`__sig`, an HMAC-SHA256 of the path and the error under a key
-//! made at start), and a page asked for with a refusal that is not signed is sent to its
-//! address without it (a redirect: the browser's router reads the refusal from the address
-//! too, so drawing the page without it would not be enough).
+//! the server refuses is sent back to its page with the refusal in the query (server_fn:
+//! `?__path=/api/…&__err=<base64 of the error>`), and the page shows it, as does the browser's
+//! router after hydration. Anyone could write such a link ("Your session expired: call …" on
+//! our page, in our style). So:
+//! - the refusal a server function sends a plain form back with is signed (`__sig`): an
+//!   HMAC-SHA256, under a key made at start, of the function, the error, the page's path, the
+//!   session (its id, none for a visitor, whose only refusals are a login's) and when the
+//!   signature lapses (ten minutes on); a script's (a token's) is not signed;
+//! - a request whose address holds a refusal that is not signed so, or holds one of the three
+//!   parameters twice, is sent to the same address without them (`303 See Other`), names
+//!   compared as the router reads them (decoded: `%5F_err` is `__err`);
+//! - any other redirect (a login's `next`) loses refusal parameters, and a signed refusal
+//!   carries only the one just made (server_fn adds its own to the page's address, after any
+//!   already there).
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
@@ -15,10 +22,28 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::sync::Arc;
 
-/// The key refusals are signed with: 32 random bytes, made at start (a refusal link lives for
-/// one redirect; after a restart an old one is drawn without its message).
+/// How long a signed refusal is shown for, in seconds (a reload within it shows it again).
+const LIFETIME_SECS: i64 = 600;
+
+/// The three parameters of a refusal in an address.
+const PARAMS: [&str; 3] = ["__path", "__err", "__sig"];
+
+/// The header server_fn marks its refusals with (`server_fn::error::SERVER_FN_ERROR_HEADER`).
+const REFUSAL_HEADER: &str = "serverfnerror";
+
+/// The key refusals are signed with: 32 random bytes, made at start (after a restart an old
+/// refusal link is drawn without its message).
 #[derive(Clone)]
 pub struct RefusalKey(Arc<[u8; 32]>);
+
+/// What a refusal's signature binds: the server function, its error (as in the address), the
+/// page's path and the session the refusal was made for.
+struct Bound<'a> {
+    function: &'a str,
+    err: &'a str,
+    page: &'a str,
+    session: &'a str,
+}
 
 impl RefusalKey {
     /// A new random key.
@@ -26,24 +51,30 @@ impl RefusalKey {
         RefusalKey(Arc::new(rand::random()))
     }
 
-    /// The signature of the refusal `err` of the server function at `path`: hex, 32 digits
-    /// (the first 16 bytes of the HMAC).
-    fn sign(&self, path: &str, err: &str) -> String {
+    fn mac(&self, bound: &Bound, expires: i64) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0[..]).expect("HMAC takes any key length");
-        mac.update(path.as_bytes());
-        mac.update(b"\n");
-        mac.update(err.as_bytes());
-        mac.finalize().into_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()
+        // Each part's length first: no two different bindings write the same bytes.
+        for part in [bound.function, bound.err, bound.page, bound.session, &expires.to_string()] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        mac
     }
 
-    /// Whether `sig` is the signature of `path` and `err`, compared in constant time.
-    fn verify(&self, path: &str, err: &str, sig: &str) -> bool {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0[..]).expect("HMAC takes any key length");
-        mac.update(path.as_bytes());
-        mac.update(b"\n");
-        mac.update(err.as_bytes());
-        let Some(bytes) = hex(sig) else { return false };
-        mac.verify_truncated_left(&bytes).is_ok() && bytes.len() == 16
+    /// The signature of `bound`, lapsing at `expires` (Unix seconds): `<expires>-<32 hex
+    /// digits>` (the first 16 bytes of the HMAC).
+    fn sign(&self, bound: &Bound, expires: i64) -> String {
+        let tag: String =
+            self.mac(bound, expires).finalize().into_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect();
+        format!("{expires}-{tag}")
+    }
+
+    /// Whether `sig` signs `bound` and has not lapsed at `now`; compared in constant time.
+    fn verify(&self, bound: &Bound, sig: &str, now: i64) -> bool {
+        let Some((expires, tag)) = sig.split_once('-') else { return false };
+        let Ok(expires) = expires.parse::<i64>() else { return false };
+        let Some(tag) = hex(tag).filter(|t| t.len() == 16) else { return false };
+        now < expires && self.mac(bound, expires).verify_truncated_left(&tag).is_ok()
     }
 }
 
@@ -53,22 +84,26 @@ impl Default for RefusalKey {
     }
 }
 
-/// The three parameters of a refusal in an address.
-const PARAMS: [&str; 3] = ["__path", "__err", "__sig"];
-
-/// Signs the refusal a server function sends a plain form back with (its `Location`), and
-/// sends a request with an unsigned (or wrongly signed) refusal to the same address without
-/// it (`303 See Other`; any other method than GET and HEAD has it taken out and goes on).
+/// Signs the refusal a server function sends a plain form back with (its `Location`), takes
+/// refusal parameters out of every other redirect, and sends a request with an unsigned (or
+/// wrongly signed, lapsed, repeated) refusal to the same address without it (`303 See
+/// Other`; any other method than GET and HEAD has it taken out and goes on).
 pub async fn signed(State(key): State<RefusalKey>, mut req: Request, next: Next) -> Response {
-    if let Some(query) = req.uri().query()
-        && PARAMS.iter().any(|p| query.contains(p))
-    {
-        let pairs = pairs(query);
-        let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-        // Only a parameter by that name (a search for "__err" is not one).
-        let genuine = match (get("__path"), get("__err"), get("__sig")) {
-            (None, None, None) => true,
-            (Some(path), Some(err), Some(sig)) => key.verify(path, err, sig),
+    let session = session_id(&req);
+    // A script's call (a token) is not a page's: its refusal is not signed. (Signed without a
+    // session, it would show on anyone's page, in the script's words.)
+    let signable = !req.headers().contains_key(header::AUTHORIZATION);
+    if let Some(pairs) = req.uri().query().map(pairs).filter(|p| p.iter().any(is_refusal)) {
+        let one = |name: &str| {
+            let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+            values.next().filter(|_| values.next().is_none())
+        };
+        let genuine = match (one("__path"), one("__err"), one("__sig")) {
+            // A visitor's refusal (a login's, whose words are fixed) was signed before the
+            // session had an id, which it may have now.
+            (Some(function), Some(err), Some(sig)) => [session.as_str(), ""]
+                .into_iter()
+                .any(|session| key.verify(&Bound { function, err, page: req.uri().path(), session }, sig, now())),
             _ => false,
         };
         if !genuine && let Some(uri) = without_refusal(req.uri()) {
@@ -80,32 +115,60 @@ pub async fn signed(State(key): State<RefusalKey>, mut req: Request, next: Next)
         }
     }
     let mut res = next.run(req).await;
+    let refused = signable && res.headers().contains_key(REFUSAL_HEADER);
     if res.status().is_redirection()
         && let Some(location) = res.headers().get(header::LOCATION).and_then(|l| l.to_str().ok())
-        && let Some(signed) = sign_location(&key, location)
-        && let Ok(value) = HeaderValue::from_str(&signed)
+        && let Some(location) = tidy_location(&key, location, refused.then_some(session.as_str()))
+        && let Ok(value) = HeaderValue::from_str(&location)
     {
         res.headers_mut().insert(header::LOCATION, value);
     }
     res
 }
 
-/// `location` with the refusal in its query signed (an earlier signature dropped); `None`
-/// when it carries none.
-fn sign_location(key: &RefusalKey, location: &str) -> Option<String> {
+/// The id of the request's session (its cookie's), empty for a visitor without one.
+fn session_id(req: &Request) -> String {
+    req.extensions().get::<tower_sessions::Session>().and_then(|s| s.id()).map(|id| id.to_string()).unwrap_or_default()
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn is_refusal((name, _): &(String, String)) -> bool {
+    PARAMS.contains(&name.as_str())
+}
+
+/// `location` (a redirect's) without refusal parameters, but for a refusal just made
+/// (`session`: the refusing request's), whose last `__path` and `__err` (the ones server_fn
+/// added) stay, signed. `None` when there is nothing to change.
+fn tidy_location(key: &RefusalKey, location: &str, session: Option<&str>) -> Option<String> {
     let (base, query) = location.split_once('?')?;
-    let mut pairs = pairs(query);
-    pairs.retain(|(k, _)| k != "__sig");
-    let path = pairs.iter().find(|(k, _)| k == "__path")?.1.clone();
-    let err = pairs.iter().find(|(k, _)| k == "__err")?.1.clone();
-    pairs.push(("__sig".into(), key.sign(&path, &err)));
-    Some(format!("{base}?{}", encode(&pairs)))
+    let all = pairs(query);
+    if !all.iter().any(is_refusal) {
+        return None;
+    }
+    let last = |name: &str| all.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let mut kept: Vec<(String, String)> = all.iter().filter(|p| !is_refusal(p)).cloned().collect();
+    if let (Some(session), Some(function), Some(err)) = (session, last("__path"), last("__err")) {
+        let page = page_path(base);
+        let sig = key.sign(&Bound { function: &function, err: &err, page: &page, session }, now() + LIFETIME_SECS);
+        kept.extend([("__path".into(), function), ("__err".into(), err), ("__sig".into(), sig)]);
+    }
+    let query = encode(&kept);
+    Some(if query.is_empty() { base.to_string() } else { format!("{base}?{query}") })
+}
+
+/// The path of a redirect's target: absolute (`http://host/project/1`) or from the root.
+fn page_path(target: &str) -> String {
+    let root = url::Url::parse("http://localhost/").expect("a URL");
+    url::Url::options().base_url(Some(&root)).parse(target).map(|u| u.path().to_string()).unwrap_or_default()
 }
 
 /// `uri` without a refusal's parameters (and without a `?` when nothing else was asked).
 fn without_refusal(uri: &Uri) -> Option<Uri> {
     let mut pairs = pairs(uri.query()?);
-    pairs.retain(|(k, _)| !PARAMS.contains(&k.as_str()));
+    pairs.retain(|p| !is_refusal(p));
     let query = encode(&pairs);
     let path = uri.path();
     let target = if query.is_empty() { path.to_string() } else { format!("{path}?{query}") };
@@ -114,6 +177,7 @@ fn without_refusal(uri: &Uri) -> Option<Uri> {
     Uri::from_parts(parts).ok()
 }
 
+/// A query's pairs, names and values decoded (as the router reads them).
 fn pairs(query: &str) -> Vec<(String, String)> {
     url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
@@ -122,7 +186,7 @@ fn encode(pairs: &[(String, String)]) -> String {
     url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
 
-/// Bytes from lowercase or uppercase hex; `None` for anything else.
+/// Bytes from hex digits; `None` for anything else.
 fn hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
@@ -134,29 +198,51 @@ fn hex(text: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_signed_refusal_verifies_and_nothing_else_does() {
-        let key = RefusalKey::new();
-        let signed = sign_location(&key, "http://x/project/1?tab=a&__path=%2Fapi%2Fadd&__err=abc").unwrap();
-        let pairs = pairs(signed.split_once('?').unwrap().1);
-        let sig = &pairs.iter().find(|(k, _)| k == "__sig").unwrap().1;
-        assert!(key.verify("/api/add", "abc", sig));
-        assert!(!key.verify("/api/add", "abd", sig), "another error");
-        assert!(!key.verify("/api/other", "abc", sig), "another function");
-        assert!(!RefusalKey::new().verify("/api/add", "abc", sig), "another key");
-        assert!(!key.verify("/api/add", "abc", &sig[..30]), "cut short");
-        assert!(!key.verify("/api/add", "abc", ""));
-        // Signing again replaces the signature.
-        let again = sign_location(&key, &signed).unwrap();
-        assert_eq!(again.matches("__sig").count(), 1);
-        assert!(sign_location(&key, "http://x/project/1?tab=a").is_none());
+    fn sig_of(location: &str) -> String {
+        pairs(location.split_once('?').unwrap().1).into_iter().find(|(k, _)| k == "__sig").unwrap().1
     }
 
     #[test]
-    fn a_refusal_is_taken_out_of_an_address() {
-        let uri: Uri = "/project/1?__path=%2Fapi%2Fx&__err=e30&tab=a".parse().unwrap();
+    fn a_signed_refusal_verifies_for_its_page_and_session_only() {
+        let key = RefusalKey::new();
+        let made = "http://x/project/1?tab=a&__path=%2Fapi%2Fadd&__err=abc";
+        let signed = tidy_location(&key, made, Some("s1")).unwrap();
+        let sig = sig_of(&signed);
+        let bound = |function, err, page, session| Bound { function, err, page, session };
+        let now = now();
+        assert!(key.verify(&bound("/api/add", "abc", "/project/1", "s1"), &sig, now));
+        assert!(!key.verify(&bound("/api/add", "abd", "/project/1", "s1"), &sig, now), "another error");
+        assert!(!key.verify(&bound("/api/other", "abc", "/project/1", "s1"), &sig, now), "another function");
+        assert!(!key.verify(&bound("/api/add", "abc", "/project/2", "s1"), &sig, now), "another page");
+        assert!(!key.verify(&bound("/api/add", "abc", "/project/1", "s2"), &sig, now), "another session");
+        assert!(!key.verify(&bound("/api/add", "abc", "/project/1", "s1"), &sig, now + LIFETIME_SECS), "lapsed");
+        assert!(!RefusalKey::new().verify(&bound("/api/add", "abc", "/project/1", "s1"), &sig, now), "another key");
+        assert!(!key.verify(&bound("/api/add", "abc", "/project/1", "s1"), &sig[..sig.len() - 2], now), "cut short");
+        assert!(!key.verify(&bound("/api/add", "abc", "/project/1", "s1"), "", now));
+    }
+
+    #[test]
+    fn only_the_refusal_just_made_is_signed() {
+        let key = RefusalKey::new();
+        // An address that already held a refusal (a forged one) gets server_fn's after it.
+        let made = "http://x/login?__path=%2Fapi%2Flogin&__err=FORGED&__sig=1-00&__path=%2Fapi%2Flogin&__err=real";
+        let signed = tidy_location(&key, made, Some("")).unwrap();
+        let pairs = pairs(signed.split_once('?').unwrap().1);
+        assert_eq!(pairs.iter().filter(|(k, _)| k == "__err").map(|(_, v)| v.as_str()).collect::<Vec<_>>(), ["real"]);
+        assert_eq!(pairs.iter().filter(|(k, _)| k == "__sig").count(), 1);
+        // Any other redirect loses them (a login's `next`), and is left alone without them.
+        assert_eq!(tidy_location(&key, "/?a=1&%5F_err=x&__path=y", None).unwrap(), "/?a=1");
+        assert_eq!(tidy_location(&key, "/?__err=x", None).unwrap(), "/");
+        assert!(tidy_location(&key, "/?q=__err", None).is_none());
+    }
+
+    #[test]
+    fn a_refusal_is_taken_out_of_an_address_by_its_decoded_names() {
+        let uri: Uri = "/project/1?__path=%2Fapi%2Fx&%5F%5Ferr=e30&tab=a".parse().unwrap();
         assert_eq!(without_refusal(&uri).unwrap(), "/project/1?tab=a");
         let uri: Uri = "/project/1?__err=e30".parse().unwrap();
         assert_eq!(without_refusal(&uri).unwrap(), "/project/1");
+        assert_eq!(page_path("http://127.0.0.1:3000/project/1?x"), "/project/1");
+        assert_eq!(page_path("/"), "/");
     }
 }

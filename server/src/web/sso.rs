@@ -61,11 +61,11 @@ pub async fn callback(
     let next = flow.as_ref().map(|f| f.next().to_string()).unwrap_or_else(|| "/".into());
     match s.backend.sign_in.finish(&id, flow, answer).await {
         Ok(user) => {
-            let agent = request.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+            let agent = request.headers.get(header::USER_AGENT).map(|v| String::from_utf8_lossy(v.as_bytes()));
             let peer = request.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
             let address = s.backend.auth.client_address(peer, &request.headers);
             let via = s.backend.sign_in.name_of(&id).unwrap_or_default();
-            match sessions::begin(&session, user.id, &via, agent, address).await {
+            match sessions::begin(&session, user.id, &via, agent.as_deref(), address).await {
                 Ok(()) => {
                     tracing::info!(user = %user.username, provider = %id, "signed in");
                     see_other(&next)

@@ -114,6 +114,24 @@ test("override a site rule for a service, live, and find both in /api/v1/rules",
   assert.equal(twice.status, 400);
   assert.match(JSON.stringify(twice.json), /the name \\"severity\\" is given twice/);
 
+  // The live check's other problems show under the field at fault, which they mark: the
+  // "For", and an annotation's template at its own row (they all showed under Description).
+  await named.fill("team");
+  const duration = page.locator("main input[name=duration]");
+  const previousFor = await duration.inputValue();
+  await duration.fill("10x");
+  await page.locator("label.field:has(input[name=duration]) small.field-error", { hasText: "is not a duration" }).waitFor();
+  assert.equal(await duration.getAttribute("aria-invalid"), "true");
+  await duration.fill(previousFor || "5m");
+  await page.locator("fieldset.pairs button:has-text('Add annotation')").click();
+  const note = page.locator("fieldset.pairs div.pair").last();
+  await note.locator("input").first().fill("summary");
+  await note.locator("input").nth(1).fill("{{ $labels.instance ");
+  await note.locator("small.field-error", { hasText: "unclosed action" }).waitFor();
+  assert.equal(await note.locator("input").nth(1).getAttribute("aria-invalid"), "true");
+  await note.locator("input").nth(1).fill("{{ $labels.instance }} is down");
+  await note.locator("small.field-error", { hasText: "unclosed action" }).waitFor({ state: "detached" });
+
   // The rule page: the family tree, the history, and a restore of the first version.
   await open(page, base + "/rule/1");
   await page.locator("ul.tree a", { hasText: "InstanceDown_web" }).waitFor();

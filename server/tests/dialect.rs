@@ -75,13 +75,13 @@ on_both_databases!(templates_are_checked_without_promtool, |b: Backend| async mo
     let mut input = rule("Down", "up == 0");
     input.annotations.insert("summary".into(), "{{$label.foo}} is down".into());
     let err = b.rules.create(&admin, &site, input.clone()).await.unwrap_err();
-    assert_eq!(err.field(), Some("annotations"));
-    assert!(err.to_string().contains("annotation \"summary\": 1:3: undefined variable \"$label\""), "{err}");
+    assert_eq!(err.field(), Some("annotations.summary"));
+    assert!(err.to_string().contains("Annotation summary: 1:3: undefined variable \"$label\""), "{err}");
     input.annotations.insert("summary".into(), "{{ $labels.instance }} is down".into());
     assert!(b.rules.create(&admin, &site, input).await.is_ok());
     let import = "groups:\n- name: g\n  rules:\n  - alert: B\n    expr: up\n    labels:\n      team: '{{ if 1 }}'\n";
     let err = b.rules.import_file(&admin, import, Some(&site)).await.unwrap_err();
-    assert!(err.to_string().contains("label \"team\": 1:4: unexpected EOF"), "{err}");
+    assert!(err.to_string().contains("Label team: 1:4: unexpected EOF"), "{err}");
 });
 
 // The served rule file always loads: group names are unique (a site whose domain is a
@@ -174,7 +174,7 @@ on_both_databases!(check_rules_gives_the_editors_verdict_on_files, |b: Backend| 
     assert!(lines[0].starts_with("bad.yml: 5:11: group \"g\", rule 1 (Bad): Expression: "), "{out}");
     assert_eq!(
         lines[1],
-        "bad.yml: 9:16: group \"g\", rule 2 (Worse): Annotations: annotation \"summary\": 1:3: undefined variable \"$label\""
+        "bad.yml: 9:16: group \"g\", rule 2 (Worse): Annotation summary: 1:3: undefined variable \"$label\""
     );
     assert_eq!(lines[2], "bad.yml: 10:9: group name \"g\" is repeated (first at line 2)");
     assert!(lines[3].starts_with("dots.yml: 5:11: ") && lines[3].contains("needs Prometheus 3.0"), "{out}");

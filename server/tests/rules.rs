@@ -179,8 +179,9 @@ on_both_databases!(an_invalid_rule_is_refused_with_its_position_and_nothing_is_s
     let mut bad_template = alert("BadTemplate", "up == 0");
     bad_template.annotations.insert("summary".into(), "{{$label.foo}}".into());
     let err = b.rules.create(&admin, &site(), bad_template).await.unwrap_err();
-    assert_eq!(err.field(), Some("annotations"));
-    assert!(err.to_string().contains("annotation \"summary\": 1:3: undefined variable \"$label\""), "{err}");
+    // The field names the annotation, so the editor marks its row.
+    assert_eq!(err.field(), Some("annotations.summary"));
+    assert!(err.to_string().contains("Annotation summary: 1:3: undefined variable \"$label\""), "{err}");
     let mut bad_key = alert("BadKey", "up == 0");
     bad_key.annotations.insert("bad key".into(), "x".into());
     assert_eq!(b.rules.create(&admin, &site(), bad_key).await.unwrap_err().field(), Some("annotations"));

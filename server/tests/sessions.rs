@@ -77,4 +77,11 @@ on_both_databases!(sessions_are_listed_and_ended, |b: Backend| async move {
     }
     let (_, who) = call(&app, app::api::auth::Whoami::PATH, "", &laptop).await;
     assert_eq!(who["username"], "sam");
+
+    // A new password that is the current one changes nothing, so it is refused, at its field
+    // (it said "Password changed" and ended the other sessions).
+    let same = "current=password-of-test&password=password-of-test";
+    let (status, refused) = call(&app, app::api::auth::ChangePassword::PATH, same, &laptop).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["Invalid"]["field"], "password", "{refused}");
 });

@@ -326,17 +326,11 @@ fn mark_field(
     use std::sync::atomic::{AtomicUsize, Ordering};
     use wasm_bindgen::JsCast;
     static PLACED: AtomicUsize = AtomicUsize::new(0);
-    // Field names come from the server's validators; anything else is not looked up.
-    if field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return None;
-    }
-    // A field one can see and change: a hidden input (a quick-add button's) is not marked.
-    let selector = format!("[name=\"{field}\"]:not([type=hidden])");
     let form = match sent {
         Some(form) => form.into(),
         None => form_before(message)?,
     };
-    let input = form.query_selector(&selector).ok().flatten()?;
+    let input = field_input(&form, field)?;
     // Right under the field (above its own check's line, which is empty then: it was valid).
     let at_field = input.owner_document()?.create_element("small").ok()?;
     let id = format!("form-error-{field}-{}", PLACED.fetch_add(1, Ordering::Relaxed));
@@ -383,6 +377,31 @@ fn mark_field(
         at_field.scroll_into_view_with_scroll_into_view_options(&nearest);
     }
     Some(Placed { at_field, input: Some(input) })
+}
+
+/// The input of `form` that the server's field name `field` means: the one by that name (one
+/// can see and change: a quick-add button's hidden input is not it), or for `labels.team` the
+/// value of the row (of `labels[i][key]` and `labels[i][value]`, the rule editor's) whose name
+/// is `team`. Field names come from the server's validators; anything else is not looked up.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn field_input(form: &web_sys::Element, field: &str) -> Option<web_sys::Element> {
+    use wasm_bindgen::JsCast;
+    let plain = |name: &str| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let Some((rows, key)) = field.split_once('.') else {
+        return plain(field)
+            .then(|| form.query_selector(&format!("[name=\"{field}\"]:not([type=hidden])")).ok().flatten())?;
+    };
+    if !plain(rows) {
+        return None;
+    }
+    let names = form.query_selector_all(&format!("input[name^=\"{rows}[\"][name$=\"][key]\"]")).ok()?;
+    let name = (0..names.length())
+        .filter_map(|i| names.item(i)?.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .find(|n| n.value().trim() == key)?;
+    // `labels[3][key]` → `labels[3][value]`, checked to be no more than that.
+    let value = format!("{}[value]", name.name().strip_suffix("[key]")?);
+    let ours = value.strip_prefix(rows)?.chars().all(|c| c.is_ascii_alphanumeric() || "[]_".contains(c));
+    ours.then(|| form.query_selector(&format!("[name=\"{value}\"]")).ok().flatten())?
 }
 
 /// The form right before `message`, past the other forms' errors (several may follow one

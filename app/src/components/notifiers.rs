@@ -58,7 +58,12 @@ pub fn NotifiersSection(
                     let no_own_notifier = l.own_notifiers == 0;
                     view! {
                         {if l.notifiers.is_empty() {
-                            view! { <p class="muted">"Nobody is told about its alerts yet."</p> }.into_any()
+                            let empty = if owner_kind == "user" {
+                                "You have no notifier yet. Add one: the services and projects you subscribe to tell it."
+                            } else {
+                                "Nobody is told about its alerts yet."
+                            };
+                            view! { <p class="muted">{empty}</p> }.into_any()
                         } else {
                             view! {
                                 <table class="list notifiers">
@@ -152,8 +157,8 @@ fn NotifierRow(n: Notifier, edit: bool, actions: RowActions) -> impl IntoView {
                 <Show when=move || edit>
                     <PostForm action=add_filter attr:class="filter-form">
                         <input type="hidden" name="id" value=id.to_string() />
-                        <input type="text" name="name" placeholder="label" size=8 />
-                        <input type="text" name="value" placeholder="value" size=8 />
+                        <input type="text" name="name" placeholder="label" size=8 aria-label="Filter: label name" />
+                        <input type="text" name="value" placeholder="value" size=8 aria-label="Filter: label value" />
                         <button type="submit" class="small">"Add filter"</button>
                     </PostForm>
                 </Show>

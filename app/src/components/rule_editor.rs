@@ -100,6 +100,11 @@ pub fn RuleEditor(
     // A new rule's empty form is not told it is wrong before anything is typed (Save still
     // says why it is disabled); a rule or override being edited is checked from the start.
     let touched = RwSignal::new(id.is_some() || parent.is_some());
+    // The live check's problem with `field`, once something was typed: shown under it.
+    let problem_at = move |field: &'static str| {
+        move || touched.get().then(|| computed.with(|(p, _)| p.problem.clone().filter(|e| e.field == field))).flatten()
+    };
+    let problem = Signal::derive(move || touched.get().then(|| computed.with(|(p, _)| p.problem.clone())).flatten());
     // Why the server would refuse the rule as it stands, once in the browser: Save is disabled
     // with it. (Not on the server's page: a form without the wasm still posts and is told.)
     let in_browser = RwSignal::new(false);
@@ -131,7 +136,7 @@ pub fn RuleEditor(
             .then(|| {
                 computed.with(|(p, _)| match &p.expr {
                     Err(e) => Some(FieldError::new("expr", expr.with(|text| e.describe(text))).to_string()),
-                    Ok(_) => p.problem.clone(),
+                    Ok(_) => p.problem.as_ref().map(FieldError::to_string),
                 })
             })?
             .or_else(|| {
@@ -163,7 +168,9 @@ pub fn RuleEditor(
                 <label class="field">
                     <span>{move || if is_alert() { "Alert name" } else { "Recorded metric name" }}</span>
                     <input type="text" name="name" value=draft.name.clone() autocomplete="off" node_ref=name_field
+                        aria-invalid=move || problem_at("name")().is_some().to_string()
                         on:input=move |ev| name.set(event_target_value(&ev)) />
+                    <small class="field-error">{move || problem_at("name")().map(|e| sentence(&e.message))}</small>
                 </label>
                 <label class="field">
                     <span>"Expression (PromQL; " <code>"<exclude>"</code> " is where the overrides' exclusions go)"</span>
@@ -182,7 +189,9 @@ pub fn RuleEditor(
                         <label class="field">
                             <span>"For"</span>
                             <input type="text" name="duration" value=draft.duration.clone() placeholder="5m" node_ref=duration_field
+                                aria-invalid=move || problem_at("duration")().is_some().to_string()
                                 on:input=move |ev| duration.set(event_target_value(&ev)) />
+                            <small class="field-error">{move || problem_at("duration")().map(|e| sentence(&e.message))}</small>
                         </label>
                     </fieldset>
                     <label class="field check">
@@ -191,9 +200,9 @@ pub fn RuleEditor(
                         <span>"Enabled"</span>
                     </label>
                 </div>
-                <PairRows title="Labels" field="labels" rows=labels next=next_row />
+                <PairRows title="Labels" field="labels" rows=labels next=next_row problem />
                 <fieldset class="plain" disabled=move || !is_alert() class:hidden=move || !is_alert()>
-                    <PairRows title="Annotations" field="annotations" rows=annotations next=next_row />
+                    <PairRows title="Annotations" field="annotations" rows=annotations next=next_row problem />
                 </fieldset>
                 <label class="field">
                     <span>"Description (for people; not rendered)"</span>
@@ -207,7 +216,8 @@ pub fn RuleEditor(
                         <span>{format!("Also change the {} still using this expression", crate::model::counted(followers as i64, "override"))}</span>
                     </label>
                 })}
-                {move || touched.get().then(|| computed.with(|(p, _)| p.problem.clone())).flatten().map(|m| view! { <p class="field-error">{m}</p> })}
+                // A problem of no field shown above (the kind).
+                {move || problem.get().filter(|e| !placed_in_editor(&e.field)).map(|e| view! { <p class="field-error">{e.to_string()}</p> })}
                 <button type="submit" disabled=move || refusal().is_some() title=refusal>
                     {if parent.is_some() { "Save override" } else { "Save rule" }}
                 </button>
@@ -290,6 +300,9 @@ fn PairRows(
     field: &'static str,
     rows: RwSignal<Vec<Row>>,
     next: StoredValue<usize>,
+    /// The live check's problem: one of these rows' (`annotations.summary`, under the row) or
+    /// of them all (`annotations`, under the last).
+    problem: Signal<Option<FieldError>>,
 ) -> impl IntoView {
     let one = &title[..title.len() - 1];
     let set = NodeRef::<leptos::html::Fieldset>::new();
@@ -312,6 +325,10 @@ fn PairRows(
             <For each=move || rows.get() key=|r| r.id children=move |row| {
                 // Names follow the row's place, so the form always sends 0, 1, 2...
                 let at = move || rows.with(|v| v.iter().position(|r| r.id == row.id).unwrap_or(0));
+                // The problem with this row's value (its name as typed names it).
+                let mine = move || {
+                    problem.get().filter(|e| row.key.with(|k| e.field.strip_prefix(field).and_then(|f| f.strip_prefix('.')) == Some(k.trim())))
+                };
                 view! {
                     <div class="pair">
                         <input type="text" placeholder="name" name=move || format!("{field}[{}][key]", at())
@@ -319,16 +336,24 @@ fn PairRows(
                             value=row.key.get_untracked() on:input=move |ev| row.key.set(event_target_value(&ev)) />
                         <input type="text" placeholder="value" name=move || format!("{field}[{}][value]", at())
                             aria-label=move || format!("{one} {}: value", at() + 1)
+                            aria-invalid=move || mine().is_some().to_string()
                             value=row.value.get_untracked() on:input=move |ev| row.value.set(event_target_value(&ev)) />
                         <button type="button" class="small" title="Remove" aria-label=move || format!("Remove {} {}", one.to_ascii_lowercase(), at() + 1)
                             on:click=move |_| rows.update(|v| v.retain(|r| r.id != row.id))>"×"</button>
+                        <small class="field-error">{move || mine().map(|e| sentence(&e.message))}</small>
                     </div>
                 }
             } />
             {move || repeated(rows).map(|why| view! { <p class="error" role="alert">{sentence(&why)}</p> })}
+            {move || problem.get().filter(|e| e.field == field).map(|e| view! { <p class="field-error">{sentence(&e.message)}</p> })}
             <button type="button" class="small" on:click=add>{format!("Add {}", one.to_ascii_lowercase())}</button>
         </fieldset>
     }
+}
+
+/// Whether the editor shows a problem of `field` at its field (else after the form's fields).
+fn placed_in_editor(field: &str) -> bool {
+    ["name", "duration", "labels", "annotations"].iter().any(|f| field == *f || field.starts_with(&format!("{f}.")))
 }
 
 /// The fields of a test of `expr` ([`TestRule`]'s arguments): as rule `id`, or as a new rule

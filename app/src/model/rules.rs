@@ -300,8 +300,8 @@ fn clean_map(field: &str, map: LabelMap) -> Checked<LabelMap> {
     for (k, v) in map {
         if v.len() > MAX_LABEL_VALUE && v.chars().count() > MAX_LABEL_VALUE {
             return Err(FieldError::new(
-                field,
-                format!("{k:?}: the value must be at most {MAX_LABEL_VALUE} characters"),
+                &format!("{field}.{}", k.trim()),
+                format!("the value must be at most {MAX_LABEL_VALUE} characters"),
             ));
         }
         let k = k.trim().to_string();

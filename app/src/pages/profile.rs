@@ -77,14 +77,14 @@ pub fn ProfilePage() -> impl IntoView {
                                     <tbody>
                                         {p.tokens.into_iter().map(|t| view! {
                                             <tr>
-                                                <td>{t.name.clone()}</td>
+                                                <td>{token_name(&t)}</td>
                                                 <td><code>{t.prefix.clone()} "…"</code></td>
                                                 <td data-label="Created"><When at=t.created.clone() /></td>
                                                 <td data-label="Last used"><When at=t.last_used.clone().unwrap_or_default() /></td>
                                                 <td>
                                                     <PostForm action=revoke attr:class="inline">
                                                         <input type="hidden" name="id" value=t.id.to_string() />
-                                                        <ConfirmSubmit label="Revoke" class="small danger" question=format!("Revoke the token {}? Whatever uses it is refused from now on.", t.name) />
+                                                        <ConfirmSubmit label="Revoke" class="small danger" question=format!("Revoke the token {}? Whatever uses it is refused from now on.", token_name(&t)) />
                                                     </PostForm>
                                                 </td>
                                             </tr>
@@ -187,4 +187,10 @@ pub fn ProfilePage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// How a token is named to people: its name, or for one made without (`promgen create-token`'s
+/// default) the start of its key.
+fn token_name(t: &crate::model::TokenInfo) -> String {
+    if t.name.trim().is_empty() { format!("{}… (no name)", t.prefix) } else { t.name.clone() }
 }

@@ -34,7 +34,8 @@ impl ExprError {
 }
 
 /// Checks an alerting rule's label and annotation templates as Prometheus parses them (a
-/// recording rule's are not templates); the error names the label or annotation.
+/// recording rule's are not templates); the error's field names the label or annotation
+/// (`annotations.summary`: its value is at fault).
 pub fn check_templates(
     kind: RuleKind,
     labels: &crate::model::LabelMap,
@@ -44,11 +45,10 @@ pub fn check_templates(
     if kind != RuleKind::Alert {
         return Ok(());
     }
-    for (field, what, map) in [("labels", "label", labels), ("annotations", "annotation", annotations)] {
+    for (field, map) in [("labels", labels), ("annotations", annotations)] {
         for (name, text) in map {
-            template::check(text, dialect).map_err(|e| {
-                crate::model::validate::FieldError::new(field, format!("{what} {name:?}: {}", e.describe(text)))
-            })?;
+            template::check(text, dialect)
+                .map_err(|e| crate::model::validate::FieldError::new(&format!("{field}.{name}"), e.describe(text)))?;
         }
     }
     Ok(())

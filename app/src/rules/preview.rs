@@ -11,8 +11,9 @@ use crate::model::{Rule, RuleContext, RuleId, RuleInput, RuleKind, RuleOwner};
 pub struct Preview {
     /// This rule's expansion, or where its expression is wrong.
     pub expr: Result<String, ExprError>,
-    /// The first field the form would be refused for, other than the expression.
-    pub problem: Option<String>,
+    /// The first field the form would be refused for, other than the expression (its field
+    /// says where it goes: `name`, `duration`, `labels`, `annotations.summary`, …).
+    pub problem: Option<crate::model::validate::FieldError>,
     /// The rule's entry in the rule file.
     pub yaml: String,
     pub parent: Option<Related>,
@@ -78,11 +79,9 @@ pub fn preview(prepared: &Prepared, input: &RuleInput, follow: bool) -> Preview 
     let expr =
         check_expanded(input.kind, &input.expr, exclude::expand_with(&input.expr, &prepared.exclusion), ctx.dialect);
     let problem = match input.clone().clean() {
-        Err(e) if e.field != "expr" => Some(e.to_string()),
+        Err(e) if e.field != "expr" => Some(e),
         Err(_) => None,
-        Ok(clean) => super::check_templates(clean.kind, &clean.labels, &clean.annotations, ctx.dialect)
-            .err()
-            .map(|e| e.to_string()),
+        Ok(clean) => super::check_templates(clean.kind, &clean.labels, &clean.annotations, ctx.dialect).err(),
     };
     let alert = input.kind == RuleKind::Alert;
     let named = |m: &crate::model::LabelMap| {
@@ -201,7 +200,7 @@ mod tests {
         let p = preview(&prepared, &broken, false);
         let e = p.expr.unwrap_err();
         assert_eq!(caret(&broken.expr, &e), ("up{<exclude>} ==".to_string(), "                ^".to_string()));
-        assert!(p.problem.unwrap().starts_with("Name:"));
+        assert!(p.problem.unwrap().to_string().starts_with("Name:"));
     }
 
     #[test]

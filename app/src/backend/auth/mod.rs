@@ -250,6 +250,10 @@ impl Auth {
         if !self.verify_password(current.to_string(), hash.unwrap_or_else(|| DUMMY_HASH.clone())).await? || !usable {
             return Err(AppError::invalid("current", "that is not your current password"));
         }
+        // A change that changes nothing would still end the other sessions, and mislead.
+        if new == current {
+            return Err(AppError::invalid("password", "the new password is the current one; choose another"));
+        }
         self.store_password(actor, me.id, new, this_session).await
     }
 

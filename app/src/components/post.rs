@@ -129,7 +129,7 @@ impl SentForms {
     /// Form `n`, or the same form drawn anew since; `None` once it is gone.
     fn form(&self, n: u32) -> Option<web_sys::HtmlFormElement> {
         use wasm_bindgen::JsCast;
-        let form = self.forms.iter().find(|(f, _)| *f == n).map(|(_, f)| f.clone())?;
+        let form = self.forms.iter().find(|(m, _)| *m == n).map(|(_, f)| f.clone())?;
         if form.is_connected() {
             return Some(form);
         }

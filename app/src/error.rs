@@ -108,6 +108,11 @@ impl AppError {
     }
 }
 
+/// The query parameters a refusal travels in, back to the page of a form posted without
+/// JavaScript (server_fn's `ServerFnUrlError`, and the server's signature of it): whatever
+/// else builds an address (a login's `next`) leaves them out.
+pub const ADDRESS_REFUSAL_PARAMS: [&str; 3] = ["__path", "__err", "__sig"];
+
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
         AppError::Invalid(e)

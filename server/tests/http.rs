@@ -166,6 +166,19 @@ on_both_databases!(plain_form_posts_go_back_to_their_page, |b: Backend| async mo
     let (status, _, body) = send(&app, page(&back, set.as_deref())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.to_lowercase().contains("wrong"), "{body}");
+    // A visitor's refusal in words a visitor chose (an argument error names the repeated
+    // field) is not signed: it would show on anyone's login page.
+    let mut chosen = form(
+        app::api::auth::Login::PATH,
+        "username=x&password=y&Your+password+expired=1&Your+password+expired=2",
+        None,
+        None,
+    );
+    chosen.headers_mut().insert(header::ACCEPT, "text/html".parse().unwrap());
+    chosen.headers_mut().insert(header::REFERER, "http://127.0.0.1:3000/login".parse().unwrap());
+    let (status, headers, _) = send(&app, chosen).await;
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(headers[header::LOCATION], "http://127.0.0.1:3000/login");
     // A query that only mentions the names is left alone.
     let (status, _, _) = send(&app, page("/search?q=__err", Some(&cookie))).await;
     assert_eq!(status, StatusCode::OK);

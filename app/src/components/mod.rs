@@ -333,7 +333,8 @@ fn mark_field(
     let input = field_input(&form, field)?;
     // Right under the field (above its own check's line, which is empty then: it was valid).
     let at_field = input.owner_document()?.create_element("small").ok()?;
-    let id = format!("form-error-{field}-{}", PLACED.fetch_add(1, Ordering::Relaxed));
+    // Numbered only: a field's name may hold spaces (`labels.a b`), which split an id reference.
+    let id = format!("form-error-{}", PLACED.fetch_add(1, Ordering::Relaxed));
     at_field.set_id(&id);
     at_field.set_class_name("field-error");
     let _ = at_field.set_attribute("role", "alert");

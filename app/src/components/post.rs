@@ -119,9 +119,11 @@ impl SentForms {
 
     /// Something was typed into `form`: its standing refusal is over (its message went with
     /// the field's first change), and is not shown again when the list is drawn anew. Whether
-    /// it was the last answer's form.
+    /// the last answer was this form's (or the address's).
     fn edited(&mut self, form: &web_sys::HtmlFormElement) -> bool {
-        let Some(n) = self.known(form) else { return false };
+        // A form never sent: the last answer, if any, came in the page's address (a form
+        // posted without JavaScript), and is over too.
+        let Some(n) = self.known(form) else { return self.answered == 0 };
         self.refused.retain(|(r, _)| *r != n);
         n == self.answered
     }

@@ -14,6 +14,8 @@
 //!   carries only the one just made (server_fn adds its own to the page's address, after any
 //!   already there).
 
+use app::error::AppError;
+use app::model::validate::FieldError;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
@@ -25,8 +27,7 @@ use std::sync::Arc;
 /// How long a signed refusal is shown for, in seconds (a reload within it shows it again).
 const LIFETIME_SECS: i64 = 600;
 
-/// The three parameters of a refusal in an address.
-const PARAMS: [&str; 3] = ["__path", "__err", "__sig"];
+use app::error::ADDRESS_REFUSAL_PARAMS as PARAMS;
 
 /// The header server_fn marks its refusals with (`server_fn::error::SERVER_FN_ERROR_HEADER`).
 const REFUSAL_HEADER: &str = "serverfnerror";
@@ -90,9 +91,10 @@ impl Default for RefusalKey {
 /// Other`; any other method than GET and HEAD has it taken out and goes on).
 pub async fn signed(State(key): State<RefusalKey>, mut req: Request, next: Next) -> Response {
     let session = session_id(&req);
-    // A script's call (a token) is not a page's: its refusal is not signed. (Signed without a
-    // session, it would show on anyone's page, in the script's words.)
-    let signable = !req.headers().contains_key(header::AUTHORIZATION);
+    // A script's call (a token: `require_login` marked it) is not a page's: its refusal is
+    // not signed. (Signed without a session, it would show on anyone's page, in the script's
+    // words.) A proxy's own `Authorization` (basic auth) is no token.
+    let signable = req.extensions().get::<app::backend::auth::TokenCaller>().is_none();
     if let Some(pairs) = req.uri().query().map(pairs).filter(|p| p.iter().any(is_refusal)) {
         let one = |name: &str| {
             let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
@@ -150,7 +152,9 @@ fn tidy_location(key: &RefusalKey, location: &str, session: Option<&str>) -> Opt
     }
     let last = |name: &str| all.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let mut kept: Vec<(String, String)> = all.iter().filter(|p| !is_refusal(p)).cloned().collect();
-    if let (Some(session), Some(function), Some(err)) = (session, last("__path"), last("__err")) {
+    if let (Some(session), Some(function), Some(err)) = (session, last("__path"), last("__err"))
+        && let Some(err) = shown_refusal(&function, &err, session.is_empty())
+    {
         let page = page_path(base);
         let sig = key.sign(&Bound { function: &function, err: &err, page: &page, session }, now() + LIFETIME_SECS);
         kept.extend([("__path".into(), function), ("__err".into(), err), ("__sig".into(), sig)]);
@@ -158,6 +162,35 @@ fn tidy_location(key: &RefusalKey, location: &str, session: Option<&str>) -> Opt
     let query = encode(&kept);
     Some(if query.is_empty() { base.to_string() } else { format!("{base}?{query}") })
 }
+
+/// The refusal `err` (of the server function `function`) as it may go back into the address:
+/// for a visitor (no session, so the signature would do for anyone) only a refusal in fixed
+/// words (a login's: wrong credentials, too many tries), else `None`; a long message cut to
+/// [`SHOWN_CHARS`] (a host name of 50 KB made an address browsers answer with a bare 414).
+fn shown_refusal(function: &str, err: &str, visitor: bool) -> Option<String> {
+    use leptos::server_fn::error::ServerFnUrlError;
+    let refusal = ServerFnUrlError::<AppError>::decode_err(err);
+    if visitor && !matches!(refusal, AppError::WrongCredentials | AppError::TooManyRequests { .. }) {
+        return None;
+    }
+    if err.len() <= SHOWN_CHARS {
+        return Some(err.to_string());
+    }
+    let cut = |text: &str| match text.char_indices().nth(SHOWN_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    };
+    let shorter = match refusal {
+        AppError::Invalid(f) => AppError::Invalid(FieldError { message: cut(&f.message), ..f }),
+        AppError::Conflict(f) => AppError::Conflict(FieldError { message: cut(&f.message), ..f }),
+        other => AppError::Request(cut(&other.to_string())),
+    };
+    let url = ServerFnUrlError::new(function, shorter).to_url("http://localhost/").ok()?;
+    url.query_pairs().find(|(k, _)| k == "__err").map(|(_, v)| v.into_owned())
+}
+
+/// How much of a refusal's message goes back in an address, in characters.
+const SHOWN_CHARS: usize = 1000;
 
 /// The path of a redirect's target: absolute (`http://host/project/1`) or from the root.
 fn page_path(target: &str) -> String {
@@ -225,15 +258,37 @@ mod tests {
     fn only_the_refusal_just_made_is_signed() {
         let key = RefusalKey::new();
         // An address that already held a refusal (a forged one) gets server_fn's after it.
-        let made = "http://x/login?__path=%2Fapi%2Flogin&__err=FORGED&__sig=1-00&__path=%2Fapi%2Flogin&__err=real";
-        let signed = tidy_location(&key, made, Some("")).unwrap();
+        let real = encoded(AppError::WrongCredentials);
+        let made =
+            format!("http://x/login?__path=%2Fapi%2Flogin&__err=FORGED&__sig=1-00&__path=%2Fapi%2Flogin&__err={real}");
+        let signed = tidy_location(&key, &made, Some("")).unwrap();
         let pairs = pairs(signed.split_once('?').unwrap().1);
-        assert_eq!(pairs.iter().filter(|(k, _)| k == "__err").map(|(_, v)| v.as_str()).collect::<Vec<_>>(), ["real"]);
+        assert_eq!(pairs.iter().filter(|(k, _)| k == "__err").map(|(_, v)| v.as_str()).collect::<Vec<_>>(), [real]);
         assert_eq!(pairs.iter().filter(|(k, _)| k == "__sig").count(), 1);
         // Any other redirect loses them (a login's `next`), and is left alone without them.
         assert_eq!(tidy_location(&key, "/?a=1&%5F_err=x&__path=y", None).unwrap(), "/?a=1");
         assert_eq!(tidy_location(&key, "/?__err=x", None).unwrap(), "/");
         assert!(tidy_location(&key, "/?q=__err", None).is_none());
+    }
+
+    fn encoded(e: AppError) -> String {
+        let url = leptos::server_fn::error::ServerFnUrlError::new("/api/add_hosts", e).to_url("http://x/").unwrap();
+        pairs(url.query().unwrap()).into_iter().find(|(k, _)| k == "__err").unwrap().1
+    }
+
+    #[test]
+    fn a_visitors_refusal_goes_back_only_in_fixed_words_and_a_long_one_is_cut() {
+        let chosen = encoded(AppError::Invalid(FieldError::new("arguments", "Call 555-0100")));
+        assert_eq!(shown_refusal("/api/login", &chosen, true), None);
+        assert_eq!(shown_refusal("/api/login", &chosen, false), Some(chosen.clone()));
+        let fixed = encoded(AppError::WrongCredentials);
+        assert_eq!(shown_refusal("/api/login", &fixed, true), Some(fixed.clone()));
+        // A 50 KB host quoted in a message made an address browsers answer with a bare 414.
+        let long = encoded(AppError::Invalid(FieldError::new("hosts", "h".repeat(50_000))));
+        let short = shown_refusal("/api/add_hosts", &long, false).unwrap();
+        assert!(short.len() < 2 * SHOWN_CHARS, "{}", short.len());
+        let back = leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(&short);
+        assert_eq!(back, AppError::Invalid(FieldError::new("hosts", format!("{}…", "h".repeat(SHOWN_CHARS)))));
     }
 
     #[test]

@@ -56,7 +56,9 @@ on_both_databases!(a_failing_receiver_gets_retries_until_it_answers, |b: Backend
     let kinds: Vec<&str> = d.events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["received", "routed", "retry", "retry", "sent"]);
     assert!(
-        d.events[2].detail.contains("attempt 1 of 3 failed") && d.events[2].detail.contains("503"),
+        d.events[2].detail.contains("attempt 1 of 3 failed")
+            && d.events[2].detail.contains("503")
+            && d.events[2].detail.ends_with(" UTC"),
         "{}",
         d.events[2].detail
     );

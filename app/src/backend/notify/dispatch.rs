@@ -206,8 +206,13 @@ impl Dispatcher {
             Err(e) if e.retryable && row.attempts < self.settings.max_attempts => {
                 let next = at(now + self.backoff(row.attempts));
                 let detail = format!(
-                    "{} {shown}: attempt {} of {} failed: {}; next at {next}",
-                    row.kind, row.attempts, self.settings.max_attempts, e.message
+                    "{} {shown}: attempt {} of {} failed: {}; next at {}",
+                    row.kind,
+                    row.attempts,
+                    self.settings.max_attempts,
+                    e.message,
+                    // Read by people on the alert page, as its other times are.
+                    crate::model::when::utc_text(&next)
                 );
                 ("retry", Some(next), e.message, None, detail)
             }

@@ -113,6 +113,18 @@ impl AppError {
 /// else builds an address (a login's `next`) leaves them out.
 pub const ADDRESS_REFUSAL_PARAMS: [&str; 3] = ["__path", "__err", "__sig"];
 
+/// `query` (URL-encoded) without the refusal parameters, compared by decoded name as the
+/// router reads them (`%5F_err` is `__err`); `None` when it holds none.
+pub fn without_address_refusal(query: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let refusal = |(k, _): &(String, String)| ADDRESS_REFUSAL_PARAMS.contains(&k.as_str());
+    if !pairs.iter().any(refusal) {
+        return None;
+    }
+    let kept = pairs.iter().filter(|p| !refusal(p));
+    Some(form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish())
+}
+
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
         AppError::Invalid(e)

@@ -70,12 +70,11 @@ pub(crate) fn request_host() -> Option<String> {
     host.or_else(|| parts.uri.authority().map(|a| a.as_str())).map(str::to_string)
 }
 
-/// The browser's `User-Agent` of the current request (bytes that are not UTF-8 replaced: a
-/// non-ASCII agent was stored empty).
+/// The browser's `User-Agent` of the current request ([`crate::backend::auth::sessions::user_agent`]).
 #[cfg(feature = "ssr")]
 pub(crate) fn user_agent() -> Option<String> {
     let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
-    Some(String::from_utf8_lossy(parts.headers.get(axum::http::header::USER_AGENT)?.as_bytes()).into_owned())
+    crate::backend::auth::sessions::user_agent(&parts.headers)
 }
 
 #[cfg(feature = "ssr")]

@@ -174,12 +174,7 @@ pub fn FormError(action: PostAction) -> impl IntoView {
     // message goes; the labels the server names fields by need not match the form's words.
     (move || {
         error().map(|e| {
-            let (name, text) = match &e {
-                AppError::Invalid(f) | AppError::Conflict(f) if !f.field.is_empty() => {
-                    (Some(format!("{}: ", crate::model::validate::field_label(&f.field))), sentence(&f.message))
-                }
-                _ => (None, sentence(&e.to_string())),
-            };
+            let (name, text) = refusal_words(&e);
             view! {
                 <p class="error" role="alert" node_ref=message>
                     {name.map(|n| view! { <span class="field-name">{n}</span> })}
@@ -191,6 +186,17 @@ pub fn FormError(action: PostAction) -> impl IntoView {
     .into_any()
 }
 
+/// A refusal's words: the field's name as its form labels it (`Port: `), when it names one,
+/// and the message as a sentence.
+fn refusal_words(e: &AppError) -> (Option<String>, String) {
+    match e {
+        AppError::Invalid(f) | AppError::Conflict(f) if !f.field.is_empty() => {
+            (Some(format!("{}: ", crate::model::validate::field_label(&f.field))), sentence(&f.message))
+        }
+        _ => (None, sentence(&e.to_string())),
+    }
+}
+
 /// An earlier refusal of `form` (another row's than the action's last answer) put at its
 /// field, or, when it names none the form has, right after the form; never focused.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
@@ -198,16 +204,14 @@ fn place_earlier(form: web_sys::HtmlFormElement, refusal: &AppError) -> Option<P
     let document = form.owner_document()?;
     let p = document.create_element("p").ok()?;
     p.set_class_name("error");
-    p.set_text_content(Some(&sentence(&match refusal {
-        AppError::Invalid(f) | AppError::Conflict(f) => f.message.clone(),
-        e => e.to_string(),
-    })));
+    let (name, text) = refusal_words(refusal);
+    p.set_text_content(Some(&text));
     let p: web_sys::HtmlParagraphElement = wasm_bindgen::JsCast::dyn_into(p).ok()?;
     if let Some(at) = refusal.field().and_then(|field| mark_field(&p, Some(form.clone()), field, false)) {
         return Some(at);
     }
     // No field to put it at: the whole message, field name included, after the form.
-    p.set_text_content(Some(&sentence(&refusal.to_string())));
+    p.set_text_content(Some(&format!("{}{text}", name.unwrap_or_default())));
     let _ = p.set_attribute("role", "alert");
     form.after_with_node_1(&p).ok()?;
     Some(Placed { at_field: p.into(), input: None })

@@ -100,11 +100,10 @@ pub fn RuleEditor(
     // A new rule's empty form is not told it is wrong before anything is typed (Save still
     // says why it is disabled); a rule or override being edited is checked from the start.
     let touched = RwSignal::new(id.is_some() || parent.is_some());
-    // The live check's problem with `field`, once something was typed: shown under it.
-    let problem_at = move |field: &'static str| {
-        move || touched.get().then(|| computed.with(|(p, _)| p.problem.clone().filter(|e| e.field == field))).flatten()
-    };
+    // The live check's problem, once something was typed; and its problem with `field`, shown
+    // under it.
     let problem = Signal::derive(move || touched.get().then(|| computed.with(|(p, _)| p.problem.clone())).flatten());
+    let problem_at = move |field: &'static str| move || problem.get().filter(|e| e.field == field);
     // Why the server would refuse the rule as it stands, once in the browser: Save is disabled
     // with it. (Not on the server's page: a form without the wasm still posts and is told.)
     let in_browser = RwSignal::new(false);

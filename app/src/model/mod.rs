@@ -35,6 +35,15 @@ pub fn sentence(message: &str) -> String {
     }
 }
 
+/// `text`'s first `max` characters, and `…` when there was more: what a message quotes of
+/// what someone sent.
+pub fn shortened(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
 /// `n` and an English noun that takes an -s: "1 host", "3 hosts", "0 hosts".
 pub fn counted(n: impl Into<i64>, noun: &str) -> String {
     let n = n.into();

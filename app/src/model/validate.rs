@@ -296,9 +296,10 @@ pub fn number_text(field: &str, value: &str) -> Checked<i64> {
 /// page's address without the wasm, and a megabyte typed made an address browsers refuse).
 fn quoted_short(typed: &str) -> String {
     const SHOWN: usize = 40;
-    match typed.char_indices().nth(SHOWN) {
-        Some((cut, _)) => format!("{:?}…", &typed[..cut]),
-        None => format!("{typed:?}"),
+    let shown = super::shortened(typed, SHOWN);
+    match shown.strip_suffix('…') {
+        Some(cut) => format!("{cut:?}…"),
+        None => format!("{shown:?}"),
     }
 }
 

@@ -299,7 +299,7 @@ impl<'a> Have<'a> {
 
 /// At most 40 characters of what a caller sent, for an error message.
 fn shorten(s: &str) -> String {
-    s.chars().take(40).collect()
+    app::model::shortened(s, 40)
 }
 
 /// The pack of `chunks` (files `<name>.wasm` in `dir`), compressed as `encoding` says.

@@ -176,10 +176,7 @@ fn shown_refusal(function: &str, err: &str, visitor: bool) -> Option<String> {
     if err.len() <= SHOWN_CHARS {
         return Some(err.to_string());
     }
-    let cut = |text: &str| match text.char_indices().nth(SHOWN_CHARS) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
-    };
+    let cut = |text: &str| app::model::shortened(text, SHOWN_CHARS);
     let shorter = match refusal {
         AppError::Invalid(f) => AppError::Invalid(FieldError { message: cut(&f.message), ..f }),
         AppError::Conflict(f) => AppError::Conflict(FieldError { message: cut(&f.message), ..f }),
@@ -200,9 +197,7 @@ fn page_path(target: &str) -> String {
 
 /// `uri` without a refusal's parameters (and without a `?` when nothing else was asked).
 fn without_refusal(uri: &Uri) -> Option<Uri> {
-    let mut pairs = pairs(uri.query()?);
-    pairs.retain(|p| !is_refusal(p));
-    let query = encode(&pairs);
+    let query = app::error::without_address_refusal(uri.query()?)?;
     let path = uri.path();
     let target = if query.is_empty() { path.to_string() } else { format!("{path}?{query}") };
     let mut parts = uri.clone().into_parts();

@@ -61,7 +61,7 @@ pub async fn callback(
     let next = flow.as_ref().map(|f| f.next().to_string()).unwrap_or_else(|| "/".into());
     match s.backend.sign_in.finish(&id, flow, answer).await {
         Ok(user) => {
-            let agent = request.headers.get(header::USER_AGENT).map(|v| String::from_utf8_lossy(v.as_bytes()));
+            let agent = sessions::user_agent(&request.headers);
             let peer = request.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
             let address = s.backend.auth.client_address(peer, &request.headers);
             let via = s.backend.sign_in.name_of(&id).unwrap_or_default();

@@ -176,20 +176,18 @@ pub async fn route(conn: &mut sqlx::AnyConnection, message: &WebhookMessage) -> 
         // A subscription: the user's own enabled notifiers (their filters are theirs to set on
         // the subscription, as in Promgen).
         let user: Option<i64> = n.value.parse().ok().or(n.user_id);
-        let theirs: Vec<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT n.id, n.kind, n.value, u.username FROM notifier n JOIN users u ON u.id = n.user_id \
+        let theirs: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT n.id, n.kind, n.value FROM notifier n JOIN users u ON u.id = n.user_id \
              WHERE n.user_id = $1 AND n.enabled = 1 AND n.kind <> 'user' AND u.is_active = 1 ORDER BY n.id",
         )
         .bind(user.unwrap_or(-1))
         .fetch_all(&mut *conn)
         .await?;
-        match theirs.first() {
-            None => plan.decisions.push(format!("{} leads to no enabled notifier of theirs", shown(n))),
-            Some(_) => {
-                plan.decisions.push(format!("{}: {} of theirs", shown(n), counted(theirs.len() as i64, "notifier")))
-            }
-        }
-        for (id, kind, value, _) in &theirs {
+        plan.decisions.push(match theirs.len() {
+            0 => format!("{} leads to no enabled notifier of theirs", shown(n)),
+            count => format!("{}: {} of theirs", shown(n), counted(count as i64, "notifier")),
+        });
+        for (id, kind, value) in &theirs {
             if let Some(kind) = NotifierKind::parse(kind) {
                 push(&mut plan, *id, kind, value);
             }

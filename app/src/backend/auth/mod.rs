@@ -433,17 +433,8 @@ pub fn local_redirect(next: Option<&str>) -> String {
         {
             // Not a refusal for the page to show: the browser goes there without the server
             // checking its signature (server/src/web/refusal_links.rs).
-            let refusal = |(k, _): &(std::borrow::Cow<str>, std::borrow::Cow<str>)| {
-                crate::error::ADDRESS_REFUSAL_PARAMS.contains(&k.as_ref())
-            };
-            if url.query_pairs().any(|p| refusal(&p)) {
-                let kept: Vec<(String, String)> =
-                    url.query_pairs().filter(|p| !refusal(p)).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-                if kept.is_empty() {
-                    url.set_query(None);
-                } else {
-                    url.query_pairs_mut().clear().extend_pairs(kept);
-                }
+            if let Some(kept) = url.query().and_then(crate::error::without_address_refusal) {
+                url.set_query(Some(&kept).filter(|q| !q.is_empty()).map(String::as_str));
             }
             let path = &url[url::Position::BeforePath..];
             // `/.//evil` parses to the path `//evil`, which a browser reads as another host.

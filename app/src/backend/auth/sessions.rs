@@ -28,6 +28,12 @@ struct Started {
     address: String,
 }
 
+/// The `User-Agent` of a request's `headers`, bytes that are not UTF-8 replaced (a non-ASCII
+/// agent was stored empty).
+pub fn user_agent(headers: &axum::http::HeaderMap) -> Option<String> {
+    Some(String::from_utf8_lossy(headers.get(axum::http::header::USER_AGENT)?.as_bytes()).into_owned())
+}
+
 /// Starts `user`'s session: a new id (an id planted before is worth nothing after), the user,
 /// and how it began (`via`: `password` or the provider's name).
 pub async fn begin(

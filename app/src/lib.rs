@@ -24,6 +24,8 @@ pub fn hydrate(on_hydrated: impl FnOnce() + 'static) {
         leptos::mount::hydrate_from_async(leptos::prelude::document().body().expect("a <body>"), app::App)
             .await
             .forget();
+        // The page's sections whose code comes after the page's (components::deferred).
+        components::sections_hydrated().await;
         // keep_typed first: the disclosures it opens again are open when focus is put back.
         components::keep_typed();
         components::keep_focus();

@@ -5,7 +5,7 @@
 // chunks the tab lacks (server/src/web/packs.rs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { start, open, apiLogin, ADMIN_PASSWORD } from "./harness.mjs";
+import { start, open, api, apiLogin, ADMIN_PASSWORD } from "./harness.mjs";
 
 test("pages load their own chunks: the rule editor's only where rules are edited", async () => {
   const env = await start();
@@ -77,6 +77,74 @@ test("pages load their own chunks: the rule editor's only where rules are edited
     await page.locator("main h1").first().waitFor();
     // The splitter's JS loader lets its failed fetch surface as an uncaught rejection (its Rust
     // side gets the error too, which is what turns into the full load above); nothing else.
+    assert.deepEqual(env.errors.filter((e) => !/Failed to fetch/.test(e)), []);
+  } finally {
+    await env.stop();
+  }
+});
+
+// A project page's members, notifiers and rules come after the page (app/src/components/
+// deferred.rs): the page's pack leaves their code out, and each is asked for once the page is
+// there, in a pack of what the tab lacks; until it arrives the section is the server's HTML,
+// and what is typed into it stays when it becomes live.
+test("a page's sections come after it, and nothing typed into them meanwhile is lost", async () => {
+  const env = await start();
+  try {
+    const { page, base } = env;
+    const cookie = await apiLogin(base, "admin", ADMIN_PASSWORD);
+    const call = async (name, fields) => {
+      const res = await api(base, cookie, name, fields);
+      assert.ok(res.status < 400, `${name}: ${res.status} ${JSON.stringify(res.json)}`);
+      return res.json;
+    };
+    await call("create_shard", { name: "main", url: "http://127.0.0.1:9", proxy: "", samples: "1000", targets: "100" });
+    const service = await call("create_service", { name: "web", description: "" });
+    const shards = await call("list_shards", {});
+    const project = await call("create_project", { service_id: service.id, name: "shop", description: "", shard_id: shards[0].shard.id });
+    const [name, value] = cookie.split("=");
+    await page.context().addCookies([{ name, value, url: base }]);
+    const wasm = [];
+    page.on("request", (r) => {
+      const url = new URL(r.url());
+      if (/\.(wasm|bin)$/.test(url.pathname)) wasm.push(url.pathname.split("/").pop() + url.search);
+    });
+
+    // The notifiers' code held back until the test lets it through.
+    let release;
+    const held = new Promise((done) => (release = done));
+    await page.route(/pack_section_notifiers\.bin/, async (route) => (await held, route.continue()));
+    await page.goto(`${base}/project/${project.id}`);
+    const form = page.locator("#notifiers form:has(input[name=value])");
+    await page.locator("#notifiers summary:text-is('Add a notifier')").click();
+    await form.locator("input[name=value]").fill("oncall@example.com");
+    // The page and its other sections are live; the page is not said to be until this one is.
+    await page.waitForFunction(() => performance.getEntriesByType("resource").some((e) => /pack_section_rules/.test(e.name)));
+    await page.waitForTimeout(300);
+    assert.equal(await page.getAttribute("html", "data-hydrated"), null);
+    release();
+    await page.waitForSelector("html[data-hydrated=true]");
+    assert.equal(await form.locator("input[name=value]").inputValue(), "oncall@example.com");
+
+    // The main module and the page's pack, then one pack per section, of what the tab lacks.
+    assert.deepEqual(wasm.slice(0, 2).toSorted(), ["pack_project.bin", "promgen_bg.wasm"]);
+    assert.deepEqual(
+      wasm.slice(2).map((f) => f.replace(/\?have=[\w.-]+$/, "?have")).toSorted(),
+      ["pack_section_members.bin?have", "pack_section_notifiers.bin?have", "pack_section_project_edit.bin?have", "pack_section_project_urls.bin?have", "pack_section_rules.bin?have"],
+    );
+
+    // Live: the form posts through the wasm, the page is not loaded again.
+    await page.evaluate(() => (window.__stayed = true));
+    await form.locator("button:text-is('Add notifier')").click();
+    await page.locator("#notifiers td:text-is('oncall@example.com')").waitFor();
+    assert.equal(await page.evaluate(() => window.__stayed), true);
+
+    // A section whose code cannot be fetched stays the server's HTML, whose forms still post;
+    // the page still becomes live.
+    await page.unroute(/pack_section_notifiers\.bin/);
+    await page.route(/(pack_section_rules\.bin|split_section_rules[^/]*\.wasm$)/, (route) => route.abort());
+    env.expectConsole(/Failed to load resource: net::ERR_FAILED/);
+    await open(page, `${base}/project/${project.id}`);
+    await page.locator("#rules h2:text-is('Rules')").waitFor();
     assert.deepEqual(env.errors.filter((e) => !/Failed to fetch/.test(e)), []);
   } finally {
     await env.stop();

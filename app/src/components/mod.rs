@@ -3,6 +3,7 @@
 mod browser_fetch;
 mod change_diff;
 mod confirm;
+pub mod deferred;
 mod field;
 mod held;
 mod keep_focus;
@@ -20,6 +21,8 @@ mod when;
 pub use browser_fetch::browser_fetch;
 pub use change_diff::ChangeDiff;
 pub use confirm::ConfirmSubmit;
+#[cfg(feature = "hydrate")]
+pub use deferred::sections_hydrated;
 pub use field::{Field, TextArea, checked, checks, rcdata_text, textarea_html};
 pub use held::{Held, Sections};
 #[cfg(any(feature = "hydrate", feature = "csr"))]

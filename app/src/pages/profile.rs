@@ -5,8 +5,8 @@ use crate::api::alerts::owner_notifiers;
 use crate::api::alerts::{CreateToken, RevokeToken, Subscribe, get_profile};
 use crate::api::auth::{ChangePassword, EndOtherSessions, EndSession};
 use crate::components::{
-    ConfirmSubmit, Field, FormError, Held, Loading, NotifiersSection, PageError, PostAction, PostForm, Session, When,
-    checks, successes,
+    ConfirmSubmit, Field, FormError, Held, Loading, PageError, PostAction, PostForm, Session, When, checks, deferred,
+    successes,
 };
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -103,7 +103,7 @@ pub fn ProfilePage() -> impl IntoView {
                             <p class="ok" role="status">"The key, shown this once: " <code data-testid="token-key">{key}</code></p>
                         })}
                     </section>
-                    <NotifiersSection owner_kind="user" owner_id=me held=notifiers />
+                    {deferred::notifiers("user", me, notifiers)}
                     <section class="card" id="subscriptions">
                         <h2>"Subscriptions"</h2>
                         {if p.subscriptions.is_empty() {

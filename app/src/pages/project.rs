@@ -1,9 +1,9 @@
 use super::SilenceButton;
 use crate::api::inventory::*;
+use crate::components::deferred::deferred_sections;
 use crate::components::{
-    ConfirmSubmit, ErrorView, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, PageError,
-    PostAction, PostForm, RulesSection, Sections, ShardSelect, TextArea, browser_fetch, checks, forget_answers,
-    successes,
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, ObjectLinks, PageError, PostAction, PostForm, Sections,
+    ShardSelect, TextArea, browser_fetch, checks, deferred, forget_answers, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -128,7 +128,6 @@ pub fn ProjectPage() -> impl IntoView {
                 };
                 let p = d.project.clone();
                 let editable = d.project.clone();
-                let delete_question = Signal::stored(format!("Delete the project {} with its exporters, URLs, rules and notifiers?", p.name));
                 let pid = p.id;
                 let have = StoredValue::new(d.exporters.iter().map(|e| (e.job.clone(), e.port, e.path.clone(), e.scheme)).collect::<Vec<_>>());
                 let edit = d.can_edit;
@@ -297,71 +296,104 @@ pub fn ProjectPage() -> impl IntoView {
                         <div><FormError action=toggle /><FormError action=delete_exporter /></div>
                     </section>
 
-                    <section class="card" id="urls">
-                        <h2>"URLs (blackbox)"</h2>
-                        <ul>
-                            {d.urls.iter().cloned().map(|u| { let ask = Signal::stored(format!("Delete the URL {}?", u.url)); view! {
-                                <li>
-                                    {u.url.clone()} " " <span class="chip">{u.probe_module.clone()}</span>
-                                    <Show when=move || edit>
-                                        <PostForm action=delete_url attr:class="inline">
-                                            <input type="hidden" name="id" value=u.id.to_string() />
-                                            <ConfirmSubmit label="Delete" class="small danger" question=ask />
-                                        </PostForm>
-                                    </Show>
-                                </li>
-                            }}).collect_view()}
-                        </ul>
-                        <Show when=move || edit>
-                            <PostForm action=create_url>
-                                <input type="hidden" name="project_id" value=pid.to_string() />
-                                <div class="row">
-                                    <Field label="URL" name="url" check=checks::http_url placeholder="https://example.com/health" />
-                                    // Suspense outside the <select>: its markers may not live inside one.
-                                    <Suspense fallback=|| ()>
-                                        {move || Suspend::new(async move {
-                                            let probes = choices.await.map(|c| c.probes).unwrap_or_default();
-                                            view! {
-                                                <label class="field">
-                                                    <span>"Probe"</span>
-                                                    <select name="probe_id" required>
-                                                        {probes.is_empty().then(|| view! { <option value="">"No probe yet"</option> })}
-                                                        {probes.iter().cloned().map(|p| view! {
-                                                            <option value=p.id.to_string()>{p.module}</option>
-                                                        }).collect_view()}
-                                                    </select>
-                                                </label>
-                                                {probes.is_empty().then(|| view! {
-                                                    <p class="warning">"URLs are checked with a blackbox probe: " <a href="/probe">"add one"</a> " first."</p>
-                                                })}
-                                            }
-                                        })}
-                                    </Suspense>
-                                </div>
-                                <button type="submit">"Add URL"</button>
-                            </PostForm>
-                            <FormError action=create_url />
-                        </Show>
-                        <div><FormError action=delete_url /></div>
-                    </section>
+                    {urls(d.urls.clone(), edit, pid, create_url, delete_url, choices)}
 
-                    <MembersPanel owner_kind="project" owner_id=pid.0 held=sections.members />
-                    <NotifiersSection owner_kind="project" owner_id=pid.0 held=sections.notifiers />
-                    <RulesSection owner_kind=OwnerKind::Project owner_id=pid.0 held=sections.rules />
+                    {deferred::members("project", pid.0, sections.members)}
+                    {deferred::notifiers("project", pid.0, sections.notifiers)}
+                    {deferred::rules(OwnerKind::Project, pid.0, sections.rules)}
 
-                    <Show when=move || edit>
-                        <EditProject project=editable.clone() update=update_project choices />
-                        <Show when=move || delete>
-                            <PostForm action=delete_project attr:class="danger-zone">
-                                <input type="hidden" name="id" value=pid.to_string() />
-                                <ConfirmSubmit label="Delete this project" class="danger" question=delete_question />
-                            </PostForm>
-                        </Show>
-                        <FormError action=delete_project />
-                    </Show>
+                    {edit_zone(editable.clone(), edit, delete, update_project, delete_project, choices)}
                 }.into_any()
             })}
         </Transition>
+    }
+}
+
+deferred_sections! {
+    /// The project's blackbox URLs, its code after the page's (components::deferred).
+    section_project_urls => fn urls(
+        urls: Vec<Url>,
+        edit: bool,
+        pid: ProjectId,
+        create_url: PostAction,
+        delete_url: PostAction,
+        choices: Resource<Result<FormChoices, AppError>>,
+    ) {
+        view! {
+            <section class="card" id="urls">
+                <h2>"URLs (blackbox)"</h2>
+                <ul>
+                    {urls.into_iter().map(|u| { let ask = Signal::stored(format!("Delete the URL {}?", u.url)); view! {
+                        <li>
+                            {u.url.clone()} " " <span class="chip">{u.probe_module.clone()}</span>
+                            <Show when=move || edit>
+                                <PostForm action=delete_url attr:class="inline">
+                                    <input type="hidden" name="id" value=u.id.to_string() />
+                                    <ConfirmSubmit label="Delete" class="small danger" question=ask />
+                                </PostForm>
+                            </Show>
+                        </li>
+                    }}).collect_view()}
+                </ul>
+                <Show when=move || edit>
+                    <PostForm action=create_url>
+                        <input type="hidden" name="project_id" value=pid.to_string() />
+                        <div class="row">
+                            <Field label="URL" name="url" check=checks::http_url placeholder="https://example.com/health" />
+                            // Suspense outside the <select>: its markers may not live inside one.
+                            <Suspense fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    let probes = choices.await.map(|c| c.probes).unwrap_or_default();
+                                    view! {
+                                        <label class="field">
+                                            <span>"Probe"</span>
+                                            <select name="probe_id" required>
+                                                {probes.is_empty().then(|| view! { <option value="">"No probe yet"</option> })}
+                                                {probes.iter().cloned().map(|p| view! {
+                                                    <option value=p.id.to_string()>{p.module}</option>
+                                                }).collect_view()}
+                                            </select>
+                                        </label>
+                                        {probes.is_empty().then(|| view! {
+                                            <p class="warning">"URLs are checked with a blackbox probe: " <a href="/probe">"add one"</a> " first."</p>
+                                        })}
+                                    }
+                                })}
+                            </Suspense>
+                        </div>
+                        <button type="submit">"Add URL"</button>
+                    </PostForm>
+                    <FormError action=create_url />
+                </Show>
+                <div><FormError action=delete_url /></div>
+            </section>
+        }
+        .into_any()
+    }
+    /// Editing and deleting the project, its code after the page's.
+    section_project_edit => fn edit_zone(
+        editable: Project,
+        edit: bool,
+        delete: bool,
+        update_project: PostAction,
+        delete_project: PostAction,
+        choices: Resource<Result<FormChoices, AppError>>,
+    ) {
+        let pid = editable.id;
+        let delete_question = Signal::stored(format!("Delete the project {} with its exporters, URLs, rules and notifiers?", editable.name));
+        view! {
+            <Show when=move || edit>
+                <EditProject project=editable.clone() update=update_project choices />
+                <Show when=move || delete>
+                    <PostForm action=delete_project attr:class="danger-zone">
+                        <input type="hidden" name="id" value=pid.to_string() />
+                        <ConfirmSubmit label="Delete this project" class="danger" question=delete_question />
+                    </PostForm>
+                </Show>
+                <FormError action=delete_project />
+            </Show>
+        }
+        .into_any()
     }
 }
 

@@ -4,6 +4,7 @@
 use super::SilenceButton;
 use crate::api::admin::audit_log;
 use crate::api::rules::{DeleteRule, RestoreRule, SetRuleEnabled, TestRule, editor_context, get_rule};
+use crate::components::deferred::deferred_sections;
 use crate::components::{
     ChangeDiff, ConfirmSubmit, FormError, LabelChips, Loading, PageError, PostAction, PostForm, RedirectTo, RuleEditor,
     TestResult, When, forget_answers, successes, test_fields,
@@ -139,43 +140,7 @@ pub fn RulePage() -> impl IntoView {
                         <h2>"In the rule file"</h2>
                         <pre class="yaml">{d.yaml.clone()}</pre>
                     </section>
-                    <section class="card">
-                        <h2>"History"</h2>
-                        <FormError action=restore />
-                        <Transition fallback=Loading>
-                            {move || Suspend::new(async move {
-                                history.await.map(|page| {
-                                    let none = page.entries.is_empty();
-                                    // The newest version is the rule as it is: nothing to restore.
-                                    let newest_shown = page.page <= 1;
-                                    view! {
-                                    {none.then(|| view! { <p class="muted">"No change recorded yet."</p> })}
-                                    <table class="list audit" class:hidden=none>
-                                        <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Version"</th></tr></thead>
-                                        <tbody>
-                                            {page.entries.into_iter().enumerate().map(|(i, e)| view! {
-                                                <tr>
-                                                    <td data-label="When"><When at=e.created.clone() /></td>
-                                                    <td>{e.user.clone().unwrap_or_else(|| "system".into())}</td>
-                                                    <td>{e.body.clone()}</td>
-                                                    <td>
-                                                        <ChangeDiff old=e.old.clone() new=e.data.clone() />
-                                                        {(edit && e.data.is_some() && !(newest_shown && i == 0)).then(|| view! {
-                                                            <PostForm action=restore attr:class="inline">
-                                                                <input type="hidden" name="id" value=rid.to_string() />
-                                                                <input type="hidden" name="version" value=e.id.to_string() />
-                                                                <ConfirmSubmit label="Restore this version" class="small" question=format!("Put the rule back as it was on {}?", crate::model::when::utc_text(&e.created)) />
-                                                            </PostForm>
-                                                        })}
-                                                    </td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                }})
-                            })}
-                        </Transition>
-                    </section>
+                    {rule_history(history, restore, rid, edit)}
                     <Show when=move || edit>
                         <PostForm action=delete attr:class="danger-zone">
                             <input type="hidden" name="id" value=rid.to_string() />
@@ -186,6 +151,58 @@ pub fn RulePage() -> impl IntoView {
                 }.into_any()
             })}
         </Transition>
+    }
+}
+
+deferred_sections! {
+    /// A rule's history, with a button to restore each version: its code (the diffs) comes
+    /// after the page's (components::deferred).
+    section_rule_history => fn rule_history(
+        history: Resource<Result<AuditPage, AppError>>,
+        restore: PostAction,
+        rid: RuleId,
+        edit: bool,
+    ) {
+        view! {
+            <section class="card">
+                <h2>"History"</h2>
+                <FormError action=restore />
+                <Transition fallback=Loading>
+                    {move || Suspend::new(async move {
+                        history.await.map(|page| {
+                            let none = page.entries.is_empty();
+                            // The newest version is the rule as it is: nothing to restore.
+                            let newest_shown = page.page <= 1;
+                            view! {
+                            {none.then(|| view! { <p class="muted">"No change recorded yet."</p> })}
+                            <table class="list audit" class:hidden=none>
+                                <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Version"</th></tr></thead>
+                                <tbody>
+                                    {page.entries.into_iter().enumerate().map(|(i, e)| view! {
+                                        <tr>
+                                            <td data-label="When"><When at=e.created.clone() /></td>
+                                            <td>{e.user.clone().unwrap_or_else(|| "system".into())}</td>
+                                            <td>{e.body.clone()}</td>
+                                            <td>
+                                                <ChangeDiff old=e.old.clone() new=e.data.clone() />
+                                                {(edit && e.data.is_some() && !(newest_shown && i == 0)).then(|| view! {
+                                                    <PostForm action=restore attr:class="inline">
+                                                        <input type="hidden" name="id" value=rid.to_string() />
+                                                        <input type="hidden" name="version" value=e.id.to_string() />
+                                                        <ConfirmSubmit label="Restore this version" class="small" question=format!("Put the rule back as it was on {}?", crate::model::when::utc_text(&e.created)) />
+                                                    </PostForm>
+                                                })}
+                                            </td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }})
+                    })}
+                </Transition>
+            </section>
+        }
+        .into_any()
     }
 }
 

@@ -1,12 +1,13 @@
 use super::SilenceButton;
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
+use crate::components::deferred::deferred_sections;
 use crate::components::{
-    ConfirmSubmit, Field, FormError, Loading, MembersPanel, NotifiersSection, ObjectLinks, PageError, PostAction,
-    PostForm, RulesSection, Sections, ShardSelect, checks, forget_answers, land_on, successes,
+    ConfirmSubmit, Field, FormError, Loading, ObjectLinks, PageError, PostAction, PostForm, Sections, ShardSelect,
+    checks, deferred, forget_answers, land_on, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
-use crate::model::{OwnerKind, Service, ServiceId};
+use crate::model::{FormChoices, OwnerKind, Service, ServiceId};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -49,7 +50,6 @@ pub fn ServicePage() -> impl IntoView {
                 };
                 let can_delete = d.can_delete;
                 let sid = d.service.id;
-                let delete_question = Signal::stored(format!("Delete the service {} with all its projects, rules and notifiers?", d.service.name));
                 let service = d.service.clone();
                 let no_projects = d.projects.is_empty();
                 view! {
@@ -77,33 +77,54 @@ pub fn ServicePage() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                    <MembersPanel owner_kind="service" owner_id=sid.0 held=sections.members />
-                    <NotifiersSection owner_kind="service" owner_id=sid.0 held=sections.notifiers />
-                    <RulesSection owner_kind=OwnerKind::Service owner_id=sid.0 held=sections.rules />
-                    <Show when=move || d.can_edit>
-                        <section class="card">
-                            <h2>"Register a project"</h2>
-                            <PostForm action=create>
-                                <input type="hidden" name="service_id" value=sid.to_string() />
-                                <Field label="Name" name="name" check=checks::name />
-                                <Field label="Description" name="description" />
-                                <ShardSelect choices />
-                                <button type="submit">"Register project"</button>
-                            </PostForm>
-                            <FormError action=create />
-                        </section>
-                        <EditService service=service.clone() update />
-                        <Show when=move || can_delete>
-                            <PostForm action=delete attr:class="danger-zone">
-                                <input type="hidden" name="id" value=sid.to_string() />
-                                <ConfirmSubmit label="Delete this service and its projects" class="danger" question=delete_question />
-                            </PostForm>
-                        </Show>
-                        <FormError action=delete />
-                    </Show>
+                    {deferred::members("service", sid.0, sections.members)}
+                    {deferred::notifiers("service", sid.0, sections.notifiers)}
+                    {deferred::rules(OwnerKind::Service, sid.0, sections.rules)}
+                    {edit_zone(service.clone(), d.can_edit, can_delete, create, update, delete, choices)}
                 }.into_any()
             })}
         </Transition>
+    }
+}
+
+deferred_sections! {
+    /// Registering a project, editing and deleting the service: its code after the page's
+    /// (components::deferred).
+    section_service_edit => fn edit_zone(
+        service: Service,
+        edit: bool,
+        can_delete: bool,
+        create: PostAction,
+        update: PostAction,
+        delete: PostAction,
+        choices: Resource<Result<FormChoices, AppError>>,
+    ) {
+        let sid = service.id;
+        let delete_question = Signal::stored(format!("Delete the service {} with all its projects, rules and notifiers?", service.name));
+        view! {
+            <Show when=move || edit>
+                <section class="card">
+                    <h2>"Register a project"</h2>
+                    <PostForm action=create>
+                        <input type="hidden" name="service_id" value=sid.to_string() />
+                        <Field label="Name" name="name" check=checks::name />
+                        <Field label="Description" name="description" />
+                        <ShardSelect choices />
+                        <button type="submit">"Register project"</button>
+                    </PostForm>
+                    <FormError action=create />
+                </section>
+                <EditService service=service.clone() update />
+                <Show when=move || can_delete>
+                    <PostForm action=delete attr:class="danger-zone">
+                        <input type="hidden" name="id" value=sid.to_string() />
+                        <ConfirmSubmit label="Delete this service and its projects" class="danger" question=delete_question />
+                    </PostForm>
+                </Show>
+                <FormError action=delete />
+            </Show>
+        }
+        .into_any()
     }
 }
 

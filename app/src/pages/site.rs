@@ -1,13 +1,17 @@
 //! The site: its address (domain and scheme, which the rule links use) and the site rules.
 
+use crate::api::alerts::owner_notifiers;
 use crate::api::rules::{
-    SetOpenRead, SetPrometheusVersion, UpdateSite, get_site, open_read, rule_file_report, rules_dialect,
+    SetOpenRead, SetPrometheusVersion, UpdateSite, get_site, open_read, owner_rules, rule_file_report, rules_dialect,
 };
+use crate::components::deferred::deferred_sections;
 use crate::components::{
-    AddressWarning, ErrorView, Field, FormError, Loading, NotifiersSection, PostAction, PostForm, RulesSection,
-    SiteAdminOnly, successes,
+    AddressWarning, ErrorView, Field, FormError, Held, Loading, PostAction, PostForm, SiteAdminOnly, deferred,
+    successes,
 };
-use crate::model::OwnerKind;
+use crate::error::AppError;
+use crate::model::{OwnerKind, Site};
+use crate::rules::promql::Dialect;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -23,6 +27,9 @@ pub fn SitePage() -> impl IntoView {
     let site = Resource::new(move || update_done.get(), |_| get_site());
     let dialect = Resource::new(move || set_version_done.get(), |_| rules_dialect());
     let problems = Resource::new(move || set_version_done.get(), |_| rule_file_report());
+    // The sections' data, made by the page (components::deferred).
+    let notifiers = Held::new(|| Some(1), |id| owner_notifiers("site".to_string(), id));
+    let rules = Held::new(|| Some(1), |id| owner_rules(OwnerKind::Site.as_str().to_string(), id));
     view! {
         <Title text="Site" />
         <h1>"Site"</h1>
@@ -36,65 +43,7 @@ pub fn SitePage() -> impl IntoView {
                             "Site rules apply to every service. Alerts link back to their rules at "
                             <code>{format!("{}/rule/<id>", s.url())}</code> "."
                         </p>
-                        <SiteAdminOnly>
-                        <details class="card">
-                            <summary>"Site address"</summary>
-                            <PostForm action=update clone:s>
-                                <div class="row">
-                                    <label class="field">
-                                        <span>"Scheme"</span>
-                                        <select name="scheme">
-                                            <option value="http" selected=s.scheme == "http">"http"</option>
-                                            <option value="https" selected=s.scheme == "https">"https"</option>
-                                        </select>
-                                    </label>
-                                    <Field label="Domain (and port)" name="domain" value=s.domain.clone() />
-                                </div>
-                                <button type="submit">"Save"</button>
-                            </PostForm>
-                            <FormError action=update />
-                        </details>
-                        <details class="card">
-                            <summary>"Prometheus release"</summary>
-                            <Transition fallback=Loading>
-                                {move || Suspend::new(async move {
-                                    dialect.await.ok().map(|(d, source)| view! {
-                                        <p class="muted" data-testid="dialect">"Rules are checked for " {source} "."</p>
-                                        <PostForm action=set_version>
-                                            <Field label="Release of your Prometheus servers, while no shard reports one (2.42 to 3.14)"
-                                                name="prometheus_version" value=d.version.to_string() />
-                                            <button type="submit">"Save"</button>
-                                        </PostForm>
-                                    })
-                                })}
-                            </Transition>
-                            <FormError action=set_version />
-                        </details>
-                        <details class="card">
-                            <summary>"Who reads the inventory"</summary>
-                            <Transition fallback=Loading>
-                                {move || Suspend::new(async move {
-                                    open.await.ok().map(|on| view! {
-                                        <p class="muted">
-                                            {if on {
-                                                "Every logged-in user reads every service and project."
-                                            } else {
-                                                "Users read the services and projects they hold a role on (Admin, Editor or Viewer)."
-                                            }}
-                                        </p>
-                                        <PostForm action=set_open>
-                                            <label class="check">
-                                                <input type="checkbox" name="open" checked=on />
-                                                " Let every logged-in user read every service and project"
-                                            </label>
-                                            <button type="submit">"Save"</button>
-                                        </PostForm>
-                                    })
-                                })}
-                            </Transition>
-                            <FormError action=set_open />
-                        </details>
-                        </SiteAdminOnly>
+                        {settings(s, update, set_version, set_open, dialect, open)}
                     }.into_any(),
                 }
             })}
@@ -121,7 +70,84 @@ pub fn SitePage() -> impl IntoView {
             })}
         </Suspense>
         <p class="muted">"The site's notifiers hear when the alert pipeline itself breaks (the heartbeat alert stops)."</p>
-        <NotifiersSection owner_kind="site" owner_id=1 />
-        <RulesSection owner_kind=OwnerKind::Site owner_id=1 />
+        {deferred::notifiers("site", 1, notifiers)}
+        {deferred::rules(OwnerKind::Site, 1, rules)}
+    }
+}
+
+deferred_sections! {
+    /// The site admins' settings (the site's address, the Prometheus release rules are checked
+    /// for, who reads the inventory): closed disclosures, their code after the page's
+    /// (components::deferred).
+    section_site_settings => fn settings(
+        s: Site,
+        update: PostAction,
+        set_version: PostAction,
+        set_open: PostAction,
+        dialect: Resource<Result<(Dialect, String), AppError>>,
+        open: Resource<Result<bool, AppError>>,
+    ) {
+        view! {
+            <SiteAdminOnly>
+            <details class="card">
+                <summary>"Site address"</summary>
+                <PostForm action=update clone:s>
+                    <div class="row">
+                        <label class="field">
+                            <span>"Scheme"</span>
+                            <select name="scheme">
+                                <option value="http" selected=s.scheme == "http">"http"</option>
+                                <option value="https" selected=s.scheme == "https">"https"</option>
+                            </select>
+                        </label>
+                        <Field label="Domain (and port)" name="domain" value=s.domain.clone() />
+                    </div>
+                    <button type="submit">"Save"</button>
+                </PostForm>
+                <FormError action=update />
+            </details>
+            <details class="card">
+                <summary>"Prometheus release"</summary>
+                <Transition fallback=Loading>
+                    {move || Suspend::new(async move {
+                        dialect.await.ok().map(|(d, source)| view! {
+                            <p class="muted" data-testid="dialect">"Rules are checked for " {source} "."</p>
+                            <PostForm action=set_version>
+                                <Field label="Release of your Prometheus servers, while no shard reports one (2.42 to 3.14)"
+                                    name="prometheus_version" value=d.version.to_string() />
+                                <button type="submit">"Save"</button>
+                            </PostForm>
+                        })
+                    })}
+                </Transition>
+                <FormError action=set_version />
+            </details>
+            <details class="card">
+                <summary>"Who reads the inventory"</summary>
+                <Transition fallback=Loading>
+                    {move || Suspend::new(async move {
+                        open.await.ok().map(|on| view! {
+                            <p class="muted">
+                                {if on {
+                                    "Every logged-in user reads every service and project."
+                                } else {
+                                    "Users read the services and projects they hold a role on (Admin, Editor or Viewer)."
+                                }}
+                            </p>
+                            <PostForm action=set_open>
+                                <label class="check">
+                                    <input type="checkbox" name="open" checked=on />
+                                    " Let every logged-in user read every service and project"
+                                </label>
+                                <button type="submit">"Save"</button>
+                            </PostForm>
+                        })
+                    })}
+                </Transition>
+                <FormError action=set_open />
+            </details>
+            </SiteAdminOnly>
+        }
+        .into_any()
     }
 }

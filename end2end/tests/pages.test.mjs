@@ -162,6 +162,12 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   // click outside it and on Escape.
   await page.setViewportSize({ width: 390, height: 844 });
   await open(page, base + "/audit");
+  // A time says how long ago, with the exact time and its zone on hover (the browser's zone:
+  // UTC here).
+  const when = page.locator("main time").first();
+  await page.waitForFunction(() => / ago$|^just now$/.test(document.querySelector("main time")?.textContent ?? ""));
+  assert.match(await when.getAttribute("title"), /\d{1,2}:\d{2}:\d{2}.*\b(UTC|GMT)\b/);
+
   const menu = page.locator("details.menu");
   const isOpen = () => menu.evaluate((d) => d.open);
   for (const [how, act] of [
@@ -407,6 +413,9 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await anon.click("header button:has-text('Log out')");
   await anon.waitForURL(/\/login/);
   await anon.locator("header a", { hasText: "Log in" }).waitFor();
+  // A visitor is shown the way in, not links to pages that all ask for a login.
+  assert.deepEqual(await anon.locator("nav.links a").allTextContents(), ["Log in"]);
+  await anon.locator("header a.user").waitFor({ state: "detached" });
   // An admin-only page with a form sends a visitor to log in before anything is typed.
   await anon.goto(base + "/import");
   await anon.waitForURL(/\/login\?next=%2Fimport$/);

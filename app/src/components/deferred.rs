@@ -6,12 +6,14 @@
 //! (`.ci/build-site`), and a section's code is fetched once the page is there, in a pack of
 //! what the tab lacks (server/src/web/packs.rs).
 //!
-//! - **On the server** a section renders in place, inside `<div class="deferred">` (CSS
-//!   `display: contents`, so the layout does not change).
+//! - **On the server** a section renders in place, inside `<div class="deferred"
+//!   data-promgen-section="<split>">` (CSS `display: contents`, so the layout does not change).
+//!   The chunk loader asks for the sections named so on a first page in one pack as soon as
+//!   the page's own has arrived (`.ci/wasm-split`'s `packs.js`).
 //! - **While the browser hydrates a server page** the wrapper is hydrated empty; the section's
 //!   HTML stays as the server sent it (its forms post as they do without the wasm, so nothing
-//!   typed or clicked is lost meanwhile). Its chunk is asked for at once, and when it has
-//!   arrived the section hydrates the server's HTML in place. `html[data-hydrated]` is set once
+//!   typed or clicked is lost meanwhile). Its chunk is asked for at once (from that pack), and
+//!   when it has arrived the section hydrates the server's HTML in place. `html[data-hydrated]` is set once
 //!   every such section has ([`sections_hydrated`]).
 //! - **A page drawn in the browser** (a link followed, a redraw after a change) builds the
 //!   section when its chunk is there: at once when the tab has it already.
@@ -83,7 +85,7 @@ pub fn defer(split: &'static str, load: SectionLoad) -> AnyView {
         // Off the wasm the split is a plain call: ready at the first poll.
         use futures::FutureExt;
         let section = load().now_or_never().and_then(Result::ok).unwrap_or_else(|| ().into_any());
-        view! { <div class="deferred">{section}</div> }.into_any()
+        view! { <div class="deferred" data-promgen-section=split>{section}</div> }.into_any()
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -92,7 +94,7 @@ pub fn defer(split: &'static str, load: SectionLoad) -> AnyView {
             return hydrate_later(split, load);
         }
         view! {
-            <div class="deferred">
+            <div class="deferred" data-promgen-section=split>
                 // Polled at once (the loader takes the chunks under the group named last, so
                 // no other load comes between); the browser's futures are not `Send`.
                 {Suspend::new(send_wrapper::SendWrapper::new(async move {
@@ -139,7 +141,7 @@ fn hydrate_later(split: &'static str, load: SectionLoad) -> AnyView {
         }
         let _ = done.send(());
     });
-    view! { <div class="deferred" node_ref=wrapper></div> }.into_any()
+    view! { <div class="deferred" data-promgen-section=split node_ref=wrapper></div> }.into_any()
 }
 
 #[cfg(feature = "hydrate")]

@@ -572,11 +572,14 @@ pub fn ObjectLinks(kind: &'static str, id: i64, name: String) -> impl IntoView {
 }
 
 /// The shard picker of the project forms. The `<Suspense>` stays outside the `<select>`: its
-/// markers may not live inside one, or hydration fails.
+/// markers may not live inside one, or hydration fails. `submit`: the label of the form's
+/// button, drawn here when given, disabled while there is no shard to choose (the warning
+/// under the picker says why).
 #[component]
 pub fn ShardSelect(
     choices: Resource<Result<FormChoices, AppError>>,
     #[prop(optional)] selected: Option<ShardId>,
+    #[prop(optional)] submit: Option<&'static str>,
 ) -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
@@ -601,7 +604,10 @@ pub fn ShardSelect(
                         </select>
                     </label>
                     {none.then(|| view! {
-                        <p class="warning">"A project needs a shard: " <a href="/shard">"add one under Shards"</a> " first."</p>
+                        <p class="warning" id="no-shard">"A project needs a shard: " <a href="/shard">"add one under Shards"</a> " first."</p>
+                    })}
+                    {submit.map(|label| view! {
+                        <button type="submit" disabled=none aria-describedby=none.then_some("no-shard")>{label}</button>
                     })}
                 }
             })}

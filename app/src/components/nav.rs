@@ -86,16 +86,18 @@ pub fn Nav() -> impl IntoView {
             <details class="menu" node_ref=menu>
                 <summary node_ref=summary>"Menu"</summary>
                 <nav class="links" aria-label="Main">
-                    <A href="/alert">"Alerts"</A>
-                    <A href="/silence">"Silences"</A>
-                    <A href="/shard">"Shards"</A>
-                    <A href="/site">"Site"</A>
-                    <A href="/audit">"Audit"</A>
-                    <A href="/group">"Groups"</A>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
                             match user.await {
+                                // A visitor is shown the way in only: every other page asks
+                                // for a login first.
                                 Ok(Some(u)) => view! {
+                                    <A href="/alert">"Alerts"</A>
+                                    <A href="/silence">"Silences"</A>
+                                    <A href="/shard">"Shards"</A>
+                                    <A href="/site">"Site"</A>
+                                    <A href="/audit">"Audit"</A>
+                                    <A href="/group">"Groups"</A>
                                     // What only a site admin may use.
                                     {u.is_superuser.then(|| view! { <A href="/import">"Import"</A> <A href="/user">"Users"</A> })}
                                     <A href="/profile" attr:class="user">{u.username}</A>

@@ -62,15 +62,18 @@ pub fn When(#[prop(into)] at: String, #[prop(optional)] empty: &'static str) -> 
 }
 
 /// `at` in words at the browser's time now, and its exact time in the reader's locale and
-/// zone; nothing for a time the browser cannot read.
+/// zone, with the zone's short name; nothing for a time the browser cannot read.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 fn local_words(at: &str) -> Option<(String, String)> {
     let (now, then) = (js_sys::Date::now(), js_sys::Date::parse(at));
     if then.is_nan() {
         return None;
     }
-    let exact = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(then))
-        .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED);
+    // With the zone's name ("2/12/2026, 10:04:05 CET"): a time on hover said no zone, so a
+    // reader could not tell it from the page's UTC times.
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"timeZoneName".into(), &"short".into());
+    let exact = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(then)).to_locale_string("default", &options);
     Some((crate::model::when::relative(((now - then) / 1000.0) as i64), String::from(exact)))
 }
 

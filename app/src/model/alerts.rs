@@ -335,6 +335,14 @@ pub struct AlertSummary {
     pub notified: i64,
 }
 
+impl AlertSummary {
+    /// Notifications neither sent nor given up yet: being delivered, or waiting for their next
+    /// attempt after a failure (which counts as an error only once it is the last).
+    pub fn pending(&self) -> i64 {
+        (self.notified - self.sent_count - self.error_count).max(0)
+    }
+}
+
 /// Something that happened to an alert, in the order it happened: the live feed's unit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AlertEvent {

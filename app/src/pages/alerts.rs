@@ -76,12 +76,20 @@ struct Line {
     latest: Option<AlertSummary>,
     sent: i64,
     errors: i64,
+    /// Notifications still being delivered or retried.
+    pending: i64,
 }
 
 /// The mark of a delivery that reached no notifier.
 #[component]
 fn NobodyTold() -> impl IntoView {
     view! { <span class="chip unrouted" title="No notifier was told: its page says why">"nobody told"</span> }
+}
+
+/// Notifications of an alert not sent yet: " 2 pending", what the alert's page says of each.
+#[component]
+fn Pending(count: i64) -> impl IntoView {
+    view! { <span class="muted" title="Being delivered, or waiting for another attempt: the alert's page says when">{format!(" {count} pending")}</span> }
 }
 
 /// The page's lines, firing first, then the most recent. Sorted vectors rather than maps: this
@@ -104,6 +112,7 @@ fn lines(groups: &[AlertSummary]) -> Vec<Line> {
         }
         line.sent += g.sent_count;
         line.errors += g.error_count;
+        line.pending += g.pending();
         if line.latest.as_ref().is_none_or(|l| l.id < g.id) {
             line.latest = Some(g.clone());
         }
@@ -162,7 +171,10 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
                                         {if firing { format!("firing ({})", crate::model::counted(l.firing_alerts, "alert")) } else { "resolved".to_string() }}
                                     </td>
                                     <td data-label="Last change">{latest.as_ref().map(|a| view! { <When at=a.received.clone() /> })}</td>
-                                    <td class:error=l.errors != 0>{format!("{} / {}", l.sent, l.errors)}</td>
+                                    <td class:error=l.errors != 0>
+                                        {format!("{} / {}", l.sent, l.errors)}
+                                        {(l.pending > 0).then(|| view! { <Pending count=l.pending /> })}
+                                    </td>
                                     <td>{firing.then(|| view! { <SilenceButton matchers=owner_matchers(&l.alertname, &l.service, "") /> })}</td>
                                 </tr>
                             }
@@ -243,6 +255,7 @@ pub fn AlertPage() -> impl IntoView {
                     <p class="muted">
                         "Received " <When at=a.received.clone() />
                         {format!(" · {} · sent {} · errors {}", crate::model::counted(a.alerts, "alert"), a.sent_count, a.error_count)}
+                        {(a.pending() > 0).then(|| view! { " ·" <Pending count=a.pending() /> })}
                     </p>
                     <p class="links" data-testid="alert-links">
                         {d.links.iter().cloned().map(|(text, href)| {
@@ -404,5 +417,17 @@ mod tests {
             ]
         );
         assert_eq!((lines[0].firing_alerts, lines[0].sent), (4, 3));
+    }
+
+    #[test]
+    fn notifications_being_retried_are_pending_not_lost() {
+        // Three queued: one sent, one given up, one waiting for its next attempt.
+        let retried =
+            AlertSummary { notified: 3, sent_count: 1, error_count: 1, ..delivery(1, "Down", "web", "", "firing") };
+        assert_eq!(retried.pending(), 1);
+        let line = &lines(&[retried, delivery(2, "Down", "web", "", "resolved")])[0];
+        assert_eq!((line.sent, line.errors, line.pending), (2, 1, 1));
+        // Counters never say less than nothing.
+        assert_eq!(AlertSummary { notified: 0, ..delivery(3, "Down", "web", "", "firing") }.pending(), 0);
     }
 }

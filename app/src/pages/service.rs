@@ -109,8 +109,7 @@ deferred_sections! {
                         <input type="hidden" name="service_id" value=sid.to_string() />
                         <Field label="Name" name="name" check=checks::name />
                         <Field label="Description" name="description" />
-                        <ShardSelect choices />
-                        <button type="submit">"Register project"</button>
+                        <ShardSelect choices submit="Register project" />
                     </PostForm>
                     <FormError action=create />
                 </section>

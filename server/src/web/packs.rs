@@ -16,6 +16,10 @@
 //!
 //! `have` lists chunk files by name without `.wasm`, separated by `.`: a number `N` or a range
 //! `N-M` stands for `chunk_N` … `chunk_M`; any other name (`split_users`) for itself.
+//!
+//! `&with=<group>.<group>…` adds other groups' chunks to the pack: a first page asks for its
+//! sections' (`app::components::deferred`) this way, all in one pack once its own has arrived.
+//! Such a pack is always made here (no file of the build holds it).
 //! Library choices: `brotli` and `flate2` (the compressors tower-http uses) and `quick_cache`
 //! for the packs made.
 
@@ -34,6 +38,8 @@ use tokio::sync::Semaphore;
 
 /// Chunk names a `have` may list at most (a build has a few hundred chunks).
 const HAVE_MAX_NAMES: usize = 2000;
+/// Groups a `with` may add at most (a page has a handful of sections).
+const WITH_MAX_GROUPS: usize = 16;
 /// Bytes of compressed packs kept, for the next browser that asks for the same.
 const CACHE_BYTES: u64 = 64 << 20;
 /// Brotli's quality for packs made per request: 6 takes 0.05 to 0.2 s for a megabyte of wasm
@@ -166,7 +172,7 @@ impl Packs {
 /// lacks (see the module's doc); 400 for a `have` it cannot read. Anything else goes on, as do
 /// requests the whole pack serves better (see the module's doc).
 pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) -> Response {
-    let Some((group, have)) = pack_request(&packs.inner, &req) else {
+    let Some((group, have, with)) = pack_request(&packs.inner, &req) else {
         return next.run(req).await;
     };
     let have = match Have::parse(have) {
@@ -174,10 +180,19 @@ pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) ->
         Err(e) => return (StatusCode::BAD_REQUEST, format!("have: {e}")).into_response(),
     };
     let inner = &packs.inner;
+    let with = match with.map(|w| with_groups(inner, w)).transpose() {
+        Ok(with) => with.unwrap_or_default(),
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("with: {e}")).into_response(),
+    };
     let all = &inner.groups[group];
-    let chunks: Vec<String> = all.iter().filter(|c| !have.covers(c)).cloned().collect();
+    let mut chunks: Vec<String> = Vec::new();
+    for chunk in all.iter().chain(with.iter().flat_map(|g| &inner.groups[*g])) {
+        if !have.covers(chunk) && !chunks.contains(chunk) {
+            chunks.push(chunk.clone());
+        }
+    }
     let bytes = |names: &[String]| names.iter().map(|c| inner.sizes.get(c).copied().unwrap_or(0)).sum::<u64>();
-    if bytes(&chunks) as f64 > LATER_PACK_MAX_SHARE * bytes(all) as f64 {
+    if with.is_empty() && bytes(&chunks) as f64 > LATER_PACK_MAX_SHARE * bytes(all) as f64 {
         return next.run(req).await;
     }
     let encoding = req
@@ -240,8 +255,9 @@ async fn make_and_keep(packs: Packs, key: (String, Encoding), chunks: Vec<String
     made
 }
 
-/// The group and the `have` value of a request for a later pack of the current build.
-fn pack_request<'r>(inner: &Inner, req: &'r Request) -> Option<(&'r str, &'r str)> {
+/// The group, the `have` value and the `with` value (if any) of a request for a later pack of
+/// the current build.
+fn pack_request<'r>(inner: &Inner, req: &'r Request) -> Option<(&'r str, &'r str, Option<&'r str>)> {
     if req.method() != axum::http::Method::GET && req.method() != axum::http::Method::HEAD {
         return None;
     }
@@ -250,8 +266,23 @@ fn pack_request<'r>(inner: &Inner, req: &'r Request) -> Option<(&'r str, &'r str
     if !inner.groups.contains_key(group) {
         return None;
     }
-    let have = req.uri().query()?.split('&').find_map(|p| p.strip_prefix("have="))?;
-    Some((group, have))
+    let query = req.uri().query()?;
+    let have = query.split('&').find_map(|p| p.strip_prefix("have="))?;
+    let with = query.split('&').find_map(|p| p.strip_prefix("with="));
+    Some((group, have, with))
+}
+
+/// The groups a `with` names (`section_rules.section_members`), each a group of the build;
+/// errors name the first that is not.
+fn with_groups<'w>(inner: &Inner, with: &'w str) -> Result<Vec<&'w str>, String> {
+    let groups: Vec<&str> = with.split('.').filter(|g| !g.is_empty()).collect();
+    if groups.len() > WITH_MAX_GROUPS {
+        return Err(format!("more than {WITH_MAX_GROUPS} groups"));
+    }
+    match groups.iter().find(|g| !inner.groups.contains_key(**g)) {
+        Some(unknown) => Err(format!("{:?} is not a group of this build", shorten(unknown))),
+        None => Ok(groups),
+    }
 }
 
 /// The chunks a browser has, as `have` lists them.
@@ -373,12 +404,15 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let build = dir.join("pkg/0123456789abcdef");
         std::fs::create_dir_all(&build).unwrap();
-        for (name, bytes) in
-            [("chunk_1", &b"\0asm-one"[..]), ("chunk_2", b"\0asm-two"), ("split_users", b"\0asm-users")]
-        {
+        for (name, bytes) in [
+            ("chunk_1", &b"\0asm-one"[..]),
+            ("chunk_2", b"\0asm-two"),
+            ("split_users", b"\0asm-users"),
+            ("split_section_members", b"\0asm-members"),
+        ] {
             std::fs::write(build.join(format!("{name}.wasm")), bytes).unwrap();
         }
-        let json = r#"{"users": ["chunk_1", "chunk_2", "split_users"]}"#;
+        let json = r#"{"users": ["chunk_1", "chunk_2", "split_users"], "section_members": ["chunk_2", "split_section_members"]}"#;
         Packs::new(&dir, "pkg/0123456789abcdef", json, app::backend::cpu::Cpu::default())
     }
 
@@ -413,6 +447,32 @@ mod tests {
         let mut plain = Vec::new();
         flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut plain).unwrap();
         assert_eq!(plain, b"[]\n");
+        packs.remove_site();
+    }
+
+    #[tokio::test]
+    async fn a_pack_may_hold_other_groups_chunks_too() {
+        let packs = site("with");
+        // A first page's sections, once its own pack is in: theirs, each chunk once, less what
+        // the page brought; always made (no file holds it), even when little is left out.
+        let uri = "/pkg/0123456789abcdef/pack_section_members.bin?have=1&with=users";
+        let (status, _, body) = get(&packs, uri, "identity").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            b"[[\"chunk_2\",8],[\"split_section_members\",12],[\"split_users\",10]]\n\0asm-two\0asm-members\0asm-users"
+        );
+        for (with, why) in [
+            ("nobody", "with: \"nobody\" is not a group of this build"),
+            ("users.x%2F", "with: \"x%2F\" is not a group of this build"),
+        ] {
+            let uri = format!("/pkg/0123456789abcdef/pack_section_members.bin?have=1&with={with}");
+            let (status, _, body) = get(&packs, &uri, "br").await;
+            assert_eq!((status, String::from_utf8(body).unwrap().as_str()), (StatusCode::BAD_REQUEST, why));
+        }
+        let many = vec!["users"; WITH_MAX_GROUPS + 1].join(".");
+        let uri = format!("/pkg/0123456789abcdef/pack_section_members.bin?have=1&with={many}");
+        assert_eq!(get(&packs, &uri, "br").await.0, StatusCode::BAD_REQUEST);
         packs.remove_site();
     }
 

@@ -16,10 +16,28 @@ const groupName = (g) => (/^\w+$/.test(g ?? "") ? g : undefined);
 const taken = new Set();
 const packs = new Map();
 const first = groupName(globalThis.document?.documentElement.dataset.promgenGroup);
-if (first !== undefined) packs.set(first, fetchPack(first, import.meta.url, ""));
-function fetchPack(group, base, have) {
+if (first !== undefined) {
+    const own = fetchPack(first, import.meta.url, "");
+    packs.set(first, own);
+    // The first page's sections whose code comes after its own (`data-promgen-section`,
+    // app/src/components/deferred.rs): their chunks in one pack, less the page's, asked for as
+    // soon as the page's pack is in, so that they arrive while the page's wasm starts (asked
+    // for by the sections themselves, they came a round trip after the page had hydrated).
+    own.then((chunks) => {
+        const sections = [...globalThis.document.querySelectorAll("[data-promgen-section]")]
+            .map((e) => groupName(e.dataset.promgenSection))
+            .filter((g, i, all) => g !== undefined && all.indexOf(g) === i && !packs.has(g));
+        if (!chunks || !sections.length) return;
+        const names = [...chunks.keys()].map((p) => p.replace(/^\.\//, "").replace(/\.wasm$/, ""));
+        const rest = fetchPack(sections[0], import.meta.url, have(names), sections.slice(1));
+        for (const s of sections) packs.set(s, rest);
+    });
+}
+// `also`: other groups whose chunks the pack holds too (`&with=`).
+function fetchPack(group, base, have, also = []) {
     const url = new URL(`./pack_${group}.bin`, base);
     if (have) url.search = `have=${have}`;
+    if (also.length) url.searchParams.append("with", also.join("."));
     // A pack with no answer in 10 s is given up, and its download stopped.
     const stop = new AbortController();
     let answered = false;
@@ -28,10 +46,11 @@ function fetchPack(group, base, have) {
     const late = new Promise((done) => setTimeout(() => (answered || stop.abort(), done(null)), 10000));
     return Promise.race([answer, late]).then((res) => res && unpack(res)).catch(() => null);
 }
-// The chunks taken so far, as `have` lists them: numbers and ranges of `chunk_N`, other names.
-function have() {
+// Chunks (by default those taken so far) as `have` lists them: numbers and ranges of
+// `chunk_N`, other names.
+function have(chunks = taken) {
     const numbers = [], names = [];
-    for (const name of taken) {
+    for (const name of chunks) {
         const n = /^chunk_(\d+)$/.exec(name);
         n ? numbers.push(Number(n[1])) : names.push(name);
     }

@@ -24,11 +24,19 @@ pub fn hydrate(on_hydrated: impl FnOnce() + 'static) {
         leptos::mount::hydrate_from_async(leptos::prelude::document().body().expect("a <body>"), app::App)
             .await
             .forget();
-        // The page's sections whose code comes after the page's (components::deferred).
-        components::sections_hydrated().await;
         // keep_typed first: the disclosures it opens again are open when focus is put back.
+        // Both before the sections whose code comes after the page's have hydrated
+        // (components::deferred): what is typed into them meanwhile is kept too.
         components::keep_typed();
         components::keep_focus();
+        // The page itself is live. (Marks the page-load benchmark reads.)
+        if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = p.mark("promgen-page-hydrated");
+        }
+        components::sections_hydrated().await;
+        if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = p.mark("promgen-hydrated");
+        }
         on_hydrated();
     });
 }

@@ -151,6 +151,16 @@ export async function api(base, cookie, name, fields) {
   return { status: res.status, json: text ? JSON.parse(text) : null, headers: res.headers };
 }
 
+/// `call(name, fields)`: [`api`] with `cookie` that fails the test on a refusal and returns the
+/// answer's JSON, for setting up what a test needs.
+export function caller(base, cookie) {
+  return async (name, fields) => {
+    const res = await api(base, cookie, name, fields);
+    if (res.status >= 400) throw new Error(`${name}: ${res.status} ${JSON.stringify(res.json)}`);
+    return res.json;
+  };
+}
+
 /// Logs in with a script's request; returns the session cookie.
 export async function apiLogin(base, username, password) {
   const res = await api(base, "", "login", { username, password });

@@ -5,7 +5,7 @@
 // chunks the tab lacks (server/src/web/packs.rs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { start, open, api, apiLogin, ADMIN_PASSWORD } from "./harness.mjs";
+import { start, open, caller, apiLogin, ADMIN_PASSWORD } from "./harness.mjs";
 
 test("pages load their own chunks: the rule editor's only where rules are edited", async () => {
   const env = await start();
@@ -92,11 +92,7 @@ test("a page's sections come after it, and nothing typed into them meanwhile is 
   try {
     const { page, base } = env;
     const cookie = await apiLogin(base, "admin", ADMIN_PASSWORD);
-    const call = async (name, fields) => {
-      const res = await api(base, cookie, name, fields);
-      assert.ok(res.status < 400, `${name}: ${res.status} ${JSON.stringify(res.json)}`);
-      return res.json;
-    };
+    const call = caller(base, cookie);
     const service = await call("create_service", { name: "web", description: "" });
     // No shard yet: "Register project" cannot succeed, and is disabled with the reason.
     const empty = await (await fetch(`${base}/service/${service.id}`, { headers: { cookie } })).text();
@@ -123,6 +119,7 @@ test("a page's sections come after it, and nothing typed into them meanwhile is 
     await form.locator("input[name=value]").fill("oncall@example.com");
     // The page is live without them, but not said to be until they are.
     // (The exporter form's port is checked as it is typed: the wasm's work.)
+    await page.waitForFunction(() => performance.getEntriesByName("promgen-page-hydrated").length > 0);
     await page.fill("#exporters input[name=port]", "99999");
     await page.locator("#exporters small.field-error", { hasText: "A port is 1 to 65535" }).waitFor();
     await page.waitForTimeout(300);
@@ -139,11 +136,33 @@ test("a page's sections come after it, and nothing typed into them meanwhile is 
       /^pack_section_project_urls\.bin\?have=[\w.-]+&with=section_members\.section_notifiers\.section_rules\.section_project_edit$/,
     );
 
+    // Live for good: a section's own signals outlive its hydration (a field directly in the
+    // edit form says what is wrong as it is typed; they were disposed with the task that
+    // hydrated it, and only the submit button went grey).
+    await page.click("summary:text-is('Edit project')");
+    await page.fill("form[action='/api/update_project'] input[name=name]", "bad name!");
+    await page.locator("form[action='/api/update_project'] small.field-error", { hasText: "not '!'" }).waitFor();
+
     // Live: the form posts through the wasm, the page is not loaded again.
     await page.evaluate(() => (window.__stayed = true));
     await form.locator("button:text-is('Add notifier')").click();
     await page.locator("#notifiers td:text-is('oncall@example.com')").waitFor();
     assert.equal(await page.evaluate(() => window.__stayed), true);
+
+    // Left before the sections' code arrived: it comes to a page that is gone, and nothing is
+    // made of it (the sections read the page's actions: a panic of the whole wasm).
+    let releaseLate;
+    const late = new Promise((done) => (releaseLate = done));
+    await page.route(/pack_section_/, async (route) => (await late, route.continue()));
+    await page.goto(`${base}/project/${project.id}`);
+    await page.waitForFunction(() => performance.getEntriesByName("promgen-page-hydrated").length > 0);
+    await page.click("header a.brand");
+    await page.locator("main h1:text-is('Services')").waitFor();
+    releaseLate();
+    await page.waitForSelector("html[data-hydrated=true]");
+    await page.click(`main a[href="/service/${service.id}"]`);
+    await page.locator("main h1", { hasText: "Service web" }).waitFor();
+    assert.deepEqual(env.errors, []);
 
     // A section whose code cannot be fetched stays the server's HTML, whose forms still post;
     // the page still becomes live.

@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { start, open, login, api, apiLogin, freePort, receiver, ADMIN_PASSWORD } from "./harness.mjs";
+import { start, open, login, caller, apiLogin, freePort, receiver, ADMIN_PASSWORD } from "./harness.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const cleanups = [];
@@ -55,11 +55,7 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
   cleanups.push(() => env.stop());
   const { page, base } = env;
   const cookie = await apiLogin(base, "admin", ADMIN_PASSWORD);
-  const call = async (name, fields) => {
-    const res = await api(base, cookie, name, fields);
-    assert.ok(res.status < 400, `${name}: ${res.status} ${JSON.stringify(res.json)}`);
-    return res.json;
-  };
+  const call = caller(base, cookie);
 
   // What Prometheus scrapes: Promgen-rs' own /metrics, a node exporter where nothing listens
   // yet, and who is told.

@@ -68,3 +68,22 @@ pub fn ConfirmSubmit(
         </Show>
     }
 }
+
+/// The delete button at the foot of an object's page ("Delete this project"): a form of its
+/// own posting the object's `id` to `action`, which asks first ([`ConfirmSubmit`] with
+/// `question`), and the refusal under it.
+#[component]
+pub fn DeleteZone(
+    action: super::PostAction,
+    #[prop(into)] id: String,
+    label: &'static str,
+    #[prop(into)] question: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <super::PostForm action attr:class="danger-zone">
+            <input type="hidden" name="id" value=id />
+            <ConfirmSubmit label class="danger" question />
+        </super::PostForm>
+        <super::FormError action />
+    }
+}

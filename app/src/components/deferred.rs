@@ -38,13 +38,13 @@ macro_rules! deferred_sections {
     ($($(#[$doc:meta])* $split:ident => $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block)*) => {$(
         #[cfg(not(feature = "csr"))]
         #[leptos::wasm_split::wasm_split($split, wasm_split_path = ::leptos::wasm_split, fallible)]
-        fn $split($($arg: $ty),*) -> Result<AnyView, $crate::chunks::ChunkUnavailable> {
-            Ok($body)
+        fn $split($($arg: $ty),*) -> Result<$crate::components::deferred::SectionView, $crate::chunks::ChunkUnavailable> {
+            Ok(Box::new(move || $body))
         }
 
         #[cfg(feature = "csr")]
-        async fn $split($($arg: $ty),*) -> Result<AnyView, $crate::chunks::ChunkUnavailable> {
-            Ok($body)
+        async fn $split($($arg: $ty),*) -> Result<$crate::components::deferred::SectionView, $crate::chunks::ChunkUnavailable> {
+            Ok(Box::new(move || $body))
         }
 
         $(#[$doc])*
@@ -72,9 +72,14 @@ deferred_sections! {
     }
 }
 
-/// Loads a section's chunk and gives its view (the split function, called with its arguments).
-/// Boxed, so that [`defer`] is made once, not once per section.
-pub type SectionLoad = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = Result<AnyView, ChunkUnavailable>>>>>;
+/// Makes a section's view, once its chunk is there: called under the section's reactive owner
+/// (its signals and effects live as long as it does), and only while its page is there (its
+/// body reads the page's actions and data).
+pub type SectionView = Box<dyn FnOnce() -> AnyView>;
+
+/// Loads a section's chunk and gives what makes its view (the split function, called with its
+/// arguments). Boxed, so that [`defer`] is made once, not once per section.
+pub type SectionLoad = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = Result<SectionView, ChunkUnavailable>>>>>;
 
 /// A section whose view `load` gives once its chunk `split` is there (see the module's doc);
 /// for [`deferred_sections`].
@@ -84,7 +89,7 @@ pub fn defer(split: &'static str, load: SectionLoad) -> AnyView {
         let _ = split;
         // Off the wasm the split is a plain call: ready at the first poll.
         use futures::FutureExt;
-        let section = load().now_or_never().and_then(Result::ok).unwrap_or_else(|| ().into_any());
+        let section = load().now_or_never().and_then(Result::ok).map_or_else(|| ().into_any(), |view| view());
         view! { <div class="deferred" data-promgen-section=split>{section}</div> }.into_any()
     }
     #[cfg(not(feature = "ssr"))]
@@ -99,7 +104,7 @@ pub fn defer(split: &'static str, load: SectionLoad) -> AnyView {
                 // no other load comes between); the browser's futures are not `Send`.
                 {Suspend::new(send_wrapper::SendWrapper::new(async move {
                     crate::chunks::name_group(split);
-                    load().await.unwrap_or_else(|ChunkUnavailable| crate::chunks::unavailable())
+                    load().await.map_or_else(|ChunkUnavailable| crate::chunks::unavailable(), |view| view())
                 }))}
             </div>
         }
@@ -119,9 +124,10 @@ fn hydrate_later(split: &'static str, load: SectionLoad) -> AnyView {
     use wasm_bindgen::JsCast;
 
     let wrapper = NodeRef::<leptos::html::Div>::new();
-    // The section's reactive owner: a child of the page's, disposed with it.
+    // The section's reactive owner: a child of the page's, kept with the section's view state
+    // by the page (an owner no one holds is disposed, and the section's signals with it).
     let owner = Owner::new();
-    let state = StoredValue::new_local(None::<AnyViewState>);
+    let state = StoredValue::new_local(None::<(AnyViewState, Owner)>);
     let (done, hydrated) = futures::channel::oneshot::channel::<()>();
     PENDING.with(|p| p.borrow_mut().push(hydrated));
     // Asked for now, under the section's name (the loader reads it when the load starts).
@@ -133,11 +139,12 @@ fn hydrate_later(split: &'static str, load: SectionLoad) -> AnyView {
             Some(view) => view,
             None => section.await,
         };
-        // The page has hydrated by now (a chunk comes over the network); it may also be gone.
+        // The page has hydrated by now (a chunk comes over the network); it may also be gone,
+        // and then so is its wrapper (and the section is not made: it reads the page's actions).
         if let (Ok(view), Some(Some(el))) = (view, wrapper.try_get_untracked()) {
             let el: web_sys::Element = el.unchecked_into();
-            let hydrated = owner.with(|| view.hydrate::<true>(&Cursor::new(el), &PositionState::default()));
-            let _ = state.try_update_value(|s| *s = Some(hydrated));
+            let hydrated = owner.with(|| view().hydrate::<true>(&Cursor::new(el), &PositionState::default()));
+            let _ = state.try_update_value(|s| *s = Some((hydrated, owner)));
         }
         let _ = done.send(());
     });

@@ -20,7 +20,7 @@ mod when;
 
 pub use browser_fetch::browser_fetch;
 pub use change_diff::ChangeDiff;
-pub use confirm::ConfirmSubmit;
+pub use confirm::{ConfirmSubmit, DeleteZone};
 #[cfg(feature = "hydrate")]
 pub use deferred::sections_hydrated;
 pub use field::{Field, TextArea, checked, checks, rcdata_text, textarea_html};

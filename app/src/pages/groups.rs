@@ -4,8 +4,8 @@
 
 use crate::api::members::{CreateGroup, DeleteGroup, RemoveGroupMember, SetGroupMember, get_group, list_groups};
 use crate::components::{
-    ConfirmSubmit, ErrorView, Field, FormError, Loading, PageError, PostAction, PostForm, forget_answers, land_on,
-    successes,
+    ConfirmSubmit, DeleteZone, ErrorView, Field, FormError, Loading, PageError, PostAction, PostForm, forget_answers,
+    land_on, successes,
 };
 use crate::model::{GroupRole, Object};
 use leptos::prelude::*;
@@ -162,11 +162,7 @@ pub fn GroupPage() -> impl IntoView {
                         }}
                     </section>
                     {manage.then(|| view! {
-                        <PostForm action=delete attr:class="danger-zone">
-                            <input type="hidden" name="id" value=gid.to_string() />
-                            <ConfirmSubmit label="Delete this group and its roles" class="danger" question=format!("Delete the group {} and every role it gives?", d.group.name) />
-                        </PostForm>
-                        <FormError action=delete />
+                        <DeleteZone action=delete id=gid.to_string() label="Delete this group and its roles" question=format!("Delete the group {} and every role it gives?", d.group.name) />
                     })}
                 }.into_any()
             })}

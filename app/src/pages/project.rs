@@ -2,8 +2,8 @@ use super::SilenceButton;
 use crate::api::inventory::*;
 use crate::components::deferred::deferred_sections;
 use crate::components::{
-    ConfirmSubmit, ErrorView, Field, FormError, Loading, ObjectLinks, PageError, PostAction, PostForm, Sections,
-    ShardSelect, TextArea, browser_fetch, checks, deferred, forget_answers, successes,
+    ConfirmSubmit, DeleteZone, ErrorView, Field, FormError, Loading, ObjectLinks, PageError, PostAction, PostForm,
+    Sections, ShardSelect, TextArea, browser_fetch, checks, deferred, forget_answers, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -385,12 +385,8 @@ deferred_sections! {
             <Show when=move || edit>
                 <EditProject project=editable.clone() update=update_project choices />
                 <Show when=move || delete>
-                    <PostForm action=delete_project attr:class="danger-zone">
-                        <input type="hidden" name="id" value=pid.to_string() />
-                        <ConfirmSubmit label="Delete this project" class="danger" question=delete_question />
-                    </PostForm>
+                    <DeleteZone action=delete_project id=pid.to_string() label="Delete this project" question=delete_question />
                 </Show>
-                <FormError action=delete_project />
             </Show>
         }
         .into_any()

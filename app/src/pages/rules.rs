@@ -6,8 +6,8 @@ use crate::api::admin::audit_log;
 use crate::api::rules::{DeleteRule, RestoreRule, SetRuleEnabled, TestRule, editor_context, get_rule};
 use crate::components::deferred::deferred_sections;
 use crate::components::{
-    ChangeDiff, ConfirmSubmit, FormError, LabelChips, Loading, PageError, PostAction, PostForm, RedirectTo, RuleEditor,
-    TestResult, When, forget_answers, successes, test_fields,
+    ChangeDiff, ConfirmSubmit, DeleteZone, FormError, LabelChips, Loading, PageError, PostAction, PostForm, RedirectTo,
+    RuleEditor, TestResult, When, forget_answers, successes, test_fields,
 };
 use crate::error::AppError;
 use crate::model::silences::{owner_matchers, silence_link};
@@ -142,11 +142,7 @@ pub fn RulePage() -> impl IntoView {
                     </section>
                     {rule_history(history, restore, rid, edit)}
                     <Show when=move || edit>
-                        <PostForm action=delete attr:class="danger-zone">
-                            <input type="hidden" name="id" value=rid.to_string() />
-                            <ConfirmSubmit label="Delete this rule" class="danger" question=delete_question />
-                        </PostForm>
-                        <FormError action=delete />
+                        <DeleteZone action=delete id=rid.to_string() label="Delete this rule" question=delete_question />
                     </Show>
                 }.into_any()
             })}

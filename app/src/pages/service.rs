@@ -2,8 +2,8 @@ use super::SilenceButton;
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
 use crate::components::deferred::deferred_sections;
 use crate::components::{
-    ConfirmSubmit, Field, FormError, Loading, ObjectLinks, PageError, PostAction, PostForm, Sections, ShardSelect,
-    checks, deferred, forget_answers, land_on, successes,
+    DeleteZone, Field, FormError, Loading, ObjectLinks, PageError, PostAction, PostForm, Sections, ShardSelect, checks,
+    deferred, forget_answers, land_on, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -115,12 +115,8 @@ deferred_sections! {
                 </section>
                 <EditService service=service.clone() update />
                 <Show when=move || can_delete>
-                    <PostForm action=delete attr:class="danger-zone">
-                        <input type="hidden" name="id" value=sid.to_string() />
-                        <ConfirmSubmit label="Delete this service and its projects" class="danger" question=delete_question />
-                    </PostForm>
+                    <DeleteZone action=delete id=sid.to_string() label="Delete this service and its projects" question=delete_question />
                 </Show>
-                <FormError action=delete />
             </Show>
         }
         .into_any()

@@ -3,8 +3,8 @@ use crate::api::admin::{
     shard_servers,
 };
 use crate::components::{
-    ConfirmSubmit, ErrorView, Field, FormError, Loading, PageError, PostAction, PostForm, SiteAdminOnly, When,
-    browser_fetch, checks, forget_answers, land_on, successes,
+    ConfirmSubmit, DeleteZone, ErrorView, Field, FormError, Loading, PageError, PostAction, PostForm, SiteAdminOnly,
+    When, browser_fetch, checks, forget_answers, land_on, successes,
 };
 use crate::model::{ServerState, ShardId, ShardSummary};
 use leptos::prelude::*;
@@ -224,11 +224,7 @@ fn ShardDetail(
             <FormError action=update />
             {move || update.value().get().and_then(Result::ok).map(|_| view! { <p class="ok">"Saved."</p> })}
         </section>
-        <PostForm action=delete attr:class="danger-zone" clone:delete_question>
-            <input type="hidden" name="id" value=sid.to_string() />
-            <ConfirmSubmit label="Delete this shard" class="danger" question=delete_question.clone() />
-        </PostForm>
-        <FormError action=delete />
+        <DeleteZone action=delete id=sid.to_string() label="Delete this shard" question=delete_question.clone() />
         </SiteAdminOnly>
     }
 }

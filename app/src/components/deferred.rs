@@ -86,7 +86,6 @@ pub type SectionLoad = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = Result<Se
 pub fn defer(split: &'static str, load: SectionLoad) -> AnyView {
     #[cfg(feature = "ssr")]
     {
-        let _ = split;
         // Off the wasm the split is a plain call: ready at the first poll.
         use futures::FutureExt;
         let section = load().now_or_never().and_then(Result::ok).map_or_else(|| ().into_any(), |view| view());

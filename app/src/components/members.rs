@@ -2,7 +2,7 @@
 //! object's Admins, adding a user or group with a role, changing a role, taking one away. The
 //! owner's Admin role stays until ownership moves (the server refuses it anyway).
 
-use crate::api::members::{RemoveMember, SetMemberRole, object_members};
+use crate::api::members::{RemoveMember, SetMemberRole};
 use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Held, Loading, PostAction, PostForm, successes};
 use crate::model::{Members, Principal, Role};
 use leptos::prelude::*;
@@ -16,12 +16,8 @@ fn role_options(selected: Role) -> impl IntoView {
 }
 
 #[component]
-/// `held`: the data, when the page holds it (see [`Held`]); made here otherwise.
-pub fn MembersPanel(
-    owner_kind: &'static str,
-    owner_id: i64,
-    #[prop(optional)] held: Option<Held<Members>>,
-) -> impl IntoView {
+/// `held`: the data, which the page holds (see [`Held`] and `components::deferred`).
+pub fn MembersPanel(owner_kind: &'static str, owner_id: i64, held: Held<Members>) -> impl IntoView {
     let set = PostAction::new::<SetMemberRole>();
     let set_done = successes(set);
     // A row's role change: its own action, so its error is not put at the add form's fields.
@@ -29,8 +25,6 @@ pub fn MembersPanel(
     let change_done = successes(change);
     let remove = PostAction::new::<RemoveMember>();
     let remove_done = successes(remove);
-    let held =
-        held.unwrap_or_else(|| Held::new(move || Some(owner_id), move |id| object_members(owner_kind.to_string(), id)));
     held.refetch_on(move || set_done.get() + change_done.get() + remove_done.get());
     let members = held.data;
     let hidden = move || {

@@ -10,12 +10,8 @@ use crate::model::*;
 use leptos::prelude::*;
 
 #[component]
-/// `held`: the data, when the page holds it (see [`Held`]); made here otherwise.
-pub fn NotifiersSection(
-    owner_kind: &'static str,
-    owner_id: i64,
-    #[prop(optional)] held: Option<Held<NotifierListing>>,
-) -> impl IntoView {
+/// `held`: the data, which the page holds (see [`Held`] and `components::deferred`).
+pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64, held: Held<NotifierListing>) -> impl IntoView {
     let create = PostAction::new::<CreateNotifier>();
     let create_done = successes(create);
     let toggle = PostAction::new::<SetNotifierEnabled>();
@@ -31,8 +27,6 @@ pub fn NotifiersSection(
     let test = PostAction::new::<TestNotifier>();
     let update = PostAction::new::<UpdateNotifier>();
     let update_done = successes(update);
-    let held = held
-        .unwrap_or_else(|| Held::new(move || Some(owner_id), move |id| owner_notifiers(owner_kind.to_string(), id)));
     held.refetch_on(move || {
         create_done.get()
             + toggle_done.get()

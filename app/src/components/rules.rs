@@ -1,6 +1,6 @@
 //! Rule lists for the site, service and project pages, and the import form.
 
-use crate::api::rules::{ImportRules, SetRuleEnabled, owner_rules};
+use crate::api::rules::{ImportRules, SetRuleEnabled};
 use crate::components::{
     ConfirmSubmit, ErrorView, FormError, Held, Loading, PostAction, PostForm, successes, textarea_html,
 };
@@ -11,19 +11,12 @@ use leptos_router::components::A;
 /// The rules of an owner (with enable/disable), the rules above it that reach it (with their
 /// override for this owner, or the button to make one), and the import form.
 #[component]
-/// `held`: the data, when the page holds it (see [`Held`]); made here otherwise.
-pub fn RulesSection(
-    owner_kind: OwnerKind,
-    owner_id: i64,
-    #[prop(optional)] held: Option<Held<RuleListing>>,
-) -> impl IntoView {
+/// `held`: the data, which the page holds (see [`Held`] and `components::deferred`).
+pub fn RulesSection(owner_kind: OwnerKind, owner_id: i64, held: Held<RuleListing>) -> impl IntoView {
     let toggle = PostAction::new::<SetRuleEnabled>();
     let toggle_done = successes(toggle);
     let import = PostAction::new::<ImportRules>();
     let import_done = successes(import);
-    let held = held.unwrap_or_else(|| {
-        Held::new(move || Some(owner_id), move |id| owner_rules(owner_kind.as_str().to_string(), id))
-    });
     held.refetch_on(move || toggle_done.get() + import_done.get());
     let listing = held.data;
     view! {

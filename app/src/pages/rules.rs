@@ -140,10 +140,7 @@ pub fn RulePage() -> impl IntoView {
                         <h2>"In the rule file"</h2>
                         <pre class="yaml">{d.yaml.clone()}</pre>
                     </section>
-                    {rule_history(history, restore, rid, edit)}
-                    <Show when=move || edit>
-                        <DeleteZone action=delete id=rid.to_string() label="Delete this rule" question=delete_question />
-                    </Show>
+                    {rule_foot(history, restore, delete, delete_question, rid, edit)}
                 }.into_any()
             })}
         </Transition>
@@ -151,11 +148,14 @@ pub fn RulePage() -> impl IntoView {
 }
 
 deferred_sections! {
-    /// A rule's history, with a button to restore each version: its code (the diffs) comes
-    /// after the page's (components::deferred).
-    section_rule_history => fn rule_history(
+    /// The foot of a rule's page: its history, with a button to restore each version, and
+    /// the button to delete it. Their code (the diffs) comes after the page's
+    /// (components::deferred).
+    section_rule_foot => fn rule_foot(
         history: Resource<Result<AuditPage, AppError>>,
         restore: PostAction,
+        delete: PostAction,
+        delete_question: Signal<String>,
         rid: RuleId,
         edit: bool,
     ) {
@@ -197,6 +197,9 @@ deferred_sections! {
                     })}
                 </Transition>
             </section>
+            <Show when=move || edit>
+                <DeleteZone action=delete id=rid.to_string() label="Delete this rule" question=delete_question />
+            </Show>
         }
         .into_any()
     }

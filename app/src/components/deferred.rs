@@ -16,8 +16,7 @@
 //!   when it has arrived the section hydrates the server's HTML in place. `html[data-hydrated]` is set once
 //!   every such section has ([`sections_hydrated`]).
 //! - **A page drawn in the browser** (a link followed, a redraw after a change) builds the
-//!   section when its chunk is there: at once when the tab has it already; otherwise the page
-//!   is shown first and the section when its code has come.
+//!   section when its chunk is there: at once when the tab has it already.
 //!
 //! A section made here must create no `Resource` of its own: resources are matched to the
 //! server's data in the order they are made during hydration, and a deferred section is made
@@ -98,20 +97,14 @@ pub fn defer(split: &'static str, load: SectionLoad) -> AnyView {
         if Owner::current_shared_context().is_some_and(|sc| sc.during_hydration()) {
             return hydrate_later(split, load);
         }
-        // The browser's futures and closures are not `Send`; a `Suspense`'s children must be.
-        let load = send_wrapper::SendWrapper::new(load);
         view! {
             <div class="deferred" data-promgen-section=split>
-                // A boundary of its own: the page is shown without waiting for the section's
-                // code (it held the page's whole view at "Loading…" after a link).
-                <Suspense fallback=|| ()>
-                    // Polled at once (the loader takes the chunks under the group named last,
-                    // so no other load comes between).
-                    {Suspend::new(send_wrapper::SendWrapper::new(async move {
-                        crate::chunks::name_group(split);
-                        (load.take())().await.map_or_else(|ChunkUnavailable| crate::chunks::unavailable(), |view| view())
-                    }))}
-                </Suspense>
+                // Polled at once (the loader takes the chunks under the group named last, so
+                // no other load comes between); the browser's futures are not `Send`.
+                {Suspend::new(send_wrapper::SendWrapper::new(async move {
+                    crate::chunks::name_group(split);
+                    load().await.map_or_else(|ChunkUnavailable| crate::chunks::unavailable(), |view| view())
+                }))}
             </div>
         }
         .into_any()

@@ -73,11 +73,25 @@ pub struct Sections {
 impl Sections {
     /// For the object of kind `kind` whose id `owner` gives (the route's).
     pub fn new(kind: OwnerKind, owner: impl Fn() -> Option<i64> + Clone + Send + Sync + 'static) -> Sections {
-        let kind = kind.as_str();
         Sections {
-            members: Held::new(owner.clone(), move |id| object_members(kind.to_string(), id)),
-            notifiers: Held::new(owner.clone(), move |id| owner_notifiers(kind.to_string(), id)),
-            rules: Held::new(owner, move |id| owner_rules(kind.to_string(), id)),
+            members: Held::new(owner.clone(), move |id| object_members(kind.as_str().to_string(), id)),
+            notifiers: Held::notifiers(kind, owner.clone()),
+            rules: Held::rules(kind, owner),
         }
+    }
+}
+
+impl Held<NotifierListing> {
+    /// The notifiers of the `kind` object whose id `owner` gives (a page that shows them
+    /// without the rest of [`Sections`]: the site's).
+    pub fn notifiers(kind: OwnerKind, owner: impl Fn() -> Option<i64> + Send + Sync + 'static) -> Self {
+        Held::new(owner, move |id| owner_notifiers(kind.as_str().to_string(), id))
+    }
+}
+
+impl Held<RuleListing> {
+    /// The rules of the `kind` object whose id `owner` gives, as [`Held::notifiers`].
+    pub fn rules(kind: OwnerKind, owner: impl Fn() -> Option<i64> + Send + Sync + 'static) -> Self {
+        Held::new(owner, move |id| owner_rules(kind.as_str().to_string(), id))
     }
 }

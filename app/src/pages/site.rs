@@ -1,8 +1,7 @@
 //! The site: its address (domain and scheme, which the rule links use) and the site rules.
 
-use crate::api::alerts::owner_notifiers;
 use crate::api::rules::{
-    SetOpenRead, SetPrometheusVersion, UpdateSite, get_site, open_read, owner_rules, rule_file_report, rules_dialect,
+    SetOpenRead, SetPrometheusVersion, UpdateSite, get_site, open_read, rule_file_report, rules_dialect,
 };
 use crate::components::deferred::deferred_sections;
 use crate::components::{
@@ -28,8 +27,8 @@ pub fn SitePage() -> impl IntoView {
     let dialect = Resource::new(move || set_version_done.get(), |_| rules_dialect());
     let problems = Resource::new(move || set_version_done.get(), |_| rule_file_report());
     // The sections' data, made by the page (components::deferred).
-    let notifiers = Held::new(|| Some(1), |id| owner_notifiers("site".to_string(), id));
-    let rules = Held::new(|| Some(1), |id| owner_rules(OwnerKind::Site.as_str().to_string(), id));
+    let notifiers = Held::notifiers(OwnerKind::Site, || Some(1));
+    let rules = Held::rules(OwnerKind::Site, || Some(1));
     view! {
         <Title text="Site" />
         <h1>"Site"</h1>

@@ -185,12 +185,14 @@ pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) ->
         Err(e) => return (StatusCode::BAD_REQUEST, format!("with: {e}")).into_response(),
     };
     let all = &inner.groups[group];
-    let mut chunks: Vec<String> = Vec::new();
-    for chunk in all.iter().chain(with.iter().flat_map(|g| &inner.groups[*g])) {
-        if !have.covers(chunk) && !chunks.contains(chunk) {
-            chunks.push(chunk.clone());
-        }
-    }
+    // Each chunk once, in the groups' order (a set: groups share most of their chunks).
+    let mut seen = std::collections::HashSet::new();
+    let chunks: Vec<String> = all
+        .iter()
+        .chain(with.iter().flat_map(|g| &inner.groups[*g]))
+        .filter(|c| !have.covers(c) && seen.insert(c.as_str()))
+        .cloned()
+        .collect();
     let bytes = |names: &[String]| names.iter().map(|c| inner.sizes.get(c).copied().unwrap_or(0)).sum::<u64>();
     if with.is_empty() && bytes(&chunks) as f64 > LATER_PACK_MAX_SHARE * bytes(all) as f64 {
         return next.run(req).await;

@@ -1,6 +1,6 @@
 //! Alerts, notifiers and API tokens as the pages see them.
 
-use crate::api::json_text::JsonText;
+use crate::api::json_text::{JsonText, RawJson};
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -27,15 +27,16 @@ pub async fn get_alert(id: AlertId) -> Result<AlertDetail, AppError> {
     b.alerts.detail(&actor, id).await
 }
 
+/// The notifiers of a site, service, project or user (read by the notifiers' section, `RawJson`).
 #[server(endpoint = "owner_notifiers", output = JsonText)]
-pub async fn owner_notifiers(owner_kind: String, owner_id: i64) -> Result<NotifierListing, AppError> {
+pub async fn owner_notifiers(owner_kind: String, owner_id: i64) -> Result<RawJson<NotifierListing>, AppError> {
     let (b, actor) = super::caller().await?;
     // Another user's notifiers: refused before the id is looked up (which would tell who exists).
     if owner_kind == "user" && actor.user_id().map(|u| u.0) != Some(owner_id) {
         actor.may_administer("see another user's notifiers")?;
     }
     let owner = b.notifiers.owner(&owner_kind, owner_id).await?;
-    b.notifiers.listing(&actor, &owner).await
+    RawJson::new(&b.notifiers.listing(&actor, &owner).await?)
 }
 
 #[server(endpoint = "create_notifier", output = JsonText)]

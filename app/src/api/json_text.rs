@@ -47,6 +47,57 @@ impl<T: DeserializeOwned> Decodes<T> for JsonTextEncoding {
     }
 }
 
+/// An answer whose reading is left to the code that shows it: its JSON text as it came, typed.
+/// On the wire it is `T`'s JSON (a script calling the server function sees no difference); in
+/// the browser, serde's reader for `T` is then compiled into the chunk of the section that
+/// calls [`RawJson::read`] (`components::deferred`), not into its page's, which holds the data
+/// (`components::Held`) but does not read it.
+pub struct RawJson<T> {
+    json: Box<serde_json::value::RawValue>,
+    of: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Serialize> RawJson<T> {
+    /// `value` as JSON; a value serde cannot write is a fault (500).
+    pub fn new(value: &T) -> Result<Self, crate::error::AppError> {
+        serde_json::value::to_raw_value(value)
+            .map(|json| RawJson { json, of: std::marker::PhantomData })
+            .map_err(|e| crate::error::AppError::Internal(format!("writing an answer: {e}")))
+    }
+}
+
+impl<T: DeserializeOwned> RawJson<T> {
+    /// The value; JSON that is not a `T` (a server of another build) is a fault (500).
+    pub fn read(&self) -> Result<T, crate::error::AppError> {
+        serde_json::from_str(self.json.get())
+            .map_err(|e| crate::error::AppError::Internal(format!("reading an answer: {e}")))
+    }
+}
+
+impl<T> Clone for RawJson<T> {
+    fn clone(&self) -> Self {
+        RawJson { json: self.json.clone(), of: std::marker::PhantomData }
+    }
+}
+
+impl<T> std::fmt::Debug for RawJson<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.json.get())
+    }
+}
+
+impl<T> Serialize for RawJson<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(s)
+    }
+}
+
+impl<'de, T> serde::Deserialize<'de> for RawJson<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Box::<serde_json::value::RawValue>::deserialize(d).map(|json| RawJson { json, of: std::marker::PhantomData })
+    }
+}
+
 // `Post<JsonTextEncoding>` is an `Encoding` through server_fn's blanket impl; checked here.
 const _: fn() = || {
     fn encoding<E: Encoding>() {}
@@ -70,5 +121,22 @@ mod tests {
         assert!(bad.to_string().contains("EOF"), "{bad}");
         let binary = <JsonTextEncoding as Decodes<Vec<u32>>>::decode(Bytes::from_static(b"\xff")).unwrap_err();
         assert!(binary.to_string().starts_with("the answer is not UTF-8"), "{binary}");
+    }
+
+    /// A `RawJson<T>` answer is `T`'s JSON on the wire (and in a page's hydration data), kept
+    /// as it came until read; JSON of another shape is a fault when read, not before.
+    #[test]
+    fn raw_answers_are_the_same_json_read_later() {
+        let value = vec![("web".to_string(), 3u32)];
+        let raw = RawJson::new(&value).unwrap();
+        let bytes = <JsonTextEncoding as Encodes<_>>::encode(&raw).unwrap();
+        assert_eq!(&bytes[..], br#"[["web",3]]"#);
+        let back: RawJson<Vec<(String, u32)>> = JsonTextEncoding::decode(bytes).unwrap();
+        assert_eq!(back.read().unwrap(), value);
+        assert_eq!(serde_json::to_string(&Ok::<_, ()>(back.clone())).unwrap(), r#"{"Ok":[["web",3]]}"#);
+        let other: RawJson<Vec<u32>> = serde_json::from_str(r#"{"a": 1}"#).unwrap();
+        let e = other.read().unwrap_err();
+        assert!(matches!(e, crate::error::AppError::Internal(ref m) if m.starts_with("reading an answer")), "{e:?}");
+        assert!(serde_json::from_str::<RawJson<Vec<u32>>>("[1,").is_err());
     }
 }

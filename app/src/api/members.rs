@@ -2,7 +2,7 @@
 //! members, and the user directory: what the members panels, the groups pages and the users
 //! page call. Who may is the backend's answer (an object's Admins, a group's admins).
 
-use crate::api::json_text::JsonText;
+use crate::api::json_text::{JsonText, RawJson};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::model::Action;
@@ -18,14 +18,15 @@ fn object(owner_kind: &str, owner_id: i64) -> Result<Object, AppError> {
     }
 }
 
-/// Who holds a role on a service or project, and whether the caller may change that.
+/// Who holds a role on a service or project, and whether the caller may change that (read by
+/// the members' section, `RawJson`).
 #[server(endpoint = "object_members", output = JsonText)]
-pub async fn object_members(owner_kind: String, owner_id: i64) -> Result<Members, AppError> {
+pub async fn object_members(owner_kind: String, owner_id: i64) -> Result<RawJson<Members>, AppError> {
     let (b, actor) = super::caller().await?;
     let object = object(&owner_kind, owner_id)?;
     let members = b.roles.members(&actor, object).await?;
     let may_manage = crate::backend::policy::allows(&b.db, &actor, Action::ManageMembers, object).await?;
-    Ok(Members { members, may_manage })
+    RawJson::new(&Members { members, may_manage })
 }
 
 /// Gives a user or group (`who`: a username or a group's name) a role on a service or project,

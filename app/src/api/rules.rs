@@ -5,7 +5,7 @@
 // drops attributes on the function itself, so the allowance is here.
 #![allow(clippy::too_many_arguments)]
 
-use crate::api::json_text::JsonText;
+use crate::api::json_text::{JsonText, RawJson};
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -17,11 +17,12 @@ async fn owner(b: &crate::backend::Backend, kind: &str, id: i64) -> Result<RuleO
     b.rules.owner(kind, id).await
 }
 
+/// The rules of the site, a service or a project (read by the rules' section, `RawJson`).
 #[server(endpoint = "owner_rules", output = JsonText)]
-pub async fn owner_rules(owner_kind: String, owner_id: i64) -> Result<RuleListing, AppError> {
+pub async fn owner_rules(owner_kind: String, owner_id: i64) -> Result<RawJson<RuleListing>, AppError> {
     let (b, actor) = super::caller().await?;
     let owner = owner(&b, &owner_kind, owner_id).await?;
-    b.rules.listing(&actor, &owner).await
+    RawJson::new(&b.rules.listing(&actor, &owner).await?)
 }
 
 #[server(endpoint = "get_rule", output = JsonText)]

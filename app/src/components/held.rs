@@ -6,34 +6,31 @@
 //! data is there, loaded, for the new section.
 
 use crate::api::alerts::owner_notifiers;
+use crate::api::json_text::RawJson;
 use crate::api::members::object_members;
 use crate::api::rules::owner_rules;
 use crate::error::AppError;
 use crate::model::{Members, NotifierListing, OwnerKind, RuleListing};
 use leptos::prelude::*;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use std::future::Future;
 
 /// One section's data: fetched for the page's object, again when `changed` goes up (the
-/// section's own changes, see [`Held::refetch_on`]).
-pub struct Held<T: Send + Sync + 'static> {
-    pub data: Resource<Result<T, AppError>>,
+/// section's own changes, see [`Held::refetch_on`]). Held as its JSON, which the section reads
+/// ([`RawJson::read`]): the page's code does not include serde's reader for `T`.
+pub struct Held<T: 'static> {
+    pub data: Resource<Result<RawJson<T>, AppError>>,
     changed: RwSignal<usize>,
 }
 
-impl<T: Send + Sync + 'static> Clone for Held<T> {
+impl<T: 'static> Clone for Held<T> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<T: Send + Sync + 'static> Copy for Held<T> {}
+impl<T: 'static> Copy for Held<T> {}
 
-impl<T> Held<T>
-where
-    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
-{
+impl<T: 'static> Held<T> {
     /// `owner`: the id of the object (the route's, `None` when it is not a number: then a 404);
     /// `fetch`: the section's server function for an id.
     pub fn new<Fut>(
@@ -41,7 +38,7 @@ where
         fetch: impl Fn(i64) -> Fut + Send + Sync + Copy + 'static,
     ) -> Self
     where
-        Fut: Future<Output = Result<T, AppError>> + Send + 'static,
+        Fut: Future<Output = Result<RawJson<T>, AppError>> + Send + 'static,
     {
         let changed = RwSignal::new(0usize);
         let data = Resource::new(

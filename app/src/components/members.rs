@@ -39,7 +39,7 @@ pub fn MembersPanel(owner_kind: &'static str, owner_id: i64, held: Held<Members>
             <p class="muted">"Viewers read; Editors also change rules, notifiers, exporters, URLs and hosts; Admins also manage members."</p>
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
-                    let m = match members.await {
+                    let m = match members.await.and_then(|m| m.read()) {
                         Ok(m) => m,
                         Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                     };

@@ -43,7 +43,7 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64, held: Held<Noti
             <h2>"Notifiers"</h2>
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
-                    let l = match listing.await {
+                    let l = match listing.await.and_then(|l| l.read()) {
                         Ok(l) => l,
                         Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                     };

@@ -24,7 +24,7 @@ pub fn RulesSection(owner_kind: OwnerKind, owner_id: i64, held: Held<RuleListing
             <h2>"Rules"</h2>
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
-                    let l = match listing.await {
+                    let l = match listing.await.and_then(|l| l.read()) {
                         Ok(l) => l,
                         Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                     };

@@ -31,14 +31,22 @@ test("pages load their own chunks: the rule editor's only where rules are edited
     assert.match(link, /<\/pkg\/[0-9a-f]{16}\/pack_rule_new\.bin>; rel=preload; as=fetch; crossorigin/);
     assert.match(link, /__wasm_split\._+\.js>; rel=modulepreload/);
     assert.doesNotMatch(link, /home/);
-    // The page names its group, for the loader to fetch the pack as soon as it is imported.
-    assert.match(await res.text(), /<html[^>]* data-promgen-group="rule_new"/);
+    // The page names its group, for the loader to fetch the pack as soon as it is imported, and
+    // the editor is a section of its own (its code, with the PromQL engine, comes after the page).
+    const html = await res.text();
+    assert.match(html, /<html[^>]* data-promgen-group="rule_new"/);
+    assert.match(html, /data-promgen-section="section_rule_editor"[^>]*>\s*<div class="editor"/);
     const before = wasm.length;
 
-    // Going there fetches the rules pack, which the page was told of, and no chunk on its own.
+    // Going there fetches the rules pack, which the page was told of, then the editor's pack
+    // (what the page's lacks), and no chunk on its own. The editor is live: the preview follows.
     await open(page, env.base + "/rule/new");
-    await page.locator("textarea").first().waitFor();
-    assert.deepEqual(wasm.slice(before).toSorted(), ["pack_rule_new.bin", "promgen_bg.wasm"]);
+    await page.fill("input[name=name]", "Lazy");
+    await page.getByTestId("yaml").filter({ hasText: "alert: Lazy" }).waitFor();
+    const first = wasm.slice(before).toSorted();
+    assert.equal(first.length, 3, first.join(" "));
+    assert.deepEqual([first[0], first[2]], ["pack_rule_new.bin", "promgen_bg.wasm"]);
+    assert.match(first[1], /^pack_section_rule_editor\.bin\?have=[\w.-]+$/);
 
     // A page reached by a link fetches one pack, of the chunks the tab lacks: the home page's
     // group less those the rule editor brought.
@@ -54,7 +62,7 @@ test("pages load their own chunks: the rule editor's only where rules are edited
       const bytes = new Uint8Array(await (await fetch(`${env.base}${pkg}/${file}`)).arrayBuffer());
       return JSON.parse(new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(10)))).map(([name]) => name);
     };
-    const editor = new Set(await names("pack_rule_new.bin"));
+    const editor = new Set([...(await names("pack_rule_new.bin")), ...(await names(first[1]))]);
     const home = await names("pack_home.bin");
     assert.deepEqual(await names(fetched[0]), home.filter((n) => !editor.has(n)));
     assert.ok(home.some((n) => editor.has(n)), "the two groups share chunks");

@@ -259,13 +259,12 @@ pub fn RuleEditPage() -> impl IntoView {
                     Err(e) => view! { <PageError error=e /> }.into_any(),
                     Ok(c) => {
                         let Some(rule) = c.rule.clone() else { return view! { <PageError error=AppError::NotFound("rule".into()) /> }.into_any() };
-                        let draft = RuleInput::from_rule(&rule);
                         let (owner_href, owner_name) = (rule.owner.href(), rule.owner.describe());
                         view! {
                             <Title text={format!("Edit {}", rule.name)} />
                             <h1>"Edit " {rule.name}</h1>
                             <p class="muted">"Rule of the " <A href=owner_href>{owner_name}</A></p>
-                            <Editable ctx=c draft />
+                            <Editable ctx=c />
                         }.into_any()
                     }
                 }
@@ -284,11 +283,10 @@ pub fn RuleNewPage() -> impl IntoView {
                 match ctx.await {
                     Err(e) => view! { <PageError error=e /> }.into_any(),
                     Ok(c) => {
-                        let draft = RuleInput { duration: "5m".into(), enabled: true, ..Default::default() };
                         view! {
                             <Title text={format!("New rule of the {}", c.owner.describe())} />
                             <h1>"New rule of the " {c.owner.describe()}</h1>
-                            <Editable ctx=c draft />
+                            <Editable ctx=c />
                         }.into_any()
                     }
                 }
@@ -322,7 +320,6 @@ pub fn RuleOverridePage() -> impl IntoView {
                     }
                     Ok(c) => {
                         let Some(p) = c.parent.clone() else { return view! { <PageError error=AppError::NotFound("rule".into()) /> }.into_any() };
-                        let draft = overrides::draft(&p.rule, &c.owner);
                         view! {
                             <Title text={format!("Override {} for the {}", p.rule.name, c.owner.describe())} />
                             <h1>"Override " {p.rule.name.clone()} " for the " {c.owner.describe()}</h1>
@@ -330,7 +327,7 @@ pub fn RuleOverridePage() -> impl IntoView {
                                 "A copy of " <A href=format!("/rule/{}", p.rule.id)>{p.rule.name.clone()}</A>
                                 " for the " {c.owner.describe()} " only; the original stops firing for it."
                             </p>
-                            <Editable ctx=c draft parent=p.rule.id />
+                            <Editable ctx=c parent=p.rule.id />
                         }.into_any()
                     }
                 }
@@ -339,15 +336,31 @@ pub fn RuleOverridePage() -> impl IntoView {
     }
 }
 
-/// The editor, or why this user may only look.
+/// The editor (of `ctx`'s rule, of a new override of `parent`, or of a new rule), or why this
+/// user may only look.
 #[component]
-fn Editable(ctx: RuleContext, draft: RuleInput, #[prop(optional)] parent: Option<RuleId>) -> impl IntoView {
+fn Editable(ctx: RuleContext, #[prop(optional)] parent: Option<RuleId>) -> impl IntoView {
     if !ctx.can_edit {
         return view! { <p class="error">"You may look at this rule, but only its owners can change it."</p> }
             .into_any();
     }
-    match parent {
-        Some(parent) => view! { <RuleEditor ctx draft parent /> }.into_any(),
-        None => view! { <RuleEditor ctx draft /> }.into_any(),
+    editor(ctx, parent)
+}
+
+deferred_sections! {
+    /// The rule editor: its form, live preview and PromQL engine, the largest code of the site
+    /// (`components::rule_editor`), come after the page's. Until then the form is the server's
+    /// HTML: what is typed stays, and Save posts it as without the wasm.
+    section_rule_editor => fn editor(ctx: RuleContext, parent: Option<RuleId>) {
+        // The form's first values: the rule's, an override's copy of its parent, a new alert's.
+        let draft = match (&ctx.rule, &ctx.parent) {
+            (Some(rule), _) => RuleInput::from_rule(rule),
+            (None, Some(p)) => overrides::draft(&p.rule, &ctx.owner),
+            (None, None) => RuleInput { duration: "5m".into(), enabled: true, ..Default::default() },
+        };
+        match parent {
+            Some(parent) => view! { <RuleEditor ctx draft parent /> }.into_any(),
+            None => view! { <RuleEditor ctx draft /> }.into_any(),
+        }
     }
 }

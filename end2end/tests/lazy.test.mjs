@@ -109,6 +109,7 @@ test("a page's sections come after it, and nothing typed into them meanwhile is 
     await call("create_shard", { name: "main", url: "http://127.0.0.1:9", proxy: "", samples: "1000", targets: "100" });
     const shards = await call("list_shards", {});
     const project = await call("create_project", { service_id: service.id, name: "shop", description: "", shard_id: shards[0].shard.id });
+    await call("create_exporter", { project_id: project.id, job: "node", port: "9100", path: "", scheme: "http" });
     const [name, value] = cookie.split("=");
     await page.context().addCookies([{ name, value, url: base }]);
     const wasm = [];
@@ -125,11 +126,12 @@ test("a page's sections come after it, and nothing typed into them meanwhile is 
     const form = page.locator("#notifiers form:has(input[name=value])");
     await page.locator("#notifiers summary:text-is('Add a notifier')").click();
     await form.locator("input[name=value]").fill("oncall@example.com");
-    // The page is live without them, but not said to be until they are.
-    // (The exporter form's port is checked as it is typed: the wasm's work.)
+    // The page is live without them, but not said to be until they are. (An exporter's
+    // Disable asks first: the wasm's work.)
     await page.waitForFunction(() => performance.getEntriesByName("promgen-page-hydrated").length > 0);
-    await page.fill("#exporters input[name=port]", "99999");
-    await page.locator("#exporters small.field-error", { hasText: "A port is 1 to 65535" }).waitFor();
+    await page.click("#exporters button:text-is('Disable')");
+    await page.locator("#exporters [role=group][aria-label^='Disable node:9100?']").waitFor();
+    await page.click("#exporters button:text-is('Cancel')");
     await page.waitForTimeout(300);
     assert.equal(await page.getAttribute("html", "data-hydrated"), null);
     release();
@@ -141,7 +143,10 @@ test("a page's sections come after it, and nothing typed into them meanwhile is 
     assert.equal(wasm.length, 3, wasm.join(" "));
     assert.match(
       wasm[2],
-      /^pack_section_project_urls\.bin\?have=[\w.-]+&with=section_members\.section_notifiers\.section_rules\.section_project_edit$/,
+      new RegExp(
+        "^pack_section_project_new_farm\\.bin\\?have=[\\w.-]+&with=section_project_scrape_results\\.section_project_add_exporter\\." +
+          "section_project_urls\\.section_members\\.section_notifiers\\.section_rules\\.section_project_edit$",
+      ),
     );
 
     // Live for good: a section's own signals outlive its hydration (a field directly in the

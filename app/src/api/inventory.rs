@@ -1,7 +1,7 @@
 //! The inventory as the pages see it. Form fields arrive as text and are validated by the
 //! backend, which names the field that is wrong.
 
-use crate::api::json_text::JsonText;
+use crate::api::json_text::{JsonText, RawJson};
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -173,8 +173,10 @@ pub async fn search(query: String) -> Result<Vec<SearchHit>, AppError> {
     b.search(&actor, &query).await
 }
 
+/// What the project forms offer (shards, probes, common exporters); read by the forms'
+/// sections (`RawJson`).
 #[server(endpoint = "get_form_choices", output = JsonText)]
-pub async fn get_form_choices() -> Result<FormChoices, AppError> {
+pub async fn get_form_choices() -> Result<RawJson<FormChoices>, AppError> {
     let (b, actor) = super::caller().await?;
-    b.inventory.form_choices(&actor).await
+    RawJson::new(&b.inventory.form_choices(&actor).await?)
 }

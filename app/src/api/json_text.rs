@@ -74,6 +74,22 @@ impl<T: DeserializeOwned> RawJson<T> {
     }
 }
 
+impl<T> RawJson<T> {
+    /// The same JSON, of no type in particular: one resource type then holds the data of every
+    /// section (`components::Held`), whose code is in the bundle once, not once per type.
+    pub fn untyped(self) -> RawJson<()> {
+        RawJson { json: self.json, of: std::marker::PhantomData }
+    }
+}
+
+impl RawJson<()> {
+    /// The value, read as a `T`; as [`RawJson::read`].
+    pub fn read_as<T: DeserializeOwned>(&self) -> Result<T, crate::error::AppError> {
+        serde_json::from_str(self.json.get())
+            .map_err(|e| crate::error::AppError::Internal(format!("reading an answer: {e}")))
+    }
+}
+
 impl<T> Clone for RawJson<T> {
     fn clone(&self) -> Self {
         RawJson { json: self.json.clone(), of: std::marker::PhantomData }

@@ -18,8 +18,9 @@ use std::future::Future;
 /// section's own changes, see [`Held::refetch_on`]). Held as its JSON, which the section reads
 /// ([`RawJson::read`]): the page's code does not include serde's reader for `T`.
 pub struct Held<T: 'static> {
-    pub data: Resource<Result<RawJson<T>, AppError>>,
+    data: Resource<Result<RawJson<()>, AppError>>,
     changed: RwSignal<usize>,
+    of: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T: 'static> Clone for Held<T> {
@@ -45,12 +46,20 @@ impl<T: 'static> Held<T> {
             move || (owner(), changed.get()),
             move |(owner, _)| async move {
                 match owner {
-                    Some(id) => fetch(id).await,
+                    Some(id) => fetch(id).await.map(RawJson::untyped),
                     None => Err(AppError::NotFound("page".into())),
                 }
             },
         );
-        Held { data, changed }
+        Held { data, changed, of: std::marker::PhantomData }
+    }
+
+    /// The data, read (inside a `Suspense`, which it holds until the data is there).
+    pub async fn read(self) -> Result<T, AppError>
+    where
+        T: serde::de::DeserializeOwned,
+    {
+        self.data.await.and_then(|d| d.read_as())
     }
 
     /// Fetches again each time `changes` (a count of the section's successful actions) changes.

@@ -26,7 +26,6 @@ pub fn MembersPanel(owner_kind: &'static str, owner_id: i64, held: Held<Members>
     let remove = PostAction::new::<RemoveMember>();
     let remove_done = successes(remove);
     held.refetch_on(move || set_done.get() + change_done.get() + remove_done.get());
-    let members = held.data;
     let hidden = move || {
         view! {
             <input type="hidden" name="owner_kind" value=owner_kind />
@@ -39,7 +38,7 @@ pub fn MembersPanel(owner_kind: &'static str, owner_id: i64, held: Held<Members>
             <p class="muted">"Viewers read; Editors also change rules, notifiers, exporters, URLs and hosts; Admins also manage members."</p>
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
-                    let m = match members.await.and_then(|m| m.read()) {
+                    let m = match held.read().await {
                         Ok(m) => m,
                         Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                     };

@@ -577,7 +577,7 @@ pub fn ObjectLinks(kind: &'static str, id: i64, name: String) -> impl IntoView {
 /// under the picker says why).
 #[component]
 pub fn ShardSelect(
-    choices: Resource<Result<FormChoices, AppError>>,
+    choices: Held<FormChoices>,
     #[prop(optional)] selected: Option<ShardId>,
     #[prop(optional)] submit: Option<&'static str>,
 ) -> impl IntoView {
@@ -585,6 +585,7 @@ pub fn ShardSelect(
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let shards: Vec<_> = choices
+                    .read()
                     .await
                     .map(|c| c.shards)
                     .unwrap_or_default()

@@ -36,14 +36,13 @@ pub fn NotifiersSection(owner_kind: &'static str, owner_id: i64, held: Held<Noti
             + subscribe_done.get()
             + update_done.get()
     });
-    let listing = held.data;
     let subscribable = owner_kind == "service" || owner_kind == "project";
     view! {
         <section class="card" id="notifiers">
             <h2>"Notifiers"</h2>
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
-                    let l = match listing.await.and_then(|l| l.read()) {
+                    let l = match held.read().await {
                         Ok(l) => l,
                         Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                     };

@@ -18,13 +18,12 @@ pub fn RulesSection(owner_kind: OwnerKind, owner_id: i64, held: Held<RuleListing
     let import = PostAction::new::<ImportRules>();
     let import_done = successes(import);
     held.refetch_on(move || toggle_done.get() + import_done.get());
-    let listing = held.data;
     view! {
         <section class="card" id="rules">
             <h2>"Rules"</h2>
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
-                    let l = match listing.await.and_then(|l| l.read()) {
+                    let l = match held.read().await {
                         Ok(l) => l,
                         Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                     };

@@ -2,8 +2,8 @@ use super::SilenceButton;
 use crate::api::inventory::*;
 use crate::components::deferred::deferred_sections;
 use crate::components::{
-    ConfirmSubmit, DeleteZone, ErrorView, Field, FormError, Loading, ObjectLinks, PageError, PostAction, PostForm,
-    Sections, ShardSelect, TextArea, browser_fetch, checks, deferred, forget_answers, successes,
+    ConfirmSubmit, DeleteZone, ErrorView, Field, FormError, Held, Loading, ObjectLinks, PageError, PostAction,
+    PostForm, Sections, ShardSelect, TextArea, browser_fetch, checks, deferred, forget_answers, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -25,17 +25,10 @@ pub fn ProjectPage() -> impl IntoView {
     let create_farm_done = successes(create_farm);
     let add_hosts = PostAction::new::<AddHosts>();
     let add_hosts_done = successes(add_hosts);
-    // How many distinct hosts the list being added names (`input` is there only while it is
-    // sent): with the answer (how many were new) it tells how many were there already.
+    // How many distinct hosts the list being added names (set by the form's section as it is
+    // sent): with the answer (how many were new) it tells how many were there already. Here,
+    // so that it outlives the redraw the answer brings.
     let hosts_named = RwSignal::new(0usize);
-    Effect::new(move || {
-        if let Some(sent) = add_hosts.input().get() {
-            hosts_named.set(
-                crate::model::validate::host_list("hosts", &sent.field("hosts").unwrap_or_default())
-                    .map_or(0, |h| h.len()),
-            );
-        }
-    });
     let delete_host = PostAction::new::<DeleteHost>();
     let delete_host_done = successes(delete_host);
     let delete_farm = PostAction::new::<DeleteFarm>();
@@ -104,7 +97,7 @@ pub fn ProjectPage() -> impl IntoView {
             }
         },
     );
-    let choices = Resource::new(|| (), |_| get_form_choices());
+    let choices = Held::new(|| Some(0), |_| get_form_choices());
     // Asked of Prometheus from the browser only, so a slow shard never holds the page back;
     // once the project is shown with exporters (not on a refusal, a missing project or one with
     // nothing to scrape), and again after each change reloads it.
@@ -150,15 +143,7 @@ pub fn ProjectPage() -> impl IntoView {
                             None => view! {
                                 <h2>"Farm"</h2>
                                 <p class="muted">"No farm yet: Prometheus scrapes nothing for this project until it has one."</p>
-                                <Show when=move || edit>
-                                    <PostForm action=create_farm>
-                                        <input type="hidden" name="project_id" value=pid.to_string() />
-                                        <Field label="Farm name" name="name" check=checks::name />
-                                        <TextArea label="Hosts (one per line, or separated by commas or spaces)" name="hosts" check=checks::optional_hosts />
-                                        <button type="submit">"Create farm"</button>
-                                    </PostForm>
-                                    <FormError action=create_farm />
-                                </Show>
+                                {new_farm(edit, pid, create_farm)}
                             }.into_any(),
                             Some(farm) => {
                                 let fid = farm.id;
@@ -179,15 +164,7 @@ pub fn ProjectPage() -> impl IntoView {
                                             </li>
                                         }}).collect_view()}
                                     </ul>
-                                    <Show when=move || edit && local>
-                                        <PostForm action=add_hosts>
-                                            <input type="hidden" name="farm_id" value=fid.to_string() />
-                                            <TextArea label="Add hosts (paste a list)" name="hosts" check=checks::hosts />
-                                            <button type="submit">"Add hosts"</button>
-                                        </PostForm>
-                                        <FormError action=add_hosts />
-                                        {move || add_hosts.answer::<u64>().and_then(Result::ok).map(|n| view! { <p class="ok" role="status">{added_hosts(n, hosts_named.get_untracked())}</p> })}
-                                    </Show>
+                                    {add_hosts_form(edit && local, fid, add_hosts, hosts_named)}
                                     <Show when=move || edit>
                                         <PostForm action=delete_farm attr:class="inline">
                                             <input type="hidden" name="id" value=fid.to_string() />
@@ -246,53 +223,8 @@ pub fn ProjectPage() -> impl IntoView {
                         {move || health.get().flatten().filter(|h| !h.warnings.is_empty()).map(|h| view! {
                             <p class="muted" role="status">{crate::model::sentence(&h.warnings.join("; "))}</p>
                         })}
-                        {move || test_exporter.answer::<ExporterTest>().map(|r| match r {
-                            Ok(t) => view! { <ScrapeResults test=t /> }.into_any(),
-                            Err(e) => view! { <ErrorView error=e /> }.into_any(),
-                        })}
-                        <Show when=move || edit>
-                            <PostForm action=create_exporter>
-                                <input type="hidden" name="project_id" value=pid.to_string() />
-                                <div class="row">
-                                    <Field label="Job" name="job" check=checks::job placeholder="node" />
-                                    <Field label="Port" name="port" check=checks::port placeholder="9100" />
-                                    <Field label="Path" name="path" check=checks::metrics_path placeholder="/metrics" />
-                                    <label class="field">
-                                        <span>"Scheme"</span>
-                                        <select name="scheme">
-                                            <option value="http">"http"</option>
-                                            <option value="https">"https"</option>
-                                        </select>
-                                    </label>
-                                </div>
-                                <button type="submit">"Add exporter"</button>
-                            </PostForm>
-                            <FormError action=create_exporter />
-                            <Suspense fallback=|| ()>
-                                {move || Suspend::new(async move {
-                                    choices.await.ok().map(|c| view! {
-                                        <div class="quick-add">"Quick add: "
-                                            {c.default_exporters.into_iter().map(|x| {
-                                                // One the project has cannot be added again: disabled, saying why in
-                                                // its words too (a title alone is for a mouse).
-                                                let there = have.with_value(|h| h.iter().any(|(job, port, path, scheme)| *job == x.job && *port == x.port && *path == x.path && *scheme == x.scheme));
-                                                let why = there.then(|| format!("{}:{} is in this project already", x.job, x.port));
-                                                view! {
-                                                <PostForm action=quick_add attr:class="inline">
-                                                    <input type="hidden" name="project_id" value=pid.to_string() />
-                                                    <input type="hidden" name="job" value=x.job.clone() />
-                                                    <input type="hidden" name="port" value=x.port.to_string() />
-                                                    <input type="hidden" name="path" value=x.path.clone() />
-                                                    <input type="hidden" name="scheme" value=x.scheme.as_str() />
-                                                    <button type="submit" class="small" disabled=there title=why>{format!("{}:{}", x.job, x.port)}{there.then_some(" (added)")}</button>
-                                                </PostForm>
-                                            }}).collect_view()}
-                                        </div>
-                                        <FormError action=quick_add />
-                                    })
-                                })}
-                            </Suspense>
-                        </Show>
+                        {scrape_results(test_exporter)}
+                        {add_exporter(edit, pid, have, create_exporter, quick_add, choices)}
                         <div><FormError action=toggle /><FormError action=delete_exporter /></div>
                     </section>
 
@@ -310,6 +242,114 @@ pub fn ProjectPage() -> impl IntoView {
 }
 
 deferred_sections! {
+    /// The form that makes the project's farm (for an editor), its code after the page's.
+    section_project_new_farm => fn new_farm(edit: bool, pid: ProjectId, create_farm: PostAction) {
+        view! {
+            <Show when=move || edit>
+                <PostForm action=create_farm>
+                    <input type="hidden" name="project_id" value=pid.to_string() />
+                    <Field label="Farm name" name="name" check=checks::name />
+                    <TextArea label="Hosts (one per line, or separated by commas or spaces)" name="hosts" check=checks::optional_hosts />
+                    <button type="submit">"Create farm"</button>
+                </PostForm>
+                <FormError action=create_farm />
+            </Show>
+        }
+        .into_any()
+    }
+    /// The form that adds pasted hosts to a local farm (`shown` for an editor), and what it
+    /// did; its code after the page's.
+    section_project_add_hosts => fn add_hosts_form(shown: bool, fid: FarmId, add_hosts: PostAction, hosts_named: RwSignal<usize>) {
+        // `input` is there only while the list is sent.
+        Effect::new(move || {
+            if let Some(sent) = add_hosts.input().get() {
+                hosts_named.set(
+                    crate::model::validate::host_list("hosts", &sent.field("hosts").unwrap_or_default())
+                        .map_or(0, |h| h.len()),
+                );
+            }
+        });
+        view! {
+            <Show when=move || shown>
+                <PostForm action=add_hosts>
+                    <input type="hidden" name="farm_id" value=fid.to_string() />
+                    <TextArea label="Add hosts (paste a list)" name="hosts" check=checks::hosts />
+                    <button type="submit">"Add hosts"</button>
+                </PostForm>
+                <FormError action=add_hosts />
+                {move || add_hosts.answer::<u64>().and_then(Result::ok).map(|n| view! { <p class="ok" role="status">{added_hosts(n, hosts_named.get_untracked())}</p> })}
+            </Show>
+        }
+        .into_any()
+    }
+    /// What an exporter's test scraped, once asked; its code after the page's.
+    section_project_scrape_results => fn scrape_results(test_exporter: PostAction) {
+        view! {
+            {move || test_exporter.answer::<ExporterTest>().map(|r| match r {
+                Ok(t) => view! { <ScrapeResults test=t /> }.into_any(),
+                Err(e) => view! { <ErrorView error=e /> }.into_any(),
+            })}
+        }
+        .into_any()
+    }
+    /// The forms that add an exporter (for an editor): job, port, path and scheme, or a common
+    /// one with its button (`have`: the project's, which cannot be added again); their code
+    /// after the page's.
+    section_project_add_exporter => fn add_exporter(
+        edit: bool,
+        pid: ProjectId,
+        have: StoredValue<Vec<(String, i64, String, Scheme)>>,
+        create_exporter: PostAction,
+        quick_add: PostAction,
+        choices: Held<FormChoices>,
+    ) {
+        view! {
+            <Show when=move || edit>
+                <PostForm action=create_exporter>
+                    <input type="hidden" name="project_id" value=pid.to_string() />
+                    <div class="row">
+                        <Field label="Job" name="job" check=checks::job placeholder="node" />
+                        <Field label="Port" name="port" check=checks::port placeholder="9100" />
+                        <Field label="Path" name="path" check=checks::metrics_path placeholder="/metrics" />
+                        <label class="field">
+                            <span>"Scheme"</span>
+                            <select name="scheme">
+                                <option value="http">"http"</option>
+                                <option value="https">"https"</option>
+                            </select>
+                        </label>
+                    </div>
+                    <button type="submit">"Add exporter"</button>
+                </PostForm>
+                <FormError action=create_exporter />
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        choices.read().await.ok().map(|c| view! {
+                            <div class="quick-add">"Quick add: "
+                                {c.default_exporters.into_iter().map(|x| {
+                                    // One the project has cannot be added again: disabled, saying why in
+                                    // its words too (a title alone is for a mouse).
+                                    let there = have.with_value(|h| h.iter().any(|(job, port, path, scheme)| *job == x.job && *port == x.port && *path == x.path && *scheme == x.scheme));
+                                    let why = there.then(|| format!("{}:{} is in this project already", x.job, x.port));
+                                    view! {
+                                    <PostForm action=quick_add attr:class="inline">
+                                        <input type="hidden" name="project_id" value=pid.to_string() />
+                                        <input type="hidden" name="job" value=x.job.clone() />
+                                        <input type="hidden" name="port" value=x.port.to_string() />
+                                        <input type="hidden" name="path" value=x.path.clone() />
+                                        <input type="hidden" name="scheme" value=x.scheme.as_str() />
+                                        <button type="submit" class="small" disabled=there title=why>{format!("{}:{}", x.job, x.port)}{there.then_some(" (added)")}</button>
+                                    </PostForm>
+                                }}).collect_view()}
+                            </div>
+                            <FormError action=quick_add />
+                        })
+                    })}
+                </Suspense>
+            </Show>
+        }
+        .into_any()
+    }
     /// The project's blackbox URLs, its code after the page's (components::deferred).
     section_project_urls => fn urls(
         urls: Vec<Url>,
@@ -317,7 +357,7 @@ deferred_sections! {
         pid: ProjectId,
         create_url: PostAction,
         delete_url: PostAction,
-        choices: Resource<Result<FormChoices, AppError>>,
+        choices: Held<FormChoices>,
     ) {
         view! {
             <section class="card" id="urls">
@@ -343,7 +383,7 @@ deferred_sections! {
                             // Suspense outside the <select>: its markers may not live inside one.
                             <Suspense fallback=|| ()>
                                 {move || Suspend::new(async move {
-                                    let probes = choices.await.map(|c| c.probes).unwrap_or_default();
+                                    let probes = choices.read().await.map(|c| c.probes).unwrap_or_default();
                                     view! {
                                         <label class="field">
                                             <span>"Probe"</span>
@@ -377,7 +417,7 @@ deferred_sections! {
         delete: bool,
         update_project: PostAction,
         delete_project: PostAction,
-        choices: Resource<Result<FormChoices, AppError>>,
+        choices: Held<FormChoices>,
     ) {
         let pid = editable.id;
         let delete_question = Signal::stored(format!("Delete the project {} with its exporters, URLs, rules and notifiers?", editable.name));
@@ -394,11 +434,7 @@ deferred_sections! {
 }
 
 #[component]
-fn EditProject(
-    project: Project,
-    update: PostAction,
-    choices: Resource<Result<FormChoices, AppError>>,
-) -> impl IntoView {
+fn EditProject(project: Project, update: PostAction, choices: Held<FormChoices>) -> impl IntoView {
     let current = project.shard_id;
     view! {
         <details class="card">

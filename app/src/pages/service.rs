@@ -2,8 +2,8 @@ use super::SilenceButton;
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
 use crate::components::deferred::deferred_sections;
 use crate::components::{
-    DeleteZone, Field, FormError, Loading, ObjectLinks, PageError, PostAction, PostForm, Sections, ShardSelect, checks,
-    deferred, forget_answers, land_on, successes,
+    DeleteZone, Field, FormError, Held, Loading, ObjectLinks, PageError, PostAction, PostForm, Sections, ShardSelect,
+    checks, deferred, forget_answers, land_on, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -40,7 +40,7 @@ pub fn ServicePage() -> impl IntoView {
             }
         },
     );
-    let choices = Resource::new(|| (), |_| get_form_choices());
+    let choices = Held::new(|| Some(0), |_| get_form_choices());
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
@@ -97,7 +97,7 @@ deferred_sections! {
         create: PostAction,
         update: PostAction,
         delete: PostAction,
-        choices: Resource<Result<FormChoices, AppError>>,
+        choices: Held<FormChoices>,
     ) {
         let sid = service.id;
         let delete_question = Signal::stored(format!("Delete the service {} with all its projects, rules and notifiers?", service.name));

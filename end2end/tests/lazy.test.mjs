@@ -144,7 +144,7 @@ test("a page's sections come after it, and nothing typed into them meanwhile is 
     assert.match(
       wasm[2],
       new RegExp(
-        "^pack_section_project_new_farm\\.bin\\?have=[\\w.-]+&with=section_project_scrape_results\\.section_project_add_exporter\\." +
+        "^pack_section_project_farm\\.bin\\?have=[\\w.-]+&with=section_project_scrape_results\\.section_project_add_exporter\\." +
           "section_project_urls\\.section_members\\.section_notifiers\\.section_rules\\.section_project_edit$",
       ),
     );

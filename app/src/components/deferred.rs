@@ -1,10 +1,10 @@
 //! Sections of a page whose code comes after the page's own: the members, notifiers and rules
 //! of a service, a project, the site and a profile (declared here), and parts declared by
-//! their pages with [`deferred_sections`] (a project's URLs and its edit form, a service's, the
-//! site's settings, a rule's history and delete button, the rule editor). Each is a wasm split
-//! point of its own (as a page group is, `app::lazy`), so a first page's pack holds the page's
-//! code without them (`.ci/build-site`), and a section's code is fetched once the page is
-//! there, in a pack of what the tab lacks (server/src/web/packs.rs).
+//! their pages with [`deferred_sections`] (a project's farm, exporter forms, URLs and edit
+//! form, a service's, the site's settings, a rule's history and delete button, the rule
+//! editor). Each is a wasm split point of its own (as a page group is, `app::lazy`), so a first
+//! page's pack holds the page's code without them (`.ci/build-site`), and a section's code is
+//! fetched once the page is there, in a pack of what the tab lacks (server/src/web/packs.rs).
 //!
 //! - **On the server** a section renders in place, inside `<div class="deferred"
 //!   data-promgen-section="<split>">` (CSS `display: contents`, so the layout does not change).

@@ -138,45 +138,7 @@ pub fn ProjectPage() -> impl IntoView {
                     <p class="muted">{p.description.clone()}</p>
                     <ObjectLinks kind="project" id=pid.0 name=p.name.clone() />
 
-                    <section class="card" id="farm">
-                        {match d.farm.clone() {
-                            None => view! {
-                                <h2>"Farm"</h2>
-                                <p class="muted">"No farm yet: Prometheus scrapes nothing for this project until it has one."</p>
-                                {new_farm(edit, pid, create_farm)}
-                            }.into_any(),
-                            Some(farm) => {
-                                let fid = farm.id;
-                                let local = farm.is_local();
-                                let unlink = Signal::stored(format!("Unlink the farm {} and its hosts from this project?", farm.name));
-                                view! {
-                                    <h2>"Farm " {farm.name.clone()} <small class="muted">" (" {farm.source.clone()} ")"</small></h2>
-                                    <ul class="hosts">
-                                        {d.hosts.iter().cloned().map(|h| { let ask = Signal::stored(format!("Remove {} from this farm?", h.name)); view! {
-                                            <li>
-                                                <A href=format!("/host/{}", h.name)>{h.name.clone()}</A>
-                                                <Show when=move || edit && local>
-                                                    <PostForm action=delete_host attr:class="inline">
-                                                        <input type="hidden" name="id" value=h.id.to_string() />
-                                                        <ConfirmSubmit label="Remove" class="small" question=ask />
-                                                    </PostForm>
-                                                </Show>
-                                            </li>
-                                        }}).collect_view()}
-                                    </ul>
-                                    {add_hosts_form(edit && local, fid, add_hosts, hosts_named)}
-                                    <Show when=move || edit>
-                                        <PostForm action=delete_farm attr:class="inline">
-                                            <input type="hidden" name="id" value=fid.to_string() />
-                                            <ConfirmSubmit label="Unlink farm" class="danger small" question=unlink />
-                                        </PostForm>
-                                    </Show>
-                                }.into_any()
-                            }
-                        }}
-                        // Row actions: their own box, so no form's field is marked for them.
-                        <div><FormError action=delete_host /><FormError action=delete_farm /></div>
-                    </section>
+                    {farm_card(d.farm.clone(), d.hosts.clone(), edit, pid, hosts_named, [create_farm, add_hosts, delete_host, delete_farm])}
 
                     <section class="card" id="exporters">
                         <h2>"Exporters"</h2>
@@ -242,24 +204,18 @@ pub fn ProjectPage() -> impl IntoView {
 }
 
 deferred_sections! {
-    /// The form that makes the project's farm (for an editor), its code after the page's.
-    section_project_new_farm => fn new_farm(edit: bool, pid: ProjectId, create_farm: PostAction) {
-        view! {
-            <Show when=move || edit>
-                <PostForm action=create_farm>
-                    <input type="hidden" name="project_id" value=pid.to_string() />
-                    <Field label="Farm name" name="name" check=checks::name />
-                    <TextArea label="Hosts (one per line, or separated by commas or spaces)" name="hosts" check=checks::optional_hosts />
-                    <button type="submit">"Create farm"</button>
-                </PostForm>
-                <FormError action=create_farm />
-            </Show>
-        }
-        .into_any()
-    }
-    /// The form that adds pasted hosts to a local farm (`shown` for an editor), and what it
-    /// did; its code after the page's.
-    section_project_add_hosts => fn add_hosts_form(shown: bool, fid: FarmId, add_hosts: PostAction, hosts_named: RwSignal<usize>) {
+    /// The project's farm and its hosts, with the forms that make it, add and remove hosts and
+    /// unlink it (for an editor); its code after the page's. `actions`: create farm, add hosts,
+    /// delete host, delete farm.
+    section_project_farm => fn farm_card(
+        farm: Option<Farm>,
+        hosts: Vec<Host>,
+        edit: bool,
+        pid: ProjectId,
+        hosts_named: RwSignal<usize>,
+        actions: [PostAction; 4],
+    ) {
+        let [create_farm, add_hosts, delete_host, delete_farm] = actions;
         // `input` is there only while the list is sent.
         Effect::new(move || {
             if let Some(sent) = add_hosts.input().get() {
@@ -270,15 +226,61 @@ deferred_sections! {
             }
         });
         view! {
-            <Show when=move || shown>
-                <PostForm action=add_hosts>
-                    <input type="hidden" name="farm_id" value=fid.to_string() />
-                    <TextArea label="Add hosts (paste a list)" name="hosts" check=checks::hosts />
-                    <button type="submit">"Add hosts"</button>
-                </PostForm>
-                <FormError action=add_hosts />
-                {move || add_hosts.answer::<u64>().and_then(Result::ok).map(|n| view! { <p class="ok" role="status">{added_hosts(n, hosts_named.get_untracked())}</p> })}
-            </Show>
+            <section class="card" id="farm">
+                {match farm {
+                    None => view! {
+                        <h2>"Farm"</h2>
+                        <p class="muted">"No farm yet: Prometheus scrapes nothing for this project until it has one."</p>
+                        <Show when=move || edit>
+                            <PostForm action=create_farm>
+                                <input type="hidden" name="project_id" value=pid.to_string() />
+                                <Field label="Farm name" name="name" check=checks::name />
+                                <TextArea label="Hosts (one per line, or separated by commas or spaces)" name="hosts" check=checks::optional_hosts />
+                                <button type="submit">"Create farm"</button>
+                            </PostForm>
+                            <FormError action=create_farm />
+                        </Show>
+                    }.into_any(),
+                    Some(farm) => {
+                        let fid = farm.id;
+                        let local = farm.is_local();
+                        let unlink = Signal::stored(format!("Unlink the farm {} and its hosts from this project?", farm.name));
+                        view! {
+                            <h2>"Farm " {farm.name.clone()} <small class="muted">" (" {farm.source.clone()} ")"</small></h2>
+                            <ul class="hosts">
+                                {hosts.into_iter().map(|h| { let ask = Signal::stored(format!("Remove {} from this farm?", h.name)); view! {
+                                    <li>
+                                        <A href=format!("/host/{}", h.name)>{h.name.clone()}</A>
+                                        <Show when=move || edit && local>
+                                            <PostForm action=delete_host attr:class="inline">
+                                                <input type="hidden" name="id" value=h.id.to_string() />
+                                                <ConfirmSubmit label="Remove" class="small" question=ask />
+                                            </PostForm>
+                                        </Show>
+                                    </li>
+                                }}).collect_view()}
+                            </ul>
+                            <Show when=move || edit && local>
+                                <PostForm action=add_hosts>
+                                    <input type="hidden" name="farm_id" value=fid.to_string() />
+                                    <TextArea label="Add hosts (paste a list)" name="hosts" check=checks::hosts />
+                                    <button type="submit">"Add hosts"</button>
+                                </PostForm>
+                                <FormError action=add_hosts />
+                                {move || add_hosts.answer::<u64>().and_then(Result::ok).map(|n| view! { <p class="ok" role="status">{added_hosts(n, hosts_named.get_untracked())}</p> })}
+                            </Show>
+                            <Show when=move || edit>
+                                <PostForm action=delete_farm attr:class="inline">
+                                    <input type="hidden" name="id" value=fid.to_string() />
+                                    <ConfirmSubmit label="Unlink farm" class="danger small" question=unlink />
+                                </PostForm>
+                            </Show>
+                        }.into_any()
+                    }
+                }}
+                // Row actions: their own box, so no form's field is marked for them.
+                <div><FormError action=delete_host /><FormError action=delete_farm /></div>
+            </section>
         }
         .into_any()
     }

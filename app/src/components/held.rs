@@ -16,7 +16,7 @@ use std::future::Future;
 
 /// One section's data: fetched for the page's object, again when `changed` goes up (the
 /// section's own changes, see [`Held::refetch_on`]). Held as its JSON, which the section reads
-/// ([`RawJson::read`]): the page's code does not include serde's reader for `T`.
+/// ([`Held::read`]): the page's code does not include serde's reader for `T`.
 pub struct Held<T: 'static> {
     data: Resource<Result<RawJson<()>, AppError>>,
     changed: RwSignal<usize>,

@@ -69,8 +69,7 @@ impl<T: Serialize> RawJson<T> {
 impl<T: DeserializeOwned> RawJson<T> {
     /// The value; JSON that is not a `T` (a server of another build) is a fault (500).
     pub fn read(&self) -> Result<T, crate::error::AppError> {
-        serde_json::from_str(self.json.get())
-            .map_err(|e| crate::error::AppError::Internal(format!("reading an answer: {e}")))
+        self.parse()
     }
 }
 
@@ -80,13 +79,17 @@ impl<T> RawJson<T> {
     pub fn untyped(self) -> RawJson<()> {
         RawJson { json: self.json, of: std::marker::PhantomData }
     }
+
+    fn parse<U: DeserializeOwned>(&self) -> Result<U, crate::error::AppError> {
+        serde_json::from_str(self.json.get())
+            .map_err(|e| crate::error::AppError::Internal(format!("reading an answer: {e}")))
+    }
 }
 
 impl RawJson<()> {
     /// The value, read as a `T`; as [`RawJson::read`].
     pub fn read_as<T: DeserializeOwned>(&self) -> Result<T, crate::error::AppError> {
-        serde_json::from_str(self.json.get())
-            .map_err(|e| crate::error::AppError::Internal(format!("reading an answer: {e}")))
+        self.parse()
     }
 }
 

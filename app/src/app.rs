@@ -209,7 +209,8 @@ pub fn App() -> impl IntoView {
         <Title formatter=page_title />
         <Router>
             <Nav />
-            <main>
+            // The skip link's target: focusable, so the next Tab goes on from there.
+            <main id="main" tabindex="-1">
                 <Routes fallback=NoSuchPage>
                     <Route path=path!("/") view=lazy::HomePage::route() ssr=SsrMode::Async />
                     <Route path=path!("/login") view=lazy::LoginPage::route() ssr=SsrMode::Async />

@@ -210,6 +210,50 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await job.fill("");
   await port.fill("");
   await more.fill("");
+  // It says so: the disclosure, drawn anew, is open with "Saved." (closed, it hid it).
+  await page.locator("details[open]:has(summary:has-text('Edit project')) [role=status]", { hasText: "Saved." }).waitFor();
+
+  // Members. Adding one who is a member already is refused at the name, and the refusal
+  // goes when a row's role changes; a choice made in the add form survives that row's change
+  // (the panel is drawn again, and its selects went back to their first option).
+  await page.request.post(base + "/api/create_group", { form: { name: "ops" } });
+  const members = page.locator("#members");
+  const addForm = members.locator("form:has(button:has-text('Add member'))");
+  await addForm.locator("select[name=principal_kind]").selectOption("group");
+  await addForm.locator("input[name=who]").fill("ops");
+  await addForm.locator("button").click();
+  await members.locator("td", { hasText: "ops (group)" }).waitFor();
+  await addForm.locator("select[name=principal_kind]").selectOption("group");
+  await addForm.locator("input[name=who]").fill("ops");
+  await addForm.locator("select[name=role]").selectOption("ADMIN");
+  await addForm.locator("button").click();
+  const already = members.locator(".field-error", { hasText: "Already holds the Viewer role here" });
+  await already.waitFor();
+  await members.locator("select[aria-label='Role of ops']").selectOption("EDITOR");
+  await members.locator("tr:has-text('ops (group)') button:has-text('Change')").click();
+  await already.waitFor({ state: "detached" });
+  assert.equal(await addForm.locator("select[name=role]").inputValue(), "ADMIN");
+  assert.equal(await addForm.locator("select[name=principal_kind]").inputValue(), "group");
+  assert.equal(await members.locator("select[aria-label='Role of ops']").inputValue(), "EDITOR");
+  await addForm.locator("input[name=who]").fill("");
+
+  // Back lands where the page was left: the page fetches its data again and showed
+  // "Loading…" first, against which the browser's own restoring landed at the top.
+  const viewport = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 300 });
+  const left = await page.evaluate(() => {
+    window.scrollTo(0, document.documentElement.scrollHeight - 500);
+    return window.scrollY;
+  });
+  assert.ok(left > 300, `the page is long enough to scroll (${left})`);
+  // Clicked in place: Playwright's own click would scroll to the link first.
+  await page.locator("#farm a", { hasText: "a.example.com" }).first().evaluate((a) => a.click());
+  await page.waitForURL(/\/host\/a\.example\.com$/);
+  await page.locator("h1", { hasText: "a.example.com" }).waitFor();
+  await page.goBack();
+  await page.locator("#farm").waitFor();
+  await page.waitForFunction((y) => window.scrollY === y, left, { timeout: 5000 });
+  await page.setViewportSize(viewport);
 
   // Every page hydrates when loaded directly, not only when reached by client-side navigation.
   const projectUrl = page.url();

@@ -136,6 +136,11 @@ test("override a site rule for a service, live, and find both in /api/v1/rules",
   await open(page, base + "/rule/1");
   await page.locator("ul.tree a", { hasText: "InstanceDown_web" }).waitFor();
   await page.getByText("Updated rule InstanceDown").waitFor();
+  // Deleting it asks, and says what happens to the override: it stays (the backend keeps
+  // overrides as rules of their own; the question said they went).
+  await page.click("button:has-text('Delete this rule')");
+  await page.getByText("Delete the rule InstanceDown? Its override stays, as a rule of its own.").waitFor();
+  await page.keyboard.press("Escape");
 
   // A recording rule: the alert's "For" (filled in for alerts) goes away with the kind.
   await open(page, `${base}/rule/new?owner=service&id=${serviceId}`);

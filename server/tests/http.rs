@@ -237,6 +237,9 @@ on_both_databases!(static_files_are_cached_by_hash_and_everything_is_compressed,
     assert!(html.contains(&format!("/pkg/promgen.{css}.css")), "{html}");
     assert!(html.contains(&format!("/pkg/{code}/promgen.js")), "{html}");
     assert!(html.contains(&format!("/pkg/{code}/promgen_bg.wasm")), "{html}");
+    // Pages are kept by no cache: Back after logging out asks the server again.
+    let (_, headers, _) = send(&app, get("/login", None)).await;
+    assert_eq!(headers[header::CACHE_CONTROL], "private, no-store");
     // Pages and JSON are compressed as the browser asks.
     let (_, headers, _) = send(&app, get("/login", Some("br"))).await;
     assert_eq!(headers[header::CONTENT_ENCODING], "br");

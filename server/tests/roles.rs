@@ -254,6 +254,15 @@ on_both_databases!(members_through_server_functions, |b: Backend| async move {
         call(set, format!("owner_kind=service&owner_id={sid}&principal_kind=user&who=dev&role=EDITOR"), owner.clone())
             .await;
     assert_eq!(status, StatusCode::OK);
+    // Adding one who is already a member is refused at the field, naming the role, and
+    // changes nothing; the table's Change (`set_member_role`) changes roles.
+    let add = app::api::members::AddMember::PATH;
+    let (status, e) =
+        call(add, format!("owner_kind=service&owner_id={sid}&principal_kind=user&who=dev&role=ADMIN"), owner.clone())
+            .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["Conflict"]["field"], "who", "{e}");
+    assert!(e["Conflict"]["message"].as_str().unwrap().contains("already holds the Editor role here"), "{e}");
     let (_, m) = call(members, format!("owner_kind=service&owner_id={sid}"), dev.clone()).await;
     assert_eq!(m["may_manage"], false);
     assert_eq!(m["members"][1]["role"], "Editor");
@@ -284,9 +293,20 @@ on_both_databases!(members_through_server_functions, |b: Backend| async move {
         call(app::api::members::SetGroupMember::PATH, format!("id={gid}&username=dev&role=MEMBER"), dev.clone()).await;
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
     let (status, _) =
-        call(set, format!("owner_kind=service&owner_id={sid}&principal_kind=group&who=ops&role=VIEWER"), owner.clone())
+        call(add, format!("owner_kind=service&owner_id={sid}&principal_kind=group&who=ops&role=VIEWER"), owner.clone())
             .await;
     assert_eq!(status, StatusCode::OK);
+    // The group page's Add member, likewise: owner joins; adding again is refused.
+    let add_to_group = app::api::members::AddGroupMember::PATH;
+    let (status, e) = call(add_to_group, format!("id={gid}&username=owner&role=MEMBER"), dev.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{e}");
+    let (status, e) = call(add_to_group, format!("id={gid}&username=owner&role=ADMIN"), dev.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["Conflict"]["field"], "username", "{e}");
+    let (_, detail) = call(app::api::members::GetGroup::PATH, format!("id={gid}"), dev.clone()).await;
+    let roles: Vec<_> =
+        detail["members"].as_array().unwrap().iter().map(|m| (m["username"].clone(), m["role"].clone())).collect();
+    assert!(roles.contains(&(serde_json::json!("owner"), serde_json::json!("Member"))), "{detail}");
     let (_, detail) = call(app::api::members::GetGroup::PATH, format!("id={gid}"), dev.clone()).await;
     assert_eq!(detail["resources"][0]["name"], "web");
 

@@ -1,6 +1,6 @@
 //! Site-wide things: shards, probes, the audit log, imports.
 
-use crate::api::json_text::JsonText;
+use crate::api::json_text::{JsonText, RawJson};
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -155,11 +155,18 @@ pub async fn delete_probe(id: ProbeId) -> Result<(), AppError> {
     b.inventory.delete_probe(&actor, id).await
 }
 
+/// A page of the audit log (`page` from 1, newest first) that the caller may read, narrowed to
+/// one object and its children when `object_type` and `object_id` are given. Read by the code
+/// that shows it (`RawJson`: a rule page's history is a deferred section).
 #[server(endpoint = "audit_log", output = JsonText)]
-pub async fn audit_log(page: i64, object_type: Option<String>, object_id: Option<i64>) -> Result<AuditPage, AppError> {
+pub async fn audit_log(
+    page: i64,
+    object_type: Option<String>,
+    object_id: Option<i64>,
+) -> Result<RawJson<AuditPage>, AppError> {
     let (b, actor) = super::caller().await?;
     let filter = crate::backend::audit::AuditFilter { object_type, object_id };
-    b.audit.list(&actor, &filter, page).await
+    RawJson::new(&b.audit.list(&actor, &filter, page).await?)
 }
 
 /// Imports file_sd JSON pasted on the import page; returns the report as text.

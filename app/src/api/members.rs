@@ -30,7 +30,7 @@ pub async fn object_members(owner_kind: String, owner_id: i64) -> Result<RawJson
 }
 
 /// Gives a user or group (`who`: a username or a group's name) a role on a service or project,
-/// replacing the role it held there.
+/// replacing the role it held there: a members table's Change.
 #[server(endpoint = "set_member_role", output = JsonText)]
 pub async fn set_member_role(
     owner_kind: String,
@@ -40,24 +40,65 @@ pub async fn set_member_role(
     role: String,
 ) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
-    let object = object(&owner_kind, owner_id)?;
-    let role = Role::parse(&role).ok_or_else(|| AppError::invalid("role", "must be ADMIN, EDITOR or VIEWER"))?;
+    let (object, principal, role) =
+        member_request(&b, &actor, &owner_kind, owner_id, &principal_kind, &who, &role).await?;
+    b.roles.grant(&actor, object, principal, role).await
+}
+
+/// Adds a user or group (`who`: a username or a group's name) to a service or project with a
+/// role: the members panel's Add member. One who already holds a role there is refused
+/// (409 at `who`, naming the role), so adding never changes a role unseen; `set_member_role`
+/// does that.
+#[server(endpoint = "add_member", output = JsonText)]
+pub async fn add_member(
+    owner_kind: String,
+    owner_id: i64,
+    principal_kind: String,
+    who: String,
+    role: String,
+) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    let (object, principal, role) =
+        member_request(&b, &actor, &owner_kind, owner_id, &principal_kind, &who, &role).await?;
+    if let Some(m) = b.roles.members(&actor, object).await?.into_iter().find(|m| m.principal == principal) {
+        return Err(AppError::conflict(
+            "who",
+            format!("already holds the {:?} role here: change it in the table", m.role),
+        ));
+    }
+    b.roles.grant(&actor, object, principal, role).await
+}
+
+/// The object, principal and role a members form names, checked in that order (the caller's
+/// right to manage the members before any name is looked up).
+#[cfg(feature = "ssr")]
+async fn member_request(
+    b: &crate::backend::Backend,
+    actor: &crate::backend::Actor,
+    owner_kind: &str,
+    owner_id: i64,
+    principal_kind: &str,
+    who: &str,
+    role: &str,
+) -> Result<(Object, Principal, Role), AppError> {
+    let object = object(owner_kind, owner_id)?;
+    let role = Role::parse(role).ok_or_else(|| AppError::invalid("role", "must be ADMIN, EDITOR or VIEWER"))?;
     // Rights first: who is not an Admin here learns nothing of which names exist.
-    crate::backend::policy::check(&b.db, &actor, Action::ManageMembers, object, "manage the members").await?;
-    let principal = match principal_kind.as_str() {
+    crate::backend::policy::check(&b.db, actor, Action::ManageMembers, object, "manage the members").await?;
+    let principal = match principal_kind {
         "user" => Principal::User(
-            b.auth.user_by_name(who.trim()).await.map_err(|e| e.not_found_at("who", || no_one("user", &who)))?.id,
+            b.auth.user_by_name(who.trim()).await.map_err(|e| e.not_found_at("who", || no_one("user", who)))?.id,
         ),
         "group" => Principal::Group(
             b.roles
-                .group_by_name(&actor, who.trim())
+                .group_by_name(actor, who.trim())
                 .await
-                .map_err(|e| e.not_found_at("who", || no_one("group", &who)))?
+                .map_err(|e| e.not_found_at("who", || no_one("group", who)))?
                 .id,
         ),
         _ => return Err(AppError::invalid("principal_kind", "must be user or group")),
     };
-    b.roles.grant(&actor, object, principal, role).await
+    Ok((object, principal, role))
 }
 
 /// Takes a user's or group's role on a service or project away.
@@ -111,28 +152,60 @@ pub async fn get_group(id: i64) -> Result<GroupDetail, AppError> {
     Ok(GroupDetail { group, members, resources, may_manage })
 }
 
-/// Adds a user (by username) to a group as `MEMBER` or `ADMIN`, or changes their role there.
+/// Changes a group member's role (`MEMBER` or `ADMIN`), or adds the user (by username) with
+/// it: a group's members table's Change.
 #[server(endpoint = "set_group_member", output = JsonText)]
 pub async fn set_group_member(id: i64, username: String, role: String) -> Result<(), AppError> {
     let (b, actor) = super::caller().await?;
-    let role = GroupRole::parse(&role).ok_or_else(|| AppError::invalid("role", "must be ADMIN or MEMBER"))?;
-    // Rights first: who may not manage the group learns nothing of which names exist.
-    b.roles.check_group_admin(&actor, id, "manage this group's members").await?;
-    let user = b
-        .auth
-        .user_by_name(username.trim())
-        .await
-        .map_err(|e| e.not_found_at("username", || no_one("user", &username)))?
-        .id;
-    let members = b.roles.group_members(&actor, id).await?;
-    if role == GroupRole::Member && b.roles.is_last_admin(id, user).await? {
-        return Err(AppError::conflict("role", "the group's only admin stays admin: make someone else admin first"));
-    }
-    if members.iter().any(|m| m.user == user) {
+    let (user, role, member) = group_member_request(&b, &actor, id, &username, &role).await?;
+    if member.is_some() {
         b.roles.set_group_role(&actor, id, user, role).await
     } else {
         b.roles.add_group_members(&actor, id, &[user], role).await
     }
+}
+
+/// Adds a user (by username) to a group as `MEMBER` or `ADMIN`: the group page's Add member.
+/// One already in the group is refused (409 at `username`, naming their role), so adding never
+/// changes a role unseen; `set_group_member` does that.
+#[server(endpoint = "add_group_member", output = JsonText)]
+pub async fn add_group_member(id: i64, username: String, role: String) -> Result<(), AppError> {
+    let (b, actor) = super::caller().await?;
+    let (user, role, member) = group_member_request(&b, &actor, id, &username, &role).await?;
+    if let Some(m) = member {
+        return Err(AppError::conflict(
+            "username",
+            format!("already in this group, as {:?}: change the role in the table", m.role),
+        ));
+    }
+    b.roles.add_group_members(&actor, id, &[user], role).await
+}
+
+/// The user and role a group's members form names, with their membership if they have one;
+/// the caller's right to manage the group is checked before any name is looked up. The
+/// group's only admin stays admin.
+#[cfg(feature = "ssr")]
+async fn group_member_request(
+    b: &crate::backend::Backend,
+    actor: &crate::backend::Actor,
+    id: i64,
+    username: &str,
+    role: &str,
+) -> Result<(UserId, GroupRole, Option<GroupMember>), AppError> {
+    let role = GroupRole::parse(role).ok_or_else(|| AppError::invalid("role", "must be ADMIN or MEMBER"))?;
+    // Rights first: who may not manage the group learns nothing of which names exist.
+    b.roles.check_group_admin(actor, id, "manage this group's members").await?;
+    let user = b
+        .auth
+        .user_by_name(username.trim())
+        .await
+        .map_err(|e| e.not_found_at("username", || no_one("user", username)))?
+        .id;
+    let member = b.roles.group_members(actor, id).await?.into_iter().find(|m| m.user == user);
+    if role == GroupRole::Member && b.roles.is_last_admin(id, user).await? {
+        return Err(AppError::conflict("role", "the group's only admin stays admin: make someone else admin first"));
+    }
+    Ok((user, role, member))
 }
 
 /// Takes a user out of a group.

@@ -37,7 +37,7 @@ pub fn Field(
 /// What `check` says of the value just typed. A form with a flagged field cannot succeed, so
 /// in the browser the message also becomes the field's custom validity (the browser will not
 /// submit the form) and its submit buttons are disabled with the first flagged field's message
-/// as their reason (`title`).
+/// as their reason (`title`); one the page disabled itself (`disabled` drawn) is left so.
 pub fn checked(check: Option<Check>, ev: &leptos::ev::Event) -> Option<String> {
     let message = check.and_then(|c| c(&event_target_value(ev)));
     #[cfg(any(feature = "hydrate", feature = "csr"))]
@@ -75,12 +75,22 @@ fn hold_submit(ev: &leptos::ev::Event, message: Option<&str>) {
     });
     for button in all("button[type=submit]") {
         if let Some(button) = button.dyn_ref::<web_sys::HtmlButtonElement>() {
+            // A button the page disabled for a reason of its own (no Alertmanager to send a
+            // silence to) stays as the page drew it: a valid field does not enable it.
+            let held_here = button.has_attribute("data-held");
+            if button.disabled() && !held_here {
+                continue;
+            }
             // Firefox would keep a disabled button disabled across a reload, with no reason shown.
             let _ = button.set_attribute("autocomplete", "off");
             button.set_disabled(reason.is_some());
             match &reason {
-                Some(why) => button.set_title(&super::sentence(why)),
+                Some(why) => {
+                    let _ = button.set_attribute("data-held", "");
+                    button.set_title(&super::sentence(why));
+                }
                 None => {
+                    let _ = button.remove_attribute("data-held");
                     let _ = button.remove_attribute("title");
                 }
             }

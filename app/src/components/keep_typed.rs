@@ -20,7 +20,8 @@
 /// field drawn is forgotten; so is one gone from a form still on the page (a row removed from
 /// the rule editor's labels, whose names are by position: the next row now has the removed
 /// one's name, and got its value), and every field of a form that was reset (a sent form's
-/// success).
+/// success). A select kept through a redraw gets its choice back: the redraw selects its
+/// drawn option again.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 pub fn keep_typed() {
     use std::cell::RefCell;
@@ -108,6 +109,20 @@ pub fn keep_typed() {
                 *all = kept;
                 gone
             });
+            // A choice in a select kept through a redraw: the redraw sets its options'
+            // `selected` again, which Chromium follows even after the user chose (an input's
+            // or a textarea's value, once typed into, no longer follows what it is drawn with).
+            let overwritten: Vec<(web_sys::Element, Value)> = TYPED.with(|all| {
+                all.borrow()
+                    .iter()
+                    .filter(|t| t.field.tag_name().eq_ignore_ascii_case("select"))
+                    .filter(|t| Value::of(&t.field).as_ref() != Some(&t.value))
+                    .map(|t| (t.field.clone(), t.value.clone()))
+                    .collect()
+            });
+            for (field, value) in overwritten {
+                value.put(&field);
+            }
             for typed in gone {
                 if typed.form.is_connected() {
                     continue;
@@ -186,6 +201,7 @@ impl DetailsMark {
 
 /// What a field holds.
 #[cfg(any(feature = "hydrate", feature = "csr"))]
+#[derive(Clone, PartialEq)]
 enum Value {
     Text(String),
     Checked(bool),

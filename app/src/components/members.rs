@@ -2,8 +2,10 @@
 //! object's Admins, adding a user or group with a role, changing a role, taking one away. The
 //! owner's Admin role stays until ownership moves (the server refuses it anyway).
 
-use crate::api::members::{RemoveMember, SetMemberRole};
-use crate::components::{ConfirmSubmit, ErrorView, Field, FormError, Held, Loading, PostAction, PostForm, successes};
+use crate::api::members::{AddMember, RemoveMember, SetMemberRole};
+use crate::components::{
+    ConfirmSubmit, ErrorView, Field, FormError, Held, Loading, PostAction, PostForm, forget_answers, successes,
+};
 use crate::model::{Members, Principal, Role};
 use leptos::prelude::*;
 
@@ -18,7 +20,7 @@ fn role_options(selected: Role) -> impl IntoView {
 #[component]
 /// `held`: the data, which the page holds (see [`Held`] and `components::deferred`).
 pub fn MembersPanel(owner_kind: &'static str, owner_id: i64, held: Held<Members>) -> impl IntoView {
-    let set = PostAction::new::<SetMemberRole>();
+    let set = PostAction::new::<AddMember>();
     let set_done = successes(set);
     // A row's role change: its own action, so its error is not put at the add form's fields.
     let change = PostAction::new::<SetMemberRole>();
@@ -26,6 +28,8 @@ pub fn MembersPanel(owner_kind: &'static str, owner_id: i64, held: Held<Members>
     let remove = PostAction::new::<RemoveMember>();
     let remove_done = successes(remove);
     held.refetch_on(move || set_done.get() + change_done.get() + remove_done.get());
+    // The add form's refusal may name a role that a row's change just changed: it goes.
+    forget_answers!(move || change_done.get() + remove_done.get(), [set]);
     let hidden = move || {
         view! {
             <input type="hidden" name="owner_kind" value=owner_kind />

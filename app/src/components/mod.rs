@@ -15,6 +15,7 @@ mod notifiers;
 mod post;
 mod rule_editor;
 mod rules;
+mod scroll_back;
 mod session;
 mod when;
 
@@ -36,6 +37,8 @@ pub use notifiers::NotifiersSection;
 pub use post::{Answer, PostAction, PostForm, Posted};
 pub use rule_editor::{RuleEditor, TestResult, test_fields};
 pub use rules::RulesSection;
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+pub use scroll_back::scroll_back;
 pub use session::{Session, SiteAdminOnly};
 pub use when::{When, provide_clock};
 
@@ -187,6 +190,23 @@ pub fn FormError(action: PostAction) -> impl IntoView {
         })
     })
     .into_any()
+}
+
+/// "Saved." after an edit form while its action's last answer is a success (until the next
+/// post): an edit whose change shows nowhere else on the page still says it was kept. A
+/// status (`role=status`): read out without taking the focus. Put it after the form's
+/// [`FormError`]; a form in a `<details>` that the save redraws keeps it open with
+/// [`just_saved`].
+#[component]
+pub fn Saved(action: PostAction) -> impl IntoView {
+    let saved = move || !action.pending().get() && matches!(action.value().try_get().flatten(), Some(Ok(_)));
+    move || saved().then(|| view! { <p class="ok" role="status">"Saved."</p> })
+}
+
+/// Whether `action`'s last answer is a success, read once (not tracked): a `<details>` drawn
+/// anew after its form saved opens with it, so its [`Saved`] shows.
+pub fn just_saved(action: PostAction) -> bool {
+    action.value().try_get_untracked().flatten().is_some_and(|a| a.is_ok())
 }
 
 /// A refusal's words: the field's name as its form labels it (`Port: `), when it names one,

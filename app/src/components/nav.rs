@@ -73,6 +73,7 @@ pub fn Nav() -> impl IntoView {
     });
     view! {
         <header class="nav">
+            <a class="skip" href="#main">"Skip to content"</a>
             <A href="/" attr:class="brand">"Promgen"</A>
             <form method="GET" action="/search" class="search" role="search" on:submit=super::get_within_page("/search")>
                 <input

@@ -242,7 +242,8 @@ impl RuleInput {
 
 /// An alert's name becomes its `alertname` label, whose value Prometheus takes as any text
 /// (promtool checks only that there is one): Promgen's rules named `Test Rule` stay editable.
-/// Control characters are refused, and the length is bounded.
+/// Control characters and invisible ones ([`super::validate::invisible`]) are refused, and the
+/// length is bounded.
 fn alert_name(name: &str) -> Checked<()> {
     if name.is_empty() {
         return Err(FieldError::new("name", super::validate::REQUIRED));
@@ -252,6 +253,12 @@ fn alert_name(name: &str) -> Checked<()> {
     }
     if let Some(c) = name.chars().find(|c| c.is_control()) {
         return Err(FieldError::new("name", format!("may not contain control characters like {c:?}")));
+    }
+    if let Some(c) = name.chars().find(|&c| super::validate::invisible(c)) {
+        return Err(FieldError::new(
+            "name",
+            format!("may not contain invisible or text-direction characters like U+{:04X}", c as u32),
+        ));
     }
     Ok(())
 }

@@ -118,10 +118,40 @@ pub fn new_password(field: &str, value: &str) -> Checked<()> {
     Ok(())
 }
 
+/// Characters that change how the text around them reads without being seen: the controls
+/// that embed, override or isolate a direction (U+202A–U+202E, U+2066–U+2069; "node\u{202E}abc"
+/// reads "nodecba", and the cell's next words reverse too). Refused in every text.
+pub fn reorders(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// [`reorders`], and the invisible marks (zero-width space and joiners, the direction marks,
+/// the word joiner and invisible operators, the byte-order mark): refused in identifiers (a job,
+/// a path, a URL, a rule's name), where "node" and "node\u{200B}" would be two that look one.
+/// Free text keeps the marks: right-to-left and emoji text uses them.
+pub fn invisible(c: char) -> bool {
+    reorders(c) || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
+/// The refusal of an identifier holding an [`invisible`] character, naming it.
+fn no_invisible(field: &str, v: &str) -> Checked<()> {
+    match v.chars().find(|&c| invisible(c)) {
+        Some(c) => Err(FieldError::new(
+            field,
+            format!("may not contain invisible or text-direction characters like U+{:04X}", c as u32),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Free text (a description, a template, an expression) of at most `max` characters,
-/// trimmed, its line breaks as LF ([`lf_line_breaks`]).
+/// trimmed, its line breaks as LF ([`lf_line_breaks`]), without the direction controls that
+/// [`reorders`] names.
 pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
     let v = value.trim();
+    if let Some(c) = v.chars().find(|&c| reorders(c)) {
+        return Err(FieldError::new(field, format!("may not contain text-direction controls like U+{:04X}", c as u32)));
+    }
     // Bytes bound characters from above: only long texts are counted.
     if v.len() > max && v.chars().count() > max {
         return Err(FieldError::new(
@@ -315,6 +345,7 @@ pub fn job(field: &str, value: &str) -> Checked<String> {
     if v.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(FieldError::new(field, "may not contain spaces or control characters"));
     }
+    no_invisible(field, v)?;
     Ok(v.to_string())
 }
 
@@ -332,6 +363,7 @@ pub fn metrics_path(field: &str, value: &str) -> Checked<String> {
     if v.chars().any(char::is_control) {
         return Err(FieldError::new(field, "may not contain control characters"));
     }
+    no_invisible(field, v)?;
     if v.len() > MAX_NAME {
         return Err(FieldError::new(field, format!("must be at most {MAX_NAME} characters")));
     }
@@ -377,6 +409,7 @@ pub fn http_url(field: &str, value: &str) -> Checked<String> {
     if host.is_empty() || host.contains(char::is_whitespace) {
         return Err(FieldError::new(field, "must name a host"));
     }
+    no_invisible(field, v)?;
     if v.len() > 256 {
         return Err(FieldError::new(field, "must be at most 256 characters"));
     }
@@ -391,6 +424,22 @@ pub fn module(field: &str, value: &str) -> Checked<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_and_reordering_characters_are_refused() {
+        // A job, a path and a URL that read as another (the reviewer's "node\u{202E}abc").
+        assert!(job("job", "node\u{202E}abc").unwrap_err().message.contains("U+202E"));
+        assert!(job("job", "node\u{200B}").unwrap_err().message.contains("U+200B"));
+        assert!(metrics_path("path", "/metrics\u{2067}x").is_err());
+        assert!(http_url("url", "http://example.com/\u{202E}abc").unwrap_err().message.contains("U+202E"));
+        assert_eq!(job("job", "node").unwrap(), "node");
+        // Free text refuses the controls that reorder, keeps the marks right-to-left text uses.
+        assert!(text("description", "web \u{202E}tneserp", 100).unwrap_err().message.contains("U+202E"));
+        assert_eq!(
+            text("description", "\u{05E9}\u{05DC}\u{05D5}\u{05DD}\u{200F} web", 100).unwrap(),
+            "\u{05E9}\u{05DC}\u{05D5}\u{05DD}\u{200F} web"
+        );
+    }
 
     #[test]
     fn names_follow_promgen() {

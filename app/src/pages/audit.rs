@@ -18,7 +18,7 @@ pub fn AuditPage() -> impl IntoView {
         <h1>"Audit log"</h1>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
-                match log.await {
+                match log.await.and_then(|raw| raw.read()) {
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
                     Ok(page) if page.entries.is_empty() && page.page <= 1 => view! {
                         <p class="muted">"No changes that you can see yet: what you and others change shows here."</p>

@@ -2,7 +2,9 @@
 //! a group's page: its members (its admins add, change and remove them) and what it holds
 //! roles on.
 
-use crate::api::members::{CreateGroup, DeleteGroup, RemoveGroupMember, SetGroupMember, get_group, list_groups};
+use crate::api::members::{
+    AddGroupMember, CreateGroup, DeleteGroup, RemoveGroupMember, SetGroupMember, get_group, list_groups,
+};
 use crate::components::{
     ConfirmSubmit, DeleteZone, ErrorView, Field, FormError, Loading, PageError, PostAction, PostForm, forget_answers,
     land_on, successes,
@@ -50,7 +52,7 @@ pub fn GroupsPage() -> impl IntoView {
 pub fn GroupPage() -> impl IntoView {
     let param = super::param("id");
     let id = move || param().and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
-    let set = PostAction::new::<SetGroupMember>();
+    let set = PostAction::new::<AddGroupMember>();
     let set_done = successes(set);
     // A row's role change: its own action, so its error is not put at the add form's fields.
     let change = PostAction::new::<SetGroupMember>();
@@ -59,6 +61,8 @@ pub fn GroupPage() -> impl IntoView {
     let remove_done = successes(remove);
     let delete = PostAction::new::<DeleteGroup>();
     forget_answers!(id, [set, change, remove, delete]);
+    // The add form's refusal may name a role that a row's change just changed: it goes.
+    forget_answers!(move || change_done.get() + remove_done.get(), [set]);
     let group = Resource::new(
         move || (id(), set_done.get(), change_done.get(), remove_done.get()),
         |(id, _, _, _)| get_group(id),

@@ -143,7 +143,7 @@ pub fn ProfilePage() -> impl IntoView {
                                         <td data-label="Since"><When at=s.signed_in.clone() /></td>
                                         <td>{s.via.clone()}</td>
                                         <td data-label="Last active"><When at=s.last_active.clone() /></td>
-                                        <td class="wrap" title=s.agent.clone()>{s.browser.clone()}</td>
+                                        <td title=s.agent.clone()>{s.browser.clone()}</td>
                                         <td>{s.address.clone()}</td>
                                         <td>
                                             {if s.current {

@@ -3,7 +3,8 @@ use crate::api::inventory::*;
 use crate::components::deferred::deferred_sections;
 use crate::components::{
     ConfirmSubmit, DeleteZone, ErrorView, Field, FormError, Held, Loading, ObjectLinks, PageError, PostAction,
-    PostForm, Sections, ShardSelect, TextArea, browser_fetch, checks, deferred, forget_answers, successes,
+    PostForm, Saved, Sections, ShardSelect, TextArea, browser_fetch, checks, deferred, forget_answers, just_saved,
+    successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -439,7 +440,7 @@ deferred_sections! {
 fn EditProject(project: Project, update: PostAction, choices: Held<FormChoices>) -> impl IntoView {
     let current = project.shard_id;
     view! {
-        <details class="card">
+        <details class="card" open=just_saved(update)>
             <summary>"Edit project"</summary>
             <PostForm action=update>
                 <input type="hidden" name="id" value=project.id.to_string() />
@@ -449,6 +450,7 @@ fn EditProject(project: Project, update: PostAction, choices: Held<FormChoices>)
                 <button type="submit">"Save"</button>
             </PostForm>
             <FormError action=update />
+            <Saved action=update />
         </details>
     }
 }

@@ -6,8 +6,8 @@ use crate::api::admin::audit_log;
 use crate::api::rules::{DeleteRule, RestoreRule, SetRuleEnabled, TestRule, editor_context, get_rule};
 use crate::components::deferred::deferred_sections;
 use crate::components::{
-    ChangeDiff, ConfirmSubmit, DeleteZone, FormError, LabelChips, Loading, PageError, PostAction, PostForm, RedirectTo,
-    RuleEditor, TestResult, When, forget_answers, successes, test_fields,
+    ChangeDiff, ConfirmSubmit, DeleteZone, FormError, Held, LabelChips, Loading, PageError, PostAction, PostForm,
+    RedirectTo, RuleEditor, TestResult, When, forget_answers, successes, test_fields,
 };
 use crate::error::AppError;
 use crate::model::silences::{owner_matchers, silence_link};
@@ -39,10 +39,9 @@ pub fn RulePage() -> impl IntoView {
             }
         },
     );
-    let history = Resource::new(
-        move || (id(), toggle_done.get() + restore_done.get()),
-        |(id, _)| audit_log(1, Some("rule".into()), id.map(|i| i.0)),
-    );
+    // Read by the history's section (`Held`): the page's code holds no reader for it.
+    let history = Held::<AuditPage>::new(move || id().map(|i| i.0), |id| audit_log(1, Some("rule".into()), Some(id)));
+    history.refetch_on(move || toggle_done.get() + restore_done.get());
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
@@ -54,7 +53,12 @@ pub fn RulePage() -> impl IntoView {
                 let rid = r.id;
                 let edit = d.can_edit;
                 let disable_question = Signal::stored(format!("Disable the rule {}? Prometheus stops evaluating it.", r.name));
-                let delete_question = Signal::stored(format!("Delete the rule {} and its overrides?", r.name));
+                // The backend keeps the overrides (rules of their own then): the question says so.
+                let delete_question = Signal::stored(match d.children.len() {
+                    0 => format!("Delete the rule {}?", r.name),
+                    1 => format!("Delete the rule {}? Its override stays, as a rule of its own.", r.name),
+                    n => format!("Delete the rule {}? Its {n} overrides stay, as rules of their own.", r.name),
+                });
                 let labels = crate::rules::labels::owner_labels(&r.owner, &r.labels);
                 let (owner_href, owner_name) = (r.owner.href(), r.owner.describe());
                 let (owner_kind, owner_id) = (r.owner.kind().as_str(), r.owner.id());
@@ -140,7 +144,7 @@ pub fn RulePage() -> impl IntoView {
                         <h2>"In the rule file"</h2>
                         <pre class="yaml">{d.yaml.clone()}</pre>
                     </section>
-                    {rule_foot(history, restore, delete, delete_question, rid, edit)}
+                    {rule_foot(history, restore, delete, delete_question, rid, r.name.clone(), edit)}
                 }.into_any()
             })}
         </Transition>
@@ -152,20 +156,22 @@ deferred_sections! {
     /// the button to delete it. Their code (the diffs) comes after the page's
     /// (components::deferred).
     section_rule_foot => fn rule_foot(
-        history: Resource<Result<AuditPage, AppError>>,
+        history: Held<AuditPage>,
         restore: PostAction,
         delete: PostAction,
         delete_question: Signal<String>,
         rid: RuleId,
+        name: String,
         edit: bool,
     ) {
+        let name = StoredValue::new(name);
         view! {
             <section class="card">
                 <h2>"History"</h2>
                 <FormError action=restore />
                 <Transition fallback=Loading>
                     {move || Suspend::new(async move {
-                        history.await.map(|page| {
+                        history.read().await.map(|page| {
                             let none = page.entries.is_empty();
                             // The newest version is the rule as it is: nothing to restore.
                             let newest_shown = page.page <= 1;
@@ -185,7 +191,7 @@ deferred_sections! {
                                                     <PostForm action=restore attr:class="inline">
                                                         <input type="hidden" name="id" value=rid.to_string() />
                                                         <input type="hidden" name="version" value=e.id.to_string() />
-                                                        <ConfirmSubmit label="Restore this version" class="small" question=format!("Put the rule back as it was on {}?", crate::model::when::utc_text(&e.created)) />
+                                                        <ConfirmSubmit label="Restore this version" class="small" question=format!("Put the rule {} back as it was on {}?", name.get_value(), crate::model::when::utc_text(&e.created)) />
                                                     </PostForm>
                                                 })}
                                             </td>

@@ -2,8 +2,8 @@ use super::SilenceButton;
 use crate::api::inventory::{CreateProject, DeleteService, UpdateService, get_form_choices, get_service};
 use crate::components::deferred::deferred_sections;
 use crate::components::{
-    DeleteZone, Field, FormError, Held, Loading, ObjectLinks, PageError, PostAction, PostForm, Sections, ShardSelect,
-    checks, deferred, forget_answers, land_on, successes,
+    DeleteZone, Field, FormError, Held, Loading, ObjectLinks, PageError, PostAction, PostForm, Saved, Sections,
+    ShardSelect, checks, deferred, forget_answers, just_saved, land_on, successes,
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
@@ -126,7 +126,7 @@ deferred_sections! {
 #[component]
 fn EditService(service: Service, update: PostAction) -> impl IntoView {
     view! {
-        <details class="card">
+        <details class="card" open=just_saved(update)>
             <summary>"Edit service"</summary>
             <PostForm action=update>
                 <input type="hidden" name="id" value=service.id.to_string() />
@@ -135,6 +135,7 @@ fn EditService(service: Service, update: PostAction) -> impl IntoView {
                 <button type="submit">"Save"</button>
             </PostForm>
             <FormError action=update />
+            <Saved action=update />
         </details>
     }
 }

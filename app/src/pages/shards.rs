@@ -3,8 +3,8 @@ use crate::api::admin::{
     shard_servers,
 };
 use crate::components::{
-    ConfirmSubmit, DeleteZone, ErrorView, Field, FormError, Loading, PageError, PostAction, PostForm, SiteAdminOnly,
-    When, browser_fetch, checks, forget_answers, land_on, successes,
+    ConfirmSubmit, DeleteZone, ErrorView, Field, FormError, Loading, PageError, PostAction, PostForm, Saved,
+    SiteAdminOnly, When, browser_fetch, checks, forget_answers, land_on, successes,
 };
 use crate::model::{ServerState, ShardId, ShardSummary};
 use leptos::prelude::*;
@@ -222,7 +222,7 @@ fn ShardDetail(
                 <button type="submit">"Save"</button>
             </PostForm>
             <FormError action=update />
-            {move || update.value().get().and_then(Result::ok).map(|_| view! { <p class="ok">"Saved."</p> })}
+            <Saved action=update />
         </section>
         <DeleteZone action=delete id=sid.to_string() label="Delete this shard" question=delete_question.clone() />
         </SiteAdminOnly>

@@ -9,7 +9,6 @@ use crate::components::{
 use crate::model::silences::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 /// What the page says where an Alertmanager is needed and none is configured.
 const NO_ALERTMANAGER: &str = "No Alertmanager is configured: start the server with --alertmanager-url.";
@@ -179,7 +178,7 @@ pub fn HeldAlertsPanel() -> impl IntoView {
                                                     <td>{label("instance")}</td>
                                                     <td class=format!("state {state}")>{state.clone()}</td>
                                                     <td data-label="Since"><When at=a.starts_at.clone() /></td>
-                                                    <td><A href=silence_link(&matchers) attr:class="button small">"Silence"</A></td>
+                                                    <td><SilenceButton matchers /></td>
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -196,11 +195,15 @@ pub fn HeldAlertsPanel() -> impl IntoView {
 }
 
 /// The warnings of Alertmanagers that did not answer, and what to say of an empty list
-/// (`empty`, when it is): with warnings, only that those that answered hold nothing.
+/// (`empty`, when it is): with warnings, that none is listed and what of is missing (not that
+/// some answered: all may have failed).
 fn answered(warnings: Vec<String>, empty: Option<&'static str>) -> (AnyView, Option<AnyView>) {
-    let partial = !warnings.is_empty();
     let empty = empty.map(|text| {
-        let text = if partial { "None from the Alertmanagers that answered." } else { text };
+        let text = match warnings.len() {
+            0 => text.to_string(),
+            1 => "None listed: the Alertmanager above did not answer, and what it holds is not shown.".to_string(),
+            n => format!("None listed: the {n} Alertmanagers above did not answer, and what they hold is not shown."),
+        };
         view! { <p class="muted">{text}</p> }.into_any()
     });
     (warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view().into_any(), empty)
@@ -209,5 +212,7 @@ fn answered(warnings: Vec<String>, empty: Option<&'static str>) -> (AnyView, Opt
 /// A mute button: a link to the silence form with `matchers` filled in.
 #[component]
 pub fn SilenceButton(matchers: Vec<Matcher>) -> impl IntoView {
-    view! { <A href=silence_link(&matchers) attr:class="button small">"Silence"</A> }
+    // A plain link (the router still takes it): `<A>` marks one to the page it is on (the
+    // silences page's own table) as the current page.
+    view! { <a href=silence_link(&matchers) class="button small">"Silence"</a> }
 }

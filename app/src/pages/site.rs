@@ -5,8 +5,8 @@ use crate::api::rules::{
 };
 use crate::components::deferred::deferred_sections;
 use crate::components::{
-    AddressWarning, ErrorView, Field, FormError, Held, Loading, PostAction, PostForm, SiteAdminOnly, deferred,
-    successes,
+    AddressWarning, ErrorView, Field, FormError, Held, Loading, PostAction, PostForm, Saved, SiteAdminOnly, deferred,
+    just_saved, successes,
 };
 use crate::error::AppError;
 use crate::model::{OwnerKind, Site};
@@ -88,7 +88,7 @@ deferred_sections! {
     ) {
         view! {
             <SiteAdminOnly>
-            <details class="card">
+            <details class="card" open=just_saved(update)>
                 <summary>"Site address"</summary>
                 <PostForm action=update clone:s>
                     <div class="row">
@@ -104,8 +104,9 @@ deferred_sections! {
                     <button type="submit">"Save"</button>
                 </PostForm>
                 <FormError action=update />
+                <Saved action=update />
             </details>
-            <details class="card">
+            <details class="card" open=just_saved(set_version)>
                 <summary>"Prometheus release"</summary>
                 <Transition fallback=Loading>
                     {move || Suspend::new(async move {
@@ -120,8 +121,9 @@ deferred_sections! {
                     })}
                 </Transition>
                 <FormError action=set_version />
+                <Saved action=set_version />
             </details>
-            <details class="card">
+            <details class="card" open=just_saved(set_open)>
                 <summary>"Who reads the inventory"</summary>
                 <Transition fallback=Loading>
                     {move || Suspend::new(async move {
@@ -144,6 +146,7 @@ deferred_sections! {
                     })}
                 </Transition>
                 <FormError action=set_open />
+                <Saved action=set_open />
             </details>
             </SiteAdminOnly>
         }

@@ -9,8 +9,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 /// Adds `X-Content-Type-Options: nosniff` and `Referrer-Policy: same-origin` to every
-/// response, the page policy with this request's nonce to pages (HTML), and to everything else
-/// but redirects (which have no content) a policy that lets nothing run.
+/// response, the page policy with this request's nonce and `Cache-Control: private, no-store`
+/// to pages (HTML) that set no caching of their own, and to everything else but redirects
+/// (which have no content) a policy that lets nothing run.
 ///
 /// The nonce is made here and handed to Leptos through the request ([`provide_page_nonce`]),
 /// so the policy does not depend on the page setting a header while it renders: set through
@@ -27,6 +28,12 @@ pub async fn security(mut req: Request, next: Next) -> Response {
     if html {
         if let Ok(policy) = HeaderValue::from_str(&csp::page_policy(&nonce)) {
             h.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+        // A page is the signed-in user's view (secrets of notifiers, who is signed in): no
+        // cache keeps it, so Back after logging out asks the server again instead of showing
+        // it. (Its nonce is for this answer only, too.)
+        if !h.contains_key(header::CACHE_CONTROL) {
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
         }
     } else if !redirect && !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp::RESOURCE_POLICY));

@@ -59,7 +59,7 @@ server_functions! {
         SetExporterEnabled, DeleteExporter, ExportersUp, TestExporter, CreateUrl, DeleteUrl, GetHost, Search, GetFormChoices,
     },
     members::{
-        ObjectMembers, SetMemberRole, RemoveMember, ListGroups, CreateGroup, GetGroup, SetGroupMember,
+        ObjectMembers, SetMemberRole, AddMember, RemoveMember, ListGroups, CreateGroup, GetGroup, SetGroupMember, AddGroupMember,
         RemoveGroupMember, DeleteGroup, ListUsers,
     },
     rules::{

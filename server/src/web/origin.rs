@@ -3,8 +3,9 @@
 //! origin's scheme, host and port must be this server's own (the request's `Host`, over http,
 //! or https when `--secure-cookies` is set or the proxy says `X-Forwarded-Proto: https`) or
 //! one of `--allowed-origins`. `Origin: null` (sandboxed frames, some redirects, `data:`
-//! pages) is refused. Requests without either header (curl, Alertmanager, scripts) are not
-//! from a browser page and pass; they authenticate by token.
+//! pages) is refused. Without `Origin`, a `Referer` (older browsers) must be a page of ours.
+//! Requests without any of these headers (curl, Alertmanager, scripts) are not from a browser
+//! page and pass; they authenticate by token.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -43,6 +44,19 @@ impl Origin {
         })
     }
 
+    /// The origin of a page's address (a `Referer`): its scheme, host and port.
+    fn of_page(address: &str) -> Option<Origin> {
+        let url = url::Url::parse(address.trim()).ok()?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return None;
+        }
+        Some(Origin {
+            scheme: url.scheme().to_string(),
+            host: url.host_str()?.to_ascii_lowercase(),
+            port: url.port_or_known_default()?,
+        })
+    }
+
     /// The origin of a request to this server: `scheme` and its `Host` header.
     fn of_host(scheme: &str, host: &str) -> Option<Origin> {
         Origin::parse(&format!("{scheme}://{host}"))
@@ -59,17 +73,21 @@ impl AllowedOrigins {
 pub fn same_origin(headers: &HeaderMap, allowed: &AllowedOrigins) -> bool {
     let text = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
     let site = text("sec-fetch-site");
+    let ours = |origin: &Origin| {
+        let forwarded_https = text("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+        let scheme = if allowed.https || forwarded_https { "https" } else { "http" };
+        let own = text(header::HOST.as_str()).and_then(|h| Origin::of_host(scheme, h));
+        own.as_ref() == Some(origin) || allowed.origins.contains(origin)
+    };
     match text(header::ORIGIN.as_str()) {
         // No Origin: a browser says where the request comes from in Sec-Fetch-Site, if at
-        // all; without either header it is not a browser page.
-        None => matches!(site, None | Some("same-origin") | Some("none")),
-        Some(origin) => {
-            let Some(origin) = Origin::parse(origin) else { return false };
-            let forwarded_https = text("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
-            let scheme = if allowed.https || forwarded_https { "https" } else { "http" };
-            let own = text(header::HOST.as_str()).and_then(|h| Origin::of_host(scheme, h));
-            own.as_ref() == Some(&origin) || allowed.origins.contains(&origin)
+        // all, or else in a Referer (older browsers), which must then be a page of ours;
+        // without any of them it is not a browser page.
+        None => {
+            matches!(site, None | Some("same-origin") | Some("none"))
+                && text(header::REFERER.as_str()).is_none_or(|r| Origin::of_page(r).is_some_and(|o| ours(&o)))
         }
+        Some(origin) => Origin::parse(origin).is_some_and(|o| ours(&o)),
     }
 }
 
@@ -111,5 +129,9 @@ mod tests {
         assert!(ok(&[]), "not a browser");
         assert!(ok(&[("sec-fetch-site", "same-origin")]));
         assert!(!ok(&[("sec-fetch-site", "cross-site")]));
+        // No Origin, but a Referer (older browsers): it must be a page of ours.
+        assert!(ok(&[("host", "127.0.0.1:3000"), ("referer", "http://127.0.0.1:3000/project/1")]));
+        assert!(!ok(&[("host", "127.0.0.1:3000"), ("referer", "https://evil.example/")]), "foreign referer");
+        assert!(!ok(&[("host", "127.0.0.1:3000"), ("referer", "not a url")]), "unreadable referer");
     }
 }

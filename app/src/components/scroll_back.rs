@@ -2,9 +2,9 @@
 //! (a `popstate` the router handles) fetches its data again and shows "Loading…" first: the
 //! browser's own restoring of the scroll runs against that short page and lands at the top.
 //! So the position of each page (path and query) is remembered as it is scrolled, and after a
-//! back or forward it is put back as the page grows tall enough, for a few seconds or until
-//! the user scrolls, taps or types. A full load (a reload, a page from another site) is the
-//! browser's to restore, from the server's whole HTML.
+//! back or forward it is put back, as far as the page goes, while it grows: for a few seconds
+//! or until the user scrolls, taps or types. A full load (a reload, a page from another site)
+//! is the browser's to restore, from the server's whole HTML.
 
 /// How long after a back or forward the page's position is put back as it grows (ms).
 #[cfg(any(feature = "hydrate", feature = "csr"))]
@@ -40,9 +40,12 @@ pub fn scroll_back() {
         }
         let Some(window) = web_sys::window() else { return };
         let Some(root) = window.document().and_then(|d| d.document_element()) else { return };
+        // As far as the page goes yet: it grows as its data comes, and may end shorter than it
+        // was left (a disclosure open then is closed now).
         let room = f64::from(root.scroll_height()) - window.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(0.0);
-        if room >= y && window.scroll_y().ok() != Some(y) {
-            window.scroll_to_with_x_and_y(0.0, y);
+        let to = y.min(room.max(0.0));
+        if window.scroll_y().ok() != Some(to) {
+            window.scroll_to_with_x_and_y(0.0, to);
         }
     };
 

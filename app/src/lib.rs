@@ -29,7 +29,6 @@ pub fn hydrate(on_hydrated: impl FnOnce() + 'static) {
         // (components::deferred): what is typed into them meanwhile is kept too.
         components::keep_typed();
         components::keep_focus();
-        components::scroll_back();
         // The page itself is live, then with its sections: marks the page-load benchmark reads.
         let mark = |name: &str| {
             if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
@@ -49,5 +48,4 @@ pub fn mount() {
     leptos::mount::mount_to_body(app::App);
     components::keep_typed();
     components::keep_focus();
-    components::scroll_back();
 }

@@ -15,7 +15,6 @@ mod notifiers;
 mod post;
 mod rule_editor;
 mod rules;
-mod scroll_back;
 mod session;
 mod when;
 
@@ -37,8 +36,6 @@ pub use notifiers::NotifiersSection;
 pub use post::{Answer, PostAction, PostForm, Posted};
 pub use rule_editor::{RuleEditor, TestResult, test_fields};
 pub use rules::RulesSection;
-#[cfg(any(feature = "hydrate", feature = "csr"))]
-pub use scroll_back::scroll_back;
 pub use session::{Session, SiteAdminOnly};
 pub use when::{When, provide_clock};
 

@@ -242,8 +242,8 @@ impl RuleInput {
 
 /// An alert's name becomes its `alertname` label, whose value Prometheus takes as any text
 /// (promtool checks only that there is one): Promgen's rules named `Test Rule` stay editable.
-/// Control characters and invisible ones ([`super::validate::invisible`]) are refused, and the
-/// length is bounded.
+/// Control characters and invisible ones ([`super::validate::no_invisible`]) are refused, and
+/// the length is bounded.
 fn alert_name(name: &str) -> Checked<()> {
     if name.is_empty() {
         return Err(FieldError::new("name", super::validate::REQUIRED));
@@ -254,13 +254,7 @@ fn alert_name(name: &str) -> Checked<()> {
     if let Some(c) = name.chars().find(|c| c.is_control()) {
         return Err(FieldError::new("name", format!("may not contain control characters like {c:?}")));
     }
-    if let Some(c) = name.chars().find(|&c| super::validate::invisible(c)) {
-        return Err(FieldError::new(
-            "name",
-            format!("may not contain invisible or text-direction characters like U+{:04X}", c as u32),
-        ));
-    }
-    Ok(())
+    super::validate::no_invisible("name", name)
 }
 
 /// `^[a-zA-Z_:][a-zA-Z0-9_:]*$`, at most 128 characters.

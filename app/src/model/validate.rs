@@ -121,7 +121,7 @@ pub fn new_password(field: &str, value: &str) -> Checked<()> {
 /// Characters that change how the text around them reads without being seen: the controls
 /// that embed, override or isolate a direction (U+202A–U+202E, U+2066–U+2069; "node\u{202E}abc"
 /// reads "nodecba", and the cell's next words reverse too). Refused in every text.
-pub fn reorders(c: char) -> bool {
+fn reorders(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
@@ -129,12 +129,12 @@ pub fn reorders(c: char) -> bool {
 /// the word joiner and invisible operators, the byte-order mark): refused in identifiers (a job,
 /// a path, a URL, a rule's name), where "node" and "node\u{200B}" would be two that look one.
 /// Free text keeps the marks: right-to-left and emoji text uses them.
-pub fn invisible(c: char) -> bool {
+fn invisible(c: char) -> bool {
     reorders(c) || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
 /// The refusal of an identifier holding an [`invisible`] character, naming it.
-fn no_invisible(field: &str, v: &str) -> Checked<()> {
+pub fn no_invisible(field: &str, v: &str) -> Checked<()> {
     match v.chars().find(|&c| invisible(c)) {
         Some(c) => Err(FieldError::new(
             field,

@@ -2,7 +2,6 @@ use crate::api::admin::audit_log;
 use crate::components::{ChangeDiff, ErrorView, Loading, When};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 /// The audit log, newest first; `?type=service&id=3` narrows it to one object and its children.
 #[component]
@@ -13,6 +12,18 @@ pub fn AuditPage() -> impl IntoView {
         (page, q("type"), q("id").and_then(|i| i.parse().ok()))
     };
     let log = Resource::new(args, |(page, kind, id)| audit_log(page, kind, id));
+    // Another page of the same log: the filter stays. Plain links: `<A>` marks one to the
+    // path it is on as the current page, whatever its query.
+    let page_href = move |page: i64| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("page", &page.to_string());
+        for key in ["type", "id"] {
+            if let Some(value) = q(key) {
+                query.append_pair(key, &value);
+            }
+        }
+        format!("/audit?{}", query.finish())
+    };
     view! {
         <Title text="Audit log" />
         <h1>"Audit log"</h1>
@@ -38,9 +49,9 @@ pub fn AuditPage() -> impl IntoView {
                             </tbody>
                         </table>
                         <p class="pager">
-                            {(page.page > 1).then(|| view! { <A href=format!("/audit?page={}", page.page - 1)>"Newer"</A> })}
+                            {(page.page > 1).then(|| view! { <a href=page_href(page.page - 1)>"Newer"</a> })}
                             " "
-                            {page.has_more.then(|| view! { <A href=format!("/audit?page={}", page.page.saturating_add(1))>"Older"</A> })}
+                            {page.has_more.then(|| view! { <a href=page_href(page.page.saturating_add(1))>"Older"</a> })}
                         </p>
                     }.into_any(),
                 }

@@ -33,20 +33,19 @@ impl Origin {
     /// else that is not an http(s) origin.
     fn parse(text: &str) -> Option<Origin> {
         let url = url::Url::parse(text.trim()).ok()?;
-        let scheme = url.scheme();
-        if !matches!(scheme, "http" | "https") || !matches!(url.path(), "" | "/") || url.query().is_some() {
+        if !matches!(url.path(), "" | "/") || url.query().is_some() {
             return None;
         }
-        Some(Origin {
-            scheme: scheme.to_string(),
-            host: url.host_str()?.to_ascii_lowercase(),
-            port: url.port_or_known_default()?,
-        })
+        Origin::of(&url)
     }
 
     /// The origin of a page's address (a `Referer`): its scheme, host and port.
     fn of_page(address: &str) -> Option<Origin> {
-        let url = url::Url::parse(address.trim()).ok()?;
+        Origin::of(&url::Url::parse(address.trim()).ok()?)
+    }
+
+    /// The scheme, host and port of an http(s) `url`.
+    fn of(url: &url::Url) -> Option<Origin> {
         if !matches!(url.scheme(), "http" | "https") {
             return None;
         }

@@ -263,6 +263,16 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   // The row was redrawn under the focused "Yes": focus stays in the exporters' section.
   await page.waitForFunction(() => document.activeElement?.closest("#exporters") !== null);
 
+  // Deleting the project, or its service, asks first, naming what goes with it.
+  await page.click("button:has-text('Delete this project')");
+  await page.getByText(/^Delete the project frontend with its farm web-farm \(\d+ hosts\), 1 exporter, rules and notifiers\?$/).waitFor();
+  await page.keyboard.press("Escape");
+  await page.click("a:text-is('web')");
+  await page.waitForURL(/\/service\/\d+/);
+  await page.click("button:has-text('Delete this service')");
+  await page.getByText("Delete the service web with its project frontend, and their rules and notifiers?").waitFor();
+  await page.keyboard.press("Escape");
+
   // The audit log saw it all.
   await open(page, base + "/audit");
   await page.getByText("Disabled exporter node:9100").waitFor();

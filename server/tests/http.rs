@@ -278,3 +278,27 @@ on_both_databases!(rest_links_use_the_external_url, |b: Backend| async move {
         assert_eq!(next, format!("{base}/rest/v2/services?page_size=1&page_number=2"), "{body}");
     }
 });
+
+on_both_databases!(the_audit_log_pages_keep_their_filter, |b: Backend| async move {
+    use app::model::ServiceInput;
+    let app = router(&b);
+    let cookie = login(&app, &b).await;
+    let admin = common::admin(&b).await;
+    let input = |n: i64| ServiceInput { name: "web".into(), description: format!("take {n}") };
+    let s = b.inventory.create_service(&admin, input(0)).await.unwrap();
+    // One page (50 entries) and more, of this service alone; another's entry beside them.
+    for n in 1..=app::backend::audit::PAGE_SIZE {
+        b.inventory.update_service(&admin, s.id, input(n)).await.unwrap();
+    }
+    b.inventory.create_service(&admin, ServiceInput { name: "api".into(), description: String::new() }).await.unwrap();
+    let sid = s.id.0;
+    let (status, _, first) = common::page(&app, &format!("/audit?type=service&id={sid}"), &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    let older = format!("href=\"/audit?page=2&amp;type=service&amp;id={sid}\"");
+    assert!(first.contains(&older) && !first.contains(">Newer<"), "{first}");
+    assert!(!first.contains("Created service api"), "the filter holds");
+    let (_, _, second) = common::page(&app, &format!("/audit?page=2&type=service&id={sid}"), &cookie).await;
+    let newer = format!("href=\"/audit?page=1&amp;type=service&amp;id={sid}\"");
+    assert!(second.contains(&newer) && !second.contains(">Older<"), "{second}");
+    assert!(second.contains("Created service web"), "{second}");
+});

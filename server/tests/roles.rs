@@ -73,6 +73,19 @@ on_both_databases!(roles_decide_who_may_do_what, |b: Backend| async move {
     let members = b.roles.members(&owner, service).await.unwrap();
     let roles: Vec<(&str, Role, bool)> = members.iter().map(|m| (m.name.as_str(), m.role, m.owner)).collect();
     assert_eq!(roles, [("owner", Role::Admin, true), ("dev", Role::Editor, false)]);
+    // Adding (Add member) never replaces: a 409 at `who`, and the Editor role stays.
+    let e = b.roles.add(&owner, service, Principal::User(dev_id), Role::Viewer).await.unwrap_err();
+    assert!(matches!(&e, AppError::Conflict(f) if f.field == "who"), "{e:?}");
+    assert_eq!(b.roles.members(&owner, service).await.unwrap()[1].role, Role::Editor);
+    // Two Adds of one user at the same moment: one lands, the unique index refuses the other.
+    let qa = common::user(&b, "qa").await.user_id().unwrap();
+    let (one, two) = tokio::join!(
+        b.roles.add(&owner, project, Principal::User(qa), Role::Viewer),
+        b.roles.add(&owner, project, Principal::User(qa), Role::Admin)
+    );
+    assert!(one.is_ok() != two.is_ok(), "{one:?} {two:?}");
+    assert!(matches!(one.and(two), Err(AppError::Conflict(f)) if f.field == "who"));
+    b.roles.revoke(&owner, project, Principal::User(qa)).await.unwrap();
 
     // Admin through a group: manages members, still does not delete what it does not own.
     b.roles.revoke(&owner, service, Principal::User(dev_id)).await.unwrap();

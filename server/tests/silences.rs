@@ -5,6 +5,7 @@
 mod common;
 
 use app::backend::{Actor, Backend, Settings};
+use app::error::AppError;
 use app::model::{ProjectInput, ServiceInput, ShardId};
 use axum::Router;
 use axum::body::Body;
@@ -264,8 +265,18 @@ on_both_databases!(users_silence_only_what_they_may_edit, |b: Backend| async mov
     let list = b.silences.list(&editor_actor).await.unwrap();
     assert_eq!(list.silences.len(), 2);
     assert!(list.silences.iter().all(|s| s.may_expire && s.created_by == "editor"));
+    assert!(list.may_silence, "an Editor may silence");
+    // An id Alertmanager refuses is the id's mistake, not the matchers'.
+    let e = b.silences.expire(&editor_actor, "abc").await.unwrap_err();
+    assert!(
+        matches!(&e, AppError::Invalid(f) if f.field == "id" && f.message.contains("Alertmanager refused")),
+        "{e:?}"
+    );
     let all = b.silences.list(&Actor::User(b.auth.user_by_name("root").await.unwrap())).await.unwrap();
     assert_eq!(all.silences.len(), 3);
+    // One with no Editor or Admin role anywhere may silence nothing: the form says so first.
+    let reader = common::user(&b, "reader").await;
+    assert!(!b.silences.list(&reader).await.unwrap().may_silence);
 });
 
 on_both_databases!(several_alertmanagers, |b: Backend| async move {

@@ -66,7 +66,7 @@ pub async fn add_member(
             format!("already holds the {:?} role here: change it in the table", m.role),
         ));
     }
-    b.roles.grant(&actor, object, principal, role).await
+    b.roles.add(&actor, object, principal, role).await
 }
 
 /// The object, principal and role a members form names, checked in that order (the caller's
@@ -178,7 +178,7 @@ pub async fn add_group_member(id: i64, username: String, role: String) -> Result
             format!("already in this group, as {:?}: change the role in the table", m.role),
         ));
     }
-    b.roles.add_group_members(&actor, id, &[user], role).await
+    b.roles.add_group_members(&actor, id, &[user], role).await.map_err(|e| e.renamed("user_ids", "username"))
 }
 
 /// The user and role a group's members form names, with their membership if they have one;

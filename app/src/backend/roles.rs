@@ -139,6 +139,24 @@ impl Roles {
     /// Gives `principal` `role` on `object`, replacing the role it held there (Admins of the
     /// object). The owner stays Admin.
     pub async fn grant(&self, actor: &Actor, object: Object, principal: Principal, role: Role) -> Result<(), AppError> {
+        self.give(actor, object, principal, role, true).await
+    }
+
+    /// Gives `principal` `role` on `object` where it holds none (Admins of the object): a 409
+    /// at `who` if it holds one, also when another request gave it one a moment before (the
+    /// unique index decides, not a read before the write).
+    pub async fn add(&self, actor: &Actor, object: Object, principal: Principal, role: Role) -> Result<(), AppError> {
+        self.give(actor, object, principal, role, false).await
+    }
+
+    async fn give(
+        &self,
+        actor: &Actor,
+        object: Object,
+        principal: Principal,
+        role: Role,
+        replace: bool,
+    ) -> Result<(), AppError> {
         let owner = self.owner(object).await?;
         policy::check(&self.db, actor, Action::ManageMembers, object, "change who has a role here").await?;
         let (service, project) = columns(object)?;
@@ -150,16 +168,18 @@ impl Roles {
             )));
         }
         let mut tx = self.db.begin().await?;
-        sqlx::query(
-            "DELETE FROM role_grant WHERE service_id IS NOT DISTINCT FROM $1 AND project_id IS NOT DISTINCT FROM $2 \
-             AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
-        )
-        .bind(service)
-        .bind(project)
-        .bind(user)
-        .bind(group)
-        .execute(&mut *tx)
-        .await?;
+        if replace {
+            sqlx::query(
+                "DELETE FROM role_grant WHERE service_id IS NOT DISTINCT FROM $1 AND project_id IS NOT DISTINCT FROM $2 \
+                 AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
+            )
+            .bind(service)
+            .bind(project)
+            .bind(user)
+            .bind(group)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO role_grant (service_id, project_id, user_id, group_id, role) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -169,7 +189,8 @@ impl Roles {
         .bind(group)
         .bind(role.as_str())
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(super::unique("who", "already holds a role here: change it in the table"))?;
         let body = format!(
             "Gave {} the {} role on {}",
             self.principal_name(principal).await?,
@@ -536,12 +557,14 @@ impl Roles {
                     format!("user {user} is a member of {} already", group.name),
                 ));
             }
+            // Another request may have added them since the read above: the key decides.
             sqlx::query("INSERT INTO group_member (group_id, user_id, role) VALUES ($1, $2, $3)")
                 .bind(id)
                 .bind(user.0)
                 .bind(role.as_str())
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .map_err(super::unique("user_ids", format!("user {user} is a member of {} already", group.name)))?;
         }
         let members = crate::model::counted(users.len() as i64, "member");
         let body = format!("Added {members} to group {} as {}", group.name, role.as_str());
@@ -550,7 +573,6 @@ impl Roles {
         Ok(())
     }
 
-    /// Changes a member's role in a group (its admins).
     /// Whether `user` is the only admin of `group` (the web UI does not leave a group with
     /// none; Promgen's REST v2 does, and so does ours there).
     pub async fn is_last_admin(&self, group: i64, user: UserId) -> Result<bool, AppError> {
@@ -565,6 +587,7 @@ impl Roles {
         Ok(admins.len() == 1 && admins[0].0 == user.0)
     }
 
+    /// Changes a member's role in a group (its admins).
     pub async fn set_group_role(&self, actor: &Actor, id: i64, user: UserId, role: GroupRole) -> Result<(), AppError> {
         let group = self.group_row(id).await?;
         self.check_group(actor, id, GroupRole::Admin, "change this group's members").await?;

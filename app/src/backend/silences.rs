@@ -130,7 +130,7 @@ impl Silences {
         // Replacing a silence ends the old one: as much a change of it as expiring it.
         if let Some(old) = id.filter(|i| !i.is_empty()) {
             check_silence_id(old)?;
-            let held = self.ams.silence(old).await.map_err(|e| am_refusal(Some(e), "read the silence"))?;
+            let held = self.ams.silence(old).await.map_err(|e| am_refusal(Some(e), "read the silence", "id"))?;
             let held = held.ok_or_else(|| AppError::NotFound(format!("silence {old}")))?;
             let before: Vec<Matcher> = serde_json::from_value(held["matchers"].clone()).unwrap_or_default();
             let what = format!("replace the silence that matches {}", format_matchers(&before));
@@ -158,7 +158,7 @@ impl Silences {
             }
         }
         if made.ids.is_empty() {
-            return Err(am_refusal(refusal, "make the silence"));
+            return Err(am_refusal(refusal, "make the silence", "matchers"));
         }
         tracing::info!(by = %created_by, matchers = %format_matchers(&matchers), ids = ?made.ids, "silence made");
         Ok(made)
@@ -174,7 +174,7 @@ impl Silences {
             .ams
             .silence(id)
             .await
-            .map_err(|e| am_refusal(Some(e), "read the silence"))?
+            .map_err(|e| am_refusal(Some(e), "read the silence", "id"))?
             .ok_or_else(|| AppError::NotFound(format!("silence {id}")))?;
         let matchers: Vec<Matcher> = serde_json::from_value(silence["matchers"].clone()).unwrap_or_default();
         self.authorize(actor, &matchers, &format!("expire the silence that matches {}", format_matchers(&matchers)))
@@ -195,7 +195,7 @@ impl Silences {
         }
         let refusal = answers.into_iter().filter_map(|(_, r)| r.err()).find(|e| !matches!(e, AmError::Status(404, _)));
         match refusal {
-            Some(e) => Err(am_refusal(Some(e), "expire the silence")),
+            Some(e) => Err(am_refusal(Some(e), "expire the silence", "id")),
             None => Err(AppError::NotFound(format!("silence {id}"))),
         }
     }
@@ -204,8 +204,9 @@ impl Silences {
     /// Alertmanagers that do not gossip ([`twin_key`]) are one silence to a user.
     pub async fn list(&self, actor: &Actor) -> Result<SilenceList, AppError> {
         actor.require()?;
+        let may_silence = policy::edits_anything(&self.db, actor).await?;
         if !self.configured() {
-            return Ok(SilenceList { unconfigured: true, ..Default::default() });
+            return Ok(SilenceList { unconfigured: true, may_silence, ..Default::default() });
         }
         let merged = self.ams.silences().await;
         let catalog = self.catalog().await?;
@@ -232,7 +233,7 @@ impl Silences {
             s.alertmanagers.dedup();
         }
         silences.sort_by(|a, b| a.ends_at.cmp(&b.ends_at).then_with(|| a.id.cmp(&b.id)));
-        Ok(SilenceList { unconfigured: false, silences, warnings: merged.warnings })
+        Ok(SilenceList { unconfigured: false, silences, warnings: merged.warnings, may_silence })
     }
 
     /// Promgen's `/proxy/v1/silences`: Alertmanager's silences as it sends them, merged, those
@@ -611,12 +612,12 @@ fn parse_time(field: &str, text: &str) -> Result<DateTime<Utc>, AppError> {
     ))
 }
 
-/// An Alertmanager refusal as the caller's error: its 4xx stay the caller's (with its words),
-/// anything else is the Alertmanager's fault.
-fn am_refusal(e: Option<AmError>, what: &str) -> AppError {
+/// An Alertmanager refusal as the caller's error: its 4xx stay the caller's (with its words,
+/// at `field`: the silence's `id` or its `matchers`), anything else is the Alertmanager's fault.
+fn am_refusal(e: Option<AmError>, what: &str, field: &str) -> AppError {
     match e {
         Some(AmError::Status(400, text)) | Some(AmError::Status(422, text)) => {
-            AppError::invalid("matchers", format!("Alertmanager refused it: {text}"))
+            AppError::invalid(field, format!("Alertmanager refused it: {text}"))
         }
         Some(AmError::Status(404, _)) => AppError::NotFound("silence".into()),
         Some(e) => AppError::Unavailable(format!("could not {what}: Alertmanager {e}")),

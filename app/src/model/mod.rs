@@ -50,8 +50,38 @@ pub fn counted(n: impl Into<i64>, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
+/// Parts as an English sentence lists them: "a", "a and b", "a, b and c"; "" for none.
+pub fn listed(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [head @ .., last] => format!("{} and {last}", head.join(", ")),
+    }
+}
+
+/// Names as a question shows them: the first `shown`, then how many more ("a, b and 3 more").
+pub fn some_names(names: &[String], shown: usize) -> String {
+    if names.len() <= shown {
+        return listed(names);
+    }
+    let mut parts = names[..shown].to_vec();
+    parts.push(format!("{} more", names.len() - shown));
+    listed(&parts)
+}
+
 #[cfg(test)]
 mod counted_tests {
+    #[test]
+    fn lists_read_as_sentences() {
+        let s = |v: &[&str]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        assert_eq!(super::listed(&[]), "");
+        assert_eq!(super::listed(&s(&["a"])), "a");
+        assert_eq!(super::listed(&s(&["a", "b"])), "a and b");
+        assert_eq!(super::listed(&s(&["a", "b", "c"])), "a, b and c");
+        assert_eq!(super::some_names(&s(&["a", "b", "c"]), 3), "a, b and c");
+        assert_eq!(super::some_names(&s(&["a", "b", "c", "d", "e"]), 3), "a, b, c and 2 more");
+    }
+
     #[test]
     fn one_is_singular_every_other_count_plural() {
         assert_eq!(super::counted(1, "host"), "1 host");

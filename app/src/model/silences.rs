@@ -250,6 +250,10 @@ pub struct SilenceList {
     pub silences: Vec<Silence>,
     /// One line per Alertmanager that did not answer, naming it.
     pub warnings: Vec<String>,
+    /// The caller may make silences: Editor or Admin on some service or project, or a site
+    /// admin. The form is disabled with the reason when not.
+    #[serde(default)]
+    pub may_silence: bool,
 }
 
 /// What the silence form sends: matchers in amtool's syntax, and a duration (`2h`, `1h30m`)

@@ -197,7 +197,7 @@ pub fn ProjectPage() -> impl IntoView {
                     {deferred::notifiers("project", pid.0, sections.notifiers)}
                     {deferred::rules(OwnerKind::Project, pid.0, sections.rules)}
 
-                    {edit_zone(editable.clone(), edit, delete, update_project, delete_project, choices)}
+                    {edit_zone(editable.clone(), delete.then(|| delete_question(&d)), edit, update_project, delete_project, choices)}
                 }.into_any()
             })}
         </Transition>
@@ -416,14 +416,16 @@ deferred_sections! {
     /// Editing and deleting the project, its code after the page's.
     section_project_edit => fn edit_zone(
         editable: Project,
+        // The delete question, for one who may delete it.
+        delete_question: Option<String>,
         edit: bool,
-        delete: bool,
         update_project: PostAction,
         delete_project: PostAction,
         choices: Held<FormChoices>,
     ) {
         let pid = editable.id;
-        let delete_question = Signal::stored(format!("Delete the project {} with its exporters, URLs, rules and notifiers?", editable.name));
+        let delete = delete_question.is_some();
+        let delete_question = Signal::stored(delete_question.unwrap_or_default());
         view! {
             <Show when=move || edit>
                 <EditProject project=editable.clone() update=update_project choices />
@@ -503,6 +505,22 @@ fn ScrapeResults(test: ExporterTest) -> impl IntoView {
             {(test.more_hosts > 0).then(|| view! { <p class="muted">{format!("{} not scraped", crate::model::counted(test.more_hosts as i64, "more host"))}</p> })}
         </div>
     }
+}
+
+/// The project's delete question, naming what goes with it: "Delete the project frontend with
+/// its farm web (3 hosts), 2 exporters, rules and notifiers?" (a farm belongs to its project).
+fn delete_question(d: &ProjectDetail) -> String {
+    let mut parts = Vec::new();
+    if let Some(farm) = &d.farm {
+        parts.push(format!("farm {} ({})", farm.name, crate::model::counted(d.hosts.len() as i64, "host")));
+    }
+    for (n, noun) in [(d.exporters.len(), "exporter"), (d.urls.len(), "URL")] {
+        if n > 0 {
+            parts.push(crate::model::counted(n as i64, noun));
+        }
+    }
+    parts.push("rules and notifiers".into());
+    format!("Delete the project {} with its {}?", d.project.name, parts.join(", "))
 }
 
 #[cfg(test)]

@@ -52,6 +52,18 @@ pub fn ServicePage() -> impl IntoView {
                 let sid = d.service.id;
                 let service = d.service.clone();
                 let no_projects = d.projects.is_empty();
+                // The question names what goes with the service (its projects cascade).
+                let names: Vec<String> = d.projects.iter().map(|p| p.name.clone()).collect();
+                let delete_question = match names.as_slice() {
+                    [] => format!("Delete the service {} with its rules and notifiers?", service.name),
+                    [one] => format!("Delete the service {} with its project {one}, and their rules and notifiers?", service.name),
+                    _ => format!(
+                        "Delete the service {} with its {} ({}), and their rules and notifiers?",
+                        service.name,
+                        crate::model::counted(names.len() as i64, "project"),
+                        crate::model::some_names(&names, 3)
+                    ),
+                };
                 view! {
                     <Title text={format!("Service {}", d.service.name)} />
                     <h1>"Service " {d.service.name.clone()}</h1>
@@ -80,7 +92,7 @@ pub fn ServicePage() -> impl IntoView {
                     {deferred::members("service", sid.0, sections.members)}
                     {deferred::notifiers("service", sid.0, sections.notifiers)}
                     {deferred::rules(OwnerKind::Service, sid.0, sections.rules)}
-                    {edit_zone(service.clone(), d.can_edit, can_delete, create, update, delete, choices)}
+                    {edit_zone(service.clone(), can_delete.then_some(delete_question), d.can_edit, create, update, delete, choices)}
                 }.into_any()
             })}
         </Transition>
@@ -92,15 +104,17 @@ deferred_sections! {
     /// (components::deferred).
     section_service_edit => fn edit_zone(
         service: Service,
+        // The delete question, for one who may delete it.
+        delete_question: Option<String>,
         edit: bool,
-        can_delete: bool,
         create: PostAction,
         update: PostAction,
         delete: PostAction,
         choices: Held<FormChoices>,
     ) {
         let sid = service.id;
-        let delete_question = Signal::stored(format!("Delete the service {} with all its projects, rules and notifiers?", service.name));
+        let can_delete = delete_question.is_some();
+        let delete_question = Signal::stored(delete_question.unwrap_or_default());
         view! {
             <Show when=move || edit>
                 <section class="card">

@@ -12,6 +12,8 @@ use leptos_meta::Title;
 
 /// What the page says where an Alertmanager is needed and none is configured.
 const NO_ALERTMANAGER: &str = "No Alertmanager is configured: start the server with --alertmanager-url.";
+/// Why the form is disabled for one who may silence nothing (the backend's refusal, said first).
+const NO_ROLE: &str = "Silencing needs the Editor or Admin role on a service or project: ask one of its Admins.";
 
 /// The live check of the matchers field: what the server would refuse.
 fn check_matcher_text(text: &str) -> Option<String> {
@@ -33,12 +35,16 @@ pub fn SilencesPage() -> impl IntoView {
     let silences = Resource::new(move || (create_done.get(), expire_done.get()), |_| list_silences());
     // "Silenced (id)" is stale once a silence was expired (it may be that one).
     Effect::watch(move || expire_done.get(), move |_, _, _| create.value().set(None), false);
-    // With no Alertmanager, the form cannot succeed: its button says so before anything is sent
-    // (in the browser; a plain post is refused with the same words).
-    let (unconfigured, set_unconfigured) = signal(false);
+    // With no Alertmanager, or for one who may silence nothing, the form cannot succeed: its
+    // button says why before anything is sent (in the browser; a plain post is refused).
+    let (blocked, set_blocked) = signal(None::<&'static str>);
     Effect::new(move || {
         if let Some(Ok(list)) = silences.get() {
-            set_unconfigured.set(list.unconfigured);
+            set_blocked.set(if list.unconfigured {
+                Some(NO_ALERTMANAGER)
+            } else {
+                (!list.may_silence).then_some(NO_ROLE)
+            });
         }
     });
     // What is wrong with the matchers: those typed, else those a mute button prefilled (a site
@@ -73,10 +79,10 @@ pub fn SilencesPage() -> impl IntoView {
                     <Field label="Until (UTC)" name="ends_at" kind="datetime-local" />
                 </div>
                 <Field label="Comment" name="comment" placeholder="Silenced from Promgen" />
-                <button type="submit" disabled=unconfigured title=move || unconfigured.get().then_some(NO_ALERTMANAGER)>
+                <button type="submit" disabled=move || blocked.get().is_some() title=blocked>
                     "Silence"
                 </button>
-                {move || unconfigured.get().then(|| view! { <p class="muted">{NO_ALERTMANAGER}</p> })}
+                {move || blocked.get().map(|why| view! { <p class="muted">{why}</p> })}
             </PostForm>
             <FormError action=create />
             {move || create.answer::<SilenceMade>().and_then(Result::ok).map(|made| view! {

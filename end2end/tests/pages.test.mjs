@@ -312,6 +312,10 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
     await page.waitForTimeout(300);
   };
   await describe("HTTP 2xx");
+  // The saved row says so in its disclosure, open again in the list drawn anew; the refused
+  // row does not.
+  await other.locator("details.edit-probe[open] [role=status]", { hasText: "Saved." }).waitFor();
+  assert.equal(await refused.getByText("Saved.").count(), 0);
   await refused.locator(".field-error", { hasText: "exists already" }).waitFor();
   assert.equal(await refused.locator("input[name=module]").inputValue(), "icmp");
   assert.equal(await page.getByText("exists already").count(), 1);

@@ -63,7 +63,7 @@ test("hostile stored text stays text in every form, with and without JavaScript"
   assert.equal(await page.locator("details.edit-notifier textarea[name=subject_template]").inputValue(), HOSTILE);
   assert.equal(await page.locator("details.edit-notifier textarea[name=body_template]").inputValue(), HOSTILE);
   await page.locator("details.edit-notifier button:has-text('Save')").click();
-  await page.locator("details.edit-notifier").waitFor();
+  await page.locator("details.edit-notifier[open] [role=status]", { hasText: "Saved." }).waitFor();
 
   // Without JavaScript: the plain forms post, the server function redirects back.
   const plain = await env.context({ javaScriptEnabled: false });

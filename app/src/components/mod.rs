@@ -206,6 +206,19 @@ pub fn just_saved(action: PostAction) -> bool {
     action.value().try_get_untracked().flatten().is_some_and(|a| a.is_ok())
 }
 
+/// [`Saved`] for one row of a list whose rows' edit forms share `action`: shown in the row
+/// whose form (its hidden `id`) was saved, not in every row.
+#[component]
+pub fn RowSaved(action: PostAction, id: String) -> impl IntoView {
+    move || (action.answered_field("id").as_deref() == Some(id.as_str())).then(|| view! { <Saved action /> })
+}
+
+/// [`just_saved`] for the row whose hidden `id` is `id`: its edit disclosure, drawn anew with
+/// the list, opens with its [`RowSaved`].
+pub fn just_saved_row(action: PostAction, id: &str) -> bool {
+    just_saved(action) && untrack(|| action.answered_field("id")).as_deref() == Some(id)
+}
+
 /// A refusal's words: the field's name as its form labels it (`Port: `), when it names one,
 /// and the message as a sentence.
 fn refusal_words(e: &AppError) -> (Option<String>, String) {

@@ -199,7 +199,7 @@ fn test_result(answer: Result<String, AppError>) -> AnyView {
 #[component]
 fn NotifierEdit(id: NotifierId, alias: String, subject: String, body: String, update: PostAction) -> impl IntoView {
     view! {
-        <details class="edit-notifier">
+        <details class="edit-notifier" open=super::just_saved_row(update, &id.to_string())>
             <summary>"Edit"</summary>
             <PostForm action=update>
                 <input type="hidden" name="id" value=id.to_string() />
@@ -217,6 +217,7 @@ fn NotifierEdit(id: NotifierId, alias: String, subject: String, body: String, up
                 </label>
                 <button type="submit" class="small">"Save"</button>
             </PostForm>
+            <super::RowSaved action=update id=id.to_string() />
         </details>
     }
 }

@@ -3,7 +3,8 @@
 
 use crate::api::admin::{CreateProbe, DeleteProbe, UpdateProbe, list_probes};
 use crate::components::{
-    ConfirmSubmit, ErrorView, Field, FormError, Loading, PostAction, PostForm, SiteAdminOnly, checks, successes,
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, PostAction, PostForm, RowSaved, SiteAdminOnly, checks,
+    just_saved_row, successes,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -45,7 +46,7 @@ pub fn ProbesPage() -> impl IntoView {
                                             <td>{u.urls}</td>
                                             <td>
                                                 <SiteAdminOnly>
-                                                <details class="edit-probe">
+                                                <details class="edit-probe" open=just_saved_row(update, &p.id.to_string())>
                                                     <summary>"Edit"</summary>
                                                     <PostForm action=update clone:p>
                                                         <input type="hidden" name="id" value=p.id.to_string() />
@@ -53,6 +54,7 @@ pub fn ProbesPage() -> impl IntoView {
                                                         <Field label="Description" name="description" value=p.description.clone() />
                                                         <button type="submit">"Save"</button>
                                                     </PostForm>
+                                                    <RowSaved action=update id=p.id.to_string() />
                                                 </details>
                                                 {if u.urls > 0 {
                                                     view! {

@@ -98,8 +98,34 @@ impl AppError {
     }
 }
 
+/// The most characters of a message an error carries to the caller. A message may quote what
+/// was sent (a 70,000-character name came back whole); a rule's whole promtool report fits.
+#[cfg(feature = "ssr")]
+pub const MESSAGE_MAX: usize = 4000;
+
 #[cfg(feature = "ssr")]
 impl AppError {
+    /// The same error with its words cut to [`MESSAGE_MAX`] characters ("…" marks the cut), its
+    /// field's name to 100: what the server sends, in a body or a page's address.
+    pub fn shortened(self) -> Self {
+        use crate::model::shortened;
+        let cut = |m: String| if m.chars().nth(MESSAGE_MAX).is_some() { shortened(&m, MESSAGE_MAX) } else { m };
+        let field = |f: FieldError| FieldError { field: shortened(&f.field, 100), message: cut(f.message) };
+        match self {
+            AppError::Invalid(f) => AppError::Invalid(field(f)),
+            AppError::Conflict(f) => AppError::Conflict(field(f)),
+            AppError::NotFound(m) => AppError::NotFound(cut(m)),
+            AppError::Forbidden(m) => AppError::Forbidden(cut(m)),
+            AppError::TooManyRequests { message, retry_after } => {
+                AppError::TooManyRequests { message: cut(message), retry_after }
+            }
+            AppError::Unavailable(m) => AppError::Unavailable(cut(m)),
+            AppError::Internal(m) => AppError::Internal(cut(m)),
+            AppError::Request(m) => AppError::Request(cut(m)),
+            e @ (AppError::Unauthenticated | AppError::WrongCredentials) => e,
+        }
+    }
+
     /// A fault on the server's side: `detail` (an OS error, a path, a library's message) goes to
     /// the server's log; the caller reads that `what` failed (a 500).
     pub fn fault(what: &str, detail: impl std::fmt::Display) -> AppError {
@@ -143,6 +169,18 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::MissingArg(name) => AppError::invalid(&name, crate::model::validate::REQUIRED),
             other => AppError::Request(other.to_string()),
         }
+    }
+
+    /// Cut first ([`AppError::shortened`]): every answer and refusal address of a server
+    /// function carries a message of bounded size.
+    #[cfg(feature = "ssr")]
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        use leptos::server_fn::Encodes;
+        let short = self.clone().shortened();
+        Self::Encoder::encode(&short).unwrap_or_else(|e| {
+            Self::Encoder::encode(&AppError::Internal(format!("the error could not be written: {e}")))
+                .unwrap_or_default()
+        })
     }
 }
 

@@ -270,7 +270,7 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.click("a:text-is('web')");
   await page.waitForURL(/\/service\/\d+/);
   await page.click("button:has-text('Delete this service')");
-  await page.getByText("Delete the service web with its project frontend, and their rules and notifiers?").waitFor();
+  await page.getByText(/^Delete the service web with its project frontend, their \d+ hosts and 1 exporter, and their rules and notifiers\?$/).waitFor();
   await page.keyboard.press("Escape");
 
   // The audit log saw it all.

@@ -290,6 +290,10 @@ on_both_databases!(the_audit_log_pages_keep_their_filter, |b: Backend| async mov
     for n in 1..=app::backend::audit::PAGE_SIZE {
         b.inventory.update_service(&admin, s.id, input(n)).await.unwrap();
     }
+    // Saved again with no change: nothing changed, nothing is recorded.
+    let entries = common::count(&b, "audit").await;
+    b.inventory.update_service(&admin, s.id, input(app::backend::audit::PAGE_SIZE)).await.unwrap();
+    assert_eq!(common::count(&b, "audit").await, entries);
     b.inventory.create_service(&admin, ServiceInput { name: "api".into(), description: String::new() }).await.unwrap();
     let sid = s.id.0;
     let (status, _, first) = common::page(&app, &format!("/audit?type=service&id={sid}"), &cookie).await;

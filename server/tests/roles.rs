@@ -58,7 +58,7 @@ on_both_databases!(roles_decide_who_may_do_what, |b: Backend| async move {
     // Editor on the project: changes the project's things, not the service, deletes nothing.
     b.roles.grant(&owner, project, Principal::User(dev_id), Role::Editor).await.unwrap();
     // The audit log names the project, not its id.
-    assert_eq!(common::count_where(&b, "audit", "body = 'Gave user dev the EDITOR role on project frontend'").await, 1);
+    assert_eq!(common::count_where(&b, "audit", "body = 'Gave user dev the Editor role on project frontend'").await, 1);
     let e = b.inventory.create_exporter(&dev, p.id, exporter()).await.unwrap();
     forbidden(
         b.inventory.update_service(&dev, s.id, ServiceInput { name: "web".into(), description: "x".into() }).await,
@@ -92,6 +92,16 @@ on_both_databases!(roles_decide_who_may_do_what, |b: Backend| async move {
     let g = b.roles.create_group(&dev, "sre").await.unwrap();
     forbidden(b.roles.add_group_members(&dev, g.id, &[dev_id], GroupRole::Member).await);
     b.roles.add_group_members(&admin, g.id, &[dev_id], GroupRole::Member).await.unwrap();
+    // Adding a member again, or twice at once: one lands, the other is a 409 naming them.
+    let just_qa = [qa];
+    let (one, two) = tokio::join!(
+        b.roles.add_group_members(&admin, g.id, &just_qa, GroupRole::Member),
+        b.roles.add_group_members(&admin, g.id, &just_qa, GroupRole::Admin)
+    );
+    assert!(one.is_ok() != two.is_ok(), "{one:?} {two:?}");
+    let e = one.and(two).unwrap_err();
+    assert!(matches!(&e, AppError::Conflict(f) if f.field == "user_ids" && f.message.starts_with("user qa ")), "{e:?}");
+    b.roles.remove_group_member(&admin, g.id, qa).await.unwrap();
     b.roles.grant(&owner, service, Principal::Group(g.id), Role::Admin).await.unwrap();
     b.inventory
         .update_service(&dev, s.id, ServiceInput { name: "web".into(), description: "by sre".into() })
@@ -276,6 +286,13 @@ on_both_databases!(members_through_server_functions, |b: Backend| async move {
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
     assert_eq!(e["Conflict"]["field"], "who", "{e}");
     assert!(e["Conflict"]["message"].as_str().unwrap().contains("already holds the Editor role here"), "{e}");
+    // A name of 70,000 characters is refused at its field, the message that quotes it cut (whole,
+    // it was past what the edge reads of an error: a 500).
+    let long = format!("owner_kind=service&owner_id={sid}&principal_kind=user&who={}&role=ADMIN", "x".repeat(70_000));
+    let (status, e) = call(add, long, owner.clone()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(e["Invalid"]["field"], "who");
+    assert!(e["Invalid"]["message"].as_str().unwrap().chars().count() <= app::error::MESSAGE_MAX + 1);
     let (_, m) = call(members, format!("owner_kind=service&owner_id={sid}"), dev.clone()).await;
     assert_eq!(m["may_manage"], false);
     assert_eq!(m["members"][1]["role"], "Editor");

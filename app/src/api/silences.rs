@@ -23,20 +23,26 @@ pub async fn create_silence(
     ends_at: Option<String>,
     comment: Option<String>,
 ) -> Result<SilenceMade, AppError> {
-    use crate::backend::silences::Window;
     let (b, actor) = super::caller().await?;
     let parsed = parse_matchers(&matchers).map_err(|m| AppError::invalid("matchers", m))?;
-    let (duration, starts_at, ends_at) =
-        (duration.unwrap_or_default(), starts_at.unwrap_or_default(), ends_at.unwrap_or_default());
-    // A start or an end given is a planned window: it wins over the form's default duration.
-    let window = if !starts_at.trim().is_empty() || !ends_at.trim().is_empty() {
-        Window::Between(starts_at, ends_at)
-    } else if !duration.trim().is_empty() {
-        Window::For(duration)
-    } else {
-        return Err(AppError::invalid("duration", "give a duration (e.g. 2h) or a start and an end"));
-    };
+    let window = window(duration.unwrap_or_default(), starts_at.unwrap_or_default(), ends_at.unwrap_or_default())?;
     b.silences.create(&actor, parsed, &window, &comment.unwrap_or_default(), None).await.map_err(form_fields)
+}
+
+/// The silence form's window: with "Until", from "From" to it (both needed, as in Promgen);
+/// else "For" from "From", or from now.
+#[cfg(feature = "ssr")]
+fn window(duration: String, starts_at: String, ends_at: String) -> Result<crate::backend::silences::Window, AppError> {
+    use crate::backend::silences::Window;
+    let given = |s: &String| !s.trim().is_empty();
+    Ok(match (given(&starts_at), given(&ends_at), given(&duration)) {
+        (_, true, _) | (true, false, false) => Window::Between(starts_at, ends_at),
+        (true, false, true) => Window::ForFrom(starts_at, duration),
+        (false, false, true) => Window::For(duration),
+        (false, false, false) => {
+            return Err(AppError::invalid("duration", "give a duration (e.g. 2h), or an end"));
+        }
+    })
 }
 
 /// The backend names the window's ends as Promgen's and Alertmanager's JSON does (`startsAt`,
@@ -83,6 +89,12 @@ mod tests {
         assert_eq!(field(between("2030-01-01T00:00", "")).as_deref(), Some("ends_at"));
         assert_eq!(field(between("", "2030-01-01T00:00")).as_deref(), Some("starts_at"));
         assert_eq!(field(between("2030-01-02T00:00", "2030-01-01T00:00")).as_deref(), Some("ends_at"));
+        // From with For is For from then; Until wins over For.
+        use crate::backend::silences::Window;
+        let w = |d: &str, s: &str, e: &str| window(d.into(), s.into(), e.into()).unwrap();
+        assert_eq!(w("2h", "2030-01-01T00:00", ""), Window::ForFrom("2030-01-01T00:00".into(), "2h".into()));
+        assert_eq!(w("2h", "", "2030-01-01T00:00"), Window::Between("".into(), "2030-01-01T00:00".into()));
+        assert_eq!(w("2h", "", ""), Window::For("2h".into()));
         let e = form_fields(AppError::invalid("duration", "x"));
         assert_eq!(e.to_string(), "For: x");
     }

@@ -33,7 +33,8 @@ impl<'a> Subject<'a> {
     }
 }
 
-/// Records `body` with the JSON of `old` and `new` state.
+/// Records `body` with the JSON of `old` and `new` state; nothing when both are given and the
+/// same (a form saved with no change changed nothing).
 pub async fn record<O: Serialize, N: Serialize>(
     conn: &mut sqlx::AnyConnection,
     actor: &Actor,
@@ -44,6 +45,9 @@ pub async fn record<O: Serialize, N: Serialize>(
 ) -> Result<(), sqlx::Error> {
     let old = old.map(|o| serde_json::to_string(o).unwrap_or_default());
     let new = new.map(|n| serde_json::to_string(n).unwrap_or_default());
+    if old.is_some() && old == new {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO audit (created, user_id, body, object_type, object_id, parent_type, parent_id, old, data) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -192,9 +192,9 @@ impl Roles {
         .await
         .map_err(super::unique("who", "already holds a role here: change it in the table"))?;
         let body = format!(
-            "Gave {} the {} role on {}",
+            "Gave {} the {:?} role on {}",
             self.principal_name(principal).await?,
-            role.as_str(),
+            role,
             self.object_title(object).await?
         );
         audit::record(&mut tx, actor, &body, subject(object), None::<&()>, Some(&(principal, role))).await?;
@@ -529,7 +529,8 @@ impl Roles {
             .collect())
     }
 
-    /// Adds users to a group with `role` (its admins); none is added if any is a member already.
+    /// Adds users to a group with `role` (its admins); none is added if any is a member already
+    /// (409 at `user_ids`, naming them).
     pub async fn add_group_members(
         &self,
         actor: &Actor,
@@ -551,11 +552,10 @@ impl Roles {
                     .bind(user.0)
                     .fetch_optional(&mut *tx)
                     .await?;
+            let already =
+                format!("{} is a member of {} already", self.principal_name(Principal::User(*user)).await?, group.name);
             if taken.is_some() {
-                return Err(AppError::invalid(
-                    "user_ids",
-                    format!("user {user} is a member of {} already", group.name),
-                ));
+                return Err(AppError::conflict("user_ids", already));
             }
             // Another request may have added them since the read above: the key decides.
             sqlx::query("INSERT INTO group_member (group_id, user_id, role) VALUES ($1, $2, $3)")
@@ -564,7 +564,7 @@ impl Roles {
                 .bind(role.as_str())
                 .execute(&mut *tx)
                 .await
-                .map_err(super::unique("user_ids", format!("user {user} is a member of {} already", group.name)))?;
+                .map_err(super::unique("user_ids", already))?;
         }
         let members = crate::model::counted(users.len() as i64, "member");
         let body = format!("Added {members} to group {} as {}", group.name, role.as_str());

@@ -25,10 +25,13 @@ const MAX_COMMENT: usize = 4000;
 /// The largest compiled form of a matcher's regex (bytes), so a hostile one cannot eat memory.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
-/// When a silence holds: for a duration from now, or from a start to an end.
+/// When a silence holds: for a duration from now, for a duration from a start, or from a start
+/// to an end.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Window {
     For(String),
+    /// A start and a duration (the silence form's "From" with "For" and no "Until").
+    ForFrom(String, String),
     Between(String, String),
 }
 
@@ -519,10 +522,15 @@ fn twin_key(raw: &Value) -> Option<TwinKey> {
 
 /// Refuses what is not a silence id (Alertmanager's are UUIDs) before it goes into a URL.
 fn check_silence_id(id: &str) -> Result<(), AppError> {
-    if !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    // 8-4-4-4-12 hex digits, as Alertmanager writes them.
+    let groups: Vec<&str> = id.split('-').collect();
+    let uuid = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_hexdigit()));
+    if uuid {
         Ok(())
     } else {
-        Err(AppError::invalid("id", format!("{:?} is not a silence id", id.chars().take(80).collect::<String>())))
+        let shown = crate::model::shortened(id, 80);
+        Err(AppError::invalid("id", format!("{shown:?} is not a silence id: Alertmanager's are UUIDs")))
     }
 }
 
@@ -566,18 +574,26 @@ fn affected(catalog: &Catalog, matchers: &[Matcher]) -> Result<Affected, AppErro
 /// The start and end of a silence made at `now`. Durations are Prometheus durations (`1h30m`);
 /// times are RFC 3339, or a browser's `YYYY-MM-DDTHH:MM[:SS]` read as UTC.
 pub fn resolve(window: &Window, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), AppError> {
+    let after = |start: DateTime<Utc>, duration: &str| {
+        let ms =
+            crate::model::duration::parse_duration(duration.trim()).map_err(|e| AppError::invalid("duration", e))?;
+        if ms == 0 {
+            return Err(AppError::invalid("duration", "a silence must last longer than 0"));
+        }
+        let ms = i64::try_from(ms).map_err(|_| AppError::invalid("duration", "too long"))?;
+        start
+            .checked_add_signed(chrono::Duration::milliseconds(ms))
+            .ok_or_else(|| AppError::invalid("duration", "too long"))
+    };
     match window {
-        Window::For(duration) => {
-            let ms = crate::model::duration::parse_duration(duration.trim())
-                .map_err(|e| AppError::invalid("duration", e))?;
-            if ms == 0 {
-                return Err(AppError::invalid("duration", "a silence must last longer than 0"));
+        Window::For(duration) => Ok((now, after(now, duration)?)),
+        Window::ForFrom(start, duration) => {
+            let start = parse_time("startsAt", start)?;
+            let end = after(start, duration)?;
+            if end <= now {
+                return Err(AppError::invalid("duration", "ends in the past"));
             }
-            let ms = i64::try_from(ms).map_err(|_| AppError::invalid("duration", "too long"))?;
-            let end = now
-                .checked_add_signed(chrono::Duration::milliseconds(ms))
-                .ok_or_else(|| AppError::invalid("duration", "too long"))?;
-            Ok((now, end))
+            Ok((start.max(now), end))
         }
         Window::Between(start, end) => {
             if start.trim().is_empty() || end.trim().is_empty() {
@@ -714,7 +730,16 @@ mod tests {
             assert!(!err.starts_with("service") && !err.starts_with("project"), "{text}: {err}");
         }
         assert!(check_silence_id("0f0e0d0c-1b2a-4c3d-8e9f-a0b1c2d3e4f5").is_ok());
-        for bad in ["", "../../api/v2/status", "a/b", "..", "x?y", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "abc",
+            "../../api/v2/status",
+            "a/b",
+            "..",
+            "x?y",
+            &"a".repeat(65),
+            "0f0e0d0c-1b2a-4c3d-8e9f-a0b1c2d3e4fg",
+        ] {
             assert!(check_silence_id(bad).is_err(), "{bad}");
         }
     }
@@ -740,6 +765,11 @@ mod tests {
         assert_eq!(err(between("2017-12-14T02:00", "2017-12-14T01:00")).1, "Start time and end time are mismatched.");
         assert_eq!(err(between("2017-12-13T01:00", "2017-12-13T02:00")).0, "endsAt");
         assert_eq!(err(between("tomorrow", "2017-12-14T01:00")).0, "startsAt");
+        // A start and a duration: the form's From with For.
+        let from = |a: &str, d: &str| resolve(&Window::ForFrom(a.into(), d.into()), now);
+        assert_eq!(from("2017-12-14T09:00", "2h").unwrap().1.to_rfc3339(), "2017-12-14T11:00:00+00:00");
+        assert_eq!(err(from("2017-12-13T09:00", "2h")).0, "duration");
+        assert_eq!(err(from("soon", "2h")).0, "startsAt");
         assert_eq!(err(resolve(&Window::For("5 minutes".into()), now)).0, "duration");
         assert_eq!(err(resolve(&Window::For("0".into()), now)).0, "duration");
         assert_eq!(err(resolve(&Window::For("300y".into()), now)).0, "duration");

@@ -43,7 +43,7 @@ pub fn ProbesPage() -> impl IntoView {
                                         <tr>
                                             <td><code>{p.module.clone()}</code></td>
                                             <td>{p.description.clone()}</td>
-                                            <td>{u.urls}</td>
+                                            <td data-label="URLs">{u.urls}</td>
                                             <td>
                                                 <SiteAdminOnly>
                                                 <details class="edit-probe" open=just_saved_row(update, &p.id.to_string())>

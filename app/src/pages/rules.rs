@@ -347,8 +347,12 @@ pub fn RuleOverridePage() -> impl IntoView {
 #[component]
 fn Editable(ctx: RuleContext, #[prop(optional)] parent: Option<RuleId>) -> impl IntoView {
     if !ctx.can_edit {
-        return view! { <p class="error">"You may look at this rule, but only its owners can change it."</p> }
-            .into_any();
+        let why = match ctx.rule {
+            Some(_) => "You may look at this rule, but only its owners can change it.".to_string(),
+            // No rule yet (a new one, an override): nothing to look at.
+            None => format!("Adding rules for the {} needs the Editor or Admin role there.", ctx.owner.describe()),
+        };
+        return view! { <p class="error">{why}</p> }.into_any();
     }
     editor(ctx, parent)
 }

@@ -7,7 +7,7 @@ use crate::components::{
 };
 use crate::error::AppError;
 use crate::model::silences::owner_matchers;
-use crate::model::{FormChoices, OwnerKind, Service, ServiceId};
+use crate::model::{FormChoices, OwnerKind, Service, ServiceDetail, ServiceId};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -52,18 +52,9 @@ pub fn ServicePage() -> impl IntoView {
                 let sid = d.service.id;
                 let service = d.service.clone();
                 let no_projects = d.projects.is_empty();
-                // The question names what goes with the service (its projects cascade).
-                let names: Vec<String> = d.projects.iter().map(|p| p.name.clone()).collect();
-                let delete_question = match names.as_slice() {
-                    [] => format!("Delete the service {} with its rules and notifiers?", service.name),
-                    [one] => format!("Delete the service {} with its project {one}, and their rules and notifiers?", service.name),
-                    _ => format!(
-                        "Delete the service {} with its {} ({}), and their rules and notifiers?",
-                        service.name,
-                        crate::model::counted(names.len() as i64, "project"),
-                        crate::model::some_names(&names, 3)
-                    ),
-                };
+                // The question names what goes with the service: its projects cascade, with
+                // their farms' hosts and their exporters.
+                let delete_question = delete_question(&d);
                 view! {
                     <Title text={format!("Service {}", d.service.name)} />
                     <h1>"Service " {d.service.name.clone()}</h1>
@@ -152,4 +143,24 @@ fn EditService(service: Service, update: PostAction) -> impl IntoView {
             <Saved action=update />
         </details>
     }
+}
+
+/// The service's delete question, naming what goes with it: "Delete the service web with its 2
+/// projects (frontend and api), their 12 hosts and 3 exporters, and their rules and notifiers?"
+fn delete_question(d: &ServiceDetail) -> String {
+    use crate::model::{counted, listed, some_names};
+    let names: Vec<String> = d.projects.iter().map(|p| p.name.clone()).collect();
+    let projects = match names.as_slice() {
+        [] => return format!("Delete the service {} with its rules and notifiers?", d.service.name),
+        [one] => format!("project {one}"),
+        _ => format!("{} ({})", counted(names.len() as i64, "project"), some_names(&names, 3)),
+    };
+    let (hosts, exporters) = d.projects.iter().fold((0, 0), |(h, e), p| (h + p.hosts, e + p.exporters));
+    let theirs: Vec<String> = [(hosts, "host"), (exporters, "exporter")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, w)| counted(n, w))
+        .collect();
+    let theirs = if theirs.is_empty() { String::new() } else { format!(", their {}", listed(&theirs)) };
+    format!("Delete the service {} with its {projects}{theirs}, and their rules and notifiers?", d.service.name)
 }

@@ -75,8 +75,8 @@ pub fn SilencesPage() -> impl IntoView {
                 </label>
                 <div class="row">
                     <Field label="For" name="duration" value="1h" placeholder="2h, 1h30m, 1d" check=checks::silence_duration />
-                    <Field label="Or from (UTC; wins over the duration)" name="starts_at" kind="datetime-local" />
-                    <Field label="Until (UTC)" name="ends_at" kind="datetime-local" />
+                    <Field label="From (UTC; empty: now)" name="starts_at" kind="datetime-local" />
+                    <Field label="Until (UTC; instead of For)" name="ends_at" kind="datetime-local" />
                 </div>
                 <Field label="Comment" name="comment" placeholder="Silenced from Promgen" />
                 <button type="submit" disabled=move || blocked.get().is_some() title=blocked>
@@ -101,6 +101,7 @@ pub fn SilencesPage() -> impl IntoView {
                 })}
             </Transition>
             <FormError action=expire />
+            {move || expire.answer::<()>().and_then(Result::ok).map(|_| view! { <p class="ok" role="status">"Expired."</p> })}
         </section>
         <HeldAlertsPanel />
     }

@@ -50,6 +50,26 @@ fn subject(object: Object) -> Subject<'static> {
     }
 }
 
+/// Deletes the role a principal (`(user, group)`, one of them set) holds on an object
+/// (`(service, project)`, one set) inside the caller's transaction: how many rows went (0 or 1).
+async fn delete_grant(
+    conn: &mut sqlx::AnyConnection,
+    (service, project): (Option<i64>, Option<i64>),
+    (user, group): (Option<i64>, Option<i64>),
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM role_grant WHERE service_id IS NOT DISTINCT FROM $1 AND project_id IS NOT DISTINCT FROM $2 \
+         AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
+    )
+    .bind(service)
+    .bind(project)
+    .bind(user)
+    .bind(group)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Gives `user` the Admin role on `object` inside the caller's transaction: what its owner
 /// holds from the moment it is made or given to them (Promgen's `assign_admin_to_owner`).
 pub(crate) async fn grant_owner(conn: &mut sqlx::AnyConnection, object: Object, user: UserId) -> Result<(), AppError> {
@@ -169,16 +189,7 @@ impl Roles {
         }
         let mut tx = self.db.begin().await?;
         if replace {
-            sqlx::query(
-                "DELETE FROM role_grant WHERE service_id IS NOT DISTINCT FROM $1 AND project_id IS NOT DISTINCT FROM $2 \
-                 AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
-            )
-            .bind(service)
-            .bind(project)
-            .bind(user)
-            .bind(group)
-            .execute(&mut *tx)
-            .await?;
+            delete_grant(&mut tx, (service, project), (user, group)).await?;
         }
         sqlx::query(
             "INSERT INTO role_grant (service_id, project_id, user_id, group_id, role) VALUES ($1, $2, $3, $4, $5)",
@@ -217,17 +228,7 @@ impl Roles {
         }
         let name = self.principal_name(principal).await?;
         let mut tx = self.db.begin().await?;
-        let gone = sqlx::query(
-            "DELETE FROM role_grant WHERE service_id IS NOT DISTINCT FROM $1 AND project_id IS NOT DISTINCT FROM $2 \
-             AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
-        )
-        .bind(service)
-        .bind(project)
-        .bind(user)
-        .bind(group)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let gone = delete_grant(&mut tx, (service, project), (user, group)).await?;
         if gone == 0 {
             return Err(AppError::NotFound(format!("a role of {name} on {}", object_name(object))));
         }

@@ -33,8 +33,8 @@ impl<'a> Subject<'a> {
     }
 }
 
-/// Records `body` with the JSON of `old` and `new` state; nothing when both are given and the
-/// same (a form saved with no change changed nothing).
+/// Records `body` with the JSON of `old` and `new` state; nothing when both are given and
+/// `new` changes nothing in `old` (a form saved with no change, see [`unchanged`]).
 pub async fn record<O: Serialize, N: Serialize>(
     conn: &mut sqlx::AnyConnection,
     actor: &Actor,
@@ -43,11 +43,13 @@ pub async fn record<O: Serialize, N: Serialize>(
     old: Option<&O>,
     new: Option<&N>,
 ) -> Result<(), sqlx::Error> {
-    let old = old.map(|o| serde_json::to_string(o).unwrap_or_default());
-    let new = new.map(|n| serde_json::to_string(n).unwrap_or_default());
-    if old.is_some() && old == new {
+    if let (Some(Ok(o)), Some(Ok(n))) = (old.map(serde_json::to_value), new.map(serde_json::to_value))
+        && unchanged(&o, &n)
+    {
         return Ok(());
     }
+    let old = old.map(|o| serde_json::to_string(o).unwrap_or_default());
+    let new = new.map(|n| serde_json::to_string(n).unwrap_or_default());
     sqlx::query(
         "INSERT INTO audit (created, user_id, body, object_type, object_id, parent_type, parent_id, old, data) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -203,5 +205,32 @@ impl AuditLog {
             })
             .collect();
         Ok(AuditPage { entries, page, has_more })
+    }
+}
+
+/// Whether `new` changes nothing in `old`: the same value, or an object each of whose fields
+/// `old` has with the same value (a form's input against the stored row, which has more).
+fn unchanged(old: &serde_json::Value, new: &serde_json::Value) -> bool {
+    match (old, new) {
+        (serde_json::Value::Object(old), serde_json::Value::Object(new)) => {
+            new.iter().all(|(k, v)| old.get(k) == Some(v))
+        }
+        _ => old == new,
+    }
+}
+
+#[cfg(test)]
+mod unchanged_tests {
+    use serde_json::json;
+
+    #[test]
+    fn an_input_that_repeats_the_row_changes_nothing() {
+        let row = json!({"id": 1, "name": "web", "description": "d", "shard_id": 2});
+        assert!(super::unchanged(&row, &json!({"name": "web", "description": "d", "shard_id": 2})));
+        assert!(!super::unchanged(&row, &json!({"name": "web", "description": "e", "shard_id": 2})));
+        // A field the row has not is a change (the shapes may differ).
+        assert!(!super::unchanged(&row, &json!({"name": "web", "owner": 3})));
+        assert!(super::unchanged(&json!([1, 2]), &json!([1, 2])));
+        assert!(!super::unchanged(&json!([1, 2]), &json!([2, 1])));
     }
 }

@@ -577,13 +577,14 @@ pub fn resolve(window: &Window, now: DateTime<Utc>) -> Result<(DateTime<Utc>, Da
     let after = |start: DateTime<Utc>, duration: &str| {
         let ms =
             crate::model::duration::parse_duration(duration.trim()).map_err(|e| AppError::invalid("duration", e))?;
-        if ms == 0 {
-            return Err(AppError::invalid("duration", "a silence must last longer than 0"));
+        if ms < MIN_SILENCE_MS {
+            return Err(AppError::invalid("duration", TOO_SHORT));
         }
         let ms = i64::try_from(ms).map_err(|_| AppError::invalid("duration", "too long"))?;
-        start
+        let end = start
             .checked_add_signed(chrono::Duration::milliseconds(ms))
-            .ok_or_else(|| AppError::invalid("duration", "too long"))
+            .ok_or_else(|| AppError::invalid("duration", "too long"))?;
+        within_years("duration", end)
     };
     match window {
         Window::For(duration) => Ok((now, after(now, duration)?)),
@@ -612,15 +613,23 @@ pub fn resolve(window: &Window, now: DateTime<Utc>) -> Result<(DateTime<Utc>, Da
     }
 }
 
+/// `t` if Alertmanager can hold it: it writes times as RFC 3339, whose years have four digits.
+fn within_years(field: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>, AppError> {
+    use chrono::Datelike;
+    if t.year() < 9999 { Ok(t) } else { Err(AppError::invalid(field, "is too far ahead: before the year 9999")) }
+}
+
 fn parse_time(field: &str, text: &str) -> Result<DateTime<Utc>, AppError> {
+    use chrono::Timelike;
     let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
-            return Ok(t.and_utc());
-        }
+    let parsed = DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).ok().or_else(|| {
+        ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+            .into_iter()
+            .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok().map(|t| t.and_utc()))
+    });
+    // A leap second (:60) is one chrono reads and Alertmanager refuses.
+    if let Some(t) = parsed.filter(|t| t.nanosecond() < 1_000_000_000) {
+        return within_years(field, t);
     }
     Err(AppError::invalid(
         field,
@@ -770,6 +779,13 @@ mod tests {
         assert_eq!(from("2017-12-14T09:00", "2h").unwrap().1.to_rfc3339(), "2017-12-14T11:00:00+00:00");
         assert_eq!(err(from("2017-12-13T09:00", "2h")).0, "duration");
         assert_eq!(err(from("soon", "2h")).0, "startsAt");
+        // What Alertmanager would refuse is refused here, at its field: too short to arrive,
+        // a leap second, a year of five digits.
+        assert_eq!(err(resolve(&Window::For("1ms".into()), now)).0, "duration");
+        assert_eq!(err(from("2030-01-01T00:00:60Z", "1h")).0, "startsAt");
+        assert_eq!(err(between("2030-01-01T00:00", "2030-06-30T23:59:60Z")).0, "endsAt");
+        assert_eq!(err(from("9998-12-31T23:30", "1h")).0, "duration");
+        assert_eq!(err(between("2030-01-01T00:00", "9999-12-31T23:59:59Z")).0, "endsAt");
         assert_eq!(err(resolve(&Window::For("5 minutes".into()), now)).0, "duration");
         assert_eq!(err(resolve(&Window::For("0".into()), now)).0, "duration");
         assert_eq!(err(resolve(&Window::For("300y".into()), now)).0, "duration");

@@ -126,7 +126,9 @@ impl SiteSettings {
     pub async fn update(&self, actor: &Actor, domain: &str, scheme: &str) -> Result<Site, AppError> {
         actor.may_administer("change the site")?;
         let domain = domain.trim().trim_end_matches('/').to_string();
+        // A DNS name (253) and a port.
         let valid_host = !domain.is_empty()
+            && domain.len() <= 253 + 6
             && domain.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
             && !domain.starts_with(['.', '-', ':']);
         if !valid_host {

@@ -191,7 +191,9 @@ pub mod checks {
         match crate::model::duration::parse_duration(v.trim()) {
             _ if v.trim().is_empty() => None,
             Err(e) => Some(e.to_string()),
-            Ok(0) => Some("a silence must last longer than 0".to_string()),
+            Ok(ms) if ms < crate::model::silences::MIN_SILENCE_MS => {
+                Some(crate::model::silences::TOO_SHORT.to_string())
+            }
             Ok(_) => None,
         }
     }
@@ -209,7 +211,9 @@ mod tests {
         assert_eq!(silence_duration("1h30m"), None);
         assert!(silence_duration("2x").is_some());
         assert!(silence_duration("-5m").is_some());
-        assert_eq!(silence_duration("0s").as_deref(), Some("a silence must last longer than 0"));
+        assert_eq!(silence_duration("0s").as_deref(), Some("a silence must last at least 1m"));
+        assert_eq!(silence_duration("59s").as_deref(), Some("a silence must last at least 1m"));
+        assert_eq!(silence_duration("1m"), None);
     }
 
     #[test]

@@ -242,6 +242,12 @@ pub struct Silence {
     pub may_expire: bool,
 }
 
+/// The shortest silence, in ms: a shorter one could end before Alertmanager has it ("end time
+/// can't be in the past"). Checked as typed and by the server.
+pub const MIN_SILENCE_MS: u64 = 60_000;
+/// What is said of a shorter one.
+pub const TOO_SHORT: &str = "a silence must last at least 1m";
+
 /// The silences of every configured Alertmanager, and what went wrong asking them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SilenceList {

@@ -109,13 +109,21 @@ pub const QUERY_MAX_CHARS: usize = 200;
 /// The fewest characters a password may have.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
-/// A new password: at least [`MIN_PASSWORD_CHARS`] characters (counted as characters, not
-/// bytes), checked as it is typed and on save.
+/// The most characters a new password may have (a passphrase fits; hashing is work per byte).
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// A new password: [`MIN_PASSWORD_CHARS`] to [`MAX_PASSWORD_CHARS`] characters (counted as
+/// characters, not bytes), checked as it is typed and on save.
 pub fn new_password(field: &str, value: &str) -> Checked<()> {
-    if value.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(FieldError::new(field, format!("must be at least {MIN_PASSWORD_CHARS} characters")));
+    match value.chars().count() {
+        n if n < MIN_PASSWORD_CHARS => {
+            Err(FieldError::new(field, format!("must be at least {MIN_PASSWORD_CHARS} characters")))
+        }
+        n if n > MAX_PASSWORD_CHARS => {
+            Err(FieldError::new(field, format!("may be at most {MAX_PASSWORD_CHARS} characters")))
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Characters that change how the text around them reads without being seen: the controls
@@ -424,6 +432,14 @@ pub fn module(field: &str, value: &str) -> Checked<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_have_a_floor_and_a_ceiling() {
+        assert!(new_password("p", "seven77").is_err());
+        assert!(new_password("p", "eight888").is_ok());
+        assert!(new_password("p", &"é".repeat(MAX_PASSWORD_CHARS)).is_ok());
+        assert!(new_password("p", &"é".repeat(MAX_PASSWORD_CHARS + 1)).is_err());
+    }
 
     #[test]
     fn invisible_and_reordering_characters_are_refused() {

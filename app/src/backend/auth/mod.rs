@@ -422,6 +422,10 @@ impl Auth {
 pub fn local_redirect(next: Option<&str>) -> String {
     const HOME: &str = "http://promgen.invalid/";
     let (Ok(base), Some(next)) = (url::Url::parse(HOME), next) else { return "/".into() };
+    // An address no page of ours has: a 70 KB `next` made a Location header clients refuse.
+    if next.len() > MAX_NEXT_BYTES {
+        return "/".into();
+    }
     match base.join(next) {
         // The scheme too: a `blob:` URL's origin is its inner URL's, so `blob:http://promgen.invalid\@evil/`
         // passed the origin check, and its "path" was the whole inner URL.
@@ -438,11 +442,20 @@ pub fn local_redirect(next: Option<&str>) -> String {
             }
             let path = &url[url::Position::BeforePath..];
             // `/.//evil` parses to the path `//evil`, which a browser reads as another host.
-            if path.starts_with("//") || path.starts_with("/\\") { "/".into() } else { path.to_string() }
+            // Encoded, it may have grown past the limit.
+            if path.starts_with("//") || path.starts_with("/\\") || path.len() > MAX_NEXT_BYTES {
+                "/".into()
+            } else {
+                path.to_string()
+            }
         }
         _ => "/".into(),
     }
 }
+
+/// The longest `next` followed after a login, in bytes (a page's path and query; longer goes
+/// home).
+pub const MAX_NEXT_BYTES: usize = 4096;
 
 /// The actor behind a browser session: the logged-in user, or anonymous.
 pub async fn actor_from_session(auth: &Auth, session: &tower_sessions::Session) -> Result<Actor, AppError> {
@@ -489,5 +502,9 @@ mod tests {
         ] {
             assert_eq!(local_redirect(next), to, "{next:?}");
         }
+        // Longer than a page's address (as sent, or once encoded): home.
+        assert_eq!(local_redirect(Some(&format!("/{}", "a".repeat(super::MAX_NEXT_BYTES)))), "/");
+        assert_eq!(local_redirect(Some(&format!("/{}", " ".repeat(2000)))), "/");
+        assert_eq!(local_redirect(Some(&format!("/{}", "a".repeat(4000)))).len(), 4001);
     }
 }

@@ -23,14 +23,15 @@ impl Inventory {
     pub async fn create_probe(&self, actor: &Actor, module: &str, description: &str) -> Result<Probe, AppError> {
         actor.may_administer("add probes")?;
         let module = validate::module("module", module)?;
+        let description = validate::text("description", description, validate::MAX_DESCRIPTION)?;
         let mut tx = self.db.begin().await?;
         let (id,): (i64,) = sqlx::query_as("INSERT INTO probe (module, description) VALUES ($1, $2) RETURNING id")
             .bind(&module)
-            .bind(description.trim())
+            .bind(&description)
             .fetch_one(&mut *tx)
             .await
             .map_err(unique("module", format!("probe {module:?} exists already")))?;
-        let probe = Probe { id: ProbeId(id), module, description: description.trim().into() };
+        let probe = Probe { id: ProbeId(id), module, description };
         audit::record(
             &mut tx,
             actor,
@@ -78,8 +79,9 @@ impl Inventory {
     ) -> Result<Probe, AppError> {
         actor.may_administer("change probes")?;
         let module = validate::module("module", module)?;
+        let description = validate::text("description", description, validate::MAX_DESCRIPTION)?;
         let old = self.probe_row(id).await?;
-        let new = Probe { id, module, description: description.trim().into() };
+        let new = Probe { id, module, description };
         let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE probe SET module = $1, description = $2 WHERE id = $3")
             .bind(&new.module)

@@ -545,6 +545,7 @@ async fn a_login_flood_is_limited_and_memory_stays_flat() {
     // A hundred attempts from one address (the default limit: 30 a minute) are cut short.
     let quiet = common::Served::start(&db.backend.db.url, &[]).await;
     let mut limited = 0;
+    let started = std::time::Instant::now();
     for i in 0..40 {
         let res = client
             .post(format!("{}{}", quiet.base, app::api::auth::Login::PATH))
@@ -559,7 +560,10 @@ async fn a_login_flood_is_limited_and_memory_stays_flat() {
             assert!(res.text().await.unwrap().contains("too many login attempts from this address"));
         }
     }
-    assert_eq!(limited, 10);
+    // 30 at once, then one more every 2 s (governor's per-minute quota): a slow machine's 40
+    // attempts may have earned one or two back.
+    let refilled = (started.elapsed().as_secs_f64() / 2.0).floor() as i32;
+    assert!((10 - refilled..=10).contains(&limited), "{limited} limited in {:?}", started.elapsed());
 }
 
 on_both_databases!(secrets_stay_with_their_owners, |b: Backend| async move {

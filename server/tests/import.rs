@@ -155,6 +155,9 @@ on_both_databases!(promgen_passwords_keep_working, |b: Backend| async move {
 
     let wrong = b.auth.login("alice", "not-her-password", None).await.unwrap_err();
     assert_eq!(wrong, AppError::WrongCredentials);
+    // Longer than any password that can be set: wrong, and not hashed.
+    let long = "x".repeat(app::model::validate::MAX_PASSWORD_CHARS * 4 + 1);
+    assert_eq!(b.auth.login("alice", &long, None).await.unwrap_err(), AppError::WrongCredentials);
     for user in ["alice", "bob"] {
         let me = b.auth.login(user, "promgen-old-password", None).await.unwrap();
         assert_eq!(me.username, user);

@@ -553,19 +553,26 @@ impl Roles {
                     .bind(user.0)
                     .fetch_optional(&mut *tx)
                     .await?;
-            let already =
-                format!("{} is a member of {} already", self.principal_name(Principal::User(*user)).await?, group.name);
-            if taken.is_some() {
-                return Err(AppError::conflict("user_ids", already));
+            // Another request may have added them since the read: the key decides.
+            let added = match taken {
+                Some(_) => None,
+                None => Some(
+                    sqlx::query("INSERT INTO group_member (group_id, user_id, role) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(user.0)
+                        .bind(role.as_str())
+                        .execute(&mut *tx)
+                        .await,
+                ),
+            };
+            match added {
+                Some(Ok(_)) => {}
+                Some(Err(e)) if !super::db::is_unique_violation(&e) => return Err(e.into()),
+                _ => {
+                    let who = self.principal_name(Principal::User(*user)).await?;
+                    return Err(AppError::conflict("user_ids", format!("{who} is a member of {} already", group.name)));
+                }
             }
-            // Another request may have added them since the read above: the key decides.
-            sqlx::query("INSERT INTO group_member (group_id, user_id, role) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(user.0)
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(super::unique("user_ids", already))?;
         }
         let members = crate::model::counted(users.len() as i64, "member");
         let body = format!("Added {members} to group {} as {}", group.name, role.as_str());

@@ -54,7 +54,7 @@ pub fn ServicePage() -> impl IntoView {
                 let no_projects = d.projects.is_empty();
                 // The question names what goes with the service: its projects cascade, with
                 // their farms' hosts and their exporters.
-                let delete_question = delete_question(&d);
+                let delete_question = can_delete.then(|| delete_question(&d));
                 view! {
                     <Title text={format!("Service {}", d.service.name)} />
                     <h1>"Service " {d.service.name.clone()}</h1>
@@ -83,7 +83,7 @@ pub fn ServicePage() -> impl IntoView {
                     {deferred::members("service", sid.0, sections.members)}
                     {deferred::notifiers("service", sid.0, sections.notifiers)}
                     {deferred::rules(OwnerKind::Service, sid.0, sections.rules)}
-                    {edit_zone(service.clone(), can_delete.then_some(delete_question), d.can_edit, create, update, delete, choices)}
+                    {edit_zone(service.clone(), delete_question, d.can_edit, create, update, delete, choices)}
                 }.into_any()
             })}
         </Transition>

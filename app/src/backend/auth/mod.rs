@@ -319,6 +319,10 @@ impl Auth {
                 .fetch_optional(&self.db.pool)
                 .await?
         };
+        // Longer than any password that can be set: wrong, without hashing it (work per byte).
+        if password.len() > crate::model::validate::MAX_PASSWORD_CHARS * 4 {
+            return Err(wrong());
+        }
         let usable = row.as_ref().filter(|r| r.is_active != 0).and_then(|r| r.password_hash.clone());
         // Without a usable hash, check against a hash of nothing anyone knows: the same time.
         let hash = usable.clone().unwrap_or_else(|| DUMMY_HASH.clone());

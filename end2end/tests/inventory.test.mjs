@@ -307,5 +307,15 @@ test("register what Prometheus scrapes and see it in /api/v1/targets", async () 
   await page.locator("main h1", { hasText: "Service api" }).waitFor();
   await page.waitForFunction(() => !document.querySelector("main [aria-invalid=true]"));
   assert.equal(await page.getByText("exists already").count(), 0);
+
+  // A delete lands on the list that held it, which says what went; once: not after a reload,
+  // and not from the URL.
+  await page.click("button:has-text('Delete this service')");
+  await page.click("button:has-text('Yes, delete this service')");
+  await page.waitForURL(base + "/");
+  await page.getByRole("status").filter({ hasText: "Deleted the service api." }).waitFor();
+  await page.reload();
+  await page.locator("main h1", { hasText: "Services" }).waitFor();
+  assert.equal(await page.getByText("Deleted the service").count(), 0);
   assert.deepEqual(env.errors, []);
 });

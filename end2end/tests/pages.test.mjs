@@ -407,6 +407,19 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   // own requests has the browser log their 401s).
   await anon.locator("main h1", { hasText: "Project" }).waitFor();
   await anon.waitForLoadState("networkidle");
+  // A session that ends while a form is filled: the refusal offers a login in a new tab, and
+  // what was typed stays, to send again.
+  const cookies = await anon.context().cookies();
+  await anon.context().clearCookies();
+  await anon.fill("#exporters input[name=job]", "after-logout");
+  await anon.fill("#exporters input[name=port]", "9999");
+  await anon.click("#exporters button:has-text('Add exporter')");
+  const relogin = anon.locator("#exporters a", { hasText: "Log in in a new tab" });
+  await relogin.waitFor();
+  assert.equal(await relogin.getAttribute("href"), "/login?next=%2Fproject%2F1");
+  assert.equal(await relogin.getAttribute("target"), "_blank");
+  assert.equal(await anon.inputValue("#exporters input[name=job]"), "after-logout");
+  await anon.context().addCookies(cookies);
   // Logging out: the header says so at once.
   await anon.click("header button:has-text('Log out')");
   await anon.waitForURL(/\/login/);

@@ -153,6 +153,28 @@ on_both_databases!(subscribing_needs_a_role, |b: Backend| async move {
         .unwrap();
     b.notifiers.subscribe(&stranger, &on_service, true).await.unwrap();
     b.notifiers.subscribe(&owner, &on_service, true).await.unwrap();
+
+    // What changes nothing records nothing: a second subscribe or unsubscribe, the role one
+    // holds given again, a group member made what they are.
+    let entries =
+        || async { sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM audit").fetch_one(&b.db.pool).await.unwrap().0 };
+    b.notifiers.subscribe(&stranger, &on_service, false).await.unwrap();
+    let before = entries().await;
+    b.notifiers.subscribe(&owner, &on_service, true).await.unwrap();
+    b.notifiers.subscribe(&stranger, &on_service, false).await.unwrap();
+    let stranger_id = stranger.user_id().unwrap();
+    b.roles.grant(&owner, Object::Service(s.id), Principal::User(stranger_id), Role::Viewer).await.unwrap();
+    let group = b.roles.create_own_group(&owner, "ops").await.unwrap();
+    b.roles.add_group_members(&owner, group.id, &[stranger_id], GroupRole::Member).await.unwrap();
+    let after_add = entries().await;
+    assert_eq!(after_add, before + 2, "the group's making and its member are changes");
+    b.roles.set_group_role(&owner, group.id, stranger_id, GroupRole::Member).await.unwrap();
+    assert_eq!(entries().await, after_add);
+    // A change is recorded, naming the member.
+    b.roles.set_group_role(&owner, group.id, stranger_id, GroupRole::Admin).await.unwrap();
+    let (body,): (String,) =
+        sqlx::query_as("SELECT body FROM audit ORDER BY id DESC LIMIT 1").fetch_one(&b.db.pool).await.unwrap();
+    assert_eq!(body, "Made user stranger ADMIN of group ops");
 });
 
 // Reading follows roles: without one, a user neither lists nor opens another team's service,

@@ -278,6 +278,24 @@ on_both_databases!(users_silence_only_what_they_may_edit, |b: Backend| async mov
     // One with no Editor or Admin role anywhere may silence nothing: the form says so first.
     let reader = common::user(&b, "reader").await;
     assert!(!b.silences.list(&reader).await.unwrap().may_silence);
+
+    // Silences are in the audit log, filed under what they select: the editor reads the
+    // making and the expiry of theirs, not root's silence of `other`.
+    let path = format!("/proxy/v1/silences/{}", mine["silenceID"].as_str().unwrap());
+    assert_eq!(call(&app, "DELETE", &path, None, &editor).await.0, StatusCode::OK);
+    let silences = |records: Vec<app::backend::audit::AuditRecord>| -> Vec<(String, String, String)> {
+        let records = records.into_iter().filter(|r| r.entry.object_type == "silence");
+        records.map(|r| (r.entry.body, r.entry.user.unwrap_or_default(), r.parent_type)).collect()
+    };
+    let log = silences(b.audit.visible(&editor_actor).await.unwrap());
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert_eq!(log[0].0, r#"Expired the silence matching service="web""#);
+    assert!(log[1].0.starts_with(r#"Silenced alerts matching project="shop", alertname="Down" until "#), "{log:?}");
+    assert_eq!((log[1].1.as_str(), log[1].2.as_str()), ("editor", "project"));
+    assert!(log[2].0.starts_with(r#"Silenced alerts matching service="web" until "#), "{log:?}");
+    let root_actor = Actor::User(b.auth.user_by_name("root").await.unwrap());
+    let everything = silences(b.audit.visible(&root_actor).await.unwrap());
+    assert!(everything.iter().any(|(body, who, _)| body.contains(r#"service="other""#) && who == "root"));
 });
 
 on_both_databases!(several_alertmanagers, |b: Backend| async move {

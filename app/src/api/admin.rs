@@ -77,11 +77,10 @@ pub async fn update_shard(
 
 /// Deletes a shard no project uses (site admins).
 #[server(endpoint = "delete_shard", output = JsonText)]
-pub async fn delete_shard(id: ShardId) -> Result<(), AppError> {
+pub async fn delete_shard(id: ShardId) -> Result<String, AppError> {
     let (b, actor) = super::caller().await?;
-    b.inventory.delete_shard(&actor, id).await?;
-    leptos_axum::redirect("/shard");
-    Ok(())
+    let gone = b.inventory.delete_shard(&actor, id).await?;
+    Ok(super::deleted("/shard", format!("the shard {}", gone.name)))
 }
 
 /// What each Prometheus server of the shard scrapes now, asked live.

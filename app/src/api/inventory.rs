@@ -37,11 +37,10 @@ pub async fn update_service(id: ServiceId, name: String, description: String) ->
 }
 
 #[server(endpoint = "delete_service", output = JsonText)]
-pub async fn delete_service(id: ServiceId) -> Result<(), AppError> {
+pub async fn delete_service(id: ServiceId) -> Result<String, AppError> {
     let (b, actor) = super::caller().await?;
-    b.inventory.delete_service(&actor, id).await?;
-    leptos_axum::redirect("/");
-    Ok(())
+    let gone = b.inventory.delete_service(&actor, id).await?;
+    Ok(super::deleted("/", format!("the service {}", gone.name)))
 }
 
 #[server(endpoint = "get_project", output = JsonText)]
@@ -75,11 +74,10 @@ pub async fn update_project(
 }
 
 #[server(endpoint = "delete_project", output = JsonText)]
-pub async fn delete_project(id: ProjectId) -> Result<(), AppError> {
+pub async fn delete_project(id: ProjectId) -> Result<String, AppError> {
     let (b, actor) = super::caller().await?;
-    let service = b.inventory.delete_project(&actor, id).await?;
-    leptos_axum::redirect(&format!("/service/{service}"));
-    Ok(())
+    let gone = b.inventory.delete_project(&actor, id).await?;
+    Ok(super::deleted(&format!("/service/{}", gone.service_id), format!("the project {}", gone.name)))
 }
 
 #[server(endpoint = "create_farm", output = JsonText)]

@@ -221,11 +221,10 @@ pub async fn remove_group_member(id: i64, user_id: i64) -> Result<(), AppError> 
 
 /// Deletes a group (its admins); its roles go with it.
 #[server(endpoint = "delete_group", output = JsonText)]
-pub async fn delete_group(id: i64) -> Result<(), AppError> {
+pub async fn delete_group(id: i64) -> Result<String, AppError> {
     let (b, actor) = super::caller().await?;
-    b.roles.delete_group(&actor, id).await?;
-    leptos_axum::redirect("/group");
-    Ok(())
+    let gone = b.roles.delete_group(&actor, id).await?;
+    Ok(super::deleted("/group", format!("the group {}", gone.name)))
 }
 
 /// Active users whose username, email or name contains `q`: the users page (site admins).

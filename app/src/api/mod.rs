@@ -81,3 +81,11 @@ pub(crate) fn user_agent() -> Option<String> {
 pub(crate) async fn session() -> Result<tower_sessions::Session, AppError> {
     leptos_axum::extract::<tower_sessions::Session>().await.map_err(|e| AppError::fault("reading the session", e))
 }
+
+/// After a delete: sends the browser to `path` (the page that listed what went) and answers
+/// "Deleted `what`.", which that page says ([`crate::components::SaidAfterPost`]).
+#[cfg(feature = "ssr")]
+pub(crate) fn deleted(path: &str, what: String) -> String {
+    leptos_axum::redirect(path);
+    format!("Deleted {what}.")
+}

@@ -102,11 +102,10 @@ pub async fn set_rule_enabled(id: RuleId, enabled: bool) -> Result<Rule, AppErro
 }
 
 #[server(endpoint = "delete_rule", output = JsonText)]
-pub async fn delete_rule(id: RuleId) -> Result<(), AppError> {
+pub async fn delete_rule(id: RuleId) -> Result<String, AppError> {
     let (b, actor) = super::caller().await?;
-    let owner = b.rules.delete(&actor, id).await?;
-    leptos_axum::redirect(&owner.href());
-    Ok(())
+    let gone = b.rules.delete(&actor, id).await?;
+    Ok(super::deleted(&gone.owner.href(), format!("the rule {}", gone.name)))
 }
 
 #[server(endpoint = "restore_rule", output = JsonText)]

@@ -189,6 +189,20 @@ impl Roles {
         }
         let mut tx = self.db.begin().await?;
         if replace {
+            // The role it holds already: nothing changes, nothing is recorded.
+            let held: Option<(String,)> = sqlx::query_as(
+                "SELECT role FROM role_grant WHERE service_id IS NOT DISTINCT FROM $1 AND project_id IS NOT DISTINCT FROM $2 \
+                 AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
+            )
+            .bind(service)
+            .bind(project)
+            .bind(user)
+            .bind(group)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if held.is_some_and(|(r,)| r == role.as_str()) {
+                return Ok(());
+            }
             delete_grant(&mut tx, (service, project), (user, group)).await?;
         }
         sqlx::query(
@@ -451,8 +465,8 @@ impl Roles {
         Ok(group)
     }
 
-    /// Deletes a group (its admins): its members' roles through it end.
-    pub async fn delete_group(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
+    /// Deletes a group (its admins): its members' roles through it end. Answers what it was.
+    pub async fn delete_group(&self, actor: &Actor, id: i64) -> Result<Group, AppError> {
         let old = self.group_row(id).await?;
         self.check_group(actor, id, GroupRole::Admin, "delete this group").await?;
         let objects = self.group_objects(id).await?;
@@ -471,7 +485,7 @@ impl Roles {
         for object in objects {
             self.unsubscribe_roleless(object).await?;
         }
-        Ok(())
+        Ok(old)
     }
 
     /// The services and projects a group holds a role on.
@@ -599,6 +613,11 @@ impl Roles {
     pub async fn set_group_role(&self, actor: &Actor, id: i64, user: UserId, role: GroupRole) -> Result<(), AppError> {
         let group = self.group_row(id).await?;
         self.check_group(actor, id, GroupRole::Admin, "change this group's members").await?;
+        // The role they hold already: nothing changes, nothing is recorded.
+        if self.group_role(user.0, id).await? == Some(role) {
+            return Ok(());
+        }
+        let who = self.principal_name(Principal::User(user)).await?;
         let mut tx = self.db.begin().await?;
         let changed = sqlx::query("UPDATE group_member SET role = $1 WHERE group_id = $2 AND user_id = $3")
             .bind(role.as_str())
@@ -608,9 +627,9 @@ impl Roles {
             .await?
             .rows_affected();
         if changed == 0 {
-            return Err(AppError::NotFound(format!("user {user} in group {}", group.name)));
+            return Err(AppError::NotFound(format!("{who} in group {}", group.name)));
         }
-        let body = format!("Made user {user} {} of group {}", role.as_str(), group.name);
+        let body = format!("Made {who} {} of group {}", role.as_str(), group.name);
         audit::record(&mut tx, actor, &body, Subject::new("group", id), None::<&()>, Some(&(user, role))).await?;
         tx.commit().await?;
         Ok(())

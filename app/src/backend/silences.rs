@@ -11,6 +11,7 @@
 //!   carry Promgen's warnings when their `service` and `project` labels disagree.
 
 use super::alertmanager::{Alertmanagers, AmError};
+use super::audit::{self, Subject};
 use super::{Actor, Db, policy};
 use crate::error::AppError;
 use crate::model::silences::*;
@@ -24,6 +25,9 @@ pub const DEFAULT_COMMENT: &str = "Silenced from Promgen";
 const MAX_COMMENT: usize = 4000;
 /// The largest compiled form of a matcher's regex (bytes), so a hostile one cannot eat memory.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// The most services or projects a silence's audit entry is filed under, one entry each; a
+/// silence that selects more is filed under none (site admins read it).
+const MAX_AUDITED_OBJECTS: usize = 20;
 
 /// When a silence holds: for a duration from now, for a duration from a start, or from a start
 /// to an end.
@@ -131,6 +135,7 @@ impl Silences {
         self.authorize(actor, &matchers, "silence these alerts").await?;
         self.require_configured()?;
         // Replacing a silence ends the old one: as much a change of it as expiring it.
+        let mut replaced = None;
         if let Some(old) = id.filter(|i| !i.is_empty()) {
             check_silence_id(old)?;
             let held = self.ams.silence(old).await.map_err(|e| am_refusal(Some(e), "read the silence", "id"))?;
@@ -138,6 +143,7 @@ impl Silences {
             let before: Vec<Matcher> = serde_json::from_value(held["matchers"].clone()).unwrap_or_default();
             let what = format!("replace the silence that matches {}", format_matchers(&before));
             self.authorize(actor, &before, &what).await?;
+            replaced = Some(held);
         }
         let mut body = json!({
             "matchers": matchers,
@@ -164,6 +170,17 @@ impl Silences {
             return Err(am_refusal(refusal, "make the silence", "matchers"));
         }
         tracing::info!(by = %created_by, matchers = %format_matchers(&matchers), ids = ?made.ids, "silence made");
+        let verb = if replaced.is_some() { "Replaced the silence with one" } else { "Silenced alerts" };
+        let body =
+            format!("{verb} matching {} until {}", format_matchers(&matchers), ends.format("%Y-%m-%d %H:%M UTC"));
+        let new = json!({
+            "ids": made.ids,
+            "matchers": format_matchers(&matchers),
+            "startsAt": starts.to_rfc3339(),
+            "endsAt": ends.to_rfc3339(),
+            "comment": comment,
+        });
+        self.audit(actor, &body, &matchers, replaced.as_ref().map(audited).as_ref(), Some(&new)).await;
         Ok(made)
     }
 
@@ -194,6 +211,8 @@ impl Silences {
                 }
             }
             tracing::info!(id, "silence expired");
+            let body = format!("Expired the silence matching {}", format_matchers(&matchers));
+            self.audit(actor, &body, &matchers, Some(&audited(&silence)), None).await;
             return Ok(());
         }
         let refusal = answers.into_iter().filter_map(|(_, r)| r.err()).find(|e| !matches!(e, AmError::Status(404, _)));
@@ -406,6 +425,46 @@ impl Silences {
         Ok(true)
     }
 
+    /// Files a silence's making, replacing or ending in the audit log, under each service or
+    /// project its matchers select (see [`MAX_AUDITED_OBJECTS`]). Alertmanager holds the change
+    /// already: an entry that cannot be written is logged, not answered as a failure (a retry
+    /// would make the silence twice).
+    async fn audit(&self, actor: &Actor, body: &str, matchers: &[Matcher], old: Option<&Value>, new: Option<&Value>) {
+        if let Err(e) = self.try_audit(actor, body, matchers, old, new).await {
+            tracing::error!(error = %e, body, "the audit log did not take a silence's change");
+        }
+    }
+
+    async fn try_audit(
+        &self,
+        actor: &Actor,
+        body: &str,
+        matchers: &[Matcher],
+        old: Option<&Value>,
+        new: Option<&Value>,
+    ) -> Result<(), AppError> {
+        let selected = affected(&self.catalog().await?, matchers).unwrap_or_default();
+        let mut parents: Vec<(&str, i64)> = if selected.projects.is_empty() {
+            selected.services.iter().map(|(id, _)| ("service", id.0)).collect()
+        } else {
+            selected.projects.iter().map(|(id, _)| ("project", id.0)).collect()
+        };
+        if parents.len() > MAX_AUDITED_OBJECTS {
+            parents.clear();
+        }
+        let subjects: Vec<Subject> = if parents.is_empty() {
+            vec![Subject::new("silence", 0)]
+        } else {
+            parents.into_iter().map(|(kind, id)| Subject::new("silence", 0).under(kind, id)).collect()
+        };
+        let mut tx = self.db.begin().await?;
+        for subject in subjects {
+            audit::record(&mut tx, actor, body, subject, old, new).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn catalog(&self) -> Result<Catalog, AppError> {
         let projects: Vec<(i64, String, i64)> =
             sqlx::query_as("SELECT id, name, service_id FROM project ORDER BY name").fetch_all(&self.db.pool).await?;
@@ -416,6 +475,20 @@ impl Silences {
             services: services.into_iter().map(|(id, n)| (ServiceId(id), n)).collect(),
         })
     }
+}
+
+/// What the audit log keeps of a silence Alertmanager answered with: who made it, what it
+/// matches, when and why.
+fn audited(silence: &Value) -> Value {
+    let matchers: Vec<Matcher> = serde_json::from_value(silence["matchers"].clone()).unwrap_or_default();
+    json!({
+        "id": silence["id"],
+        "matchers": format_matchers(&matchers),
+        "startsAt": silence["startsAt"],
+        "endsAt": silence["endsAt"],
+        "createdBy": silence["createdBy"],
+        "comment": silence["comment"],
+    })
 }
 
 /// The objects a silence selects, by name, and whether they are "projects" or "services".

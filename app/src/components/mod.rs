@@ -33,7 +33,7 @@ pub use live_feed::live_feed;
 pub use members::MembersPanel;
 pub use nav::{Nav, login_href};
 pub use notifiers::NotifiersSection;
-pub use post::{Answer, PostAction, PostForm, Posted};
+pub use post::{Answer, PostAction, PostForm, Posted, SaidAfterPost};
 pub use rule_editor::{RuleEditor, TestResult, test_fields};
 pub use rules::RulesSection;
 pub use session::{Session, SiteAdminOnly};
@@ -173,6 +173,13 @@ pub fn FormError(action: PostAction) -> impl IntoView {
             *current.borrow_mut() = Some(place);
         });
     }
+    // A session that ended while the form was filled: logging in in another tab keeps what
+    // was typed here, to send again.
+    let here = leptos_router::hooks::use_location();
+    let log_in = move || {
+        let href = login_href(&here.pathname.get_untracked(), &here.search.get_untracked());
+        view! { " " <a href=href target="_blank" rel="noopener">"Log in in a new tab"</a> ", then send again: what you typed stays." }
+    };
     // The field's name is a part of its own: under the field (labelled right above) only the
     // message goes; the labels the server names fields by need not match the form's words.
     (move || {
@@ -182,6 +189,7 @@ pub fn FormError(action: PostAction) -> impl IntoView {
                 <p class="error" role="alert" node_ref=message>
                     {name.map(|n| view! { <span class="field-name">{n}</span> })}
                     {text}
+                    {(e == AppError::Unauthenticated).then(log_in)}
                 </p>
             }
         })

@@ -305,9 +305,34 @@ async fn post(posted: Posted) -> Answer {
     }
     let text = ClientRes::<AppError>::try_into_string(response).await?;
     if (300..=399).contains(&status) || redirect {
+        // What the answer says ("Deleted the service web.") is said on the page it goes to.
+        let said = serde_json::from_str::<String>(&text).ok();
+        SAID.with(|s| *s.borrow_mut() = said.map(|said| (location.clone(), said)));
         leptos::server_fn::redirect::call_redirect_hook(&location);
     }
     Ok(text)
+}
+
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+thread_local! {
+    /// The last redirected post's words and the path it went to, until that page takes them.
+    static SAID: std::cell::RefCell<Option<(String, String)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// What a post that moved the browser to this page said of itself ("Deleted the service
+/// web."): its own page is gone, so the page it went to says it, once. Put it at the top of
+/// every page a delete goes to. Taken from the post's answer, never from the URL: a link cannot
+/// make the site say something. Nothing on the server or without the wasm.
+#[component]
+pub fn SaidAfterPost() -> impl IntoView {
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    let said = {
+        let here = leptos_router::hooks::use_location().pathname.get_untracked();
+        SAID.with(|s| s.borrow_mut().take()).filter(|(at, _)| *at == here).map(|(_, said)| said)
+    };
+    #[cfg(not(any(feature = "hydrate", feature = "csr")))]
+    let said = None::<String>;
+    said.map(|said| view! { <p class="ok" role="status">{said}</p> })
 }
 
 /// A refusal that is not AppError's JSON: its text (the first 300 characters), or its status.

@@ -21,6 +21,7 @@ pub fn GroupsPage() -> impl IntoView {
     let groups = Resource::new(move || create_done.get(), |_| list_groups());
     land_on(create, |g: &crate::model::Group| format!("/group/{}", g.id));
     view! {
+        <crate::components::SaidAfterPost />
         <Title text="Groups" />
         <h1>"Groups"</h1>
         <p class="muted">"A group holds roles on services and projects for all its members."</p>

@@ -14,6 +14,7 @@ pub fn HomePage() -> impl IntoView {
     let services = Resource::new(move || create_done.get(), |_| list_services());
     land_on(create, |s: &crate::model::Service| format!("/service/{}", s.id));
     view! {
+        <crate::components::SaidAfterPost />
         <Title text="Services" />
         <h1>"Services"</h1>
         <AddressWarning />

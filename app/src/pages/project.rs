@@ -114,6 +114,7 @@ pub fn ProjectPage() -> impl IntoView {
     });
 
     view! {
+        <crate::components::SaidAfterPost />
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 let d = match detail.await {

@@ -42,6 +42,7 @@ pub fn ServicePage() -> impl IntoView {
     );
     let choices = Held::new(|| Some(0), |_| get_form_choices());
     view! {
+        <crate::components::SaidAfterPost />
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 let d = match detail.await {

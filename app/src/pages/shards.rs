@@ -32,6 +32,7 @@ pub fn ShardsPage() -> impl IntoView {
     let shards = Resource::new(move || create_done.get(), |_| list_shards());
     land_on(create, |s: &crate::model::Shard| format!("/shard/{}", s.id));
     view! {
+        <crate::components::SaidAfterPost />
         <Title text="Shards" />
         <h1>"Shards"</h1>
         <Transition fallback=Loading>

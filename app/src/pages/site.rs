@@ -30,6 +30,7 @@ pub fn SitePage() -> impl IntoView {
     let notifiers = Held::notifiers(OwnerKind::Site, || Some(1));
     let rules = Held::rules(OwnerKind::Site, || Some(1));
     view! {
+        <crate::components::SaidAfterPost />
         <Title text="Site" />
         <h1>"Site"</h1>
         <AddressWarning changes=update_done />

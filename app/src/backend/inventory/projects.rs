@@ -201,7 +201,8 @@ impl Inventory {
         Ok(self.project_row(id).await?.project())
     }
 
-    pub async fn delete_project(&self, actor: &Actor, id: ProjectId) -> Result<ServiceId, AppError> {
+    /// Deletes the project with its farm, exporters and URLs; answers what it was.
+    pub async fn delete_project(&self, actor: &Actor, id: ProjectId) -> Result<Project, AppError> {
         let row = self.project_row(id).await?;
         policy::check(&self.db, actor, Action::Delete, Object::Project(id), "delete this project").await?;
         let old = row.project();
@@ -212,6 +213,6 @@ impl Inventory {
         audit::record(&mut tx, actor, &body, subject, Some(&old), None::<&()>).await?;
         bump_generation(&mut tx).await?;
         tx.commit().await?;
-        Ok(old.service_id)
+        Ok(old)
     }
 }

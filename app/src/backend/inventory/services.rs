@@ -152,8 +152,9 @@ impl Inventory {
         Ok(new)
     }
 
-    /// Deletes the service with its projects, farms, hosts, exporters and URLs.
-    pub async fn delete_service(&self, actor: &Actor, id: ServiceId) -> Result<(), AppError> {
+    /// Deletes the service with its projects, farms, hosts, exporters and URLs; answers what
+    /// it was.
+    pub async fn delete_service(&self, actor: &Actor, id: ServiceId) -> Result<Service, AppError> {
         let old = self.service_row(id).await?;
         policy::check(&self.db, actor, Action::Delete, Object::Service(id), "delete this service").await?;
         let old: Service = old.into();
@@ -163,6 +164,6 @@ impl Inventory {
         audit::record(&mut tx, actor, &body, Subject::new("service", id.0), Some(&old), None::<&()>).await?;
         bump_generation(&mut tx).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(old)
     }
 }

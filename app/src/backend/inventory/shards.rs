@@ -274,8 +274,9 @@ impl Inventory {
         Ok(ShardId(shard_id))
     }
 
-    /// Deletes a shard that no project uses (site admins); its servers go with it.
-    pub async fn delete_shard(&self, actor: &Actor, id: ShardId) -> Result<(), AppError> {
+    /// Deletes a shard that no project uses (site admins); its servers go with it. Answers
+    /// what it was.
+    pub async fn delete_shard(&self, actor: &Actor, id: ShardId) -> Result<Shard, AppError> {
         actor.may_administer("delete shards")?;
         let old = self.shard_row(id).await?;
         let mut tx = self.db.begin().await?;
@@ -299,6 +300,6 @@ impl Inventory {
         audit::record(&mut tx, actor, &body, Subject::new("shard", id.0), Some(&old), None::<&()>).await?;
         bump_generation(&mut tx).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(old)
     }
 }

@@ -697,7 +697,7 @@ impl Notifiers {
             }
             "subscribed to"
         } else {
-            sqlx::query(
+            let gone = sqlx::query(
                 "DELETE FROM notifier WHERE kind = 'user' AND value = $1 \
                  AND service_id IS NOT DISTINCT FROM $2 AND project_id IS NOT DISTINCT FROM $3",
             )
@@ -706,6 +706,10 @@ impl Notifiers {
             .bind(project)
             .execute(&mut *tx)
             .await?;
+            // Not subscribed: nothing changed, nothing to record.
+            if gone.rows_affected() == 0 {
+                return Ok(());
+            }
             "unsubscribed from"
         };
         let s = Subject::new("notifier", 0).under(owner.kind(), owner.id());

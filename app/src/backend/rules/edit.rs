@@ -195,8 +195,8 @@ impl Rules {
         Ok(new)
     }
 
-    /// Deletes a rule; its overrides stay, on their own. Returns the owner's page.
-    pub async fn delete(&self, actor: &Actor, id: RuleId) -> Result<RuleOwner, AppError> {
+    /// Deletes a rule; its overrides stay, on their own. Answers what it was.
+    pub async fn delete(&self, actor: &Actor, id: RuleId) -> Result<Rule, AppError> {
         let old = self.rule(id).await?;
         self.require_edit(actor, &old.owner).await?;
         let mut tx = self.db.begin().await?;
@@ -205,7 +205,7 @@ impl Rules {
             .await?;
         bump_generation(&mut tx).await?;
         tx.commit().await?;
-        Ok(old.owner)
+        Ok(old)
     }
 
     /// `target`'s override of rule `parent`: the draft Promgen makes, or `input` (the editor's

@@ -409,6 +409,7 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await anon.waitForLoadState("networkidle");
   // A session that ends while a form is filled: the refusal offers a login in a new tab, and
   // what was typed stays, to send again.
+  env.expectConsole(/status of 401 /);
   const cookies = await anon.context().cookies();
   await anon.context().clearCookies();
   await anon.fill("#exporters input[name=job]", "after-logout");

@@ -371,6 +371,16 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await page.goBack();
   await page.waitForURL(base + "/user?q=adm");
   await page.waitForFunction(() => document.querySelector("main input[name=q]").value === "adm");
+  // A site admin adds a user there: the list shows them, the form is empty again (the password
+  // too), and the page says what to do next.
+  await open(page, base + "/user");
+  await page.fill("main input[name=username]", "newcomer");
+  await page.fill("main input[name=email]", "newcomer@example.com");
+  await page.fill("main input[name=password]", "long-enough-pw");
+  await page.click("main button:has-text('Add user')");
+  await page.getByRole("status").filter({ hasText: "Added newcomer." }).waitFor();
+  await page.locator("main td", { hasText: "newcomer@example.com" }).waitFor();
+  assert.equal(await page.inputValue("main input[name=password]"), "");
   // Leaving the search page by links (from the silences, a search, a host, its service) left
   // its title asking for a query that was gone: a panic that killed the page (a reviewer's).
   await open(page, base + "/");
@@ -415,7 +425,7 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await anon.fill("#exporters input[name=job]", "after-logout");
   await anon.fill("#exporters input[name=port]", "9999");
   await anon.click("#exporters button:has-text('Add exporter')");
-  const relogin = anon.locator("#exporters a", { hasText: "Log in in a new tab" });
+  const relogin = anon.locator("#exporters a", { hasText: "log in in a new tab" });
   await relogin.waitFor();
   assert.equal(await relogin.getAttribute("href"), "/login?next=%2Fproject%2F1");
   assert.equal(await relogin.getAttribute("target"), "_blank");

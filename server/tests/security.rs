@@ -914,7 +914,8 @@ fn arguments(name: &str) -> String {
          &shard=main&value=ops%40example.com&alias=a&subject_template=&body_template=&on=true\
          &prometheus_version=2.42.0&domain=example.com&open=on&samples=1000&expr=up+%3D%3D+0&kind={kind}\
          &rules={rules}&targets={targets}&principal_kind=user&principal_id=2&user_id=2&username=viewer&role=ADMIN\
-         &matchers=service%3D%22made-by-create_service%22&duration=1h&comment=c&host=prometheus{n}.example.com",
+         &matchers=service%3D%22made-by-create_service%22&duration=1h&comment=c&host=prometheus{n}.example.com\
+         &email=made-by-{name}%40example.com&password=long-enough-pw",
         n = name.len(),
         port = 9100 + name.len(),
     )
@@ -1012,6 +1013,7 @@ on_both_databases!(every_change_refuses_a_viewer, |b: Backend| async move {
     ];
     let tables = [
         "audit",
+        "users",
         "role_grant",
         "group_member",
         "user_group",

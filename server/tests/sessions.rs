@@ -85,3 +85,45 @@ on_both_databases!(sessions_are_listed_and_ended, |b: Backend| async move {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert_eq!(refused["Invalid"]["field"], "password", "{refused}");
 });
+
+// A site admin adds local accounts on the users page: the new user logs in; a taken name, an
+// address that is none and a short password are refused at their fields, and nothing is
+// written; no one else may add one.
+on_both_databases!(site_admins_add_users, |b: Backend| async move {
+    let app = common::router(&b);
+    let admin = common::login(&app, &b, "root", true).await;
+    let someone = common::login(&app, &b, "someone", false).await;
+    let add = app::api::members::AddUser::PATH;
+    let (status, name) =
+        call(&app, add, "username=newbie&email=newbie%40example.com&password=long-enough-pw", &admin).await;
+    assert_eq!(status, StatusCode::OK, "{name}");
+    assert_eq!(name, "newbie");
+    let (status, _) = call(&app, add, "username=boss&email=&password=long-enough-pw&superuser=on", &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, listed) = call(&app, app::api::members::ListUsers::PATH, "q=", &admin).await;
+    let found = |name: &str| listed.as_array().unwrap().iter().find(|u| u["username"] == name).cloned().unwrap();
+    assert_eq!(
+        (found("newbie")["email"].as_str(), found("newbie")["is_superuser"].as_bool()),
+        (Some("newbie@example.com"), Some(false))
+    );
+    assert_eq!(found("boss")["is_superuser"], true);
+    let login = common::form(app::api::auth::Login::PATH, "username=newbie&password=long-enough-pw", None, None);
+    assert!(common::send(&app, login).await.0.is_success());
+    assert_eq!(common::count_where(&b, "audit", "body = 'Created user newbie'").await, 1);
+
+    let users = common::count(&b, "users").await;
+    for (body, status, field) in [
+        ("username=newbie&email=&password=long-enough-pw", StatusCode::CONFLICT, "username"),
+        ("username=other&email=not-an-address&password=long-enough-pw", StatusCode::BAD_REQUEST, "email"),
+        ("username=other&email=&password=short", StatusCode::BAD_REQUEST, "password"),
+        ("username=two+words&email=&password=long-enough-pw", StatusCode::BAD_REQUEST, "username"),
+    ] {
+        let (got, e) = call(&app, add, body, &admin).await;
+        assert_eq!(got, status, "{body}: {e}");
+        let kind = if status == StatusCode::CONFLICT { "Conflict" } else { "Invalid" };
+        assert_eq!(e[kind]["field"], field, "{body}: {e}");
+    }
+    let (status, _) = call(&app, add, "username=mine&email=&password=long-enough-pw&superuser=on", &someone).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(common::count(&b, "users").await, users, "nothing was written");
+});

@@ -293,9 +293,42 @@ on_both_databases!(users_silence_only_what_they_may_edit, |b: Backend| async mov
     assert!(log[1].0.starts_with(r#"Silenced alerts matching project="shop", alertname="Down" until "#), "{log:?}");
     assert_eq!((log[1].1.as_str(), log[1].2.as_str()), ("editor", "project"));
     assert!(log[2].0.starts_with(r#"Silenced alerts matching service="web" until "#), "{log:?}");
+    // A service's silence is filed under the service (its History), not its projects.
+    assert_eq!(log[2].2, "service");
+    // Expiring what is over already changes nothing and records nothing.
+    assert_eq!(call(&app, "DELETE", &path, None, &editor).await.0, StatusCode::OK);
+    assert_eq!(silences(b.audit.visible(&editor_actor).await.unwrap()).len(), 3);
+    // Root moves their silence of `other` to `web`: the editor reads the new silence, not the
+    // replaced one (what it matched and said is `other`'s business), which root reads.
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/proxy/v2/silences",
+        Some(json!({"id": theirs, "duration": "1h", "comment": "moved", "matchers": [m("service", "web", false)]})),
+        &root,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let log = silences(b.audit.visible(&editor_actor).await.unwrap());
+    assert_eq!(log.len(), 4, "{log:?}");
+    assert!(log[0].0.starts_with(r#"Silenced alerts matching service="web""#) && log[0].1 == "root", "{log:?}");
     let root_actor = Actor::User(b.auth.user_by_name("root").await.unwrap());
     let everything = silences(b.audit.visible(&root_actor).await.unwrap());
-    assert!(everything.iter().any(|(body, who, _)| body.contains(r#"service="other""#) && who == "root"));
+    assert_eq!(everything[1].0, r#"Replaced the silence matching service="other""#, "{everything:?}");
+    assert!(everything.iter().any(|(body, who, _)| body.contains(r#"service="other" until"#) && who == "root"));
+    // REST v2's log filters them by their kind.
+    let (status, page) = call(&app, "GET", "/rest/v2/logs?content_type=silence", None, &editor).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["count"], 4, "{page}");
+
+    // Matchers sent as JSON are bounded as typed ones are, and carry no direction controls
+    // (they are shown in lists and the audit log).
+    for value in ["x".repeat(9000), "ok \u{202E}txet".to_string()] {
+        let (status, answer) = post(json!([m("service", "web", false), m("instance", &value, false)])).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    }
+    let (status, answer) = post(json!([m("service", "web", false)])).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
 });
 
 on_both_databases!(several_alertmanagers, |b: Backend| async move {

@@ -235,6 +235,34 @@ pub async fn list_users(q: String) -> Result<Vec<UserProfile>, AppError> {
     b.auth.directory(&actor, Some(&q)).await
 }
 
+/// Adds a local account (site admins): the users page's form. `superuser` is a checkbox's
+/// (present: a site admin). Refused (403) where people sign in only through identity
+/// providers. Answers the new user's name.
+#[server(endpoint = "add_user", output = JsonText)]
+pub async fn add_user(
+    username: String,
+    email: String,
+    password: String,
+    superuser: Option<String>,
+) -> Result<String, AppError> {
+    let (b, actor) = super::caller().await?;
+    actor.may_administer("add users")?;
+    if !b.sign_in.local_accounts() {
+        return Err(AppError::Forbidden(
+            "add users with a password: this site signs people in through its identity providers, \
+             and they appear here after their first login"
+                .into(),
+        ));
+    }
+    let new = crate::backend::auth::NewUser {
+        username: &username,
+        email: &email,
+        password: &password,
+        superuser: superuser.is_some(),
+    };
+    Ok(b.auth.add_user(&actor, new).await?.username)
+}
+
 /// Why a name that is no one (`kind`: user, group) is refused.
 #[cfg(feature = "ssr")]
 fn no_one(kind: &str, name: &str) -> String {

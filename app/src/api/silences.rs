@@ -36,7 +36,8 @@ fn window(duration: String, starts_at: String, ends_at: String) -> Result<crate:
     use crate::backend::silences::Window;
     let given = |s: &String| !s.trim().is_empty();
     Ok(match (given(&starts_at), given(&ends_at), given(&duration)) {
-        (_, true, _) | (true, false, false) => Window::Between(starts_at, ends_at),
+        (false, true, _) => Window::Until(ends_at),
+        (true, true, _) | (true, false, false) => Window::Between(starts_at, ends_at),
         (true, false, true) => Window::ForFrom(starts_at, duration),
         (false, false, true) => Window::For(duration),
         (false, false, false) => {
@@ -89,11 +90,16 @@ mod tests {
         assert_eq!(field(between("2030-01-01T00:00", "")).as_deref(), Some("ends_at"));
         assert_eq!(field(between("", "2030-01-01T00:00")).as_deref(), Some("starts_at"));
         assert_eq!(field(between("2030-01-02T00:00", "2030-01-01T00:00")).as_deref(), Some("ends_at"));
-        // From with For is For from then; Until wins over For.
+        // From with For is For from then; Until wins over For, and runs from now without From
+        // (as its label says).
         use crate::backend::silences::Window;
         let w = |d: &str, s: &str, e: &str| window(d.into(), s.into(), e.into()).unwrap();
         assert_eq!(w("2h", "2030-01-01T00:00", ""), Window::ForFrom("2030-01-01T00:00".into(), "2h".into()));
-        assert_eq!(w("2h", "", "2030-01-01T00:00"), Window::Between("".into(), "2030-01-01T00:00".into()));
+        assert_eq!(w("2h", "", "2030-01-01T00:00"), Window::Until("2030-01-01T00:00".into()));
+        assert_eq!(
+            w("", "2029-01-01T00:00", "2030-01-01T00:00"),
+            Window::Between("2029-01-01T00:00".into(), "2030-01-01T00:00".into())
+        );
         assert_eq!(w("2h", "", ""), Window::For("2h".into()));
         let e = form_fields(AppError::invalid("duration", "x"));
         assert_eq!(e.to_string(), "For: x");

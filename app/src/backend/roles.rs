@@ -188,6 +188,7 @@ impl Roles {
             )));
         }
         let mut tx = self.db.begin().await?;
+        let mut before = None;
         if replace {
             // The role it holds already: nothing changes, nothing is recorded.
             let held: Option<(String,)> = sqlx::query_as(
@@ -200,7 +201,8 @@ impl Roles {
             .bind(group)
             .fetch_optional(&mut *tx)
             .await?;
-            if held.is_some_and(|(r,)| r == role.as_str()) {
+            before = held.and_then(|(r,)| Role::parse(&r)).map(|r| (principal, r));
+            if before.is_some_and(|(_, r)| r == role) {
                 return Ok(());
             }
             delete_grant(&mut tx, (service, project), (user, group)).await?;
@@ -222,7 +224,7 @@ impl Roles {
             role,
             self.object_title(object).await?
         );
-        audit::record(&mut tx, actor, &body, subject(object), None::<&()>, Some(&(principal, role))).await?;
+        audit::record(&mut tx, actor, &body, subject(object), before.as_ref(), Some(&(principal, role))).await?;
         tx.commit().await?;
         Ok(())
     }

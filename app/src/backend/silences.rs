@@ -37,6 +37,8 @@ pub enum Window {
     /// A start and a duration (the silence form's "From" with "For" and no "Until").
     ForFrom(String, String),
     Between(String, String),
+    /// From now to an end (the form's "Until" with "From" empty).
+    Until(String),
 }
 
 #[derive(Clone)]
@@ -124,23 +126,20 @@ impl Silences {
             Actor::System => "promgen".to_string(),
             Actor::Anonymous => return Err(AppError::Unauthenticated),
         };
-        check_matchers(&matchers).map_err(|m| AppError::invalid("matchers", m))?;
+        check_matchers(&matchers).and_then(|()| check_sent(&matchers)).map_err(|m| AppError::invalid("matchers", m))?;
         self.refuse_global_silence(&matchers).await?;
         let (starts, ends) = resolve(window, Utc::now())?;
-        let comment = comment.trim();
-        if comment.chars().count() > MAX_COMMENT {
-            return Err(AppError::invalid("comment", format!("at most {MAX_COMMENT} characters")));
-        }
-        let comment = if comment.is_empty() { DEFAULT_COMMENT } else { comment };
+        let comment = crate::model::validate::text("comment", comment, MAX_COMMENT)?;
+        let comment = if comment.is_empty() { DEFAULT_COMMENT } else { comment.as_str() };
         self.authorize(actor, &matchers, "silence these alerts").await?;
         self.require_configured()?;
         // Replacing a silence ends the old one: as much a change of it as expiring it.
-        let mut replaced = None;
+        let (mut replaced, mut before) = (None, Vec::new());
         if let Some(old) = id.filter(|i| !i.is_empty()) {
             check_silence_id(old)?;
             let held = self.ams.silence(old).await.map_err(|e| am_refusal(Some(e), "read the silence", "id"))?;
             let held = held.ok_or_else(|| AppError::NotFound(format!("silence {old}")))?;
-            let before: Vec<Matcher> = serde_json::from_value(held["matchers"].clone()).unwrap_or_default();
+            before = serde_json::from_value(held["matchers"].clone()).unwrap_or_default();
             let what = format!("replace the silence that matches {}", format_matchers(&before));
             self.authorize(actor, &before, &what).await?;
             replaced = Some(held);
@@ -170,17 +169,26 @@ impl Silences {
             return Err(am_refusal(refusal, "make the silence", "matchers"));
         }
         tracing::info!(by = %created_by, matchers = %format_matchers(&matchers), ids = ?made.ids, "silence made");
-        let verb = if replaced.is_some() { "Replaced the silence with one" } else { "Silenced alerts" };
-        let body =
-            format!("{verb} matching {} until {}", format_matchers(&matchers), ends.format("%Y-%m-%d %H:%M UTC"));
+        // A replacement ends the old silence: recorded where that one was, with what it was
+        // (which those who see only the new one's objects may not read).
+        if let Some(held) = &replaced {
+            let body = format!("Replaced the silence matching {}", format_matchers(&before));
+            self.audit(actor, &body, &before, Some(&audited(held)), None).await;
+        }
+        let body = format!(
+            "Silenced alerts matching {} until {}",
+            format_matchers(&matchers),
+            ends.format("%Y-%m-%d %H:%M UTC")
+        );
         let new = json!({
             "ids": made.ids,
             "matchers": format_matchers(&matchers),
-            "startsAt": starts.to_rfc3339(),
-            "endsAt": ends.to_rfc3339(),
+            // As Alertmanager writes them (the expired entry's are its).
+            "startsAt": starts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "endsAt": ends.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             "comment": comment,
         });
-        self.audit(actor, &body, &matchers, replaced.as_ref().map(audited).as_ref(), Some(&new)).await;
+        self.audit(actor, &body, &matchers, None, Some(&new)).await;
         Ok(made)
     }
 
@@ -199,6 +207,10 @@ impl Silences {
         let matchers: Vec<Matcher> = serde_json::from_value(silence["matchers"].clone()).unwrap_or_default();
         self.authorize(actor, &matchers, &format!("expire the silence that matches {}", format_matchers(&matchers)))
             .await?;
+        // Over already: nothing changes, nothing is recorded.
+        if silence["status"]["state"] == "expired" {
+            return Ok(());
+        }
         let answers = self.ams.expire(id).await;
         if answers.iter().any(|(_, r)| r.is_ok()) {
             // Alertmanagers that do not gossip (one per shard) each gave the silence an id of
@@ -426,12 +438,13 @@ impl Silences {
     }
 
     /// Files a silence's making, replacing or ending in the audit log, under each service or
-    /// project its matchers select (see [`MAX_AUDITED_OBJECTS`]). Alertmanager holds the change
-    /// already: an entry that cannot be written is logged, not answered as a failure (a retry
-    /// would make the silence twice).
+    /// project its matchers select: the projects a `project` matcher names, else the services
+    /// (see [`MAX_AUDITED_OBJECTS`]). Alertmanager holds the change already: an entry that
+    /// cannot be written is logged, not answered as a failure (a retry would make the silence
+    /// twice).
     async fn audit(&self, actor: &Actor, body: &str, matchers: &[Matcher], old: Option<&Value>, new: Option<&Value>) {
         if let Err(e) = self.try_audit(actor, body, matchers, old, new).await {
-            tracing::error!(error = %e, body, "the audit log did not take a silence's change");
+            tracing::error!(error = %e, "the audit log did not take a silence's change");
         }
     }
 
@@ -444,10 +457,10 @@ impl Silences {
         new: Option<&Value>,
     ) -> Result<(), AppError> {
         let selected = affected(&self.catalog().await?, matchers).unwrap_or_default();
-        let mut parents: Vec<(&str, i64)> = if selected.projects.is_empty() {
-            selected.services.iter().map(|(id, _)| ("service", id.0)).collect()
-        } else {
+        let mut parents: Vec<(&str, i64)> = if matchers.iter().any(|m| m.name == "project") {
             selected.projects.iter().map(|(id, _)| ("project", id.0)).collect()
+        } else {
+            selected.services.iter().map(|(id, _)| ("service", id.0)).collect()
         };
         if parents.len() > MAX_AUDITED_OBJECTS {
             parents.clear();
@@ -475,6 +488,25 @@ impl Silences {
             services: services.into_iter().map(|(id, n)| (ServiceId(id), n)).collect(),
         })
     }
+}
+
+/// What the form's text bounds ([`MAX_MATCHERS_TEXT`]), also for matchers sent as JSON (the
+/// proxy's): a silence's matchers are copied into lists and the audit log. Nor may a value
+/// carry text-direction controls, which would make those read otherwise than they are.
+fn check_sent(matchers: &[Matcher]) -> Result<(), String> {
+    let written = matchers.iter().map(|m| m.to_string().len() + 2).sum::<usize>();
+    if written > MAX_MATCHERS_TEXT {
+        return Err(format!("at most {MAX_MATCHERS_TEXT} bytes of matchers (these are {written})"));
+    }
+    for m in matchers {
+        if let Some(c) = m.value.chars().find(|&c| crate::model::validate::reorders(c)) {
+            return Err(format!(
+                "the value of {} may not contain text-direction controls like U+{:04X}",
+                m.name, c as u32
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What the audit log keeps of a silence Alertmanager answered with: who made it, what it
@@ -683,6 +715,13 @@ pub fn resolve(window: &Window, now: DateTime<Utc>) -> Result<(DateTime<Utc>, Da
             }
             Ok((start.max(now), end))
         }
+        Window::Until(end) => {
+            let end = parse_time("endsAt", end)?;
+            if end <= now {
+                return Err(AppError::invalid("endsAt", "is in the past"));
+            }
+            Ok((now, end))
+        }
     }
 }
 
@@ -852,6 +891,10 @@ mod tests {
         assert_eq!(from("2017-12-14T09:00", "2h").unwrap().1.to_rfc3339(), "2017-12-14T11:00:00+00:00");
         assert_eq!(err(from("2017-12-13T09:00", "2h")).0, "duration");
         assert_eq!(err(from("soon", "2h")).0, "startsAt");
+        // An end alone runs from now.
+        let until = |e: &str| resolve(&Window::Until(e.into()), now);
+        assert_eq!(until("2017-12-14T09:00").unwrap(), (now, "2017-12-14T09:00:00Z".parse().unwrap()));
+        assert_eq!(err(until("2017-12-13T09:00")).0, "endsAt");
         // What Alertmanager would refuse is refused here, at its field: too short to arrive,
         // a leap second, a year of five digits.
         assert_eq!(err(resolve(&Window::For("1ms".into()), now)).0, "duration");

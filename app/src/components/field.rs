@@ -163,6 +163,9 @@ pub mod checks {
     pub fn name(v: &str) -> Option<String> {
         validate::name("name", v).err().map(|e| e.message)
     }
+    pub fn username(v: &str) -> Option<String> {
+        validate::job("username", v).err().map(|e| e.message)
+    }
     pub fn job(v: &str) -> Option<String> {
         validate::job("job", v).err().map(|e| e.message)
     }

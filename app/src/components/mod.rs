@@ -178,7 +178,11 @@ pub fn FormError(action: PostAction) -> impl IntoView {
     let here = leptos_router::hooks::use_location();
     let log_in = move || {
         let href = login_href(&here.pathname.get_untracked(), &here.search.get_untracked());
-        view! { " " <a href=href target="_blank" rel="noopener">"Log in in a new tab"</a> ", then send again: what you typed stays." }
+        view! {
+            "You are not logged in (the session may have ended): "
+            <a href=href target="_blank" rel="noopener">"log in in a new tab"</a>
+            ", then send again here; what you typed stays."
+        }
     };
     // The field's name is a part of its own: under the field (labelled right above) only the
     // message goes; the labels the server names fields by need not match the form's words.
@@ -188,7 +192,7 @@ pub fn FormError(action: PostAction) -> impl IntoView {
             view! {
                 <p class="error" role="alert" node_ref=message>
                     {name.map(|n| view! { <span class="field-name">{n}</span> })}
-                    {text}
+                    {(e != AppError::Unauthenticated).then_some(text)}
                     {(e == AppError::Unauthenticated).then(log_in)}
                 </p>
             }

@@ -129,7 +129,7 @@ pub fn new_password(field: &str, value: &str) -> Checked<()> {
 /// Characters that change how the text around them reads without being seen: the controls
 /// that embed, override or isolate a direction (U+202A–U+202E, U+2066–U+2069; "node\u{202E}abc"
 /// reads "nodecba", and the cell's next words reverse too). Refused in every text.
-fn reorders(c: char) -> bool {
+pub(crate) fn reorders(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 

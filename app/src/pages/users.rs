@@ -1,7 +1,11 @@
-//! The users of the site, for its admins: who they are, searchable.
+//! The users of the site, for its admins: who they are, searchable, and a form to add a local
+//! account (where people may log in with a password).
 
-use crate::api::members::list_users;
-use crate::components::{ErrorView, Loading, When, get_within_page};
+use crate::api::auth::login_options;
+use crate::api::members::{AddUser, list_users};
+use crate::components::{
+    ErrorView, Field, FormError, Loading, PostAction, PostForm, When, checks, get_within_page, successes,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -9,7 +13,10 @@ use leptos_meta::Title;
 pub fn UsersPage() -> impl IntoView {
     let query = super::query();
     let q = move || query("q").unwrap_or_default();
-    let users = Resource::new(q, list_users);
+    let add = PostAction::new::<AddUser>();
+    let added = successes(add);
+    let users = Resource::new(move || (q(), added.get()), |(q, _)| list_users(q));
+    let options = Resource::new(|| (), |_| login_options(None));
     view! {
         <Title text="Users" />
         <h1>"Users"</h1>
@@ -51,5 +58,34 @@ pub fn UsersPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <section class="card">
+            <h2>"Add a user"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    if options.await.is_ok_and(|o| !o.local_accounts) {
+                        return view! {
+                            <p class="muted">"People sign in here through the identity providers: they appear in this list after their first login."</p>
+                        }.into_any();
+                    }
+                    view! {
+                        <PostForm action=add>
+                            <div class="row">
+                                <Field label="Username" name="username" check=checks::username />
+                                <Field label="Email (optional)" name="email" kind="email" />
+                                <Field label="Password (8 characters or more)" name="password" kind="password" autocomplete="new-password" check=checks::new_password />
+                            </div>
+                            <label class="field check"><input type="checkbox" name="superuser" value="on" /><span>"Site admin"</span></label>
+                            <button type="submit">"Add user"</button>
+                        </PostForm>
+                        <FormError action=add />
+                        {move || add.answer::<String>().and_then(Result::ok).map(|name| view! {
+                            <p class="ok" role="status">
+                                "Added " {name} ". Give them a role in the Members section of a service or project, and tell them their password."
+                            </p>
+                        })}
+                    }.into_any()
+                })}
+            </Suspense>
+        </section>
     }
 }

@@ -60,7 +60,7 @@ server_functions! {
     },
     members::{
         ObjectMembers, SetMemberRole, AddMember, RemoveMember, ListGroups, CreateGroup, GetGroup, SetGroupMember, AddGroupMember,
-        RemoveGroupMember, DeleteGroup, ListUsers,
+        RemoveGroupMember, DeleteGroup, ListUsers, AddUser,
     },
     rules::{
         OwnerRules, GetRule, EditorContext, SaveRule, SetRuleEnabled, DeleteRule, RestoreRule, TestRule, ImportRules,

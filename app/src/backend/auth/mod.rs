@@ -146,6 +146,19 @@ impl From<ProfileRow> for UserProfile {
 
 const USER_COLUMNS: &str = "id, username, is_superuser, password_hash, is_active, process_alerts";
 
+/// The longest email address taken, in characters (RFC 5321's path limit).
+const MAX_EMAIL: usize = 254;
+
+/// A local account to add ([`Auth::add_user`]).
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    /// Empty, or an address (notifications for the user go there).
+    pub email: &'a str,
+    pub password: &'a str,
+    /// A site admin.
+    pub superuser: bool,
+}
+
 /// The first admin's password, when the server made one up.
 pub struct Bootstrap {
     pub username: String,
@@ -192,6 +205,7 @@ impl Auth {
         Ok(Some(Bootstrap { username: "admin".into(), generated_password: generated.then_some(password) }))
     }
 
+    /// A local account without an email address ([`Auth::add_user`]).
     pub async fn create_user(
         &self,
         actor: &Actor,
@@ -199,22 +213,46 @@ impl Auth {
         password: &str,
         superuser: bool,
     ) -> Result<CurrentUser, AppError> {
+        self.add_user(actor, NewUser { username, email: "", password, superuser }).await
+    }
+
+    /// Adds a local account (site admins: the users page, `promgen create-user`). The username
+    /// has no spaces and is unique (409 at `username`); the email is empty or an address
+    /// (400 at `email`); the password is bounded as [`crate::model::validate::new_password`]
+    /// says. Recorded in the audit log.
+    pub async fn add_user(&self, actor: &Actor, new: NewUser<'_>) -> Result<CurrentUser, AppError> {
         actor.may_administer("create users")?;
-        let username = crate::model::validate::job("username", username)?;
-        crate::model::validate::new_password("password", password)?;
-        let hash = self.hash_password(password.to_string()).await?;
+        let username = crate::model::validate::job("username", new.username)?;
+        let email = crate::model::validate::text("email", new.email, MAX_EMAIL)?;
+        let email = if email.is_empty() {
+            email
+        } else {
+            let address = email.parse::<lettre::Address>();
+            address
+                .map(|a| a.to_string())
+                .map_err(|e| AppError::invalid("email", format!("not an email address: {e}")))?
+        };
+        crate::model::validate::new_password("password", new.password)?;
+        let hash = self.hash_password(new.password.to_string()).await?;
+        let mut tx = self.db.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO users (username, password_hash, is_superuser, is_active, created) \
-             VALUES ($1, $2, $3, 1, $4) RETURNING id",
+            "INSERT INTO users (username, email, password_hash, is_superuser, is_active, created) \
+             VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
         )
         .bind(&username)
+        .bind(&email)
         .bind(hash)
-        .bind(i64::from(superuser))
+        .bind(i64::from(new.superuser))
         .bind(super::db::now())
-        .fetch_one(&self.db.pool)
+        .fetch_one(&mut *tx)
         .await
         .map_err(super::unique("username", format!("{username:?} is taken")))?;
-        Ok(CurrentUser { id: UserId(id), username, is_superuser: superuser, process_alerts: false })
+        let made = serde_json::json!({ "username": username, "email": email, "is_superuser": new.superuser });
+        let body = format!("Created user {username}{}", if new.superuser { " (site admin)" } else { "" });
+        super::audit::record(&mut tx, actor, &body, super::audit::Subject::new("user", id), None::<&()>, Some(&made))
+            .await?;
+        tx.commit().await?;
+        Ok(CurrentUser { id: UserId(id), username, is_superuser: new.superuser, process_alerts: false })
     }
 
     /// Sets a user's password (an admin's or the operator's reset) and ends every session

@@ -11,7 +11,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The content types Promgen's filter takes.
-const CONTENT_TYPES: [&str; 9] = ["exporter", "farm", "group", "host", "project", "rule", "sender", "service", "url"];
+const CONTENT_TYPES: [&str; 10] =
+    ["exporter", "farm", "group", "host", "project", "rule", "sender", "service", "silence", "url"];
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -32,7 +33,8 @@ fn content_type(kind: &str) -> &str {
 }
 
 /// `GET /rest/v2/logs`: filters `object_id`, `content_type` (exporter, farm, group, host,
-/// project, rule, sender, service, url; others 400), `user` (username), `parent_object_id`,
+/// project, rule, sender, service, silence (ours: a silence's making, replacing or expiring;
+/// its `object_id` is 0), url; others 400), `user` (username), `parent_object_id`,
 /// `parent_content_type` (group, project, service; others 400).
 #[utoipa::path(get, path = "/rest/v2/logs", tag = "audit logs", params(AuditFilter, super::page::PageQuery), responses((status = 200, description = "The answer, as Promgen's")))]
 pub async fn list(

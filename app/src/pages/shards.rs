@@ -6,7 +6,8 @@ use crate::components::{
     ConfirmSubmit, DeleteZone, ErrorView, Field, FormError, Loading, PageError, PostAction, PostForm, Saved,
     SiteAdminOnly, When, browser_fetch, checks, forget_answers, land_on, successes,
 };
-use crate::model::{ServerState, ShardId, ShardSummary};
+use crate::components::deferred::deferred_sections;
+use crate::model::{ServerState, Shard, ShardId, ShardSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -152,7 +153,6 @@ fn ShardDetail(
             .into_any(),
         }
     };
-    let delete_question = format!("Delete the shard {} and its servers?", s.shard.name);
     view! {
         <Title text={format!("Shard {}", s.shard.name)} />
         <h1>"Shard " {s.shard.name.clone()}</h1>
@@ -203,30 +203,43 @@ fn ShardDetail(
             </SiteAdminOnly>
         </section>
         <AgentStates shard=sid />
-        <SiteAdminOnly>
-        <section class="card">
-            <h2>"Settings"</h2>
-            <PostForm action=update clone:s>
-                <input type="hidden" name="id" value=sid.to_string() />
-                <div class="row">
-                    <Field label="Name" name="name" check=checks::name value=s.shard.name.clone() />
-                    <Field label="Prometheus URL" name="url" check=checks::http_url value=s.shard.url.clone() />
-                </div>
-                <div class="row">
-                    <Field label="Sample capacity" name="samples" value=s.shard.samples.to_string() />
-                    <Field label="Target capacity" name="targets" value=s.shard.targets.to_string() />
-                </div>
-                <div class="row">
-                    <label class="field check"><input type="checkbox" name="proxy" value="on" checked=s.shard.proxy /><span>"Proxy queries"</span></label>
-                    <label class="field check"><input type="checkbox" name="enabled" value="on" checked=s.shard.enabled /><span>"Enabled"</span></label>
-                </div>
-                <button type="submit">"Save"</button>
-            </PostForm>
-            <FormError action=update />
-            <Saved action=update />
-        </section>
-        <DeleteZone action=delete id=sid.to_string() label="Delete this shard" question=delete_question.clone() />
-        </SiteAdminOnly>
+        {settings(s.shard.clone(), update, delete)}
+    }
+}
+
+deferred_sections! {
+    /// A shard's settings and its delete button, for site admins: their code after the page's
+    /// (components::deferred).
+    section_shard_settings => fn settings(shard: Shard, update: PostAction, delete: PostAction) {
+        let sid = shard.id;
+        let delete_question = format!("Delete the shard {} and its servers?", shard.name);
+        view! {
+            <SiteAdminOnly>
+            <section class="card">
+                <h2>"Settings"</h2>
+                <PostForm action=update clone:shard>
+                    <input type="hidden" name="id" value=sid.to_string() />
+                    <div class="row">
+                        <Field label="Name" name="name" check=checks::name value=shard.name.clone() />
+                        <Field label="Prometheus URL" name="url" check=checks::http_url value=shard.url.clone() />
+                    </div>
+                    <div class="row">
+                        <Field label="Sample capacity" name="samples" value=shard.samples.to_string() />
+                        <Field label="Target capacity" name="targets" value=shard.targets.to_string() />
+                    </div>
+                    <div class="row">
+                        <label class="field check"><input type="checkbox" name="proxy" value="on" checked=shard.proxy /><span>"Proxy queries"</span></label>
+                        <label class="field check"><input type="checkbox" name="enabled" value="on" checked=shard.enabled /><span>"Enabled"</span></label>
+                    </div>
+                    <button type="submit">"Save"</button>
+                </PostForm>
+                <FormError action=update />
+                <Saved action=update />
+            </section>
+            <DeleteZone action=delete id=sid.to_string() label="Delete this shard" question=delete_question.clone() />
+            </SiteAdminOnly>
+        }
+        .into_any()
     }
 }
 

@@ -179,9 +179,9 @@ pub fn FormError(action: PostAction) -> impl IntoView {
     let log_in = move || {
         let href = login_href(&here.pathname.get_untracked(), &here.search.get_untracked());
         view! {
-            "You are not logged in (the session may have ended): "
+            "Not logged in (the session may have ended): "
             <a href=href target="_blank" rel="noopener">"log in in a new tab"</a>
-            ", then send again here; what you typed stays."
+            ", then send again; what you typed stays."
         }
     };
     // The field's name is a part of its own: under the field (labelled right above) only the

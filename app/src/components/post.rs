@@ -305,9 +305,9 @@ async fn post(posted: Posted) -> Answer {
     }
     let text = ClientRes::<AppError>::try_into_string(response).await?;
     if (300..=399).contains(&status) || redirect {
-        // What the answer says ("Deleted the service web.") is said on the page it goes to.
-        let said = serde_json::from_str::<String>(&text).ok();
-        SAID.with(|s| *s.borrow_mut() = said.map(|said| (location.clone(), said)));
+        // What the answer says ("Deleted the service web.") is said on the page it goes to;
+        // read there (not here, in the main module, which every first page loads).
+        SAID.with(|s| *s.borrow_mut() = Some((location.clone(), text.clone())));
         leptos::server_fn::redirect::call_redirect_hook(&location);
     }
     Ok(text)
@@ -315,7 +315,8 @@ async fn post(posted: Posted) -> Answer {
 
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 thread_local! {
-    /// The last redirected post's words and the path it went to, until that page takes them.
+    /// The path the last redirected post went to and its answer (JSON), until that page takes
+    /// them.
     static SAID: std::cell::RefCell<Option<(String, String)>> = const { std::cell::RefCell::new(None) };
 }
 
@@ -328,7 +329,8 @@ pub fn SaidAfterPost() -> impl IntoView {
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     let said = {
         let here = leptos_router::hooks::use_location().pathname.get_untracked();
-        SAID.with(|s| s.borrow_mut().take()).filter(|(at, _)| *at == here).map(|(_, said)| said)
+        let taken = SAID.with(|s| s.borrow_mut().take()).filter(|(at, _)| *at == here);
+        taken.and_then(|(_, answer)| serde_json::from_str::<String>(&answer).ok())
     };
     #[cfg(not(any(feature = "hydrate", feature = "csr")))]
     let said = None::<String>;

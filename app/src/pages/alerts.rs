@@ -1,7 +1,7 @@
 //! The alerts page (live: groups by alert name and service, updated as alerts fire and
 //! resolve), the history searchable by label, and one alert with its routing and deliveries.
 
-use super::{HeldAlertsPanel, SilenceButton, held_alerts};
+use super::{HeldAlertsPanel, SilenceButton};
 use crate::api::alerts::{alert_history, current_alerts, get_alert};
 use crate::components::{ErrorView, LabelChips, Loading, PageError, When, get_within_page, live_feed};
 use crate::error::AppError;
@@ -40,7 +40,6 @@ pub fn AlertsPage() -> impl IntoView {
         },
         |(labels, _)| current_alerts(labels),
     );
-    let held = held_alerts();
     let history = {
         let labels = labels.clone();
         move || format!("/alert/history?labels={}", crate::components::query_value(&labels()))
@@ -61,7 +60,7 @@ pub fn AlertsPage() -> impl IntoView {
                 })
             }}
         </Transition>
-        <HeldAlertsPanel held />
+        <HeldAlertsPanel />
     }
 }
 

@@ -32,7 +32,7 @@ pub use rules::{RuleEditPage, RuleNewPage, RuleOverridePage, RulePage};
 pub use search::SearchPage;
 pub use service::ServicePage;
 pub use shards::{ShardPage, ShardsPage};
-pub use silences::{HeldAlertsPanel, SilenceButton, SilencesPage, held_alerts};
+pub use silences::{HeldAlertsPanel, SilenceButton, SilencesPage};
 pub use site::SitePage;
 pub use users::UsersPage;
 

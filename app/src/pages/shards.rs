@@ -2,11 +2,11 @@ use crate::api::admin::{
     AddServer, CreateShard, DeleteShard, ForgetAgent, RemoveServer, UpdateShard, list_shards, shard_agents,
     shard_servers,
 };
+use crate::components::deferred::deferred_sections;
 use crate::components::{
     ConfirmSubmit, DeleteZone, ErrorView, Field, FormError, Loading, PageError, PostAction, PostForm, Saved,
     SiteAdminOnly, When, browser_fetch, checks, forget_answers, land_on, successes,
 };
-use crate::components::deferred::deferred_sections;
 use crate::model::{ServerState, Shard, ShardId, ShardSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,13 +1,13 @@
-//! Silences: the form (prefilled by the mute buttons of other pages through `?matchers=`), the
-//! active and pending silences of every configured Alertmanager with who made them, and the
-//! alerts the Alertmanagers hold now.
+//! Silences: the form (prefilled by the mute buttons of other pages through `?matchers=`) and
+//! the active and pending silences of every configured Alertmanager with who made them; the
+//! alerts the Alertmanagers hold now are the alerts page's ([`HeldAlertsPanel`]), linked from
+//! here: on this page their code put its first load over the wasm budget.
 
 use crate::api::silences::{CreateSilence, ExpireSilence, alertmanager_alerts, list_silences};
 use crate::components::{
     ConfirmSubmit, ErrorView, Field, FormError, Loading, PostAction, PostForm, When, checked, checks, successes,
 };
 use crate::model::silences::*;
-use crate::components::deferred::deferred_sections;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -25,22 +25,6 @@ fn check_matcher_text(text: &str) -> Option<String> {
     }
 }
 
-/// What the Alertmanagers hold now, asked by the page (a deferred section may not ask).
-pub type HeldAlertsResource = Resource<Result<HeldAlerts, crate::error::AppError>>;
-
-/// Asks the Alertmanagers what they hold, for [`HeldAlertsPanel`].
-pub fn held_alerts() -> HeldAlertsResource {
-    Resource::new(|| (), |_| alertmanager_alerts())
-}
-
-deferred_sections! {
-    /// The silences page's held alerts, below the form and the silences: their code after the
-    /// page's (components::deferred).
-    section_held_alerts => fn held_alerts_section(held: HeldAlertsResource) {
-        view! { <HeldAlertsPanel held /> }.into_any()
-    }
-}
-
 #[component]
 pub fn SilencesPage() -> impl IntoView {
     let query = super::query();
@@ -50,7 +34,6 @@ pub fn SilencesPage() -> impl IntoView {
     let expire = PostAction::new::<ExpireSilence>();
     let expire_done = successes(expire);
     let silences = Resource::new(move || (create_done.get(), expire_done.get()), |_| list_silences());
-    let held = held_alerts();
     // "Silenced (id)" is stale once a silence was expired (it may be that one).
     Effect::watch(move || expire_done.get(), move |_, _, _| create.value().set(None), false);
     // With no Alertmanager, or for one who may silence nothing, the form cannot succeed: its
@@ -121,7 +104,7 @@ pub fn SilencesPage() -> impl IntoView {
             <FormError action=expire />
             {move || expire.answer::<()>().and_then(Result::ok).map(|_| view! { <p class="ok" role="status">"Expired."</p> })}
         </section>
-        {held_alerts_section(held)}
+        <p class="links"><a href="/alert">"The alerts Alertmanager holds now, each with a Silence button"</a></p>
     }
 }
 
@@ -166,10 +149,11 @@ fn SilenceTable(list: SilenceList, expire: PostAction) -> impl IntoView {
     .into_any()
 }
 
-/// The alerts the Alertmanagers hold now ([`held_alerts`] asks), each with a link that
-/// silences it.
+/// The alerts the Alertmanagers hold now, each with a link that silences it (the alerts
+/// page's).
 #[component]
-pub fn HeldAlertsPanel(held: HeldAlertsResource) -> impl IntoView {
+pub fn HeldAlertsPanel() -> impl IntoView {
+    let held = Resource::new(|| (), |_| alertmanager_alerts());
     view! {
         <section class="card">
             <h2>"Held by Alertmanager now"</h2>

@@ -113,7 +113,9 @@ on_both_databases!(the_served_rule_file_always_loads, |b: Backend| async move {
     let file = std::str::from_utf8(&file).unwrap().to_string();
     assert!(file.contains("- name: web\n") && file.contains("- name: web (service "), "{file}");
     assert!(file.contains("SiteRule") && file.contains("ServiceRule") && !file.contains("Broken"), "{file}");
-    let dir = std::env::temp_dir().join(format!("promgen-rulefile-{}", std::process::id()));
+    // One per database: both runs go at once in one process (they shared one, and promtool
+    // read a file the other run was writing).
+    let dir = std::env::temp_dir().join(format!("promgen-rulefile-{}-{:?}", std::process::id(), b.db.dialect));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("rules.yml"), &file).unwrap();
     let out =

@@ -140,8 +140,7 @@ impl Silences {
             let held = self.ams.silence(old).await.map_err(|e| am_refusal(Some(e), "read the silence", "id"))?;
             let held = held.ok_or_else(|| AppError::NotFound(format!("silence {old}")))?;
             before = serde_json::from_value(held["matchers"].clone()).unwrap_or_default();
-            let what = format!("replace the silence that matches {}", format_matchers(&before));
-            self.authorize(actor, &before, &what).await?;
+            self.authorize_held(actor, &before, "replace").await?;
             replaced = Some(held);
         }
         let mut body = json!({
@@ -169,9 +168,9 @@ impl Silences {
             return Err(am_refusal(refusal, "make the silence", "matchers"));
         }
         tracing::info!(by = %created_by, matchers = %format_matchers(&matchers), ids = ?made.ids, "silence made");
-        // A replacement ends the old silence: recorded where that one was, with what it was
-        // (which those who see only the new one's objects may not read).
-        if let Some(held) = &replaced {
+        // A replacement ends the old silence (unless over already): recorded where that one
+        // was, with what it was (which those who see only the new one's objects may not read).
+        if let Some(held) = replaced.as_ref().filter(|h| h["status"]["state"] != "expired") {
             let body = format!("Replaced the silence matching {}", format_matchers(&before));
             self.audit(actor, &body, &before, Some(&audited(held)), None).await;
         }
@@ -205,8 +204,7 @@ impl Silences {
             .map_err(|e| am_refusal(Some(e), "read the silence", "id"))?
             .ok_or_else(|| AppError::NotFound(format!("silence {id}")))?;
         let matchers: Vec<Matcher> = serde_json::from_value(silence["matchers"].clone()).unwrap_or_default();
-        self.authorize(actor, &matchers, &format!("expire the silence that matches {}", format_matchers(&matchers)))
-            .await?;
+        self.authorize_held(actor, &matchers, "expire").await?;
         // Over already: nothing changes, nothing is recorded.
         if silence["status"]["state"] == "expired" {
             return Ok(());
@@ -406,6 +404,18 @@ impl Silences {
                 refused.join(", ")
             )
         }))
+    }
+
+    /// [`Silences::authorize`] for a silence Alertmanager holds (`verb`: expire, replace): a
+    /// refusal does not say what it matches, which one who knows only its id may not read.
+    async fn authorize_held(&self, actor: &Actor, matchers: &[Matcher], verb: &str) -> Result<(), AppError> {
+        // Matchers a non-admin could not have written (a negative service) are refused too.
+        match self.authorize(actor, matchers, verb).await {
+            Err(AppError::Forbidden(_) | AppError::Invalid(_)) => {
+                Err(AppError::Forbidden(format!("{verb} this silence: it silences alerts you may not silence")))
+            }
+            other => other,
+        }
     }
 
     /// Whether `actor` may expire a silence of `matchers` (what [`Silences::authorize`] asks),

@@ -528,20 +528,26 @@ async fn a_login_flood_is_limited_and_memory_stays_flat() {
     let after = rss(served.pid());
     eprintln!("login flood: RSS {before} MiB before, {peak} MiB at peak, {after} MiB after; {statuses:?}");
     assert!(peak < before + 200, "memory grew from {before} MiB to {peak} MiB under the flood");
-    // What the allocator keeps after a flood is reused by the next one, not added to: a second
-    // flood (other accounts) leaves the process where the first did.
-    let mut second = tokio::task::JoinSet::new();
-    for i in 0..400 {
-        second.spawn(attempt(format!("other{}", i % 50)));
+    // What the allocator keeps after a flood is reused by the next ones, not added to: floods
+    // of other accounts leave the process about where the first did. A busy machine's second
+    // flood may still fill an allocator arena or two that the first did not (+28 MiB once, +3
+    // to +13 alone); a third adds next to nothing. A leak adds the first flood's 120 MiB each
+    // time.
+    let mut after_each = vec![after];
+    for round in ["other", "third"] {
+        let mut next = tokio::task::JoinSet::new();
+        for i in 0..400 {
+            next.spawn(attempt(format!("{round}{}", i % 50)));
+        }
+        while let Some(res) = next.join_next().await {
+            res.unwrap();
+        }
+        after_each.push(rss(served.pid()));
     }
-    let mut second_peak = after;
-    while let Some(res) = second.join_next().await {
-        res.unwrap();
-        second_peak = second_peak.max(rss(served.pid()));
-    }
-    let again = rss(served.pid());
-    eprintln!("second flood: {second_peak} MiB at peak, {again} MiB after");
-    assert!(again < after + 25, "memory went on growing: {after} MiB after one flood, {again} MiB after two");
+    eprintln!("after each flood: {after_each:?} MiB");
+    let (again, third) = (after_each[1], after_each[2]);
+    assert!(again < after + 40, "memory went on growing: {after} MiB after one flood, {again} MiB after two");
+    assert!(third < again + 25, "memory went on growing: {again} MiB after two floods, {third} MiB after three");
     // A hundred attempts from one address (the default limit: 30 a minute) are cut short.
     let quiet = common::Served::start(&db.backend.db.url, &[]).await;
     let mut limited = 0;

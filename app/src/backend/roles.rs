@@ -70,6 +70,26 @@ async fn delete_grant(
     Ok(done.rows_affected())
 }
 
+/// The role `(user, group)` holds on `(service, project)` itself, if any (the one grant
+/// [`delete_grant`] deletes).
+async fn held_role(
+    conn: &mut sqlx::AnyConnection,
+    (service, project): (Option<i64>, Option<i64>),
+    (user, group): (Option<i64>, Option<i64>),
+) -> Result<Option<Role>, sqlx::Error> {
+    let held: Option<(String,)> = sqlx::query_as(
+        "SELECT role FROM role_grant WHERE service_id IS NOT DISTINCT FROM $1 AND project_id IS NOT DISTINCT FROM $2 \
+         AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
+    )
+    .bind(service)
+    .bind(project)
+    .bind(user)
+    .bind(group)
+    .fetch_optional(conn)
+    .await?;
+    Ok(held.and_then(|(r,)| Role::parse(&r)))
+}
+
 /// Gives `user` the Admin role on `object` inside the caller's transaction: what its owner
 /// holds from the moment it is made or given to them (Promgen's `assign_admin_to_owner`).
 pub(crate) async fn grant_owner(conn: &mut sqlx::AnyConnection, object: Object, user: UserId) -> Result<(), AppError> {
@@ -191,17 +211,7 @@ impl Roles {
         let mut before = None;
         if replace {
             // The role it holds already: nothing changes, nothing is recorded.
-            let held: Option<(String,)> = sqlx::query_as(
-                "SELECT role FROM role_grant WHERE service_id IS NOT DISTINCT FROM $1 AND project_id IS NOT DISTINCT FROM $2 \
-                 AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
-            )
-            .bind(service)
-            .bind(project)
-            .bind(user)
-            .bind(group)
-            .fetch_optional(&mut *tx)
-            .await?;
-            before = held.and_then(|(r,)| Role::parse(&r)).map(|r| (principal, r));
+            before = held_role(&mut tx, (service, project), (user, group)).await?.map(|r| (principal, r));
             if before.is_some_and(|(_, r)| r == role) {
                 return Ok(());
             }
@@ -256,17 +266,8 @@ impl Roles {
 
     /// Whether `user` holds the Admin grant on `object` itself.
     async fn holds_admin(&self, object: Object, user: Option<i64>) -> Result<bool, AppError> {
-        let (service, project) = columns(object)?;
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM role_grant WHERE service_id IS NOT DISTINCT FROM $1 AND project_id IS NOT DISTINCT FROM $2 \
-             AND user_id = $3 AND role = 'ADMIN'",
-        )
-        .bind(service)
-        .bind(project)
-        .bind(user)
-        .fetch_optional(&self.db.pool)
-        .await?;
-        Ok(row.is_some())
+        let mut conn = self.db.pool.acquire().await?;
+        Ok(held_role(&mut conn, columns(object)?, (user, None)).await? == Some(Role::Admin))
     }
 
     /// Removes the subscriptions (user notifiers) of users who hold no role on `object` (or,

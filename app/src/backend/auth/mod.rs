@@ -224,14 +224,7 @@ impl Auth {
         actor.may_administer("create users")?;
         let username = crate::model::validate::job("username", new.username)?;
         let email = crate::model::validate::text("email", new.email, MAX_EMAIL)?;
-        let email = if email.is_empty() {
-            email
-        } else {
-            let address = email.parse::<lettre::Address>();
-            address
-                .map(|a| a.to_string())
-                .map_err(|e| AppError::invalid("email", format!("not an email address: {e}")))?
-        };
+        let email = if email.is_empty() { email } else { super::notify::email_address("email", &email)? };
         crate::model::validate::new_password("password", new.password)?;
         let hash = self.hash_password(new.password.to_string()).await?;
         let mut tx = self.db.begin().await?;

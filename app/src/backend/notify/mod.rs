@@ -81,6 +81,15 @@ fn audited(n: &Notifier) -> Notifier {
     Notifier { value: masked_value(n.kind, &n.value), ..n.clone() }
 }
 
+/// `value` as an email address (lettre's reading, which sends it), or a refusal at `field`.
+/// Email notifiers and users' addresses.
+pub(crate) fn email_address(field: &str, value: &str) -> Result<String, AppError> {
+    let address = value.parse::<lettre::Address>();
+    address
+        .map(|a| a.to_string())
+        .map_err(|e| AppError::invalid(field, format!("{value:?} is not an email address: {e}")))
+}
+
 impl Notifiers {
     pub fn new(db: Db, senders: Senders, templates: message::Renderer) -> Self {
         Notifiers { db, senders, templates }
@@ -376,10 +385,7 @@ impl Notifiers {
             return Err(AppError::invalid("value", format!("give the {}", kind.value_help())));
         }
         match kind {
-            NotifierKind::Email => v
-                .parse::<lettre::Address>()
-                .map(|a| a.to_string())
-                .map_err(|e| AppError::invalid("value", format!("{v:?} is not an email address: {e}"))),
+            NotifierKind::Email => email_address("value", v),
             NotifierKind::Slack | NotifierKind::Webhook | NotifierKind::Alertmanager => {
                 let allow = self.senders.settings().allow_private;
                 let url = guard::check_url(v, allow).map_err(|e| AppError::invalid("value", e))?;

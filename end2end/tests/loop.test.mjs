@@ -159,16 +159,39 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
   await page.fill("input[name=duration]", "1h30m");
   await page.fill("input[name=comment]", "replacing the disk");
   await page.click("button:has-text('Silence')");
-  await page.getByText("Silenced (").waitFor();
+  await page.getByText('Silenced the alerts matching alertname="InstanceDown"').waitFor();
   await page.locator("td", { hasText: "replacing the disk" }).waitFor();
-  // A silence made and expired on the same page: "Silenced (id)" goes with it.
+  // Made, the mute button's matchers are not offered again (a second click made a twin).
+  await page.waitForURL(base + "/silence");
+  assert.equal(await page.locator("input[name=matchers]").inputValue(), "");
+  // A silence made and expired on the same page: "Silenced …" goes with it.
   await page.fill("input[name=matchers]", 'alertname="NothingFires"');
   await page.fill("input[name=comment]", "made by mistake");
   await page.click("button:has-text('Silence')");
   await page.locator("tr", { hasText: "made by mistake" }).locator("button:has-text('Expire')").click();
   await page.locator("button:has-text('Yes, expire')").click();
   await page.locator("td", { hasText: "made by mistake" }).waitFor({ state: "detached" });
-  assert.equal(await page.getByText("Silenced (").count(), 0);
+  assert.equal(await page.getByText("Silenced the alerts").count(), 0);
+
+  // From and Until are the reader's time: in New York, July's 09:00 is 13:00 UTC (EDT, -4),
+  // although December's offset (EST, -5) is the one the browser has now.
+  const ny = await env.context({ timezoneId: "America/New_York" });
+  await login(ny, base);
+  await open(ny, base + "/silence");
+  await ny.getByText("From (America/New_York; empty: now)").waitFor();
+  await ny.fill("input[name=matchers]", 'alertname="Summer"');
+  await ny.fill("input[name=starts_at]", "2030-07-01T09:00");
+  await ny.fill("input[name=ends_at]", "2030-07-01T17:30");
+  await ny.fill("input[name=comment]", "summer maintenance");
+  await ny.click("button:has-text('Silence')");
+  await ny.getByText('Silenced the alerts matching alertname="Summer"').waitFor();
+  const summer = (await json(`${am}/api/v2/silences`)).find((s) => s.comment === "summer maintenance");
+  assert.equal(new Date(summer.startsAt).toISOString(), "2030-07-01T13:00:00.000Z");
+  assert.equal(new Date(summer.endsAt).toISOString(), "2030-07-01T21:30:00.000Z");
+  await ny.locator("tr", { hasText: "summer maintenance" }).locator("button:has-text('Expire')").click();
+  await ny.locator("button:has-text('Yes, expire')").click();
+  await ny.locator("td", { hasText: "summer maintenance" }).waitFor({ state: "detached" });
+  await ny.context().close();
   await until("Alertmanager suppresses the alert", async () => {
     const alerts = await json(`${am}/api/v2/alerts`);
     return alerts.some((a) => a.labels.alertname === "InstanceDown" && a.status.state === "suppressed");

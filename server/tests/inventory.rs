@@ -275,3 +275,27 @@ on_both_databases!(search_finds_notifiers_by_what_readers_see_never_by_their_sec
     assert_eq!(b.search(&admin, "secretpath").await.unwrap(), vec![]);
     assert_eq!(b.search(&admin, "t000/").await.unwrap(), vec![]);
 });
+
+on_both_databases!(a_services_history_holds_its_projects_changes, |b: Backend| async move {
+    let admin = common::admin(&b).await;
+    let shard = shard(&b).await;
+    let web = b.inventory.create_service(&admin, service("web")).await.unwrap();
+    let api = b.inventory.create_service(&admin, service("api")).await.unwrap();
+    let p = b.inventory.create_project(&admin, web.id, project("frontend", shard.id)).await.unwrap();
+    let other = b.inventory.create_project(&admin, api.id, project("backend", shard.id)).await.unwrap();
+    // Filed under the projects (their farms), not the services.
+    b.inventory
+        .create_farm(&admin, p.id, FarmInput { name: "web-farm".into(), hosts: "a.example.com".into() })
+        .await
+        .unwrap();
+    b.inventory
+        .create_farm(&admin, other.id, FarmInput { name: "api-farm".into(), hosts: "b.example.com".into() })
+        .await
+        .unwrap();
+    let filter = app::backend::audit::AuditFilter { object_type: Some("service".into()), object_id: Some(web.id.0) };
+    let page = b.audit.list(&admin, &filter, 1).await.unwrap();
+    let web_history = page.entries.into_iter().map(|e| e.body).collect::<Vec<_>>().join("\n");
+    assert!(web_history.contains("Created service web"), "{web_history}");
+    assert!(web_history.contains("web-farm"), "a project's farm is in its service's history: {web_history}");
+    assert!(!web_history.contains("api-farm") && !web_history.contains("service api"), "{web_history}");
+});

@@ -98,6 +98,18 @@ pub struct AuditRecord {
     pub parent_id: i64,
 }
 
+/// What `/rest/v2/logs` selects entries by (each `None` selects any), in this log's names
+/// (a notifier is `notifier`, Promgen's `sender`).
+#[derive(Clone, Debug, Default)]
+pub struct LogFilter {
+    pub object_id: Option<i64>,
+    pub object_type: Option<String>,
+    /// The username of who made the change.
+    pub user: Option<String>,
+    pub parent_id: Option<i64>,
+    pub parent_type: Option<String>,
+}
+
 #[derive(sqlx::FromRow)]
 struct RecordRow {
     id: i64,
@@ -137,18 +149,48 @@ impl AuditLog {
         ))
     }
 
-    /// The entries `actor` may read, newest first: site admins all; others those about (or
-    /// filed under) a service or project they may see.
-    pub async fn visible(&self, actor: &Actor) -> Result<Vec<AuditRecord>, AppError> {
+    /// The entries `actor` may read that `filter` selects, newest first: how many there are,
+    /// and the page `window` chooses from that count (its `W`, with the page's `(offset,
+    /// limit)`; its error is answered). Filtered and cut in the database: the log only grows.
+    /// Site admins read all; others those about (or filed under) a service or project they
+    /// may see.
+    pub async fn search<W>(
+        &self,
+        actor: &Actor,
+        filter: &LogFilter,
+        window: impl FnOnce(i64) -> Result<(W, i64, i64), AppError>,
+    ) -> Result<(W, i64, Vec<AuditRecord>), AppError> {
         actor.require()?;
         let scope = self.scope(actor).await?;
+        let from = format!(
+            "FROM audit a LEFT JOIN users u ON u.id = a.user_id \
+             WHERE ($1 IS NULL OR a.object_id = $1) AND ($2 IS NULL OR a.object_type = $2) \
+             AND ($3 IS NULL OR u.username = $3) AND ($4 IS NULL OR a.parent_id = $4) \
+             AND ($5 IS NULL OR a.parent_type = $5){scope}"
+        );
+        let (count,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) {from}"))
+            .bind(filter.object_id)
+            .bind(filter.object_type.as_deref())
+            .bind(filter.user.as_deref())
+            .bind(filter.parent_id)
+            .bind(filter.parent_type.as_deref())
+            .fetch_one(&self.db.pool)
+            .await?;
+        let (page, offset, limit) = window(count)?;
         let rows: Vec<RecordRow> = sqlx::query_as(&format!(
             "SELECT a.id, a.created, u.username, a.body, a.object_type, a.object_id, a.parent_type, a.parent_id, \
-             a.old, a.data FROM audit a LEFT JOIN users u ON u.id = a.user_id WHERE 1 = 1{scope} ORDER BY a.id DESC"
+             a.old, a.data {from} ORDER BY a.id DESC LIMIT $6 OFFSET $7"
         ))
+        .bind(filter.object_id)
+        .bind(filter.object_type.as_deref())
+        .bind(filter.user.as_deref())
+        .bind(filter.parent_id)
+        .bind(filter.parent_type.as_deref())
+        .bind(limit)
+        .bind(offset)
         .fetch_all(&self.db.pool)
         .await?;
-        Ok(rows
+        let records = rows
             .into_iter()
             .map(|r| AuditRecord {
                 entry: AuditEntry {
@@ -164,10 +206,13 @@ impl AuditLog {
                 parent_type: r.parent_type,
                 parent_id: r.parent_id,
             })
-            .collect())
+            .collect();
+        Ok((page, count, records))
     }
 
-    /// Newest first, fifty a page.
+    /// Newest first, fifty a page. An object's history (`filter`) holds what is about it and
+    /// what is filed under it; a service's also what is filed under its projects (their farms,
+    /// exporters, rules and silences).
     pub async fn list(&self, actor: &Actor, filter: &AuditFilter, page: i64) -> Result<AuditPage, AppError> {
         actor.require()?;
         let page = page.max(1);
@@ -180,7 +225,9 @@ impl AuditLog {
             "SELECT a.id, a.created, u.username, a.body, a.object_type, a.object_id, a.old, a.data \
              FROM audit a LEFT JOIN users u ON u.id = a.user_id \
              WHERE ($1 = '' OR (a.object_type = $1 AND a.object_id = $2) \
-                OR (a.parent_type = $1 AND a.parent_id = $2)){scope} \
+                OR (a.parent_type = $1 AND a.parent_id = $2) \
+                OR ($1 = 'service' AND a.parent_type = 'project' \
+                    AND a.parent_id IN (SELECT p.id FROM project p WHERE p.service_id = $2))){scope} \
              ORDER BY a.id DESC LIMIT $3 OFFSET $4"
         ))
         .bind(kind)

@@ -17,6 +17,20 @@ pub use crate::model::{Group, GroupMember, Member, Principal};
 
 /// The most users added to a group in one request.
 pub const MAX_ADDED: usize = 1000;
+/// How many of the users added at once the audit entry names (the rest are counted).
+const NAMED_IN_LOG: usize = 10;
+
+/// `named` (the first of `count`) as a sentence's list: "user a, user b and user c", or with
+/// more than were named, "user a, user b and 8 more".
+fn listed(named: &[String], count: usize) -> String {
+    let more = count.saturating_sub(named.len());
+    match (named, more) {
+        ([], _) => crate::model::counted(count as i64, "member"),
+        ([first @ .., last], 0) if !first.is_empty() => format!("{} and {last}", first.join(", ")),
+        (named, 0) => named.join(", "),
+        (named, more) => format!("{} and {more} more", named.join(", ")),
+    }
+}
 
 /// A grant with its holder's name.
 #[derive(sqlx::FromRow)]
@@ -562,6 +576,8 @@ impl Roles {
             return Err(AppError::invalid("user_ids", format!("at most {MAX_ADDED} users at once")));
         }
         let mut tx = self.db.begin().await?;
+        // Who was added, as the log names them: the first few.
+        let mut named = Vec::new();
         for user in users {
             self.principal_columns(Principal::User(*user)).await.map_err(|e| e.renamed("user", "user_ids"))?;
             let taken: Option<(i64,)> =
@@ -583,6 +599,9 @@ impl Roles {
                 ),
             };
             match added {
+                Some(Ok(_)) if named.len() < NAMED_IN_LOG => {
+                    named.push(self.principal_name(Principal::User(*user)).await?)
+                }
                 Some(Ok(_)) => {}
                 Some(Err(e)) if !super::db::is_unique_violation(&e) => return Err(e.into()),
                 _ => {
@@ -591,8 +610,7 @@ impl Roles {
                 }
             }
         }
-        let members = crate::model::counted(users.len() as i64, "member");
-        let body = format!("Added {members} to group {} as {}", group.name, role.as_str());
+        let body = format!("Added {} to group {} as {}", listed(&named, users.len()), group.name, role.as_str());
         audit::record(&mut tx, actor, &body, Subject::new("group", id), None::<&()>, Some(&(users, role))).await?;
         tx.commit().await?;
         Ok(())
@@ -688,5 +706,20 @@ fn object_name(object: Object) -> String {
         Object::Service(s) => format!("service {s}"),
         Object::Project(p) => format!("project {p}"),
         Object::Site => "the site".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A group's "Added …" entry names who was added, the first few of many.
+    #[test]
+    fn added_members_are_named() {
+        let names = |n: usize| (0..n).map(|i| format!("user u{i}")).collect::<Vec<_>>();
+        assert_eq!(listed(&names(1), 1), "user u0");
+        assert_eq!(listed(&names(3), 3), "user u0, user u1 and user u2");
+        assert_eq!(listed(&names(NAMED_IN_LOG), 25), format!("{} and 15 more", names(NAMED_IN_LOG).join(", ")));
+        assert_eq!(listed(&[], 2), "2 members");
     }
 }

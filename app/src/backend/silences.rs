@@ -153,7 +153,12 @@ impl Silences {
         if let Some(id) = id.filter(|i| !i.is_empty()) {
             body["id"] = Value::String(id.to_string());
         }
-        let mut made = SilenceMade::default();
+        let mut made = SilenceMade {
+            matchers: format_matchers(&matchers),
+            starts_at: starts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ends_at: ends.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ..SilenceMade::default()
+        };
         let mut refusal = None;
         for (am, answer) in self.ams.post_silence(&body).await {
             match answer {
@@ -179,12 +184,12 @@ impl Silences {
             format_matchers(&matchers),
             ends.format("%Y-%m-%d %H:%M UTC")
         );
+        // Times as Alertmanager writes them (the expired entry's are its).
         let new = json!({
             "ids": made.ids,
-            "matchers": format_matchers(&matchers),
-            // As Alertmanager writes them (the expired entry's are its).
-            "startsAt": starts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "endsAt": ends.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "matchers": made.matchers,
+            "startsAt": made.starts_at,
+            "endsAt": made.ends_at,
             "comment": comment,
         });
         self.audit(actor, &body, &matchers, None, Some(&new)).await;
@@ -741,14 +746,35 @@ fn within_years(field: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>, AppError
     if t.year() < 9999 { Ok(t) } else { Err(AppError::invalid(field, "is too far ahead: before the year 9999")) }
 }
 
+/// The times without a zone a form may send (an `<input type="datetime-local">`'s among them).
+const ZONELESS: [&str; 5] =
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"];
+
+fn zoneless(text: &str) -> Option<NaiveDateTime> {
+    ZONELESS.into_iter().find_map(|format| NaiveDateTime::parse_from_str(text.trim(), format).ok())
+}
+
+/// A form's time without a zone (`2026-12-01T18:00`, as a browser's time picker sends it) read
+/// in the zone of `offset` (`+09:00`, the offset the browser has at that time), as RFC 3339;
+/// a time with its own zone, or no `offset`, is left as it is (and read as UTC if it has none).
+/// Errors: an `offset` that is not `±HH:MM` within a day, at `field`.
+pub fn with_offset(field: &str, text: &str, offset: &str) -> Result<String, AppError> {
+    let offset = offset.trim();
+    let Some(local) = zoneless(text).filter(|_| !offset.is_empty()) else { return Ok(text.to_string()) };
+    let zone = (offset.len() == 6).then(|| offset.parse::<chrono::FixedOffset>().ok()).flatten().ok_or_else(|| {
+        AppError::invalid(field, format!("{offset:?} is not a time zone offset: use ±HH:MM (+09:00)"))
+    })?;
+    let at = local.and_local_timezone(zone).single().ok_or_else(|| AppError::invalid(field, "is not a time"))?;
+    Ok(at.to_rfc3339())
+}
+
 fn parse_time(field: &str, text: &str) -> Result<DateTime<Utc>, AppError> {
     use chrono::Timelike;
     let text = text.trim();
-    let parsed = DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).ok().or_else(|| {
-        ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-            .into_iter()
-            .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok().map(|t| t.and_utc()))
-    });
+    let parsed = DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| zoneless(text).map(|t| t.and_utc()));
     // A leap second (:60) is one chrono reads and Alertmanager refuses.
     if let Some(t) = parsed.filter(|t| t.nanosecond() < 1_000_000_000) {
         return within_years(field, t);
@@ -818,6 +844,28 @@ mod tests {
 
     fn ids(a: &Affected) -> (Vec<i64>, Vec<i64>) {
         (a.projects.iter().map(|p| p.0.0).collect(), a.services.iter().map(|s| s.0.0).collect())
+    }
+
+    /// A browser's picked time is read in the browser's zone; a time with a zone keeps it.
+    #[test]
+    fn picked_times_are_in_the_browsers_zone() {
+        let at = |text: &str, offset: &str| with_offset("starts_at", text, offset);
+        assert_eq!(at("2026-12-01T18:00", "+09:00").unwrap(), "2026-12-01T18:00:00+09:00");
+        assert_eq!(at("2026-12-01T18:00:30", "-05:30").unwrap(), "2026-12-01T18:00:30-05:30");
+        assert_eq!(at("2026-12-01T18:00", "").unwrap(), "2026-12-01T18:00");
+        assert_eq!(at("2026-12-01T18:00Z", "+09:00").unwrap(), "2026-12-01T18:00Z");
+        assert_eq!(at("", "+09:00").unwrap(), "");
+        assert_eq!(
+            parse_time("starts_at", &at("2026-12-01T18:00", "+09:00").unwrap()).unwrap().to_rfc3339(),
+            "2026-12-01T09:00:00+00:00"
+        );
+        for bad in ["09:00", "+9", "+24:00", "Asia/Tokyo", "+09:00<b>"] {
+            let e = at("2026-12-01T18:00", bad).unwrap_err();
+            assert!(
+                matches!(&e, AppError::Invalid(f) if f.field == "starts_at" && f.message.contains("±HH:MM")),
+                "{bad}: {e:?}"
+            );
+        }
     }
 
     #[test]

@@ -17,17 +17,26 @@ pub fn ConfirmSubmit(
     #[prop(into)] question: Signal<String>,
     #[prop(optional)] class: &'static str,
 ) -> impl IntoView {
-    let asking = RwSignal::new(false);
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    let me = NEXT.fetch_add(1, Ordering::Relaxed);
+    // Owned here (disposed with the button), reading the shared one.
+    let open = RwSignal::from(open_question());
+    let asking = Signal::derive(move || open.get() == me);
+    let set_asking = move |now: bool| open.set(if now { me } else { 0 });
     let yes = NodeRef::<html::Button>::new();
     let ask = NodeRef::<html::Button>::new();
-    // Focus follows the question: onto "Yes" when it opens, back to the button when it closes.
+    // Focus follows the question: onto "Yes" when it opens, back to the button when it closes
+    // (not when another question took its place: focus is on that one's "Yes").
     Effect::new(move |was: Option<bool>| {
         let now = asking.get();
-        if was.is_some() {
-            let target = if now { yes.get() } else { ask.get() };
-            if let Some(b) = target {
-                let _ = b.focus();
-            }
+        let target = match (was, now) {
+            (Some(false), true) => yes.get(),
+            (Some(true), false) if open.get_untracked() == 0 => ask.get(),
+            _ => None,
+        };
+        if let Some(b) = target {
+            let _ = b.focus();
         }
         now
     });
@@ -44,7 +53,7 @@ pub fn ConfirmSubmit(
         <Show
             when=move || asking.get()
             fallback=move || view! {
-                <button type="button" class=format!("{class} needs-script") node_ref=ask on:click=move |_| asking.set(true)>
+                <button type="button" class=format!("{class} needs-script") node_ref=ask on:click=move |_| set_asking(true)>
                     {label}
                 </button>
             }
@@ -55,7 +64,7 @@ pub fn ConfirmSubmit(
                 aria-label=question
                 on:keydown=move |e| {
                     if e.key() == "Escape" {
-                        asking.set(false);
+                        set_asking(false);
                     }
                 }
             >
@@ -63,10 +72,28 @@ pub fn ConfirmSubmit(
                 <button type="submit" class="small danger" node_ref=yes>
                     {yes_label.clone()}
                 </button>
-                <button type="button" class="small" on:click=move |_| asking.set(false)>"Cancel"</button>
+                <button type="button" class="small" on:click=move |_| set_asking(false)>"Cancel"</button>
             </span>
         </Show>
     }
+}
+
+/// Which [`ConfirmSubmit`] asks its question (0: none): in the browser, one for the page, so
+/// that opening one closes any other and a "Yes" never answers a question asked elsewhere and
+/// forgotten.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn open_question() -> ArcRwSignal<usize> {
+    thread_local! {
+        static OPEN: ArcRwSignal<usize> = ArcRwSignal::new(0);
+    }
+    OPEN.with(Clone::clone)
+}
+
+/// On the server, where no question opens, one per button: a signal shared by every request
+/// would keep a subscriber for each button ever drawn.
+#[cfg(not(any(feature = "hydrate", feature = "csr")))]
+fn open_question() -> ArcRwSignal<usize> {
+    ArcRwSignal::new(0)
 }
 
 /// The delete button at the foot of an object's page ("Delete this project"): a form of its

@@ -278,11 +278,18 @@ pub struct SilenceDraft {
     pub comment: String,
 }
 
-/// What making a silence did: the id each Alertmanager gave it, and those that refused.
+/// What making a silence did: the id each Alertmanager gave it, and those that refused; what
+/// it matches (amtool's syntax) and its window (RFC 3339, UTC), for the page to say.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SilenceMade {
     pub ids: Vec<String>,
     pub warnings: Vec<String>,
+    #[serde(default)]
+    pub matchers: String,
+    #[serde(default)]
+    pub starts_at: String,
+    #[serde(default)]
+    pub ends_at: String,
 }
 
 /// An alert Alertmanager holds now (`gettableAlert`), merged across Alertmanagers by fingerprint.

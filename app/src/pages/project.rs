@@ -133,7 +133,7 @@ pub fn ProjectPage() -> impl IntoView {
                     <h1>"Project " {p.name.clone()}</h1>
                     <p class="muted">
                         "Service " <A href=format!("/service/{}", p.service_id)>{p.service_name.clone()}</A>
-                        " · shard " {p.shard_name.clone()}
+                        " · shard " <A href=format!("/shard/{}", p.shard_id)>{p.shard_name.clone()}</A>
                         " · owner " {p.owner.clone().unwrap_or_else(|| "none".into())}
                     </p>
                     <SilenceButton matchers=mute />
@@ -312,9 +312,9 @@ deferred_sections! {
                 <PostForm action=create_exporter>
                     <input type="hidden" name="project_id" value=pid.to_string() />
                     <div class="row">
-                        <Field label="Job" name="job" check=checks::job placeholder="node" />
-                        <Field label="Port" name="port" check=checks::port placeholder="9100" />
-                        <Field label="Path" name="path" check=checks::metrics_path placeholder="/metrics" />
+                        <Field label="Job" name="job" check=checks::job placeholder="e.g. node" />
+                        <Field label="Port" name="port" check=checks::port placeholder="e.g. 9100" />
+                        <Field label="Path" name="path" check=checks::metrics_path placeholder="empty: /metrics" />
                         <label class="field">
                             <span>"Scheme"</span>
                             <select name="scheme">
@@ -383,7 +383,7 @@ deferred_sections! {
                     <PostForm action=create_url>
                         <input type="hidden" name="project_id" value=pid.to_string() />
                         <div class="row">
-                            <Field label="URL" name="url" check=checks::http_url placeholder="https://example.com/health" />
+                            <Field label="URL" name="url" check=checks::http_url placeholder="e.g. https://example.com/health" />
                             // Suspense outside the <select>: its markers may not live inside one.
                             <Suspense fallback=|| ()>
                                 {move || Suspend::new(async move {

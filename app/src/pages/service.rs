@@ -64,8 +64,15 @@ pub fn ServicePage() -> impl IntoView {
                     <ObjectLinks kind="service" id=sid.0 name=d.service.name.clone() />
                     <SilenceButton matchers=owner_matchers("", &d.service.name, "") />
                     <h2>"Projects"</h2>
-                    {no_projects.then(|| view! {
-                        <p class="muted">"No projects yet: register one below, on the shard Prometheus should scrape it from."</p>
+                    {no_projects.then(|| if d.can_edit {
+                        view! {
+                            <p class="muted">
+                                "No projects yet: " <a href="#register-project">"register one"</a>
+                                ", on the shard Prometheus should scrape it from."
+                            </p>
+                        }.into_any()
+                    } else {
+                        view! { <p class="muted">"No projects yet."</p> }.into_any()
                     })}
                     <table class="list" class:hidden=no_projects>
                         <thead><tr><th>"Project"</th><th>"Shard"</th><th>"Farm"</th><th>"Hosts"</th><th>"Exporters"</th></tr></thead>
@@ -109,7 +116,7 @@ deferred_sections! {
         let delete_question = Signal::stored(delete_question.unwrap_or_default());
         view! {
             <Show when=move || edit>
-                <section class="card">
+                <section class="card" id="register-project">
                     <h2>"Register a project"</h2>
                     <PostForm action=create>
                         <input type="hidden" name="service_id" value=sid.to_string() />

@@ -1,8 +1,9 @@
 //! `/rest/v2/logs`: Promgen's audit list, newest first, of what the caller may see.
 
 use super::caller::{Caller, RestResult};
-use super::page::{Page, PageQuery, paginate};
+use super::page::{Page, PageAt, PageQuery};
 use crate::web::AppState;
+use app::backend::audit::LogFilter;
 use app::error::AppError;
 use axum::Json;
 use axum::extract::{OriginalUri, Query, State};
@@ -50,17 +51,26 @@ pub async fn list(
     if let Some(ct) = f.parent_content_type.as_deref().filter(|ct| !matches!(*ct, "group" | "project" | "service")) {
         return Err(AppError::invalid("parent_content_type", format!("{ct:?} is not group, project or service")).into());
     }
-    let list: Vec<Value> = s
+    // Promgen's names to the log's.
+    let ours = |ct: &str| if ct == "sender" { "notifier".to_string() } else { ct.to_string() };
+    let filter = LogFilter {
+        object_id: f.object_id,
+        object_type: f.content_type.as_deref().map(ours),
+        user: f.user.clone(),
+        parent_id: f.parent_object_id,
+        parent_type: f.parent_content_type.as_deref().map(ours),
+    };
+    let (at, count, records) = s
         .backend
         .audit
-        .visible(&actor)
-        .await?
+        .search(&actor, &filter, |count| {
+            let at = PageAt::of(count as usize, &f.page)?;
+            let (offset, limit) = (at.offset() as i64, at.size as i64);
+            Ok((at, offset, limit))
+        })
+        .await?;
+    let list: Vec<Value> = records
         .into_iter()
-        .filter(|r| f.object_id.is_none_or(|id| r.entry.object_id == id))
-        .filter(|r| f.content_type.as_deref().is_none_or(|ct| content_type(&r.entry.object_type) == ct))
-        .filter(|r| f.user.as_deref().is_none_or(|u| r.entry.user.as_deref() == Some(u)))
-        .filter(|r| f.parent_object_id.is_none_or(|id| r.parent_id == id))
-        .filter(|r| f.parent_content_type.as_deref().is_none_or(|ct| content_type(&r.parent_type) == ct))
         .map(|r| {
             let parent = (!r.parent_type.is_empty()).then(|| content_type(&r.parent_type).to_string());
             json!({
@@ -77,5 +87,5 @@ pub async fn list(
             })
         })
         .collect();
-    Ok(Json(paginate(list, &f.page, &uri, &headers)?))
+    Ok(Json(at.page(count as usize, list, &uri, &headers)))
 }

@@ -51,30 +51,59 @@ pub fn boolean(field: &str, text: Option<&str>) -> Result<Option<bool>, AppError
 /// `items` cut to the page the query asks for. A page past the end is 404 ("Invalid page."),
 /// as in Django REST framework ("page 4 not found"); a size that is not a number is the default.
 pub fn paginate<T>(items: Vec<T>, q: &PageQuery, uri: &Uri, headers: &HeaderMap) -> Result<Page<T>, AppError> {
-    let size = q
-        .page_size
-        .as_deref()
-        .and_then(|s| s.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .map_or(DEFAULT_SIZE, |n| n.min(MAX_SIZE));
-    let number = match q.page_number.as_deref() {
-        None | Some("") => 1,
-        Some("last") => items.len().div_ceil(size).max(1),
-        Some(n) => n.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| AppError::NotFound(format!("page {n}")))?,
-    };
     let count = items.len();
-    let pages = count.div_ceil(size).max(1);
-    if number > pages {
-        return Err(AppError::NotFound(format!("page {number}")));
+    let at = PageAt::of(count, q)?;
+    let results = items.into_iter().skip(at.offset()).take(at.size).collect();
+    Ok(at.page(count, results, uri, headers))
+}
+
+/// The page a query asks for of a list of `count` items, for lists cut where they are stored
+/// (a `LIMIT`/`OFFSET` of [`PageAt::size`] after [`PageAt::offset`]).
+pub struct PageAt {
+    /// From 1.
+    pub number: usize,
+    pub size: usize,
+}
+
+impl PageAt {
+    /// The page `q` asks for: errors as [`paginate`]'s.
+    pub fn of(count: usize, q: &PageQuery) -> Result<Self, AppError> {
+        let size = q
+            .page_size
+            .as_deref()
+            .and_then(|s| s.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .map_or(DEFAULT_SIZE, |n| n.min(MAX_SIZE));
+        let pages = count.div_ceil(size).max(1);
+        let number = match q.page_number.as_deref() {
+            None | Some("") => 1,
+            Some("last") => pages,
+            Some(n) => {
+                n.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| AppError::NotFound(format!("page {n}")))?
+            }
+        };
+        if number > pages {
+            return Err(AppError::NotFound(format!("page {number}")));
+        }
+        Ok(PageAt { number, size })
     }
-    let link = |n: usize| link(uri, headers, n);
-    let results = items.into_iter().skip((number - 1) * size).take(size).collect();
-    Ok(Page {
-        count,
-        next: (number < pages).then(|| link(number + 1)),
-        previous: (number > 1).then(|| link(number - 1)),
-        results,
-    })
+
+    /// How many items come before the page.
+    pub fn offset(&self) -> usize {
+        (self.number - 1) * self.size
+    }
+
+    /// The answer: `results` (the page's items) of `count`, with the links to the pages beside.
+    pub fn page<T>(&self, count: usize, results: Vec<T>, uri: &Uri, headers: &HeaderMap) -> Page<T> {
+        let pages = count.div_ceil(self.size).max(1);
+        let link = |n: usize| link(uri, headers, n);
+        Page {
+            count,
+            next: (self.number < pages).then(|| link(self.number + 1)),
+            previous: (self.number > 1).then(|| link(self.number - 1)),
+            results,
+        }
+    }
 }
 
 /// This request's URL on page `n` (other query parameters kept).

@@ -2,8 +2,8 @@
 //! will go, with "Yes, …" (the real submit) and "Cancel". Keyboard focus moves to the answer
 //! and comes back to the button on cancel; when the answer's row leaves the page, focus goes
 //! where [`super::keep_focus`] puts it. No browser dialog: it stays in the page, on a phone too.
-//! Without scripts (the button cannot ask then, nor post) a disclosure asks instead: "Delete"
-//! opens to the question and its "Yes, …".
+//! Until the page is live, and without scripts (the button cannot ask then, nor post), a
+//! disclosure asks instead: "Delete" opens to the question and its "Yes, …" posts the form.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -40,40 +40,47 @@ pub fn ConfirmSubmit(
         }
         now
     });
-    let yes_label = format!("Yes, {}", label.to_ascii_lowercase());
-    // Parsed as elements only where scripts are off; markup, so the text is escaped here.
-    let without_scripts = format!(
-        r#"<details class="confirm-no-script"><summary class="button {class}">{}</summary><span class="question">{}</span> <button type="submit" class="small danger">{}</button></details>"#,
-        super::rcdata_text(label),
-        super::rcdata_text(&question.get_untracked()),
-        super::rcdata_text(&yes_label),
-    );
+    let yes_label = StoredValue::new(format!("Yes, {}", label.to_ascii_lowercase()));
+    // Until the page is live (and without scripts, always) a disclosure asks: the scripted
+    // button did nothing before the wasm had come, and the disclosure's "Yes" posts the form.
+    let live = RwSignal::new(false);
+    Effect::new(move || live.set(true));
+    let disclosure = move || {
+        view! {
+            <details class="confirm-no-script">
+                <summary class=format!("button {class}")>{label}</summary>
+                <span class="question">{question.get_untracked()}</span> " "
+                <button type="submit" class="small danger">{yes_label.get_value()}</button>
+            </details>
+        }
+    };
     view! {
-        <noscript inner_html=without_scripts></noscript>
-        <Show
-            when=move || asking.get()
-            fallback=move || view! {
-                <button type="button" class=format!("{class} needs-script") node_ref=ask on:click=move |_| set_asking(true)>
-                    {label}
-                </button>
-            }
-        >
-            <span
-                class="confirm"
-                role="group"
-                aria-label=question
-                on:keydown=move |e| {
-                    if e.key() == "Escape" {
-                        set_asking(false);
-                    }
+        <Show when=move || live.get() fallback=disclosure>
+            <Show
+                when=move || asking.get()
+                fallback=move || view! {
+                    <button type="button" class=class node_ref=ask on:click=move |_| set_asking(true)>
+                        {label}
+                    </button>
                 }
             >
-                <span class="question">{question}</span>
-                <button type="submit" class="small danger" node_ref=yes>
-                    {yes_label.clone()}
-                </button>
-                <button type="button" class="small" on:click=move |_| set_asking(false)>"Cancel"</button>
-            </span>
+                <span
+                    class="confirm"
+                    role="group"
+                    aria-label=question
+                    on:keydown=move |e| {
+                        if e.key() == "Escape" {
+                            set_asking(false);
+                        }
+                    }
+                >
+                    <span class="question">{question}</span>
+                    <button type="submit" class="small danger" node_ref=yes>
+                        {yes_label.get_value()}
+                    </button>
+                    <button type="button" class="small" on:click=move |_| set_asking(false)>"Cancel"</button>
+                </span>
+            </Show>
         </Show>
     }
 }

@@ -102,6 +102,15 @@ on_both_databases!(roles_decide_who_may_do_what, |b: Backend| async move {
     let e = one.and(two).unwrap_err();
     assert!(matches!(&e, AppError::Conflict(f) if f.field == "user_ids" && f.message.starts_with("user qa ")), "{e:?}");
     b.roles.remove_group_member(&admin, g.id, qa).await.unwrap();
+    // One named twice is added once, and named in the log; none named records nothing.
+    let entries = common::count(&b, "audit").await;
+    b.roles.add_group_members(&admin, g.id, &[], GroupRole::Member).await.unwrap();
+    assert_eq!(common::count(&b, "audit").await, entries);
+    let named = || common::count_where(&b, "audit", "body = 'Added user qa to group sre as MEMBER'");
+    let before = named().await;
+    b.roles.add_group_members(&admin, g.id, &[qa, qa], GroupRole::Member).await.unwrap();
+    assert_eq!(named().await, before + 1);
+    b.roles.remove_group_member(&admin, g.id, qa).await.unwrap();
     b.roles.grant(&owner, service, Principal::Group(g.id), Role::Admin).await.unwrap();
     b.inventory
         .update_service(&dev, s.id, ServiceInput { name: "web".into(), description: "by sre".into() })

@@ -14,8 +14,8 @@ pub async fn list_silences() -> Result<SilenceList, AppError> {
 
 /// Makes a silence in every Alertmanager: `matchers` in amtool's syntax (`service="web",
 /// instance=~"db-.*"`), from `starts_at` to `ends_at` when either is given, else for
-/// `duration` (`2h`, `1h30m`) from now. A time without a zone is in the zone of its
-/// `*_offset` (`+09:00`: the browser's at that time, which the page fills in), else UTC.
+/// `duration` (`2h`, `1h30m`) from now. Times are RFC 3339; one without a zone is UTC (the
+/// page sends its time pickers' values as the instants they name in the reader's zone).
 #[server(endpoint = "create_silence", output = JsonText)]
 pub async fn create_silence(
     matchers: String,
@@ -23,15 +23,10 @@ pub async fn create_silence(
     starts_at: Option<String>,
     ends_at: Option<String>,
     comment: Option<String>,
-    starts_at_offset: Option<String>,
-    ends_at_offset: Option<String>,
 ) -> Result<SilenceMade, AppError> {
-    use crate::backend::silences::with_offset;
     let (b, actor) = super::caller().await?;
     let parsed = parse_matchers(&matchers).map_err(|m| AppError::invalid("matchers", m))?;
-    let starts_at = with_offset("starts_at", &starts_at.unwrap_or_default(), &starts_at_offset.unwrap_or_default())?;
-    let ends_at = with_offset("ends_at", &ends_at.unwrap_or_default(), &ends_at_offset.unwrap_or_default())?;
-    let window = window(duration.unwrap_or_default(), starts_at, ends_at)?;
+    let window = window(duration.unwrap_or_default(), starts_at.unwrap_or_default(), ends_at.unwrap_or_default())?;
     b.silences.create(&actor, parsed, &window, &comment.unwrap_or_default(), None).await.map_err(form_fields)
 }
 

@@ -575,10 +575,17 @@ impl Roles {
         if users.len() > MAX_ADDED {
             return Err(AppError::invalid("user_ids", format!("at most {MAX_ADDED} users at once")));
         }
+        // One named twice is added once (as Django's `add` does; the second was "a member
+        // already"); none named adds and records nothing.
+        let mut seen = std::collections::HashSet::new();
+        let users: Vec<UserId> = users.iter().copied().filter(|u| seen.insert(u.0)).collect();
+        if users.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.db.begin().await?;
         // Who was added, as the log names them: the first few.
         let mut named = Vec::new();
-        for user in users {
+        for user in &users {
             self.principal_columns(Principal::User(*user)).await.map_err(|e| e.renamed("user", "user_ids"))?;
             let taken: Option<(i64,)> =
                 sqlx::query_as("SELECT 1 FROM group_member WHERE group_id = $1 AND user_id = $2")

@@ -728,16 +728,24 @@ pub fn resolve(window: &Window, now: DateTime<Utc>) -> Result<(DateTime<Utc>, Da
             if end <= now {
                 return Err(AppError::invalid("endsAt", "is in the past"));
             }
-            Ok((start.max(now), end))
+            lasting((start.max(now), end))
         }
         Window::Until(end) => {
             let end = parse_time("endsAt", end)?;
             if end <= now {
                 return Err(AppError::invalid("endsAt", "is in the past"));
             }
-            Ok((now, end))
+            lasting((now, end))
         }
     }
+}
+
+/// A window given by its end as long as one given by a duration must be (a minute).
+fn lasting((start, end): (DateTime<Utc>, DateTime<Utc>)) -> Result<(DateTime<Utc>, DateTime<Utc>), AppError> {
+    if (end - start).num_milliseconds() < MIN_SILENCE_MS as i64 {
+        return Err(AppError::invalid("endsAt", TOO_SHORT));
+    }
+    Ok((start, end))
 }
 
 /// `t` if Alertmanager can hold it: it writes times as RFC 3339, whose years have four digits.
@@ -752,20 +760,6 @@ const ZONELESS: [&str; 5] =
 
 fn zoneless(text: &str) -> Option<NaiveDateTime> {
     ZONELESS.into_iter().find_map(|format| NaiveDateTime::parse_from_str(text.trim(), format).ok())
-}
-
-/// A form's time without a zone (`2026-12-01T18:00`, as a browser's time picker sends it) read
-/// in the zone of `offset` (`+09:00`, the offset the browser has at that time), as RFC 3339;
-/// a time with its own zone, or no `offset`, is left as it is (and read as UTC if it has none).
-/// Errors: an `offset` that is not `±HH:MM` within a day, at `field`.
-pub fn with_offset(field: &str, text: &str, offset: &str) -> Result<String, AppError> {
-    let offset = offset.trim();
-    let Some(local) = zoneless(text).filter(|_| !offset.is_empty()) else { return Ok(text.to_string()) };
-    let zone = (offset.len() == 6).then(|| offset.parse::<chrono::FixedOffset>().ok()).flatten().ok_or_else(|| {
-        AppError::invalid(field, format!("{offset:?} is not a time zone offset: use ±HH:MM (+09:00)"))
-    })?;
-    let at = local.and_local_timezone(zone).single().ok_or_else(|| AppError::invalid(field, "is not a time"))?;
-    Ok(at.to_rfc3339())
 }
 
 fn parse_time(field: &str, text: &str) -> Result<DateTime<Utc>, AppError> {
@@ -844,28 +838,6 @@ mod tests {
 
     fn ids(a: &Affected) -> (Vec<i64>, Vec<i64>) {
         (a.projects.iter().map(|p| p.0.0).collect(), a.services.iter().map(|s| s.0.0).collect())
-    }
-
-    /// A browser's picked time is read in the browser's zone; a time with a zone keeps it.
-    #[test]
-    fn picked_times_are_in_the_browsers_zone() {
-        let at = |text: &str, offset: &str| with_offset("starts_at", text, offset);
-        assert_eq!(at("2026-12-01T18:00", "+09:00").unwrap(), "2026-12-01T18:00:00+09:00");
-        assert_eq!(at("2026-12-01T18:00:30", "-05:30").unwrap(), "2026-12-01T18:00:30-05:30");
-        assert_eq!(at("2026-12-01T18:00", "").unwrap(), "2026-12-01T18:00");
-        assert_eq!(at("2026-12-01T18:00Z", "+09:00").unwrap(), "2026-12-01T18:00Z");
-        assert_eq!(at("", "+09:00").unwrap(), "");
-        assert_eq!(
-            parse_time("starts_at", &at("2026-12-01T18:00", "+09:00").unwrap()).unwrap().to_rfc3339(),
-            "2026-12-01T09:00:00+00:00"
-        );
-        for bad in ["09:00", "+9", "+24:00", "Asia/Tokyo", "+09:00<b>"] {
-            let e = at("2026-12-01T18:00", bad).unwrap_err();
-            assert!(
-                matches!(&e, AppError::Invalid(f) if f.field == "starts_at" && f.message.contains("±HH:MM")),
-                "{bad}: {e:?}"
-            );
-        }
     }
 
     #[test]
@@ -953,6 +925,10 @@ mod tests {
         let until = |e: &str| resolve(&Window::Until(e.into()), now);
         assert_eq!(until("2017-12-14T09:00").unwrap(), (now, "2017-12-14T09:00:00Z".parse().unwrap()));
         assert_eq!(err(until("2017-12-13T09:00")).0, "endsAt");
+        // An end makes a window as long as a duration must be: a minute (a reviewer's 30 s).
+        assert_eq!(err(between("2030-01-01T10:00", "2030-01-01T10:00:30")), ("endsAt".into(), TOO_SHORT.into()));
+        assert_eq!(err(until("2017-12-14T00:00:59Z")), ("endsAt".into(), TOO_SHORT.into()));
+        assert!(between("2030-01-01T10:00", "2030-01-01T10:01").is_ok());
         // What Alertmanager would refuse is refused here, at its field: too short to arrive,
         // a leap second, a year of five digits.
         assert_eq!(err(resolve(&Window::For("1ms".into()), now)).0, "duration");

@@ -40,48 +40,47 @@ pub fn ConfirmSubmit(
         }
         now
     });
-    let yes_label = StoredValue::new(format!("Yes, {}", label.to_ascii_lowercase()));
+    let yes_label = format!("Yes, {}", label.to_ascii_lowercase());
     // Until the page is live (and without scripts, always) a disclosure asks: the scripted
     // button did nothing before the wasm had come, and the disclosure's "Yes" posts the form.
+    // Markup (less code than its view), so the text is escaped here.
+    let disclosure = format!(
+        r#"<details class="confirm-no-script"><summary class="button {class}">{}</summary><span class="question">{}</span> <button type="submit" class="small danger">{}</button></details>"#,
+        super::rcdata_text(label),
+        super::rcdata_text(&question.get_untracked()),
+        super::rcdata_text(&yes_label),
+    );
     let live = RwSignal::new(false);
     Effect::new(move || live.set(true));
-    let disclosure = move || {
-        view! {
-            <details class="confirm-no-script">
-                <summary class=format!("button {class}")>{label}</summary>
-                <span class="question">{question.get_untracked()}</span> " "
-                <button type="submit" class="small danger">{yes_label.get_value()}</button>
-            </details>
+    // 0: not live yet, 1: the button, 2: the question.
+    let state = Memo::new(move |_| if !live.get() { 0 } else { 1 + asking.get() as u8 });
+    move || match state.get() {
+        0 => view! { <span inner_html=disclosure.clone()></span> }.into_any(),
+        1 => view! {
+            <button type="button" class=class node_ref=ask on:click=move |_| set_asking(true)>
+                {label}
+            </button>
         }
-    };
-    view! {
-        <Show when=move || live.get() fallback=disclosure>
-            <Show
-                when=move || asking.get()
-                fallback=move || view! {
-                    <button type="button" class=class node_ref=ask on:click=move |_| set_asking(true)>
-                        {label}
-                    </button>
+        .into_any(),
+        _ => view! {
+            <span
+                class="confirm"
+                role="group"
+                aria-label=question
+                on:keydown=move |e| {
+                    if e.key() == "Escape" {
+                        set_asking(false);
+                    }
                 }
             >
-                <span
-                    class="confirm"
-                    role="group"
-                    aria-label=question
-                    on:keydown=move |e| {
-                        if e.key() == "Escape" {
-                            set_asking(false);
-                        }
-                    }
-                >
-                    <span class="question">{question}</span>
-                    <button type="submit" class="small danger" node_ref=yes>
-                        {yes_label.get_value()}
-                    </button>
-                    <button type="button" class="small" on:click=move |_| set_asking(false)>"Cancel"</button>
-                </span>
-            </Show>
-        </Show>
+                <span class="question">{question}</span>
+                <button type="submit" class="small danger" node_ref=yes>
+                    {yes_label.clone()}
+                </button>
+                <button type="button" class="small" on:click=move |_| set_asking(false)>"Cancel"</button>
+            </span>
+        }
+        .into_any(),
     }
 }
 

@@ -418,6 +418,18 @@ pub(super) fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<(web_sys::HtmlFo
     if let Some((name, value)) = submitter {
         data.append_with_str(&name, &value).ok()?;
     }
+    // A time picker's value has no zone: it is sent as the instant it names in the reader's
+    // zone (RFC 3339, UTC), as JavaScript reads it (daylight saving's gaps and repeats too).
+    if let Ok(pickers) = form.query_selector_all("input[type=datetime-local][name]") {
+        for picker in
+            (0..pickers.length()).filter_map(|i| pickers.item(i)?.dyn_into::<web_sys::HtmlInputElement>().ok())
+        {
+            let at = js_sys::Date::new(&picker.value().into());
+            if !picker.value().is_empty() && !at.get_time().is_nan() {
+                data.set_with_str(&picker.name(), &String::from(at.to_iso_string())).ok()?;
+            }
+        }
+    }
     let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?.to_string().into();
     Some((form, body))
 }

@@ -136,7 +136,7 @@ pub fn ProjectPage() -> impl IntoView {
                         " · shard " <A href=format!("/shard/{}", p.shard_id)>{p.shard_name.clone()}</A>
                         " · owner " {p.owner.clone().unwrap_or_else(|| "none".into())}
                     </p>
-                    <SilenceButton matchers=mute />
+                    {edit.then(|| view! { <SilenceButton matchers=mute /> })}
                     <p class="muted">{p.description.clone()}</p>
                     <ObjectLinks kind="project" id=pid.0 name=p.name.clone() />
 
@@ -246,7 +246,12 @@ deferred_sections! {
                     Some(farm) => {
                         let fid = farm.id;
                         let local = farm.is_local();
-                        let unlink = Signal::stored(format!("Unlink the farm {} and its hosts from this project?", farm.name));
+                        // A farm is its project's alone: unlinking it deletes it (as the audit log says).
+                        let unlink = Signal::stored(format!(
+                            "Unlink and delete the farm {} with its {}? Prometheus stops scraping them.",
+                            farm.name,
+                            crate::model::counted(hosts.len() as i64, "host")
+                        ));
                         view! {
                             <h2>"Farm " {farm.name.clone()} <small class="muted">" (" {farm.source.clone()} ")"</small></h2>
                             <ul class="hosts">

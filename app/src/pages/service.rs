@@ -62,7 +62,8 @@ pub fn ServicePage() -> impl IntoView {
                     <p class="muted">{d.service.description.clone()}</p>
                     <p class="muted">"Owner: " {d.service.owner.clone().unwrap_or_else(|| "none".into())}</p>
                     <ObjectLinks kind="service" id=sid.0 name=d.service.name.clone() />
-                    <SilenceButton matchers=owner_matchers("", &d.service.name, "") />
+                    // Silencing takes the Editor or Admin role: a Viewer's button led to a form it may not send.
+                    {d.can_edit.then(|| view! { <SilenceButton matchers=owner_matchers("", &d.service.name, "") /> })}
                     <h2>"Projects"</h2>
                     {no_projects.then(|| if d.can_edit {
                         view! {

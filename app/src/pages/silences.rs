@@ -28,26 +28,16 @@ fn check_matcher_text(text: &str) -> Option<String> {
 #[component]
 pub fn SilencesPage() -> impl IntoView {
     let query = super::query();
-    let prefill = move || query("matchers").unwrap_or_default();
     let create = PostAction::new::<CreateSilence>();
     let create_done = successes(create);
+    // Once a silence is made the mute button's matchers are not offered again (a second click
+    // made a twin): its success empties the form to what it is drawn with, now nothing.
+    let prefill = move || if create_done.get() > 0 { String::new() } else { query("matchers").unwrap_or_default() };
     let expire = PostAction::new::<ExpireSilence>();
     let expire_done = successes(expire);
     let silences = Resource::new(move || (create_done.get(), expire_done.get()), |_| list_silences());
     // "Silenced …" is stale once a silence was expired (it may be that one).
     Effect::watch(move || expire_done.get(), move |_, _, _| create.value().set(None), false);
-    // Once made, the mute button's matchers are not offered again (a second click made a
-    // twin): the success empties the form to what it was drawn with, and that is now nothing.
-    let navigate = leptos_router::hooks::use_navigate();
-    Effect::watch(
-        move || create_done.get(),
-        move |_, _, _| {
-            if query("matchers").is_some() {
-                navigate("/silence", leptos_router::NavigateOptions { replace: true, ..Default::default() });
-            }
-        },
-        false,
-    );
     // With no Alertmanager, or for one who may silence nothing, the form cannot succeed: its
     // button says why before anything is sent (in the browser; a plain post is refused).
     let (blocked, set_blocked) = signal(None::<&'static str>);
@@ -100,8 +90,8 @@ pub fn SilencesPage() -> impl IntoView {
             <FormError action=create />
             {move || create.answer::<SilenceMade>().and_then(Result::ok).map(|made| view! {
                 <p class="ok" role="status">
-                    "Silenced the alerts matching " <code>{made.matchers}</code> ". Starts "
-                    <When at=made.starts_at /> ", ends " <When at=made.ends_at /> "."
+                    "Silenced the alerts matching " <code>{made.matchers}</code> ", from "
+                    <When at=made.starts_at exact=true /> " until " <When at=made.ends_at exact=true /> "."
                 </p>
                 {made.warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view()}
             })}
@@ -123,20 +113,17 @@ pub fn SilencesPage() -> impl IntoView {
     }
 }
 
-/// A time picked in the reader's zone: a `datetime-local` field (which has none) and the
-/// offset the browser has at the picked time, as `<name>_offset` (`+09:00`), which the server
-/// reads it in. Both are filled in once the page is live; before, or without the wasm, the
-/// label says UTC and the time is read so.
+/// A time picked in the reader's zone: a `datetime-local` field (which has none), sent as the
+/// instant it names there ([`crate::components::PostForm`]). Once the page is live the label
+/// names the zone; before, and without the wasm, it says UTC, and the time is read so.
 #[component]
 fn PickedTime(label: &'static str, hint: &'static str, name: &'static str) -> impl IntoView {
     let zone = RwSignal::new(None::<String>);
     Effect::new(move || zone.set(browser_zone()));
-    let offset = RwSignal::new(String::new());
     view! {
         <label class="field">
             <span>{label} " (" {move || zone.get().unwrap_or_else(|| "UTC".into())} "; " {hint} ")"</span>
-            <input type="datetime-local" name=name on:input=move |ev| offset.set(browser_offset(&event_target_value(&ev))) />
-            <input type="hidden" name=format!("{name}_offset") prop:value=offset />
+            <input type="datetime-local" name=name />
         </label>
     }
 }
@@ -148,26 +135,9 @@ fn browser_zone() -> Option<String> {
     js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into()).ok()?.as_string()
 }
 
-/// The browser's offset from UTC at `local`, a time without a zone (`2026-12-01T18:00`, which
-/// JavaScript reads as local time): `+09:00`; empty for no time or one it cannot read.
-#[cfg(any(feature = "hydrate", feature = "csr"))]
-fn browser_offset(local: &str) -> String {
-    let minutes_west = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(local)).get_timezone_offset();
-    if local.is_empty() || minutes_west.is_nan() {
-        return String::new();
-    }
-    let east = -(minutes_west as i64);
-    format!("{}{:02}:{:02}", if east < 0 { '-' } else { '+' }, east.abs() / 60, east.abs() % 60)
-}
-
 #[cfg(not(any(feature = "hydrate", feature = "csr")))]
 fn browser_zone() -> Option<String> {
     None
-}
-
-#[cfg(not(any(feature = "hydrate", feature = "csr")))]
-fn browser_offset(_: &str) -> String {
-    String::new()
 }
 
 #[component]

@@ -4,6 +4,7 @@
 //! where [`super::keep_focus`] puts it. No browser dialog: it stays in the page, on a phone too.
 //! Until the page is live, and without scripts (the button cannot ask then, nor post), a
 //! disclosure asks instead: "Delete" opens to the question and its "Yes, …" posts the form.
+//! One question is open on a page at a time.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -17,13 +18,7 @@ pub fn ConfirmSubmit(
     #[prop(into)] question: Signal<String>,
     #[prop(optional)] class: &'static str,
 ) -> impl IntoView {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(1);
-    let me = NEXT.fetch_add(1, Ordering::Relaxed);
-    // Owned here (disposed with the button), reading the shared one.
-    let open = RwSignal::from(open_question());
-    let asking = Signal::derive(move || open.get() == me);
-    let set_asking = move |now: bool| open.set(if now { me } else { 0 });
+    let asking = RwSignal::new(false);
     let yes = NodeRef::<html::Button>::new();
     let ask = NodeRef::<html::Button>::new();
     // Focus follows the question: onto "Yes" when it opens, back to the button when it closes
@@ -32,7 +27,7 @@ pub fn ConfirmSubmit(
         let now = asking.get();
         let target = match (was, now) {
             (Some(false), true) => yes.get(),
-            (Some(true), false) if open.get_untracked() == 0 => ask.get(),
+            (Some(true), false) if OPEN.get().is_none() => ask.get(),
             _ => None,
         };
         if let Some(b) = target {
@@ -40,29 +35,38 @@ pub fn ConfirmSubmit(
         }
         now
     });
+    // One question open on the page: opening one closes the other, whose "Yes" was left
+    // waiting for a click meant for something else.
+    let set_asking = move |now: bool| {
+        let other = OPEN.replace(now.then_some(asking));
+        if let Some(other) = other.filter(|o| *o != asking) {
+            other.try_set(false);
+        }
+        asking.set(now);
+    };
     let yes_label = format!("Yes, {}", label.to_ascii_lowercase());
-    // Until the page is live (and without scripts, always) a disclosure asks: the scripted
-    // button did nothing before the wasm had come, and the disclosure's "Yes" posts the form.
-    // Markup (less code than its view), so the text is escaped here.
+    // Until the page is live (and without scripts) the button is hidden and this disclosure
+    // asks instead (main.css, by `html[data-hydrated]`): the button did nothing before the
+    // wasm had come; the disclosure's "Yes" posts the form. Once live it goes (its hidden
+    // "Yes" is no second button by that name). Markup, so the text is escaped here.
     let disclosure = format!(
         r#"<details class="confirm-no-script"><summary class="button {class}">{}</summary><span class="question">{}</span> <button type="submit" class="small danger">{}</button></details>"#,
         super::rcdata_text(label),
         super::rcdata_text(&question.get_untracked()),
         super::rcdata_text(&yes_label),
     );
-    let live = RwSignal::new(false);
-    Effect::new(move || live.set(true));
-    // 0: not live yet, 1: the button, 2: the question.
-    let state = Memo::new(move |_| if !live.get() { 0 } else { 1 + asking.get() as u8 });
-    move || match state.get() {
-        0 => view! { <span inner_html=disclosure.clone()></span> }.into_any(),
-        1 => view! {
-            <button type="button" class=class node_ref=ask on:click=move |_| set_asking(true)>
-                {label}
-            </button>
-        }
-        .into_any(),
-        _ => view! {
+    let early = RwSignal::new(true);
+    Effect::new(move || early.set(false));
+    view! {
+        {move || early.get().then(|| view! { <span class="confirm-early" inner_html=disclosure.clone()></span> })}
+        <Show
+            when=move || asking.get()
+            fallback=move || view! {
+                <button type="button" class=format!("{class} needs-script") node_ref=ask on:click=move |_| set_asking(true)>
+                    {label}
+                </button>
+            }
+        >
             <span
                 class="confirm"
                 role="group"
@@ -79,27 +83,13 @@ pub fn ConfirmSubmit(
                 </button>
                 <button type="button" class="small" on:click=move |_| set_asking(false)>"Cancel"</button>
             </span>
-        }
-        .into_any(),
+        </Show>
     }
 }
 
-/// Which [`ConfirmSubmit`] asks its question (0: none): in the browser, one for the page, so
-/// that opening one closes any other and a "Yes" never answers a question asked elsewhere and
-/// forgotten.
-#[cfg(any(feature = "hydrate", feature = "csr"))]
-fn open_question() -> ArcRwSignal<usize> {
-    thread_local! {
-        static OPEN: ArcRwSignal<usize> = ArcRwSignal::new(0);
-    }
-    OPEN.with(Clone::clone)
-}
-
-/// On the server, where no question opens, one per button: a signal shared by every request
-/// would keep a subscriber for each button ever drawn.
-#[cfg(not(any(feature = "hydrate", feature = "csr")))]
-fn open_question() -> ArcRwSignal<usize> {
-    ArcRwSignal::new(0)
+thread_local! {
+    /// The question open on the page, if any (only the browser opens one).
+    static OPEN: std::cell::Cell<Option<RwSignal<bool>>> = const { std::cell::Cell::new(None) };
 }
 
 /// The delete button at the foot of an object's page ("Delete this project"): a form of its

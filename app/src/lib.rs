@@ -38,9 +38,6 @@ pub fn hydrate(on_hydrated: impl FnOnce() + 'static) {
         mark("promgen-page-hydrated");
         components::sections_hydrated().await;
         mark("promgen-hydrated");
-        // The effects hydration queued have run (a confirm button's early disclosure is gone)
-        // before the page says it is live.
-        leptos::task::tick().await;
         on_hydrated();
     });
 }

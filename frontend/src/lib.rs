@@ -8,8 +8,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     app::hydrate(|| {
-        // The page is live: its CSS shows the scripted confirm buttons by it, and browser tests
-        // (and curious operators) tell a live page from a static one.
+        // Lets browser tests (and curious operators) tell a live page from a static one.
         if let Some(root) = leptos::prelude::document().document_element() {
             let _ = root.set_attribute("data-hydrated", "true");
         }
@@ -21,8 +20,4 @@ pub fn hydrate() {
 pub fn start() {
     console_error_panic_hook::set_once();
     app::mount();
-    // Live at once (the page's CSS shows the scripted buttons by it).
-    if let Some(root) = leptos::prelude::document().document_element() {
-        let _ = root.set_attribute("data-hydrated", "true");
-    }
 }

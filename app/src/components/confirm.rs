@@ -2,9 +2,8 @@
 //! will go, with "Yes, …" (the real submit) and "Cancel". Keyboard focus moves to the answer
 //! and comes back to the button on cancel; when the answer's row leaves the page, focus goes
 //! where [`super::keep_focus`] puts it. No browser dialog: it stays in the page, on a phone too.
-//! Until the page is live, and without scripts (the button cannot ask then, nor post), a
-//! disclosure asks instead: "Delete" opens to the question and its "Yes, …" posts the form.
-//! One question is open on a page at a time.
+//! Without scripts (the button cannot ask then, nor post) a disclosure asks instead: "Delete"
+//! opens to the question and its "Yes, …". One question is open on a page at a time.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -25,40 +24,32 @@ pub fn ConfirmSubmit(
     // (not when another question took its place: focus is on that one's "Yes").
     Effect::new(move |was: Option<bool>| {
         let now = asking.get();
-        let target = match (was, now) {
-            (Some(false), true) => yes.get(),
-            (Some(true), false) if OPEN.get().is_none() => ask.get(),
-            _ => None,
-        };
-        if let Some(b) = target {
-            let _ = b.focus();
+        if was.is_some() && (now || OPEN.get().is_none()) {
+            let target = if now { yes.get() } else { ask.get() };
+            if let Some(b) = target {
+                let _ = b.focus();
+            }
         }
         now
     });
     // One question open on the page: opening one closes the other, whose "Yes" was left
     // waiting for a click meant for something else.
     let set_asking = move |now: bool| {
-        let other = OPEN.replace(now.then_some(asking));
-        if let Some(other) = other.filter(|o| *o != asking) {
+        if let Some(other) = OPEN.replace(now.then_some(asking)).filter(|o| *o != asking) {
             other.try_set(false);
         }
         asking.set(now);
     };
     let yes_label = format!("Yes, {}", label.to_ascii_lowercase());
-    // Until the page is live (and without scripts) the button is hidden and this disclosure
-    // asks instead (main.css, by `html[data-hydrated]`): the button did nothing before the
-    // wasm had come; the disclosure's "Yes" posts the form. Once live it goes (its hidden
-    // "Yes" is no second button by that name). Markup, so the text is escaped here.
-    let disclosure = format!(
+    // Parsed as elements only where scripts are off; markup, so the text is escaped here.
+    let without_scripts = format!(
         r#"<details class="confirm-no-script"><summary class="button {class}">{}</summary><span class="question">{}</span> <button type="submit" class="small danger">{}</button></details>"#,
         super::rcdata_text(label),
         super::rcdata_text(&question.get_untracked()),
         super::rcdata_text(&yes_label),
     );
-    let early = RwSignal::new(true);
-    Effect::new(move || early.set(false));
     view! {
-        {move || early.get().then(|| view! { <span class="confirm-early" inner_html=disclosure.clone()></span> })}
+        <noscript inner_html=without_scripts></noscript>
         <Show
             when=move || asking.get()
             fallback=move || view! {

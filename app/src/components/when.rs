@@ -29,14 +29,9 @@ pub fn provide_clock() {
 }
 
 /// `at`: an RFC 3339 time as the server stores them (`2026-11-30T15:04:05.123Z`); an empty
-/// one shows `empty` ("never"). `exact` shows the exact time and puts the words on hover
-/// instead (where the time itself is what one checks: a silence just made).
+/// one shows `empty` ("never").
 #[component]
-pub fn When(
-    #[prop(into)] at: String,
-    #[prop(optional)] empty: &'static str,
-    #[prop(optional)] exact: bool,
-) -> impl IntoView {
+pub fn When(#[prop(into)] at: String, #[prop(optional)] empty: &'static str) -> impl IntoView {
     if at.is_empty() {
         return view! { <span class="muted">{if empty.is_empty() { "never" } else { empty }}</span> }.into_any();
     }
@@ -56,13 +51,12 @@ pub fn When(
             mounted.get().then(|| local_words(&at)).flatten()
         })
     };
-    let pick = move |l: (String, String), hover: bool| if exact != hover { l.1 } else { l.0 };
     let title = {
         let utc = utc.clone();
-        move || local.get().map(|l| pick(l, true)).unwrap_or_else(|| utc.clone())
+        move || local.get().map(|l| l.1).unwrap_or_else(|| utc.clone())
     };
     view! {
-        <time datetime=at title=title>{move || local.get().map(|l| pick(l, false)).unwrap_or_else(|| utc.clone())}</time>
+        <time datetime=at title=title>{move || local.get().map(|l| l.0).unwrap_or_else(|| utc.clone())}</time>
     }
     .into_any()
 }

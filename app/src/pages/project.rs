@@ -133,7 +133,7 @@ pub fn ProjectPage() -> impl IntoView {
                     <h1>"Project " {p.name.clone()}</h1>
                     <p class="muted">
                         "Service " <A href=format!("/service/{}", p.service_id)>{p.service_name.clone()}</A>
-                        " · shard " <A href=format!("/shard/{}", p.shard_id)>{p.shard_name.clone()}</A>
+                        " · shard " <a href=format!("/shard/{}", p.shard_id)>{p.shard_name.clone()}</a>
                         " · owner " {p.owner.clone().unwrap_or_else(|| "none".into())}
                     </p>
                     {edit.then(|| view! { <SilenceButton matchers=mute /> })}

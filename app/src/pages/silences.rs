@@ -8,6 +8,7 @@ use crate::components::{
     ConfirmSubmit, ErrorView, Field, FormError, Loading, PostAction, PostForm, When, checked, checks, successes,
 };
 use crate::model::silences::*;
+use crate::model::when::utc_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -91,7 +92,7 @@ pub fn SilencesPage() -> impl IntoView {
             {move || create.answer::<SilenceMade>().and_then(Result::ok).map(|made| view! {
                 <p class="ok" role="status">
                     "Silenced the alerts matching " <code>{made.matchers}</code> ", from "
-                    <When at=made.starts_at exact=true /> " until " <When at=made.ends_at exact=true /> "."
+                    {utc_text(&made.starts_at)} " until " {utc_text(&made.ends_at)} "."
                 </p>
                 {made.warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view()}
             })}

@@ -33,6 +33,11 @@ fn content_type(kind: &str) -> &str {
     if kind == "notifier" { "sender" } else { kind }
 }
 
+/// The log's name of Promgen's kind of object ([`content_type`] backwards).
+fn log_kind(content_type: &str) -> String {
+    if content_type == "sender" { "notifier".into() } else { content_type.into() }
+}
+
 /// `GET /rest/v2/logs`: filters `object_id`, `content_type` (exporter, farm, group, host,
 /// project, rule, sender, service, silence (ours: a silence's making, replacing or expiring;
 /// its `object_id` is 0), url; others 400), `user` (username), `parent_object_id`,
@@ -51,14 +56,12 @@ pub async fn list(
     if let Some(ct) = f.parent_content_type.as_deref().filter(|ct| !matches!(*ct, "group" | "project" | "service")) {
         return Err(AppError::invalid("parent_content_type", format!("{ct:?} is not group, project or service")).into());
     }
-    // Promgen's names to the log's.
-    let ours = |ct: &str| if ct == "sender" { "notifier".to_string() } else { ct.to_string() };
     let filter = LogFilter {
         object_id: f.object_id,
-        object_type: f.content_type.as_deref().map(ours),
+        object_type: f.content_type.as_deref().map(log_kind),
         user: f.user.clone(),
         parent_id: f.parent_object_id,
-        parent_type: f.parent_content_type.as_deref().map(ours),
+        parent_type: f.parent_content_type.as_deref().map(log_kind),
     };
     let (at, count, records) = s
         .backend

@@ -159,6 +159,11 @@ pub struct ServeArgs {
     /// The most hosts a farm may hold when hosts are added in the UI or the API.
     #[arg(long, env = "PROMGEN_MAX_HOSTS_PER_FARM", default_value_t = app::backend::inventory::MAX_HOSTS_PER_FARM)]
     pub max_hosts_per_farm: usize,
+    /// How long a connection may take to send a request's head (request line and headers),
+    /// counted from when it opens and again after each response: a slower one is closed, so
+    /// connections that never finish their headers are not held (slowloris).
+    #[arg(long, env = "PROMGEN_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = positive_duration)]
+    pub header_read_timeout: std::time::Duration,
     /// How long a request may wait for CPU-heavy work (rule checks, imports, templates).
     #[arg(long, env = "PROMGEN_CPU_BUDGET", default_value = "10s", value_parser = duration)]
     pub cpu_budget: std::time::Duration,
@@ -235,6 +240,14 @@ pub struct ExportArgs {
 /// A duration as Prometheus writes them: 30s, 5m, 1h30m.
 fn duration(s: &str) -> Result<std::time::Duration, String> {
     app::model::duration::parse_duration(s).map(std::time::Duration::from_millis)
+}
+
+/// A duration above zero (zero would close every connection at once).
+fn positive_duration(s: &str) -> Result<std::time::Duration, String> {
+    match duration(s)? {
+        d if d.is_zero() => Err(format!("{s:?} must be longer than zero")),
+        d => Ok(d),
+    }
 }
 
 /// `label=value`.

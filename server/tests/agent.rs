@@ -102,10 +102,7 @@ async fn prometheus_json(url: String) -> Value {
 }
 
 on_both_databases!(a_change_reaches_prometheus, |b: Backend| async move {
-    let app = common::router(&b);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let server = format!("http://{}", common::serve(&b).await);
 
     let prom = common::Prometheus::with_config(|_, dir| {
         std::fs::write(dir.join("targets.json"), "[]").unwrap();
@@ -201,10 +198,7 @@ on_both_databases!(a_change_reaches_prometheus, |b: Backend| async move {
 // anew, and the shard page says so meanwhile; once it succeeds the agent is in sync.
 on_both_databases!(a_failed_reload_is_tried_again, |b: Backend| async move {
     use std::sync::atomic::Ordering;
-    let app = common::router(&b);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let server = format!("http://{}", common::serve(&b).await);
     let (prometheus, reloads) = fake_prometheus(1).await;
     let (root, key, shard) = admin_and_shard(&b).await;
     let dir = std::env::temp_dir().join(format!("promgen-agent-reload-{}-{:?}", std::process::id(), b.db.dialect));

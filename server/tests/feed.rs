@@ -5,20 +5,17 @@
 mod common;
 use app::backend::{Actor, Backend};
 use app::model::FeedMessage;
-use common::{fixture, router};
+use common::fixture;
 use futures::StreamExt;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::{Error, Message, client::IntoClientRequest, http::HeaderValue};
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// The router the binary serves, on a real port.
+/// The router the binary serves, on a real port, by the binary's listener (its WebSocket
+/// upgrades are the feed's).
 async fn serve(b: &Backend) -> String {
-    let app = router(b);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr.to_string()
+    common::serve(b).await.to_string()
 }
 
 /// Logs `ops` in over HTTP; the session cookie.

@@ -78,10 +78,7 @@ on_both_databases!(health_and_conditional_files, |b: Backend| async move {
 
 // A real Prometheus discovers its targets from Promgen-rs over http_sd, labels and all.
 on_both_databases!(prometheus_discovers_targets_over_http_sd, |b: Backend| async move {
-    let app = common::router(&b);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let promgen = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let promgen = common::serve(&b).await;
     let prom = common::Prometheus::with_scrape_configs(|_| {
         format!("- job_name: promgen\n  http_sd_configs:\n  - url: http://{promgen}/api/v1/targets?shard=main\n    refresh_interval: 1s\n")
     })

@@ -572,6 +572,55 @@ async fn a_login_flood_is_limited_and_memory_stays_flat() {
     assert!((10 - refilled..=10).contains(&limited), "{limited} limited in {:?}", started.elapsed());
 }
 
+/// Slowloris: connections that never finish a request's head, or send nothing, are closed
+/// after `--header-read-timeout`, one that finishes in time is answered, and the server
+/// goes on answering others while a hundred are held open.
+#[tokio::test]
+async fn connections_that_never_finish_their_headers_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = common::TestDb::sqlite().await;
+    let served = common::Served::start(&db.backend.db.url, &["--header-read-timeout", "1s"]).await;
+    let addr = served.base.trim_start_matches("http://").to_string();
+    // Read until the server closes (or a generous bound passes: then it held the connection).
+    async fn until_closed(mut conn: tokio::net::TcpStream) -> Result<Vec<u8>, String> {
+        let mut got = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(20), conn.read_to_end(&mut got)).await;
+        match read {
+            Err(_) => Err(format!("still open after 20 s, {} bytes read", got.len())),
+            // A reset is a close too.
+            Ok(_) => Ok(got),
+        }
+    }
+    let mut held = Vec::new();
+    for i in 0..100 {
+        let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        if i % 2 == 0 {
+            conn.write_all(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").await.unwrap();
+        }
+        held.push(conn);
+    }
+    // Held open, they do not keep others out.
+    let client = reqwest::Client::new();
+    let res = client.get(format!("{}/login", served.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut closing = tokio::task::JoinSet::new();
+    for conn in held {
+        closing.spawn(until_closed(conn));
+    }
+    while let Some(closed) = closing.join_next().await {
+        let got = closed.unwrap().unwrap();
+        // Closed without an answer (there was no request to answer).
+        assert!(got.is_empty(), "answered {:?}", String::from_utf8_lossy(&got));
+    }
+    // A head sent in two parts within the time is answered.
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    conn.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    conn.write_all(b"Connection: close\r\n\r\n").await.unwrap();
+    let got = until_closed(conn).await.unwrap();
+    assert!(got.starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&got));
+}
+
 on_both_databases!(secrets_stay_with_their_owners, |b: Backend| async move {
     let owner = common::user(&b, "owner").await;
     let other = common::user(&b, "other").await;

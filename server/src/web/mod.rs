@@ -8,6 +8,7 @@ mod feed;
 mod headers;
 mod health;
 mod limits;
+pub mod listen;
 mod metrics;
 mod openapi;
 mod origin;
@@ -223,12 +224,11 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
     // background work finish what it has started (deliveries on the wire, queued alerts).
     // Long polls (agents waiting on changes) end at the signal, not after their timeout.
     let stop = supervisor.stop();
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown().await;
-            stop.cancel();
-        })
-        .await?;
+    listen::serve(listener, app, args.header_read_timeout, async move {
+        shutdown().await;
+        stop.cancel();
+    })
+    .await;
     if supervisor.shutdown(SHUTDOWN_GRACE).await {
         tracing::info!("stopped");
     }

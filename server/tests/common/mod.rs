@@ -138,6 +138,17 @@ pub fn router(b: &Backend) -> Router {
     server::web::router(b.clone(), &serve_args(&[]))
 }
 
+/// The router the binary serves over `b`, on a free port of 127.0.0.1 by the binary's
+/// listener (its header timeout and WebSocket upgrades); the address it listens on.
+pub async fn serve(b: &Backend) -> std::net::SocketAddr {
+    let args = serve_args(&[]);
+    let app = server::web::router(b.clone(), &args);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server::web::listen::serve(listener, app, args.header_read_timeout, std::future::pending()));
+    addr
+}
+
 /// `promgen serve`'s arguments as the command line gives them, with `extra` flags: the
 /// defaults, a public origin and a small webhook limit.
 pub fn serve_args(extra: &[&str]) -> server::cli::ServeArgs {

@@ -106,7 +106,7 @@ on_both_databases!(roles_decide_who_may_do_what, |b: Backend| async move {
     let entries = common::count(&b, "audit").await;
     b.roles.add_group_members(&admin, g.id, &[], GroupRole::Member).await.unwrap();
     assert_eq!(common::count(&b, "audit").await, entries);
-    let named = || common::count_where(&b, "audit", "body = 'Added user qa to group sre as MEMBER'");
+    let named = || common::count_where(&b, "audit", "body = 'Added user qa to group sre as Member'");
     let before = named().await;
     b.roles.add_group_members(&admin, g.id, &[qa, qa], GroupRole::Member).await.unwrap();
     assert_eq!(named().await, before + 1);
@@ -183,7 +183,7 @@ on_both_databases!(subscribing_needs_a_role, |b: Backend| async move {
     b.roles.set_group_role(&owner, group.id, stranger_id, GroupRole::Admin).await.unwrap();
     let (body,): (String,) =
         sqlx::query_as("SELECT body FROM audit ORDER BY id DESC LIMIT 1").fetch_one(&b.db.pool).await.unwrap();
-    assert_eq!(body, "Made user stranger ADMIN of group ops");
+    assert_eq!(body, "Made user stranger Admin of group ops");
 });
 
 // Reading follows roles: without one, a user neither lists nor opens another team's service,

@@ -243,9 +243,9 @@ impl Roles {
         .await
         .map_err(super::unique("who", "already holds a role here: change it in the table"))?;
         let body = format!(
-            "Gave {} the {:?} role on {}",
+            "Gave {} the {} role on {}",
             self.principal_name(principal).await?,
-            role,
+            role.title(),
             self.object_title(object).await?
         );
         audit::record(&mut tx, actor, &body, subject(object), before.as_ref(), Some(&(principal, role))).await?;
@@ -617,7 +617,7 @@ impl Roles {
                 }
             }
         }
-        let body = format!("Added {} to group {} as {}", listed(&named, users.len()), group.name, role.as_str());
+        let body = format!("Added {} to group {} as {}", listed(&named, users.len()), group.name, role.title());
         audit::record(&mut tx, actor, &body, Subject::new("group", id), None::<&()>, Some(&(users, role))).await?;
         tx.commit().await?;
         Ok(())
@@ -657,7 +657,7 @@ impl Roles {
         if changed == 0 {
             return Err(AppError::NotFound(format!("{who} in group {}", group.name)));
         }
-        let body = format!("Made {who} {} of group {}", role.as_str(), group.name);
+        let body = format!("Made {who} {} of group {}", role.title(), group.name);
         audit::record(&mut tx, actor, &body, Subject::new("group", id), None::<&()>, Some(&(user, role))).await?;
         tx.commit().await?;
         Ok(())

@@ -23,6 +23,15 @@ impl Role {
         }
     }
 
+    /// As people read it (the audit log's entries): `Viewer`, `Editor`, `Admin`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Role::Viewer => "Viewer",
+            Role::Editor => "Editor",
+            Role::Admin => "Admin",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Role> {
         match text {
             "VIEWER" => Some(Role::Viewer),
@@ -41,10 +50,19 @@ pub enum GroupRole {
 }
 
 impl GroupRole {
+    /// Promgen's REST names: `MEMBER`, `ADMIN`.
     pub fn as_str(self) -> &'static str {
         match self {
             GroupRole::Member => "MEMBER",
             GroupRole::Admin => "ADMIN",
+        }
+    }
+
+    /// As people read it (the audit log's entries): `Member`, `Admin`.
+    pub fn title(self) -> &'static str {
+        match self {
+            GroupRole::Member => "Member",
+            GroupRole::Admin => "Admin",
         }
     }
 

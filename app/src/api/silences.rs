@@ -27,7 +27,13 @@ pub async fn create_silence(
     let (b, actor) = super::caller().await?;
     let parsed = parse_matchers(&matchers).map_err(|m| AppError::invalid("matchers", m))?;
     let window = window(duration.unwrap_or_default(), starts_at.unwrap_or_default(), ends_at.unwrap_or_default())?;
-    b.silences.create(&actor, parsed, &window, &comment.unwrap_or_default(), None).await.map_err(form_fields)
+    let made =
+        b.silences.create(&actor, parsed, &window, &comment.unwrap_or_default(), None).await.map_err(form_fields)?;
+    // To the silences page without a mute button's `?matchers=`: without JavaScript the
+    // browser came back to that address, which offered the same matchers again (a second
+    // click made a twin). The page lists the new silence; with JavaScript it also says so.
+    leptos_axum::redirect("/silence");
+    Ok(made)
 }
 
 /// The silence form's window: with "Until", from "From" to it (both needed, as in Promgen);
@@ -48,9 +54,11 @@ fn window(duration: String, starts_at: String, ends_at: String) -> Result<crate:
 }
 
 /// The backend names the window's ends as Promgen's and Alertmanager's JSON does (`startsAt`,
-/// `endsAt`); this form's fields are `starts_at` and `ends_at`.
+/// `endsAt`) and keeps Promgen's words for a window missing an end or ending before it
+/// starts; this form's fields are `starts_at` and `ends_at`, labelled From, For and Until.
 #[cfg(feature = "ssr")]
 fn form_fields(error: AppError) -> AppError {
+    use crate::backend::silences::{START_END_MISMATCHED, START_END_REQUIRED};
     match error {
         AppError::Invalid(mut e) => {
             e.field = match e.field.as_str() {
@@ -58,6 +66,11 @@ fn form_fields(error: AppError) -> AppError {
                 "endsAt" => "ends_at".into(),
                 _ => e.field,
             };
+            if e.message == START_END_MISMATCHED {
+                e.message = "must be after From".into();
+            } else if e.message == START_END_REQUIRED {
+                e.message = "give For or Until with From".into();
+            }
             AppError::Invalid(e)
         }
         other => other,
@@ -91,6 +104,10 @@ mod tests {
         assert_eq!(field(between("2030-01-01T00:00", "")).as_deref(), Some("ends_at"));
         assert_eq!(field(between("", "2030-01-01T00:00")).as_deref(), Some("starts_at"));
         assert_eq!(field(between("2030-01-02T00:00", "2030-01-01T00:00")).as_deref(), Some("ends_at"));
+        // In the form's words, not Promgen's (which its REST callers read).
+        let message = |w| form_fields(crate::backend::silences::resolve(&w, now).unwrap_err()).to_string();
+        assert!(message(between("2030-01-02T00:00", "2030-01-01T00:00")).contains("must be after From"));
+        assert!(message(between("2030-01-01T00:00", "")).contains("give For or Until with From"));
         // From with For is For from then; Until wins over For, and runs from now without From
         // (as its label says).
         use crate::backend::silences::Window;

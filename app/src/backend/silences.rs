@@ -23,6 +23,11 @@ use serde_json::{Value, json};
 pub const DEFAULT_COMMENT: &str = "Silenced from Promgen";
 /// The longest comment taken, in characters.
 const MAX_COMMENT: usize = 4000;
+/// Promgen's words (its `STARTENDTIME`) for a window with one of its two ends, kept for the
+/// proxy and REST callers that read them.
+pub const START_END_REQUIRED: &str = "Both start and end are required.";
+/// Promgen's words (its `STARTENDMISMATCH`) for a window that ends before it starts.
+pub const START_END_MISMATCHED: &str = "Start time and end time are mismatched.";
 /// The largest compiled form of a matcher's regex (bytes), so a hostile one cannot eat memory.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// The most services or projects a silence's audit entry is filed under, one entry each; a
@@ -719,11 +724,11 @@ pub fn resolve(window: &Window, now: DateTime<Utc>) -> Result<(DateTime<Utc>, Da
         Window::Between(start, end) => {
             if start.trim().is_empty() || end.trim().is_empty() {
                 let field = if start.trim().is_empty() { "startsAt" } else { "endsAt" };
-                return Err(AppError::invalid(field, "Both start and end are required."));
+                return Err(AppError::invalid(field, START_END_REQUIRED));
             }
             let (start, end) = (parse_time("startsAt", start)?, parse_time("endsAt", end)?);
             if end <= start {
-                return Err(AppError::invalid("endsAt", "Start time and end time are mismatched."));
+                return Err(AppError::invalid("endsAt", START_END_MISMATCHED));
             }
             if end <= now {
                 return Err(AppError::invalid("endsAt", "is in the past"));

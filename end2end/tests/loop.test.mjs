@@ -163,6 +163,7 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
   await page.locator("td", { hasText: "replacing the disk" }).waitFor();
   // Made, the mute button's matchers are not offered again (a second click made a twin).
   await page.waitForFunction(() => document.querySelector("input[name=matchers]").value === "");
+  assert.equal(new URL(page.url()).search, "");
   // A silence made and expired on the same page: "Silenced …" goes with it.
   await page.fill("input[name=matchers]", 'alertname="NothingFires"');
   await page.fill("input[name=comment]", "made by mistake");
@@ -191,6 +192,26 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
   await ny.locator("button:has-text('Yes, expire')").click();
   await ny.locator("td", { hasText: "summer maintenance" }).waitFor({ state: "detached" });
   await ny.context().close();
+  // Without JavaScript the form posts itself and the browser comes to /silence, not back to
+  // the mute button's address: its matchers are not offered again, and the table lists it.
+  const plain = await env.context({ javaScriptEnabled: false });
+  await plain.goto(`${base}/login`);
+  await plain.fill("input[name=username]", "admin");
+  await plain.fill("input[name=password]", ADMIN_PASSWORD);
+  await plain.click("button:has-text('Log in')");
+  await plain.waitForURL(`${base}/`);
+  await plain.goto(`${base}/silence?matchers=${encodeURIComponent('alertname="Plain", service="web"')}`);
+  assert.equal(await plain.locator("input[name=matchers]").inputValue(), 'alertname="Plain", service="web"');
+  await plain.fill("input[name=comment]", "made without JavaScript");
+  await plain.click("button:has-text('Silence')");
+  await plain.waitForURL(`${base}/silence`);
+  assert.equal(await plain.locator("input[name=matchers]").inputValue(), "");
+  // Expired there too, through the question a confirm button is without JavaScript.
+  const plainRow = plain.locator("tr", { hasText: "made without JavaScript" });
+  await plainRow.locator("summary:has-text('Expire')").click();
+  await plainRow.locator("button:has-text('Yes, expire')").click();
+  await plain.locator("td", { hasText: "made without JavaScript" }).waitFor({ state: "detached" });
+  await plain.context().close();
   await until("Alertmanager suppresses the alert", async () => {
     const alerts = await json(`${am}/api/v2/alerts`);
     return alerts.some((a) => a.labels.alertname === "InstanceDown" && a.status.state === "suppressed");

@@ -390,6 +390,14 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   await page.keyboard.press("Enter");
   await page.locator("main a[href='/host/web-001.example.com']").click();
   await page.locator("main h1", { hasText: "Host web-001.example.com" }).waitFor();
+  // A site admin silences the host everywhere, or in one of its projects (what an Editor
+  // there may).
+  const matchers = async (link) => new URL(await link.getAttribute("href"), base).searchParams.get("matchers");
+  const everywhere = page.locator("main a.button:not(table a)", { hasText: "Silence" });
+  // As amtool writes a value: a backslash doubled.
+  assert.equal(await matchers(everywhere), String.raw`instance=~"web-001\\.example\\.com:[0-9]*"`);
+  const inProject = page.locator("main tbody tr").first().locator("a.button", { hasText: "Silence" });
+  assert.match(await matchers(inProject), /^project="[^"]+", instance=~"web-001\\\\\.example\\\\\.com:\[0-9\]\*"$/);
   await page.locator("main a[href='/service/1']").first().click();
   await page.locator("main h1", { hasText: "Service web" }).waitFor();
 

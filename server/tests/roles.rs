@@ -227,6 +227,15 @@ on_both_databases!(reading_follows_roles, |b: Backend| async move {
     assert_eq!(home.iter().map(|s| (s.service.name.as_str(), s.projects.len())).collect::<Vec<_>>(), [("web", 1)]);
     forbidden(b.inventory.service(&stranger, s.id).await);
     assert!(b.inventory.project(&stranger, p.id).await.is_ok());
+    // A host: a Viewer of its project gets no Silence button there; an Editor one for the
+    // project; only a site admin one for the host everywhere (by `instance` alone).
+    let farm = FarmInput { name: "front".into(), hosts: "web-1.example.com".into() };
+    b.inventory.create_farm(&owner, p.id, farm).await.unwrap();
+    let host = b.inventory.host(&stranger, "web-1.example.com").await.unwrap();
+    assert!(!host.placements[0].may_silence && !host.may_silence_everywhere);
+    let host = b.inventory.host(&owner, "web-1.example.com").await.unwrap();
+    assert!(host.placements[0].may_silence && !host.may_silence_everywhere);
+    assert!(b.inventory.host(&admin, "web-1.example.com").await.unwrap().may_silence_everywhere);
 
     // Open read access: everyone logged in reads, still changes nothing.
     forbidden(b.site.set_open_read(&owner, true).await);
@@ -253,8 +262,9 @@ on_both_databases!(alerts_follow_roles, |b: Backend| async move {
 
     let page = b.alerts.page(&owner, &[]).await.unwrap();
     assert_eq!(page.alerts.len(), 1);
+    assert!(page.may_silence);
     let id = page.alerts[0].id;
-    assert!(b.alerts.detail(&owner, id).await.is_ok());
+    assert!(b.alerts.detail(&owner, id).await.unwrap().may_silence);
     assert!(b.alerts.page(&stranger, &[]).await.unwrap().alerts.is_empty());
     assert!(b.alerts.history(&stranger, &[], 1).await.unwrap().is_empty());
     forbidden(b.alerts.detail(&stranger, id).await);
@@ -264,6 +274,14 @@ on_both_databases!(alerts_follow_roles, |b: Backend| async move {
         .await
         .unwrap();
     assert!(b.alerts.payload(&stranger, id).await.is_ok());
+    // A Viewer reads the alert but gets no Silence button: silencing needs Editor.
+    assert!(!b.alerts.page(&stranger, &[]).await.unwrap().may_silence);
+    assert!(!b.alerts.detail(&stranger, id).await.unwrap().may_silence);
+    b.roles
+        .grant(&owner, Object::Service(s.id), Principal::User(stranger.user_id().unwrap()), Role::Editor)
+        .await
+        .unwrap();
+    assert!(b.alerts.detail(&stranger, id).await.unwrap().may_silence);
 });
 
 // What the members panels and the groups pages call: an owner adds a user and a group with

@@ -403,6 +403,10 @@ pub struct AlertDetail {
     /// as (text, href). Nothing else from a payload becomes a link.
     #[serde(default)]
     pub links: Vec<(String, String)>,
+    /// Whether the reader may silence this alert by its name and owner (Editor or Admin on
+    /// its project, else on its service).
+    #[serde(default)]
+    pub may_silence: bool,
 }
 
 /// The alerts page: groups by alert name and service, newest first.
@@ -411,6 +415,10 @@ pub struct AlertPage {
     pub alerts: Vec<AlertSummary>,
     /// The newest event id when the page was made: the live feed continues from there.
     pub last_event: i64,
+    /// Whether the reader may silence anything (Editor or Admin somewhere): a Viewer gets no
+    /// Silence buttons, which lead to a form they may not send.
+    #[serde(default)]
+    pub may_silence: bool,
 }
 
 /// An API token as its owner sees it; the key itself is shown once, when it is made.

@@ -216,12 +216,20 @@ pub struct HostPlacement {
     pub service_id: ServiceId,
     pub service_name: String,
     pub exporters: Vec<Exporter>,
+    /// Whether the reader may silence this host's alerts in this project (Editor or Admin
+    /// there: what making that silence needs).
+    #[serde(default)]
+    pub may_silence: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HostDetail {
     pub name: String,
     pub placements: Vec<HostPlacement>,
+    /// Whether the reader may silence the host everywhere at once (by its `instance` alone,
+    /// which only a site admin may).
+    #[serde(default)]
+    pub may_silence_everywhere: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

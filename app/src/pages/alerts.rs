@@ -126,6 +126,7 @@ fn lines(groups: &[AlertSummary]) -> Vec<Line> {
 
 #[component]
 fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl IntoView {
+    let may_silence = page.may_silence;
     let groups = RwSignal::new(page.alerts);
     let filtered = !filter.trim().is_empty();
     let filter = parse_label_filter(&filter).unwrap_or_default();
@@ -175,7 +176,7 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
                                         {format!("{} / {}", l.sent, l.errors)}
                                         {(l.pending > 0).then(|| view! { <Pending count=l.pending /> })}
                                     </td>
-                                    <td>{firing.then(|| view! { <SilenceButton matchers=owner_matchers(&l.alertname, &l.service, "") /> })}</td>
+                                    <td>{(firing && may_silence).then(|| view! { <SilenceButton matchers=owner_matchers(&l.alertname, &l.service, "") /> })}</td>
                                 </tr>
                             }
                         }).collect_view()}
@@ -266,7 +267,7 @@ pub fn AlertPage() -> impl IntoView {
                             }
                         }).collect_view()}
                     </p>
-                    <SilenceButton matchers=owner_matchers(&a.alertname, &a.service, &a.project) />
+                    {d.may_silence.then(|| view! { <SilenceButton matchers=owner_matchers(&a.alertname, &a.service, &a.project) /> })}
                     {(d.truncated_alerts > 0).then(|| view! {
                         <p class="warning" data-testid="truncated">
                             {format!(

@@ -1,7 +1,7 @@
 use super::SilenceButton;
 use crate::api::inventory::get_host;
 use crate::components::{Loading, PageError};
-use crate::model::silences::host_matcher;
+use crate::model::silences::{Matcher, host_matcher};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -19,17 +19,23 @@ pub fn HostPage() -> impl IntoView {
                     Ok(h) => view! {
                         <Title text={format!("Host {}", h.name)} />
                         <h1>"Host " {h.name.clone()}</h1>
-                        <SilenceButton matchers=vec![host_matcher(&h.name)] />
+                        // Everywhere at once by `instance` alone is a site admin's; in one
+                        // project, its Editors' (what making either silence needs).
+                        {h.may_silence_everywhere.then(|| view! { <SilenceButton matchers=vec![host_matcher(&h.name)] /> })}
                         <table class="list">
-                            <thead><tr><th>"Service"</th><th>"Project"</th><th>"Farm"</th><th>"Scraped by"</th></tr></thead>
+                            <thead><tr><th>"Service"</th><th>"Project"</th><th>"Farm"</th><th>"Scraped by"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>
-                                {h.placements.into_iter().map(|p| view! {
-                                    <tr>
-                                        <td><A href=format!("/service/{}", p.service_id)>{p.service_name}</A></td>
-                                        <td><A href=format!("/project/{}", p.project_id)>{p.project_name}</A></td>
-                                        <td>{p.farm.name} " (" {p.farm.source} ")"</td>
-                                        <td>{p.exporters.iter().map(|e| format!("{}:{}{}", e.job, e.port, if e.enabled { "" } else { " (disabled)" })).collect::<Vec<_>>().join(", ")}</td>
-                                    </tr>
+                                {h.placements.into_iter().map(|p| {
+                                    let mute = p.may_silence.then(|| vec![Matcher::equal("project", &p.project_name), host_matcher(&h.name)]);
+                                    view! {
+                                        <tr>
+                                            <td><A href=format!("/service/{}", p.service_id)>{p.service_name}</A></td>
+                                            <td><A href=format!("/project/{}", p.project_id)>{p.project_name}</A></td>
+                                            <td>{p.farm.name} " (" {p.farm.source} ")"</td>
+                                            <td>{p.exporters.iter().map(|e| format!("{}:{}{}", e.job, e.port, if e.enabled { "" } else { " (disabled)" })).collect::<Vec<_>>().join(", ")}</td>
+                                            <td>{mute.map(|matchers| view! { <SilenceButton matchers /> })}</td>
+                                        </tr>
+                                    }
                                 }).collect_view()}
                             </tbody>
                         </table>

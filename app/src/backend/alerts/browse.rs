@@ -149,7 +149,8 @@ impl Alerts {
         let seen = self.seen(actor).await?;
         let mut alerts = self.summaries(&sql, filter).await?;
         alerts.retain(|a| shows(&seen, &a.service, &a.project));
-        Ok(AlertPage { alerts, last_event: last_event.unwrap_or(0) })
+        let may_silence = policy::edits_anything(&self.db, actor).await?;
+        Ok(AlertPage { alerts, last_event: last_event.unwrap_or(0), may_silence })
     }
 
     /// Every delivery with the labels, newest first, a page at a time.
@@ -182,11 +183,27 @@ impl Alerts {
     /// The alert's service, project and rule as links to their pages (found as routing finds
     /// them), then the http(s) URLs among its alerts' annotations (deduplicated, at most 12 links
     /// in all): see [`AlertDetail::links`].
-    async fn links(&self, alert: &AlertSummary, alerts: &[WebhookAlert]) -> Result<Vec<(String, String)>, AppError> {
+    /// With whether `actor` may silence the alert by its name and owner: Editor or Admin on
+    /// the project it names, else on its service (what making that silence needs).
+    async fn links(
+        &self,
+        actor: &Actor,
+        alert: &AlertSummary,
+        alerts: &[WebhookAlert],
+    ) -> Result<(Vec<(String, String)>, bool), AppError> {
         let mut links = Vec::new();
         let mut conn = self.db.pool.acquire().await?;
         let (service, project, _) = super::routing::owners(&mut conn, &alert.labels).await?;
         drop(conn);
+        let owner = match (&project, &service) {
+            (Some(p), _) => Some(Object::Project(ProjectId(p.id))),
+            (None, Some(s)) => Some(Object::Service(ServiceId(s.id))),
+            (None, None) => None,
+        };
+        let may_silence = match owner {
+            Some(object) => policy::allows(&self.db, actor, Action::Edit, object).await?,
+            None => actor.is_superuser(),
+        };
         if let Some(s) = service {
             links.push((format!("service {}", s.name), format!("/service/{}", s.id)));
         }
@@ -214,7 +231,7 @@ impl Alerts {
                 _ => links.push((format!("{key} ({})", url.host_str().unwrap_or_default()), url.to_string())),
             }
         }
-        Ok(links)
+        Ok((links, may_silence))
     }
 
     /// One alert: its payload, routing decisions, deliveries and events.
@@ -249,9 +266,10 @@ impl Alerts {
                 .bind(id.0)
                 .fetch_all(&self.db.pool)
                 .await?;
-        let links = self.links(&alert, &message.alerts).await?;
+        let (links, may_silence) = self.links(actor, &alert, &message.alerts).await?;
         Ok(AlertDetail {
             links,
+            may_silence,
             alert,
             alerts: message.alerts,
             truncated_alerts: message.truncated_alerts,

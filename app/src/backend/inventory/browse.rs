@@ -44,9 +44,16 @@ impl Inventory {
         }
         let project_ids: Vec<i64> = rows.iter().map(|r| r.project_id).collect();
         let exporters: Vec<Exporter> = self.exporters_of(&project_ids).await?;
+        let mut editable = std::collections::HashSet::new();
+        for r in &rows {
+            if policy::allows(&self.db, actor, Action::Edit, Object::Project(ProjectId(r.project_id))).await? {
+                editable.insert(r.project_id);
+            }
+        }
         let mut placements: Vec<HostPlacement> = rows
             .into_iter()
             .map(|r| HostPlacement {
+                may_silence: editable.contains(&r.project_id),
                 host_id: HostId(r.host_id),
                 farm: Farm {
                     id: FarmId(r.farm_id),
@@ -62,7 +69,7 @@ impl Inventory {
             })
             .collect();
         placements.sort_by(|a, b| (&a.service_name, &a.project_name).cmp(&(&b.service_name, &b.project_name)));
-        Ok(HostDetail { name: name.to_string(), placements })
+        Ok(HostDetail { name: name.to_string(), placements, may_silence_everywhere: actor.is_superuser() })
     }
 
     async fn exporters_of(&self, project_ids: &[i64]) -> Result<Vec<Exporter>, AppError> {

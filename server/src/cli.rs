@@ -159,11 +159,16 @@ pub struct ServeArgs {
     /// The most hosts a farm may hold when hosts are added in the UI or the API.
     #[arg(long, env = "PROMGEN_MAX_HOSTS_PER_FARM", default_value_t = app::backend::inventory::MAX_HOSTS_PER_FARM)]
     pub max_hosts_per_farm: usize,
-    /// How long a connection may take to send a request's head (request line and headers),
-    /// counted from when it opens and again after each response: a slower one is closed, so
-    /// connections that never finish their headers are not held (slowloris).
-    #[arg(long, env = "PROMGEN_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = positive_duration)]
-    pub header_read_timeout: std::time::Duration,
+    /// How long a client may stall before its connection is closed: take to send a request's
+    /// head (from when the connection opens, and again after each response), wait between
+    /// parts of a request's body, or leave an answer unread. So connections left half-open
+    /// (slowloris) are not held.
+    #[arg(long, env = "PROMGEN_CLIENT_TIMEOUT", default_value = "30s", value_parser = positive_duration)]
+    pub client_timeout: std::time::Duration,
+    /// Connections served at once; the next waits until one ends (keep it under the process's
+    /// open-file limit, `ulimit -n`).
+    #[arg(long, env = "PROMGEN_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
     /// How long a request may wait for CPU-heavy work (rule checks, imports, templates).
     #[arg(long, env = "PROMGEN_CPU_BUDGET", default_value = "10s", value_parser = duration)]
     pub cpu_budget: std::time::Duration,

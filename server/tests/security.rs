@@ -230,6 +230,12 @@ on_both_databases!(query_values_are_decoded_once, |b: Backend| async move {
         let (status, headers, _) = page(&app, path, &admin).await;
         assert_ne!(status, StatusCode::PERMANENT_REDIRECT, "{path}: {headers:?}");
     }
+    // The plural people guess for a list page is sent to Promgen's singular.
+    for (plural, page_path) in [("/alerts?service=web", "/alert?service=web"), ("/silences/", "/silence")] {
+        let (status, headers, _) = page(&app, plural, &admin).await;
+        assert_eq!(status, StatusCode::PERMANENT_REDIRECT, "{plural}");
+        assert_eq!(headers[header::LOCATION], page_path);
+    }
     // A REST path that is none is a JSON 404, as Django REST framework answers.
     let (status, headers, body) = page(&app, "/rest/v2/nope", &admin).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
@@ -573,13 +579,13 @@ async fn a_login_flood_is_limited_and_memory_stays_flat() {
 }
 
 /// Slowloris: connections that never finish a request's head, or send nothing, are closed
-/// after `--header-read-timeout`, one that finishes in time is answered, and the server
-/// goes on answering others while a hundred are held open.
+/// after `--client-timeout`, one that finishes in time is answered, and the server goes on
+/// answering others while a hundred are held open; a body declared and not sent is a 408.
 #[tokio::test]
 async fn connections_that_never_finish_their_headers_are_closed() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let db = common::TestDb::sqlite().await;
-    let served = common::Served::start(&db.backend.db.url, &["--header-read-timeout", "1s"]).await;
+    let served = common::Served::start(&db.backend.db.url, &["--client-timeout", "1s"]).await;
     let addr = served.base.trim_start_matches("http://").to_string();
     // Read until the server closes (or a generous bound passes: then it held the connection).
     async fn until_closed(mut conn: tokio::net::TcpStream) -> Result<Vec<u8>, String> {
@@ -619,6 +625,20 @@ async fn connections_that_never_finish_their_headers_are_closed() {
     conn.write_all(b"Connection: close\r\n\r\n").await.unwrap();
     let got = until_closed(conn).await.unwrap();
     assert!(got.starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&got));
+    // A body that stops coming: 408, and the connection closes.
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\nusername=";
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let got = String::from_utf8_lossy(&until_closed(conn).await.unwrap()).into_owned();
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    assert!(got.contains("--client-timeout"), "{got}");
+    // A method of a client's own is counted as `other`: each new word was new series in
+    // /metrics, kept for ever.
+    let made_up = reqwest::Method::from_bytes(b"NOSUCHMETHODXYZ").unwrap();
+    client.request(made_up, format!("{}/login", served.base)).send().await.unwrap();
+    let metrics = client.get(format!("{}/metrics", served.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("NOSUCHMETHODXYZ"));
+    assert!(metrics.contains("method=\"other\""), "{metrics}");
 }
 
 on_both_databases!(secrets_stay_with_their_owners, |b: Backend| async move {

@@ -1,7 +1,9 @@
 //! Request limits. Bodies: the webhook has its own (`--max-webhook-bytes`, checked where it
 //! reads the body); every other request body is held to `--max-request-bytes`, so no form,
-//! server function or import can make the server buffer without end. Paths: no longer than a
-//! file system takes (the static files are looked up by path).
+//! server function or import can make the server buffer without end; and every body must
+//! come on, each part within `--client-timeout` of the last (a body declared and never sent
+//! held its connection and what was buffered of it). Paths: no longer than a file system
+//! takes (the static files are looked up by path).
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -15,10 +17,32 @@ use std::sync::atomic::{AtomicBool, Ordering};
 #[derive(Clone, Copy)]
 pub struct BodyLimits {
     pub request: usize,
+    /// The longest wait for the next part of a body.
+    pub stall: std::time::Duration,
 }
 
 /// 413 for a declared length above the limit; a body without one is cut off at the limit.
+/// 408 for a body that stalls (tower-http's `TimeoutBody`); its connection is closed.
 pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let stalled = Arc::new(AtomicBool::new(false));
+    let flag = stalled.clone();
+    let timed = tower_http::timeout::TimeoutBody::new(limits.stall, body).map_err(move |e| {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            flag.store(true, Ordering::Relaxed);
+        }
+        axum::Error::new(e)
+    });
+    let req = Request::from_parts(parts, Body::new(timed));
+    let res = limited(limits, req, next).await;
+    if stalled.load(Ordering::Relaxed) {
+        let message = format!("the request body stalled: no part of it came for {:?} (--client-timeout)", limits.stall);
+        return (StatusCode::REQUEST_TIMEOUT, [(header::CONNECTION, "close")], message).into_response();
+    }
+    res
+}
+
+async fn limited(limits: BodyLimits, req: Request, next: Next) -> Response {
     if req.uri().path() == "/api/v1/alerts" {
         return next.run(req).await;
     }

@@ -152,7 +152,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .layer(axum::middleware::from_fn_with_state(origins, origin::check))
         // One body limit, ours (axum's default of 2 MB would cut server functions short).
         .layer(axum::middleware::from_fn_with_state(
-            limits::BodyLimits { request: args.max_request_bytes },
+            limits::BodyLimits { request: args.max_request_bytes, stall: args.client_timeout },
             limits::body,
         ))
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -224,7 +224,7 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
     // background work finish what it has started (deliveries on the wire, queued alerts).
     // Long polls (agents waiting on changes) end at the signal, not after their timeout.
     let stop = supervisor.stop();
-    listen::serve(listener, app, args.header_read_timeout, async move {
+    listen::serve(listener, app, listen::ConnectionLimits::of(&args), async move {
         shutdown().await;
         stop.cancel();
     })

@@ -85,8 +85,10 @@ impl Default for RefusalKey {
     }
 }
 
-/// Signs the refusal a server function sends a plain form back with (its `Location`), takes
-/// refusal parameters out of every other redirect, and sends a request with an unsigned (or
+/// Signs the refusal a server function sends a plain form back with (its `Location`), keeps
+/// a server function's redirect on this site (server_fn sends a plain form back to its
+/// `Referer`, which a script may set to anywhere), takes refusal parameters out of every
+/// other redirect, and sends a request with an unsigned (or
 /// wrongly signed, lapsed, repeated) refusal to the same address without it (`303 See
 /// Other`; any other method than GET and HEAD has it taken out and goes on).
 pub async fn signed(State(key): State<RefusalKey>, mut req: Request, next: Next) -> Response {
@@ -116,16 +118,37 @@ pub async fn signed(State(key): State<RefusalKey>, mut req: Request, next: Next)
             *req.uri_mut() = uri;
         }
     }
+    let server_function = req.method() == Method::POST && req.uri().path().starts_with("/api/");
     let mut res = next.run(req).await;
     let refused = signable && res.headers().contains_key(REFUSAL_HEADER);
     if res.status().is_redirection()
         && let Some(location) = res.headers().get(header::LOCATION).and_then(|l| l.to_str().ok())
-        && let Some(location) = tidy_location(&key, location, refused.then_some(session.as_str()))
-        && let Ok(value) = HeaderValue::from_str(&location)
     {
-        res.headers_mut().insert(header::LOCATION, value);
+        let here = server_function.then(|| on_this_site(location)).filter(|l| l != location);
+        let location = here.as_deref().unwrap_or(location);
+        if let Some(tidy) = tidy_location(&key, location, refused.then_some(session.as_str())).or(here)
+            && let Ok(value) = HeaderValue::from_str(&tidy)
+        {
+            res.headers_mut().insert(header::LOCATION, value);
+        }
     }
     res
+}
+
+/// A redirect's target as a path of this site: an absolute URL (a `Referer`'s, whatever its
+/// host) by its path and query, a path as it is.
+fn on_this_site(target: &str) -> String {
+    if target.starts_with('/') && !target.starts_with("//") && !target.starts_with("/\\") {
+        return target.to_string();
+    }
+    let root = url::Url::parse("http://localhost/").expect("a URL");
+    match url::Url::options().base_url(Some(&root)).parse(target) {
+        Ok(u) => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        },
+        Err(_) => "/".to_string(),
+    }
 }
 
 /// The id of the request's session (its cookie's), empty for a visitor without one.
@@ -228,6 +251,15 @@ mod tests {
 
     fn sig_of(location: &str) -> String {
         pairs(location.split_once('?').unwrap().1).into_iter().find(|(k, _)| k == "__sig").unwrap().1
+    }
+
+    #[test]
+    fn a_server_functions_redirect_stays_on_this_site() {
+        assert_eq!(on_this_site("/project/1?x=1"), "/project/1?x=1");
+        assert_eq!(on_this_site("https://evil.example/x?__err=a"), "/x?__err=a");
+        assert_eq!(on_this_site("//evil.example/x"), "/x");
+        assert_eq!(on_this_site("/\\evil.example/x"), "/x");
+        assert_eq!(on_this_site("http://127.0.0.1:3000/"), "/");
     }
 
     #[test]

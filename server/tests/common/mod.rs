@@ -145,7 +145,8 @@ pub async fn serve(b: &Backend) -> std::net::SocketAddr {
     let app = server::web::router(b.clone(), &args);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(server::web::listen::serve(listener, app, args.header_read_timeout, std::future::pending()));
+    let limits = server::web::listen::ConnectionLimits::of(&args);
+    tokio::spawn(server::web::listen::serve(listener, app, limits, std::future::pending()));
     addr
 }
 

@@ -95,7 +95,7 @@ impl Agents {
     /// tells everyone).
     pub async fn report(&self, actor: &Actor, report: &AgentReport) -> Result<(), AppError> {
         actor.may_administer("report an agent's sync")?;
-        let name = crate::model::validate::text("name", &report.name, 200)?;
+        let name = crate::model::validate::line("name", &report.name, 200)?;
         if name.is_empty() {
             return Err(AppError::invalid(
                 "name",

@@ -268,12 +268,14 @@ impl Roles {
         }
         let name = self.principal_name(principal).await?;
         let mut tx = self.db.begin().await?;
+        let held = held_role(&mut tx, (service, project), (user, group)).await?;
         let gone = delete_grant(&mut tx, (service, project), (user, group)).await?;
-        if gone == 0 {
+        let Some(held) = held.filter(|_| gone > 0) else {
             return Err(AppError::NotFound(format!("a role of {name} on {}", object_name(object))));
-        }
-        let body = format!("Took {name}'s role on {} away", self.object_title(object).await?);
-        audit::record(&mut tx, actor, &body, subject(object), Some(&principal), None::<&()>).await?;
+        };
+        // Before: who held which role, as a grant records it after.
+        let body = format!("Took {name}'s {} role on {} away", held.title(), self.object_title(object).await?);
+        audit::record(&mut tx, actor, &body, subject(object), Some(&(principal, held)), None::<&()>).await?;
         tx.commit().await?;
         self.unsubscribe_roleless(object).await
     }
@@ -642,7 +644,8 @@ impl Roles {
         let group = self.group_row(id).await?;
         self.check_group(actor, id, GroupRole::Admin, "change this group's members").await?;
         // The role they hold already: nothing changes, nothing is recorded.
-        if self.group_role(user.0, id).await? == Some(role) {
+        let held = self.group_role(user.0, id).await?;
+        if held == Some(role) {
             return Ok(());
         }
         let who = self.principal_name(Principal::User(user)).await?;
@@ -658,7 +661,8 @@ impl Roles {
             return Err(AppError::NotFound(format!("{who} in group {}", group.name)));
         }
         let body = format!("Made {who} {} of group {}", role.title(), group.name);
-        audit::record(&mut tx, actor, &body, Subject::new("group", id), None::<&()>, Some(&(user, role))).await?;
+        let before = held.map(|held| (user, held));
+        audit::record(&mut tx, actor, &body, Subject::new("group", id), before.as_ref(), Some(&(user, role))).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -679,6 +683,8 @@ impl Roles {
     pub async fn remove_group_member(&self, actor: &Actor, id: i64, user: UserId) -> Result<(), AppError> {
         let group = self.group_row(id).await?;
         self.check_group(actor, id, GroupRole::Admin, "remove members of this group").await?;
+        let who = self.principal_name(Principal::User(user)).await?;
+        let held = self.group_role(user.0, id).await?;
         let mut tx = self.db.begin().await?;
         let gone = sqlx::query("DELETE FROM group_member WHERE group_id = $1 AND user_id = $2")
             .bind(id)
@@ -687,10 +693,11 @@ impl Roles {
             .await?
             .rows_affected();
         if gone == 0 {
-            return Err(AppError::NotFound(format!("user {user} in group {}", group.name)));
+            return Err(AppError::NotFound(format!("{who} in group {}", group.name)));
         }
-        let body = format!("Removed user {user} from group {}", group.name);
-        audit::record(&mut tx, actor, &body, Subject::new("group", id), Some(&user), None::<&()>).await?;
+        let body = format!("Removed {who} from group {}", group.name);
+        let before = held.map(|role| (user, role));
+        audit::record(&mut tx, actor, &body, Subject::new("group", id), before.as_ref(), None::<&()>).await?;
         tx.commit().await?;
         for object in self.group_objects(id).await? {
             self.unsubscribe_roleless(object).await?;
@@ -699,9 +706,9 @@ impl Roles {
     }
 }
 
-/// A group's name: any text up to 150 characters (Django's `Group.name`).
+/// A group's name: one line of up to 150 characters (Django's `Group.name`).
 fn group_name(name: &str) -> Result<String, AppError> {
-    let name = crate::model::validate::text("name", name, 150)?;
+    let name = crate::model::validate::line("name", name, 150)?;
     if name.is_empty() {
         return Err(AppError::invalid("name", crate::model::validate::REQUIRED));
     }

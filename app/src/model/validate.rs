@@ -170,6 +170,17 @@ pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
     Ok(lf_line_breaks(v))
 }
 
+/// A one-line text (a group's or a token's name, an alias) of at most `max` characters:
+/// [`text`] without line breaks, tabs or other control characters, which would make one
+/// entry read as two in the audit log and in lists.
+pub fn line(field: &str, value: &str, max: usize) -> Checked<String> {
+    let v = text(field, value, max)?;
+    if let Some(c) = v.chars().find(|c| c.is_control()) {
+        return Err(FieldError::new(field, format!("must be one line, without control characters like {c:?}")));
+    }
+    Ok(v)
+}
+
 /// `text` with every CRLF and lone CR as LF. A plain form sends a textarea's line breaks as
 /// CRLF (HTML's form encoding), a page's script LF, a script of a user's own (REST v2, server
 /// functions) what it has: stored as sent, a rule saved without JavaScript and edited with it
@@ -449,6 +460,11 @@ mod tests {
         assert!(metrics_path("path", "/metrics\u{2067}x").is_err());
         assert!(http_url("url", "http://example.com/\u{202E}abc").unwrap_err().message.contains("U+202E"));
         assert_eq!(job("job", "node").unwrap(), "node");
+        // A one-line text refuses line breaks and other controls; free text keeps them.
+        assert!(line("name", "grp\nfake", 150).is_err());
+        assert!(line("name", "tab\there", 150).is_err());
+        assert_eq!(line("name", "  Site Reliability ", 150).unwrap(), "Site Reliability");
+        assert!(text("description", "two\nlines", 150).is_ok());
         // Free text refuses the controls that reorder, keeps the marks right-to-left text uses.
         assert!(text("description", "web \u{202E}tneserp", 100).unwrap_err().message.contains("U+202E"));
         assert_eq!(

@@ -78,7 +78,7 @@ impl Auth {
         username: &str,
         name: &str,
     ) -> Result<(TokenInfo, String), AppError> {
-        let name = crate::model::validate::text("name", name, 128)?;
+        let name = crate::model::validate::line("name", name, 128)?;
         let user = self.user_by_name(username).await?;
         if actor.user_id() != Some(user.id) {
             actor.may_administer("make tokens for other users")?;

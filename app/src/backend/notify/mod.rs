@@ -98,8 +98,8 @@ impl Notifiers {
     /// Checks the alias and both message templates, which render Promgen's sample alert in
     /// the sandbox (a template is a program a user wrote).
     async fn check_texts(&self, alias: &str, subject: &str, body: &str) -> Result<(), AppError> {
-        use crate::model::validate::{MAX_TEMPLATE, text};
-        text("alias", alias, 128)?;
+        use crate::model::validate::{MAX_TEMPLATE, line, text};
+        line("alias", alias, 128)?;
         let subject = text("subject_template", subject, MAX_TEMPLATE)?;
         let body = text("body_template", body, MAX_TEMPLATE)?;
         self.templates.check("subject_template", &subject).await?;

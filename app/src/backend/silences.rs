@@ -307,7 +307,8 @@ impl Silences {
         }
         let (raw, warnings) = self.visible_alerts(actor).await?;
         let alerts = raw.iter().filter_map(read_alert).collect();
-        Ok(HeldAlerts { unconfigured: false, alerts, warnings })
+        let may_silence = policy::edits_anything(&self.db, actor).await?;
+        Ok(HeldAlerts { unconfigured: false, alerts, warnings, may_silence })
     }
 
     /// Promgen's `/proxy/v1/alerts`: Alertmanager's alerts as it sends them, those the viewer may
@@ -719,7 +720,8 @@ pub fn resolve(window: &Window, now: DateTime<Utc>) -> Result<(DateTime<Utc>, Da
             if end <= now {
                 return Err(AppError::invalid("duration", "ends in the past"));
             }
-            Ok((start.max(now), end))
+            // A start in the past runs from now: what is left must last the minute too.
+            lasting("duration", (start.max(now), end))
         }
         Window::Between(start, end) => {
             if start.trim().is_empty() || end.trim().is_empty() {
@@ -733,22 +735,25 @@ pub fn resolve(window: &Window, now: DateTime<Utc>) -> Result<(DateTime<Utc>, Da
             if end <= now {
                 return Err(AppError::invalid("endsAt", "is in the past"));
             }
-            lasting((start.max(now), end))
+            lasting("endsAt", (start.max(now), end))
         }
         Window::Until(end) => {
             let end = parse_time("endsAt", end)?;
             if end <= now {
                 return Err(AppError::invalid("endsAt", "is in the past"));
             }
-            lasting((now, end))
+            lasting("endsAt", (now, end))
         }
     }
 }
 
 /// A window given by its end as long as one given by a duration must be (a minute).
-fn lasting((start, end): (DateTime<Utc>, DateTime<Utc>)) -> Result<(DateTime<Utc>, DateTime<Utc>), AppError> {
+fn lasting(
+    field: &str,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+) -> Result<(DateTime<Utc>, DateTime<Utc>), AppError> {
     if (end - start).num_milliseconds() < MIN_SILENCE_MS as i64 {
-        return Err(AppError::invalid("endsAt", TOO_SHORT));
+        return Err(AppError::invalid(field, TOO_SHORT));
     }
     Ok((start, end))
 }
@@ -934,6 +939,10 @@ mod tests {
         assert_eq!(err(between("2030-01-01T10:00", "2030-01-01T10:00:30")), ("endsAt".into(), TOO_SHORT.into()));
         assert_eq!(err(until("2017-12-14T00:00:59Z")), ("endsAt".into(), TOO_SHORT.into()));
         assert!(between("2030-01-01T10:00", "2030-01-01T10:01").is_ok());
+        // From in the past with For: what is left of the window from now (an attacker's
+        // under-a-second silence).
+        let almost_over = (now - chrono::Duration::seconds(3599)).to_rfc3339();
+        assert_eq!(err(from(&almost_over, "1h")), ("duration".into(), TOO_SHORT.into()));
         // What Alertmanager would refuse is refused here, at its field: too short to arrive,
         // a leap second, a year of five digits.
         assert_eq!(err(resolve(&Window::For("1ms".into()), now)).0, "duration");

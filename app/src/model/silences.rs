@@ -311,6 +311,10 @@ pub struct HeldAlerts {
     pub unconfigured: bool,
     pub alerts: Vec<HeldAlert>,
     pub warnings: Vec<String>,
+    /// Whether the reader may silence anything (Editor or Admin somewhere): a Viewer gets no
+    /// Silence buttons.
+    #[serde(default)]
+    pub may_silence: bool,
 }
 
 /// The matchers that silence alert `alertname` (if not empty) with these `service` and

@@ -170,7 +170,7 @@ fn SilenceTable(list: SilenceList, expire: PostAction) -> impl IntoView {
                             {may_expire.then(|| view! {
                                 <PostForm action=expire attr:class="inline">
                                     <input type="hidden" name="id" value=id />
-                                    <ConfirmSubmit label="Expire" class="small danger" question=format!("Expire the silence {}? Its alerts are sent again.", format_matchers(&s.matchers)) />
+                                    <ConfirmSubmit label="Expire" class="small danger" question=expire_question(&s) />
                                 </PostForm>
                             })}
                         </td>
@@ -196,6 +196,7 @@ pub fn HeldAlertsPanel() -> impl IntoView {
                         Ok(h) if h.unconfigured => view! { <p class="muted">{NO_ALERTMANAGER}</p> }.into_any(),
                         Ok(h) => {
                             let empty = h.alerts.is_empty().then_some("Alertmanager holds no alert.");
+                            let may_silence = h.may_silence;
                             let (warnings, empty) = answered(h.warnings, empty);
                             if let Some(empty) = empty {
                                 return view! { {warnings} {empty} }.into_any();
@@ -220,7 +221,7 @@ pub fn HeldAlertsPanel() -> impl IntoView {
                                                     <td>{label("instance")}</td>
                                                     <td class=format!("state {state}")>{state.clone()}</td>
                                                     <td data-label="Since"><When at=a.starts_at.clone() /></td>
-                                                    <td><SilenceButton matchers /></td>
+                                                    <td>{may_silence.then(|| view! { <SilenceButton matchers /> })}</td>
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -249,6 +250,15 @@ fn answered(warnings: Vec<String>, empty: Option<&'static str>) -> (AnyView, Opt
         view! { <p class="muted">{text}</p> }.into_any()
     });
     (warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view().into_any(), empty)
+}
+
+/// What expiring `s` does: a pending silence silenced nothing yet.
+fn expire_question(s: &Silence) -> String {
+    let matchers = format_matchers(&s.matchers);
+    match s.state {
+        SilenceState::Pending => format!("Expire the silence {matchers} before it starts?"),
+        _ => format!("Expire the silence {matchers}? Its alerts are sent again."),
+    }
 }
 
 /// A mute button: a link to the silence form with `matchers` filled in.

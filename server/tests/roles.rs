@@ -227,6 +227,22 @@ on_both_databases!(reading_follows_roles, |b: Backend| async move {
     assert_eq!(home.iter().map(|s| (s.service.name.as_str(), s.projects.len())).collect::<Vec<_>>(), [("web", 1)]);
     forbidden(b.inventory.service(&stranger, s.id).await);
     assert!(b.inventory.project(&stranger, p.id).await.is_ok());
+    // The service's rules apply to the project: its Viewer reads them (the project page links
+    // each), not the service page, and changes none.
+    let input = RuleInput {
+        kind: RuleKind::Alert,
+        name: "WebDown".into(),
+        expr: "up == 0".into(),
+        duration: String::new(),
+        enabled: true,
+        description: String::new(),
+        labels: Default::default(),
+        annotations: Default::default(),
+    };
+    let rule = b.rules.create(&owner, &service_rules, input).await.unwrap();
+    assert!(b.rules.detail(&stranger, rule.id).await.is_ok());
+    assert!(b.rules.listing(&stranger, &service_rules).await.is_ok());
+    assert!(!b.rules.detail(&stranger, rule.id).await.unwrap().can_edit);
     // A host: a Viewer of its project gets no Silence button there; an Editor one for the
     // project; only a site admin one for the host everywhere (by `instance` alone).
     let farm = FarmInput { name: "front".into(), hosts: "web-1.example.com".into() };

@@ -58,6 +58,13 @@ pub fn UsersPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                // Only site admins add users: for anyone else the form could only fail.
+                if matches!(users.await, Err(crate::error::AppError::Forbidden(_))) {
+                    return ().into_any();
+                }
+                view! {
         <section class="card">
             <h2>"Add a user"</h2>
             <Suspense fallback=|| ()>
@@ -87,5 +94,8 @@ pub fn UsersPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+                }.into_any()
+            })}
+        </Transition>
     }
 }

@@ -290,13 +290,28 @@ impl Rules {
         }
     }
 
-    /// Refuses (403) unless `actor` may see `owner`'s rules (site rules: everyone).
+    /// Refuses (403) unless `actor` may see `owner`'s rules (site rules: everyone). A
+    /// service's rules apply to each of its projects: whoever may see one of them reads them
+    /// too (its page lists them as inherited, and links to each).
     async fn require_view(&self, actor: &Actor, owner: &RuleOwner) -> Result<(), AppError> {
         let object = match owner {
             RuleOwner::Site { .. } => Object::Site,
             RuleOwner::Service { id, .. } => Object::Service(*id),
             RuleOwner::Project { id, .. } => Object::Project(*id),
         };
+        if let RuleOwner::Service { id, .. } = owner
+            && !policy::allows(&self.db, actor, Action::View, object).await?
+        {
+            let projects: Vec<(i64,)> = sqlx::query_as("SELECT id FROM project WHERE service_id = $1")
+                .bind(id.0)
+                .fetch_all(&self.db.pool)
+                .await?;
+            for (project,) in projects {
+                if policy::allows(&self.db, actor, Action::View, Object::Project(ProjectId(project))).await? {
+                    return Ok(());
+                }
+            }
+        }
         policy::check(&self.db, actor, Action::View, object, "see these rules").await
     }
 

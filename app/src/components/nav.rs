@@ -73,7 +73,9 @@ pub fn Nav() -> impl IntoView {
     });
     view! {
         <header class="nav">
-            <a class="skip" href="#main">"Skip to content"</a>
+            // External to the router: the browser's own jump moves the keyboard's focus there
+            // (the router's navigation left it on the link).
+            <a class="skip" href="#main" rel="external">"Skip to content"</a>
             <A href="/" attr:class="brand">"Promgen"</A>
             <form method="GET" action="/search" class="search" role="search" on:submit=super::get_within_page("/search")>
                 <input

@@ -149,7 +149,8 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
         {move || {
             let lines = groups.with(|g| lines(g));
             if lines.is_empty() {
-                let empty = if filtered { "No alerts with these labels." } else { "No alerts received." };
+                // What Alertmanager sent Promgen (its webhook), not what it holds now (listed below).
+                let empty = if filtered { "No alerts with these labels." } else { "Alertmanager has sent no alerts here yet." };
                 return view! { <p class="muted">{empty}</p> }.into_any();
             }
             view! {

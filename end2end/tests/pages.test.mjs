@@ -336,7 +336,7 @@ test("every page: usable at 1280 and 390 px, accessible, and quiet in the consol
   });
   assert.equal(refusedPost.status, 302);
   env.expectConsole(/status of 409 /);
-  await open(page, refusedPost.headers.get("location"));
+  await open(page, new URL(refusedPost.headers.get("location"), base).href);
   await page.locator("main .field-error", { hasText: "exists already" }).waitFor();
   await page.click("header a:text-is('Shards')");
   await page.locator("main h1", { hasText: "Shards" }).waitFor();

@@ -177,6 +177,15 @@ export async function login(page, base) {
   await page.waitForURL(base + "/");
 }
 
+/// Logs in as admin in a page without JavaScript (a plain form post, redirected home).
+export async function plainLogin(page, base) {
+  await page.goto(`${base}/login`);
+  await page.fill("input[name=username]", "admin");
+  await page.fill("input[name=password]", ADMIN_PASSWORD);
+  await page.click("button:has-text('Log in')");
+  await page.waitForURL(`${base}/`);
+}
+
 /// Starts the real OpenID provider of the sign-in tests (end2end/support/oidc-provider.mjs)
 /// for a client `promgen` with these redirect URIs; resolves to `{ issuer, stop() }`.
 export async function startOpenIdProvider(redirectUris, env = {}) {

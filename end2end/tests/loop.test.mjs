@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { start, open, login, caller, apiLogin, freePort, receiver, ADMIN_PASSWORD } from "./harness.mjs";
+import { start, open, login, caller, apiLogin, freePort, receiver, plainLogin, ADMIN_PASSWORD } from "./harness.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const cleanups = [];
@@ -195,11 +195,7 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
   // Without JavaScript the form posts itself and the browser comes to /silence, not back to
   // the mute button's address: its matchers are not offered again, and the table lists it.
   const plain = await env.context({ javaScriptEnabled: false });
-  await plain.goto(`${base}/login`);
-  await plain.fill("input[name=username]", "admin");
-  await plain.fill("input[name=password]", ADMIN_PASSWORD);
-  await plain.click("button:has-text('Log in')");
-  await plain.waitForURL(`${base}/`);
+  await plainLogin(plain, base);
   await plain.goto(`${base}/silence?matchers=${encodeURIComponent('alertname="Plain", service="web"')}`);
   assert.equal(await plain.locator("input[name=matchers]").inputValue(), 'alertname="Plain", service="web"');
   await plain.fill("input[name=comment]", "made without JavaScript");

@@ -5,7 +5,7 @@
 // No page violates the Content-Security-Policy (the harness fails on any report).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { start, open, login, api, apiLogin, ADMIN_PASSWORD } from "./harness.mjs";
+import { start, open, login, api, apiLogin, plainLogin, ADMIN_PASSWORD } from "./harness.mjs";
 
 const envs = [];
 after(async () => {
@@ -67,11 +67,7 @@ test("hostile stored text stays text in every form, with and without JavaScript"
 
   // Without JavaScript: the plain forms post, the server function redirects back.
   const plain = await env.context({ javaScriptEnabled: false });
-  await plain.goto(`${base}/login`);
-  await plain.fill("input[name=username]", "admin");
-  await plain.fill("input[name=password]", ADMIN_PASSWORD);
-  await plain.click("button:has-text('Log in')");
-  await plain.waitForURL(`${base}/`);
+  await plainLogin(plain, base);
   await plain.goto(`${base}/rule/${rid}/edit`);
   assert.equal(await plain.locator("img[src=x]").count(), 0);
   assert.equal(await plain.locator("textarea[name=description]").inputValue(), HOSTILE);

@@ -233,11 +233,8 @@ on_both_databases!(reading_follows_roles, |b: Backend| async move {
         kind: RuleKind::Alert,
         name: "WebDown".into(),
         expr: "up == 0".into(),
-        duration: String::new(),
         enabled: true,
-        description: String::new(),
-        labels: Default::default(),
-        annotations: Default::default(),
+        ..Default::default()
     };
     let rule = b.rules.create(&owner, &service_rules, input).await.unwrap();
     assert!(b.rules.detail(&stranger, rule.id).await.is_ok());

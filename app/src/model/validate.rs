@@ -175,7 +175,11 @@ pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
 /// entry read as two in the audit log and in lists.
 pub fn line(field: &str, value: &str, max: usize) -> Checked<String> {
     let v = text(field, value, max)?;
-    if let Some(c) = v.chars().find(|c| c.is_control()) {
+    // Unicode's line and paragraph separators break lines too; a zero-width space or word
+    // joiner makes two names that read as one.
+    let breaks =
+        |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200B}' | '\u{2060}' | '\u{FEFF}');
+    if let Some(c) = v.chars().find(|&c| breaks(c)) {
         return Err(FieldError::new(field, format!("must be one line, without control characters like {c:?}")));
     }
     Ok(v)
@@ -463,6 +467,8 @@ mod tests {
         // A one-line text refuses line breaks and other controls; free text keeps them.
         assert!(line("name", "grp\nfake", 150).is_err());
         assert!(line("name", "tab\there", 150).is_err());
+        assert!(line("name", "x\u{2028}Revoked token", 150).is_err());
+        assert!(line("name", "a\u{200B}b", 150).is_err());
         assert_eq!(line("name", "  Site Reliability ", 150).unwrap(), "Site Reliability");
         assert!(text("description", "two\nlines", 150).is_ok());
         // Free text refuses the controls that reorder, keeps the marks right-to-left text uses.

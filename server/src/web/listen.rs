@@ -36,7 +36,8 @@ pub struct ConnectionLimits {
     /// opens, and again after each response), or leave an answer unread. (A request's body
     /// is held to it too, between its parts: `limits::body`.)
     pub client_timeout: Duration,
-    /// Connections served at once; the next waits in the listen queue until one ends.
+    /// Connections served at once, WebSockets among them; the next waits in the listen queue
+    /// until one ends.
     pub max_connections: usize,
 }
 
@@ -71,11 +72,11 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits,
                 app.clone().oneshot(req.map(Body::new))
             }
         });
-        let io = TokioIo::new(Stalling::new(stream, limits.client_timeout));
+        // The slot goes with the socket: an upgraded connection (a WebSocket) keeps it.
+        let io = TokioIo::new(Stalling::new(stream, limits.client_timeout).holding(slot));
         let conn = http.serve_connection(io, service).with_upgrades();
         let stopping = stopping.clone();
         connections.spawn(async move {
-            let _slot = slot;
             let mut conn = std::pin::pin!(conn);
             let served = tokio::select! {
                 served = conn.as_mut() => served,
@@ -134,11 +135,17 @@ struct Stalling {
     timeout: Duration,
     /// Armed while a write waits.
     stalled: Option<Pin<Box<Sleep>>>,
+    /// The connection's place among `--max-connections`, given back when the socket closes.
+    _slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Stalling {
     fn new(stream: TcpStream, timeout: Duration) -> Self {
-        Stalling { stream, timeout, stalled: None }
+        Stalling { stream, timeout, stalled: None, _slot: None }
+    }
+
+    fn holding(self, slot: tokio::sync::OwnedSemaphorePermit) -> Self {
+        Stalling { _slot: Some(slot), ..self }
     }
 
     /// `Pending` from a write: pending still, or the error once the wait has lasted too long.

@@ -136,18 +136,15 @@ pub async fn signed(State(key): State<RefusalKey>, mut req: Request, next: Next)
 }
 
 /// A redirect's target as a path of this site: an absolute URL (a `Referer`'s, whatever its
-/// host) by its path and query, a path as it is.
+/// host) by its path and query, read as a browser reads it (tabs and line breaks dropped, `\`
+/// as `/`), and starting with one `/` (`//host` is another host).
 fn on_this_site(target: &str) -> String {
-    if target.starts_with('/') && !target.starts_with("//") && !target.starts_with("/\\") {
-        return target.to_string();
-    }
     let root = url::Url::parse("http://localhost/").expect("a URL");
-    match url::Url::options().base_url(Some(&root)).parse(target) {
-        Ok(u) => match u.query() {
-            Some(q) => format!("{}?{q}", u.path()),
-            None => u.path().to_string(),
-        },
-        Err(_) => "/".to_string(),
+    let Ok(u) = url::Url::options().base_url(Some(&root)).parse(target) else { return "/".to_string() };
+    let path = format!("/{}", u.path().trim_start_matches(['/', '\\']));
+    match u.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
     }
 }
 
@@ -260,6 +257,13 @@ mod tests {
         assert_eq!(on_this_site("//evil.example/x"), "/x");
         assert_eq!(on_this_site("/\\evil.example/x"), "/x");
         assert_eq!(on_this_site("http://127.0.0.1:3000/"), "/");
+        // An attacker's (the second review's): a path of two slashes, a tab, a backslash.
+        assert_eq!(on_this_site("https://evil.example//evil2.example/x"), "/evil2.example/x");
+        assert_eq!(on_this_site("http://127.0.0.1:3000//evil.example/x"), "/evil.example/x");
+        assert_eq!(on_this_site("http://127.0.0.1:3000/\\evil.example/x"), "/evil.example/x");
+        assert_eq!(on_this_site("http://127.0.0.1:3000/\t/evil.example"), "/evil.example");
+        assert_eq!(on_this_site("/\t/evil.example/x"), "/x");
+        assert_eq!(on_this_site("javascript:alert(1)"), "/alert(1)");
     }
 
     #[test]

@@ -29,13 +29,19 @@ pub async fn receive(State(s): State<AppState>, headers: HeaderMap, body: Body) 
             return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Token")], message).into_response();
         }
     };
+    let too_large = || {
+        s.backend.metrics.webhook_refused();
+        let message = format!("the body is larger than {} bytes (--max-webhook-bytes)", s.webhook_limit);
+        (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
+    };
+    // A declared length above the limit is refused before any of the body is waited for.
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > s.webhook_limit) {
+        return too_large();
+    }
     let bytes = match axum::body::to_bytes(body, s.webhook_limit).await {
         Ok(b) => b,
-        Err(_) => {
-            s.backend.metrics.webhook_refused();
-            let message = format!("the body is larger than {} bytes (--max-webhook-bytes)", s.webhook_limit);
-            return (StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
-        }
+        Err(_) => return too_large(),
     };
     let answer = match s.backend.alerts.ingest(&actor, &bytes).await {
         Ok(Ingested::Stored { id, notifications }) => {

@@ -107,7 +107,7 @@ test("an alert appears and resolves on the alerts page without a reload", async 
   page.on("console", (m) => ["warning", "error"].includes(m.type()) && console.push(`${m.type()}: ${m.text()}`));
   await open(page, base + "/alert");
   await page.getByTestId("feed-status").filter({ hasText: "live" }).waitFor();
-  await page.getByText("Alertmanager has sent no alerts here yet.").waitFor();
+  await page.getByText("No alert has reached Promgen's webhook yet.").waitFor();
   assert.deepEqual(console, []);
   await page.evaluate(() => (window.__notReloaded = true));
 

@@ -150,7 +150,7 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
             let lines = groups.with(|g| lines(g));
             if lines.is_empty() {
                 // What Alertmanager sent Promgen (its webhook), not what it holds now (listed below).
-                let empty = if filtered { "No alerts with these labels." } else { "Alertmanager has sent no alerts here yet." };
+                let empty = if filtered { "No alerts with these labels." } else { "No alert has reached Promgen's webhook yet." };
                 return view! { <p class="muted">{empty}</p> }.into_any();
             }
             view! {

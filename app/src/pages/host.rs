@@ -21,7 +21,9 @@ pub fn HostPage() -> impl IntoView {
                         <h1>"Host " {h.name.clone()}</h1>
                         // Everywhere at once by `instance` alone is a site admin's; in one
                         // project, its Editors' (what making either silence needs).
-                        {h.may_silence_everywhere.then(|| view! { <SilenceButton matchers=vec![host_matcher(&h.name)] /> })}
+                        {h.may_silence_everywhere.then(|| view! {
+                            <p><SilenceButton matchers=vec![host_matcher(&h.name)] /> " every alert of this host, in every project"</p>
+                        })}
                         <table class="list">
                             <thead><tr><th>"Service"</th><th>"Project"</th><th>"Farm"</th><th>"Scraped by"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>

@@ -87,8 +87,7 @@ pub fn RulePage() -> impl IntoView {
                                 </p>
                             }.into_any()
                         } else {
-                            // Silencing the owner's alerts takes what editing its rules does.
-                            edit.then(|| view! { <SilenceButton matchers=owner_matchers(&r.name, &service, &project) /> }).into_any()
+                            view! { <SilenceButton matchers=owner_matchers(&r.name, &service, &project) /> }.into_any()
                         }
                     })}
                     {d.left_out.clone().map(|why| view! {

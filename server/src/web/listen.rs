@@ -29,7 +29,7 @@ use tower::ServiceExt;
 /// How long a stopping server waits for the requests under way before it cuts them.
 const DRAIN: Duration = Duration::from_secs(30);
 
-/// What one client may hold: see `--client-timeout` and `--max-connections`.
+/// What connections may hold: see `--client-timeout` and `--max-connections`.
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectionLimits {
     /// How long a client may stall: take to send a request's head (from when the connection

@@ -136,16 +136,25 @@ pub async fn signed(State(key): State<RefusalKey>, mut req: Request, next: Next)
 }
 
 /// A redirect's target as a path of this site: an absolute URL (a `Referer`'s, whatever its
-/// host) by its path and query, read as a browser reads it (tabs and line breaks dropped, `\`
+/// host) by its path and query, read as a browser reads it (tabs and line breaks dropped, `\\`
 /// as `/`), and starting with one `/` (`//host` is another host).
 fn on_this_site(target: &str) -> String {
-    let root = url::Url::parse("http://localhost/").expect("a URL");
-    let Ok(u) = url::Url::options().base_url(Some(&root)).parse(target) else { return "/".to_string() };
-    let path = format!("/{}", u.path().trim_start_matches(['/', '\\']));
+    let Some(u) = read_target(target) else { return "/".to_string() };
     match u.query() {
-        Some(q) => format!("{path}?{q}"),
-        None => path,
+        Some(q) => format!("{}?{q}", page_path_of(&u)),
+        None => page_path_of(&u),
     }
+}
+
+/// A redirect's target (absolute, or from the root) as the browser reads it.
+fn read_target(target: &str) -> Option<url::Url> {
+    let root = url::Url::parse("http://localhost/").expect("a URL");
+    url::Url::options().base_url(Some(&root)).parse(target).ok()
+}
+
+/// The target's path, with one leading `/`.
+fn page_path_of(u: &url::Url) -> String {
+    format!("/{}", u.path().trim_start_matches(['/', '\\']))
 }
 
 /// The id of the request's session (its cookie's), empty for a visitor without one.
@@ -211,8 +220,7 @@ const SHOWN_CHARS: usize = 1000;
 
 /// The path of a redirect's target: absolute (`http://host/project/1`) or from the root.
 fn page_path(target: &str) -> String {
-    let root = url::Url::parse("http://localhost/").expect("a URL");
-    url::Url::options().base_url(Some(&root)).parse(target).map(|u| u.path().to_string()).unwrap_or_default()
+    read_target(target).map(|u| page_path_of(&u)).unwrap_or_default()
 }
 
 /// `uri` without a refusal's parameters (and without a `?` when nothing else was asked).

@@ -4,6 +4,7 @@
 //! they may see (and those naming neither).
 
 use super::Alerts;
+use super::routing::Found;
 use crate::backend::events::{ALERT_COLUMNS, SummaryColumns};
 use crate::backend::{Actor, policy};
 use crate::error::AppError;
@@ -180,30 +181,32 @@ impl Alerts {
         Ok(q.fetch_all(&self.db.pool).await?.into_iter().map(|r| r.columns.summary(AlertId(r.id))).collect())
     }
 
-    /// The alert's service, project and rule as links to their pages (found as routing finds
-    /// them), then the http(s) URLs among its alerts' annotations (deduplicated, at most 12 links
-    /// in all): see [`AlertDetail::links`].
-    /// With whether `actor` may silence the alert by its name and owner: Editor or Admin on
-    /// the project it names, else on its service (what making that silence needs).
-    async fn links(
+    /// Whether `actor` may silence the alert by its name and owner: Editor or Admin on the
+    /// project it names, else on its service (what making that silence needs).
+    async fn may_silence(
         &self,
         actor: &Actor,
-        alert: &AlertSummary,
+        service: Option<&Found>,
+        project: Option<&Found>,
+    ) -> Result<bool, AppError> {
+        let owner = match (project, service) {
+            (Some(p), _) => Object::Project(ProjectId(p.id)),
+            (None, Some(s)) => Object::Service(ServiceId(s.id)),
+            (None, None) => return Ok(actor.is_superuser()),
+        };
+        policy::allows(&self.db, actor, Action::Edit, owner).await
+    }
+
+    /// The alert's service and project (found as routing finds them) as links to their pages,
+    /// then its rule and the http(s) URLs among its alerts' annotations (deduplicated, at most
+    /// 12 links in all): see [`AlertDetail::links`].
+    async fn links(
+        &self,
+        service: Option<Found>,
+        project: Option<Found>,
         alerts: &[WebhookAlert],
-    ) -> Result<(Vec<(String, String)>, bool), AppError> {
+    ) -> Result<Vec<(String, String)>, AppError> {
         let mut links = Vec::new();
-        let mut conn = self.db.pool.acquire().await?;
-        let (service, project, _) = super::routing::owners(&mut conn, &alert.labels).await?;
-        drop(conn);
-        let owner = match (&project, &service) {
-            (Some(p), _) => Some(Object::Project(ProjectId(p.id))),
-            (None, Some(s)) => Some(Object::Service(ServiceId(s.id))),
-            (None, None) => None,
-        };
-        let may_silence = match owner {
-            Some(object) => policy::allows(&self.db, actor, Action::Edit, object).await?,
-            None => actor.is_superuser(),
-        };
         if let Some(s) = service {
             links.push((format!("service {}", s.name), format!("/service/{}", s.id)));
         }
@@ -231,7 +234,7 @@ impl Alerts {
                 _ => links.push((format!("{key} ({})", url.host_str().unwrap_or_default()), url.to_string())),
             }
         }
-        Ok((links, may_silence))
+        Ok(links)
     }
 
     /// One alert: its payload, routing decisions, deliveries and events.
@@ -266,7 +269,12 @@ impl Alerts {
                 .bind(id.0)
                 .fetch_all(&self.db.pool)
                 .await?;
-        let (links, may_silence) = self.links(actor, &alert, &message.alerts).await?;
+        let (service, project, _) = {
+            let mut conn = self.db.pool.acquire().await?;
+            super::routing::owners(&mut conn, &alert.labels).await?
+        };
+        let may_silence = self.may_silence(actor, service.as_ref(), project.as_ref()).await?;
+        let links = self.links(service, project, &message.alerts).await?;
         Ok(AlertDetail {
             links,
             may_silence,

@@ -302,14 +302,14 @@ impl Rules {
         if let RuleOwner::Service { id, .. } = owner
             && !policy::allows(&self.db, actor, Action::View, object).await?
         {
+            // The reader's projects once, not a role lookup per project of the service.
+            let visible = policy::visible_projects(&self.db, actor).await?;
             let projects: Vec<(i64,)> = sqlx::query_as("SELECT id FROM project WHERE service_id = $1")
                 .bind(id.0)
                 .fetch_all(&self.db.pool)
                 .await?;
-            for (project,) in projects {
-                if policy::allows(&self.db, actor, Action::View, Object::Project(ProjectId(project))).await? {
-                    return Ok(());
-                }
+            if projects.iter().any(|(p,)| visible.as_ref().is_none_or(|v| v.contains(&ProjectId(*p)))) {
+                return Ok(());
             }
         }
         policy::check(&self.db, actor, Action::View, object, "see these rules").await

@@ -169,6 +169,11 @@ pub struct ServeArgs {
     /// open-file limit, `ulimit -n`).
     #[arg(long, env = "PROMGEN_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+    /// Connections one client address may hold at once (an IPv6 client: its /64, what one
+    /// host is given); the next is answered 429 and closed. 0 turns it off; it is off with
+    /// `--client-ip-header`, where every connection comes from the proxy (which limits them).
+    #[arg(long, env = "PROMGEN_MAX_CLIENT_CONNECTIONS", default_value_t = 256)]
+    pub max_client_connections: u32,
     /// How long a request may wait for CPU-heavy work (rule checks, imports, templates).
     #[arg(long, env = "PROMGEN_CPU_BUDGET", default_value = "10s", value_parser = duration)]
     pub cpu_budget: std::time::Duration,

@@ -486,8 +486,9 @@ async fn the_webhook_answers_while_heavy_requests_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_login_flood_is_limited_and_memory_stays_flat() {
     let db = common::TestDb::sqlite().await;
-    // A generous limit per address, so that the hashes themselves are flooded too.
-    let served = common::Served::start(&db.backend.db.url, &["--login-limit-address", "1000"]).await;
+    // Generous limits per address, so that the hashes themselves are flooded too.
+    let generous = ["--login-limit-address", "1000", "--max-client-connections", "1000"];
+    let served = common::Served::start(&db.backend.db.url, &generous).await;
     let rss = |pid: u32| -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
@@ -639,6 +640,59 @@ async fn connections_that_never_finish_their_headers_are_closed() {
     let metrics = client.get(format!("{}/metrics", served.base)).send().await.unwrap().text().await.unwrap();
     assert!(!metrics.contains("NOSUCHMETHODXYZ"));
     assert!(metrics.contains("method=\"other\""), "{metrics}");
+}
+
+/// One client cannot take every connection: past `--max-client-connections` its next is
+/// answered 429 and closed, while another address is served; a place given back is taken
+/// again.
+#[tokio::test]
+async fn one_client_holds_its_share_of_connections() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = common::TestDb::sqlite().await;
+    let served = common::Served::start(&db.backend.db.url, &["--max-client-connections", "5"]).await;
+    let addr: std::net::SocketAddr = served.base.trim_start_matches("http://").parse().unwrap();
+    async fn get_from(from: &str, to: std::net::SocketAddr) -> String {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+        let mut conn = socket.connect(to).await.unwrap();
+        // An answer written before the request is read is fine: the client reads it either way.
+        let _ = conn.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await;
+        let mut got = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut got)).await;
+        String::from_utf8_lossy(&got).into_owned()
+    }
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        held.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    // The server counts a connection once it accepts it: wait until the sixth is turned away.
+    let mut turned = String::new();
+    for _ in 0..50 {
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut got = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(2), conn.read_to_end(&mut got)).await;
+        turned = String::from_utf8_lossy(&got).into_owned();
+        if turned.starts_with("HTTP/1.1 429") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(turned.starts_with("HTTP/1.1 429"), "{turned:?}");
+    assert!(turned.contains("--max-client-connections"), "{turned}");
+    // Another address is served.
+    let other = get_from("127.0.0.2", addr).await;
+    assert!(other.starts_with("HTTP/1.1 200"), "{other:?}");
+    // One held connection ends: its place is taken again.
+    drop(held.pop());
+    let mut again = String::new();
+    for _ in 0..50 {
+        again = get_from("127.0.0.1", addr).await;
+        if again.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(again.starts_with("HTTP/1.1 200"), "{again:?}");
 }
 
 on_both_databases!(secrets_stay_with_their_owners, |b: Backend| async move {

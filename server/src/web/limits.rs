@@ -2,7 +2,9 @@
 //! reads the body); every other request body is held to `--max-request-bytes`, so no form,
 //! server function or import can make the server buffer without end; and every body must
 //! come on, each part within `--client-timeout` of the last (a body declared and never sent
-//! held its connection and what was buffered of it). Paths: no longer than a file system
+//! held its connection and what was buffered of it), and the whole of it at [`MIN_RATE`]
+//! once its first `--client-timeout` is spent (a byte dribbled within the stall limit held
+//! the connection just as long). Paths: no longer than a file system
 //! takes (the static files are looked up by path).
 
 use axum::body::Body;
@@ -11,8 +13,12 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
+use hyper::body::{Body as HttpBody, Frame, SizeHint};
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 #[derive(Clone, Copy)]
 pub struct BodyLimits {
@@ -21,25 +27,96 @@ pub struct BodyLimits {
     pub stall: std::time::Duration,
 }
 
+/// The slowest a request body may come once its first `--client-timeout` is spent, in bytes
+/// a second: each [`MIN_RATE`] bytes received give it a second more (Apache's
+/// `mod_reqtimeout` default, `MinRate=500`). A phone on a poor link sends thousands.
+pub const MIN_RATE: u64 = 500;
+
 /// 413 for a declared length above the limit; a body without one is cut off at the limit.
-/// 408 for a body that stalls (tower-http's `TimeoutBody`); its connection is closed.
+/// 408 for a body that stalls (tower-http's `TimeoutBody`) or comes slower than
+/// [`MIN_RATE`] (`Paced`); its connection is closed.
 pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
+    const STALLED: u8 = 1;
+    const SLOW: u8 = 2;
     let (parts, body) = req.into_parts();
-    let stalled = Arc::new(AtomicBool::new(false));
-    let flag = stalled.clone();
-    let timed = tower_http::timeout::TimeoutBody::new(limits.stall, body).map_err(move |e| {
+    let late = Arc::new(AtomicU8::new(0));
+    let flag = late.clone();
+    let paced = Paced::new(body, limits.stall);
+    let timed = tower_http::timeout::TimeoutBody::new(limits.stall, paced).map_err(move |e| {
         if e.is::<tower_http::timeout::TimeoutError>() {
-            flag.store(true, Ordering::Relaxed);
+            flag.store(STALLED, Ordering::Relaxed);
+        } else if e.is::<TooSlow>() {
+            flag.store(SLOW, Ordering::Relaxed);
         }
         axum::Error::new(e)
     });
     let req = Request::from_parts(parts, Body::new(timed));
     let res = limited(limits, req, next).await;
-    if stalled.load(Ordering::Relaxed) {
-        let message = format!("the request body stalled: no part of it came for {:?} (--client-timeout)", limits.stall);
-        return (StatusCode::REQUEST_TIMEOUT, [(header::CONNECTION, "close")], message).into_response();
+    let message = match late.load(Ordering::Relaxed) {
+        STALLED => format!("the request body stalled: no part of it came for {:?} (--client-timeout)", limits.stall),
+        SLOW => format!(
+            "the request body came too slowly: under {MIN_RATE} bytes a second after its first {:?} (--client-timeout)",
+            limits.stall
+        ),
+        _ => return res,
+    };
+    (StatusCode::REQUEST_TIMEOUT, [(header::CONNECTION, "close")], message).into_response()
+}
+
+/// A request body that came slower than [`MIN_RATE`].
+#[derive(Debug)]
+struct TooSlow;
+
+impl std::fmt::Display for TooSlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the request body came slower than {MIN_RATE} bytes a second")
     }
-    res
+}
+
+impl std::error::Error for TooSlow {}
+
+/// A body due in full by `grace` after its request began, plus a second for each
+/// [`MIN_RATE`] bytes that came; past that, [`TooSlow`].
+struct Paced {
+    inner: Body,
+    started: tokio::time::Instant,
+    grace: Duration,
+    received: u64,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Paced {
+    fn new(inner: Body, grace: Duration) -> Self {
+        let started = tokio::time::Instant::now();
+        Paced { inner, started, grace, received: 0, deadline: Box::pin(tokio::time::sleep(grace)) }
+    }
+}
+
+impl HttpBody for Paced {
+    type Data = bytes::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {
+                this.received += data.map_or(0, |d| d.len() as u64);
+                let due = this.grace + Duration::from_secs_f64(this.received as f64 / MIN_RATE as f64);
+                this.deadline.as_mut().reset(this.started + due);
+            }
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        ready!(this.deadline.as_mut().poll(cx));
+        Poll::Ready(Some(Err(Box::new(TooSlow))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 async fn limited(limits: BodyLimits, req: Request, next: Next) -> Response {
@@ -102,4 +179,31 @@ pub async fn path(req: Request, next: Next) -> Response {
         return (StatusCode::URI_TOO_LONG, message).into_response();
     }
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    /// A body of `frames` parts of `size` bytes, one every `every`.
+    fn dribbled(frames: usize, size: usize, every: Duration) -> Body {
+        let parts = futures::stream::unfold(0, move |i| async move {
+            (i < frames).then_some(())?;
+            tokio::time::sleep(every).await;
+            Some((Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'x'; size])), i + 1))
+        });
+        Body::from_stream(parts)
+    }
+
+    /// A byte every 50 ms never stalls, but falls behind MIN_RATE once the first 200 ms are
+    /// spent; a body that keeps up is read whole, however long it takes.
+    #[tokio::test]
+    async fn a_dribbled_body_is_cut_and_one_that_keeps_up_is_read() {
+        let grace = Duration::from_millis(200);
+        let slow = Paced::new(dribbled(100, 1, Duration::from_millis(50)), grace).collect().await;
+        assert!(slow.expect_err("cut").is::<TooSlow>());
+        let steady = Paced::new(dribbled(20, 1000, Duration::from_millis(50)), grace).collect().await;
+        assert_eq!(steady.expect("read whole").to_bytes().len(), 20_000);
+    }
 }

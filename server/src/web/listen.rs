@@ -1,5 +1,6 @@
 //! Serving the router's connections: HTTP/1.1 with upgrades (the live feed's WebSocket), at
-//! most so many at once, each dropped when its client stalls, and a graceful stop that ends.
+//! most so many at once and so many from one client, each dropped when its client stalls, and
+//! a graceful stop that ends.
 //!
 //! Not `axum::serve`: it sets no timeout on a request's head and exposes no builder (axum
 //! 0.8), so a client that opened connections and sent nothing, or half a request, held each
@@ -24,12 +25,15 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Sleep;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+use super::limits::MIN_RATE;
 use tower::ServiceExt;
 
 /// How long a stopping server waits for the requests under way before it cuts them.
 const DRAIN: Duration = Duration::from_secs(30);
 
-/// What connections may hold: see `--client-timeout` and `--max-connections`.
+/// What connections may hold: see `--client-timeout`, `--max-connections` and
+/// `--max-client-connections`.
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectionLimits {
     /// How long a client may stall: take to send a request's head (from when the connection
@@ -39,12 +43,22 @@ pub struct ConnectionLimits {
     /// Connections served at once, WebSockets among them; the next waits in the listen queue
     /// until one ends.
     pub max_connections: usize,
+    /// Connections one client address (an IPv6 /64) may hold at once, so that one client
+    /// cannot take all of `max_connections`; `None`: no such limit (behind a proxy, every
+    /// connection comes from it).
+    pub max_client_connections: Option<usize>,
 }
 
 impl ConnectionLimits {
     /// The limits `promgen serve` is given.
     pub fn of(args: &crate::cli::ServeArgs) -> Self {
-        ConnectionLimits { client_timeout: args.client_timeout, max_connections: args.max_connections as usize }
+        let per_client = (args.max_client_connections > 0 && args.client_ip_header.is_none())
+            .then_some(args.max_client_connections as usize);
+        ConnectionLimits {
+            client_timeout: args.client_timeout,
+            max_connections: args.max_connections as usize,
+            max_client_connections: per_client,
+        }
     }
 }
 
@@ -56,6 +70,7 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits,
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.client_timeout);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let clients = limits.max_client_connections.map(|max| Arc::new(Clients::new(max)));
     let stopping = CancellationToken::new();
     let connections = TaskTracker::new();
     let mut stop = std::pin::pin!(stop);
@@ -65,6 +80,16 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits,
             () = &mut stop => break,
         };
         let Some((stream, peer, slot)) = accepted else { continue };
+        let client = match &clients {
+            Some(clients) => match clients.admit(peer.ip()) {
+                Some(client) => Some(client),
+                None => {
+                    turn_away(stream);
+                    continue;
+                }
+            },
+            None => None,
+        };
         let service = hyper::service::service_fn({
             let app = app.clone();
             move |mut req: hyper::Request<Incoming>| {
@@ -72,8 +97,8 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits,
                 app.clone().oneshot(req.map(Body::new))
             }
         });
-        // The slot goes with the socket: an upgraded connection (a WebSocket) keeps it.
-        let io = TokioIo::new(Stalling::new(stream, limits.client_timeout).holding(slot));
+        // The slots go with the socket: an upgraded connection (a WebSocket) keeps them.
+        let io = TokioIo::new(Stalling::new(stream, limits.client_timeout).holding(slot, client));
         let conn = http.serve_connection(io, service).with_upgrades();
         let stopping = stopping.clone();
         connections.spawn(async move {
@@ -126,50 +151,157 @@ async fn accept(
     }
 }
 
+/// Closes a connection over its client's share, answering 429 first if the socket takes the
+/// answer at once (a client that reads nothing holds nothing).
+fn turn_away(stream: TcpStream) {
+    const WHY: &str = "too many connections from your address (--max-client-connections)\n";
+    let answer = format!(
+        "HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\nContent-Length: {}\r\n\r\n{WHY}",
+        WHY.len()
+    );
+    let _ = stream.try_write(answer.as_bytes());
+}
+
+/// The connections each client address holds, against `--max-client-connections`.
+struct Clients {
+    max: usize,
+    /// Per client: connections held, and whether its refusal was logged (once until it holds
+    /// none, so a client knocking in a loop does not flood the log).
+    held: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (usize, bool)>>,
+}
+
+impl Clients {
+    fn new(max: usize) -> Self {
+        Clients { max, held: Default::default() }
+    }
+
+    /// A place for one more connection of `ip`, given back when it drops; `None` when the
+    /// client holds its share.
+    fn admit(self: &Arc<Self>, ip: std::net::IpAddr) -> Option<ClientSlot> {
+        let client = client_of(ip);
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let (count, warned) = held.entry(client).or_default();
+        if *count >= self.max {
+            if !*warned {
+                *warned = true;
+                tracing::warn!(%client, held = *count, "a client holds --max-client-connections: turning its next away");
+            }
+            return None;
+        }
+        *count += 1;
+        Some(ClientSlot { clients: self.clone(), client })
+    }
+}
+
+/// A client's address as counted: an IPv4 address, or an IPv6 address's /64 (one host's
+/// network; a host changes addresses within it at will). IPv4 mapped into IPv6 is IPv4.
+fn client_of(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => std::net::IpAddr::V4(v4),
+            None => std::net::IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
+        v4 => v4,
+    }
+}
+
+/// One connection's place in its client's share.
+struct ClientSlot {
+    clients: Arc<Clients>,
+    client: std::net::IpAddr,
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut held = self.clients.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((count, _)) = held.get_mut(&self.client) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(&self.client);
+            }
+        }
+    }
+}
+
 /// A connection whose writes fail once the client has read nothing for `timeout` (its
-/// receive window stayed full): a client that never reads an answer does not hold the
-/// connection and the answer's memory. Reads are the HTTP layer's to time (a long poll or a
-/// WebSocket is rightly silent).
-struct Stalling {
-    stream: TcpStream,
+/// receive window stayed full), or has kept them waiting longer in all than `timeout` and a
+/// second for each [`MIN_RATE`] bytes it read since its writes first waited (what filled the
+/// sockets' buffers before that says nothing of its pace): a client that never reads an answer, or
+/// reads it a few bytes at a time, does not hold the connection and the answer's memory.
+/// Reads are the HTTP layer's to time (a long poll or a WebSocket is rightly silent).
+struct Stalling<S = TcpStream> {
+    stream: S,
     timeout: Duration,
     /// Armed while a write waits.
     stalled: Option<Pin<Box<Sleep>>>,
+    /// When the write under way began to wait.
+    blocked_since: Option<tokio::time::Instant>,
+    /// How long writes have waited before this one, in all.
+    blocked: Duration,
+    /// Bytes the client has taken since its writes first waited.
+    written: u64,
+    /// Whether a write has waited yet.
+    paced: bool,
     /// The connection's place among `--max-connections`, given back when the socket closes.
     _slot: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// Its place in its client's share (`--max-client-connections`), likewise.
+    _client: Option<ClientSlot>,
 }
 
-impl Stalling {
-    fn new(stream: TcpStream, timeout: Duration) -> Self {
-        Stalling { stream, timeout, stalled: None, _slot: None }
+impl<S> Stalling<S> {
+    fn new(stream: S, timeout: Duration) -> Self {
+        Stalling {
+            stream,
+            timeout,
+            stalled: None,
+            blocked_since: None,
+            blocked: Duration::ZERO,
+            written: 0,
+            paced: false,
+            _slot: None,
+            _client: None,
+        }
     }
 
-    fn holding(self, slot: tokio::sync::OwnedSemaphorePermit) -> Self {
-        Stalling { _slot: Some(slot), ..self }
+    fn holding(self, slot: tokio::sync::OwnedSemaphorePermit, client: Option<ClientSlot>) -> Self {
+        Stalling { _slot: Some(slot), _client: client, ..self }
     }
 
     /// `Pending` from a write: pending still, or the error once the wait has lasted too long.
     fn waiting<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
-        let timeout = self.timeout;
-        let stalled = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-        ready!(stalled.as_mut().poll(cx));
-        Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client read nothing for too long")))
+        if self.stalled.is_none() {
+            let earned = self.timeout + Duration::from_secs_f64(self.written as f64 / MIN_RATE as f64);
+            let left = earned.saturating_sub(self.blocked).min(self.timeout);
+            self.blocked_since = Some(tokio::time::Instant::now());
+            self.paced = true;
+            self.stalled = Some(Box::pin(tokio::time::sleep(left)));
+        }
+        ready!(self.stalled.as_mut().expect("armed above").as_mut().poll(cx));
+        Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client read too slowly")))
     }
 
     /// A write's outcome: the wait is over.
-    fn done<T>(&mut self, outcome: io::Result<T>) -> Poll<io::Result<T>> {
+    fn done(&mut self, outcome: io::Result<usize>) -> Poll<io::Result<usize>> {
         self.stalled = None;
+        if let Some(since) = self.blocked_since.take() {
+            self.blocked += since.elapsed();
+        }
+        if let Ok(n) = outcome
+            && self.paced
+        {
+            self.written += n as u64;
+        }
         Poll::Ready(outcome)
     }
 }
 
-impl AsyncRead for Stalling {
+impl<S: AsyncRead + Unpin> AsyncRead for Stalling<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
 
-impl AsyncWrite for Stalling {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Stalling<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match Pin::new(&mut self.stream).poll_write(cx, buf) {
             Poll::Ready(outcome) => self.done(outcome),
@@ -194,7 +326,7 @@ impl AsyncWrite for Stalling {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match Pin::new(&mut self.stream).poll_flush(cx) {
-            Poll::Ready(outcome) => self.done(outcome),
+            Poll::Ready(outcome) => self.done(outcome.map(|()| 0)).map_ok(drop),
             Poll::Pending => self.waiting(cx),
         }
     }
@@ -208,6 +340,30 @@ impl AsyncWrite for Stalling {
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A client's share: counted per IPv4 address or IPv6 /64, given back as connections end.
+    #[test]
+    fn a_client_holds_its_share_and_no_more() {
+        let clients = Arc::new(Clients::new(2));
+        let one: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+        let a = clients.admit(one).unwrap();
+        let _b = clients.admit(one).unwrap();
+        assert!(clients.admit(one).is_none());
+        // The same address written as IPv4-mapped IPv6 is the same client.
+        assert!(clients.admit("::ffff:192.0.2.1".parse().unwrap()).is_none());
+        // Another client is not kept out.
+        let _c = clients.admit("192.0.2.2".parse().unwrap()).unwrap();
+        drop(a);
+        let _d = clients.admit(one).unwrap();
+        // One IPv6 host's /64 is one client; the next /64 another.
+        let _e = clients.admit("2001:db8::1".parse().unwrap()).unwrap();
+        let _f = clients.admit("2001:db8::ffff:2".parse().unwrap()).unwrap();
+        assert!(clients.admit("2001:db8:0:0:8000::3".parse().unwrap()).is_none());
+        let _g = clients.admit("2001:db8:0:1::1".parse().unwrap()).unwrap();
+        drop((_b, _d));
+        // Clients that hold nothing are forgotten.
+        assert!(!clients.held.lock().unwrap().contains_key(&one));
+    }
 
     /// A client that reads nothing: the server's writes fail after the timeout, instead of
     /// waiting for ever; one that reads gets everything.
@@ -243,5 +399,33 @@ mod tests {
         client.read_to_end(&mut got).await.unwrap();
         sent.await.unwrap();
         assert_eq!(got.len(), 200 << 16);
+    }
+
+    /// A client that reads a little at a time, never long enough apart to stall, is cut once
+    /// it falls behind MIN_RATE; one that keeps up reads on (a 1 KB pipe, read 10 bytes every
+    /// 50 ms, then 100).
+    #[tokio::test]
+    async fn a_client_that_reads_slower_than_min_rate_is_cut() {
+        async fn reading(every_50ms: usize) -> (io::Result<()>, Duration) {
+            let (server, mut client) = tokio::io::duplex(1024);
+            let mut server = Stalling::new(server, Duration::from_millis(300));
+            let started = tokio::time::Instant::now();
+            let reader = tokio::spawn(async move {
+                let mut buf = vec![0u8; every_50ms];
+                while client.read_exact(&mut buf).await.is_ok() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            });
+            let wrote =
+                tokio::time::timeout(Duration::from_secs(2), server.write_all(&[0u8; 1 << 20])).await.unwrap_or(Ok(()));
+            reader.abort();
+            (wrote, started.elapsed())
+        }
+        let (slow, after) = reading(10).await;
+        assert_eq!(slow.expect_err("cut").kind(), io::ErrorKind::TimedOut);
+        assert!(after < Duration::from_secs(2), "{after:?}");
+        let (steady, after) = reading(100).await;
+        steady.expect("not cut");
+        assert!(after >= Duration::from_secs(2), "{after:?}");
     }
 }

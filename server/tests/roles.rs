@@ -236,10 +236,20 @@ on_both_databases!(reading_follows_roles, |b: Backend| async move {
         enabled: true,
         ..Default::default()
     };
-    let rule = b.rules.create(&owner, &service_rules, input).await.unwrap();
+    let rule = b.rules.create(&owner, &service_rules, input.clone()).await.unwrap();
     assert!(b.rules.detail(&stranger, rule.id).await.is_ok());
     assert!(b.rules.listing(&stranger, &service_rules).await.is_ok());
     assert!(!b.rules.detail(&stranger, rule.id).await.unwrap().can_edit);
+    // The rule page's Silence button: for Editors of the rule's owner; a site rule's (silenced
+    // for a service or project) for whoever edits one, never for a Viewer.
+    assert!(!b.rules.detail(&stranger, rule.id).await.unwrap().may_silence);
+    assert!(b.rules.detail(&owner, rule.id).await.unwrap().may_silence);
+    let site = b.rules.owner(OwnerKind::Site, 1).await.unwrap();
+    let everywhere = RuleInput { name: "AnyDown".into(), ..input.clone() };
+    let site_rule = b.rules.create(&admin, &site, everywhere).await.unwrap().id;
+    assert!(!b.rules.detail(&stranger, site_rule).await.unwrap().may_silence);
+    let site_detail = b.rules.detail(&owner, site_rule).await.unwrap();
+    assert!(site_detail.may_silence && !site_detail.can_edit);
     // A host: a Viewer of its project gets no Silence button there; an Editor one for the
     // project; only a site admin one for the host everywhere (by `instance` alone).
     let farm = FarmInput { name: "front".into(), hosts: "web-1.example.com".into() };

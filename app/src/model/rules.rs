@@ -326,6 +326,10 @@ pub struct RuleDetail {
     /// The rules that override this one, each with its own overrides.
     pub children: Vec<RuleTree>,
     pub can_edit: bool,
+    /// Whether the reader may silence the rule's alerts: Editor or Admin on its service or
+    /// project; for a site rule (silenced for a service or project), on any.
+    #[serde(default)]
+    pub may_silence: bool,
     /// The rule as Prometheus receives it (`<exclude>` expanded).
     pub expanded: String,
     /// The rule's entry in the rule file.

@@ -71,7 +71,7 @@ pub fn RulePage() -> impl IntoView {
                         {(!r.duration.is_empty()).then(|| format!(" · for {}", r.duration))}
                     </p>
                     <p class="muted">{r.description.clone()}</p>
-                    {(r.kind == RuleKind::Alert).then(|| {
+                    {(r.kind == RuleKind::Alert && d.may_silence).then(|| {
                         let label = |k: &str| labels.get(k).cloned().unwrap_or_default();
                         let (service, project) = (label("service"), label("project"));
                         if service.is_empty() && project.is_empty() {

@@ -110,7 +110,7 @@ pub fn SilencesPage() -> impl IntoView {
             <FormError action=expire />
             {move || expire.answer::<()>().and_then(Result::ok).map(|_| view! { <p class="ok" role="status">"Expired."</p> })}
         </section>
-        <p class="links"><a href="/alert">"The alerts Alertmanager holds now, each with a Silence button"</a></p>
+        <p class="links"><a href="/alert">"The alerts Alertmanager holds now"</a></p>
     }
 }
 

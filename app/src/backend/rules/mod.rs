@@ -374,12 +374,18 @@ impl Rules {
         let direct: Vec<RuleOwner> = below.iter().filter(|r| r.parent == Some(id)).map(|r| r.owner.clone()).collect();
         let site = self.site().await?;
         let (dialect, _) = self.dialect().await?;
+        let can_edit = self.can_edit(actor, &rule.owner).await;
+        let may_silence = match rule.owner {
+            RuleOwner::Site { .. } => policy::edits_anything(&self.db, actor).await?,
+            _ => can_edit,
+        };
         Ok(RuleDetail {
             left_out: rule.enabled.then(|| crate::rules::render::refusal(&rule, &direct, dialect)).flatten(),
             expanded: exclude::expand(&rule.expr, &direct).text,
             yaml: crate::rules::render::render_one(&rule, &direct, &site),
             children: tree(id, &below, 0),
-            can_edit: self.can_edit(actor, &rule.owner).await,
+            can_edit,
+            may_silence,
             parent,
             rule,
         })

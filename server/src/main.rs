@@ -21,7 +21,11 @@ fn run() -> anyhow::Result<()> {
         std::process::exit(app::backend::sandbox::serve_child());
     }
     let cli = server::cli::Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    // tower-sessions warns of every unknown or malformed session cookie ("possibly suspicious
+    // activity"): a stale cookie, or anyone's made-up one, was a warning on every request.
+    // Such a request is served as a visitor's; only the store's errors are worth a line.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=error,tower_sessions_core=error".into());
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match cli.log_format {
         server::cli::LogFormat::Text => logs.init(),

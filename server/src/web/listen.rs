@@ -25,9 +25,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Sleep;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
 
 use super::limits::MIN_RATE;
-use tower::ServiceExt;
 
 /// How long a stopping server waits for the requests under way before it cuts them.
 const DRAIN: Duration = Duration::from_secs(30);

@@ -151,6 +151,11 @@ async fn json_logs_carry_the_request_id() {
     assert_eq!(res.headers()["x-request-id"], "trace-me-42");
     let fresh = client.get(format!("{base}/-/ready")).send().await.unwrap();
     assert!(!fresh.headers()["x-request-id"].is_empty(), "a new id when the caller gives none");
+    // Anyone may post reports: a flood of them is counted, not a line each.
+    for _ in 0..30 {
+        let flood = client.post(format!("{base}/csp-report")).body(r#"{"csp-report": {}}"#).send().await.unwrap();
+        assert_eq!(flood.status(), 204);
+    }
     for stale in ["promgen_session=AAAAAAAAAAAAAAAAAAAAAA", "promgen_session=not-an-id"] {
         let res = client.get(format!("{base}/login")).header("cookie", stale).send().await.unwrap();
         assert_eq!(res.status(), 200);
@@ -171,6 +176,8 @@ async fn json_logs_carry_the_request_id() {
         "no line of the request carries its id:\n{text}"
     );
     assert!(!text.contains("session"), "a stale session cookie was logged:\n{text}");
+    let reports = text.matches("blocked content by the Content-Security-Policy").count();
+    assert_eq!(reports, 10, "violation reports logged:\n{text}");
 }
 
 // A wrong setting stops the server at start with one line per wrong setting, never a stack

@@ -54,10 +54,25 @@ pub fn provide_page_nonce() {
 /// The largest violation report read.
 pub const REPORT_LIMIT: usize = 16 * 1024;
 
-/// `POST /csp-report`: a browser blocked something on one of our pages. Logged (the report's
-/// text escaped, it comes from the page) and counted; answered 204.
+/// Violation reports logged a minute, at most: anyone may post them, and each was a line.
+const REPORTS_LOGGED_PER_MINUTE: u32 = 10;
+
+/// `POST /csp-report`: a browser blocked something on one of our pages. Counted; logged (the
+/// report's text escaped, it comes from the page) up to [`REPORTS_LOGGED_PER_MINUTE`], the
+/// next line saying how many were not; answered 204.
 pub async fn csp_report(State(s): State<AppState>, body: Bytes) -> StatusCode {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LOGGED: std::sync::LazyLock<governor::DefaultDirectRateLimiter> = std::sync::LazyLock::new(|| {
+        governor::RateLimiter::direct(governor::Quota::per_minute(
+            std::num::NonZeroU32::new(REPORTS_LOGGED_PER_MINUTE).expect("not zero"),
+        ))
+    });
+    static UNLOGGED: AtomicU64 = AtomicU64::new(0);
     s.backend.metrics.csp_violation();
+    if LOGGED.check().is_err() {
+        UNLOGGED.fetch_add(1, Ordering::Relaxed);
+        return StatusCode::NO_CONTENT;
+    }
     let report: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let r = report.get("csp-report").unwrap_or(&report);
     let field = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("").chars().take(200).collect::<String>();
@@ -65,6 +80,7 @@ pub async fn csp_report(State(s): State<AppState>, body: Bytes) -> StatusCode {
         document = ?field("document-uri"),
         directive = ?field("violated-directive"),
         blocked = ?field("blocked-uri"),
+        unlogged_before = UNLOGGED.swap(0, Ordering::Relaxed),
         "the browser blocked content by the Content-Security-Policy"
     );
     StatusCode::NO_CONTENT

@@ -217,6 +217,11 @@ on_both_databases!(reading_follows_roles, |b: Backend| async move {
     forbidden(b.notifiers.listing(&stranger, &on_project).await);
     assert!(b.search(&stranger, "web").await.unwrap().is_empty());
     assert_eq!(b.audit.list(&stranger, &Default::default(), 1).await.unwrap().entries.len(), 0);
+    // The shard page counts every project on it, and names only those its reader may see.
+    let on_shard = |list: Vec<ShardSummary>| (list[0].projects, list[0].project_links.clone());
+    assert_eq!(on_shard(b.inventory.shards(&stranger).await.unwrap()), (1, vec![]));
+    let link = ("web/frontend".to_string(), format!("/project/{}", p.id));
+    assert_eq!(on_shard(b.inventory.shards(&admin).await.unwrap()), (1, vec![link.clone()]));
 
     // A project's Viewer sees the project under its service on the home page, not the service.
     b.roles
@@ -227,6 +232,7 @@ on_both_databases!(reading_follows_roles, |b: Backend| async move {
     assert_eq!(home.iter().map(|s| (s.service.name.as_str(), s.projects.len())).collect::<Vec<_>>(), [("web", 1)]);
     forbidden(b.inventory.service(&stranger, s.id).await);
     assert!(b.inventory.project(&stranger, p.id).await.is_ok());
+    assert_eq!(on_shard(b.inventory.shards(&stranger).await.unwrap()), (1, vec![link]));
     // The service's rules apply to the project: its Viewer reads them (the project page links
     // each), not the service page, and changes none.
     let input = RuleInput {

@@ -41,7 +41,14 @@ pub struct ShardSummary {
     pub exporters: i64,
     /// Enabled exporters times hosts: the scrape targets this shard is asked to carry.
     pub registered_targets: i64,
+    /// The first [`SHARD_PROJECT_LINKS`] of its projects the reader may see, by service and
+    /// project name: (`service/project`, the project page's path).
+    #[serde(default)]
+    pub project_links: Vec<(String, String)>,
 }
+
+/// How many of a shard's projects its summary names.
+pub const SHARD_PROJECT_LINKS: usize = 20;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PrometheusServer {

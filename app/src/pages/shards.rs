@@ -161,6 +161,19 @@ fn ShardDetail(
             {if s.shard.proxy { " · proxied" } else { "" }}
             {format!(" · {} · {} / {} targets registered", crate::model::counted(s.projects, "project"), s.registered_targets, s.shard.targets)}
         </p>
+        {(!s.project_links.is_empty()).then(|| {
+            let more = s.projects - s.project_links.len() as i64;
+            view! {
+                <p class="links">
+                    "Projects: "
+                    {s.project_links.clone().into_iter().enumerate().map(|(i, (name, href))| view! {
+                        {(i > 0).then_some(", ")}
+                        <A href=href>{name}</A>
+                    }).collect_view()}
+                    {(more > 0).then(|| format!(" and {more} more"))}
+                </p>
+            }
+        })}
         <section class="card">
             <h2>"Prometheus servers"</h2>
             {if s.servers.is_empty() {
@@ -203,14 +216,14 @@ fn ShardDetail(
             </SiteAdminOnly>
         </section>
         <AgentStates shard=sid />
-        {settings(s.shard.clone(), update, delete)}
+        {settings(s.shard.clone(), s.projects, update, delete)}
     }
 }
 
 deferred_sections! {
     /// A shard's settings and its delete button, for site admins: their code after the page's
     /// (components::deferred).
-    section_shard_settings => fn settings(shard: Shard, update: PostAction, delete: PostAction) {
+    section_shard_settings => fn settings(shard: Shard, projects: i64, update: PostAction, delete: PostAction) {
         let sid = shard.id;
         let delete_question = format!("Delete the shard {} and its servers?", shard.name);
         view! {
@@ -236,7 +249,19 @@ deferred_sections! {
                 <FormError action=update />
                 <Saved action=update />
             </section>
-            <DeleteZone action=delete id=sid.to_string() label="Delete this shard" question=delete_question.clone() />
+            {if projects > 0 {
+                // It could only be refused: the reason instead of the question.
+                view! {
+                    <div class="danger-zone">
+                        <button type="button" class="danger" disabled aria-describedby="shard-delete-why">"Delete this shard"</button>
+                        <p id="shard-delete-why" class="muted">
+                            {format!("Move its {} to another shard first (in each project's settings).", crate::model::counted(projects, "project"))}
+                        </p>
+                    </div>
+                }.into_any()
+            } else {
+                view! { <DeleteZone action=delete id=sid.to_string() label="Delete this shard" question=delete_question.clone() /> }.into_any()
+            }}
             </SiteAdminOnly>
         }
         .into_any()

@@ -59,13 +59,38 @@ pub async fn require_login(
             Err(e) => return response(e),
         }
     }
-    if !by_token && !signed_in && !PUBLIC.contains(&path.as_str()) {
-        return refusal(&path, StatusCode::UNAUTHORIZED, &AppError::Unauthenticated);
+    if !by_token && !signed_in {
+        if !PUBLIC.contains(&path.as_str()) {
+            return refusal(&path, StatusCode::UNAUTHORIZED, &AppError::Unauthenticated);
+        }
+        req = match small_body(req).await {
+            Ok(req) => req,
+            Err(e) => return refusal(&path, StatusCode::PAYLOAD_TOO_LARGE, &e),
+        };
     }
     match json_as_form(req).await {
         Ok(req) => next.run(req).await,
         Err(e) => refusal(&path, StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST), &e),
     }
+}
+
+/// The largest body of a call anyone may make (a login's username, password and page to
+/// return to): under `--max-request-bytes`, a visitor could have the server hold megabytes
+/// per connection while the body came slowly.
+pub const PUBLIC_BODY_BYTES: usize = 16 * 1024;
+
+/// The request with its body read, if it is at most [`PUBLIC_BODY_BYTES`].
+async fn small_body(req: Request) -> Result<Request, AppError> {
+    let too_large =
+        || AppError::invalid("arguments", format!("a call without a login takes at most {PUBLIC_BODY_BYTES} bytes"));
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > PUBLIC_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let (parts, body) = req.into_parts();
+    // A body that stalls fails here too, and `limits::body` answers 408 for it.
+    let bytes = axum::body::to_bytes(body, PUBLIC_BODY_BYTES).await.map_err(|_| too_large())?;
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
 /// The most a JSON body may hold (the request body limit applies first).

@@ -28,8 +28,9 @@ pub struct BodyLimits {
 }
 
 /// The slowest a request body may come once its first `--client-timeout` is spent, in bytes
-/// a second: each [`MIN_RATE`] bytes received give it a second more (Apache's
-/// `mod_reqtimeout` default, `MinRate=500`). A phone on a poor link sends thousands.
+/// a second: each [`MIN_RATE`] bytes received give it a second more, never more than
+/// `--client-timeout` ahead (Apache's `mod_reqtimeout` default rate, `MinRate=500`). A phone
+/// on a poor link sends thousands.
 pub const MIN_RATE: u64 = 500;
 
 /// 413 for a declared length above the limit; a body without one is cut off at the limit.
@@ -76,19 +77,20 @@ impl std::fmt::Display for TooSlow {
 impl std::error::Error for TooSlow {}
 
 /// A body due in full by `grace` after its request began, plus a second for each
-/// [`MIN_RATE`] bytes that came; past that, [`TooSlow`].
+/// [`MIN_RATE`] bytes that came, but never more than `grace` ahead of now: a body sent fast
+/// and then a byte at a time earns no hours of credit (4 MB would have earned 2.3 h, held in
+/// memory). Past that, [`TooSlow`].
 struct Paced {
     inner: Body,
-    started: tokio::time::Instant,
     grace: Duration,
-    received: u64,
+    due: tokio::time::Instant,
     deadline: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl Paced {
     fn new(inner: Body, grace: Duration) -> Self {
-        let started = tokio::time::Instant::now();
-        Paced { inner, started, grace, received: 0, deadline: Box::pin(tokio::time::sleep(grace)) }
+        let due = tokio::time::Instant::now() + grace;
+        Paced { inner, grace, due, deadline: Box::pin(tokio::time::sleep_until(due)) }
     }
 }
 
@@ -100,9 +102,9 @@ impl HttpBody for Paced {
         let this = self.get_mut();
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
             if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {
-                this.received += data.map_or(0, |d| d.len() as u64);
-                let due = this.grace + Duration::from_secs_f64(this.received as f64 / MIN_RATE as f64);
-                this.deadline.as_mut().reset(this.started + due);
+                let earned = Duration::from_secs_f64(data.map_or(0, |d| d.len()) as f64 / MIN_RATE as f64);
+                this.due = (this.due + earned).min(tokio::time::Instant::now() + this.grace);
+                this.deadline.as_mut().reset(this.due);
             }
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
@@ -197,12 +199,22 @@ mod tests {
     }
 
     /// A byte every 50 ms never stalls, but falls behind MIN_RATE once the first 200 ms are
-    /// spent; a body that keeps up is read whole, however long it takes.
+    /// spent, and so does one sent fast and then dribbled; a body that keeps up is read
+    /// whole, however long it takes.
     #[tokio::test]
     async fn a_dribbled_body_is_cut_and_one_that_keeps_up_is_read() {
         let grace = Duration::from_millis(200);
         let slow = Paced::new(dribbled(100, 1, Duration::from_millis(50)), grace).collect().await;
         assert!(slow.expect_err("cut").is::<TooSlow>());
+        let fast = futures::stream::iter([Ok::<_, axum::Error>(bytes::Bytes::from(vec![b'x'; 1 << 20]))]);
+        let then_slow = futures::StreamExt::chain(
+            fast,
+            http_body_util::BodyDataStream::new(dribbled(100, 1, Duration::from_millis(50))),
+        );
+        let started = tokio::time::Instant::now();
+        let held = Paced::new(Body::from_stream(then_slow), grace).collect().await;
+        assert!(held.expect_err("cut").is::<TooSlow>());
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
         let steady = Paced::new(dribbled(20, 1000, Duration::from_millis(50)), grace).collect().await;
         assert_eq!(steady.expect("read whole").to_bytes().len(), 20_000);
     }

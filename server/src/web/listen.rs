@@ -32,6 +32,24 @@ use super::limits::MIN_RATE;
 /// How long a stopping server waits for the requests under way before it cuts them.
 const DRAIN: Duration = Duration::from_secs(30);
 
+/// Connections the kernel holds for accepting: a burst above the default 128 was dropped
+/// (each client then retried a second later).
+const BACKLOG: u32 = 1024;
+
+/// The most of an answer the kernel holds unsent for a connection (`TCP_NOTSENT_LOWAT`):
+/// a write waits until the client has taken about this much, not a third of a send buffer
+/// that grows to megabytes, so a slow client is seen to read and is not cut as stalled
+/// (20 KB/s was), and a connection holds less kernel memory.
+const UNSENT: u32 = 16 * 1024;
+
+/// A listener on `addr` with a backlog of [`BACKLOG`].
+pub fn bind(addr: std::net::SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+
 /// What connections may hold: see `--client-timeout`, `--max-connections` and
 /// `--max-client-connections`.
 #[derive(Clone, Copy, Debug)]
@@ -80,6 +98,9 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits,
             () = &mut stop => break,
         };
         let Some((stream, peer, slot)) = accepted else { continue };
+        if let Err(e) = socket2::SockRef::from(&stream).set_tcp_notsent_lowat(UNSENT) {
+            tracing::debug!(%peer, error = %e, "cannot set TCP_NOTSENT_LOWAT");
+        }
         let client = match &clients {
             Some(clients) => match clients.admit(peer.ip()) {
                 Some(client) => Some(client),
@@ -223,12 +244,13 @@ impl Drop for ClientSlot {
     }
 }
 
-/// A connection whose writes fail once the client has read nothing for `timeout` (its
-/// receive window stayed full), or has kept them waiting longer in all than `timeout` and a
-/// second for each [`MIN_RATE`] bytes it read since its writes first waited (what filled the
-/// sockets' buffers before that says nothing of its pace): a client that never reads an answer, or
-/// reads it a few bytes at a time, does not hold the connection and the answer's memory.
-/// Reads are the HTTP layer's to time (a long poll or a WebSocket is rightly silent).
+/// A connection whose writes fail once the client falls behind [`MIN_RATE`]: writes may wait
+/// for the client as long as `credit` lasts, which each wait spends and each [`MIN_RATE`]
+/// bytes taken after a wait earn a second back, never above `timeout` (so a client cannot
+/// save credit reading fast, then hold the answer reading a byte at a time). A client that
+/// never reads an answer, or reads it a few bytes at a time, does not hold the connection and
+/// the answer's memory. Reads are the HTTP layer's to time (a long poll or a WebSocket is
+/// rightly silent).
 struct Stalling<S = TcpStream> {
     stream: S,
     timeout: Duration,
@@ -236,11 +258,10 @@ struct Stalling<S = TcpStream> {
     stalled: Option<Pin<Box<Sleep>>>,
     /// When the write under way began to wait.
     blocked_since: Option<tokio::time::Instant>,
-    /// How long writes have waited before this one, in all.
-    blocked: Duration,
-    /// Bytes the client has taken since its writes first waited.
-    written: u64,
-    /// Whether a write has waited yet.
+    /// How much longer writes may wait, in all.
+    credit: Duration,
+    /// Whether a write has waited yet: what filled the buffers before says nothing of the
+    /// client's pace.
     paced: bool,
     /// The connection's place among `--max-connections`, given back when the socket closes.
     _slot: Option<tokio::sync::OwnedSemaphorePermit>,
@@ -255,8 +276,7 @@ impl<S> Stalling<S> {
             timeout,
             stalled: None,
             blocked_since: None,
-            blocked: Duration::ZERO,
-            written: 0,
+            credit: timeout,
             paced: false,
             _slot: None,
             _client: None,
@@ -270,11 +290,9 @@ impl<S> Stalling<S> {
     /// `Pending` from a write: pending still, or the error once the wait has lasted too long.
     fn waiting<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
         if self.stalled.is_none() {
-            let earned = self.timeout + Duration::from_secs_f64(self.written as f64 / MIN_RATE as f64);
-            let left = earned.saturating_sub(self.blocked).min(self.timeout);
             self.blocked_since = Some(tokio::time::Instant::now());
             self.paced = true;
-            self.stalled = Some(Box::pin(tokio::time::sleep(left)));
+            self.stalled = Some(Box::pin(tokio::time::sleep(self.credit)));
         }
         ready!(self.stalled.as_mut().expect("armed above").as_mut().poll(cx));
         Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client read too slowly")))
@@ -284,12 +302,13 @@ impl<S> Stalling<S> {
     fn done(&mut self, outcome: io::Result<usize>) -> Poll<io::Result<usize>> {
         self.stalled = None;
         if let Some(since) = self.blocked_since.take() {
-            self.blocked += since.elapsed();
+            self.credit = self.credit.saturating_sub(since.elapsed());
         }
         if let Ok(n) = outcome
             && self.paced
         {
-            self.written += n as u64;
+            let earned = Duration::from_secs_f64(n as f64 / MIN_RATE as f64);
+            self.credit = (self.credit + earned).min(self.timeout);
         }
         Poll::Ready(outcome)
     }

@@ -218,7 +218,7 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
     let supervisor = backend.supervisor.clone();
     spawn_workers(&backend).await;
     let app = router(backend, &args);
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let listener = listen::bind(args.listen)?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     // Stopping: take no new connections and finish the requests under way, then let the
     // background work finish what it has started (deliveries on the wire, queued alerts).

@@ -95,10 +95,26 @@ impl Inventory {
         )
         .fetch_all(&self.db.pool)
         .await?;
+        let visible: Option<std::collections::HashSet<i64>> = crate::backend::policy::visible_projects(&self.db, actor)
+            .await?
+            .map(|ids| ids.into_iter().map(|p| p.0).collect());
+        let mut named: Vec<(i64, i64, String, String)> = sqlx::query_as(
+            "SELECT p.shard_id, p.id, s.name, p.name FROM project p JOIN service s ON s.id = p.service_id",
+        )
+        .fetch_all(&self.db.pool)
+        .await?;
+        named.retain(|(_, id, _, _)| visible.as_ref().is_none_or(|v| v.contains(id)));
+        named.sort_by(|a, b| (&a.2, &a.3).cmp(&(&b.2, &b.3)));
         Ok(shards
             .into_iter()
             .map(|shard| {
                 let load = loads.iter().find(|l| l.shard_id == shard.id.0);
+                let project_links = named
+                    .iter()
+                    .filter(|(on, ..)| *on == shard.id.0)
+                    .take(SHARD_PROJECT_LINKS)
+                    .map(|(_, id, service, project)| (format!("{service}/{project}"), format!("/project/{id}")))
+                    .collect();
                 let mut servers: Vec<PrometheusServer> = servers
                     .iter()
                     .filter(|s| s.shard_id == shard.id.0)
@@ -115,6 +131,7 @@ impl Inventory {
                     projects: load.map_or(0, |l| l.projects),
                     exporters: load.map_or(0, |l| l.exporters),
                     registered_targets: load.map_or(0, |l| l.registered_targets),
+                    project_links,
                     shard,
                 }
             })

@@ -181,9 +181,15 @@ on_both_databases!(subscribing_needs_a_role, |b: Backend| async move {
     assert_eq!(entries().await, after_add);
     // A change is recorded, naming the member.
     b.roles.set_group_role(&owner, group.id, stranger_id, GroupRole::Admin).await.unwrap();
-    let (body,): (String,) =
-        sqlx::query_as("SELECT body FROM audit ORDER BY id DESC LIMIT 1").fetch_one(&b.db.pool).await.unwrap();
+    let (body, old, new): (String, String, String) =
+        sqlx::query_as("SELECT body, old, data FROM audit ORDER BY id DESC LIMIT 1")
+            .fetch_one(&b.db.pool)
+            .await
+            .unwrap();
     assert_eq!(body, "Made user stranger Admin of group ops");
+    // The change names them too (it read "User 2").
+    assert_eq!(old, r#"{"who":"user stranger","role":"Member"}"#);
+    assert_eq!(new, r#"{"who":"user stranger","role":"Admin"}"#);
 });
 
 // Reading follows roles: without one, a user neither lists nor opens another team's service,

@@ -225,8 +225,8 @@ impl Roles {
         let mut before = None;
         if replace {
             // The role it holds already: nothing changes, nothing is recorded.
-            before = held_role(&mut tx, (service, project), (user, group)).await?.map(|r| (principal, r));
-            if before.is_some_and(|(_, r)| r == role) {
+            before = held_role(&mut tx, (service, project), (user, group)).await?;
+            if before == Some(role) {
                 return Ok(());
             }
             delete_grant(&mut tx, (service, project), (user, group)).await?;
@@ -242,13 +242,18 @@ impl Roles {
         .execute(&mut *tx)
         .await
         .map_err(super::unique("who", "already holds a role here: change it in the table"))?;
-        let body = format!(
-            "Gave {} the {} role on {}",
-            self.principal_name(principal).await?,
-            role.title(),
-            self.object_title(object).await?
-        );
-        audit::record(&mut tx, actor, &body, subject(object), before.as_ref(), Some(&(principal, role))).await?;
+        let who = self.principal_name(principal).await?;
+        let body = format!("Gave {who} the {} role on {}", role.title(), self.object_title(object).await?);
+        let before = before.map(|r| HeldRole::new(&who, r.title()));
+        audit::record(
+            &mut tx,
+            actor,
+            &body,
+            subject(object),
+            before.as_ref(),
+            Some(&HeldRole::new(&who, role.title())),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -275,7 +280,8 @@ impl Roles {
         };
         // Before: who held which role, as a grant records it after.
         let body = format!("Took {name}'s {} role on {} away", held.title(), self.object_title(object).await?);
-        audit::record(&mut tx, actor, &body, subject(object), Some(&(principal, held)), None::<&()>).await?;
+        let before = HeldRole::new(&name, held.title());
+        audit::record(&mut tx, actor, &body, subject(object), Some(&before), None::<&()>).await?;
         tx.commit().await?;
         self.unsubscribe_roleless(object).await
     }
@@ -335,6 +341,20 @@ impl Roles {
         };
         let row: Option<(String,)> = sqlx::query_as(sql).bind(id).fetch_optional(&self.db.pool).await?;
         Ok(format!("{what} {}", row.map_or_else(|| id.to_string(), |(n,)| n)))
+    }
+}
+
+/// A role as the audit log keeps it, in the words its readers know: who holds it ("user
+/// bob", "group ops", or several users named) and which ("Viewer"). Ids read as "User 2".
+#[derive(serde::Serialize)]
+struct HeldRole<'a> {
+    who: &'a str,
+    role: &'static str,
+}
+
+impl<'a> HeldRole<'a> {
+    fn new(who: &'a str, role: &'static str) -> Self {
+        HeldRole { who, role }
     }
 }
 
@@ -619,8 +639,10 @@ impl Roles {
                 }
             }
         }
-        let body = format!("Added {} to group {} as {}", listed(&named, users.len()), group.name, role.title());
-        audit::record(&mut tx, actor, &body, Subject::new("group", id), None::<&()>, Some(&(users, role))).await?;
+        let members = listed(&named, users.len());
+        let body = format!("Added {members} to group {} as {}", group.name, role.title());
+        let after = HeldRole::new(&members, role.title());
+        audit::record(&mut tx, actor, &body, Subject::new("group", id), None::<&()>, Some(&after)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -661,8 +683,9 @@ impl Roles {
             return Err(AppError::NotFound(format!("{who} in group {}", group.name)));
         }
         let body = format!("Made {who} {} of group {}", role.title(), group.name);
-        let before = held.map(|held| (user, held));
-        audit::record(&mut tx, actor, &body, Subject::new("group", id), before.as_ref(), Some(&(user, role))).await?;
+        let before = held.map(|held| HeldRole::new(&who, held.title()));
+        let after = HeldRole::new(&who, role.title());
+        audit::record(&mut tx, actor, &body, Subject::new("group", id), before.as_ref(), Some(&after)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -696,7 +719,7 @@ impl Roles {
             return Err(AppError::NotFound(format!("{who} in group {}", group.name)));
         }
         let body = format!("Removed {who} from group {}", group.name);
-        let before = held.map(|role| (user, role));
+        let before = held.map(|role| HeldRole::new(&who, role.title()));
         audit::record(&mut tx, actor, &body, Subject::new("group", id), before.as_ref(), None::<&()>).await?;
         tx.commit().await?;
         for object in self.group_objects(id).await? {

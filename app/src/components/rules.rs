@@ -67,7 +67,7 @@ fn RuleRows(rules: Vec<RuleSummary>, edit: bool, toggle: PostAction) -> impl Int
                             {r.parent.is_some().then(|| view! { " " <span class="chip">"override"</span> })}
                         </td>
                         <td><code>{r.expr.clone()}</code></td>
-                        <td>{r.duration.clone()}</td>
+                        <td data-label="For">{r.duration.clone()}</td>
                         <td>
                             {if r.enabled { "enabled" } else { "disabled" }}
                             <Show when=move || edit>
@@ -110,7 +110,7 @@ fn InheritedRows(rules: Vec<InheritedRule>, edit: bool, owner_kind: OwnerKind, o
                             <td><A href=format!("/rule/{}", r.id)>{r.name.clone()}</A></td>
                             <td>{r.owner.describe()}</td>
                             <td><code>{r.expr.clone()}</code></td>
-                            <td>{here}</td>
+                            <td data-label="Here">{here}</td>
                         </tr>
                     }
                 }).collect_view()}

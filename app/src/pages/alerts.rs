@@ -173,7 +173,7 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
                                         {if firing { format!("firing ({})", crate::model::counted(l.firing_alerts, "alert")) } else { "resolved".to_string() }}
                                     </td>
                                     <td data-label="Last change">{latest.as_ref().map(|a| view! { <When at=a.received.clone() /> })}</td>
-                                    <td class:error=l.errors != 0>
+                                    <td data-label="Sent / errors" class:error=l.errors != 0>
                                         {format!("{} / {}", l.sent, l.errors)}
                                         {(l.pending > 0).then(|| view! { <Pending count=l.pending /> })}
                                     </td>
@@ -219,7 +219,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
                                         <td>{a.status.clone()}</td>
                                         <td>{a.alertname.clone()}</td>
                                         <td><LabelChips labels=a.labels.clone() /></td>
-                                        <td>
+                                        <td data-label="Sent / errors">
                                             {format!("{} / {}", a.sent_count, a.error_count)}
                                             {(a.notified == 0).then(|| view! { " " <NobodyTold /> })}
                                         </td>

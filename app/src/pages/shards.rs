@@ -51,9 +51,9 @@ pub fn ShardsPage() -> impl IntoView {
                                     <tr>
                                         <td><A href=format!("/shard/{}", s.shard.id)>{s.shard.name.clone()}</A></td>
                                         <td>{s.shard.url.clone()}</td>
-                                        <td>{if s.servers.is_empty() { "none".to_string() } else { s.servers.iter().map(|p| format!("{}:{}", p.host, p.port)).collect::<Vec<_>>().join(", ") }}</td>
-                                        <td>{s.projects}</td>
-                                        <td><span class=load_class(s.registered_targets, s.shard.targets)>
+                                        <td data-label="Servers">{if s.servers.is_empty() { "none".to_string() } else { s.servers.iter().map(|p| format!("{}:{}", p.host, p.port)).collect::<Vec<_>>().join(", ") }}</td>
+                                        <td data-label="Projects">{s.projects}</td>
+                                        <td data-label="Targets"><span class=load_class(s.registered_targets, s.shard.targets)>
                                             {format!("{} / {}", s.registered_targets, s.shard.targets)}
                                         </span></td>
                                         <td>{if s.shard.enabled { "enabled" } else { "disabled" }}{if s.shard.proxy { ", proxied" } else { "" }}</td>

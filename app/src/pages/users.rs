@@ -47,7 +47,7 @@ pub fn UsersPage() -> impl IntoView {
                                         <td>{u.username}</td>
                                         <td>{format!("{} {}", u.first_name, u.last_name)}</td>
                                         <td>{u.email}</td>
-                                        <td>{if u.is_superuser { "yes" } else { "" }}</td>
+                                        <td data-label="Admin">{u.is_superuser.then_some("yes")}</td>
                                         <td data-label="Joined"><When at=u.date_joined /></td>
                                     </tr>
                                 }).collect_view()}

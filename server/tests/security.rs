@@ -633,6 +633,16 @@ async fn connections_that_never_finish_their_headers_are_closed() {
     let got = String::from_utf8_lossy(&until_closed(conn).await.unwrap()).into_owned();
     assert!(got.starts_with("HTTP/1.1 408"), "{got}");
     assert!(got.contains("--client-timeout"), "{got}");
+    // A malformed chunk is the client's mistake (400), not a fault of ours (it was a 500).
+    for path in ["/api/login", "/csp-report"] {
+        let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        let got = String::from_utf8_lossy(&until_closed(conn).await.unwrap()).into_owned();
+        assert!(got.starts_with("HTTP/1.1 400"), "{path}: {got}");
+    }
     // A method of a client's own is counted as `other`: each new word was new series in
     // /metrics, kept for ever.
     let made_up = reqwest::Method::from_bytes(b"NOSUCHMETHODXYZ").unwrap();

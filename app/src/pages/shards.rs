@@ -161,19 +161,7 @@ fn ShardDetail(
             {if s.shard.proxy { " · proxied" } else { "" }}
             {format!(" · {} · {} / {} targets registered", crate::model::counted(s.projects, "project"), s.registered_targets, s.shard.targets)}
         </p>
-        {(!s.project_links.is_empty()).then(|| {
-            let more = s.projects - s.project_links.len() as i64;
-            view! {
-                <p class="links">
-                    "Projects: "
-                    {s.project_links.clone().into_iter().enumerate().map(|(i, (name, href))| view! {
-                        {(i > 0).then_some(", ")}
-                        <A href=href>{name}</A>
-                    }).collect_view()}
-                    {(more > 0).then(|| format!(" and {more} more"))}
-                </p>
-            }
-        })}
+
         <section class="card">
             <h2>"Prometheus servers"</h2>
             {if s.servers.is_empty() {
@@ -216,17 +204,28 @@ fn ShardDetail(
             </SiteAdminOnly>
         </section>
         <AgentStates shard=sid />
-        {settings(s.shard.clone(), s.projects, update, delete)}
+        {settings(s.shard.clone(), s.projects, s.project_links.clone(), update, delete)}
     }
 }
 
 deferred_sections! {
-    /// A shard's settings and its delete button, for site admins: their code after the page's
+    /// The projects on a shard (those its reader may see, of `projects` in all), and its
+    /// settings and delete button for site admins: their code after the page's
     /// (components::deferred).
-    section_shard_settings => fn settings(shard: Shard, projects: i64, update: PostAction, delete: PostAction) {
+    section_shard_settings => fn settings(shard: Shard, projects: i64, links: Vec<(String, String)>, update: PostAction, delete: PostAction) {
         let sid = shard.id;
         let delete_question = format!("Delete the shard {} and its servers?", shard.name);
+        let more = projects - links.len() as i64;
         view! {
+            {(!links.is_empty()).then(|| view! {
+                <section class="card">
+                    <h2>"Projects"</h2>
+                    <p class="links">
+                        {links.into_iter().map(|(name, href)| view! { <A href=href>{name}</A> " " }).collect_view()}
+                        {(more > 0).then(|| format!("and {more} more"))}
+                    </p>
+                </section>
+            })}
             <SiteAdminOnly>
             <section class="card">
                 <h2>"Settings"</h2>

@@ -65,7 +65,7 @@ pub async fn require_login(
         }
         req = match small_body(req).await {
             Ok(req) => req,
-            Err(e) => return refusal(&path, StatusCode::PAYLOAD_TOO_LARGE, &e),
+            Err((status, e)) => return refusal(&path, status, &e),
         };
     }
     match json_as_form(req).await {
@@ -79,17 +79,26 @@ pub async fn require_login(
 /// per connection while the body came slowly.
 pub const PUBLIC_BODY_BYTES: usize = 16 * 1024;
 
-/// The request with its body read, if it is at most [`PUBLIC_BODY_BYTES`].
-async fn small_body(req: Request) -> Result<Request, AppError> {
-    let too_large =
-        || AppError::invalid("arguments", format!("a call without a login takes at most {PUBLIC_BODY_BYTES} bytes"));
+/// The request with its body read, if it is at most [`PUBLIC_BODY_BYTES`]; else 413, or
+/// 400 for a body that cannot be read (a bad chunk).
+async fn small_body(req: Request) -> Result<Request, (StatusCode, AppError)> {
+    let too_large = || {
+        let why = format!("a call without a login takes at most {PUBLIC_BODY_BYTES} bytes");
+        (StatusCode::PAYLOAD_TOO_LARGE, AppError::invalid("arguments", why))
+    };
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > PUBLIC_BODY_BYTES) {
         return Err(too_large());
     }
     let (parts, body) = req.into_parts();
     // A body that stalls fails here too, and `limits::body` answers 408 for it.
-    let bytes = axum::body::to_bytes(body, PUBLIC_BODY_BYTES).await.map_err(|_| too_large())?;
+    let bytes = axum::body::to_bytes(body, PUBLIC_BODY_BYTES).await.map_err(|e| {
+        if e.into_inner().is::<http_body_util::LengthLimitError>() {
+            too_large()
+        } else {
+            (StatusCode::BAD_REQUEST, AppError::invalid("arguments", "the body could not be read"))
+        }
+    })?;
     Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 

@@ -35,10 +35,12 @@ pub const MIN_RATE: u64 = 500;
 
 /// 413 for a declared length above the limit; a body without one is cut off at the limit.
 /// 408 for a body that stalls (tower-http's `TimeoutBody`) or comes slower than
-/// [`MIN_RATE`] (`Paced`); its connection is closed.
+/// [`MIN_RATE`] (`Paced`); its connection is closed. 400 for a body HTTP cannot read (a
+/// malformed chunk), where the handler answered as for a fault of its own.
 pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
     const STALLED: u8 = 1;
     const SLOW: u8 = 2;
+    const BROKEN: u8 = 3;
     let (parts, body) = req.into_parts();
     let late = Arc::new(AtomicU8::new(0));
     let flag = late.clone();
@@ -48,6 +50,8 @@ pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) ->
             flag.store(STALLED, Ordering::Relaxed);
         } else if e.is::<TooSlow>() {
             flag.store(SLOW, Ordering::Relaxed);
+        } else {
+            flag.store(BROKEN, Ordering::Relaxed);
         }
         axum::Error::new(e)
     });
@@ -59,6 +63,10 @@ pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) ->
             "the request body came too slowly: under {MIN_RATE} bytes a second after its first {:?} (--client-timeout)",
             limits.stall
         ),
+        BROKEN if res.status().is_server_error() => {
+            let message = "the request body could not be read: it is not valid HTTP (a malformed chunk?)";
+            return (StatusCode::BAD_REQUEST, [(header::CONNECTION, "close")], message).into_response();
+        }
         _ => return res,
     };
     (StatusCode::REQUEST_TIMEOUT, [(header::CONNECTION, "close")], message).into_response()

@@ -41,14 +41,14 @@ pub struct ShardSummary {
     pub exporters: i64,
     /// Enabled exporters times hosts: the scrape targets this shard is asked to carry.
     pub registered_targets: i64,
-    /// The first [`SHARD_PROJECT_LINKS`] of its projects the reader may see, by service and
-    /// project name: (`service/project`, the project page's path).
+    /// The first [`SHARD_PROJECT_NAMES`] of its projects the reader may see, by service and
+    /// project name (`service/project`).
     #[serde(default)]
-    pub project_links: Vec<(String, String)>,
+    pub project_names: Vec<String>,
 }
 
 /// How many of a shard's projects its summary names.
-pub const SHARD_PROJECT_LINKS: usize = 20;
+pub const SHARD_PROJECT_NAMES: usize = 20;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PrometheusServer {

@@ -177,7 +177,7 @@ fn LiveAlerts(page: AlertPage, filter: String, reload: RwSignal<u32>) -> impl In
                                         {format!("{} / {}", l.sent, l.errors)}
                                         {(l.pending > 0).then(|| view! { <Pending count=l.pending /> })}
                                     </td>
-                                    <td>{(firing && may_silence).then(|| view! { <SilenceButton matchers=owner_matchers(&l.alertname, &l.service, "") /> })}</td>
+                                    <td>{(firing && may_silence && !l.service.is_empty()).then(|| view! { <SilenceButton matchers=owner_matchers(&l.alertname, &l.service, "") /> })}</td>
                                 </tr>
                             }
                         }).collect_view()}

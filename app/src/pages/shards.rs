@@ -204,28 +204,25 @@ fn ShardDetail(
             </SiteAdminOnly>
         </section>
         <AgentStates shard=sid />
-        {settings(s.shard.clone(), s.projects, s.project_links.clone(), update, delete)}
+        {settings(s.shard.clone(), s.projects, named(&s), update, delete)}
     }
 }
 
+/// The projects on a shard by name, as many as its summary names, then how many more.
+fn named(s: &ShardSummary) -> String {
+    let more = s.projects - s.project_names.len() as i64;
+    let names = s.project_names.join(", ");
+    if more > 0 { format!("{names} and {more} more") } else { names }
+}
+
 deferred_sections! {
-    /// The projects on a shard (those its reader may see, of `projects` in all), and its
-    /// settings and delete button for site admins: their code after the page's
+    /// A shard's settings and its delete button, for site admins (the delete button says
+    /// which of its `projects` keep it, by `names`): their code after the page's
     /// (components::deferred).
-    section_shard_settings => fn settings(shard: Shard, projects: i64, links: Vec<(String, String)>, update: PostAction, delete: PostAction) {
+    section_shard_settings => fn settings(shard: Shard, projects: i64, names: String, update: PostAction, delete: PostAction) {
         let sid = shard.id;
         let delete_question = format!("Delete the shard {} and its servers?", shard.name);
-        let more = projects - links.len() as i64;
         view! {
-            {(!links.is_empty()).then(|| view! {
-                <section class="card">
-                    <h2>"Projects"</h2>
-                    <p class="links">
-                        {links.into_iter().map(|(name, href)| view! { <A href=href>{name}</A> " " }).collect_view()}
-                        {(more > 0).then(|| format!("and {more} more"))}
-                    </p>
-                </section>
-            })}
             <SiteAdminOnly>
             <section class="card">
                 <h2>"Settings"</h2>
@@ -254,7 +251,7 @@ deferred_sections! {
                     <div class="danger-zone">
                         <button type="button" class="danger" disabled aria-describedby="shard-delete-why">"Delete this shard"</button>
                         <p id="shard-delete-why" class="muted">
-                            {format!("Move its {} to another shard first (in each project's settings).", crate::model::counted(projects, "project"))}
+                            {format!("Move its {} to another shard first, in each project's settings: {names}.", crate::model::counted(projects, "project"))}
                         </p>
                     </div>
                 }.into_any()

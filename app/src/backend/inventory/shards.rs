@@ -109,11 +109,11 @@ impl Inventory {
             .into_iter()
             .map(|shard| {
                 let load = loads.iter().find(|l| l.shard_id == shard.id.0);
-                let project_links = named
+                let project_names = named
                     .iter()
                     .filter(|(on, ..)| *on == shard.id.0)
-                    .take(SHARD_PROJECT_LINKS)
-                    .map(|(_, id, service, project)| (format!("{service}/{project}"), format!("/project/{id}")))
+                    .take(SHARD_PROJECT_NAMES)
+                    .map(|(_, _, service, project)| format!("{service}/{project}"))
                     .collect();
                 let mut servers: Vec<PrometheusServer> = servers
                     .iter()
@@ -131,7 +131,7 @@ impl Inventory {
                     projects: load.map_or(0, |l| l.projects),
                     exporters: load.map_or(0, |l| l.exporters),
                     registered_targets: load.map_or(0, |l| l.registered_targets),
-                    project_links,
+                    project_names,
                     shard,
                 }
             })

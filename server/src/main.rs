@@ -23,9 +23,15 @@ fn run() -> anyhow::Result<()> {
     let cli = server::cli::Cli::parse();
     // tower-sessions warns of every unknown or malformed session cookie ("possibly suspicious
     // activity"): a stale cookie, or anyone's made-up one, was a warning on every request.
-    // Such a request is served as a visitor's; only the store's errors are worth a line.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=error,tower_sessions_core=error".into());
+    // Such a request is served as a visitor's; only the store's errors are worth a line,
+    // whatever RUST_LOG says, unless it names tower-sessions itself.
+    let wanted = std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty());
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    if !wanted.is_some_and(|v| v.contains("tower_sessions")) {
+        for quiet in ["tower_sessions=error", "tower_sessions_core=error"] {
+            filter = filter.add_directive(quiet.parse().expect("a valid directive"));
+        }
+    }
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match cli.log_format {
         server::cli::LogFormat::Text => logs.init(),

@@ -32,6 +32,9 @@ use super::limits::MIN_RATE;
 /// How long a stopping server waits for the requests under way before it cuts them.
 const DRAIN: Duration = Duration::from_secs(30);
 
+/// The most a connection buffers of what it reads: a request's head must fit (431 above).
+const HEAD_BYTES: usize = 64 * 1024;
+
 /// Connections the kernel holds for accepting: a burst above the default 128 was dropped
 /// (each client then retried a second later).
 const BACKLOG: u32 = 1024;
@@ -86,7 +89,9 @@ impl ConnectionLimits {
 /// axum's `ConnectInfo<SocketAddr>`.
 pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits, stop: impl Future<Output = ()>) {
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(limits.client_timeout);
+    // A request's head in at most 64 KB (hyper's default buffer is 400 KB: 4,000 unfinished
+    // heads held 1.6 GB).
+    http.timer(TokioTimer::new()).header_read_timeout(limits.client_timeout).max_buf_size(HEAD_BYTES);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let clients = limits.max_client_connections.map(|max| Arc::new(Clients::new(max)));
     let stopping = CancellationToken::new();
@@ -186,6 +191,8 @@ fn turn_away(stream: TcpStream) {
 /// The connections each client address holds, against `--max-client-connections`.
 struct Clients {
     max: usize,
+    /// Warnings logged a minute, at most.
+    warnings: governor::DefaultDirectRateLimiter,
     /// Per client: connections held, and whether its refusal was logged (once until it holds
     /// none, so a client knocking in a loop does not flood the log).
     held: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (usize, bool)>>,
@@ -193,7 +200,8 @@ struct Clients {
 
 impl Clients {
     fn new(max: usize) -> Self {
-        Clients { max, held: Default::default() }
+        let minute = governor::Quota::per_minute(std::num::NonZeroU32::new(10).expect("not zero"));
+        Clients { max, warnings: governor::RateLimiter::direct(minute), held: Default::default() }
     }
 
     /// A place for one more connection of `ip`, given back when it drops; `None` when the
@@ -203,9 +211,13 @@ impl Clients {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let (count, warned) = held.entry(client).or_default();
         if *count >= self.max {
+            // Once per client while it holds its share, and a few a minute in all: a client
+            // that lets go and fills it again, or many clients, do not fill the log.
             if !*warned {
                 *warned = true;
-                tracing::warn!(%client, held = *count, "a client holds --max-client-connections: turning its next away");
+                if self.warnings.check().is_ok() {
+                    tracing::warn!(%client, held = *count, "a client holds --max-client-connections: turning its next away");
+                }
             }
             return None;
         }

@@ -138,6 +138,7 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
         .route_layer(axum::middleware::from_fn(errors::server_fn_status))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), anonymous::require_login))
         .nest_service("/pkg", assets::pkg(&args.site_root))
+        .route_service("/docs/{*file}", assets::docs(&args.site_root))
         .layer(axum::middleware::from_fn_with_state(
             packs::Packs::new(
                 &args.site_root,
@@ -218,6 +219,7 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
     let supervisor = backend.supervisor.clone();
     spawn_workers(&backend).await;
     let app = router(backend, &args);
+    open_file_limit(args.max_connections);
     let listener = listen::bind(args.listen)?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     // Stopping: take no new connections and finish the requests under way, then let the
@@ -233,6 +235,23 @@ pub async fn serve(backend: Backend, args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!("stopped");
     }
     Ok(())
+}
+
+/// Raises the process's open-file limit to the system's (each connection is a file; under
+/// systemd the soft limit is 1,024 against `--max-connections`' 4,096: past it accepting
+/// failed once a second), and warns when even that is under `max_connections`.
+fn open_file_limit(max_connections: u32) {
+    // Files besides connections: the database, the site's files, Prometheus and Alertmanager.
+    const OTHERS: u64 = 256;
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if limit < u64::from(max_connections) + OTHERS => tracing::warn!(
+            limit,
+            max_connections,
+            "the open-file limit (ulimit -n) is under --max-connections: connections past it fail; lower --max-connections or raise the limit"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+    }
 }
 
 /// How long a stopping server waits for its background work (a delivery takes at most

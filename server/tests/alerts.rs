@@ -84,6 +84,20 @@ on_both_databases!(bad_posts_are_refused_with_the_reason_and_nothing_is_stored, 
     assert_eq!((count(&b, "alert").await, count(&b, "outbox").await, count(&b, "alert_event").await), (0, 0, 0));
     let metrics = common::get(&router(&b), "/metrics").await.1;
     assert!(metrics.contains("promgen_webhook_refused_total 8"), "{metrics}");
+    // A body that breaks off (a malformed chunk, a client gone) is a 400, not a 413.
+    let broken = futures::stream::iter([
+        Ok(axum::body::Bytes::from_static(b"{\"alerts\": [")),
+        Err(std::io::Error::other("a malformed chunk")),
+    ]);
+    let req = Request::post("/api/v1/alerts")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, &token)
+        .body(Body::from_stream(broken))
+        .unwrap();
+    let (got, _, text) = send(&router(&b), req).await;
+    assert_eq!(got, StatusCode::BAD_REQUEST, "{text}");
+    assert!(text.contains("could not be read"), "{text}");
+    assert_eq!(count(&b, "alert").await, 0, "nothing stored");
 
     // Bearer works as well as Token; a user may be allowed to post.
     b.auth.grant_alerts(&Actor::System, "viewer", true).await.unwrap();

@@ -86,19 +86,15 @@ async fn small_body(req: Request) -> Result<Request, (StatusCode, AppError)> {
         let why = format!("a call without a login takes at most {PUBLIC_BODY_BYTES} bytes");
         (StatusCode::PAYLOAD_TOO_LARGE, AppError::invalid("arguments", why))
     };
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > PUBLIC_BODY_BYTES) {
-        return Err(too_large());
-    }
     let (parts, body) = req.into_parts();
     // A body that stalls fails here too, and `limits::body` answers 408 for it.
-    let bytes = axum::body::to_bytes(body, PUBLIC_BODY_BYTES).await.map_err(|e| {
-        if e.into_inner().is::<http_body_util::LengthLimitError>() {
-            too_large()
-        } else {
-            (StatusCode::BAD_REQUEST, AppError::invalid("arguments", "the body could not be read"))
-        }
-    })?;
+    let bytes =
+        super::limits::read_at_most(&parts.headers, body, PUBLIC_BODY_BYTES).await.map_err(|unread| match unread {
+            super::limits::Unread::TooLarge => too_large(),
+            super::limits::Unread::Broken => {
+                (StatusCode::BAD_REQUEST, AppError::invalid("arguments", "the body could not be read"))
+            }
+        })?;
     Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 

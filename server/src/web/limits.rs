@@ -133,8 +133,7 @@ async fn limited(limits: BodyLimits, req: Request, next: Next) -> Response {
     if req.uri().path() == "/api/v1/alerts" {
         return next.run(req).await;
     }
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limits.request) {
+    if declared_length(req.headers()).is_some_and(|n| n > limits.request) {
         return too_large(limits.request);
     }
     // A body without a declared length is cut off at the limit; the handler then fails to
@@ -153,6 +152,32 @@ async fn limited(limits: BodyLimits, req: Request, next: Next) -> Response {
         return too_large(limits.request);
     }
     res
+}
+
+/// A body's declared length (`Content-Length`), if it gives a number.
+fn declared_length(headers: &axum::http::HeaderMap) -> Option<usize> {
+    headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok())
+}
+
+/// Why [`read_at_most`] did not read a body whole.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unread {
+    /// Declared or found longer than the limit (413).
+    TooLarge,
+    /// Not readable as HTTP (a malformed chunk), or it stalled: a 400, which [`body`] makes a
+    /// 408 for a stall.
+    Broken,
+}
+
+/// A body of at most `limit` bytes, read whole (the webhook's, a visitor's call): a declared
+/// length above it is refused before any of it is waited for.
+pub async fn read_at_most(headers: &axum::http::HeaderMap, body: Body, limit: usize) -> Result<bytes::Bytes, Unread> {
+    if declared_length(headers).is_some_and(|n| n > limit) {
+        return Err(Unread::TooLarge);
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if e.into_inner().is::<http_body_util::LengthLimitError>() { Unread::TooLarge } else { Unread::Broken }
+    })
 }
 
 fn too_large(limit: usize) -> Response {

@@ -1,8 +1,10 @@
 //! `POST /api/v1/alerts`: Alertmanager's webhook. The token says who posts (401 without a
-//! valid one), the body must fit (413) and be an Alertmanager message (400 with the reason);
+//! valid one), the body must fit (413), be readable and be an Alertmanager message (400 with
+//! the reason);
 //! a valid one is stored, routed and queued in one transaction and answered 202.
 
 use super::AppState;
+use super::limits::Unread;
 use super::prometheus::error;
 use app::backend::alerts::Ingested;
 use axum::body::Body;
@@ -29,19 +31,18 @@ pub async fn receive(State(s): State<AppState>, headers: HeaderMap, body: Body) 
             return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Token")], message).into_response();
         }
     };
-    let too_large = || {
-        s.backend.metrics.webhook_refused();
-        let message = format!("the body is larger than {} bytes (--max-webhook-bytes)", s.webhook_limit);
-        (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
-    };
-    // A declared length above the limit is refused before any of the body is waited for.
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > s.webhook_limit) {
-        return too_large();
-    }
-    let bytes = match axum::body::to_bytes(body, s.webhook_limit).await {
+    let bytes = match super::limits::read_at_most(&headers, body, s.webhook_limit).await {
         Ok(b) => b,
-        Err(_) => return too_large(),
+        Err(unread) => {
+            s.backend.metrics.webhook_refused();
+            return match unread {
+                Unread::TooLarge => {
+                    let message = format!("the body is larger than {} bytes (--max-webhook-bytes)", s.webhook_limit);
+                    (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
+                }
+                Unread::Broken => (StatusCode::BAD_REQUEST, "the body could not be read").into_response(),
+            };
+        }
     };
     let answer = match s.backend.alerts.ingest(&actor, &bytes).await {
         Ok(Ingested::Stored { id, notifications }) => {

@@ -95,15 +95,13 @@ impl Inventory {
         )
         .fetch_all(&self.db.pool)
         .await?;
-        let visible: Option<std::collections::HashSet<i64>> = crate::backend::policy::visible_projects(&self.db, actor)
-            .await?
-            .map(|ids| ids.into_iter().map(|p| p.0).collect());
+        let readable = crate::backend::policy::Readable::of(&self.db, actor).await?;
         let mut named: Vec<(i64, i64, String, String)> = sqlx::query_as(
             "SELECT p.shard_id, p.id, s.name, p.name FROM project p JOIN service s ON s.id = p.service_id",
         )
         .fetch_all(&self.db.pool)
         .await?;
-        named.retain(|(_, id, _, _)| visible.as_ref().is_none_or(|v| v.contains(id)));
+        named.retain(|(_, id, _, _)| readable.project(ProjectId(*id)));
         named.sort_by(|a, b| (&a.2, &a.3).cmp(&(&b.2, &b.3)));
         Ok(shards
             .into_iter()

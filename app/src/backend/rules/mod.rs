@@ -303,12 +303,12 @@ impl Rules {
             && !policy::allows(&self.db, actor, Action::View, object).await?
         {
             // The reader's projects once, not a role lookup per project of the service.
-            let visible = policy::visible_projects(&self.db, actor).await?;
+            let readable = policy::Readable::of(&self.db, actor).await?;
             let projects: Vec<(i64,)> = sqlx::query_as("SELECT id FROM project WHERE service_id = $1")
                 .bind(id.0)
                 .fetch_all(&self.db.pool)
                 .await?;
-            if projects.iter().any(|(p,)| visible.as_ref().is_none_or(|v| v.contains(&ProjectId(*p)))) {
+            if projects.iter().any(|(p,)| readable.project(ProjectId(*p))) {
                 return Ok(());
             }
         }

@@ -633,6 +633,7 @@ async fn connections_that_never_finish_their_headers_are_closed() {
     let got = String::from_utf8_lossy(&until_closed(conn).await.unwrap()).into_owned();
     assert!(got.starts_with("HTTP/1.1 408"), "{got}");
     assert!(got.contains("--client-timeout"), "{got}");
+    assert!(got.contains("stalled"), "{got}");
     // A head over 64 KB (and what one read adds) is refused (431): hyper buffered 400 KB of
     // each unfinished head.
     let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();

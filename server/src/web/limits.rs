@@ -34,8 +34,8 @@ pub struct BodyLimits {
 pub const MIN_RATE: u64 = 500;
 
 /// 413 for a declared length above the limit; a body without one is cut off at the limit.
-/// 408 for a body that stalls (tower-http's `TimeoutBody`) or comes slower than
-/// [`MIN_RATE`] (`Paced`); its connection is closed. 400 for a body HTTP cannot read (a
+/// 408 for a body that stalls or comes slower than [`MIN_RATE`] (`Paced`); its connection is
+/// closed. 400 for a body HTTP cannot read (a
 /// malformed chunk), where the handler answered as for a fault of its own.
 pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
     const STALLED: u8 = 1;
@@ -44,15 +44,13 @@ pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) ->
     let (parts, body) = req.into_parts();
     let late = Arc::new(AtomicU8::new(0));
     let flag = late.clone();
-    let paced = Paced::new(body, limits.stall);
-    let timed = tower_http::timeout::TimeoutBody::new(limits.stall, paced).map_err(move |e| {
-        if e.is::<tower_http::timeout::TimeoutError>() {
-            flag.store(STALLED, Ordering::Relaxed);
-        } else if e.is::<TooSlow>() {
-            flag.store(SLOW, Ordering::Relaxed);
-        } else {
-            flag.store(BROKEN, Ordering::Relaxed);
-        }
+    let timed = Paced::new(body, limits.stall).map_err(move |e| {
+        let why = match e.downcast_ref::<Late>() {
+            Some(Late { stalled: true }) => STALLED,
+            Some(Late { stalled: false }) => SLOW,
+            None => BROKEN,
+        };
+        flag.store(why, Ordering::Relaxed);
         axum::Error::new(e)
     });
     let req = Request::from_parts(parts, Body::new(timed));
@@ -72,33 +70,43 @@ pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) ->
     (StatusCode::REQUEST_TIMEOUT, [(header::CONNECTION, "close")], message).into_response()
 }
 
-/// A request body that came slower than [`MIN_RATE`].
+/// A request body past its due time: `stalled` when nothing came for the whole grace, else
+/// it came slower than [`MIN_RATE`].
 #[derive(Debug)]
-struct TooSlow;
+struct Late {
+    stalled: bool,
+}
 
-impl std::fmt::Display for TooSlow {
+impl std::fmt::Display for Late {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the request body came slower than {MIN_RATE} bytes a second")
+        match self.stalled {
+            true => write!(f, "the request body stalled"),
+            false => write!(f, "the request body came slower than {MIN_RATE} bytes a second"),
+        }
     }
 }
 
-impl std::error::Error for TooSlow {}
+impl std::error::Error for Late {}
 
 /// A body due in full by `grace` after its request began, plus a second for each
 /// [`MIN_RATE`] bytes that came, but never more than `grace` ahead of now: a body sent fast
 /// and then a byte at a time earns no hours of credit (4 MB would have earned 2.3 h, held in
-/// memory). Past that, [`TooSlow`].
+/// memory). Past that, [`Late`]. A body that stops coming is late `grace` after its last part
+/// at the latest, so this is its stall limit too.
 struct Paced {
     inner: Body,
     grace: Duration,
     due: tokio::time::Instant,
+    /// When the last part came (the request's start before any).
+    last: tokio::time::Instant,
     deadline: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl Paced {
     fn new(inner: Body, grace: Duration) -> Self {
-        let due = tokio::time::Instant::now() + grace;
-        Paced { inner, grace, due, deadline: Box::pin(tokio::time::sleep_until(due)) }
+        let now = tokio::time::Instant::now();
+        let due = now + grace;
+        Paced { inner, grace, due, last: now, deadline: Box::pin(tokio::time::sleep_until(due)) }
     }
 }
 
@@ -111,13 +119,14 @@ impl HttpBody for Paced {
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
             if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {
                 let earned = Duration::from_secs_f64(data.map_or(0, |d| d.len()) as f64 / MIN_RATE as f64);
-                this.due = (this.due + earned).min(tokio::time::Instant::now() + this.grace);
+                this.last = tokio::time::Instant::now();
+                this.due = (this.due + earned).min(this.last + this.grace);
                 this.deadline.as_mut().reset(this.due);
             }
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
         ready!(this.deadline.as_mut().poll(cx));
-        Poll::Ready(Some(Err(Box::new(TooSlow))))
+        Poll::Ready(Some(Err(Box::new(Late { stalled: this.last.elapsed() >= this.grace }))))
     }
 
     fn is_end_stream(&self) -> bool {
@@ -232,13 +241,18 @@ mod tests {
     }
 
     /// A byte every 50 ms never stalls, but falls behind MIN_RATE once the first 200 ms are
-    /// spent, and so does one sent fast and then dribbled; a body that keeps up is read
-    /// whole, however long it takes.
+    /// spent, and so does one sent fast and then dribbled; one that never comes stalls; a
+    /// body that keeps up is read whole, however long it takes.
     #[tokio::test]
     async fn a_dribbled_body_is_cut_and_one_that_keeps_up_is_read() {
         let grace = Duration::from_millis(200);
         let slow = Paced::new(dribbled(100, 1, Duration::from_millis(50)), grace).collect().await;
-        assert!(slow.expect_err("cut").is::<TooSlow>());
+        let late = slow.expect_err("cut");
+        assert!(matches!(late.downcast_ref::<Late>(), Some(Late { stalled: false })), "{late}");
+        // One that never comes stalled.
+        let silent = Body::from_stream(futures::stream::pending::<Result<bytes::Bytes, axum::Error>>());
+        let stalled = Paced::new(silent, grace).collect().await.expect_err("cut");
+        assert!(matches!(stalled.downcast_ref::<Late>(), Some(Late { stalled: true })), "{stalled}");
         let fast = futures::stream::iter([Ok::<_, axum::Error>(bytes::Bytes::from(vec![b'x'; 1 << 20]))]);
         let then_slow = futures::StreamExt::chain(
             fast,
@@ -246,7 +260,7 @@ mod tests {
         );
         let started = tokio::time::Instant::now();
         let held = Paced::new(Body::from_stream(then_slow), grace).collect().await;
-        assert!(held.expect_err("cut").is::<TooSlow>());
+        assert!(held.expect_err("cut").is::<Late>());
         assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
         let steady = Paced::new(dribbled(20, 1000, Duration::from_millis(50)), grace).collect().await;
         assert_eq!(steady.expect("read whole").to_bytes().len(), 20_000);

@@ -255,6 +255,11 @@ on_both_databases!(a_repeated_delivery_notifies_nobody_twice, |b: Backend| async
     let page = b.alerts.page(&Actor::System, &[]).await.unwrap();
     assert_eq!(page.alerts.len(), 1, "one group");
     assert_eq!(page.alerts[0].status, "resolved");
+    // The firing message's page names the one that resolved it; the newest names none.
+    let (firing, resolving) = (json(&first)["alert"].as_i64().unwrap(), json(&third)["alert"].as_i64().unwrap());
+    let later = b.alerts.detail(&Actor::System, AlertId(firing)).await.unwrap().later.expect("a later message");
+    assert_eq!((later.0, later.1.as_str()), (AlertId(resolving), "resolved"));
+    assert_eq!(b.alerts.detail(&Actor::System, AlertId(resolving)).await.unwrap().later, None);
     let history = b.alerts.history(&Actor::System, &[("instance".into(), "a.example".into())], 1).await.unwrap();
     assert_eq!(history.len(), 2, "every delivery of a.example is searchable");
     assert!(b.alerts.history(&Actor::System, &[("instance".into(), "c.example".into())], 1).await.unwrap().is_empty());

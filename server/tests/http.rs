@@ -252,6 +252,16 @@ on_both_databases!(static_files_are_cached_by_hash_and_everything_is_compressed,
     assert_eq!(headers[header::CONTENT_ENCODING], "br");
     let (_, headers, _) = send(&app, get("/login", Some("gzip"))).await;
     assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+
+    // The site root's files and unknown paths are read, not posted to (Leptos' file handler
+    // served a file to a POST).
+    std::fs::write(root.join("favicon.svg"), "<svg/>").unwrap();
+    assert_eq!(send(&app, get("/favicon.svg", None)).await.0, StatusCode::OK);
+    for path in ["/favicon.svg", "/no-such-page", &format!("/pkg/{code}/promgen.js")] {
+        let (status, headers, body) = send(&app, common::form(path, "x=1", None, Some("http://127.0.0.1:3000"))).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{path}: {body}");
+        assert!(headers[header::ALLOW].to_str().unwrap().contains("GET"), "{path}: {headers:?}");
+    }
     std::fs::remove_dir_all(&root).ok();
 });
 

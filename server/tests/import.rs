@@ -135,6 +135,16 @@ on_both_databases!(a_broken_export_writes_nothing, |b: Backend| async move {
     assert!(err.to_string().contains("no \"service\" label"), "{err}");
     let nobody = Actor::Anonymous;
     assert_eq!(b.importer.import_file_sd(&nobody, "[]", None).await.unwrap_err(), AppError::Unauthenticated);
+
+    // A shard chosen for every project must exist: a typo is an error at the field, not a
+    // new empty shard (a shard a label names is still made, as Promgen does).
+    let shards = count(&b, "shard").await;
+    let sd = r#"[{"labels": {"service": "s", "project": "p", "farm": "f", "job": "node"}, "targets": ["h:9100"]}]"#;
+    let err = b.importer.import_file_sd(&Actor::System, sd, Some("Defualt")).await.unwrap_err();
+    assert!(matches!(&err, AppError::Invalid(e) if e.field == "shard"), "{err:?}");
+    assert!(err.to_string().contains("no shard is named \"Defualt\" (shards: none yet)"), "{err}");
+    assert_eq!(count(&b, "shard").await, shards, "nothing was made");
+    assert_eq!(count(&b, "service").await, 0, "nor anything else");
 });
 
 // Users exported from Promgen keep their passwords: Django's PBKDF2 (SHA-256 and SHA-1) and

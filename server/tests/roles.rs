@@ -73,6 +73,10 @@ on_both_databases!(roles_decide_who_may_do_what, |b: Backend| async move {
     let members = b.roles.members(&owner, service).await.unwrap();
     let roles: Vec<(&str, Role, bool)> = members.iter().map(|m| (m.name.as_str(), m.role, m.owner)).collect();
     assert_eq!(roles, [("owner", Role::Admin, true), ("dev", Role::Editor, false)]);
+    // The audit log says it was a change, from what to what ("Gave" read as a new member).
+    let (body,): (String,) =
+        sqlx::query_as("SELECT body FROM audit ORDER BY id DESC LIMIT 1").fetch_one(&b.db.pool).await.unwrap();
+    assert_eq!(body, format!("Changed user dev's role on service {} from Viewer to Editor", s.name));
     // Adding (Add member) never replaces: a 409 at `who`, and the Editor role stays.
     let e = b.roles.add(&owner, service, Principal::User(dev_id), Role::Viewer).await.unwrap_err();
     assert!(matches!(&e, AppError::Conflict(f) if f.field == "who"), "{e:?}");

@@ -713,6 +713,58 @@ async fn one_client_holds_its_share_of_connections() {
     assert!(again.starts_with("HTTP/1.1 200"), "{again:?}");
 }
 
+// Bodies sent fast and then held open cannot fill the memory: the bytes of bodies being read
+// are held to --max-body-memory, a client to its share (an eighth, at least one largest
+// body); past them 429 (the client's) or 503 (everyone's), with Retry-After.
+on_both_databases!(bodies_being_read_share_the_memory, |b: Backend| async move {
+    use tower::ServiceExt;
+    // A client's share: one largest body (the webhook's 65,536 bytes, above 100,000 / 8).
+    let args = ["--max-body-memory", "100000", "--max-request-bytes", "60000"];
+    let app = server::web::router(b.clone(), &common::serve_args(&args));
+    let root = common::admin(&b).await;
+    let token = format!("Token {}", b.auth.create_token(&root, "root", "alertmanager").await.unwrap().1);
+    // A webhook body of `size` bytes from `client`, then `more` (which may never come).
+    let webhook = |client: &str, size: usize, more: bool| {
+        let first = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; size]))]);
+        let rest = futures::stream::unfold(more, |more| async move {
+            if more {
+                std::future::pending::<()>().await;
+            }
+            None
+        });
+        let mut req = axum::http::Request::post("/api/v1/alerts")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, &token)
+            .body(axum::body::Body::from_stream(futures::StreamExt::chain(first, rest)))
+            .unwrap();
+        let peer: std::net::SocketAddr = format!("{client}:40000").parse().unwrap();
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        app.clone().oneshot(req)
+    };
+    // 127.0.0.1 holds 50 KB open.
+    let held = tokio::spawn(webhook("127.0.0.1", 50_000, true));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Its next body passes its share: 429.
+    let res = webhook("127.0.0.1", 50_000, false).await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("your address holds its share"), "{body:?}");
+    // Another client's passes what is left of everyone's: 503.
+    let res = webhook("127.0.0.2", 60_000, false).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("--max-body-memory"), "{body:?}");
+    // A small one is read (and refused as the JSON it is not: 400, not 503).
+    let res = webhook("127.0.0.2", 10_000, false).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // Once the held body goes, its bytes are given back.
+    held.abort();
+    let _ = held.await;
+    let res = webhook("127.0.0.1", 60_000, false).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+});
+
 on_both_databases!(secrets_stay_with_their_owners, |b: Backend| async move {
     let owner = common::user(&b, "owner").await;
     let other = common::user(&b, "other").await;

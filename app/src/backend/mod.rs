@@ -7,6 +7,7 @@ pub mod alertmanager;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod client;
 pub mod cpu;
 pub mod csp;
 pub mod db;

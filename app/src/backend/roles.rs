@@ -243,7 +243,12 @@ impl Roles {
         .await
         .map_err(super::unique("who", "already holds a role here: change it in the table"))?;
         let who = self.principal_name(principal).await?;
-        let body = format!("Gave {who} the {} role on {}", role.title(), self.object_title(object).await?);
+        let on = self.object_title(object).await?;
+        // A change of role says what it was: "Gave" read as a new member.
+        let body = match before {
+            Some(was) => format!("Changed {who}'s role on {on} from {} to {}", was.title(), role.title()),
+            None => format!("Gave {who} the {} role on {on}", role.title()),
+        };
         let before = before.map(|r| HeldRole::new(&who, r.title()));
         audit::record(
             &mut tx,

@@ -37,7 +37,7 @@ pub use post::{Answer, PostAction, PostForm, Posted, SaidAfterPost};
 pub use rule_editor::{RuleEditor, TestResult, test_fields};
 pub use rules::RulesSection;
 pub use session::{Session, SiteAdminOnly};
-pub use when::{When, provide_clock};
+pub use when::{When, exact_text, provide_clock};
 
 use crate::error::AppError;
 use crate::model::{FormChoices, LabelMap, ShardId};

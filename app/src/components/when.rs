@@ -61,6 +61,13 @@ pub fn When(#[prop(into)] at: String, #[prop(optional)] empty: &'static str) -> 
     .into_any()
 }
 
+/// `at`'s exact time in the reader's locale and zone, with the zone's short name, in the
+/// browser; the UTC text on the server (and for a time the browser cannot read). For a time
+/// stated once, such as a confirmation, where words ("in 1 h") would say too little.
+pub fn exact_text(at: &str) -> String {
+    local_words(at).map_or_else(|| utc_text(at), |l| l.1)
+}
+
 /// `at` in words at the browser's time now, and its exact time in the reader's locale and
 /// zone, with the zone's short name; nothing for a time the browser cannot read.
 #[cfg(any(feature = "hydrate", feature = "csr"))]

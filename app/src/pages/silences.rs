@@ -5,10 +5,10 @@
 
 use crate::api::silences::{CreateSilence, ExpireSilence, alertmanager_alerts, list_silences};
 use crate::components::{
-    ConfirmSubmit, ErrorView, Field, FormError, Loading, PostAction, PostForm, When, checked, checks, successes,
+    ConfirmSubmit, ErrorView, Field, FormError, Loading, PostAction, PostForm, When, checked, checks, exact_text,
+    successes,
 };
 use crate::model::silences::*;
-use crate::model::when::utc_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -92,7 +92,7 @@ pub fn SilencesPage() -> impl IntoView {
             {move || create.answer::<SilenceMade>().and_then(Result::ok).map(|made| view! {
                 <p class="ok" role="status">
                     "Silenced the alerts matching " <code>{made.matchers}</code> ", from "
-                    {utc_text(&made.starts_at)} " until " {utc_text(&made.ends_at)} "."
+                    {exact_text(&made.starts_at)} " until " {exact_text(&made.ends_at)} "."
                 </p>
                 {made.warnings.into_iter().map(|w| view! { <p class="warning">{w}</p> }).collect_view()}
             })}

@@ -12,7 +12,7 @@
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Version, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use std::path::Path;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
@@ -80,6 +80,13 @@ pub fn pkg(site_root: &Path) -> ServeDir {
     // Files only: a directory is 404, not a redirect (ServeDir's redirect of `/pkg/.` lost the
     // prefix).
     ServeDir::new(site_root.join("pkg")).precompressed_br().precompressed_gzip().append_index_html_on_directories(false)
+}
+
+/// The answer to a method other than GET and HEAD where only files and pages are read (the
+/// site root's files, unknown paths): 405 with `Allow`.
+pub fn reads_only() -> Response {
+    let why = "only GET and HEAD are answered here: files and pages are read, not changed";
+    (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")], why).into_response()
 }
 
 /// Sixteen hex digits: the content hashes `.ci/build-site` names things with.

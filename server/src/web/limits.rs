@@ -4,7 +4,8 @@
 //! come on, each part within `--client-timeout` of the last (a body declared and never sent
 //! held its connection and what was buffered of it), and the whole of it at [`MIN_RATE`]
 //! once its first `--client-timeout` is spent (a byte dribbled within the stall limit held
-//! the connection just as long). Paths: no longer than a file system
+//! the connection just as long). The bytes of bodies being read are held to
+//! `--max-body-memory`, a client to its share ([`BodyMemory`]). Paths: no longer than a file system
 //! takes (the static files are looked up by path).
 
 use axum::body::Body;
@@ -20,11 +21,115 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-#[derive(Clone, Copy)]
+/// The limits every request body is held to ([`body`]).
+#[derive(Clone)]
 pub struct BodyLimits {
+    /// `--max-request-bytes` (the webhook has its own).
     pub request: usize,
-    /// The longest wait for the next part of a body.
+    /// The longest wait for the next part of a body (`--client-timeout`).
     pub stall: std::time::Duration,
+    /// The bytes of bodies being read, server-wide and per client.
+    pub memory: Arc<BodyMemory>,
+    /// `--client-ip-header`, to tell clients apart.
+    pub client_ip_header: Option<String>,
+}
+
+impl BodyLimits {
+    pub fn of(args: &crate::cli::ServeArgs) -> Self {
+        let largest = args.max_request_bytes.max(args.max_webhook_bytes);
+        BodyLimits {
+            request: args.max_request_bytes,
+            stall: args.client_timeout,
+            memory: Arc::new(BodyMemory::new(args.max_body_memory, (args.max_body_memory / 8).max(largest))),
+            client_ip_header: args.client_ip_header.clone(),
+        }
+    }
+}
+
+/// The bytes of request bodies held while they are read (`--max-body-memory`): every body is
+/// read whole before it is handled, and one account could hold 256 bodies of 4 MB open at the
+/// minimum pace from one address (1.1 GB). A body's bytes are counted as its parts come and
+/// given back when it has been read (or dropped).
+pub struct BodyMemory {
+    total: usize,
+    per_client: usize,
+    /// Bytes held in all, and per client (an address, an IPv6 /64; `None` for a request with
+    /// no address, tests' own).
+    held: std::sync::Mutex<(usize, std::collections::HashMap<Option<std::net::IpAddr>, usize>)>,
+}
+
+/// Why a body's next part was not taken: the server's bytes for bodies are taken
+/// (`client: false`, 503), or the client's share is (`client: true`, 429).
+#[derive(Debug)]
+struct Full {
+    client: bool,
+}
+
+impl std::fmt::Display for Full {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.client {
+            true => write!(f, "this client holds its share of the memory for request bodies"),
+            false => write!(f, "the memory for request bodies is taken"),
+        }
+    }
+}
+
+impl std::error::Error for Full {}
+
+impl BodyMemory {
+    /// `total` bytes of bodies at once, `per_client` of them for one client.
+    pub fn new(total: usize, per_client: usize) -> Self {
+        BodyMemory { total, per_client: per_client.min(total), held: Default::default() }
+    }
+
+    /// Takes `n` more bytes for `client`'s body, or says whose limit it would pass.
+    fn take(&self, client: Option<std::net::IpAddr>, n: usize) -> Result<(), Full> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let (all, clients) = &mut *held;
+        let mine = clients.get(&client).copied().unwrap_or(0);
+        if mine + n > self.per_client {
+            return Err(Full { client: true });
+        }
+        if *all + n > self.total {
+            return Err(Full { client: false });
+        }
+        *all += n;
+        clients.insert(client, mine + n);
+        Ok(())
+    }
+
+    fn give_back(&self, client: Option<std::net::IpAddr>, n: usize) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let (all, clients) = &mut *held;
+        *all = all.saturating_sub(n);
+        if let Some(mine) = clients.get_mut(&client) {
+            *mine = mine.saturating_sub(n);
+            if *mine == 0 {
+                clients.remove(&client);
+            }
+        }
+    }
+}
+
+/// What one body holds of a [`BodyMemory`], given back when the body is dropped.
+struct Held {
+    memory: Arc<BodyMemory>,
+    client: Option<std::net::IpAddr>,
+    bytes: usize,
+}
+
+impl Held {
+    fn take(&mut self, n: usize) -> Result<(), Full> {
+        self.memory.take(self.client, n)?;
+        self.bytes += n;
+        Ok(())
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.memory.give_back(self.client, self.bytes);
+    }
 }
 
 /// The slowest a request body may come once its first `--client-timeout` is spent, in bytes
@@ -35,32 +140,50 @@ pub const MIN_RATE: u64 = 500;
 
 /// 413 for a declared length above the limit; a body without one is cut off at the limit.
 /// 408 for a body that stalls or comes slower than [`MIN_RATE`] (`Paced`); its connection is
-/// closed. 400 for a body HTTP cannot read (a
-/// malformed chunk), where the handler answered as for a fault of its own.
+/// closed. 429 or 503 for a body the memory for bodies cannot hold ([`BodyMemory`]), with
+/// `Retry-After`. 400 for a body HTTP cannot read (a malformed chunk), where the handler
+/// answered as for a fault of its own.
 pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
     const STALLED: u8 = 1;
     const SLOW: u8 = 2;
     const BROKEN: u8 = 3;
+    const CLIENT_FULL: u8 = 4;
+    const SERVER_FULL: u8 = 5;
     let (parts, body) = req.into_parts();
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let client = app::backend::client::address(limits.client_ip_header.as_deref(), peer, &parts.headers)
+        .map(app::backend::client::key);
+    let held = Held { memory: limits.memory.clone(), client, bytes: 0 };
     let late = Arc::new(AtomicU8::new(0));
     let flag = late.clone();
-    let timed = Paced::new(body, limits.stall).map_err(move |e| {
-        let why = match e.downcast_ref::<Late>() {
-            Some(Late { stalled: true }) => STALLED,
-            Some(Late { stalled: false }) => SLOW,
-            None => BROKEN,
+    let timed = Paced::new(body, limits.stall).holding(held).map_err(move |e| {
+        let why = match (e.downcast_ref::<Late>(), e.downcast_ref::<Full>()) {
+            (Some(Late { stalled: true }), _) => STALLED,
+            (Some(Late { stalled: false }), _) => SLOW,
+            (_, Some(Full { client: true })) => CLIENT_FULL,
+            (_, Some(Full { client: false })) => SERVER_FULL,
+            _ => BROKEN,
         };
         flag.store(why, Ordering::Relaxed);
         axum::Error::new(e)
     });
     let req = Request::from_parts(parts, Body::new(timed));
-    let res = limited(limits, req, next).await;
+    let res = limited(&limits, req, next).await;
     let message = match late.load(Ordering::Relaxed) {
         STALLED => format!("the request body stalled: no part of it came for {:?} (--client-timeout)", limits.stall),
         SLOW => format!(
             "the request body came too slowly: under {MIN_RATE} bytes a second after its first {:?} (--client-timeout)",
             limits.stall
         ),
+        CLIENT_FULL | SERVER_FULL => {
+            let (status, whose) = match late.load(Ordering::Relaxed) {
+                CLIENT_FULL => (StatusCode::TOO_MANY_REQUESTS, "your address holds its share of"),
+                _ => (StatusCode::SERVICE_UNAVAILABLE, "other requests hold"),
+            };
+            let message = format!("the request body was not read: {whose} the memory for bodies (--max-body-memory)");
+            let headers = [(header::CONNECTION, "close"), (header::RETRY_AFTER, "1")];
+            return (status, headers, message).into_response();
+        }
         BROKEN if res.status().is_server_error() => {
             let message = "the request body could not be read: it is not valid HTTP (a malformed chunk?)";
             return (StatusCode::BAD_REQUEST, [(header::CONNECTION, "close")], message).into_response();
@@ -95,6 +218,8 @@ impl std::error::Error for Late {}
 /// at the latest, so this is its stall limit too.
 struct Paced {
     inner: Body,
+    /// The memory its parts take, when counted.
+    held: Option<Held>,
     grace: Duration,
     due: tokio::time::Instant,
     /// When the last part came (the request's start before any).
@@ -106,7 +231,14 @@ impl Paced {
     fn new(inner: Body, grace: Duration) -> Self {
         let now = tokio::time::Instant::now();
         let due = now + grace;
-        Paced { inner, grace, due, last: now, deadline: Box::pin(tokio::time::sleep_until(due)) }
+        Paced { inner, held: None, grace, due, last: now, deadline: Box::pin(tokio::time::sleep_until(due)) }
+    }
+
+    /// Counts the body's parts in `held`'s memory; a part it cannot hold ends the body
+    /// ([`Full`]).
+    fn holding(mut self, held: Held) -> Self {
+        self.held = Some(held);
+        self
     }
 }
 
@@ -118,7 +250,13 @@ impl HttpBody for Paced {
         let this = self.get_mut();
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
             if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {
-                let earned = Duration::from_secs_f64(data.map_or(0, |d| d.len()) as f64 / MIN_RATE as f64);
+                let len = data.map_or(0, |d| d.len());
+                if let Some(held) = this.held.as_mut()
+                    && let Err(full) = held.take(len)
+                {
+                    return Poll::Ready(Some(Err(Box::new(full))));
+                }
+                let earned = Duration::from_secs_f64(len as f64 / MIN_RATE as f64);
                 this.last = tokio::time::Instant::now();
                 this.due = (this.due + earned).min(this.last + this.grace);
                 this.deadline.as_mut().reset(this.due);
@@ -138,7 +276,7 @@ impl HttpBody for Paced {
     }
 }
 
-async fn limited(limits: BodyLimits, req: Request, next: Next) -> Response {
+async fn limited(limits: &BodyLimits, req: Request, next: Next) -> Response {
     if req.uri().path() == "/api/v1/alerts" {
         return next.run(req).await;
     }
@@ -238,6 +376,38 @@ mod tests {
             Some((Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'x'; size])), i + 1))
         });
         Body::from_stream(parts)
+    }
+
+    /// A client holds up to its share, everyone up to the total; bytes come back when a body
+    /// is dropped, also one cut short.
+    #[tokio::test]
+    async fn bodies_share_the_memory_for_bodies() {
+        let memory = Arc::new(BodyMemory::new(100, 60));
+        let (a, b, c) = (Some([192, 0, 2, 1].into()), Some([192, 0, 2, 2].into()), Some([192, 0, 2, 3].into()));
+        let body = |client, size: usize| {
+            let held = Held { memory: memory.clone(), client, bytes: 0 };
+            Paced::new(Body::from(vec![b'x'; size]), Duration::from_secs(5)).holding(held)
+        };
+        let read = |paced: Paced| async move { paced.collect().await.map(|c| c.to_bytes().len()) };
+        // Read whole: given back.
+        assert_eq!(read(body(a, 60)).await.unwrap(), 60);
+        let one = body(a, 50);
+        let mut one = Box::pin(one);
+        // Holding 50 of its 60, the client's next 20 is refused; another client's is not.
+        assert!(one.as_mut().frame().await.unwrap().is_ok());
+        let refused = read(body(a, 20)).await.unwrap_err();
+        assert!(matches!(refused.downcast_ref::<Full>(), Some(Full { client: true })), "{refused}");
+        let two = Box::pin(body(b, 40));
+        let mut two = two;
+        assert!(two.as_mut().frame().await.unwrap().is_ok());
+        // 90 of 100 held: a third client's 20 passes everyone's.
+        let refused = read(body(c, 20)).await.unwrap_err();
+        assert!(matches!(refused.downcast_ref::<Full>(), Some(Full { client: false })), "{refused}");
+        drop(one);
+        drop(two);
+        assert_eq!(read(body(c, 60)).await.unwrap(), 60);
+        assert_eq!(memory.held.lock().unwrap().0, 0);
+        assert!(memory.held.lock().unwrap().1.is_empty(), "no client left counted");
     }
 
     /// A byte every 50 ms never stalls, but falls behind MIN_RATE once the first 200 ms are

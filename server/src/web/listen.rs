@@ -207,7 +207,7 @@ impl Clients {
     /// A place for one more connection of `ip`, given back when it drops; `None` when the
     /// client holds its share.
     fn admit(self: &Arc<Self>, ip: std::net::IpAddr) -> Option<ClientSlot> {
-        let client = client_of(ip);
+        let client = app::backend::client::key(ip);
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let (count, warned) = held.entry(client).or_default();
         if *count >= self.max {
@@ -223,18 +223,6 @@ impl Clients {
         }
         *count += 1;
         Some(ClientSlot { clients: self.clone(), client })
-    }
-}
-
-/// A client's address as counted: an IPv4 address, or an IPv6 address's /64 (one host's
-/// network; a host changes addresses within it at will). IPv4 mapped into IPv6 is IPv4.
-fn client_of(ip: std::net::IpAddr) -> std::net::IpAddr {
-    match ip {
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => std::net::IpAddr::V4(v4),
-            None => std::net::IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
-        },
-        v4 => v4,
     }
 }
 

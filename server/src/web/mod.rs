@@ -145,17 +145,28 @@ pub fn router(backend: Backend, args: &ServeArgs) -> Router {
                 &assets.pkg_dir,
                 &assets.chunks_json(&args.site_root),
                 backend.cpu.clone(),
+                args.client_ip_header.clone(),
             ),
             packs::later_pack,
         ))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::app::shell))
+        .fallback({
+            let files = leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::app::shell);
+            // Files and the 404 page are read, nothing else: Leptos' handler served a file to a
+            // POST.
+            move |uri, state, req: axum::extract::Request| {
+                let files = files.clone();
+                async move {
+                    match *req.method() {
+                        axum::http::Method::GET | axum::http::Method::HEAD => files(uri, state, req).await,
+                        _ => assets::reads_only(),
+                    }
+                }
+            }
+        })
         .layer(axum::middleware::from_fn(assets::cache_control))
         .layer(axum::middleware::from_fn_with_state(origins, origin::check))
         // One body limit, ours (axum's default of 2 MB would cut server functions short).
-        .layer(axum::middleware::from_fn_with_state(
-            limits::BodyLimits { request: args.max_request_bytes, stall: args.client_timeout },
-            limits::body,
-        ))
+        .layer(axum::middleware::from_fn_with_state(limits::BodyLimits::of(args), limits::body))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(slash::without_trailing_slash))
         .layer(axum::middleware::from_fn(limits::path))

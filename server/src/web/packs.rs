@@ -53,6 +53,14 @@ const LATER_PACK_MAX_SHARE: f64 = 0.8;
 /// get the whole pack at once. Packs are made one at a time, and a queue of forty stalled every
 /// tab's next page for 13 s.
 const QUEUE_MAX: usize = 4;
+/// Packs one client (an IPv4 address, an IPv6 /64) may have made a minute, a burst of as many:
+/// a browser has one made for each kind of page it reaches first, a dozen in a session, and
+/// anyone may ask for made-up combinations at a tenth of a second of CPU each. Past it a client
+/// gets the whole pack, or a 429 for a pack with other groups (its loader then fetches their
+/// chunks one by one, precompressed).
+const MADE_PER_MINUTE: u32 = 30;
+/// Clients the limit remembers before it forgets those whose limits have filled up again.
+const CLIENTS_KEPT: usize = 4096;
 
 /// The current build's chunks per group, and the packs made of them.
 #[derive(Clone)]
@@ -80,6 +88,10 @@ struct Inner {
     /// Requests waiting for a pack to be made (counted where they start to wait, until their
     /// task ends).
     queued: AtomicUsize,
+    /// `--client-ip-header`, for whom a pack is made.
+    client_ip_header: Option<String>,
+    /// Packs made per client ([`MADE_PER_MINUTE`]).
+    made_for: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
 }
 
 #[derive(Clone)]
@@ -143,8 +155,27 @@ impl Encoding {
 impl Packs {
     /// The packs of the build `pkg_dir` (`pkg/<hash>`) under `site_root`, its groups from the
     /// splitter's manifest `chunks_json` (group → chunk names); an unreadable manifest gives
-    /// no groups (every pack then comes from the static files). Packs are made on `cpu`.
-    pub fn new(site_root: &std::path::Path, pkg_dir: &str, chunks_json: &str, cpu: app::backend::cpu::Cpu) -> Packs {
+    /// no groups (every pack then comes from the static files). Packs are made on `cpu`, at
+    /// most [`MADE_PER_MINUTE`] for a client, the client's address read as
+    /// `client_ip_header` (`--client-ip-header`) says.
+    pub fn new(
+        site_root: &std::path::Path,
+        pkg_dir: &str,
+        chunks_json: &str,
+        cpu: app::backend::cpu::Cpu,
+        client_ip_header: Option<String>,
+    ) -> Packs {
+        Packs::limited(site_root, pkg_dir, chunks_json, cpu, client_ip_header, MADE_PER_MINUTE)
+    }
+
+    fn limited(
+        site_root: &std::path::Path,
+        pkg_dir: &str,
+        chunks_json: &str,
+        cpu: app::backend::cpu::Cpu,
+        client_ip_header: Option<String>,
+        made_per_minute: u32,
+    ) -> Packs {
         let groups: HashMap<String, Vec<String>> = serde_json::from_str(chunks_json).unwrap_or_default();
         let dir = site_root.join(pkg_dir);
         let sizes = groups
@@ -162,6 +193,10 @@ impl Packs {
                 cpu,
                 making: Semaphore::new(1),
                 queued: AtomicUsize::new(0),
+                client_ip_header,
+                made_for: governor::RateLimiter::keyed(governor::Quota::per_minute(
+                    std::num::NonZeroU32::new(made_per_minute).unwrap_or(std::num::NonZeroU32::MIN),
+                )),
             }),
         }
     }
@@ -206,6 +241,14 @@ pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) ->
     let pack = match inner.cache.get(&key) {
         Some(pack) => pack,
         None => {
+            if !inner.may_make_for(&req) {
+                if with.is_empty() {
+                    return next.run(req).await;
+                }
+                let retry = (60 / MADE_PER_MINUTE).max(1).to_string();
+                let why = "too many packs made for your address; fetch the chunks one by one";
+                return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry)], why).into_response();
+            }
             if inner.queued.fetch_add(1, Ordering::SeqCst) >= QUEUE_MAX {
                 inner.queued.fetch_sub(1, Ordering::SeqCst);
                 return next.run(req).await;
@@ -235,6 +278,21 @@ pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) ->
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
     res
+}
+
+impl Inner {
+    /// Takes one of the packs the request's client may have made ([`MADE_PER_MINUTE`]); a
+    /// request without an address (tests' own) is not counted.
+    fn may_make_for(&self, req: &Request) -> bool {
+        let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let Some(ip) = app::backend::client::address(self.client_ip_header.as_deref(), peer, req.headers()) else {
+            return true;
+        };
+        if self.made_for.len() > CLIENTS_KEPT {
+            self.made_for.retain_recent();
+        }
+        self.made_for.check_key(&app::backend::client::key(ip)).is_ok()
+    }
 }
 
 /// Makes the pack of `chunks` compressed as `key` says and keeps it, in a task of its own: a
@@ -355,7 +413,8 @@ fn make_pack(dir: &std::path::Path, chunks: &[String], encoding: Encoding) -> st
             out.into_inner()
         }
         Encoding::Gzip => {
-            let mut out = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            // Level 6 (gzip's own default): 9 took a second for a megabyte and saved 1%.
+            let mut out = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
             out.write_all(&pack)?;
             out.finish()?
         }
@@ -401,6 +460,10 @@ mod tests {
 
     /// A build of three chunks in a directory of the test's own.
     fn site(test: &str) -> Packs {
+        limited_site(test, MADE_PER_MINUTE)
+    }
+
+    fn limited_site(test: &str, made_per_minute: u32) -> Packs {
         let dir = std::env::temp_dir().join(format!("promgen-packs-{test}-{}", std::process::id()));
         // Left by a run that failed.
         let _ = std::fs::remove_dir_all(&dir);
@@ -415,15 +478,31 @@ mod tests {
             std::fs::write(build.join(format!("{name}.wasm")), bytes).unwrap();
         }
         let json = r#"{"users": ["chunk_1", "chunk_2", "split_users"], "section_members": ["chunk_2", "split_section_members"]}"#;
-        Packs::new(&dir, "pkg/0123456789abcdef", json, app::backend::cpu::Cpu::default())
+        let cpu = app::backend::cpu::Cpu::default();
+        Packs::limited(&dir, "pkg/0123456789abcdef", json, cpu, None, made_per_minute)
     }
 
     async fn get(packs: &Packs, uri: &str, accept: &str) -> (StatusCode, Option<String>, Vec<u8>) {
+        get_from(packs, uri, accept, None).await
+    }
+
+    /// As [`get`], from `peer` (a connection's address) when given.
+    async fn get_from(
+        packs: &Packs,
+        uri: &str,
+        accept: &str,
+        peer: Option<&str>,
+    ) -> (StatusCode, Option<String>, Vec<u8>) {
         use tower::ServiceExt;
         let app = axum::Router::new()
             .fallback(|| async { (StatusCode::IM_A_TEAPOT, "static") })
             .layer(axum::middleware::from_fn_with_state(packs.clone(), later_pack));
-        let req = Request::get(uri).header(header::ACCEPT_ENCODING, accept).body(axum::body::Body::empty()).unwrap();
+        let mut req =
+            Request::get(uri).header(header::ACCEPT_ENCODING, accept).body(axum::body::Body::empty()).unwrap();
+        if let Some(peer) = peer {
+            let peer: std::net::SocketAddr = peer.parse().unwrap();
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        }
         let res = app.oneshot(req).await.unwrap();
         let status = res.status();
         let coding = res.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap().to_string());
@@ -497,6 +576,32 @@ mod tests {
         let (status, _, body) = get(&packs, "/pkg/0123456789abcdef/pack_users.bin?have=1.%3Cscript%3E", "br").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(String::from_utf8(body).unwrap(), "have: \"%3Cscript%3E\" is not a chunk's name");
+        packs.remove_site();
+    }
+
+    #[tokio::test]
+    async fn a_client_has_only_so_many_packs_made() {
+        let packs = limited_site("per-client", 2);
+        let later = "/pkg/0123456789abcdef/pack_users.bin?have=1";
+        let sections = "/pkg/0123456789abcdef/pack_section_members.bin?have=1&with=users";
+        let a = Some("192.0.2.1:4000");
+        assert_eq!(get_from(&packs, later, "br", a).await.0, StatusCode::OK);
+        assert_eq!(get_from(&packs, later, "gzip", a).await.0, StatusCode::OK);
+        // Made already: from the cache, not counted.
+        assert_eq!(get_from(&packs, later, "br", a).await.0, StatusCode::OK);
+        // A third to be made: the whole pack; with other groups, a 429 (the loader then
+        // fetches the chunks one by one).
+        assert_eq!(get_from(&packs, later, "identity", a).await.0, StatusCode::IM_A_TEAPOT);
+        let (status, _, body) = get_from(&packs, sections, "br", a).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(String::from_utf8(body).unwrap().starts_with("too many packs made for your address"));
+        // Another address of the same IPv6 /64 is the same client; another client is served.
+        let v6 = |n: u8| format!("[2001:db8::{n}]:4000");
+        assert_eq!(get_from(&packs, sections, "gzip", Some(&v6(1))).await.0, StatusCode::OK);
+        assert_eq!(get_from(&packs, sections, "identity", Some(&v6(2))).await.0, StatusCode::OK);
+        let (status, _, _) = get_from(&packs, "/pkg/0123456789abcdef/pack_users.bin?have=2", "br", Some(&v6(3))).await;
+        assert_eq!(status, StatusCode::IM_A_TEAPOT);
+        assert_eq!(get_from(&packs, sections, "br", Some("192.0.2.2:4000")).await.0, StatusCode::OK);
         packs.remove_site();
     }
 

@@ -274,10 +274,23 @@ impl Alerts {
             super::routing::owners(&mut conn, &alert.labels).await?
         };
         let may_silence = self.may_silence(actor, service.as_ref(), project.as_ref()).await?;
+        // The same group's newest later message (its labels, so its readers, are this one's).
+        let later: Option<(i64, String, String)> =
+            match alert.group_key.is_empty() {
+                true => None,
+                false => sqlx::query_as(
+                    "SELECT id, status, received FROM alert WHERE group_key = $1 AND id > $2 ORDER BY id DESC LIMIT 1",
+                )
+                .bind(&alert.group_key)
+                .bind(id.0)
+                .fetch_optional(&self.db.pool)
+                .await?,
+            };
         let links = self.links(service, project, &message.alerts).await?;
         Ok(AlertDetail {
             links,
             may_silence,
+            later: later.map(|(id, status, received)| (AlertId(id), status, received)),
             alert,
             alerts: message.alerts,
             truncated_alerts: message.truncated_alerts,

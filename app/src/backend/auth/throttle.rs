@@ -52,24 +52,17 @@ impl Throttle {
         }
     }
 
-    /// The client's address: the last entry of the configured proxy header, else the peer's.
+    /// The client's address ([`crate::backend::client::address`]).
     pub fn client_address(&self, peer: Option<IpAddr>, headers: &axum::http::HeaderMap) -> Option<IpAddr> {
-        if let Some(name) = &self.client_ip_header {
-            return headers
-                .get(name.as_str())
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .and_then(|v| v.trim().parse().ok())
-                .or(peer);
-        }
-        peer
+        crate::backend::client::address(self.client_ip_header.as_deref(), peer, headers)
     }
 
     /// Takes one attempt for `username` from `address`, or says how long to wait. The
     /// address is checked first, so one client cannot lock many accounts out at no cost.
     pub fn attempt(&self, username: &str, address: Option<IpAddr>) -> Result<(), AppError> {
         let now = DefaultClock::default().now();
-        if let Some(ip) = address
+        // An IPv6 client counts by its /64: it may take any address in it.
+        if let Some(ip) = address.map(crate::backend::client::key)
             && let Err(wait) = self.addresses.check_key(&ip)
         {
             return Err(too_many("from this address", wait.wait_time_from(now)));
@@ -124,6 +117,13 @@ mod tests {
         let e = t.attempt("third", Some(a)).unwrap_err();
         assert!(e.to_string().contains("from this address"), "{e}");
         assert!(t.attempt("third", Some(b)).is_ok(), "another address is not limited");
+        // An IPv6 host's /64 is one client, however many of its addresses it uses.
+        for n in 1..=3 {
+            assert!(t.attempt(&format!("v6-{n}"), Some(format!("2001:db8::{n}").parse().unwrap())).is_ok());
+        }
+        let e = t.attempt("v6-4", Some("2001:db8::4".parse().unwrap())).unwrap_err();
+        assert!(e.to_string().contains("from this address"), "{e}");
+        assert!(t.attempt("v6-5", Some("2001:db8:0:1::5".parse().unwrap())).is_ok(), "the next /64 is another");
         t.forget_idle();
     }
 }

@@ -16,7 +16,9 @@ const DEFAULT_SHARD: &str = "Default";
 
 impl Importer {
     /// Imports file_sd JSON; `replace_shard` puts every project on that shard instead of the
-    /// one its `__shard` label names.
+    /// one its `__shard` label names. A shard a label names is made when missing (as Promgen
+    /// does, for targets from another site); `replace_shard` must name one that exists, so a
+    /// typo is an error at `shard` naming the shards there are, not a new empty shard.
     pub async fn import_file_sd(
         &self,
         actor: &Actor,
@@ -29,6 +31,19 @@ impl Importer {
         })?;
         let mut report = ImportReport::default();
         let mut tx = self.db.begin().await?;
+        if let Some(name) = replace_shard
+            && find(&mut tx, "SELECT id FROM shard WHERE name = $1", name).await?.is_none()
+        {
+            let names: Vec<(String,)> =
+                sqlx::query_as("SELECT name FROM shard ORDER BY name LIMIT 11").fetch_all(&mut *tx).await?;
+            let mut known: Vec<String> = names.into_iter().map(|(n,)| format!("{n:?}")).collect();
+            if known.len() > 10 {
+                known[10] = "…".into();
+            }
+            let there = if known.is_empty() { "none yet".into() } else { known.join(", ") };
+            let name = crate::model::shortened(name, 60);
+            return Err(AppError::invalid("shard", format!("no shard is named {name:?} (shards: {there})")));
+        }
         for (i, group) in groups.iter().enumerate() {
             let label = |name: &str| -> Result<String, AppError> {
                 group

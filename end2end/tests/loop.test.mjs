@@ -184,10 +184,10 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
   await ny.fill("input[name=ends_at]", "2030-07-01T17:30");
   await ny.fill("input[name=comment]", "summer maintenance");
   await ny.click("button:has-text('Silence')");
-  const made = ny.getByText('Silenced the alerts matching alertname="Summer"');
-  await made.waitFor();
+  const summerMade = ny.getByText('Silenced the alerts matching alertname="Summer"');
+  await summerMade.waitFor();
   // Confirmed in the reader's time as it was typed, with the zone's name (it said UTC).
-  const said = await made.textContent();
+  const said = await summerMade.textContent();
   assert.match(said, /9:00:00.*EDT until .*5:30:00.*EDT\./, said);
   const summer = (await json(`${am}/api/v2/silences`)).find((s) => s.comment === "summer maintenance");
   assert.equal(new Date(summer.startsAt).toISOString(), "2030-07-01T13:00:00.000Z");

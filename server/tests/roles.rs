@@ -221,7 +221,8 @@ on_both_databases!(reading_follows_roles, |b: Backend| async move {
     let on_project = b.notifiers.owner("project", p.id.0).await.unwrap();
 
     assert!(b.inventory.services(&stranger).await.unwrap().is_empty());
-    forbidden(b.inventory.service(&stranger, s.id).await);
+    let why = forbidden(b.inventory.service(&stranger, s.id).await);
+    assert!(!why.contains("project"), "no role anywhere, nothing named: {why}");
     forbidden(b.inventory.project(&stranger, p.id).await);
     forbidden(b.rules.listing(&stranger, &service_rules).await);
     forbidden(b.notifiers.listing(&stranger, &on_project).await);
@@ -240,7 +241,9 @@ on_both_databases!(reading_follows_roles, |b: Backend| async move {
         .unwrap();
     let home = b.inventory.services(&stranger).await.unwrap();
     assert_eq!(home.iter().map(|s| (s.service.name.as_str(), s.projects.len())).collect::<Vec<_>>(), [("web", 1)]);
-    forbidden(b.inventory.service(&stranger, s.id).await);
+    // The service page (which the project page links) says where their role is.
+    let why = forbidden(b.inventory.service(&stranger, s.id).await);
+    assert!(why.ends_with("Your role is on its project \"frontend\" only: its page is yours to see"), "{why}");
     assert!(b.inventory.project(&stranger, p.id).await.is_ok());
     assert_eq!(on_shard(b.inventory.shards(&stranger).await.unwrap()), (1, vec![link]));
     // The service's rules apply to the project: its Viewer reads them (the project page links

@@ -51,7 +51,11 @@ impl Inventory {
     pub async fn service(&self, actor: &Actor, id: ServiceId) -> Result<ServiceDetail, AppError> {
         actor.require()?;
         let row = self.service_row(id).await?;
-        policy::check(&self.db, actor, Action::View, Object::Service(id), "see this service").await?;
+        if let Err(AppError::Forbidden(why)) =
+            policy::check(&self.db, actor, Action::View, Object::Service(id), "see this service").await
+        {
+            return Err(AppError::Forbidden(self.refusal_with_projects(actor, id, why).await?));
+        }
         let can_edit = policy::allows(&self.db, actor, Action::Edit, Object::Service(id)).await?;
         let mut projects: Vec<ProjectSummary> =
             sqlx::query_as::<_, ProjectSummaryRow>(&format!("{PROJECT_SUMMARY_SQL} WHERE p.service_id = $1"))
@@ -64,6 +68,27 @@ impl Inventory {
         by_name(&mut projects, |p| &p.name);
         let can_delete = policy::allows(&self.db, actor, Action::Delete, Object::Service(id)).await?;
         Ok(ServiceDetail { service: row.into(), projects, can_edit, can_delete })
+    }
+
+    /// A refusal to see service `id` that names the projects of it the reader holds a role on
+    /// (their project pages link here, and a bare refusal left them nowhere to go).
+    async fn refusal_with_projects(&self, actor: &Actor, id: ServiceId, why: String) -> Result<String, AppError> {
+        let readable = policy::Readable::of(&self.db, actor).await?;
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, name FROM project WHERE service_id = $1 ORDER BY name")
+                .bind(id.0)
+                .fetch_all(&self.db.pool)
+                .await?;
+        let mine: Vec<String> = rows
+            .into_iter()
+            .filter(|(p, _)| readable.project(ProjectId(*p)))
+            .map(|(_, name)| format!("{name:?}"))
+            .collect();
+        Ok(match mine.len() {
+            0 => why,
+            1 => format!("{why}. Your role is on its project {} only: its page is yours to see", mine[0]),
+            n => format!("{why}. Your roles are on {n} of its projects only: {}", mine[..n.min(10)].join(", ")),
+        })
     }
 
     /// Anyone logged in may register a service; they become its owner.

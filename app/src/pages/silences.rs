@@ -153,7 +153,7 @@ fn SilenceTable(list: SilenceList, expire: PostAction) -> impl IntoView {
     }
     view! {
         {warnings}
-        <table class="list">
+        <table class="list silences">
             <thead><tr><th>"Matchers"</th><th>"State"</th><th>"Starts"</th><th>"Ends"</th><th>"By"</th><th>"Comment"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
             <tbody>
                 {list.silences.into_iter().map(|s| {

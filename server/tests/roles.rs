@@ -241,9 +241,11 @@ on_both_databases!(reading_follows_roles, |b: Backend| async move {
         .unwrap();
     let home = b.inventory.services(&stranger).await.unwrap();
     assert_eq!(home.iter().map(|s| (s.service.name.as_str(), s.projects.len())).collect::<Vec<_>>(), [("web", 1)]);
+    assert!(!home[0].readable, "the home page names the service without a link");
+    assert!(b.inventory.services(&owner).await.unwrap()[0].readable);
     // The service page (which the project page links) says where their role is.
     let why = forbidden(b.inventory.service(&stranger, s.id).await);
-    assert!(why.ends_with("Your role is on its project \"frontend\" only: its page is yours to see"), "{why}");
+    assert!(why.ends_with("Your role is on its project \"frontend\" only: its page is yours to see."), "{why}");
     assert!(b.inventory.project(&stranger, p.id).await.is_ok());
     assert_eq!(on_shard(b.inventory.shards(&stranger).await.unwrap()), (1, vec![link]));
     // The service's rules apply to the project: its Viewer reads them (the project page links

@@ -168,11 +168,11 @@ pub async fn audit_log(
     RawJson::new(&b.audit.list(&actor, &filter, page).await?)
 }
 
-/// Imports file_sd JSON pasted on the import page; returns the report as text.
+/// Imports file_sd JSON pasted on the import page; returns the report as sentences.
 #[server(endpoint = "import_targets", output = JsonText)]
 pub async fn import_targets(targets: String, shard: String) -> Result<String, AppError> {
     let (b, actor) = super::caller().await?;
     let shard = Some(shard.trim()).filter(|s| !s.is_empty());
     let report = b.importer.import_file_sd(&actor, &targets, shard).await?;
-    Ok(report.to_string())
+    Ok(report.sentences())
 }

@@ -188,6 +188,10 @@ pub struct ProjectSummary {
 pub struct ServiceSummary {
     pub service: Service,
     pub projects: Vec<ProjectSummary>,
+    /// Whether the reader may open the service's page: not when their role is on some of its
+    /// projects only (the home page then names it without a link that would refuse them).
+    #[serde(default)]
+    pub readable: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -29,7 +29,11 @@ pub fn HomePage() -> impl IntoView {
                             <tbody>
                                 {list.into_iter().map(|s| view! {
                                     <tr>
-                                        <td><A href=format!("/service/{}", s.service.id)>{s.service.name.clone()}</A></td>
+                                        <td>{if s.readable {
+                                            view! { <A href=format!("/service/{}", s.service.id)>{s.service.name.clone()}</A> }.into_any()
+                                        } else {
+                                            view! { <span title="Your role is on its projects, not on the service">{s.service.name.clone()}</span> }.into_any()
+                                        }}</td>
                                         <td>
                                             {s.projects.into_iter().map(|p| view! {
                                                 <A href=format!("/project/{}", p.id) attr:class="chip">{p.name}</A>

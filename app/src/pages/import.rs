@@ -40,7 +40,7 @@ fn ImportForm() -> impl IntoView {
                 <button type="submit">"Import"</button>
             </PostForm>
             <FormError action=import />
-            {move || import.answer::<String>().and_then(Result::ok).map(|report| view! { <pre class="ok">{report}</pre> })}
+            {move || import.answer::<String>().and_then(Result::ok).map(|report| view! { <p class="ok" role="status">{report}</p> })}
         </section>
     }
 }

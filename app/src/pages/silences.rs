@@ -160,7 +160,9 @@ fn SilenceTable(list: SilenceList, expire: PostAction) -> impl IntoView {
                     let (id, may_expire) = (s.id.clone(), s.may_expire);
                     view! {
                     <tr>
-                        <td><code>{format_matchers(&s.matchers)}</code></td>
+                        <td class="matchers">
+                            {s.matchers.iter().enumerate().map(|(i, m)| view! { {(i > 0).then_some(", ")} <code>{m.to_string()}</code> }).collect_view()}
+                        </td>
                         <td class=format!("state {}", s.state.as_str())>{s.state.as_str()}</td>
                         <td data-label="Starts"><When at=s.starts_at.clone() /></td>
                         <td data-label="Ends"><When at=s.ends_at.clone() /></td>

@@ -4,7 +4,7 @@
 //! come on, each part within `--client-timeout` of the last (a body declared and never sent
 //! held its connection and what was buffered of it), and the whole of it at [`MIN_RATE`]
 //! once its first `--client-timeout` is spent (a byte dribbled within the stall limit held
-//! the connection just as long). The bytes of bodies being read are held to
+//! the connection just as long). The bytes of bodies of requests under way are held to
 //! `--max-body-memory`, a client to its share ([`BodyMemory`]). Paths: no longer than a file system
 //! takes (the static files are looked up by path).
 
@@ -46,10 +46,12 @@ impl BodyLimits {
     }
 }
 
-/// The bytes of request bodies held while they are read (`--max-body-memory`): every body is
+/// The bytes of request bodies held by requests under way (`--max-body-memory`): every body is
 /// read whole before it is handled, and one account could hold 256 bodies of 4 MB open at the
 /// minimum pace from one address (1.1 GB). A body's bytes are counted as its parts come and
-/// given back when it has been read (or dropped).
+/// given back when its request has been answered: a handler keeps what it read (and what it
+/// made of it, two or three times as much) while it waits for the CPU pool or the database,
+/// so bodies read fast one after another held 700 MB when only their reading counted.
 pub struct BodyMemory {
     total: usize,
     per_client: usize,
@@ -82,12 +84,14 @@ impl BodyMemory {
         BodyMemory { total, per_client: per_client.min(total), held: Default::default() }
     }
 
-    /// Takes `n` more bytes for `client`'s body, or says whose limit it would pass.
-    fn take(&self, client: Option<std::net::IpAddr>, n: usize) -> Result<(), Full> {
+    /// Takes `n` more bytes for a body of `client` that holds `own` already, or says whose
+    /// limit it would pass. A client's share is passed only with its other bodies: one body
+    /// alone is held to its size limit (413), which a frame may cross at the same time.
+    fn take(&self, client: Option<std::net::IpAddr>, n: usize, own: usize) -> Result<(), Full> {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let (all, clients) = &mut *held;
         let mine = clients.get(&client).copied().unwrap_or(0);
-        if mine + n > self.per_client {
+        if mine + n > self.per_client && mine > own {
             return Err(Full { client: true });
         }
         if *all + n > self.total {
@@ -111,24 +115,29 @@ impl BodyMemory {
     }
 }
 
-/// What one body holds of a [`BodyMemory`], given back when the body is dropped.
+/// What one request's body holds of a [`BodyMemory`], shared by the body and its request
+/// ([`body`]), given back when both are done.
 struct Held {
     memory: Arc<BodyMemory>,
     client: Option<std::net::IpAddr>,
-    bytes: usize,
+    bytes: std::sync::atomic::AtomicUsize,
 }
 
 impl Held {
-    fn take(&mut self, n: usize) -> Result<(), Full> {
-        self.memory.take(self.client, n)?;
-        self.bytes += n;
+    fn new(memory: Arc<BodyMemory>, client: Option<std::net::IpAddr>) -> Arc<Held> {
+        Arc::new(Held { memory, client, bytes: Default::default() })
+    }
+
+    fn take(&self, n: usize) -> Result<(), Full> {
+        self.memory.take(self.client, n, self.bytes.load(Ordering::Relaxed))?;
+        self.bytes.fetch_add(n, Ordering::Relaxed);
         Ok(())
     }
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        self.memory.give_back(self.client, self.bytes);
+        self.memory.give_back(self.client, *self.bytes.get_mut());
     }
 }
 
@@ -153,10 +162,11 @@ pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) ->
     let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
     let client = app::backend::client::address(limits.client_ip_header.as_deref(), peer, &parts.headers)
         .map(app::backend::client::key);
-    let held = Held { memory: limits.memory.clone(), client, bytes: 0 };
+    // Kept here too until the answer is made: the handler holds what it read until then.
+    let held = Held::new(limits.memory.clone(), client);
     let late = Arc::new(AtomicU8::new(0));
     let flag = late.clone();
-    let timed = Paced::new(body, limits.stall).holding(held).map_err(move |e| {
+    let timed = Paced::new(body, limits.stall).holding(held.clone()).map_err(move |e| {
         let why = match (e.downcast_ref::<Late>(), e.downcast_ref::<Full>()) {
             (Some(Late { stalled: true }), _) => STALLED,
             (Some(Late { stalled: false }), _) => SLOW,
@@ -169,6 +179,7 @@ pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) ->
     });
     let req = Request::from_parts(parts, Body::new(timed));
     let res = limited(&limits, req, next).await;
+    drop(held);
     let message = match late.load(Ordering::Relaxed) {
         STALLED => format!("the request body stalled: no part of it came for {:?} (--client-timeout)", limits.stall),
         SLOW => format!(
@@ -219,7 +230,7 @@ impl std::error::Error for Late {}
 struct Paced {
     inner: Body,
     /// The memory its parts take, when counted.
-    held: Option<Held>,
+    held: Option<Arc<Held>>,
     grace: Duration,
     due: tokio::time::Instant,
     /// When the last part came (the request's start before any).
@@ -236,7 +247,7 @@ impl Paced {
 
     /// Counts the body's parts in `held`'s memory; a part it cannot hold ends the body
     /// ([`Full`]).
-    fn holding(mut self, held: Held) -> Self {
+    fn holding(mut self, held: Arc<Held>) -> Self {
         self.held = Some(held);
         self
     }
@@ -251,7 +262,7 @@ impl HttpBody for Paced {
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
             if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {
                 let len = data.map_or(0, |d| d.len());
-                if let Some(held) = this.held.as_mut()
+                if let Some(held) = this.held.as_ref()
                     && let Err(full) = held.take(len)
                 {
                     return Poll::Ready(Some(Err(Box::new(full))));
@@ -378,35 +389,41 @@ mod tests {
         Body::from_stream(parts)
     }
 
-    /// A client holds up to its share, everyone up to the total; bytes come back when a body
-    /// is dropped, also one cut short.
+    /// A client holds up to its share, everyone up to the total; bytes come back when a request
+    /// is done with its body (the body and the request both dropped), also one cut short.
     #[tokio::test]
     async fn bodies_share_the_memory_for_bodies() {
         let memory = Arc::new(BodyMemory::new(100, 60));
         let (a, b, c) = (Some([192, 0, 2, 1].into()), Some([192, 0, 2, 2].into()), Some([192, 0, 2, 3].into()));
         let body = |client, size: usize| {
-            let held = Held { memory: memory.clone(), client, bytes: 0 };
-            Paced::new(Body::from(vec![b'x'; size]), Duration::from_secs(5)).holding(held)
+            Paced::new(Body::from(vec![b'x'; size]), Duration::from_secs(5)).holding(Held::new(memory.clone(), client))
         };
         let read = |paced: Paced| async move { paced.collect().await.map(|c| c.to_bytes().len()) };
-        // Read whole: given back.
+        let held = || memory.held.lock().unwrap().0;
+        // Read whole and dropped: given back.
         assert_eq!(read(body(a, 60)).await.unwrap(), 60);
-        let one = body(a, 50);
-        let mut one = Box::pin(one);
+        assert_eq!(held(), 0);
+        // A body alone may pass its client's share (its size limit, a 413, is what holds it).
+        assert_eq!(read(body(a, 70)).await.unwrap(), 70);
+        let mut one = Box::pin(body(a, 50));
         // Holding 50 of its 60, the client's next 20 is refused; another client's is not.
         assert!(one.as_mut().frame().await.unwrap().is_ok());
         let refused = read(body(a, 20)).await.unwrap_err();
         assert!(matches!(refused.downcast_ref::<Full>(), Some(Full { client: true })), "{refused}");
-        let two = Box::pin(body(b, 40));
-        let mut two = two;
+        let mut two = Box::pin(body(b, 40));
         assert!(two.as_mut().frame().await.unwrap().is_ok());
         // 90 of 100 held: a third client's 20 passes everyone's.
         let refused = read(body(c, 20)).await.unwrap_err();
         assert!(matches!(refused.downcast_ref::<Full>(), Some(Full { client: false })), "{refused}");
         drop(one);
         drop(two);
-        assert_eq!(read(body(c, 60)).await.unwrap(), 60);
-        assert_eq!(memory.held.lock().unwrap().0, 0);
+        // A request keeps its body's bytes until it is answered, after the body is read.
+        let request = Held::new(memory.clone(), c);
+        let paced = Paced::new(Body::from(vec![b'x'; 60]), Duration::from_secs(5)).holding(request.clone());
+        assert_eq!(read(paced).await.unwrap(), 60);
+        assert_eq!(held(), 60);
+        drop(request);
+        assert_eq!(held(), 0);
         assert!(memory.held.lock().unwrap().1.is_empty(), "no client left counted");
     }
 

@@ -18,8 +18,9 @@
 //! `N-M` stands for `chunk_N` … `chunk_M`; any other name (`split_users`) for itself.
 //!
 //! `&with=<group>.<group>…` adds other groups' chunks to the pack: a first page asks for its
-//! sections' (`app::components::deferred`) this way, all in one pack once its own has arrived.
-//! Such a pack is always made here (no file of the build holds it).
+//! sections' (`app::components::deferred`) this way, all in one pack once its own has arrived,
+//! so a pack `with` others is of sections only (`section_…`). Such a pack is made here (no file
+//! of the build holds it).
 //! Library choices: `brotli` and `flate2` (the compressors tower-http uses) and `quick_cache`
 //! for the packs made.
 
@@ -53,12 +54,19 @@ const LATER_PACK_MAX_SHARE: f64 = 0.8;
 /// get the whole pack at once. Packs are made one at a time, and a queue of forty stalled every
 /// tab's next page for 13 s.
 const QUEUE_MAX: usize = 4;
-/// Packs one client (an IPv4 address, an IPv6 /64) may have made a minute, a burst of as many:
-/// a browser has one made for each kind of page it reaches first, a dozen in a session, and
-/// anyone may ask for made-up combinations at a tenth of a second of CPU each. Past it a client
-/// gets the whole pack, or a 429 for a pack with other groups (its loader then fetches their
-/// chunks one by one, precompressed).
-const MADE_PER_MINUTE: u32 = 30;
+/// The wasm one client (an IPv4 address, an IPv6 /64) may have made into packs a minute, a
+/// burst of as much, as a multiple of the build's chunks (2.3 MB in a release build): a browser
+/// has a pack made for each kind of page it reaches first (tens of kilobytes each) and one of a
+/// first page's sections (at most half the build), and anyone may ask for made-up combinations
+/// at about 0.4 s of CPU a megabyte (a reviewer's pack of every group of a development build,
+/// 15.8 MB, took 6.5 s). Past it a client gets the whole pack, or a 429 for a pack with other
+/// groups (its loader then fetches their chunks one by one, precompressed).
+const MADE_PER_MINUTE: u64 = 4;
+/// The wasm all clients may have made into packs a minute, as a multiple of the build's: many
+/// addresses together keep at most about a third of a core busy.
+const ALL_MADE_PER_MINUTE: u64 = 16;
+/// The unit the limits above count in: 64 KiB of wasm.
+const MADE_UNIT: u64 = 64 << 10;
 /// Clients the limit remembers before it forgets those whose limits have filled up again.
 const CLIENTS_KEPT: usize = 4096;
 
@@ -90,8 +98,9 @@ struct Inner {
     queued: AtomicUsize,
     /// `--client-ip-header`, for whom a pack is made.
     client_ip_header: Option<String>,
-    /// Packs made per client ([`MADE_PER_MINUTE`]).
+    /// Wasm made into packs per client ([`MADE_PER_MINUTE`]) and in all, in [`MADE_UNIT`]s.
     made_for: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
+    made: governor::DefaultDirectRateLimiter,
 }
 
 #[derive(Clone)]
@@ -155,9 +164,9 @@ impl Encoding {
 impl Packs {
     /// The packs of the build `pkg_dir` (`pkg/<hash>`) under `site_root`, its groups from the
     /// splitter's manifest `chunks_json` (group → chunk names); an unreadable manifest gives
-    /// no groups (every pack then comes from the static files). Packs are made on `cpu`, at
-    /// most [`MADE_PER_MINUTE`] for a client, the client's address read as
-    /// `client_ip_header` (`--client-ip-header`) says.
+    /// no groups (every pack then comes from the static files). Packs are made on `cpu`, of at
+    /// most [`MADE_PER_MINUTE`] times the build's wasm a minute for a client (its address read
+    /// as `client_ip_header`, `--client-ip-header`, says) and [`ALL_MADE_PER_MINUTE`] in all.
     pub fn new(
         site_root: &std::path::Path,
         pkg_dir: &str,
@@ -165,24 +174,28 @@ impl Packs {
         cpu: app::backend::cpu::Cpu,
         client_ip_header: Option<String>,
     ) -> Packs {
-        Packs::limited(site_root, pkg_dir, chunks_json, cpu, client_ip_header, MADE_PER_MINUTE)
+        Packs::limited(site_root, pkg_dir, chunks_json, cpu, client_ip_header, None)
     }
 
+    /// As [`Packs::new`], with a client's limit of `made_per_minute` units when given.
     fn limited(
         site_root: &std::path::Path,
         pkg_dir: &str,
         chunks_json: &str,
         cpu: app::backend::cpu::Cpu,
         client_ip_header: Option<String>,
-        made_per_minute: u32,
+        made_per_minute: Option<u32>,
     ) -> Packs {
         let groups: HashMap<String, Vec<String>> = serde_json::from_str(chunks_json).unwrap_or_default();
         let dir = site_root.join(pkg_dir);
-        let sizes = groups
+        let sizes: HashMap<String, u64> = groups
             .values()
             .flatten()
             .filter_map(|c| Some((c.clone(), std::fs::metadata(dir.join(format!("{c}.wasm"))).ok()?.len())))
             .collect();
+        let build = sizes.values().sum::<u64>().div_ceil(MADE_UNIT).max(1);
+        let units = |times: u64| u32::try_from(build * times).unwrap_or(u32::MAX);
+        let made_per_minute = made_per_minute.unwrap_or(units(MADE_PER_MINUTE));
         Packs {
             inner: Arc::new(Inner {
                 build: pkg_dir.to_string(),
@@ -194,9 +207,8 @@ impl Packs {
                 making: Semaphore::new(1),
                 queued: AtomicUsize::new(0),
                 client_ip_header,
-                made_for: governor::RateLimiter::keyed(governor::Quota::per_minute(
-                    std::num::NonZeroU32::new(made_per_minute).unwrap_or(std::num::NonZeroU32::MIN),
-                )),
+                made_for: governor::RateLimiter::keyed(per_minute(made_per_minute)),
+                made: governor::RateLimiter::direct(per_minute(units(ALL_MADE_PER_MINUTE).max(made_per_minute))),
             }),
         }
     }
@@ -215,7 +227,7 @@ pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) ->
         Err(e) => return (StatusCode::BAD_REQUEST, format!("have: {e}")).into_response(),
     };
     let inner = &packs.inner;
-    let with = match with.map(|w| with_groups(inner, w)).transpose() {
+    let with = match with.map(|w| with_groups(inner, group, w)).transpose() {
         Ok(with) => with.unwrap_or_default(),
         Err(e) => return (StatusCode::BAD_REQUEST, format!("with: {e}")).into_response(),
     };
@@ -241,13 +253,12 @@ pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) ->
     let pack = match inner.cache.get(&key) {
         Some(pack) => pack,
         None => {
-            if !inner.may_make_for(&req) {
+            if !inner.may_make_for(&req, bytes(&chunks)) {
                 if with.is_empty() {
                     return next.run(req).await;
                 }
-                let retry = (60 / MADE_PER_MINUTE).max(1).to_string();
                 let why = "too many packs made for your address; fetch the chunks one by one";
-                return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry)], why).into_response();
+                return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "15")], why).into_response();
             }
             if inner.queued.fetch_add(1, Ordering::SeqCst) >= QUEUE_MAX {
                 inner.queued.fetch_sub(1, Ordering::SeqCst);
@@ -281,18 +292,27 @@ pub async fn later_pack(State(packs): State<Packs>, req: Request, next: Next) ->
 }
 
 impl Inner {
-    /// Takes one of the packs the request's client may have made ([`MADE_PER_MINUTE`]); a
-    /// request without an address (tests' own) is not counted.
-    fn may_make_for(&self, req: &Request) -> bool {
+    /// Takes `bytes` of the wasm the request's client may have made into packs
+    /// ([`MADE_PER_MINUTE`]), and of all clients' ([`ALL_MADE_PER_MINUTE`]); a request without an
+    /// address (tests' own) counts in all only. A pack larger than a minute's is never made.
+    fn may_make_for(&self, req: &Request, bytes: u64) -> bool {
+        let units = std::num::NonZeroU32::new(bytes.div_ceil(MADE_UNIT).clamp(1, u32::MAX as u64) as u32)
+            .unwrap_or(std::num::NonZeroU32::MIN);
         let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-        let Some(ip) = app::backend::client::address(self.client_ip_header.as_deref(), peer, req.headers()) else {
-            return true;
-        };
-        if self.made_for.len() > CLIENTS_KEPT {
-            self.made_for.retain_recent();
+        if let Some(ip) = app::backend::client::address(self.client_ip_header.as_deref(), peer, req.headers()) {
+            if self.made_for.len() > CLIENTS_KEPT {
+                self.made_for.retain_recent();
+            }
+            if !matches!(self.made_for.check_key_n(&app::backend::client::key(ip), units), Ok(Ok(()))) {
+                return false;
+            }
         }
-        self.made_for.check_key(&app::backend::client::key(ip)).is_ok()
+        matches!(self.made.check_n(units), Ok(Ok(())))
     }
+}
+
+fn per_minute(units: u32) -> governor::Quota {
+    governor::Quota::per_minute(std::num::NonZeroU32::new(units).unwrap_or(std::num::NonZeroU32::MIN))
 }
 
 /// Makes the pack of `chunks` compressed as `key` says and keeps it, in a task of its own: a
@@ -332,15 +352,19 @@ fn pack_request<'r>(inner: &Inner, req: &'r Request) -> Option<(&'r str, &'r str
     Some((group, have, with))
 }
 
-/// The groups a `with` names (`section_rules.section_members`), each a group of the build;
-/// errors name the first that is not.
-fn with_groups<'w>(inner: &Inner, with: &'w str) -> Result<Vec<&'w str>, String> {
+/// The groups a `with` names (`section_rules.section_members`) to add to `group`'s pack, each a
+/// section of the build as `group` must be (a page's sections come so, nothing else: a pack
+/// of every page's code took 6.5 s of CPU); errors name the first that is not.
+fn with_groups<'w>(inner: &Inner, group: &str, with: &'w str) -> Result<Vec<&'w str>, String> {
     let groups: Vec<&str> = with.split('.').filter(|g| !g.is_empty()).collect();
     if groups.len() > WITH_MAX_GROUPS {
         return Err(format!("more than {WITH_MAX_GROUPS} groups"));
     }
-    match groups.iter().find(|g| !inner.groups.contains_key(**g)) {
-        Some(unknown) => Err(format!("{:?} is not a group of this build", shorten(unknown))),
+    if let Some(unknown) = groups.iter().find(|g| !inner.groups.contains_key(**g)) {
+        return Err(format!("{:?} is not a group of this build", shorten(unknown)));
+    }
+    match std::iter::once(group).chain(groups.iter().copied()).find(|g| !g.starts_with("section_")) {
+        Some(page) => Err(format!("{:?} is not a section: only sections come with others", shorten(page))),
         None => Ok(groups),
     }
 }
@@ -460,10 +484,10 @@ mod tests {
 
     /// A build of three chunks in a directory of the test's own.
     fn site(test: &str) -> Packs {
-        limited_site(test, MADE_PER_MINUTE)
+        limited_site(test, None)
     }
 
-    fn limited_site(test: &str, made_per_minute: u32) -> Packs {
+    fn limited_site(test: &str, made_per_minute: Option<u32>) -> Packs {
         let dir = std::env::temp_dir().join(format!("promgen-packs-{test}-{}", std::process::id()));
         // Left by a run that failed.
         let _ = std::fs::remove_dir_all(&dir);
@@ -474,10 +498,12 @@ mod tests {
             ("chunk_2", b"\0asm-two"),
             ("split_users", b"\0asm-users"),
             ("split_section_members", b"\0asm-members"),
+            ("split_section_rules", b"\0asm-rules"),
         ] {
             std::fs::write(build.join(format!("{name}.wasm")), bytes).unwrap();
         }
-        let json = r#"{"users": ["chunk_1", "chunk_2", "split_users"], "section_members": ["chunk_2", "split_section_members"]}"#;
+        let json = r#"{"users": ["chunk_1", "chunk_2", "split_users"], "section_members": ["chunk_2", "split_section_members"],
+            "section_rules": ["chunk_1", "split_section_rules"]}"#;
         let cpu = app::backend::cpu::Cpu::default();
         Packs::limited(&dir, "pkg/0123456789abcdef", json, cpu, None, made_per_minute)
     }
@@ -536,22 +562,31 @@ mod tests {
         let packs = site("with");
         // A first page's sections, once its own pack is in: theirs, each chunk once, less what
         // the page brought; always made (no file holds it), even when little is left out.
-        let uri = "/pkg/0123456789abcdef/pack_section_members.bin?have=1&with=users";
+        let uri = "/pkg/0123456789abcdef/pack_section_members.bin?have=2&with=section_rules";
         let (status, _, body) = get(&packs, uri, "identity").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             body,
-            b"[[\"chunk_2\",8],[\"split_section_members\",12],[\"split_users\",10]]\n\0asm-two\0asm-members\0asm-users"
+            b"[[\"split_section_members\",12],[\"chunk_1\",8],[\"split_section_rules\",10]]\n\0asm-members\0asm-one\0asm-rules"
         );
         for (with, why) in [
             ("nobody", "with: \"nobody\" is not a group of this build"),
-            ("users.x%2F", "with: \"x%2F\" is not a group of this build"),
+            ("section_rules.x%2F", "with: \"x%2F\" is not a group of this build"),
+            // Pages' code comes in their own packs: made here only a section's.
+            ("section_rules.users", "with: \"users\" is not a section: only sections come with others"),
         ] {
             let uri = format!("/pkg/0123456789abcdef/pack_section_members.bin?have=1&with={with}");
             let (status, _, body) = get(&packs, &uri, "br").await;
             assert_eq!((status, String::from_utf8(body).unwrap().as_str()), (StatusCode::BAD_REQUEST, why));
         }
-        let many = vec!["users"; WITH_MAX_GROUPS + 1].join(".");
+        let uri = "/pkg/0123456789abcdef/pack_users.bin?have=1&with=section_rules";
+        let (status, _, body) = get(&packs, uri, "br").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            "with: \"users\" is not a section: only sections come with others"
+        );
+        let many = vec!["section_rules"; WITH_MAX_GROUPS + 1].join(".");
         let uri = format!("/pkg/0123456789abcdef/pack_section_members.bin?have=1&with={many}");
         assert_eq!(get(&packs, &uri, "br").await.0, StatusCode::BAD_REQUEST);
         packs.remove_site();
@@ -581,9 +616,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_client_has_only_so_many_packs_made() {
-        let packs = limited_site("per-client", 2);
+        let packs = limited_site("per-client", Some(2));
         let later = "/pkg/0123456789abcdef/pack_users.bin?have=1";
-        let sections = "/pkg/0123456789abcdef/pack_section_members.bin?have=1&with=users";
+        let sections = "/pkg/0123456789abcdef/pack_section_members.bin?have=2&with=section_rules";
         let a = Some("192.0.2.1:4000");
         assert_eq!(get_from(&packs, later, "br", a).await.0, StatusCode::OK);
         assert_eq!(get_from(&packs, later, "gzip", a).await.0, StatusCode::OK);

@@ -38,6 +38,32 @@ impl ImportReport {
     pub(crate) fn count(&mut self, model: &str, n: u64) {
         *self.imported.entry(model.to_string()).or_default() += n;
     }
+
+    /// The report as sentences for a page ("Imported 1 service, 2 projects and 40 hosts."); the
+    /// command line prints it as a table ([`std::fmt::Display`]).
+    pub fn sentences(&self) -> String {
+        let parts = |counts: &BTreeMap<String, u64>, noun: &dyn Fn(&str) -> String| -> Vec<String> {
+            counts
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(model, n)| crate::model::counted(*n as i64, &noun(model)))
+                .collect()
+        };
+        let imported = parts(&self.imported, &|m| m.to_string());
+        let mut out = match imported.is_empty() {
+            true => "Nothing new: everything named was there already.".to_string(),
+            false => format!("Imported {}.", crate::model::listed(&imported)),
+        };
+        // Promgen's model names (`promgen.sender`): "3 promgen.sender objects".
+        let kept = parts(&self.kept_for_later, &|m| format!("{m} object"));
+        if !kept.is_empty() {
+            out += &format!(" Kept {} for a later version (not managed by this one yet).", crate::model::listed(&kept));
+        }
+        for note in &self.notes {
+            out += &format!(" {note}");
+        }
+        out
+    }
 }
 
 impl std::fmt::Display for ImportReport {
@@ -52,5 +78,27 @@ impl std::fmt::Display for ImportReport {
             writeln!(f, "note: {note}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ImportReport;
+
+    #[test]
+    fn a_report_reads_as_sentences() {
+        let mut report = ImportReport::default();
+        assert_eq!(report.sentences(), "Nothing new: everything named was there already.");
+        report.count("service", 1);
+        report.count("host", 2);
+        report.count("project", 1);
+        assert_eq!(report.sentences(), "Imported 2 hosts, 1 project and 1 service.");
+        report.kept_for_later.insert("promgen.sender".into(), 3);
+        report.notes.push("Users keep their passwords.".into());
+        assert_eq!(
+            report.sentences(),
+            "Imported 2 hosts, 1 project and 1 service. Kept 3 promgen.sender objects for a later version \
+             (not managed by this one yet). Users keep their passwords."
+        );
     }
 }

@@ -15,8 +15,10 @@ impl Inventory {
         let services: Vec<ServiceRow> =
             sqlx::query_as(&format!("SELECT {SERVICE_COLUMNS} FROM service s")).fetch_all(&self.db.pool).await?;
         let projects: Vec<ProjectSummaryRow> = sqlx::query_as(PROJECT_SUMMARY_SQL).fetch_all(&self.db.pool).await?;
-        let mut out: Vec<ServiceSummary> =
-            services.into_iter().map(|s| ServiceSummary { service: s.into(), projects: Vec::new() }).collect();
+        let mut out: Vec<ServiceSummary> = services
+            .into_iter()
+            .map(|s| ServiceSummary { service: s.into(), projects: Vec::new(), readable: true })
+            .collect();
         by_name(&mut out, |s| &s.service.name);
         let index: std::collections::HashMap<i64, usize> =
             out.iter().enumerate().map(|(i, s)| (s.service.id.0, i)).collect();
@@ -34,6 +36,7 @@ impl Inventory {
             let services = policy::visible_services(&self.db, actor).await?.unwrap_or_default();
             for s in &mut out {
                 s.projects.retain(|p| projects.contains(&p.id));
+                s.readable = services.contains(&s.service.id);
             }
             out.retain(|s| services.contains(&s.service.id) || !s.projects.is_empty());
         }
@@ -86,8 +89,8 @@ impl Inventory {
             .collect();
         Ok(match mine.len() {
             0 => why,
-            1 => format!("{why}. Your role is on its project {} only: its page is yours to see", mine[0]),
-            n => format!("{why}. Your roles are on {n} of its projects only: {}", mine[..n.min(10)].join(", ")),
+            1 => format!("{why}. Your role is on its project {} only: its page is yours to see.", mine[0]),
+            n => format!("{why}. Your roles are on {n} of its projects only: {}.", mine[..n.min(10)].join(", ")),
         })
     }
 

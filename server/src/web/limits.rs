@@ -28,13 +28,15 @@ pub struct BodyLimits {
     pub request: usize,
     /// The longest wait for the next part of a body (`--client-timeout`).
     pub stall: std::time::Duration,
-    /// The bytes of bodies being read, server-wide and per client.
+    /// The bytes of bodies of requests under way, server-wide and per client.
     pub memory: Arc<BodyMemory>,
     /// `--client-ip-header`, to tell clients apart.
     pub client_ip_header: Option<String>,
 }
 
 impl BodyLimits {
+    /// The limits `promgen serve` is given; a client's share of `--max-body-memory` is an
+    /// eighth, or the largest body allowed if that is more.
     pub fn of(args: &crate::cli::ServeArgs) -> Self {
         let largest = args.max_request_bytes.max(args.max_webhook_bytes);
         BodyLimits {

@@ -437,7 +437,8 @@ fn make_pack(dir: &std::path::Path, chunks: &[String], encoding: Encoding) -> st
             out.into_inner()
         }
         Encoding::Gzip => {
-            // Level 6 (gzip's own default): 9 took a second for a megabyte and saved 1%.
+            // Level 6 (gzip's own default): 9 took half as long again for under 1% less (zlib on
+            // a development build's sections, 9 MB: 0.83 s against 1.2 s).
             let mut out = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
             out.write_all(&pack)?;
             out.finish()?

@@ -649,3 +649,23 @@ on_both_databases!(an_alert_that_reached_nobody_says_why_and_is_counted, |b: Bac
     let (_, metrics) = get(&app, "/metrics").await;
     assert!(metrics.contains("promgen_alerts_unrouted_total 1\n"), "{metrics}");
 });
+
+// A large payload is parsed in the CPU pool, at most one per core at once (each parse holds
+// several times its body; on unbounded blocking threads, 54 at once took 3 GB): with the pool
+// taken, a large webhook waits its budget and is refused 503 (Alertmanager sends it again); a
+// small one is parsed at once.
+on_both_databases!(large_payloads_are_parsed_in_the_cpu_pool, |b: Backend| async move {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut held = Vec::new();
+    for _ in 0..cores {
+        held.push(b.cpu.hold("a test").await.unwrap());
+    }
+    let mut large = json(SAMPLE);
+    large["padding"] = "x".repeat(100_000).into();
+    let err = b.alerts.ingest(&Actor::System, large.to_string().as_bytes()).await.unwrap_err();
+    assert_eq!(err.status(), 503, "{err}");
+    assert!(err.to_string().contains("parsing the webhook"), "{err}");
+    assert!(b.alerts.ingest(&Actor::System, SAMPLE.as_bytes()).await.is_ok(), "a small one is not queued");
+    drop(held);
+    assert!(b.alerts.ingest(&Actor::System, large.to_string().as_bytes()).await.is_ok());
+});

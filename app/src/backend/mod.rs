@@ -161,6 +161,7 @@ impl Backend {
                 settings.alerts.clone(),
                 wake.clone(),
                 supervisor.clone(),
+                cpu.clone(),
             ),
             notifiers: notify::Notifiers::new(db.clone(), senders, templates),
             events,

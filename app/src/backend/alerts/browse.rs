@@ -249,11 +249,10 @@ impl Alerts {
         self.require_seen(actor, id).await?;
         let (alert, body, routing) = (row.columns.summary(AlertId(row.id)), row.body, row.routing);
         let body_bytes = body.len() as i64;
-        // A large payload takes milliseconds to read: off the async workers.
+        // A large payload takes milliseconds to read: off the async workers, in the CPU pool
+        // (each read holds several times the payload; 40 views at once took 2.4 GB).
         let (message, body) = if body.len() > super::PARSE_INLINE_BYTES {
-            tokio::task::spawn_blocking(move || read_payload(body))
-                .await
-                .map_err(|e| AppError::fault("reading the payload", e))?
+            self.cpu.run("reading the payload", move || read_payload(body)).await?
         } else {
             read_payload(body)
         };

@@ -75,6 +75,9 @@ pub struct Alerts {
     /// Wakes the dispatcher when notifications are queued.
     wake: Arc<tokio::sync::Notify>,
     writer: writer::Writer,
+    /// Where large payloads are parsed: at most one per core at once (a 4 MB payload can
+    /// become 150 MB of JSON values; on unbounded blocking threads, 54 at once took 3 GB).
+    cpu: crate::backend::cpu::Cpu,
 }
 
 impl Alerts {
@@ -86,9 +89,10 @@ impl Alerts {
         settings: AlertSettings,
         wake: Arc<tokio::sync::Notify>,
         supervisor: crate::backend::supervisor::Supervisor,
+        cpu: crate::backend::cpu::Cpu,
     ) -> Self {
         let writer = writer::Writer::new(db.clone(), events.clone(), settings.dedupe_window, supervisor);
-        Alerts { site, db, events, metrics, settings, wake, writer }
+        Alerts { site, db, events, metrics, settings, wake, writer, cpu }
     }
 
     pub fn settings(&self) -> &AlertSettings {
@@ -110,13 +114,12 @@ impl Alerts {
 
     async fn ingest_checked(&self, actor: &Actor, body: &[u8]) -> Result<Ingested, AppError> {
         actor.may_post_alerts()?;
-        // A large body takes milliseconds to parse: on a blocking thread, not on the workers
-        // that answer the other webhooks (a small one parses in microseconds, here).
+        // A large body takes milliseconds to parse: in the CPU pool, not on the workers that
+        // answer the other webhooks (a small one parses in microseconds, here); a pool, so
+        // that parses at once are few (each holds several times its body's size).
         let message = if body.len() > PARSE_INLINE_BYTES {
             let body = body.to_vec();
-            tokio::task::spawn_blocking(move || webhook::parse(&body))
-                .await
-                .map_err(|e| AppError::fault("parsing the webhook", e))??
+            self.cpu.run("parsing the webhook", move || webhook::parse(&body)).await??
         } else {
             webhook::parse(body)?
         };

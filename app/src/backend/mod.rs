@@ -161,8 +161,8 @@ impl Backend {
                 settings.alerts.clone(),
                 wake.clone(),
                 supervisor.clone(),
-                cpu.clone(),
-            ),
+            )
+            .with_cpu(cpu.clone()),
             notifiers: notify::Notifiers::new(db.clone(), senders, templates),
             events,
             metrics,

@@ -89,10 +89,15 @@ impl Alerts {
         settings: AlertSettings,
         wake: Arc<tokio::sync::Notify>,
         supervisor: crate::backend::supervisor::Supervisor,
-        cpu: crate::backend::cpu::Cpu,
     ) -> Self {
         let writer = writer::Writer::new(db.clone(), events.clone(), settings.dedupe_window, supervisor);
-        Alerts { site, db, events, metrics, settings, wake, writer, cpu }
+        Alerts { site, db, events, metrics, settings, wake, writer, cpu: Default::default() }
+    }
+
+    /// Parses large payloads in `cpu`, the server's pool (a pool of its own otherwise).
+    pub fn with_cpu(mut self, cpu: crate::backend::cpu::Cpu) -> Self {
+        self.cpu = cpu;
+        self
     }
 
     pub fn settings(&self) -> &AlertSettings {

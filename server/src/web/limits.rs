@@ -188,8 +188,8 @@ pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) ->
             "the request body came too slowly: under {MIN_RATE} bytes a second after its first {:?} (--client-timeout)",
             limits.stall
         ),
-        CLIENT_FULL | SERVER_FULL => {
-            let (status, whose) = match late.load(Ordering::Relaxed) {
+        why @ (CLIENT_FULL | SERVER_FULL) => {
+            let (status, whose) = match why {
                 CLIENT_FULL => (StatusCode::TOO_MANY_REQUESTS, "your address holds its share of"),
                 _ => (StatusCode::SERVICE_UNAVAILABLE, "other requests hold"),
             };

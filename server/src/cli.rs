@@ -146,10 +146,12 @@ pub struct ServeArgs {
     /// The largest body of any other request (forms, server functions, imports), in bytes.
     #[arg(long, env = "PROMGEN_MAX_REQUEST_BYTES", default_value_t = 4 << 20)]
     pub max_request_bytes: usize,
-    /// Request body bytes held at once by requests under way (from a body's first byte until
-    /// its request is answered), server-wide (503 past it); one client (an address, an IPv6
-    /// /64) may hold an eighth of it, or one largest body (429 past that). Bodies held open,
-    /// or sent one after another to wait for the CPU pool, cannot fill the memory.
+    /// Memory for request bodies of requests under way and what handlers build from them
+    /// (from a body's first byte until its request is answered), in bytes, a body reckoned at
+    /// four times its size: bodies of a quarter of it at once server-wide (503 past it); one
+    /// client (an address, an IPv6 /64) may hold an eighth of that, or one largest body (429
+    /// past that). Bodies held open, or sent one after another to wait for the CPU pool,
+    /// cannot fill the memory.
     #[arg(long, env = "PROMGEN_MAX_BODY_MEMORY", default_value_t = 256 << 20)]
     pub max_body_memory: usize,
     /// Login attempts taken per account per minute (429 with Retry-After above it).

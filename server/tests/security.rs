@@ -713,13 +713,15 @@ async fn one_client_holds_its_share_of_connections() {
     assert!(again.starts_with("HTTP/1.1 200"), "{again:?}");
 }
 
-// Bodies sent fast and then held open cannot fill the memory: the bytes of bodies being read
-// are held to --max-body-memory, a client to its share (an eighth, at least one largest
-// body); past them 429 (the client's) or 503 (everyone's), with Retry-After.
+// Bodies sent fast and then held open cannot fill the memory: bodies of requests under way,
+// reckoned at four times their size (what handlers build from them), are held to
+// --max-body-memory, a client to its share (an eighth, at least one largest body); past them
+// 429 (the client's) or 503 (everyone's), with Retry-After.
 on_both_databases!(bodies_being_read_share_the_memory, |b: Backend| async move {
     use tower::ServiceExt;
-    // A client's share: one largest body (the webhook's 65,536 bytes, above 100,000 / 8).
-    let args = ["--max-body-memory", "100000", "--max-request-bytes", "60000"];
+    // Bodies of 100,000 bytes at once (400,000 / 4); a client's share one largest body (the
+    // webhook's 65,536 bytes, above 100,000 / 8).
+    let args = ["--max-body-memory", "400000", "--max-request-bytes", "60000"];
     let app = server::web::router(b.clone(), &common::serve_args(&args));
     let root = common::admin(&b).await;
     let token = format!("Token {}", b.auth.create_token(&root, "root", "alertmanager").await.unwrap().1);

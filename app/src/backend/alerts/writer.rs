@@ -139,24 +139,30 @@ impl Writer {
         let leaders: Vec<usize> = (0..batch.len()).filter(|&i| repeats[i].is_none()).collect();
 
         let mut tx = self.db.begin().await?;
+        // Deliveries seen within the window are told apart before any is written: an alert
+        // written and then deleted as a duplicate used up its id (HA Alertmanagers send each
+        // notification twice, so ids went 1, 3, 5).
+        let keys: Vec<&str> = leaders.iter().map(|&i| batch[i].dedupe_key.as_str()).collect();
+        let mut earlier = seen(&mut tx, &keys, Some(&cutoff)).await?;
+        let new: Vec<usize> =
+            leaders.iter().copied().filter(|&i| !earlier.contains_key(&batch[i].dedupe_key)).collect();
         let mut ids = vec![0i64; batch.len()];
-        for chunk in leaders.chunks(BATCH) {
+        for chunk in new.chunks(BATCH) {
             let rows = chunk.iter().map(|&i| batch[i]);
             for (&i, id) in chunk.iter().zip(insert_alerts(&mut tx, rows).await?) {
                 ids[i] = id;
             }
         }
-        let fresh =
-            mark_seen(&mut tx, &leaders.iter().map(|&i| (batch[i], ids[i])).collect::<Vec<_>>(), &cutoff).await?;
-        let stale: Vec<usize> = leaders.iter().copied().filter(|&i| !fresh.contains(&batch[i].dedupe_key)).collect();
-        let mut earlier: HashMap<String, i64> = HashMap::new();
+        let fresh = mark_seen(&mut tx, &new.iter().map(|&i| (batch[i], ids[i])).collect::<Vec<_>>(), &cutoff).await?;
+        // Seen meanwhile by another server on the same database (PostgreSQL): undone.
+        let stale: Vec<usize> = new.iter().copied().filter(|&i| !fresh.contains(&batch[i].dedupe_key)).collect();
         if !stale.is_empty() {
             let keys: Vec<&str> = stale.iter().map(|&i| batch[i].dedupe_key.as_str()).collect();
-            earlier = seen_before(&mut tx, &keys).await?;
+            earlier.extend(seen(&mut tx, &keys, None).await?);
             let list = stale.iter().map(|&i| ids[i].to_string()).collect::<Vec<_>>().join(", ");
             sqlx::query(&format!("DELETE FROM alert WHERE id IN ({list})")).execute(&mut *tx).await?;
         }
-        let stored: Vec<usize> = leaders.iter().copied().filter(|&i| fresh.contains(&batch[i].dedupe_key)).collect();
+        let stored: Vec<usize> = new.iter().copied().filter(|&i| fresh.contains(&batch[i].dedupe_key)).collect();
         let (mut labels, mut outbox, mut events) = (Vec::new(), Vec::new(), Vec::new());
         for &i in &stored {
             let p = batch[i];
@@ -258,17 +264,31 @@ async fn mark_seen(
     Ok(fresh)
 }
 
-/// The alert each key was first seen as.
-async fn seen_before(conn: &mut sqlx::AnyConnection, keys: &[&str]) -> Result<HashMap<String, i64>, sqlx::Error> {
-    let sql = format!(
-        "SELECT key, alert_id FROM alert_dedupe WHERE key IN ({})",
-        (1..=keys.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-    );
-    let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
-    for k in keys {
-        q = q.bind(*k);
+/// The alert each key was first seen as, of the keys seen since `since` (any time: `None`).
+async fn seen(
+    conn: &mut sqlx::AnyConnection,
+    keys: &[&str],
+    since: Option<&str>,
+) -> Result<HashMap<String, i64>, sqlx::Error> {
+    let mut found = HashMap::new();
+    for chunk in keys.chunks(BATCH) {
+        let mut sql = format!(
+            "SELECT key, alert_id FROM alert_dedupe WHERE key IN ({})",
+            (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        );
+        if since.is_some() {
+            sql += &format!(" AND received >= ${}", chunk.len() + 1);
+        }
+        let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        if let Some(since) = since {
+            q = q.bind(since);
+        }
+        found.extend(q.fetch_all(&mut *conn).await?);
     }
-    Ok(q.fetch_all(&mut *conn).await?.into_iter().collect())
+    Ok(found)
 }
 
 async fn insert_labels(conn: &mut sqlx::AnyConnection, rows: &[(i64, &str, &str)]) -> Result<(), sqlx::Error> {

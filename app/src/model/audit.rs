@@ -66,11 +66,19 @@ pub fn diff(old: Option<&str>, new: Option<&str>) -> Vec<FieldChange> {
         }
         Some(_) => None,
     };
+    // An update may be recorded as the row before and the input that changed it, which carries
+    // only the fields it sets: a field the input leaves out is unchanged, not removed.
+    let update = old.is_some() && new.is_some();
     match (as_object(&old), as_object(&new)) {
         (Some(before), Some(after)) => {
-            let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+            let keys: std::collections::BTreeSet<&String> = match update {
+                true => after.keys().collect(),
+                false => before.keys().chain(after.keys()).collect(),
+            };
+            let changed = |k: &str| before.get(k) != after.get(k) && !(empty(before.get(k)) && empty(after.get(k)));
             keys.into_iter()
-                .filter(|k| before.get(*k) != after.get(*k) && !(empty(before.get(*k)) && empty(after.get(*k))))
+                // An id beside its name that changed too says nothing more (`shard_id`).
+                .filter(|k| changed(k) && !k.strip_suffix("_id").is_some_and(|of| changed(&format!("{of}_name"))))
                 .map(|k| FieldChange {
                     field: k.clone(),
                     before: before.get(k).map(text),
@@ -117,6 +125,15 @@ mod tests {
         assert_eq!(diff(Some("true"), Some("false")), vec![change("value", Some("true"), Some("false"))]);
         assert_eq!(diff(Some("true"), Some("true")), vec![]);
         assert_eq!(diff(None, None), vec![]);
+        // An update recorded as the row and the input that changed it: the fields the input
+        // leaves out are not removed; an id beside its changed name is left out.
+        let row = r#"{"id":3,"name":"web","description":"d","shard_id":1,"shard_name":"eu","owner":"ann"}"#;
+        assert_eq!(
+            diff(Some(row), Some(r#"{"name":"web","description":"e","shard_id":1}"#)),
+            vec![change("description", Some("d"), Some("e"))]
+        );
+        let moved = r#"{"id":3,"name":"web","description":"d","shard_id":2,"shard_name":"us","owner":"ann"}"#;
+        assert_eq!(diff(Some(row), Some(moved)), vec![change("shard_name", Some("eu"), Some("us"))]);
         // An object and what came with it.
         assert_eq!(
             diff(None, Some(r#"[{"name":"web-farm"},["a.example.com","b.example.com"]]"#)),

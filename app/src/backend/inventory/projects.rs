@@ -193,12 +193,14 @@ impl Inventory {
             .execute(&mut *tx)
             .await
             .map_err(unique("name", format!("a project named {:?} exists already", input.name)))?;
+        // The row after, not the input: the log names the new shard, not only its id.
+        let new = self.project_row_in(&mut tx, id).await?;
         let body = format!("Updated project {}", input.name);
         let subject = Subject::new("project", id.0).under("service", old.service_id.0);
-        audit::record(&mut tx, actor, &body, subject, Some(&old), Some(&input)).await?;
+        audit::record(&mut tx, actor, &body, subject, Some(&old), Some(&new)).await?;
         bump_generation(&mut tx).await?;
         tx.commit().await?;
-        Ok(self.project_row(id).await?.project())
+        Ok(new)
     }
 
     /// Deletes the project with its farm, exporters and URLs; answers what it was.

@@ -257,9 +257,16 @@ on_both_databases!(a_repeated_delivery_notifies_nobody_twice, |b: Backend| async
     assert_eq!(page.alerts[0].status, "resolved");
     // The firing message's page names the one that resolved it; the newest names none.
     let (firing, resolving) = (json(&first)["alert"].as_i64().unwrap(), json(&third)["alert"].as_i64().unwrap());
+    // The duplicate between them used up no id.
+    assert_eq!(resolving, firing + 1);
     let later = b.alerts.detail(&Actor::System, AlertId(firing)).await.unwrap().later.expect("a later message");
     assert_eq!((later.0, later.1.as_str()), (AlertId(resolving), "resolved"));
-    assert_eq!(b.alerts.detail(&Actor::System, AlertId(resolving)).await.unwrap().later, None);
+    let resolved = b.alerts.detail(&Actor::System, AlertId(resolving)).await.unwrap();
+    assert_eq!(resolved.later, None);
+    // And the resolving message's page names the firing one before it.
+    let earlier = resolved.earlier.expect("an earlier message");
+    assert_eq!((earlier.0, earlier.1.as_str()), (AlertId(firing), "firing"));
+    assert_eq!(b.alerts.detail(&Actor::System, AlertId(firing)).await.unwrap().earlier, None);
     let history = b.alerts.history(&Actor::System, &[("instance".into(), "a.example".into())], 1).await.unwrap();
     assert_eq!(history.len(), 2, "every delivery of a.example is searchable");
     assert!(b.alerts.history(&Actor::System, &[("instance".into(), "c.example".into())], 1).await.unwrap().is_empty());

@@ -412,6 +412,10 @@ pub struct AlertDetail {
     /// said nothing of the message that resolved it.
     #[serde(default)]
     pub later: Option<(AlertId, String, String)>,
+    /// The group's message just before this one, if any, in the same shape: a resolved
+    /// alert's page did not link the firing message it resolved.
+    #[serde(default)]
+    pub earlier: Option<(AlertId, String, String)>,
 }
 
 /// The alerts page: groups by alert name and service, newest first.

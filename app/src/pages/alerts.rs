@@ -268,13 +268,17 @@ pub fn AlertPage() -> impl IntoView {
                             }
                         }).collect_view()}
                     </p>
-                    {d.later.clone().map(|(id, status, at)| view! {
-                        <p data-testid="later">
-                            "Alertmanager sent this group again: "
-                            <A href=format!("/alert/{id}")><span class=format!("chip {status}")>{status.clone()}</span></A>
-                            " " <When at=at />
-                        </p>
-                    })}
+                    {[("earlier", "Alertmanager sent this group before: ", d.earlier.clone()),
+                      ("later", "Alertmanager sent this group again: ", d.later.clone())]
+                        .into_iter()
+                        .filter_map(|(id_, text, m)| m.map(|(id, status, at)| view! {
+                            <p data-testid=id_>
+                                {text}
+                                <A href=format!("/alert/{id}")><span class=format!("chip {status}")>{status.clone()}</span></A>
+                                " " <When at=at />
+                            </p>
+                        }))
+                        .collect_view()}
                     {d.may_silence.then(|| view! { <SilenceButton matchers=owner_matchers(&a.alertname, &a.service, &a.project) /> })}
                     {(d.truncated_alerts > 0).then(|| view! {
                         <p class="warning" data-testid="truncated">

@@ -237,6 +237,26 @@ impl Alerts {
         Ok(links)
     }
 
+    /// A message of the group `group_key` other than `id`, the first by `order` (a condition
+    /// on `id` as `$2`, then an order): its id, status and when it came.
+    async fn same_group(
+        &self,
+        group_key: &str,
+        order: &'static str,
+        id: AlertId,
+    ) -> Result<Option<(AlertId, String, String)>, AppError> {
+        if group_key.is_empty() {
+            return Ok(None);
+        }
+        let row: Option<(i64, String, String)> =
+            sqlx::query_as(&format!("SELECT id, status, received FROM alert WHERE group_key = $1 AND {order} LIMIT 1"))
+                .bind(group_key)
+                .bind(id.0)
+                .fetch_optional(&self.db.pool)
+                .await?;
+        Ok(row.map(|(id, status, received)| (AlertId(id), status, received)))
+    }
+
     /// One alert: its payload, routing decisions, deliveries and events.
     pub async fn detail(&self, actor: &Actor, id: AlertId) -> Result<AlertDetail, AppError> {
         actor.require()?;
@@ -273,23 +293,16 @@ impl Alerts {
             super::routing::owners(&mut conn, &alert.labels).await?
         };
         let may_silence = self.may_silence(actor, service.as_ref(), project.as_ref()).await?;
-        // The same group's newest later message (its labels, so its readers, are this one's).
-        let later: Option<(i64, String, String)> =
-            match alert.group_key.is_empty() {
-                true => None,
-                false => sqlx::query_as(
-                    "SELECT id, status, received FROM alert WHERE group_key = $1 AND id > $2 ORDER BY id DESC LIMIT 1",
-                )
-                .bind(&alert.group_key)
-                .bind(id.0)
-                .fetch_optional(&self.db.pool)
-                .await?,
-            };
+        // The same group's newest later message and the one just before (their labels, so
+        // their readers, are this one's).
+        let later = self.same_group(&alert.group_key, "id > $2 ORDER BY id DESC", id).await?;
+        let earlier = self.same_group(&alert.group_key, "id < $2 ORDER BY id DESC", id).await?;
         let links = self.links(service, project, &message.alerts).await?;
         Ok(AlertDetail {
             links,
             may_silence,
-            later: later.map(|(id, status, received)| (AlertId(id), status, received)),
+            later,
+            earlier,
             alert,
             alerts: message.alerts,
             truncated_alerts: message.truncated_alerts,

@@ -146,6 +146,12 @@ test("an alert appears and resolves on the alerts page without a reload", async 
   await page.locator("pre", { hasText: '"status": "resolved"' }).waitFor();
   await page.locator(".chip", { hasText: evil }).first().waitFor();
   assert.equal(await page.locator("img[src=x]").count(), 0);
+  // The resolving message links the firing one before it, and that one links back.
+  const resolving = page.url();
+  await page.locator("[data-testid=earlier] a", { hasText: "firing" }).click();
+  await page.locator("[data-testid=later] a", { hasText: "resolved" }).waitFor();
+  assert.notEqual(page.url(), resolving);
+  assert.equal(await page.locator("[data-testid=earlier]").count(), 0);
 
   // History, searchable by label.
   await open(page, base + "/alert/history?labels=service%3Dweb");

@@ -146,12 +146,13 @@ pub struct ServeArgs {
     /// The largest body of any other request (forms, server functions, imports), in bytes.
     #[arg(long, env = "PROMGEN_MAX_REQUEST_BYTES", default_value_t = 4 << 20)]
     pub max_request_bytes: usize,
-    /// Memory for request bodies of requests under way and what handlers build from them
-    /// (from a body's first byte until its request is answered), in bytes, a body reckoned at
-    /// four times its size: bodies of a quarter of it at once server-wide (503 past it); one
-    /// client (an address, an IPv6 /64) may hold an eighth of that, or one largest body (429
-    /// past that). Bodies held open, or sent one after another to wait for the CPU pool,
-    /// cannot fill the memory.
+    /// Memory for request bodies and what handlers build from them, in bytes. A request with
+    /// a body is handled once its body, reckoned at 100 times its size (a parsed YAML file
+    /// takes up to that), fits beside those being handled; one request takes at most three
+    /// quarters, so one large body is handled at a time while small ones go on; a request
+    /// waits for room at most --client-timeout (503 past it). The bodies themselves may hold a
+    /// quarter of it (503 past it), one client (an address, an IPv6 /64) an eighth of that or
+    /// one largest body (429 past that): bodies held open cannot fill the memory.
     #[arg(long, env = "PROMGEN_MAX_BODY_MEMORY", default_value_t = 256 << 20)]
     pub max_body_memory: usize,
     /// Login attempts taken per account per minute (429 with Retry-After above it).

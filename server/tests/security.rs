@@ -767,6 +767,48 @@ on_both_databases!(bodies_being_read_share_the_memory, |b: Backend| async move {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 });
 
+// What handlers build from bodies is bounded too: a body is handled once it fits, reckoned at
+// 100 times its declared size (one large body at a time); another large one waits, then 503,
+// before any of it is read; a small one goes on beside it.
+on_both_databases!(large_bodies_are_handled_one_at_a_time, |b: Backend| async move {
+    use tower::ServiceExt;
+    let args = ["--max-body-memory", "400000", "--client-timeout", "1s"];
+    let app = server::web::router(b.clone(), &common::serve_args(&args));
+    let root = common::admin(&b).await;
+    let token = format!("Token {}", b.auth.create_token(&root, "root", "alertmanager").await.unwrap().1);
+    // A webhook declared `size` bytes long that sends them, then if `held` goes on sending a
+    // little at a good pace (not cut as stalled).
+    let webhook = |size: usize, held: bool| {
+        let first = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; size]))]);
+        let rest = futures::stream::unfold(held, |held| async move {
+            if !held {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Some((Ok(bytes::Bytes::from(vec![b' '; 200])), held))
+        });
+        let req = axum::http::Request::post("/api/v1/alerts")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, size + usize::from(held))
+            .header(header::AUTHORIZATION, &token)
+            .body(axum::body::Body::from_stream(futures::StreamExt::chain(first, rest)))
+            .unwrap();
+        app.clone().oneshot(req)
+    };
+    let held = tokio::spawn(webhook(30_000, true));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let res = webhook(30_000, false).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("memory for handling"), "{body:?}");
+    // A small one is handled (and refused as the JSON it is not).
+    assert_eq!(webhook(500, false).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    held.abort();
+    let _ = held.await;
+    assert_eq!(webhook(30_000, false).await.unwrap().status(), StatusCode::BAD_REQUEST);
+});
+
 on_both_databases!(secrets_stay_with_their_owners, |b: Backend| async move {
     let owner = common::user(&b, "owner").await;
     let other = common::user(&b, "other").await;

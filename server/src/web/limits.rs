@@ -4,9 +4,9 @@
 //! come on, each part within `--client-timeout` of the last (a body declared and never sent
 //! held its connection and what was buffered of it), and the whole of it at [`MIN_RATE`]
 //! once its first `--client-timeout` is spent (a byte dribbled within the stall limit held
-//! the connection just as long). The bytes of bodies of requests under way, and what handlers
-//! build from them (reckoned at [`HANDLED`] times a body), are held to `--max-body-memory`, a
-//! client to its share ([`BodyMemory`]). Paths: no longer than a file system
+//! the connection just as long). What handlers build from bodies is held to
+//! `--max-body-memory`, a body reckoned at [`HANDLED`] times its size ([`Handling`]), and the
+//! bytes of bodies under way to a quarter of it, a client to its share ([`BodyMemory`]). Paths: no longer than a file system
 //! takes (the static files are looked up by path).
 
 use axum::body::Body;
@@ -27,37 +27,105 @@ use std::time::Duration;
 pub struct BodyLimits {
     /// `--max-request-bytes` (the webhook has its own).
     pub request: usize,
+    /// `--max-webhook-bytes`.
+    pub webhook: usize,
     /// The longest wait for the next part of a body (`--client-timeout`).
     pub stall: std::time::Duration,
     /// The bytes of bodies of requests under way, server-wide and per client.
     pub memory: Arc<BodyMemory>,
+    /// What handling bodies takes, server-wide.
+    pub handling: Arc<Handling>,
     /// `--client-ip-header`, to tell clients apart.
     pub client_ip_header: Option<String>,
 }
 
-/// How many times its size a body is reckoned to take while its request is handled: the body,
-/// and what the handler builds from it (form fields, JSON values, rule lists). Measured by an
-/// attacker's review: JSON and import bodies took three to five times their size, so counting
-/// bodies alone let 16 addresses' imports take 741 MB under a 256 MiB limit.
-pub const HANDLED: usize = 4;
+/// The share of `--max-body-memory` for the bytes of bodies themselves ([`BodyMemory`]); what
+/// handlers build from them is reckoned in [`Handling`].
+pub const BODIES_SHARE: usize = 4;
+
+/// How many times its size a body is reckoned to take while its request is handled: the body
+/// and what the handler builds from it. Measured by an attacker's review: a YAML rule import
+/// up to 100 times (a list of events, then a tree of values), a webhook of many small alerts
+/// 45 times, a server function's JSON (a tree of values, a form, serde_qs' own tree) 22.
+pub const HANDLED: usize = 100;
 
 impl BodyLimits {
-    /// The limits `promgen serve` is given: bodies of a [`HANDLED`]th of `--max-body-memory`
-    /// at once (at least one largest body), a client's share an eighth of that, or the largest
-    /// body allowed if that is more.
+    /// The limits `promgen serve` is given: bodies of a [`BODIES_SHARE`]th of
+    /// `--max-body-memory` at once (at least one largest body), a client's share an eighth of
+    /// that, or the largest body allowed if that is more; handling within the whole of it.
     pub fn of(args: &crate::cli::ServeArgs) -> Self {
         let largest = args.max_request_bytes.max(args.max_webhook_bytes);
-        let bodies = (args.max_body_memory / HANDLED).max(largest);
+        let bodies = (args.max_body_memory / BODIES_SHARE).max(largest);
         BodyLimits {
             request: args.max_request_bytes,
+            webhook: args.max_webhook_bytes,
             stall: args.client_timeout,
             memory: Arc::new(BodyMemory::new(bodies, (bodies / 8).max(largest))),
+            handling: Arc::new(Handling::new(args.max_body_memory)),
             client_ip_header: args.client_ip_header.clone(),
         }
     }
 }
 
-/// The bytes of request bodies held by requests under way (a [`HANDLED`]th of
+/// The memory for handling request bodies (`--max-body-memory`): a request with a body is
+/// handled once its body, reckoned at [`HANDLED`] times its size (its declared length, else
+/// the largest allowed), fits beside those being handled; until then its body is not read.
+/// Counting bodies alone let 16 addresses' rule imports take 1.2 GB under a 256 MiB limit
+/// (each parsed file 20 to 100 times its size). One request is reckoned at most three
+/// quarters of the whole, so small requests (forms, webhooks) go on beside a large import,
+/// and only one large request is handled at a time.
+pub struct Handling {
+    total: usize,
+    used: std::sync::Mutex<usize>,
+    freed: tokio::sync::Notify,
+}
+
+impl Handling {
+    /// `total` bytes of handling at once.
+    pub fn new(total: usize) -> Self {
+        Handling { total, used: Default::default(), freed: Default::default() }
+    }
+
+    /// Room for a body of `bytes`, waiting at most `wait` for it; `None` past that. A small
+    /// request may pass a large one that waits: it fits where the large one does not yet.
+    pub async fn room(self: &Arc<Self>, bytes: usize, wait: Duration) -> Option<Room> {
+        let n = bytes.saturating_mul(HANDLED).min(self.total / 4 * 3);
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            // Enabled before the check, so a room freed between the two is not missed.
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            {
+                let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+                if *used + n <= self.total {
+                    *used += n;
+                    return Some(Room { handling: self.clone(), n });
+                }
+            }
+            if tokio::time::timeout_at(until, freed).await.is_err() {
+                return None;
+            }
+        }
+    }
+}
+
+/// A request's room in [`Handling`], given back when dropped.
+pub struct Room {
+    handling: Arc<Handling>,
+    n: usize,
+}
+
+impl Drop for Room {
+    fn drop(&mut self) {
+        let mut used = self.handling.used.lock().unwrap_or_else(|e| e.into_inner());
+        *used = used.saturating_sub(self.n);
+        drop(used);
+        self.handling.freed.notify_waiters();
+    }
+}
+
+/// The bytes of request bodies held by requests under way (a [`BODIES_SHARE`]th of
 /// `--max-body-memory`): every body is
 /// read whole before it is handled, and one account could hold 256 bodies of 4 MB open at the
 /// minimum pace from one address (1.1 GB). A body's bytes are counted as its parts come and
@@ -170,6 +238,19 @@ pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) ->
     const BROKEN: u8 = 3;
     const CLIENT_FULL: u8 = 4;
     const SERVER_FULL: u8 = 5;
+    // Room to handle the body before any of it is read (and before its pace is counted).
+    let _room = match body_size(&limits, &req) {
+        0 => None,
+        bytes => match limits.handling.room(bytes, limits.stall).await {
+            Some(room) => Some(room),
+            None => {
+                let message = "the request was not handled: other requests' bodies take the memory for handling \
+                               them (--max-body-memory); try again";
+                let headers = [(header::CONNECTION, "close"), (header::RETRY_AFTER, "1")];
+                return (StatusCode::SERVICE_UNAVAILABLE, headers, message).into_response();
+            }
+        },
+    };
     let (parts, body) = req.into_parts();
     let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
     let client = app::backend::client::address(limits.client_ip_header.as_deref(), peer, &parts.headers)
@@ -324,6 +405,20 @@ async fn limited(limits: &BodyLimits, req: Request, next: Next) -> Response {
     res
 }
 
+/// The bytes a request's body is reckoned at before it is read: its declared length (at
+/// most its limit), the limit when it comes in chunks, 0 without a body.
+fn body_size(limits: &BodyLimits, req: &Request) -> usize {
+    let limit = match req.uri().path() {
+        "/api/v1/alerts" => limits.webhook,
+        _ => limits.request,
+    };
+    match declared_length(req.headers()) {
+        Some(n) => n.min(limit),
+        None if req.headers().contains_key(header::TRANSFER_ENCODING) => limit,
+        None => 0,
+    }
+}
+
 /// A body's declared length (`Content-Length`), if it gives a number.
 fn declared_length(headers: &axum::http::HeaderMap) -> Option<usize> {
     headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok())
@@ -399,6 +494,26 @@ mod tests {
             Some((Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'x'; size])), i + 1))
         });
         Body::from_stream(parts)
+    }
+
+    /// Handling takes a body at [`HANDLED`] times its size: one large body at a time (three
+    /// quarters of all at most), small ones beside it, a waiting large one in when room frees.
+    #[tokio::test]
+    async fn handling_takes_bodies_at_what_they_build() {
+        let h = Arc::new(Handling::new(100 * HANDLED));
+        let big = h.room(1_000_000, Duration::ZERO).await.expect("a large body alone");
+        assert!(h.room(1_000_000, Duration::from_millis(50)).await.is_none(), "a second large one waits, then not");
+        let small = h.room(20, Duration::ZERO).await.expect("a small one beside the large one");
+        assert!(h.room(10, Duration::ZERO).await.is_none(), "all taken");
+        let waiting = tokio::spawn({
+            let h = h.clone();
+            async move { h.room(1_000_000, Duration::from_secs(10)).await.is_some() }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(big);
+        assert!(waiting.await.unwrap(), "in once the first large one is done");
+        drop(small);
+        assert_eq!(*h.used.lock().unwrap(), 0, "every room given back");
     }
 
     /// A client holds up to its share, everyone up to the total; bytes come back when a request

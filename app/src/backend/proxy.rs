@@ -118,7 +118,7 @@ impl Proxy {
             let (proxy, query) = (self.clone(), query.to_string());
             asks.spawn(async move {
                 let result = proxy.ask(&t, &query).await;
-                (i, ShardAnswer { shard: t.name, url: t.url, result })
+                (i, ShardAnswer { shard: t.name, url: crate::model::validate::mask_url_password(&t.url), result })
             });
         }
         let mut answers: Vec<(usize, ShardAnswer)> = asks.join_all().await;
@@ -128,25 +128,27 @@ impl Proxy {
 
     async fn ask(&self, t: &Target, query: &str) -> Result<Vec<LabelMap>, String> {
         let url = format!("{}/api/v1/query", t.url.trim_end_matches('/'));
+        // What a message names: the answers reach readers who may not see the password.
+        let shown = crate::model::validate::mask_url_password(&t.url);
         let mut req = self.client.get(&url).query(&[("query", query)]);
         if let Some(auth) = t.auth_header.as_deref().filter(|a| !a.is_empty()) {
             req = req.header(reqwest::header::AUTHORIZATION, auth);
         }
         let res = req.send().await.map_err(|e| {
             if e.is_timeout() {
-                format!("Prometheus at {} did not answer in time", t.url)
+                format!("Prometheus at {} did not answer in time", shown)
             } else if e.is_connect() {
-                format!("Prometheus at {} is unreachable: {}", t.url, root_cause(&e))
+                format!("Prometheus at {} is unreachable: {}", shown, root_cause(&e))
             } else {
-                format!("asking Prometheus at {} failed: {}", t.url, root_cause(&e))
+                format!("asking Prometheus at {} failed: {}", shown, root_cause(&e))
             }
         })?;
         let status = res.status();
         let bytes = super::http_body::read_capped(res, ANSWER_LIMIT)
             .await
-            .map_err(|e| format!("Prometheus at {} answered {status}: {e}", t.url))?;
+            .map_err(|e| format!("Prometheus at {} answered {status}: {e}", shown))?;
         let body: ApiResponse = serde_json::from_slice(&bytes).map_err(|e| {
-            format!("Prometheus at {} answered {status} with something that is not its API: {e}", t.url)
+            format!("Prometheus at {} answered {status} with something that is not its API: {e}", shown)
         })?;
         if body.status != "success" {
             // A query that does not parse is about the expression; any other error text can
@@ -155,15 +157,15 @@ impl Proxy {
                 Some("bad_data") => {
                     format!("Prometheus refused the query: {}", body.error.unwrap_or_default())
                 }
-                Some(kind) => format!("Prometheus at {} could not run the query ({kind} error)", t.url),
-                None => format!("Prometheus at {} answered {status}", t.url),
+                Some(kind) => format!("Prometheus at {} could not run the query ({kind} error)", shown),
+                None => format!("Prometheus at {} answered {status}", shown),
             });
         }
-        let data = body.data.ok_or_else(|| format!("Prometheus at {} answered without data", t.url))?;
+        let data = body.data.ok_or_else(|| format!("Prometheus at {} answered without data", shown))?;
         match data.result_type.as_str() {
             "vector" | "matrix" => serde_json::from_value::<Vec<Sample>>(data.result)
                 .map(|samples| samples.into_iter().map(|s| s.metric).collect())
-                .map_err(|e| format!("cannot read the answer of Prometheus at {}: {e}", t.url)),
+                .map_err(|e| format!("cannot read the answer of Prometheus at {}: {e}", shown)),
             // A scalar is one value without labels.
             _ => Ok(vec![LabelMap::new()]),
         }
@@ -314,30 +316,34 @@ impl Proxy {
     /// The release one Prometheus reports, and whether its flags enable the experimental
     /// functions.
     async fn build_info(&self, url: &str, auth: Option<&str>) -> Result<(crate::rules::promql::Version, bool), String> {
+        // What a message names: the shard's detect error is shown to every reader of shards.
+        let shown = &crate::model::validate::mask_url_password(url);
         let get = |path: &'static str| {
             let mut req = self.client.get(format!("{}{path}", url.trim_end_matches('/')));
             if let Some(a) = auth.filter(|a| !a.is_empty()) {
                 req = req.header(reqwest::header::AUTHORIZATION, a);
             }
             async move {
-                let res =
-                    req.send().await.map_err(|e| format!("Prometheus at {url} is unreachable: {}", root_cause(&e)))?;
+                let res = req
+                    .send()
+                    .await
+                    .map_err(|e| format!("Prometheus at {shown} is unreachable: {}", root_cause(&e)))?;
                 let status = res.status();
                 if !status.is_success() {
-                    return Err(format!("Prometheus at {url} answered {status} to {path}"));
+                    return Err(format!("Prometheus at {shown} answered {status} to {path}"));
                 }
                 let bytes = super::http_body::read_capped(res, ANSWER_LIMIT)
                     .await
-                    .map_err(|e| format!("Prometheus at {url} answered {path} with {e}"))?;
+                    .map_err(|e| format!("Prometheus at {shown} answered {path} with {e}"))?;
                 serde_json::from_slice::<StatusResponse>(&bytes)
                     .map(|r| r.data)
-                    .map_err(|e| format!("Prometheus at {url} answered {path} with something else than its API: {e}"))
+                    .map_err(|e| format!("Prometheus at {shown} answered {path} with something else than its API: {e}"))
             }
         };
         let info = get("/api/v1/status/buildinfo").await?;
         let text = info.get("version").and_then(|v| v.as_str()).unwrap_or("");
         let version = crate::rules::promql::Version::parse(text)
-            .ok_or_else(|| format!("Prometheus at {url} reports version {text:?}, which does not read"))?;
+            .ok_or_else(|| format!("Prometheus at {shown} reports version {text:?}, which does not read"))?;
         // Flags are optional to read (a proxy may hide them): without them, no experiments.
         let experimental = get("/api/v1/status/flags").await.ok().is_some_and(|flags| {
             flags
@@ -349,11 +355,32 @@ impl Proxy {
     }
 }
 
-/// The innermost error, which says what actually happened (connection refused, DNS).
+/// The innermost error, which says what actually happened (connection refused, DNS). An
+/// HTTP client's own error names its URL, which may hold a password or a webhook's secret
+/// path: it is said in words instead.
 pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
     while let Some(next) = cur.source() {
         cur = next;
     }
-    cur.to_string()
+    match cur.downcast_ref::<reqwest::Error>() {
+        Some(r) if r.is_builder() => "the request could not be made (is the URL right?)".into(),
+        Some(r) if r.is_redirect() => "it redirected too often".into(),
+        Some(r) if r.is_timeout() => "it did not answer in time".into(),
+        Some(r) if r.is_body() || r.is_decode() => "its answer could not be read".into(),
+        Some(_) => "the request failed".into(),
+        None => cur.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_clients_own_error_names_no_url() {
+        // reqwest's message names the URL, whose path may be a webhook's secret.
+        let e = reqwest::Client::new().get("ftp://example.com/services/T0/B0/S3CRET").send().await.unwrap_err();
+        assert!(e.to_string().contains("S3CRET"), "{e}");
+        let text = super::root_cause(&e);
+        assert!(!text.contains("S3CRET"), "{text}");
+    }
 }

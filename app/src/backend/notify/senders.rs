@@ -5,6 +5,7 @@
 
 use super::guard::{GuardedResolver, check_url};
 use super::message::{self, Shape, Texts};
+use crate::backend::proxy::root_cause;
 use crate::model::{NotifierKind, WebhookMessage};
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -252,16 +253,6 @@ pub fn pagerduty_key(value: &str) -> &str {
 /// (Slack and other incoming webhooks keep their secret in the path).
 fn redact(url: &reqwest::Url) -> String {
     crate::model::masked_value(NotifierKind::Webhook, url.as_str())
-}
-
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    let mut text = e.to_string();
-    while let Some(next) = cur.source() {
-        cur = next;
-        text = next.to_string();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -238,9 +238,11 @@ impl Alerts {
     }
 
     /// A message of the group `group_key` other than `id`, the first by `order` (a condition
-    /// on `id` as `$2`, then an order): its id, status and when it came.
+    /// on `id` as `$2`, then an order): its id, status and when it came; none when `actor`
+    /// may not see it (a group may span services: grouped by `alertname` alone).
     async fn same_group(
         &self,
+        actor: &Actor,
         group_key: &str,
         order: &'static str,
         id: AlertId,
@@ -254,7 +256,12 @@ impl Alerts {
                 .bind(id.0)
                 .fetch_optional(&self.db.pool)
                 .await?;
-        Ok(row.map(|(id, status, received)| (AlertId(id), status, received)))
+        let Some((id, status, received)) = row else { return Ok(None) };
+        match self.require_seen(actor, AlertId(id)).await {
+            Ok(()) => Ok(Some((AlertId(id), status, received))),
+            Err(AppError::Forbidden(_) | AppError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// One alert: its payload, routing decisions, deliveries and events.
@@ -293,10 +300,10 @@ impl Alerts {
             super::routing::owners(&mut conn, &alert.labels).await?
         };
         let may_silence = self.may_silence(actor, service.as_ref(), project.as_ref()).await?;
-        // The same group's newest later message and the one just before (their labels, so
-        // their readers, are this one's).
-        let later = self.same_group(&alert.group_key, "id > $2 ORDER BY id DESC", id).await?;
-        let earlier = self.same_group(&alert.group_key, "id < $2 ORDER BY id DESC", id).await?;
+        // The same group's newest later message and the one just before, if the reader may
+        // see them.
+        let later = self.same_group(actor, &alert.group_key, "id > $2 ORDER BY id DESC", id).await?;
+        let earlier = self.same_group(actor, &alert.group_key, "id < $2 ORDER BY id DESC", id).await?;
         let links = self.links(service, project, &message.alerts).await?;
         Ok(AlertDetail {
             links,

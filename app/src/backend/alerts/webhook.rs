@@ -84,28 +84,17 @@ fn common<'a>(mut maps: impl Iterator<Item = &'a LabelMap>) -> LabelMap {
 /// restarts), and a repeat carries the same key; an alert that fires again after it resolved
 /// has a new `startsAt`, so it is news.
 pub fn dedupe_key(m: &WebhookMessage) -> String {
+    // Each alert by its fingerprint and labels (a fingerprint alone could be made to match
+    // another alert's), encoded as JSON: joined text let one alert's fields pose as two alerts.
     let mut alerts: Vec<String> = m
         .alerts
         .iter()
-        .map(|a| {
-            let id = if a.fingerprint.is_empty() {
-                serde_json::to_string(&a.labels).unwrap_or_default()
-            } else {
-                a.fingerprint.clone()
-            };
-            format!("{id}={}@{}..{}", a.status, a.starts_at, a.ends_at)
-        })
-        .collect();
+        .map(|a| serde_json::to_string(&(&a.fingerprint, &a.labels, &a.status, &a.starts_at, &a.ends_at)))
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
     alerts.sort();
-    let mut h = Sha256::new();
-    h.update(m.group_key.as_bytes());
-    h.update([0]);
-    h.update(m.status.as_bytes());
-    for a in alerts {
-        h.update([0]);
-        h.update(a.as_bytes());
-    }
-    hex(&h.finalize())
+    let key = serde_json::to_string(&(&m.group_key, &m.status, alerts)).unwrap_or_default();
+    hex(&Sha256::digest(key.as_bytes()))
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -167,6 +156,17 @@ mod tests {
         let mut again = a.clone();
         again.alerts[0].starts_at = "2026-11-30T10:00:00Z".into();
         assert_ne!(dedupe_key(&a), dedupe_key(&again), "firing again, after resolving, is news");
+        // A sender cannot make a delivery pose as another: not by a fingerprint shared by
+        // other labels, nor by one alert's fields holding what joined two alerts.
+        let mut forged = a.clone();
+        forged.alerts[0].labels.insert("service".into(), "other".into());
+        assert_ne!(dedupe_key(&a), dedupe_key(&forged), "the same fingerprint, other labels");
+        let mut one = a.clone();
+        one.alerts.sort_by(|x, y| x.fingerprint.cmp(&y.fingerprint));
+        let second = one.alerts.pop().unwrap();
+        let (fp, status, start, end) = (second.fingerprint, second.status, second.starts_at, second.ends_at);
+        one.alerts[0].ends_at += &format!("\0{fp}={status}@{start}..{end}");
+        assert_ne!(dedupe_key(&a), dedupe_key(&one), "one alert's fields as two alerts");
     }
 
     /// Go senders write empty maps and strings as `null`.

@@ -289,7 +289,12 @@ on_both_databases!(users_silence_only_what_they_may_edit, |b: Backend| async mov
         let records = records.into_iter().filter(|r| r.entry.object_type == "silence");
         records.map(|r| (r.entry.body, r.entry.user.unwrap_or_default(), r.parent_type)).collect()
     };
-    let log = silences(silence_log(&b, &editor_actor).await);
+    let records = silence_log(&b, &editor_actor).await;
+    // Expired is a change of its end, not a deletion.
+    let expired = &records.iter().find(|r| r.entry.object_type == "silence").unwrap().entry;
+    let changes = app::model::audit::diff(expired.old.as_deref(), expired.data.as_deref());
+    assert_eq!(changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), ["endsAt"], "{changes:?}");
+    let log = silences(records);
     assert_eq!(log.len(), 3, "{log:?}");
     assert_eq!(log[0].0, r#"Expired the silence matching service="web""#);
     assert!(log[1].0.starts_with(r#"Silenced alerts matching project="shop", alertname="Down" until "#), "{log:?}");

@@ -232,7 +232,10 @@ impl Silences {
             }
             tracing::info!(id, "silence expired");
             let body = format!("Expired the silence matching {}", format_matchers(&matchers));
-            self.audit(actor, &body, &matchers, Some(&audited(&silence)), None).await;
+            // Expired is ended now, not deleted: the log shows its end move.
+            let mut ended = audited(&silence);
+            ended["endsAt"] = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true).into();
+            self.audit(actor, &body, &matchers, Some(&audited(&silence)), Some(&ended)).await;
             return Ok(());
         }
         let refusal = answers.into_iter().filter_map(|(_, r)| r.err()).find(|e| !matches!(e, AmError::Status(404, _)));

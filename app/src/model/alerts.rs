@@ -407,7 +407,7 @@ pub struct AlertDetail {
     /// its project, else on its service).
     #[serde(default)]
     pub may_silence: bool,
-    /// The newest message Alertmanager sent for the same group after this one (same
+    /// The message Alertmanager sent for the same group next after this one (same
     /// `groupKey`), if any: (its alert id, its status, when it came). A firing alert's page
     /// said nothing of the message that resolved it.
     #[serde(default)]

@@ -300,9 +300,8 @@ impl Alerts {
             super::routing::owners(&mut conn, &alert.labels).await?
         };
         let may_silence = self.may_silence(actor, service.as_ref(), project.as_ref()).await?;
-        // The same group's newest later message and the one just before, if the reader may
-        // see them.
-        let later = self.same_group(actor, &alert.group_key, "id > $2 ORDER BY id DESC", id).await?;
+        // The same group's messages just after and just before, if the reader may see them.
+        let later = self.same_group(actor, &alert.group_key, "id > $2 ORDER BY id", id).await?;
         let earlier = self.same_group(actor, &alert.group_key, "id < $2 ORDER BY id DESC", id).await?;
         let links = self.links(service, project, &message.alerts).await?;
         Ok(AlertDetail {

@@ -294,6 +294,10 @@ on_both_databases!(a_services_history_holds_its_projects_changes, |b: Backend| a
         .unwrap();
     let filter = app::backend::audit::AuditFilter { object_type: Some("service".into()), object_id: Some(web.id.0) };
     let page = b.audit.list(&admin, &filter, 1).await.unwrap();
+    // The History names what it is of; an id no one may see names nothing.
+    assert_eq!(page.subject.as_deref(), Some("web"));
+    let unknown = app::backend::audit::AuditFilter { object_type: Some("service".into()), object_id: Some(999) };
+    assert_eq!(b.audit.list(&admin, &unknown, 1).await.unwrap().subject, None);
     let web_history = page.entries.into_iter().map(|e| e.body).collect::<Vec<_>>().join("\n");
     assert!(web_history.contains("Created service web"), "{web_history}");
     assert!(web_history.contains("web-farm"), "a project's farm is in its service's history: {web_history}");

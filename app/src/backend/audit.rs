@@ -237,7 +237,7 @@ impl AuditLog {
         .fetch_all(&self.db.pool)
         .await?;
         let has_more = rows.len() as i64 > PAGE_SIZE;
-        let entries = rows
+        let entries: Vec<AuditEntry> = rows
             .into_iter()
             .take(PAGE_SIZE as usize)
             .map(|r| AuditEntry {
@@ -251,7 +251,22 @@ impl AuditLog {
                 data: r.data,
             })
             .collect();
-        Ok(AuditPage { entries, page, has_more })
+        // The object a History is of, by name; only with entries the reader may see (which
+        // name it already), so a made-up id tells no name.
+        let table = match kind {
+            "service" => Some("service"),
+            "project" => Some("project"),
+            _ => None,
+        };
+        let subject = match table.filter(|_| !entries.is_empty()) {
+            Some(table) => sqlx::query_as::<_, (String,)>(&format!("SELECT name FROM {table} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.db.pool)
+                .await?
+                .map(|(name,)| name),
+            None => None,
+        };
+        Ok(AuditPage { entries, page, has_more, subject })
     }
 }
 

@@ -21,6 +21,10 @@ pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     pub page: i64,
     pub has_more: bool,
+    /// The name of the service or project the log is narrowed to (its History), when the
+    /// reader sees entries of it.
+    #[serde(default)]
+    pub subject: Option<String>,
 }
 
 /// One field a change touched: its name, and its value before and after (`None`: absent).

@@ -35,6 +35,16 @@ pub fn AuditPage() -> impl IntoView {
                         <p class="muted">"No changes that you can see yet: what you and others change shows here."</p>
                     }.into_any(),
                     Ok(page) => view! {
+                        {page.subject.map(|name| {
+                            let kind = q("type").unwrap_or_default();
+                            let href = format!("/{kind}/{}", q("id").unwrap_or_default());
+                            view! {
+                                <p data-testid="subject">
+                                    {format!("The history of {kind} ")} <a href=href>{name}</a>
+                                    ", with what belongs to it."
+                                </p>
+                            }
+                        })}
                         <table class="list audit">
                             <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Change"</th></tr></thead>
                             <tbody>

@@ -81,8 +81,11 @@ pub fn diff(old: Option<&str>, new: Option<&str>) -> Vec<FieldChange> {
             };
             let changed = |k: &str| before.get(k) != after.get(k) && !(empty(before.get(k)) && empty(after.get(k)));
             keys.into_iter()
-                // An id beside its name that changed too says nothing more (`shard_id`).
-                .filter(|k| changed(k) && !k.strip_suffix("_id").is_some_and(|of| changed(&format!("{of}_name"))))
+                // An id beside its name that changed too says nothing more (`shard_id` beside
+                // `shard_name`, `owner_id` beside `owner`).
+                .filter(|k| {
+                    changed(k) && !k.strip_suffix("_id").is_some_and(|of| changed(&format!("{of}_name")) || changed(of))
+                })
                 .map(|k| FieldChange {
                     field: k.clone(),
                     before: before.get(k).map(text),
@@ -138,6 +141,9 @@ mod tests {
         );
         let moved = r#"{"id":3,"name":"web","description":"d","shard_id":2,"shard_name":"us","owner":"ann"}"#;
         assert_eq!(diff(Some(row), Some(moved)), vec![change("shard_name", Some("eu"), Some("us"))]);
+        let made = r#"{"name":"web","shard_id":1,"shard_name":"eu","owner_id":4,"owner":"ann"}"#;
+        let fields: Vec<String> = diff(None, Some(made)).into_iter().map(|c| c.field).collect();
+        assert_eq!(fields, ["name", "owner", "shard_name"]);
         // An object and what came with it.
         assert_eq!(
             diff(None, Some(r#"[{"name":"web-farm"},["a.example.com","b.example.com"]]"#)),

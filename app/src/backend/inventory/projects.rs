@@ -162,18 +162,13 @@ impl Inventory {
         if let Some(owner) = actor.user_id() {
             crate::backend::roles::grant_owner(&mut tx, Object::Project(ProjectId(id)), owner).await?;
         }
+        // The row made, not the input: the log names the shard, not only its id.
+        let new = self.project_row_in(&mut tx, ProjectId(id)).await?;
         let body = format!("Created project {}", input.name);
-        audit::record(
-            &mut tx,
-            actor,
-            &body,
-            Subject::new("project", id).under("service", service_id.0),
-            None::<&()>,
-            Some(&input),
-        )
-        .await?;
+        let subject = Subject::new("project", id).under("service", service_id.0);
+        audit::record(&mut tx, actor, &body, subject, None::<&()>, Some(&new)).await?;
         tx.commit().await?;
-        Ok(self.project_row(ProjectId(id)).await?.project())
+        Ok(new)
     }
 
     pub async fn update_project(&self, actor: &Actor, id: ProjectId, input: ProjectInput) -> Result<Project, AppError> {

@@ -778,7 +778,7 @@ on_both_databases!(large_bodies_are_handled_one_at_a_time, |b: Backend| async mo
     let token = format!("Token {}", b.auth.create_token(&root, "root", "alertmanager").await.unwrap().1);
     // A webhook declared `size` bytes long that sends them, then if `held` goes on sending a
     // little at a good pace (not cut as stalled).
-    let webhook = |size: usize, held: bool| {
+    let webhook = |client: &str, size: usize, held: bool| {
         let first = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; size]))]);
         let rest = futures::stream::unfold(held, |held| async move {
             if !held {
@@ -787,26 +787,37 @@ on_both_databases!(large_bodies_are_handled_one_at_a_time, |b: Backend| async mo
             tokio::time::sleep(Duration::from_millis(100)).await;
             Some((Ok(bytes::Bytes::from(vec![b' '; 200])), held))
         });
-        let req = axum::http::Request::post("/api/v1/alerts")
+        let mut req = axum::http::Request::post("/api/v1/alerts")
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::CONTENT_LENGTH, size + usize::from(held))
             .header(header::AUTHORIZATION, &token)
             .body(axum::body::Body::from_stream(futures::StreamExt::chain(first, rest)))
             .unwrap();
+        let peer: std::net::SocketAddr = format!("{client}:40000").parse().unwrap();
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
         app.clone().oneshot(req)
     };
-    let held = tokio::spawn(webhook(30_000, true));
+    let held = tokio::spawn(webhook("127.0.0.1", 30_000, true));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let res = webhook(30_000, false).await.unwrap();
+    let res = webhook("127.0.0.2", 30_000, false).await.unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(res.headers()[header::RETRY_AFTER], "1");
     let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
     assert!(String::from_utf8_lossy(&body).contains("memory for handling"), "{body:?}");
-    // A small one is handled (and refused as the JSON it is not).
-    assert_eq!(webhook(500, false).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    // Another client's small one is handled (and refused as the JSON it is not); the large
+    // one's client has its share taken.
+    assert_eq!(webhook("127.0.0.2", 500, false).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    assert_eq!(webhook("127.0.0.1", 500, false).await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    // A caller without a session or token is not reckoned: answered (refused, 401), not kept
+    // waiting behind the large body.
+    let visitor = axum::http::Request::post("/api/v1/alerts")
+        .header(header::CONTENT_LENGTH, 30_000)
+        .body(axum::body::Body::from(vec![b' '; 30_000]))
+        .unwrap();
+    assert_eq!(app.clone().oneshot(visitor).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     held.abort();
     let _ = held.await;
-    assert_eq!(webhook(30_000, false).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    assert_eq!(webhook("127.0.0.2", 30_000, false).await.unwrap().status(), StatusCode::BAD_REQUEST);
 });
 
 on_both_databases!(secrets_stay_with_their_owners, |b: Backend| async move {

@@ -73,11 +73,23 @@ impl BodyLimits {
 /// Counting bodies alone let 16 addresses' rule imports take 1.2 GB under a 256 MiB limit
 /// (each parsed file 20 to 100 times its size). One request is reckoned at most three
 /// quarters of the whole, so small requests (forms, webhooks) go on beside a large import,
-/// and only one large request is handled at a time.
+/// and only one large request is handled at a time (which alone may take more than it is
+/// reckoned at). A client (an address, an IPv6 /64) holds at most an eighth beside its one
+/// request: 42 slow bodies from one address kept every other client's logins out. Calls
+/// without a login are not reckoned ([`body_size`]).
 pub struct Handling {
     total: usize,
-    used: std::sync::Mutex<usize>,
+    /// Room taken in all, and per client.
+    used: std::sync::Mutex<(usize, std::collections::HashMap<Option<std::net::IpAddr>, usize>)>,
     freed: tokio::sync::Notify,
+}
+
+/// Why [`Handling::room`] gave none: the client holds its share (429), or no room freed up
+/// in time (503).
+#[derive(Debug, PartialEq, Eq)]
+pub enum NoRoom {
+    Client,
+    Busy,
 }
 
 impl Handling {
@@ -86,9 +98,14 @@ impl Handling {
         Handling { total, used: Default::default(), freed: Default::default() }
     }
 
-    /// Room for a body of `bytes`, waiting at most `wait` for it; `None` past that. A small
-    /// request may pass a large one that waits: it fits where the large one does not yet.
-    pub async fn room(self: &Arc<Self>, bytes: usize, wait: Duration) -> Option<Room> {
+    /// Room for a body of `bytes` of `client`, waiting at most `wait` for it. A small request
+    /// may pass a large one that waits: it fits where the large one does not yet.
+    pub async fn room(
+        self: &Arc<Self>,
+        client: Option<std::net::IpAddr>,
+        bytes: usize,
+        wait: Duration,
+    ) -> Result<Room, NoRoom> {
         let n = bytes.saturating_mul(HANDLED).min(self.total / 4 * 3);
         let until = tokio::time::Instant::now() + wait;
         loop {
@@ -98,13 +115,19 @@ impl Handling {
             freed.as_mut().enable();
             {
                 let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
-                if *used + n <= self.total {
-                    *used += n;
-                    return Some(Room { handling: self.clone(), n });
+                let (all, clients) = &mut *used;
+                let mine = clients.get(&client).copied().unwrap_or(0);
+                if mine > 0 && mine + n > self.total / 8 {
+                    return Err(NoRoom::Client);
+                }
+                if *all + n <= self.total {
+                    *all += n;
+                    clients.insert(client, mine + n);
+                    return Ok(Room { handling: self.clone(), client, n });
                 }
             }
             if tokio::time::timeout_at(until, freed).await.is_err() {
-                return None;
+                return Err(NoRoom::Busy);
             }
         }
     }
@@ -113,13 +136,21 @@ impl Handling {
 /// A request's room in [`Handling`], given back when dropped.
 pub struct Room {
     handling: Arc<Handling>,
+    client: Option<std::net::IpAddr>,
     n: usize,
 }
 
 impl Drop for Room {
     fn drop(&mut self) {
         let mut used = self.handling.used.lock().unwrap_or_else(|e| e.into_inner());
-        *used = used.saturating_sub(self.n);
+        let (all, clients) = &mut *used;
+        *all = all.saturating_sub(self.n);
+        if let Some(mine) = clients.get_mut(&self.client) {
+            *mine = mine.saturating_sub(self.n);
+            if *mine == 0 {
+                clients.remove(&self.client);
+            }
+        }
         drop(used);
         self.handling.freed.notify_waiters();
     }
@@ -238,23 +269,29 @@ pub async fn body(State(limits): State<BodyLimits>, req: Request, next: Next) ->
     const BROKEN: u8 = 3;
     const CLIENT_FULL: u8 = 4;
     const SERVER_FULL: u8 = 5;
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let client = app::backend::client::address(limits.client_ip_header.as_deref(), peer, req.headers())
+        .map(app::backend::client::key);
     // Room to handle the body before any of it is read (and before its pace is counted).
     let _room = match body_size(&limits, &req) {
         0 => None,
-        bytes => match limits.handling.room(bytes, limits.stall).await {
-            Some(room) => Some(room),
-            None => {
-                let message = "the request was not handled: other requests' bodies take the memory for handling \
-                               them (--max-body-memory); try again";
+        bytes => match limits.handling.room(client, bytes, limits.stall).await {
+            Ok(room) => Some(room),
+            Err(why) => {
+                let (status, whose) = match why {
+                    NoRoom::Client => {
+                        (StatusCode::TOO_MANY_REQUESTS, "your address's other requests take its share of")
+                    }
+                    NoRoom::Busy => (StatusCode::SERVICE_UNAVAILABLE, "other requests' bodies take"),
+                };
+                let message =
+                    format!("the request was not handled: {whose} the memory for handling bodies (--max-body-memory)");
                 let headers = [(header::CONNECTION, "close"), (header::RETRY_AFTER, "1")];
-                return (StatusCode::SERVICE_UNAVAILABLE, headers, message).into_response();
+                return (status, headers, message).into_response();
             }
         },
     };
     let (parts, body) = req.into_parts();
-    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-    let client = app::backend::client::address(limits.client_ip_header.as_deref(), peer, &parts.headers)
-        .map(app::backend::client::key);
     // Kept here too until the answer is made: the handler holds what it read until then.
     let held = Held::new(limits.memory.clone(), client);
     let late = Arc::new(AtomicU8::new(0));
@@ -406,8 +443,16 @@ async fn limited(limits: &BodyLimits, req: Request, next: Next) -> Response {
 }
 
 /// The bytes a request's body is reckoned at before it is read: its declared length (at
-/// most its limit), the limit when it comes in chunks, 0 without a body.
+/// most its limit), the limit when it comes in chunks, 0 without a body. Also 0 for a call
+/// anyone may make and for a caller with neither a session cookie nor a token: their bodies
+/// are read to 16 KiB at most, or refused unread ([`super::anonymous`]), and reckoning them
+/// let one address's slow logins keep everyone's logins and webhooks waiting.
 fn body_size(limits: &BodyLimits, req: &Request) -> usize {
+    let headers = req.headers();
+    let visitor = !headers.contains_key(header::COOKIE) && !headers.contains_key(header::AUTHORIZATION);
+    if visitor || super::anonymous::PUBLIC.contains(&req.uri().path()) {
+        return 0;
+    }
     let limit = match req.uri().path() {
         "/api/v1/alerts" => limits.webhook,
         _ => limits.request,
@@ -497,23 +542,28 @@ mod tests {
     }
 
     /// Handling takes a body at [`HANDLED`] times its size: one large body at a time (three
-    /// quarters of all at most), small ones beside it, a waiting large one in when room frees.
+    /// quarters of all at most), small ones beside it, a waiting large one in when room frees;
+    /// a client's second request only within an eighth.
     #[tokio::test]
     async fn handling_takes_bodies_at_what_they_build() {
-        let h = Arc::new(Handling::new(100 * HANDLED));
-        let big = h.room(1_000_000, Duration::ZERO).await.expect("a large body alone");
-        assert!(h.room(1_000_000, Duration::from_millis(50)).await.is_none(), "a second large one waits, then not");
-        let small = h.room(20, Duration::ZERO).await.expect("a small one beside the large one");
-        assert!(h.room(10, Duration::ZERO).await.is_none(), "all taken");
+        let (a, b, c) = (Some([10, 0, 0, 1].into()), Some([10, 0, 0, 2].into()), Some([10, 0, 0, 3].into()));
+        let h = Arc::new(Handling::new(800 * HANDLED));
+        let big = h.room(a, 1_000_000, Duration::ZERO).await.expect("a large body alone");
+        let again = h.room(b, 1_000_000, Duration::from_millis(50)).await;
+        assert_eq!(again.err(), Some(NoRoom::Busy), "a second large one waits, then not");
+        assert_eq!(h.room(a, 10, Duration::ZERO).await.err(), Some(NoRoom::Client), "the first client's share");
+        let small = h.room(b, 100, Duration::ZERO).await.expect("another's small one beside the large one");
+        assert_eq!(h.room(c, 150, Duration::ZERO).await.err(), Some(NoRoom::Busy), "all taken");
         let waiting = tokio::spawn({
             let h = h.clone();
-            async move { h.room(1_000_000, Duration::from_secs(10)).await.is_some() }
+            async move { h.room(c, 1_000_000, Duration::from_secs(10)).await.is_ok() }
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
         drop(big);
         assert!(waiting.await.unwrap(), "in once the first large one is done");
         drop(small);
-        assert_eq!(*h.used.lock().unwrap(), 0, "every room given back");
+        assert_eq!(h.used.lock().unwrap().0, 0, "every room given back");
+        assert!(h.used.lock().unwrap().1.is_empty());
     }
 
     /// A client holds up to its share, everyone up to the total; bytes come back when a request

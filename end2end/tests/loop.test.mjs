@@ -192,11 +192,7 @@ test("Prometheus and Alertmanager in the loop: a target goes down, a person is t
   const summer = (await json(`${am}/api/v2/silences`)).find((s) => s.comment === "summer maintenance");
   assert.equal(new Date(summer.startsAt).toISOString(), "2030-07-01T13:00:00.000Z");
   assert.equal(new Date(summer.endsAt).toISOString(), "2030-07-01T21:30:00.000Z");
-  // The table says a pending silence's exact times too ("in 7 years" twice said little).
-  const summerRow = ny.locator("tr", { hasText: "summer maintenance" });
-  await summerRow.locator("td[data-label=Starts] small", { hasText: /9:00:00.*EDT/ }).waitFor();
-  await summerRow.locator("td[data-label=Ends] small", { hasText: /5:30:00.*EDT/ }).waitFor();
-  await summerRow.locator("button:has-text('Expire')").click();
+  await ny.locator("tr", { hasText: "summer maintenance" }).locator("button:has-text('Expire')").click();
   await ny.locator("button:has-text('Yes, expire')").click();
   await ny.locator("td", { hasText: "summer maintenance" }).waitFor({ state: "detached" });
   await ny.context().close();

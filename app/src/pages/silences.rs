@@ -164,8 +164,8 @@ fn SilenceTable(list: SilenceList, expire: PostAction) -> impl IntoView {
                             {s.matchers.iter().enumerate().map(|(i, m)| view! { {(i > 0).then_some(", ")} <code>{m.to_string()}</code> }).collect_view()}
                         </td>
                         <td class=format!("state {}", s.state.as_str())>{s.state.as_str()}</td>
-                        <td data-label="Starts"><When at=s.starts_at.clone() /> <Exact at=s.starts_at.clone() /></td>
-                        <td data-label="Ends"><When at=s.ends_at.clone() /> <Exact at=s.ends_at.clone() /></td>
+                        <td data-label="Starts"><When at=s.starts_at.clone() /></td>
+                        <td data-label="Ends"><When at=s.ends_at.clone() /></td>
                         <td data-label="By">{s.created_by.clone()}</td>
                         <td>{s.comment.clone()}</td>
                         <td>
@@ -269,15 +269,4 @@ pub fn SilenceButton(matchers: Vec<Matcher>) -> impl IntoView {
     // A plain link (the router still takes it): `<A>` marks one to the page it is on (the
     // silences page's own table) as the current page.
     view! { <a href=silence_link(&matchers) class="button small">"Silence"</a> }
-}
-
-/// `at` exactly, in the reader's zone once in the browser (the server's UTC text until then,
-/// which hydration keeps): a silence's From and Until are typed to the minute, and "in 1 day"
-/// beside "in 1 day" hid a pending silence's length where there is no hover (a phone).
-#[component]
-fn Exact(at: String) -> impl IntoView {
-    let mounted = RwSignal::new(false);
-    Effect::new(move || mounted.set(true));
-    let utc = crate::model::when::utc_text(&at);
-    view! { <small class="muted">"("{move || if mounted.get() { exact_text(&at) } else { utc.clone() }}")"</small> }
 }

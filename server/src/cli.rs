@@ -150,8 +150,8 @@ pub struct ServeArgs {
     /// a body is handled once its body, reckoned at 100 times its size (a parsed YAML file
     /// takes up to that), fits beside those being handled; one request takes at most three
     /// quarters, so one large body is handled at a time while small ones go on; a request
-    /// waits for room at most --client-timeout (503 past it); a client holds an eighth beside
-    /// its one request (429 past it). The bodies themselves may hold a
+    /// waits for room at most --client-timeout (503 past it); a client holds a large request
+    /// and an eighth beside it (429 past that). The bodies themselves may hold a
     /// quarter of it (503 past it), one client (an address, an IPv6 /64) an eighth of that or
     /// one largest body (429 past that): bodies held open cannot fill the memory.
     #[arg(long, env = "PROMGEN_MAX_BODY_MEMORY", default_value_t = 256 << 20)]

@@ -713,6 +713,29 @@ async fn one_client_holds_its_share_of_connections() {
     assert!(again.starts_with("HTTP/1.1 200"), "{again:?}");
 }
 
+/// A webhook request from `client` (its address) with the token `token`, whose body is
+/// `parts` (which may never end), declared `declared` bytes long if given.
+fn streamed_webhook<S>(
+    token: &str,
+    client: &str,
+    declared: Option<usize>,
+    parts: S,
+) -> axum::http::Request<axum::body::Body>
+where
+    S: futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static,
+{
+    let mut req = axum::http::Request::post("/api/v1/alerts")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, token);
+    if let Some(n) = declared {
+        req = req.header(header::CONTENT_LENGTH, n);
+    }
+    let mut req = req.body(axum::body::Body::from_stream(parts)).unwrap();
+    let peer: std::net::SocketAddr = format!("{client}:40000").parse().unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+    req
+}
+
 // Bodies sent fast and then held open cannot fill the memory: bodies of requests under way,
 // reckoned at four times their size (what handlers build from them), are held to
 // --max-body-memory, a client to its share (an eighth, at least one largest body); past them
@@ -734,14 +757,7 @@ on_both_databases!(bodies_being_read_share_the_memory, |b: Backend| async move {
             }
             None
         });
-        let mut req = axum::http::Request::post("/api/v1/alerts")
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::AUTHORIZATION, &token)
-            .body(axum::body::Body::from_stream(futures::StreamExt::chain(first, rest)))
-            .unwrap();
-        let peer: std::net::SocketAddr = format!("{client}:40000").parse().unwrap();
-        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-        app.clone().oneshot(req)
+        app.clone().oneshot(streamed_webhook(&token, client, None, futures::StreamExt::chain(first, rest)))
     };
     // 127.0.0.1 holds 50 KB open.
     let held = tokio::spawn(webhook("127.0.0.1", 50_000, true));
@@ -787,15 +803,8 @@ on_both_databases!(large_bodies_are_handled_one_at_a_time, |b: Backend| async mo
             tokio::time::sleep(Duration::from_millis(100)).await;
             Some((Ok(bytes::Bytes::from(vec![b' '; 200])), held))
         });
-        let mut req = axum::http::Request::post("/api/v1/alerts")
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::CONTENT_LENGTH, size + usize::from(held))
-            .header(header::AUTHORIZATION, &token)
-            .body(axum::body::Body::from_stream(futures::StreamExt::chain(first, rest)))
-            .unwrap();
-        let peer: std::net::SocketAddr = format!("{client}:40000").parse().unwrap();
-        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-        app.clone().oneshot(req)
+        let declared = Some(size + usize::from(held));
+        app.clone().oneshot(streamed_webhook(&token, client, declared, futures::StreamExt::chain(first, rest)))
     };
     let held = tokio::spawn(webhook("127.0.0.1", 30_000, true));
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -807,7 +816,7 @@ on_both_databases!(large_bodies_are_handled_one_at_a_time, |b: Backend| async mo
     // Another client's small one is handled (and refused as the JSON it is not); the large
     // one's client has its share taken.
     assert_eq!(webhook("127.0.0.2", 500, false).await.unwrap().status(), StatusCode::BAD_REQUEST);
-    assert_eq!(webhook("127.0.0.1", 500, false).await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(webhook("127.0.0.1", 600, false).await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
     // A caller without a session or token is not reckoned: answered (refused, 401), not kept
     // waiting behind the large body.
     let visitor = axum::http::Request::post("/api/v1/alerts")

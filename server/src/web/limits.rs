@@ -74,8 +74,9 @@ impl BodyLimits {
 /// (each parsed file 20 to 100 times its size). One request is reckoned at most three
 /// quarters of the whole, so small requests (forms, webhooks) go on beside a large import,
 /// and only one large request is handled at a time (which alone may take more than it is
-/// reckoned at). A client (an address, an IPv6 /64) holds at most an eighth beside its one
-/// request: 42 slow bodies from one address kept every other client's logins out. Calls
+/// reckoned at). A client (an address, an IPv6 /64) holds at most seven eighths, a large
+/// request and an eighth beside it, so others keep an eighth: 42 slow bodies from one
+/// address kept every other client's logins out. Calls
 /// without a login are not reckoned ([`body_size`]).
 pub struct Handling {
     total: usize,
@@ -117,7 +118,7 @@ impl Handling {
                 let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
                 let (all, clients) = &mut *used;
                 let mine = clients.get(&client).copied().unwrap_or(0);
-                if mine > 0 && mine + n > self.total / 8 {
+                if mine > 0 && mine + n > self.total / 4 * 3 + self.total / 8 {
                     return Err(NoRoom::Client);
                 }
                 if *all + n <= self.total {
@@ -543,7 +544,7 @@ mod tests {
 
     /// Handling takes a body at [`HANDLED`] times its size: one large body at a time (three
     /// quarters of all at most), small ones beside it, a waiting large one in when room frees;
-    /// a client's second request only within an eighth.
+    /// a client's others only within an eighth beside it.
     #[tokio::test]
     async fn handling_takes_bodies_at_what_they_build() {
         let (a, b, c) = (Some([10, 0, 0, 1].into()), Some([10, 0, 0, 2].into()), Some([10, 0, 0, 3].into()));
@@ -551,7 +552,8 @@ mod tests {
         let big = h.room(a, 1_000_000, Duration::ZERO).await.expect("a large body alone");
         let again = h.room(b, 1_000_000, Duration::from_millis(50)).await;
         assert_eq!(again.err(), Some(NoRoom::Busy), "a second large one waits, then not");
-        assert_eq!(h.room(a, 10, Duration::ZERO).await.err(), Some(NoRoom::Client), "the first client's share");
+        assert_eq!(h.room(a, 150, Duration::ZERO).await.err(), Some(NoRoom::Client), "the first client's share");
+        h.room(a, 100, Duration::ZERO).await.expect("an eighth beside its large one");
         let small = h.room(b, 100, Duration::ZERO).await.expect("another's small one beside the large one");
         assert_eq!(h.room(c, 150, Duration::ZERO).await.err(), Some(NoRoom::Busy), "all taken");
         let waiting = tokio::spawn({

@@ -151,9 +151,9 @@ pub struct ServeArgs {
     /// takes up to that), fits beside those being handled; one request takes at most three
     /// quarters, so one large body is handled at a time while small ones go on; a request
     /// waits for room at most --client-timeout (503 past it); a client holds a large request
-    /// and an eighth beside it (429 past that). The bodies themselves may hold a
-    /// quarter of it (503 past it), one client (an address, an IPv6 /64) an eighth of that or
-    /// one largest body (429 past that): bodies held open cannot fill the memory.
+    /// and an eighth beside it (429 past that). The bodies themselves may hold a quarter of it
+    /// (503 past it), one client (an address, an IPv6 /64) an eighth of that or one largest
+    /// body (429 past that): bodies held open cannot fill the memory.
     #[arg(long, env = "PROMGEN_MAX_BODY_MEMORY", default_value_t = 256 << 20)]
     pub max_body_memory: usize,
     /// Login attempts taken per account per minute (429 with Retry-After above it).

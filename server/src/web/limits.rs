@@ -6,8 +6,8 @@
 //! once its first `--client-timeout` is spent (a byte dribbled within the stall limit held
 //! the connection just as long). What handlers build from bodies is held to
 //! `--max-body-memory`, a body reckoned at [`HANDLED`] times its size ([`Handling`]), and the
-//! bytes of bodies under way to a quarter of it, a client to its share ([`BodyMemory`]). Paths: no longer than a file system
-//! takes (the static files are looked up by path).
+//! bytes of bodies under way to a quarter of it, a client to its share ([`BodyMemory`]).
+//! Paths: no longer than a file system takes (the static files are looked up by path).
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -76,12 +76,11 @@ impl BodyLimits {
 /// and only one large request is handled at a time (which alone may take more than it is
 /// reckoned at). A client (an address, an IPv6 /64) holds at most seven eighths, a large
 /// request and an eighth beside it, so others keep an eighth: 42 slow bodies from one
-/// address kept every other client's logins out. Calls
-/// without a login are not reckoned ([`body_size`]).
+/// address kept every other client's logins out. Calls without a login are not reckoned
+/// ([`body_size`]).
 pub struct Handling {
-    total: usize,
-    /// Room taken in all, and per client.
-    used: std::sync::Mutex<(usize, std::collections::HashMap<Option<std::net::IpAddr>, usize>)>,
+    /// Room taken in all and per client, a client's up to a large request and an eighth.
+    ledger: BodyMemory,
     freed: tokio::sync::Notify,
 }
 
@@ -96,7 +95,7 @@ pub enum NoRoom {
 impl Handling {
     /// `total` bytes of handling at once.
     pub fn new(total: usize) -> Self {
-        Handling { total, used: Default::default(), freed: Default::default() }
+        Handling { ledger: BodyMemory::new(total, total / 4 * 3 + total / 8), freed: Default::default() }
     }
 
     /// Room for a body of `bytes` of `client`, waiting at most `wait` for it. A small request
@@ -107,25 +106,17 @@ impl Handling {
         bytes: usize,
         wait: Duration,
     ) -> Result<Room, NoRoom> {
-        let n = bytes.saturating_mul(HANDLED).min(self.total / 4 * 3);
+        let n = bytes.saturating_mul(HANDLED).min(self.ledger.total / 4 * 3);
         let until = tokio::time::Instant::now() + wait;
         loop {
             // Enabled before the check, so a room freed between the two is not missed.
             let freed = self.freed.notified();
             tokio::pin!(freed);
             freed.as_mut().enable();
-            {
-                let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
-                let (all, clients) = &mut *used;
-                let mine = clients.get(&client).copied().unwrap_or(0);
-                if mine > 0 && mine + n > self.total / 4 * 3 + self.total / 8 {
-                    return Err(NoRoom::Client);
-                }
-                if *all + n <= self.total {
-                    *all += n;
-                    clients.insert(client, mine + n);
-                    return Ok(Room { handling: self.clone(), client, n });
-                }
+            match self.ledger.take(client, n, 0) {
+                Ok(()) => return Ok(Room { handling: self.clone(), client, n }),
+                Err(Full { client: true }) => return Err(NoRoom::Client),
+                Err(Full { client: false }) => {}
             }
             if tokio::time::timeout_at(until, freed).await.is_err() {
                 return Err(NoRoom::Busy);
@@ -143,27 +134,18 @@ pub struct Room {
 
 impl Drop for Room {
     fn drop(&mut self) {
-        let mut used = self.handling.used.lock().unwrap_or_else(|e| e.into_inner());
-        let (all, clients) = &mut *used;
-        *all = all.saturating_sub(self.n);
-        if let Some(mine) = clients.get_mut(&self.client) {
-            *mine = mine.saturating_sub(self.n);
-            if *mine == 0 {
-                clients.remove(&self.client);
-            }
-        }
-        drop(used);
+        self.handling.ledger.give_back(self.client, self.n);
         self.handling.freed.notify_waiters();
     }
 }
 
-/// The bytes of request bodies held by requests under way (a [`BODIES_SHARE`]th of
-/// `--max-body-memory`): every body is
-/// read whole before it is handled, and one account could hold 256 bodies of 4 MB open at the
-/// minimum pace from one address (1.1 GB). A body's bytes are counted as its parts come and
-/// given back when its request has been answered: a handler keeps what it read (and what it
-/// made of it, two or three times as much) while it waits for the CPU pool or the database,
-/// so bodies read fast one after another held 700 MB when only their reading counted.
+/// Bytes held by requests under way, server-wide and per client. As the bytes of request
+/// bodies (a [`BODIES_SHARE`]th of `--max-body-memory`): every body is read whole before it
+/// is handled, and one account could hold 256 bodies of 4 MB open at the minimum pace from
+/// one address (1.1 GB). A body's bytes are counted as its parts come and given back when its
+/// request has been answered: a handler keeps what it read while it waits for the CPU pool or
+/// the database, so bodies read fast one after another held 700 MB when only their reading
+/// counted. Also the ledger of [`Handling`].
 pub struct BodyMemory {
     total: usize,
     per_client: usize,
@@ -564,8 +546,8 @@ mod tests {
         drop(big);
         assert!(waiting.await.unwrap(), "in once the first large one is done");
         drop(small);
-        assert_eq!(h.used.lock().unwrap().0, 0, "every room given back");
-        assert!(h.used.lock().unwrap().1.is_empty());
+        assert_eq!(h.ledger.held.lock().unwrap().0, 0, "every room given back");
+        assert!(h.ledger.held.lock().unwrap().1.is_empty());
     }
 
     /// A client holds up to its share, everyone up to the total; bytes come back when a request

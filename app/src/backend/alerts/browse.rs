@@ -122,6 +122,19 @@ impl Alerts {
 
     /// Refuses (403) an alert the caller may not see.
     async fn require_seen(&self, actor: &Actor, id: AlertId) -> Result<(), AppError> {
+        self.require_shown(&self.seen(actor).await?, id).await
+    }
+
+    /// Refuses (403) an alert that `seen` does not show.
+    async fn require_shown(&self, seen: &Seen, id: AlertId) -> Result<(), AppError> {
+        match self.shown(seen, id).await? {
+            true => Ok(()),
+            false => Err(AppError::Forbidden("see this alert: that needs a role on its service or project".into())),
+        }
+    }
+
+    /// Whether the alert `id` is among what `seen` shows (by its service and project labels).
+    async fn shown(&self, seen: &Seen, id: AlertId) -> Result<bool, AppError> {
         let labels: Vec<(String, String)> = sqlx::query_as(
             "SELECT name, value FROM alert_label WHERE alert_id = $1 AND name IN ('service', 'project')",
         )
@@ -129,11 +142,7 @@ impl Alerts {
         .fetch_all(&self.db.pool)
         .await?;
         let label = |k: &str| labels.iter().find(|(n, _)| n == k).map_or("", |(_, v)| v.as_str()).to_string();
-        if shows(&self.seen(actor).await?, &label("service"), &label("project")) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden("see this alert: that needs a role on its service or project".into()))
-        }
+        Ok(shows(seen, &label("service"), &label("project")))
     }
 
     /// The newest delivery of each alert group (as firing or resolved it stands), newest
@@ -238,11 +247,11 @@ impl Alerts {
     }
 
     /// A message of the group `group_key` other than `id`, the first by `order` (a condition
-    /// on `id` as `$2`, then an order): its id, status and when it came; none when `actor`
-    /// may not see it (a group may span services: grouped by `alertname` alone).
+    /// on `id` as `$2`, then an order): its id, status and when it came; none when `seen` does
+    /// not show it (a group may span services: grouped by `alertname` alone).
     async fn same_group(
         &self,
-        actor: &Actor,
+        seen: &Seen,
         group_key: &str,
         order: &'static str,
         id: AlertId,
@@ -257,11 +266,7 @@ impl Alerts {
                 .fetch_optional(&self.db.pool)
                 .await?;
         let Some((id, status, received)) = row else { return Ok(None) };
-        match self.require_seen(actor, AlertId(id)).await {
-            Ok(()) => Ok(Some((AlertId(id), status, received))),
-            Err(AppError::Forbidden(_) | AppError::NotFound(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
+        Ok(self.shown(seen, AlertId(id)).await?.then_some((AlertId(id), status, received)))
     }
 
     /// One alert: its payload, routing decisions, deliveries and events.
@@ -273,7 +278,9 @@ impl Alerts {
                 .fetch_optional(&self.db.pool)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("alert {id}")))?;
-        self.require_seen(actor, id).await?;
+        // What the reader sees, read once: this alert and its neighbours are checked by it.
+        let seen = self.seen(actor).await?;
+        self.require_shown(&seen, id).await?;
         let (alert, body, routing) = (row.columns.summary(AlertId(row.id)), row.body, row.routing);
         let body_bytes = body.len() as i64;
         // A large payload takes milliseconds to read: off the async workers, in the CPU pool
@@ -301,8 +308,8 @@ impl Alerts {
         };
         let may_silence = self.may_silence(actor, service.as_ref(), project.as_ref()).await?;
         // The same group's messages just after and just before, if the reader may see them.
-        let later = self.same_group(actor, &alert.group_key, "id > $2 ORDER BY id", id).await?;
-        let earlier = self.same_group(actor, &alert.group_key, "id < $2 ORDER BY id DESC", id).await?;
+        let later = self.same_group(&seen, &alert.group_key, "id > $2 ORDER BY id", id).await?;
+        let earlier = self.same_group(&seen, &alert.group_key, "id < $2 ORDER BY id DESC", id).await?;
         let links = self.links(service, project, &message.alerts).await?;
         Ok(AlertDetail {
             links,
